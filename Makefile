@@ -1,0 +1,24 @@
+# The two set-up commands of the README. Both build .venv from pyproject.toml first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: serve test bench lint
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+serve: $(VENV)/.installed  ## install, then serve the portal at http://127.0.0.1:8000
+	$(BIN)/motcua serve --specs procedure_specs --data data --host 127.0.0.1 --port 8000 $(ARGS)
+
+test: $(VENV)/.installed  ## install, then run the whole test suite (browser tests need /usr/bin/chromium)
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/motcua lint procedure_specs
+
+bench: $(VENV)/.installed
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

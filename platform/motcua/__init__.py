@@ -1,0 +1,1 @@
+"""Motcua — low-code platform for Vietnamese online public services (dịch vụ công trực tuyến)."""

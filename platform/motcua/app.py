@@ -1,0 +1,93 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFProtect
+
+from motcua import i18n
+from motcua.catalogue import Catalogue
+from motcua.services import Services
+from motcua.store import open_store
+
+csrf = CSRFProtect()
+
+#: Blueprints, one per area of the site: (module, attribute, url prefix).
+BLUEPRINTS = [
+    ("motcua.web.portal", "bp", ""),
+    ("motcua.web.api", "bp", "/api/v1"),
+    ("motcua.web.backoffice", "bp", "/staff"),
+    ("motcua.web.stats", "bp", ""),
+]
+
+
+def _secret_key(data_dir: Path) -> str:
+    """One random key per data folder, kept there, so sessions survive a restart."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        os.chmod(tmp, 0o600)
+        tmp.replace(path)
+    return path.read_text().strip()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build a fresh portal. Tests pass their own DATA_DIR and SPECS_DIR."""
+    import importlib
+
+    app = Flask(__name__)
+    app.config.from_mapping(
+        DATA_DIR=os.environ.get("MOTCUA_DATA_DIR", "data"),
+        SPECS_DIR=os.environ.get("MOTCUA_SPECS_DIR", "procedure_specs"),
+        MAX_CONTENT_LENGTH=60 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        DEMO=False,
+    )
+    app.config.from_prefixed_env("MOTCUA")
+    if config:
+        app.config.update(config)
+    data_dir = Path(app.config["DATA_DIR"])
+    app.config.setdefault("SECRET_KEY", None)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(data_dir)
+
+    store = open_store(data_dir)
+    catalogue = Catalogue.from_folder(app.config["SPECS_DIR"])
+    for problem in catalogue.problems:
+        app.logger.error("spec problem: %s", problem)
+
+    from motcua.workflow import Engine
+
+    app.extensions["motcua"] = Services(store=store, catalogue=catalogue, engine=None)
+    app.extensions["motcua"].engine = Engine(app.extensions["motcua"], app.config)
+
+    csrf.init_app(app)
+    for module, attr, prefix in BLUEPRINTS:
+        app.register_blueprint(getattr(importlib.import_module(module), attr), url_prefix=prefix or None)
+
+    @app.before_request
+    def _lang() -> None:
+        g.lang = i18n.choose_lang()
+
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        if request.args.get("lang") in i18n.LANGS:
+            response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    app.jinja_env.globals.update(_=i18n.gettext, local=i18n.local, current_lang=i18n.current_lang)
+    logging.getLogger("motcua").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,21 @@
+"""The `motcua` command: one click group; each area adds its commands from its own module."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+#: Modules that define click commands or groups to add to `motcua`, as (module, attribute).
+COMMANDS = [
+    ("motcua.serve", "serve"),
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Motcua: administrative procedures as YAML specs, served as online public services."""
+
+
+for _module, _attr in COMMANDS:
+    main.add_command(getattr(importlib.import_module(_module), _attr))

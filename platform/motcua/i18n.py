@@ -1,0 +1,57 @@
+"""Vietnamese first, English second.
+
+Source strings are the Vietnamese text itself: `_("Nộp hồ sơ")` shows that to Vietnamese
+readers and the English from `translations/en/*.yaml` to English readers. Each area of the
+app keeps its own YAML file there (portal.yaml, backoffice.yaml ...). Spec text is
+localized with `localize()` from the spec model instead.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from flask import g, has_request_context, request
+
+from motcua.spec.model import localize
+
+LANGS = ("vi", "en")
+DEFAULT_LANG = "vi"
+_FOLDER = Path(__file__).parent / "translations"
+
+
+@lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for path in sorted((_FOLDER / lang).glob("*.yaml")):
+        merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return merged
+
+
+def current_lang() -> str:
+    if has_request_context():
+        return getattr(g, "lang", DEFAULT_LANG)
+    return DEFAULT_LANG
+
+
+def choose_lang() -> str:
+    """`?lang=` wins, then the `lang` cookie, then Vietnamese."""
+    for candidate in (request.args.get("lang"), request.cookies.get("lang")):
+        if candidate in LANGS:
+            return candidate
+    return DEFAULT_LANG
+
+
+def gettext(text: str, **params: object) -> str:
+    lang = current_lang()
+    translated = text if lang == DEFAULT_LANG else catalogue(lang).get(text, text)
+    return translated.format(**params) if params else translated
+
+
+def local(text: dict[str, str] | None) -> str:
+    """Spec text in the reader's language."""
+    return localize(text, current_lang())
+
+
+_ = gettext

@@ -1,0 +1,30 @@
+"""`motcua serve`: the portal on a real WSGI server (waitress), not Flask's dev server."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+
+@click.command()
+@click.option("--specs", "specs_dir", default="procedure_specs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Also run the payment gateway and postal carrier simulators.")
+def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, demo: bool) -> None:
+    """Serve the portal with the specs in SPECS and the store in DATA."""
+    import waitress
+
+    from motcua.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "DEMO": demo})
+    catalogue = app.extensions["motcua"].catalogue
+    click.echo(f"Motcua: {len(catalogue)} procedures from {specs_dir}, data in {data_dir}")
+    for problem in catalogue.problems:
+        click.echo(f"  left out: {problem}", err=True)
+    click.echo(f"Serving on http://{host}:{port}/")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="motcua")

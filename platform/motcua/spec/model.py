@@ -1,0 +1,449 @@
+"""The procedure spec (thủ tục hành chính): the one schema every other part is derived from.
+
+An administrator writes one YAML file per procedure; this module is the only description of
+its shape. Loading, linting, the editor JSON Schema (`motcua schema`), the citizen form, the
+submission JSON Schema and the fee computation all read these models, so a new key is added
+here once and nowhere else.
+
+Vietnamese glossary for the names below: procedure = thủ tục; sector = lĩnh vực; agency =
+cơ quan thực hiện; tier = cấp (tỉnh / huyện / xã); level = mức độ; channel = cách thức thực
+hiện; attachment = thành phần hồ sơ; fee = phí; charge = lệ phí; delivery = hình thức nhận
+kết quả; step = bước xử lý.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+Lang = Literal["vi", "en"]
+
+
+def _to_localized(value: Any) -> Any:
+    """Accept a plain string as Vietnamese text, the common case for administrators."""
+    if isinstance(value, str):
+        return {"vi": value}
+    return value
+
+
+LText = Annotated[
+    dict[Lang, str],
+    BeforeValidator(_to_localized),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": "Vietnamese text"},
+                {
+                    "type": "object",
+                    "properties": {"vi": {"type": "string"}, "en": {"type": "string"}},
+                    "required": ["vi"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+"""Text shown to people: a string (Vietnamese) or `{vi: ..., en: ...}`."""
+
+
+def localize(text: dict[str, str] | None, lang: str = "vi") -> str:
+    """Pick the text in `lang`, falling back to Vietnamese, the language of record."""
+    if not text:
+        return ""
+    return text.get(lang) or text.get("vi") or next(iter(text.values()), "")
+
+
+class Strict(BaseModel):
+    """Base for spec parts: unknown keys are errors, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Level(IntEnum):
+    """Service level (mức độ). Decree 42/2022 renamed 3 "một phần" and 4 "toàn trình"."""
+
+    INFO = 1
+    FORMS = 2
+    PARTIAL = 3
+    FULL = 4
+
+
+LEVEL_NAMES = {"info": Level.INFO, "forms": Level.FORMS, "partial": Level.PARTIAL, "full": Level.FULL}
+
+
+def _to_level(value: Any) -> Any:
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in LEVEL_NAMES:
+            return LEVEL_NAMES[key]
+        if key.isdigit():
+            return int(key)
+    return value
+
+
+LevelField = Annotated[
+    Level,
+    BeforeValidator(_to_level),
+    WithJsonSchema(
+        {
+            "description": "Service level: 1..4 or info / forms / partial / full",
+            "enum": [1, 2, 3, 4, "1", "2", "3", "4", "info", "forms", "partial", "full"],
+        }
+    ),
+]
+
+Tier = Literal["province", "district", "commune"]
+Filer = Literal["citizen", "business"]
+ChannelKind = Literal["online", "desk", "postal"]
+DeliveryKind = Literal["desk", "postal", "electronic"]
+
+
+# --- conditions -----------------------------------------------------------------------------
+
+
+class Condition(Strict):
+    """A test on the citizen's answers, used by fees, exemptions and required attachments.
+
+    Exactly one form is used: a comparison on one field (`field` plus one operator), or a
+    combination (`all`, `any`, `not`). `field` is a dotted path into the answers
+    (`child.birth_date`); the pseudo-field `_channel` holds the intake channel.
+    """
+
+    field: str | None = None
+    equals: Any = None
+    not_equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+    is_true: bool | None = None
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        combos = [k for k in ("all", "any", "not_") if getattr(self, k) is not None]
+        ops = [
+            k
+            for k in ("equals", "not_equals", "in_", "gt", "gte", "lt", "lte", "is_true")
+            if k in self.model_fields_set
+        ]
+        if combos and (self.field or ops):
+            raise ValueError("a condition is either a test on one field or all/any/not, not both")
+        if len(combos) > 1:
+            raise ValueError("use only one of all / any / not in one condition")
+        if not combos:
+            if not self.field:
+                raise ValueError("a condition needs `field` and one test (equals, in, gt, ...)")
+            if len(ops) != 1:
+                raise ValueError(
+                    f"condition on `{self.field}` needs exactly one test "
+                    "(equals, not_equals, in, gt, gte, lt, lte, is_true)"
+                )
+        return self
+
+    def fields(self) -> set[str]:
+        """Every field path this condition reads, for the linter's reference check."""
+        found = {self.field} if self.field else set()
+        for sub in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
+            found |= sub.fields()
+        return found
+
+
+# --- published information -------------------------------------------------------------------
+
+
+class Agency(Strict):
+    """Implementing agency (cơ quan thực hiện)."""
+
+    name: LText
+    tier: Tier
+    code: str = Field(
+        default="000.00.00.H00",
+        description="Agency code per QCVN 102:2016/BTTTT, used as the dossier code prefix",
+        pattern=r"^[0-9A-Z]{2,3}(\.[0-9A-Z]{2,3}){2,4}$",
+    )
+
+
+class LegalBasis(Strict):
+    """One legal text (căn cứ pháp lý)."""
+
+    number: str
+    title: LText
+    issued: str | None = Field(default=None, description="Date issued, dd/mm/yyyy")
+    issuer: str | None = None
+
+
+class ProcessingTime(Strict):
+    """Time limit (thời hạn giải quyết) in working days; 0 means the same working day."""
+
+    working_days: int = Field(ge=0, le=365)
+    max_working_days: int | None = Field(
+        default=None, ge=0, le=365, description="Longest limit, e.g. when verification is needed"
+    )
+    note: LText | None = None
+
+
+class Channel(Strict):
+    """An intake channel (cách thức nộp) with its own time limit and fee note, as published."""
+
+    kind: ChannelKind
+    working_days: int | None = Field(default=None, ge=0, le=365)
+    note: LText | None = None
+
+
+class Delivery(Strict):
+    """A way the citizen may receive the result (hình thức nhận kết quả)."""
+
+    kind: DeliveryKind
+    label: LText | None = None
+    postal_charge: int | None = Field(
+        default=None, ge=0, description="Postal charge in VND paid by the citizen, shown before filing"
+    )
+    cash_on_delivery: bool = Field(
+        default=False, description="The carrier may collect the fee on delivery"
+    )
+
+
+class Info(Strict):
+    """What a level-1 page publishes: everything a citizen needs to know before filing."""
+
+    description: LText | None = None
+    steps: list[LText] = Field(default_factory=list, description="Trình tự thực hiện")
+    conditions: list[LText] = Field(default_factory=list, description="Điều kiện thực hiện")
+    result: LText = Field(description="Kết quả thực hiện")
+    legal_basis: list[LegalBasis] = Field(default_factory=list)
+    processing_time: ProcessingTime
+    notes: list[LText] = Field(default_factory=list)
+
+
+# --- the form -------------------------------------------------------------------------------
+
+Widget = Literal[
+    "text",
+    "textarea",
+    "number",
+    "date",
+    "email",
+    "tel",
+    "select",
+    "radio",
+    "checkbox",
+    "checkboxes",
+    "cccd",
+    "tax_code",
+    "address",
+    "hidden",
+]
+
+
+class FieldUI(Strict):
+    """How one field is shown; its type and rules live in the JSON Schema."""
+
+    label: LText | None = Field(default=None, description="Defaults to the schema's title")
+    help: LText | None = None
+    widget: Widget | None = Field(default=None, description="Defaults from the schema's type/format")
+    placeholder: LText | None = None
+    enum_labels: dict[str, LText] | None = Field(
+        default=None, description="Labels for enum values, keyed by value"
+    )
+    add_label: LText | None = Field(default=None, description="Button text to add a repeated item")
+
+
+class Page(Strict):
+    """One step of a multi-page form; fields are top-level property names."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: LText
+    fields: list[str] = Field(min_length=1)
+
+
+class Form(Strict):
+    """The citizen's form: a JSON Schema (draft 2020-12) plus UI hints.
+
+    Vietnamese identity formats are JSON Schema formats: `cccd` (12-digit citizen ID),
+    `vn-mobile` (10-digit mobile number), `tax-code` (mã số thuế), `date` (ISO in data,
+    shown dd/mm/yyyy).
+    """
+
+    fields: dict[str, Any] = Field(
+        description="JSON Schema (draft 2020-12) of the answers: an object with properties"
+    )
+    ui: dict[str, FieldUI] = Field(
+        default_factory=dict, description="UI hints keyed by dotted field path"
+    )
+    pages: list[Page] = Field(default_factory=list, description="Form steps; default one page")
+
+
+class Attachment(Strict):
+    """A dossier component (thành phần hồ sơ)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: LText
+    required: bool = True
+    required_when: Condition | None = Field(
+        default=None, description="Required only when this holds (then `required` is ignored)"
+    )
+    originals: int = Field(default=1, ge=0, description="Bản chính")
+    copies: int = Field(default=0, ge=0, description="Bản sao")
+    accept: list[str] = Field(
+        default_factory=lambda: ["application/pdf", "image/jpeg", "image/png"],
+        description="Accepted MIME types, checked on the file's content",
+    )
+    max_size_mb: float = Field(default=10, gt=0, le=50)
+    template: str | None = Field(
+        default=None, description="Name of the form template (mẫu đơn, tờ khai) to use"
+    )
+    note: LText | None = None
+
+
+# --- fees -----------------------------------------------------------------------------------
+
+
+class FeeTier(Strict):
+    """From unit `from_unit` on (1-based), each unit costs `amount`."""
+
+    from_unit: int = Field(ge=2)
+    amount: int = Field(ge=0)
+
+
+class FeeRule(Strict):
+    """One fee or charge line. Fee (phí) recovers a cost; charge (lệ phí) is for the act."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["fee", "charge"]
+    name: LText
+    amount: int = Field(ge=0, description="VND, per unit when quantity_field is set")
+    quantity_field: str | None = Field(
+        default=None, description="Field whose number multiplies the amount"
+    )
+    free_units: int = Field(default=0, ge=0, description="Units included at no cost")
+    tiers: list[FeeTier] = Field(default_factory=list)
+    max_amount: int | None = Field(default=None, ge=0)
+    when: Condition | None = Field(default=None, description="The line applies only when this holds")
+    exempt_when: Condition | None = Field(default=None, description="Exemption (miễn)")
+    exemption_note: LText | None = None
+    legal_basis: str | None = None
+
+
+# --- steps ----------------------------------------------------------------------------------
+
+
+class StepRef(Strict):
+    """A workflow step by its registered name, with the config its own model validates."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$")
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+def _to_step(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+StepField = Annotated[
+    StepRef,
+    BeforeValidator(_to_step),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": "Step name"},
+                {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "config": {"type": "object"}},
+                    "required": ["name"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+
+
+# --- the procedure --------------------------------------------------------------------------
+
+
+class ProcedureSpec(Strict):
+    """One administrative procedure, as an administrator declares it."""
+
+    code: str = Field(
+        pattern=r"^\d\.\d{6}(\.[0-9A-Za-z]+)*$",
+        description="Mã thủ tục in the national procedure database, e.g. 1.001193",
+    )
+    version: str = Field(description="Spec version; dossiers record the version they were filed under")
+    name: LText
+    sector: LText = Field(description="Lĩnh vực")
+    kind: LText | None = Field(default=None, description="Loại thủ tục")
+    decision: str | None = Field(default=None, description="Decision that published it")
+    agency: Agency
+    filers: list[Filer] = Field(min_length=1)
+    life_events: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    level: LevelField
+    info: Info
+    channels: list[Channel] = Field(default_factory=list)
+    delivery: list[Delivery] = Field(default_factory=list)
+    form: Form | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    fees: list[FeeRule] = Field(default_factory=list)
+    steps: list[StepField] = Field(default_factory=list)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        # `version: 1.2` in YAML is a float; administrators mean the text they typed.
+        return str(value) if isinstance(value, (int, float)) else value
+
+    @property
+    def online(self) -> bool:
+        """Whether citizens fill and file this procedure on the portal (levels 3 and 4)."""
+        return self.level >= Level.PARTIAL
+
+    def step(self, name: str) -> StepRef | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    def delivery_option(self, kind: str) -> Delivery | None:
+        return next((d for d in self.delivery if d.kind == kind), None)
+
+    def attachment(self, attachment_id: str) -> Attachment | None:
+        return next((a for a in self.attachments if a.id == attachment_id), None)
+
+    @property
+    def key(self) -> str:
+        """Identity of this exact text: a dossier points at it forever."""
+        return f"{self.code}@{self.version}"
+
+
+Condition.model_rebuild()
+
+__all__ = [
+    "Agency",
+    "Attachment",
+    "Channel",
+    "Condition",
+    "Delivery",
+    "FeeRule",
+    "FeeTier",
+    "FieldUI",
+    "Form",
+    "Info",
+    "LegalBasis",
+    "Level",
+    "LText",
+    "Page",
+    "ProcedureSpec",
+    "ProcessingTime",
+    "StepRef",
+    "localize",
+]

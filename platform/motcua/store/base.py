@@ -1,0 +1,94 @@
+"""The repository interface everything above the store talks to.
+
+Like TinyDB's own `Storage`, it is deliberately small, so a server database can replace
+the embedded TinyDB store in a province-wide deployment without touching the portal, the
+workflow or the statistics. Nothing above this package imports TinyDB.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Callable, Iterator, Protocol, TypeVar
+
+from motcua.dossier import Dossier, Status
+
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """The store cannot be used as it is; the message says which file and what to do."""
+
+
+class DossierRepository(Protocol):
+    def next_code(self, agency_code: str, on: date) -> str:
+        """A code `<agency>-YYMMDD-NNNN` never handed out before, even across processes."""
+
+    def add(self, dossier: Dossier) -> None:
+        """Store a new dossier; on return it is on disk (acknowledged = durable)."""
+
+    def get(self, code: str) -> Dossier | None:
+        """The dossier with this code, without scanning the others."""
+
+    def update(self, code: str, change: Callable[[Dossier], T]) -> tuple[Dossier, T]:
+        """Apply `change` to the current dossier under a lock and persist the result.
+
+        `change` may raise to abort: nothing is written then. Returns the saved dossier
+        and what `change` returned.
+        """
+
+    def all(self) -> Iterator[Dossier]:
+        """Every dossier, in filing order."""
+
+    def find(
+        self,
+        *,
+        agency_code: str | None = None,
+        status: Status | None = None,
+        procedure_code: str | None = None,
+        filed_from: datetime | None = None,
+        filed_to: datetime | None = None,
+    ) -> list[Dossier]:
+        """Dossiers matching every given filter."""
+
+    def count(self) -> int: ...
+
+
+class Records(Protocol):
+    """A named collection of JSON documents by key: drafts, accounts, outbox, payments ..."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+    def insert_new(self, key: str, value: dict[str, Any]) -> bool:
+        """Store `value` only if `key` is absent; False when it was already there.
+
+        The primitive that makes callbacks idempotent across threads and processes.
+        """
+
+    def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
+        """Replace the document with `change(current)` under a lock."""
+
+    def delete(self, key: str) -> None: ...
+
+    def all(self) -> Iterator[tuple[str, dict[str, Any]]]: ...
+
+
+class FileStore(Protocol):
+    """Uploaded files by content id; a citizen's file name is never a path."""
+
+    def put(self, data: bytes) -> str:
+        """Store the bytes durably and return their id (sha256 hex)."""
+
+    def read(self, file_id: str) -> bytes: ...
+
+    def exists(self, file_id: str) -> bool: ...
+
+
+class Store(Protocol):
+    dossiers: DossierRepository
+    files: FileStore
+
+    def records(self, name: str) -> Records: ...
+
+    def close(self) -> None: ...

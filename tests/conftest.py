@@ -1,0 +1,114 @@
+"""Shared fixtures: a real app on a real TinyDB folder in a tmp dir, and a real server.
+
+Nothing of our own is mocked. Browser tests drive Debian's Chromium and fail (never skip)
+when it is missing, so a CI machine without it goes red.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from motcua.app import create_app
+
+REPO = Path(__file__).resolve().parent.parent
+SPECS = REPO / "procedure_specs"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def app(data_dir: Path):
+    app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": str(SPECS), "TESTING": True})
+    yield app
+    app.extensions["motcua"].store.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real waitress server on 127.0.0.1 in a background thread."""
+
+    def __init__(self, wsgi_app, port: int | None = None) -> None:
+        from waitress.server import create_server
+
+        self.port = port or free_port()
+        self.server = create_server(wsgi_app, host="127.0.0.1", port=self.port, threads=4)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    found = shutil.which("chromium")
+    if found:
+        return found
+    pytest.fail("Chromium is not installed: browser tests need it (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    yield page
+    context.close()
