@@ -1,0 +1,74 @@
+"""Working days (ngày làm việc): due dates skip weekends and the year's days off.
+
+The calendar is data (`data/holidays.yaml`, or a file named by the app config
+`HOLIDAYS_FILE`), because lunar holidays and the yearly day swaps change every year.
+Same-day procedures: a dossier received after 15:00 is due the next working day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+SAME_DAY_CUTOFF = time(15, 0)
+DEFAULT_FILE = Path(__file__).parent / "data" / "holidays.yaml"
+
+
+@dataclass(frozen=True)
+class Calendar:
+    off: frozenset[date] = field(default_factory=frozenset)
+    working: frozenset[date] = field(default_factory=frozenset)
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_FILE) -> Calendar:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        off: set[date] = set()
+        working: set[date] = set()
+        for year in data.values():
+            off.update(year.get("days_off") or [])
+            working.update(year.get("working_weekends") or [])
+        return cls(frozenset(off), frozenset(working))
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.working:
+            return True
+        return day.weekday() < 5 and day not in self.off
+
+    def next_working_day(self, day: date) -> date:
+        """`day` itself if it is a working day, else the next one."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The working day `days` working days after `start` (0: `start` or the next one)."""
+        day = self.next_working_day(start)
+        for _ in range(days):
+            day = self.next_working_day(day + timedelta(days=1))
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]; negative when end is before start."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
+    def due_date(self, received_at: datetime, working_days: int) -> date:
+        """Due date for a dossier received at `received_at` (aware; read in Vietnam's time).
+
+        A dossier received on a day off, or after 15:00, counts from the next working day.
+        """
+        local = received_at.astimezone(VN_TZ)
+        day = local.date()
+        if not self.is_working_day(day) or local.time() >= SAME_DAY_CUTOFF:
+            day = self.next_working_day(day + timedelta(days=1))
+        return self.add_working_days(day, working_days)
