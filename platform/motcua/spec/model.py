@@ -270,6 +270,15 @@ class Page(Strict):
     fields: list[str] = Field(min_length=1)
 
 
+class ContactFields(Strict):
+    """Which answers identify the applicant: the dossier's contact and tracking factors."""
+
+    name: str = Field(description="Dotted path of the applicant's full name")
+    phone: str | None = Field(default=None, description="Dotted path of the mobile number")
+    cccd: str | None = Field(default=None, description="Dotted path of the citizen ID (or tax code)")
+    email: str | None = Field(default=None, description="Dotted path of the e-mail address")
+
+
 class Form(Strict):
     """The citizen's form: a JSON Schema (draft 2020-12) plus UI hints.
 
@@ -285,6 +294,9 @@ class Form(Strict):
         default_factory=dict, description="UI hints keyed by dotted field path"
     )
     pages: list[Page] = Field(default_factory=list, description="Form steps; default one page")
+    contact: ContactFields = Field(
+        description="The fields that identify the applicant; phone or ID is the tracking factor"
+    )
 
 
 class Attachment(Strict):
