@@ -1,0 +1,87 @@
+"""`motcua staff`: manage staff accounts from the command line.
+
+This is how the first administrator comes to exist (there is no web sign-up):
+
+    motcua staff add admin --name "Quản trị hệ thống" --role admin --data data
+
+The password is asked for twice and never echoed or passed as an argument (it would end
+up in the shell history and the process list).
+"""
+
+from __future__ import annotations
+
+import click
+
+from motcua.accounts import ROLE_LABELS, ROLES, AccountError, all_accounts, create_account, set_active, set_password
+from motcua.store import open_store
+
+_data_option = click.option(
+    "--data",
+    "data_dir",
+    default="data",
+    show_default=True,
+    envvar="MOTCUA_DATA_DIR",
+    type=click.Path(file_okay=False),
+    help="The store folder (as given to `motcua serve --data`).",
+)
+
+
+@click.group()
+def staff() -> None:
+    """Staff accounts (cán bộ): add, list, reset a password, disable."""
+
+
+@staff.command("add")
+@click.argument("username")
+@click.option("--name", required=True, help="Full name, as shown on dossiers' timelines.")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Repeat for several roles.")
+@click.option("--agency", "agencies", multiple=True, help="Agency code served (QCVN 102:2016); repeat for several.")
+@click.password_option(help="Asked for when not given (recommended).")
+@_data_option
+def add(username: str, name: str, roles: tuple[str, ...], agencies: tuple[str, ...], password: str, data_dir: str) -> None:
+    """Create the account USERNAME."""
+    store = open_store(data_dir)
+    try:
+        user = create_account(store, username, name, roles, agencies, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã tạo tài khoản {user.username} ({', '.join(user.roles)}).")
+
+
+@staff.command("list")
+@_data_option
+def list_(data_dir: str) -> None:
+    """Every account with its roles and agencies."""
+    accounts = all_accounts(open_store(data_dir))
+    if not accounts:
+        click.echo("Chưa có tài khoản nào. Tạo quản trị viên đầu tiên: motcua staff add admin --name ... --role admin")
+        return
+    for user in accounts:
+        roles = ", ".join(ROLE_LABELS[r]["vi"] for r in user.roles)
+        state = "" if user.active else "  [đã khóa]"
+        click.echo(f"{user.username}\t{user.name}\t{roles}\t{' '.join(user.agencies) or '*'}{state}")
+
+
+@staff.command("passwd")
+@click.argument("username")
+@click.password_option()
+@_data_option
+def passwd(username: str, password: str, data_dir: str) -> None:
+    """Set a new password for USERNAME (ends its open sessions)."""
+    try:
+        set_password(open_store(data_dir), username, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã đổi mật khẩu của {username}.")
+
+
+@staff.command("disable")
+@click.argument("username")
+@_data_option
+def disable(username: str, data_dir: str) -> None:
+    """Stop USERNAME from logging in (the account and its history stay)."""
+    try:
+        set_active(open_store(data_dir), username, False)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã khóa tài khoản {username}.")
