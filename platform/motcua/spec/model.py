@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     WithJsonSchema,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -154,6 +155,17 @@ class Condition(Strict):
                 )
         return self
 
+    @model_serializer(mode="wrap")
+    def _dump_only_what_was_written(self, handler: Any) -> Any:
+        # Which test a condition applies is read from `model_fields_set`, so a dump that
+        # wrote every unset operator as null would not load back (spec snapshots do that).
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        written = set(self.model_fields_set)
+        written |= {self.__class__.model_fields[n].alias or n for n in self.model_fields_set}
+        return {k: v for k, v in data.items() if k in written}
+
     def fields(self) -> set[str]:
         """Every field path this condition reads, for the linter's reference check."""
         found = {self.field} if self.field else set()
@@ -227,6 +239,11 @@ class Info(Strict):
     legal_basis: list[LegalBasis] = Field(default_factory=list)
     processing_time: ProcessingTime
     notes: list[LText] = Field(default_factory=list)
+    presence_required: bool = Field(
+        default=False,
+        description="The law requires the applicant in person at some point (e.g. both parties "
+        "sign the marriage register): such a procedure cannot be level 4 (full process)",
+    )
 
 
 # --- the form -------------------------------------------------------------------------------
