@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from motcua.workflow.actions import Action, ActionField, ActionNotAllowed  # noqa: F401
+
 
 class Engine:
     def __init__(self, services: Any, config: Any) -> None:
