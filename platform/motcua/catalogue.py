@@ -11,7 +11,8 @@ import logging
 from pathlib import Path
 from typing import Iterator
 
-from motcua.spec.loader import Finding, load_file
+from motcua.spec.lint import lint_file
+from motcua.spec.loader import Finding
 from motcua.spec.model import ProcedureSpec
 from motcua.store.base import Store
 
@@ -34,7 +35,7 @@ class Catalogue:
         specs: dict[str, ProcedureSpec] = {}
         problems: list[Finding] = []
         for path in spec_files(Path(folder)):
-            loaded = load_file(path)
+            loaded = lint_file(path)  # the full linter: a spec with errors is left out
             problems.extend(loaded.findings)
             if not loaded.ok or loaded.spec is None:
                 log.error("spec left out: %s", "; ".join(str(f) for f in loaded.findings))

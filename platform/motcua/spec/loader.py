@@ -1,30 +1,41 @@
-"""Reading a spec file into a `ProcedureSpec`, with positions for every problem.
+"""Reading a spec file into a `ProcedureSpec`, with a real line and column for every problem.
 
-FIRST CUT (the linter issue extends it): YAML/JSON parsing and pydantic validation, each
-problem reported as a `Finding` with file, line and column, never as a traceback.
+An administrator fixes a spec from the linter's output alone, so every problem names the
+place in the file and says in plain words what was expected and what was found. The YAML is
+composed node by node to keep each value's position (`SourceMap`); pydantic's error
+locations are then mapped back onto those positions. Nothing here raises for a bad file.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import types
+import typing
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Literal, Union
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from motcua.spec.model import ProcedureSpec
+from motcua.spec.model import ProcedureSpec, StepRef
 
 MAX_SPEC_BYTES = 1_000_000
+
+Severity = Literal["error", "warning"]
+Loc = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem in one file, at a 1-based line and column."""
+
     path: str
     line: int
     col: int
-    severity: Literal["error", "warning"]
+    severity: Severity
     message: str
 
     def __str__(self) -> str:
@@ -34,41 +45,399 @@ class Finding:
         return {"path": self.path, "line": self.line, "col": self.col, "severity": self.severity, "message": self.message}
 
 
+class SourceMap:
+    """Where each value (and each mapping key) of a parsed file sits: data path -> (line, col)."""
+
+    def __init__(self) -> None:
+        self.values: dict[Loc, tuple[int, int]] = {}
+        self.keys: dict[Loc, tuple[int, int]] = {}
+
+    def _known(self, loc: Iterable[Any]) -> Loc:
+        """The longest prefix of `loc` that names a node in the file."""
+        known: Loc = ()
+        for part in loc:
+            if known + (part,) in self.values:
+                known = known + (part,)
+            elif isinstance(part, str) and part.isdigit() and known + (int(part),) in self.values:
+                known = known + (int(part),)
+            else:
+                break
+        return known
+
+    def value(self, loc: Iterable[Any]) -> tuple[int, int]:
+        return self.values.get(self._known(loc), (1, 1))
+
+    def key(self, loc: Iterable[Any]) -> tuple[int, int]:
+        """The position of the key naming `loc` (its value's when there is no key)."""
+        known = self._known(loc)
+        return self.keys.get(known) or self.values.get(known, (1, 1))
+
+    def has(self, loc: Iterable[Any]) -> bool:
+        loc = tuple(loc)
+        return self._known(loc) == loc
+
+
 @dataclass
 class Loaded:
+    """A file read as far as it goes: its data, positions, model and findings so far."""
+
     path: str
     spec: ProcedureSpec | None
     findings: list[Finding] = field(default_factory=list)
+    data: Any = None
+    source: SourceMap = field(default_factory=SourceMap)
 
     @property
     def ok(self) -> bool:
         return self.spec is not None and not any(f.severity == "error" for f in self.findings)
 
+    def at(self, loc: Iterable[Any], severity: Severity, message: str, *, key: bool = False) -> Finding:
+        line, col = self.source.key(loc) if key else self.source.value(loc)
+        finding = Finding(self.path, line, col, severity, message)
+        self.findings.append(finding)
+        return finding
 
-def load_file(path: str | Path) -> Loaded:
-    """Load one spec file; never raises for a bad file."""
+
+# --- reading and parsing --------------------------------------------------------------------
+
+
+def _mark(mark: yaml.Mark) -> tuple[int, int]:
+    return mark.line + 1, mark.column + 1
+
+
+def _map_nodes(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: SourceMap, duplicates: list[tuple[Loc, tuple[int, int]]], stack: frozenset[int]) -> None:
+    """Record the position of `node` and everything under it (before construction)."""
+    source.values.setdefault(loc, _mark(node.start_mark))
+    if id(node) in stack:  # a recursive alias
+        return
+    stack = stack | {id(node)}
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = loader.construct_object(key_node)
+            try:
+                hash(key)
+            except TypeError:
+                continue
+            if key in seen:
+                duplicates.append((loc + (key,), _mark(key_node.start_mark)))
+                continue
+            seen.add(key)
+            source.keys[loc + (key,)] = _mark(key_node.start_mark)
+            _map_nodes(loader, value_node, loc + (key,), source, duplicates, stack)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _map_nodes(loader, item, loc + (index,), source, duplicates, stack)
+
+
+def parse_yaml(text: str) -> tuple[Any, SourceMap, list[tuple[Loc, tuple[int, int]]]]:
+    """The data of a one-document YAML text, its positions and its duplicate keys."""
+    loader = yaml.SafeLoader(text)
+    source = SourceMap()
+    duplicates: list[tuple[Loc, tuple[int, int]]] = []
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, source, duplicates
+        _map_nodes(loader, node, (), source, duplicates, frozenset())
+        return loader.construct_document(node), source, duplicates
+    finally:
+        loader.dispose()
+
+
+def _line_text(text: str, line: int) -> str:
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
+    """Position and plain-words message for a YAML syntax error."""
+    problem = exc.problem or ""
+    context = exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = _mark(mark) if mark else (1, 1)
+    here = _line_text(text, line)
+    if "'\\t'" in problem:
+        if not here[: col - 1].strip():
+            return line, col, "a tab character is used for indentation; YAML indents with spaces only (replace the tab with spaces)"
+        return line, col, "a tab character is not allowed here; use spaces"
+    if "could not find expected ':'" in problem and exc.context_mark:
+        line, col = _mark(exc.context_mark)
+        start = _line_text(text, line)[col - 1 :].strip()
+        word = start.split()[0] if start.split() else start
+        return line, col, f"missing `:` after `{word}`; write `key: value` (a colon and a space after the key)"
+    if "expected <block end>" in problem or "expected <block mapping start>" in problem:
+        return line, col, "this line's indentation does not match the lines above it (indent each level with the same number of spaces)"
+    if "mapping values are not allowed here" in problem:
+        return line, col, "unexpected `:` here; if the value contains a colon, put the whole value in quotes"
+    if "found unexpected end of stream" in problem and "quoted scalar" in context and exc.context_mark:
+        line, col = _mark(exc.context_mark)
+        return line, col, "a quoted text starting here is never closed (add the closing quote)"
+    if "found undefined alias" in problem:
+        return line, col, f"unknown alias: {problem.split('alias', 1)[1].strip()} has no matching `&anchor`"
+    if "expected a single document" in problem:
+        return line, col, "a spec file holds one document; remove the second `---`"
+    if "could not determine a constructor for the tag" in problem:
+        return line, col, f"unknown YAML tag {problem.rsplit(' ', 1)[-1]}; tags are not used in specs"
+    where = ""
+    if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+        where = f" (started at line {exc.context_mark.line + 1})"
+    detail = f"{context}: {problem}" if context else problem or str(exc)
+    return line, col, f"YAML syntax error, {detail}{where}"
+
+
+def read_spec(path: str | Path) -> Loaded:
+    """Read and parse one file into data and positions; the model is not built here."""
     path = Path(path)
     name = str(path)
+    loaded = Loaded(name, None)
     try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            loaded.at((), "error", f"the file is {size / 1_000_000:.1f} MB, over the {MAX_SPEC_BYTES // 1_000_000} MB limit; a spec is a few kilobytes of text (was a data file saved here by mistake?)")
+            return loaded
         raw = path.read_bytes()
     except OSError as exc:
-        return Loaded(name, None, [Finding(name, 1, 1, "error", f"cannot read the file: {exc.strerror}")])
-    if len(raw) > MAX_SPEC_BYTES:
-        return Loaded(name, None, [Finding(name, 1, 1, "error", "the file is larger than 1 MB; a spec should be a few kilobytes")])
+        loaded.at((), "error", f"cannot read the file: {exc.strerror or exc}")
+        return loaded
     try:
-        text = raw.decode("utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except UnicodeDecodeError:
-        return Loaded(name, None, [Finding(name, 1, 1, "error", "the file is not UTF-8 text")])
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        loaded.findings.append(Finding(name, line, 1, "error", "the file is not UTF-8 text; save it as UTF-8"))
+        return loaded
+    if path.suffix == ".json":
+        try:
+            loaded.data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            loaded.findings.append(Finding(name, exc.lineno, exc.colno, "error", f"JSON syntax error: {exc.msg}"))
+            return loaded
+        try:  # JSON is YAML: compose it again just for the positions
+            _, loaded.source, _ = parse_yaml(text)
+        except Exception:  # noqa: BLE001 - positions are a nicety for JSON; 1:1 otherwise
+            loaded.source = SourceMap()
+        return loaded
+    try:
+        loaded.data, loaded.source, duplicates = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return Loaded(name, None, [Finding(name, line, col, "error", f"YAML syntax: {exc.problem or exc}")])
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        return Loaded(name, None, [Finding(name, 1, 1, "error", f"syntax: {exc}")])
-    if not isinstance(data, dict):
-        return Loaded(name, None, [Finding(name, 1, 1, "error", "a spec is a mapping of keys (code:, name:, level: ...)")])
+        line, col, message = yaml_problem(exc, text)
+        loaded.findings.append(Finding(name, line, col, "error", message))
+        return loaded
+    except yaml.YAMLError as exc:
+        loaded.at((), "error", f"YAML syntax error: {exc}")
+        return loaded
+    for loc, (line, col) in duplicates:
+        loaded.findings.append(Finding(name, line, col, "error", f"the key `{loc[-1]}` appears twice in `{dotted(loc[:-1]) or 'the spec'}`; only the last one would count"))
+    return loaded
+
+
+# --- model validation, in words -------------------------------------------------------------
+
+
+def dotted(loc: Iterable[Any]) -> str:
+    """`('form', 'pages', 0, 'title')` -> `form.pages[0].title`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _strip(annotation: Any) -> Any:
+    """Drop Annotated and Optional wrappers."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _field_of(model: type[BaseModel], key: str) -> Any:
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias):
+            return info
+    return None
+
+
+def annotation_at(loc: Iterable[Any], root: type[BaseModel] = ProcedureSpec) -> Any:
+    """The type expected at `loc` in the model, or None when the path leaves the model."""
+    current: Any = root
+    for part in loc:
+        current = _strip(current)
+        origin = typing.get_origin(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = _field_of(current, part) if isinstance(part, str) else None
+            if info is None:
+                return None
+            current = info.annotation
+        elif origin is list and isinstance(part, int):
+            current = typing.get_args(current)[0]
+        elif origin is dict:
+            if part == "[key]":
+                return typing.get_args(current)[0]
+            current = typing.get_args(current)[1]
+        else:
+            return None
+    return _strip(current)
+
+
+def allowed_keys(annotation: Any) -> list[str]:
+    annotation = _strip(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [info.alias or name for name, info in annotation.model_fields.items()]
+    return []
+
+
+def did_you_mean(word: Any, choices: Iterable[Any]) -> str:
+    """`; did you mean `x`?` when a choice is close to `word`, else ``."""
+    choices = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(word).lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
+    if not close:
+        return ""
+    original = next(c for c in choices if c.lower() == close[0])
+    return f"; did you mean `{original}`?"
+
+
+def describe_value(value: Any) -> str:
+    """What the administrator wrote, in words."""
+    if value is None:
+        return "empty (nothing after the colon)"
+    if isinstance(value, bool):
+        return f"the yes/no value `{str(value).lower()}`"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f'the text "{shown}"'
+    if isinstance(value, dict):
+        return "a mapping of keys"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _is_ltext(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is dict and typing.get_args(annotation)[1] is str and typing.get_origin(typing.get_args(annotation)[0]) is Literal
+
+
+PATTERN_HINTS = {
+    "code": "a procedure code like 1.001193 (from the national procedure database)",
+    "id": "lowercase letters, digits and `_`, starting with a letter, e.g. `giay_chung_sinh`",
+    "name": "lowercase letters, digits, `.`, `_` or `-`, e.g. `payment`",
+}
+
+
+def _expected(annotation: Any, error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if _is_ltext(annotation):
+        return "a text (or `vi:` and `en:` texts)"
+    if annotation is StepRef:
+        return "a step name, or a mapping with `name:` and `config:`"
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return "one of " + ", ".join(str(m.value) for m in annotation) + " (or info, forms, partial, full)"
+    if typing.get_origin(annotation) is Literal:
+        return "one of " + ", ".join(str(a) for a in typing.get_args(annotation))
+    return {
+        "string_type": "a text",
+        "int_type": "a whole number",
+        "int_parsing": "a whole number",
+        "int_from_float": "a whole number (no decimals)",
+        "float_type": "a number",
+        "float_parsing": "a number",
+        "bool_type": "yes/no (true or false)",
+        "bool_parsing": "yes/no (true or false)",
+        "dict_type": "a mapping of `key: value` lines",
+        "model_type": "a mapping of `key: value` lines",
+        "model_attributes_type": "a mapping of `key: value` lines",
+        "list_type": "a list (lines starting with `- `)",
+        "string_too_short": f"a text of at least {ctx.get('min_length')} characters",
+        "string_too_long": f"a text of at most {ctx.get('max_length')} characters",
+    }.get(kind, "")
+
+
+def explain(error: dict[str, Any], root: type[BaseModel] = ProcedureSpec) -> tuple[Loc, bool, str]:
+    """(location, whether to point at the key, message) for one pydantic error.
+
+    `root` is the model the error's location starts from (a step's `Config` for a step's
+    config)."""
+    loc: Loc = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if loc and loc[-1] == "[key]":
+        parent = loc[:-2]
+        choices = typing.get_args(annotation_at(loc[:-1] + ("[key]",), root) or Any)
+        if _is_ltext(annotation_at(parent, root)):
+            return loc[:-1], True, f"`{dotted(parent)}` takes texts in `vi` and `en` only, not `{loc[-2]}`{did_you_mean(loc[-2], choices)}"
+        return loc[:-1], True, f"`{loc[-2]}` is not an allowed key in `{dotted(parent)}`" + (f" (allowed: {', '.join(map(str, choices))})" if choices else "")
+    where = dotted(loc) or "the spec"
+    annotation = annotation_at(loc, root)
+    if kind == "missing":
+        parent = dotted(loc[:-1]) or "the spec"
+        return loc[:-1], True, f"`{parent}` needs the key `{loc[-1]}`, which is missing"
+    if kind == "extra_forbidden":
+        choices = allowed_keys(annotation_at(loc[:-1], root))
+        hint = did_you_mean(loc[-1], choices) or (f"; the keys allowed here are: {', '.join(choices)}" if choices else "")
+        return loc, True, f"unknown key `{loc[-1]}` in `{dotted(loc[:-1]) or 'the spec'}`{hint}"
+    if kind == "string_pattern_mismatch":
+        hint = PATTERN_HINTS.get(str(loc[-1])) if loc[:1] != ("agency",) else "an agency code like 000.00.31.H12 (QCVN 102:2016)"
+        return loc, False, f"`{where}` should be {hint or 'text matching ' + ctx.get('pattern', '')}, but it is {describe_value(value)}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most", "less_than": "less than"}[kind]
+        bound = next(iter(ctx.values()), "")
+        return loc, False, f"`{where}` should be {words} {bound}, but it is {describe_value(value)}"
+    if kind == "too_short":
+        return loc, False, f"`{where}` should have at least {ctx.get('min_length')} item(s), but it is empty"
+    if kind == "too_long":
+        return loc, False, f"`{where}` should have at most {ctx.get('max_length')} item(s)"
+    if kind in ("value_error", "assertion_error"):
+        message = str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
+        return loc, False, f"`{where}`: {message}"
+    if kind in ("literal_error", "enum"):
+        choices: list[Any] = []
+        if typing.get_origin(annotation) is Literal:
+            choices = list(typing.get_args(annotation))
+        elif isinstance(annotation, type) and issubclass(annotation, Enum):
+            choices = ["info", "forms", "partial", "full"]
+        return loc, False, f"`{where}` should be {_expected(annotation, error)}, but it is {describe_value(value)}{did_you_mean(value, choices)}"
+    expected = _expected(annotation, error)
+    if expected:
+        return loc, False, f"`{where}` should be {expected}, but it is {describe_value(value)}"
+    return loc, False, f"`{where}`: {error['msg']} (found {describe_value(value)})"
+
+
+def validation_findings(loaded: Loaded, exc: ValidationError, prefix: Loc = (), label: str = "") -> None:
+    """Add one finding per pydantic error, at the position of the value it is about."""
+    for error in exc.errors(include_url=False):
+        loc, at_key, message = explain(error)
+        loaded.at(prefix + loc, "error", label + message, key=at_key)
+
+
+def load_file(path: str | Path) -> Loaded:
+    """Read one file and build its model; syntax and shape problems become findings.
+
+    This checks the shape only; `motcua.spec.lint.lint_file` adds the cross-checks (field
+    references, levels, steps) and is what the catalogue and `motcua lint` use.
+    """
+    loaded = read_spec(path)
+    if any(f.severity == "error" for f in loaded.findings) or (loaded.data is None and loaded.findings):
+        return loaded
+    if not isinstance(loaded.data, dict):
+        loaded.at((), "error", "a spec is a mapping of keys (code:, name:, level: ...), but this file holds " + describe_value(loaded.data))
+        return loaded
     try:
-        return Loaded(name, ProcedureSpec.model_validate(data))
+        loaded.spec = ProcedureSpec.model_validate(loaded.data)
     except ValidationError as exc:
-        return Loaded(name, None, [Finding(name, 1, 1, "error", f"{'.'.join(map(str, e['loc']))}: {e['msg']}") for e in exc.errors()])
+        validation_findings(loaded, exc)
+    return loaded

@@ -1,0 +1,76 @@
+"""`motcua lint` and `motcua schema`: the administrator's tools for writing specs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from motcua.spec.lint import lint_paths, step_classes
+from motcua.spec.model import ProcedureSpec
+
+SCHEMA_ID = "urn:motcua:procedure-spec"
+SCHEMA_FILE = Path("procedure_specs") / "schema.json"
+
+
+def editor_schema() -> dict[str, Any]:
+    """The spec format's JSON Schema, generated from the model, for editors and tools."""
+    schema = ProcedureSpec.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+        "title": "Motcua procedure spec (thủ tục hành chính)",
+    }
+
+
+def editor_schema_text() -> str:
+    return json.dumps(editor_schema(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one `path:line:col: severity: message` line per finding; json: an array for tools.")
+def lint(paths: tuple[Path, ...], output: str) -> None:
+    """Check procedure specs (files or folders; default procedure_specs/).
+
+    Exits 0 when every spec is valid (warnings allowed), 1 when any has an error.
+    """
+    steps, why = step_classes()
+    if steps is None:
+        click.echo(f"note: step names and step configs were not checked: {why}", err=True)
+    results = lint_paths(paths or (Path("procedure_specs"),), steps, load_steps=False)
+    findings = [finding for loaded in results for finding in loaded.findings]
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    if output == "json":
+        click.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+    if not results:
+        click.echo("no spec files found (looked for .yaml, .yml and .json files)", err=True)
+        sys.exit(1)
+    click.echo(f"{len(results)} file(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
+    sys.exit(1 if errors else 0)
+
+
+@click.command("schema")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"Write to this file (e.g. {SCHEMA_FILE}) instead of printing.")
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the spec format, for editor completion and checks.
+
+    Specs point at the committed copy with `# yaml-language-server: $schema=../schema.json`;
+    regenerate it after changing the model: `motcua schema -o procedure_specs/schema.json`.
+    """
+    text = editor_schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)

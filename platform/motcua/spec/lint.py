@@ -1,0 +1,552 @@
+"""The spec linter: everything a valid-looking spec can still get wrong.
+
+`load_file` checks the shape of a spec against the model. This module adds what the model
+alone cannot see: the form is real JSON Schema, every field a spec names exists in it, ids
+are unique, steps exist and their config is valid for the step, and the service level
+agrees with the rest (DESIGN.md "Service levels", DOMAIN.md "Rule of thumb for the linter").
+The catalogue uses `lint_file`, so a spec the linter rejects is never served.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from jsonschema import Draft202012Validator, FormatChecker
+from pydantic import BaseModel, ValidationError
+
+from motcua.formats import CUSTOM_FORMATS
+from motcua.spec.loader import (
+    Finding,
+    Loaded,
+    Loc,
+    describe_value,
+    did_you_mean,
+    dotted,
+    explain,
+    load_file,
+)
+from motcua.spec.model import Condition, Level, ProcedureSpec
+
+#: Formats of JSON Schema 2020-12 (section 7.3) that jsonschema knows, checked or not.
+STANDARD_FORMATS = (
+    "date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname",
+    "ipv4", "ipv6", "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template",
+    "json-pointer", "relative-json-pointer", "regex",
+)
+KNOWN_FORMATS = frozenset(STANDARD_FORMATS) | frozenset(FormatChecker.checkers) | frozenset(CUSTOM_FORMATS)
+
+#: Keywords of JSON Schema 2020-12 (core, applicator, validation, meta-data, format, content).
+SCHEMA_KEYWORDS = frozenset(
+    """$schema $id $ref $anchor $dynamicRef $dynamicAnchor $vocabulary $comment $defs definitions
+    allOf anyOf oneOf not if then else dependentSchemas prefixItems items contains properties
+    patternProperties additionalProperties propertyNames unevaluatedItems unevaluatedProperties
+    type enum const multipleOf maximum exclusiveMaximum minimum exclusiveMinimum maxLength
+    minLength pattern maxItems minItems uniqueItems maxContains minContains maxProperties
+    minProperties required dependentRequired title description default deprecated readOnly
+    writeOnly examples format contentEncoding contentMediaType contentSchema""".split()
+)
+SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+SCHEMA_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains",
+              "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema")
+SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a text", "integer": "a whole number",
+              "number": "a number", "boolean": "yes/no", "null": "null"}
+ONLINE_PAYMENT_MODES = ("online", "gateway")
+
+
+# --- the step registry (FLOW's) -------------------------------------------------------------
+
+
+def step_classes() -> tuple[dict[str, type] | None, str]:
+    """The registered steps by name, or None and why they could not be loaded."""
+    try:
+        from motcua.workflow.registry import step_registry
+    except ImportError as exc:
+        return None, f"the step registry is not available ({exc})"
+    try:
+        found = dict(step_registry())
+    except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the linter
+        return None, f"loading the step plugins failed: {type(exc).__name__}: {exc}"
+    if not found:  # the built-in steps always register: nothing means a broken install
+        return None, "no steps are registered in the `motcua.steps` entry-point group (reinstall with `pip install -e .`)"
+    return found, ""
+
+
+# --- JSON Schema helpers --------------------------------------------------------------------
+
+
+def _deref(root: Any, node: Any, depth: int = 0) -> Any:
+    """Follow a local `$ref` (`#/$defs/x`); anything else is returned as is."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/") and depth < 20:
+        target: Any = root
+        for part in node["$ref"][2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            target = target.get(part) if isinstance(target, dict) else None
+        if target is None:
+            return node
+        node, depth = target, depth + 1
+    return node
+
+
+def _branches(root: Any, node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    """`node` and every schema that adds to the same instance (allOf, if/then/else, ...)."""
+    node = _deref(root, node)
+    if not isinstance(node, dict) or depth > 10:
+        return
+    yield node
+    for key in ("allOf", "anyOf", "oneOf"):
+        if isinstance(node.get(key), list):
+            for sub in node[key]:
+                yield from _branches(root, sub, depth + 1)
+    for key in ("if", "then", "else"):
+        yield from _branches(root, node.get(key), depth + 1)
+
+
+def properties_of(root: Any, node: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for branch in _branches(root, node):
+        if isinstance(branch.get("properties"), dict):
+            for name, sub in branch["properties"].items():
+                props.setdefault(name, sub)
+    return props
+
+
+def _items_of(root: Any, node: Any) -> Any:
+    for branch in _branches(root, node):
+        if isinstance(branch.get("items"), dict):
+            return branch["items"]
+    return None
+
+
+def field_at(root: Any, path: str) -> Any:
+    """The schema of the field at a dotted path, or None when there is no such field.
+
+    Array items are reached with an index, `*`, or directly: `children.0.name`,
+    `children.*.name` and `children.name` all name the item's `name`.
+    """
+    node: Any = root
+    for part in path.split("."):
+        props = properties_of(root, node)
+        if part in props:
+            node = props[part]
+            continue
+        items = _items_of(root, node)
+        if items is None:
+            return None
+        if part.isdigit() or part == "*":
+            node = items
+            continue
+        props = properties_of(root, items)
+        if part not in props:
+            return None
+        node = props[part]
+    return _deref(root, node)
+
+
+def all_field_paths(root: Any, node: Any = None, prefix: str = "", depth: int = 0) -> list[str]:
+    """Every dotted field path of the form, for "did you mean" suggestions."""
+    node = root if node is None else node
+    if depth > 8:
+        return []
+    paths: list[str] = []
+    items = _items_of(root, node)
+    for name, sub in properties_of(root, items if items is not None and not properties_of(root, node) else node).items():
+        path = f"{prefix}{name}"
+        paths.append(path)
+        paths.extend(all_field_paths(root, sub, path + ".", depth + 1))
+    return paths
+
+
+def field_types(root: Any, schema: Any) -> set[str]:
+    types: set[str] = set()
+    for branch in _branches(root, schema):
+        kind = branch.get("type")
+        types |= set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
+    return types
+
+
+def subschemas(schema: Any, loc: Loc = ()) -> Iterator[tuple[Loc, dict[str, Any]]]:
+    """Every schema object inside a schema, with its location."""
+    if not isinstance(schema, dict):
+        return
+    yield loc, schema
+    for key in SCHEMA_MAPS:
+        if isinstance(schema.get(key), dict):
+            for name, sub in schema[key].items():
+                yield from subschemas(sub, loc + (key, name))
+    for key in SCHEMA_ONE:
+        yield from subschemas(schema.get(key), loc + (key,))
+    for key in SCHEMA_LISTS:
+        if isinstance(schema.get(key), list):
+            for index, sub in enumerate(schema[key]):
+                yield from subschemas(sub, loc + (key, index))
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+
+class Checker:
+    """Runs every cross-check on one loaded, model-valid spec, adding findings to it."""
+
+    FIELDS: Loc = ("form", "fields")
+
+    def __init__(self, loaded: Loaded, steps: dict[str, type] | None) -> None:
+        assert loaded.spec is not None
+        self.loaded = loaded
+        self.spec: ProcedureSpec = loaded.spec
+        self.steps = steps
+        self.schema: dict[str, Any] | None = self.spec.form.fields if self.spec.form else None
+        self.schema_ok = False
+
+    def error(self, loc: Loc, message: str, *, key: bool = False) -> None:
+        self.loaded.at(loc, "error", message, key=key)
+
+    def warning(self, loc: Loc, message: str, *, key: bool = False) -> None:
+        self.loaded.at(loc, "warning", message, key=key)
+
+    def run(self) -> None:
+        self.check_form_schema()
+        if self.schema_ok:
+            self.check_form_references()
+        self.check_conditions_and_fees()
+        self.check_unique_ids()
+        self.check_info()
+        self.check_level()
+        self.check_steps()
+
+    # the form's JSON Schema
+
+    def check_form_schema(self) -> None:
+        if self.schema is None:
+            return
+        meta = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        seen: set[tuple[Loc, str]] = set()
+        for err in meta.iter_errors(self.schema):
+            path = tuple(err.absolute_path)
+            message = self._schema_error(path, err)
+            if (path, message) not in seen:
+                seen.add((path, message))
+                self.error(self.FIELDS + path, message)
+        if seen:
+            return
+        if self.schema.get("type") != "object" or not isinstance(self.schema.get("properties"), dict) or not self.schema["properties"]:
+            self.error(self.FIELDS, "`form.fields` should be an object schema: `type: object` with `properties:` listing the form's fields")
+            return
+        self.schema_ok = True
+        for loc, sub in subschemas(self.schema):
+            for keyword in sub:
+                if keyword not in SCHEMA_KEYWORDS and not str(keyword).startswith("x-"):
+                    self.warning(self.FIELDS + loc + (keyword,), f"`{keyword}` is not a JSON Schema keyword, so it has no effect{did_you_mean(keyword, SCHEMA_KEYWORDS)}", key=True)
+            fmt = sub.get("format")
+            if isinstance(fmt, str) and fmt not in KNOWN_FORMATS:
+                self.warning(self.FIELDS + loc + ("format",), f"unknown format `{fmt}`: it will not be checked{did_you_mean(fmt, KNOWN_FORMATS)} (known: {', '.join(sorted(KNOWN_FORMATS))})")
+            elif isinstance(fmt, str) and fmt not in FormatChecker.checkers and fmt not in CUSTOM_FORMATS:
+                self.warning(self.FIELDS + loc + ("format",), f"format `{fmt}` is not checked on this server (the library that checks it is not installed)")
+        self._check_required(self.schema, (), [self.schema])
+
+    def _check_required(self, node: Any, loc: Loc, context: list[Any]) -> None:
+        """`required` names must be properties of the object.
+
+        `context` is every schema describing the same value (the parent's branches and the
+        same-named property in them): `then: {properties: {father: {required: [name]}}}`
+        requires a property the main `father` schema declares."""
+        if not isinstance(node, dict) or len(loc) > 60:
+            return
+        root = self.schema
+        branches = [b for c in context for b in _branches(root, c)]
+        props = {name for b in branches if isinstance(b.get("properties"), dict) for name in b["properties"]}
+        required = node.get("required")
+        for index, name in enumerate(required if isinstance(required, list) else []):
+            if name not in props:
+                self.error(self.FIELDS + loc + ("required", index), f"`required` lists `{name}`, which is not one of this object's properties{did_you_mean(name, props)}")
+        for key in ("if", "then", "else", "not"):
+            self._check_required(node.get(key), loc + (key,), context + [node.get(key)])
+        for key in ("allOf", "anyOf", "oneOf"):
+            for index, sub in enumerate(node.get(key) if isinstance(node.get(key), list) else []):
+                self._check_required(sub, loc + (key, index), context + [sub])
+        for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else []:
+            same = [b["properties"][name] for b in branches if isinstance(b.get("properties"), dict) and name in b["properties"]]
+            self._check_required(sub, loc + ("properties", name), same)
+        if isinstance(node.get("items"), dict):
+            same = [b["items"] for b in branches if isinstance(b.get("items"), dict)]
+            self._check_required(node["items"], loc + ("items",), same)
+        for key in ("patternProperties", "$defs", "definitions", "dependentSchemas"):
+            if isinstance(node.get(key), dict):
+                for name, sub in node[key].items():
+                    self._check_required(sub, loc + (key, name), [sub])
+        for key in ("additionalProperties", "contains", "unevaluatedItems", "unevaluatedProperties"):
+            self._check_required(node.get(key), loc + (key,), [node.get(key)])
+        for index, sub in enumerate(node.get("prefixItems") if isinstance(node.get("prefixItems"), list) else []):
+            self._check_required(sub, loc + ("prefixItems", index), [sub])
+
+    @staticmethod
+    def _schema_error(path: Loc, err: Any) -> str:
+        where = "form.fields" + ("." + dotted(path) if path else "")
+        keyword = path[-1] if path else None
+        if keyword == "type" or (len(path) >= 2 and path[-2] == "type"):
+            bad = err.instance if not isinstance(err.instance, list) else next((t for t in err.instance if t not in TYPE_WORDS), err.instance)
+            return (f"`{where}`: `{bad}` is not a JSON Schema type; use one of "
+                    f"{', '.join(TYPE_WORDS)}{did_you_mean(bad, TYPE_WORDS)}")
+        if err.validator == "type":
+            wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+            words = " or ".join(TYPE_WORDS.get(w, w) for w in wanted if w != "boolean" or len(wanted) == 1)
+            if not path:
+                return f"`form.fields` should be a JSON Schema (a mapping with `type: object` and `properties:`), but it is {describe_value(err.instance)}"
+            return f"`{where}` is not valid JSON Schema: `{keyword}` should be {words}, but it is {describe_value(err.instance)}"
+        if err.validator == "format" and err.validator_value == "regex":
+            return f"`{where}` is not a valid regular expression"
+        return f"`{where}` is not valid JSON Schema: {err.message}"
+
+    def _field_ref(self, loc: Loc, path: str, what: str) -> Any:
+        """The schema of a field a spec refers to, or an error at `loc` when it does not exist."""
+        if self.schema is None:
+            self.error(loc, f"{what} refers to the field `{path}`, but this procedure has no `form`")
+            return None
+        if not self.schema_ok:
+            return None
+        found = field_at(self.schema, path)
+        if found is None:
+            hint = did_you_mean(path, all_field_paths(self.schema))
+            self.error(loc, f"{what} refers to the field `{path}`, which is not in `form.fields`{hint}")
+        return found
+
+    def check_form_references(self) -> None:
+        form = self.spec.form
+        assert form is not None and self.schema is not None
+        for path, ui in form.ui.items():
+            found = self._field_ref(("form", "ui", path), path, "`form.ui`")
+            if isinstance(found, dict) and ui.enum_labels:
+                items = found.get("items") if isinstance(found.get("items"), dict) else {}
+                enum = [str(v) for v in found.get("enum") or items.get("enum") or []]
+                for value in ui.enum_labels:
+                    if value not in enum:
+                        self.warning(("form", "ui", path, "enum_labels", value), f"`form.ui.{path}` has a label for `{value}`, which is not one of the field's values ({', '.join(enum) or 'it has no enum'})", key=True)
+        for role, path in form.contact.model_dump(exclude_none=True).items():
+            self._field_ref(("form", "contact", role), path, f"`form.contact.{role}`")
+        top = properties_of(self.schema, self.schema)
+        placed: dict[str, str] = {}
+        for p_index, page in enumerate(form.pages):
+            for f_index, name in enumerate(page.fields):
+                loc = ("form", "pages", p_index, "fields", f_index)
+                if name not in top:
+                    hint = did_you_mean(name, top) or (" (pages list top-level fields; the page shows the whole group)" if "." in name else "")
+                    self.error(loc, f"page `{page.id}` lists the field `{name}`, which is not a top-level field in `form.fields`{hint}")
+                elif name in placed:
+                    self.error(loc, f"the field `{name}` is on two pages: `{placed[name]}` and `{page.id}`")
+                else:
+                    placed[name] = page.id
+        if form.pages:
+            required = set(self.schema.get("required") or [])
+            for name in top:
+                if name not in placed:
+                    if name in required:
+                        self.error(("form", "pages"), f"the required field `{name}` is on no page, so the form could never be sent; add it to a page")
+                    else:
+                        self.warning(("form", "pages"), f"the field `{name}` is on no page, so citizens never see it")
+
+    def _condition(self, condition: Condition | None, loc: Loc, what: str) -> None:
+        if condition is None:
+            return
+        if condition.field and condition.field != "_channel":
+            found = self._field_ref(loc + ("field",), condition.field, what)
+            enum = found.get("enum") if isinstance(found, dict) else None
+            if isinstance(enum, list):
+                values = [condition.equals] if "equals" in condition.model_fields_set else []
+                values += [condition.not_equals] if "not_equals" in condition.model_fields_set else []
+                values += list(condition.in_ or [])
+                for value in values:
+                    if value not in enum:
+                        self.warning(loc + ("field",), f"{what} compares `{condition.field}` with `{value}`, which the field never takes (its values: {', '.join(map(str, enum))})")
+        for key, alias in (("all", "all"), ("any", "any")):
+            for index, sub in enumerate(getattr(condition, key) or []):
+                self._condition(sub, loc + (alias, index), what)
+        self._condition(condition.not_, loc + ("not",), what)
+
+    def check_conditions_and_fees(self) -> None:
+        for index, attachment in enumerate(self.spec.attachments):
+            self._condition(attachment.required_when, ("attachments", index, "required_when"), f"the condition of attachment `{attachment.id}`")
+        for index, fee in enumerate(self.spec.fees):
+            self._condition(fee.when, ("fees", index, "when"), f"the condition of fee `{fee.id}`")
+            self._condition(fee.exempt_when, ("fees", index, "exempt_when"), f"the exemption of fee `{fee.id}`")
+            if fee.quantity_field:
+                found = self._field_ref(("fees", index, "quantity_field"), fee.quantity_field, f"`quantity_field` of fee `{fee.id}`")
+                if found is not None and self.schema is not None and not field_types(self.schema, found) & {"integer", "number"}:
+                    self.error(("fees", index, "quantity_field"), f"`quantity_field` of fee `{fee.id}` should name a number field, but `{fee.quantity_field}` is not `type: integer`")
+
+    def check_unique_ids(self) -> None:
+        groups: list[tuple[str, Loc, list[str], str]] = [
+            ("attachments", ("attachments",), [a.id for a in self.spec.attachments], "id"),
+            ("fees", ("fees",), [f.id for f in self.spec.fees], "id"),
+            ("channels", ("channels",), [c.kind for c in self.spec.channels], "kind"),
+            ("delivery", ("delivery",), [d.kind for d in self.spec.delivery], "kind"),
+        ]
+        if self.spec.form:
+            groups.append(("form.pages", ("form", "pages"), [p.id for p in self.spec.form.pages], "id"))
+        for label, loc, ids, key in groups:
+            seen: set[str] = set()
+            for index, value in enumerate(ids):
+                if value in seen:
+                    self.error(loc + (index, key), f"`{label}` has `{key}: {value}` twice; each must be different")
+                seen.add(value)
+        for name, count in Counter(s.name for s in self.spec.steps).items():
+            if count > 1:
+                index = [s.name for s in self.spec.steps].index(name, [s.name for s in self.spec.steps].index(name) + 1)
+                self.warning(("steps", index), f"the step `{name}` appears {count} times; it will run each time")
+
+    def check_info(self) -> None:
+        info = self.spec.info
+        if not info.legal_basis:
+            self.warning(("info",), "no `legal_basis`: citizens should see the legal texts this procedure rests on", key=True)
+        if not info.steps:
+            self.warning(("info",), "no `steps` (trình tự thực hiện): the information page will not say how the procedure goes", key=True)
+        time = info.processing_time
+        if time.max_working_days is not None and time.max_working_days < time.working_days:
+            self.error(("info", "processing_time", "max_working_days"), f"`max_working_days` ({time.max_working_days}) is shorter than `working_days` ({time.working_days}); the longest limit cannot be shorter than the normal one")
+        for index, channel in enumerate(self.spec.channels):
+            limit = time.max_working_days if time.max_working_days is not None else time.working_days
+            if channel.working_days is not None and channel.working_days > limit:
+                self.warning(("channels", index, "working_days"), f"the `{channel.kind}` channel takes {channel.working_days} working days, longer than the procedure's limit ({limit})")
+
+    # the level
+
+    def _payment_online(self) -> bool:
+        step = self.spec.step("payment")
+        if step is None:
+            return False
+        config: Any = step.config
+        cls = (self.steps or {}).get("payment")
+        config_model = getattr(cls, "Config", None)
+        if isinstance(config_model, type) and issubclass(config_model, BaseModel):
+            try:
+                config = config_model.model_validate(step.config).model_dump()
+            except ValidationError:
+                pass  # reported by check_steps
+        mode = config.get("mode") if isinstance(config, dict) else None
+        return mode in ONLINE_PAYMENT_MODES or bool(isinstance(config, dict) and config.get("gateway"))
+
+    def _index(self, items: list[Any], test: Any) -> int:
+        return next(i for i, item in enumerate(items) if test(item))
+
+    def check_level(self) -> None:
+        spec = self.spec
+        level = spec.level
+        name = {1: "level 1 (information only)", 2: "level 2 (forms to download)", 3: "level 3 (partial online)", 4: "level 4 (full process online)"}[int(level)]
+        channels = {c.kind for c in spec.channels}
+        deliveries = {d.kind for d in spec.delivery}
+        step_names = {s.name for s in spec.steps}
+        charged = any(f.amount > 0 or any(t.amount > 0 for t in f.tiers) for f in spec.fees)
+        if level == Level.INFO and spec.form is not None:
+            self.error(("form",), f"a {name} procedure has no form; remove `form`, or raise `level` to 2 (printable form) or 3-4 (online form)", key=True)
+        if level <= Level.FORMS:
+            if "online" in channels:
+                i = self._index(spec.channels, lambda c: c.kind == "online")
+                self.error(("channels", i, "kind"), f"a {name} procedure is filed in person or by post; the `online` channel needs level 3 or 4")
+            if "electronic" in deliveries:
+                i = self._index(spec.delivery, lambda d: d.kind == "electronic")
+                self.error(("delivery", i, "kind"), f"a {name} procedure has no online dossier, so the result cannot be delivered electronically; electronic delivery needs level 4")
+            if "postal" in step_names:
+                i = self._index(spec.steps, lambda s: s.name == "postal")
+                self.error(("steps", i), f"the `postal` step runs on dossiers filed online, which a {name} procedure has none of; publish postal return under `delivery` instead")
+            if not spec.channels:
+                self.warning(("level",), f"no `channels`: say how a {name} procedure is filed (desk, postal)")
+        if level == Level.FORMS and spec.form is None and not any(a.template for a in spec.attachments):
+            self.warning(("level",), f"a {name} procedure offers blank forms to download, but this one has no `form` and no attachment names a `template`")
+        if level >= Level.PARTIAL:
+            if spec.form is None:
+                self.error(("level",), f"a {name} procedure is filed online, so it needs a `form`")
+            if "online" not in channels:
+                self.error(("channels",) if spec.channels else ("level",), f"a {name} procedure needs the `online` channel (`channels: [{{kind: online}}, ...]`)", key=bool(spec.channels))
+            if "postal" in deliveries and "postal" not in step_names:
+                i = self._index(spec.delivery, lambda d: d.kind == "postal")
+                self.error(("delivery", i, "kind"), "postal delivery is offered but there is no `postal` step to send the result; add `- postal` to `steps`")
+            if "postal" in step_names and "postal" not in deliveries:
+                i = self._index(spec.steps, lambda s: s.name == "postal")
+                self.warning(("steps", i), "there is a `postal` step but `delivery` offers no `postal` option, so no citizen can choose it")
+        online_payment = self._payment_online()
+        if level == Level.PARTIAL and online_payment:
+            i = self._index(spec.steps, lambda s: s.name == "payment")
+            self.error(("steps", i, "config"), f"online payment makes a procedure full process; on a {name} procedure the fee is paid at the desk (set the payment mode to desk, or raise `level` to 4)")
+        if level == Level.FULL:
+            if charged and not online_payment:
+                if "payment" in step_names:
+                    i = self._index(spec.steps, lambda s: s.name == "payment")
+                    self.error(("steps", i), f"a {name} procedure charges fees online, but the `payment` step does not take online payment (use `config: {{mode: online}}`)")
+                else:
+                    self.error(("fees",), f"a {name} procedure charges fees but has no `payment` step, so citizens have no way to pay; add `- name: payment` with `config: {{mode: online}}` to `steps`", key=True)
+            if spec.info.presence_required:
+                self.error(("info", "presence_required"), f"the procedure requires the applicant in person, so it cannot be {name}; use level 3 (partial)")
+            if not deliveries & {"electronic", "postal"}:
+                self.error(("delivery",) if spec.delivery else ("level",), f"a {name} procedure returns the result electronically or by post; add an `electronic` or `postal` option to `delivery`", key=bool(spec.delivery))
+
+    # steps
+
+    def check_steps(self) -> None:
+        if self.steps is None:
+            return
+        for index, step in enumerate(self.spec.steps):
+            cls = self.steps.get(step.name)
+            if cls is None:
+                hint = did_you_mean(step.name, self.steps) or f" (installed steps: {', '.join(sorted(self.steps)) or 'none'})"
+                self.error(("steps", index), f"unknown step `{step.name}`{hint}")
+                continue
+            config_model = getattr(cls, "Config", None)
+            if not (isinstance(config_model, type) and issubclass(config_model, BaseModel)):
+                continue
+            try:
+                config_model.model_validate(step.config)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False):
+                    loc, at_key, message = explain(err, root=config_model)
+                    message = message.replace("`the spec`", "the config")
+                    self.loaded.at(("steps", index, "config") + loc, "error", f"step `{step.name}`: {message}", key=at_key)
+
+
+# --- files and folders ----------------------------------------------------------------------
+
+
+def _sorted(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(set(findings), key=lambda f: (f.path, f.line, f.col, f.severity, f.message))
+
+
+def lint_file(path: str | Path, steps: dict[str, type] | None = None, *, load_steps: bool = True) -> Loaded:
+    """Load and check one spec; never raises. `ok` is true when no error was found."""
+    if steps is None and load_steps:
+        steps, _ = step_classes()
+    try:
+        loaded = load_file(path)
+        if loaded.spec is not None and loaded.ok:
+            Checker(loaded, steps).run()
+    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
+        loaded = Loaded(str(path), None, [Finding(str(path), 1, 1, "error", f"the linter could not check this file ({type(exc).__name__}: {exc}); please report this")])
+    loaded.findings = _sorted(loaded.findings)
+    return loaded
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    """Spec files named, and those under the folders named."""
+    from motcua.catalogue import spec_files
+
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(spec_files(path) if path.is_dir() else [path])
+    return files
+
+
+def lint_paths(paths: Iterable[str | Path], steps: dict[str, type] | None = None, *, load_steps: bool = True) -> list[Loaded]:
+    """Lint files and folders, including what spans files: a procedure code used twice."""
+    if steps is None and load_steps:
+        steps, _ = step_classes()
+    results = [lint_file(path, steps, load_steps=False) for path in expand(paths)]
+    first: dict[str, Loaded] = {}
+    for loaded in results:
+        if loaded.spec is None:
+            continue
+        code = loaded.spec.code
+        if code in first:
+            loaded.at(("code",), "error", f"procedure code {code} is already used by {first[code].path}; each procedure has one spec")
+            loaded.findings = _sorted(loaded.findings)
+        else:
+            first[code] = loaded
+    return results
