@@ -8,7 +8,7 @@ workflow or the statistics. Nothing above this package imports TinyDB.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Callable, Iterator, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 from motcua.dossier import Dossier, Status
 
@@ -52,6 +52,10 @@ class DossierRepository(Protocol):
 
     def count(self) -> int: ...
 
+    def add_many(self, dossiers: Iterable[Dossier]) -> None:
+        """Bulk path (import, benchmarks): like `add` for each, in order, but each partition
+        is written once per call instead of once per dossier. Durable on return."""
+
 
 class Records(Protocol):
     """A named collection of JSON documents by key: drafts, accounts, outbox, payments ..."""
@@ -73,6 +77,9 @@ class Records(Protocol):
 
     def all(self) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
+    def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Bulk path (import): store new keys, each partition written once per call."""
+
 
 class FileStore(Protocol):
     """Uploaded files by content id; a citizen's file name is never a path."""
@@ -84,11 +91,17 @@ class FileStore(Protocol):
 
     def exists(self, file_id: str) -> bool: ...
 
+    def ids(self) -> Iterator[str]:
+        """Every stored file id, sorted (for export)."""
+
 
 class Store(Protocol):
     dossiers: DossierRepository
     files: FileStore
 
     def records(self, name: str) -> Records: ...
+
+    def collections(self) -> list[str]:
+        """Names of the records collections that hold something, sorted (for export)."""
 
     def close(self) -> None: ...

@@ -1,85 +1,254 @@
-"""The embedded default store on TinyDB.
+"""The embedded default store on TinyDB, partitioned so a write costs the same at any size.
 
-FIRST CUT: one TinyDB JSON file per collection, every operation under a process-wide file
-lock. Correct across threads and processes, but each write rewrites the whole file; the
-store issue replaces the layout (see docs/store.md once written).
+Layout of a data folder (docs/store.md explains the choices):
+
+    store.json                     format marker and layout parameters
+    dossiers/2025-05/00000.json    TinyDB files of at most `chunk_size` dossiers, by filing
+                                   month (Vietnam time) and then in filing order
+    dossiers/index/3f.json         code -> partition, one of 256 buckets by hash of the code
+    records/<name>/3f.json         TinyDB files of {key, value}, 256 buckets by hash of key
+    files/ab/<sha256>              uploaded files by content id
+    tmp/, locks/                   temp files of writes in progress, lock files
+    <any file>.bak                 the previous version of that file
+
+Every file is written whole to tmp/, fsynced and renamed into place (durable.py), under a
+lock of its own partition (locks.py). Adding a dossier rewrites one index bucket and one
+chunk, both small whatever the number of dossiers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
-from contextlib import contextmanager
-from datetime import date, datetime
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from filelock import FileLock
 from tinydb import Query, TinyDB
 
 from motcua.dossier import Dossier, Status
 from motcua.store.base import StoreError
+from motcua.store.durable import (
+    AtomicJSONStorage,
+    atomic_write,
+    clean_tmp,
+    damaged,
+    dump_json,
+    ensure_dir,
+    read_json,
+)
+from motcua.store.locks import locked
 
 T = TypeVar("T")
 
+FORMAT = "motcua-tinydb"
+VERSION = 1
+DEFAULT_CHUNK_SIZE = 100
+VIETNAM = timezone(timedelta(hours=7))
 
-class _Locked:
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._thread_lock = threading.RLock()
-        self._file_lock = FileLock(str(path) + ".lock")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_CHUNK = re.compile(r"^(\d{5})\.json$")
+_BUCKET = re.compile(r"^[0-9a-f]{2}\.json$")
 
-    @contextmanager
-    def db(self) -> Iterator[TinyDB]:
-        with self._thread_lock, self._file_lock:
-            db = TinyDB(self._path, ensure_ascii=False)
-            try:
-                yield db
-            finally:
-                db.close()
+
+def filing_month(at: datetime) -> str:
+    """The partition month of a dossier: its filing month in Vietnam time."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(VIETNAM).strftime("%Y-%m")
+
+
+def bucket(key: str) -> str:
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:2]
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+
+
+class _Folders:
+    """Where a store's files live, and the database object for one of them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / "tmp"
+        self.locks = root / "locks"
+
+    def db(self, path: Path) -> TinyDB:
+        return TinyDB(path, self.tmp, storage=AtomicJSONStorage)
+
+    def lock(self, *parts: str):
+        return locked(self.locks / ("-".join(parts) + ".lock"))
 
 
 class TinyRecords:
-    def __init__(self, path: Path) -> None:
-        self._locked = _Locked(path)
+    """A records collection: TinyDB buckets of {key, value} documents by hash of the key."""
+
+    def __init__(self, folders: _Folders, name: str) -> None:
+        self._f = folders
+        self._name = name
+        self._dir = folders.root / "records" / name
+
+    def _path(self, b: str) -> Path:
+        return self._dir / f"{b}.json"
+
+    def _lock(self, b: str):
+        return self._f.lock("records", self._name, b)
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with self._locked.db() as db:
-            doc = db.get(Query().key == key)
-            return dict(doc["value"]) if doc else None
+        doc = self._f.db(self._path(bucket(key))).get(Query().key == key)
+        return doc["value"] if doc else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
-        with self._locked.db() as db:
-            db.upsert({"key": key, "value": value}, Query().key == key)
+        self.update(key, lambda _current: value)
 
     def insert_new(self, key: str, value: dict[str, Any]) -> bool:
-        with self._locked.db() as db:
+        b = bucket(key)
+        with self._lock(b):
+            db = self._f.db(self._path(b))
             if db.contains(Query().key == key):
                 return False
             db.insert({"key": key, "value": value})
             return True
 
     def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
-        with self._locked.db() as db:
+        b = bucket(key)
+        with self._lock(b):
+            db = self._f.db(self._path(b))
             doc = db.get(Query().key == key)
-            new = change(dict(doc["value"]) if doc else None)
-            db.upsert({"key": key, "value": new}, Query().key == key)
+            new = change(doc["value"] if doc else None)
+            if doc is None:
+                db.insert({"key": key, "value": new})
+            else:
+                db.update(_replace_with({"key": key, "value": new}), doc_ids=[doc.doc_id])
             return new
 
     def delete(self, key: str) -> None:
-        with self._locked.db() as db:
-            db.remove(Query().key == key)
+        b = bucket(key)
+        with self._lock(b):
+            db = self._f.db(self._path(b))
+            doc = db.get(Query().key == key)
+            if doc is not None:
+                db.remove(doc_ids=[doc.doc_id])
 
     def all(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        with self._locked.db() as db:
-            docs = [(d["key"], d["value"]) for d in db.all()]
-        return iter(docs)
+        if not self._dir.is_dir():
+            return
+        for path in sorted(p for p in self._dir.iterdir() if _BUCKET.match(p.name)):
+            for doc in self._f.db(path).all():
+                yield doc["key"], doc["value"]
+
+    def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Bulk path (import): each bucket written once; keys must be new."""
+        by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for key, value in items:
+            by_bucket[bucket(key)].append({"key": key, "value": value})
+        for b in sorted(by_bucket):
+            with self._lock(b):
+                db = self._f.db(self._path(b))
+                Q = Query()
+                for doc in by_bucket[b]:
+                    if db.contains(Q.key == doc["key"]):
+                        raise StoreError(f"record {self._name}/{doc['key']} already exists")
+                db.insert_multiple(by_bucket[b])
+
+
+def _replace_with(new: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    def replace(doc: dict[str, Any]) -> None:
+        doc.clear()
+        doc.update(new)
+
+    return replace
 
 
 class TinyDossiers:
-    def __init__(self, path: Path, sequences: TinyRecords) -> None:
-        self._locked = _Locked(path)
+    """Dossiers in chunks by filing month, found by code through a hashed index."""
+
+    def __init__(self, folders: _Folders, sequences: TinyRecords, chunk_size: int) -> None:
+        self._f = folders
         self._sequences = sequences
+        self._chunk_size = chunk_size
+        self._dir = folders.root / "dossiers"
+        self._index_dir = self._dir / "index"
+        self._heads: dict[str, int] = {}
+        self._heads_lock = threading.Lock()
+
+    # -- where things are ------------------------------------------------------------
+
+    def _chunk_path(self, month: str, n: int) -> Path:
+        return self._dir / month / f"{n:05d}.json"
+
+    def _chunk_lock(self, month: str, n: int):
+        return self._f.lock("dossiers", month, f"{n:05d}")
+
+    def _index_path(self, b: str) -> Path:
+        return self._index_dir / f"{b}.json"
+
+    def _read_index(self, b: str) -> dict[str, str]:
+        path = self._index_path(b)
+        try:
+            index = read_json(path)
+        except StoreError:
+            raise self._damaged_index(path, "not valid JSON") from None
+        if index is None:
+            return {}
+        if not isinstance(index, dict):
+            raise self._damaged_index(path, "not an index of dossier codes")
+        return index
+
+    @staticmethod
+    def _damaged_index(path: Path, problem: str) -> StoreError:
+        return damaged(
+            path,
+            problem,
+            "rebuild the index: `motcua export` (it reads the dossiers, not the index), then "
+            "`motcua import` into a new folder; ",
+        )
+
+    def _write_index(self, b: str, index: dict[str, str]) -> None:
+        ensure_dir(self._index_dir)
+        atomic_write(self._index_path(b), dump_json(index), self._f.tmp)
+
+    def _where(self, code: str) -> tuple[str, int] | None:
+        b = bucket(code)
+        part = self._read_index(b).get(code)
+        if part is None:
+            return None
+        month, _, n = str(part).partition("/")
+        if not (_MONTH.match(month) and n.isdigit()):
+            raise self._damaged_index(self._index_path(b), f"bad partition {part!r} for {code}")
+        return month, int(n)
+
+    def _months(self) -> list[str]:
+        if not self._dir.is_dir():
+            return []
+        return sorted(p.name for p in self._dir.iterdir() if _MONTH.match(p.name) and p.is_dir())
+
+    def _chunks(self, month: str) -> list[int]:
+        folder = self._dir / month
+        return sorted(int(m.group(1)) for p in folder.iterdir() if (m := _CHUNK.match(p.name)))
+
+    def _head(self, month: str) -> int:
+        """The chunk new dossiers of `month` go to; call under the month's lock."""
+        with self._heads_lock:
+            n = self._heads.get(month)
+        if n is None:
+            chunks = self._chunks(month) if (self._dir / month).is_dir() else []
+            n = chunks[-1] if chunks else 0
+        while self._chunk_path(month, n + 1).exists():  # another process moved on
+            n += 1
+        return n
+
+    def _set_head(self, month: str, n: int) -> None:
+        with self._heads_lock:
+            self._heads[month] = n
+
+    def _doc_in(self, month: str, n: int, code: str) -> dict[str, Any] | None:
+        return self._f.db(self._chunk_path(month, n)).get(Query().code == code)
+
+    # -- the interface ---------------------------------------------------------------
 
     def next_code(self, agency_code: str, on: date) -> str:
         day = on.strftime("%y%m%d")
@@ -89,30 +258,109 @@ class TinyDossiers:
         return f"{agency_code}-{day}-{counter['n']:04d}"
 
     def add(self, dossier: Dossier) -> None:
-        with self._locked.db() as db:
-            if db.contains(Query().code == dossier.code):
-                raise StoreError(f"dossier {dossier.code} already exists")
-            db.insert(dossier.model_dump(mode="json"))
+        doc = dossier.model_dump(mode="json")
+        code = dossier.code
+        month = filing_month(dossier.filed_at)
+        b = bucket(code)
+        with self._f.lock("dossiers", month):
+            n = self._head(month)
+            while True:
+                with self._chunk_lock(month, n):
+                    db = self._f.db(self._chunk_path(month, n))
+                    if len(db) >= self._chunk_size:
+                        n += 1
+                        continue
+                    with self._f.lock("dossiers", "index", b):
+                        index = self._read_index(b)
+                        if code in index:
+                            where = self._where(code)
+                            if where is not None and self._doc_in(*where, code) is not None:
+                                raise StoreError(f"dossier {code} already exists")
+                        # Index first: an entry whose chunk lacks the dossier (a crash
+                        # between the two writes) reads as absent, never the reverse.
+                        index[code] = f"{month}/{n:05d}"
+                        self._write_index(b, index)
+                        db.insert(doc)
+                    break
+            self._set_head(month, n)
+
+    def add_many(self, dossiers: Iterable[Dossier]) -> None:
+        by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        seen: set[str] = set()
+        for dossier in dossiers:
+            if dossier.code in seen:
+                raise StoreError(f"dossier {dossier.code} given twice")
+            seen.add(dossier.code)
+            by_month[filing_month(dossier.filed_at)].append(dossier.model_dump(mode="json"))
+        for month in sorted(by_month):
+            self._add_month(month, by_month[month])
+
+    def _add_month(self, month: str, docs: list[dict[str, Any]]) -> None:
+        with self._f.lock("dossiers", month):
+            n = self._head(month)
+            with self._chunk_lock(month, n):
+                room = self._chunk_size - len(self._f.db(self._chunk_path(month, n)))
+            if room <= 0:
+                n, room = n + 1, self._chunk_size
+            plan: list[tuple[int, list[dict[str, Any]]]] = []
+            rest = docs
+            while rest:
+                plan.append((n, rest[:room]))
+                rest = rest[room:]
+                n, room = n + 1, self._chunk_size
+            entries: dict[str, dict[str, str]] = defaultdict(dict)
+            for chunk_n, chunk_docs in plan:
+                for doc in chunk_docs:
+                    entries[bucket(doc["code"])][doc["code"]] = f"{month}/{chunk_n:05d}"
+            for b in sorted(entries):
+                index = self._read_index(b)
+                for code in entries[b]:
+                    if code in index and (where := self._where(code)) and self._doc_in(*where, code):
+                        raise StoreError(f"dossier {code} already exists")
+            for b in sorted(entries):
+                with self._f.lock("dossiers", "index", b):
+                    index = self._read_index(b)
+                    index.update(entries[b])
+                    self._write_index(b, index)
+            for chunk_n, chunk_docs in plan:
+                with self._chunk_lock(month, chunk_n):
+                    self._f.db(self._chunk_path(month, chunk_n)).insert_multiple(chunk_docs)
+            self._set_head(month, plan[-1][0])
 
     def get(self, code: str) -> Dossier | None:
-        with self._locked.db() as db:
-            doc = db.get(Query().code == code)
+        where = self._where(code)
+        doc = self._doc_in(*where, code) if where else None
         return Dossier.model_validate(doc) if doc else None
 
     def update(self, code: str, change: Callable[[Dossier], T]) -> tuple[Dossier, T]:
-        with self._locked.db() as db:
+        where = self._where(code)
+        if where is None:
+            raise KeyError(code)
+        with self._chunk_lock(*where):
+            db = self._f.db(self._chunk_path(*where))
             doc = db.get(Query().code == code)
             if doc is None:
                 raise KeyError(code)
             dossier = Dossier.model_validate(doc)
             result = change(dossier)
-            db.update(dossier.model_dump(mode="json"), Query().code == code)
+            if dossier.code != code or filing_month(dossier.filed_at) != where[0]:
+                raise StoreError(f"dossier {code}: its code and filing time never change")
+            db.update(_replace_with(dossier.model_dump(mode="json")), doc_ids=[doc.doc_id])
         return dossier, result
 
+    def _docs(self, months: Iterable[str]) -> Iterator[dict[str, Any]]:
+        for month in months:
+            for n in self._chunks(month):
+                yield from self._f.db(self._chunk_path(month, n)).all()
+
     def all(self) -> Iterator[Dossier]:
-        with self._locked.db() as db:
-            docs = db.all()
-        return (Dossier.model_validate(d) for d in docs)
+        for doc in self._docs(self._months()):
+            yield Dossier.model_validate(doc)
+
+    def all_raw(self) -> Iterator[dict[str, Any]]:
+        """Every dossier as stored (JSON), in filing order: export without re-validating."""
+        for doc in self._docs(self._months()):
+            yield dict(doc)
 
     def find(
         self,
@@ -123,30 +371,48 @@ class TinyDossiers:
         filed_from: datetime | None = None,
         filed_to: datetime | None = None,
     ) -> list[Dossier]:
+        months = self._months()
+        # The month of a time only grows with it, so a period only needs its months.
+        if filed_from is not None:
+            months = [m for m in months if m >= filing_month(filed_from)]
+        if filed_to is not None:
+            months = [m for m in months if m <= filing_month(filed_to)]
+        lo = _aware(filed_from) if filed_from is not None else None
+        hi = _aware(filed_to) if filed_to is not None else None
         found = []
-        for d in self.all():
-            if agency_code and d.agency_code != agency_code:
+        for doc in self._docs(months):
+            if agency_code and doc["agency_code"] != agency_code:
                 continue
-            if status is not None and d.status != status:
+            if status is not None and doc["status"] != int(status):
                 continue
-            if procedure_code and d.procedure_code != procedure_code:
+            if procedure_code and doc["procedure_code"] != procedure_code:
                 continue
-            if filed_from and d.filed_at < filed_from:
-                continue
-            if filed_to and d.filed_at >= filed_to:
-                continue
-            found.append(d)
+            if lo is not None or hi is not None:
+                at = _aware(datetime.fromisoformat(doc["filed_at"]))
+                if (lo is not None and at < lo) or (hi is not None and at >= hi):
+                    continue
+            found.append(Dossier.model_validate(doc))
         return found
 
     def count(self) -> int:
-        with self._locked.db() as db:
-            return len(db)
+        # Every chunk but a month's last is full: a chunk is only started when the one
+        # before it holds `chunk_size` dossiers, and dossiers are never deleted.
+        total = 0
+        for month in self._months():
+            chunks = self._chunks(month)
+            if chunks:
+                total += (len(chunks) - 1) * self._chunk_size
+                total += len(self._f.db(self._chunk_path(month, chunks[-1])))
+        return total
 
 
 class TinyFiles:
-    def __init__(self, folder: Path) -> None:
+    """Uploaded files by sha256, each written once, durably; checked on every read."""
+
+    def __init__(self, folder: Path, tmp: Path) -> None:
         self._folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        self._tmp = tmp
+        ensure_dir(folder)
 
     def _path(self, file_id: str) -> Path:
         if len(file_id) != 64 or any(c not in "0123456789abcdef" for c in file_id):
@@ -157,14 +423,16 @@ class TinyFiles:
         file_id = hashlib.sha256(data).hexdigest()
         path = self._path(file_id)
         if not path.exists():
-            path.parent.mkdir(exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            ensure_dir(path.parent)
+            atomic_write(path, data, self._tmp, keep_bak=False)
         return file_id
 
     def read(self, file_id: str) -> bytes:
-        return self._path(file_id).read_bytes()
+        path = self._path(file_id)
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != file_id:
+            raise damaged(path, "its content no longer matches its sha256")
+        return data
 
     def exists(self, file_id: str) -> bool:
         try:
@@ -172,23 +440,63 @@ class TinyFiles:
         except KeyError:
             return False
 
+    def ids(self) -> Iterator[str]:
+        for sub in sorted(p for p in self._folder.iterdir() if p.is_dir()):
+            for path in sorted(sub.iterdir()):
+                if self.exists(path.name):
+                    yield path.name
+
 
 class TinyStore:
+    """A data folder: dossiers, records collections and files (see the module docstring)."""
+
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
         self._folder = folder
+        self._f = _Folders(folder)
+        ensure_dir(self._f.tmp)
+        ensure_dir(self._f.locks)
+        clean_tmp(self._f.tmp)
+        layout = self._layout()
         self._records: dict[str, TinyRecords] = {}
         self._records_lock = threading.Lock()
-        self.dossiers = TinyDossiers(folder / "dossiers.json", self.records("sequences"))
-        self.files = TinyFiles(folder / "files")
+        self.dossiers = TinyDossiers(self._f, self.records("sequences"), layout["chunk_size"])
+        self.files = TinyFiles(folder / "files", self._f.tmp)
+
+    def _layout(self) -> dict[str, Any]:
+        path = self._folder / "store.json"
+        with self._f.lock("store"):
+            layout = read_json(path)
+            if layout is None:
+                layout = {"format": FORMAT, "version": VERSION, "chunk_size": DEFAULT_CHUNK_SIZE}
+                atomic_write(path, dump_json(layout), self._f.tmp, keep_bak=False)
+        if not isinstance(layout, dict) or layout.get("format") != FORMAT:
+            raise damaged(path, "not a Motcua store marker")
+        if layout.get("version") != VERSION:
+            raise StoreError(
+                f"{path}: store format version {layout.get('version')} is not {VERSION}; "
+                "export it with the Motcua version that wrote it and import it here."
+            )
+        return layout
 
     def records(self, name: str) -> TinyRecords:
         if not name.isidentifier():
             raise ValueError(f"bad collection name {name!r}")
         with self._records_lock:
             if name not in self._records:
-                self._records[name] = TinyRecords(self._folder / f"{name}.json")
+                self._records[name] = TinyRecords(self._f, name)
             return self._records[name]
 
+    def collections(self) -> list[str]:
+        folder = self._folder / "records"
+        if not folder.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_dir() and p.name.isidentifier() and any(_BUCKET.match(q.name) for q in p.iterdir())
+        )
+
     def close(self) -> None:
-        pass
+        """Nothing is held between calls: locks and files are per operation."""
+
+

@@ -1,0 +1,160 @@
+"""Files that survive a crash: write a new file, fsync it, rename it over the old one.
+
+A reader sees either the previous or the next version of a file, never a half-written one,
+and once `atomic_write` returns the new version is on disk (the directory entry too). The
+previous version is kept beside it as `<name>.bak`: a hard link, so it costs no copy.
+
+Temporary files live in the store's `tmp/` folder and carry the writer's process id, so a
+store opened after a crash can delete those of dead processes without touching a write in
+progress elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+from motcua.store.base import StoreError
+
+TMP_SUFFIX = ".tmp"
+BAK_SUFFIX = ".bak"
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ensure_dir(folder: Path) -> None:
+    """Create `folder` (and parents) so that its entry survives a crash too."""
+    if folder.is_dir():
+        return
+    ensure_dir(folder.parent)
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        return
+    fsync_dir(folder.parent)
+
+
+def atomic_write(path: Path, data: bytes, tmp_dir: Path, *, keep_bak: bool = True) -> None:
+    """Replace `path` with `data` durably; the old version becomes `<path>.bak`."""
+    name = f"{path.parent.name}-{path.name}.{os.getpid()}.{threading.get_ident()}{TMP_SUFFIX}"
+    tmp = tmp_dir / name
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    if keep_bak:
+        bak = path.with_name(path.name + BAK_SUFFIX)
+        try:
+            bak.unlink()
+        except FileNotFoundError:
+            pass
+        try:
+            os.link(path, bak)
+        except FileNotFoundError:
+            pass
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def clean_tmp(tmp_dir: Path) -> list[Path]:
+    """Delete temp files left by processes that are gone (killed mid-write); return them."""
+    removed = []
+    for tmp in tmp_dir.glob(f"*{TMP_SUFFIX}"):
+        parts = tmp.name.rsplit(".", 3)
+        try:
+            pid = int(parts[-3])
+        except (IndexError, ValueError):
+            pid = -1
+        if pid == os.getpid() or (pid > 0 and _alive(pid)):
+            continue
+        try:
+            tmp.unlink()
+            removed.append(tmp)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def damaged(path: Path, problem: str, remedy: str = "") -> StoreError:
+    """The one message for a file the store cannot read: which file, and what to do."""
+    bak = path.with_name(path.name + BAK_SUFFIX)
+    hint = (
+        f"restore it from {bak} (the version before the last write) if that one reads, "
+        if bak.exists()
+        else ""
+    )
+    return StoreError(
+        f"Store file {path} is damaged ({problem}). Nothing was changed. Stop the portal, then "
+        f"{remedy}{hint}or restore the data folder from the last export (`motcua import --data "
+        f"NEW_DIR EXPORT.jsonl` into an empty folder)."
+    )
+
+
+def read_json(path: Path) -> Any | None:
+    """The JSON in `path`, None when the file does not exist; StoreError when damaged."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise damaged(path, f"not valid JSON: {exc}") from None
+
+
+def dump_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage with atomic, fsynced writes that refuses to read a damaged file.
+
+    Stock JSONStorage truncates and rewrites the file in place (a crash leaves it broken)
+    and treats an empty file as an empty database; this one never writes in place and
+    raises StoreError naming the file rather than guessing. One instance lives for one
+    locked operation, so it keeps what it read: TinyDB reads the file again for every call.
+    """
+
+    def __init__(self, path: Path, tmp_dir: Path) -> None:
+        self._path = path
+        self._tmp_dir = tmp_dir
+        self._data: dict[str, Any] | None = None
+
+    def read(self) -> dict[str, Any] | None:
+        if self._data is None:
+            data = read_json(self._path)
+            if data is not None and not (
+                isinstance(data, dict) and all(isinstance(t, dict) for t in data.values())
+            ):
+                raise damaged(self._path, "not a TinyDB database")
+            self._data = data
+        return self._data
+
+    def write(self, data: dict[str, Any]) -> None:
+        ensure_dir(self._path.parent)
+        atomic_write(self._path, dump_json(data), self._tmp_dir)
+        self._data = data
+
+    def close(self) -> None:
+        self._data = None
