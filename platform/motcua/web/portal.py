@@ -1,5 +1,682 @@
-"""Blueprint: portal. (Not built yet: see the open issues.)"""
+"""Blueprint `portal`: the citizen's side — find a procedure, read it, fill, file, track.
 
-from flask import Blueprint
+Nothing here knows one procedure from another: every page is drawn from the spec, the form
+by the `renderers` package, and the dossier's progress by the workflow engine's panels.
+Per-step state lives in a server-side draft (motcua.drafts), never in hidden fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from motcua import drafts, submission
+from motcua.dossier import CLOSED, Dossier, Status
+from motcua.fees import compute_fees, format_vnd, total
+from motcua.filing import file_dossier
+from motcua.i18n import _, current_lang, local
+from motcua.search import Filters, facets, search
+from motcua.services import services
+from motcua.spec.model import Level, ProcedureSpec, localize
+from motcua.tracking import verify
+from motcua.web import labels
+from motcua.workdays import VN_TZ
 
 bp = Blueprint("portal", __name__)
+
+MAX_TRACKED = 20
+LOOKUP_WINDOW_S = 15 * 60
+LOOKUP_MAX_FAILURES = 10
+
+
+# --- helpers shared by the pages -------------------------------------------------------------
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    def lang_url(lang: str) -> str:
+        args = request.args.to_dict(flat=True)
+        args["lang"] = lang
+        return f"{request.path}?{urlencode(args)}"
+
+    return {
+        "lang_url": lang_url,
+        "labels": labels,
+        "vnd": format_vnd,
+        "field_id": field_id,
+        "Level": Level,
+    }
+
+
+def field_id(path: str) -> str:
+    """The HTML id of the input named `path` (RENDER's convention, for error links)."""
+    from renderers.form import field_id as render_field_id
+
+    return render_field_id(path)
+
+
+def _assets() -> dict[str, list[str]]:
+    """RENDER's form script and styles, served from /static/renderers/ when present."""
+    folder = Path(current_app.static_folder or "") / "renderers"
+    return {
+        "css": [f"renderers/{p.name}" for p in sorted(folder.glob("*.css"))],
+        "js": [f"renderers/{p.name}" for p in sorted(folder.glob("*.js"))],
+    }
+
+
+def _spec_or_404(code: str) -> ProcedureSpec:
+    spec = services().catalogue.get(code)
+    if spec is None:
+        abort(404)
+    return spec
+
+
+def _fee_rows(spec: ProcedureSpec, answers: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    lines = compute_fees(spec, answers, "online")
+    rows = [
+        {
+            "kind": labels.label(labels.FEE_KINDS, line.kind),
+            "name": local(line.name),
+            "quantity": line.quantity,
+            "amount": line.amount,
+            "exempt": line.exempt,
+        }
+        for line in lines
+    ]
+    return rows, total(lines)
+
+
+def _remember(code: str) -> None:
+    """After filing or a successful lookup, this browser may read the dossier."""
+    tracked = [c for c in session.get("dossiers", []) if c != code]
+    session["dossiers"] = (tracked + [code])[-MAX_TRACKED:]
+
+
+def _may_read(code: str) -> bool:
+    return code in session.get("dossiers", [])
+
+
+# --- find and read ---------------------------------------------------------------------------
+
+
+@bp.get("/")
+def catalogue() -> str:
+    f = Filters.from_args(request.args)
+    specs = list(services().catalogue)
+    found = search(specs, f)
+    return render_template(
+        "portal/catalogue.html",
+        filters=f,
+        results=found,
+        facets=facets(specs, f),
+        total_count=len(specs),
+        level_url=lambda lv: url_for("portal.catalogue", **{**request.args.to_dict(), "level": lv}),
+    )
+
+
+def _fee_descriptions(spec: ProcedureSpec) -> list[dict[str, Any]]:
+    out = []
+    for rule in spec.fees:
+        out.append(
+            {
+                "kind": labels.label(labels.FEE_KINDS, rule.kind),
+                "name": local(rule.name),
+                "amount": rule.amount,
+                "per_unit": bool(rule.quantity_field),
+                "free_units": rule.free_units,
+                "tiers": rule.tiers,
+                "max_amount": rule.max_amount,
+                "conditional": rule.when is not None,
+                "exemption": local(rule.exemption_note) if rule.exemption_note else "",
+                "legal_basis": rule.legal_basis or "",
+            }
+        )
+    return out
+
+
+@bp.get("/thu-tuc/<code>")
+def procedure(code: str) -> str:
+    spec = _spec_or_404(code)
+    return render_template(
+        "portal/procedure.html",
+        spec=spec,
+        fees=_fee_descriptions(spec),
+        has_blank_form=spec.level >= Level.FORMS and spec.form is not None,
+        can_file=spec.online and spec.form is not None,
+    )
+
+
+def _blank_form(code: str, kind: str) -> Response:
+    spec = _spec_or_404(code)
+    if spec.level < Level.FORMS or spec.form is None:
+        abort(404)
+    from renderers import documents
+
+    if kind == "pdf":
+        body, mimetype = documents.blank_form_pdf(spec, current_lang()), "application/pdf"
+    else:
+        body = documents.blank_form_docx(spec, current_lang())
+        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="mau-{spec.code}.{kind}"'
+    return response
+
+
+@bp.get("/thu-tuc/<code>/mau.pdf")
+def blank_pdf(code: str) -> Response:
+    return _blank_form(code, "pdf")
+
+
+@bp.get("/thu-tuc/<code>/mau.docx")
+def blank_docx(code: str) -> Response:
+    return _blank_form(code, "docx")
+
+
+# --- fill ------------------------------------------------------------------------------------
+
+
+def _online_spec(code: str) -> ProcedureSpec:
+    spec = _spec_or_404(code)
+    if not spec.online or spec.form is None:
+        abort(404)
+    return spec
+
+
+def _step(spec: ProcedureSpec, step_id: str) -> tuple[int, drafts.Step]:
+    for i, step in enumerate(drafts.steps(spec)):
+        if step.id == step_id:
+            return i, step
+    abort(404)
+
+
+def _step_errors(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -> dict[str, str]:
+    lang = current_lang()
+    values = draft.get("values") or {}
+    if step.kind == "page":
+        return submission.errors_within(submission.validate(spec, values, lang), step.fields)
+    if step.kind == "attachments":
+        return submission.validate_attachments(spec, values, drafts.uploaded(draft), lang)
+    if step.kind == "delivery":
+        return submission.validate_delivery(spec, drafts.delivery(spec, draft), lang)
+    return _all_errors(spec, draft)
+
+
+def _all_errors(spec: ProcedureSpec, draft: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for step in drafts.steps(spec):
+        if step.kind != "check":
+            errors.update(_step_errors(spec, draft, step))
+    return errors
+
+
+def _error_links(spec: ProcedureSpec, token: str, errors: dict[str, str], here: str) -> list[tuple[str, str]]:
+    """(href, message) for the error summary: to the field on this page or on its own step."""
+    where: dict[str, str] = {}
+    for step in drafts.steps(spec):
+        for name in step.fields:
+            where[name] = step.id
+        if step.kind == "attachments":
+            where["attachment"] = step.id
+        if step.kind == "delivery":
+            where["delivery"] = step.id
+    links = []
+    for path, message in errors.items():
+        step_id = where.get(path.split(".")[0], here)
+        anchor = "#" + field_id(path)
+        if step_id == here:
+            href = anchor
+        else:
+            href = url_for("portal.fill_step", code=spec.code, token=token, step_id=step_id, tu=drafts.STEP_CHECK) + anchor
+        links.append((href, message))
+    return links
+
+
+def _render_step(spec: ProcedureSpec, token: str | None, draft: dict[str, Any], step: drafts.Step, errors: dict[str, str]) -> str:
+    lang = current_lang()
+    all_steps = drafts.steps(spec)
+    index = all_steps.index(step)
+    values = draft.get("values") or {}
+    body: Markup | str = ""
+    if step.kind == "page":
+        from renderers.form import render_fields
+
+        body = render_fields(spec, list(step.fields), values, errors, lang)
+    elif step.kind == "attachments":
+        from renderers.form import render_attachments
+
+        body = render_attachments(spec, values, drafts.uploaded(draft), errors, lang)
+    fee_rows, fee_total = _fee_rows(spec, values)
+    chosen = drafts.delivery(spec, draft)
+    context = {
+        "spec": spec,
+        "token": token,
+        "draft": draft,
+        "step": step,
+        "steps": all_steps,
+        "index": index,
+        "body": body,
+        "errors": errors,
+        "error_links": _error_links(spec, token or "", errors, step.id) if token else [("#" + field_id(p), m) for p, m in errors.items()],
+        "fee_rows": fee_rows,
+        "fee_total": fee_total,
+        "delivery": chosen,
+        "delivery_raw": draft.get("delivery") or {},
+        "provinces": _provinces(),
+        "back_to_check": request.args.get("tu") == drafts.STEP_CHECK,
+        "assets": _assets(),
+    }
+    if step.kind == "check":
+        context["rows"] = _check_rows(spec, draft, token or "")
+        context["attachment_rows"] = [
+            (localize(a.name, lang), drafts.uploaded(draft).get(a.id)) for a in spec.attachments
+        ]
+    return render_template("portal/step.html", **context)
+
+
+def _check_rows(spec: ProcedureSpec, draft: dict[str, Any], token: str) -> list[dict[str, Any]]:
+    from renderers.summary import answer_rows
+
+    values = draft.get("values") or {}
+    out = []
+    for step in drafts.steps(spec):
+        if step.kind != "page":
+            continue
+        subset = {k: values[k] for k in step.fields if k in values}
+        out.append(
+            {
+                "title": step.label(current_lang()),
+                "rows": answer_rows(spec, subset, current_lang()),
+                "change": url_for("portal.fill_step", code=spec.code, token=token, step_id=step.id, tu=drafts.STEP_CHECK),
+            }
+        )
+    return out
+
+
+def _provinces() -> list[dict[str, str]]:
+    """Provinces for the postal address: the versioned list RENDER's address widget uses."""
+    from renderers.schema import provinces
+
+    lang = current_lang()
+    return [{"code": p.code, "name": p.name, "label": p.en if lang == "en" else p.name} for p in provinces()]
+
+
+def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -> tuple[bool, dict[str, str]]:
+    """Take what this step posted into the draft. Returns (stay on the page, upload errors)."""
+    stay = False
+    upload_errors: dict[str, str] = {}
+    if step.kind == "page":
+        from renderers.form import apply_repeat, parse_form, repeat_action
+
+        parsed = parse_form(spec, request.form, list(step.fields))
+        action = repeat_action(request.form)
+        if action is not None:
+            # "Add another" / "remove" re-draw the page instead of moving on (RENDER's protocol).
+            parsed, stay = apply_repeat(parsed, action), True
+        values = draft.setdefault("values", {})
+        for name in step.fields:
+            if name in parsed:
+                values[name] = parsed[name]
+            else:
+                values.pop(name, None)
+    elif step.kind == "attachments":
+        attachments = draft.setdefault("attachments", {})
+        for component in spec.attachments:
+            if request.form.get("_remove_attachment") == component.id or request.form.get(f"_remove.attachment.{component.id}"):
+                attachments.pop(component.id, None)
+            upload = request.files.get(f"attachment.{component.id}")
+            if upload is None or not upload.filename:
+                continue
+            limit = int(component.max_size_mb * 1024 * 1024)
+            data = upload.stream.read(limit + 1)
+            ref, error = submission.store_upload(services().store.files, component, upload.filename, data, current_lang())
+            if error:
+                upload_errors[f"attachment.{component.id}"] = error
+            elif ref:
+                attachments[component.id] = ref.model_dump(mode="json")
+    elif step.kind == "delivery":
+        kind = request.form.get("delivery.kind") or None
+        address = {part: request.form.get(f"delivery.address.{part}", "")[:500] for part in submission.ADDRESS_PARTS}
+        draft["delivery"] = {"kind": kind, "address": address}
+    return stay, upload_errors
+
+
+@bp.route("/thu-tuc/<code>/nop", methods=["GET", "POST"])
+def fill_start(code: str):
+    """The first step; the draft is made on the first post, so a visit leaves nothing behind."""
+    spec = _online_spec(code)
+    first = drafts.steps(spec)[0]
+    if request.method == "GET":
+        return _render_step(spec, None, {"values": {}}, first, {})
+    token, draft = drafts.new(services().store.records("drafts"), spec)
+    return _handle_post(spec, token, draft, first)
+
+
+@bp.get("/thu-tuc/<code>/nop/<token>")
+def fill_resume(code: str, token: str):
+    spec = _online_spec(code)
+    draft = drafts.load(services().store.records("drafts"), token, spec)
+    if draft is None:
+        return render_template("portal/draft_missing.html", spec=spec), 404
+    if draft.get("filed_code"):
+        return redirect(url_for("portal.confirmation", code=draft["filed_code"]))
+    return redirect(url_for("portal.fill_step", code=code, token=token, step_id=drafts.steps(spec)[0].id))
+
+
+@bp.route("/thu-tuc/<code>/nop/<token>/<step_id>", methods=["GET", "POST"])
+def fill_step(code: str, token: str, step_id: str):
+    spec = _online_spec(code)
+    records = services().store.records("drafts")
+    draft = drafts.load(records, token, spec)
+    if draft is None:
+        return render_template("portal/draft_missing.html", spec=spec), 404
+    _, step = _step(spec, step_id)
+    if draft.get("filed_code"):
+        _remember(draft["filed_code"])
+        return redirect(url_for("portal.confirmation", code=draft["filed_code"]))
+    if request.method == "GET":
+        errors = _all_errors(spec, draft) if step.kind == "check" else {}
+        return _render_step(spec, token, draft, step, errors)
+    if step.kind == "check":
+        return _file(spec, token, draft)
+    return _handle_post(spec, token, draft, step)
+
+
+def _handle_post(spec: ProcedureSpec, token: str, draft: dict[str, Any], step: drafts.Step):
+    records = services().store.records("drafts")
+    stay, upload_errors = _apply_post(spec, draft, step)
+    drafts.save(records, token, draft)
+    back_to_check = request.args.get("tu") == drafts.STEP_CHECK or request.form.get("tu") == drafts.STEP_CHECK
+    if request.form.get("_action") == "save":
+        return redirect(url_for("portal.draft_saved", code=spec.code, token=token, buoc=step.id))
+    if stay:
+        return _render_step(spec, token, draft, step, {})
+    errors = {**_step_errors(spec, draft, step), **upload_errors}
+    if errors:
+        return _render_step(spec, token, draft, step, errors)
+    all_steps = drafts.steps(spec)
+    following = all_steps[all_steps.index(step) + 1]
+    if back_to_check:
+        following = all_steps[-1]
+    return redirect(url_for("portal.fill_step", code=spec.code, token=token, step_id=following.id))
+
+
+@bp.get("/thu-tuc/<code>/nop/<token>/da-luu")
+def draft_saved(code: str, token: str) -> str:
+    spec = _online_spec(code)
+    draft = drafts.load(services().store.records("drafts"), token, spec)
+    if draft is None:
+        return render_template("portal/draft_missing.html", spec=spec), 404  # type: ignore[return-value]
+    link = url_for("portal.fill_resume", code=code, token=token, _external=True)
+    return render_template("portal/draft_saved.html", spec=spec, link=link, step_id=request.args.get("buoc", ""))
+
+
+def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
+    """File once: the draft's one-time submit token is consumed under the drafts lock."""
+    records = services().store.records("drafts")
+    errors = _all_errors(spec, draft)
+    if errors:
+        return _render_step(spec, token, draft, drafts.steps(spec)[-1], errors)
+    given = request.form.get("submit_token", "")
+    outcome: dict[str, str] = {}
+
+    def consume(current: dict[str, Any] | None) -> dict[str, Any]:
+        current = dict(current or draft)
+        if current.get("filed_code"):
+            outcome["code"] = current["filed_code"]
+            return current
+        if not hmac.compare_digest(str(current.get("submit_token", "")), given):
+            return current
+        dossier = file_dossier(
+            spec,
+            current.get("values") or {},
+            list(drafts.uploaded(current).values()),
+            channel="online",
+            delivery=drafts.delivery(spec, current),
+            actor="citizen",
+            lang=current_lang(),
+        )
+        current["filed_code"] = dossier.code
+        current["submit_token"] = None
+        outcome["code"] = dossier.code
+        return current
+
+    records.update(token, consume)
+    if "code" not in outcome:
+        flash(_("Trang đã cũ. Vui lòng kiểm tra lại thông tin và nộp hồ sơ."), "error")
+        return redirect(url_for("portal.fill_step", code=spec.code, token=token, step_id=drafts.STEP_CHECK))
+    _remember(outcome["code"])
+    return redirect(url_for("portal.confirmation", code=outcome["code"]))
+
+
+# --- after filing ----------------------------------------------------------------------------
+
+
+def _tracking_url(code: str) -> str:
+    return url_for("portal.dossier", code=code, _external=True)
+
+
+def _readable_dossier(code: str) -> Dossier:
+    """The dossier, only for a browser that filed it or passed the second factor."""
+    if not _may_read(code):
+        abort(404)
+    dossier = services().store.dossiers.get(code)
+    if dossier is None:
+        abort(404)
+    return dossier
+
+
+def _spec_of(dossier: Dossier) -> ProcedureSpec | None:
+    from motcua.catalogue import spec_of
+
+    return spec_of(services().store, dossier.spec_key) or services().catalogue.get(dossier.procedure_code)
+
+
+def _qr(url: str) -> Markup:
+    from renderers.qr import qr_svg
+
+    return Markup(qr_svg(url))
+
+
+@bp.get("/ho-so/<code>/xac-nhan")
+def confirmation(code: str) -> str:
+    dossier = _readable_dossier(code)
+    spec = _spec_of(dossier)
+    return render_template(
+        "portal/confirmation.html",
+        dossier=dossier,
+        spec=spec,
+        tracking_url=_tracking_url(code),
+        qr=_qr(_tracking_url(code)),
+    )
+
+
+@bp.get("/ho-so/<code>/bien-nhan")
+def receipt(code: str) -> str:
+    from renderers.summary import answer_rows
+
+    dossier = _readable_dossier(code)
+    spec = _spec_of(dossier)
+    return render_template(
+        "portal/receipt.html",
+        dossier=dossier,
+        spec=spec,
+        rows=answer_rows(spec, dossier.data, current_lang()) if spec else [],
+        tracking_url=_tracking_url(code),
+        qr=_qr(_tracking_url(code)),
+        filed_local=dossier.filed_at.astimezone(VN_TZ),
+    )
+
+
+@bp.get("/ho-so/<code>/bien-nhan.pdf")
+def receipt_pdf(code: str) -> Response:
+    from renderers.documents import receipt_pdf as render_receipt
+
+    dossier = _readable_dossier(code)
+    spec = _spec_of(dossier)
+    if spec is None:
+        abort(404)
+    body = render_receipt(dossier, spec, _tracking_url(code), current_lang())
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="bien-nhan-{code}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- track -----------------------------------------------------------------------------------
+
+
+def _client_key() -> str:
+    return hashlib.sha256((request.remote_addr or "?").encode()).hexdigest()[:32]
+
+
+def _too_many_failures() -> bool:
+    record = services().store.records("lookup_failures").get(_client_key())
+    if not record or time.time() - record.get("since", 0) > LOOKUP_WINDOW_S:
+        return False
+    return record.get("n", 0) >= LOOKUP_MAX_FAILURES
+
+
+def _count_failure() -> None:
+    def bump(current: dict[str, Any] | None) -> dict[str, Any]:
+        if not current or time.time() - current.get("since", 0) > LOOKUP_WINDOW_S:
+            return {"n": 1, "since": time.time()}
+        return {"n": current.get("n", 0) + 1, "since": current["since"]}
+
+    services().store.records("lookup_failures").update(_client_key(), bump)
+
+
+def find_dossier(code: str, factor: str) -> Dossier | None:
+    """The dossier when the code and its second factor match; None otherwise, alike."""
+    dossier = services().store.dossiers.get(code.strip().upper()[:60]) if code.strip() else None
+    if dossier is None:
+        hmac.compare_digest(factor.encode(), b"0000000000")  # same work either way
+        return None
+    return dossier if verify(dossier, factor) else None
+
+
+@bp.route("/tra-cuu", methods=["GET", "POST"])
+def lookup():
+    code = (request.values.get("code") or "").strip()
+    factor = request.form.get("factor", "")
+    message = None
+    status = 200
+    if request.method == "POST":
+        if _too_many_failures():
+            message = _("Bạn đã thử quá nhiều lần. Vui lòng thử lại sau 15 phút.")
+            status = 429
+        else:
+            dossier = find_dossier(code, factor)
+            if dossier is not None:
+                _remember(dossier.code)
+                return redirect(url_for("portal.dossier", code=dossier.code))
+            _count_failure()
+            message = _("Không tìm thấy hồ sơ với mã hồ sơ và thông tin đã nhập. Kiểm tra lại mã hồ sơ và số điện thoại hoặc số định danh cá nhân.")
+            status = 404
+    return render_template("portal/lookup.html", code=code, message=message), status
+
+
+def _can_withdraw(dossier: Dossier) -> bool:
+    engine = services().engine
+    check = getattr(engine, "can_withdraw", None)
+    if callable(check):
+        return bool(check(dossier))
+    return hasattr(engine, "citizen_withdraw") and dossier.status not in CLOSED and dossier.status not in (
+        Status.FINISHED,
+        Status.STOPPED,
+    )
+
+
+@bp.get("/ho-so/<code>")
+def dossier(code: str):
+    if not _may_read(code):
+        return redirect(url_for("portal.lookup", code=code))
+    found = services().store.dossiers.get(code)
+    if found is None:
+        abort(404)
+    engine = services().engine
+    panels_of = getattr(engine, "citizen_panels", None)
+    panels = panels_of(found) if callable(panels_of) else []
+    return render_template(
+        "portal/dossier.html",
+        dossier=found,
+        spec=_spec_of(found),
+        panels=panels,
+        can_withdraw=_can_withdraw(found),
+        VN_TZ=VN_TZ,
+    )
+
+
+@bp.post("/ho-so/<code>/rut")
+def withdraw(code: str):
+    found = _readable_dossier(code)
+    from motcua.workflow import ActionNotAllowed
+
+    try:
+        services().engine.citizen_withdraw(found.code)
+    except ActionNotAllowed as exc:
+        flash(str(exc), "error")
+    except AttributeError:
+        flash(_("Chưa thể rút hồ sơ trực tuyến; vui lòng liên hệ Bộ phận một cửa."), "error")
+    else:
+        flash(_("Đã rút hồ sơ."), "success")
+    return redirect(url_for("portal.dossier", code=found.code))
+
+
+# --- errors: friendly pages, never a traceback -----------------------------------------------
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+@bp.app_errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):
+    if _wants_json():
+        return {"errors": [{"pointer": "", "message": exc.description}]}, 400
+    return render_template("portal/error.html", title=_("Phiên làm việc đã hết hạn"),
+                           message=_("Trang đã hết hạn hoặc thiếu mã bảo mật. Quay lại, tải lại trang và thử lần nữa; thông tin đã lưu không bị mất.")), 400
+
+
+@bp.app_errorhandler(413)
+def _too_large(exc: HTTPException):
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    message = _("Tệp gửi lên quá lớn (tối đa {mb} MB cho mỗi lần gửi). Hãy chọn tệp nhỏ hơn hoặc gửi từng tệp.", mb=limit // (1024 * 1024))
+    if _wants_json():
+        return {"errors": [{"pointer": "", "message": message}]}, 413
+    return render_template("portal/error.html", title=_("Tệp quá lớn"), message=message), 413
+
+
+@bp.app_errorhandler(404)
+def _not_found(exc: HTTPException):
+    if _wants_json():
+        return {"errors": [{"pointer": "", "message": _("Không tìm thấy")}]}, 404
+    return render_template("portal/error.html", title=_("Không tìm thấy trang"),
+                           message=_("Trang bạn tìm không có hoặc đã được chuyển.")), 404
+
+
+@bp.app_errorhandler(500)
+def _server_error(exc: Exception):
+    if _wants_json():
+        return {"errors": [{"pointer": "", "message": _("Lỗi hệ thống, vui lòng thử lại sau")}]}, 500
+    return render_template("portal/error.html", title=_("Lỗi hệ thống"),
+                           message=_("Đã có lỗi xảy ra. Thông tin bạn đã lưu không bị mất; vui lòng thử lại sau ít phút.")), 500

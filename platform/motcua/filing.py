@@ -1,0 +1,96 @@
+"""Filing a dossier (nộp hồ sơ): the one place a validated submission becomes a Dossier.
+
+The portal (channel `online`), the API and the staff desk (channel `desk`, walk-in
+citizens) all call `file_dossier`, so a dossier's code, fees, due date and snapshot of the
+spec are made the same way whoever files it. Callers validate first (motcua.submission).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import current_app
+
+from motcua.catalogue import snapshot
+from motcua.dossier import AttachmentRef, Contact, DeliveryChoice, Dossier, Event, Status, now
+from motcua.fees import compute_fees, total
+from motcua.services import services
+from motcua.spec.conditions import lookup
+from motcua.spec.model import ProcedureSpec
+from motcua.workdays import DEFAULT_FILE, VN_TZ, Calendar
+
+
+def calendar() -> Calendar:
+    """The working-day calendar of this app: config HOLIDAYS_FILE, else the shipped one."""
+    path = Path(current_app.config.get("HOLIDAYS_FILE") or DEFAULT_FILE)
+    cache = current_app.extensions.setdefault("motcua_calendar", {})
+    if path not in cache:
+        cache[path] = Calendar.load(path)
+    return cache[path]
+
+
+def working_days(spec: ProcedureSpec, channel: str) -> int:
+    """The channel's own time limit when it publishes one, else the procedure's."""
+    for c in spec.channels:
+        if c.kind == channel and c.working_days is not None:
+            return c.working_days
+    return spec.info.processing_time.working_days
+
+
+def contact_of(spec: ProcedureSpec, answers: Mapping[str, Any]) -> Contact:
+    """The applicant's name, phone, ID and e-mail, read where the spec's `contact` says."""
+
+    def text(path: str | None) -> str | None:
+        if not path:
+            return None
+        value = lookup(answers, path)
+        return str(value).strip() if isinstance(value, (str, int)) and str(value).strip() else None
+
+    paths = spec.form.contact if spec.form else None
+    return Contact(
+        name=(text(paths.name) if paths else None) or "",
+        phone=text(paths.phone) if paths else None,
+        cccd=text(paths.cccd) if paths else None,
+        email=text(paths.email) if paths else None,
+    )
+
+
+def file_dossier(
+    spec: ProcedureSpec,
+    answers: Mapping[str, Any],
+    attachments: list[AttachmentRef],
+    channel: str,
+    delivery: DeliveryChoice | None,
+    actor: str,
+    lang: str = "vi",
+    at: datetime | None = None,
+) -> Dossier:
+    """Store a new dossier, durably, then hand it to the workflow engine."""
+    svc = services()
+    received = at or now()
+    lines = compute_fees(spec, answers, channel)
+    code = svc.store.dossiers.next_code(spec.agency.code, received.astimezone(VN_TZ).date())
+    snapshot(svc.store, spec)
+    dossier = Dossier(
+        code=code,
+        procedure_code=spec.code,
+        spec_version=spec.version,
+        agency_code=spec.agency.code,
+        channel=channel,
+        lang=lang,
+        data=dict(answers),
+        attachments=list(attachments),
+        delivery=delivery,
+        contact=contact_of(spec, answers),
+        fees=[line.model_dump(mode="json") for line in lines],
+        fee_total=total(lines),
+        filed_at=received,
+        due_date=calendar().due_date(received, working_days(spec, channel)),
+        status=Status.NEW,
+    )
+    dossier.record(Event(at=received, actor=actor, kind="filed", status=Status.NEW, data={"channel": channel}))
+    svc.store.dossiers.add(dossier)
+    svc.engine.on_filed(code)
+    return svc.store.dossiers.get(code) or dossier

@@ -1,0 +1,359 @@
+"""Checking what a citizen sends, before anything is filed.
+
+Three parts, each returning `errors: dict[str, str]` keyed by the dotted path of the input
+(contracts.md): the answers against the spec's JSON Schema (draft 2020-12, Vietnamese
+identity formats), the attachments (required / required_when, type sniffed from the bytes,
+size), and the chosen way to receive the result (an address when by post). Messages are
+written for citizens, in Vietnamese first; the web form, the check-your-answers page and the
+API all use these same functions.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from motcua.dossier import AttachmentRef, DeliveryChoice
+from motcua.formats import format_checker
+from motcua.i18n import catalogue as translations
+from motcua.spec.conditions import holds
+from motcua.spec.model import Attachment, ProcedureSpec, localize
+
+ADDRESS_PARTS = ("province", "district", "commune", "street")
+REQUIRED_ADDRESS_PARTS = ("province", "commune", "street")
+
+# --- messages --------------------------------------------------------------------------------
+
+
+def _t(text: str, lang: str, **params: object) -> str:
+    """Translate without a request: validation also runs from the API and the CLI."""
+    if lang != "vi":
+        text = translations(lang).get(text, text)
+    return text.format(**params) if params else text
+
+
+FORMAT_MESSAGES = {
+    "cccd": "Số định danh cá nhân phải gồm đúng 12 chữ số",
+    "vn-mobile": "Số điện thoại di động không hợp lệ: cần 10 chữ số, ví dụ 0912345678",
+    "tax-code": "Mã số thuế không hợp lệ: 10 chữ số (hoặc 10 chữ số, dấu gạch ngang và 3 chữ số)",
+    "email": "Địa chỉ thư điện tử không hợp lệ, ví dụ ten@example.com",
+    "date": "Ngày không hợp lệ: nhập ngày, tháng, năm có thật",
+}
+TYPE_MESSAGES = {
+    "integer": "{label} phải là một số nguyên",
+    "number": "{label} phải là một số",
+    "boolean": "{label}: chọn có hoặc không",
+    "string": "{label} phải là văn bản",
+    "object": "{label} không đúng cấu trúc",
+    "array": "{label} phải là một danh sách",
+}
+
+# --- the schema ------------------------------------------------------------------------------
+
+
+def submission_schema(spec: ProcedureSpec) -> dict[str, Any]:
+    """The JSON Schema of the answers, as published by the API (draft 2020-12)."""
+    if spec.form is None:
+        return {}
+    schema = dict(spec.form.fields)
+    schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+    schema.setdefault("title", localize(spec.name))
+    return schema
+
+
+@lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json), format_checker=format_checker())
+
+
+def _validator_for(spec: ProcedureSpec) -> Draft202012Validator:
+    # Keyed by the schema's text: two specs with the same code may differ (tests, edits).
+    return _validator(json.dumps(submission_schema(spec), sort_keys=True, ensure_ascii=False))
+
+
+def _subschema(schema: Mapping[str, Any], parts: Iterable[str]) -> Mapping[str, Any]:
+    """The schema at a dotted path, following properties and items."""
+    node: Mapping[str, Any] = schema
+    for part in parts:
+        if part.isdigit() and isinstance(node.get("items"), Mapping):
+            node = node["items"]
+        elif isinstance(node.get("properties"), Mapping) and part in node["properties"]:
+            node = node["properties"][part]
+        else:
+            return {}
+    return node
+
+
+def field_label(spec: ProcedureSpec, path: str, lang: str = "vi") -> str:
+    """What the form calls the field at `path`: its UI label, else its schema title."""
+    if spec.form is None:
+        return path
+    parts = path.split(".")
+    ui_key = ".".join(p for p in parts if not p.isdigit())
+    ui = spec.form.ui.get(ui_key)
+    if ui and ui.label:
+        return localize(ui.label, lang)
+    title = _subschema(spec.form.fields, parts).get("title")
+    if isinstance(title, str) and title:
+        return title
+    return parts[-1].replace("_", " ").capitalize()
+
+
+def _path(error: ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path)
+
+
+def _message(spec: ProcedureSpec, error: ValidationError, path: str, lang: str) -> str:
+    label = field_label(spec, path, lang) if path else _t("Hồ sơ", lang)
+    kind = error.validator
+    value = error.validator_value
+    if kind == "required":
+        node = _subschema(spec.form.fields if spec.form else {}, path.split("."))
+        if "enum" in node or node.get("type") == "boolean":
+            return _t("Chọn {label}", lang, label=_lower_first(label, lang))
+        if node.get("type") == "object":
+            return _t("Điền thông tin {label}", lang, label=label)
+        return _t("Nhập {label}", lang, label=_lower_first(label, lang))
+    if kind == "minLength":
+        return _t("{label} phải có ít nhất {n} ký tự", lang, label=label, n=value)
+    if kind == "maxLength":
+        return _t("{label} không được dài quá {n} ký tự", lang, label=label, n=value)
+    if kind == "pattern":
+        return _t("{label} không đúng định dạng", lang, label=label)
+    if kind == "format":
+        text = FORMAT_MESSAGES.get(str(value))
+        return _t(text, lang) if text else _t("{label} không đúng định dạng", lang, label=label)
+    if kind in ("enum", "const"):
+        return _t("{label}: chọn một giá trị trong danh sách", lang, label=label)
+    if kind == "minimum":
+        return _t("{label} phải lớn hơn hoặc bằng {n}", lang, label=label, n=value)
+    if kind == "maximum":
+        return _t("{label} phải nhỏ hơn hoặc bằng {n}", lang, label=label, n=value)
+    if kind == "exclusiveMinimum":
+        return _t("{label} phải lớn hơn {n}", lang, label=label, n=value)
+    if kind == "exclusiveMaximum":
+        return _t("{label} phải nhỏ hơn {n}", lang, label=label, n=value)
+    if kind == "minItems":
+        return _t("{label}: cần ít nhất {n} mục", lang, label=label, n=value)
+    if kind == "maxItems":
+        return _t("{label}: nhiều nhất {n} mục", lang, label=label, n=value)
+    if kind == "type":
+        kinds = value if isinstance(value, list) else [value]
+        text = TYPE_MESSAGES.get(str(kinds[0]), "{label} không hợp lệ")
+        return _t(text, lang, label=label)
+    if kind == "additionalProperties":
+        return _t("Có thông tin không thuộc biểu mẫu: {names}", lang, names=", ".join(
+            sorted(set(error.instance) - set((error.schema.get("properties") or {}))) if isinstance(error.instance, dict) else ""
+        ))
+    return _t("{label} không hợp lệ", lang, label=label)
+
+
+def _leaves(error: ValidationError) -> Iterable[ValidationError]:
+    """if/then/else and allOf report their inner errors; anyOf/oneOf stay one error."""
+    if error.validator in ("allOf", "if", "then", "else") and error.context:
+        for sub in error.context:
+            yield from _leaves(sub)
+    else:
+        yield error
+
+
+def _lower_first(text: str, lang: str) -> str:
+    if lang != "vi" or len(text) < 2 or text[1].isupper():
+        return text
+    return text[0].lower() + text[1:]
+
+
+def _set_empty(data: dict[str, Any], path: str) -> None:
+    node: Any = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[parts[-1]] = {}
+
+
+def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") -> dict[str, str]:
+    """Errors in the answers, one per field path (the first found), in the reader's language.
+
+    A required group left out entirely (say `mother`) is reported field by field, as the
+    citizen sees it on the form: it is validated again as an empty group.
+    """
+    if spec.form is None:
+        return {}
+    data = copy.deepcopy(dict(answers))
+    for _ in range(8):
+        errors: dict[str, str] = {}
+        emptied: list[str] = []
+        for top in _validator_for(spec).iter_errors(data):
+            for error in _leaves(top):
+                path = _path(error)
+                if error.validator == "required" and isinstance(error.instance, dict):
+                    for name in error.validator_value:
+                        if name in error.instance:
+                            continue
+                        missing = f"{path}.{name}" if path else name
+                        node = _subschema(spec.form.fields, missing.split("."))
+                        if node.get("type") == "object" and missing not in emptied:
+                            emptied.append(missing)
+                        errors.setdefault(missing, _message(spec, error, missing, lang))
+                    continue
+                errors.setdefault(path, _message(spec, error, path, lang))
+        if not emptied:
+            return errors
+        for missing in emptied:
+            _set_empty(data, missing)
+    return errors
+
+
+def errors_within(errors: Mapping[str, str], field_names: Iterable[str]) -> dict[str, str]:
+    """The errors of these top-level fields (and what they contain)."""
+    names = tuple(field_names)
+    return {p: m for p, m in errors.items() if p.split(".")[0] in names}
+
+
+# --- attachments -----------------------------------------------------------------------------
+
+MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+TYPE_NAMES = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/tiff": "TIFF",
+    "image/webp": "WebP",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+}
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type the bytes really are (magic numbers), whatever the file's name says."""
+    head = data[:16]
+    for magic, content_type in MAGIC:
+        if head.startswith(magic):
+            return content_type
+    if head.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"PK\x03\x04") and b"word/" in data[:4096]:
+        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return None
+
+
+def accepted_names(component: Attachment) -> str:
+    return ", ".join(TYPE_NAMES.get(t, t) for t in component.accept)
+
+
+def check_upload(component: Attachment, data: bytes, lang: str = "vi") -> tuple[str | None, str | None]:
+    """(content type, None) for an acceptable file, else (None, the Vietnamese reason)."""
+    name = localize(component.name, lang)
+    if not data:
+        return None, _t("Tệp {name} rỗng, hãy chọn lại tệp", lang, name=name)
+    limit = int(component.max_size_mb * 1024 * 1024)
+    if len(data) > limit:
+        return None, _t(
+            "Tệp {name} quá lớn: tối đa {mb} MB", lang, name=name, mb=f"{component.max_size_mb:g}"
+        )
+    content_type = sniff(data)
+    if content_type is None or content_type not in component.accept:
+        return None, _t(
+            "Tệp {name} không đúng loại cho phép ({types})", lang, name=name, types=accepted_names(component)
+        )
+    return content_type, None
+
+
+def store_upload(files: Any, component: Attachment, filename: str, data: bytes, lang: str = "vi") -> tuple[AttachmentRef | None, str | None]:
+    """Check and keep an upload by content id; the citizen's file name is only a label."""
+    content_type, error = check_upload(component, data, lang)
+    if error:
+        return None, error
+    safe_name = "".join(c for c in (filename or "").replace("\\", "/").split("/")[-1] if c.isprintable())[:120]
+    file_id = files.put(data)
+    return (
+        AttachmentRef(
+            component=component.id,
+            file_id=file_id,
+            filename=safe_name or component.id,
+            content_type=content_type or "application/octet-stream",
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        ),
+        None,
+    )
+
+
+def required_attachments(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str = "online") -> list[Attachment]:
+    """The components these answers make required (required_when wins over required)."""
+    out = []
+    for a in spec.attachments:
+        needed = holds(a.required_when, answers, channel) if a.required_when is not None else a.required
+        if needed:
+            out.append(a)
+    return out
+
+
+def validate_attachments(
+    spec: ProcedureSpec,
+    answers: Mapping[str, Any],
+    uploaded: Mapping[str, AttachmentRef],
+    lang: str = "vi",
+    channel: str = "online",
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for a in required_attachments(spec, answers, channel):
+        if a.id not in uploaded:
+            errors[f"attachment.{a.id}"] = _t("Đính kèm {name}", lang, name=localize(a.name, lang))
+    for component_id in uploaded:
+        if spec.attachment(component_id) is None:
+            errors[f"attachment.{component_id}"] = _t("Thành phần hồ sơ không có trong thủ tục này", lang)
+    return errors
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+
+def validate_delivery(spec: ProcedureSpec, delivery: DeliveryChoice | None, lang: str = "vi") -> dict[str, str]:
+    """The chosen way to receive the result must be one the spec offers; post needs an address."""
+    if not spec.delivery:
+        return {}
+    if delivery is None or spec.delivery_option(delivery.kind) is None:
+        return {"delivery.kind": _t("Chọn hình thức nhận kết quả", lang)}
+    errors: dict[str, str] = {}
+    if delivery.kind == "postal":
+        address = delivery.address or {}
+        names = {
+            "province": "Chọn tỉnh, thành phố",
+            "commune": "Nhập xã, phường, đặc khu",
+            "street": "Nhập số nhà, đường, thôn, xóm",
+        }
+        for part in REQUIRED_ADDRESS_PARTS:
+            if not (address.get(part) or "").strip():
+                errors[f"delivery.address.{part}"] = _t(names[part], lang)
+        for part, value in address.items():
+            if part in ADDRESS_PARTS and len(value or "") > 200:
+                errors[f"delivery.address.{part}"] = _t("Địa chỉ quá dài: tối đa 200 ký tự", lang)
+    return errors
+
+
+def delivery_choice(spec: ProcedureSpec, kind: str | None, address: Mapping[str, str] | None) -> DeliveryChoice | None:
+    """A DeliveryChoice carrying the spec's postal charge; the address kept only for post."""
+    if not kind:
+        return None
+    option = spec.delivery_option(kind)
+    clean = {k: (address or {}).get(k, "").strip() for k in ADDRESS_PARTS if (address or {}).get(k, "").strip()}
+    return DeliveryChoice(
+        kind=kind,
+        address=clean if kind == "postal" else None,
+        postal_charge=(option.postal_charge or 0) if option and kind == "postal" else 0,
+    )

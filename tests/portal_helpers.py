@@ -1,0 +1,67 @@
+"""Helpers for the portal tests: a tmp folder of specs, the CSRF token, a real small PDF."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+BIRTH = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
+BIRTH_CODE = "1.001193"
+
+
+def birth_spec() -> dict:
+    return yaml.safe_load(BIRTH.read_text(encoding="utf-8"))
+
+
+def write_spec(folder: Path, name: str, data: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def small_pdf(text: str = "Giay chung sinh") -> bytes:
+    """A real one-page PDF made with fpdf2 (a dependency of the renderers)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text=text)
+    return bytes(pdf.output())
+
+
+GOOD_ANSWERS = {
+    "requester": {
+        "requester.full_name": "Nguyễn Văn An",
+        "requester.cccd": "001090012345",
+        "requester.phone": "0912345678",
+        "requester.relation": "cha",
+    },
+    "child": {
+        "child.full_name": "Nguyễn Minh Khang",
+        "child.birth_date": "2025-06-01",
+        "child.sex": "nam",
+        "child.ethnicity": "Kinh",
+        "child.nationality": "Việt Nam",
+        "child.birth_place": "Bệnh viện Phụ sản Hà Nội",
+        "birth_proof": "giay_chung_sinh",
+    },
+    "parents": {
+        "mother.full_name": "Trần Thị Bình",
+        "mother.birth_year": "1995",
+        "has_father": "true",
+        "father.full_name": "Nguyễn Văn An",
+        "father.birth_year": "1990",
+    },
+    "copies": {"extract_copies": "2"},
+}
