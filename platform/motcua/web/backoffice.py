@@ -1,5 +1,468 @@
-"""Blueprint: backoffice. (Not built yet: see the open issues.)"""
+"""Blueprint: the back office (bộ phận một cửa), under /staff.
 
-from flask import Blueprint
+Staff log in, work through the queue of their own agencies' dossiers, open one, act on it
+through the workflow engine, and enter walk-in citizens' paper dossiers. Every dossier
+lookup goes through `_dossier_for`, which answers 404 for another agency's dossier, so a
+guessed code reveals nothing, not even that it exists.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from markupsafe import Markup
+
+from motcua import accounts
+from motcua.accounts import ROLE_LABELS, StaffUser, current_staff, staff_required
+from motcua.catalogue import spec_of
+from motcua.dossier import CLOSED, Dossier, Event, Status
+from motcua.fees import format_vnd
+from motcua.i18n import _, current_lang, local
+from motcua.search import fold
+from motcua.services import services
+from motcua.submission import ADDRESS_PARTS, delivery_choice, required_attachments, validate, validate_delivery
+from motcua.spec.model import ProcedureSpec
+from motcua.workflow import Action, ActionNotAllowed
+from motcua.web.labels import CHANNELS, DELIVERIES, FEE_KINDS, event_label, label, status_label
+from motcua.workdays import VN_TZ
 
 bp = Blueprint("backoffice", __name__)
+
+PAGE_SIZE = 25
+
+
+# --- pure helpers ---------------------------------------------------------------------------
+
+
+def vn_today(now: datetime | None = None) -> date:
+    """Today's date in Vietnam, the calendar due dates are written in."""
+    return (now or datetime.now(VN_TZ)).astimezone(VN_TZ).date()
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """The queue's GET parameters; every one optional.
+
+    `status` is a status code, `all`, or `open` (the default): every dossier not closed, so a
+    finished one stays in the queue until its result is returned.
+    """
+
+    status: str = "open"
+    procedure: str = ""
+    channel: str = ""
+    overdue: bool = False
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> QueueFilter:
+        try:
+            page = max(1, int(args.get("page", 1)))
+        except ValueError:
+            page = 1
+        return cls(
+            status=args.get("status", "open") or "open",
+            procedure=args.get("procedure", "").strip(),
+            channel=args.get("channel", "").strip(),
+            overdue=args.get("overdue") in ("1", "on", "true"),
+            q=args.get("q", "").strip()[:100],
+            page=page,
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """Query parameters for a link to this filter (with `changes`), defaults left out."""
+        f = replace(self, **changes)
+        out: dict[str, Any] = {}
+        if f.status != "open":
+            out["status"] = f.status
+        for key in ("procedure", "channel", "q"):
+            if getattr(f, key):
+                out[key] = getattr(f, key)
+        if f.overdue:
+            out["overdue"] = "1"
+        if f.page != 1:
+            out["page"] = f.page
+        return out
+
+    def matches(self, dossier: Dossier, is_overdue: Callable[[Dossier], bool]) -> bool:
+        if self.status == "open":
+            if dossier.status in CLOSED:
+                return False
+        elif self.status != "all":
+            if not self.status.isdigit() or dossier.status != int(self.status):
+                return False
+        if self.procedure and dossier.procedure_code != self.procedure:
+            return False
+        if self.channel and dossier.channel != self.channel:
+            return False
+        if self.overdue and not is_overdue(dossier):
+            return False
+        if self.q:
+            needle = fold(self.q)
+            if needle not in fold(dossier.code) and needle not in fold(dossier.contact.name):
+                return False
+        return True
+
+
+def queue(
+    dossiers: Iterable[Dossier], user: StaffUser, flt: QueueFilter, is_overdue: Callable[[Dossier], bool]
+) -> list[Dossier]:
+    """The user's agencies' dossiers that pass the filter, soonest due first (no date last)."""
+    mine = [d for d in dossiers if user.serves(d.agency_code) and flt.matches(d, is_overdue)]
+    return sorted(mine, key=lambda d: (d.due_date is None, d.due_date or date.max, d.filed_at))
+
+
+def page_of(items: list[Any], page: int, size: int = PAGE_SIZE) -> tuple[list[Any], int, int]:
+    """(items on `page`, that page clamped to range, number of pages)."""
+    pages = max(1, math.ceil(len(items) / size))
+    page = min(max(1, page), pages)
+    return items[(page - 1) * size : page * size], page, pages
+
+
+def safe_filename(name: str, fallback: str = "tep") -> str:
+    """A citizen's file name made harmless for a download header: no path, no controls."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = re.sub(r'[<>:"|?*;]', "_", name).strip(" .")
+    return name[:150] or fallback
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: only a path inside the back office, never another site."""
+    if target and target.startswith("/staff") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("backoffice.queue_view")
+
+
+def payment_state(dossier: Dossier) -> str:
+    """`none` (nothing to pay), `paid` or `unpaid`, read from the timeline."""
+    if dossier.fee_total <= 0:
+        return "none"
+    return "paid" if any(e.kind == "paid" for e in dossier.events) else "unpaid"
+
+
+# --- request helpers -----------------------------------------------------------------------
+
+
+def _user() -> StaffUser:
+    user = current_staff()
+    assert user is not None  # staff_required ran first
+    return user
+
+
+def _dossier_for(user: StaffUser, code: str) -> Dossier:
+    """The dossier if this user's agencies hold it; 404 otherwise (and when it is absent)."""
+    dossier = services().store.dossiers.get(code)
+    if dossier is None or not user.serves(dossier.agency_code):
+        abort(404)
+    return dossier
+
+
+def _spec_for(dossier: Dossier) -> ProcedureSpec | None:
+    """The spec text the dossier was filed under, else the catalogue's current one."""
+    svc = services()
+    return spec_of(svc.store, dossier.spec_key) or svc.catalogue.get(dossier.procedure_code)
+
+
+def _actor_name(actor: str, names: dict[str, str]) -> str:
+    kind, _sep, who = actor.partition(":")
+    if kind == "staff":
+        return names.get(who, who)
+    if kind == "citizen":
+        return _("Công dân")
+    if kind == "system":
+        return _("Hệ thống")
+    if kind == "step":
+        return _("Bước {name}", name=who)
+    return actor
+
+
+def _is_overdue(dossier: Dossier) -> bool:
+    """The engine's judgement: it knows the calendar and the clock's pauses."""
+    return bool(services().engine.is_overdue(dossier, vn_today()))
+
+
+def show_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+@bp.context_processor
+def _context() -> dict[str, Any]:
+    return {
+        "staff": current_staff(),
+        "status_label": status_label,
+        "event_label": event_label,
+        "channel_label": lambda c: label(CHANNELS, c),
+        "delivery_label": lambda d: label(DELIVERIES, d),
+        "fee_kind_label": lambda k: label(FEE_KINDS, k),
+        "role_label": lambda r: ROLE_LABELS.get(r, {}).get(current_lang()) or r,
+        "format_vnd": format_vnd,
+        "show_date": show_date,
+    }
+
+
+# --- login ----------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_staff():
+            return redirect(next_url)
+        return render_template("backoffice/login.html", next=next_url, username="")
+    username = request.form.get("username", "").strip()
+    result = accounts.authenticate(services().store, username, request.form.get("password", ""))
+    if result.ok and result.user:
+        accounts.login_session(result.user)
+        return redirect(next_url)
+    if result.locked_until:
+        minutes = max(1, math.ceil((result.locked_until - datetime.now(result.locked_until.tzinfo)).total_seconds() / 60))
+        error = _("Đăng nhập sai quá nhiều lần. Tài khoản tạm khóa, thử lại sau {minutes} phút.", minutes=minutes)
+    else:
+        error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
+    return render_template("backoffice/login.html", next=next_url, username=username, error=error), 401
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    accounts.logout_session()
+    flash(_("Đã đăng xuất."), "success")
+    return redirect(url_for("backoffice.login"))
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@staff_required()
+def queue_view() -> Any:
+    user = _user()
+    svc = services()
+    flt = QueueFilter.from_args(request.args)
+    found = queue(svc.store.dossiers.all(), user, flt, _is_overdue)
+    rows, page, pages = page_of(found, flt.page)
+    flt = replace(flt, page=page)
+    procedures = [s for s in svc.catalogue if user.serves(s.agency.code)]
+    return render_template(
+        "backoffice/queue.html",
+        rows=[(d, _is_overdue(d)) for d in rows],
+        total=len(found),
+        flt=flt,
+        page=page,
+        pages=pages,
+        procedures=procedures,
+        procedure_names={s.code: local(s.name) for s in svc.catalogue},
+        statuses=list(Status),
+        channels=CHANNELS,
+    )
+
+
+# --- one dossier ----------------------------------------------------------------------------
+
+
+def _answer_rows(spec: ProcedureSpec | None, dossier: Dossier) -> list[tuple[str, str]]:
+    if spec is None:
+        return []
+    from renderers.summary import answer_rows
+
+    return answer_rows(spec, dossier.data, current_lang())
+
+
+@bp.route("/ho-so/<code>")
+@staff_required()
+def dossier_view(code: str) -> Any:
+    user = _user()
+    dossier = _dossier_for(user, code)
+    spec = _spec_for(dossier)
+    engine = services().engine
+    names = {u.username: u.name for u in accounts.all_accounts(services().store)}
+    timeline = [(e, _actor_name(e.actor, names)) for e in dossier.events]
+    required = {a.id for a in required_attachments(spec, dossier.data, dossier.channel)} if spec else set()
+    return render_template(
+        "backoffice/dossier.html",
+        dossier=dossier,
+        spec=spec,
+        answers=_answer_rows(spec, dossier),
+        required=required,
+        timeline=list(reversed(timeline)),
+        panels=engine.staff_panels(dossier),
+        actions=engine.actions(dossier, user),
+        overdue=_is_overdue(dossier),
+        payment=payment_state(dossier),
+    )
+
+
+def _action_params(action: Action, form: Any) -> dict[str, Any]:
+    """The posted values the action declares: `reason` and its own fields, typed by kind."""
+    params: dict[str, Any] = {}
+    if action.needs_reason:
+        params["reason"] = form.get("reason", "").strip()
+    for field in action.fields:
+        raw = form.get(field.name, "")
+        if field.kind == "list":
+            params[field.name] = [line.strip() for line in raw.splitlines() if line.strip()]
+        else:
+            params[field.name] = raw.strip()
+    return params
+
+
+@bp.route("/ho-so/<code>/xu-ly", methods=["POST"])
+@staff_required()
+def act(code: str) -> Any:
+    user = _user()
+    dossier = _dossier_for(user, code)
+    name = request.form.get("action", "")
+    engine = services().engine
+    action = next((a for a in engine.actions(dossier, user) if a.name == name), None)
+    try:
+        # An action not offered (stale page, forged post) still goes to the engine, which
+        # is the one authority on what is allowed and says why not.
+        engine.perform(code, name, user, **(_action_params(action, request.form) if action else {}))
+    except ActionNotAllowed as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Đã thực hiện: {action}.", action=local(action.label) if action else name), "success")
+    return redirect(url_for("backoffice.dossier_view", code=code))
+
+
+@bp.route("/ho-so/<code>/tep/<int:index>")
+@staff_required()
+def attachment(code: str, index: int) -> Response:
+    dossier = _dossier_for(_user(), code)
+    if not 0 <= index < len(dossier.attachments):
+        abort(404)
+    ref = dossier.attachments[index]
+    try:
+        data = services().store.files.read(ref.file_id)
+    except (KeyError, FileNotFoundError):
+        abort(404)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=ref.content_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=safe_filename(ref.filename),
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _tracking_url(code: str) -> str:
+    return request.host_url.rstrip("/") + "/ho-so/" + code
+
+
+@bp.route("/ho-so/<code>/giay-tiep-nhan.pdf")
+@staff_required()
+def receipt(code: str) -> Response:
+    dossier = _dossier_for(_user(), code)
+    spec = _spec_for(dossier)
+    if spec is None:
+        abort(404)
+    from renderers.documents import receipt_pdf
+
+    pdf = receipt_pdf(dossier, spec, _tracking_url(code), current_lang())
+    response = send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"giay-tiep-nhan-{code}.pdf",
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- walk-in intake -------------------------------------------------------------------------
+
+
+def _desk_procedures(user: StaffUser) -> list[ProcedureSpec]:
+    """Procedures this officer may take in on paper: their agencies', with a form."""
+    return [
+        s
+        for s in services().catalogue
+        if user.serves(s.agency.code)
+        and s.form is not None
+        and (not s.channels or any(c.kind == "desk" for c in s.channels))
+    ]
+
+
+@bp.route("/tiep-nhan")
+@staff_required("desk")
+def intake_list() -> Any:
+    return render_template("backoffice/intake_list.html", procedures=_desk_procedures(_user()))
+
+
+def _record_paper_components(code: str, spec: ProcedureSpec, received: set[str], user: StaffUser) -> None:
+    """Which paper components the officer checked at the desk, kept on the timeline."""
+    if not received:
+        return
+    names = [local(a.name) for a in spec.attachments if a.id in received]
+    event = Event(
+        actor=user.actor,
+        kind="paper_components",
+        note=_("Đã nhận bản giấy: {names}.", names="; ".join(names)),
+        data={"received": sorted(received)},
+    )
+    services().store.dossiers.update(code, lambda d: d.record(event))
+
+
+@bp.route("/tiep-nhan/<procedure_code>", methods=["GET", "POST"])
+@staff_required("desk")
+def intake(procedure_code: str) -> Any:
+    from renderers.form import parse_form, render_fields
+
+    user = _user()
+    spec = next((s for s in _desk_procedures(user) if s.code == procedure_code), None)
+    if spec is None:
+        abort(404)
+    lang = current_lang()
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    received: set[str] = set()
+    if request.method == "POST":
+        from motcua.filing import file_dossier
+
+        answers = parse_form(spec, request.form, None)
+        errors = dict(validate(spec, answers, lang))
+        received = {a.id for a in spec.attachments if request.form.get(f"received.{a.id}")}
+        for att in required_attachments(spec, answers, "desk"):
+            if att.id not in received:
+                errors[f"attachment.{att.id}"] = _("Chưa nhận thành phần bắt buộc: {name}.", name=local(att.name))
+        address = {part: request.form.get(f"delivery.address.{part}", "") for part in ADDRESS_PARTS}
+        delivery = delivery_choice(spec, request.form.get("delivery.kind"), address)
+        errors.update(validate_delivery(spec, delivery, lang))
+        if not errors:
+            dossier = file_dossier(spec, answers, [], channel="desk", delivery=delivery, actor=user.actor)
+            _record_paper_components(dossier.code, spec, received, user)
+            flash(_("Đã tiếp nhận hồ sơ {code}.", code=dossier.code), "success")
+            return redirect(url_for("backoffice.dossier_view", code=dossier.code))
+    return render_template(
+        "backoffice/intake.html",
+        spec=spec,
+        fields=Markup(render_fields(spec, None, answers, errors, lang)),
+        errors=errors,
+        required={a.id for a in required_attachments(spec, answers, "desk")},
+        received=received,
+        form=request.form,
+        address_parts=ADDRESS_PARTS,
+    ), (422 if errors else 200)

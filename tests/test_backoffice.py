@@ -1,0 +1,483 @@
+"""The back office, used the way staff use it: log in, work the queue, act, take in paper.
+
+Two agencies share one portal here: the commune of the shipped birth-registration spec and
+a second commune with its own copy of that procedure, so isolation between agencies is
+checked on real dossiers filed through the real filing code.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from motcua import accounts
+from motcua.app import create_app
+from motcua.cli import main as cli
+from motcua.dossier import Dossier, Status
+
+REPO = Path(__file__).resolve().parent.parent
+BIRTH_SPEC = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
+AGENCY_A = "000.00.31.H12"
+AGENCY_B = "000.00.32.H13"
+PASSWORD = "mat-khau-rat-dai-1"
+
+
+@pytest.fixture
+def two_agency_specs(tmp_path: Path) -> Path:
+    """The shipped birth spec, plus the same procedure published by a second commune."""
+    folder = tmp_path / "specs"
+    (folder / "ho-tich").mkdir(parents=True)
+    shutil.copy(BIRTH_SPEC, folder / "ho-tich" / "dang-ky-khai-sinh.yaml")
+    other = yaml.safe_load(BIRTH_SPEC.read_text(encoding="utf-8"))
+    other["code"] = "1.001193.B"
+    other["agency"]["code"] = AGENCY_B
+    other["agency"]["name"] = {"vi": "Ủy ban nhân dân xã Bình An", "en": "Binh An Commune"}
+    (folder / "ho-tich" / "khai-sinh-xa-b.yaml").write_text(yaml.safe_dump(other, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def office(tmp_path: Path, two_agency_specs: Path):
+    app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(two_agency_specs), "TESTING": True})
+    assert app.extensions["motcua"].catalogue.problems == []
+    store = app.extensions["motcua"].store
+    accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)
+    accounts.create_account(store, "minh", "Trần Văn Minh", ["specialist"], [AGENCY_A], PASSWORD)
+    accounts.create_account(store, "binh", "Lê Văn Bình", ["desk"], [AGENCY_B], PASSWORD)
+    yield app
+    store.close()
+
+
+def answers(name: str = "Nguyễn Văn An", phone: str = "0912345678") -> dict:
+    return {
+        "requester": {"full_name": name, "cccd": "001085012345", "phone": phone, "relation": "cha"},
+        "child": {
+            "full_name": "Nguyễn Văn Bình",
+            "birth_date": (date.today() - timedelta(days=10)).isoformat(),
+            "sex": "nam",
+            "ethnicity": "Kinh",
+            "nationality": "Việt Nam",
+            "birth_place": "Bệnh viện Phụ sản Hải Phòng",
+        },
+        "mother": {"full_name": "Trần Thị Cúc", "birth_year": 1990},
+        "has_father": True,
+        "father": {"full_name": "Nguyễn Văn An", "birth_year": 1988},
+        "birth_proof": "giay_chung_sinh",
+        "extract_copies": 2,
+    }
+
+
+def file_online(app, procedure_code: str = "1.001193", **kw) -> Dossier:
+    from motcua.filing import file_dossier
+
+    spec = app.extensions["motcua"].catalogue.get(procedure_code)
+    with app.test_request_context():
+        return file_dossier(spec, answers(**kw), [], channel="online", delivery=None, actor="citizen")
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_of(client.get("/staff/login").get_data(as_text=True))
+    return client.post("/staff/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def logged_in(app, username: str):
+    client = app.test_client()
+    response = login(client, username)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+# --- login --------------------------------------------------------------------------------
+
+
+def test_queue_needs_login(office):
+    response = office.test_client().get("/staff/")
+    assert response.status_code == 302
+    assert response.location.startswith("/staff/login")
+
+
+def test_login_fails_with_a_wrong_password_and_succeeds_with_the_right_one(office):
+    client = office.test_client()
+    wrong = login(client, "lan", "not-the-password")
+    assert wrong.status_code == 401
+    assert "Tên đăng nhập hoặc mật khẩu không đúng." in wrong.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 302
+
+    right = login(client, "lan")
+    assert right.status_code == 302
+    page = client.get("/staff/")
+    assert page.status_code == 200
+    assert "Nguyễn Thị Lan" in page.get_data(as_text=True)
+
+
+def test_unknown_user_gets_the_same_message(office):
+    response = login(office.test_client(), "nobody")
+    assert response.status_code == 401
+    assert "Tên đăng nhập hoặc mật khẩu không đúng." in response.get_data(as_text=True)
+
+
+def test_password_is_stored_only_as_a_salted_hash(office):
+    raw = (Path(office.config["DATA_DIR"])).rglob("*")
+    stored = "".join(p.read_text(errors="ignore") for p in raw if p.is_file())
+    assert PASSWORD not in stored
+    user = accounts.get_account(office.extensions["motcua"].store, "lan")
+    assert user.password_hash.startswith("scrypt:")
+    other = accounts.get_account(office.extensions["motcua"].store, "minh")
+    assert other.password_hash != user.password_hash  # same password, different salt
+
+
+def test_login_post_without_csrf_token_is_refused(office):
+    client = office.test_client()
+    response = client.post("/staff/login", data={"username": "lan", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/staff/").status_code == 302
+
+
+def test_action_post_without_csrf_token_is_refused(office):
+    dossier = file_online(office)
+    client = logged_in(office, "lan")
+    response = client.post(f"/staff/ho-so/{dossier.code}/xu-ly", data={"action": "receive"})
+    assert response.status_code == 400
+    assert office.extensions["motcua"].store.dossiers.get(dossier.code).status == Status.NEW
+
+
+def test_repeated_failures_lock_the_account_for_a_while(office):
+    client = office.test_client()
+    for _ in range(accounts.LOCK_AFTER):
+        assert login(client, "lan", "wrong-password").status_code == 401
+    locked = login(client, "lan")  # the right password, too late
+    assert locked.status_code == 401
+    assert "tạm khóa" in locked.get_data(as_text=True)
+    # Another account is not affected.
+    assert login(office.test_client(), "minh").status_code == 302
+
+
+def test_lock_runs_out(office):
+    from datetime import datetime, timezone
+
+    store = office.extensions["motcua"].store
+    start = datetime(2025, 9, 1, 8, 0, tzinfo=timezone.utc)
+    for _ in range(accounts.LOCK_AFTER):
+        assert not accounts.authenticate(store, "lan", "wrong", now=start).ok
+    assert not accounts.authenticate(store, "lan", PASSWORD, now=start + timedelta(minutes=1)).ok
+    later = start + timedelta(minutes=accounts.LOCK_MINUTES + 1)
+    assert accounts.authenticate(store, "lan", PASSWORD, now=later).ok
+
+
+def test_logout_ends_the_session(office):
+    client = logged_in(office, "lan")
+    token = csrf_of(client.get("/staff/").get_data(as_text=True))
+    assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/staff/").status_code == 302
+
+
+def test_login_never_redirects_off_site(office):
+    client = office.test_client()
+    token = csrf_of(client.get("/staff/login").get_data(as_text=True))
+    response = client.post(
+        "/staff/login",
+        data={"username": "lan", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"},
+    )
+    assert response.status_code == 302
+    assert response.location == "/staff/"
+
+
+def test_disabled_account_loses_its_session(office):
+    client = logged_in(office, "lan")
+    accounts.set_active(office.extensions["motcua"].store, "lan", False)
+    assert client.get("/staff/").status_code == 302
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+def test_queue_shows_only_the_staff_members_agencies(office):
+    mine = file_online(office, name="Phạm Thị Hoa")
+    theirs = file_online(office, "1.001193.B", name="Đỗ Văn Khoa")
+    page = logged_in(office, "lan").get("/staff/?status=all").get_data(as_text=True)
+    assert mine.code in page and "Phạm Thị Hoa" in page
+    assert theirs.code not in page and "Đỗ Văn Khoa" not in page
+
+    other_page = logged_in(office, "binh").get("/staff/?status=all").get_data(as_text=True)
+    assert theirs.code in other_page and mine.code not in other_page
+
+
+def test_another_agencys_dossier_is_not_found_by_url(office):
+    theirs = file_online(office, "1.001193.B")
+    client = logged_in(office, "lan")
+    assert client.get(f"/staff/ho-so/{theirs.code}").status_code == 404
+    assert client.get(f"/staff/ho-so/{theirs.code}/giay-tiep-nhan.pdf").status_code == 404
+    assert client.get(f"/staff/ho-so/{theirs.code}/tep/0").status_code == 404
+    token = csrf_of(client.get("/staff/").get_data(as_text=True))
+    response = client.post(f"/staff/ho-so/{theirs.code}/xu-ly", data={"action": "receive", "csrf_token": token})
+    assert response.status_code == 404
+    assert office.extensions["motcua"].store.dossiers.get(theirs.code).status == Status.NEW
+
+
+def test_queue_filters_by_text_status_channel_and_overdue(office):
+    store = office.extensions["motcua"].store
+    hoa = file_online(office, name="Phạm Thị Hoa")
+    khoa = file_online(office, name="Đỗ Văn Khoa")
+    client = logged_in(office, "lan")
+
+    by_name = client.get("/staff/?q=pham thi hoa").get_data(as_text=True)  # no diacritics typed
+    assert hoa.code in by_name and khoa.code not in by_name
+    by_code = client.get(f"/staff/?q={khoa.code}").get_data(as_text=True)
+    assert khoa.code in by_code and hoa.code not in by_code
+
+    assert hoa.code not in client.get("/staff/?channel=desk").get_data(as_text=True)
+    assert hoa.code in client.get("/staff/?channel=online").get_data(as_text=True)
+
+    # Make Khoa's dossier overdue: its due date moved into the past (an event-less edit is
+    # fine for arranging a test; the store is the real one).
+    store.dossiers.update(khoa.code, lambda d: setattr(d, "due_date", date.today() - timedelta(days=3)))
+    overdue = client.get("/staff/?overdue=1").get_data(as_text=True)
+    assert khoa.code in overdue and hoa.code not in overdue
+    assert "Quá hạn" in overdue
+
+    received = client.get(f"/staff/?status={int(Status.RECEIVED)}").get_data(as_text=True)
+    assert hoa.code not in received and khoa.code not in received
+    new = client.get(f"/staff/?status={int(Status.NEW)}").get_data(as_text=True)
+    assert hoa.code in new and khoa.code in new
+
+
+def test_queue_is_sorted_by_due_date_and_paginated(office):
+    from motcua.web import backoffice
+
+    store = office.extensions["motcua"].store
+    codes = [file_online(office, name=f"Người nộp {i}").code for i in range(backoffice.PAGE_SIZE + 2)]
+    # The last filed is due first.
+    store.dossiers.update(codes[-1], lambda d: setattr(d, "due_date", date.today() - timedelta(days=5)))
+    client = logged_in(office, "lan")
+    first = client.get("/staff/").get_data(as_text=True)
+    rows = re.findall(r'<th scope="row"><a href="/staff/ho-so/([^"]+)"', first)
+    assert len(rows) == backoffice.PAGE_SIZE
+    assert rows[0] == codes[-1]
+    second = client.get("/staff/?page=2").get_data(as_text=True)
+    rest = re.findall(r'<th scope="row"><a href="/staff/ho-so/([^"]+)"', second)
+    assert len(rest) == 2
+    assert set(rows) | set(rest) == set(codes)
+
+
+# --- one dossier ---------------------------------------------------------------------------
+
+
+def test_opening_a_dossier_shows_data_fees_and_timeline(office):
+    dossier = file_online(office, name="Phạm Thị Hoa")
+    page = logged_in(office, "lan").get(f"/staff/ho-so/{dossier.code}").get_data(as_text=True)
+    assert dossier.code in page
+    assert "Phạm Thị Hoa" in page  # answer rows
+    assert "Bệnh viện Phụ sản Hải Phòng" in page
+    assert "16.000 ₫" in page  # two extract copies at 8,000 VND
+    assert "Chưa thanh toán" in page
+    assert "Quá trình xử lý" in page and "Công dân" in page
+
+
+def test_allowed_action_changes_status_and_appends_an_event(office):
+    store = office.extensions["motcua"].store
+    dossier = file_online(office)
+    client = logged_in(office, "lan")
+    page = client.get(f"/staff/ho-so/{dossier.code}").get_data(as_text=True)
+    assert 'name="action" value="receive"' in page
+    before = len(store.dossiers.get(dossier.code).events)
+
+    response = client.post(
+        f"/staff/ho-so/{dossier.code}/xu-ly", data={"action": "receive", "csrf_token": csrf_of(page)}
+    )
+    assert response.status_code == 302
+    after = store.dossiers.get(dossier.code)
+    assert after.status == Status.RECEIVED
+    assert len(after.events) > before
+    assert any(e.actor == "staff:lan" and e.status == Status.RECEIVED for e in after.events)
+    shown = client.get(f"/staff/ho-so/{dossier.code}").get_data(as_text=True)
+    assert "Nguyễn Thị Lan" in shown  # the timeline names who did it
+
+
+def test_disallowed_action_says_why_and_changes_nothing(office):
+    store = office.extensions["motcua"].store
+    dossier = file_online(office)
+    client = logged_in(office, "lan")
+    page = client.get(f"/staff/ho-so/{dossier.code}").get_data(as_text=True)
+    before = store.dossiers.get(dossier.code)
+
+    # Returning a result is not possible on a dossier that has just been filed.
+    response = client.post(
+        f"/staff/ho-so/{dossier.code}/xu-ly",
+        data={"action": "return_result", "csrf_token": csrf_of(page)},
+        follow_redirects=True,
+    )
+    text = response.get_data(as_text=True)
+    assert "không thể" in text
+    after = store.dossiers.get(dossier.code)
+    assert after.status == before.status
+    assert len(after.events) == len(before.events)
+
+
+def test_attachment_download_checks_agency_and_sends_a_safe_attachment(office):
+    from motcua.dossier import AttachmentRef
+    from motcua.filing import file_dossier
+
+    store = office.extensions["motcua"].store
+    content = b"%PDF-1.4\n% giay chung sinh\n"
+    file_id = store.files.put(content)
+    ref = AttachmentRef(
+        component="giay_chung_sinh",
+        file_id=file_id,
+        filename='../../Giấy "chứng" sinh.pdf',
+        content_type="application/pdf",
+        size=len(content),
+        sha256=file_id,
+    )
+    spec = office.extensions["motcua"].catalogue.get("1.001193")
+    with office.test_request_context():
+        dossier = file_dossier(spec, answers(), [ref], channel="online", delivery=None, actor="citizen")
+    client = logged_in(office, "lan")
+    page = client.get(f"/staff/ho-so/{dossier.code}").get_data(as_text=True)
+    assert f"/staff/ho-so/{dossier.code}/tep/0" in page
+    response = client.get(f"/staff/ho-so/{dossier.code}/tep/0")
+    assert response.status_code == 200
+    assert response.data == content
+    assert response.mimetype == "application/pdf"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment")
+    assert ".." not in disposition and "/" not in disposition.split("filename*=")[0]
+    assert client.get(f"/staff/ho-so/{dossier.code}/tep/1").status_code == 404
+    assert logged_in(office, "binh").get(f"/staff/ho-so/{dossier.code}/tep/0").status_code == 404
+
+
+# --- walk-in intake --------------------------------------------------------------------------
+
+
+def form_data(values: dict, prefix: str = "") -> dict[str, str]:
+    """Answers as the flat dotted names the generated form posts."""
+    flat: dict[str, str] = {}
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(form_data(value, path + "."))
+        elif isinstance(value, bool):
+            if value:
+                flat[path] = "true"
+        else:
+            flat[path] = str(value)
+    return flat
+
+
+def test_desk_entry_files_a_dossier_with_channel_desk_and_prints_the_receipt(office):
+    from pypdf import PdfReader
+    import io
+
+    store = office.extensions["motcua"].store
+    client = logged_in(office, "lan")
+    listing = client.get("/staff/tiep-nhan").get_data(as_text=True)
+    assert "/staff/tiep-nhan/1.001193" in listing
+    assert "/staff/tiep-nhan/1.001193.B" not in listing  # another agency's procedure
+
+    form_page = client.get("/staff/tiep-nhan/1.001193")
+    assert form_page.status_code == 200
+    data = form_data(answers(name="Hoàng Thị Mai"))
+    data.update({"csrf_token": csrf_of(form_page.get_data(as_text=True)), "received.giay_chung_sinh": "1", "delivery.kind": "desk"})
+    response = client.post("/staff/tiep-nhan/1.001193", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    code = response.location.rsplit("/", 1)[-1]
+    dossier = store.dossiers.get(code)
+    assert dossier.channel == "desk"
+    assert dossier.events[0].kind == "filed" and dossier.events[0].actor == "staff:lan"
+    assert dossier.contact.name == "Hoàng Thị Mai"
+    assert dossier.delivery.kind == "desk"
+    assert any(e.kind == "paper_components" and e.data["received"] == ["giay_chung_sinh"] for e in dossier.events)
+
+    receipt = client.get(f"/staff/ho-so/{code}/giay-tiep-nhan.pdf")
+    assert receipt.status_code == 200
+    assert receipt.mimetype == "application/pdf"
+    assert receipt.headers["Content-Disposition"].startswith("attachment")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt.data)).pages)
+    assert code in text
+
+
+def test_desk_entry_keeps_values_and_shows_errors(office):
+    store = office.extensions["motcua"].store
+    client = logged_in(office, "lan")
+    token = csrf_of(client.get("/staff/tiep-nhan/1.001193").get_data(as_text=True))
+    bad = answers(name="Hoàng Thị Mai", phone="12345")
+    data = form_data(bad)
+    data.update({"csrf_token": token, "delivery.kind": "desk"})  # the birth certificate not ticked
+    before = store.dossiers.count()
+    response = client.post("/staff/tiep-nhan/1.001193", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Hoàng Thị Mai" in page  # kept
+    assert "Chưa nhận thành phần bắt buộc: Giấy chứng sinh." in page
+    assert 'id="requester.phone"' in page or 'requester.phone' in page
+    assert store.dossiers.count() == before
+
+
+def test_desk_entry_is_only_for_the_officers_agencies_and_the_desk_role(office):
+    assert logged_in(office, "lan").get("/staff/tiep-nhan/1.001193.B").status_code == 404
+    assert logged_in(office, "minh").get("/staff/tiep-nhan/1.001193").status_code == 403
+
+
+# --- English -------------------------------------------------------------------------------
+
+
+def test_back_office_speaks_english_on_request(office):
+    client = office.test_client()
+    page = client.get("/staff/login?lang=en").get_data(as_text=True)
+    assert "Staff login" in page and "Username" in page
+
+
+# --- the CLI -------------------------------------------------------------------------------
+
+
+def test_cli_staff_add_creates_an_account_that_logs_in(tmp_path, two_agency_specs):
+    data = tmp_path / "data"
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["staff", "add", "hanh", "--name", "Vũ Thị Hạnh", "--role", "desk", "--role", "leader", "--agency", AGENCY_A, "--data", str(data)],
+        input="mot-mat-khau-dai\nmot-mat-khau-dai\n",
+    )
+    assert result.exit_code == 0, result.output
+    stored = "".join(p.read_text(errors="ignore") for p in data.rglob("*") if p.is_file())
+    assert "hanh" in stored and "mot-mat-khau-dai" not in stored
+
+    listed = runner.invoke(cli, ["staff", "list", "--data", str(data)])
+    assert "hanh" in listed.output and "Lãnh đạo" in listed.output
+
+    again = runner.invoke(cli, ["staff", "add", "hanh", "--name", "X", "--role", "desk", "--agency", AGENCY_A, "--data", str(data)], input="mot-mat-khau-dai\nmot-mat-khau-dai\n")
+    assert again.exit_code != 0 and "đã có" in again.output
+
+    app = create_app({"DATA_DIR": str(data), "SPECS_DIR": str(two_agency_specs), "TESTING": True})
+    client = app.test_client()
+    assert login(client, "hanh", "mot-mat-khau-dai").status_code == 302
+    assert "Vũ Thị Hạnh" in client.get("/staff/").get_data(as_text=True)
+
+
+def test_cli_refuses_a_short_password_and_a_staff_member_without_agency(tmp_path):
+    runner = CliRunner()
+    short = runner.invoke(cli, ["staff", "add", "an", "--name", "An", "--role", "desk", "--agency", AGENCY_A, "--data", str(tmp_path)], input="ngan\nngan\n")
+    assert short.exit_code != 0 and "ít nhất" in short.output
+    homeless = runner.invoke(cli, ["staff", "add", "an", "--name", "An", "--role", "desk", "--data", str(tmp_path)], input="mot-mat-khau-dai\nmot-mat-khau-dai\n")
+    assert homeless.exit_code != 0 and "cơ quan" in homeless.output
+
+
+def test_demo_accounts_are_created_once(office):
+    store = office.extensions["motcua"].store
+    created = accounts.ensure_demo_accounts(store, office.extensions["motcua"].catalogue)
+    assert {u.username for u in created} == {"admin", "motcua", "chuyenvien", "lanhdao"}
+    assert accounts.ensure_demo_accounts(store, office.extensions["motcua"].catalogue) == []
+    desk = accounts.get_account(store, "motcua")
+    assert set(desk.agencies) == {AGENCY_A, AGENCY_B}
+    assert accounts.authenticate(store, "motcua", accounts.DEMO_PASSWORD).ok
