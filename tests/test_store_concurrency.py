@@ -1,0 +1,106 @@
+"""Several processes, each with several threads, filing and updating at once lose nothing.
+
+Every worker files its own dossiers (codes from next_code), appends an event to each, and
+also appends to one dossier that all of them share, bumps one shared counter and races
+for the same idempotency keys: the classic lost-update and double-insert cases.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from motcua.dossier import Contact, Dossier, Event, Status
+from motcua.store import open_store
+
+WORKER = r'''
+import json
+import sys
+import threading
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from motcua.dossier import Contact, Dossier, Event, Status
+from motcua.store import open_store
+
+data, proc, threads, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+store = open_store(data)
+results = []
+lock = threading.Lock()
+
+def work(t):
+    mine = {"codes": [], "wins": []}
+    for i in range(rounds):
+        who = f"{proc}.{t}.{i}"
+        code = store.dossiers.next_code("H56", date(2025, 5, 10))
+        store.dossiers.add(Dossier(
+            code=code, procedure_code="p", spec_version="1", agency_code="H56", channel="online",
+            contact=Contact(name="Võ Thị Sáu"), data={"who": who},
+            filed_at=datetime(2025, 5 + i % 2, 10, tzinfo=timezone.utc),
+        ))
+        store.dossiers.update(code, lambda d: d.record(Event(actor="system", kind="note", data={"who": who})))
+        store.dossiers.update("SHARED", lambda d: d.record(Event(actor="system", kind="touch", data={"who": who})))
+        store.records("counters").update("c", lambda cur: {"n": (cur or {"n": 0})["n"] + 1})
+        if store.records("payments").insert_new(f"txn-{i}", {"who": who}):
+            mine["wins"].append(f"txn-{i}")
+        mine["codes"].append([code, who])
+    with lock:
+        results.append(mine)
+
+ts = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(json.dumps(results))
+'''
+
+PROCESSES, THREADS, ROUNDS = 3, 3, 12
+
+
+@pytest.mark.slow
+def test_processes_and_threads_filing_and_updating_at_once_lose_nothing(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "store.json").write_text(json.dumps({"format": "motcua-tinydb", "version": 1, "chunk_size": 5}))
+    store = open_store(data)
+    store.dossiers.add(Dossier(code="SHARED", procedure_code="p", spec_version="1", agency_code="H56",
+                               channel="online", contact=Contact(name="Chung")))
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(data), str(p), str(THREADS), str(ROUNDS)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for p in range(PROCESSES)
+    ]
+    reports = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        reports.extend(json.loads(out))
+
+    filed = {code: who for r in reports for code, who in r["codes"]}
+    total = PROCESSES * THREADS * ROUNDS
+    assert len([c for r in reports for c, _ in r["codes"]]) == total
+    assert len(filed) == total, "next_code handed out a code twice"
+
+    stored = [d for d in store.dossiers.all() if d.code != "SHARED"]
+    assert Counter(d.code for d in stored) == Counter(filed.keys()), "a dossier is missing or stored twice"
+    assert store.dossiers.count() == total + 1
+    for d in stored:
+        assert d.data["who"] == filed[d.code]
+        assert [(e.kind, e.data) for e in d.events] == [("note", {"who": filed[d.code]})]
+
+    shared = store.dossiers.get("SHARED")
+    touches = Counter(e.data["who"] for e in shared.events)
+    assert touches == Counter(filed.values()), "an update of the shared dossier was lost or doubled"
+    assert store.records("counters").get("c") == {"n": total}
+    wins = Counter(k for r in reports for k in r["wins"])
+    assert wins == Counter({f"txn-{i}": 1 for i in range(ROUNDS)}), "insert_new let two writers win"
+    assert {k for k, _ in store.records("payments").all()} == set(wins)
+    assert shared.status == Status.NEW and isinstance(shared.events[0], Event)
