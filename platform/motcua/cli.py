@@ -9,10 +9,11 @@ import click
 #: Modules that define click commands or groups to add to `motcua`, as (module, attribute).
 COMMANDS = [
     ("motcua.serve", "serve"),
+    ("motcua.spec.cli", "lint"), ("motcua.spec.cli", "schema"),
     ("motcua.store.cli", "export_command"),
     ("motcua.store.cli", "import_command"),
-    ("motcua.spec.cli", "lint"), ("motcua.spec.cli", "schema"),
     ("motcua.accounts_cli", "staff"),
+    ("motcua.stats.cli", "stats"),
 ]
 
 

@@ -1,0 +1,371 @@
+"""The transparency report: one streaming pass over the dossiers, no I/O.
+
+`compute` reads each dossier once, keeps only counters (and the short overdue list), and
+never holds the dossiers themselves, so its memory does not grow with the store and its time
+is a small fraction of the time it takes the store to read them (bench/stats.py measures
+both). The definitions are in the package docstring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Iterable, Mapping
+
+from motcua.dossier import PAUSING, STATUS_LABELS, Dossier, Status
+from motcua.spec.model import Level, ProcedureSpec, localize
+from motcua.stats.numbers import HUNDREDTH, percent, shares
+from motcua.stats.period import Period, day_in_vn
+from motcua.workdays import VN_TZ
+
+#: Statuses that settle a dossier the first time one is reached (RETURNED implies FINISHED).
+SETTLING = frozenset({Status.FINISHED, Status.REFUSED, Status.RETURNED})
+CHANNELS = ("online", "desk", "postal")
+CHANNEL_LABELS = {
+    "online": {"vi": "Trực tuyến", "en": "Online"},
+    "desk": {"vi": "Trực tiếp", "en": "In person"},
+    "postal": {"vi": "Bưu chính công ích", "en": "Public post"},
+}
+LEVEL_LABELS = {
+    Level.INFO: {"vi": "Mức độ 1 – cung cấp thông tin", "en": "Level 1 – information"},
+    Level.FORMS: {"vi": "Mức độ 2 – biểu mẫu", "en": "Level 2 – forms"},
+    Level.PARTIAL: {"vi": "Mức độ 3 – một phần", "en": "Level 3 – partial"},
+    Level.FULL: {"vi": "Mức độ 4 – toàn trình", "en": "Level 4 – full process"},
+}
+UNKNOWN = {"vi": "Không rõ", "en": "Unknown"}
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counters for one procedure, one sector or the whole report."""
+
+    received: int = 0
+    online: int = 0
+    desk: int = 0
+    postal: int = 0
+    carried_over: int = 0
+    settled: int = 0
+    early: int = 0
+    on_time: int = 0
+    late: int = 0
+    refused: int = 0
+    withdrawn: int = 0
+    open: int = 0
+    open_overdue: int = 0
+
+    def add(self, other: Tally) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        """(early + on time) / settled, the "progress" figure of Decision 766."""
+        return percent(self.early + self.on_time, self.settled)
+
+    @property
+    def online_share(self) -> Decimal | None:
+        return percent(self.online, self.received)
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["on_time_rate"] = _num(self.on_time_rate)
+        out["online_share"] = _num(self.online_share)
+        return out
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass
+class LevelRow:
+    level: int
+    label: dict[str, str]
+    count: int
+    share: Decimal
+
+
+@dataclass
+class ProcedureRow:
+    code: str
+    name: dict[str, str]
+    sector: dict[str, str]
+    tally: Tally
+
+
+@dataclass
+class SectorRow:
+    sector: dict[str, str]
+    tally: Tally
+
+
+@dataclass
+class OverdueRow:
+    code: str
+    procedure_code: str
+    agency_code: str
+    channel: str
+    filed: date
+    due: date
+    days_overdue: int
+    status: Status
+
+
+@dataclass
+class Satisfaction:
+    count: int = 0
+    total: int = 0
+    distribution: dict[int, int] = field(default_factory=lambda: {s: 0 for s in range(1, 6)})
+
+    @property
+    def average(self) -> Decimal | None:
+        if not self.count:
+            return None
+        return (Decimal(self.total) / Decimal(self.count)).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+
+    @property
+    def satisfied_share(self) -> Decimal | None:
+        """Share of ratings of 4 or 5 (hài lòng, rất hài lòng)."""
+        return percent(self.distribution[4] + self.distribution[5], self.count)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "average": _num(self.average),
+            "satisfied_share": _num(self.satisfied_share),
+            "distribution": {str(k): v for k, v in self.distribution.items()},
+        }
+
+
+@dataclass
+class Report:
+    period: Period
+    agencies: frozenset[str] | None
+    as_of: date
+    today: date
+    levels: list[LevelRow]
+    procedures_total: int
+    totals: Tally
+    online_target: Decimal
+    by_procedure: list[ProcedureRow]
+    by_sector: list[SectorRow]
+    satisfaction: Satisfaction
+    overdue: list[OverdueRow]
+
+    @property
+    def channels(self) -> dict[str, int]:
+        return {c: getattr(self.totals, c) for c in CHANNELS}
+
+    @property
+    def channel_shares(self) -> dict[str, Decimal]:
+        return dict(zip(CHANNELS, shares([getattr(self.totals, c) for c in CHANNELS])))
+
+    @property
+    def online_target_met(self) -> bool | None:
+        share = self.totals.online_share
+        return None if share is None else share >= self.online_target
+
+    def to_dict(self, *, with_overdue: bool = False, lang: str = "vi") -> dict[str, Any]:
+        """The figures as plain JSON values (the API and `motcua stats --format json`)."""
+        out: dict[str, Any] = {
+            "period": self.period.to_dict(),
+            "agencies": sorted(self.agencies) if self.agencies is not None else None,
+            "as_of": self.as_of.isoformat(),
+            "procedures": {
+                "total": self.procedures_total,
+                "by_level": [
+                    {"level": r.level, "label": localize(r.label, lang), "count": r.count, "share": float(r.share)}
+                    for r in self.levels
+                ],
+            },
+            "channels": {
+                c: {"count": n, "share": float(self.channel_shares[c])} for c, n in self.channels.items()
+            },
+            "online_share": _num(self.totals.online_share),
+            "online_target": float(self.online_target),
+            "online_target_met": self.online_target_met,
+            "totals": self.totals.to_dict(),
+            "by_procedure": [
+                {"code": r.code, "name": localize(r.name, lang), "sector": localize(r.sector, lang), **r.tally.to_dict()}
+                for r in self.by_procedure
+            ],
+            "by_sector": [{"sector": localize(r.sector, lang), **r.tally.to_dict()} for r in self.by_sector],
+            "satisfaction": self.satisfaction.to_dict(),
+        }
+        if with_overdue:
+            out["overdue"] = [
+                {
+                    "code": r.code,
+                    "procedure_code": r.procedure_code,
+                    "agency_code": r.agency_code,
+                    "channel": r.channel,
+                    "filed": r.filed.isoformat(),
+                    "due_date": r.due.isoformat(),
+                    "days_overdue": r.days_overdue,
+                    "status": int(r.status),
+                    "status_label": localize(STATUS_LABELS[r.status], lang),
+                }
+                for r in self.overdue
+            ]
+        return out
+
+
+def level_rows(specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None) -> tuple[list[LevelRow], int]:
+    """Procedures offered at each service level, with shares adding up to 100%."""
+    counts = {level: 0 for level in Level}
+    for spec in specs:
+        if agencies is None or spec.agency.code in agencies:
+            counts[Level(spec.level)] += 1
+    levels = list(Level)
+    pcts = shares([counts[lv] for lv in levels])
+    rows = [LevelRow(int(lv), LEVEL_LABELS[lv], counts[lv], pct) for lv, pct in zip(levels, pcts)]
+    return rows, sum(counts.values())
+
+
+def satisfaction(ratings: Iterable[Mapping[str, Any]], period: Period, agencies: frozenset[str] | None) -> Satisfaction:
+    """Ratings given in the period (by the day they were given)."""
+    result = Satisfaction()
+    for rating in ratings:
+        if agencies is not None and rating.get("agency_code") not in agencies:
+            continue
+        at = rating.get("at")
+        day = day_in_vn(datetime.fromisoformat(at) if isinstance(at, str) else at)
+        if day not in period:
+            continue
+        score = int(rating["score"])
+        if score not in result.distribution:
+            continue
+        result.count += 1
+        result.total += score
+        result.distribution[score] += 1
+    return result
+
+
+ProcedureInfo = Callable[[str, str], "tuple[dict[str, str], dict[str, str]] | None"]
+
+
+def compute(
+    dossiers: Iterable[Dossier],
+    *,
+    period: Period,
+    today: date,
+    specs: Iterable[ProcedureSpec] = (),
+    agencies: Iterable[str] | None = None,
+    ratings: Iterable[Mapping[str, Any]] = (),
+    online_target: Decimal | float = Decimal("0.20"),
+    describe: ProcedureInfo | None = None,
+) -> Report:
+    """The report for `period`, restricted to `agencies` (None: every agency).
+
+    `specs` is the catalogue (for levels, names and sectors); `describe(procedure_code,
+    spec_key)` names a procedure the catalogue no longer has (e.g. from the spec snapshot);
+    `ratings` are the stored satisfaction ratings; `online_target` is a fraction (0.20).
+    """
+    wanted = frozenset(agencies) if agencies is not None else None
+    specs = list(specs)
+    start, end = period.start, period.end
+    as_of = period.as_of(today)
+    as_of_end = datetime.combine(as_of + timedelta(days=1), time(0), VN_TZ)
+    tallies: dict[str, Tally] = {}
+    spec_keys: dict[str, str] = {}
+    overdue: list[OverdueRow] = []
+    refused_status, withdrawn_status = Status.REFUSED, Status.WITHDRAWN
+
+    for d in dossiers:
+        if wanted is not None and d.agency_code not in wanted:
+            continue
+        settled = withdrawn = None
+        refused = False
+        status_then = None  # the status the dossier had at the end of the as-of day
+        for event in d.events:
+            s = event.status
+            if s is None:
+                continue
+            if settled is None and withdrawn is None:
+                if s in SETTLING:
+                    settled = day_in_vn(event.at)
+                    refused = s == refused_status
+                elif s == withdrawn_status:
+                    withdrawn = day_in_vn(event.at)
+            if event.at < as_of_end:
+                status_then = s
+        due = d.due_date
+        filed = day_in_vn(d.filed_at)
+        if settled is None and withdrawn is None and due is not None and due < today and d.status not in PAUSING:
+            overdue.append(
+                OverdueRow(d.code, d.procedure_code, d.agency_code, d.channel, filed, due, (today - due).days, d.status)
+            )
+        if filed > end:
+            continue
+        t = tallies.get(d.procedure_code)
+        if t is None:
+            t = tallies[d.procedure_code] = Tally()
+            spec_keys[d.procedure_code] = d.spec_key
+        if filed >= start:
+            t.received += 1
+            channel = d.channel
+            if channel == "online":
+                t.online += 1
+            elif channel == "desk":
+                t.desk += 1
+            elif channel == "postal":
+                t.postal += 1
+        elif (settled is None or settled >= start) and (withdrawn is None or withdrawn >= start):
+            t.carried_over += 1
+        if settled is not None and start <= settled <= end:
+            t.settled += 1
+            if refused:
+                t.refused += 1
+            if due is None or settled < due:
+                if due is None:
+                    t.on_time += 1
+                else:
+                    t.early += 1
+            elif settled == due:
+                t.on_time += 1
+            else:
+                t.late += 1
+        if withdrawn is not None and start <= withdrawn <= end:
+            t.withdrawn += 1
+        if filed <= as_of and (settled is None or settled > as_of) and (withdrawn is None or withdrawn > as_of):
+            t.open += 1
+            if due is not None and due < as_of and status_then not in PAUSING:
+                t.open_overdue += 1
+
+    known = {s.code: (s.name, s.sector) for s in specs}
+    totals = Tally()
+    by_procedure: list[ProcedureRow] = []
+    sectors: dict[str, SectorRow] = {}
+    for code, tally in tallies.items():
+        if not tally.active:
+            continue
+        totals.add(tally)
+        info = known.get(code) or (describe(code, spec_keys[code]) if describe else None)
+        name, sector = info if info else ({"vi": code}, UNKNOWN)
+        by_procedure.append(ProcedureRow(code, name, sector, tally))
+        row = sectors.setdefault(localize(sector, "vi"), SectorRow(sector, Tally()))
+        row.tally.add(tally)
+    by_procedure.sort(key=lambda r: (-r.tally.received, -r.tally.settled, r.code))
+    by_sector = sorted(sectors.values(), key=lambda r: (-r.tally.received, -r.tally.settled, localize(r.sector, "vi")))
+    overdue.sort(key=lambda r: (r.due, r.code))
+    levels, procedures_total = level_rows(specs, wanted)
+    target = Decimal(str(online_target)) * 100
+    return Report(
+        period=period,
+        agencies=wanted,
+        as_of=as_of,
+        today=today,
+        levels=levels,
+        procedures_total=procedures_total,
+        totals=totals,
+        online_target=target.quantize(HUNDREDTH),
+        by_procedure=by_procedure,
+        by_sector=by_sector,
+        satisfaction=satisfaction(ratings, period, wanted),
+        overdue=overdue,
+    )

@@ -1,0 +1,52 @@
+"""Where the figures come from: the store and the catalogue (the only I/O of the package)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Iterable
+
+from motcua.catalogue import Catalogue, spec_of
+from motcua.spec.model import localize
+from motcua.stats.period import Period, vn_today
+from motcua.stats.report import Report, compute
+from motcua.store.base import Store
+
+RATINGS = "ratings"
+
+
+def build_report(
+    store: Store,
+    catalogue: Catalogue,
+    *,
+    period: Period,
+    agencies: Iterable[str] | None = None,
+    today: date | None = None,
+    online_target: Decimal | float = Decimal("0.20"),
+) -> Report:
+    """One pass over every stored dossier (the period also needs older, still-open ones)."""
+
+    @lru_cache(maxsize=None)
+    def describe(code: str, spec_key: str):  # type: ignore[no-untyped-def]
+        spec = spec_of(store, spec_key)
+        return (spec.name, spec.sector) if spec else None
+
+    return compute(
+        store.dossiers.all(),
+        period=period,
+        today=today or vn_today(),
+        specs=catalogue,
+        agencies=agencies,
+        ratings=(value for _key, value in store.records(RATINGS).all()),
+        online_target=online_target,
+        describe=describe,
+    )
+
+
+def agency_choices(catalogue: Catalogue, lang: str = "vi") -> list[tuple[str, str]]:
+    """(agency code, name) of every agency in the catalogue, for the agency picker."""
+    seen: dict[str, str] = {}
+    for spec in catalogue:
+        seen.setdefault(spec.agency.code, localize(spec.agency.name, lang))
+    return sorted(seen.items(), key=lambda item: (item[1], item[0]))

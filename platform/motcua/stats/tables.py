@@ -1,0 +1,166 @@
+"""The report as named tables: rows for CSV downloads and for the terminal.
+
+CSV files are UTF-8 with a byte-order mark, which is what makes Excel read Vietnamese
+diacritics correctly; numbers in them stay machine-readable (47.04, not 47,04%) so they can
+be summed, while the page and the terminal format them the Vietnamese way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+from motcua.dossier import STATUS_LABELS
+from motcua.i18n import gettext as _
+from motcua.spec.model import localize
+from motcua.stats.numbers import fmt_decimal, fmt_int, fmt_percent, percent
+from motcua.stats.report import CHANNEL_LABELS, Report, Tally
+
+#: Table name (used in URLs: /thong-ke/<name>.csv) -> title.
+TABLES = {
+    "tong-hop": "Tổng hợp",
+    "muc-do": "Thủ tục theo mức độ",
+    "kenh-nop": "Hồ sơ theo kênh tiếp nhận",
+    "thu-tuc": "Theo thủ tục",
+    "linh-vuc": "Theo lĩnh vực",
+    "danh-gia": "Mức độ hài lòng",
+    "qua-han": "Hồ sơ quá hạn",
+}
+STAFF_ONLY = {"qua-han"}
+
+
+def _n(value: Decimal | None) -> Any:
+    return "" if value is None else value
+
+
+def summary(report: Report, lang: str = "vi") -> list[tuple[str, Any, str]]:
+    """(indicator, raw value, value formatted for people) for the headline figures."""
+    t, s = report.totals, report.satisfaction
+    rows: list[tuple[str, Any, str]] = [(_("Tổng số thủ tục"), report.procedures_total, fmt_int(report.procedures_total, lang))]
+    for r in report.levels:
+        rows.append((localize(r.label, lang), r.count, fmt_int(r.count, lang)))
+        rows.append((localize(r.label, lang) + " (%)", r.share, fmt_percent(r.share, lang)))
+    rows += [
+        (_("Hồ sơ kỳ trước chuyển qua"), t.carried_over, fmt_int(t.carried_over, lang)),
+        (_("Hồ sơ tiếp nhận mới"), t.received, fmt_int(t.received, lang)),
+    ]
+    for channel, label in CHANNEL_LABELS.items():
+        rows.append((_("Tiếp nhận") + " – " + localize(label, lang), getattr(t, channel), fmt_int(getattr(t, channel), lang)))
+    rows += [
+        (_("Tỷ lệ hồ sơ trực tuyến"), _n(t.online_share), fmt_percent(t.online_share, lang)),
+        (_("Chỉ tiêu hồ sơ trực tuyến"), report.online_target, fmt_percent(report.online_target, lang)),
+        (_("Đã giải quyết"), t.settled, fmt_int(t.settled, lang)),
+        (_("Trước hạn"), t.early, fmt_int(t.early, lang)),
+        (_("Đúng hạn"), t.on_time, fmt_int(t.on_time, lang)),
+        (_("Quá hạn"), t.late, fmt_int(t.late, lang)),
+        (_("Trong đó không được tiếp nhận (từ chối)"), t.refused, fmt_int(t.refused, lang)),
+        (_("Tỷ lệ giải quyết đúng hạn"), _n(t.on_time_rate), fmt_percent(t.on_time_rate, lang)),
+        (_("Đã rút"), t.withdrawn, fmt_int(t.withdrawn, lang)),
+        (_("Đang giải quyết"), t.open, fmt_int(t.open, lang)),
+        (_("Đang giải quyết – đã quá hạn"), t.open_overdue, fmt_int(t.open_overdue, lang)),
+        (_("Số lượt đánh giá"), s.count, fmt_int(s.count, lang)),
+        (_("Điểm hài lòng trung bình (1–5)"), _n(s.average), fmt_decimal(s.average, lang)),
+        (_("Tỷ lệ hài lòng (4–5 điểm)"), _n(s.satisfied_share), fmt_percent(s.satisfied_share, lang)),
+    ]
+    return rows
+
+
+TALLY_COLUMNS = [
+    ("carried_over", "Kỳ trước chuyển qua"),
+    ("received", "Tiếp nhận mới"),
+    ("online", "Trực tuyến"),
+    ("desk", "Trực tiếp"),
+    ("postal", "Bưu chính"),
+    ("settled", "Đã giải quyết"),
+    ("early", "Trước hạn"),
+    ("on_time", "Đúng hạn"),
+    ("late", "Quá hạn"),
+    ("refused", "Từ chối"),
+    ("withdrawn", "Đã rút"),
+    ("open", "Đang giải quyết"),
+    ("open_overdue", "Đang giải quyết quá hạn"),
+]
+
+
+def _tally_cells(t: Tally) -> list[Any]:
+    return [getattr(t, key) for key, _label in TALLY_COLUMNS] + [_n(t.online_share), _n(t.on_time_rate)]
+
+
+def _tally_header() -> list[str]:
+    return [_(label) for _key, label in TALLY_COLUMNS] + [_("Tỷ lệ trực tuyến (%)"), _("Tỷ lệ đúng hạn (%)")]
+
+
+def table(report: Report, name: str, lang: str = "vi") -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of one named table, with raw numbers."""
+    if name == "tong-hop":
+        return [_("Chỉ tiêu"), _("Giá trị")], [[label, raw] for label, raw, _f in summary(report, lang)]
+    if name == "muc-do":
+        return [_("Mức độ"), _("Số thủ tục"), _("Tỷ lệ (%)")], [
+            [localize(r.label, lang), r.count, r.share] for r in report.levels
+        ]
+    if name == "kenh-nop":
+        shares = report.channel_shares
+        return [_("Kênh tiếp nhận"), _("Số hồ sơ"), _("Tỷ lệ (%)")], [
+            [localize(CHANNEL_LABELS[c], lang), n, shares[c]] for c, n in report.channels.items()
+        ]
+    if name == "thu-tuc":
+        return [_("Mã thủ tục"), _("Tên thủ tục"), _("Lĩnh vực")] + _tally_header(), [
+            [r.code, localize(r.name, lang), localize(r.sector, lang)] + _tally_cells(r.tally) for r in report.by_procedure
+        ]
+    if name == "linh-vuc":
+        return [_("Lĩnh vực")] + _tally_header(), [
+            [localize(r.sector, lang)] + _tally_cells(r.tally) for r in report.by_sector
+        ]
+    if name == "danh-gia":
+        s = report.satisfaction
+        return [_("Điểm"), _("Số lượt"), _("Tỷ lệ (%)")], [
+            [score, n, _n(percent(n, s.count))] for score, n in sorted(s.distribution.items(), reverse=True)
+        ]
+    if name == "qua-han":
+        return [
+            _("Mã hồ sơ"), _("Mã thủ tục"), _("Cơ quan"), _("Kênh"), _("Ngày nộp"), _("Hạn xử lý"),
+            _("Số ngày quá hạn"), _("Trạng thái"),
+        ], [
+            [r.code, r.procedure_code, r.agency_code, r.channel, r.filed.isoformat(), r.due.isoformat(),
+             r.days_overdue, localize(STATUS_LABELS[r.status], lang)]
+            for r in report.overdue
+        ]
+    raise KeyError(name)
+
+
+def to_csv(header: list[str], rows: list[list[Any]], *, bom: bool = True) -> str:
+    out = io.StringIO()
+    if bom:
+        out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def to_text(header: list[str], rows: list[list[Any]], lang: str = "vi") -> str:
+    """A plain aligned table for the terminal, numbers formatted for people."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, bool) or value is None:
+            return "" if value is None else str(value)
+        if isinstance(value, int):
+            return fmt_int(value, lang)
+        if isinstance(value, Decimal):
+            return fmt_decimal(value, lang)
+        return str(value)
+
+    grid = [header] + [[cell(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in grid) for i in range(len(header))]
+    lines = []
+    for n, row in enumerate(grid):
+        lines.append("  ".join(v.rjust(w) if n and _numeric(rows[n - 1][i]) else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool)

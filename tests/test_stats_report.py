@@ -1,0 +1,207 @@
+"""Every figure of the report on known dossiers stored in a real TinyDB folder."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from motcua import feedback
+from motcua.dossier import Status
+from motcua.spec.model import Level
+from motcua.stats import period as periods
+from motcua.stats.numbers import fmt_int, fmt_percent, percent, shares
+from motcua.stats.report import compute, level_rows
+from motcua.stats.source import build_report
+from stats_fixtures import AGENCY_A, AGENCY_B, BIRTH, OTHER, PHONE, at, dossiers
+
+TODAY = date(2025, 7, 15)
+
+
+@pytest.fixture
+def stored(app):
+    svc = app.extensions["motcua"]
+    items = dossiers()
+    for d in items.values():
+        svc.store.dossiers.add(d)
+    return svc, items
+
+
+def report_for(svc, period, agencies=(AGENCY_A,), today=TODAY):
+    return build_report(svc.store, svc.catalogue, period=period, agencies=agencies, today=today)
+
+
+def test_q1_every_figure(stored):
+    svc, items = stored
+    r = report_for(svc, periods.quarter(2025, 1))
+    t = r.totals
+    assert (t.received, t.online, t.desk, t.postal) == (10, 6, 3, 1)
+    assert t.online_share == Decimal("60.00") and r.online_target_met is True
+    assert t.carried_over == 1  # A11, filed in December, settled in January
+    assert (t.settled, t.early, t.on_time, t.late, t.refused) == (6, 2, 2, 2, 1)
+    assert t.on_time_rate == Decimal("66.67")  # (2 early + 2 on time) / 6
+    assert t.withdrawn == 1
+    assert r.as_of == date(2025, 3, 31)
+    assert (t.open, t.open_overdue) == (4, 1)  # A4 A8 A9 A10 open; only A9 overdue (A10 is paused)
+    # The one-stop report's identity: carried over + received = settled + withdrawn + open.
+    assert t.carried_over + t.received == t.settled + t.withdrawn + t.open
+
+
+def test_filed_in_one_quarter_settled_in_the_next(stored):
+    svc, items = stored
+    q1 = report_for(svc, periods.quarter(2025, 1))
+    q2 = report_for(svc, periods.quarter(2025, 2))
+    a4_q1 = next(r.tally for r in q1.by_procedure if r.code == BIRTH)
+    assert a4_q1.received == 9  # A4 among them (A10 is another procedure)
+    t = q2.totals
+    # Q2: A12 (filed 00:30 on 1 April in Vietnam, still 31 March in UTC) is Q2's only new one.
+    assert (t.received, t.online) == (1, 1)
+    assert t.carried_over == 4  # A4 A8 A9 A10 were open on 31 March
+    assert (t.settled, t.early, t.on_time, t.late) == (1, 1, 0, 0)  # A4, settled 1 April
+    assert t.on_time_rate == Decimal("100.00")
+    assert (t.open, t.open_overdue) == (4, 1)
+    assert t.carried_over + t.received == t.settled + t.withdrawn + t.open
+
+
+def test_paused_clock_extends_the_due_date_so_the_dossier_is_on_time(stored):
+    svc, items = stored
+    a5 = items["A5"]
+    r = compute([a5], period=periods.quarter(2025, 1), today=TODAY)
+    assert (r.totals.settled, r.totals.on_time, r.totals.late) == (1, 1, 0)
+
+
+def test_vietnam_time_decides_the_period():
+    a12 = dossiers()["A12"]
+    assert a12.filed_at.astimezone(timezone.utc).date() == date(2025, 3, 31)
+    assert compute([a12], period=periods.quarter(2025, 1), today=TODAY).totals.received == 0
+    assert compute([a12], period=periods.quarter(2025, 2), today=TODAY).totals.received == 1
+
+
+def test_agency_filter_and_all_agencies(stored):
+    svc, _items = stored
+    only_b = report_for(svc, periods.quarter(2025, 1), agencies=[AGENCY_B])
+    assert (only_b.totals.received, only_b.totals.settled, only_b.totals.early) == (1, 1, 1)
+    everyone = report_for(svc, periods.year(2025), agencies=None)
+    assert everyone.totals.received == 12  # 10 in Q1 + A12 + B1
+    assert everyone.totals.settled == 8  # Q1's 6 + A4 + B1
+
+
+def test_per_procedure_and_per_sector(stored):
+    svc, _items = stored
+    r = report_for(svc, periods.quarter(2025, 1))
+    rows = {p.code: p for p in r.by_procedure}
+    assert set(rows) == {BIRTH, OTHER}
+    assert rows[BIRTH].name["vi"] == "Đăng ký khai sinh"
+    assert rows[BIRTH].sector["vi"] == "Hộ tịch"
+    assert rows[OTHER].name == {"vi": OTHER}  # in no catalogue and no snapshot
+    assert (rows[BIRTH].tally.received, rows[OTHER].tally.received) == (9, 1)
+    assert rows[OTHER].tally.open == 1 and rows[OTHER].tally.open_overdue == 0
+    sectors = {s.sector["vi"]: s.tally for s in r.by_sector}
+    assert sectors["Hộ tịch"].received == 9 and sectors["Không rõ"].received == 1
+    assert sum(s.received for s in sectors.values()) == r.totals.received
+
+
+def test_overdue_list_is_open_past_due_today_and_not_paused(stored):
+    svc, items = stored
+    r = report_for(svc, periods.year(2025), agencies=None)
+    assert [row.code for row in r.overdue] == [items["A9"].code]
+    row = r.overdue[0]
+    assert row.due == date(2025, 2, 20) and row.days_overdue == (TODAY - date(2025, 2, 20)).days
+    assert row.status == Status.PROCESSING
+
+
+def test_withdrawn_and_refused_are_counted_apart(stored):
+    svc, items = stored
+    r = compute([items["A6"], items["A7"]], period=periods.quarter(2025, 1), today=TODAY)
+    assert (r.totals.withdrawn, r.totals.settled, r.totals.refused, r.totals.open) == (1, 1, 1, 0)
+
+
+def test_satisfaction_from_ratings(stored):
+    svc, items = stored
+    feedback.rate(svc.store, items["A1"].code, PHONE, 5, "Nhanh chóng", at=at(2025, 1, 20))
+    feedback.rate(svc.store, items["A2"].code, "+84 912 345 678", "4", at=at(2025, 2, 15))
+    r = report_for(svc, periods.quarter(2025, 1))
+    s = r.satisfaction
+    assert (s.count, s.average, s.satisfied_share) == (2, Decimal("4.50"), Decimal("100.00"))
+    assert s.distribution == {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}
+    assert report_for(svc, periods.quarter(2025, 2)).satisfaction.count == 0
+    assert report_for(svc, periods.quarter(2025, 1), agencies=[AGENCY_B]).satisfaction.count == 0
+
+
+def test_rating_rules(stored):
+    svc, items = stored
+    with pytest.raises(feedback.Invalid) as wrong:
+        feedback.rate(svc.store, items["A1"].code, "0987654321", 5)
+    assert "không đúng" in wrong.value.errors["factor"]
+    with pytest.raises(feedback.Invalid) as unknown:
+        feedback.rate(svc.store, "000.00.31.H12-250101-9999", PHONE, 5)
+    assert unknown.value.errors == wrong.value.errors  # no hint that a code exists
+    with pytest.raises(feedback.Invalid) as not_returned:
+        feedback.rate(svc.store, items["A3"].code, PHONE, 3)  # finished, not yet returned
+    assert "đã trả kết quả" in not_returned.value.errors["code"]
+    with pytest.raises(feedback.Invalid) as bad_score:
+        feedback.rate(svc.store, items["A1"].code, PHONE, 6)
+    assert "score" in bad_score.value.errors
+    feedback.rate(svc.store, items["A1"].code, "001090000001", 3)  # the CCCD works too
+    with pytest.raises(feedback.Invalid) as twice:
+        feedback.rate(svc.store, items["A1"].code, PHONE, 5)
+    assert "một lần" in twice.value.errors["code"]
+    assert feedback.rating_of(svc.store, items["A1"].code).score == 3
+
+
+def test_levels_of_the_seed_example(app):
+    """406 procedures: 4 at level 2, 191 at level 3, 211 at level 4 (the seeds' own figures)."""
+    base = app.extensions["motcua"].catalogue.get(BIRTH)
+    levels = [Level.FORMS] * 4 + [Level.PARTIAL] * 191 + [Level.FULL] * 211
+    specs = [base.model_copy(update={"code": f"1.{i:06d}", "level": lv}) for i, lv in enumerate(levels)]
+    rows, total = level_rows(specs, None)
+    assert total == 406
+    assert [(r.level, r.count, r.share) for r in rows] == [
+        (1, 0, Decimal("0.00")), (2, 4, Decimal("0.99")), (3, 191, Decimal("47.04")), (4, 211, Decimal("51.97")),
+    ]
+    assert sum(r.share for r in rows) == Decimal("100.00")
+    other_agency = [s.model_copy(update={"agency": s.agency.model_copy(update={"code": "000.00.01.H01"})}) for s in specs[:10]]
+    rows, total = level_rows(specs + other_agency, frozenset({"000.00.01.H01"}))
+    assert total == 10
+
+
+def test_shares_always_add_up_to_100():
+    assert sum(shares([1, 1, 1])) == Decimal("100.00")
+    assert shares([1, 1, 1]) == [Decimal("33.34"), Decimal("33.33"), Decimal("33.33")]
+    assert shares([0, 0]) == [Decimal("0.00"), Decimal("0.00")]
+    assert percent(2, 3) == Decimal("66.67") and percent(1, 0) is None
+
+
+def test_vietnamese_number_format():
+    assert fmt_int(1234) == "1.234" and fmt_int(1234567) == "1.234.567" and fmt_int(12) == "12"
+    assert fmt_percent(Decimal("47.04")) == "47,04%"
+    assert fmt_percent(Decimal("1234.5")) == "1.234,50%"
+    assert fmt_percent(Decimal("47.04"), "en") == "47.04%" and fmt_int(1234, "en") == "1,234"
+    assert fmt_percent(None) == "–"
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({}, (date(2025, 1, 1), date(2025, 12, 31))),
+        ({"year": "2024"}, (date(2024, 1, 1), date(2024, 12, 31))),
+        ({"year": "2024", "quarter": "1"}, (date(2024, 1, 1), date(2024, 3, 31))),
+        ({"year": "2024", "month": "2"}, (date(2024, 2, 1), date(2024, 2, 29))),
+        ({"year": "2024", "quarter": "4", "month": "2"}, (date(2024, 2, 1), date(2024, 2, 29))),
+        ({"from": "2025-02-01", "to": "10/03/2025"}, (date(2025, 2, 1), date(2025, 3, 10))),
+        ({"from": "2025-02-01"}, (date(2025, 2, 1), TODAY)),
+    ],
+)
+def test_period_parameters(params, expected):
+    p = periods.parse(params, today=TODAY)
+    assert (p.start, p.end) == expected
+
+
+@pytest.mark.parametrize(
+    "params", [{"year": "abc"}, {"quarter": "5"}, {"month": "13"}, {"from": "31/02/2025"}, {"from": "2025-03-01", "to": "2025-02-01"}]
+)
+def test_bad_period_parameters_say_why_in_vietnamese(params):
+    with pytest.raises(periods.PeriodError) as error:
+        periods.parse(params, today=TODAY)
+    assert any(word in str(error.value) for word in ("Năm", "Quý", "Tháng", "Ngày"))
