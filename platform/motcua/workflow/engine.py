@@ -1,0 +1,568 @@
+"""The engine: runs a dossier through its spec's steps and the lifecycle table.
+
+Every change is made by `store.dossiers.update` with a change function that appends events
+(and the engine's and steps' own state), so the timeline is never rewritten. Steps run
+outside the store's lock — they may call a carrier or a gateway — and their wishes (events,
+status moves, state, "done") are applied afterwards in one locked update. After each
+update, the events it appended are claimed (`dispatched` mark) and shown to every step.
+A step that raises is recorded (`step_failed`), kept in `workflow_retries` and retried by
+`retry_failed()` (CLI `motcua workflow retry`) or on the dossier's next change.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+from markupsafe import Markup, escape
+from pydantic import BaseModel, ValidationError
+
+from motcua.catalogue import spec_of
+from motcua.dossier import AttachmentRef, Dossier, Event, Status
+from motcua.spec.model import ProcedureSpec
+from motcua.workdays import DEFAULT_FILE, Calendar
+from motcua.workflow import lifecycle
+from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
+from motcua.workflow.registry import step_registry
+from motcua.workflow.step import Step, StepContext
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 40
+MAX_ATTEMPTS = 8
+RETRIES = "workflow_retries"
+DEFAULT_UNIT = "Bộ phận tiếp nhận và trả kết quả"
+
+
+class StepUnavailable(Exception):
+    """The spec names a step that is not installed, or whose config does not validate."""
+
+
+@dataclass
+class Entry:
+    index: int
+    name: str
+    step: Step | None
+    config: BaseModel | None
+    problem: str | None = None
+
+
+def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...]) -> dict[str, Action]:
+    def a(name: str, vi: str, en: str, roles: tuple[str, ...], **kw: Any) -> Action:
+        return Action(name=name, label={"vi": vi, "en": en}, roles=roles, **kw)
+
+    unit_field = ActionField(
+        name="transfer_to",
+        label={"vi": "Chuyển đến đơn vị", "en": "Transfer to unit"},
+        kind="select" if units else "text",
+        choices=[(u, {"vi": u, "en": u}) for u in units],
+    )
+    actions = [
+        a("receive", "Tiếp nhận hồ sơ", "Receive", ("desk",), style="primary"),
+        a("refuse", "Từ chối tiếp nhận", "Refuse", ("desk",), needs_reason=True, style="danger"),
+        a(
+            "request_supplement", "Yêu cầu bổ sung", "Request a supplement", ("desk", "specialist"),
+            needs_reason=True,
+            fields=[ActionField(
+                name="missing", kind="list",
+                label={"vi": "Các nội dung cần bổ sung (mỗi dòng một nội dung)", "en": "What is missing (one per line)"},
+                help={"vi": "Ghi đầy đủ trong một lần: công dân chỉ được yêu cầu bổ sung một lần.",
+                      "en": "List everything at once: the citizen may be asked only once."},
+            )],
+        ),
+        a("process", "Chuyển xử lý", "Send for processing", ("desk",), style="primary",
+          fields=[unit_field.model_copy(update={"required": False})]),
+        a("transfer", "Chuyển đơn vị khác", "Transfer to another unit", ("specialist", "leader"), fields=[unit_field]),
+        a("approve", "Phê duyệt kết quả", "Approve", approver_roles, style="primary"),
+        a("reject", "Từ chối giải quyết", "Reject", approver_roles, needs_reason=True, style="danger"),
+        a("stop", "Dừng xử lý", "Stop processing", ("leader",), needs_reason=True, style="danger"),
+        a("resume", "Tiếp tục xử lý", "Resume processing", ("leader",)),
+        a(
+            "apologize", "Xin lỗi và hẹn lại ngày trả", "Apologise with a new date", ("specialist", "leader"),
+            needs_reason=True,
+            fields=[ActionField(name="new_due_date", kind="date", label={"vi": "Ngày hẹn trả mới", "en": "New return date"})],
+        ),
+        a("return_result", "Trả kết quả", "Return the result", ("desk",), style="primary"),
+    ]
+    return {x.name: x for x in actions}
+
+
+class Engine:
+    def __init__(self, services: Any, config: Any) -> None:
+        self.services = services
+        self.config = config
+        holidays = (config or {}).get("HOLIDAYS_FILE") if hasattr(config, "get") else None
+        self.calendar = Calendar.load(holidays or DEFAULT_FILE)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Any:
+        return self.services.store
+
+    def spec_for(self, dossier: Dossier) -> ProcedureSpec | None:
+        spec = spec_of(self.store, dossier.spec_key)
+        if spec is None:
+            current = self.services.catalogue.get(dossier.procedure_code)
+            if current is not None and current.version == dossier.spec_version:
+                spec = current
+        return spec
+
+    def entries(self, spec: ProcedureSpec | None) -> list[Entry]:
+        registry = step_registry()
+        found = []
+        for index, ref in enumerate(spec.steps if spec else []):
+            cls = registry.get(ref.name)
+            if cls is None:
+                found.append(Entry(index, ref.name, None, None, f"Bước xử lý “{ref.name}” chưa được cài đặt."))
+                continue
+            try:
+                config = cls.Config.model_validate(ref.config)
+            except ValidationError as exc:
+                found.append(Entry(index, ref.name, None, None, f"Cấu hình bước “{ref.name}” không hợp lệ: {exc.errors()[0]['msg']}"))
+                continue
+            found.append(Entry(index, ref.name, cls(), config))
+        return found
+
+    @staticmethod
+    def cursor(dossier: Dossier) -> int:
+        return int((dossier.steps.get("_engine") or {}).get("cursor", 0))
+
+    def is_overdue(self, dossier: Dossier, today: date | None = None) -> bool:
+        return lifecycle.is_overdue(dossier, today or lifecycle.vn_today(), self.calendar)
+
+    def _get(self, code: str) -> Dossier:
+        dossier = self.store.dossiers.get(code)
+        if dossier is None:
+            raise ActionNotAllowed(f"Không tìm thấy hồ sơ {code}.")
+        return dossier
+
+    def _context(self, dossier: Dossier, spec: ProcedureSpec | None, entry: Entry) -> StepContext:
+        return StepContext(self, dossier, spec, entry.name, entry.index, entry.config)  # type: ignore[arg-type]
+
+    # --- writing: one locked update, then dispatch ----------------------------------------------
+
+    def _commit(self, code: str, change: Callable[[Dossier], Any], depth: int = 0) -> Any:
+        def wrapped(d: Dossier) -> tuple[int, Any]:
+            result = change(d)
+            state = lifecycle.engine_state(d)
+            start = int(state.get("dispatched", 0))
+            state["dispatched"] = len(d.events)
+            return start, result
+
+        dossier, (start, result) = self.store.dossiers.update(code, wrapped)
+        self._after_commit(code, dossier, start, depth)
+        return result
+
+    def _after_commit(self, code: str, dossier: Dossier, start: int, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            log.error("dossier %s: workflow recursion stopped at depth %d", code, depth)
+            return
+        spec = self.spec_for(dossier)
+        entries = self.entries(spec)
+        end = len(dossier.events)
+        for index in range(start, end):
+            event = dossier.events[index]
+            if event.kind == "step_failed":
+                continue
+            for entry in entries:
+                if entry.step is None:
+                    continue
+                dossier = self.store.dossiers.get(code) or dossier
+                self._run(code, dossier, spec, entry, {"call": "event", "event": index},
+                          lambda step, ctx, e=event: step.on_event(ctx, e), depth)
+        self._advance(code, depth)
+
+    def _advance(self, code: str, depth: int) -> None:
+        dossier = self.store.dossiers.get(code)
+        if dossier is None or Status(dossier.status) in (Status.WITHDRAWN, Status.REFUSED):
+            return
+        spec = self.spec_for(dossier)
+        entries = self.entries(spec)
+        cursor = self.cursor(dossier)
+        if cursor >= len(entries):
+            return
+
+        def claim(d: Dossier) -> bool:
+            state = lifecycle.engine_state(d)
+            if int(state.get("cursor", 0)) != cursor or int(state.get("entered", -1)) >= cursor:
+                return False
+            state["entered"] = cursor
+            return True
+
+        dossier, claimed = self.store.dossiers.update(code, claim)
+        if claimed:
+            self._run(code, dossier, spec, entries[cursor], {"call": "enter"}, lambda step, ctx: step.enter(ctx), depth)
+
+    def _run(
+        self,
+        code: str,
+        dossier: Dossier,
+        spec: ProcedureSpec | None,
+        entry: Entry,
+        call: dict[str, Any],
+        fn: Callable[[Step, StepContext], Any],
+        depth: int,
+    ) -> bool:
+        """Run one step call; apply what it asked for, or record its failure. True if it worked."""
+        try:
+            if entry.step is None:
+                raise StepUnavailable(entry.problem or entry.name)
+            ctx = self._context(dossier, spec, entry)
+            fn(entry.step, ctx)
+            if ctx.pending or ctx.state_changed or ctx.finished:
+                self._commit(code, lambda d: self._apply_effects(d, ctx), depth + 1)
+        except Exception as exc:  # a step must never lose the dossier
+            self._fail(code, entry, call, exc, depth)
+            return False
+        return True
+
+    def _apply_effects(self, d: Dossier, ctx: StepContext) -> None:
+        for kind, args in ctx.pending:
+            if kind == "move":
+                lifecycle.move(d, args["action"], actor=args["actor"], calendar=self.calendar,
+                               note=args["note"], data={**args["data"], "step": ctx.step_name})
+            else:
+                lifecycle.apply(d, Event(actor=args["actor"], kind=args["kind"], note=args["note"],
+                                         data={**args["data"], "step": ctx.step_name}), self.calendar)
+        if ctx.state_changed:
+            d.steps[ctx.step_name] = ctx.state
+        if ctx.finished:
+            state = lifecycle.engine_state(d)
+            if int(state.get("cursor", 0)) == ctx.index:
+                state["cursor"] = ctx.index + 1
+
+    def _fail(self, code: str, entry: Entry, call: dict[str, Any], exc: Exception, depth: int) -> None:
+        if isinstance(exc, StepUnavailable):
+            summary = str(exc)
+        else:
+            log.exception("dossier %s: step %s failed on %s", code, entry.name, call)
+            summary = f"{type(exc).__name__}: {str(exc)[:200]}"
+
+        def change(d: Dossier) -> None:
+            state = lifecycle.engine_state(d)
+            failures = state.setdefault("failures", [])
+            current = next((f for f in failures if f["index"] == entry.index and f["call"] == call), None)
+            if current is None:
+                failures.append({"step": entry.name, "index": entry.index, "call": call, "attempts": 1, "error": summary})
+                d.record(Event(actor="system", kind="step_failed",
+                               note=f"Bước “{entry.name}” gặp lỗi; hệ thống sẽ tự động thử lại.",
+                               data={"step": entry.name, "error": summary, "call": call}))
+                return
+            current["attempts"] += 1
+            current["error"] = summary
+            if current["attempts"] >= MAX_ATTEMPTS and not current.get("gave_up"):
+                current["gave_up"] = True
+                d.record(Event(actor="system", kind="step_gave_up",
+                               note=f"Bước “{entry.name}” vẫn lỗi sau {MAX_ATTEMPTS} lần thử; cần cán bộ kiểm tra.",
+                               data={"step": entry.name, "error": summary, "call": call}))
+
+        try:
+            self.store.dossiers.update(code, change)
+            self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
+        except Exception:
+            log.exception("dossier %s: could not record the failure of step %s", code, entry.name)
+
+    # --- retries ---------------------------------------------------------------------------------
+
+    def retry_failed(self, code: str | None = None) -> int:
+        """Run again every failed step call (of one dossier, or all); returns how many now worked."""
+        codes = [code] if code else [key for key, _ in self.store.records(RETRIES).all()]
+        worked = 0
+        for each in codes:
+            worked += self._retry_dossier(each)
+        return worked
+
+    def _retry_dossier(self, code: str) -> int:
+        dossier = self.store.dossiers.get(code)
+        if dossier is None:
+            self.store.records(RETRIES).delete(code)
+            return 0
+        failures = [f for f in lifecycle.engine_state(dossier).get("failures", []) if not f.get("gave_up")]
+        worked = 0
+        for failure in failures:
+            def take(d: Dossier, f: dict[str, Any] = failure) -> bool:
+                state = lifecycle.engine_state(d)
+                kept = [x for x in state.get("failures", []) if not (x["index"] == f["index"] and x["call"] == f["call"])]
+                removed = len(kept) != len(state.get("failures", []))
+                state["failures"] = kept
+                return removed
+
+            dossier, taken = self.store.dossiers.update(code, take)
+            if not taken:
+                continue
+            spec = self.spec_for(dossier)
+            entries = self.entries(spec)
+            if failure["index"] >= len(entries):
+                continue
+            entry = entries[failure["index"]]
+            call = failure["call"]
+            if call["call"] == "enter":
+                fn: Callable[[Step, StepContext], Any] = lambda step, ctx: step.enter(ctx)
+            else:
+                event = dossier.events[call["event"]]
+                fn = lambda step, ctx, e=event: step.on_event(ctx, e)
+            if self._run(code, dossier, spec, entry, call, fn, 0):
+                worked += 1
+                self._commit(code, lambda d, f=failure: d.record(Event(
+                    actor="system", kind="step_recovered",
+                    note=f"Bước “{f['step']}” đã chạy lại thành công.",
+                    data={"step": f["step"], "call": f["call"]})))
+            else:
+                # _fail re-added it as new; keep the attempt count
+                def carry(d: Dossier, f: dict[str, Any] = failure) -> None:
+                    for x in lifecycle.engine_state(d).get("failures", []):
+                        if x["index"] == f["index"] and x["call"] == f["call"]:
+                            x["attempts"] = max(x["attempts"], f["attempts"] + 1)
+                            if x["attempts"] >= MAX_ATTEMPTS and not x.get("gave_up"):
+                                x["gave_up"] = True
+                                d.record(Event(actor="system", kind="step_gave_up",
+                                               note=f"Bước “{f['step']}” vẫn lỗi sau {MAX_ATTEMPTS} lần thử; cần cán bộ kiểm tra.",
+                                               data={"step": f["step"], "error": x["error"], "call": f["call"]}))
+                self.store.dossiers.update(code, carry)
+        remaining = self.store.dossiers.get(code)
+        if remaining is not None and not [f for f in lifecycle.engine_state(remaining).get("failures", []) if not f.get("gave_up")]:
+            self.store.records(RETRIES).delete(code)
+        return worked
+
+    def _retry_if_needed(self, code: str) -> None:
+        dossier = self.store.dossiers.get(code)
+        if dossier is not None and any(not f.get("gave_up") for f in (dossier.steps.get("_engine") or {}).get("failures", [])):
+            self._retry_dossier(code)
+
+    # --- the API the portal and the back office use -----------------------------------------------
+
+    def on_filed(self, code: str) -> None:
+        """Called once a new dossier is durably stored (its `filed` event included)."""
+
+        def start(d: Dossier) -> None:
+            state = lifecycle.engine_state(d)
+            state.setdefault("cursor", 0)
+            state.setdefault("entered", -1)
+
+        self._commit(code, start)
+
+    def signal(
+        self,
+        code: str,
+        *,
+        actor: str,
+        kind: str | None = None,
+        move: str | None = None,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Dossier:
+        """Record what an outside party says happened (a gateway's IPN, a carrier's status).
+
+        `move` changes the status through the table (raises ActionNotAllowed when it may
+        not); `kind` alone appends an event that changes no status.
+        """
+
+        def change(d: Dossier) -> None:
+            if move:
+                lifecycle.move(d, move, actor=actor, calendar=self.calendar, note=note, data=data)
+            else:
+                lifecycle.apply(d, Event(actor=actor, kind=kind or "note", note=note, data=dict(data or {})), self.calendar)
+
+        self._commit(code, change)
+        self._retry_if_needed(code)
+        return self._get(code)
+
+    def _review_options(self, spec: ProcedureSpec | None) -> tuple[list[str], tuple[str, ...]]:
+        ref = spec.step("review") if spec else None
+        cls = step_registry().get("review")
+        if ref is None or cls is None:
+            return [], ("leader",)
+        try:
+            config = cls.Config.model_validate(ref.config)
+        except ValidationError:
+            return [], ("leader",)
+        return list(getattr(config, "units", [])), tuple(getattr(config, "approver_roles", ("leader",)))
+
+    def _blocked(self, dossier: Dossier, spec: ProcedureSpec | None, entries: list[Entry], action: str) -> str | None:
+        for entry in entries:
+            if entry.step is None:
+                continue
+            try:
+                reason = entry.step.blocks(self._context(dossier, spec, entry), action)
+            except Exception:
+                log.exception("step %s failed in blocks()", entry.name)
+                reason = None
+            if reason:
+                return reason
+        return None
+
+    def _rule(self, dossier: Dossier, action: str) -> str | None:
+        """Rules of the one-stop mechanism beyond the status table."""
+        if action == "request_supplement" and any(e.kind == "supplement_requested" for e in dossier.events):
+            return ("Hồ sơ đã được yêu cầu bổ sung một lần; theo quy định, mọi nội dung cần bổ sung "
+                    "phải được thông báo đầy đủ trong một lần.")
+        if action == "apologize":
+            if any(e.kind == "apology" for e in dossier.events):
+                return "Ngày hẹn trả kết quả chỉ được hẹn lại một lần."
+            if dossier.due_date is None:
+                return "Hồ sơ chưa có ngày hẹn trả kết quả."
+            if lifecycle.vn_today() >= dossier.due_date:
+                return "Thư xin lỗi phải được gửi trước ngày hẹn trả kết quả ít nhất một ngày."
+        return None
+
+    def _all_actions(self, dossier: Dossier, spec: ProcedureSpec | None, entries: list[Entry], user: Any) -> list[tuple[Action, str | None]]:
+        """Every action with the reason it is not possible now (None = possible)."""
+        units, approvers = self._review_options(spec)
+        found: list[tuple[Action, str | None]] = []
+        for action in _lifecycle_actions(units, approvers).values():
+            why = None
+            if not lifecycle.allowed(dossier.status, action.name):
+                why = lifecycle.not_allowed_message(dossier.status, action.name)
+            why = why or self._rule(dossier, action.name) or self._blocked(dossier, spec, entries, action.name)
+            found.append((action, why))
+        for entry in entries:
+            if entry.step is None:
+                continue
+            try:
+                for action in entry.step.actions(self._context(dossier, spec, entry), user):
+                    found.append((action.model_copy(update={"step": entry.name}), None))
+            except Exception:
+                log.exception("step %s failed listing its actions", entry.name)
+        return found
+
+    def _role_reason(self, dossier: Dossier, action: Action, user: Any) -> str | None:
+        if not getattr(user, "active", True):
+            return "Tài khoản đã bị khóa."
+        if not user.serves(dossier.agency_code):
+            return "Bạn không được phân công xử lý hồ sơ của cơ quan này."
+        if not any(user.has(role) for role in action.roles):
+            from motcua.accounts import ROLE_LABELS
+
+            names = ", ".join(ROLE_LABELS.get(r, {"vi": r})["vi"] for r in action.roles)
+            return f"Thao tác “{action.label['vi']}” dành cho: {names}."
+        return None
+
+    def actions(self, dossier: Dossier, user: Any) -> list[Action]:
+        """What this staff member can do to this dossier now."""
+        spec = self.spec_for(dossier)
+        entries = self.entries(spec)
+        return [a for a, why in self._all_actions(dossier, spec, entries, user) if why is None and self._role_reason(dossier, a, user) is None]
+
+    def perform(self, code: str, action: str, actor: Any, **params: Any) -> Dossier:
+        """Do a staff action; ActionNotAllowed (in Vietnamese) says why it cannot be done."""
+        dossier = self._get(code)
+        spec = self.spec_for(dossier)
+        entries = self.entries(spec)
+        listed = {a.name: (a, why) for a, why in self._all_actions(dossier, spec, entries, actor)}
+        if action not in listed:
+            raise ActionNotAllowed(f"Không có thao tác “{action}” cho hồ sơ này.")
+        offered, why = listed[action]
+        why = why or self._role_reason(dossier, offered, actor)
+        if why:
+            raise ActionNotAllowed(why)
+        reason = params_text(params, "reason")
+        if offered.needs_reason and not reason:
+            raise ActionNotAllowed("Cần nêu rõ lý do.", field="reason")
+        for field in offered.fields:
+            value = params.get(field.name)
+            if field.required and (value is None or (isinstance(value, (str, list)) and not value)):
+                raise ActionNotAllowed(f"Cần nhập “{field.label['vi']}”.", field=field.name)
+        if offered.step is None:
+            self._commit(code, lambda d: self._lifecycle_change(d, action, actor, params, reason))
+        else:
+            entry = next(e for e in entries if e.name == offered.step)
+            ctx = self._context(dossier, spec, entry)
+            try:
+                entry.step.perform(ctx, action, actor, params)  # type: ignore[union-attr]
+            except ActionNotAllowed:
+                raise
+            except Exception as exc:
+                log.exception("dossier %s: step %s failed on action %s", code, entry.name, action)
+                raise ActionNotAllowed("Không thực hiện được thao tác do lỗi hệ thống; vui lòng thử lại sau.") from exc
+            self._commit(code, lambda d: self._apply_effects(d, ctx))
+        self._retry_if_needed(code)
+        return self._get(code)
+
+    def _lifecycle_change(self, d: Dossier, action: str, actor: Any, params: dict[str, Any], reason: str) -> None:
+        lifecycle.check(d.status, action)  # again, under the lock
+        rule = self._rule(d, action)
+        if rule:
+            raise ActionNotAllowed(rule)
+        data: dict[str, Any] = {}
+        state = lifecycle.engine_state(d)
+        if action == "request_supplement":
+            missing = params.get("missing")
+            if isinstance(missing, str):
+                missing = [line.strip() for line in missing.splitlines()]
+            data["missing"] = [m for m in (missing or []) if m and m.strip()]
+            if not data["missing"]:
+                raise ActionNotAllowed("Cần liệt kê đầy đủ các nội dung cần bổ sung.", field="missing")
+        elif action in ("process", "transfer"):
+            to = params_text(params, "transfer_to") or "Bộ phận chuyên môn"
+            frm = state.get("unit") or DEFAULT_UNIT
+            if action == "transfer" and to == frm:
+                raise ActionNotAllowed("Hồ sơ đang ở chính đơn vị này.", field="transfer_to")
+            data.update({"from": frm, "to": to})
+            state["unit"] = to
+        elif action in ("approve", "reject"):
+            data["decision"] = "approved" if action == "approve" else "rejected"
+        elif action == "apologize":
+            raw = params.get("new_due_date")
+            try:
+                new_date = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+            except ValueError:
+                raise ActionNotAllowed("Ngày hẹn trả mới không hợp lệ.", field="new_due_date") from None
+            if d.due_date and new_date <= d.due_date:
+                raise ActionNotAllowed("Ngày hẹn trả mới phải sau ngày hẹn hiện tại.", field="new_due_date")
+            if not self.calendar.is_working_day(new_date):
+                raise ActionNotAllowed("Ngày hẹn trả mới phải là ngày làm việc.", field="new_due_date")
+            data.update({"old_due_date": d.due_date.isoformat() if d.due_date else None, "new_due_date": new_date.isoformat()})
+            d.due_date = new_date
+        lifecycle.move(d, action, actor=actor.actor, calendar=self.calendar, note=reason or None, data=data)
+
+    def citizen_withdraw(self, code: str, reason: str | None = None) -> Dossier:
+        """The citizen takes the dossier back; only before a decision."""
+        self._commit(code, lambda d: lifecycle.move(d, "withdraw", actor="citizen", calendar=self.calendar, note=reason or None))
+        return self._get(code)
+
+    def citizen_supplement(self, code: str, note: str, attachments: list[AttachmentRef]) -> Dossier:
+        """The citizen supplies what was asked for; the clock restarts with the due date moved."""
+
+        def change(d: Dossier) -> None:
+            lifecycle.check(d.status, "supply")
+            if not (note and note.strip()) and not attachments:
+                raise ActionNotAllowed("Cần đính kèm giấy tờ hoặc ghi nội dung bổ sung.")
+            d.attachments.extend(attachments)
+            lifecycle.move(d, "supply", actor="citizen", calendar=self.calendar, note=(note or "").strip() or None,
+                           data={"attachments": [a.file_id for a in attachments]})
+
+        self._commit(code, change)
+        self._retry_if_needed(code)
+        return self._get(code)
+
+    # --- panels -------------------------------------------------------------------------------
+
+    def _panels(self, dossier: Dossier, which: str) -> list[Markup]:
+        from flask import render_template
+
+        spec = self.spec_for(dossier)
+        panels: list[Markup] = []
+        core = render_template(f"workflow/{which}_core.html", dossier=dossier, engine=self,
+                               overdue=self.is_overdue(dossier), failures=lifecycle.engine_state(dossier.model_copy(deep=True)).get("failures", []))
+        if core.strip():
+            panels.append(Markup(core))
+        for entry in self.entries(spec):
+            if entry.step is None:
+                continue
+            try:
+                panel = getattr(entry.step, f"{which}_panel")(self._context(dossier, spec, entry))
+            except Exception:
+                log.exception("step %s failed rendering its %s panel", entry.name, which)
+                continue
+            if panel:
+                panels.append(panel if isinstance(panel, Markup) else escape(panel))
+        return panels
+
+    def citizen_panels(self, dossier: Dossier) -> list[Markup]:
+        return self._panels(dossier, "citizen")
+
+    def staff_panels(self, dossier: Dossier) -> list[Markup]:
+        return self._panels(dossier, "staff")

@@ -1,0 +1,220 @@
+"""The dossier lifecycle of the one-stop mechanism, as data and pure functions.
+
+filed (1) -> received (2) | refused (3) | supplement requested (5)
+received -> processing (4) -> decided: finished (9) -> returned (10); withdrawn (7) before a
+decision; payment requested (6), supplement requested (5) and stopped (8) pause the clock.
+Which action may happen in which status is `TRANSITIONS`; `allowed()` is the only test.
+The clock functions work on a dossier in memory and only ever append events.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from motcua.dossier import PAUSING, STATUS_LABELS, Dossier, Event, Status
+from motcua.workdays import VN_TZ, Calendar
+from motcua.workflow.actions import ActionNotAllowed
+
+S = Status
+OPEN_BEFORE_DECISION = frozenset(
+    {S.NEW, S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED, S.STOPPED}
+)
+
+#: action -> (statuses it may happen in, status it sets; None = the one before the pause,
+#: "same" = no status change).
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status | str | None]] = {
+    "receive": (frozenset({S.NEW}), S.RECEIVED),
+    "refuse": (frozenset({S.NEW, S.SUPPLEMENT_REQUESTED}), S.REFUSED),
+    "request_supplement": (frozenset({S.NEW, S.RECEIVED, S.PROCESSING}), S.SUPPLEMENT_REQUESTED),
+    "supply": (frozenset({S.SUPPLEMENT_REQUESTED}), None),
+    "process": (frozenset({S.RECEIVED}), S.PROCESSING),
+    "transfer": (frozenset({S.PROCESSING}), "same"),
+    "approve": (frozenset({S.PROCESSING}), S.FINISHED),
+    "reject": (frozenset({S.PROCESSING}), S.FINISHED),
+    "stop": (frozenset({S.PROCESSING}), S.STOPPED),
+    "resume": (frozenset({S.STOPPED}), S.PROCESSING),
+    "apologize": (frozenset({S.NEW, S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.STOPPED}), "same"),
+    "return_result": (frozenset({S.FINISHED}), S.RETURNED),
+    "withdraw": (OPEN_BEFORE_DECISION, S.WITHDRAWN),
+    "request_payment": (frozenset({S.NEW, S.RECEIVED, S.PROCESSING, S.FINISHED}), S.PAYMENT_REQUESTED),
+    "pay": (frozenset({S.PAYMENT_REQUESTED}), None),
+    "deliver": (frozenset({S.FINISHED}), S.RETURNED),
+}
+
+#: The timeline's event kind for each action.
+EVENT_KINDS = {
+    "receive": "received",
+    "refuse": "refused",
+    "request_supplement": "supplement_requested",
+    "supply": "supplemented",
+    "process": "processing_started",
+    "transfer": "transferred",
+    "approve": "decided",
+    "reject": "decided",
+    "stop": "stopped",
+    "resume": "resumed",
+    "apologize": "apology",
+    "return_result": "returned",
+    "withdraw": "withdrawn",
+    "request_payment": "payment_requested",
+    "pay": "paid",
+    "deliver": "returned",
+}
+
+#: What each action does, as a Vietnamese verb phrase for "... nên không thể <verb>".
+VERBS: dict[str, dict[str, str]] = {
+    "receive": {"vi": "tiếp nhận hồ sơ", "en": "receive the dossier"},
+    "refuse": {"vi": "từ chối tiếp nhận", "en": "refuse the dossier"},
+    "request_supplement": {"vi": "yêu cầu bổ sung hồ sơ", "en": "request a supplement"},
+    "supply": {"vi": "bổ sung hồ sơ", "en": "supply the missing documents"},
+    "process": {"vi": "chuyển xử lý", "en": "send it for processing"},
+    "transfer": {"vi": "chuyển hồ sơ sang đơn vị khác", "en": "transfer it to another unit"},
+    "approve": {"vi": "phê duyệt kết quả", "en": "approve the result"},
+    "reject": {"vi": "từ chối giải quyết", "en": "reject the request"},
+    "stop": {"vi": "dừng xử lý", "en": "stop processing"},
+    "resume": {"vi": "tiếp tục xử lý", "en": "resume processing"},
+    "apologize": {"vi": "gửi thư xin lỗi và hẹn lại ngày trả", "en": "send an apology with a new date"},
+    "return_result": {"vi": "trả kết quả", "en": "return the result"},
+    "withdraw": {"vi": "rút hồ sơ", "en": "withdraw the dossier"},
+    "request_payment": {"vi": "yêu cầu thanh toán phí, lệ phí", "en": "request payment"},
+    "pay": {"vi": "ghi nhận thanh toán", "en": "record a payment"},
+    "deliver": {"vi": "ghi nhận đã giao kết quả", "en": "record the delivery"},
+}
+
+
+def allowed(status: Status, action: str) -> bool:
+    """Whether `action` may happen to a dossier in `status` (pure, table-driven)."""
+    entry = TRANSITIONS.get(action)
+    return entry is not None and Status(status) in entry[0]
+
+
+def not_allowed_message(status: Status, action: str) -> str:
+    label = STATUS_LABELS[Status(status)]["vi"]
+    verb = VERBS.get(action, {"vi": action})["vi"]
+    return f"Hồ sơ đang ở trạng thái “{label}” nên không thể {verb}."
+
+
+def check(status: Status, action: str) -> None:
+    if not allowed(status, action):
+        raise ActionNotAllowed(not_allowed_message(status, action))
+
+
+def vn_today(at: datetime | None = None) -> date:
+    return (at or datetime.now(VN_TZ)).astimezone(VN_TZ).date()
+
+
+def engine_state(dossier: Dossier) -> dict[str, Any]:
+    """The engine's own bookkeeping on a dossier (cursor, clock, dispatch mark)."""
+    return dossier.steps.setdefault("_engine", {})
+
+
+def settled_on(dossier: Dossier) -> date | None:
+    """The date (Vietnam time) the dossier first reached FINISHED or REFUSED."""
+    for event in dossier.events:
+        if event.status in (Status.FINISHED, Status.REFUSED):
+            return vn_today(event.at)
+    return None
+
+
+def paused_working_days(dossier: Dossier, today: date, calendar: Calendar) -> int:
+    """Working days the clock has been stopped in the current pause (0 when running)."""
+    since = engine_state(dossier).get("paused_since")
+    if Status(dossier.status) not in PAUSING or not since:
+        return 0
+    return max(0, calendar.working_days_between(date.fromisoformat(since), today))
+
+
+def effective_due_date(dossier: Dossier, today: date, calendar: Calendar) -> date | None:
+    """The due date, pushed on by the working days of a pause still running."""
+    if dossier.due_date is None:
+        return None
+    paused = paused_working_days(dossier, today, calendar)
+    return calendar.add_working_days(dossier.due_date, paused) if paused else dossier.due_date
+
+
+def is_overdue(dossier: Dossier, today: date, calendar: Calendar | None = None) -> bool:
+    """Open (not settled, not withdrawn) and past its due date, the clock's pauses counted."""
+    if dossier.due_date is None or settled_on(dossier) is not None:
+        return False
+    if Status(dossier.status) in (Status.WITHDRAWN, Status.FINISHED, Status.RETURNED, Status.REFUSED):
+        return False
+    due = effective_due_date(dossier, today, calendar or Calendar())
+    return due is not None and today > due
+
+
+def apply(dossier: Dossier, event: Event, calendar: Calendar) -> list[Event]:
+    """Append `event` and what the clock makes of it; returns every event appended.
+
+    Entering a pausing status (5, 6, 8) starts a pause; leaving it moves the due date by the
+    working days paused (a `clock_resumed` event says by how much). Reaching FINISHED or
+    REFUSED for the first time records the working days late, if any, on that event.
+    """
+    state = engine_state(dossier)
+    old = Status(dossier.status)
+    new = Status(event.status) if event.status is not None else None
+    today = vn_today(event.at)
+    appended = [event]
+    if new in (Status.FINISHED, Status.REFUSED) and settled_on(dossier) is None and dossier.due_date:
+        late = calendar.working_days_between(dossier.due_date, today)
+        if late > 0:
+            event.data = {**event.data, "late_working_days": late}
+    dossier.record(event)
+    if new is None or new == old:
+        return appended
+    if new in PAUSING and old not in PAUSING:
+        state["paused_since"] = today.isoformat()
+        state["resume_to"] = int(old)
+    elif old in PAUSING and new not in PAUSING:
+        since = state.pop("paused_since", None)
+        state.pop("resume_to", None)
+        if since and dossier.due_date and new not in (Status.WITHDRAWN, Status.REFUSED):
+            paused = max(0, calendar.working_days_between(date.fromisoformat(since), today))
+            if paused:
+                before = dossier.due_date
+                dossier.due_date = calendar.add_working_days(before, paused)
+                appended.append(
+                    dossier.record(
+                        Event(
+                            actor="system",
+                            kind="clock_resumed",
+                            note=f"Thời gian tạm dừng {paused} ngày làm việc không tính vào thời hạn giải quyết.",
+                            data={
+                                "paused_working_days": paused,
+                                "old_due_date": before.isoformat(),
+                                "due_date": dossier.due_date.isoformat(),
+                            },
+                        )
+                    )
+                )
+    return appended
+
+
+def target_status(dossier: Dossier, action: str) -> Status | None:
+    """The status `action` sets on this dossier; None when it sets none."""
+    to = TRANSITIONS[action][1]
+    if to == "same":
+        return None
+    if to is None:  # back to where the pause started
+        resume_to = engine_state(dossier).get("resume_to")
+        return Status(resume_to) if resume_to else Status.RECEIVED
+    return Status(to)
+
+
+def move(
+    dossier: Dossier,
+    action: str,
+    *,
+    actor: str,
+    calendar: Calendar,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> list[Event]:
+    """Do `action` to the dossier in memory if the table allows it, else ActionNotAllowed."""
+    check(dossier.status, action)
+    event = Event(actor=actor, kind=EVENT_KINDS[action], status=target_status(dossier, action), note=note, data=dict(data or {}))
+    if at is not None:
+        event.at = at
+    event.data.setdefault("action", action)
+    return apply(dossier, event, calendar)

@@ -1,0 +1,144 @@
+"""The step protocol: the fewest methods the engine needs from a step plugin.
+
+A step (bước xử lý) is a class registered under the entry-point group `motcua.steps`. The
+spec lists steps by name, in order; the engine keeps a cursor on the first step not yet
+done. Everything a step does goes through its `StepContext`:
+
+- `name`, `Config`: the registered name, and a pydantic model validating the spec's
+  `steps[].config` (the linter calls `Config.model_validate` too).
+- `enter(ctx)`: the dossier has reached this step (the cursor moved onto it). Call
+  `ctx.done()` when there is nothing to wait for; otherwise wait for an event.
+- `on_event(ctx, event)`: every event appended to the dossier's timeline is shown to every
+  step of the spec, reached or not (notify sends a text on `received` wherever it stands).
+- `actions(ctx, user)` / `perform(ctx, action, user, params)`: staff actions this step
+  offers (`Action` objects with `step=self.name`), and what they do.
+- `citizen_panel(ctx)` / `staff_panel(ctx)`: Markup (escaped!) shown on the citizen's
+  tracking page and the staff dossier page, or None.
+- `blocks(ctx, action)`: optional; a Vietnamese reason why a lifecycle action
+  (e.g. `return_result`) must wait for this step, or None.
+
+A step never edits the dossier: it records events (`ctx.record`, `ctx.move` for status
+changes through the transition table) and keeps its own JSON state in `ctx.state`; the
+engine appends and saves them in one locked update after the call returns. A step that
+raises is recorded as `step_failed` and retried later; make `enter` and `on_event` safe
+to run again (use idempotency keys for anything sent outside).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict
+
+from motcua.dossier import Dossier, Event, Status
+from motcua.workflow.actions import Action
+
+if TYPE_CHECKING:  # pragma: no cover
+    from motcua.accounts import StaffUser
+    from motcua.spec.model import ProcedureSpec
+    from motcua.workflow.engine import Engine
+
+
+class NoConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Step:
+    """Base class with do-nothing defaults; override only what the step needs."""
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type[BaseModel]] = NoConfig
+
+    def enter(self, ctx: StepContext) -> None:
+        ctx.done()
+
+    def on_event(self, ctx: StepContext, event: Event) -> None:
+        return None
+
+    def actions(self, ctx: StepContext, user: StaffUser) -> list[Action]:
+        return []
+
+    def perform(self, ctx: StepContext, action: str, user: StaffUser, params: dict[str, Any]) -> None:
+        raise NotImplementedError(action)
+
+    def citizen_panel(self, ctx: StepContext) -> Markup | None:
+        return None
+
+    def staff_panel(self, ctx: StepContext) -> Markup | None:
+        return None
+
+    def blocks(self, ctx: StepContext, action: str) -> str | None:
+        return None
+
+
+class StepContext:
+    """What one step sees of one dossier during one call, and what it asks the engine to do."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        dossier: Dossier,
+        spec: ProcedureSpec | None,
+        step_name: str,
+        index: int,
+        config: BaseModel,
+    ) -> None:
+        self.engine = engine
+        self.dossier = dossier
+        self.spec = spec
+        self.step_name = step_name
+        self.index = index
+        self.config = config
+        self.state: dict[str, Any] = dict(dossier.steps.get(step_name) or {})
+        self._original_state = dict(self.state)
+        self.pending: list[tuple[str, dict[str, Any]]] = []
+        self.finished = False
+
+    # --- reading -------------------------------------------------------------------------
+
+    @property
+    def services(self) -> Any:
+        return self.engine.services
+
+    @property
+    def app_config(self) -> Any:
+        return self.engine.config
+
+    @property
+    def reached(self) -> bool:
+        """Whether the cursor is on this step or past it."""
+        return self.engine.cursor(self.dossier) >= self.index
+
+    @property
+    def is_current(self) -> bool:
+        return self.engine.cursor(self.dossier) == self.index
+
+    @property
+    def status(self) -> Status:
+        return Status(self.dossier.status)
+
+    @property
+    def actor(self) -> str:
+        return f"step:{self.step_name}"
+
+    def has_event(self, kind: str) -> bool:
+        return any(e.kind == kind for e in self.dossier.events)
+
+    # --- asking the engine -----------------------------------------------------------------
+
+    def record(self, kind: str, *, note: str | None = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
+        """Append an event that changes no status."""
+        self.pending.append(("record", {"kind": kind, "note": note, "data": data or {}, "actor": actor or self.actor}))
+
+    def move(self, action: str, *, note: str | None = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
+        """Change the status through the lifecycle table (`pay`, `deliver`, `request_payment` ...)."""
+        self.pending.append(("move", {"action": action, "note": note, "data": data or {}, "actor": actor or self.actor}))
+
+    def done(self) -> None:
+        """This step has nothing more to wait for: the cursor may move past it."""
+        self.finished = True
+
+    @property
+    def state_changed(self) -> bool:
+        return self.state != self._original_state

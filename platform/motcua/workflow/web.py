@@ -1,0 +1,218 @@
+"""Blueprint `workflow`: what outside parties call back, and the development outbox.
+
+- `POST /thanh-toan/<code>/vnpay`: the citizen's "pay" button -> signed redirect to VNPay.
+- `GET /thanh-toan/vnpay/ipn`: VNPay's server-to-server IPN, the only thing that marks paid.
+- `GET /thanh-toan/vnpay/return`: where the browser comes back; shows, never records.
+- `POST /buu-chinh/callback`: the carrier's signed status callbacks.
+- `GET /dev/outbox`: messages that would have been sent (only with DEMO or TESTING).
+Server-to-server endpoints are CSRF-exempt: their signature is their proof.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import date, datetime, timezone
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+
+from motcua.fees import format_vnd
+from motcua.services import services
+from motcua.workflow.actions import ActionNotAllowed
+from motcua.workflow.outbox import outbox_for
+from plugins.carriers import vnpost
+from plugins.gateways import vnpay
+
+log = logging.getLogger(__name__)
+bp = Blueprint("workflow", __name__)
+
+PAYMENTS = "payments"
+CONFIRMED = "payment_ipn"
+
+
+@bp.app_template_filter("wf_date")
+def wf_date(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+@bp.app_template_filter("wf_vnd")
+def wf_vnd(value: Any) -> str:
+    return format_vnd(int(value or 0))
+
+
+def merchant() -> vnpay.Merchant | None:
+    config = current_app.config
+    if not (config.get("VNPAY_PAY_URL") and config.get("VNPAY_TMN_CODE") and config.get("VNPAY_HASH_SECRET")):
+        return None
+    return vnpay.Merchant(config["VNPAY_TMN_CODE"], config["VNPAY_HASH_SECRET"], config["VNPAY_PAY_URL"])
+
+
+def _external(endpoint: str) -> str:
+    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    return base + url_for(endpoint) if base else url_for(endpoint, _external=True)
+
+
+# --- payment ---------------------------------------------------------------------------------
+
+
+@bp.post("/thanh-toan/<code>/vnpay")
+def payment_start(code: str):
+    from plugins.payment import check_payment_token
+    from motcua.dossier import Status
+
+    if check_payment_token(request.form.get("token", "")) != code:
+        abort(403)
+    dossier = services().store.dossiers.get(code)
+    if dossier is None:
+        abort(404)
+    if dossier.status != Status.PAYMENT_REQUESTED or dossier.fee_total <= 0:
+        return render_template("workflow/payment_return.html", outcome="not_due", dossier=dossier), 409
+    gateway = merchant()
+    if gateway is None:
+        return render_template("workflow/payment_return.html", outcome="unavailable", dossier=dossier), 503
+    now = datetime.now(timezone.utc)
+    txn_ref = f"{now:%y%m%d%H%M%S}{secrets.token_hex(4).upper()}"
+    services().store.records(PAYMENTS).insert_new(txn_ref, {
+        "code": code, "amount": dossier.fee_total, "status": "pending", "gateway": "vnpay", "created_at": now.isoformat(),
+    })
+    url = vnpay.payment_url(
+        gateway, txn_ref=txn_ref, amount_vnd=dossier.fee_total,
+        order_info=f"Thanh toan phi le phi ho so {code}", return_url=_external("workflow.vnpay_return"),
+        ip_addr=request.remote_addr or "127.0.0.1", at=now, locale="en" if request.args.get("lang") == "en" else "vn",
+    )
+    return redirect(url, code=303)
+
+
+def confirm_ipn(params: dict[str, str]) -> dict[str, str]:
+    """Check an IPN and record it once; the reply VNPay expects, as a dict."""
+    gateway = merchant()
+    if gateway is None:
+        return vnpay.reply(vnpay.OTHER)
+    if not vnpay.verify(params, gateway.secret):
+        return vnpay.reply(vnpay.BAD_CHECKSUM)
+    store = services().store
+    ref = params.get("vnp_TxnRef", "")
+    order = store.records(PAYMENTS).get(ref) if ref else None
+    if order is None:
+        return vnpay.reply(vnpay.NOT_FOUND)
+    try:
+        amount = int(params.get("vnp_Amount", ""))
+    except ValueError:
+        return vnpay.reply(vnpay.WRONG_AMOUNT)
+    if amount != order["amount"] * 100:
+        return vnpay.reply(vnpay.WRONG_AMOUNT)
+    ok = vnpay.succeeded(params)
+    if not store.records(CONFIRMED).insert_new(ref, {"params": params, "ok": ok, "at": datetime.now(timezone.utc).isoformat()}):
+        return vnpay.reply(vnpay.ALREADY_CONFIRMED)
+    data = {"amount": order["amount"], "method": "vnpay", "txn_ref": ref,
+            "transaction_no": params.get("vnp_TransactionNo"), "bank": params.get("vnp_BankCode")}
+    engine = services().engine
+    try:
+        if ok:
+            note = f"Đã thanh toán trực tuyến {format_vnd(order['amount'])} qua VNPay, mã giao dịch {params.get('vnp_TransactionNo')}."
+            try:
+                engine.signal(order["code"], actor="gateway:vnpay", move="pay", note=note, data=data)
+            except ActionNotAllowed:
+                engine.signal(order["code"], actor="gateway:vnpay", kind="paid",
+                              note=note + " Hồ sơ không còn chờ thanh toán: cần đối soát, hoàn tiền nếu cần.", data=data)
+        else:
+            engine.signal(order["code"], actor="gateway:vnpay", kind="payment_failed",
+                          note=f"Thanh toán không thành công (mã {params.get('vnp_ResponseCode')}).",
+                          data={**data, "response_code": params.get("vnp_ResponseCode")})
+    except Exception:
+        log.exception("IPN %s: could not record on dossier %s", ref, order["code"])
+        store.records(CONFIRMED).delete(ref)  # let the gateway's retry try again
+        return vnpay.reply(vnpay.OTHER)
+    store.records(PAYMENTS).put(ref, {**order, "status": "paid" if ok else "failed"})
+    return vnpay.reply(vnpay.OK)
+
+
+@bp.get("/thanh-toan/vnpay/ipn")
+def vnpay_ipn():
+    return jsonify(confirm_ipn(request.args.to_dict()))
+
+
+@bp.get("/thanh-toan/vnpay/return")
+def vnpay_return():
+    params = request.args.to_dict()
+    gateway = merchant()
+    if gateway is None or not vnpay.verify(params, gateway.secret):
+        return render_template("workflow/payment_return.html", outcome="invalid", dossier=None), 400
+    order = services().store.records(PAYMENTS).get(params.get("vnp_TxnRef", ""))
+    if order is None:
+        return render_template("workflow/payment_return.html", outcome="invalid", dossier=None), 404
+    dossier = services().store.dossiers.get(order["code"])
+    # The page reflects what the IPN recorded; the browser's word changes nothing.
+    if order["status"] == "paid":
+        outcome = "paid"
+    elif order["status"] == "failed" or not vnpay.succeeded(params):
+        outcome = "failed"
+    else:
+        outcome = "pending"
+    return render_template("workflow/payment_return.html", outcome=outcome, dossier=dossier, amount=order["amount"])
+
+
+# --- postal ----------------------------------------------------------------------------------
+
+
+@bp.post("/buu-chinh/callback")
+def postal_callback():
+    secret = current_app.config.get("POSTAL_CALLBACK_SECRET")
+    body = request.get_data()
+    if not secret or not vnpost.verify(body, request.headers.get("X-Signature"), secret):
+        return jsonify(ok=False, error="bad signature"), 401
+    try:
+        message = json.loads(body)
+        event_id, item, status = str(message["event_id"]), str(message["item_number"]), str(message["status"])
+    except (ValueError, KeyError, TypeError):
+        return jsonify(ok=False, error="malformed body"), 400
+    if status not in vnpost.STATUSES:
+        return jsonify(ok=False, error="unknown status"), 400
+    store = services().store
+    shipment = store.records("shipments").get(item)
+    if shipment is None:
+        return jsonify(ok=False, error="unknown item"), 404
+    if not store.records("postal_events").insert_new(event_id, {"item": item, "status": status}):
+        return jsonify(ok=True, duplicate=True)
+    current = shipment.get("status", "booked")
+    if current in vnpost.TERMINAL or vnpost.rank(status) <= vnpost.rank(current):
+        return jsonify(ok=True, ignored="out of order")
+    label = vnpost.STATUS_LABELS[status]["vi"]
+    try:
+        services().engine.signal(
+            shipment["code"], actor="carrier:vnpost", kind="postal_status",
+            note=f"Bưu gửi {item}: {label}.",
+            data={"item_number": item, "kind": shipment["kind"], "status": status, "carrier_at": message.get("at")},
+        )
+    except Exception:
+        log.exception("postal callback %s: could not record", event_id)
+        store.records("postal_events").delete(event_id)
+        return jsonify(ok=False, error="try again"), 503
+    store.records("shipments").put(item, {**shipment, "status": status})
+    return jsonify(ok=True)
+
+
+# --- development outbox ----------------------------------------------------------------------
+
+
+@bp.get("/dev/outbox")
+def dev_outbox():
+    if not (current_app.config.get("DEMO") or current_app.config.get("TESTING")):
+        abort(404)
+    outbox = outbox_for(services(), current_app.config)
+    return render_template("workflow/outbox.html", messages=outbox.messages(request.args.get("code")))
+
+
+@bp.record_once
+def _exempt_callbacks(state: Any) -> None:
+    from motcua.app import csrf
+
+    csrf.exempt(postal_callback)
+    csrf.exempt(vnpay_ipn)

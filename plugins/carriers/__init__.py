@@ -1,0 +1,1 @@
+"""Postal carrier protocols (bưu chính công ích). One module per carrier: `vnpost`."""

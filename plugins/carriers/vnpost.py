@@ -1,0 +1,68 @@
+"""The carrier's API, as the one-stop system sees it (VNPost-shaped, JSON over HTTPS).
+
+Booking: `POST {api}/shipments` with header `X-Api-Key` and `Idempotency-Key` (a retried
+booking returns the same item), a JSON body naming the kind (`delivery` of a result, or
+`pickup` of a paper dossier from the citizen's home), the addresses by province / district /
+commune, the COD amount and the callback URL. Reply 201 `{"item_number": "EB123456785VN"}`.
+Status callbacks: `POST callback_url`, JSON `{event_id, item_number, reference, kind,
+status, at}`, header `X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+STATUSES = ("booked", "picked_up", "in_transit", "failed", "delivered", "returned_to_sender")
+TERMINAL = frozenset({"delivered", "returned_to_sender"})
+STATUS_LABELS = {
+    "booked": {"vi": "Đã đặt dịch vụ", "en": "Booked"},
+    "picked_up": {"vi": "Bưu điện đã nhận", "en": "Picked up"},
+    "in_transit": {"vi": "Đang vận chuyển", "en": "In transit"},
+    "failed": {"vi": "Phát không thành công", "en": "Delivery failed"},
+    "delivered": {"vi": "Đã phát thành công", "en": "Delivered"},
+    "returned_to_sender": {"vi": "Đã chuyển hoàn", "en": "Returned to sender"},
+}
+
+
+def rank(status: str) -> int:
+    return STATUSES.index(status) if status in STATUSES else -1
+
+
+def sign(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(body: bytes, header: str | None, secret: str) -> bool:
+    return bool(header) and hmac.compare_digest(str(header), sign(body, secret))
+
+
+def s10_check_digit(serial: str) -> int:
+    """UPU S10 check digit of an 8-digit serial (the number printed on the item)."""
+    total = sum(int(d) * w for d, w in zip(serial, (8, 6, 4, 2, 3, 5, 9, 7)))
+    check = 11 - total % 11
+    return {10: 0, 11: 5}.get(check, check)
+
+
+class CarrierError(Exception):
+    """The carrier refused or could not be reached; the step fails and is retried."""
+
+
+def book(api_url: str, api_key: str, payload: dict[str, Any], idempotency_key: str, timeout: float = 10) -> dict[str, Any]:
+    request = urllib.request.Request(
+        api_url.rstrip("/") + "/shipments",
+        data=json.dumps(payload, ensure_ascii=False).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Api-Key": api_key, "Idempotency-Key": idempotency_key},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise CarrierError(f"carrier answered {exc.code}: {exc.read()[:200].decode(errors='replace')}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise CarrierError(f"carrier unreachable: {exc}") from None

@@ -1,0 +1,121 @@
+"""`payment` step: the fee (phí, lệ phí) paid online (level 4) or at the desk (level 3).
+
+Online: when the dossier reaches the step and owes a fee, its status becomes "payment
+requested" (6, the clock pauses) and the citizen's tracking page offers "Thanh toán trực
+tuyến". The gateway's signed IPN (motcua.workflow.web) records `paid`, which restores the
+status and lets the cursor move on. Desk: staff record the receipt number; the result
+cannot be returned before that.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict
+
+from motcua.dossier import Status
+from motcua.fees import format_vnd
+from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
+from motcua.workflow.step import Step, StepContext
+
+
+class PaymentConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["online", "desk"] = "online"
+    gateway: Literal["vnpay"] = "vnpay"
+
+
+def _paid(ctx: StepContext) -> bool:
+    return bool(ctx.state.get("paid")) or ctx.has_event("paid")
+
+
+def _owes(ctx: StepContext) -> bool:
+    return ctx.dossier.fee_total > 0 and not _paid(ctx)
+
+
+class PaymentStep(Step):
+    name = "payment"
+    Config = PaymentConfig
+
+    def enter(self, ctx: StepContext) -> None:
+        if not _owes(ctx):
+            if ctx.dossier.fee_total <= 0:
+                ctx.record("payment_not_needed", note="Hồ sơ không phải nộp phí, lệ phí.")
+            ctx.done()
+            return
+        amount = ctx.dossier.fee_total
+        if ctx.config.mode == "online":
+            if ctx.status != Status.PAYMENT_REQUESTED:
+                ctx.move("request_payment", note=f"Phí, lệ phí phải nộp: {format_vnd(amount)}.", data={"amount": amount})
+            return  # wait for the gateway's IPN
+        ctx.record("payment_due_at_desk", note=f"Nộp phí, lệ phí {format_vnd(amount)} tại bộ phận một cửa.", data={"amount": amount})
+        ctx.done()  # level 3: paid at the desk; only returning the result waits for it
+
+    def on_event(self, ctx: StepContext, event: Any) -> None:
+        if event.kind == "paid" and not ctx.state.get("paid"):
+            ctx.state.update(paid=True, amount=event.data.get("amount"), method=event.data.get("method"))
+            if ctx.is_current:
+                ctx.done()
+        elif event.kind == "payment_failed":
+            ctx.state["last_failure"] = event.note
+
+    def actions(self, ctx: StepContext, user: Any) -> list[Action]:
+        if ctx.config.mode != "desk" or not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
+            return []
+        return [
+            Action(
+                name="record_payment",
+                label={"vi": "Ghi nhận đã nộp phí tại quầy", "en": "Record payment at the desk"},
+                roles=("desk",),
+                fields=[ActionField(name="receipt_no", label={"vi": "Số biên lai thu", "en": "Receipt number"})],
+            )
+        ]
+
+    def perform(self, ctx: StepContext, action: str, user: Any, params: dict[str, Any]) -> None:
+        if action != "record_payment" or not _owes(ctx):
+            raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
+        data = {"amount": ctx.dossier.fee_total, "method": "desk", "receipt_no": params_text(params, "receipt_no")}
+        note = f"Đã thu {format_vnd(ctx.dossier.fee_total)} tại quầy, biên lai số {data['receipt_no']}."
+        if ctx.status == Status.PAYMENT_REQUESTED:
+            ctx.move("pay", note=note, data=data, actor=user.actor)
+        else:
+            ctx.record("paid", note=note, data=data, actor=user.actor)
+
+    def blocks(self, ctx: StepContext, action: str) -> str | None:
+        if action == "return_result" and _owes(ctx):
+            return f"Công dân chưa nộp phí, lệ phí ({format_vnd(ctx.dossier.fee_total)})."
+        return None
+
+    def citizen_panel(self, ctx: StepContext) -> Markup | None:
+        from flask import render_template
+
+        if ctx.dossier.fee_total <= 0:
+            return None
+        return Markup(render_template("workflow/payment_citizen.html", ctx=ctx, dossier=ctx.dossier,
+                                      paid=_paid(ctx), config=ctx.config, token=payment_token(ctx.dossier.code)))
+
+    def staff_panel(self, ctx: StepContext) -> Markup | None:
+        from flask import render_template
+
+        if ctx.dossier.fee_total <= 0:
+            return None
+        return Markup(render_template("workflow/payment_staff.html", ctx=ctx, dossier=ctx.dossier, paid=_paid(ctx), config=ctx.config))
+
+
+def payment_token(code: str) -> str:
+    """Proof that the page offering "pay" was shown to someone allowed to see the dossier."""
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.secret_key, salt="motcua-payment").dumps(code)
+
+
+def check_payment_token(token: str, max_age: int = 3600) -> str | None:
+    from flask import current_app
+    from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+    try:
+        return URLSafeTimedSerializer(current_app.secret_key, salt="motcua-payment").loads(token, max_age=max_age)
+    except BadSignature:
+        return None

@@ -1,0 +1,131 @@
+"""`postal` step: result returned, and dossier collected, by the public postal service.
+
+When the citizen chose postal return and the result is ready (FINISHED), the step books a
+`delivery` with the carrier and keeps the item number against the dossier; the carrier's
+signed status callbacks (motcua.workflow.web) become `postal_status` events, and
+`delivered` moves the dossier to RETURNED. A dossier filed by post gets a `pickup` booking
+(the postal worker collects the papers at home) as soon as it is filed.
+Carrier settings come from the app config: POSTAL_API_URL, POSTAL_API_KEY,
+POSTAL_CALLBACK_SECRET, PUBLIC_URL (where the carrier sends callbacks).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict
+
+from motcua.dossier import Status
+from motcua.spec.model import localize
+from motcua.workflow.step import Step, StepContext
+from plugins.carriers import vnpost
+
+ADDRESS_PARTS = ("province", "district", "commune", "street")
+
+
+class PostalConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    carrier: Literal["vnpost"] = "vnpost"
+    pickup: bool = True
+    service: str = "BCCI"
+
+
+def _wants_postal(ctx: StepContext) -> bool:
+    return bool(ctx.dossier.delivery and ctx.dossier.delivery.kind == "postal")
+
+
+def _unpaid(ctx: StepContext) -> bool:
+    return ctx.dossier.fee_total > 0 and not ctx.has_event("paid")
+
+
+def callback_url(ctx: StepContext) -> str:
+    base = (ctx.app_config.get("PUBLIC_URL") or "").rstrip("/")
+    if not base:
+        from flask import has_request_context, request
+
+        if not has_request_context():
+            raise RuntimeError("PUBLIC_URL is not configured: the carrier needs a callback address")
+        base = request.host_url.rstrip("/")
+    return base + "/buu-chinh/callback"
+
+
+class PostalStep(Step):
+    name = "postal"
+    Config = PostalConfig
+
+    def _book(self, ctx: StepContext, kind: str) -> None:
+        shipments = ctx.state.setdefault("shipments", {})
+        if kind in shipments:
+            return
+        address = dict((ctx.dossier.delivery.address or {}) if ctx.dossier.delivery else {})
+        if not address.get("province") or not address.get("commune"):
+            ctx.record("postal_no_address", note="Thiếu địa chỉ (tỉnh, xã) để đặt dịch vụ bưu chính.", data={"kind": kind})
+            shipments[kind] = {"item_number": None, "status": "no_address"}
+            return
+        config = ctx.app_config
+        if not config.get("POSTAL_API_URL"):
+            raise RuntimeError("POSTAL_API_URL is not configured")
+        spec_delivery = ctx.spec.delivery_option("postal") if ctx.spec else None
+        cod = ctx.dossier.fee_total if (kind == "delivery" and spec_delivery and spec_delivery.cash_on_delivery and _unpaid(ctx)) else 0
+        citizen = {"name": ctx.dossier.contact.name, "phone": ctx.dossier.contact.phone,
+                   "address": {k: address.get(k, "") for k in ADDRESS_PARTS}}
+        agency = {"name": localize(ctx.spec.agency.name) if ctx.spec else ctx.dossier.agency_code,
+                  "code": ctx.dossier.agency_code}
+        payload = {
+            "reference": ctx.dossier.code,
+            "kind": kind,
+            "service": ctx.config.service,
+            "receiver": citizen if kind == "delivery" else agency,
+            "sender": agency if kind == "delivery" else citizen,
+            "cod_amount": cod,
+            "callback_url": callback_url(ctx),
+            "note": "Kết quả giải quyết thủ tục hành chính" if kind == "delivery" else "Hồ sơ thủ tục hành chính",
+        }
+        answer = vnpost.book(config["POSTAL_API_URL"], config.get("POSTAL_API_KEY", ""), payload, f"{ctx.dossier.code}:{kind}")
+        item = str(answer["item_number"])
+        ctx.services.store.records("shipments").put(item, {"code": ctx.dossier.code, "kind": kind, "status": "booked"})
+        shipments[kind] = {"item_number": item, "status": "booked", "cod_amount": cod}
+        what = "chuyển phát kết quả" if kind == "delivery" else "thu gom hồ sơ tại nhà"
+        ctx.record("shipment_booked", note=f"Đã đặt dịch vụ bưu chính công ích ({what}), số hiệu bưu gửi {item}.",
+                   data={"kind": kind, "item_number": item, "cod_amount": cod})
+
+    def enter(self, ctx: StepContext) -> None:
+        if not _wants_postal(ctx):
+            ctx.done()
+        elif ctx.status == Status.FINISHED:
+            self._book(ctx, "delivery")
+
+    def on_event(self, ctx: StepContext, event: Any) -> None:
+        if event.kind == "filed" and ctx.dossier.channel == "postal" and ctx.config.pickup:
+            self._book(ctx, "pickup")
+        elif event.status == Status.FINISHED and ctx.is_current and _wants_postal(ctx):
+            self._book(ctx, "delivery")
+        elif event.kind == "postal_status":
+            kind, status = event.data.get("kind"), event.data.get("status")
+            shipment = ctx.state.setdefault("shipments", {}).setdefault(kind, {"item_number": event.data.get("item_number")})
+            shipment["status"] = status
+            if kind == "delivery" and status == "delivered" and ctx.status == Status.FINISHED:
+                ctx.move("deliver", note="Bưu điện đã phát kết quả cho công dân.", data={"item_number": event.data.get("item_number")})
+                if ctx.is_current:
+                    ctx.done()
+
+    def blocks(self, ctx: StepContext, action: str) -> str | None:
+        shipment = (ctx.state.get("shipments") or {}).get("delivery") or {}
+        if action == "return_result" and _wants_postal(ctx) and shipment.get("status") not in ("returned_to_sender", "no_address"):
+            return "Kết quả được trả qua bưu chính công ích; hồ sơ chuyển sang “Đã trả kết quả” khi bưu điện phát thành công."
+        return None
+
+    def _panel(self, ctx: StepContext, template: str) -> Markup | None:
+        from flask import render_template
+
+        shipments = ctx.state.get("shipments") or {}
+        if not shipments:
+            return None
+        return Markup(render_template(template, shipments=shipments, labels=vnpost.STATUS_LABELS, dossier=ctx.dossier))
+
+    def citizen_panel(self, ctx: StepContext) -> Markup | None:
+        return self._panel(ctx, "workflow/postal_citizen.html")
+
+    def staff_panel(self, ctx: StepContext) -> Markup | None:
+        return self._panel(ctx, "workflow/postal_staff.html")

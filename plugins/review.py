@@ -1,0 +1,48 @@
+"""`review` step: the staff review (thẩm định) of the one-stop lifecycle.
+
+The lifecycle actions themselves (receive, request a supplement, send for processing,
+transfer, approve / reject, stop, apologise, return) are the engine's, decided by the
+transition table; this step configures them (the units a dossier may be transferred
+between, who approves), holds the cursor until a decision, and shows staff the processing
+control sheet (phiếu kiểm soát quá trình giải quyết, mẫu 05) built from the timeline.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, Field
+
+from motcua.dossier import Status
+from motcua.workflow.step import Step, StepContext
+
+
+class ReviewConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    units: list[str] = Field(default_factory=list, description="Units (phòng, bộ phận) a dossier may be transferred to")
+    approver_roles: list[Literal["specialist", "leader"]] = Field(default_factory=lambda: ["leader"])
+
+
+HANDOVER_KINDS = ("received", "processing_started", "transferred", "decided", "returned")
+
+
+class ReviewStep(Step):
+    name = "review"
+    Config = ReviewConfig
+
+    def enter(self, ctx: StepContext) -> None:
+        if ctx.status in (Status.FINISHED, Status.RETURNED):
+            ctx.done()
+
+    def on_event(self, ctx: StepContext, event: Any) -> None:
+        if event.status == Status.FINISHED and ctx.is_current:
+            ctx.done()
+
+    def staff_panel(self, ctx: StepContext) -> Markup | None:
+        from flask import render_template
+
+        rows = [e for e in ctx.dossier.events if e.kind in HANDOVER_KINDS]
+        if not rows:
+            return None
+        return Markup(render_template("workflow/control_sheet.html", rows=rows, dossier=ctx.dossier))

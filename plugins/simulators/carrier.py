@@ -1,0 +1,125 @@
+"""A postal carrier stand-in (VNPost-shaped; protocol in plugins.carriers.vnpost).
+
+JSON API with an `X-Api-Key` header: `POST /api/v1/shipments` books (idempotent by the
+`Idempotency-Key` header) and answers an S10 item number; `GET /api/v1/shipments/<item>`.
+A page at `/` lists items with buttons to advance each (`POST /sim/items/<item>/advance`,
+also JSON), which sends the signed status callback, retried until the portal answers 2xx.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+
+from flask import Flask, jsonify, redirect, render_template_string, request
+
+from plugins.carriers import vnpost
+from plugins.simulators import deliver_with_retries, http
+
+PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>Bưu chính (mô phỏng)</title>
+<h1>Bưu chính công ích – môi trường mô phỏng</h1>
+<table border="1"><tr><th>Số hiệu</th><th>Hồ sơ</th><th>Loại</th><th>Địa chỉ</th><th>COD</th><th>Trạng thái</th><th></th></tr>
+{% for item in items %}<tr><td>{{ item.item_number }}</td><td>{{ item.reference }}</td><td>{{ item.kind }}</td>
+<td>{{ item.address }}</td><td>{{ item.cod_amount }}</td><td>{{ item.status }}</td><td>
+<form method="post" action="/sim/items/{{ item.item_number }}/advance">
+{% for s in statuses %}<button name="status" value="{{ s }}">{{ s }}</button>{% endfor %}</form></td></tr>{% endfor %}
+</table></html>"""
+
+
+def _address_problems(party: object) -> list[str]:
+    if not isinstance(party, dict) or not isinstance(party.get("address", {}), dict):
+        return ["address must be an object"]
+    address = party.get("address") or {}
+    return [f"address.{k} is required" for k in ("province", "commune") if not address.get(k)]
+
+
+def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") -> Flask:
+    app = Flask(__name__)
+    app.config.update(API_KEY=api_key, CALLBACK_SECRET=callback_secret)
+    items: dict[str, dict] = {}
+    by_key: dict[str, str] = {}
+    lock = threading.Lock()
+    app.extensions["carrier_sim"] = items
+
+    def authorised() -> bool:
+        return secrets.compare_digest(request.headers.get("X-Api-Key", ""), app.config["API_KEY"])
+
+    def new_item_number() -> str:
+        serial = f"{secrets.randbelow(10**8):08d}"
+        return f"EB{serial}{vnpost.s10_check_digit(serial)}VN"
+
+    @app.post("/api/v1/shipments")
+    def book():
+        if not authorised():
+            return jsonify(error="invalid api key"), 401
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return jsonify(error="JSON body required"), 400
+        problems = [p for k in ("sender", "receiver") for p in (_address_problems(body.get(k)) if (body.get("kind") == "delivery") == (k == "receiver") else [])]
+        problems += [f"{k} is required" for k in ("reference", "kind", "callback_url") if not body.get(k)]
+        if body.get("kind") not in ("delivery", "pickup"):
+            problems.append("kind must be delivery or pickup")
+        if problems:
+            return jsonify(error="invalid shipment", problems=problems), 422
+        key = request.headers.get("Idempotency-Key") or str(uuid.uuid4())
+        with lock:
+            if key in by_key:
+                return jsonify(items[by_key[key]]["public"]), 200
+            number = new_item_number()
+            citizen = body["receiver"] if body["kind"] == "delivery" else body["sender"]
+            items[number] = {
+                "item_number": number, "reference": body["reference"], "kind": body["kind"],
+                "address": citizen.get("address"), "cod_amount": int(body.get("cod_amount") or 0),
+                "callback_url": body["callback_url"], "status": "booked", "callbacks": [],
+                "public": {"item_number": number, "status": "booked"},
+            }
+            by_key[key] = number
+        return jsonify(items[number]["public"]), 201
+
+    @app.get("/api/v1/shipments/<number>")
+    def show(number: str):
+        if not authorised():
+            return jsonify(error="invalid api key"), 401
+        item = items.get(number)
+        if item is None:
+            return jsonify(error="unknown item"), 404
+        return jsonify({k: v for k, v in item.items() if k != "public"})
+
+    def callback(item: dict, status: str) -> None:
+        body = json.dumps({
+            "event_id": str(uuid.uuid4()), "item_number": item["item_number"], "reference": item["reference"],
+            "kind": item["kind"], "status": status, "at": datetime.now(timezone.utc).isoformat(),
+        }).encode()
+        headers = {"Content-Type": "application/json", "X-Signature": vnpost.sign(body, app.config["CALLBACK_SECRET"])}
+
+        def send() -> bool:
+            code, _ = http(urllib.request.Request(item["callback_url"], data=body, headers=headers, method="POST"))
+            with lock:
+                item["callbacks"].append({"status": status, "http": code})
+            return 200 <= code < 300
+
+        deliver_with_retries(send)
+
+    @app.post("/sim/items/<number>/advance")
+    def advance(number: str):
+        item = items.get(number)
+        status = (request.get_json(silent=True) or {}).get("status") if request.is_json else request.form.get("status")
+        if item is None or status not in vnpost.STATUSES:
+            return jsonify(error="unknown item or status"), 404
+        with lock:
+            item["status"] = status
+            item["public"]["status"] = status
+        callback(item, status)
+        if request.is_json:
+            return jsonify(ok=True, status=status)
+        return redirect("/")
+
+    @app.get("/")
+    def index():
+        return render_template_string(PAGE, items=list(items.values()), statuses=vnpost.STATUSES[1:])
+
+    return app

@@ -1,0 +1,57 @@
+"""An SMS / e-mail gateway stand-in: `POST /api/sms` and `POST /api/email` (JSON, header
+`X-Api-Key`) store the message; `GET /` shows them. `POST /sim/fail-next` with `{"count": n}`
+makes the next n requests answer 503, to watch the outbox retry."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+
+from flask import Flask, jsonify, render_template_string, request
+
+PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>SMS / e-mail (mô phỏng)</title>
+<h1>Tin nhắn và thư điện tử – môi trường mô phỏng</h1><ul>
+{% for m in messages %}<li>[{{ m.channel }}] {{ m.to }}: {% if m.subject %}<b>{{ m.subject }}</b> {% endif %}{{ m.body }}</li>{% endfor %}
+</ul></html>"""
+
+
+def create_app(api_key: str = "SIMKEY") -> Flask:
+    app = Flask(__name__)
+    app.config.update(API_KEY=api_key)
+    messages: list[dict] = []
+    state = {"fail_next": 0}
+    lock = threading.Lock()
+    app.extensions["messaging_sim"] = messages
+
+    @app.post("/api/<channel>")
+    def receive(channel: str):
+        if channel not in ("sms", "email"):
+            return jsonify(error="unknown channel"), 404
+        if not secrets.compare_digest(request.headers.get("X-Api-Key", ""), app.config["API_KEY"]):
+            return jsonify(error="invalid api key"), 401
+        with lock:
+            if state["fail_next"] > 0:
+                state["fail_next"] -= 1
+                return jsonify(error="temporarily unavailable"), 503
+            body = request.get_json(silent=True) or {}
+            if not body.get("to") or not body.get("body"):
+                return jsonify(error="to and body are required"), 400
+            messages.append({"channel": channel, **body})
+        return jsonify(ok=True), 202
+
+    @app.post("/sim/fail-next")
+    def fail_next():
+        with lock:
+            state["fail_next"] = int((request.get_json(silent=True) or {}).get("count", 1))
+        return jsonify(ok=True)
+
+    @app.get("/api/messages")
+    def listing():
+        with lock:
+            return jsonify(messages)
+
+    @app.get("/")
+    def index():
+        return render_template_string(PAGE, messages=list(messages))
+
+    return app
