@@ -24,6 +24,7 @@ BLUEPRINTS = [
     ("motcua.web.api", "bp", "/api/v1"),
     ("motcua.web.backoffice", "bp", "/staff"),
     ("motcua.web.stats", "bp", ""),
+    ("motcua.workflow.web", "bp", ""),
 ]
 
 
