@@ -1,5 +1,345 @@
-"""Blueprint: api. (Not built yet: see the open issues.)"""
+"""Blueprint `api` (/api/v1): the same services as the portal, as JSON, for other systems.
 
-from flask import Blueprint
+CSRF-exempt (no cookies are trusted here: reading a dossier needs its second factor on every
+call). Request and response bodies are pydantic models; the OpenAPI 3.1 document at
+/api/v1/openapi.json is generated from them, so it cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from flask import Blueprint, request, url_for
+from pydantic import BaseModel, Field, ValidationError
+
+from motcua import submission
+from motcua.app import csrf
+from motcua.dossier import AttachmentRef, STATUS_LABELS
+from motcua.filing import file_dossier
+from motcua.i18n import current_lang
+from motcua.search import Filters, search
+from motcua.services import services
+from motcua.spec.model import ProcedureSpec, localize
+from motcua.web import labels
 
 bp = Blueprint("api", __name__)
+csrf.exempt(bp)
+
+
+# --- models: the one description of the API's bodies ----------------------------------------
+
+
+class ErrorItem(BaseModel):
+    pointer: str = Field(description="JSON pointer into the request body, e.g. /answers/child/full_name")
+    message: str
+
+
+class Errors(BaseModel):
+    errors: list[ErrorItem]
+
+
+class ProcedureSummary(BaseModel):
+    code: str
+    version: str
+    name: str
+    sector: str
+    level: int
+    tier: str
+    agency: str
+    online: bool
+    url: str
+
+
+class ProcedureList(BaseModel):
+    procedures: list[ProcedureSummary]
+    level_counts: dict[str, int]
+
+
+class ProcedureDetail(ProcedureSummary):
+    description: str = ""
+    working_days: int
+    fees: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+    delivery: list[dict[str, Any]]
+    submission_schema: dict[str, Any] = Field(description="JSON Schema (2020-12) of `answers`")
+
+
+class AttachmentUpload(BaseModel):
+    component: str = Field(description="Attachment id from the procedure's `attachments`")
+    filename: str = Field(max_length=200)
+    content_base64: str = Field(description="The file's bytes, base64; the type is read from the bytes")
+
+
+class Address(BaseModel):
+    province: str = ""
+    district: str = ""
+    commune: str = ""
+    street: str = ""
+
+
+class DeliveryRequest(BaseModel):
+    kind: str = Field(description="One of the procedure's delivery kinds: desk, postal, electronic")
+    address: Address | None = None
+
+
+class DossierRequest(BaseModel):
+    answers: dict[str, Any] = Field(description="Validated against the procedure's submission_schema")
+    delivery: DeliveryRequest | None = None
+    attachments: list[AttachmentUpload] = Field(default_factory=list)
+
+
+class DossierCreated(BaseModel):
+    code: str
+    tracking_url: str
+    status: int
+    status_label: str
+    due_date: str | None
+    fee_total: int
+
+
+class TimelineEntry(BaseModel):
+    at: str
+    kind: str
+    label: str
+    status: int | None = None
+    note: str | None = None
+
+
+class DossierStatus(BaseModel):
+    code: str
+    procedure_code: str
+    status: int
+    status_label: str
+    filed_at: str
+    due_date: str | None
+    fee_total: int
+    timeline: list[TimelineEntry]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _lang() -> str:
+    return request.args.get("lang") if request.args.get("lang") in ("vi", "en") else current_lang()
+
+
+def _summary(spec: ProcedureSpec, lang: str) -> dict[str, Any]:
+    return {
+        "code": spec.code,
+        "version": spec.version,
+        "name": localize(spec.name, lang),
+        "sector": localize(spec.sector, lang),
+        "level": int(spec.level),
+        "tier": spec.agency.tier,
+        "agency": localize(spec.agency.name, lang),
+        "online": spec.online and spec.form is not None,
+        "url": url_for("api.procedure", code=spec.code, _external=True),
+    }
+
+
+def _pointer(path: str, root: str = "/answers") -> str:
+    if not path:
+        return root
+    return root + "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path.split("."))
+
+
+def _errors(items: list[tuple[str, str]], status: int = 422):
+    body = Errors(errors=[ErrorItem(pointer=p, message=m) for p, m in items])
+    return body.model_dump(), status
+
+
+def _not_found():
+    return _errors([("", "Không tìm thấy" if _lang() == "vi" else "Not found")], 404)
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+@bp.get("/procedures")
+def procedures():
+    lang = _lang()
+    f = Filters.from_args(request.args)
+    specs = list(services().catalogue)
+    found = search(specs, f)
+    counts = {str(lv): 0 for lv in range(1, 5)}
+    for s in search(specs, f.without_level()):
+        counts[str(int(s.level))] += 1
+    return ProcedureList(procedures=[ProcedureSummary(**_summary(s, lang)) for s in found], level_counts=counts).model_dump()
+
+
+@bp.get("/procedures/<code>")
+def procedure(code: str):
+    spec = services().catalogue.get(code)
+    if spec is None:
+        return _not_found()
+    lang = _lang()
+    detail = ProcedureDetail(
+        **_summary(spec, lang),
+        description=localize(spec.info.description, lang),
+        working_days=spec.info.processing_time.working_days,
+        fees=[
+            {"id": r.id, "kind": r.kind, "name": localize(r.name, lang), "amount": r.amount,
+             "per_unit_of": r.quantity_field}
+            for r in spec.fees
+        ],
+        attachments=[
+            {"id": a.id, "name": localize(a.name, lang), "required": a.required if a.required_when is None else "conditional",
+             "accept": a.accept, "max_size_mb": a.max_size_mb}
+            for a in spec.attachments
+        ],
+        delivery=[{"kind": d.kind, "postal_charge": d.postal_charge or 0} for d in spec.delivery],
+        submission_schema=submission.submission_schema(spec),
+    )
+    return detail.model_dump()
+
+
+@bp.post("/procedures/<code>/dossiers")
+def create_dossier(code: str):
+    spec = services().catalogue.get(code)
+    if spec is None or not spec.online or spec.form is None:
+        return _not_found()
+    lang = _lang()
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return _errors([("", "Nội dung yêu cầu phải là một đối tượng JSON" if lang == "vi" else "The body must be a JSON object")], 400)
+    try:
+        body = DossierRequest.model_validate(payload)
+    except ValidationError as exc:
+        return _errors([("/" + "/".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()])
+
+    problems: list[tuple[str, str]] = [
+        (_pointer(p), m) for p, m in submission.validate(spec, body.answers, lang).items()
+    ]
+    uploaded: dict[str, AttachmentRef] = {}
+    for i, item in enumerate(body.attachments):
+        component = spec.attachment(item.component)
+        if component is None:
+            problems.append((f"/attachments/{i}/component", submission._t("Thành phần hồ sơ không có trong thủ tục này", lang)))
+            continue
+        try:
+            data = base64.b64decode(item.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            problems.append((f"/attachments/{i}/content_base64", "base64 không hợp lệ" if lang == "vi" else "invalid base64"))
+            continue
+        ref, error = submission.store_upload(services().store.files, component, item.filename, data, lang)
+        if error:
+            problems.append((f"/attachments/{i}/content_base64", error))
+        elif ref:
+            uploaded[component.id] = ref
+    for path, message in submission.validate_attachments(spec, body.answers, uploaded, lang).items():
+        if not any(p.startswith("/attachments/") for p, _ in problems):
+            problems.append(("/attachments", message))
+    delivery = None
+    if body.delivery is not None:
+        delivery = submission.delivery_choice(spec, body.delivery.kind, body.delivery.address.model_dump() if body.delivery.address else None)
+    for path, message in submission.validate_delivery(spec, delivery, lang).items():
+        problems.append((_pointer(path.removeprefix("delivery."), "/delivery") if path != "delivery.kind" else "/delivery/kind", message))
+    if problems:
+        return _errors(problems)
+
+    dossier = file_dossier(spec, body.answers, list(uploaded.values()), channel="online",
+                           delivery=delivery, actor="citizen:api", lang=lang)
+    created = DossierCreated(
+        code=dossier.code,
+        tracking_url=url_for("portal.dossier", code=dossier.code, _external=True),
+        status=int(dossier.status),
+        status_label=STATUS_LABELS[dossier.status].get(lang, STATUS_LABELS[dossier.status]["vi"]),
+        due_date=dossier.due_date.isoformat() if dossier.due_date else None,
+        fee_total=dossier.fee_total,
+    )
+    return created.model_dump(), 201, {"Location": url_for("api.dossier", code=dossier.code, _external=True)}
+
+
+@bp.get("/dossiers/<code>")
+def dossier(code: str):
+    from motcua.web.portal import find_dossier
+
+    found = find_dossier(code, request.args.get("factor", ""))
+    if found is None:
+        return _not_found()
+    lang = _lang()
+    status = DossierStatus(
+        code=found.code,
+        procedure_code=found.procedure_code,
+        status=int(found.status),
+        status_label=STATUS_LABELS[found.status].get(lang, STATUS_LABELS[found.status]["vi"]),
+        filed_at=found.filed_at.isoformat(),
+        due_date=found.due_date.isoformat() if found.due_date else None,
+        fee_total=found.fee_total,
+        timeline=[
+            TimelineEntry(at=e.at.isoformat(), kind=e.kind, label=labels.event_label(e.kind),
+                          status=int(e.status) if e.status is not None else None, note=e.note)
+            for e in found.events
+        ],
+    )
+    return status.model_dump()
+
+
+# --- OpenAPI ---------------------------------------------------------------------------------
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    """OpenAPI 3.1, from the pydantic models above (JSON Schema 2020-12 is 3.1's dialect)."""
+    models = [ErrorItem, Errors, ProcedureSummary, ProcedureList, ProcedureDetail, AttachmentUpload, Address,
+              DeliveryRequest, DossierRequest, DossierCreated, TimelineEntry, DossierStatus]
+    schemas: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+    filters = [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": desc}
+        for name, desc in (("q", "Keywords; diacritics and case ignored"), ("sector", "Sector name (Vietnamese)"),
+                           ("tier", "province | district | commune"), ("level", "1..4"),
+                           ("filer", "citizen | business"), ("life_event", "Life event slug"),
+                           ("lang", "vi | en"))
+    ]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Motcua API", "version": "1.0.0",
+                 "description": "Online public services: find procedures, file dossiers, track them."},
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/procedures": {"get": {"operationId": "listProcedures", "summary": "Procedures, with the catalogue's filters",
+                                    "parameters": filters, "responses": {"200": _json(ProcedureList, "Matching procedures")}}},
+            "/procedures/{code}": {"get": {"operationId": "getProcedure", "summary": "A procedure and the JSON Schema of its answers",
+                                           "parameters": [code], "responses": {"200": _json(ProcedureDetail, "The procedure"),
+                                                                               "404": _json(Errors, "Unknown procedure")}}},
+            "/procedures/{code}/dossiers": {"post": {
+                "operationId": "fileDossier", "summary": "File a dossier",
+                "parameters": [code],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(DossierRequest)}}},
+                "responses": {"201": _json(DossierCreated, "Filed"),
+                              "400": _json(Errors, "Not a JSON object"),
+                              "404": _json(Errors, "Unknown procedure or not filed online"),
+                              "422": _json(Errors, "Invalid answers, attachments or delivery: one error per field")}}},
+            "/dossiers/{code}": {"get": {
+                "operationId": "getDossier", "summary": "Status and timeline of a dossier",
+                "parameters": [code, {"name": "factor", "in": "query", "required": True, "schema": {"type": "string"},
+                                      "description": "The applicant's phone number or personal ID"}],
+                "responses": {"200": _json(DossierStatus, "The dossier"),
+                              "404": _json(Errors, "Unknown code or wrong factor (not told apart)")}}},
+        },
+        "components": {"schemas": schemas},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return openapi_document()
+
+
+@bp.errorhandler(404)
+def _api_404(exc):
+    return _not_found()

@@ -31,7 +31,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from motcua import drafts, submission
-from motcua.dossier import CLOSED, Dossier, Status
+from motcua.dossier import Dossier
 from motcua.fees import compute_fees, format_vnd, total
 from motcua.filing import file_dossier
 from motcua.i18n import _, current_lang, local
@@ -596,14 +596,10 @@ def lookup():
 
 
 def _can_withdraw(dossier: Dossier) -> bool:
-    engine = services().engine
-    check = getattr(engine, "can_withdraw", None)
-    if callable(check):
-        return bool(check(dossier))
-    return hasattr(engine, "citizen_withdraw") and dossier.status not in CLOSED and dossier.status not in (
-        Status.FINISHED,
-        Status.STOPPED,
-    )
+    """The workflow's own rule: the citizen may take a dossier back only before a decision."""
+    from motcua.workflow import lifecycle
+
+    return hasattr(services().engine, "citizen_withdraw") and lifecycle.allowed(dossier.status, "withdraw")
 
 
 @bp.get("/ho-so/<code>")
