@@ -15,8 +15,7 @@ PASSWORD = "mat-khau-rat-dai-2025"
 @pytest.fixture
 def stored(app):
     items = dossiers()
-    for d in items.values():
-        app.extensions["motcua"].store.dossiers.add(d)
+    app.extensions["motcua"].store.dossiers.add_many(items.values())
     return items
 
 

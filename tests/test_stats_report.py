@@ -23,8 +23,7 @@ TODAY = date(2025, 7, 15)
 def stored(app):
     svc = app.extensions["motcua"]
     items = dossiers()
-    for d in items.values():
-        svc.store.dossiers.add(d)
+    svc.store.dossiers.add_many(items.values())
     return svc, items
 
 

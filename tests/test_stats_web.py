@@ -26,8 +26,7 @@ def OVERDUE_NOW(items):
 def stored(app):
     svc = app.extensions["motcua"]
     items = dossiers()
-    for d in items.values():
-        svc.store.dossiers.add(d)
+    svc.store.dossiers.add_many(items.values())
     return items
 
 
