@@ -42,9 +42,20 @@ def two_agency_specs(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch):
+    """Real scrypt with a lower work factor, so each test does not spend seconds hashing.
+
+    The default strength is checked on its own (test_default_hash_is_full_strength_scrypt).
+    """
+    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+
+
 @pytest.fixture
 def office(tmp_path: Path, two_agency_specs: Path):
-    app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(two_agency_specs), "TESTING": True})
+    app = create_app(
+        {"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(two_agency_specs), "TESTING": True, "STAFF_PAGE_SIZE": 4}
+    )
     assert app.extensions["motcua"].catalogue.problems == []
     store = app.extensions["motcua"].store
     accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)
@@ -54,7 +65,8 @@ def office(tmp_path: Path, two_agency_specs: Path):
     store.close()
 
 
-def answers(name: str = "Nguyễn Văn An", phone: str = "0912345678") -> dict:
+def answers(name: str = "Nguyễn Văn An", phone: str = "0912345678", copies: int = 0) -> dict:
+    """Valid birth-registration answers; with no extract copies nothing is to be paid."""
     return {
         "requester": {"full_name": name, "cccd": "001085012345", "phone": phone, "relation": "cha"},
         "child": {
@@ -69,7 +81,7 @@ def answers(name: str = "Nguyễn Văn An", phone: str = "0912345678") -> dict:
         "has_father": True,
         "father": {"full_name": "Nguyễn Văn An", "birth_year": 1988},
         "birth_proof": "giay_chung_sinh",
-        "extract_copies": 2,
+        "extract_copies": copies,
     }
 
 
@@ -128,6 +140,13 @@ def test_unknown_user_gets_the_same_message(office):
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in response.get_data(as_text=True)
 
 
+def test_default_hash_is_full_strength_scrypt(monkeypatch):
+    monkeypatch.undo()
+    hashed = accounts.hash_password(PASSWORD)
+    assert hashed.startswith("scrypt:32768:8:1$")
+    assert accounts.StaffUser(username="x", name="X", password_hash=hashed).check_password(PASSWORD)
+
+
 def test_password_is_stored_only_as_a_salted_hash(office):
     raw = (Path(office.config["DATA_DIR"])).rglob("*")
     stored = "".join(p.read_text(errors="ignore") for p in raw if p.is_file())
@@ -150,7 +169,7 @@ def test_action_post_without_csrf_token_is_refused(office):
     client = logged_in(office, "lan")
     response = client.post(f"/staff/ho-so/{dossier.code}/xu-ly", data={"action": "receive"})
     assert response.status_code == 400
-    assert office.extensions["motcua"].store.dossiers.get(dossier.code).status == Status.NEW
+    assert office.extensions["motcua"].store.dossiers.get(dossier.code) == dossier
 
 
 def test_repeated_failures_lock_the_account_for_a_while(office):
@@ -223,7 +242,7 @@ def test_another_agencys_dossier_is_not_found_by_url(office):
     token = csrf_of(client.get("/staff/").get_data(as_text=True))
     response = client.post(f"/staff/ho-so/{theirs.code}/xu-ly", data={"action": "receive", "csrf_token": token})
     assert response.status_code == 404
-    assert office.extensions["motcua"].store.dossiers.get(theirs.code).status == Status.NEW
+    assert office.extensions["motcua"].store.dossiers.get(theirs.code) == theirs
 
 
 def test_queue_filters_by_text_status_channel_and_overdue(office):
@@ -254,16 +273,15 @@ def test_queue_filters_by_text_status_channel_and_overdue(office):
 
 
 def test_queue_is_sorted_by_due_date_and_paginated(office):
-    from motcua.web import backoffice
-
+    size = office.config["STAFF_PAGE_SIZE"]
     store = office.extensions["motcua"].store
-    codes = [file_online(office, name=f"Người nộp {i}").code for i in range(backoffice.PAGE_SIZE + 2)]
+    codes = [file_online(office, name=f"Người nộp {i}").code for i in range(size + 2)]
     # The last filed is due first.
     store.dossiers.update(codes[-1], lambda d: setattr(d, "due_date", date.today() - timedelta(days=5)))
     client = logged_in(office, "lan")
     first = client.get("/staff/").get_data(as_text=True)
     rows = re.findall(r'<th scope="row"><a href="/staff/ho-so/([^"]+)"', first)
-    assert len(rows) == backoffice.PAGE_SIZE
+    assert len(rows) == size
     assert rows[0] == codes[-1]
     second = client.get("/staff/?page=2").get_data(as_text=True)
     rest = re.findall(r'<th scope="row"><a href="/staff/ho-so/([^"]+)"', second)
@@ -275,7 +293,7 @@ def test_queue_is_sorted_by_due_date_and_paginated(office):
 
 
 def test_opening_a_dossier_shows_data_fees_and_timeline(office):
-    dossier = file_online(office, name="Phạm Thị Hoa")
+    dossier = file_online(office, name="Phạm Thị Hoa", copies=2)
     page = logged_in(office, "lan").get(f"/staff/ho-so/{dossier.code}").get_data(as_text=True)
     assert dossier.code in page
     assert "Phạm Thị Hoa" in page  # answer rows
@@ -420,7 +438,9 @@ def test_desk_entry_keeps_values_and_shows_errors(office):
     page = response.get_data(as_text=True)
     assert "Hoàng Thị Mai" in page  # kept
     assert "Chưa nhận thành phần bắt buộc: Giấy chứng sinh." in page
-    assert 'id="requester.phone"' in page or 'requester.phone' in page
+    assert 'href="#f-requester-phone"' in page  # the summary links to the field ...
+    assert 'id="f-requester-phone-error"' in page  # ... whose message sits beside it
+    assert 'href="#f-attachment-giay_chung_sinh"' in page and 'id="f-attachment-giay_chung_sinh"' in page
     assert store.dossiers.count() == before
 
 
@@ -453,6 +473,9 @@ def test_cli_staff_add_creates_an_account_that_logs_in(tmp_path, two_agency_spec
     stored = "".join(p.read_text(errors="ignore") for p in data.rglob("*") if p.is_file())
     assert "hanh" in stored and "mot-mat-khau-dai" not in stored
 
+    from motcua.store import open_store
+
+    assert accounts.get_account(open_store(data), "hanh").password_hash.startswith("scrypt:1024:8:1$")
     listed = runner.invoke(cli, ["staff", "list", "--data", str(data)])
     assert "hanh" in listed.output and "Lãnh đạo" in listed.output
 

@@ -40,8 +40,15 @@ SESSION_HOURS = 12
 MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,39}$"
 
-# Checked when the username is unknown, so both paths cost one scrypt run.
-_DUMMY_HASH = generate_password_hash("motcua-no-such-user", method="scrypt")
+#: werkzeug's method string; the cost parameters are stored in each hash, so raising them
+#: later keeps old hashes working. Tests may lower the cost (e.g. "scrypt:1024:8:1").
+HASH_METHOD = "scrypt"
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """Checked when there is no real hash to check, so every path costs one hash run."""
+    return generate_password_hash("motcua-no-such-user", method=method)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,7 +79,7 @@ class StaffUser(BaseModel):
     def check_password(self, password: str) -> bool:
         """Constant-time comparison against the stored hash; never true without a hash."""
         if not self.password_hash:
-            check_password_hash(_DUMMY_HASH, password)
+            check_password_hash(_dummy_hash(HASH_METHOD), password)
             return False
         return check_password_hash(self.password_hash, password)
 
@@ -81,7 +88,7 @@ def hash_password(password: str) -> str:
     """A salted scrypt hash; the only form in which a password is ever stored."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=HASH_METHOD)
 
 
 # --- the accounts collection --------------------------------------------------------------
@@ -183,13 +190,13 @@ def authenticate(store: Store, username: str, password: str, now: datetime | Non
     key = username.strip().lower()
     user = get_account(store, key) if key else None
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(HASH_METHOD), password)
         return LoginResult()
     failures = store.records(FAILURES)
     state = failures.get(key) or {}
     locked_until = datetime.fromisoformat(state["locked_until"]) if state.get("locked_until") else None
     if locked_until and locked_until > now:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(HASH_METHOD), password)
         return LoginResult(locked_until=locked_until)
     if user.active and user.check_password(password):
         if state:

@@ -20,6 +20,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -27,7 +28,6 @@ from flask import (
     send_file,
     url_for,
 )
-from markupsafe import Markup
 
 from motcua import accounts
 from motcua.accounts import ROLE_LABELS, StaffUser, current_staff, staff_required
@@ -262,7 +262,7 @@ def queue_view() -> Any:
     svc = services()
     flt = QueueFilter.from_args(request.args)
     found = queue(svc.store.dossiers.all(), user, flt, _is_overdue)
-    rows, page, pages = page_of(found, flt.page)
+    rows, page, pages = page_of(found, flt.page, current_app.config.get("STAFF_PAGE_SIZE", PAGE_SIZE))
     flt = replace(flt, page=page)
     procedures = [s for s in svc.catalogue if user.serves(s.agency.code)]
     return render_template(
@@ -429,7 +429,9 @@ def _record_paper_components(code: str, spec: ProcedureSpec, received: set[str],
 @bp.route("/tiep-nhan/<procedure_code>", methods=["GET", "POST"])
 @staff_required("desk")
 def intake(procedure_code: str) -> Any:
-    from renderers.form import parse_form, render_fields
+    """The citizen's generated form, on one page, plus the paper checklist and delivery."""
+    from renderers.form import apply_repeat, error_summary, field_id, parse_form, render_fields, repeat_action
+    from renderers.schema import provinces
 
     user = _user()
     spec = next((s for s in _desk_procedures(user) if s.code == procedure_code), None)
@@ -440,29 +442,35 @@ def intake(procedure_code: str) -> Any:
     errors: dict[str, str] = {}
     received: set[str] = set()
     if request.method == "POST":
-        from motcua.filing import file_dossier
-
         answers = parse_form(spec, request.form, None)
-        errors = dict(validate(spec, answers, lang))
         received = {a.id for a in spec.attachments if request.form.get(f"received.{a.id}")}
-        for att in required_attachments(spec, answers, "desk"):
-            if att.id not in received:
-                errors[f"attachment.{att.id}"] = _("Chưa nhận thành phần bắt buộc: {name}.", name=local(att.name))
-        address = {part: request.form.get(f"delivery.address.{part}", "") for part in ADDRESS_PARTS}
-        delivery = delivery_choice(spec, request.form.get("delivery.kind"), address)
-        errors.update(validate_delivery(spec, delivery, lang))
-        if not errors:
-            dossier = file_dossier(spec, answers, [], channel="desk", delivery=delivery, actor=user.actor)
-            _record_paper_components(dossier.code, spec, received, user)
-            flash(_("Đã tiếp nhận hồ sơ {code}.", code=dossier.code), "success")
-            return redirect(url_for("backoffice.dossier_view", code=dossier.code))
+        repeat = repeat_action(request.form)
+        if repeat:  # "add another" / "remove" on a repeated group: show the form again
+            answers = apply_repeat(answers, repeat)
+        else:
+            errors = dict(validate(spec, answers, lang))
+            for att in required_attachments(spec, answers, "desk"):
+                if att.id not in received:
+                    errors[f"attachment.{att.id}"] = _("Chưa nhận thành phần bắt buộc: {name}.", name=local(att.name))
+            address = {part: request.form.get(f"delivery.address.{part}", "") for part in ADDRESS_PARTS}
+            delivery = delivery_choice(spec, request.form.get("delivery.kind"), address)
+            errors.update(validate_delivery(spec, delivery, lang))
+            if not errors:
+                from motcua.filing import file_dossier
+
+                dossier = file_dossier(spec, answers, [], channel="desk", delivery=delivery, actor=user.actor)
+                _record_paper_components(dossier.code, spec, received, user)
+                flash(_("Đã tiếp nhận hồ sơ {code}.", code=dossier.code), "success")
+                return redirect(url_for("backoffice.dossier_view", code=dossier.code))
     return render_template(
         "backoffice/intake.html",
         spec=spec,
-        fields=Markup(render_fields(spec, None, answers, errors, lang)),
+        summary=error_summary(spec, errors, lang),
+        fields=render_fields(spec, None, answers, errors, lang),
         errors=errors,
-        required={a.id for a in required_attachments(spec, answers, "desk")},
         received=received,
         form=request.form,
         address_parts=ADDRESS_PARTS,
+        provinces=provinces(),
+        field_id=field_id,
     ), (422 if errors else 200)
