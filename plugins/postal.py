@@ -95,11 +95,13 @@ class PostalStep(Step):
             ctx.done()
         elif ctx.status == Status.FINISHED:
             self._book(ctx, "delivery")
+        else:
+            ctx.state["waiting_for_result"] = True  # listed before the decision: book when it comes
 
     def on_event(self, ctx: StepContext, event: Any) -> None:
         if event.kind == "filed" and ctx.dossier.channel == "postal" and ctx.config.pickup:
             self._book(ctx, "pickup")
-        elif event.status == Status.FINISHED and ctx.is_current and _wants_postal(ctx):
+        elif event.status == Status.FINISHED and ctx.state.get("waiting_for_result") and _wants_postal(ctx):
             self._book(ctx, "delivery")
         elif event.kind == "postal_status":
             kind, status = event.data.get("kind"), event.data.get("status")

@@ -366,8 +366,8 @@ class Engine:
             else:
                 lifecycle.apply(d, Event(actor=actor, kind=kind or "note", note=note, data=dict(data or {})), self.calendar)
 
+        self._retry_if_needed(code)  # what failed before goes first
         self._commit(code, change)
-        self._retry_if_needed(code)
         return self._get(code)
 
     def _review_options(self, spec: ProcedureSpec | None) -> tuple[list[str], tuple[str, ...]]:
@@ -448,6 +448,7 @@ class Engine:
 
     def perform(self, code: str, action: str, actor: Any, **params: Any) -> Dossier:
         """Do a staff action; ActionNotAllowed (in Vietnamese) says why it cannot be done."""
+        self._retry_if_needed(code)  # what failed before goes first
         dossier = self._get(code)
         spec = self.spec_for(dossier)
         entries = self.entries(spec)
@@ -478,7 +479,6 @@ class Engine:
                 log.exception("dossier %s: step %s failed on action %s", code, entry.name, action)
                 raise ActionNotAllowed("Không thực hiện được thao tác do lỗi hệ thống; vui lòng thử lại sau.") from exc
             self._commit(code, lambda d: self._apply_effects(d, ctx))
-        self._retry_if_needed(code)
         return self._get(code)
 
     def _lifecycle_change(self, d: Dossier, action: str, actor: Any, params: dict[str, Any], reason: str) -> None:
@@ -534,8 +534,8 @@ class Engine:
             lifecycle.move(d, "supply", actor="citizen", calendar=self.calendar, note=(note or "").strip() or None,
                            data={"attachments": [a.file_id for a in attachments]})
 
-        self._commit(code, change)
         self._retry_if_needed(code)
+        self._commit(code, change)
         return self._get(code)
 
     # --- panels -------------------------------------------------------------------------------

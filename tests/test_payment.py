@@ -1,0 +1,165 @@
+"""Online payment through the VNPay-shaped simulator over real HTTP, and desk payment."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+
+from conftest import LiveServer
+from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for
+from motcua.dossier import Status
+from motcua.workflow import ActionNotAllowed
+from plugins.gateways import vnpay
+from plugins.simulators import vnpay as vnpay_sim
+
+SECRET = "TESTSECRET"
+
+
+@pytest.fixture
+def gateway(app, live_server):
+    sim = vnpay_sim.create_app(tmn_code="MOTCUA01", secret=SECRET, ipn_url=live_server.url + "/thanh-toan/vnpay/ipn")
+    with LiveServer(sim) as server:
+        app.config.update(VNPAY_PAY_URL=server.url + "/paymentv2/vpcpay.html", VNPAY_TMN_CODE="MOTCUA01",
+                          VNPAY_HASH_SECRET=SECRET, PUBLIC_URL=live_server.url)
+        yield server, sim
+
+
+def start_payment(app, live_server, code: str) -> str:
+    """What the citizen's "Thanh toán trực tuyến" button does: a signed redirect to the gateway."""
+    from plugins.payment import payment_token
+
+    with app.test_request_context():
+        token = payment_token(code)
+    client = app.test_client()
+    client.get("/")  # a session for the CSRF token
+    with client.session_transaction() as session:
+        pass
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = client.post(f"/thanh-toan/{code}/vnpay", data={"token": token})
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert response.status_code == 303, response.data
+    return response.headers["Location"]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002
+        return None
+
+
+def citizen_chooses(gateway_url: str, outcome: str) -> str:
+    """Open the gateway page and press a button; returns where the browser is sent."""
+    page = urllib.request.urlopen(gateway_url).read().decode()
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+    import html
+
+    fields = {k: html.unescape(v) for k, v in fields.items()}
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(gateway_url.split("?")[0].replace("vpcpay.html", "complete"),
+                                     data=urlencode({**fields, "outcome": outcome}).encode(), method="POST")
+    try:
+        opener.open(request)
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 302
+        return exc.headers["Location"]
+    raise AssertionError("no redirect")
+
+
+PAY_FIRST = [{"name": "payment", "config": {"mode": "online"}}, "review"]
+
+
+def test_signed_url_has_vnpay_shape(app, gateway) -> None:
+    code = file_dossier(app, make_spec(PAY_FIRST), fee=16000)
+    assert app.extensions["motcua"].store.dossiers.get(code).status == Status.PAYMENT_REQUESTED
+    url = start_payment(app, None, code)
+    params = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+    assert params["vnp_Amount"] == "1600000" and params["vnp_Version"] == "2.1.0" and params["vnp_Command"] == "pay"
+    assert vnpay.verify(params, SECRET) and not vnpay.verify({**params, "vnp_Amount": "100"}, SECRET)
+
+
+def test_pay_through_simulator_marks_paid_by_ipn_only(app, gateway, live_server) -> None:
+    store = app.extensions["motcua"].store
+    code = file_dossier(app, make_spec(PAY_FIRST), fee=16000)
+    with app.test_request_context():
+        panel = "".join(app.extensions["motcua"].engine.citizen_panels(store.dossiers.get(code)))
+    assert "Thanh toán trực tuyến" in panel and "16.000 ₫" in panel
+    back = citizen_chooses(start_payment(app, live_server, code), "pay")
+    assert back.startswith(live_server.url + "/thanh-toan/vnpay/return")
+    d = wait_for(lambda: (x := store.dossiers.get(code)).status == Status.NEW and x)
+    paid = [e for e in d.events if e.kind == "paid"][0]
+    assert paid.actor == "gateway:vnpay" and paid.data["amount"] == 16000
+    assert d.steps["_engine"]["cursor"] == 1  # the payment step is done, review is next
+    page = urllib.request.urlopen(back).read().decode()
+    assert "Thanh toán thành công" in page
+    # the IPN replayed: acknowledged as already confirmed, nothing changes
+    server, sim = gateway
+    ipn = sim.extensions["vnpay_sim"][0]["params"]
+    again = urllib.request.urlopen(live_server.url + "/thanh-toan/vnpay/ipn?" + urlencode(ipn)).read()
+    assert b'"RspCode":"02"' in again.replace(b" ", b"")
+    assert store.dossiers.get(code).events == d.events
+
+
+def test_return_url_alone_never_marks_paid(app, gateway, live_server) -> None:
+    store = app.extensions["motcua"].store
+    code = file_dossier(app, make_spec(PAY_FIRST), fee=16000)
+    url = start_payment(app, live_server, code)
+    params = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+    forged = {"vnp_TmnCode": "MOTCUA01", "vnp_Amount": params["vnp_Amount"], "vnp_TxnRef": params["vnp_TxnRef"],
+              "vnp_ResponseCode": "00", "vnp_TransactionStatus": "00", "vnp_OrderInfo": "x"}
+    forged["vnp_SecureHash"] = vnpay.sign(forged, SECRET)
+    response = app.test_client().get("/thanh-toan/vnpay/return?" + urlencode(forged))
+    assert "chờ cổng thanh toán xác nhận" in response.get_data(as_text=True)
+    assert store.dossiers.get(code).status == Status.PAYMENT_REQUESTED
+
+
+def test_cancelled_payment_leaves_dossier_waiting(app, gateway, live_server) -> None:
+    store = app.extensions["motcua"].store
+    code = file_dossier(app, make_spec(PAY_FIRST), fee=16000)
+    citizen_chooses(start_payment(app, live_server, code), "cancel")
+    d = wait_for(lambda: (x := store.dossiers.get(code)) and "payment_failed" in kinds(x) and x)
+    assert d.status == Status.PAYMENT_REQUESTED
+
+
+def _ipn(app, params: dict) -> dict:
+    return app.test_client().get("/thanh-toan/vnpay/ipn?" + urlencode(params)).get_json()
+
+
+def test_bad_ipns_get_error_codes_and_change_nothing(app, gateway) -> None:
+    store = app.extensions["motcua"].store
+    code = file_dossier(app, make_spec(PAY_FIRST), fee=16000)
+    params = {k: v[0] for k, v in parse_qs(urlparse(start_payment(app, None, code)).query).items()}
+    base = {"vnp_TmnCode": "MOTCUA01", "vnp_Amount": "1600000", "vnp_TxnRef": params["vnp_TxnRef"],
+            "vnp_ResponseCode": "00", "vnp_TransactionStatus": "00", "vnp_TransactionNo": "1"}
+    before = store.dossiers.get(code).events
+    signed = lambda p: {**p, "vnp_SecureHash": vnpay.sign(p, SECRET)}  # noqa: E731
+    assert _ipn(app, {**signed(base), "vnp_Amount": "1600001"})["RspCode"] == "97"  # tampered after signing
+    assert _ipn(app, signed({**base, "vnp_Amount": "100"}))["RspCode"] == "04"
+    assert _ipn(app, signed({**base, "vnp_TxnRef": "NOPE"}))["RspCode"] == "01"
+    assert _ipn(app, {**base, "vnp_SecureHash": vnpay.sign(base, "WRONG")})["RspCode"] == "97"
+    assert store.dossiers.get(code).events == before
+    assert _ipn(app, signed(base))["RspCode"] == "00"
+    after = store.dossiers.get(code)
+    assert after.status == Status.NEW
+    assert _ipn(app, signed({**base, "vnp_ResponseCode": "24"}))["RspCode"] == "02"  # late, out of order
+    assert store.dossiers.get(code).events == after.events
+
+
+def test_desk_payment_level_3(app) -> None:
+    engine = app.extensions["motcua"].engine
+    code = file_dossier(app, make_spec([{"name": "payment", "config": {"mode": "desk"}}, "review"]), fee=16000)
+    d = app.extensions["motcua"].store.dossiers.get(code)
+    assert d.status == Status.NEW and "payment_due_at_desk" in kinds(d)
+    from fixtures.workflow_kit import LEADER
+
+    engine.perform(code, "receive", DESK)
+    engine.perform(code, "process", DESK)
+    engine.perform(code, "approve", LEADER)
+    with pytest.raises(ActionNotAllowed, match="chưa nộp phí"):
+        engine.perform(code, "return_result", DESK)
+    with pytest.raises(ActionNotAllowed, match="Số biên lai"):
+        engine.perform(code, "record_payment", DESK)
+    d = engine.perform(code, "record_payment", DESK, receipt_no="0001234")
+    assert d.events[-1].kind == "paid" and d.events[-1].actor == "staff:desk"
+    assert engine.perform(code, "return_result", DESK).status == Status.RETURNED

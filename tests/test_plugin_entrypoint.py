@@ -1,0 +1,106 @@
+"""A third-party step package, installed into the running environment, used by a spec in
+tmp with no change to this repository; and a step that raises is recorded and retried."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixtures.workflow_kit import DESK, LEADER, SPECIALIST, file_dossier, kinds, make_spec
+from motcua.app import create_app
+from motcua.dossier import Status
+from motcua.workflow import ActionNotAllowed
+from motcua.workflow.registry import reload, step_registry
+
+PACKAGE = Path(__file__).parent / "fixtures" / "motcua-sample-step"
+
+
+@pytest.fixture(scope="session")
+def sample_step_installed(tmp_path_factory):
+    """Install the package as pip would for a pure-Python wheel: the package plus a .dist-info
+    with its entry points, in a folder on sys.path (fast, offline, removed afterwards)."""
+    site = tmp_path_factory.mktemp("site-packages")
+    project = tomllib.loads((PACKAGE / "pyproject.toml").read_text())["project"]
+    shutil.copytree(PACKAGE / "motcua_sample_step", site / "motcua_sample_step")
+    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
+    groups = project["entry-points"]
+    (info / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{name} = {target}\n" for name, target in eps.items()) for group, eps in groups.items()))
+    sys.path.insert(0, str(site))
+    importlib.invalidate_caches()
+    reload()
+    yield site
+    sys.path.remove(str(site))
+    sys.modules.pop("motcua_sample_step", None)
+    importlib.invalidate_caches()
+    reload()
+
+
+def test_registry_finds_built_ins() -> None:
+    assert {"payment", "review", "postal", "notify"} <= set(step_registry())
+    assert step_registry()["payment"].Config.model_validate({"mode": "desk"}).mode == "desk"
+
+
+def test_third_party_step_from_a_spec_in_tmp(sample_step_installed, tmp_path) -> None:
+    assert "sample_checklist" in step_registry()
+    spec = make_spec([{"name": "payment", "config": {"mode": "online"}},
+                      {"name": "sample_checklist", "config": {"items": ["Giấy chứng sinh", "CCCD"]}}, "review", "postal", "notify"])
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "spec.yaml").write_text(yaml.safe_dump(spec.model_dump(mode="json", by_alias=True, exclude_none=True), allow_unicode=True), encoding="utf-8")
+    app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(specs), "TESTING": True})
+    try:
+        engine = app.extensions["motcua"].engine
+        store = app.extensions["motcua"].store
+        assert app.extensions["motcua"].catalogue.get(spec.code) is not None
+        code = file_dossier(app, app.extensions["motcua"].catalogue.get(spec.code), fee=0)
+        d = store.dossiers.get(code)
+        assert "checklist_opened" in kinds(d)
+        assert [a.name for a in engine.actions(d, SPECIALIST) if a.step] == ["confirm_checklist"]
+        with app.test_request_context():
+            assert "Danh mục kiểm tra" in "".join(engine.staff_panels(d))
+        with pytest.raises(ActionNotAllowed, match="Chưa kiểm tra: CCCD"):
+            engine.perform(code, "confirm_checklist", SPECIALIST, checked="Giấy chứng sinh")
+        d = engine.perform(code, "confirm_checklist", SPECIALIST, checked="Giấy chứng sinh\nCCCD")
+        assert d.steps["_engine"]["cursor"] == 2 and d.steps["sample_checklist"]["checked"] == ["Giấy chứng sinh", "CCCD"]
+        engine.perform(code, "receive", DESK)
+        engine.perform(code, "process", DESK)
+        d = engine.perform(code, "approve", LEADER)
+        assert d.steps["_engine"]["cursor"] == 5 and d.status == Status.FINISHED  # desk delivery: postal has nothing to do
+    finally:
+        app.extensions["motcua"].store.close()
+
+
+def test_step_that_raises_is_recorded_and_retried(sample_step_installed, app) -> None:
+    from motcua_sample_step import FlakyStep
+
+    engine = app.extensions["motcua"].engine
+    store = app.extensions["motcua"].store
+    FlakyStep.failures_left = 2
+    code = file_dossier(app, make_spec(["sample_flaky", "review"]), fee=0)
+    d = store.dossiers.get(code)
+    failed = [e for e in d.events if e.kind == "step_failed"]
+    assert len(failed) == 1 and failed[0].data["error"] == "ConnectionError: upstream register timed out"
+    assert d.status == Status.NEW and store.records("workflow_retries").get(code)
+    with app.test_request_context():
+        assert "upstream register timed out" in "".join(engine.staff_panels(d))
+    assert engine.retry_failed() == 0
+    # the next change of the dossier retries first, then does what was asked
+    d = engine.perform(code, "receive", DESK)
+    assert "flaky_done" in kinds(d) and "step_recovered" in kinds(d) and d.status == Status.RECEIVED
+    assert d.steps["_engine"]["failures"] == [] and store.records("workflow_retries").get(code) is None
+
+
+def test_unknown_step_is_recorded_not_lost(app) -> None:
+    code = file_dossier(app, make_spec(["no_such_step", "review"]), fee=0)
+    d = app.extensions["motcua"].store.dossiers.get(code)
+    assert d.events[-1].kind == "step_failed" and "chưa được cài đặt" in d.events[-1].data["error"]
+    assert d.status == Status.NEW
