@@ -496,7 +496,7 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
         received.setdefault(ref.component, []).append(ref.filename)
     pdf.set_font("serif", "", 11)
     electronic = dossier.channel == "online"
-    with pdf.table(col_widths=(10, 78, 48, 39), line_height=6, text_align=("CENTER", "LEFT", "LEFT", "LEFT")) as table:
+    with pdf.table(col_widths=(10, 64, 46, 55), line_height=6, text_align=("CENTER", "LEFT", "LEFT", "LEFT")) as table:
         head = table.row()
         for text in (t("TT", lang), t("Tên giấy tờ", lang), t("Hình thức (bản chính, bản sao)", lang), t("Ghi chú", lang)):
             head.cell(nfc(text))
