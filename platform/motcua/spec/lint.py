@@ -9,7 +9,9 @@ The catalogue uses `lint_file`, so a spec the linter rejects is never served.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -184,6 +186,22 @@ def subschemas(schema: Any, loc: Loc = ()) -> Iterator[tuple[Loc, dict[str, Any]
                 yield from subschemas(sub, loc + (key, index))
 
 
+@lru_cache(maxsize=1)
+def _meta_validator() -> Draft202012Validator:
+    return Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@lru_cache(maxsize=512)
+def schema_problems(schema_json: str) -> tuple[tuple[Loc, str], ...]:
+    """Where a form schema breaks JSON Schema 2020-12, in words (cached: the metaschema is
+    slow to apply and the catalogue checks the same forms at every start)."""
+    found: dict[tuple[Loc, str], None] = {}
+    for err in _meta_validator().iter_errors(json.loads(schema_json)):
+        path = tuple(err.absolute_path)
+        found[(path, Checker.schema_error(path, err))] = None
+    return tuple(found)
+
+
 # --- the checks -----------------------------------------------------------------------------
 
 
@@ -221,15 +239,10 @@ class Checker:
     def check_form_schema(self) -> None:
         if self.schema is None:
             return
-        meta = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
-        seen: set[tuple[Loc, str]] = set()
-        for err in meta.iter_errors(self.schema):
-            path = tuple(err.absolute_path)
-            message = self._schema_error(path, err)
-            if (path, message) not in seen:
-                seen.add((path, message))
-                self.error(self.FIELDS + path, message)
-        if seen:
+        problems = schema_problems(json.dumps(self.schema, sort_keys=True, default=str))
+        for path, message in problems:
+            self.error(self.FIELDS + path, message)
+        if problems:
             return
         if self.schema.get("type") != "object" or not isinstance(self.schema.get("properties"), dict) or not self.schema["properties"]:
             self.error(self.FIELDS, "`form.fields` should be an object schema: `type: object` with `properties:` listing the form's fields")
@@ -282,7 +295,7 @@ class Checker:
             self._check_required(sub, loc + ("prefixItems", index), [sub])
 
     @staticmethod
-    def _schema_error(path: Loc, err: Any) -> str:
+    def schema_error(path: Loc, err: Any) -> str:
         where = "form.fields" + ("." + dotted(path) if path else "")
         keyword = path[-1] if path else None
         if keyword == "type" or (len(path) >= 2 and path[-2] == "type"):
@@ -299,24 +312,24 @@ class Checker:
             return f"`{where}` is not a valid regular expression"
         return f"`{where}` is not valid JSON Schema: {err.message}"
 
-    def _field_ref(self, loc: Loc, path: str, what: str) -> Any:
+    def _field_ref(self, loc: Loc, path: str, what: str, *, key: bool = False) -> Any:
         """The schema of a field a spec refers to, or an error at `loc` when it does not exist."""
         if self.schema is None:
-            self.error(loc, f"{what} refers to the field `{path}`, but this procedure has no `form`")
+            self.error(loc, f"{what} refers to the field `{path}`, but this procedure has no `form`", key=key)
             return None
         if not self.schema_ok:
             return None
         found = field_at(self.schema, path)
         if found is None:
             hint = did_you_mean(path, all_field_paths(self.schema))
-            self.error(loc, f"{what} refers to the field `{path}`, which is not in `form.fields`{hint}")
+            self.error(loc, f"{what} refers to the field `{path}`, which is not in `form.fields`{hint}", key=key)
         return found
 
     def check_form_references(self) -> None:
         form = self.spec.form
         assert form is not None and self.schema is not None
         for path, ui in form.ui.items():
-            found = self._field_ref(("form", "ui", path), path, "`form.ui`")
+            found = self._field_ref(("form", "ui", path), path, "`form.ui`", key=True)
             if isinstance(found, dict) and ui.enum_labels:
                 items = found.get("items") if isinstance(found.get("items"), dict) else {}
                 enum = [str(v) for v in found.get("enum") or items.get("enum") or []]
@@ -424,7 +437,9 @@ class Checker:
             except ValidationError:
                 pass  # reported by check_steps
         mode = config.get("mode") if isinstance(config, dict) else None
-        return mode in ONLINE_PAYMENT_MODES or bool(isinstance(config, dict) and config.get("gateway"))
+        if mode is not None:
+            return mode in ONLINE_PAYMENT_MODES
+        return bool(step.config.get("gateway"))
 
     def _index(self, items: list[Any], test: Any) -> int:
         return next(i for i, item in enumerate(items) if test(item))
@@ -467,7 +482,7 @@ class Checker:
         online_payment = self._payment_online()
         if level == Level.PARTIAL and online_payment:
             i = self._index(spec.steps, lambda s: s.name == "payment")
-            self.error(("steps", i, "config"), f"online payment makes a procedure full process; on a {name} procedure the fee is paid at the desk (set the payment mode to desk, or raise `level` to 4)")
+            self.error(("steps", i, "config"), f"online payment makes a procedure full process; on a {name} procedure the fee is paid at the desk (set the payment mode to desk, or raise `level` to 4)", key=True)
         if level == Level.FULL:
             if charged and not online_payment:
                 if "payment" in step_names:

@@ -105,7 +105,7 @@ def _mark(mark: yaml.Mark) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
-def _map_nodes(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: SourceMap, duplicates: list[tuple[Loc, tuple[int, int]]], stack: frozenset[int]) -> None:
+def _map_nodes(loader: Any, node: yaml.Node, loc: Loc, source: SourceMap, duplicates: list[tuple[Loc, tuple[int, int]]], stack: frozenset[int]) -> None:
     """Record the position of `node` and everything under it (before construction)."""
     source.values.setdefault(loc, _mark(node.start_mark))
     if id(node) in stack:  # a recursive alias
@@ -132,9 +132,24 @@ def _map_nodes(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: Sourc
             _map_nodes(loader, item, loc + (index,), source, duplicates, stack)
 
 
+FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str) -> tuple[Any, SourceMap, list[tuple[Loc, tuple[int, int]]]]:
-    """The data of a one-document YAML text, its positions and its duplicate keys."""
-    loader = yaml.SafeLoader(text)
+    """The data of a one-document YAML text, its positions and its duplicate keys.
+
+    libyaml's loader when available (the catalogue lints every spec at start-up); a syntax
+    error is read again with PyYAML's own loader, whose messages say more."""
+    try:
+        return _parse_yaml(text, FastLoader)
+    except yaml.MarkedYAMLError:
+        if FastLoader is yaml.SafeLoader:
+            raise
+        return _parse_yaml(text, yaml.SafeLoader)
+
+
+def _parse_yaml(text: str, loader_class: Any) -> tuple[Any, SourceMap, list[tuple[Loc, tuple[int, int]]]]:
+    loader = loader_class(text)
     source = SourceMap()
     duplicates: list[tuple[Loc, tuple[int, int]]] = []
     try:
