@@ -1,0 +1,41 @@
+"""`motcua serve` on a real waitress server: a broken spec is left out, the rest still serve."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import free_port
+from tests.portal_helpers import BIRTH_CODE, birth_spec, write_spec
+
+
+def test_serve_leaves_a_broken_spec_out_and_serves_the_rest(tmp_path):
+    specs = tmp_path / "specs"
+    write_spec(specs, "good", birth_spec())
+    (specs / "broken.yaml").write_text("code: 1.000001\nname: [unclosed\n", encoding="utf-8")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "motcua"), "serve", "--specs", str(specs), "--data", str(tmp_path / "data"),
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/thu-tuc/{BIRTH_CODE}", timeout=2) as response:
+                    body = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert "Đăng ký khai sinh" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+            assert response.headers["Server"] == "motcua"
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=10)
+    assert "broken.yaml" in err
+    assert "1 procedures" in out
