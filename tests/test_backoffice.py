@@ -114,7 +114,13 @@ def logged_in(app, username: str):
 # --- login --------------------------------------------------------------------------------
 
 
+def test_first_run_login_page_says_how_to_create_the_first_admin(tmp_path, two_agency_specs):
+    app = create_app({"DATA_DIR": str(tmp_path / "empty"), "SPECS_DIR": str(two_agency_specs), "TESTING": True})
+    assert "motcua staff add admin" in app.test_client().get("/staff/login").get_data(as_text=True)
+
+
 def test_queue_needs_login(office):
+    assert "motcua staff add" not in office.test_client().get("/staff/login").get_data(as_text=True)
     response = office.test_client().get("/staff/")
     assert response.status_code == 302
     assert response.location.startswith("/staff/login")
@@ -341,6 +347,28 @@ def test_disallowed_action_says_why_and_changes_nothing(office):
     after = store.dossiers.get(dossier.code)
     assert after.status == before.status
     assert len(after.events) == len(before.events)
+
+
+def test_refusing_needs_a_reason_which_goes_on_the_timeline(office):
+    store = office.extensions["motcua"].store
+    dossier = file_online(office)
+    client = logged_in(office, "lan")
+    page = client.get(f"/staff/ho-so/{dossier.code}").get_data(as_text=True)
+    assert 'name="action" value="refuse"' in page and 'name="reason"' in page
+    token = csrf_of(page)
+
+    blank = client.post(
+        f"/staff/ho-so/{dossier.code}/xu-ly", data={"action": "refuse", "reason": "  ", "csrf_token": token}, follow_redirects=True
+    )
+    assert "lý do" in blank.get_data(as_text=True)
+    assert store.dossiers.get(dossier.code) == dossier
+
+    reason = "Người yêu cầu không thuộc diện được đăng ký tại xã này."
+    client.post(f"/staff/ho-so/{dossier.code}/xu-ly", data={"action": "refuse", "reason": reason, "csrf_token": token})
+    refused = store.dossiers.get(dossier.code)
+    assert refused.status == Status.REFUSED
+    assert refused.events[-1].note == reason and refused.events[-1].actor == "staff:lan"
+    assert reason in client.get(f"/staff/ho-so/{dossier.code}").get_data(as_text=True)
 
 
 def test_attachment_download_checks_agency_and_sends_a_safe_attachment(office):

@@ -219,6 +219,8 @@ def _context() -> dict[str, Any]:
         "role_label": lambda r: ROLE_LABELS.get(r, {}).get(current_lang()) or r,
         "format_vnd": format_vnd,
         "show_date": show_date,
+        # Other areas (statistics, feedback) link in only when they are installed.
+        "has_endpoint": lambda name: name in current_app.view_functions,
     }
 
 
@@ -231,7 +233,8 @@ def login() -> Any:
     if request.method == "GET":
         if current_staff():
             return redirect(next_url)
-        return render_template("backoffice/login.html", next=next_url, username="")
+        first_run = next(iter(services().store.records(accounts.ACCOUNTS).all()), None) is None
+        return render_template("backoffice/login.html", next=next_url, username="", first_run=first_run)
     username = request.form.get("username", "").strip()
     result = accounts.authenticate(services().store, username, request.form.get("password", ""))
     if result.ok and result.user:
