@@ -1,0 +1,42 @@
+"""A desk officer in a real Chromium, JavaScript off: log in, find the dossier, receive it."""
+
+from __future__ import annotations
+
+import pytest
+
+from motcua import accounts
+from motcua.dossier import Status
+
+from test_backoffice import PASSWORD, answers
+
+
+@pytest.mark.browser
+def test_desk_officer_receives_a_dossier_without_javascript(app, live_server, browser, monkeypatch):
+    from motcua.filing import file_dossier
+
+    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+    svc = app.extensions["motcua"]
+    spec = svc.catalogue.get("1.001193")
+    accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [spec.agency.code], PASSWORD)
+    with app.test_request_context():
+        dossier = file_dossier(spec, answers(name="Phạm Thị Hoa"), [], channel="online", delivery=None, actor="citizen")
+
+    context = browser.new_context(locale="vi-VN", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/staff/")
+        page.get_by_label("Tên đăng nhập").fill("lan")
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.get_by_role("heading", name="Hồ sơ cần xử lý").wait_for()
+
+        page.get_by_label("Mã hồ sơ hoặc tên người nộp").fill("pham thi hoa")
+        page.get_by_role("button", name="Lọc", exact=True).click()
+        page.get_by_role("link", name=dossier.code).click()
+
+        page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
+        page.get_by_text("Đã thực hiện: Tiếp nhận hồ sơ.").wait_for()
+        assert svc.store.dossiers.get(dossier.code).status == Status.RECEIVED
+        assert page.get_by_role("cell", name="Nguyễn Thị Lan").count() >= 1
+    finally:
+        context.close()
