@@ -9,10 +9,12 @@ portal would: no repair by hand, every acknowledged write is there and whole.
 from __future__ import annotations
 
 import json
+import queue
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -50,7 +52,7 @@ while True:
     print("drafted", code, flush=True)
 '''
 
-KILLS = 25
+KILLS = 20
 
 
 @pytest.mark.slow
@@ -63,22 +65,26 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_write(tmp_path: Path):
     script.write_text(WRITER)
     rng = random.Random(20250510)
     acked: dict[str, list[str]] = {"added": [], "updated": [], "drafted": []}
-    deadline = time.monotonic() + 45
-    kills = 0
-    while kills < KILLS and time.monotonic() < deadline:
+    for _ in range(KILLS):
         proc = subprocess.Popen([sys.executable, str(script), str(data)], stdout=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.01, 0.25))
+        lines: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
+        reader.start()
+        assert lines.get(timeout=60).strip() == "ready"
+        # Kill after a random number of acknowledged writes plus a random few milliseconds,
+        # so the kill lands anywhere in the write path, however loaded the machine is.
+        seen = [lines.get(timeout=60) for _ in range(rng.randint(0, 8))]
+        time.sleep(rng.uniform(0, 0.02))
         proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate(timeout=10)
+        proc.wait(timeout=30)
+        reader.join(timeout=30)
         assert proc.returncode == -signal.SIGKILL
-        kills += 1
-        for line in out.splitlines():
-            what, _, code = line.partition(" ")
-            if code:  # a line cut by the kill has no code and was never acknowledged
+        seen += list(lines.queue)
+        for line in seen:
+            what, _, code = line.strip().partition(" ")
+            if line.endswith("\n") and what in acked:  # a line cut by the kill was no ack
                 acked[what].append(code)
-    assert kills == KILLS
-    assert len(acked["added"]) > 50, "the writer should have filed many dossiers"
+    assert len(acked["added"]) >= 10  # the writers got some way (sanity of the test itself)
 
     store = open_store(data)  # no repair by hand
     assert not list((data / "tmp").glob("*.tmp")), "temp files of killed writers are cleaned on open"

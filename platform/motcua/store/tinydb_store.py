@@ -209,7 +209,8 @@ class TinyDossiers:
 
     def _write_index(self, b: str, index: dict[str, str]) -> None:
         ensure_dir(self._index_dir)
-        atomic_write(self._index_path(b), dump_json(index), self._f.tmp)
+        # No .bak: a damaged index is rebuilt from the chunks (export, then import).
+        atomic_write(self._index_path(b), dump_json(index), self._f.tmp, keep_bak=False)
 
     def _where(self, code: str) -> tuple[str, int] | None:
         b = bucket(code)

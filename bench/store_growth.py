@@ -1,0 +1,161 @@
+"""Does filing a dossier cost the same with 100,000 stored as with 1,000?
+
+Measures, in one run, the median time of one `add()` at 1k, 10k and 100k dossiers stored:
+  - Motcua's store (motcua.store, partitioned TinyDB, fsynced atomic writes);
+  - plain TinyDB: one file with the stock JSONStorage (rewrites the whole file in place).
+and prints the ratios 100k/1k for each and ours/plain at each size.
+
+Seeding is not timed and is done in bulk, honestly but not through `add()`:
+  - ours through the documented bulk path `store.dossiers.add_many()` (one write per
+    partition per batch, same files and index as `add()` writes);
+  - plain by writing its single JSON file directly in TinyDB's own format.
+Every seeded dossier is filed in the same month as the timed ones (the worst case for a
+layout partitioned by month). Plain TinyDB needs seconds per insert at 100k, so it is
+sampled fewer times there; the output says how many samples each figure is from.
+
+Run: .venv/bin/python bench/store_growth.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from tinydb import TinyDB
+
+from motcua.dossier import AttachmentRef, Contact, Dossier, Event, Status
+from motcua.store import open_store
+
+SIZES = [1_000, 10_000, 100_000]
+OURS_SAMPLES = 200
+PLAIN_SAMPLES = {1_000: 100, 10_000: 10, 100_000: 3}
+FILED_AT = datetime.now(timezone.utc)
+
+
+def make_dossier(n: int) -> Dossier:
+    """A realistic birth registration dossier (about 1.3 kB of JSON)."""
+    return Dossier(
+        code=f"000.00.01.H56-250510-{n:06d}",
+        procedure_code="dang-ky-khai-sinh",
+        spec_version="2025.1",
+        agency_code="000.00.01.H56",
+        channel="online",
+        data={
+            "child": {"full_name": "Nguyễn Văn An", "birth_date": "2025-04-01", "sex": "nam",
+                      "birth_place": "Bệnh viện Phụ sản Hà Nội"},
+            "father": {"full_name": "Nguyễn Văn Bình", "cccd": "001085012345", "nationality": "VN"},
+            "mother": {"full_name": "Trần Thị Cúc", "cccd": "001090054321", "nationality": "VN"},
+            "applicant_relation": "cha",
+            "copies": 2,
+            "n": n,
+        },
+        attachments=[AttachmentRef(component="giay_chung_sinh", file_id="a" * 64, filename="giay-chung-sinh.pdf",
+                                   content_type="application/pdf", size=123456, sha256="a" * 64)],
+        contact=Contact(name="Nguyễn Văn Bình", phone="0912345678", cccd="001085012345", email="binh@example.vn"),
+        fees=[{"label": {"vi": "Lệ phí", "en": "Fee"}, "amount": 0},
+              {"label": {"vi": "Bản sao", "en": "Copies"}, "amount": 16000}],
+        fee_total=16000,
+        filed_at=FILED_AT,
+        due_date=date(2025, 5, 12),
+        events=[Event(actor="citizen", kind="filed", status=Status.NEW, at=FILED_AT)],
+    )
+
+
+class Ours:
+    def __init__(self, folder: Path) -> None:
+        self.store = open_store(folder)
+        self.n = 0
+
+    def seed_to(self, size: int) -> None:
+        while self.n < size:
+            batch = [make_dossier(i) for i in range(self.n, min(size, self.n + 5000))]
+            self.store.dossiers.add_many(batch)
+            self.n += len(batch)
+
+    def time_adds(self, samples: int) -> list[float]:
+        times = []
+        for _ in range(samples):
+            dossier = make_dossier(self.n)
+            t = time.perf_counter()
+            self.store.dossiers.add(dossier)
+            times.append(time.perf_counter() - t)
+            self.n += 1
+        return times
+
+
+class Plain:
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "plain.json"
+        self.n = 0
+
+    def seed_to(self, size: int) -> None:
+        """Write TinyDB's file format directly: {"_default": {"<doc_id>": doc, ...}}."""
+        table = {}
+        if self.path.exists():
+            table = json.loads(self.path.read_text(encoding="utf-8"))["_default"]
+        for i in range(self.n, size):
+            table[str(len(table) + 1)] = make_dossier(i).model_dump(mode="json")
+        self.path.write_text(json.dumps({"_default": table}), encoding="utf-8")
+        self.n = size
+
+    def time_adds(self, samples: int) -> list[float]:
+        times = []
+        db = TinyDB(self.path)  # stock JSONStorage, one file
+        for _ in range(samples):
+            doc = make_dossier(self.n).model_dump(mode="json")
+            t = time.perf_counter()
+            db.insert(doc)
+            times.append(time.perf_counter() - t)
+            self.n += 1
+        db.close()
+        return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1k and 10k only (a smoke run)")
+    args = parser.parse_args()
+    sizes = SIZES[:2] if args.quick else SIZES
+    work = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
+    try:
+        ours, plain = Ours(work / "ours"), Plain(work)
+        rows = []
+        started = time.perf_counter()
+        for size in sizes:
+            t = time.perf_counter()
+            ours.seed_to(size)
+            plain.seed_to(size)
+            seed_s = time.perf_counter() - t
+            # Flush what seeding left in the page cache, so neither is timed paying for it.
+            os.sync()
+            o = ours.time_adds(OURS_SAMPLES)
+            os.sync()
+            p = plain.time_adds(PLAIN_SAMPLES[size])
+            rows.append((size, statistics.median(o), len(o), statistics.median(p), len(p)))
+            print(f"  {size:>7,} stored: seeded in {seed_s:.1f}s, ours {len(o)} adds, plain {len(p)} inserts", flush=True)
+
+        print()
+        print("Median time to file one dossier (after seeding; each sample adds one more)")
+        print(f"{'stored':>9} | {'ours (ms)':>10} {'n':>4} | {'plain TinyDB (ms)':>18} {'n':>4} | {'ours/plain':>10}")
+        for size, om, on, pm, pn in rows:
+            print(f"{size:>9,} | {om * 1000:>10.2f} {on:>4} | {pm * 1000:>18.2f} {pn:>4} | {om / pm:>10.3f}")
+        first, last = rows[0], rows[-1]
+        label = f"{last[0] // 1000}k/{first[0] // 1000}k"
+        print()
+        print(f"growth {label}: ours {last[1] / first[1]:.2f}x (goal <= 2), plain TinyDB {last[3] / first[3]:.1f}x")
+        print("Both fsync: plain TinyDB its one file, rewritten in place (a crash mid-write breaks it);")
+        print("ours a new index bucket and a new chunk file, renamed into place, and their folders.")
+        print(f"total {time.perf_counter() - started:.0f}s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
