@@ -1,0 +1,45 @@
+"""`motcua workflow retry` and `motcua workflow send-outbox`: the engine's catch-up work,
+for cron or a person after an outage. They call the same functions the web layer calls."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def workflow() -> None:
+    """Workflow maintenance: retry failed steps, send queued messages."""
+
+
+def _app(specs_dir: str, data_dir: str):  # type: ignore[no-untyped-def]
+    from motcua.app import create_app
+
+    return create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir})
+
+
+_specs = click.option("--specs", "specs_dir", default="procedure_specs", show_default=True, type=click.Path(file_okay=False))
+_data = click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(file_okay=False))
+
+
+@workflow.command("retry")
+@_specs
+@_data
+@click.option("--code", default=None, help="Only this dossier")
+def retry(specs_dir: str, data_dir: str, code: str | None) -> None:
+    """Run again the step calls that failed (booking a parcel while the carrier was down ...)."""
+    app = _app(specs_dir, data_dir)
+    with app.app_context():
+        worked = app.extensions["motcua"].engine.retry_failed(code)
+    click.echo(f"{worked} step call(s) now succeeded")
+
+
+@workflow.command("send-outbox")
+@_specs
+@_data
+def send_outbox(specs_dir: str, data_dir: str) -> None:
+    """Send the SMS / e-mail messages whose next try is due."""
+    from motcua.workflow.outbox import outbox_for
+
+    app = _app(specs_dir, data_dir)
+    counts = outbox_for(app.extensions["motcua"], app.config).send_due()
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
