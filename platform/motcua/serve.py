@@ -26,5 +26,10 @@ def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, dem
     click.echo(f"Motcua: {len(catalogue)} procedures from {specs_dir}, data in {data_dir}")
     for problem in catalogue.problems:
         click.echo(f"  left out: {problem}", err=True)
+    if demo:
+        from motcua.workflow.demo import start_simulators
+
+        for name, url in start_simulators(app, host, port).items():
+            click.echo(f"  simulator {name}: {url}/")
     click.echo(f"Serving on http://{host}:{port}/")
     waitress.serve(app, host=host, port=port, threads=threads, ident="motcua")
