@@ -97,3 +97,11 @@ def test_round_trip_to_the_submission_schema():
     bad = {"applicant": {"full_name": "Nguyễn Văn An", "phone": "12345"}, "purpose": "du_lich", "copies": "hai"}
     failed = {tuple(e.absolute_path) for e in validator.iter_errors(bad)}
     assert failed == {("applicant", "phone"), ("purpose",), ("copies",)}
+
+
+def test_the_example_in_the_guide_lints_clean(tmp_path):
+    guide = (REPO / "docs" / "specs.md").read_text(encoding="utf-8")
+    example = guide.split("## A small example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example, encoding="utf-8")
+    assert [str(f) for f in lint_file(path).findings] == []
