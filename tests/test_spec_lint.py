@@ -145,6 +145,33 @@ def test_not_utf8(tmp_path):
     assert "not UTF-8" in one(lint_file(path).findings).message
 
 
+def test_absurdly_deep_nesting_is_a_finding_not_a_crash(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("code: " + "[" * 200_000 + "\n", encoding="utf-8")
+    assert "nests lists or mappings hundreds of levels deep" in one(lint_file(path).findings).message
+
+
+def test_two_documents_in_one_file(tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text(BASE.read_text(encoding="utf-8") + "---\ncode: x\n", encoding="utf-8")
+    finding = one(lint_file(path).findings)
+    assert finding.line == line_of(path, "---")
+    assert "remove the second `---`" in finding.message
+
+
+def test_catalogue_leaves_out_a_spec_the_linter_rejects(tmp_path):
+    from motcua.catalogue import Catalogue
+
+    write(tmp_path, base(), "good.yaml")
+    bad = base()
+    bad["code"] = "1.999002"
+    bad["level"] = 1  # with a form: rejected by the linter, though the model accepts it
+    write(tmp_path, bad, "bad.yaml")
+    catalogue = Catalogue.from_folder(tmp_path)
+    assert [s.code for s in catalogue] == ["1.999001"]
+    assert any(p.path.endswith("bad.yaml") and "has no form" in p.message for p in catalogue.problems)
+
+
 def test_unexpected_failure_while_checking_becomes_a_finding(tmp_path, monkeypatch):
     def broken(self):
         raise RuntimeError("boom")

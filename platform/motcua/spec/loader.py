@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -140,12 +141,27 @@ def parse_yaml(text: str) -> tuple[Any, SourceMap, list[tuple[Loc, tuple[int, in
 
     libyaml's loader when available (the catalogue lints every spec at start-up); a syntax
     error is read again with PyYAML's own loader, whose messages say more."""
+    if FastLoader is yaml.SafeLoader or _flow_depth(text) > MAX_FLOW_DEPTH:
+        # libyaml's composer recurses in C and crashes the process on `[[[[...`; PyYAML's
+        # raises RecursionError instead, which becomes a finding.
+        return _parse_yaml(text, yaml.SafeLoader)
     try:
         return _parse_yaml(text, FastLoader)
     except yaml.MarkedYAMLError:
-        if FastLoader is yaml.SafeLoader:
-            raise
         return _parse_yaml(text, yaml.SafeLoader)
+
+
+MAX_FLOW_DEPTH = 100
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_depth(text: str) -> int:
+    """How deep `[`/`{` nest (roughly: quotes are not skipped, which only overestimates)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _parse_yaml(text: str, loader_class: Any) -> tuple[Any, SourceMap, list[tuple[Loc, tuple[int, int]]]]:
@@ -192,7 +208,7 @@ def yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
         return line, col, "a quoted text starting here is never closed (add the closing quote)"
     if "found undefined alias" in problem:
         return line, col, f"unknown alias: {problem.split('alias', 1)[1].strip()} has no matching `&anchor`"
-    if "expected a single document" in problem:
+    if "expected a single document" in context + problem:
         return line, col, "a spec file holds one document; remove the second `---`"
     if "could not determine a constructor for the tag" in problem:
         return line, col, f"unknown YAML tag {problem.rsplit(' ', 1)[-1]}; tags are not used in specs"
@@ -242,6 +258,9 @@ def read_spec(path: str | Path) -> Loaded:
         return loaded
     except yaml.YAMLError as exc:
         loaded.at((), "error", f"YAML syntax error: {exc}")
+        return loaded
+    except RecursionError:
+        loaded.at((), "error", "the file nests lists or mappings hundreds of levels deep; a spec never needs that")
         return loaded
     for loc, (line, col) in duplicates:
         loaded.findings.append(Finding(name, line, col, "error", f"the key `{loc[-1]}` appears twice in `{dotted(loc[:-1]) or 'the spec'}`; only the last one would count"))
@@ -449,7 +468,8 @@ def load_file(path: str | Path) -> Loaded:
     if any(f.severity == "error" for f in loaded.findings) or (loaded.data is None and loaded.findings):
         return loaded
     if not isinstance(loaded.data, dict):
-        loaded.at((), "error", "a spec is a mapping of keys (code:, name:, level: ...), but this file holds " + describe_value(loaded.data))
+        holds = "nothing" if loaded.data is None else describe_value(loaded.data)
+        loaded.at((), "error", f"a spec is a mapping of keys (code:, name:, level: ...), but this file holds {holds}")
         return loaded
     try:
         loaded.spec = ProcedureSpec.model_validate(loaded.data)
