@@ -5,6 +5,8 @@ Measures, in one run, the median time of one `add()` at 1k, 10k and 100k dossier
   - plain TinyDB: one file with the stock JSONStorage (rewrites the whole file in place).
 and prints the ratios 100k/1k for each and ours/plain at each size.
 
+There is one store per size, seeded up front, and the timed adds go round-robin over the
+sizes, so a noisy neighbour (other processes, disk writeback) hits every size alike.
 Seeding is not timed and is done in bulk, honestly but not through `add()`:
   - ours through the documented bulk path `store.dossiers.add_many()` (one write per
     partition per batch, same files and index as `add()` writes);
@@ -75,47 +77,49 @@ class Ours:
 
     def seed_to(self, size: int) -> None:
         while self.n < size:
-            batch = [make_dossier(i) for i in range(self.n, min(size, self.n + 5000))]
+            batch = [make_dossier(i) for i in range(self.n, min(size, self.n + 20000))]
             self.store.dossiers.add_many(batch)
             self.n += len(batch)
 
-    def time_adds(self, samples: int) -> list[float]:
-        times = []
-        for _ in range(samples):
-            dossier = make_dossier(self.n)
-            t = time.perf_counter()
-            self.store.dossiers.add(dossier)
-            times.append(time.perf_counter() - t)
-            self.n += 1
-        return times
+    def time_add(self) -> float:
+        dossier = make_dossier(self.n)
+        t = time.perf_counter()
+        self.store.dossiers.add(dossier)
+        elapsed = time.perf_counter() - t
+        self.n += 1
+        return elapsed
 
 
 class Plain:
     def __init__(self, folder: Path) -> None:
+        folder.mkdir()
         self.path = folder / "plain.json"
         self.n = 0
 
     def seed_to(self, size: int) -> None:
         """Write TinyDB's file format directly: {"_default": {"<doc_id>": doc, ...}}."""
-        table = {}
-        if self.path.exists():
-            table = json.loads(self.path.read_text(encoding="utf-8"))["_default"]
-        for i in range(self.n, size):
-            table[str(len(table) + 1)] = make_dossier(i).model_dump(mode="json")
+        table = {str(i + 1): make_dossier(i).model_dump(mode="json") for i in range(size)}
         self.path.write_text(json.dumps({"_default": table}), encoding="utf-8")
         self.n = size
+        self.db = TinyDB(self.path)  # stock JSONStorage, one file, kept open as a server would
 
-    def time_adds(self, samples: int) -> list[float]:
-        times = []
-        db = TinyDB(self.path)  # stock JSONStorage, one file
-        for _ in range(samples):
-            doc = make_dossier(self.n).model_dump(mode="json")
-            t = time.perf_counter()
-            db.insert(doc)
-            times.append(time.perf_counter() - t)
-            self.n += 1
-        db.close()
-        return times
+    def time_add(self) -> float:
+        doc = make_dossier(self.n).model_dump(mode="json")
+        t = time.perf_counter()
+        self.db.insert(doc)
+        elapsed = time.perf_counter() - t
+        self.n += 1
+        return elapsed
+
+
+def interleaved(stores: dict[int, Ours | Plain], samples: dict[int, int]) -> dict[int, list[float]]:
+    """Time one add per store per round, round-robin, so every size sees the same load."""
+    times: dict[int, list[float]] = {size: [] for size in stores}
+    for round_ in range(max(samples.values())):
+        for size, store in stores.items():
+            if round_ < samples[size]:
+                times[size].append(store.time_add())
+    return times
 
 
 def main() -> None:
@@ -125,24 +129,23 @@ def main() -> None:
     sizes = SIZES[:2] if args.quick else SIZES
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
     try:
-        ours, plain = Ours(work / "ours"), Plain(work)
-        rows = []
         started = time.perf_counter()
+        ours = {size: Ours(work / f"ours-{size}") for size in sizes}
+        plain = {size: Plain(work / f"plain-{size}") for size in sizes}
         for size in sizes:
             t = time.perf_counter()
-            ours.seed_to(size)
-            plain.seed_to(size)
-            seed_s = time.perf_counter() - t
-            # Flush what seeding left in the page cache, so neither is timed paying for it.
-            os.sync()
-            o = ours.time_adds(OURS_SAMPLES)
-            os.sync()
-            p = plain.time_adds(PLAIN_SAMPLES[size])
-            rows.append((size, statistics.median(o), len(o), statistics.median(p), len(p)))
-            print(f"  {size:>7,} stored: seeded in {seed_s:.1f}s, ours {len(o)} adds, plain {len(p)} inserts", flush=True)
+            ours[size].seed_to(size)
+            plain[size].seed_to(size)
+            print(f"  seeded {size:>7,} dossiers in each store in {time.perf_counter() - t:.1f}s", flush=True)
+        # Flush what seeding left in the page cache, so no sample pays for it.
+        os.sync()
+        o = interleaved(ours, {size: OURS_SAMPLES for size in sizes})
+        os.sync()
+        p = interleaved(plain, {size: PLAIN_SAMPLES[size] for size in sizes})
+        rows = [(size, statistics.median(o[size]), len(o[size]), statistics.median(p[size]), len(p[size])) for size in sizes]
 
         print()
-        print("Median time to file one dossier (after seeding; each sample adds one more)")
+        print("Median time to file one dossier (one store per size, timed round-robin; each sample adds one)")
         print(f"{'stored':>9} | {'ours (ms)':>10} {'n':>4} | {'plain TinyDB (ms)':>18} {'n':>4} | {'ours/plain':>10}")
         for size, om, on, pm, pn in rows:
             print(f"{size:>9,} | {om * 1000:>10.2f} {on:>4} | {pm * 1000:>18.2f} {pn:>4} | {om / pm:>10.3f}")

@@ -37,6 +37,7 @@ from motcua.store.durable import (
     damaged,
     dump_json,
     ensure_dir,
+    fsync_dir,
     read_json,
 )
 from motcua.store.locks import locked
@@ -76,8 +77,8 @@ class _Folders:
         self.tmp = root / "tmp"
         self.locks = root / "locks"
 
-    def db(self, path: Path) -> TinyDB:
-        return TinyDB(path, self.tmp, storage=AtomicJSONStorage)
+    def db(self, path: Path, dirty: set[Path] | None = None) -> TinyDB:
+        return TinyDB(path, self.tmp, dirty, storage=AtomicJSONStorage)
 
     def lock(self, *parts: str):
         return locked(self.locks / ("-".join(parts) + ".lock"))
@@ -145,14 +146,17 @@ class TinyRecords:
         by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key, value in items:
             by_bucket[bucket(key)].append({"key": key, "value": value})
+        dirty: set[Path] = set()
         for b in sorted(by_bucket):
             with self._lock(b):
-                db = self._f.db(self._path(b))
+                db = self._f.db(self._path(b), dirty)
                 Q = Query()
                 for doc in by_bucket[b]:
                     if db.contains(Q.key == doc["key"]):
                         raise StoreError(f"record {self._name}/{doc['key']} already exists")
                 db.insert_multiple(by_bucket[b])
+        for folder in dirty:
+            fsync_dir(folder)
 
 
 def _replace_with(new: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
@@ -207,10 +211,10 @@ class TinyDossiers:
             "`motcua import` into a new folder; ",
         )
 
-    def _write_index(self, b: str, index: dict[str, str]) -> None:
+    def _write_index(self, b: str, index: dict[str, str], dirty: set[Path] | None = None) -> None:
         ensure_dir(self._index_dir)
         # No .bak: a damaged index is rebuilt from the chunks (export, then import).
-        atomic_write(self._index_path(b), dump_json(index), self._f.tmp, keep_bak=False)
+        atomic_write(self._index_path(b), dump_json(index), self._f.tmp, keep_bak=False, dirty=dirty)
 
     def _where(self, code: str) -> tuple[str, int] | None:
         b = bucket(code)
@@ -293,10 +297,13 @@ class TinyDossiers:
                 raise StoreError(f"dossier {dossier.code} given twice")
             seen.add(dossier.code)
             by_month[filing_month(dossier.filed_at)].append(dossier.model_dump(mode="json"))
+        dirty: set[Path] = set()
         for month in sorted(by_month):
-            self._add_month(month, by_month[month])
+            self._add_month(month, by_month[month], dirty)
+        for folder in dirty:
+            fsync_dir(folder)
 
-    def _add_month(self, month: str, docs: list[dict[str, Any]]) -> None:
+    def _add_month(self, month: str, docs: list[dict[str, Any]], dirty: set[Path]) -> None:
         with self._f.lock("dossiers", month):
             n = self._head(month)
             with self._chunk_lock(month, n):
@@ -322,10 +329,10 @@ class TinyDossiers:
                 with self._f.lock("dossiers", "index", b):
                     index = self._read_index(b)
                     index.update(entries[b])
-                    self._write_index(b, index)
+                    self._write_index(b, index, dirty)
             for chunk_n, chunk_docs in plan:
                 with self._chunk_lock(month, chunk_n):
-                    self._f.db(self._chunk_path(month, chunk_n)).insert_multiple(chunk_docs)
+                    self._f.db(self._chunk_path(month, chunk_n), dirty).insert_multiple(chunk_docs)
             self._set_head(month, plan[-1][0])
 
     def get(self, code: str) -> Dossier | None:
