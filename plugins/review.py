@@ -15,6 +15,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.dossier import Status
+from motcua.workdays import VN_TZ
 from motcua.workflow.step import Step, StepContext
 
 
@@ -45,4 +46,4 @@ class ReviewStep(Step):
         rows = [e for e in ctx.dossier.events if e.kind in HANDOVER_KINDS]
         if not rows:
             return None
-        return Markup(render_template("workflow/control_sheet.html", rows=rows, dossier=ctx.dossier))
+        return Markup(render_template("workflow/control_sheet.html", rows=rows, dossier=ctx.dossier, VN_TZ=VN_TZ))

@@ -288,6 +288,13 @@ def staff_required(role: str | None = None) -> Callable[[F], F]:
 # --- demo ------------------------------------------------------------------------------------
 
 DEMO_PASSWORD = "motcua-demo-2025"
+#: (username, name, roles) of the demo accounts, one per role.
+DEMO_ACCOUNTS = (
+    ("admin", "Quản trị hệ thống (demo)", ["admin"]),
+    ("motcua", "Cán bộ một cửa (demo)", ["desk"]),
+    ("chuyenvien", "Chuyên viên xử lý (demo)", ["specialist"]),
+    ("lanhdao", "Lãnh đạo (demo)", ["leader"]),
+)
 
 
 def ensure_demo_accounts(store: Store, catalogue: Iterable[Any]) -> list[StaffUser]:
@@ -297,14 +304,8 @@ def ensure_demo_accounts(store: Store, catalogue: Iterable[Any]) -> list[StaffUs
     on a real deployment.
     """
     agencies = sorted({spec.agency.code for spec in catalogue})
-    wanted = [
-        ("admin", "Quản trị hệ thống (demo)", ["admin"]),
-        ("motcua", "Cán bộ một cửa (demo)", ["desk"]),
-        ("chuyenvien", "Chuyên viên xử lý (demo)", ["specialist"]),
-        ("lanhdao", "Lãnh đạo (demo)", ["leader"]),
-    ]
     created = []
-    for username, name, roles in wanted:
+    for username, name, roles in DEMO_ACCOUNTS:
         if get_account(store, username) is None:
             try:
                 created.append(create_account(store, username, name, roles, agencies, DEMO_PASSWORD))

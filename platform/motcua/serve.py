@@ -31,5 +31,17 @@ def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, dem
 
         for name, url in start_simulators(app, host, port).items():
             click.echo(f"  simulator {name}: {url}/")
+        _demo_accounts(app, f"http://{host}:{port}/staff/login")
     click.echo(f"Serving on http://{host}:{port}/")
     waitress.serve(app, host=host, port=port, threads=threads, ident="motcua")
+
+
+def _demo_accounts(app: object, login_url: str) -> None:
+    """Staff accounts to try the back office with, printed with their password (demo only)."""
+    from motcua import accounts
+
+    services = app.extensions["motcua"]  # type: ignore[attr-defined]
+    accounts.ensure_demo_accounts(services.store, services.catalogue)
+    click.echo(f"  demo staff logins at {login_url} (password {accounts.DEMO_PASSWORD}):")
+    for username, name, _roles in accounts.DEMO_ACCOUNTS:
+        click.echo(f"    {username:<12} {name}")

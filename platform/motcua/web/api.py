@@ -269,9 +269,9 @@ def dossier(code: str):
         due_date=found.due_date.isoformat() if found.due_date else None,
         fee_total=found.fee_total,
         timeline=[
-            TimelineEntry(at=e.at.isoformat(), kind=e.kind, label=labels.event_label(e.kind),
+            TimelineEntry(at=e.at.isoformat(), kind=e.kind, label=labels.event_label(e.kind, e.data),
                           status=int(e.status) if e.status is not None else None, note=e.note)
-            for e in found.events
+            for e in labels.citizen_events(found.events)
         ],
     )
     return status.model_dump()
