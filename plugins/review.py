@@ -43,7 +43,12 @@ class ReviewStep(Step):
     def staff_panel(self, ctx: StepContext) -> Markup | None:
         from flask import render_template
 
+        from motcua.accounts import all_accounts
+        from motcua.web.labels import actor_label
+
         rows = [e for e in ctx.dossier.events if e.kind in HANDOVER_KINDS]
         if not rows:
             return None
-        return Markup(render_template("workflow/control_sheet.html", rows=rows, dossier=ctx.dossier, VN_TZ=VN_TZ))
+        names = {u.username: u.name for u in all_accounts(ctx.services.store)}
+        return Markup(render_template("workflow/control_sheet.html", rows=rows, dossier=ctx.dossier, VN_TZ=VN_TZ,
+                                      who=lambda actor: actor_label(actor, names)))

@@ -80,6 +80,12 @@ def test_tracking_page_shows_words_then_offers_rating_and_feedback(app, client):
     api = client.get(f"/api/v1/dossiers/{code}?factor=0987654321&lang=vi").get_json()
     assert [e["label"] for e in api["timeline"]][-2:] == ["Phê duyệt kết quả", "Trả kết quả"]
 
+    from motcua import feedback
+
+    feedback.rate(app.extensions["motcua"].store, code, "0987654321", 4)
+    html = client.get(f"/ho-so/{code}?lang=vi").get_data(as_text=True)
+    assert "Bạn đã đánh giá hồ sơ này: 4 – Hài lòng" in html and "/danh-gia?code=" not in html
+
 
 def test_staff_timeline_and_control_sheet_show_words(app, client):
     code = filed(app.test_client())
@@ -89,8 +95,9 @@ def test_staff_timeline_and_control_sheet_show_words(app, client):
     html = client.get(f"/staff/ho-so/{code}").get_data(as_text=True)
     assert "Phê duyệt kết quả" in html and "Lỗi ở bước xử lý tự động" in html
     assert "processing_started" not in html and ">decided<" not in html
-    sheet = html[html.index("panel-control-sheet"):]
-    assert "Tiếp nhận hồ sơ" in sheet.split("</section>")[0]
+    assert "Cổng thanh toán VNPay" in html and "gateway:vnpay" not in html
+    sheet = html[html.index("panel-control-sheet"):].split("</section>")[0]
+    assert "Tiếp nhận hồ sơ" in sheet and "Cán bộ một cửa (demo)" in sheet and "staff:" not in sheet
 
 
 def test_footer_links_to_transparency_feedback_and_staff_login(client):
@@ -135,3 +142,14 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
         assert user is not None and user.check_password(accounts.DEMO_PASSWORD) and user.serves(birth_spec()["agency"]["code"])
     finally:
         store.close()
+
+
+def test_confirmation_offers_online_payment_right_away(app, client):
+    """A level-4 dossier waiting for its fee: the citizen sees the pay button on filing."""
+    from tests.test_portal_filing import file_it, fill_to_check
+
+    base, token = fill_to_check(client)
+    code = file_it(client, base, token)
+    assert app.extensions["motcua"].store.dossiers.get(code).status == 6
+    html = client.get(f"/ho-so/{code}/xac-nhan").get_data(as_text=True)
+    assert "Thanh toán trực tuyến" in html and "panel-payment" in html

@@ -40,7 +40,7 @@ from motcua.services import services
 from motcua.submission import ADDRESS_PARTS, delivery_choice, required_attachments, validate, validate_delivery
 from motcua.spec.model import ProcedureSpec
 from motcua.workflow import Action, ActionNotAllowed
-from motcua.web.labels import CHANNELS, DELIVERIES, FEE_KINDS, event_label, label, status_label
+from motcua.web.labels import CHANNELS, DELIVERIES, FEE_KINDS, actor_label, event_label, label, status_label
 from motcua.workdays import VN_TZ
 
 bp = Blueprint("backoffice", __name__)
@@ -182,16 +182,7 @@ def _spec_for(dossier: Dossier) -> ProcedureSpec | None:
 
 
 def _actor_name(actor: str, names: dict[str, str]) -> str:
-    kind, _sep, who = actor.partition(":")
-    if kind == "staff":
-        return names.get(who, who)
-    if kind == "citizen":
-        return _("Công dân")
-    if kind == "system":
-        return _("Hệ thống")
-    if kind == "step":
-        return _("Bước {name}", name=who)
-    return actor
+    return actor_label(actor, names)
 
 
 def _is_overdue(dossier: Dossier) -> bool:

@@ -12,8 +12,8 @@ TIERS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "C�
 LEVELS = {
     1: "Mức độ 1 – Thông tin",
     2: "Mức độ 2 – Biểu mẫu",
-    3: "Một phần (mức độ 3)",
-    4: "Toàn trình (mức độ 4)",
+    3: "Mức độ 3 – Một phần trực tuyến",
+    4: "Mức độ 4 – Toàn trình trực tuyến",
 }
 FILERS = {"citizen": "Công dân", "business": "Tổ chức, doanh nghiệp"}
 CHANNELS = {"online": "Trực tuyến", "desk": "Trực tiếp", "postal": "Qua bưu chính công ích"}
@@ -80,6 +80,38 @@ def event_label(kind: str, data: dict | None = None) -> str:
     if texts is None:  # a third-party step's own kind
         return kind.replace("_", " ").capitalize()
     return texts.get(current_lang()) or texts["vi"]
+
+
+#: Who did it, for actors that are not staff (`kind:who` in Event.actor).
+ACTORS: dict[str, dict[str, str]] = {
+    "citizen": {"vi": "Công dân", "en": "Citizen"},
+    "system": {"vi": "Hệ thống", "en": "System"},
+    "step": {"vi": "Hệ thống – bước {name}", "en": "System – {name} step"},
+    "gateway": {"vi": "Cổng thanh toán {name}", "en": "{name} payment gateway"},
+    "carrier": {"vi": "Đơn vị bưu chính {name}", "en": "{name} postal carrier"},
+}
+#: The built-in steps and the outside parties, by the names they use in actors.
+ACTOR_NAMES: dict[str, dict[str, str]] = {
+    "payment": {"vi": "thanh toán", "en": "payment"},
+    "review": {"vi": "thẩm định", "en": "review"},
+    "postal": {"vi": "bưu chính", "en": "postal"},
+    "notify": {"vi": "thông báo", "en": "notification"},
+    "vnpay": {"vi": "VNPay", "en": "VNPay"},
+    "vnpost": {"vi": "VNPost", "en": "VNPost"},
+}
+
+
+def actor_label(actor: str, staff_names: dict[str, str] | None = None) -> str:
+    """`staff:lan` -> her name, `gateway:vnpay` -> "Cổng thanh toán VNPay" ..."""
+    kind, _sep, who = actor.partition(":")
+    if kind == "staff":
+        return (staff_names or {}).get(who, who)
+    texts = ACTORS.get(kind)
+    if texts is None:
+        return actor
+    lang = current_lang()
+    name = ACTOR_NAMES.get(who, {}).get(lang) or who
+    return (texts.get(lang) or texts["vi"]).format(name=name)
 
 
 def citizen_events(events: list) -> list:

@@ -31,7 +31,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from motcua import drafts, submission
-from motcua.dossier import Dossier
+from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, format_vnd, total
 from motcua.filing import file_dossier
 from motcua.i18n import _, current_lang, local
@@ -505,6 +505,7 @@ def confirmation(code: str) -> str:
         "portal/confirmation.html",
         dossier=dossier,
         spec=spec,
+        panels=_citizen_panels(dossier),
         tracking_url=_tracking_url(code),
         qr=_qr(_tracking_url(code)),
     )
@@ -602,6 +603,22 @@ def _can_withdraw(dossier: Dossier) -> bool:
     return hasattr(services().engine, "citizen_withdraw") and lifecycle.allowed(dossier.status, "withdraw")
 
 
+def _citizen_panels(dossier: Dossier) -> list[Any]:
+    """What the steps ask of the citizen now (pay, supply documents ...), shown wherever they look."""
+    panels_of = getattr(services().engine, "citizen_panels", None)
+    return panels_of(dossier) if callable(panels_of) else []
+
+
+def _rating_of(dossier: Dossier) -> Any:
+    """The citizen's rating of a returned dossier, if given (one per dossier)."""
+    if dossier.status != Status.RETURNED:
+        return None
+    from motcua import feedback
+
+    rating = feedback.rating_of(services().store, dossier.code)
+    return {"score": rating.score, "label": feedback.SCORE_LABELS.get(rating.score)} if rating else None
+
+
 @bp.get("/ho-so/<code>")
 def dossier(code: str):
     if not _may_read(code):
@@ -609,15 +626,13 @@ def dossier(code: str):
     found = services().store.dossiers.get(code)
     if found is None:
         abort(404)
-    engine = services().engine
-    panels_of = getattr(engine, "citizen_panels", None)
-    panels = panels_of(found) if callable(panels_of) else []
     return render_template(
         "portal/dossier.html",
         dossier=found,
         spec=_spec_of(found),
-        panels=panels,
+        panels=_citizen_panels(found),
         can_withdraw=_can_withdraw(found),
+        rating=_rating_of(found),
         VN_TZ=VN_TZ,
     )
 
