@@ -26,3 +26,16 @@ def test_five_working_days_over_lunar_new_year():
 def test_working_days_between():
     assert CAL.working_days_between(date(2026, 11, 20), date(2026, 11, 24)) == 2
     assert CAL.working_days_between(date(2026, 11, 24), date(2026, 11, 20)) == -2
+
+
+def test_afternoon_cutoff_applies_only_to_same_day_procedures():
+    # Monday 5/10/2026: a 5-day procedure counts from the day received, whatever the hour.
+    morning = datetime(2026, 10, 5, 10, 0, tzinfo=VN_TZ)
+    evening = datetime(2026, 10, 5, 16, 0, tzinfo=VN_TZ)
+    assert CAL.due_date(morning, 5) == CAL.due_date(evening, 5) == date(2026, 10, 12)
+
+
+def test_a_year_without_holiday_data_is_logged(caplog):
+    with caplog.at_level("WARNING", logger="motcua.workdays"):
+        CAL.due_date(datetime(2031, 3, 3, 9, 0, tzinfo=VN_TZ), 1)
+    assert "no holidays recorded for 2031" in caplog.text

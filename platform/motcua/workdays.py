@@ -3,10 +3,13 @@
 The calendar is data (`data/holidays.yaml`, or a file named by the app config
 `HOLIDAYS_FILE`), because lunar holidays and the yearly day swaps change every year.
 Same-day procedures: a dossier received after 15:00 is due the next working day.
+A year missing from the data is counted with weekends only, and a warning is logged so an
+administrator adds it before it matters.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -17,12 +20,14 @@ import yaml
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SAME_DAY_CUTOFF = time(15, 0)
 DEFAULT_FILE = Path(__file__).parent / "data" / "holidays.yaml"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Calendar:
     off: frozenset[date] = field(default_factory=frozenset)
     working: frozenset[date] = field(default_factory=frozenset)
+    years: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_FILE) -> Calendar:
@@ -32,7 +37,7 @@ class Calendar:
         for year in data.values():
             off.update(year.get("days_off") or [])
             working.update(year.get("working_weekends") or [])
-        return cls(frozenset(off), frozenset(working))
+        return cls(frozenset(off), frozenset(working), frozenset(int(y) for y in data))
 
     def is_working_day(self, day: date) -> bool:
         if day in self.working:
@@ -65,10 +70,14 @@ class Calendar:
     def due_date(self, received_at: datetime, working_days: int) -> date:
         """Due date for a dossier received at `received_at` (aware; read in Vietnam's time).
 
-        A dossier received on a day off, or after 15:00, counts from the next working day.
+        A dossier received on a day off counts from the next working day; for a same-day
+        procedure (0 days) one received after 15:00 is due the next working day too.
         """
         local = received_at.astimezone(VN_TZ)
         day = local.date()
-        if not self.is_working_day(day) or local.time() >= SAME_DAY_CUTOFF:
+        if not self.is_working_day(day) or (working_days == 0 and local.time() >= SAME_DAY_CUTOFF):
             day = self.next_working_day(day + timedelta(days=1))
-        return self.add_working_days(day, working_days)
+        due = self.add_working_days(day, working_days)
+        if self.years and due.year not in self.years:
+            log.warning("no holidays recorded for %s: due date %s counts weekends only", due.year, due)
+        return due
