@@ -5,11 +5,13 @@
 Seeds N dossiers (fast path: `store.dossiers.add_many`, which writes each partition once
 per call instead of once per dossier) spread over 2024-2025 with every channel and outcome,
 then times, in the same run:
-  read:      list(store.dossiers.all())                  (the baseline)
-  dashboard: build_report(...) for the year 2025           (one streaming pass, same read)
-  compute:   compute(...) over dossiers already in memory  (the statistics' own cost)
-and prints each time and the ratio dashboard / read. With --data DIR an existing seeded
-folder is reused (seeding is skipped when it already holds N dossiers).
+  read:      list(store.dossiers.all())                  (the baseline: every dossier once)
+  dashboard: build_report(...) for the year 2025           (what a page request costs)
+  summaries: list(store.dossiers.summaries())             (the store's part of it)
+  compute:   compute(...) over summaries already in memory (the statistics' own part)
+and prints each time and the ratio to read. The goal (issue 6): dashboard under one second
+at 100,000 dossiers. With --data DIR an existing seeded folder is reused (seeding is
+skipped when it already holds N dossiers).
 """
 
 from __future__ import annotations
@@ -99,23 +101,27 @@ def main() -> None:
         print(f"seeded {args.n:,} dossiers in {seconds:.1f} s into {folder}")
     year = periods.year(2025)
     today = date(2026, 1, 15)
-    reads, dashboards, computes = [], [], []
+    reads, dashboards, sums, computes = [], [], [], []
     for _ in range(args.repeat):
         t_read, loaded = timed(lambda: list(store.dossiers.all()))
+        del loaded
         t_dash, report = timed(lambda: build_report(store, catalogue, period=year, today=today))
-        t_comp, _r = timed(lambda: compute(loaded, period=year, today=today, specs=catalogue))
+        t_sum, summaries = timed(lambda: list(store.dossiers.summaries()))
+        t_comp, _r = timed(lambda: compute(summaries, period=year, today=today, specs=catalogue))
         reads.append(t_read)
         dashboards.append(t_dash)
+        sums.append(t_sum)
         computes.append(t_comp)
-        del loaded
-    read, dash, comp = min(reads), min(dashboards), min(computes)
+        del summaries
+    read, dash, summ, comp = min(reads), min(dashboards), min(sums), min(computes)
     t = report.totals
-    print(f"dossiers: {len(list(store.dossiers.all())) if args.n <= 0 else store.dossiers.count():,}; "
+    print(f"dossiers: {store.dossiers.count():,}; "
           f"year 2025: received {t.received:,}, settled {t.settled:,}, on-time {t.on_time_rate}%, open {t.open:,}")
-    print(f"read all (baseline)        {read:7.3f} s")
-    print(f"year dashboard (read+pass) {dash:7.3f} s   ratio dashboard/read = {dash / read:.2f}")
-    print(f"pass over loaded dossiers  {comp:7.3f} s   ratio compute/read   = {comp / read:.2f}")
-    print(f"(best of {args.repeat}; under one second: {'yes' if dash < 1 else 'NO'})")
+    print(f"read all dossiers (baseline)   {read:7.3f} s")
+    print(f"year dashboard                 {dash:7.3f} s   ratio dashboard/read = {dash / read:.3f}")
+    print(f"  of which: read summaries     {summ:7.3f} s   ratio summaries/read = {summ / read:.3f}")
+    print(f"            pass over them     {comp:7.3f} s   ratio compute/read   = {comp / read:.3f}")
+    print(f"(best of {args.repeat}; dashboard under one second: {'yes' if dash < 1 else 'NO'})")
     store.close()
 
 

@@ -98,7 +98,7 @@ def test_all_is_filing_order_across_months_and_chunks_and_find_filters(store):
     order = order + ["M-4", "J-0", "J-1"]
     assert [d.code for d in store.dossiers.all()] == order
     assert store.dossiers.count() == 7
-    assert sorted(p.name for p in (store_dir(store) / "dossiers" / "2025-05").glob("*.json")) == [
+    assert sorted(p.name for p in (store_dir(store) / "dossiers" / "2025-05").glob("[0-9]*[0-9].json")) == [
         "00000.json",
         "00001.json",
     ]

@@ -17,6 +17,7 @@ import pytest
 
 from motcua.dossier import Contact, Dossier, Event, Status
 from motcua.store import open_store
+from motcua.store.summary import summarize
 
 WORKER = r'''
 import json
@@ -80,7 +81,8 @@ def test_processes_and_threads_filing_and_updating_at_once_lose_nothing(tmp_path
     ]
     reports = []
     for proc in procs:
-        out, err = proc.communicate(timeout=120)
+        # Only a hang reaches this: the workers do a fixed amount of work, however slowly.
+        out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
         reports.extend(json.loads(out))
 
@@ -92,6 +94,7 @@ def test_processes_and_threads_filing_and_updating_at_once_lose_nothing(tmp_path
     stored = [d for d in store.dossiers.all() if d.code != "SHARED"]
     assert Counter(d.code for d in stored) == Counter(filed.keys()), "a dossier is missing or stored twice"
     assert store.dossiers.count() == total + 1
+    assert list(store.dossiers.summaries()) == [summarize(d) for d in store.dossiers.all()]
     for d in stored:
         assert d.data["who"] == filed[d.code]
         assert [(e.kind, e.data) for e in d.events] == [("note", {"who": filed[d.code]})]

@@ -1,9 +1,11 @@
-"""The transparency report: one streaming pass over the dossiers, no I/O.
+"""The transparency report: one streaming pass over the dossiers' summaries, no I/O.
 
-`compute` reads each dossier once, keeps only counters (and the short overdue list), and
-never holds the dossiers themselves, so its memory does not grow with the store and its time
-is a small fraction of the time it takes the store to read them (bench/stats.py measures
-both). The definitions are in the package docstring.
+`compute` reads each dossier's summary once (`motcua.store.summary`: the settle and
+withdrawal days and the status transitions are derived when the dossier is written, not
+here), keeps only counters (and the short overdue list), and never holds the dossiers
+themselves, so its memory does not grow with the store and its time is a small fraction of
+the time it takes the store to read the dossiers (bench/stats.py measures both). The
+definitions are in the package docstring.
 """
 
 from __future__ import annotations
@@ -17,10 +19,8 @@ from motcua.dossier import PAUSING, STATUS_LABELS, Dossier, Status
 from motcua.spec.model import Level, ProcedureSpec, localize
 from motcua.stats.numbers import HUNDREDTH, percent, shares
 from motcua.stats.period import Period, day_in_vn
+from motcua.store.summary import DossierSummary, summarize
 from motcua.workdays import VN_TZ
-
-#: Statuses that settle a dossier the first time one is reached (RETURNED implies FINISHED).
-SETTLING = frozenset({Status.FINISHED, Status.REFUSED, Status.RETURNED})
 CHANNELS = ("online", "desk", "postal")
 CHANNEL_LABELS = {
     "online": {"vi": "Trực tuyến", "en": "Online"},
@@ -250,7 +250,7 @@ ProcedureInfo = Callable[[str, str], "tuple[dict[str, str], dict[str, str]] | No
 
 
 def compute(
-    dossiers: Iterable[Dossier],
+    dossiers: Iterable[DossierSummary | Dossier],
     *,
     period: Period,
     today: date,
@@ -262,6 +262,9 @@ def compute(
 ) -> Report:
     """The report for `period`, restricted to `agencies` (None: every agency).
 
+    `dossiers` are summaries (`store.dossiers.summaries()`, the fast path) or whole
+    dossiers, summarized here by the same derivation the store uses.
+
     `specs` is the catalogue (for levels, names and sectors); `describe(procedure_code,
     spec_key)` names a procedure the catalogue no longer has (e.g. from the spec snapshot);
     `ratings` are the stored satisfaction ratings; `online_target` is a fraction (0.20).
@@ -270,35 +273,22 @@ def compute(
     specs = list(specs)
     start, end = period.start, period.end
     as_of = period.as_of(today)
-    as_of_end = datetime.combine(as_of + timedelta(days=1), time(0), VN_TZ)
+    as_of_end = datetime.combine(as_of + timedelta(days=1), time(0), VN_TZ).timestamp()
     tallies: dict[str, Tally] = {}
     spec_keys: dict[str, str] = {}
     overdue: list[OverdueRow] = []
-    refused_status, withdrawn_status = Status.REFUSED, Status.WITHDRAWN
-
     for d in dossiers:
+        if isinstance(d, Dossier):
+            d = summarize(d)
         if wanted is not None and d.agency_code not in wanted:
             continue
-        settled = withdrawn = None
-        refused = False
-        status_then = None  # the status the dossier had at the end of the as-of day
-        for event in d.events:
-            s = event.status
-            if s is None:
-                continue
-            if settled is None and withdrawn is None:
-                if s in SETTLING:
-                    settled = day_in_vn(event.at)
-                    refused = s == refused_status
-                elif s == withdrawn_status:
-                    withdrawn = day_in_vn(event.at)
-            if event.at < as_of_end:
-                status_then = s
+        settled, withdrawn, refused = d.settled, d.withdrawn, d.refused
         due = d.due_date
-        filed = day_in_vn(d.filed_at)
+        filed = d.filed_day
         if settled is None and withdrawn is None and due is not None and due < today and d.status not in PAUSING:
             overdue.append(
-                OverdueRow(d.code, d.procedure_code, d.agency_code, d.channel, filed, due, (today - due).days, d.status)
+                OverdueRow(d.code, d.procedure_code, d.agency_code, d.channel, filed, due, (today - due).days,
+                           Status(d.status))
             )
         if filed > end:
             continue
@@ -334,8 +324,14 @@ def compute(
             t.withdrawn += 1
         if filed <= as_of and (settled is None or settled > as_of) and (withdrawn is None or withdrawn > as_of):
             t.open += 1
-            if due is not None and due < as_of and status_then not in PAUSING:
-                t.open_overdue += 1
+            if due is not None and due < as_of:
+                # the status the dossier had at the end of the as-of day
+                status_then = None
+                for moment, status in d.transitions:
+                    if moment < as_of_end:
+                        status_then = status
+                if status_then not in PAUSING:
+                    t.open_overdue += 1
 
     known = {s.code: (s.name, s.sector) for s in specs}
     totals = Tally()

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 from motcua.dossier import Dossier, Status
+from motcua.store.summary import DossierSummary
 
 T = TypeVar("T")
 
@@ -51,6 +52,16 @@ class DossierRepository(Protocol):
         """Dossiers matching every given filter."""
 
     def count(self) -> int: ...
+
+    def summaries(
+        self, filed_from: datetime | None = None, filed_to: datetime | None = None
+    ) -> Iterator[DossierSummary]:
+        """Every dossier's summary (`motcua.store.summary`), in filing order, optionally
+        of a filing period (`filed_from` included, `filed_to` excluded).
+
+        What statistics read: a store keeps the rows beside the dossiers so this costs a
+        small fraction of `all()`; `summary_row` is the derivation to reuse.
+        """
 
     def add_many(self, dossiers: Iterable[Dossier]) -> None:
         """Bulk path (import, benchmarks): like `add` for each, in order, but each partition

@@ -153,13 +153,17 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, Any] | None:
         if self._data is None:
-            data = read_json(self._path)
+            data = self._decode(read_json(self._path))
             if data is not None and not (
                 isinstance(data, dict) and all(isinstance(t, dict) for t in data.values())
             ):
                 raise damaged(self._path, "not a TinyDB database")
             self._data = data
         return self._data
+
+    def _decode(self, data: Any) -> Any:
+        """Hook for a subclass that keeps something of its own in the file."""
+        return data
 
     def write(self, data: dict[str, Any]) -> None:
         ensure_dir(self._path.parent)

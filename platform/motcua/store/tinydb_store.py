@@ -19,6 +19,7 @@ chunk, both small whatever the number of dossiers.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections import defaultdict
@@ -41,6 +42,7 @@ from motcua.store.durable import (
     read_json,
 )
 from motcua.store.locks import locked
+from motcua.store.summary import DossierSummary, from_row, summary_row
 
 T = TypeVar("T")
 
@@ -52,6 +54,9 @@ VIETNAM = timezone(timedelta(hours=7))
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _CHUNK = re.compile(r"^(\d{5})\.json$")
 _BUCKET = re.compile(r"^[0-9a-f]{2}\.json$")
+SUMMARY_SUFFIX = ".sum.json"
+WRITE_KEY = "_write"
+_WRITE_ID = re.compile(rb'^\{"_write":"([0-9a-f]{16})"')
 
 
 def filing_month(at: datetime) -> str:
@@ -80,8 +85,65 @@ class _Folders:
     def db(self, path: Path, dirty: set[Path] | None = None) -> TinyDB:
         return TinyDB(path, self.tmp, dirty, storage=AtomicJSONStorage)
 
+    def chunk_db(self, path: Path, dirty: set[Path] | None = None) -> TinyDB:
+        return TinyDB(path, self.tmp, dirty, storage=ChunkStorage)
+
     def lock(self, *parts: str):
         return locked(self.locks / ("-".join(parts) + ".lock"))
+
+
+def summary_path(chunk: Path) -> Path:
+    return chunk.with_name(chunk.name.removesuffix(".json") + SUMMARY_SUFFIX)
+
+
+def write_id_of(chunk: Path) -> str | None:
+    """The id of the write that produced this chunk file, read from its first bytes only."""
+    try:
+        with open(chunk, "rb") as f:
+            head = f.read(32)
+    except FileNotFoundError:
+        return None
+    m = _WRITE_ID.match(head)
+    return m.group(1).decode() if m else None
+
+
+class ChunkStorage(AtomicJSONStorage):
+    """A dossier chunk and its summary file, written together under the chunk's lock.
+
+    Each write gets a random id, stored first in the chunk (`{"_write":"<id>",...}`, so a
+    reader finds it in the first bytes) and in the summary file beside it. The summary is
+    written after the chunk and both renames are made durable by one fsync of the folder;
+    a crash between them leaves ids that differ, and a reader then derives the rows from
+    the chunk (see TinyDossiers._rows). A random id, not a counter, so a chunk restored
+    from its .bak can never match a summary written after it.
+    """
+
+    write_id: str | None = None
+
+    def _decode(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            write_id = data.pop(WRITE_KEY, None)
+            self.write_id = write_id if isinstance(write_id, str) else None
+        return data
+
+    def write(self, data: dict[str, Any]) -> None:
+        # Rows first: a dossier the summary cannot describe fails before anything is written.
+        rows = [summary_row(doc) for doc in data.get("_default", {}).values()]
+        write_id = os.urandom(8).hex()
+        folder = self._path.parent
+        ensure_dir(folder)
+        dirty: set[Path] = set()
+        atomic_write(self._path, dump_json({WRITE_KEY: write_id, **data}), self._tmp_dir, dirty=dirty)
+        atomic_write(
+            summary_path(self._path), dump_json({"write": write_id, "rows": rows}), self._tmp_dir,
+            keep_bak=False, dirty=dirty,
+        )
+        if self._dirty is None:
+            fsync_dir(folder)  # one folder fsync makes both renames durable
+        else:
+            self._dirty.add(folder)
+        self._data = data
+        self.write_id = write_id
 
 
 class TinyRecords:
@@ -251,7 +313,7 @@ class TinyDossiers:
             self._heads[month] = n
 
     def _doc_in(self, month: str, n: int, code: str) -> dict[str, Any] | None:
-        return self._f.db(self._chunk_path(month, n)).get(Query().code == code)
+        return self._f.chunk_db(self._chunk_path(month, n)).get(Query().code == code)
 
     # -- the interface ---------------------------------------------------------------
 
@@ -271,7 +333,7 @@ class TinyDossiers:
             n = self._head(month)
             while True:
                 with self._chunk_lock(month, n):
-                    db = self._f.db(self._chunk_path(month, n))
+                    db = self._f.chunk_db(self._chunk_path(month, n))
                     if len(db) >= self._chunk_size:
                         n += 1
                         continue
@@ -307,7 +369,7 @@ class TinyDossiers:
         with self._f.lock("dossiers", month):
             n = self._head(month)
             with self._chunk_lock(month, n):
-                room = self._chunk_size - len(self._f.db(self._chunk_path(month, n)))
+                room = self._chunk_size - len(self._f.chunk_db(self._chunk_path(month, n)))
             if room <= 0:
                 n, room = n + 1, self._chunk_size
             plan: list[tuple[int, list[dict[str, Any]]]] = []
@@ -332,7 +394,7 @@ class TinyDossiers:
                     self._write_index(b, index, dirty)
             for chunk_n, chunk_docs in plan:
                 with self._chunk_lock(month, chunk_n):
-                    self._f.db(self._chunk_path(month, chunk_n), dirty).insert_multiple(chunk_docs)
+                    self._f.chunk_db(self._chunk_path(month, chunk_n), dirty).insert_multiple(chunk_docs)
             self._set_head(month, plan[-1][0])
 
     def get(self, code: str) -> Dossier | None:
@@ -345,7 +407,7 @@ class TinyDossiers:
         if where is None:
             raise KeyError(code)
         with self._chunk_lock(*where):
-            db = self._f.db(self._chunk_path(*where))
+            db = self._f.chunk_db(self._chunk_path(*where))
             doc = db.get(Query().code == code)
             if doc is None:
                 raise KeyError(code)
@@ -359,7 +421,7 @@ class TinyDossiers:
     def _docs(self, months: Iterable[str]) -> Iterator[dict[str, Any]]:
         for month in months:
             for n in self._chunks(month):
-                yield from self._f.db(self._chunk_path(month, n)).all()
+                yield from self._f.chunk_db(self._chunk_path(month, n)).all()
 
     def all(self) -> Iterator[Dossier]:
         for doc in self._docs(self._months()):
@@ -379,12 +441,7 @@ class TinyDossiers:
         filed_from: datetime | None = None,
         filed_to: datetime | None = None,
     ) -> list[Dossier]:
-        months = self._months()
-        # The month of a time only grows with it, so a period only needs its months.
-        if filed_from is not None:
-            months = [m for m in months if m >= filing_month(filed_from)]
-        if filed_to is not None:
-            months = [m for m in months if m <= filing_month(filed_to)]
+        months = self._months_of(filed_from, filed_to)
         lo = _aware(filed_from) if filed_from is not None else None
         hi = _aware(filed_to) if filed_to is not None else None
         found = []
@@ -402,6 +459,63 @@ class TinyDossiers:
             found.append(Dossier.model_validate(doc))
         return found
 
+    def _months_of(self, filed_from: datetime | None, filed_to: datetime | None) -> list[str]:
+        months = self._months()
+        # The month of a time only grows with it, so a period only needs its months.
+        if filed_from is not None:
+            months = [m for m in months if m >= filing_month(filed_from)]
+        if filed_to is not None:
+            months = [m for m in months if m <= filing_month(filed_to)]
+        return months
+
+    def summaries(
+        self, filed_from: datetime | None = None, filed_to: datetime | None = None
+    ) -> Iterator[DossierSummary]:
+        """Every dossier's summary in filing order, read from the summary files.
+
+        `filed_from` is included, `filed_to` excluded, as in `find`.
+        """
+        lo = _aware(filed_from) if filed_from is not None else None
+        hi = _aware(filed_to) if filed_to is not None else None
+        for month in self._months_of(filed_from, filed_to):
+            for n in self._chunks(month):
+                for s in self._summaries_of(month, n):
+                    if (lo is not None and s.filed_at < lo) or (hi is not None and s.filed_at >= hi):
+                        continue
+                    yield s
+
+    def _summaries_of(self, month: str, n: int) -> list[DossierSummary]:
+        chunk = self._chunk_path(month, n)
+        try:
+            side = read_json(summary_path(chunk))
+        except StoreError:
+            side = None  # derived data: a damaged summary file is rebuilt, never trusted
+        if isinstance(side, dict) and side.get("write") and side.get("write") == write_id_of(chunk):
+            try:
+                return [from_row(row) for row in side["rows"]]
+            except (KeyError, TypeError, ValueError):
+                pass
+        return [from_row(row) for row in self._rebuild_summary(month, n)]
+
+    def _rebuild_summary(self, month: str, n: int) -> list[list[Any]]:
+        """The rows of a chunk whose summary file is missing, stale or damaged, derived from
+        the chunk itself; written back (under the chunk's lock, so no writer races it) when
+        the chunk carries a write id, so the next reader finds them."""
+        chunk = self._chunk_path(month, n)
+        with self._chunk_lock(month, n):
+            storage = ChunkStorage(chunk, self._f.tmp)
+            data = storage.read() or {}
+            rows = [summary_row(doc) for doc in data.get("_default", {}).values()]
+            if storage.write_id is not None:
+                try:
+                    atomic_write(
+                        summary_path(chunk), dump_json({"write": storage.write_id, "rows": rows}),
+                        self._f.tmp, keep_bak=False,
+                    )
+                except OSError:
+                    pass  # e.g. a read-only copy of the folder: the rows are right anyway
+        return rows
+
     def count(self) -> int:
         # Every chunk but a month's last is full: a chunk is only started when the one
         # before it holds `chunk_size` dossiers, and dossiers are never deleted.
@@ -410,7 +524,7 @@ class TinyDossiers:
             chunks = self._chunks(month)
             if chunks:
                 total += (len(chunks) - 1) * self._chunk_size
-                total += len(self._f.db(self._chunk_path(month, chunks[-1])))
+                total += len(self._f.chunk_db(self._chunk_path(month, chunks[-1])))
         return total
 
 

@@ -1,0 +1,133 @@
+"""The summary of a dossier: the few facts statistics need, derived from its JSON form.
+
+Reading a whole dossier costs a JSON parse of ~1.3 kB and a pydantic validation (~200 us);
+a year dashboard over 100,000 dossiers cannot afford that. A summary is one short JSON row
+(code, procedure, agency, channel, filing time, due date, status, the settle / withdrawal
+day and the status transitions), which a store keeps beside the dossiers and rewrites in
+the same locked write (see docs/store.md, "Summaries").
+
+`summary_row(doc)` is the one derivation, a pure function of the dossier as stored (the
+JSON `Dossier.model_dump(mode="json")` gives), so any store implementation can reuse it;
+`from_row` turns a row into a `DossierSummary`. The row is a list, not an object, and the
+summary a NamedTuple, not a pydantic model, because building 100,000 of them has to take
+milliseconds, not seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Mapping, NamedTuple
+
+from motcua.dossier import Dossier, Status
+
+VIETNAM = timezone(timedelta(hours=7))
+
+#: Statuses that settle a dossier the first time one is reached (RETURNED implies FINISHED).
+SETTLING = frozenset({Status.FINISHED, Status.REFUSED, Status.RETURNED})
+
+
+class DossierSummary(NamedTuple):
+    code: str
+    procedure_code: str
+    spec_version: str
+    agency_code: str
+    channel: str
+    filed_at: datetime
+    #: the filing day in Vietnam time (the day that decides the period it is received in)
+    filed_day: date
+    due_date: date | None
+    #: the current status (an int equal to a `Status`)
+    status: int
+    #: the Vietnam day it first reached a settling status (before any withdrawal), or None
+    settled: date | None
+    #: settled by a refusal (REFUSED was the first settling status)
+    refused: bool
+    #: the Vietnam day it was withdrawn (before being settled), or None
+    withdrawn: date | None
+    #: every status an event set, in timeline order: [unix seconds (floored), status]
+    transitions: list[list[int]]
+
+    @property
+    def spec_key(self) -> str:
+        return f"{self.procedure_code}@{self.spec_version}"
+
+    def status_at(self, moment: datetime) -> int | None:
+        """The status set by the last status event before `moment` (None: none yet)."""
+        limit = moment.timestamp()
+        then = None
+        for at, status in self.transitions:
+            if at < limit:
+                then = status
+        return then
+
+
+def _moment(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+
+
+def summary_row(doc: Mapping[str, Any]) -> list[Any]:
+    """The summary row of a stored dossier (its JSON form); pure, JSON in and JSON out.
+
+    Event times are stored as whole unix seconds, floored: a time is compared with a
+    midnight (a whole second), and floor(t) < m exactly when t < m for a whole m.
+    """
+    filed_at = _moment(doc["filed_at"])
+    settled = withdrawn = None
+    refused = False
+    transitions = []
+    for event in doc.get("events") or ():
+        status = event.get("status")
+        if status is None:
+            continue
+        at = _moment(event["at"])
+        transitions.append([int(at.timestamp() // 1), int(status)])
+        if settled is None and withdrawn is None:
+            if status in SETTLING:
+                settled = at.astimezone(VIETNAM).date().isoformat()
+                refused = status == Status.REFUSED
+            elif status == Status.WITHDRAWN:
+                withdrawn = at.astimezone(VIETNAM).date().isoformat()
+    return [
+        doc["code"],
+        doc["procedure_code"],
+        doc["spec_version"],
+        doc["agency_code"],
+        doc["channel"],
+        doc["filed_at"],
+        filed_at.astimezone(VIETNAM).date().isoformat(),
+        doc.get("due_date"),
+        int(doc.get("status", Status.NEW)),
+        settled,
+        refused,
+        withdrawn,
+        transitions,
+    ]
+
+
+_day = date.fromisoformat
+
+
+def from_row(row: list[Any]) -> DossierSummary:
+    """The summary a row stands for (a row read back from JSON)."""
+    code, procedure, version, agency, channel, filed_at, filed_day, due, status, settled, refused, withdrawn, moves = row
+    return DossierSummary(
+        code,
+        procedure,
+        version,
+        agency,
+        channel,
+        _moment(filed_at),
+        _day(filed_day),
+        _day(due) if due else None,
+        status,
+        _day(settled) if settled else None,
+        refused,
+        _day(withdrawn) if withdrawn else None,
+        moves,
+    )
+
+
+def summarize(dossier: Dossier) -> DossierSummary:
+    """The summary of a dossier object (same derivation as the stored rows)."""
+    return from_row(summary_row(dossier.model_dump(mode="json")))
