@@ -1,8 +1,9 @@
 """`notify` step: an SMS and an e-mail to the applicant at each milestone.
 
 Messages are Vietnamese (the SMS without diacritics, as SMS brand names send them, so one
-message fits 160 GSM characters), written to the outbox keyed by dossier, milestone and
-channel — a retried step never sends twice — then handed to the sender.
+message fits 160 GSM characters), asked of the engine keyed by dossier, milestone, event
+time and channel — a retried step never sends twice. The engine stores them in the outbox
+and sends them in the background once the event is saved (motcua.workflow.outbox).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from unidecode import unidecode
 
 from motcua.dossier import Status
 from motcua.spec.model import localize
-from motcua.workflow.outbox import outbox_for
 from motcua.workflow.step import Step, StepContext
 
 Milestone = Literal["filed", "received", "refused", "supplement_requested", "payment_requested", "finished", "returned", "apology", "withdrawn"]
@@ -70,19 +70,12 @@ class NotifyStep(Step):
         subject, text = TEMPLATES[milestone]
         fields = _fields(ctx, event)
         contact = ctx.dossier.contact
-        outbox = outbox_for(ctx.services, ctx.app_config)
         stamp = event.at.isoformat()
-        queued = []
         for channel in ctx.config.channels:
             to = contact.phone if channel == "sms" else contact.email
             if not to:
                 continue
-            key = f"{ctx.dossier.code}:{milestone}:{stamp}:{channel}"
             body = text.format(**fields)
-            if channel == "sms":
-                body = unidecode(body)
-            if outbox.enqueue(key, code=ctx.dossier.code, channel=channel, to=to, body=body,
-                              subject=subject.format(**fields) if channel == "email" else None, milestone=milestone):
-                queued.append(key)
-        if queued:
-            outbox.send_due(keys=queued)  # first attempt now; failures wait for the backoff
+            ctx.send_message(f"{ctx.dossier.code}:{milestone}:{stamp}:{channel}", event, channel=channel, to=to,
+                             body=unidecode(body) if channel == "sms" else body,
+                             subject=subject.format(**fields) if channel == "email" else None, milestone=milestone)

@@ -19,6 +19,7 @@ def test_milestones_written_to_outbox_and_page(app, client) -> None:
     code = file_dossier(app, make_spec(STEPS))
     engine.perform(code, "receive", DESK)
     engine.perform(code, "request_supplement", DESK, reason="Thiếu", missing="Giấy chứng sinh")
+    assert engine.flush()  # the courier sends in the background, after the change is saved
     messages = outbox_for(app.extensions["motcua"], app.config).messages(code)
     milestones = [(m["milestone"], m["channel"]) for m in messages]
     assert milestones == [("filed", "sms"), ("filed", "email"), ("received", "sms"), ("received", "email"),
@@ -53,10 +54,11 @@ def test_sender_retries_with_backoff_then_gives_up(app) -> None:
         urllib.request.urlopen(urllib.request.Request(server.url + "/sim/fail-next", data=json.dumps({"count": 1}).encode(),
                                                       headers={"Content-Type": "application/json"}, method="POST"))
         code = file_dossier(app, make_spec(STEPS), email=None)
+        assert app.extensions["motcua"].engine.flush()
         outbox = outbox_for(app.extensions["motcua"], app.config)
         [msg] = outbox.messages(code)
         assert msg["status"] == "pending" and msg["attempts"] == 1 and "503" in msg["error"]
-        assert outbox.send_due() == {"sent": 0, "retry": 0, "gave_up": 0}  # not due yet
+        assert outbox.send_due() == {"sent": 0, "retry": 0, "gave_up": 0, "dropped": 0}  # not due yet
         later = datetime.now(timezone.utc) + timedelta(seconds=11)
         assert outbox.send_due(now=later)["sent"] == 1
         assert sim.extensions["messaging_sim"][0]["to"] == "0912345678"
@@ -65,7 +67,7 @@ def test_sender_retries_with_backoff_then_gives_up(app) -> None:
         down.enqueue("x:1:sms", code=code, channel="sms", to="0912345678", body="thử")
         for _ in range(MAX_ATTEMPTS):
             down.send_due()
-        gone = app.extensions["motcua"].store.records("outbox").get("x:1:sms")
+        [gone] = [m for m in down.messages(code) if m["key"] == "x:1:sms"]
         assert gone["status"] == "gave_up" and gone["attempts"] == MAX_ATTEMPTS
 
 
@@ -81,3 +83,24 @@ def test_cli_retry_and_send_outbox(app, data_dir) -> None:
     result = runner.invoke(main, ["workflow", "send-outbox", "--specs", str(SPECS), "--data", str(data_dir)])
     assert result.exit_code == 0 and "sent: 0" in result.output
     assert code
+
+
+def test_held_messages_of_a_dead_process_are_sent_once_their_lease_is_over_unless_never_saved(app) -> None:
+    """A process holds messages, then dies before (or after) saving the dossier."""
+    from motcua.workflow.outbox import LEASE_SECONDS
+
+    code = file_dossier(app, make_spec(STEPS))
+    engine = app.extensions["motcua"].engine
+    assert engine.flush()
+    outbox = outbox_for(app.extensions["motcua"], app.config)
+    filed = app.extensions["motcua"].store.dossiers.get(code).events[0]
+    saved = {"key": "k:saved", "channel": "sms", "to": "0912345678", "body": "Đã nộp",
+             "event": {"kind": filed.kind, "at": filed.at.isoformat()}}
+    never = {**saved, "key": "k:never", "event": {"kind": "received", "at": datetime.now(timezone.utc).isoformat()}}
+    assert outbox.hold(code, [saved, never]) == ["k:saved", "k:never"]
+    assert outbox.hold(code, [saved]) == []  # the same key is never held twice
+    assert outbox.send_due()["sent"] == 0  # the holder's lease runs
+    after = datetime.now(timezone.utc) + timedelta(seconds=LEASE_SECONDS + 1)
+    assert outbox.send_due(now=after) == {"sent": 1, "retry": 0, "gave_up": 0, "dropped": 1}
+    status = {m["key"]: m["status"] for m in outbox.messages(code)}
+    assert status["k:saved"] == "sent" and status["k:never"] == "dropped"

@@ -159,3 +159,50 @@ def test_paused_dossier_is_not_overdue_while_waiting(app) -> None:
     # paused since Tue 3 Dec: on Fri 6 Dec three working days are added, due becomes Mon 9 Dec
     assert lifecycle.effective_due_date(d, date(2024, 12, 6), cal) == date(2024, 12, 9)
     assert not lifecycle.is_overdue(d, date(2024, 12, 6), cal)
+
+
+class _CountingDossiers:
+    """The real repository, counting the updates that go through it."""
+
+    def __init__(self, real) -> None:
+        self.real, self.updates = real, 0
+
+    def update(self, code, change):
+        self.updates += 1
+        return self.real.update(code, change)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_the_steps_reactions_to_a_filing_are_saved_in_one_write(app) -> None:
+    store = app.extensions["motcua"].store
+    spec = make_spec([{"name": "payment", "config": {"mode": "online"}}, "review", "notify"])
+    code = file_dossier(app, spec, start=False)
+    counting = _CountingDossiers(store.dossiers)
+    store.dossiers = counting
+    try:
+        app.extensions["motcua"].engine.on_filed(code)
+    finally:
+        store.dossiers = counting.real
+    d = store.dossiers.get(code)
+    assert counting.updates == 1
+    assert kinds(d) == ["filed", "payment_requested"] and d.status == Status.PAYMENT_REQUESTED
+    assert d.steps["_engine"]["dispatched"] == 2 and d.steps["_engine"]["entered"] == 0
+    from motcua.workflow.outbox import outbox_for
+
+    milestones = [m["milestone"] for m in outbox_for(app.extensions["motcua"], app.config).messages(code)]
+    assert milestones == ["filed", "filed", "payment_requested", "payment_requested"]
+
+
+def test_events_saved_before_a_crash_reach_the_steps_with_the_next_change(app) -> None:
+    """The process died after the dossier was saved, before its steps reacted: nothing is lost."""
+    from motcua.workflow.outbox import outbox_for
+
+    engine = app.extensions["motcua"].engine
+    code = file_dossier(app, make_spec(["review", "notify"]), start=False)  # on_filed never ran
+    assert "_engine" not in app.extensions["motcua"].store.dossiers.get(code).steps
+    engine.perform(code, "receive", DESK)
+    assert engine.flush()
+    messages = outbox_for(app.extensions["motcua"], app.config).messages(code)
+    assert [(m["milestone"], m["status"]) for m in messages if m["channel"] == "sms"] == [("filed", "sent"), ("received", "sent")]

@@ -63,6 +63,7 @@ def test_file_pay_review_post_deliver(app, live_server) -> None:
         Status.NEW, Status.PAYMENT_REQUESTED, Status.NEW, Status.RECEIVED, Status.PROCESSING, Status.FINISHED, Status.RETURNED]
     assert {"paid", "shipment_booked", "postal_status", "returned"} <= set(kinds(d))
     assert "step_failed" not in kinds(d)
+    assert services.engine.flush()  # messages go out in the background, after each change is saved
     sent = outbox_for(services, app.config).messages(code)
     assert [m["milestone"] for m in sent if m["channel"] == "sms"] == [
         "filed", "payment_requested", "received", "finished", "returned"]

@@ -30,6 +30,7 @@ def retry(specs_dir: str, data_dir: str, code: str | None) -> None:
     app = _app(specs_dir, data_dir)
     with app.app_context():
         worked = app.extensions["motcua"].engine.retry_failed(code)
+        app.extensions["motcua"].engine.flush()  # the messages those calls queued, before exiting
     click.echo(f"{worked} step call(s) now succeeded")
 
 

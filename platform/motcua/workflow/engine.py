@@ -12,7 +12,7 @@ A step that raises is recorded (`step_failed`), kept in `workflow_retries` and r
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from datetime import date, datetime, timezone
 from typing import Any, Callable
 
@@ -25,12 +25,14 @@ from motcua.spec.model import ProcedureSpec
 from motcua.workdays import DEFAULT_FILE, Calendar
 from motcua.workflow import lifecycle
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
+from motcua.workflow.outbox import Courier, outbox_for
 from motcua.workflow.registry import step_registry
 from motcua.workflow.step import Step, StepContext
 
 log = logging.getLogger(__name__)
 
-MAX_DEPTH = 40
+MAX_CALLS = 400  # step calls in one cascade: a loop between steps stops here
+SETTLE_ATTEMPTS = 5  # a cascade run again when the dossier changed under it
 MAX_ATTEMPTS = 8
 RETRIES = "workflow_retries"
 DEFAULT_UNIT = "Bộ phận tiếp nhận và trả kết quả"
@@ -38,6 +40,32 @@ DEFAULT_UNIT = "Bộ phận tiếp nhận và trả kết quả"
 
 class StepUnavailable(Exception):
     """The spec names a step that is not installed, or whose config does not validate."""
+
+
+class _Conflict(Exception):
+    """The dossier changed while its steps reacted on a copy: react again to the new version."""
+
+
+@dataclass
+class _Run:
+    """What one cascade collected besides the dossier itself."""
+
+    calls: int = 0
+    worked: int = 0
+    failed: bool = False
+    messages: list[dict[str, Any]] = dataclass_field(default_factory=list)
+
+
+def _assign(target: Dossier, source: Dossier) -> None:
+    for name in type(source).model_fields:
+        setattr(target, name, getattr(source, name))
+
+
+def _replace(current: Dossier, base: Dossier, work: Dossier) -> None:
+    """The store's change function of a cascade: all of `work`, if `current` is still `base`."""
+    if current != base:
+        raise _Conflict(current.code)
+    _assign(current, work)
 
 
 @dataclass
@@ -95,6 +123,7 @@ class Engine:
         self.config = config
         holidays = (config or {}).get("HOLIDAYS_FILE") if hasattr(config, "get") else None
         self.calendar = Calendar.load(holidays or DEFAULT_FILE)
+        self.courier = Courier()
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -142,80 +171,107 @@ class Engine:
     def _context(self, dossier: Dossier, spec: ProcedureSpec | None, entry: Entry) -> StepContext:
         return StepContext(self, dossier, spec, entry.name, entry.index, entry.config)  # type: ignore[arg-type]
 
-    # --- writing: one locked update, then dispatch ----------------------------------------------
+    # --- writing: the change in one locked update, the steps' reactions in one more -----------
 
-    def _commit(self, code: str, change: Callable[[Dossier], Any], depth: int = 0) -> Any:
-        def wrapped(d: Dossier) -> tuple[int, Any]:
-            result = change(d)
-            state = lifecycle.engine_state(d)
-            start = int(state.get("dispatched", 0))
-            state["dispatched"] = len(d.events)
-            return start, result
-
-        dossier, (start, result) = self.store.dossiers.update(code, wrapped)
-        self._after_commit(code, dossier, start, depth)
+    def _commit(self, code: str, change: Callable[[Dossier], Any]) -> Any:
+        """Persist `change` (under the store's lock), then let the steps react to it."""
+        _, result = self.store.dossiers.update(code, change)
+        self._settle(code)
         return result
 
-    def _after_commit(self, code: str, dossier: Dossier, start: int, depth: int) -> None:
-        if depth > MAX_DEPTH:
-            log.error("dossier %s: workflow recursion stopped at depth %d", code, depth)
-            return
-        spec = self.spec_for(dossier)
-        entries = self.entries(spec)
-        end = len(dossier.events)
-        for index in range(start, end):
-            event = dossier.events[index]
-            if event.kind == "step_failed":
+    def _settle(self, code: str, retry: bool = False) -> int:
+        """Show the steps every event they have not seen, move the cursor, and save it all at once.
+
+        The steps run outside the store's lock on a working copy: each call's wishes are
+        applied to the copy at once, so the next step sees them, as the next event does. The
+        whole cascade (events, step state, cursor, the `dispatched` mark, failures) is then
+        written in ONE update, which only succeeds if nobody changed the dossier meanwhile
+        (else it runs again on the new version: steps are idempotent by contract). Since the
+        mark is saved with the reactions, a crash before that write loses nothing: the next
+        change to the dossier (or `retry_failed`) shows the steps the same events again.
+        Messages the steps asked for are stored (claimed by this process) before that
+        write and handed to the courier after it. Returns how many retried calls worked.
+        """
+        for _ in range(SETTLE_ATTEMPTS):
+            base = self.store.dossiers.get(code)
+            if base is None:
+                return 0
+            work = base.model_copy(deep=True)
+            run = _Run()
+            spec = self.spec_for(work)
+            entries = self.entries(spec)
+            if retry:
+                self._retry_in(work, spec, entries, run)
+            self._react(work, spec, entries, run)
+            if work == base:
+                return run.worked
+            outbox = outbox_for(self.services, self.config) if run.messages else None
+            if outbox is not None:
+                outbox.hold(code, run.messages)
+            if run.failed:
+                self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
+            try:
+                self.store.dossiers.update(code, lambda current: _replace(current, base, work))
+            except _Conflict:
                 continue
-            for entry in entries:
-                if entry.step is None:
-                    continue
-                dossier = self.store.dossiers.get(code) or dossier
-                self._run(code, dossier, spec, entry, {"call": "event", "event": index},
-                          lambda step, ctx, e=event: step.on_event(ctx, e), depth)
-        self._advance(code, depth)
+            if outbox is not None:
+                self.courier.submit(self, code, [m["key"] for m in run.messages])
+            if retry and not run.failed and not self._open_failures(work):
+                self.store.records(RETRIES).delete(code)
+            return run.worked
+        log.error("dossier %s: changed %d times while its steps reacted; the next change catches up", code, SETTLE_ATTEMPTS)
+        return 0
 
-    def _advance(self, code: str, depth: int) -> None:
-        dossier = self.store.dossiers.get(code)
-        if dossier is None or Status(dossier.status) in (Status.WITHDRAWN, Status.REFUSED):
+    def _react(self, work: Dossier, spec: ProcedureSpec | None, entries: list[Entry], run: _Run) -> None:
+        """The cascade, in memory: dispatch new events to every step, enter the current step."""
+        while run.calls < MAX_CALLS:
+            state = lifecycle.engine_state(work)
+            start, end = int(state.get("dispatched", 0)), len(work.events)
+            if start < end:
+                state["dispatched"] = end
+                for index in range(start, end):
+                    event = work.events[index]
+                    if event.kind == "step_failed":
+                        continue
+                    for entry in entries:
+                        if entry.step is not None:
+                            self._call(work, spec, entry, {"call": "event", "event": index},
+                                       lambda step, ctx, e=event: step.on_event(ctx, e), run)
+                continue
+            if Status(work.status) in (Status.WITHDRAWN, Status.REFUSED):
+                return
+            cursor = self.cursor(work)
+            if cursor < len(entries) and int(state.get("entered", -1)) < cursor:
+                state["entered"] = cursor
+                self._call(work, spec, entries[cursor], {"call": "enter"}, lambda step, ctx: step.enter(ctx), run)
+                continue
             return
-        spec = self.spec_for(dossier)
-        entries = self.entries(spec)
-        cursor = self.cursor(dossier)
-        if cursor >= len(entries):
-            return
+        log.error("dossier %s: workflow stopped after %d step calls in one change", work.code, MAX_CALLS)
 
-        def claim(d: Dossier) -> bool:
-            state = lifecycle.engine_state(d)
-            if int(state.get("cursor", 0)) != cursor or int(state.get("entered", -1)) >= cursor:
-                return False
-            state["entered"] = cursor
-            return True
-
-        dossier, claimed = self.store.dossiers.update(code, claim)
-        if claimed:
-            self._run(code, dossier, spec, entries[cursor], {"call": "enter"}, lambda step, ctx: step.enter(ctx), depth)
-
-    def _run(
+    def _call(
         self,
-        code: str,
-        dossier: Dossier,
+        work: Dossier,
         spec: ProcedureSpec | None,
         entry: Entry,
         call: dict[str, Any],
         fn: Callable[[Step, StepContext], Any],
-        depth: int,
+        run: _Run,
     ) -> bool:
-        """Run one step call; apply what it asked for, or record its failure. True if it worked."""
+        """Run one step call and apply its wishes to `work`, or record its failure there."""
+        run.calls += 1
         try:
             if entry.step is None:
                 raise StepUnavailable(entry.problem or entry.name)
-            ctx = self._context(dossier, spec, entry)
+            ctx = self._context(work, spec, entry)
             fn(entry.step, ctx)
             if ctx.pending or ctx.state_changed or ctx.finished:
-                self._commit(code, lambda d: self._apply_effects(d, ctx), depth + 1)
+                trial = work.model_copy(deep=True)  # all of the call's wishes, or none
+                self._apply_effects(trial, ctx)
+                _assign(work, trial)
+            run.messages.extend(ctx.outgoing)
         except Exception as exc:  # a step must never lose the dossier
-            self._fail(code, entry, call, exc, depth)
+            self._fail(work, entry, call, exc)
+            run.failed = True
             return False
         return True
 
@@ -234,115 +290,80 @@ class Engine:
             if int(state.get("cursor", 0)) == ctx.index:
                 state["cursor"] = ctx.index + 1
 
-    def _fail(self, code: str, entry: Entry, call: dict[str, Any], exc: Exception, depth: int) -> None:
+    def _fail(self, d: Dossier, entry: Entry, call: dict[str, Any], exc: Exception) -> None:
+        """Record a failed call on the working copy: once as an event, then as attempts."""
         if isinstance(exc, StepUnavailable):
             summary = str(exc)
         else:
-            log.exception("dossier %s: step %s failed on %s", code, entry.name, call)
+            log.exception("dossier %s: step %s failed on %s", d.code, entry.name, call)
             summary = f"{type(exc).__name__}: {str(exc)[:200]}"
-
-        def change(d: Dossier) -> None:
-            state = lifecycle.engine_state(d)
-            failures = state.setdefault("failures", [])
-            current = next((f for f in failures if f["index"] == entry.index and f["call"] == call), None)
-            if current is None:
-                failures.append({"step": entry.name, "index": entry.index, "call": call, "attempts": 1, "error": summary})
-                d.record(Event(actor="system", kind="step_failed",
-                               note=f"Bước “{entry.name}” gặp lỗi; hệ thống sẽ tự động thử lại.",
-                               data={"step": entry.name, "error": summary, "call": call}))
-                return
-            current["attempts"] += 1
-            current["error"] = summary
-            if current["attempts"] >= MAX_ATTEMPTS and not current.get("gave_up"):
-                current["gave_up"] = True
-                d.record(Event(actor="system", kind="step_gave_up",
-                               note=f"Bước “{entry.name}” vẫn lỗi sau {MAX_ATTEMPTS} lần thử; cần cán bộ kiểm tra.",
-                               data={"step": entry.name, "error": summary, "call": call}))
-
-        try:
-            self.store.dossiers.update(code, change)
-            self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
-        except Exception:
-            log.exception("dossier %s: could not record the failure of step %s", code, entry.name)
+        state = lifecycle.engine_state(d)
+        failures = state.setdefault("failures", [])
+        current = next((f for f in failures if f["index"] == entry.index and f["call"] == call), None)
+        if current is None:
+            failures.append({"step": entry.name, "index": entry.index, "call": call, "attempts": 1, "error": summary})
+            d.record(Event(actor="system", kind="step_failed",
+                           note=f"Bước “{entry.name}” gặp lỗi; hệ thống sẽ tự động thử lại.",
+                           data={"step": entry.name, "error": summary, "call": call}))
+            return
+        current["attempts"] += 1
+        current["error"] = summary
+        if current["attempts"] >= MAX_ATTEMPTS and not current.get("gave_up"):
+            current["gave_up"] = True
+            d.record(Event(actor="system", kind="step_gave_up",
+                           note=f"Bước “{entry.name}” vẫn lỗi sau {MAX_ATTEMPTS} lần thử; cần cán bộ kiểm tra.",
+                           data={"step": entry.name, "error": summary, "call": call}))
 
     # --- retries ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _open_failures(dossier: Dossier) -> list[dict[str, Any]]:
+        return [f for f in (dossier.steps.get("_engine") or {}).get("failures", []) if not f.get("gave_up")]
 
     def retry_failed(self, code: str | None = None) -> int:
         """Run again every failed step call (of one dossier, or all); returns how many now worked."""
         codes = [code] if code else [key for key, _ in self.store.records(RETRIES).all()]
         worked = 0
         for each in codes:
-            worked += self._retry_dossier(each)
+            if self.store.dossiers.get(each) is None:
+                self.store.records(RETRIES).delete(each)
+                continue
+            worked += self._settle(each, retry=True)
         return worked
 
-    def _retry_dossier(self, code: str) -> int:
-        dossier = self.store.dossiers.get(code)
-        if dossier is None:
-            self.store.records(RETRIES).delete(code)
-            return 0
-        failures = [f for f in lifecycle.engine_state(dossier).get("failures", []) if not f.get("gave_up")]
-        worked = 0
-        for failure in failures:
-            def take(d: Dossier, f: dict[str, Any] = failure) -> bool:
-                state = lifecycle.engine_state(d)
-                kept = [x for x in state.get("failures", []) if not (x["index"] == f["index"] and x["call"] == f["call"])]
-                removed = len(kept) != len(state.get("failures", []))
-                state["failures"] = kept
-                return removed
-
-            dossier, taken = self.store.dossiers.update(code, take)
-            if not taken:
-                continue
-            spec = self.spec_for(dossier)
-            entries = self.entries(spec)
+    def _retry_in(self, work: Dossier, spec: ProcedureSpec | None, entries: list[Entry], run: _Run) -> None:
+        """Run each open failure again on the working copy; a success is recorded as recovered."""
+        for failure in self._open_failures(work):
             if failure["index"] >= len(entries):
                 continue
-            entry = entries[failure["index"]]
-            call = failure["call"]
+            entry, call = entries[failure["index"]], failure["call"]
             if call["call"] == "enter":
                 fn: Callable[[Step, StepContext], Any] = lambda step, ctx: step.enter(ctx)
             else:
-                event = dossier.events[call["event"]]
-                fn = lambda step, ctx, e=event: step.on_event(ctx, e)
-            if self._run(code, dossier, spec, entry, call, fn, 0):
-                worked += 1
-                self._commit(code, lambda d, f=failure: d.record(Event(
-                    actor="system", kind="step_recovered",
-                    note=f"Bước “{f['step']}” đã chạy lại thành công.",
-                    data={"step": f["step"], "call": f["call"]})))
-            else:
-                # _fail re-added it as new; keep the attempt count
-                def carry(d: Dossier, f: dict[str, Any] = failure) -> None:
-                    for x in lifecycle.engine_state(d).get("failures", []):
-                        if x["index"] == f["index"] and x["call"] == f["call"]:
-                            x["attempts"] = max(x["attempts"], f["attempts"] + 1)
-                            if x["attempts"] >= MAX_ATTEMPTS and not x.get("gave_up"):
-                                x["gave_up"] = True
-                                d.record(Event(actor="system", kind="step_gave_up",
-                                               note=f"Bước “{f['step']}” vẫn lỗi sau {MAX_ATTEMPTS} lần thử; cần cán bộ kiểm tra.",
-                                               data={"step": f["step"], "error": x["error"], "call": f["call"]}))
-                self.store.dossiers.update(code, carry)
-        remaining = self.store.dossiers.get(code)
-        if remaining is not None and not [f for f in lifecycle.engine_state(remaining).get("failures", []) if not f.get("gave_up")]:
-            self.store.records(RETRIES).delete(code)
-        return worked
+                fn = lambda step, ctx, e=work.events[call["event"]]: step.on_event(ctx, e)
+            if self._call(work, spec, entry, call, fn, run):
+                run.worked += 1
+                state = lifecycle.engine_state(work)
+                state["failures"] = [x for x in state.get("failures", [])
+                                     if not (x["index"] == failure["index"] and x["call"] == call)]
+                work.record(Event(actor="system", kind="step_recovered",
+                                  note=f"Bước “{failure['step']}” đã chạy lại thành công.",
+                                  data={"step": failure["step"], "call": call}))
 
     def _retry_if_needed(self, code: str) -> None:
         dossier = self.store.dossiers.get(code)
-        if dossier is not None and any(not f.get("gave_up") for f in (dossier.steps.get("_engine") or {}).get("failures", [])):
-            self._retry_dossier(code)
+        if dossier is not None and self._open_failures(dossier):
+            self._settle(code, retry=True)
+
+    def flush(self, timeout: float = 30) -> bool:
+        """Wait until the courier has sent what it was given (tests, CLI commands before exit)."""
+        return self.courier.wait_idle(timeout)
 
     # --- the API the portal and the back office use -----------------------------------------------
 
     def on_filed(self, code: str) -> None:
         """Called once a new dossier is durably stored (its `filed` event included)."""
-
-        def start(d: Dossier) -> None:
-            state = lifecycle.engine_state(d)
-            state.setdefault("cursor", 0)
-            state.setdefault("entered", -1)
-
-        self._commit(code, start)
+        self._settle(code)
 
     def signal(
         self,

@@ -1,15 +1,24 @@
 """The outbox: SMS and e-mail messages written first, sent after, retried with backoff.
 
-A message is stored (`store.records("outbox")`, key chosen by the writer so a retried step
-never queues it twice) before any attempt to send it, so a gateway that is down loses
-nothing: `send_due()` (after each new message, and `motcua workflow send-outbox`) tries
-again after 1, 2, 4 ... backoff units and records the give-up after `MAX_ATTEMPTS`.
+Messages are stored before any attempt to send them, one record per dossier
+(`store.records("outbox")`, key = dossier code, value {"code", "messages": {key: message}}),
+so the messages a change sets off cost one write whatever their number, and the keys
+chosen by the step mean a step run again never queues one twice. The engine stores them
+claimed by this process (`status: sending`, a lease until `next_try`) BEFORE it saves the
+dossier, and hands them to the `Courier` (a background thread) after, so the citizen's
+request never waits for a gateway. A gateway that is down loses nothing: `send_due()`
+(`motcua workflow send-outbox`, cron) sends what is pending and due, and what a dead
+process had claimed once its lease is over, after 1, 2, 4 ... backoff units, recording the
+give-up after `MAX_ATTEMPTS`. A message whose event never got saved (the process died or
+the dossier changed before the save) is found out then and dropped, never sent.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -19,6 +28,8 @@ log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
 MAX_ATTEMPTS = 5
+LEASE_SECONDS = 300  # how long a claimed message is left to its sender before others may send it
+DUE = ("pending", "sending")
 
 
 class Sender(Protocol):
@@ -67,60 +78,172 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _event_saved(dossier: Any, event: dict[str, Any] | None) -> bool:
+    if not event:
+        return True
+    return dossier is not None and any(e.kind == event["kind"] and e.at.isoformat() == event["at"] for e in dossier.events)
+
+
 class Outbox:
     def __init__(self, store: Any, sender: Sender, backoff_seconds: float = 60) -> None:
+        self.store = store
         self.records = store.records(OUTBOX)
         self.sender = sender
         self.backoff = backoff_seconds
 
+    # --- writing messages ----------------------------------------------------------------------
+
+    def _add(self, code: str, messages: list[dict[str, Any]], status: str, next_try: datetime, verified: bool) -> list[str]:
+        current = self.records.get(code) or {}
+        if all(m["key"] in current.get("messages", {}) for m in messages):
+            return []  # nothing new: no write
+        added: list[str] = []
+        created = _now().isoformat()
+
+        def change(record: dict[str, Any] | None) -> dict[str, Any]:
+            stored = dict((record or {}).get("messages", {}))
+            for m in messages:
+                if m["key"] not in stored:
+                    stored[m["key"]] = {"subject": None, "milestone": "", "event": None, **m, "code": code,
+                                        "status": status, "attempts": 0, "created_at": created,
+                                        "next_try": next_try.isoformat(), "verified": verified,
+                                        "error": None, "sent_at": None}
+                    added.append(m["key"])
+            return {"code": code, "messages": stored}
+
+        self.records.update(code, change)
+        return added
+
+    def hold(self, code: str, messages: list[dict[str, Any]]) -> list[str]:
+        """Store a change's messages, claimed for this process's courier; one write. Returns new keys."""
+        return self._add(code, messages, "sending", _now() + timedelta(seconds=LEASE_SECONDS), verified=False)
+
     def enqueue(self, key: str, *, code: str, channel: str, to: str, body: str, subject: str | None = None, milestone: str = "") -> bool:
-        """Queue a message once per key; False when that key was queued before."""
-        now = _now().isoformat()
-        return self.records.insert_new(key, {
-            "key": key, "code": code, "channel": channel, "to": to, "subject": subject, "body": body,
-            "milestone": milestone, "status": "pending", "attempts": 0, "created_at": now, "next_try": now,
-            "error": None, "sent_at": None,
-        })
+        """Queue one message, due now, for `send_due`; False when that key was queued before."""
+        message = {"key": key, "channel": channel, "to": to, "body": body, "subject": subject, "milestone": milestone}
+        return bool(self._add(code, [message], "pending", _now(), verified=True))
 
-    def send_due(self, now: datetime | None = None, keys: list[str] | None = None) -> dict[str, int]:
-        """Try every pending message whose time has come; returns counts by outcome."""
-        now = now or _now()
+    # --- sending ---------------------------------------------------------------------------------
+
+    def _attempt(self, message: dict[str, Any], now: datetime) -> tuple[dict[str, Any], str]:
+        try:
+            self.sender.send(message)
+        except Exception as exc:
+            attempts = message["attempts"] + 1
+            gave_up = attempts >= MAX_ATTEMPTS
+            if gave_up:
+                log.error("outbox: gave up on %s after %d attempts: %s", message["key"], attempts, exc)
+            delay = timedelta(seconds=self.backoff * 2 ** (attempts - 1))
+            return {**message, "attempts": attempts, "error": str(exc)[:200], "verified": True,
+                    "status": "gave_up" if gave_up else "pending", "next_try": (now + delay).isoformat()}, \
+                ("gave_up" if gave_up else "retry")
+        return {**message, "attempts": message["attempts"] + 1, "status": "sent", "verified": True,
+                "sent_at": _now().isoformat(), "error": None}, "sent"
+
+    def _send_claimed(self, code: str, claimed: list[dict[str, Any]], now: datetime, counts: dict[str, int]) -> None:
+        """Send what this process holds the claim on, then save every outcome in one write."""
+        outcomes = {}
+        for message in claimed:
+            outcomes[message["key"]], outcome = self._attempt(message, now)
+            counts[outcome] += 1
+
+        def save(record: dict[str, Any] | None) -> dict[str, Any]:
+            record = record or {"code": code, "messages": {}}
+            return {**record, "messages": {**record.get("messages", {}), **outcomes}}
+
+        if outcomes:
+            self.records.update(code, save)
+
+    def deliver(self, code: str, keys: list[str]) -> dict[str, int]:
+        """The courier's part: send the held messages `keys` of a change that has been saved."""
         counts = {"sent": 0, "retry": 0, "gave_up": 0}
-        candidates = keys if keys is not None else [k for k, v in self.records.all() if v.get("status") == "pending"]
-        for key in candidates:
-            claimed: dict[str, Any] = {}
+        stored = (self.records.get(code) or {}).get("messages", {})
+        held = [stored[k] for k in keys if k in stored and stored[k]["status"] == "sending" and stored[k]["attempts"] == 0]
+        self._send_claimed(code, held, _now(), counts)
+        return counts
 
-            def claim(msg: dict[str, Any] | None) -> dict[str, Any]:
-                if msg and msg["status"] == "pending" and datetime.fromisoformat(msg["next_try"]) <= now:
-                    claimed.update(msg)
-                    return {**msg, "status": "sending"}
-                return msg or {}
+    def send_due(self, now: datetime | None = None) -> dict[str, int]:
+        """Try every message whose time has come (pending, or a dead sender's lease over)."""
+        now = now or _now()
+        counts = {"sent": 0, "retry": 0, "gave_up": 0, "dropped": 0}
+        for code, record in list(self.records.all()):
+            if not any(m["status"] in DUE and datetime.fromisoformat(m["next_try"]) <= now
+                       for m in record.get("messages", {}).values()):
+                continue
+            dossier = None
+            if any(not m.get("verified", True) for m in record["messages"].values()):
+                dossier = self.store.dossiers.get(code)
+            claimed: list[dict[str, Any]] = []
 
-            self.records.update(key, claim)
-            if not claimed:
-                continue
-            try:
-                self.sender.send(claimed)
-            except Exception as exc:
-                attempts = claimed["attempts"] + 1
-                gave_up = attempts >= MAX_ATTEMPTS
-                delay = timedelta(seconds=self.backoff * 2 ** (attempts - 1))
-                self.records.put(key, {**claimed, "attempts": attempts, "error": str(exc)[:200],
-                                       "status": "gave_up" if gave_up else "pending",
-                                       "next_try": (now + delay).isoformat()})
-                counts["gave_up" if gave_up else "retry"] += 1
-                if gave_up:
-                    log.error("outbox: gave up on %s after %d attempts: %s", key, attempts, exc)
-                continue
-            self.records.put(key, {**claimed, "attempts": claimed["attempts"] + 1, "status": "sent",
-                                   "sent_at": _now().isoformat(), "error": None})
-            counts["sent"] += 1
+            def claim(current: dict[str, Any] | None) -> dict[str, Any]:
+                claimed.clear()
+                current = current or {"code": code, "messages": {}}
+                messages = dict(current.get("messages", {}))
+                lease = (now + timedelta(seconds=LEASE_SECONDS)).isoformat()
+                for key, m in messages.items():
+                    if m["status"] not in DUE or datetime.fromisoformat(m["next_try"]) > now:
+                        continue
+                    if not m.get("verified", True) and not _event_saved(dossier, m.get("event")):
+                        messages[key] = {**m, "status": "dropped", "error": "event never saved"}
+                        counts["dropped"] += 1
+                        continue
+                    messages[key] = {**m, "status": "sending", "next_try": lease, "verified": True}
+                    claimed.append(messages[key])
+                return {**current, "messages": messages}
+
+            self.records.update(code, claim)
+            self._send_claimed(code, claimed, now, counts)
         return counts
 
     def messages(self, code: str | None = None) -> list[dict[str, Any]]:
-        found = [v for _, v in self.records.all() if code is None or v.get("code") == code]
+        if code is not None:
+            found = list((self.records.get(code) or {}).get("messages", {}).values())
+        else:
+            found = [m for _, record in self.records.all() for m in record.get("messages", {}).values()]
         return sorted(found, key=lambda m: m.get("created_at", ""))
 
 
 def outbox_for(services: Any, config: Any) -> Outbox:
     return Outbox(services.store, sender_for(config), float(config.get("NOTIFY_BACKOFF_SECONDS", 60)))
+
+
+class Courier:
+    """One background thread per app that sends what the engine held, after the response.
+
+    It starts on first use (no thread at import or app creation). Jobs lost with the process
+    are not lost messages: they stay claimed in the outbox and `send_due` takes them over
+    once their lease is over.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Any, str, list[str]]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._busy = 0
+
+    def submit(self, engine: Any, code: str, keys: list[str]) -> None:
+        with self._idle:
+            self._busy += 1
+        self._jobs.put((engine, code, keys))
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="motcua-courier", daemon=True)
+                self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            engine, code, keys = self._jobs.get()
+            try:
+                outbox_for(engine.services, engine.config).deliver(code, keys)
+            except Exception:
+                log.exception("outbox: sending the messages of %s failed; send-outbox will retry them", code)
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 30) -> bool:
+        """Wait until every job given so far is done; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)

@@ -18,14 +18,16 @@ done. Everything a step does goes through its `StepContext`:
   (e.g. `return_result`) must wait for this step, or None.
 
 A step never edits the dossier: it records events (`ctx.record`, `ctx.move` for status
-changes through the transition table) and keeps its own JSON state in `ctx.state`; the
-engine appends and saves them in one locked update after the call returns. A step that
+changes through the transition table), keeps its own JSON state in `ctx.state` and asks
+for messages with `ctx.send_message`; the engine applies them to its working copy after
+the call returns, and saves the whole cascade a change sets off in one update. A step that
 raises is recorded as `step_failed` and retried later; make `enter` and `on_event` safe
 to run again (use idempotency keys for anything sent outside).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup
@@ -90,9 +92,11 @@ class StepContext:
         self.step_name = step_name
         self.index = index
         self.config = config
-        self.state: dict[str, Any] = dict(dossier.steps.get(step_name) or {})
-        self._original_state = dict(self.state)
+        # deep copies: a step changing a nested value must neither touch the dossier nor go unseen
+        self.state: dict[str, Any] = copy.deepcopy(dossier.steps.get(step_name) or {})
+        self._original_state = copy.deepcopy(self.state)
         self.pending: list[tuple[str, dict[str, Any]]] = []
+        self.outgoing: list[dict[str, Any]] = []
         self.finished = False
 
     # --- reading -------------------------------------------------------------------------
@@ -134,6 +138,18 @@ class StepContext:
     def move(self, action: str, *, note: str | None = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
         """Change the status through the lifecycle table (`pay`, `deliver`, `request_payment` ...)."""
         self.pending.append(("move", {"action": action, "note": note, "data": data or {}, "actor": actor or self.actor}))
+
+    def send_message(self, key: str, event: Event, *, channel: str, to: str, body: str,
+                     subject: str | None = None, milestone: str = "") -> None:
+        """Queue an SMS / e-mail about `event`; sent only once the event is saved.
+
+        `key` names the message for good (a step run again never sends it twice). The engine
+        stores it in the outbox before it saves the dossier and sends it after, in the
+        background; a message whose event never got saved is dropped, not sent.
+        """
+        self.outgoing.append({"key": key, "code": self.dossier.code, "channel": channel, "to": to, "body": body,
+                              "subject": subject, "milestone": milestone,
+                              "event": {"kind": event.kind, "at": event.at.isoformat()}})
 
     def done(self) -> None:
         """This step has nothing more to wait for: the cursor may move past it."""
