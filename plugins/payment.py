@@ -5,6 +5,12 @@ requested" (6, the clock pauses) and the citizen's tracking page offers "Thanh t
 tuyến". The gateway's signed IPN (motcua.workflow.web) records `paid`, which restores the
 status and lets the cursor move on. Desk: staff record the receipt number; the result
 cannot be returned before that.
+
+The mode is the procedure's, but the channel has the last word: a citizen who files at the
+one-stop desk (channel `desk`) is standing at the counter and pays there, as the desk's
+receipt (biên lai) is issued with the filing, even for a level-4 procedure; a dossier filed
+by post keeps the procedure's mode (online: the payment link reaches the citizen by SMS /
+e-mail and on the tracking page).
 """
 
 from __future__ import annotations
@@ -26,6 +32,11 @@ class PaymentConfig(BaseModel):
     gateway: Literal["vnpay"] = "vnpay"
 
 
+def payment_mode(ctx: StepContext) -> str:
+    """`desk` for a dossier filed at the desk, else the procedure's configured mode."""
+    return "desk" if ctx.dossier.channel == "desk" else ctx.config.mode
+
+
 def _paid(ctx: StepContext) -> bool:
     return bool(ctx.state.get("paid")) or ctx.has_event("paid")
 
@@ -45,7 +56,7 @@ class PaymentStep(Step):
             ctx.done()
             return
         amount = ctx.dossier.fee_total
-        if ctx.config.mode == "online":
+        if payment_mode(ctx) == "online":
             if ctx.status != Status.PAYMENT_REQUESTED:
                 ctx.move("request_payment", note=f"Phí, lệ phí phải nộp: {format_vnd(amount)}.", data={"amount": amount})
             return  # wait for the gateway's IPN
@@ -61,7 +72,7 @@ class PaymentStep(Step):
             ctx.state["last_failure"] = event.note
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
-        if ctx.config.mode != "desk" or not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
+        if payment_mode(ctx) != "desk" or not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
             return []
         return [
             Action(
@@ -93,14 +104,19 @@ class PaymentStep(Step):
         if ctx.dossier.fee_total <= 0:
             return None
         return Markup(render_template("workflow/payment_citizen.html", ctx=ctx, dossier=ctx.dossier,
-                                      paid=_paid(ctx), config=ctx.config, token=payment_token(ctx.dossier.code)))
+                                      paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code)))
 
     def staff_panel(self, ctx: StepContext) -> Markup | None:
         from flask import render_template
 
         if ctx.dossier.fee_total <= 0:
             return None
-        return Markup(render_template("workflow/payment_staff.html", ctx=ctx, dossier=ctx.dossier, paid=_paid(ctx), config=ctx.config))
+        return Markup(render_template("workflow/payment_staff.html", ctx=ctx, dossier=ctx.dossier, paid=_paid(ctx), config=_shown(ctx)))
+
+
+def _shown(ctx: StepContext) -> PaymentConfig:
+    """The config as the panels show it: with the mode this dossier actually pays in."""
+    return ctx.config.model_copy(update={"mode": payment_mode(ctx)})
 
 
 def payment_token(code: str) -> str:

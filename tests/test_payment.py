@@ -163,3 +163,21 @@ def test_desk_payment_level_3(app) -> None:
     d = engine.perform(code, "record_payment", DESK, receipt_no="0001234")
     assert d.events[-1].kind == "paid" and d.events[-1].actor == "staff:desk"
     assert engine.perform(code, "return_result", DESK).status == Status.RETURNED
+
+
+def test_level_4_filed_at_the_desk_pays_at_the_desk(app, client) -> None:
+    """An online-payment procedure filed at the one-stop desk: the citizen pays at the counter."""
+    engine = app.extensions["motcua"].engine
+    spec = make_spec([{"name": "payment", "config": {"mode": "online"}}, "review"])
+    at_desk = app.extensions["motcua"].store.dossiers.get(file_dossier(app, spec, channel="desk"))
+    online = app.extensions["motcua"].store.dossiers.get(file_dossier(app, spec, channel="online"))
+    assert online.status == Status.PAYMENT_REQUESTED and "payment_due_at_desk" not in kinds(online)
+    assert at_desk.status == Status.NEW and "payment_requested" not in kinds(at_desk)
+    assert "payment_due_at_desk" in kinds(at_desk)
+    assert "record_payment" in [a.name for a in engine.actions(at_desk, DESK)]
+    assert "record_payment" not in [a.name for a in engine.actions(online, DESK)]
+    with app.test_request_context():
+        assert "Thanh toán trực tuyến" in "".join(engine.citizen_panels(online))
+        assert "Thanh toán trực tuyến" not in "".join(engine.citizen_panels(at_desk))
+    d = engine.perform(at_desk.code, "record_payment", DESK, receipt_no="0000077")
+    assert d.events[-1].kind == "paid" and d.status == Status.NEW
