@@ -30,6 +30,7 @@ OUTBOX = "outbox"
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 300  # how long a claimed message is left to its sender before others may send it
 DUE = ("pending", "sending")
+IDLE_SECONDS = 30  # the courier thread ends after this long without work
 
 
 class Sender(Protocol):
@@ -210,7 +211,7 @@ def outbox_for(services: Any, config: Any) -> Outbox:
 class Courier:
     """One background thread per app that sends what the engine held, after the response.
 
-    It starts on first use (no thread at import or app creation). Jobs lost with the process
+    It starts on first use (no thread at import or app creation) and ends when idle. Jobs lost with the process
     are not lost messages: they stay claimed in the outbox and `send_due` takes them over
     once their lease is over.
     """
@@ -233,7 +234,14 @@ class Courier:
 
     def _work(self) -> None:
         while True:
-            engine, code, keys = self._jobs.get()
+            try:
+                engine, code, keys = self._jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:  # submit() puts before it looks at the thread: no job is stranded
+                    if self._jobs.empty():
+                        self._thread = None
+                        return
+                continue
             try:
                 outbox_for(engine.services, engine.config).deliver(code, keys)
             except Exception:
