@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from pydantic import BaseModel
 
 from motcua.spec.conditions import holds, lookup
+from motcua.spec.lint import field_at
 from motcua.spec.model import FeeRule, ProcedureSpec
 
 
@@ -25,24 +26,53 @@ class FeeLine(BaseModel):
     exempt: bool = False
 
 
-def _quantity(rule: FeeRule, answers: Mapping[str, Any]) -> int:
+#: Units counted when the quantity field's schema sets no `maximum` (the linter warns then):
+#: fees are computed on unvalidated draft answers too, so a quantity must never be unbounded.
+DEFAULT_MAX_QUANTITY = 10_000
+
+
+def max_quantity(spec: ProcedureSpec, rule: FeeRule) -> int:
+    """The most units a line counts: the field's schema `maximum`, else DEFAULT_MAX_QUANTITY."""
+    if not rule.quantity_field or spec.form is None:
+        return DEFAULT_MAX_QUANTITY
+    schema = field_at(spec.form.fields, rule.quantity_field)
+    maximum = schema.get("maximum") if isinstance(schema, dict) else None
+    if isinstance(maximum, (int, float)) and not isinstance(maximum, bool) and maximum >= 0:
+        return min(int(maximum), DEFAULT_MAX_QUANTITY)
+    return DEFAULT_MAX_QUANTITY
+
+
+def _quantity(rule: FeeRule, answers: Mapping[str, Any], cap: int) -> int:
     if not rule.quantity_field:
         return 1
     value = lookup(answers, rule.quantity_field)
+    if isinstance(value, str) and len(value.strip()) > 12:  # int() of huge digit strings is slow
+        return cap if value.strip().isdigit() else 0
     try:
-        return max(0, int(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return min(cap, max(0, int(value)))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
         return 0
 
 
 def _line_amount(rule: FeeRule, quantity: int) -> int:
-    total = 0
-    for unit in range(rule.free_units + 1, quantity + 1):
-        price = rule.amount
-        for tier in rule.tiers:
-            if unit >= tier.from_unit:
-                price = tier.amount
-        total += price
+    """Closed form, band by band: the unit price changes only at the tiers' `from_unit`.
+
+    A unit's price is that of the last listed tier whose `from_unit` it has reached (else
+    `amount`), so within each band between two consecutive break points it is constant.
+    """
+    first = rule.free_units + 1
+    if quantity < first:
+        total = 0
+    else:
+        breaks = sorted({first} | {t.from_unit for t in rule.tiers if first < t.from_unit <= quantity})
+        total = 0
+        for i, start in enumerate(breaks):
+            end = breaks[i + 1] - 1 if i + 1 < len(breaks) else quantity
+            price = rule.amount
+            for tier in rule.tiers:
+                if start >= tier.from_unit:
+                    price = tier.amount
+            total += (end - start + 1) * price
     if rule.max_amount is not None:
         total = min(total, rule.max_amount)
     return total
@@ -54,7 +84,7 @@ def compute_fees(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str =
     for rule in spec.fees:
         if not holds(rule.when, answers, channel):
             continue
-        quantity = _quantity(rule, answers)
+        quantity = _quantity(rule, answers, max_quantity(spec, rule))
         exempt = rule.exempt_when is not None and holds(rule.exempt_when, answers, channel)
         amount = 0 if exempt else _line_amount(rule, quantity)
         lines.append(

@@ -387,6 +387,8 @@ class Checker:
                 found = self._field_ref(("fees", index, "quantity_field"), fee.quantity_field, f"`quantity_field` of fee `{fee.id}`")
                 if found is not None and self.schema is not None and not field_types(self.schema, found) & {"integer", "number"}:
                     self.error(("fees", index, "quantity_field"), f"`quantity_field` of fee `{fee.id}` should name a number field, but `{fee.quantity_field}` is not `type: integer`")
+                elif isinstance(found, dict) and not any("maximum" in branch for branch in _branches(self.schema, found)):
+                    self.warning(("fees", index, "quantity_field"), f"`quantity_field` of fee `{fee.id}` names `{fee.quantity_field}`, which has no `maximum`; give it one (the fee counts at most 10000 units without it)")
 
     def check_unique_ids(self) -> None:
         groups: list[tuple[str, Loc, list[str], str]] = [
