@@ -72,6 +72,13 @@ from renderers.jinja import environment
 
 ADD = "_add"
 REMOVE = "_remove"
+#: Items a repeating group holds when its schema sets no `maxItems`: every posted index
+#: becomes an item, so without a bound one post could make a draft of any size.
+MAX_REPEAT_ITEMS = 100
+#: Whole numbers longer than this stay the raw text (Python refuses int() past 4300
+#: digits, and no answer needs more); validation then reports them.
+MAX_INT_DIGITS = 30
+_INDEX = re.compile(r"[0-9]{1,6}")
 
 ADDRESS_LABELS = {
     "province": "Tỉnh, thành phố",
@@ -421,8 +428,35 @@ def repeat_action(form: Any) -> tuple[str, str] | None:
     return None
 
 
-def apply_repeat(answers: Mapping[str, Any], action: tuple[str, str]) -> dict[str, Any]:
-    """A copy of the answers with one item added to, or removed from, an array."""
+def max_items(node: Any) -> int:
+    """How many items an array field holds: its `maxItems`, else MAX_REPEAT_ITEMS."""
+    limit = node.get("maxItems") if isinstance(node, dict) else None
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0:
+        return limit
+    return MAX_REPEAT_ITEMS
+
+
+def repeat_limit(spec: ProcedureSpec, path: str) -> int:
+    """`max_items` of the array field at a dotted answer path (`children`, `a.0.b`)."""
+    from motcua.spec.lint import field_at
+
+    return max_items(field_at(spec.form.fields, path) if spec.form is not None else None)
+
+
+class RepeatFull(ValueError):
+    """"Add another" was used on a repeating group that already holds its most items."""
+
+    def __init__(self, path: str, limit: int) -> None:
+        super().__init__(f"{path} holds at most {limit} items")
+        self.path, self.limit = path, limit
+
+
+def apply_repeat(answers: Mapping[str, Any], action: tuple[str, str], limit: int | None = None) -> dict[str, Any]:
+    """A copy of the answers with one item added to, or removed from, an array.
+
+    With `limit` (see `repeat_limit`), adding to an array that already holds that many
+    items raises RepeatFull instead.
+    """
     result = copy.deepcopy(dict(answers))
     op, path = action
     parts = path.split(".")
@@ -443,6 +477,8 @@ def apply_repeat(answers: Mapping[str, Any], action: tuple[str, str]) -> dict[st
     if not isinstance(items, list):
         return result
     if op == "add":
+        if limit is not None and len(items) >= limit:
+            raise RepeatFull(path, limit)
         items.append(None)
     elif 0 <= index < len(items):
         del items[index]
@@ -503,8 +539,15 @@ def _parse(spec: ProcedureSpec, node: dict[str, Any], path: str, form: Any) -> A
         if widget == "checkboxes" or enum_values(node) is not None:
             return [_convert(items, s.strip()) for s in form.getlist(path) if s.strip()]
         prefix = path + "."
+        cap = max_items(node)
         indexes = sorted(
-            {int(seg) for key in form.keys() if key.startswith(prefix) and (seg := key[len(prefix):].split(".")[0]).isdigit()}
+            {
+                index
+                for key in form.keys()
+                if key.startswith(prefix)
+                and _INDEX.fullmatch(seg := key[len(prefix):].split(".")[0])
+                and (index := int(seg)) < cap
+            }
         )
         parsed = [_parse(spec, items, f"{path}.{i}", form) for i in indexes]
         return [v for v in parsed if v is not _ABSENT]
@@ -523,15 +566,20 @@ def _convert(node: dict[str, Any], raw: str) -> Any:
     kind = schema_type(node)
     if kind == "integer":
         compact = raw.replace(" ", "")
+        digits = re.sub(r"[.\s]", "", raw)
+        if len(digits.lstrip("+-")) > MAX_INT_DIGITS:
+            return raw
         if _WHOLE.fullmatch(compact):
             return int(compact)
         if _GROUPED.fullmatch(raw):
-            return int(re.sub(r"[.\s]", "", raw))
+            return int(digits)
         return raw
     if kind == "number":
         text = raw.replace(" ", "")
         if "," in text:
             text = text.replace(".", "").replace(",", ".")
+        if len(text) > MAX_INT_DIGITS * 2:
+            return raw
         try:
             number = float(text)
         except ValueError:

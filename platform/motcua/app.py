@@ -40,6 +40,19 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _limit_forms() -> None:
+    """Werkzeug applies MAX_FORM_PARTS / MAX_FORM_MEMORY_SIZE to multipart bodies only: an
+    url-encoded body is bounded here by the same two settings instead of by the upload limit."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return
+    from flask import abort, current_app
+
+    request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
+    parts = current_app.config["MAX_FORM_PARTS"]
+    if parts is not None and sum(1 for _ in request.form.items(multi=True)) > parts:
+        abort(413)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build a fresh portal. Tests pass their own DATA_DIR and SPECS_DIR."""
     import importlib
@@ -49,6 +62,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         DATA_DIR=os.environ.get("MOTCUA_DATA_DIR", "data"),
         SPECS_DIR=os.environ.get("MOTCUA_SPECS_DIR", "procedure_specs"),
         MAX_CONTENT_LENGTH=60 * 1024 * 1024,
+        # Forms: no text field needs more than this; uploads are files, not form memory.
+        MAX_FORM_MEMORY_SIZE=256 * 1024,
+        MAX_FORM_PARTS=1000,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -72,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["motcua"] = Services(store=store, catalogue=catalogue, engine=None)
     app.extensions["motcua"].engine = Engine(app.extensions["motcua"], app.config)
 
+    app.before_request(_limit_forms)  # before CSRFProtect's hook, which reads the form
     csrf.init_app(app)
     for module, attr, prefix in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module), attr), url_prefix=prefix or None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ from motcua.workdays import VN_TZ
 bp = Blueprint("portal", __name__)
 
 MAX_TRACKED = 20
+#: A draft's serialized size (characters): real ones are a few kilobytes.
+MAX_DRAFT_CHARS = 128 * 1024
 LOOKUP_WINDOW_S = 15 * 60
 LOOKUP_MAX_FAILURES = 10
 
@@ -325,13 +328,17 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
     stay = False
     upload_errors: dict[str, str] = {}
     if step.kind == "page":
-        from renderers.form import apply_repeat, parse_form, repeat_action
+        from renderers.form import RepeatFull, apply_repeat, parse_form, repeat_action, repeat_limit
 
         parsed = parse_form(spec, request.form, list(step.fields))
         action = repeat_action(request.form)
         if action is not None:
             # "Add another" / "remove" re-draw the page instead of moving on (RENDER's protocol).
-            parsed, stay = apply_repeat(parsed, action), True
+            stay = True
+            try:
+                parsed = apply_repeat(parsed, action, repeat_limit(spec, action[1]) if action[0] == "add" else None)
+            except RepeatFull as full:
+                upload_errors[full.path] = _("Chỉ được khai tối đa {n} mục.", n=full.limit)
         values = draft.setdefault("values", {})
         for name in step.fields:
             if name in parsed:
@@ -404,12 +411,16 @@ def fill_step(code: str, token: str, step_id: str):
 def _handle_post(spec: ProcedureSpec, token: str, draft: dict[str, Any], step: drafts.Step):
     records = services().store.records("drafts")
     stay, upload_errors = _apply_post(spec, draft, step)
+    if len(json.dumps(draft, ensure_ascii=False, default=str)) > MAX_DRAFT_CHARS:
+        # Refused, not truncated: the saved draft stays as it was before this post.
+        kept = drafts.load(records, token, spec) or {"values": {}}
+        return _render_step(spec, token, kept, step, {"": _("Thông tin gửi lên quá dài nên chưa được lưu. Vui lòng rút gọn và gửi lại.")}), 413
     drafts.save(records, token, draft)
     back_to_check = request.args.get("tu") == drafts.STEP_CHECK or request.form.get("tu") == drafts.STEP_CHECK
     if request.form.get("_action") == "save":
         return redirect(url_for("portal.draft_saved", code=spec.code, token=token, buoc=step.id))
     if stay:
-        return _render_step(spec, token, draft, step, {})
+        return _render_step(spec, token, draft, step, upload_errors)
     errors = {**_step_errors(spec, draft, step), **upload_errors}
     if errors:
         return _render_step(spec, token, draft, step, errors)
