@@ -51,17 +51,17 @@ def test_file_and_track_a_dossier(app, client):
     assert created["fee_total"] == 8000
     stored = app.extensions["motcua"].store.dossiers.get(code)
     assert stored.attachments[0].content_type == "application/pdf"
-    status = client.get(f"/api/v1/dossiers/{code}?factor=0987654321").get_json()
+    status = client.get(f"/api/v1/dossiers/{code}", headers={"X-Motcua-Factor": "0987654321"}).get_json()
     assert status["code"] == code and status["timeline"][0]["kind"] == "filed"
     assert status["timeline"][0]["label"] == "Nộp hồ sơ"
-    by_id = client.get(f"/api/v1/dossiers/{code}?factor=079190012345")
+    by_id = client.get(f"/api/v1/dossiers/{code}", headers={"X-Motcua-Factor": "079190012345"})
     assert by_id.status_code == 200
 
 
 def test_wrong_factor_and_unknown_code_look_the_same(client):
     code = client.post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json=body()).get_json()["code"]
-    wrong = client.get(f"/api/v1/dossiers/{code}?factor=0911111111")
-    unknown = client.get("/api/v1/dossiers/000.00.31.H12-250101-9999?factor=0987654321")
+    wrong = client.get(f"/api/v1/dossiers/{code}", headers={"X-Motcua-Factor": "0911111111"})
+    unknown = client.get("/api/v1/dossiers/000.00.31.H12-250101-9999", headers={"X-Motcua-Factor": "0987654321"})
     assert wrong.status_code == unknown.status_code == 404
     assert wrong.get_json() == unknown.get_json()
 

@@ -77,7 +77,7 @@ def test_tracking_page_shows_words_then_offers_rating_and_feedback(app, client):
     english = client.get(f"/ho-so/{code}?lang=en").get_data(as_text=True)
     assert "Result approved" in english and "Sent for processing" in english and "Rate this dossier" in english
 
-    api = client.get(f"/api/v1/dossiers/{code}?factor=0987654321&lang=vi").get_json()
+    api = client.get(f"/api/v1/dossiers/{code}?lang=vi", headers={"X-Motcua-Factor": "0987654321"}).get_json()
     assert [e["label"] for e in api["timeline"]][-2:] == ["Phê duyệt kết quả", "Trả kết quả"]
 
     from motcua import feedback

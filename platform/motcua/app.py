@@ -73,6 +73,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("MOTCUA")
     if config:
         app.config.update(config)
+    proxies = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if proxies > 0:  # behind that many reverse proxies: the client's address from X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     data_dir = Path(app.config["DATA_DIR"])
     app.config.setdefault("SECRET_KEY", None)
     if not app.config["SECRET_KEY"]:

@@ -26,7 +26,7 @@ from motcua.dossier import Dossier, Status
 from motcua.formats import is_vn_mobile, normalize_mobile
 from motcua.i18n import gettext as _
 from motcua.store.base import Store
-from motcua.tracking import verify
+from motcua.tracking_throttle import Limits, Throttled, check_factor
 
 RATINGS = "ratings"
 FEEDBACK = "feedback"
@@ -101,11 +101,15 @@ def _clean(value: Any) -> str:
 # --- ratings ---------------------------------------------------------------------------------
 
 
-def rate(store: Store, code: str, factor: str, score: Any, comment: Any = "", at: datetime | None = None) -> Rating:
+def rate(
+    store: Store, code: str, factor: str, score: Any, comment: Any = "", at: datetime | None = None,
+    *, client: str = "", limits: Limits | None = None,
+) -> Rating:
     """Record the applicant's rating of a returned dossier, once.
 
     A wrong code and a wrong second factor give the same message, so the form cannot be used
-    to learn which codes exist.
+    to learn which codes exist; the factor is checked through the shared throttle (per code
+    and per `client`) before anything about the dossier's state is said.
     """
     errors: dict[str, str] = {}
     code = _clean(code).upper()
@@ -122,10 +126,15 @@ def rate(store: Store, code: str, factor: str, score: Any, comment: Any = "", at
         errors["code"] = _("Hãy nhập mã hồ sơ.")
     if not _clean(factor):
         errors["factor"] = _("Hãy nhập số điện thoại hoặc số CCCD đã khai khi nộp hồ sơ.")
-    dossier: Dossier | None = store.dossiers.get(code) if code and not errors.get("factor") else None
-    if code and _clean(factor) and (dossier is None or not verify(dossier, factor)):
-        errors["factor"] = _("Mã hồ sơ hoặc số điện thoại/CCCD không đúng.")
-        dossier = None
+    dossier: Dossier | None = None
+    if code and _clean(factor):
+        try:
+            dossier = check_factor(store, code, factor, client, limits or Limits())
+        except Throttled:
+            errors["factor"] = _("Đã nhập sai quá nhiều lần cho hồ sơ này hoặc từ máy này. Vui lòng thử lại sau một giờ.")
+        else:
+            if dossier is None:
+                errors["factor"] = _("Mã hồ sơ hoặc số điện thoại/CCCD không đúng.")
     if dossier is not None and dossier.status != Status.RETURNED:
         errors["code"] = _("Chỉ đánh giá được hồ sơ đã trả kết quả.")
     if errors:

@@ -154,6 +154,40 @@ def _not_found():
     return _errors([("", "Không tìm thấy" if _lang() == "vi" else "Not found")], 404)
 
 
+MAX_JSON_DEPTH = 32
+
+
+def _depth_ok(value: Any) -> bool:
+    """Whether nesting stays within MAX_JSON_DEPTH (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return False
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return True
+
+
+def _json_body() -> Any:
+    """The JSON body, or None when it is not JSON or nests deeper than any request needs
+    (the parser and the validators recurse: a deep body would be a 500, not a 400)."""
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        return None
+    return payload if _depth_ok(payload) else None
+
+
+FACTOR_HEADER = "X-Motcua-Factor"
+
+
+def _throttled():
+    from motcua.web.portal import throttled_message
+
+    return _errors([("", throttled_message())], 429)
+
+
 # --- routes ----------------------------------------------------------------------------------
 
 
@@ -201,7 +235,7 @@ def create_dossier(code: str):
     if spec is None or not spec.online or spec.form is None:
         return _not_found()
     lang = _lang()
-    payload = request.get_json(silent=True)
+    payload = _json_body()
     if not isinstance(payload, dict):
         return _errors([("", "Nội dung yêu cầu phải là một đối tượng JSON" if lang == "vi" else "The body must be a JSON object")], 400)
     try:
@@ -252,11 +286,24 @@ def create_dossier(code: str):
     return created.model_dump(), 201, {"Location": url_for("api.dossier", code=dossier.code, _external=True)}
 
 
-@bp.get("/dossiers/<code>")
+@bp.route("/dossiers/<code>", methods=["GET", "POST"])
 def dossier(code: str):
+    """The factor comes in the X-Motcua-Factor header (GET) or a JSON body `{"factor": ...}`
+    (POST), never in the URL, which proxies and servers write to their logs."""
+    from motcua.tracking_throttle import Throttled
     from motcua.web.portal import find_dossier
 
-    found = find_dossier(code, request.args.get("factor", ""))
+    factor = request.headers.get(FACTOR_HEADER, "")
+    if request.method == "POST":
+        payload = _json_body()
+        factor = payload.get("factor") if isinstance(payload, dict) else None
+        if not isinstance(factor, str):
+            lang = _lang()
+            return _errors([("/factor", "Thiếu số điện thoại hoặc số định danh cá nhân" if lang == "vi" else "The factor is missing")], 400)
+    try:
+        found = find_dossier(code, factor)
+    except Throttled:
+        return _throttled()
     if found is None:
         return _not_found()
     lang = _lang()
@@ -305,6 +352,11 @@ def openapi_document() -> dict[str, Any]:
                            ("filer", "citizen | business"), ("life_event", "Life event slug"),
                            ("lang", "vi | en"))
     ]
+    dossier_responses = {
+        "200": _json(DossierStatus, "The dossier"),
+        "404": _json(Errors, "Unknown code or wrong factor (not told apart)"),
+        "429": _json(Errors, "Too many wrong factors for this code or from this client; try again within the hour"),
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Motcua API", "version": "1.0.0",
@@ -324,12 +376,20 @@ def openapi_document() -> dict[str, Any]:
                               "400": _json(Errors, "Not a JSON object"),
                               "404": _json(Errors, "Unknown procedure or not filed online"),
                               "422": _json(Errors, "Invalid answers, attachments or delivery: one error per field")}}},
-            "/dossiers/{code}": {"get": {
-                "operationId": "getDossier", "summary": "Status and timeline of a dossier",
-                "parameters": [code, {"name": "factor", "in": "query", "required": True, "schema": {"type": "string"},
-                                      "description": "The applicant's phone number or personal ID"}],
-                "responses": {"200": _json(DossierStatus, "The dossier"),
-                              "404": _json(Errors, "Unknown code or wrong factor (not told apart)")}}},
+            "/dossiers/{code}": {
+                "get": {
+                    "operationId": "getDossier", "summary": "Status and timeline of a dossier",
+                    "parameters": [code, {"name": FACTOR_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+                                          "description": "The applicant's phone number or personal ID (never in the URL)"}],
+                    "responses": dossier_responses},
+                "post": {
+                    "operationId": "lookupDossier", "summary": "Status and timeline of a dossier, the factor in the body",
+                    "parameters": [code],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["factor"],
+                        "properties": {"factor": {"type": "string", "description": "The applicant's phone number or personal ID"}}}}}},
+                    "responses": {**dossier_responses, "400": _json(Errors, "No factor in the body")}},
+            },
         },
         "components": {"schemas": schemas},
     }

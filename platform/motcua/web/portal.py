@@ -7,7 +7,6 @@ Per-step state lives in a server-side draft (motcua.drafts), never in hidden fie
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import time
@@ -39,7 +38,6 @@ from motcua.i18n import _, current_lang, local
 from motcua.search import Filters, facets, search
 from motcua.services import services
 from motcua.spec.model import Level, ProcedureSpec, localize
-from motcua.tracking import verify
 from motcua.web import labels
 from motcua.workdays import VN_TZ
 
@@ -48,8 +46,6 @@ bp = Blueprint("portal", __name__)
 MAX_TRACKED = 20
 #: A draft's serialized size (characters): real ones are a few kilobytes.
 MAX_DRAFT_CHARS = 128 * 1024
-LOOKUP_WINDOW_S = 15 * 60
-LOOKUP_MAX_FAILURES = 10
 
 
 # --- helpers shared by the pages -------------------------------------------------------------
@@ -557,33 +553,27 @@ def receipt_pdf(code: str) -> Response:
 # --- track -----------------------------------------------------------------------------------
 
 
-def _client_key() -> str:
-    return hashlib.sha256((request.remote_addr or "?").encode()).hexdigest()[:32]
-
-
-def _too_many_failures() -> bool:
-    record = services().store.records("lookup_failures").get(_client_key())
-    if not record or time.time() - record.get("since", 0) > LOOKUP_WINDOW_S:
-        return False
-    return record.get("n", 0) >= LOOKUP_MAX_FAILURES
-
-
-def _count_failure() -> None:
-    def bump(current: dict[str, Any] | None) -> dict[str, Any]:
-        if not current or time.time() - current.get("since", 0) > LOOKUP_WINDOW_S:
-            return {"n": 1, "since": time.time()}
-        return {"n": current.get("n", 0) + 1, "since": current["since"]}
-
-    services().store.records("lookup_failures").update(_client_key(), bump)
+PURGE_EVERY_S = 600
 
 
 def find_dossier(code: str, factor: str) -> Dossier | None:
-    """The dossier when the code and its second factor match; None otherwise, alike."""
-    dossier = services().store.dossiers.get(code.strip().upper()[:60]) if code.strip() else None
-    if dossier is None:
-        hmac.compare_digest(factor.encode(), b"0000000000")  # same work either way
-        return None
-    return dossier if verify(dossier, factor) else None
+    """The dossier when the code and its second factor match; None otherwise, alike.
+
+    Every check counts against the shared throttle (motcua.tracking_throttle): raises
+    Throttled when this code or this client has had too many wrong factors.
+    """
+    from motcua.tracking_throttle import Limits, check_factor, purge
+
+    limits = Limits.from_config(current_app.config)
+    state = current_app.extensions.setdefault("motcua.factor_purge", {"at": 0.0})
+    if time.time() - state["at"] > PURGE_EVERY_S:
+        state["at"] = time.time()
+        purge(services().store, limits.window_s)
+    return check_factor(services().store, code, factor, request.remote_addr or "", limits)
+
+
+def throttled_message() -> str:
+    return _("Đã nhập sai quá nhiều lần cho hồ sơ này hoặc từ máy này. Vui lòng thử lại sau một giờ.")
 
 
 @bp.route("/tra-cuu", methods=["GET", "POST"])
@@ -593,15 +583,16 @@ def lookup():
     message = None
     status = 200
     if request.method == "POST":
-        if _too_many_failures():
-            message = _("Bạn đã thử quá nhiều lần. Vui lòng thử lại sau 15 phút.")
-            status = 429
-        else:
+        from motcua.tracking_throttle import Throttled
+
+        try:
             dossier = find_dossier(code, factor)
+        except Throttled:
+            message, status = throttled_message(), 429
+        else:
             if dossier is not None:
                 _remember(dossier.code)
                 return redirect(url_for("portal.dossier", code=dossier.code))
-            _count_failure()
             message = _("Không tìm thấy hồ sơ với mã hồ sơ và thông tin đã nhập. Kiểm tra lại mã hồ sơ và số điện thoại hoặc số định danh cá nhân.")
             status = 404
     return render_template("portal/lookup.html", code=code, message=message), status

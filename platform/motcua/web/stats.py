@@ -204,7 +204,10 @@ def rate() -> Any:
     values = {"code": request.values.get("code", ""), "score": request.form.get("score", ""), "comment": request.form.get("comment", "")}
     if request.method == "POST":
         try:
-            rating = fb.rate(services().store, values["code"], request.form.get("factor", ""), values["score"], values["comment"])
+            from motcua.tracking_throttle import Limits
+
+            rating = fb.rate(services().store, values["code"], request.form.get("factor", ""), values["score"], values["comment"],
+                             client=request.remote_addr or "", limits=Limits.from_config(current_app.config))
         except fb.Invalid as exc:
             return render_template("stats/rate.html", values=values, errors=exc.errors, scores=fb.SCORE_LABELS), 400
         return render_template("stats/rated.html", rating=rating, scores=fb.SCORE_LABELS)
