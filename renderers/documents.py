@@ -24,7 +24,7 @@ from fpdf.enums import XPos, YPos
 from motcua.dossier import Dossier
 from motcua.fees import format_vnd
 from motcua.spec.model import Condition, ProcedureSpec, localize
-from motcua.workdays import VN_TZ
+from motcua.workdays import VN_TZ, limit_text
 from renderers.form import ADDRESS_LABELS, attachment_required, copies_text
 from renderers.l10n import t
 from renderers.qr import dark_runs, qr_matrix
@@ -523,8 +523,8 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
         line(t("Không có giấy tờ kèm theo.", lang))
     pdf.ln(2)
     line(t("01 (bộ)", lang), t("2. Số lượng hồ sơ: ", lang))
-    days = spec.info.processing_time.working_days
-    limit = t("trong ngày làm việc", lang) if days == 0 else t("{days} ngày làm việc", lang, days=days)
+    time_limit = spec.info.processing_time
+    limit = localize(limit_text(time_limit.working_days, time_limit.calendar_days), lang).lower()
     line(limit, t("3. Thời gian giải quyết hồ sơ theo quy định: ", lang))
     line(_when(dossier.filed_at, lang), t("4. Thời gian nhận hồ sơ: ", lang))
     due = display_date(dossier.due_date) if dossier.due_date else t("sẽ thông báo sau", lang)

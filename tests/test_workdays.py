@@ -39,3 +39,12 @@ def test_a_year_without_holiday_data_is_logged(caplog):
     with caplog.at_level("WARNING", logger="motcua.workdays"):
         CAL.due_date(datetime(2031, 3, 3, 9, 0, tzinfo=VN_TZ), 1)
     assert "no holidays recorded for 2031" in caplog.text
+
+
+def test_calendar_day_limits_count_every_day_and_end_on_a_working_day():
+    # Filed Monday 16/11/2026; 10 calendar days end Thursday 26/11.
+    filed = datetime(2026, 11, 16, 9, 0, tzinfo=VN_TZ)
+    assert CAL.due_date(filed, 10, calendar_days=True) == date(2026, 11, 26)
+    # 12 calendar days end on Saturday 28/11: due the next working day, Monday 30/11.
+    assert CAL.due_date(filed, 12, calendar_days=True) == date(2026, 11, 30)
+    assert CAL.due_date(filed, 10) == date(2026, 11, 30)

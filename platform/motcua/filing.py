@@ -87,7 +87,9 @@ def file_dossier(
         fees=[line.model_dump(mode="json") for line in lines],
         fee_total=total(lines),
         filed_at=received,
-        due_date=calendar().due_date(received, working_days(spec, channel)),
+        due_date=calendar().due_date(
+            received, working_days(spec, channel), spec.info.processing_time.calendar_days
+        ),
         status=Status.NEW,
     )
     dossier.record(Event(at=received, actor=actor, kind="filed", status=Status.NEW, data={"channel": channel}))

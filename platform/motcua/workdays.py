@@ -67,7 +67,7 @@ class Calendar:
             count += self.is_working_day(day)
         return count
 
-    def due_date(self, received_at: datetime, working_days: int) -> date:
+    def due_date(self, received_at: datetime, working_days: int, calendar_days: bool = False) -> date:
         """Due date for a dossier received at `received_at` (aware; read in Vietnam's time).
 
         A dossier received on a day off counts from the next working day; for a same-day
@@ -75,9 +75,20 @@ class Calendar:
         """
         local = received_at.astimezone(VN_TZ)
         day = local.date()
+        if calendar_days and working_days:
+            return self.next_working_day(day + timedelta(days=working_days))
         if not self.is_working_day(day) or (working_days == 0 and local.time() >= SAME_DAY_CUTOFF):
             day = self.next_working_day(day + timedelta(days=1))
         due = self.add_working_days(day, working_days)
         if self.years and due.year not in self.years:
             log.warning("no holidays recorded for %s: due date %s counts weekends only", due.year, due)
         return due
+
+
+def limit_text(days: int, calendar_days: bool = False) -> dict[str, str]:
+    """How a time limit is published, in both languages (one wording everywhere)."""
+    if days == 0:
+        return {"vi": "Trong ngày làm việc", "en": "Within the working day"}
+    if calendar_days:
+        return {"vi": f"{days} ngày", "en": f"{days} days"}
+    return {"vi": f"{days} ngày làm việc", "en": f"{days} working days"}

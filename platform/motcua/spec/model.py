@@ -199,11 +199,18 @@ class LegalBasis(Strict):
 
 
 class ProcessingTime(Strict):
-    """Time limit (thời hạn giải quyết) in working days; 0 means the same working day."""
+    """Time limit (thời hạn giải quyết) in working days; 0 means the same working day.
+
+    Some laws write the limit in calendar days ("10 ngày"): set `calendar_days: true` and
+    the same numbers count every day, a due date on a day off moving to the next working day.
+    """
 
     working_days: int = Field(ge=0, le=365)
     max_working_days: int | None = Field(
         default=None, ge=0, le=365, description="Longest limit, e.g. when verification is needed"
+    )
+    calendar_days: bool = Field(
+        default=False, description="The limits count calendar days (ngày), not working days"
     )
     note: LText | None = None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from motcua.dossier import STATUS_LABELS, Status
 from motcua.i18n import _, current_lang
+from motcua.workdays import limit_text  # noqa: F401  (templates reach it as labels.limit_text)
 
 TIERS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
 LEVELS = {
