@@ -225,8 +225,12 @@ def for_citizen(store: Store, feedback_id: str, token: str) -> Feedback | None:
 
 
 def visible_to(feedback: Feedback, staff: Any) -> bool:
-    """Staff see feedback about their agencies' dossiers, and feedback about no dossier."""
-    return feedback.agency_code is None or staff.serves(feedback.agency_code)
+    """Staff see feedback about their agencies' dossiers; feedback about no dossier carries
+    a citizen's name and contact and belongs to no agency, so only administrators see it
+    (and pass it on)."""
+    if feedback.agency_code is None:
+        return "admin" in staff.roles
+    return staff.serves(feedback.agency_code)
 
 
 def for_staff(store: Store, staff: Any, *, answered: bool | None = None) -> list[Feedback]:
