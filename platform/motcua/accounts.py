@@ -14,6 +14,8 @@ The first administrator is created on the command line (no web sign-up exists):
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Literal, TypeVar
@@ -64,6 +66,7 @@ class StaffUser(BaseModel):
     agencies: list[str] = Field(default_factory=list, description="Agency codes this person serves")
     password_hash: str = ""
     active: bool = True
+    demo: bool = Field(default=False, description="Made by `serve --demo` with the published password")
 
     def serves(self, agency_code: str) -> bool:
         return "admin" in self.roles or agency_code in self.agencies
@@ -229,8 +232,17 @@ def login_session(user: StaffUser, now: datetime | None = None) -> None:
         "username": user.username,
         "at": (now or _utcnow()).isoformat(),
         # A password change or reset ends sessions opened with the old one.
-        "stamp": user.password_hash[-12:],
+        "stamp": _stamp(user),
     }
+
+
+def _stamp(user: StaffUser) -> str:
+    """Binds a session to the current password without putting any of its hash in the
+    cookie (which is signed, not encrypted): an HMAC of the hash under the secret key."""
+    from flask import current_app
+
+    key = str(current_app.secret_key or "").encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def logout_session() -> None:
@@ -256,7 +268,7 @@ def current_staff() -> StaffUser | None:
             started = None
         fresh = started is not None and _utcnow() - started < timedelta(hours=SESSION_HOURS)
         candidate = get_account(services().store, info["username"]) if fresh else None
-        if candidate and candidate.active and candidate.password_hash[-12:] == info.get("stamp"):
+        if candidate and candidate.active and hmac.compare_digest(_stamp(candidate), str(info.get("stamp", ""))):
             user = candidate
     g.staff_user = user
     return user
@@ -306,9 +318,25 @@ def ensure_demo_accounts(store: Store, catalogue: Iterable[Any]) -> list[StaffUs
     agencies = sorted({spec.agency.code for spec in catalogue})
     created = []
     for username, name, roles in DEMO_ACCOUNTS:
-        if get_account(store, username) is None:
+        existing = get_account(store, username)
+        if existing is None:
             try:
                 created.append(create_account(store, username, name, roles, agencies, DEMO_PASSWORD))
             except AccountError:
                 continue  # created meanwhile by another process
+            store.records(ACCOUNTS).update(username, lambda current: {**(current or {}), "demo": True})
+        elif existing.demo and not existing.active:
+            set_active(store, username, True)  # disabled by a normal start; this is a demo again
     return created
+
+
+def disable_demo_accounts(store: Store) -> list[str]:
+    """On a normal (non-demo) start: switch off every account that `serve --demo` made, or
+    that still has the published demo password. Returns their usernames."""
+    disabled = []
+    names = {username for username, _name, _roles in DEMO_ACCOUNTS}
+    for user in all_accounts(store):
+        if user.active and (user.demo or (user.username in names and user.check_password(DEMO_PASSWORD))):
+            set_active(store, user.username, False)
+            disabled.append(user.username)
+    return disabled

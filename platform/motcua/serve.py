@@ -32,6 +32,11 @@ def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, dem
         for name, url in start_simulators(app, host, port).items():
             click.echo(f"  simulator {name}: {url}/")
         _demo_accounts(app, f"http://{host}:{port}/staff/login")
+    else:
+        from motcua import accounts
+
+        for username in accounts.disable_demo_accounts(app.extensions["motcua"].store):
+            logging.getLogger("motcua").warning("demo account %s (published password) disabled: this is not a demo start", username)
     click.echo(f"Serving on http://{host}:{port}/")
     waitress.serve(app, host=host, port=port, threads=threads, ident="motcua")
 
