@@ -381,7 +381,7 @@ def fill_resume(code: str, token: str):
     if draft is None:
         return render_template("portal/draft_missing.html", spec=spec), 404
     if draft.get("filed_code"):
-        return redirect(url_for("portal.confirmation", code=draft["filed_code"]))
+        return _already_filed(spec, draft["filed_code"])
     return redirect(url_for("portal.fill_step", code=code, token=token, step_id=drafts.steps(spec)[0].id))
 
 
@@ -394,8 +394,7 @@ def fill_step(code: str, token: str, step_id: str):
         return render_template("portal/draft_missing.html", spec=spec), 404
     _, step = _step(spec, step_id)
     if draft.get("filed_code"):
-        _remember(draft["filed_code"])
-        return redirect(url_for("portal.confirmation", code=draft["filed_code"]))
+        return _already_filed(spec, draft["filed_code"])
     if request.method == "GET":
         errors = _all_errors(spec, draft) if step.kind == "check" else {}
         return _render_step(spec, token, draft, step, errors)
@@ -465,14 +464,26 @@ def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
         current["filed_code"] = dossier.code
         current["submit_token"] = None
         outcome["code"] = dossier.code
+        outcome["filed_now"] = "yes"
         return current
 
     records.update(token, consume)
     if "code" not in outcome:
         flash(_("Trang đã cũ. Vui lòng kiểm tra lại thông tin và nộp hồ sơ."), "error")
         return redirect(url_for("portal.fill_step", code=spec.code, token=token, step_id=drafts.STEP_CHECK))
+    if not outcome.get("filed_now"):
+        return _already_filed(spec, outcome["code"])
     _remember(outcome["code"])
     return redirect(url_for("portal.confirmation", code=outcome["code"]))
+
+
+def _already_filed(spec: ProcedureSpec, code: str):
+    """A draft link of a filed dossier: holding the link is not the second factor, so only
+    the browser that filed (or looked it up) sees the dossier; others get its code and the
+    way to look it up."""
+    if _may_read(code):
+        return redirect(url_for("portal.confirmation", code=code))
+    return render_template("portal/draft_filed.html", spec=spec, code=code)
 
 
 # --- after filing ----------------------------------------------------------------------------
