@@ -16,7 +16,7 @@ import pytest
 from motcua.dossier import Contact, Dossier, Event, Status
 from motcua.store import open_store
 from motcua.store.summary import DossierSummary, from_row, summarize, summary_row
-from motcua.store.tinydb_store import summary_path, write_id_of
+from motcua.store.tinydb_store import decode_summary, summary_path, write_id_of
 
 UTC = timezone.utc
 VN = timezone(timedelta(hours=7))
@@ -80,8 +80,8 @@ def test_summaries_follow_add_update_and_add_many_in_filing_order(store):
     assert got[1].status == Status.FINISHED and got[1].settled is not None
     # every chunk has its summary file, from the same write
     for path in (store._folder / "dossiers").glob("2025-*/[0-9]*[0-9].json"):
-        side = json.loads(summary_path(path).read_text())
-        assert side["write"] == write_id_of(path) and len(side["rows"]) == len(json.loads(path.read_text())["_default"])
+        write_id, rows = decode_summary(summary_path(path).read_bytes())
+        assert write_id == write_id_of(path) and len(rows) == len(json.loads(path.read_text())["_default"])
     june = datetime(2025, 6, 1, tzinfo=UTC)
     assert [s.code for s in store.dossiers.summaries(filed_from=june)] == [f"J-{i}" for i in range(5)]
     assert [s.code for s in store.dossiers.summaries(filed_to=june + timedelta(days=2))] == [
@@ -100,10 +100,29 @@ def test_a_stale_summary_after_a_crash_between_the_renames_is_not_trusted(store)
     got = list(store.dossiers.summaries())
     assert got == expected(store) and got[1].refused is True
     # healed: the next reader uses the summary file again
-    assert json.loads(side.read_text())["write"] == write_id_of(chunk(store))
+    assert decode_summary(side.read_bytes())[0] == write_id_of(chunk(store))
 
 
-@pytest.mark.parametrize("damage", [b"", b"\x00garbage", b'{"write":"0","rows":[]}', None])
+def torn(raw: bytes) -> bytes:
+    """What a power loss can leave of a file renamed before its data reached the disk."""
+    return raw[: len(raw) // 2] + b"\x00" * (len(raw) - len(raw) // 2)
+
+
+def other_write(raw: bytes) -> bytes:
+    return raw.replace(raw[10:26], b"0" * 16, 1)  # a whole file, from another chunk write
+
+
+def flipped(raw: bytes) -> bytes:
+    """Still valid JSON with the right write id, one digit changed: only the crc32 sees it."""
+    i = raw.rindex(b"2025-05-0")
+    return raw[:i] + b"2025-05-1" + raw[i + 9 :]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda b: b"", lambda b: b"\x00garbage", torn, other_write, flipped, None],
+    ids=["empty", "garbage", "torn", "other-write", "flipped", "missing"],
+)
 def test_a_missing_or_damaged_summary_is_rebuilt_from_the_chunk(store, damage):
     for i in range(3):
         store.dossiers.add(dossier(f"A-{i}", datetime(2025, 5, 2 + i, tzinfo=UTC)))
@@ -111,9 +130,9 @@ def test_a_missing_or_damaged_summary_is_rebuilt_from_the_chunk(store, damage):
     if damage is None:
         side.unlink()
     else:
-        side.write_bytes(damage)
+        side.write_bytes(damage(side.read_bytes()))
     assert list(store.dossiers.summaries()) == expected(store)
-    assert json.loads(side.read_text())["write"] == write_id_of(chunk(store))
+    assert decode_summary(side.read_bytes())[0] == write_id_of(chunk(store))
 
 
 def test_a_chunk_restored_from_its_bak_never_matches_a_newer_summary(store):
@@ -134,5 +153,5 @@ def test_a_chunk_written_before_summaries_existed_still_summarizes(store):
     summary_path(path).unlink()
     assert list(store.dossiers.summaries()) == expected(store)
     store.dossiers.add(dossier("A-2", datetime(2025, 5, 3, tzinfo=UTC)))  # the next write upgrades it
-    assert json.loads(summary_path(path).read_text())["write"] == write_id_of(path)
+    assert decode_summary(summary_path(path).read_bytes())[0] == write_id_of(path)
     assert [s.code for s in store.dossiers.summaries()] == ["A-1", "A-2"]

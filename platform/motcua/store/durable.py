@@ -46,19 +46,29 @@ def ensure_dir(folder: Path) -> None:
 
 
 def atomic_write(
-    path: Path, data: bytes, tmp_dir: Path, *, keep_bak: bool = True, dirty: set[Path] | None = None
+    path: Path,
+    data: bytes,
+    tmp_dir: Path,
+    *,
+    keep_bak: bool = True,
+    dirty: set[Path] | None = None,
+    sync: bool = True,
 ) -> None:
     """Replace `path` with `data` durably; the old version becomes `<path>.bak`.
 
     With `dirty`, the folder is added to it instead of fsynced: a bulk writer fsyncs each
-    folder once, before it returns (the file itself is always fsynced before the rename).
+    folder once, before it returns. The file itself is fsynced before the rename, unless
+    `sync=False`: only for derived files whose reader detects a torn or empty version by a
+    checksum and rebuilds it (the dossier summaries), since after a power loss such a file
+    may be renamed into place with its data never written.
     """
     name = f"{path.parent.name}-{path.name}.{os.getpid()}.{threading.get_ident()}{TMP_SUFFIX}"
     tmp = tmp_dir / name
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
     if keep_bak:
         bak = path.with_name(path.name + BAK_SUFFIX)
         try:

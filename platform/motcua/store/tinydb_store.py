@@ -5,6 +5,7 @@ Layout of a data folder (docs/store.md explains the choices):
     store.json                     format marker and layout parameters
     dossiers/2025-05/00000.json    TinyDB files of at most `chunk_size` dossiers, by filing
                                    month (Vietnam time) and then in filing order
+    dossiers/2025-05/00000.summary one summary row per dossier of that chunk, same write
     dossiers/index/3f.json         code -> partition, one of 256 buckets by hash of the code
     records/<name>/3f.json         TinyDB files of {key, value}, 256 buckets by hash of key
     files/ab/<sha256>              uploaded files by content id
@@ -19,9 +20,11 @@ chunk, both small whatever the number of dossiers.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import threading
+import zlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -54,7 +57,7 @@ VIETNAM = timezone(timedelta(hours=7))
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _CHUNK = re.compile(r"^(\d{5})\.json$")
 _BUCKET = re.compile(r"^[0-9a-f]{2}\.json$")
-SUMMARY_SUFFIX = ".sum.json"
+SUMMARY_SUFFIX = ".summary"
 WRITE_KEY = "_write"
 _WRITE_ID = re.compile(rb'^\{"_write":"([0-9a-f]{16})"')
 
@@ -96,6 +99,30 @@ def summary_path(chunk: Path) -> Path:
     return chunk.with_name(chunk.name.removesuffix(".json") + SUMMARY_SUFFIX)
 
 
+def encode_summary(write_id: str, rows: list[list[Any]]) -> bytes:
+    """A header line (the chunk write it belongs to, the body's size and crc32), then the
+    rows as one JSON array. The file is written without fsync (it is derived), so the
+    reader checks size and crc32 to catch an empty or torn one after a power loss."""
+    body = dump_json(rows)
+    head = dump_json({"write": write_id, "size": len(body), "crc32": zlib.crc32(body)})
+    return head + b"\n" + body
+
+
+def decode_summary(raw: bytes) -> tuple[str, list[Any]] | None:
+    """(write id, rows) of a summary file, or None when it is not whole."""
+    head, sep, body = raw.partition(b"\n")
+    try:
+        meta = json.loads(head)
+        if not (sep and isinstance(meta, dict) and isinstance(meta.get("write"), str)):
+            return None
+        if meta.get("size") != len(body) or meta.get("crc32") != zlib.crc32(body):
+            return None
+        rows = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return (meta["write"], rows) if isinstance(rows, list) else None
+
+
 def write_id_of(chunk: Path) -> str | None:
     """The id of the write that produced this chunk file, read from its first bytes only."""
     try:
@@ -112,10 +139,11 @@ class ChunkStorage(AtomicJSONStorage):
 
     Each write gets a random id, stored first in the chunk (`{"_write":"<id>",...}`, so a
     reader finds it in the first bytes) and in the summary file beside it. The summary is
-    written after the chunk and both renames are made durable by one fsync of the folder;
-    a crash between them leaves ids that differ, and a reader then derives the rows from
-    the chunk (see TinyDossiers._rows). A random id, not a counter, so a chunk restored
-    from its .bak can never match a summary written after it.
+    written after the chunk, without an fsync of its own (see `encode_summary`), and both
+    renames are made durable by one fsync of the folder; a crash between them leaves ids
+    that differ, and a reader then derives the rows from the chunk (see
+    TinyDossiers._summaries_of). A random id, not a counter, so a chunk restored from its
+    .bak can never match a summary written after it.
     """
 
     write_id: str | None = None
@@ -135,8 +163,8 @@ class ChunkStorage(AtomicJSONStorage):
         dirty: set[Path] = set()
         atomic_write(self._path, dump_json({WRITE_KEY: write_id, **data}), self._tmp_dir, dirty=dirty)
         atomic_write(
-            summary_path(self._path), dump_json({"write": write_id, "rows": rows}), self._tmp_dir,
-            keep_bak=False, dirty=dirty,
+            summary_path(self._path), encode_summary(write_id, rows), self._tmp_dir,
+            keep_bak=False, dirty=dirty, sync=False,
         )
         if self._dirty is None:
             fsync_dir(folder)  # one folder fsync makes both renames durable
@@ -487,12 +515,14 @@ class TinyDossiers:
     def _summaries_of(self, month: str, n: int) -> list[DossierSummary]:
         chunk = self._chunk_path(month, n)
         try:
-            side = read_json(summary_path(chunk))
-        except StoreError:
-            side = None  # derived data: a damaged summary file is rebuilt, never trusted
-        if isinstance(side, dict) and side.get("write") and side.get("write") == write_id_of(chunk):
+            side = decode_summary(summary_path(chunk).read_bytes())
+        except FileNotFoundError:
+            side = None
+        # Derived data: a summary file that is missing, torn or of another write than the
+        # chunk's is rebuilt from the chunk, never trusted.
+        if side is not None and side[0] == write_id_of(chunk):
             try:
-                return [from_row(row) for row in side["rows"]]
+                return [from_row(row) for row in side[1]]
             except (KeyError, TypeError, ValueError):
                 pass
         return [from_row(row) for row in self._rebuild_summary(month, n)]
@@ -509,8 +539,8 @@ class TinyDossiers:
             if storage.write_id is not None:
                 try:
                     atomic_write(
-                        summary_path(chunk), dump_json({"write": storage.write_id, "rows": rows}),
-                        self._f.tmp, keep_bak=False,
+                        summary_path(chunk), encode_summary(storage.write_id, rows), self._f.tmp,
+                        keep_bak=False, sync=False,
                     )
                 except OSError:
                     pass  # e.g. a read-only copy of the folder: the rows are right anyway
