@@ -192,8 +192,8 @@ def test_answer_rows_read_like_the_form(birth):
     assert not any(label.startswith("Cha") for label, _ in rows)  # hidden by has_father = false
     assert rows[0] == ("Người yêu cầu › Họ, chữ đệm, tên", "Nguyễn Thị Hồng")
     with_paths = answer_rows(birth, ANSWERS, "en", with_paths=True)
-    # schema titles are Vietnamese only in this spec; the enum labels have English
-    assert ("child.sex", "Người được khai sinh › Giới tính", "Male") in with_paths
+    # in English the labels come from the spec's `form.ui` labels, the choices from enum_labels
+    assert ("child.sex", "The child › Sex", "Male") in with_paths
 
 
 def test_qr_svg_is_inline_and_encodes_the_whole_matrix():
