@@ -61,6 +61,8 @@ def test_the_derivation_settle_withdraw_and_vietnam_days():
     assert s.status_at(datetime(2025, 6, 4, tzinfo=VN)) == Status.RECEIVED
     assert s.status_at(datetime(2025, 6, 5, tzinfo=VN)) == Status.REFUSED
     assert s.status_at(filed) is None  # strictly before
+    assert [status for _at, status in s.moves()] == [Status.NEW, Status.RECEIVED, Status.REFUSED, Status.FINISHED]
+    assert s.moves()[0][0] == int(filed.timestamp())
     w = summarize(dossier("W", filed, (datetime(2025, 6, 2, tzinfo=VN), Status.WITHDRAWN),
                           (datetime(2025, 6, 3, tzinfo=VN), Status.FINISHED)))
     assert (w.withdrawn, w.settled) == (date(2025, 6, 2), None)  # withdrawn first: never settled
@@ -120,8 +122,9 @@ def flipped(raw: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "damage",
-    [lambda b: b"", lambda b: b"\x00garbage", torn, other_write, flipped, None],
-    ids=["empty", "garbage", "torn", "other-write", "flipped", "missing"],
+    [lambda b: b"", lambda b: b"\x00garbage", torn, other_write, flipped,
+     lambda b: b.replace(b',"format":1', b"", 1), None],
+    ids=["empty", "garbage", "torn", "other-write", "flipped", "older-format", "missing"],
 )
 def test_a_missing_or_damaged_summary_is_rebuilt_from_the_chunk(store, damage):
     for i in range(3):

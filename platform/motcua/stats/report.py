@@ -273,7 +273,7 @@ def compute(
     specs = list(specs)
     start, end = period.start, period.end
     as_of = period.as_of(today)
-    as_of_end = datetime.combine(as_of + timedelta(days=1), time(0), VN_TZ).timestamp()
+    as_of_end = datetime.combine(as_of + timedelta(days=1), time(0), VN_TZ)
     tallies: dict[str, Tally] = {}
     spec_keys: dict[str, str] = {}
     overdue: list[OverdueRow] = []
@@ -324,14 +324,9 @@ def compute(
             t.withdrawn += 1
         if filed <= as_of and (settled is None or settled > as_of) and (withdrawn is None or withdrawn > as_of):
             t.open += 1
-            if due is not None and due < as_of:
-                # the status the dossier had at the end of the as-of day
-                status_then = None
-                for moment, status in d.transitions:
-                    if moment < as_of_end:
-                        status_then = status
-                if status_then not in PAUSING:
-                    t.open_overdue += 1
+            # paused at the end of the as-of day: not overdue (the due date moves on restart)
+            if due is not None and due < as_of and d.status_at(as_of_end) not in PAUSING:
+                t.open_overdue += 1
 
     known = {s.code: (s.name, s.sector) for s in specs}
     totals = Tally()

@@ -58,6 +58,7 @@ _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _CHUNK = re.compile(r"^(\d{5})\.json$")
 _BUCKET = re.compile(r"^[0-9a-f]{2}\.json$")
 SUMMARY_SUFFIX = ".summary"
+SUMMARY_FORMAT = 1  # the row layout of motcua.store.summary; another one is rebuilt
 WRITE_KEY = "_write"
 _WRITE_ID = re.compile(rb'^\{"_write":"([0-9a-f]{16})"')
 
@@ -104,7 +105,7 @@ def encode_summary(write_id: str, rows: list[list[Any]]) -> bytes:
     rows as one JSON array. The file is written without fsync (it is derived), so the
     reader checks size and crc32 to catch an empty or torn one after a power loss."""
     body = dump_json(rows)
-    head = dump_json({"write": write_id, "size": len(body), "crc32": zlib.crc32(body)})
+    head = dump_json({"write": write_id, "format": SUMMARY_FORMAT, "size": len(body), "crc32": zlib.crc32(body)})
     return head + b"\n" + body
 
 
@@ -114,6 +115,8 @@ def decode_summary(raw: bytes) -> tuple[str, list[Any]] | None:
     try:
         meta = json.loads(head)
         if not (sep and isinstance(meta, dict) and isinstance(meta.get("write"), str)):
+            return None
+        if meta.get("format") != SUMMARY_FORMAT:
             return None
         if meta.get("size") != len(body) or meta.get("crc32") != zlib.crc32(body):
             return None
