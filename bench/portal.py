@@ -97,7 +97,7 @@ def main() -> None:
     bare.add_url_rule("/post", "post", lambda: ("ok", 201), methods=["POST"])
 
     with tempfile.TemporaryDirectory() as tmp:
-        portal = create_app({"DATA_DIR": tmp, "SPECS_DIR": str(REPO / "procedure_specs")})
+        portal = create_app({"DATA_DIR": tmp, "SPECS_DIR": str(REPO / "procedure_specs"), "PUBLIC_URL": "http://127.0.0.1"})
         servers = [serve(bare), serve(portal)]
         (_, bare_port), (_, portal_port) = servers
         body = filing_body()

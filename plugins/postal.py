@@ -40,14 +40,9 @@ def _unpaid(ctx: StepContext) -> bool:
 
 
 def callback_url(ctx: StepContext) -> str:
-    base = (ctx.app_config.get("PUBLIC_URL") or "").rstrip("/")
-    if not base:
-        from flask import has_request_context, request
+    from motcua.public_url import public_url
 
-        if not has_request_context():
-            raise RuntimeError("PUBLIC_URL is not configured: the carrier needs a callback address")
-        base = request.host_url.rstrip("/")
-    return base + "/buu-chinh/callback"
+    return public_url("/buu-chinh/callback", ctx.app_config)
 
 
 class PostalStep(Step):

@@ -37,7 +37,7 @@ def test_dev_outbox_hidden_in_production(tmp_path) -> None:
     from conftest import SPECS
     from motcua.app import create_app
 
-    app = create_app({"DATA_DIR": str(tmp_path), "SPECS_DIR": str(SPECS)})
+    app = create_app({"DATA_DIR": str(tmp_path), "SPECS_DIR": str(SPECS), "PUBLIC_URL": "https://dichvucong.example.gov.vn"})
     try:
         assert app.test_client().get("/dev/outbox").status_code == 404
     finally:
@@ -78,9 +78,12 @@ def test_cli_retry_and_send_outbox(app, data_dir) -> None:
     code = file_dossier(app, make_spec(STEPS))
     app.extensions["motcua"].store.close()
     runner = CliRunner()
-    result = runner.invoke(main, ["workflow", "retry", "--specs", str(SPECS), "--data", str(data_dir)])
+    result = runner.invoke(main, ["workflow", "retry", "--specs", str(SPECS), "--data", str(data_dir)], env={"MOTCUA_PUBLIC_URL": ""})
+    assert result.exit_code == 1 and "PUBLIC_URL is not set" in result.output  # no public address, no start
+    public = ["--public-url", "https://dichvucong.example.gov.vn"]
+    result = runner.invoke(main, ["workflow", "retry", "--specs", str(SPECS), "--data", str(data_dir), *public])
     assert result.exit_code == 0 and "0 step call(s)" in result.output
-    result = runner.invoke(main, ["workflow", "send-outbox", "--specs", str(SPECS), "--data", str(data_dir)])
+    result = runner.invoke(main, ["workflow", "send-outbox", "--specs", str(SPECS), "--data", str(data_dir), *public])
     assert result.exit_code == 0 and "sent: 0" in result.output
     assert code
 

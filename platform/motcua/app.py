@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from motcua import i18n
 from motcua.catalogue import Catalogue
+from motcua.public_url import check, public_url
 from motcua.services import Services
 from motcua.store import open_store
 
@@ -53,6 +54,33 @@ def _limit_forms() -> None:
         abort(413)
 
 
+def _public_address(config: Any) -> None:
+    """Links that leave the site are built on PUBLIC_URL, never on the Host header; without it
+    only a demo or a test may run (they fall back to the request's host). Over https the
+    session cookie is sent over https only."""
+    relaxed = bool(config.get("DEMO") or config.get("TESTING"))
+    if not config.get("PUBLIC_URL"):
+        if relaxed:
+            return
+        raise RuntimeError(
+            "PUBLIC_URL is not set: give the address citizens reach the site at "
+            "(motcua serve --public-url https://..., or MOTCUA_PUBLIC_URL); links in callbacks, "
+            "receipts and e-mails are built on it, never on the request's Host header"
+        )
+    config["PUBLIC_URL"] = check(config["PUBLIC_URL"])
+    if config["PUBLIC_URL"].startswith("https://") and not relaxed:
+        config["SESSION_COOKIE_SECURE"] = True
+
+
+def _data_folder(path: Path) -> None:
+    """A new data folder is readable by its owner only (dossiers, uploads, the secret key);
+    an existing one keeps the mode its administrator gave it."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build a fresh portal. Tests pass their own DATA_DIR and SPECS_DIR."""
     import importlib
@@ -78,7 +106,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    _public_address(app.config)
     data_dir = Path(app.config["DATA_DIR"])
+    _data_folder(data_dir)
     app.config.setdefault("SECRET_KEY", None)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(data_dir)
@@ -111,6 +141,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    app.jinja_env.globals.update(_=i18n.gettext, local=i18n.local, current_lang=i18n.current_lang)
+    app.jinja_env.globals.update(_=i18n.gettext, local=i18n.local, current_lang=i18n.current_lang, public_url=public_url)
     logging.getLogger("motcua").setLevel(logging.INFO)
     return app

@@ -14,14 +14,30 @@ import click
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Also run the payment gateway and postal carrier simulators.")
-def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, demo: bool) -> None:
+@click.option("--public-url", envvar="MOTCUA_PUBLIC_URL", default=None,
+              help="The address citizens reach the site at (callbacks, receipts and links are built on it); "
+                   "only requests for its host are served.  [default: http://HOST:PORT]")
+def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, demo: bool, public_url: str | None) -> None:
     """Serve the portal with the specs in SPECS and the store in DATA."""
+    from urllib.parse import urlsplit
+
     import waitress
 
     from motcua.app import create_app
+    from motcua.public_url import check
 
+    if not public_url:
+        if host in ("0.0.0.0", "::", ""):
+            raise click.UsageError(f"--host {host!r} listens on every interface: say which address citizens use with --public-url")
+        public_url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    try:
+        public_url = check(public_url)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--public-url") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "DEMO": demo})
+    app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "DEMO": demo, "PUBLIC_URL": public_url,
+                      # a forged Host header gets a 400, not a page whose links point elsewhere
+                      "TRUSTED_HOSTS": [urlsplit(public_url).hostname]})
     catalogue = app.extensions["motcua"].catalogue
     click.echo(f"Motcua: {len(catalogue)} procedures from {specs_dir}, data in {data_dir}")
     for problem in catalogue.problems:
@@ -37,7 +53,7 @@ def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, dem
 
         for username in accounts.disable_demo_accounts(app.extensions["motcua"].store):
             logging.getLogger("motcua").warning("demo account %s (published password) disabled: this is not a demo start", username)
-    click.echo(f"Serving on http://{host}:{port}/")
+    click.echo(f"Serving on http://{host}:{port}/ as {public_url}/")
     waitress.serve(app, host=host, port=port, threads=threads, ident="motcua")
 
 

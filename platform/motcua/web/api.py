@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Any
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, request
 from pydantic import BaseModel, Field, ValidationError
 
 from motcua import submission
@@ -19,6 +19,7 @@ from motcua.app import csrf
 from motcua.dossier import AttachmentRef, STATUS_LABELS
 from motcua.filing import file_dossier
 from motcua.i18n import current_lang
+from motcua.public_url import external_url
 from motcua.search import Filters, search
 from motcua.services import services
 from motcua.spec.model import ProcedureSpec, localize
@@ -135,7 +136,7 @@ def _summary(spec: ProcedureSpec, lang: str) -> dict[str, Any]:
         "tier": spec.agency.tier,
         "agency": localize(spec.agency.name, lang),
         "online": spec.online and spec.form is not None,
-        "url": url_for("api.procedure", code=spec.code, _external=True),
+        "url": external_url("api.procedure", code=spec.code),
     }
 
 
@@ -277,13 +278,13 @@ def create_dossier(code: str):
                            delivery=delivery, actor="citizen:api", lang=lang)
     created = DossierCreated(
         code=dossier.code,
-        tracking_url=url_for("portal.dossier", code=dossier.code, _external=True),
+        tracking_url=external_url("portal.dossier", code=dossier.code),
         status=int(dossier.status),
         status_label=STATUS_LABELS[dossier.status].get(lang, STATUS_LABELS[dossier.status]["vi"]),
         due_date=dossier.due_date.isoformat() if dossier.due_date else None,
         fee_total=dossier.fee_total,
     )
-    return created.model_dump(), 201, {"Location": url_for("api.dossier", code=dossier.code, _external=True)}
+    return created.model_dump(), 201, {"Location": external_url("api.dossier", code=dossier.code)}
 
 
 @bp.route("/dossiers/<code>", methods=["GET", "POST"])

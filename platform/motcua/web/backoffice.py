@@ -35,6 +35,7 @@ from motcua.catalogue import spec_of
 from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.fees import format_vnd
 from motcua.i18n import _, current_lang, local
+from motcua.public_url import external_url
 from motcua.search import fold
 from motcua.services import services
 from motcua.submission import ADDRESS_PARTS, delivery_choice, required_attachments, validate, validate_delivery
@@ -363,7 +364,7 @@ def attachment(code: str, index: int) -> Response:
 
 
 def _tracking_url(code: str) -> str:
-    return request.host_url.rstrip("/") + "/ho-so/" + code
+    return external_url("portal.dossier", code=code)
 
 
 @bp.route("/ho-so/<code>/giay-tiep-nhan.pdf")

@@ -35,6 +35,7 @@ from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, format_vnd, total
 from motcua.filing import file_dossier
 from motcua.i18n import _, current_lang, local
+from motcua.public_url import external_url
 from motcua.search import Filters, facets, search
 from motcua.services import services
 from motcua.spec.model import Level, ProcedureSpec, localize
@@ -432,7 +433,7 @@ def draft_saved(code: str, token: str) -> str:
     draft = drafts.load(services().store.records("drafts"), token, spec)
     if draft is None:
         return render_template("portal/draft_missing.html", spec=spec), 404  # type: ignore[return-value]
-    link = url_for("portal.fill_resume", code=code, token=token, _external=True)
+    link = external_url("portal.fill_resume", code=code, token=token)
     return render_template("portal/draft_saved.html", spec=spec, link=link, step_id=request.args.get("buoc", ""))
 
 
@@ -490,7 +491,7 @@ def _already_filed(spec: ProcedureSpec, code: str):
 
 
 def _tracking_url(code: str) -> str:
-    return url_for("portal.dossier", code=code, _external=True)
+    return external_url("portal.dossier", code=code)
 
 
 def _readable_dossier(code: str) -> Dossier:

@@ -11,23 +11,29 @@ def workflow() -> None:
     """Workflow maintenance: retry failed steps, send queued messages."""
 
 
-def _app(specs_dir: str, data_dir: str):  # type: ignore[no-untyped-def]
+def _app(specs_dir: str, data_dir: str, public_url: str | None):  # type: ignore[no-untyped-def]
     from motcua.app import create_app
 
-    return create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir})
+    try:
+        return create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, **({"PUBLIC_URL": public_url} if public_url else {})})
+    except (RuntimeError, ValueError) as error:  # no (or a bad) public address
+        raise click.ClickException(str(error)) from None
 
 
 _specs = click.option("--specs", "specs_dir", default="procedure_specs", show_default=True, type=click.Path(file_okay=False))
 _data = click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(file_okay=False))
+_public = click.option("--public-url", envvar="MOTCUA_PUBLIC_URL", default=None,
+                       help="The site's public address (carrier callbacks are built on it)")
 
 
 @workflow.command("retry")
 @_specs
 @_data
+@_public
 @click.option("--code", default=None, help="Only this dossier")
-def retry(specs_dir: str, data_dir: str, code: str | None) -> None:
+def retry(specs_dir: str, data_dir: str, public_url: str | None, code: str | None) -> None:
     """Run again the step calls that failed (booking a parcel while the carrier was down ...)."""
-    app = _app(specs_dir, data_dir)
+    app = _app(specs_dir, data_dir, public_url)
     with app.app_context():
         worked = app.extensions["motcua"].engine.retry_failed(code)
         app.extensions["motcua"].engine.flush()  # the messages those calls queued, before exiting
@@ -37,10 +43,11 @@ def retry(specs_dir: str, data_dir: str, code: str | None) -> None:
 @workflow.command("send-outbox")
 @_specs
 @_data
-def send_outbox(specs_dir: str, data_dir: str) -> None:
+@_public
+def send_outbox(specs_dir: str, data_dir: str, public_url: str | None) -> None:
     """Send the SMS / e-mail messages whose next try is due."""
     from motcua.workflow.outbox import outbox_for
 
-    app = _app(specs_dir, data_dir)
+    app = _app(specs_dir, data_dir, public_url)
     counts = outbox_for(app.extensions["motcua"], app.config).send_due()
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

@@ -13,7 +13,7 @@ def start_simulators(app: Any, host: str, port: int) -> dict[str, str]:
 
     from plugins.simulators import carrier, messaging, vnpay
 
-    public = f"http://{host}:{port}"
+    public = app.config.get("PUBLIC_URL") or f"http://{host}:{port}"
     secret, key, callback, sms_key = (secrets.token_hex(16) for _ in range(4))
     sims = {
         "vnpay": (vnpay.create_app("MOTCUADEMO", secret, public + "/thanh-toan/vnpay/ipn"), port + 1),

@@ -16,9 +16,10 @@ import secrets
 from datetime import date, datetime, timezone
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 
 from motcua.fees import format_vnd
+from motcua.public_url import external_url
 from motcua.services import services
 from motcua.workflow.actions import ActionNotAllowed
 from motcua.workflow.outbox import outbox_for
@@ -54,11 +55,6 @@ def merchant() -> vnpay.Merchant | None:
     return vnpay.Merchant(config["VNPAY_TMN_CODE"], config["VNPAY_HASH_SECRET"], config["VNPAY_PAY_URL"])
 
 
-def _external(endpoint: str) -> str:
-    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    return base + url_for(endpoint) if base else url_for(endpoint, _external=True)
-
-
 # --- payment ---------------------------------------------------------------------------------
 
 
@@ -84,7 +80,7 @@ def payment_start(code: str):
     })
     url = vnpay.payment_url(
         gateway, txn_ref=txn_ref, amount_vnd=dossier.fee_total,
-        order_info=f"Thanh toan phi le phi ho so {code}", return_url=_external("workflow.vnpay_return"),
+        order_info=f"Thanh toan phi le phi ho so {code}", return_url=external_url("workflow.vnpay_return"),
         ip_addr=request.remote_addr or "127.0.0.1", at=now, locale="en" if request.args.get("lang") == "en" else "vn",
     )
     return redirect(url, code=303)
