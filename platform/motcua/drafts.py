@@ -91,9 +91,26 @@ def load(records: Records, token: str, spec: ProcedureSpec) -> dict[str, Any] | 
     return draft
 
 
+class DraftFiled(Exception):
+    """The draft was filed (in another tab) since it was loaded: it is closed for changes."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def save(records: Records, token: str, draft: dict[str, Any]) -> None:
+    """Save the citizen's changes, unless the draft was filed meanwhile: a step posted from a
+    page loaded before filing must not write back the old copy, which would clear the
+    dossier's code and bring back the spent submit token (a second filing). Raises DraftFiled."""
+
+    def change(current: dict[str, Any] | None) -> dict[str, Any]:
+        if current and current.get("filed_code"):
+            raise DraftFiled(current["filed_code"])
+        return draft
+
     draft["updated"] = _now()
-    records.put(token, draft)
+    records.update(token, change)
 
 
 def uploaded(draft: dict[str, Any]) -> dict[str, AttachmentRef]:

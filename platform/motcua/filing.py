@@ -68,6 +68,25 @@ def file_dossier(
     at: datetime | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, then hand it to the workflow engine."""
+    dossier = add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at)
+    svc = services()
+    svc.engine.on_filed(dossier.code)
+    return svc.store.dossiers.get(dossier.code) or dossier
+
+
+def add_dossier(
+    spec: ProcedureSpec,
+    answers: Mapping[str, Any],
+    attachments: list[AttachmentRef],
+    channel: str,
+    delivery: DeliveryChoice | None,
+    actor: str,
+    lang: str = "vi",
+    at: datetime | None = None,
+) -> Dossier:
+    """Store a new dossier, durably, without starting its workflow: for a caller that must
+    record the filing elsewhere under its own lock (the portal's draft) and then calls
+    `engine.on_filed` outside it."""
     svc = services()
     received = at or now()
     lines = compute_fees(spec, answers, channel)
@@ -94,5 +113,4 @@ def file_dossier(
     )
     dossier.record(Event(at=received, actor=actor, kind="filed", status=Status.NEW, data={"channel": channel}))
     svc.store.dossiers.add(dossier)
-    svc.engine.on_filed(code)
-    return svc.store.dossiers.get(code) or dossier
+    return dossier

@@ -33,7 +33,7 @@ from werkzeug.exceptions import HTTPException
 from motcua import drafts, submission
 from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, format_vnd, total
-from motcua.filing import file_dossier
+from motcua.filing import add_dossier
 from motcua.i18n import _, current_lang, local
 from motcua.public_url import external_url
 from motcua.search import Filters, facets, search
@@ -411,7 +411,10 @@ def _handle_post(spec: ProcedureSpec, token: str, draft: dict[str, Any], step: d
         # Refused, not truncated: the saved draft stays as it was before this post.
         kept = drafts.load(records, token, spec) or {"values": {}}
         return _render_step(spec, token, kept, step, {"": _("Thông tin gửi lên quá dài nên chưa được lưu. Vui lòng rút gọn và gửi lại.")}), 413
-    drafts.save(records, token, draft)
+    try:
+        drafts.save(records, token, draft)
+    except drafts.DraftFiled as filed:  # filed from another tab since this page was loaded
+        return _already_filed(spec, filed.code)
     back_to_check = request.args.get("tu") == drafts.STEP_CHECK or request.form.get("tu") == drafts.STEP_CHECK
     if request.form.get("_action") == "save":
         return redirect(url_for("portal.draft_saved", code=spec.code, token=token, buoc=step.id))
@@ -438,7 +441,9 @@ def draft_saved(code: str, token: str) -> str:
 
 
 def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
-    """File once: the draft's one-time submit token is consumed under the drafts lock."""
+    """File once: under the drafts lock the one-time submit token is consumed, the dossier
+    stored and the draft marked filed, all or nothing; the workflow starts after the lock is
+    released (a step's failure there is recorded and retried by the engine, the filing stands)."""
     records = services().store.records("drafts")
     errors = _all_errors(spec, draft)
     if errors:
@@ -453,7 +458,9 @@ def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
             return current
         if not hmac.compare_digest(str(current.get("submit_token", "")), given):
             return current
-        dossier = file_dossier(
+        if current.get("updated") != draft.get("updated"):
+            return current  # changed (another tab) since it was checked: check again
+        dossier = add_dossier(
             spec,
             current.get("values") or {},
             list(drafts.uploaded(current).values()),
@@ -469,6 +476,11 @@ def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
         return current
 
     records.update(token, consume)
+    if outcome.get("filed_now"):
+        try:
+            services().engine.on_filed(outcome["code"])
+        except Exception:  # the dossier is filed; its first steps run again on the next change or retry
+            current_app.logger.exception("dossier %s filed; starting its workflow failed", outcome["code"])
     if "code" not in outcome:
         flash(_("Trang đã cũ. Vui lòng kiểm tra lại thông tin và nộp hồ sơ."), "error")
         return redirect(url_for("portal.fill_step", code=spec.code, token=token, step_id=drafts.STEP_CHECK))
