@@ -126,3 +126,12 @@ def test_a_5000_digit_number_is_a_field_error_not_a_crash(app, client):
     page = response.get_data(as_text=True)
     assert re.search(r'id="f-extract_copies-error"', page), "the error is next to the field"
     assert "9" * 5000 in page  # the value is kept
+
+
+def test_an_oversized_text_form_is_called_a_form_not_a_file(app, client):
+    token = _draft(app, RESIDENCE)
+    url = f"/thu-tuc/{RESIDENCE}/nop/{token}/members"
+    response = client.post(url, data={"members.0.full_name": "a" * 300_000, "csrf_token": _token(client, RESIDENCE)})
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "Thông tin gửi lên quá lớn" in html and "Tệp" not in html and "MB" not in html

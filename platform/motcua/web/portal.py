@@ -750,11 +750,15 @@ def _csrf_error(exc: CSRFError):
 
 @bp.app_errorhandler(413)
 def _too_large(exc: HTTPException):
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    message = _("Tệp gửi lên quá lớn (tối đa {mb} MB cho mỗi lần gửi). Hãy chọn tệp nhỏ hơn hoặc gửi từng tệp.", mb=limit // (1024 * 1024))
+    if request.mimetype == "application/x-www-form-urlencoded":  # text only, bounded by the form limits
+        title, message = _("Biểu mẫu quá lớn"), _("Thông tin gửi lên quá lớn. Hãy rút gọn nội dung các ô rồi gửi lại.")
+    else:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        title = _("Tệp quá lớn")
+        message = _("Tệp gửi lên quá lớn (tối đa {mb} MB cho mỗi lần gửi). Hãy chọn tệp nhỏ hơn hoặc gửi từng tệp.", mb=limit // (1024 * 1024))
     if _wants_json():
         return {"errors": [{"pointer": "", "message": message}]}, 413
-    return render_template("portal/error.html", title=_("Tệp quá lớn"), message=message), 413
+    return render_template("portal/error.html", title=title, message=message), 413
 
 
 @bp.app_errorhandler(404)
