@@ -423,9 +423,11 @@ class Engine:
         if action == "apologize":
             if any(e.kind == "apology" for e in dossier.events):
                 return "Ngày hẹn trả kết quả chỉ được hẹn lại một lần."
-            if dossier.due_date is None:
+            today = lifecycle.vn_today()
+            due = lifecycle.effective_due_date(dossier, today, self.calendar)  # a running pause moves it on
+            if due is None:
                 return "Hồ sơ chưa có ngày hẹn trả kết quả."
-            if lifecycle.vn_today() >= dossier.due_date:
+            if today >= due:
                 return "Thư xin lỗi phải được gửi trước ngày hẹn trả kết quả ít nhất một ngày."
         return None
 
@@ -531,12 +533,17 @@ class Engine:
                 new_date = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
             except ValueError:
                 raise ActionNotAllowed("Ngày hẹn trả mới không hợp lệ.", field="new_due_date") from None
-            if d.due_date and new_date <= d.due_date:
+            today = lifecycle.vn_today()
+            due = lifecycle.effective_due_date(d, today, self.calendar)
+            if due and new_date <= due:
                 raise ActionNotAllowed("Ngày hẹn trả mới phải sau ngày hẹn hiện tại.", field="new_due_date")
             if not self.calendar.is_working_day(new_date):
                 raise ActionNotAllowed("Ngày hẹn trả mới phải là ngày làm việc.", field="new_due_date")
-            data.update({"old_due_date": d.due_date.isoformat() if d.due_date else None, "new_due_date": new_date.isoformat()})
+            data.update({"old_due_date": due.isoformat() if due else None, "new_due_date": new_date.isoformat()})
             d.due_date = new_date
+            if lifecycle.paused_working_days(d, today, self.calendar):
+                # the pause so far is in the new date: only the days from now on move it again
+                lifecycle.engine_state(d)["paused_since"] = today.isoformat()
         lifecycle.move(d, action, actor=actor.actor, calendar=self.calendar, note=reason or None, data=data)
 
     def citizen_withdraw(self, code: str, reason: str | None = None) -> Dossier:
