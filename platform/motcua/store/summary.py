@@ -1,10 +1,11 @@
 """The summary of a dossier: the few facts statistics need, derived from its JSON form.
 
 Reading a whole dossier costs a JSON parse of ~1.3 kB and a pydantic validation (~200 us);
-a year dashboard over 100,000 dossiers cannot afford that. A summary is one short JSON row
-(code, procedure, agency, channel, filing time, due date, status, the settle / withdrawal
-day and the status transitions), which a store keeps beside the dossiers and rewrites in
-the same locked write (see docs/store.md, "Summaries").
+a year dashboard over 100,000 dossiers cannot afford that, nor can the staff queue. A
+summary is one short JSON row (code, procedure, agency, channel, filing time, due date,
+status, the settle / withdrawal day, the status transitions, the applicant's name and the
+day a running pause of the clock began), which a store keeps beside the dossiers and
+rewrites in the same locked write (see docs/store.md, "Summaries").
 
 `summary_row(doc)` is the one derivation, a pure function of the dossier as stored (the
 JSON `Dossier.model_dump(mode="json")` gives), so any store implementation can reuse it;
@@ -23,6 +24,10 @@ from typing import Any, Mapping, NamedTuple
 from motcua.dossier import Dossier, Status
 
 VIETNAM = timezone(timedelta(hours=7))
+
+#: The row layout's version: a store names it in each summary file and rebuilds a file of
+#: another one. Bump it whenever `summary_row` changes what a row holds.
+ROW_FORMAT = 2
 
 #: Statuses that settle a dossier the first time one is reached (RETURNED implies FINISHED).
 SETTLING = frozenset({Status.FINISHED, Status.REFUSED, Status.RETURNED})
@@ -48,6 +53,11 @@ class DossierSummary(NamedTuple):
     withdrawn: date | None
     #: every status an event set, in timeline order: "<unix seconds, floored>:<status> ..."
     transitions: str
+    #: the applicant's name (contact.name), for the staff queue's list and text search
+    name: str = ""
+    #: the Vietnam day the running pause of the clock began (engine state), or None; what
+    #: the queue needs to judge overdue without reading the dossier
+    paused_since: date | None = None
 
     @property
     def spec_key(self) -> str:
@@ -108,6 +118,8 @@ def summary_row(doc: Mapping[str, Any]) -> list[Any]:
         refused,
         withdrawn,
         " ".join(transitions),
+        (doc.get("contact") or {}).get("name", ""),
+        ((doc.get("steps") or {}).get("_engine") or {}).get("paused_since"),
     ]
 
 
@@ -116,7 +128,8 @@ _day = date.fromisoformat
 
 def from_row(row: list[Any]) -> DossierSummary:
     """The summary a row stands for (a row read back from JSON)."""
-    code, procedure, version, agency, channel, filed_at, filed_day, due, status, settled, refused, withdrawn, moves = row
+    (code, procedure, version, agency, channel, filed_at, filed_day, due, status, settled, refused, withdrawn, moves,
+     name, paused) = row
     return DossierSummary(
         code,
         procedure,
@@ -131,6 +144,8 @@ def from_row(row: list[Any]) -> DossierSummary:
         refused,
         _day(withdrawn) if withdrawn else None,
         moves,
+        name,
+        _day(paused) if paused else None,
     )
 
 
