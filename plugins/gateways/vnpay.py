@@ -20,7 +20,7 @@ from motcua.workdays import VN_TZ
 VERSION = "2.1.0"
 SIGNATURE_KEYS = ("vnp_SecureHash", "vnp_SecureHashType")
 
-#: IPN reply codes.
+#: IPN reply codes (VNPay's IPN RspCode table).
 OK, NOT_FOUND, ALREADY_CONFIRMED, WRONG_AMOUNT, BAD_CHECKSUM, OTHER = "00", "01", "02", "04", "97", "99"
 REPLY_MESSAGES = {
     OK: "Confirm Success",
@@ -52,6 +52,29 @@ def sign(params: Mapping[str, str], secret: str) -> str:
 def verify(params: Mapping[str, str], secret: str) -> bool:
     given = str(params.get("vnp_SecureHash", ""))
     return bool(given) and hmac.compare_digest(given.lower(), sign(params, secret))
+
+
+#: What an IPN may carry besides the terminal: VNPay's IPN normally omits these two, but
+#: when a message does carry them they must be the ones our payment URLs use.
+EXPECTED_IF_PRESENT = {"vnp_Command": "pay", "vnp_CurrCode": "VND"}
+
+
+def ipn_problem(params: Mapping[str, str], merchant: Merchant) -> str | None:
+    """The reply code refusing an IPN before any order is looked at, or None if it may go on.
+
+    A valid signature is not enough: agencies sharing one signing scheme (or one secret by
+    mistake) would accept each other's callbacks, so the message must also name our own
+    terminal (`vnp_TmnCode`). A foreign terminal's message is not ours to judge: 99, like
+    any other malformed message, and nothing is recorded.
+    """
+    if not verify(params, merchant.secret):
+        return BAD_CHECKSUM
+    if not hmac.compare_digest(str(params.get("vnp_TmnCode", "")).encode(), merchant.tmn_code.encode()):
+        return OTHER
+    for key, expected in EXPECTED_IF_PRESENT.items():
+        if key in params and params[key] != expected:
+            return OTHER
+    return None
 
 
 def timestamp(at: datetime) -> str:

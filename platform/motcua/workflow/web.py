@@ -91,8 +91,9 @@ def confirm_ipn(params: dict[str, str]) -> dict[str, str]:
     gateway = merchant()
     if gateway is None:
         return vnpay.reply(vnpay.OTHER)
-    if not vnpay.verify(params, gateway.secret):
-        return vnpay.reply(vnpay.BAD_CHECKSUM)
+    refused = vnpay.ipn_problem(params, gateway)  # signature, our terminal, command/currency
+    if refused:
+        return vnpay.reply(refused)
     store = services().store
     ref = params.get("vnp_TxnRef", "")
     order = store.records(PAYMENTS).get(ref) if ref else None
