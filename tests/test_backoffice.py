@@ -532,3 +532,34 @@ def test_demo_accounts_are_created_once(office):
     desk = accounts.get_account(store, "motcua")
     assert set(desk.agencies) == {AGENCY_A, AGENCY_B}
     assert accounts.authenticate(store, "motcua", accounts.DEMO_PASSWORD).ok
+
+
+def test_queue_filters_on_summaries_and_reads_only_the_page_shown(office, monkeypatch):
+    """At a province's volume reading every dossier per page view costs seconds
+    (bench/staff_queue.py): the queue must filter on the store's summaries, reading in full
+    only the dossiers of the page it shows."""
+    size = office.config["STAFF_PAGE_SIZE"]
+    store = office.extensions["motcua"].store
+    codes = [file_online(office, name=f"Người nộp {i}").code for i in range(size + 3)]
+    store.dossiers.update(codes[0], lambda d: setattr(d, "due_date", date.today() - timedelta(days=2)))
+    client = logged_in(office, "lan")
+
+    def no_full_scan(*args, **kwargs):
+        raise AssertionError("the queue read every dossier")
+
+    read: list[str] = []
+    get = store.dossiers.get
+
+    def counting_get(code):
+        read.append(code)
+        return get(code)
+
+    monkeypatch.setattr(store.dossiers, "all", no_full_scan)
+    monkeypatch.setattr(store.dossiers, "find", no_full_scan)
+    monkeypatch.setattr(store.dossiers, "get", counting_get)
+    page = client.get("/staff/").get_data(as_text=True)
+    rows = re.findall(r'<th scope="row"><a href="/staff/ho-so/([^"]+)"', page)
+    assert rows[0] == codes[0] and len(rows) == size
+    assert sorted(read) == sorted(rows)
+    assert f"{size + 3} hồ sơ" in page and "1 quá hạn" in page
+    assert "Người nộp 0" in page

@@ -1,4 +1,8 @@
-"""The back office's pure parts: the queue filter, paging, safe download names, redirects."""
+"""The back office's pure parts: the queue filter, paging, safe download names, redirects.
+
+The queue filters the store's summaries (what `store.dossiers.summaries()` yields), so the
+items here are summaries of real Dossier objects, derived the way the store derives them.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from werkzeug.datastructures import MultiDict
 
 from motcua.accounts import StaffUser
 from motcua.dossier import Contact, Dossier, Status
+from motcua.store.summary import DossierSummary, summarize
 from motcua.web.backoffice import QueueFilter, page_of, queue, safe_filename
 
 
-def dossier(code: str, agency: str = "A", *, name: str = "Nguyễn Văn An", status: Status = Status.NEW, due: date | None = None, channel: str = "online") -> Dossier:
-    return Dossier(
+def dossier(code: str, agency: str = "A", *, name: str = "Nguyễn Văn An", status: Status = Status.NEW, due: date | None = None, channel: str = "online") -> DossierSummary:
+    return summarize(Dossier(
         code=code,
         procedure_code="1.001193",
         spec_version="1",
@@ -22,10 +27,10 @@ def dossier(code: str, agency: str = "A", *, name: str = "Nguyễn Văn An", sta
         status=status,
         due_date=due,
         filed_at=datetime(2025, 9, 1, 8, tzinfo=timezone.utc),
-    )
+    ))
 
 
-def never_overdue(d: Dossier) -> bool:
+def never_overdue(d: DossierSummary) -> bool:
     return False
 
 

@@ -32,17 +32,17 @@ from flask import (
 from motcua import accounts
 from motcua.accounts import ROLE_LABELS, StaffUser, current_staff, staff_required
 from motcua.catalogue import spec_of
-from motcua.dossier import CLOSED, Dossier, Event, Status
-from motcua.fees import format_vnd
-from motcua.i18n import _, current_lang, local
+from motcua.dossier import CLOSED, PAUSING, Dossier, Event, Status
+from motcua.i18n import _, current_lang, local, money
 from motcua.public_url import external_url
 from motcua.search import fold
 from motcua.services import services
 from motcua.submission import ADDRESS_PARTS, delivery_choice, required_attachments, validate, validate_delivery
 from motcua.spec.model import ProcedureSpec
+from motcua.store.summary import DossierSummary
 from motcua.workflow import Action, ActionNotAllowed
 from motcua.web.labels import CHANNELS, DELIVERIES, FEE_KINDS, actor_label, event_label, label, status_label
-from motcua.workdays import VN_TZ
+from motcua.workdays import VN_TZ, Calendar
 
 bp = Blueprint("backoffice", __name__)
 
@@ -102,32 +102,59 @@ class QueueFilter:
             out["page"] = f.page
         return out
 
-    def matches(self, dossier: Dossier, is_overdue: Callable[[Dossier], bool]) -> bool:
+    def matches(self, s: DossierSummary, is_overdue: Callable[[DossierSummary], bool]) -> bool:
         if self.status == "open":
-            if dossier.status in CLOSED:
+            if s.status in CLOSED:
                 return False
         elif self.status != "all":
-            if not self.status.isdigit() or dossier.status != int(self.status):
+            if not self.status.isdigit() or s.status != int(self.status):
                 return False
-        if self.procedure and dossier.procedure_code != self.procedure:
+        if self.procedure and s.procedure_code != self.procedure:
             return False
-        if self.channel and dossier.channel != self.channel:
-            return False
-        if self.overdue and not is_overdue(dossier):
+        if self.channel and s.channel != self.channel:
             return False
         if self.q:
             needle = fold(self.q)
-            if needle not in fold(dossier.code) and needle not in fold(dossier.contact.name):
+            if needle not in fold(s.code) and needle not in fold(s.name):
                 return False
+        if self.overdue and not is_overdue(s):
+            return False
         return True
 
 
 def queue(
-    dossiers: Iterable[Dossier], user: StaffUser, flt: QueueFilter, is_overdue: Callable[[Dossier], bool]
-) -> list[Dossier]:
-    """The user's agencies' dossiers that pass the filter, soonest due first (no date last)."""
-    mine = [d for d in dossiers if user.serves(d.agency_code) and flt.matches(d, is_overdue)]
-    return sorted(mine, key=lambda d: (d.due_date is None, d.due_date or date.max, d.filed_at))
+    summaries: Iterable[DossierSummary],
+    user: StaffUser,
+    flt: QueueFilter,
+    is_overdue: Callable[[DossierSummary], bool],
+) -> list[DossierSummary]:
+    """The user's agencies' dossiers that pass the filter, soonest due first (no date last).
+
+    It works on the store's summaries, not on dossiers: at a province's volume reading every
+    dossier to filter a page costs seconds (bench/staff_queue.py); only the page shown is
+    read in full.
+    """
+    mine = [s for s in summaries if user.serves(s.agency_code) and flt.matches(s, is_overdue)]
+    return sorted(mine, key=lambda s: (s.due_date is None, s.due_date or date.max, s.filed_at))
+
+
+def summary_overdue(s: DossierSummary, today: date, calendar: Calendar) -> bool:
+    """`lifecycle.is_overdue` judged on a summary: open, and past its due date moved on by
+    the working days of a pause still running (the summary keeps when that pause began).
+    A test holds the two to the same answers."""
+    if s.due_date is None or s.settled is not None or today <= s.due_date:
+        return False  # a pause only moves the due date later
+    if s.status in _NEVER_OVERDUE:
+        return False
+    due = s.due_date
+    if s.status in PAUSING and s.paused_since is not None:
+        paused = max(0, calendar.working_days_between(s.paused_since, today))
+        if paused:
+            due = calendar.add_working_days(due, paused)
+    return today > due
+
+
+_NEVER_OVERDUE = frozenset({Status.WITHDRAWN, Status.FINISHED, Status.RETURNED, Status.REFUSED})
 
 
 def page_of(items: list[Any], page: int, size: int = PAGE_SIZE) -> tuple[list[Any], int, int]:
@@ -209,7 +236,7 @@ def _context() -> dict[str, Any]:
         "delivery_label": lambda d: label(DELIVERIES, d),
         "fee_kind_label": lambda k: label(FEE_KINDS, k),
         "role_label": lambda r: ROLE_LABELS.get(r, {}).get(current_lang()) or r,
-        "format_vnd": format_vnd,
+        "format_vnd": money,
         "show_date": show_date,
         # Other areas (statistics, feedback) link in only when they are installed.
         "has_endpoint": lambda name: name in current_app.view_functions,
@@ -256,14 +283,19 @@ def queue_view() -> Any:
     user = _user()
     svc = services()
     flt = QueueFilter.from_args(request.args)
-    found = queue(svc.store.dossiers.all(), user, flt, _is_overdue)
-    rows, page, pages = page_of(found, flt.page, current_app.config.get("STAFF_PAGE_SIZE", PAGE_SIZE))
+    today, calendar = vn_today(), svc.engine.calendar
+    late = lambda s: summary_overdue(s, today, calendar)  # noqa: E731
+    found = queue(svc.store.dossiers.summaries(), user, flt, late)
+    shown, page, pages = page_of(found, flt.page, current_app.config.get("STAFF_PAGE_SIZE", PAGE_SIZE))
     flt = replace(flt, page=page)
+    # Only the page shown is read in full; a dossier gone meanwhile (never, today) is skipped.
+    dossiers = [d for d in (svc.store.dossiers.get(s.code) for s in shown) if d is not None]
     procedures = [s for s in svc.catalogue if user.serves(s.agency.code)]
     return render_template(
         "backoffice/queue.html",
-        rows=[(d, _is_overdue(d)) for d in rows],
+        rows=[(d, _is_overdue(d)) for d in dossiers],
         total=len(found),
+        overdue_total=sum(1 for s in found if late(s)),
         flt=flt,
         page=page,
         pages=pages,
@@ -364,7 +396,10 @@ def attachment(code: str, index: int) -> Response:
 
 
 def _tracking_url(code: str) -> str:
-    return external_url("portal.dossier", code=code)
+    """The citizen's private tracking link (SEC): the desk receipt is handed to the applicant."""
+    from motcua.web.portal import private_tracking_url
+
+    return private_tracking_url(code)
 
 
 @bp.route("/ho-so/<code>/giay-tiep-nhan.pdf")
