@@ -4,17 +4,24 @@ Messages are Vietnamese (the SMS without diacritics, as SMS brand names send the
 message fits 160 GSM characters), asked of the engine keyed by dossier, milestone, event
 time and channel — a retried step never sends twice. The engine stores them in the outbox
 and sends them in the background once the event is saved (motcua.workflow.outbox).
+
+The staff dossier page shows, in this step's panel, the messages the gateway refused: those
+waiting for another try and those given up after the last attempt, since a citizen who never
+got "your dossier needs a supplement" has to be reached another way.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
 from unidecode import unidecode
 
 from motcua.dossier import Status
 from motcua.spec.model import localize
+from motcua.workdays import VN_TZ
 from motcua.workflow.step import Step, StepContext
 
 Milestone = Literal["filed", "received", "refused", "supplement_requested", "payment_requested", "finished", "returned", "apology", "withdrawn"]
@@ -79,3 +86,26 @@ class NotifyStep(Step):
             ctx.send_message(f"{ctx.dossier.code}:{milestone}:{stamp}:{channel}", event, channel=channel, to=to,
                              body=unidecode(body) if channel == "sms" else body,
                              subject=subject.format(**fields) if channel == "email" else None, milestone=milestone)
+
+    def staff_panel(self, ctx: StepContext) -> Markup | None:
+        from flask import render_template
+
+        from motcua.workflow.outbox import FAILED, OUTBOX
+
+        record = ctx.services.store.records(OUTBOX).get(ctx.dossier.code) or {}
+        messages = sorted(record.get("messages", {}).values(), key=lambda m: m.get("created_at", ""))
+        failed = [m for m in messages if m.get("status") in FAILED]
+        retrying = [m for m in messages if m.get("status") == "pending" and m.get("attempts")]
+        if not failed and not retrying:
+            return None
+        return Markup(render_template("workflow/notify_staff.html", failed=failed, retrying=retrying, at=_vn_time))
+
+
+def _vn_time(value: str | None) -> str:
+    """An outbox time (ISO, UTC) as staff read it: Vietnam time, dd/mm/yyyy hh:mm."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return value

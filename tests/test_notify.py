@@ -58,7 +58,7 @@ def test_sender_retries_with_backoff_then_gives_up(app) -> None:
         outbox = outbox_for(app.extensions["motcua"], app.config)
         [msg] = outbox.messages(code)
         assert msg["status"] == "pending" and msg["attempts"] == 1 and "503" in msg["error"]
-        assert outbox.send_due() == {"sent": 0, "retry": 0, "gave_up": 0, "dropped": 0}  # not due yet
+        assert outbox.send_due() == {"sent": 0, "retry": 0, "failed": 0, "dropped": 0}  # not due yet
         later = datetime.now(timezone.utc) + timedelta(seconds=11)
         assert outbox.send_due(now=later)["sent"] == 1
         assert sim.extensions["messaging_sim"][0]["to"] == "0912345678"
@@ -68,7 +68,7 @@ def test_sender_retries_with_backoff_then_gives_up(app) -> None:
         for _ in range(MAX_ATTEMPTS):
             down.send_due()
         [gone] = [m for m in down.messages(code) if m["key"] == "x:1:sms"]
-        assert gone["status"] == "gave_up" and gone["attempts"] == MAX_ATTEMPTS
+        assert gone["status"] == "failed" and gone["attempts"] == MAX_ATTEMPTS
 
 
 def test_cli_retry_and_send_outbox(app, data_dir) -> None:
@@ -104,6 +104,6 @@ def test_held_messages_of_a_dead_process_are_sent_once_their_lease_is_over_unles
     assert outbox.hold(code, [saved]) == []  # the same key is never held twice
     assert outbox.send_due()["sent"] == 0  # the holder's lease runs
     after = datetime.now(timezone.utc) + timedelta(seconds=LEASE_SECONDS + 1)
-    assert outbox.send_due(now=after) == {"sent": 1, "retry": 0, "gave_up": 0, "dropped": 1}
+    assert outbox.send_due(now=after) == {"sent": 1, "retry": 0, "failed": 0, "dropped": 1}
     status = {m["key"]: m["status"] for m in outbox.messages(code)}
     assert status["k:saved"] == "sent" and status["k:never"] == "dropped"

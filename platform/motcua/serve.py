@@ -1,8 +1,16 @@
-"""`motcua serve`: the portal on a real WSGI server (waitress), not Flask's dev server."""
+"""`motcua serve`: the portal on a real WSGI server (waitress), not Flask's dev server.
+
+It also runs the outbox sweeper (motcua.workflow.outbox.Sweeper): the SMS / e-mail messages
+a gateway refused are tried again every --outbox-interval seconds, without a cron job. On
+SIGTERM or Ctrl-C the server stops taking requests and the sweeper ends after its current
+message and hands its lease to another serve process, if any.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 import click
 
@@ -17,7 +25,12 @@ import click
 @click.option("--public-url", envvar="MOTCUA_PUBLIC_URL", default=None,
               help="The address citizens reach the site at (callbacks, receipts and links are built on it); "
                    "only requests for its host are served.  [default: http://HOST:PORT]")
-def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, demo: bool, public_url: str | None) -> None:
+@click.option("--outbox-interval", envvar="MOTCUA_OUTBOX_SWEEP_SECONDS", default=60.0, show_default=True,
+              type=click.FloatRange(min=0),
+              help="Seconds between rounds of sending the SMS / e-mail messages due for another try (0: never; "
+                   "then run `motcua workflow send-outbox` from cron).")
+def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, demo: bool, public_url: str | None,
+          outbox_interval: float) -> None:
     """Serve the portal with the specs in SPECS and the store in DATA."""
     from urllib.parse import urlsplit
 
@@ -37,7 +50,8 @@ def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, dem
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "DEMO": demo, "PUBLIC_URL": public_url,
                       # a forged Host header gets a 400, not a page whose links point elsewhere
-                      "TRUSTED_HOSTS": [urlsplit(public_url).hostname]})
+                      "TRUSTED_HOSTS": [urlsplit(public_url).hostname],
+                      "OUTBOX_SWEEP_SECONDS": outbox_interval})
     catalogue = app.extensions["motcua"].catalogue
     click.echo(f"Motcua: {len(catalogue)} procedures from {specs_dir}, data in {data_dir}")
     for problem in catalogue.problems:
@@ -53,8 +67,25 @@ def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, dem
 
         for username in accounts.disable_demo_accounts(app.extensions["motcua"].store):
             logging.getLogger("motcua").warning("demo account %s (published password) disabled: this is not a demo start", username)
+    from motcua.workflow.outbox import start_sweeper
+
+    sweeper = start_sweeper(app)
+    if sweeper is not None:
+        click.echo(f"  outbox: due messages sent every {outbox_interval:g} s")
+    if threading.current_thread() is threading.main_thread():
+        # waitress ends its loop on SystemExit as on Ctrl-C, so SIGTERM stops it cleanly too
+        signal.signal(signal.SIGTERM, _exit)
     click.echo(f"Serving on http://{host}:{port}/ as {public_url}/")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="motcua")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="motcua")
+    finally:
+        if sweeper is not None:
+            stopped = sweeper.stop()
+            click.echo("  outbox sweeper stopped" if stopped else "  outbox sweeper still busy at exit", err=not stopped)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _demo_accounts(app: object, login_url: str) -> None:

@@ -1,6 +1,11 @@
 """An SMS / e-mail gateway stand-in: `POST /api/sms` and `POST /api/email` (JSON, header
 `X-Api-Key`) store the message; `GET /` shows them. `POST /sim/fail-next` with `{"count": n}`
-makes the next n requests answer 503, to watch the outbox retry."""
+makes the next n requests answer 503 (or `"status"`), to watch the outbox retry; a count of
+-1 fails every request until told otherwise (a gateway down for good).
+
+Every message accepted is kept, duplicates included (the sender's `id` is stored with it),
+and every request is logged with the status answered (`GET /api/requests`), so a test can
+tell "delivered once after three refusals" from "delivered twice"."""
 
 from __future__ import annotations
 
@@ -19,9 +24,11 @@ def create_app(api_key: str = "SIMKEY") -> Flask:
     app = Flask(__name__)
     app.config.update(API_KEY=api_key)
     messages: list[dict] = []
-    state = {"fail_next": 0}
+    requests: list[dict] = []
+    state = {"fail_next": 0, "fail_status": 503}
     lock = threading.Lock()
     app.extensions["messaging_sim"] = messages
+    app.extensions["messaging_sim_requests"] = requests
 
     @app.post("/api/<channel>")
     def receive(channel: str):
@@ -29,26 +36,37 @@ def create_app(api_key: str = "SIMKEY") -> Flask:
             return jsonify(error="unknown channel"), 404
         if not secrets.compare_digest(request.headers.get("X-Api-Key", ""), app.config["API_KEY"]):
             return jsonify(error="invalid api key"), 401
+        body = request.get_json(silent=True) or {}
         with lock:
-            if state["fail_next"] > 0:
-                state["fail_next"] -= 1
-                return jsonify(error="temporarily unavailable"), 503
-            body = request.get_json(silent=True) or {}
+            if state["fail_next"] != 0:
+                if state["fail_next"] > 0:
+                    state["fail_next"] -= 1
+                requests.append({"channel": channel, "id": body.get("id"), "status": state["fail_status"]})
+                return jsonify(error="temporarily unavailable"), state["fail_status"]
             if not body.get("to") or not body.get("body"):
+                requests.append({"channel": channel, "id": body.get("id"), "status": 400})
                 return jsonify(error="to and body are required"), 400
             messages.append({"channel": channel, **body})
+            requests.append({"channel": channel, "id": body.get("id"), "status": 202})
         return jsonify(ok=True), 202
 
     @app.post("/sim/fail-next")
     def fail_next():
+        asked = request.get_json(silent=True) or {}
         with lock:
-            state["fail_next"] = int((request.get_json(silent=True) or {}).get("count", 1))
+            state["fail_next"] = int(asked.get("count", 1))
+            state["fail_status"] = int(asked.get("status", 503))
         return jsonify(ok=True)
 
     @app.get("/api/messages")
     def listing():
         with lock:
             return jsonify(messages)
+
+    @app.get("/api/requests")
+    def request_log():
+        with lock:
+            return jsonify(requests)
 
     @app.get("/")
     def index():

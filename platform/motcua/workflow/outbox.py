@@ -7,22 +7,32 @@ chosen by the step mean a step run again never queues one twice. The engine stor
 claimed by this process (`status: sending`, a lease until `next_try`) BEFORE it saves the
 dossier, and hands them to the `Courier` (a background thread) after, so the citizen's
 request never waits for a gateway. A gateway that is down loses nothing: `send_due()`
-(`motcua workflow send-outbox`, cron) sends what is pending and due, and what a dead
-process had claimed once its lease is over, after 1, 2, 4 ... backoff units, recording the
-give-up after `MAX_ATTEMPTS`. A message whose event never got saved (the process died or
-the dossier changed before the save) is found out then and dropped, never sent.
+sends what is pending and due, and what a dead process had claimed once its lease is over,
+after 1, 2, 4 ... backoff units; after `NOTIFY_MAX_ATTEMPTS` (default `MAX_ATTEMPTS`) the
+message is marked `failed`, which the staff dossier page and /dev/outbox show. A message
+whose event never got saved (the process died or the dossier changed before the save) is
+found out then and dropped, never sent.
+
+`motcua serve` runs `send_due()` every `OUTBOX_SWEEP_SECONDS` in a background thread (the
+`Sweeper`), so retries need no cron job (`motcua workflow send-outbox` remains for a
+person after an outage). Of several serve processes on one data folder only the holder of
+the store's lease record sweeps; the per-message claims above keep a message from going
+out twice even if two sweeps ever overlap.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
+import socket
 import queue
 import threading
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +40,12 @@ OUTBOX = "outbox"
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 300  # how long a claimed message is left to its sender before others may send it
 DUE = ("pending", "sending")
+#: Given up: every attempt failed. "gave_up" is how records written before the rename say it.
+FAILED = ("failed", "gave_up")
 IDLE_SECONDS = 30  # the courier thread ends after this long without work
+SWEEP_SECONDS = 60  # how often `motcua serve` tries the due messages again (OUTBOX_SWEEP_SECONDS)
+LEASES = "leases"  # records collection of the one-process-at-a-time roles
+SWEEP_LEASE = "outbox-sweeper"
 
 
 class Sender(Protocol):
@@ -86,11 +101,12 @@ def _event_saved(dossier: Any, event: dict[str, Any] | None) -> bool:
 
 
 class Outbox:
-    def __init__(self, store: Any, sender: Sender, backoff_seconds: float = 60) -> None:
+    def __init__(self, store: Any, sender: Sender, backoff_seconds: float = 60, max_attempts: int = MAX_ATTEMPTS) -> None:
         self.store = store
         self.records = store.records(OUTBOX)
         self.sender = sender
         self.backoff = backoff_seconds
+        self.max_attempts = max(1, max_attempts)
 
     # --- writing messages ----------------------------------------------------------------------
 
@@ -131,13 +147,13 @@ class Outbox:
             self.sender.send(message)
         except Exception as exc:
             attempts = message["attempts"] + 1
-            gave_up = attempts >= MAX_ATTEMPTS
-            if gave_up:
+            failed = attempts >= self.max_attempts
+            if failed:
                 log.error("outbox: gave up on %s after %d attempts: %s", message["key"], attempts, exc)
             delay = timedelta(seconds=self.backoff * 2 ** (attempts - 1))
             return {**message, "attempts": attempts, "error": str(exc)[:200], "verified": True,
-                    "status": "gave_up" if gave_up else "pending", "next_try": (now + delay).isoformat()}, \
-                ("gave_up" if gave_up else "retry")
+                    "status": "failed" if failed else "pending", "next_try": (now + delay).isoformat()}, \
+                ("failed" if failed else "retry")
         return {**message, "attempts": message["attempts"] + 1, "status": "sent", "verified": True,
                 "sent_at": _now().isoformat(), "error": None}, "sent"
 
@@ -157,17 +173,22 @@ class Outbox:
 
     def deliver(self, code: str, keys: list[str]) -> dict[str, int]:
         """The courier's part: send the held messages `keys` of a change that has been saved."""
-        counts = {"sent": 0, "retry": 0, "gave_up": 0}
+        counts = {"sent": 0, "retry": 0, "failed": 0}
         stored = (self.records.get(code) or {}).get("messages", {})
         held = [stored[k] for k in keys if k in stored and stored[k]["status"] == "sending" and stored[k]["attempts"] == 0]
         self._send_claimed(code, held, _now(), counts)
         return counts
 
-    def send_due(self, now: datetime | None = None) -> dict[str, int]:
-        """Try every message whose time has come (pending, or a dead sender's lease over)."""
+    def send_due(self, now: datetime | None = None, stop: Callable[[], bool] | None = None) -> dict[str, int]:
+        """Try every message whose time has come (pending, or a dead sender's lease over).
+
+        `stop()` is asked before each dossier's messages: a server shutting down ends the
+        round there, leaving the rest pending (nothing claimed is left unsaved)."""
         now = now or _now()
-        counts = {"sent": 0, "retry": 0, "gave_up": 0, "dropped": 0}
+        counts = {"sent": 0, "retry": 0, "failed": 0, "dropped": 0}
         for code, record in list(self.records.all()):
+            if stop is not None and stop():
+                break
             if not any(m["status"] in DUE and datetime.fromisoformat(m["next_try"]) <= now
                        for m in record.get("messages", {}).values()):
                 continue
@@ -205,7 +226,109 @@ class Outbox:
 
 
 def outbox_for(services: Any, config: Any) -> Outbox:
-    return Outbox(services.store, sender_for(config), float(config.get("NOTIFY_BACKOFF_SECONDS", 60)))
+    return Outbox(services.store, sender_for(config), float(config.get("NOTIFY_BACKOFF_SECONDS", 60)),
+                  int(config.get("NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS)))
+
+
+class Sweeper:
+    """A background thread that sends the due messages every `interval` seconds.
+
+    Several processes may serve one data folder; only the holder of the lease record
+    (`records("leases")["outbox-sweeper"]`, taken and renewed under the store's bucket lock,
+    which is a file lock across processes) sweeps. A holder that dies stops renewing and
+    another process takes over once the lease has run out; one that stops cleanly hands it
+    back at once. The lease spares the gateway and the disk duplicate rounds; it is not what
+    keeps a message from going out twice: each message is claimed under the same lock first.
+    """
+
+    def __init__(self, store: Any, make_outbox: Callable[[], Outbox], interval: float,
+                 lease_seconds: float | None = None, owner: str | None = None) -> None:
+        self.store = store
+        self.make_outbox = make_outbox
+        self.interval = interval
+        self.lease = timedelta(seconds=lease_seconds if lease_seconds is not None else max(60.0, 3 * interval))
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- the lease ---------------------------------------------------------------------------
+
+    def take_lease(self, now: datetime | None = None) -> bool:
+        """Take or renew the sweeping lease; False while another live process holds it."""
+        now = now or _now()
+
+        def change(current: dict[str, Any] | None) -> dict[str, Any]:
+            if current and current.get("owner") != self.owner and datetime.fromisoformat(current["until"]) > now:
+                return current
+            return {"owner": self.owner, "until": (now + self.lease).isoformat()}
+
+        return self.store.records(LEASES).update(SWEEP_LEASE, change).get("owner") == self.owner
+
+    def release_lease(self) -> None:
+        def change(current: dict[str, Any] | None) -> dict[str, Any]:
+            if current and current.get("owner") == self.owner:
+                return {**current, "until": _now().isoformat()}
+            return current or {}
+
+        self.store.records(LEASES).update(SWEEP_LEASE, change)
+
+    # --- the rounds --------------------------------------------------------------------------
+
+    def sweep(self) -> dict[str, int] | None:
+        """One round: send what is due if this process holds the lease; None when it does not."""
+        if not self.take_lease():
+            return None
+        counts = self.make_outbox().send_due(stop=self._stop.is_set)
+        if counts["sent"] or counts["retry"] or counts["failed"] or counts["dropped"]:
+            log.info("outbox sweep: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+        return counts
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sweep()
+            except Exception:  # a damaged store file, a full disk: say so, try again next round
+                log.exception("outbox sweep failed; trying again in %s s", self.interval)
+            self._stop.wait(self.interval)
+
+    def start(self) -> Sweeper:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="motcua-outbox-sweeper", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30) -> bool:
+        """End the thread after its current message and hand the lease back; False if it
+        did not end within `timeout` (a gateway slower than its own timeout)."""
+        self._stop.set()
+        stopped = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            stopped = not self._thread.is_alive()
+        try:
+            self.release_lease()
+        except Exception:
+            log.exception("outbox sweeper: could not hand the lease back; it runs out by itself")
+        return stopped
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
+def start_sweeper(app: Any) -> Sweeper | None:
+    """Start the periodic sender for this app, unless OUTBOX_SWEEP_SECONDS is 0; tests
+    (TESTING) have it off unless they set OUTBOX_SWEEP_SECONDS themselves."""
+    interval = app.config.get("OUTBOX_SWEEP_SECONDS")
+    if interval is None:
+        interval = 0 if app.config.get("TESTING") else SWEEP_SECONDS
+    interval = float(interval)
+    if interval <= 0:
+        return None
+    services = app.extensions["motcua"]
+    lease = app.config.get("OUTBOX_SWEEP_LEASE_SECONDS")
+    return Sweeper(services.store, lambda: outbox_for(services, app.config), interval,
+                   float(lease) if lease is not None else None).start()
 
 
 class Courier:
