@@ -426,7 +426,7 @@ def _fee_lines(dossier: Dossier, lang: str) -> Iterable[str]:
         name = localize(name, lang) if isinstance(name, dict) else str(name or fee.get("id", ""))
         quantity = fee.get("quantity")
         amount = int(fee.get("amount") or 0)
-        detail = t("miễn", lang) if fee.get("exempt") else format_vnd(amount)
+        detail = t("miễn", lang) if fee.get("exempt") else format_vnd(amount, lang)
         if quantity and quantity != 1:
             detail += f" (× {quantity})"
         yield f"{name}: {detail}"
@@ -530,7 +530,7 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
     due = display_date(dossier.due_date) if dossier.due_date else t("sẽ thông báo sau", lang)
     line(t("ngày {date}", lang, date=due) if dossier.due_date else due, t("5. Thời gian trả kết quả giải quyết hồ sơ: ", lang))
     fee_lines = list(_fee_lines(dossier, lang))
-    line(t("tổng cộng {total}", lang, total=format_vnd(dossier.fee_total)) if fee_lines else t("không thu", lang), t("6. Phí, lệ phí: ", lang))
+    line(t("tổng cộng {total}", lang, total=format_vnd(dossier.fee_total, lang)) if fee_lines else t("không thu", lang), t("6. Phí, lệ phí: ", lang))
     for text in fee_lines:
         line("- " + text)
     delivery = dossier.delivery
@@ -541,7 +541,7 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
         if address:
             where += f" ({address})"
         if delivery.postal_charge:
-            where += "; " + t("cước bưu chính {amount}", lang, amount=format_vnd(delivery.postal_charge))
+            where += "; " + t("cước bưu chính {amount}", lang, amount=format_vnd(delivery.postal_charge, lang))
     else:
         where = t("Chưa đăng ký", lang)
     line(where, t("7. Đăng ký nhận kết quả tại: ", lang))

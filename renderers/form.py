@@ -707,7 +707,7 @@ def render_attachments(
             for part in (
                 copies_text(attachment, lang),
                 t("Định dạng: {kinds}; tối đa {size}", lang, kinds=kinds, size=size),
-                t("Theo mẫu: {template}", lang, template=attachment.template) if attachment.template else "",
+                t("Theo mẫu: {template}", lang, template=localize(attachment.template, lang)) if attachment.template else "",
                 localize(attachment.note, lang),
             )
             if part

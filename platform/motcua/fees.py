@@ -97,6 +97,12 @@ def total(lines: list[FeeLine]) -> int:
     return sum(line.amount for line in lines)
 
 
-def format_vnd(amount: int) -> str:
-    """`135000` -> `135.000 ₫`, the way amounts are written in Vietnam."""
+def format_vnd(amount: int, lang: str = "vi") -> str:
+    """`135000` -> `135.000 ₫` as written in Vietnam, `135,000 VND` for English readers.
+
+    Vietnamese is the default because texts recorded on a dossier (event notes, messages)
+    are Vietnamese whoever was reading; pages pass the reader's language (`i18n.money`).
+    """
+    if lang == "en":
+        return f"{amount:,} VND"
     return f"{amount:,}".replace(",", ".") + " ₫"

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from flask import g, has_request_context, request
 
+from motcua.fees import format_vnd
 from motcua.spec.model import localize
 
 LANGS = ("vi", "en")
@@ -52,6 +53,11 @@ def gettext(text: str, **params: object) -> str:
 def local(text: dict[str, str] | None) -> str:
     """Spec text in the reader's language."""
     return localize(text, current_lang())
+
+
+def money(amount: int | None) -> str:
+    """An amount in VND written the reader's way: `50.000 ₫` or `50,000 VND`."""
+    return format_vnd(int(amount or 0), current_lang())
 
 
 _ = gettext

@@ -72,14 +72,17 @@ class Calendar:
 
         A dossier received on a day off counts from the next working day; for a same-day
         procedure (0 days) one received after 15:00 is due the next working day too.
+        Calendar days (Civil Code 2015, art. 147-148): counted from the day after receipt,
+        and a limit ending on a day off ends on the next working day.
         """
         local = received_at.astimezone(VN_TZ)
         day = local.date()
-        if calendar_days and working_days:
-            return self.next_working_day(day + timedelta(days=working_days))
         if not self.is_working_day(day) or (working_days == 0 and local.time() >= SAME_DAY_CUTOFF):
             day = self.next_working_day(day + timedelta(days=1))
-        due = self.add_working_days(day, working_days)
+        if calendar_days:
+            due = self.next_working_day(day + timedelta(days=working_days))
+        else:
+            due = self.add_working_days(day, working_days)
         if self.years and due.year not in self.years:
             log.warning("no holidays recorded for %s: due date %s counts weekends only", due.year, due)
         return due

@@ -195,7 +195,7 @@ class LegalBasis(Strict):
     number: str
     title: LText
     issued: str | None = Field(default=None, description="Date issued, dd/mm/yyyy")
-    issuer: str | None = None
+    issuer: LText | None = Field(default=None, description="Issuing body (cơ quan ban hành)")
 
 
 class ProcessingTime(Strict):
@@ -339,7 +339,7 @@ class Attachment(Strict):
         description="Accepted MIME types, checked on the file's content",
     )
     max_size_mb: float = Field(default=10, gt=0, le=50)
-    template: str | None = Field(
+    template: LText | None = Field(
         default=None, description="Name of the form template (mẫu đơn, tờ khai) to use"
     )
     note: LText | None = None
@@ -421,7 +421,7 @@ class ProcedureSpec(Strict):
     name: LText
     sector: LText = Field(description="Lĩnh vực")
     kind: LText | None = Field(default=None, description="Loại thủ tục")
-    decision: str | None = Field(default=None, description="Decision that published it")
+    decision: LText | None = Field(default=None, description="Decision that published it")
     agency: Agency
     filers: list[Filer] = Field(min_length=1)
     life_events: list[str] = Field(default_factory=list)

@@ -32,9 +32,9 @@ from werkzeug.exceptions import HTTPException
 
 from motcua import drafts, submission
 from motcua.dossier import Dossier, Status
-from motcua.fees import compute_fees, format_vnd, total
+from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
-from motcua.i18n import _, current_lang, local
+from motcua.i18n import _, current_lang, local, money
 from motcua.public_url import external_url
 from motcua.search import Filters, facets, search
 from motcua.services import services
@@ -62,7 +62,7 @@ def _helpers() -> dict[str, Any]:
     return {
         "lang_url": lang_url,
         "labels": labels,
-        "vnd": format_vnd,
+        "vnd": money,
         "field_id": field_id,
         "Level": Level,
     }

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 
 from motcua.fees import format_vnd
+from motcua.i18n import money
 from motcua.public_url import external_url
 from motcua.services import services
 from motcua.workflow.actions import ActionNotAllowed
@@ -45,7 +46,7 @@ def wf_date(value: Any) -> str:
 
 @bp.app_template_filter("wf_vnd")
 def wf_vnd(value: Any) -> str:
-    return format_vnd(int(value or 0))
+    return money(int(value or 0))
 
 
 def merchant() -> vnpay.Merchant | None:
