@@ -1,33 +1,92 @@
-"""The second factor that keeps dossiers private: a code alone never opens one.
+"""Who may read a dossier: the second factor, or the private link on the citizen's receipt.
 
 Codes follow a public pattern (agency-date-sequence) and are easy to guess, so reading a
-dossier also needs the phone number or the citizen ID the applicant gave.
+dossier also needs the phone number or the citizen ID the applicant gave. Those factors are
+guessable with enough tries, so the form that checks them is throttled per dossier code
+(motcua.tracking_throttle) — which lets anyone lock a dossier's form for an hour. The
+rightful citizen therefore also holds a private link (receipt page, PDF QR code): the
+code signed with the app's SECRET_KEY. It opens that dossier and no other, never expires
+(a receipt is kept for years), and is not throttled: it cannot be guessed. Changing
+SECRET_KEY revokes every link; the form still works.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import hmac
 import re
 
+from itsdangerous import BadSignature, Signer
+
 from motcua.dossier import Dossier
 from motcua.formats import normalize_mobile
+
+LINK_SALT = "motcua-tracking-link"
+#: Stands in for a missing phone or ID, so every check compares the same number of values.
+_ABSENT = "\x00absent"
 
 
 def _norm(value: str) -> str:
     return re.sub(r"\s", "", value).lower()
 
 
+def _digest(value: str) -> bytes:
+    """Fixed-length stand-in for a value: compare_digest leaks lengths, digests have one."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
+
+
 def verify(dossier: Dossier, factor: str) -> bool:
-    """Whether `factor` is the applicant's phone or ID, compared in constant time."""
-    if not factor or not factor.strip():
+    """Whether `factor` is the applicant's phone or ID, compared in constant time.
+
+    Always two comparisons of equal-length digests, whatever the dossier holds, so the time
+    taken says nothing about which factors exist (the throttle compares a dummy dossier
+    when the code is unknown, so it says nothing about the code either)."""
+    given = _norm((factor or "")[:64])
+    phone = normalize_mobile(_norm(dossier.contact.phone)) if dossier.contact.phone else ""
+    cccd = _norm(dossier.contact.cccd) if dossier.contact.cccd else ""
+    by_phone = hmac.compare_digest(_digest(normalize_mobile(given)), _digest(phone or _ABSENT))
+    by_id = hmac.compare_digest(_digest(given), _digest(cccd or _ABSENT))
+    return bool(given) and ((by_phone and bool(phone)) or (by_id and bool(cccd)))
+
+
+def _signer(secret: str | bytes) -> Signer:
+    return Signer(secret, salt=LINK_SALT, key_derivation="hmac", digest_method=hashlib.sha256)
+
+
+def link_token(secret: str | bytes, code: str) -> str:
+    """The token of a dossier's private tracking link (URL-safe, no expiry)."""
+    return _signer(secret).get_signature(code).decode()
+
+
+def link_opens(secret: str | bytes, code: str, token: str) -> bool:
+    """Whether `token` is the private link of exactly `code` (constant-time check)."""
+    if not secret or not code or not token or len(token) > 128:
         return False
-    given = _norm(factor)
-    candidates = []
-    if dossier.contact.phone:
-        candidates.append((normalize_mobile(given), normalize_mobile(_norm(dossier.contact.phone))))
-    if dossier.contact.cccd:
-        candidates.append((given, _norm(dossier.contact.cccd)))
-    ok = False
-    for a, b in candidates:
-        ok |= hmac.compare_digest(a.encode(), b.encode())
-    return ok
+    try:
+        return _signer(secret).verify_signature(code, token)
+    except BadSignature:  # pragma: no cover - verify_signature returns False on mismatch
+        return False
+
+
+_LINK_IN_TEXT = re.compile(r"(/ho-so/[^/\s?#]+/xem/)[A-Za-z0-9_\-]+")
+
+
+class RedactLinks(logging.Filter):
+    """Keeps private tracking links out of logs (the dev server's access log, Flask's
+    "Exception on <path>"): the token is a bearer credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is not ours to fix
+            return True
+        if "/xem/" in text:
+            record.msg, record.args = _LINK_IN_TEXT.sub(r"\1[redacted]", text), ()
+        return True
+
+
+def redact_links_in(*loggers: logging.Logger) -> None:
+    for logger in loggers:
+        if not any(isinstance(f, RedactLinks) for f in logger.filters):
+            logger.addFilter(RedactLinks())

@@ -8,6 +8,11 @@ in `store.records("factor_attempts")`:
   dossier, wherever they come from), and
 - per client address (a higher cap: behind a proxy many citizens share one address).
 
+The per-code limit lets anyone lock a dossier's form for an hour by sending wrong factors;
+the rightful citizen is not locked out by it, because the receipt's private link
+(motcua.tracking.link_token, `/ho-so/<code>/xem/<token>`) opens the dossier without a factor
+and is not counted here.
+
 An attempt is counted *before* the factor is compared, with `Records.update` (under the
 store's lock), so parallel requests cannot slip past the cap; a right factor gives its
 attempt back. Codes and addresses are stored only as hashes; expired windows are purged.

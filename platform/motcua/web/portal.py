@@ -20,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -503,7 +504,22 @@ def _already_filed(spec: ProcedureSpec, code: str):
 
 
 def _tracking_url(code: str) -> str:
-    return external_url("portal.dossier", code=code)
+    """The citizen's private tracking link (receipt, QR code): opens without the factor."""
+    return private_tracking_url(code)
+
+
+def private_tracking_url(code: str) -> str:
+    """On the public address; for the one who filed (web, desk) and no one else."""
+    from motcua.tracking import link_token
+
+    return external_url("portal.private_link", code=code, token=link_token(current_app.secret_key, code))
+
+
+def _private(response: Response) -> Response:
+    """A page that carries or came from a private link: never cached, never in a Referer."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _readable_dossier(code: str) -> Dossier:
@@ -529,26 +545,26 @@ def _qr(url: str) -> Markup:
 
 
 @bp.get("/ho-so/<code>/xac-nhan")
-def confirmation(code: str) -> str:
+def confirmation(code: str) -> Response:
     dossier = _readable_dossier(code)
     spec = _spec_of(dossier)
-    return render_template(
+    return _private(make_response(render_template(
         "portal/confirmation.html",
         dossier=dossier,
         spec=spec,
         panels=_citizen_panels(dossier),
         tracking_url=_tracking_url(code),
         qr=_qr(_tracking_url(code)),
-    )
+    )))
 
 
 @bp.get("/ho-so/<code>/bien-nhan")
-def receipt(code: str) -> str:
+def receipt(code: str) -> Response:
     from renderers.summary import answer_rows
 
     dossier = _readable_dossier(code)
     spec = _spec_of(dossier)
-    return render_template(
+    return _private(make_response(render_template(
         "portal/receipt.html",
         dossier=dossier,
         spec=spec,
@@ -556,7 +572,7 @@ def receipt(code: str) -> str:
         tracking_url=_tracking_url(code),
         qr=_qr(_tracking_url(code)),
         filed_local=dossier.filed_at.astimezone(VN_TZ),
-    )
+    )))
 
 
 @bp.get("/ho-so/<code>/bien-nhan.pdf")
@@ -570,8 +586,7 @@ def receipt_pdf(code: str) -> Response:
     body = render_receipt(dossier, spec, _tracking_url(code), current_lang())
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="bien-nhan-{code}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _private(response)
 
 
 # --- track -----------------------------------------------------------------------------------
@@ -612,7 +627,8 @@ def lookup():
         try:
             dossier = find_dossier(code, factor)
         except Throttled:
-            message, status = throttled_message(), 429
+            message, status = throttled_message() + " " + _(
+                "Người nộp hồ sơ luôn mở được hồ sơ bằng đường dẫn tra cứu riêng in trên giấy tiếp nhận (mã QR)."), 429
         else:
             if dossier is not None:
                 _remember(dossier.code)
@@ -645,6 +661,32 @@ def _rating_of(dossier: Dossier) -> Any:
     return {"score": rating.score, "label": feedback.SCORE_LABELS.get(rating.score)} if rating else None
 
 
+@bp.record_once
+def _redact_private_links(state: Any) -> None:
+    import logging
+
+    from motcua.tracking import redact_links_in
+
+    redact_links_in(logging.getLogger("werkzeug"), state.app.logger)
+
+
+@bp.get("/ho-so/<code>/xem/<token>")
+def private_link(code: str, token: str) -> Response:
+    """The receipt's private link: the signature is the proof, so no factor and no throttle
+    (a signature cannot be guessed; checking it costs the same whether the code exists)."""
+    from motcua.tracking import link_opens
+
+    if not link_opens(current_app.secret_key, code, token):
+        message = _("Đường dẫn tra cứu không đúng hoặc đã bị thay đổi. Hãy tra cứu bằng mã hồ sơ và số điện thoại hoặc số định danh cá nhân.")
+        return _private(make_response(render_template("portal/lookup.html", code="", message=message), 404))
+    found = services().store.dossiers.get(code)
+    if found is None:
+        abort(404)
+    _remember(found.code)
+    # Off the address bar at once: the page the citizen sees (and shares) is the plain one.
+    return _private(redirect(url_for("portal.dossier", code=found.code), code=303))
+
+
 @bp.get("/ho-so/<code>")
 def dossier(code: str):
     if not _may_read(code):
@@ -652,7 +694,9 @@ def dossier(code: str):
     found = services().store.dossiers.get(code)
     if found is None:
         abort(404)
-    return _render_dossier(found)
+    response = make_response(_render_dossier(found))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _render_dossier(found: Dossier, supplement_errors: dict[str, str] | None = None, note: str = "") -> str:
