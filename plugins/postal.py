@@ -16,12 +16,28 @@ from typing import Any, Literal
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 
+from motcua import units
 from motcua.dossier import Status
 from motcua.spec.model import localize
 from motcua.workflow.step import Step, StepContext
 from plugins.carriers import vnpost
 
-ADDRESS_PARTS = ("province", "district", "commune", "street")
+
+def carrier_address(address: dict[str, str]) -> dict[str, str]:
+    """The address as the carrier gets it: codes and names of province and commune, street.
+
+    A dossier stored before the units had codes carries names only (and maybe a district):
+    the province's code is looked up by its name (a province keeps its code), the commune's
+    is left empty rather than guessed, and the district is passed on as stored.
+    """
+    out = {key: address.get(key, "") for key in (*units.ADDRESS_PARTS, *units.CODE_KEYS.values())}
+    if not out["province_code"]:
+        found = units.province(address.get("province"))
+        out["province_code"] = found.code if found else ""
+    for legacy in units.LEGACY_PARTS:
+        if address.get(legacy):
+            out[legacy] = address[legacy]
+    return out
 
 
 class PostalConfig(BaseModel):
@@ -64,7 +80,7 @@ class PostalStep(Step):
         spec_delivery = ctx.spec.delivery_option("postal") if ctx.spec else None
         cod = ctx.dossier.fee_total if (kind == "delivery" and spec_delivery and spec_delivery.cash_on_delivery and _unpaid(ctx)) else 0
         citizen = {"name": ctx.dossier.contact.name, "phone": ctx.dossier.contact.phone,
-                   "address": {k: address.get(k, "") for k in ADDRESS_PARTS}}
+                   "address": carrier_address(address)}
         agency = {"name": localize(ctx.spec.agency.name) if ctx.spec else ctx.dossier.agency_code,
                   "code": ctx.dossier.agency_code}
         payload = {

@@ -28,11 +28,12 @@ from motcua.workdays import VN_TZ, limit_text
 from renderers.form import ADDRESS_LABELS, attachment_required, copies_text
 from renderers.l10n import t
 from renderers.qr import dark_runs, qr_matrix
+from motcua.units import address_text
 from renderers.schema import (
+    ADDRESS_KEYS,
     ADDRESS_PARTS,
     enum_values,
     node_at,
-    province_name,
     schema_type,
     show_conditions,
     ui_for,
@@ -410,12 +411,11 @@ DELIVERY_LABELS = {
 
 
 def _address_text(address: dict[str, str] | None, lang: str) -> str:
+    """"street, commune, province" (units.address_text; an old stored district is shown too)."""
     if not address:
         return ""
-    parts = [address.get(k, "") for k in ("recipient", "phone")] + [address.get(p, "") for p in reversed(ADDRESS_PARTS)]
-    if address.get("province"):
-        parts[-1] = province_name(address["province"], lang)
-    known = set(ADDRESS_PARTS) | {"recipient", "phone"}
+    parts = [address.get(k, "") for k in ("recipient", "phone")] + [address_text(address, lang)]
+    known = ADDRESS_KEYS | {"recipient", "phone"}
     parts += [v for k, v in address.items() if k not in known]
     return ", ".join(p for p in parts if p)
 

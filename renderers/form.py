@@ -54,15 +54,16 @@ from markupsafe import Markup
 from motcua.dossier import AttachmentRef
 from motcua.formats import is_iso_date, is_vn_mobile, normalize_mobile
 from motcua.spec.conditions import holds
+from motcua import units
 from motcua.spec.model import Attachment, ProcedureSpec, localize
 from renderers.l10n import t
 from renderers.schema import (
     ADDRESS_PARTS,
+    CODE_KEYS,
     choice_key,
     conditionally_required,
     enum_values,
     object_rules,
-    provinces,
     schema_type,
     show_conditions,
     ui_for,
@@ -82,10 +83,15 @@ _INDEX = re.compile(r"[0-9]{1,6}")
 
 ADDRESS_LABELS = {
     "province": "Tỉnh, thành phố",
-    "district": "Quận, huyện (nếu có)",
     "commune": "Xã, phường, đặc khu",
     "street": "Số nhà, đường, thôn, xóm",
 }
+ADDRESS_AUTOCOMPLETE = {"province": "address-level1", "commune": "address-level2", "street": "street-address"}
+#: The submit button that, without JavaScript, re-draws the page with the communes of the
+#: chosen province (the page handler treats it like "add another": no validation, stay).
+UNITS_BUTTON = "_units"
+#: Where form.js fetches a province's communes (blueprint `api`, /api/v1).
+COMMUNES_URL = "/api/v1/units/{province}/communes"
 
 
 def field_id(path: str) -> str:
@@ -120,6 +126,7 @@ class View:
     remove_label: str = ""
     add_value: str = ""
     add_label: str = ""
+    button: dict[str, str] = field(default_factory=dict)  # a submit button after the input
 
     @property
     def describedby(self) -> str:
@@ -238,35 +245,18 @@ class _Builder:
         props = node.get("properties") or {p: {"type": "string"} for p in ADDRESS_PARTS}
         required = set(node.get("required") or [])
         value = value if isinstance(value, dict) else {}
+        labels = {}
+        hints = {}
         for part in ADDRESS_PARTS:
-            if part not in props:
-                continue
             path = f"{view.path}.{part}"
-            sub = props[part] if isinstance(props[part], dict) else {}
+            sub = props.get(part) if isinstance(props.get(part), dict) else {}
             ui = ui_for(self.spec, path)
-            label = localize(ui.label, self.lang) or str(sub.get("title") or t(ADDRESS_LABELS[part], self.lang))
-            child = View(
-                kind="select" if part == "province" else "text",
-                path=path,
-                id=field_id(path),
-                label=label,
-                hint=localize(ui.help, self.lang),
-                error=self.errors.get(path, ""),
-                required=part in required,
-            )
-            current = value.get(part)
-            if part == "province":
-                child.options = [Option("", t("— Chọn tỉnh, thành phố —", self.lang), not current)] + [
-                    Option(p.code, p.en if self.lang == "en" else p.name, p.code == choice_key(current))
-                    for p in provinces()
-                ]
-                child.attrs = self._input_attrs(child, {"autocomplete": "address-level1"})
-            else:
-                autocomplete = {"district": "address-level2", "commune": "address-level3", "street": "street-address"}[part]
-                child.attrs = self._input_attrs(
-                    child, {"type": "text", "value": choice_key(current), "autocomplete": autocomplete, "maxlength": sub.get("maxLength")}
-                )
-            view.children.append(child)
+            labels[part] = localize(ui.label, self.lang) or str(sub.get("title") or t(ADDRESS_LABELS[part], self.lang))
+            hints[part] = localize(ui.help, self.lang)
+        parts = [p for p in ADDRESS_PARTS if p in props]
+        max_lengths = {p: props[p].get("maxLength") for p in parts if isinstance(props[p], dict)}
+        view.children = address_views(view.path, value, self.errors, self.lang, labels, hints,
+                                      {p for p in parts if p in required}, parts, max_lengths)
 
     # leaves
 
@@ -328,7 +318,8 @@ class _Builder:
         view.kind = view.kind if view.kind in ("hidden", "textarea") else "input"
         view.attrs = self._input_attrs(view, attrs)
 
-    def _input_attrs(self, view: View, attrs: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _input_attrs(view: View, attrs: dict[str, Any]) -> dict[str, Any]:
         base: dict[str, Any] = {"id": view.id, "name": view.path}
         if view.kind != "hidden":
             base.update(
@@ -354,6 +345,77 @@ def _display_input(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return ""
     return str(value)
+
+
+def address_views(
+    path: str,
+    value: Mapping[str, Any] | None,
+    errors: Mapping[str, str],
+    lang: str = "vi",
+    labels: Mapping[str, str] | None = None,
+    hints: Mapping[str, str] | None = None,
+    required: set[str] | None = None,
+    parts: list[str] | None = None,
+    max_lengths: Mapping[str, Any] | None = None,
+) -> list[View]:
+    """The inputs of an address at `path`: province <select> (codes of motcua.units), the
+    commune as a <select> of that province's communes once the province is known (else a
+    text input, looked up by name on the server), the street.
+
+    Without JavaScript the "show the communes" button re-posts the page (UNITS_BUTTON);
+    form.js hides it and fills the commune list from COMMUNES_URL when the province changes.
+    A value that is not in the table (an old commune name) is kept and shown as typed.
+    """
+    value = value or {}
+    labels = labels or {}
+    hints = hints or {}
+    required = set(ADDRESS_PARTS) if required is None else required
+    max_lengths = max_lengths or {}
+    chosen = units.province(value.get(CODE_KEYS["province"]) or value.get("province"))
+    views = []
+    for part in parts or ADDRESS_PARTS:
+        part_path = f"{path}.{part}"
+        view = View(
+            kind="select",
+            path=part_path,
+            id=field_id(part_path),
+            label=labels.get(part) or t(ADDRESS_LABELS[part], lang),
+            hint=hints.get(part, ""),
+            error=errors.get(part_path, ""),
+            required=part in required,
+        )
+        typed = str(value.get(part) or "")
+        attrs: dict[str, Any] = {"autocomplete": ADDRESS_AUTOCOMPLETE[part]}
+        if part == "province":
+            view.options = [Option("", t("— Chọn tỉnh, thành phố —", lang), chosen is None)] + [
+                Option(p.code, p.en if lang == "en" else p.name, chosen is not None and p.code == chosen.code)
+                for p in units.provinces()
+            ]
+            view.value = typed if chosen is None else ""
+            attrs.update({"data-units-province": field_id(f"{path}.commune"), "data-communes-url": COMMUNES_URL})
+            view.button = {"name": UNITS_BUTTON, "value": path, "label": t("Hiện danh sách xã, phường, đặc khu", lang)}
+        elif part == "commune" and chosen is not None:
+            place = units.find_commune(chosen.code, value.get(CODE_KEYS["commune"]) or typed)
+            view.options = [Option("", t("— Chọn xã, phường, đặc khu —", lang), place is None)] + [
+                Option(c.code, c.name, place is not None and c.code == place.code) for c in units.communes(chosen.code)
+            ]
+            view.value = typed if place is None else ""
+        else:
+            view.kind = "input"
+            if part == "commune":
+                view.hint = view.hint or t("Chọn tỉnh, thành phố trước để chọn trong danh sách; hoặc gõ tên xã, phường, đặc khu.", lang)
+            attrs.update({"type": "text", "value": typed, "maxlength": max_lengths.get(part) or 200})
+        view.attrs = _Builder._input_attrs(view, attrs)
+        views.append(view)
+    return views
+
+
+def render_address(path: str, value: Mapping[str, Any] | None, errors: Mapping[str, str], lang: str = "vi") -> Markup:
+    """The inputs of an address outside a spec's form (the postal delivery address), to put
+    in the page's own fieldset; posted back as `<path>.province` etc."""
+    views = address_views(path, value, errors, lang)
+    html = environment().get_template("form_fields.html").render(views=views, texts=_texts(lang))
+    return Markup(html)
 
 
 def render_fields(
@@ -522,6 +584,18 @@ def parse_form(
     return answers
 
 
+def _resolve_units(address: dict[str, Any]) -> dict[str, Any]:
+    """A posted commune (a code from the list, or a name typed without JavaScript) kept as
+    its name, with its code next to it; the province stays as the spec's schema has it."""
+    chosen = units.province(address.get("province"))
+    if chosen is None or not isinstance(address.get("commune"), str):
+        return address
+    place = units.find_commune(chosen.code, address["commune"])
+    if place is not None:
+        address["commune"], address[CODE_KEYS["commune"]] = place.name, place.code
+    return address
+
+
 def _parse(spec: ProcedureSpec, node: dict[str, Any], path: str, form: Any) -> Any:
     widget = widget_for(node, ui_for(spec, path))
     kind = schema_type(node)
@@ -533,7 +607,7 @@ def _parse(spec: ProcedureSpec, node: dict[str, Any], path: str, form: Any) -> A
                 value = _parse(spec, sub, f"{path}.{name}", form)
                 if value is not _ABSENT:
                     obj[name] = value
-        return obj
+        return _resolve_units(obj) if widget == "address" else obj
     if kind == "array":
         items = node.get("items") if isinstance(node.get("items"), dict) else {"type": "string"}
         if widget == "checkboxes" or enum_values(node) is not None:

@@ -21,17 +21,16 @@ the `if` subschema itself with jsonschema, so it follows JSON Schema's exact sem
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-import motcua
 from motcua.spec.model import FieldUI, ProcedureSpec
+# provinces and province_name are re-exported for the pages that list provinces
+from motcua.units import ADDRESS_PARTS, CODE_KEYS, LEGACY_PARTS, provinces  # noqa: F401
+from motcua.units import province_label as province_name  # noqa: F401
 
-ADDRESS_PARTS = ("province", "district", "commune", "street")
-PROVINCES_FILE = Path(motcua.__file__).resolve().parent / "data" / "provinces.yaml"
+#: Everything an address object may hold: its parts, the codes of its units, and the
+#: district of an address stored before 1 July 2025.
+ADDRESS_KEYS = frozenset((*ADDRESS_PARTS, *LEGACY_PARTS, *CODE_KEYS.values()))
 
 
 def schema_type(node: dict[str, Any]) -> str | None:
@@ -98,7 +97,7 @@ def enum_values(node: dict[str, Any]) -> list[Any] | None:
 
 def is_address(node: dict[str, Any]) -> bool:
     props = node.get("properties") or {}
-    return schema_type(node) == "object" and "province" in props and set(props) <= set(ADDRESS_PARTS)
+    return schema_type(node) == "object" and "province" in props and set(props) <= ADDRESS_KEYS
 
 
 def widget_for(node: dict[str, Any], ui: FieldUI) -> str:
@@ -134,30 +133,6 @@ def choice_key(value: Any) -> str:
     if value is None:
         return ""
     return str(value)
-
-
-# --- provinces ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Province:
-    code: str
-    name: str
-    en: str
-
-
-@lru_cache(maxsize=1)
-def provinces() -> tuple[Province, ...]:
-    """The 34 provinces of 1 July 2025, from the versioned data file."""
-    data = yaml.safe_load(PROVINCES_FILE.read_text(encoding="utf-8"))
-    return tuple(Province(str(p["code"]), p["name"], p.get("en") or p["name"]) for p in data["provinces"])
-
-
-def province_name(code: Any, lang: str = "vi") -> str:
-    for p in provinces():
-        if p.code == code:
-            return p.en if lang == "en" else p.name
-    return str(code or "")
 
 
 # --- conditional fields ---------------------------------------------------------------------

@@ -14,12 +14,11 @@ from jsonschema import Draft202012Validator
 
 from motcua.spec.model import ProcedureSpec, localize
 from renderers.l10n import t
+from motcua.units import address_text
 from renderers.schema import (
-    ADDRESS_PARTS,
     choice_key,
     enum_values,
     object_rules,
-    province_name,
     schema_type,
     ui_for,
     widget_for,
@@ -61,10 +60,7 @@ def display_value(spec: ProcedureSpec, node: dict[str, Any], path: str, value: A
     if isinstance(value, list):
         return ", ".join(choice(v) for v in value)
     if isinstance(value, dict):
-        parts = [value.get(p) for p in reversed(ADDRESS_PARTS) if value.get(p)]
-        if "province" in value:
-            parts[-1] = province_name(value["province"], lang)
-        return ", ".join(str(p) for p in parts)
+        return address_text(value, lang)
     if enum_values(node) is not None or isinstance(value, bool):
         return choice(value)
     if node.get("format") == "date":

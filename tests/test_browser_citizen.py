@@ -75,8 +75,12 @@ def test_citizen_files_a_birth_registration_and_tracks_it(live_server, page, bro
     page.check("#delivery-kind-postal")
     assert page.locator("#postal-address").is_visible()
     assert "25.000 ₫" in page.content()
-    page.select_option("#f-delivery-address-province", "Hà Nội")
-    page.fill("#f-delivery-address-commune", "Phường Ba Đình")
+    # the "show the communes" button is for pages without JavaScript: here the list follows
+    # the province, fetched from /api/v1/units/<province>/communes
+    assert not page.locator(".units-choose").is_visible()
+    page.select_option("#f-delivery-address-province", label="Thành phố Hà Nội")
+    page.wait_for_selector("select#f-delivery-address-commune option[value='00004']", state="attached")
+    page.select_option("#f-delivery-address-commune", label="Phường Ba Đình")
     page.fill("#f-delivery-address-street", "Số 1 Hoàng Hoa Thám")
     page.click(CONTINUE)
 
@@ -84,6 +88,7 @@ def test_citizen_files_a_birth_registration_and_tracks_it(live_server, page, bro
     assert page.locator("h1").inner_text() == "Kiểm tra thông tin"
     content = page.content()
     assert "Nguyễn Minh Khang" in content and "giay-chung-sinh.pdf" in content and "16.000 ₫" in content
+    assert "Số 1 Hoàng Hoa Thám, Phường Ba Đình, Thành phố Hà Nội" in content
     assert page.locator("a:has-text('Thay đổi')").count() >= 6
     page.click("button:has-text('Nộp hồ sơ')")
     code = page.locator("#dossier-code").inner_text().strip()

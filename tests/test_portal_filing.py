@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from motcua import units
 from motcua.app import create_app
 from tests.portal_helpers import BIRTH_CODE, GOOD_ANSWERS, birth_spec, csrf, small_pdf, write_spec
 
@@ -48,7 +49,7 @@ def fill_to_check(client, delivery: dict | None = None) -> tuple[str, str]:
     assert response.status_code == 302, summary_messages(text(response))
     delivery = delivery or {
         "delivery.kind": "postal",
-        "delivery.address.province": "Hà Nội",
+        "delivery.address.province": "01",
         "delivery.address.commune": "Phường Ba Đình",
         "delivery.address.street": "Số 1 Hoàng Hoa Thám",
     }
@@ -108,7 +109,9 @@ def test_whole_journey_files_one_dossier_with_fee_due_date_and_delivery(app, cli
     assert dossier.data["extract_copies"] == 2
     assert dossier.fee_total == 16000
     assert dossier.delivery.kind == "postal" and dossier.delivery.postal_charge == 25000
-    assert dossier.delivery.address["province"] == "Hà Nội"
+    ba_dinh = units.find_commune("01", "Ba Đình")
+    assert dossier.delivery.address == {"province": "Thành phố Hà Nội", "province_code": "01", "commune": "Phường Ba Đình",
+                                        "commune_code": ba_dinh.code, "street": "Số 1 Hoàng Hoa Thám"}
     assert dossier.contact.phone == "0912345678" and dossier.contact.name == "Nguyễn Văn An"
     assert dossier.attachments[0].component == "giay_chung_sinh"
     assert dossier.attachments[0].content_type == "application/pdf"

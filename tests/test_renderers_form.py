@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from motcua import units
 from motcua.dossier import AttachmentRef
 from motcua.spec.loader import load_file
 from motcua.spec.model import ProcedureSpec
@@ -172,7 +173,8 @@ def test_every_widget_round_trips_through_the_html():
         "nicknames": ["Ánh", "Út"],
     }
     html = render_fields(spec, None, answers, {}, "vi")
-    assert parse_form(spec, submit(html), None) == answers
+    # the commune is chosen from the province's list: kept by name, with its code beside it
+    assert parse_form(spec, submit(html), None) == {**answers, "home": {**answers["home"], "commune_code": "26743"}}
 
 
 def test_widgets_get_the_attributes_phones_need(birth):
@@ -410,12 +412,19 @@ def test_required_array_starts_with_an_item_and_max_items_hides_add():
 def test_address_widget_has_the_34_provinces():
     spec = make_spec(EVERY_WIDGET, EVERY_UI)
     html = str(render_fields(spec, ["home"], {"home": {"province": "48", "commune": "Phường Hải Châu"}}, {}, "vi"))
-    for part in ("province", "district", "commune", "street"):
+    for part in ("province", "commune", "street"):
         assert f'name="home.{part}"' in html
+    assert 'name="home.district"' not in html  # no district since 1 July 2025
     select = html[html.index('name="home.province"') : html.index("</select>")]
     assert select.count("<option") == 35  # a prompt and 34 provinces
     assert '<option value="48" selected>' in select and "Đà Nẵng" in select
-    assert 'value="Phường Hải Châu"' in html
+    assert 'autocomplete="address-level1"' in select
+    # the province is known: the commune is a list of Đà Nẵng's communes, Hải Châu chosen
+    communes = html[html.index('name="home.commune"'):]
+    communes = communes[: communes.index("</select>")]
+    assert communes.count("<option") == 1 + len(units.communes("48"))
+    hai_chau = units.find_commune("48", "Hai Chau")
+    assert f'<option value="{hai_chau.code}" selected>Phường Hải Châu</option>' in communes
 
 
 def test_english_labels(birth):

@@ -142,5 +142,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return response
 
     app.jinja_env.globals.update(_=i18n.gettext, local=i18n.local, current_lang=i18n.current_lang, public_url=public_url)
+    from motcua.units import address_text
+    from renderers.form import render_address
+
+    app.jinja_env.globals.update(address_text=address_text, address_fields=render_address)  # postal addresses
     logging.getLogger("motcua").setLevel(logging.INFO)
     return app

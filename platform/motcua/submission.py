@@ -21,12 +21,12 @@ from jsonschema.exceptions import ValidationError
 
 from motcua.dossier import AttachmentRef, DeliveryChoice
 from motcua.formats import format_checker
+from motcua import units
 from motcua.i18n import catalogue as translations
 from motcua.spec.conditions import holds
 from motcua.spec.model import Attachment, ProcedureSpec, localize
 
-ADDRESS_PARTS = ("province", "district", "commune", "street")
-REQUIRED_ADDRESS_PARTS = ("province", "commune", "street")
+ADDRESS_PARTS = units.ADDRESS_PARTS
 
 # --- messages --------------------------------------------------------------------------------
 
@@ -181,10 +181,51 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") 
     """Errors in the answers, one per field path (the first found), in the reader's language.
 
     A required group left out entirely (say `mother`) is reported field by field, as the
-    citizen sees it on the form: it is validated again as an empty group.
+    citizen sees it on the form: it is validated again as an empty group. Addresses are
+    also checked against the administrative units (the commune within its province).
     """
     if spec.form is None:
         return {}
+    errors = _schema_errors(spec, answers, lang)
+    for path in _address_fields(spec):
+        value = _value_at(answers, path)
+        if not isinstance(value, Mapping) or not value.get("province") or not value.get("commune"):
+            continue  # missing parts are the schema's to report
+        for part, message in address_errors(units.resolve_address(value), lang).items():
+            if part in ("province", "commune"):
+                errors.setdefault(f"{path}.{part}", message)
+    return errors
+
+
+def _address_fields(spec: ProcedureSpec) -> list[str]:
+    """Paths of the address objects of a form (not inside repeating groups)."""
+    found: list[str] = []
+    keys = {*units.ADDRESS_PARTS, *units.LEGACY_PARTS, *units.CODE_KEYS.values()}
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for name, sub in (node.get("properties") or {}).items():
+            if not isinstance(sub, Mapping):
+                continue
+            path = f"{prefix}.{name}" if prefix else name
+            props = sub.get("properties") or {}
+            ui = spec.form.ui.get(path) if spec.form else None
+            if (ui is not None and ui.widget == "address") or ({"province", "commune"} <= set(props) <= keys):
+                found.append(path)
+            elif props:
+                walk(sub, path)
+
+    walk(spec.form.fields if spec.form else {}, "")
+    return found
+
+
+def _value_at(answers: Mapping[str, Any], path: str) -> Any:
+    node: Any = answers
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def _schema_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str) -> dict[str, str]:
     data = copy.deepcopy(dict(answers))
     for _ in range(8):
         errors: dict[str, str] = {}
@@ -329,31 +370,62 @@ def validate_delivery(spec: ProcedureSpec, delivery: DeliveryChoice | None, lang
         return {}
     if delivery is None or spec.delivery_option(delivery.kind) is None:
         return {"delivery.kind": _t("Chọn hình thức nhận kết quả", lang)}
+    if delivery.kind != "postal":
+        return {}
+    return {f"delivery.address.{part}": message for part, message in address_errors(delivery.address, lang).items()}
+
+
+def address_errors(address: Mapping[str, Any] | None, lang: str = "vi") -> dict[str, str]:
+    """Errors of a resolved address (units.resolve_address), keyed by part.
+
+    The province must be one of the 34, the commune one of that province's communes
+    (since 1 July 2025); a name that is not found gets the close ones as "did you mean",
+    a commune of another province says which, and an old (pre-merger) name says to pick
+    the new commune from the list: there is no old-to-new mapping to guess from.
+    """
+    address = address or {}
     errors: dict[str, str] = {}
-    if delivery.kind == "postal":
-        address = delivery.address or {}
-        names = {
-            "province": "Chọn tỉnh, thành phố",
-            "commune": "Nhập xã, phường, đặc khu",
-            "street": "Nhập số nhà, đường, thôn, xóm",
-        }
-        for part in REQUIRED_ADDRESS_PARTS:
-            if not (address.get(part) or "").strip():
-                errors[f"delivery.address.{part}"] = _t(names[part], lang)
-        for part, value in address.items():
-            if part in ADDRESS_PARTS and len(value or "") > 200:
-                errors[f"delivery.address.{part}"] = _t("Địa chỉ quá dài: tối đa 200 ký tự", lang)
+    for part, value in address.items():
+        if part in ADDRESS_PARTS and len(value or "") > 200:
+            errors[part] = _t("Địa chỉ quá dài: tối đa 200 ký tự", lang)
+    if not address.get("province_code"):
+        errors.setdefault("province", _t("Chọn tỉnh, thành phố", lang) if not address.get("province") else _t(
+            "Không có tỉnh, thành phố “{name}” (từ ngày 01/07/2025 cả nước có 34 tỉnh, thành phố): chọn trong danh sách",
+            lang, name=address["province"][:60]))
+    if not address.get("commune"):
+        errors.setdefault("commune", _t("Chọn xã, phường, đặc khu", lang))
+    elif not address.get("commune_code") and address.get("province_code"):
+        errors.setdefault("commune", _commune_message(address["province_code"], address["commune"], lang))
+    if not address.get("street"):
+        errors.setdefault("street", _t("Nhập số nhà, đường, thôn, xóm", lang))
     return errors
 
 
+def _commune_message(province_code: str, text: str, lang: str) -> str:
+    province = units.province(province_code)
+    where = (province.en if lang == "en" else province.name) if province else province_code
+    typed = text[:60]
+    close = units.suggest_communes(province_code, text)
+    if close:
+        return _t("“{name}” không có trong danh sách xã, phường, đặc khu của {province}. Có phải bạn muốn chọn: {names}?",
+                  lang, name=typed, province=where, names=", ".join(c.name for c in close))
+    elsewhere = [c for c in units.communes_elsewhere(text) if c.province_code != province_code]
+    if elsewhere:
+        owner = units.province(elsewhere[0].province_code)
+        return _t("{name} thuộc {other}, không thuộc {province}: chọn lại tỉnh, thành phố hoặc xã, phường, đặc khu",
+                  lang, name=elsewhere[0].name, other=(owner.en if lang == "en" else owner.name) if owner else "", province=where)
+    return _t("Không tìm thấy “{name}” trong {province}. Từ ngày {date}, các xã, phường đã được sắp xếp lại và không còn "
+              "cấp huyện: hãy chọn xã, phường, đặc khu mới trong danh sách", lang, name=typed, province=where, date=units.EFFECTIVE)
+
+
 def delivery_choice(spec: ProcedureSpec, kind: str | None, address: Mapping[str, str] | None) -> DeliveryChoice | None:
-    """A DeliveryChoice carrying the spec's postal charge; the address kept only for post."""
+    """A DeliveryChoice carrying the spec's postal charge; the address (units resolved to
+    codes and names, units.resolve_address) kept only for post."""
     if not kind:
         return None
     option = spec.delivery_option(kind)
-    clean = {k: (address or {}).get(k, "").strip() for k in ADDRESS_PARTS if (address or {}).get(k, "").strip()}
     return DeliveryChoice(
         kind=kind,
-        address=clean if kind == "postal" else None,
+        address=units.resolve_address(address) if kind == "postal" else None,
         postal_charge=(option.postal_charge or 0) if option and kind == "postal" else 0,
     )

@@ -2,8 +2,10 @@
 
 Booking: `POST {api}/shipments` with header `X-Api-Key` and `Idempotency-Key` (a retried
 booking returns the same item), a JSON body naming the kind (`delivery` of a result, or
-`pickup` of a paper dossier from the citizen's home), the addresses by province / district /
-commune, the COD amount and the callback URL. Reply 201 `{"item_number": "EB123456785VN"}`.
+`pickup` of a paper dossier from the citizen's home), the citizen's address as
+`{province, province_code, commune, commune_code, street}` (units of 1 July 2025, codes of
+Decision 124/2004; a dossier stored before may add its old `district` and lack the commune
+code), the COD amount and the callback URL. Reply 201 `{"item_number": "EB123456785VN"}`.
 Status callbacks: `POST callback_url`, JSON `{event_id, item_number, reference, kind,
 status, at}`, header `X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`.
 """

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 from flask import Flask, jsonify, redirect, render_template_string, request
 
+from motcua import units
 from plugins.carriers import vnpost
 from plugins.simulators import deliver_with_retries, http
 
@@ -31,10 +32,17 @@ PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>Bưu chín
 
 
 def _address_problems(party: object) -> list[str]:
+    """Like a carrier's address check: units named, and a commune code within its province."""
     if not isinstance(party, dict) or not isinstance(party.get("address", {}), dict):
         return ["address must be an object"]
     address = party.get("address") or {}
-    return [f"address.{k} is required" for k in ("province", "commune") if not address.get(k)]
+    problems = [f"address.{k} is required" for k in ("province", "commune") if not address.get(k)]
+    province, commune = str(address.get("province_code") or ""), str(address.get("commune_code") or "")
+    if province and units.province(province) is None:
+        problems.append("address.province_code is unknown")
+    elif province and commune and units.find_commune(province, commune) is None:
+        problems.append("address.commune_code is not a commune of address.province_code")
+    return problems
 
 
 def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") -> Flask:

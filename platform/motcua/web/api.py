@@ -74,9 +74,9 @@ class AttachmentUpload(BaseModel):
 
 
 class Address(BaseModel):
-    province: str = ""
-    district: str = ""
-    commune: str = ""
+    province: str = Field("", description="Province code (e.g. 01) or name, see /units")
+    district: str = Field("", description="Ignored: there are no districts since 1 July 2025")
+    commune: str = Field("", description="Commune code (e.g. 00070) or name (diacritics optional) within the province")
     street: str = ""
 
 
@@ -325,6 +325,38 @@ def dossier(code: str):
     return status.model_dump()
 
 
+class Unit(BaseModel):
+    code: str = Field(description="Code of Decision 124/2004, zero-padded: province 2 digits, commune 5")
+    name: str
+
+
+class CommuneList(BaseModel):
+    province: Unit
+    version: str = Field(description="The administrative-unit table these come from")
+    prompt: str
+    communes: list[Unit]
+
+
+@bp.get("/units/<province>/communes")
+def communes(province: str):
+    """The communes of a province (since 1 July 2025), for the address widget; public, cacheable."""
+    from motcua import units
+    from motcua.i18n import catalogue
+
+    found = units.province(province) if province.isdigit() else None
+    if found is None:
+        return _not_found()
+    lang = _lang()
+    prompt = "— Chọn xã, phường, đặc khu —"
+    body = CommuneList(
+        province=Unit(code=found.code, name=found.en if lang == "en" else found.name),
+        version=units.version(),
+        prompt=catalogue(lang).get(prompt, prompt) if lang != "vi" else prompt,
+        communes=[Unit(code=c.code, name=c.name) for c in units.communes(found.code)],
+    ).model_dump()
+    return body, 200, {"Cache-Control": "public, max-age=86400"}
+
+
 # --- OpenAPI ---------------------------------------------------------------------------------
 
 
@@ -339,7 +371,7 @@ def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """OpenAPI 3.1, from the pydantic models above (JSON Schema 2020-12 is 3.1's dialect)."""
     models = [ErrorItem, Errors, ProcedureSummary, ProcedureList, ProcedureDetail, AttachmentUpload, Address,
-              DeliveryRequest, DossierRequest, DossierCreated, TimelineEntry, DossierStatus]
+              DeliveryRequest, DossierRequest, DossierCreated, TimelineEntry, DossierStatus, Unit, CommuneList]
     schemas: dict[str, Any] = {}
     for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -377,6 +409,11 @@ def openapi_document() -> dict[str, Any]:
                               "400": _json(Errors, "Not a JSON object"),
                               "404": _json(Errors, "Unknown procedure or not filed online"),
                               "422": _json(Errors, "Invalid answers, attachments or delivery: one error per field")}}},
+            "/units/{province}/communes": {"get": {
+                "operationId": "listCommunes", "summary": "Communes (xã, phường, đặc khu) of a province since 1 July 2025",
+                "parameters": [{"name": "province", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{2}$"},
+                                "description": "Province code, e.g. 01"}],
+                "responses": {"200": _json(CommuneList, "The communes, by code"), "404": _json(Errors, "Unknown province")}}},
             "/dossiers/{code}": {
                 "get": {
                     "operationId": "getDossier", "summary": "Status and timeline of a dossier",

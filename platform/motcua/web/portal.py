@@ -362,6 +362,8 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
         kind = request.form.get("delivery.kind") or None
         address = {part: request.form.get(f"delivery.address.{part}", "")[:500] for part in submission.ADDRESS_PARTS}
         draft["delivery"] = {"kind": kind, "address": address}
+    if request.form.get("_units"):  # renderers.form.UNITS_BUTTON: show a province's communes, no checks yet
+        stay = True
     return stay, upload_errors
 
 

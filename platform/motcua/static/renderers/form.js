@@ -69,3 +69,66 @@
     update();
   }
 })();
+
+/* Address widgets: the commune list follows the chosen province. Without this script the
+   "show the communes" button re-posts the page and the server draws the list
+   (renderers.form.address_views); with it the list is fetched from the units API. */
+(function () {
+  "use strict";
+
+  function communeSelect(field) {
+    if (field.tagName === "SELECT") return field;
+    var select = document.createElement("select");
+    for (var i = 0; i < field.attributes.length; i++) {
+      var a = field.attributes[i];
+      if (["type", "value", "maxlength"].indexOf(a.name) === -1) select.setAttribute(a.name, a.value);
+    }
+    field.parentNode.replaceChild(select, field);
+    return select;
+  }
+
+  function fill(province) {
+    var field = document.getElementById(province.getAttribute("data-units-province"));
+    if (!field) return;
+    var code = province.value;
+    if (!code) return;
+    var url = province.getAttribute("data-communes-url").replace("{province}", encodeURIComponent(code));
+    fetch(url, { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (data) {
+        var select = communeSelect(document.getElementById(field.id) || field);
+        var before = select.value;
+        select.textContent = "";
+        var prompt = document.createElement("option");
+        prompt.value = "";
+        prompt.textContent = data.prompt || "";
+        select.appendChild(prompt);
+        data.communes.forEach(function (c) {
+          var option = document.createElement("option");
+          option.value = c.code;
+          option.textContent = c.name;
+          if (c.code === before) option.selected = true;
+          select.appendChild(option);
+        });
+      })
+      .catch(function () { /* the button still works: the server draws the list */ });
+  }
+
+  function init() {
+    var provinces = document.querySelectorAll("select[data-units-province]");
+    for (var i = 0; i < provinces.length; i++) {
+      var button = provinces[i].parentNode.querySelector(".units-choose");
+      if (button && window.fetch) button.hidden = true;
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el && el.matches && el.matches("select[data-units-province]") && window.fetch) fill(el);
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,245 @@
+"""Administrative units of Vietnam (đơn vị hành chính) and the postal addresses built on them.
+
+Since 1 July 2025 (Resolution 202/2025/QH15) there are 34 provinces and 3,321 communes
+(xã, phường, đặc khu) and no district level. The table is versioned data, not code: the
+`vietnam-provinces` package (data of the General Statistics Office, codes of Decision
+124/2004, never reused) is read once, lazily. Codes travel as zero-padded strings ("01",
+"00070"). An address stores both the code and the name of its units, so what staff and the
+carrier read does not change when the table does.
+
+Not here: a mapping from the units before 1 July 2025 to the new ones. The package has
+none, and none may be invented; an old name is refused with a message saying so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import version as package_version
+from typing import Any, Mapping
+
+from motcua.search import fold
+
+#: The parts of a postal address, in the order a form asks for them. There is no district
+#: since 1 July 2025; addresses stored before may still carry one (see LEGACY_PARTS).
+ADDRESS_PARTS = ("province", "commune", "street")
+#: Parts only found in addresses stored before 1 July 2025: shown, never asked for.
+LEGACY_PARTS = ("district",)
+#: Where an address keeps the code of a unit next to its name.
+CODE_KEYS = {"province": "province_code", "commune": "commune_code"}
+#: How an address reads, smallest unit first.
+DISPLAY_ORDER = ("street", "commune", "district", "province")
+#: When the current table took effect.
+EFFECTIVE = "01/07/2025"
+
+_PACKAGE = "vietnam-provinces"
+_PROVINCE_PREFIXES = ("thanh pho ", "tinh ")
+_COMMUNE_PREFIXES = ("phuong ", "xa ", "dac khu ", "thi tran ", "p. ", "x. ", "p ", "x ")
+
+
+@dataclass(frozen=True)
+class Province:
+    code: str  # "01"
+    name: str  # "Thành phố Hà Nội", the official name
+    short: str  # "Hà Nội"
+    en: str  # "Ha Noi"
+
+
+@dataclass(frozen=True)
+class Commune:
+    code: str  # "00070"
+    name: str  # "Phường Hoàn Kiếm"
+    province_code: str
+    kind: str  # "xã", "phường" or "đặc khu"
+
+
+@dataclass(frozen=True)
+class _Table:
+    provinces: tuple[Province, ...]
+    communes: dict[str, tuple[Commune, ...]]
+
+
+def version() -> str:
+    """Which table this is: the data package and its release (kept with what is stored)."""
+    return f"{_PACKAGE} {package_version(_PACKAGE)}"
+
+
+def _short(name: str) -> str:
+    for prefix in ("Thành phố ", "Tỉnh "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _english(short: str, names: Mapping[str, str]) -> str:
+    """English name: translations/en/address.yaml when it has one, else without diacritics."""
+    from unidecode import unidecode
+
+    return names.get(short) or unidecode(short)
+
+
+@lru_cache(maxsize=1)
+def _table() -> _Table:
+    import vietnam_provinces
+
+    from motcua.i18n import catalogue
+
+    english = catalogue("en")
+    with open(vietnam_provinces.NESTED_DIVISIONS_JSON_PATH, encoding="utf-8") as handle:
+        data = json.load(handle)
+    provinces = []
+    communes = {}
+    for p in data:
+        code = f"{int(p['code']):02d}"
+        short = _short(p["name"])
+        provinces.append(Province(code, p["name"], short, _english(short, english)))
+        communes[code] = tuple(
+            Commune(f"{int(w['code']):05d}", w["name"], code, w.get("division_type", "")) for w in p.get("wards") or []
+        )
+    provinces.sort(key=lambda p: p.code)
+    return _Table(tuple(provinces), communes)
+
+
+def provinces() -> tuple[Province, ...]:
+    """The 34 provinces and centrally-run cities, by code."""
+    return _table().provinces
+
+
+def communes(province_code: str) -> tuple[Commune, ...]:
+    """The communes of one province (empty for an unknown code), in the table's order."""
+    return _table().communes.get(str(province_code or ""), ())
+
+
+def _strip(text: str, prefixes: tuple[str, ...]) -> str:
+    folded = fold(text)
+    for prefix in prefixes:
+        if folded.startswith(prefix):
+            return folded[len(prefix):]
+    return folded
+
+
+def province(key: Any) -> Province | None:
+    """A province by code ("1", "01") or by name, with or without diacritics and "Tỉnh"."""
+    text = str(key or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        code = f"{int(text):02d}"
+        return next((p for p in provinces() if p.code == code), None)
+    wanted = _strip(text, _PROVINCE_PREFIXES)
+    if wanted in ("tp hcm", "hcm", "tphcm", "sai gon"):
+        wanted = "ho chi minh"
+    return next((p for p in provinces() if fold(p.short) == wanted), None)
+
+
+def find_commune(province_code: str, text: Any) -> Commune | None:
+    """The commune of this province named (or coded) `text`, ignoring diacritics, case and
+    the "Xã / Phường / Đặc khu" prefix; None when there is none or the name is ambiguous."""
+    raw = str(text or "").strip()
+    if not raw:
+        return None
+    candidates = communes(province_code)
+    if raw.isdigit():
+        code = f"{int(raw):05d}"
+        return next((c for c in candidates if c.code == code), None)
+    full = fold(raw)
+    exact = [c for c in candidates if fold(c.name) == full]
+    if len(exact) == 1:
+        return exact[0]
+    bare = _strip(raw, _COMMUNE_PREFIXES)
+    matches = [c for c in candidates if _strip(c.name, _COMMUNE_PREFIXES) == bare]
+    return matches[0] if len(matches) == 1 else None
+
+
+def suggest_communes(province_code: str, text: Any, limit: int = 3) -> list[Commune]:
+    """Communes of the province whose names are close to what was typed ("did you mean")."""
+    bare = _strip(str(text or ""), _COMMUNE_PREFIXES)
+    if not bare:
+        return []
+    by_name: dict[str, list[Commune]] = {}
+    for c in communes(province_code):
+        by_name.setdefault(_strip(c.name, _COMMUNE_PREFIXES), []).append(c)
+    close = difflib.get_close_matches(bare, list(by_name), n=limit, cutoff=0.75)
+    return [c for name in close for c in by_name[name]][:limit]
+
+
+def communes_elsewhere(text: Any) -> list[Commune]:
+    """Communes of any province with exactly this name (to say where a commune really is)."""
+    raw = str(text or "").strip()
+    if not raw:
+        return []
+    if raw.isdigit():
+        code = f"{int(raw):05d}"
+        return [c for p in provinces() for c in communes(p.code) if c.code == code]
+    full, bare = fold(raw), _strip(raw, _COMMUNE_PREFIXES)
+    out = []
+    for p in provinces():
+        for c in communes(p.code):
+            name = fold(c.name)
+            if name == full or _strip(c.name, _COMMUNE_PREFIXES) == bare:
+                out.append(c)
+    return out
+
+
+def commune(code: Any) -> Commune | None:
+    """A commune by its 5-digit code, whatever its province."""
+    raw = str(code or "").strip()
+    if not raw.isdigit():
+        return None
+    found = communes_elsewhere(raw)
+    return found[0] if found else None
+
+
+# --- addresses ------------------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+
+
+def clean(text: Any) -> str:
+    return _SPACES.sub(" ", str(text or "")).strip()
+
+
+def resolve_address(raw: Mapping[str, Any] | None) -> dict[str, str]:
+    """What a citizen posted -> the address to keep: names and codes of the units found.
+
+    Units that are not found keep the text as typed (so the form shows it again and
+    validation explains); a commune is looked up only within the chosen province. A
+    district is not kept: there is none since 1 July 2025.
+    """
+    raw = raw or {}
+    out = {part: clean(raw.get(part)) for part in ADDRESS_PARTS if clean(raw.get(part))}
+    found = province(raw.get("province_code") or raw.get("province"))
+    if found is not None:
+        out["province"], out["province_code"] = found.name, found.code
+        place = find_commune(found.code, raw.get("commune") or raw.get("commune_code"))
+        if place is not None:
+            out["commune"], out["commune_code"] = place.name, place.code
+    return out
+
+
+def province_label(value: Any, lang: str = "vi") -> str:
+    """A stored province (code or name) as people read it; unknown text as given."""
+    found = province(value)
+    if found is None:
+        return str(value or "")
+    return found.en if lang == "en" else found.name
+
+
+def address_text(address: Mapping[str, Any] | None, lang: str = "vi") -> str:
+    """"street, commune, province" (and the district of an address stored before 1/7/2025)."""
+    if not address:
+        return ""
+    parts = []
+    for part in DISPLAY_ORDER:
+        value = clean(address.get(part))
+        if part == "province" and value:
+            found = province(address.get("province_code")) or province(value)
+            value = (found.en if lang == "en" else found.name) if found else value
+        elif part == "commune" and not value and address.get("commune_code"):
+            value = getattr(commune(address.get("commune_code")), "name", "")
+        if value:
+            parts.append(value)
+    return ", ".join(parts)

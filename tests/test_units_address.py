@@ -1,0 +1,201 @@
+"""Postal addresses on the administrative units of 1 July 2025 (motcua.units): the table,
+the checks, the form without and with JavaScript's endpoint, and addresses stored before."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timezone
+
+import pypdf
+import pytest
+
+from motcua import units
+from motcua.dossier import Contact, DeliveryChoice, Dossier
+from motcua.submission import delivery_choice, validate_delivery
+from plugins.postal import carrier_address
+from motcua.spec.loader import load_file
+from plugins.simulators import carrier as carrier_sim
+from renderers.documents import receipt_pdf
+from renderers.summary import answer_rows
+from tests.portal_helpers import BIRTH, BIRTH_CODE, GOOD_ANSWERS, csrf, small_pdf
+
+
+@pytest.fixture(scope="module")
+def birth():
+    return load_file(BIRTH).spec
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def test_the_table_has_34_provinces_and_3321_communes():
+    provinces = units.provinces()
+    assert len(provinces) == 34
+    assert sum(len(units.communes(p.code)) for p in provinces) == 3321
+    assert [p.code for p in provinces][:3] == ["01", "04", "08"] and provinces[-1].code == "96"
+    assert all(re.fullmatch(r"\d{5}", c.code) for p in provinces for c in units.communes(p.code))
+    assert units.province("79").name == "Thành phố Hồ Chí Minh" and units.province("79").en == "Ho Chi Minh City"
+    assert units.communes("02") == ()  # Hà Giang is no more
+    assert units.version().startswith("vietnam-provinces 2025.")
+
+
+def test_a_commune_is_found_by_code_or_by_name_without_diacritics():
+    hoan_kiem = units.find_commune("01", "00070")
+    assert hoan_kiem.name == "Phường Hoàn Kiếm"
+    for typed in ("hoan kiem", "PHUONG HOAN KIEM", "Phường  Hoàn Kiếm", "P. Hoàn Kiếm", "70"):
+        assert units.find_commune("01", typed) == hoan_kiem, typed
+    assert units.find_commune("79", "hoan kiem") is None  # only within the province
+    assert units.province("ha noi").code == "01" and units.province("Tỉnh Cà Mau").code == "96"
+
+
+# --- the checks ------------------------------------------------------------------------------
+
+
+def test_a_commune_of_another_province_is_refused(birth):
+    delivery = delivery_choice(birth, "postal", {"province": "01", "commune": "Phường Bến Thành", "street": "Số 1"})
+    errors = validate_delivery(birth, delivery)
+    assert errors == {"delivery.address.commune":
+                      "Phường Bến Thành thuộc Thành phố Hồ Chí Minh, không thuộc Thành phố Hà Nội: "
+                      "chọn lại tỉnh, thành phố hoặc xã, phường, đặc khu"}
+    # a hand-made post of a commune code from another province is refused the same way
+    ben_thanh = units.find_commune("79", "Ben Thanh")
+    assert "delivery.address.commune" in validate_delivery(birth, delivery_choice(birth, "postal", {"province": "01", "commune": ben_thanh.code, "street": "Số 1"}))
+
+
+def test_a_misspelt_commune_gets_did_you_mean_and_an_old_one_the_merger(birth):
+    errors = validate_delivery(birth, delivery_choice(birth, "postal", {"province": "01", "commune": "hoan kiam", "street": "Số 1"}))
+    assert errors["delivery.address.commune"] == (
+        "“hoan kiam” không có trong danh sách xã, phường, đặc khu của Thành phố Hà Nội. Có phải bạn muốn chọn: Phường Hoàn Kiếm?")
+    # Phúc Xá was merged on 1 July 2025; no old-to-new mapping is guessed
+    old = validate_delivery(birth, delivery_choice(birth, "postal", {"province": "Hà Nội", "commune": "Phường Phúc Xá", "street": "Số 1"}), "en")
+    assert "Since 01/07/2025 communes and wards have been merged" in old["delivery.address.commune"]
+    unknown = validate_delivery(birth, delivery_choice(birth, "postal", {"province": "Hà Giang", "commune": "x", "street": ""}))
+    assert set(unknown) == {"delivery.address.province", "delivery.address.street"}
+    assert "34 tỉnh, thành phố" in unknown["delivery.address.province"]
+
+
+# --- the form, without JavaScript ------------------------------------------------------------
+
+FORM = f"/thu-tuc/{BIRTH_CODE}/nop"
+
+
+def to_delivery_step(client) -> tuple[str, str]:
+    token = csrf(text(client.get(FORM)))
+    response = client.post(FORM, data={"csrf_token": token, **GOOD_ANSWERS["requester"]})
+    base = response.headers["Location"].rsplit("/", 1)[0]
+    for page in ("child", "parents", "copies"):
+        assert client.post(f"{base}/{page}", data={"csrf_token": token, **GOOD_ANSWERS[page]}).status_code == 302
+    response = client.post(f"{base}/dinh-kem", content_type="multipart/form-data",
+                           data={"csrf_token": token, "attachment.giay_chung_sinh": (io.BytesIO(small_pdf()), "gcs.pdf")})
+    assert response.status_code == 302
+    return base, token
+
+
+def test_choose_province_then_commune_without_javascript(client, app):
+    base, token = to_delivery_step(client)
+    page = text(client.get(f"{base}/nhan-ket-qua"))
+    assert '<input id="f-delivery-address-commune"' in page  # no province yet: a text box
+    assert 'name="delivery.address.district"' not in page
+    # "show the communes": the same page again, the list drawn, nothing reported yet
+    response = client.post(f"{base}/nhan-ket-qua", data={"csrf_token": token, "delivery.kind": "postal",
+                                                          "delivery.address.province": "31", "delivery.address.street": "Số 5",
+                                                          "_units": "delivery.address"})
+    page = text(response)
+    assert response.status_code == 200 and "error-message" not in page
+    select = page[page.index('<select id="f-delivery-address-commune"'):]
+    select = select[: select.index("</select>")]
+    assert select.count("<option") == 1 + len(units.communes("31"))
+    assert 'value="Số 5"' in page and '<option value="31" selected>' in page  # what was typed is kept
+    response = client.post(f"{base}/nhan-ket-qua", data={"csrf_token": token, "delivery.kind": "postal",
+                                                          "delivery.address.province": "31", "delivery.address.commune": "11311",
+                                                          "delivery.address.street": "Số 5"})
+    assert response.headers["Location"].endswith("/kiem-tra")
+    check = text(client.get(response.headers["Location"]))
+    assert "Số 5, Phường Hồng Bàng, Thành phố Hải Phòng" in check
+
+
+def test_a_name_typed_without_diacritics_is_stored_with_its_code(client, app):
+    base, token = to_delivery_step(client)
+    response = client.post(f"{base}/nhan-ket-qua", data={"csrf_token": token, "delivery.kind": "postal",
+                                                          "delivery.address.province": "01", "delivery.address.commune": "phuong ba dinh",
+                                                          "delivery.address.street": "Số 1 Hoàng Hoa Thám"})
+    assert response.headers["Location"].endswith("/kiem-tra")
+    page = text(client.get(response.headers["Location"]))
+    submit = re.search(r'name="submit_token" value="([^"]+)"', page).group(1)
+    response = client.post(f"{base}/kiem-tra", data={"csrf_token": token, "submit_token": submit})
+    code = re.search(r"/ho-so/([^/]+)/xac-nhan", response.headers["Location"])
+    dossier = app.extensions["motcua"].store.dossiers.get(code.group(1))
+    assert dossier.delivery.address == {"province": "Thành phố Hà Nội", "province_code": "01", "commune": "Phường Ba Đình",
+                                        "commune_code": "00004", "street": "Số 1 Hoàng Hoa Thám"}
+
+
+def test_an_unknown_commune_comes_back_with_the_error_next_to_it_and_the_text_kept(client):
+    base, token = to_delivery_step(client)
+    page = text(client.post(f"{base}/nhan-ket-qua", data={"csrf_token": token, "delivery.kind": "postal",
+                                                            "delivery.address.province": "01", "delivery.address.commune": "Phúc Xá",
+                                                            "delivery.address.street": "Số 1"}))
+    assert 'id="f-delivery-address-commune-error"' in page and "01/07/2025" in page
+    assert '<option value="Phúc Xá" selected>Phúc Xá</option>' in page and 'value="Số 1"' in page
+
+
+# --- the JSON endpoint -----------------------------------------------------------------------
+
+
+def test_communes_endpoint_is_public_and_cacheable(client):
+    response = client.get("/api/v1/units/01/communes")
+    assert response.status_code == 200 and "public" in response.headers["Cache-Control"]
+    body = response.get_json()
+    assert body["province"] == {"code": "01", "name": "Thành phố Hà Nội"}
+    assert len(body["communes"]) == len(units.communes("01"))
+    assert {"code": "00070", "name": "Phường Hoàn Kiếm"} in body["communes"]
+    assert client.get("/api/v1/units/02/communes").status_code == 404
+    assert client.get("/api/v1/units/x/communes").status_code == 404
+    assert "/units/{province}/communes" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
+# --- addresses stored before 1 July 2025 -----------------------------------------------------
+
+OLD_ADDRESS = {"province": "Hà Nội", "district": "Quận Ba Đình", "commune": "Phường Phúc Xá", "street": "Số 3 Phó Đức Chính"}
+
+
+def test_an_old_dossier_with_a_district_still_reads(birth):
+    assert units.address_text(OLD_ADDRESS) == "Số 3 Phó Đức Chính, Phường Phúc Xá, Quận Ba Đình, Thành phố Hà Nội"
+    dossier = Dossier(
+        code="000.00.31.H12-250520-0001", procedure_code=birth.code, spec_version=birth.version, agency_code=birth.agency.code,
+        channel="online", data={}, delivery=DeliveryChoice(kind="postal", address=dict(OLD_ADDRESS), postal_charge=25000),
+        contact=Contact(name="Nguyễn Văn An", phone="0912345678"), filed_at=datetime(2025, 5, 20, tzinfo=timezone.utc),
+    )
+    pdf = pypdf.PdfReader(io.BytesIO(receipt_pdf(dossier, birth, "https://example.vn/ho-so/x", "vi")))
+    flat = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pdf.pages))
+    assert "Số 3 Phó Đức Chính, Phường Phúc Xá, Quận Ba Đình, Thành phố Hà Nội" in flat
+    # the carrier gets the province's code (a province keeps its code) and no guessed commune code
+    assert carrier_address(OLD_ADDRESS) == {"province": "Hà Nội", "province_code": "01", "commune": "Phường Phúc Xá",
+                                            "commune_code": "", "street": "Số 3 Phó Đức Chính", "district": "Quận Ba Đình"}
+
+
+def test_an_address_answer_reads_street_commune_province(birth):
+    from tests.test_renderers_form import EVERY_UI, EVERY_WIDGET, make_spec
+
+    spec = make_spec(EVERY_WIDGET, EVERY_UI)
+    rows = dict(answer_rows(spec, {"home": {"province": "79", "commune": "Phường Bến Thành", "commune_code": "26743", "street": "12 Lê Lợi"}}))
+    assert "12 Lê Lợi, Phường Bến Thành, Thành phố Hồ Chí Minh" in rows.values()
+    old = dict(answer_rows(spec, {"home": {"province": "79", "district": "Quận 1", "commune": "Phường Bến Thành", "street": "12 Lê Lợi"}}, "en"))
+    assert "12 Lê Lợi, Phường Bến Thành, Quận 1, Ho Chi Minh City" in old.values()
+
+
+def test_the_carrier_simulator_refuses_a_commune_of_another_province():
+    sim = carrier_sim.create_app(api_key="K")
+    client = sim.test_client()
+    body = {"reference": "X", "kind": "delivery", "callback_url": "http://127.0.0.1:9/cb", "sender": {"name": "UBND"},
+            "receiver": {"name": "A", "address": {"province": "Thành phố Hà Nội", "province_code": "01",
+                                                   "commune": "Phường Bến Thành", "commune_code": "26743", "street": "1"}}}
+    response = client.post("/api/v1/shipments", json=body, headers={"X-Api-Key": "K"})
+    assert response.status_code == 422
+    assert "address.commune_code is not a commune of address.province_code" in response.get_json()["problems"]
+    body["receiver"]["address"].update(commune="Phường Hoàn Kiếm", commune_code="00070")
+    assert client.post("/api/v1/shipments", json=body, headers={"X-Api-Key": "K"}).status_code == 201
