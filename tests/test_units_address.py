@@ -199,3 +199,16 @@ def test_the_carrier_simulator_refuses_a_commune_of_another_province():
     assert "address.commune_code is not a commune of address.province_code" in response.get_json()["problems"]
     body["receiver"]["address"].update(commune="Phường Hoàn Kiếm", commune_code="00070")
     assert client.post("/api/v1/shipments", json=body, headers={"X-Api-Key": "K"}).status_code == 201
+
+
+def test_an_address_in_a_spec_form_is_checked_against_the_units():
+    from motcua.submission import validate
+
+    from tests.portal_helpers import REPO
+
+    spec = load_file(REPO / "procedure_specs" / "cu-tru" / "dang-ky-thuong-tru.yaml").spec
+    answers = {"address": {"province": "01", "commune": "Phường Bến Thành", "street": "Số 1"}}
+    errors = validate(spec, answers)
+    assert errors["address.commune"].startswith("Phường Bến Thành thuộc Thành phố Hồ Chí Minh")
+    answers["address"].update(commune="Phường Hoàn Kiếm", commune_code="00070")
+    assert "address.commune" not in validate(spec, answers) and "address.province" not in validate(spec, answers)
