@@ -11,14 +11,16 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from motcua.dossier import AttachmentRef, DeliveryChoice
 from motcua.spec.model import ProcedureSpec, localize
 from motcua.store.base import Records
 from motcua.submission import delivery_choice
 
-KEEP_FOR = timedelta(days=30)
+#: How long a draft is kept after its last save, unless the app's DRAFT_DAYS says otherwise.
+DEFAULT_DAYS = 30
+KEEP_FOR = timedelta(days=DEFAULT_DAYS)
 STEP_ATTACHMENTS = "dinh-kem"
 STEP_DELIVERY = "nhan-ket-qua"
 STEP_CHECK = "kiem-tra"
@@ -76,18 +78,54 @@ def new(records: Records, spec: ProcedureSpec) -> tuple[str, dict[str, Any]]:
     return token, draft
 
 
-def load(records: Records, token: str, spec: ProcedureSpec) -> dict[str, Any] | None:
-    """The draft behind a private link, if it exists, is for this procedure and not expired."""
+def lifetime(config: Mapping[str, Any]) -> timedelta:
+    """How long a draft is kept after its last save: the app's DRAFT_DAYS (an environment
+    MOTCUA_DRAFT_DAYS gives it too), else 30 days."""
+    days = config.get("DRAFT_DAYS")
+    try:
+        days = int(days) if days not in (None, "") else DEFAULT_DAYS
+    except (TypeError, ValueError):
+        raise ValueError(f"DRAFT_DAYS must be a whole number of days, not {days!r}") from None
+    if days < 1:
+        raise ValueError(f"DRAFT_DAYS must be at least 1, not {days}")
+    return timedelta(days=days)
+
+
+def expires_at(draft: Mapping[str, Any], keep: timedelta = KEEP_FOR) -> datetime | None:
+    """When this draft stops being kept (its last save plus `keep`); None when unreadable."""
+    try:
+        updated = datetime.fromisoformat(draft["updated"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if updated.tzinfo is None:
+        updated = updated.replace(tzinfo=timezone.utc)
+    return updated + keep
+
+
+def is_expired(draft: Mapping[str, Any], keep: timedelta = KEEP_FOR, now: datetime | None = None) -> bool:
+    """Expired, or without a readable save time (such a draft cannot be given a lifetime)."""
+    until = expires_at(draft, keep)
+    return until is None or until <= (now or datetime.now(timezone.utc))
+
+
+class DraftExpired(Exception):
+    """The draft behind a link was kept until `expired_at` and is no longer usable."""
+
+    def __init__(self, expired_at: datetime | None) -> None:
+        super().__init__(expired_at)
+        self.expired_at = expired_at
+
+
+def load(records: Records, token: str, spec: ProcedureSpec, keep: timedelta = KEEP_FOR) -> dict[str, Any] | None:
+    """The draft behind a private link, if it exists and is for this procedure; raises
+    DraftExpired when it is past its lifetime (purge removes it later)."""
     if not token or len(token) > 64:
         return None
     draft = records.get(token)
     if not draft or draft.get("procedure") != spec.code:
         return None
-    try:
-        if datetime.fromisoformat(draft["updated"]) < datetime.now(timezone.utc) - KEEP_FOR:
-            return None
-    except (KeyError, ValueError):
-        return None
+    if is_expired(draft, keep):
+        raise DraftExpired(expires_at(draft, keep))
     return draft
 
 
@@ -102,10 +140,13 @@ class DraftFiled(Exception):
 def save(records: Records, token: str, draft: dict[str, Any]) -> None:
     """Save the citizen's changes, unless the draft was filed meanwhile: a step posted from a
     page loaded before filing must not write back the old copy, which would clear the
-    dossier's code and bring back the spent submit token (a second filing). Raises DraftFiled."""
+    dossier's code and bring back the spent submit token (a second filing). Raises DraftFiled.
+    Nor after `motcua purge` removed it (and maybe its uploads): raises DraftExpired."""
 
     def change(current: dict[str, Any] | None) -> dict[str, Any]:
-        if current and current.get("filed_code"):
+        if current is None:  # purged since it was loaded: never bring it back without its files
+            raise DraftExpired(expires_at(draft))
+        if current.get("filed_code"):
             raise DraftFiled(current["filed_code"])
         return draft
 

@@ -20,6 +20,10 @@ class StoreError(Exception):
     """The store cannot be used as it is; the message says which file and what to do."""
 
 
+class EventsRewritten(StoreError):
+    """An update tried to edit or drop events already stored: a timeline is append-only."""
+
+
 class DossierRepository(Protocol):
     def next_code(self, agency_code: str, on: date) -> str:
         """A code `<agency>-YYMMDD-NNNN` never handed out before, even across processes."""
@@ -34,7 +38,8 @@ class DossierRepository(Protocol):
         """Apply `change` to the current dossier under a lock and persist the result.
 
         `change` may raise to abort: nothing is written then. Returns the saved dossier
-        and what `change` returned.
+        and what `change` returned. The stored events must stay an unchanged prefix of the
+        result (the timeline is append-only): otherwise EventsRewritten, nothing written.
         """
 
     def all(self) -> Iterator[Dossier]:
@@ -104,6 +109,15 @@ class FileStore(Protocol):
 
     def ids(self) -> Iterator[str]:
         """Every stored file id, sorted (for export)."""
+
+    def stored_at(self, file_id: str) -> datetime | None:
+        """When the file was last stored (`put`), None when it is not there."""
+
+    def delete(self, file_id: str, *, older_than: datetime | None = None) -> bool:
+        """Remove a file; True when it was removed. With `older_than`, only when it was last
+        stored (`put`, also of the same bytes again) before that moment, decided under the
+        same lock `put` takes, so a file uploaded again meanwhile is kept. A crash leaves the
+        file whole or gone. Callers make sure nothing refers to it (motcua.purge)."""
 
 
 class Store(Protocol):

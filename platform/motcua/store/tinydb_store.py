@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 from tinydb import Query, TinyDB
 
 from motcua.dossier import Dossier, Status
-from motcua.store.base import StoreError
+from motcua.store.base import EventsRewritten, StoreError
 from motcua.store.durable import (
     AtomicJSONStorage,
     atomic_write,
@@ -443,10 +443,17 @@ class TinyDossiers:
             if doc is None:
                 raise KeyError(code)
             dossier = Dossier.model_validate(doc)
+            before = [e.model_dump(mode="json") for e in dossier.events]
             result = change(dossier)
             if dossier.code != code or filing_month(dossier.filed_at) != where[0]:
                 raise StoreError(f"dossier {code}: its code and filing time never change")
-            db.update(_replace_with(dossier.model_dump(mode="json")), doc_ids=[doc.doc_id])
+            after = dossier.model_dump(mode="json")
+            if after["events"][: len(before)] != before:
+                raise EventsRewritten(
+                    f"dossier {code}: an update may only append events; the {len(before)} stored "
+                    "ones must stay as they are. Nothing was written."
+                )
+            db.update(_replace_with(after), doc_ids=[doc.doc_id])
         return dossier, result
 
     def _docs(self, months: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -562,11 +569,17 @@ class TinyDossiers:
 
 
 class TinyFiles:
-    """Uploaded files by sha256, each written once, durably; checked on every read."""
+    """Uploaded files by sha256, each written once, durably; checked on every read.
 
-    def __init__(self, folder: Path, tmp: Path) -> None:
+    A file's modification time is when it was last stored: `put` of bytes already there
+    touches it, so `delete(older_than=...)` never removes a file just uploaded again. Both
+    run under a lock of the file's folder, which orders them.
+    """
+
+    def __init__(self, folder: Path, tmp: Path, folders: _Folders | None = None) -> None:
         self._folder = folder
         self._tmp = tmp
+        self._locks = folders or _Folders(folder.parent)
         ensure_dir(folder)
 
     def _path(self, file_id: str) -> Path:
@@ -574,12 +587,18 @@ class TinyFiles:
             raise KeyError(file_id)
         return self._folder / file_id[:2] / file_id
 
+    def _lock(self, file_id: str):
+        return self._locks.lock("files", file_id[:2])
+
     def put(self, data: bytes) -> str:
         file_id = hashlib.sha256(data).hexdigest()
         path = self._path(file_id)
-        if not path.exists():
-            ensure_dir(path.parent)
-            atomic_write(path, data, self._tmp, keep_bak=False)
+        with self._lock(file_id):
+            try:
+                os.utime(path)
+            except FileNotFoundError:
+                ensure_dir(path.parent)
+                atomic_write(path, data, self._tmp, keep_bak=False)
         return file_id
 
     def read(self, file_id: str) -> bytes:
@@ -594,6 +613,30 @@ class TinyFiles:
             return self._path(file_id).exists()
         except KeyError:
             return False
+
+    def stored_at(self, file_id: str) -> datetime | None:
+        """When the file was last stored (put), None when it is not there."""
+        try:
+            return datetime.fromtimestamp(self._path(file_id).stat().st_mtime, timezone.utc)
+        except (KeyError, FileNotFoundError):
+            return None
+
+    def delete(self, file_id: str, *, older_than: datetime | None = None) -> bool:
+        # One unlink is atomic: after a crash the file is whole or gone; the folder fsync
+        # makes the removal itself durable before we return.
+        try:
+            path = self._path(file_id)
+        except KeyError:
+            return False
+        with self._lock(file_id):
+            try:
+                if older_than is not None and path.stat().st_mtime >= _aware(older_than).timestamp():
+                    return False
+                path.unlink()
+            except FileNotFoundError:
+                return False
+            fsync_dir(path.parent)
+        return True
 
     def ids(self) -> Iterator[str]:
         for sub in sorted(p for p in self._folder.iterdir() if p.is_dir()):
@@ -615,7 +658,7 @@ class TinyStore:
         self._records: dict[str, TinyRecords] = {}
         self._records_lock = threading.Lock()
         self.dossiers = TinyDossiers(self._f, self.records("sequences"), layout["chunk_size"])
-        self.files = TinyFiles(folder / "files", self._f.tmp)
+        self.files = TinyFiles(folder / "files", self._f.tmp, self._f)
 
     def _layout(self) -> dict[str, Any]:
         path = self._folder / "store.json"

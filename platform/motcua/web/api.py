@@ -11,13 +11,13 @@ import base64
 import binascii
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from pydantic import BaseModel, Field, ValidationError
 
-from motcua import submission
+from motcua import submission, uploads
 from motcua.app import csrf
-from motcua.dossier import AttachmentRef, STATUS_LABELS
-from motcua.filing import file_dossier
+from motcua.dossier import STATUS_LABELS
+from motcua.filing import add_dossier
 from motcua.i18n import current_lang
 from motcua.public_url import external_url
 from motcua.search import Filters, search
@@ -247,7 +247,8 @@ def create_dossier(code: str):
     problems: list[tuple[str, str]] = [
         (_pointer(p), m) for p, m in submission.validate(spec, body.answers, lang).items()
     ]
-    uploaded: dict[str, AttachmentRef] = {}
+    # Everything is checked before any file is stored: a refused request leaves nothing.
+    checked: dict[str, uploads.Checked] = {}
     for i, item in enumerate(body.attachments):
         component = spec.attachment(item.component)
         if component is None:
@@ -258,12 +259,13 @@ def create_dossier(code: str):
         except (binascii.Error, ValueError):
             problems.append((f"/attachments/{i}/content_base64", "base64 không hợp lệ" if lang == "vi" else "invalid base64"))
             continue
-        ref, error = submission.store_upload(services().store.files, component, item.filename, data, lang)
+        upload, error = uploads.check(component, item.filename, data, lang)
         if error:
             problems.append((f"/attachments/{i}/content_base64", error))
-        elif ref:
-            uploaded[component.id] = ref
-    for path, message in submission.validate_attachments(spec, body.answers, uploaded, lang).items():
+        elif upload:
+            checked[component.id] = upload  # the last of a component given twice wins
+    # Only which components are present matters to this check, not the stored references.
+    for path, message in submission.validate_attachments(spec, body.answers, checked, lang).items():  # type: ignore[arg-type]
         if not any(p.startswith("/attachments/") for p, _ in problems):
             problems.append(("/attachments", message))
     delivery = None
@@ -274,8 +276,16 @@ def create_dossier(code: str):
     if problems:
         return _errors(problems)
 
-    dossier = file_dossier(spec, body.answers, list(uploaded.values()), channel="online",
-                           delivery=delivery, actor="citizen:api", lang=lang)
+    # As the portal files a draft: the dossier is stored first (its files are taken back if
+    # that fails), then the workflow starts; a failure there is the engine's to retry.
+    with uploads.stored(services().store.files, checked.values(), lang) as refs:
+        dossier = add_dossier(spec, body.answers, refs, channel="online",
+                              delivery=delivery, actor="citizen:api", lang=lang)
+    try:
+        services().engine.on_filed(dossier.code)
+    except Exception:
+        current_app.logger.exception("dossier %s filed; starting its workflow failed", dossier.code)
+    dossier = services().store.dossiers.get(dossier.code) or dossier
     created = DossierCreated(
         code=dossier.code,
         tracking_url=external_url("portal.dossier", code=dossier.code),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -378,12 +379,40 @@ def fill_start(code: str):
     return _handle_post(spec, token, draft, first)
 
 
+def _draft_keep() -> timedelta:
+    return drafts.lifetime(current_app.config)
+
+
+def _kept_until(draft: dict[str, Any]) -> str:
+    """The last day a draft is kept, dd/mm/yyyy in Vietnam time, as citizens read dates."""
+    until = drafts.expires_at(draft, _draft_keep())
+    return until.astimezone(VN_TZ).strftime("%d/%m/%Y") if until else ""
+
+
+def _load_draft(spec: ProcedureSpec, token: str) -> tuple[dict[str, Any] | None, Any]:
+    """(the draft, None), or (None, the page to answer with): not found, or expired."""
+    try:
+        draft = drafts.load(services().store.records("drafts"), token, spec, _draft_keep())
+    except drafts.DraftExpired as expired:
+        return None, _draft_expired(spec, expired)
+    if draft is None:
+        return None, (render_template("portal/draft_missing.html", spec=spec), 404)
+    return draft, None
+
+
+def _draft_expired(spec: ProcedureSpec, expired: drafts.DraftExpired):
+    """410 Gone: the link was right, the draft outlived its lifetime; say so and since when."""
+    day = expired.expired_at.astimezone(VN_TZ).strftime("%d/%m/%Y") if expired.expired_at else ""
+    days = _draft_keep().days
+    return render_template("portal/draft_expired.html", spec=spec, day=day, days=days), 410
+
+
 @bp.get("/thu-tuc/<code>/nop/<token>")
 def fill_resume(code: str, token: str):
     spec = _online_spec(code)
     draft = drafts.load(services().store.records("drafts"), token, spec)
     if draft is None:
-        return render_template("portal/draft_missing.html", spec=spec), 404
+        return refused
     if draft.get("filed_code"):
         return _already_filed(spec, draft["filed_code"])
     return redirect(url_for("portal.fill_step", code=code, token=token, step_id=drafts.steps(spec)[0].id))
@@ -392,10 +421,9 @@ def fill_resume(code: str, token: str):
 @bp.route("/thu-tuc/<code>/nop/<token>/<step_id>", methods=["GET", "POST"])
 def fill_step(code: str, token: str, step_id: str):
     spec = _online_spec(code)
-    records = services().store.records("drafts")
-    draft = drafts.load(records, token, spec)
+    draft, refused = _load_draft(spec, token)
     if draft is None:
-        return render_template("portal/draft_missing.html", spec=spec), 404
+        return refused
     _, step = _step(spec, step_id)
     if draft.get("filed_code"):
         return _already_filed(spec, draft["filed_code"])
@@ -412,12 +440,14 @@ def _handle_post(spec: ProcedureSpec, token: str, draft: dict[str, Any], step: d
     stay, upload_errors = _apply_post(spec, draft, step)
     if len(json.dumps(draft, ensure_ascii=False, default=str)) > MAX_DRAFT_CHARS:
         # Refused, not truncated: the saved draft stays as it was before this post.
-        kept = drafts.load(records, token, spec) or {"values": {}}
+        kept = records.get(token) or {"values": {}}
         return _render_step(spec, token, kept, step, {"": _("Thông tin gửi lên quá dài nên chưa được lưu. Vui lòng rút gọn và gửi lại.")}), 413
     try:
         drafts.save(records, token, draft)
     except drafts.DraftFiled as filed:  # filed from another tab since this page was loaded
         return _already_filed(spec, filed.code)
+    except drafts.DraftExpired as expired:  # purged since this page was loaded
+        return _draft_expired(spec, expired)
     back_to_check = request.args.get("tu") == drafts.STEP_CHECK or request.form.get("tu") == drafts.STEP_CHECK
     if request.form.get("_action") == "save":
         return redirect(url_for("portal.draft_saved", code=spec.code, token=token, buoc=step.id))
@@ -436,11 +466,12 @@ def _handle_post(spec: ProcedureSpec, token: str, draft: dict[str, Any], step: d
 @bp.get("/thu-tuc/<code>/nop/<token>/da-luu")
 def draft_saved(code: str, token: str) -> str:
     spec = _online_spec(code)
-    draft = drafts.load(services().store.records("drafts"), token, spec)
+    draft, refused = _load_draft(spec, token)
     if draft is None:
-        return render_template("portal/draft_missing.html", spec=spec), 404  # type: ignore[return-value]
+        return refused
     link = external_url("portal.fill_resume", code=code, token=token)
-    return render_template("portal/draft_saved.html", spec=spec, link=link, step_id=request.args.get("buoc", ""))
+    return render_template("portal/draft_saved.html", spec=spec, link=link, step_id=request.args.get("buoc", ""),
+                           kept_until=_kept_until(draft), days=_draft_keep().days)
 
 
 def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
@@ -740,13 +771,13 @@ def supplement(code: str):
     errors: dict[str, str] = {}
     if len(note) > MAX_SUPPLEMENT_NOTE:
         errors["note"] = _("Nội dung bổ sung dài tối đa {n} ký tự.", n=MAX_SUPPLEMENT_NOTE)
-    refs = []
+    checked = []  # stored only once everything passed (motcua.uploads)
     for component in spec.attachments if spec else []:
         upload = request.files.get(f"attachment.{component.id}")
         if upload is None or not upload.filename:
             continue
         data = upload.stream.read(int(component.max_size_mb * 1024 * 1024) + 1)
-        ref, error = submission.store_upload(services().store.files, component, upload.filename, data, current_lang())
+        item, error = uploads.check(component, upload.filename, data, current_lang())
         if error:
             errors[f"attachment.{component.id}"] = error
         elif ref:
