@@ -191,6 +191,14 @@ def test_an_expired_draft_link_shows_the_expiry_page(app, client):
     assert response.status_code == 410
     assert store_of(app).records("drafts").get(token)["values"]["requester"]["full_name"] == "Nguyễn Văn An"
 
+    # a draft without a readable save time cannot be given a lifetime: expired, said plainly
+    records = store_of(app).records("drafts")
+    broken = {**records.get(token), "updated": "hôm qua"}
+    records.put(token, broken)
+    response = client.get(f"/thu-tuc/{BIRTH_CODE}/nop/{token}?lang=vi")
+    assert response.status_code == 410
+    assert "đã quá thời hạn lưu (30 ngày" in response.get_data(as_text=True)
+
     # a link that never existed is still "not found", not "expired"
     assert client.get(f"/thu-tuc/{BIRTH_CODE}/nop/khong-co-that").status_code == 404
 
