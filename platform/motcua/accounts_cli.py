@@ -10,10 +10,39 @@ up in the shell history and the process list).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from motcua.accounts import ROLE_LABELS, ROLES, AccountError, all_accounts, create_account, set_active, set_password
 from motcua.store import open_store
+
+class StaffError(click.ClickException):
+    """The account commands speak Vietnamese to the administrator, including the prefix
+    click puts before an error."""
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+        click.echo(f"Lỗi: {self.message}", err=True)
+
+
+def _roles_text(roles: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(ROLE_LABELS[r]["vi"] for r in roles)
+
+
+def _unknown_agencies(agencies: tuple[str, ...], specs_dir: str) -> list[str]:
+    """Agency codes no loaded spec names: almost always a typo, which would leave the new
+    account with an empty queue and nobody the wiser."""
+    folder = Path(specs_dir)
+    if not agencies or not folder.is_dir():
+        return []
+    from motcua.catalogue import Catalogue
+
+    known = {spec.agency.code for spec in Catalogue.from_folder(folder)}
+    return [a for a in agencies if a not in known]
+
 
 _data_option = click.option(
     "--data",
@@ -37,15 +66,27 @@ def staff() -> None:
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Repeat for several roles.")
 @click.option("--agency", "agencies", multiple=True, help="Agency code served (QCVN 102:2016); repeat for several.")
 @click.password_option(help="Asked for when not given (recommended).")
+@click.option(
+    "--specs",
+    "specs_dir",
+    default="procedure_specs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Spec folder, to warn about an agency code no procedure names.",
+)
 @_data_option
-def add(username: str, name: str, roles: tuple[str, ...], agencies: tuple[str, ...], password: str, data_dir: str) -> None:
+def add(
+    username: str, name: str, roles: tuple[str, ...], agencies: tuple[str, ...], password: str, specs_dir: str, data_dir: str
+) -> None:
     """Create the account USERNAME."""
     store = open_store(data_dir)
     try:
         user = create_account(store, username, name, roles, agencies, password)
     except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"Đã tạo tài khoản {user.username} ({', '.join(user.roles)}).")
+        raise StaffError(str(exc)) from exc
+    click.echo(f"Đã tạo tài khoản {user.username} ({_roles_text(user.roles)}).")
+    for code in _unknown_agencies(agencies, specs_dir):
+        click.echo(f"Cảnh báo: không thủ tục nào trong {specs_dir} thuộc cơ quan {code}; tài khoản sẽ không thấy hồ sơ nào.", err=True)
 
 
 @staff.command("list")
@@ -57,7 +98,7 @@ def list_(data_dir: str) -> None:
         click.echo("Chưa có tài khoản nào. Tạo quản trị viên đầu tiên: motcua staff add admin --name ... --role admin")
         return
     for user in accounts:
-        roles = ", ".join(ROLE_LABELS[r]["vi"] for r in user.roles)
+        roles = _roles_text(user.roles)
         state = "" if user.active else "  [đã khóa]"
         click.echo(f"{user.username}\t{user.name}\t{roles}\t{' '.join(user.agencies) or '*'}{state}")
 
@@ -71,7 +112,7 @@ def passwd(username: str, password: str, data_dir: str) -> None:
     try:
         set_password(open_store(data_dir), username, password)
     except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise StaffError(str(exc)) from exc
     click.echo(f"Đã đổi mật khẩu của {username}.")
 
 
@@ -83,5 +124,5 @@ def disable(username: str, data_dir: str) -> None:
     try:
         set_active(open_store(data_dir), username, False)
     except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise StaffError(str(exc)) from exc
     click.echo(f"Đã khóa tài khoản {username}.")
