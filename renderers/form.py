@@ -52,6 +52,7 @@ from jsonschema import Draft202012Validator
 from markupsafe import Markup
 
 from motcua.dossier import AttachmentRef
+from motcua.error_order import order_errors
 from motcua.formats import is_iso_date, is_vn_mobile, normalize_mobile
 from motcua.spec.conditions import holds
 from motcua import units
@@ -470,7 +471,7 @@ def error_summary(spec: ProcedureSpec, errors: Mapping[str, str], lang: str = "v
         return Markup("")
     items = [
         {"href": "#" + field_id(path) if path else "", "message": message}
-        for path, message in errors.items()
+        for path, message in order_errors(spec, errors).items()
     ]
     html = environment().get_template("error_summary.html").render(
         items=items, title=t("Có lỗi cần sửa", lang)

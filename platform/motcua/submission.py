@@ -21,6 +21,7 @@ from jsonschema.exceptions import ValidationError
 
 from motcua.dossier import AttachmentRef, DeliveryChoice
 from motcua.formats import format_checker
+from motcua.error_order import order_errors
 from motcua import units
 from motcua.i18n import catalogue as translations
 from motcua.spec.conditions import holds
@@ -194,7 +195,7 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") 
         for part, message in address_errors(units.resolve_address(value), lang).items():
             if part in ("province", "commune"):
                 errors.setdefault(f"{path}.{part}", message)
-    return errors
+    return order_errors(spec, errors)
 
 
 def _address_fields(spec: ProcedureSpec) -> list[str]:
