@@ -161,6 +161,15 @@ def test_draft_saved_and_resumed_from_private_link(app, client):
     assert other.get(f"{FORM}/not-a-real-token/child").status_code == 404
 
 
+def test_resumed_draft_opens_at_the_step_it_was_saved_from(app, client):
+    base, token = start(client)
+    assert client.post(f"{base}/child", data={"csrf_token": token, **GOOD_ANSWERS["child"]}).status_code == 302
+    response = client.post(f"{base}/parents", data={"csrf_token": token, "_action": "save"})
+    link = re.search(r'id="private-link">([^<]+)<', text(client.get(response.headers["Location"]))).group(1)
+    resumed = app.test_client().get(link.replace("http://localhost", ""))
+    assert resumed.status_code == 302 and resumed.headers["Location"].endswith(f"{base}/parents")
+
+
 def test_exe_named_pdf_is_refused_and_oversize_has_a_vietnamese_message(tmp_path):
     data = birth_spec()
     data["attachments"][0]["max_size_mb"] = 0.01

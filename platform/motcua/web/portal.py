@@ -32,7 +32,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from motcua import drafts, submission
+from motcua import drafts, submission, uploads
 from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
@@ -410,12 +410,15 @@ def _draft_expired(spec: ProcedureSpec, expired: drafts.DraftExpired):
 @bp.get("/thu-tuc/<code>/nop/<token>")
 def fill_resume(code: str, token: str):
     spec = _online_spec(code)
-    draft = drafts.load(services().store.records("drafts"), token, spec)
+    draft, refused = _load_draft(spec, token)
     if draft is None:
         return refused
     if draft.get("filed_code"):
         return _already_filed(spec, draft["filed_code"])
-    return redirect(url_for("portal.fill_step", code=code, token=token, step_id=drafts.steps(spec)[0].id))
+    # Back where the citizen left off: the step last posted (saved from, or moved past).
+    step_ids = [s.id for s in drafts.steps(spec)]
+    at = draft.get("at_step")
+    return redirect(url_for("portal.fill_step", code=code, token=token, step_id=at if at in step_ids else step_ids[0]))
 
 
 @bp.route("/thu-tuc/<code>/nop/<token>/<step_id>", methods=["GET", "POST"])
@@ -438,6 +441,7 @@ def fill_step(code: str, token: str, step_id: str):
 def _handle_post(spec: ProcedureSpec, token: str, draft: dict[str, Any], step: drafts.Step):
     records = services().store.records("drafts")
     stay, upload_errors = _apply_post(spec, draft, step)
+    draft["at_step"] = step.id
     if len(json.dumps(draft, ensure_ascii=False, default=str)) > MAX_DRAFT_CHARS:
         # Refused, not truncated: the saved draft stays as it was before this post.
         kept = records.get(token) or {"values": {}}
