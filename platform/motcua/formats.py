@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from email_validator import EmailNotValidError, validate_email
 from jsonschema import FormatChecker
 
 MOBILE = re.compile(r"^0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9\d)\d{7}$")
@@ -70,6 +71,27 @@ def is_iso_date(value: object) -> bool:
     return len(value) == 10
 
 
+def is_email(value: object, international: bool = False) -> bool:
+    """One @, a non-empty local part, a domain with a dot and valid labels, no spaces.
+
+    jsonschema's own `email` check only looks for an "@", so `abc@` passed. email-validator
+    (syntax only: no DNS lookup, check_deliverability=False) applies RFC 5321/5322 as mail
+    servers do; `format: email` keeps the local part ASCII (a Vietnamese letter before the @
+    is a typing slip far more often than a real SMTPUTF8 mailbox), `idn-email` allows it.
+    """
+    if not isinstance(value, str) or len(value) > 254:
+        return False
+    try:
+        validate_email(value, check_deliverability=False, allow_smtputf8=international)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def is_idn_email(value: object) -> bool:
+    return is_email(value, international=True)
+
+
 def format_checker() -> FormatChecker:
     """A FormatChecker with the standard formats plus Vietnam's."""
     checker = FormatChecker()
@@ -77,6 +99,8 @@ def format_checker() -> FormatChecker:
     checker.checks("vn-mobile")(is_vn_mobile)
     checker.checks("tax-code")(is_tax_code)
     checker.checks("date", raises=())(is_iso_date)
+    checker.checks("email")(is_email)
+    checker.checks("idn-email")(is_idn_email)
     return checker
 
 
