@@ -22,6 +22,7 @@ csrf = CSRFProtect()
 #: Blueprints, one per area of the site: (module, attribute, url prefix).
 BLUEPRINTS = [
     ("motcua.web.portal", "bp", ""),
+    ("motcua.web.supplement", "bp", ""),
     ("motcua.web.api", "bp", "/api/v1"),
     ("motcua.web.backoffice", "bp", "/staff"),
     ("motcua.web.stats", "bp", ""),

@@ -348,7 +348,9 @@ def _action_params(action: Action, form: Any) -> dict[str, Any]:
         params["reason"] = form.get("reason", "").strip()
     for field in action.fields:
         raw = form.get(field.name, "")
-        if field.kind == "list":
+        if field.kind == "checks":
+            params[field.name] = form.getlist(field.name)
+        elif field.kind == "list":
             params[field.name] = [line.strip() for line in raw.splitlines() if line.strip()]
         else:
             params[field.name] = raw.strip()

@@ -757,47 +757,6 @@ def _render_dossier(found: Dossier, supplement_errors: dict[str, str] | None = N
 MAX_SUPPLEMENT_NOTE = 2000
 
 
-@bp.post("/ho-so/<code>/bo-sung")
-def supplement(code: str):
-    """The citizen supplies what staff asked for (status 5); the clock then resumes.
-
-    Only for a browser that passed the second factor (or filed the dossier); files get the
-    same content checks as at filing, against the component the citizen says they are.
-    """
-    from motcua.workflow import ActionNotAllowed
-
-    found = _readable_dossier(code)
-    if found.status != Status.SUPPLEMENT_REQUESTED:
-        flash(_("Hồ sơ này hiện không cần bổ sung."), "error")
-        return redirect(url_for("portal.dossier", code=found.code))
-    spec = _spec_of(found)
-    note = (request.form.get("note") or "").strip()
-    errors: dict[str, str] = {}
-    if len(note) > MAX_SUPPLEMENT_NOTE:
-        errors["note"] = _("Nội dung bổ sung dài tối đa {n} ký tự.", n=MAX_SUPPLEMENT_NOTE)
-    checked = []  # stored only once everything passed (motcua.uploads)
-    for component in spec.attachments if spec else []:
-        upload = request.files.get(f"attachment.{component.id}")
-        if upload is None or not upload.filename:
-            continue
-        data = upload.stream.read(int(component.max_size_mb * 1024 * 1024) + 1)
-        item, error = uploads.check(component, upload.filename, data, current_lang())
-        if error:
-            errors[f"attachment.{component.id}"] = error
-        elif ref:
-            refs.append(ref)
-    if not errors and not note and not refs:
-        errors["note"] = _("Hãy đính kèm giấy tờ cần bổ sung hoặc ghi nội dung bổ sung.")
-    if errors:
-        return _render_dossier(found, errors, note), 400
-    try:
-        services().engine.citizen_supplement(found.code, note, refs)
-    except ActionNotAllowed as exc:
-        return _render_dossier(found, {"note": str(exc)}, note), 400
-    flash(_("Đã gửi hồ sơ bổ sung. Cơ quan tiếp tục giải quyết hồ sơ của bạn."), "success")
-    return redirect(url_for("portal.dossier", code=found.code))
-
-
 @bp.post("/ho-so/<code>/rut")
 def withdraw(code: str):
     found = _readable_dossier(code)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-FieldKind = Literal["text", "textarea", "date", "select", "list"]
+FieldKind = Literal["text", "textarea", "date", "select", "list", "checks"]
 
 
 class ActionField(BaseModel):
@@ -19,6 +19,7 @@ class ActionField(BaseModel):
 
     `list` is a multi-line text whose lines become a list of strings (the supplement list).
     `date` values are ISO dates (yyyy-mm-dd, as an HTML date input posts them).
+    `checks` is a group of checkboxes over `choices`; its value is the list of values ticked.
     """
 
     name: str

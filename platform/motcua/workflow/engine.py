@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel, ValidationError
 
 from motcua.catalogue import spec_of
-from motcua.dossier import AttachmentRef, Dossier, Event, Status
+from motcua.dossier import AttachmentRef, Contact, Dossier, Event, Status
 from motcua.spec.model import ProcedureSpec
 from motcua.workdays import DEFAULT_FILE, Calendar
 from motcua.workflow import lifecycle
@@ -115,6 +115,38 @@ def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...]) -> dic
         a("return_result", "Trả kết quả", "Return the result", ("desk",), style="primary"),
     ]
     return {x.name: x for x in actions}
+
+
+def _supplement_fields(spec: ProcedureSpec | None) -> list[ActionField]:
+    """Optional ticks of the request: which components to send again, which answers to
+    correct. The citizen's supplement page then asks for exactly those."""
+    if spec is None:
+        return []
+    from motcua.submission import field_label
+    from motcua.spec.model import localize
+
+    found: list[ActionField] = []
+    if spec.attachments:
+        found.append(ActionField(
+            name="components", kind="checks", required=False,
+            label={"vi": "Thành phần hồ sơ cần nộp lại", "en": "Documents to send again"},
+            choices=[(a.id, {"vi": localize(a.name, "vi"), "en": localize(a.name, "en")}) for a in spec.attachments],
+        ))
+    names = list((spec.form.fields.get("properties") or {}) if spec.form else {})
+    if names:
+        found.append(ActionField(
+            name="fields", kind="checks", required=False,
+            label={"vi": "Thông tin tờ khai cần sửa", "en": "Answers to correct"},
+            choices=[(n, {"vi": field_label(spec, n, "vi"), "en": field_label(spec, n, "en")}) for n in names],
+        ))
+    return found
+
+
+def _ticked(params: dict[str, Any], name: str, allowed: list[str]) -> list[str]:
+    """The ticked values of a `checks` field that the spec knows, in the spec's order."""
+    value = params.get(name)
+    chosen = {value} if isinstance(value, str) else set(value or [])
+    return [x for x in allowed if x in chosen]
 
 
 class Engine:
@@ -436,6 +468,8 @@ class Engine:
         units, approvers = self._review_options(spec)
         found: list[tuple[Action, str | None]] = []
         for action in _lifecycle_actions(units, approvers).values():
+            if action.name == "request_supplement":
+                action = action.model_copy(update={"fields": action.fields + _supplement_fields(spec)})
             why = None
             if not lifecycle.allowed(dossier.status, action.name):
                 why = lifecycle.not_allowed_message(dossier.status, action.name)
@@ -518,6 +552,14 @@ class Engine:
             data["missing"] = [m for m in (missing or []) if m and m.strip()]
             if not data["missing"]:
                 raise ActionNotAllowed("Cần liệt kê đầy đủ các nội dung cần bổ sung.", field="missing")
+            spec = self.spec_for(d)
+            if spec is not None:
+                components = _ticked(params, "components", [a.id for a in spec.attachments])
+                fields = _ticked(params, "fields", list((spec.form.fields.get("properties") or {}) if spec.form else {}))
+                if components:
+                    data["components"] = components
+                if fields:
+                    data["fields"] = fields
         elif action in ("process", "transfer"):
             to = params_text(params, "transfer_to") or "Bộ phận chuyên môn"
             frm = state.get("unit") or DEFAULT_UNIT
@@ -551,16 +593,44 @@ class Engine:
         self._commit(code, lambda d: lifecycle.move(d, "withdraw", actor="citizen", calendar=self.calendar, note=reason or None))
         return self._get(code)
 
-    def citizen_supplement(self, code: str, note: str, attachments: list[AttachmentRef]) -> Dossier:
-        """The citizen supplies what was asked for; the clock restarts with the due date moved."""
+    def citizen_supplement(
+        self,
+        code: str,
+        note: str,
+        attachments: list[AttachmentRef],
+        answers: dict[str, Any] | None = None,
+        contact: Contact | None = None,
+    ) -> Dossier:
+        """The citizen supplies what was asked for; the clock restarts with the due date moved.
+
+        New files are added after the old ones, and corrected `answers` (the whole answers,
+        validated by the caller) replace the old; the event keeps each changed top-level
+        answer's old and new value, so staff see what changed and the timeline stays whole.
+        """
 
         def change(d: Dossier) -> None:
             lifecycle.check(d.status, "supply")
-            if not (note and note.strip()) and not attachments:
+            changes = {
+                name: {"old": d.data.get(name), "new": (answers or {}).get(name)}
+                for name in sorted(set(d.data) | set(answers or {}))
+                if answers is not None and d.data.get(name) != answers.get(name)
+            }
+            if not (note and note.strip()) and not attachments and not changes:
                 raise ActionNotAllowed("Cần đính kèm giấy tờ hoặc ghi nội dung bổ sung.")
+            first = len(d.attachments)
             d.attachments.extend(attachments)
+            data: dict[str, Any] = {"attachments": [a.file_id for a in attachments]}
+            if attachments:
+                data["files"] = [{"index": first + i, "component": a.component, "filename": a.filename}
+                                 for i, a in enumerate(attachments)]
+            if changes:
+                d.data = dict(answers or {})
+                data["changes"] = changes
+                if contact is not None and contact != d.contact:
+                    data["contact"] = {"old": d.contact.model_dump(), "new": contact.model_dump()}
+                    d.contact = contact
             lifecycle.move(d, "supply", actor="citizen", calendar=self.calendar, note=(note or "").strip() or None,
-                           data={"attachments": [a.file_id for a in attachments]})
+                           data=data)
 
         self._retry_if_needed(code)
         self._commit(code, change)
