@@ -52,6 +52,9 @@ class SourceMap:
     def __init__(self) -> None:
         self.values: dict[Loc, tuple[int, int]] = {}
         self.keys: dict[Loc, tuple[int, int]] = {}
+        #: The text of each unquoted scalar that starts like a number (`8.000` is the float
+        #: 8.0 once parsed; its written form is what tells a thousands separator apart).
+        self.plain: dict[Loc, str] = {}
 
     def _known(self, loc: Iterable[Any]) -> Loc:
         """The longest prefix of `loc` that names a node in the file."""
@@ -131,6 +134,8 @@ def _map_nodes(loader: Any, node: yaml.Node, loc: Loc, source: SourceMap, duplic
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _map_nodes(loader, item, loc + (index,), source, duplicates, stack)
+    elif isinstance(node, yaml.ScalarNode) and not node.style and node.value[:1].isdigit():  # plain: None or ""
+        source.plain[loc] = node.value
 
 
 FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -263,11 +268,17 @@ def read_spec(path: str | Path) -> Loaded:
         loaded.at((), "error", "the file nests lists or mappings hundreds of levels deep; a spec never needs that")
         return loaded
     for loc, (line, col) in duplicates:
-        loaded.findings.append(Finding(name, line, col, "error", f"the key `{loc[-1]}` appears twice in `{dotted(loc[:-1]) or 'the spec'}`; only the last one would count"))
+        loaded.findings.append(Finding(name, line, col, "error", f"the key `{loc[-1]}` appears twice in {named(loc[:-1])}; only the last one would count"))
     return loaded
 
 
 # --- model validation, in words -------------------------------------------------------------
+
+
+def named(loc: Iterable[Any], root: str = "the spec") -> str:
+    """A place as a message names it: `` `info.processing_time` ``, or plain "the spec" at the top."""
+    path = dotted(loc)
+    return f"`{path}`" if path else root
 
 
 def dotted(loc: Iterable[Any]) -> str:
@@ -379,7 +390,7 @@ def _expected(annotation: Any, error: dict[str, Any]) -> str:
     if annotation is StepRef:
         return "a step name, or a mapping with `name:` and `config:`"
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return "one of " + ", ".join(str(m.value) for m in annotation) + " (or info, forms, partial, full)"
+        return "one of " + ", ".join(str(m.value) for m in annotation) + " (or info, forms, partial, full; or mức độ 1 to 4)"
     if typing.get_origin(annotation) is Literal:
         return "one of " + ", ".join(str(a) for a in typing.get_args(annotation))
     return {
@@ -415,45 +426,49 @@ def explain(error: dict[str, Any], root: type[BaseModel] = ProcedureSpec) -> tup
         if _is_ltext(annotation_at(parent, root)):
             return loc[:-1], True, f"`{dotted(parent)}` takes texts in `vi` and `en` only, not `{loc[-2]}`{did_you_mean(loc[-2], choices)}"
         return loc[:-1], True, f"`{loc[-2]}` is not an allowed key in `{dotted(parent)}`" + (f" (allowed: {', '.join(map(str, choices))})" if choices else "")
-    where = dotted(loc) or "the spec"
+    top = "the spec" if root is ProcedureSpec else "the config"
+    where = named(loc, top)
     annotation = annotation_at(loc, root)
     if kind == "missing":
-        parent = dotted(loc[:-1]) or "the spec"
-        return loc[:-1], True, f"`{parent}` needs the key `{loc[-1]}`, which is missing"
+        return loc[:-1], True, f"{named(loc[:-1], top)} needs the key `{loc[-1]}`, which is missing"
     if kind == "extra_forbidden":
         choices = allowed_keys(annotation_at(loc[:-1], root))
         hint = did_you_mean(loc[-1], choices) or (f"; the keys allowed here are: {', '.join(choices)}" if choices else "")
-        return loc, True, f"unknown key `{loc[-1]}` in `{dotted(loc[:-1]) or 'the spec'}`{hint}"
+        return loc, True, f"unknown key `{loc[-1]}` in {named(loc[:-1], top)}{hint}"
     if kind == "string_pattern_mismatch":
         hint = PATTERN_HINTS.get(str(loc[-1])) if loc[:1] != ("agency",) else "an agency code like 000.00.31.H12 (QCVN 102:2016)"
-        return loc, False, f"`{where}` should be {hint or 'text matching ' + ctx.get('pattern', '')}, but it is {describe_value(value)}"
+        return loc, False, f"{where} should be {hint or 'text matching ' + ctx.get('pattern', '')}, but it is {describe_value(value)}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         words = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most", "less_than": "less than"}[kind]
         bound = next(iter(ctx.values()), "")
-        return loc, False, f"`{where}` should be {words} {bound}, but it is {describe_value(value)}"
+        return loc, False, f"{where} should be {words} {bound}, but it is {describe_value(value)}"
     if kind == "too_short":
-        return loc, False, f"`{where}` should have at least {ctx.get('min_length')} item(s), but it is empty"
+        return loc, False, f"{where} should have at least {ctx.get('min_length')} item(s), but it is empty"
     if kind == "too_long":
-        return loc, False, f"`{where}` should have at most {ctx.get('max_length')} item(s)"
+        return loc, False, f"{where} should have at most {ctx.get('max_length')} item(s)"
     if kind in ("value_error", "assertion_error"):
         message = str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
-        return loc, False, f"`{where}`: {message}"
+        return loc, False, f"{where}: {message}"
     if kind in ("literal_error", "enum"):
         choices: list[Any] = []
         if typing.get_origin(annotation) is Literal:
             choices = list(typing.get_args(annotation))
         elif isinstance(annotation, type) and issubclass(annotation, Enum):
             choices = ["info", "forms", "partial", "full"]
-        return loc, False, f"`{where}` should be {_expected(annotation, error)}, but it is {describe_value(value)}{did_you_mean(value, choices)}"
+        return loc, False, f"{where} should be {_expected(annotation, error)}, but it is {describe_value(value)}{did_you_mean(value, choices)}"
     expected = _expected(annotation, error)
     if expected:
-        return loc, False, f"`{where}` should be {expected}, but it is {describe_value(value)}"
-    return loc, False, f"`{where}`: {error['msg']} (found {describe_value(value)})"
+        return loc, False, f"{where} should be {expected}, but it is {describe_value(value)}"
+    return loc, False, f"{where}: {error['msg']} (found {describe_value(value)})"
 
 
-def validation_findings(loaded: Loaded, exc: ValidationError, prefix: Loc = (), label: str = "") -> None:
-    """Add one finding per pydantic error, at the position of the value it is about."""
+def validation_findings(loaded: Loaded, exc: ValidationError, prefix: Loc = (), label: str = "", skip: Iterable[Loc] = ()) -> None:
+    """Add one finding per pydantic error, at the position of the value it is about
+    (except at `skip`: values a more precise finding already explains)."""
+    skip = set(skip)
     for error in exc.errors(include_url=False):
+        if tuple(error["loc"]) in skip:
+            continue
         loc, at_key, message = explain(error)
         loaded.at(prefix + loc, "error", label + message, key=at_key)
 
@@ -471,8 +486,11 @@ def load_file(path: str | Path) -> Loaded:
         holds = "nothing" if loaded.data is None else describe_value(loaded.data)
         loaded.at((), "error", f"a spec is a mapping of keys (code:, name:, level: ...), but this file holds {holds}")
         return loaded
+    from motcua.spec.money import grouped_amounts  # it reads positions with this module's helpers
+
+    explained = grouped_amounts(loaded)
     try:
         loaded.spec = ProcedureSpec.model_validate(loaded.data)
     except ValidationError as exc:
-        validation_findings(loaded, exc)
+        validation_findings(loaded, exc, skip=explained)
     return loaded

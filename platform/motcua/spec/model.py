@@ -13,6 +13,8 @@ kết quả; step = bước xử lý.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
@@ -82,13 +84,18 @@ class Level(IntEnum):
 LEVEL_NAMES = {"info": Level.INFO, "forms": Level.FORMS, "partial": Level.PARTIAL, "full": Level.FULL}
 
 
+#: "mức độ 3" as the decree writes it (or "muc do 3" without diacritics): the number.
+_LEVEL_WORDS = re.compile(r"(?:m[uứ]c\s+[dđ][oộ]\s*)?([0-9]+)")
+
+
 def _to_level(value: Any) -> Any:
     if isinstance(value, str):
-        key = value.strip().lower()
+        key = unicodedata.normalize("NFC", value).strip().lower()
         if key in LEVEL_NAMES:
             return LEVEL_NAMES[key]
-        if key.isdigit():
-            return int(key)
+        words = _LEVEL_WORDS.fullmatch(key)
+        if words:
+            return int(words.group(1))
     return value
 
 
@@ -97,8 +104,11 @@ LevelField = Annotated[
     BeforeValidator(_to_level),
     WithJsonSchema(
         {
-            "description": "Service level: 1..4 or info / forms / partial / full",
-            "enum": [1, 2, 3, 4, "1", "2", "3", "4", "info", "forms", "partial", "full"],
+            "description": "Service level: 1..4, info / forms / partial / full, or mức độ 1..4",
+            "anyOf": [
+                {"enum": [1, 2, 3, 4, "1", "2", "3", "4", "info", "forms", "partial", "full"]},
+                {"type": "string", "pattern": "^[Mm][ứuỨU]c [đdĐD][ộoỘO] [1-4]$"},
+            ],
         }
     ),
 ]
@@ -229,7 +239,7 @@ class Delivery(Strict):
     kind: DeliveryKind
     label: LText | None = None
     postal_charge: int | None = Field(
-        default=None, ge=0, description="Postal charge in VND paid by the citizen, shown before filing"
+        default=None, ge=0, strict=True, description="Postal charge in VND paid by the citizen, shown before filing"
     )
     cash_on_delivery: bool = Field(
         default=False, description="The carrier may collect the fee on delivery"
@@ -352,7 +362,7 @@ class FeeTier(Strict):
     """From unit `from_unit` on (1-based), each unit costs `amount`."""
 
     from_unit: int = Field(ge=2)
-    amount: int = Field(ge=0)
+    amount: int = Field(ge=0, strict=True)  # VND are whole: YAML reads `8.000` as 8.0
 
 
 class FeeRule(Strict):
@@ -361,13 +371,13 @@ class FeeRule(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Literal["fee", "charge"]
     name: LText
-    amount: int = Field(ge=0, description="VND, per unit when quantity_field is set")
+    amount: int = Field(ge=0, strict=True, description="VND, per unit when quantity_field is set")
     quantity_field: str | None = Field(
         default=None, description="Field whose number multiplies the amount"
     )
     free_units: int = Field(default=0, ge=0, description="Units included at no cost")
     tiers: list[FeeTier] = Field(default_factory=list)
-    max_amount: int | None = Field(default=None, ge=0)
+    max_amount: int | None = Field(default=None, ge=0, strict=True)
     when: Condition | None = Field(default=None, description="The line applies only when this holds")
     exempt_when: Condition | None = Field(default=None, description="Exemption (miễn)")
     exemption_note: LText | None = None
