@@ -284,12 +284,13 @@ class Sweeper:
         return counts
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        # The first round waits one interval too: a server starting has better things to do
+        # with the CPU than a round over the outbox (it made a loaded machine's start slow).
+        while not self._stop.wait(self.interval):
             try:
                 self.sweep()
             except Exception:  # a damaged store file, a full disk: say so, try again next round
                 log.exception("outbox sweep failed; trying again in %s s", self.interval)
-            self._stop.wait(self.interval)
 
     def start(self) -> Sweeper:
         if self._thread is None:
