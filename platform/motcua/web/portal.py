@@ -614,6 +614,7 @@ def receipt(code: str) -> Response:
 
 @bp.get("/ho-so/<code>/bien-nhan.pdf")
 def receipt_pdf(code: str) -> Response:
+    from motcua.web.downloads import attachment
     from renderers.documents import receipt_pdf as render_receipt
 
     dossier = _readable_dossier(code)
@@ -622,7 +623,8 @@ def receipt_pdf(code: str) -> Response:
         abort(404)
     body = render_receipt(dossier, spec, _tracking_url(code), current_lang())
     response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="bien-nhan-{code}.pdf"'
+    name = "Giấy tiếp nhận {code}.pdf" if current_lang() == "vi" else "Receipt {code}.pdf"
+    response.headers["Content-Disposition"] = attachment(name.format(code=dossier.code))
     return _private(response)
 
 

@@ -1,0 +1,24 @@
+"""Headers for files a browser should save rather than show."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+_UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value that saves the file under `filename` (RFC 6266).
+
+    `filename=` carries an ASCII form for old clients (Vietnamese letters without their
+    marks, đ as d, anything else as `-`); `filename*=` (RFC 5987/8187) the name as written,
+    UTF-8 and percent-encoded, which current browsers prefer.
+    """
+    folded = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
+    ascii_name = _UNSAFE_ASCII.sub("-", folded.encode("ascii", "ignore").decode("ascii")).strip("-.") or "download"
+    value = f'attachment; filename="{ascii_name}"'
+    if ascii_name != filename:
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return value
