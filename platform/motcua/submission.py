@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from motcua.answer_limits import bounded_validator
 from motcua.dossier import AttachmentRef, DeliveryChoice
 from motcua.formats import format_checker
 from motcua.error_order import order_errors
@@ -70,7 +71,8 @@ def submission_schema(spec: ProcedureSpec) -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json), format_checker=format_checker())
+    # Texts capped (maxLength) and patterns never run over too-long texts: motcua.answer_limits.
+    return bounded_validator(json.loads(schema_json), format_checker=format_checker())
 
 
 def _validator_for(spec: ProcedureSpec) -> Draft202012Validator:

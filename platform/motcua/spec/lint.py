@@ -29,7 +29,10 @@ from motcua.spec.loader import (
     explain,
     load_file,
 )
+from motcua.spec import life_events
 from motcua.spec.model import Condition, Level, ProcedureSpec
+from motcua.spec.redos import backtracking_problem
+from motcua.spec.redos import explain as explain_backtracking
 
 #: Formats of JSON Schema 2020-12 (section 7.3) that jsonschema knows, checked or not.
 STANDARD_FORMATS = (
@@ -233,6 +236,7 @@ class Checker:
         self.check_info()
         self.check_level()
         self.check_steps()
+        life_events.check(self)
 
     # the form's JSON Schema
 
@@ -252,12 +256,29 @@ class Checker:
             for keyword in sub:
                 if keyword not in SCHEMA_KEYWORDS and not str(keyword).startswith("x-"):
                     self.warning(self.FIELDS + loc + (keyword,), f"`{keyword}` is not a JSON Schema keyword, so it has no effect{did_you_mean(keyword, SCHEMA_KEYWORDS)}", key=True)
+            self._check_backtracking(loc, sub)
             fmt = sub.get("format")
             if isinstance(fmt, str) and fmt not in KNOWN_FORMATS:
                 self.warning(self.FIELDS + loc + ("format",), f"unknown format `{fmt}`: it will not be checked{did_you_mean(fmt, KNOWN_FORMATS)} (known: {', '.join(sorted(KNOWN_FORMATS))})")
             elif isinstance(fmt, str) and fmt not in FormatChecker.checkers and fmt not in CUSTOM_FORMATS:
                 self.warning(self.FIELDS + loc + ("format",), f"format `{fmt}` is not checked on this server (the library that checks it is not installed)")
         self._check_required(self.schema, (), [self.schema])
+
+    def _check_backtracking(self, loc: Loc, sub: dict[str, Any]) -> None:
+        """Citizens' answers (and object keys) are matched against these on every submit:
+        a pattern prone to catastrophic backtracking lets one answer hang the server."""
+        pattern = sub.get("pattern")
+        if isinstance(pattern, str):
+            problem = backtracking_problem(pattern)
+            if problem:
+                where = "form.fields." + dotted(loc + ("pattern",))
+                self.error(self.FIELDS + loc + ("pattern",), f"`{where}`: {explain_backtracking(problem)}")
+        keyed = sub.get("patternProperties")
+        for key in keyed if isinstance(keyed, dict) else ():
+            problem = backtracking_problem(key)
+            if problem:
+                where = "form.fields." + dotted(loc + ("patternProperties",))
+                self.error(self.FIELDS + loc + ("patternProperties", key), f"`{where}` key `{key}`: {explain_backtracking(problem)}", key=True)
 
     def _check_required(self, node: Any, loc: Loc, context: list[Any]) -> None:
         """`required` names must be properties of the object.
