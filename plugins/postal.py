@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict
 from motcua import units
 from motcua.dossier import Status
 from motcua.spec.model import localize
-from motcua.workflow.step import Step, StepContext
+from motcua.workflow.notes import message, words
+from motcua.workflow.step import EventKind, Step, StepContext
 from plugins.carriers import vnpost
 
 
@@ -61,9 +62,20 @@ def callback_url(ctx: StepContext) -> str:
     return public_url("/buu-chinh/callback", ctx.app_config)
 
 
+WHAT = {
+    "delivery": {"vi": "chuyển phát kết quả", "en": "delivery of the result"},
+    "pickup": {"vi": "thu gom hồ sơ tại nhà", "en": "collection of the papers at home"},
+}
+
+
 class PostalStep(Step):
     name = "postal"
     Config = PostalConfig
+    events = {
+        "shipment_booked": EventKind(label={"vi": "Đặt dịch vụ bưu chính công ích", "en": "Public postal service booked"}),
+        "postal_no_address": EventKind(label={"vi": "Thiếu địa chỉ nhận bưu gửi", "en": "Postal address missing"}),
+        "postal_status": EventKind(label={"vi": "Cập nhật trạng thái bưu gửi", "en": "Postal item update"}),
+    }
 
     def _book(self, ctx: StepContext, kind: str) -> None:
         shipments = ctx.state.setdefault("shipments", {})
@@ -71,7 +83,9 @@ class PostalStep(Step):
             return
         address = dict((ctx.dossier.delivery.address or {}) if ctx.dossier.delivery else {})
         if not address.get("province") or not address.get("commune"):
-            ctx.record("postal_no_address", note="Thiếu địa chỉ (tỉnh, xã) để đặt dịch vụ bưu chính.", data={"kind": kind})
+            ctx.record("postal_no_address", note={"vi": "Thiếu địa chỉ (tỉnh, xã) để đặt dịch vụ bưu chính.",
+                                                  "en": "The address (province, commune) needed to book the postal service is missing."},
+                       data={"kind": kind})
             shipments[kind] = {"item_number": None, "status": "no_address"}
             return
         config = ctx.app_config
@@ -97,8 +111,10 @@ class PostalStep(Step):
         item = str(answer["item_number"])
         ctx.services.store.records("shipments").put(item, {"code": ctx.dossier.code, "kind": kind, "status": "booked"})
         shipments[kind] = {"item_number": item, "status": "booked", "cod_amount": cod}
-        what = "chuyển phát kết quả" if kind == "delivery" else "thu gom hồ sơ tại nhà"
-        ctx.record("shipment_booked", note=f"Đã đặt dịch vụ bưu chính công ích ({what}), số hiệu bưu gửi {item}.",
+        what = WHAT[kind]
+        ctx.record("shipment_booked", note=message({"vi": "Đã đặt dịch vụ bưu chính công ích ({what}), số hiệu bưu gửi {item}.",
+                                                    "en": "Public postal service booked ({what}), item number {item}."},
+                                                   what=words(what), item=item),
                    data={"kind": kind, "item_number": item, "cod_amount": cod})
 
     def enter(self, ctx: StepContext) -> None:
@@ -119,7 +135,8 @@ class PostalStep(Step):
             shipment = ctx.state.setdefault("shipments", {}).setdefault(kind, {"item_number": event.data.get("item_number")})
             shipment["status"] = status
             if kind == "delivery" and status == "delivered" and ctx.status == Status.FINISHED:
-                ctx.move("deliver", note="Bưu điện đã phát kết quả cho công dân.", data={"item_number": event.data.get("item_number")})
+                ctx.move("deliver", note={"vi": "Bưu điện đã phát kết quả cho công dân.",
+                                          "en": "The post office delivered the result to the citizen."}, data={"item_number": event.data.get("item_number")})
                 if ctx.is_current:
                     ctx.done()
 

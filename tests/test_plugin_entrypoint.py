@@ -104,3 +104,58 @@ def test_unknown_step_is_recorded_not_lost(app) -> None:
     d = app.extensions["motcua"].store.dossiers.get(code)
     assert d.events[-1].kind == "step_failed" and "chưa được cài đặt" in d.events[-1].data["error"]
     assert d.status == Status.NEW
+
+
+def test_declared_labels_internal_events_and_notes_in_the_readers_language(sample_step_installed, app) -> None:
+    """The plugin's own words on every timeline, its staff-only event only where staff look,
+    and the clerk who confirmed credited without the step saying so."""
+    from motcua.accounts import create_account
+    from tests.test_backoffice import PASSWORD, login
+    from tests.test_portal_tracking import lookup
+
+    store = app.extensions["motcua"].store
+    specialist = create_account(store, "binh", "Trần Thị Bình", ["specialist"], ["000.00.31.H12"], PASSWORD)
+    spec = make_spec([{"name": "sample_checklist", "config": {"items": ["Giấy chứng sinh", "CCCD"]}}, "review"])
+    code = file_dossier(app, spec, fee=0)
+    app.extensions["motcua"].engine.perform(code, "confirm_checklist", specialist, checked="Giấy chứng sinh\nCCCD")
+    assert next(e for e in store.dossiers.get(code).events if e.kind == "checklist_confirmed").actor == "staff:binh"
+
+    citizen = app.test_client()
+    assert lookup(citizen, code, "0912345678").status_code == 302
+    vi = citizen.get(f"/ho-so/{code}").get_data(as_text=True)
+    assert "Mở danh mục kiểm tra" in vi and "2 mục cần kiểm tra." in vi and "Xác nhận danh mục kiểm tra" in vi
+    assert "Checklist opened" not in vi and "Checklist opened".lower() not in vi.lower()
+    assert "Giao kiểm tra danh mục" not in vi and "đối chiếu bản gốc" not in vi  # internal: staff only
+    en = citizen.get(f"/ho-so/{code}?lang=en").get_data(as_text=True)
+    assert "Checklist opened" in en and "2 items to check." in en and "Checklist confirmed" in en
+    assert "Mở danh mục kiểm tra" not in en and "Checklist assigned" not in en and "đối chiếu bản gốc" not in en
+
+    factor = {"X-Motcua-Factor": "0912345678"}
+    timeline = citizen.get(f"/api/v1/dossiers/{code}?lang=en", headers=factor).get_json()["timeline"]
+    opened = next(t for t in timeline if t["kind"] == "checklist_opened")
+    assert opened["label"] == "Checklist opened" and opened["note"] == "2 items to check."
+    assert "checklist_assigned" not in [t["kind"] for t in timeline]
+    timeline = citizen.get(f"/api/v1/dossiers/{code}?lang=vi", headers=factor).get_json()["timeline"]
+    assert next(t for t in timeline if t["kind"] == "checklist_opened")["label"] == "Mở danh mục kiểm tra"
+
+    staff_client = app.test_client()
+    assert login(staff_client, "binh").status_code == 302
+    page = staff_client.get(f"/staff/ho-so/{code}").get_data(as_text=True)
+    assert "Giao kiểm tra danh mục" in page and "Chuyên viên kiểm tra đối chiếu bản gốc: Giấy chứng sinh; CCCD" in page
+    assert "Mở danh mục kiểm tra" in page and "2 mục cần kiểm tra." in page
+    row = next(r for r in page.split("<tr") if "Xác nhận danh mục kiểm tra" in r)
+    assert "Trần Thị Bình" in row and "bước" not in row
+
+
+def test_a_kind_declared_as_a_dict_and_a_kind_nobody_declares(sample_step_installed) -> None:
+    from motcua.dossier import Event
+    from motcua.web import labels
+
+    assert labels.event_label("flaky_done", lang="vi") == "Đã tra cứu sổ đăng ký"
+    assert labels.event_label("flaky_done", lang="en") == "Register checked"
+    gone = Event(actor="step:uninstalled", kind="phone_check_opened", note="Gọi lại số 0912345678 sau 17h")
+    assert labels.event_label(gone.kind, lang="vi") == "Cập nhật hồ sơ"
+    assert labels.event_label(gone.kind, lang="en") == "Dossier updated"
+    assert labels.citizen_events([gone]) == [gone]  # shown, with a generic label ...
+    assert labels.event_note(gone, "vi", citizen=True) == ""  # ... but not its note: nobody knows if it was staff-only
+    assert labels.event_note(gone, "en") == "Gọi lại số 0912345678 sau 17h"  # staff see it as typed

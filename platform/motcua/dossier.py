@@ -55,7 +55,12 @@ class Event(BaseModel):
     actor: str = Field(description="`citizen`, `staff:<username>`, `system`, `step:<name>`")
     kind: str = Field(description="What happened: filed, received, paid, supplement_requested ...")
     status: Status | None = Field(default=None, description="The status this event set, if any")
-    note: str | None = Field(default=None, description="Reason or message, as written")
+    note: str | None = Field(default=None, description="Reason or message, as written (Vietnamese for a system note)")
+    message: dict[str, Any] | None = Field(
+        default=None,
+        description="A system note as a template and its values, rendered in the reader's language "
+        "(motcua.workflow.notes); None for text a person typed",
+    )
     data: dict[str, Any] = Field(default_factory=dict)
 
 

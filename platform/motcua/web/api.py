@@ -327,8 +327,9 @@ def dossier(code: str):
         due_date=found.due_date.isoformat() if found.due_date else None,
         fee_total=found.fee_total,
         timeline=[
-            TimelineEntry(at=e.at.isoformat(), kind=e.kind, label=labels.event_label(e.kind, e.data),
-                          status=int(e.status) if e.status is not None else None, note=e.note)
+            TimelineEntry(at=e.at.isoformat(), kind=e.kind, label=labels.event_label(e.kind, e.data, lang),
+                          status=int(e.status) if e.status is not None else None,
+                          note=labels.event_note(e, lang, citizen=True) or None)
             for e in labels.citizen_events(found.events)
         ],
     )

@@ -5,8 +5,14 @@ Source strings are Vietnamese; `_()` gives English from translations/en/portal.y
 
 from __future__ import annotations
 
+from typing import Any
+
 from motcua.dossier import STATUS_LABELS, Status
 from motcua.i18n import _, current_lang
+from motcua.spec import life_events
+from motcua.spec.model import localize
+from motcua.workflow import notes
+from motcua.workflow.events import DECISIONS, event_kind
 from motcua.workdays import limit_text  # noqa: F401  (templates reach it as labels.limit_text)
 
 TIERS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
@@ -24,47 +30,8 @@ DELIVERIES = {
     "electronic": "Nhận bản điện tử trực tuyến",
 }
 FEE_KINDS = {"fee": "Phí", "charge": "Lệ phí"}
-#: Every event kind recorded on a timeline (filing, FLOW's lifecycle and steps, gateways,
-#: carriers, the back office), shown to citizens, staff and the API. Bilingual here rather
-#: than through `_()`: the same Vietnamese words are also buttons ("Tiếp nhận hồ sơ" = "Receive")
-#: and the flat translation catalogue would give the timeline the button's English.
-EVENT_KINDS: dict[str, dict[str, str]] = {
-    "filed": {"vi": "Nộp hồ sơ", "en": "Dossier filed"},
-    "received": {"vi": "Tiếp nhận hồ sơ", "en": "Dossier received"},
-    "refused": {"vi": "Từ chối tiếp nhận", "en": "Dossier refused"},
-    "supplement_requested": {"vi": "Yêu cầu bổ sung hồ sơ", "en": "Supplement requested"},
-    "supplemented": {"vi": "Bổ sung hồ sơ", "en": "Dossier supplemented"},
-    "processing_started": {"vi": "Chuyển xử lý", "en": "Sent for processing"},
-    "transferred": {"vi": "Chuyển đơn vị xử lý", "en": "Transferred to another unit"},
-    "decided": {"vi": "Có quyết định giải quyết", "en": "Decision made"},
-    "stopped": {"vi": "Dừng xử lý", "en": "Processing stopped"},
-    "resumed": {"vi": "Tiếp tục xử lý", "en": "Processing resumed"},
-    "apology": {"vi": "Xin lỗi và hẹn lại ngày trả kết quả", "en": "Apology and new return date"},
-    "clock_resumed": {"vi": "Tính tiếp thời hạn giải quyết", "en": "Processing clock restarted"},
-    "returned": {"vi": "Trả kết quả", "en": "Result returned"},
-    "withdrawn": {"vi": "Công dân rút hồ sơ", "en": "Withdrawn by the citizen"},
-    "payment_requested": {"vi": "Yêu cầu nộp phí, lệ phí", "en": "Payment requested"},
-    "payment_not_needed": {"vi": "Không phải nộp phí, lệ phí", "en": "No fees to pay"},
-    "payment_due_at_desk": {"vi": "Nộp phí, lệ phí tại Bộ phận một cửa", "en": "Fees payable at the one-stop desk"},
-    "paid": {"vi": "Đã thanh toán phí, lệ phí", "en": "Fees paid"},
-    "payment_failed": {"vi": "Thanh toán không thành công", "en": "Payment failed"},
-    "shipment_booked": {"vi": "Đặt dịch vụ bưu chính công ích", "en": "Public postal service booked"},
-    "postal_no_address": {"vi": "Thiếu địa chỉ nhận bưu gửi", "en": "Postal address missing"},
-    "postal_status": {"vi": "Cập nhật trạng thái bưu gửi", "en": "Postal item update"},
-    "paper_components": {"vi": "Nhận thành phần hồ sơ giấy", "en": "Paper documents received"},
-    "step_failed": {"vi": "Lỗi ở bước xử lý tự động, đang thử lại", "en": "Automatic step failed, retrying"},
-    "step_gave_up": {"vi": "Bước xử lý tự động vẫn lỗi, cần cán bộ kiểm tra",
-                     "en": "Automatic step still failing, staff must check"},
-    "step_recovered": {"vi": "Bước xử lý tự động đã chạy lại thành công", "en": "Automatic step recovered"},
-    "note": {"vi": "Ghi chú", "en": "Note"},
-}
-#: `decided` events say which way in data.decision.
-DECISIONS = {
-    "approved": {"vi": "Phê duyệt kết quả", "en": "Result approved"},
-    "rejected": {"vi": "Từ chối giải quyết", "en": "Request rejected"},
-}
-#: The engine's own troubles: staff see them, citizens need not.
-INTERNAL_EVENT_KINDS = frozenset({"step_failed", "step_gave_up", "step_recovered"})
+#: What an event of a kind nobody declares (old data, a plugin no longer installed) is called.
+UNKNOWN_EVENT = {"vi": "Cập nhật hồ sơ", "en": "Dossier updated"}
 
 
 def label(table: dict, key: object) -> str:
@@ -73,14 +40,39 @@ def label(table: dict, key: object) -> str:
     return _(text) if text else str(key)
 
 
-def event_label(kind: str, data: dict | None = None) -> str:
-    """The timeline label of an event kind (a `decided` event by its data.decision)."""
-    texts = EVENT_KINDS.get(kind)
+def _lang(lang: str | None) -> str:
+    return lang or current_lang()
+
+
+def event_label(kind: str, data: dict | None = None, lang: str | None = None) -> str:
+    """The timeline label of an event kind, as its step (or the engine) declares it; a
+    `decided` event by its data.decision; a generic label for a kind nobody declares."""
+    declared = event_kind(kind)
     if kind == "decided" and data and data.get("decision") in DECISIONS:
-        texts = DECISIONS[data["decision"]]
-    if texts is None:  # a third-party step's own kind
-        return kind.replace("_", " ").capitalize()
-    return texts.get(current_lang()) or texts["vi"]
+        declared = DECISIONS[data["decision"]]
+    return localize(declared.label if declared else UNKNOWN_EVENT, _lang(lang))
+
+
+def known_event_kind(kind: str) -> bool:
+    return event_kind(kind) is not None
+
+
+def is_internal(kind: str) -> bool:
+    """Staff only, as declared. An undeclared kind is not hidden, but its note is (see event_note)."""
+    declared = event_kind(kind)
+    return bool(declared and declared.internal)
+
+
+def event_note(event: Any, lang: str | None = None, citizen: bool = False) -> str:
+    """The note in the reader's language: a system message rendered now, typed text as is.
+
+    For a citizen, an undeclared kind shows no note: nobody can say whether it was staff-only.
+    """
+    if citizen and not known_event_kind(event.kind):
+        return ""
+    if event.message:
+        return notes.render(event.message, _lang(lang))
+    return event.note or ""
 
 
 #: Who did it, for actors that are not staff (`kind:who` in Event.actor).
@@ -116,8 +108,8 @@ def actor_label(actor: str, staff_names: dict[str, str] | None = None) -> str:
 
 
 def citizen_events(events: list) -> list:
-    """The timeline a citizen sees: without the engine's internal retries."""
-    return [e for e in events if e.kind not in INTERNAL_EVENT_KINDS]
+    """The timeline a citizen sees: without the events declared staff-only (internal)."""
+    return [e for e in events if not is_internal(e.kind)]
 
 
 def status_label(status: Status | int) -> str:
@@ -125,6 +117,6 @@ def status_label(status: Status | int) -> str:
     return texts.get(current_lang()) or texts.get("vi", str(status))
 
 
-def life_event_label(slug: str) -> str:
-    """Life events are slugs in specs (`khai-sinh`); shown as words."""
-    return slug.replace("-", " ").replace("_", " ").capitalize()
+def life_event_label(slug: str, lang: str | None = None) -> str:
+    """Life events are slugs in specs (`khai-sinh`), shown as the vocabulary's words."""
+    return life_events.label(slug, _lang(lang))

@@ -25,6 +25,7 @@ from motcua.spec.model import ProcedureSpec
 from motcua.workdays import DEFAULT_FILE, Calendar
 from motcua.workflow import lifecycle
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
+from motcua.workflow.notes import NoteLike, message, split
 from motcua.workflow.outbox import Courier, outbox_for
 from motcua.workflow.registry import step_registry
 from motcua.workflow.step import Step, StepContext
@@ -66,6 +67,20 @@ def _replace(current: Dossier, base: Dossier, work: Dossier) -> None:
     if current != base:
         raise _Conflict(current.code)
     _assign(current, work)
+
+
+def _event(*, actor: str, kind: str, note: NoteLike, data: dict[str, Any]) -> Event:
+    """An event whose note may be a message (stored with its Vietnamese rendering)."""
+    text, msg = split(note)
+    return Event(actor=actor, kind=kind, note=text, message=msg, data=data)
+
+
+def _move(d: Dossier, action: str, *, actor: str, calendar: Calendar, note: NoteLike, data: dict[str, Any] | None) -> None:
+    """lifecycle.move with a note that may be a message."""
+    text, msg = split(note)
+    appended = lifecycle.move(d, action, actor=actor, calendar=calendar, note=text, data=data)
+    if msg is not None:
+        appended[0].message = msg
 
 
 @dataclass
@@ -200,8 +215,8 @@ class Engine:
             raise ActionNotAllowed(f"Không tìm thấy hồ sơ {code}.")
         return dossier
 
-    def _context(self, dossier: Dossier, spec: ProcedureSpec | None, entry: Entry) -> StepContext:
-        return StepContext(self, dossier, spec, entry.name, entry.index, entry.config)  # type: ignore[arg-type]
+    def _context(self, dossier: Dossier, spec: ProcedureSpec | None, entry: Entry, acting: str | None = None) -> StepContext:
+        return StepContext(self, dossier, spec, entry.name, entry.index, entry.config, acting)  # type: ignore[arg-type]
 
     # --- writing: the change in one locked update, the steps' reactions in one more -----------
 
@@ -310,11 +325,11 @@ class Engine:
     def _apply_effects(self, d: Dossier, ctx: StepContext) -> None:
         for kind, args in ctx.pending:
             if kind == "move":
-                lifecycle.move(d, args["action"], actor=args["actor"], calendar=self.calendar,
-                               note=args["note"], data={**args["data"], "step": ctx.step_name})
+                _move(d, args["action"], actor=args["actor"], calendar=self.calendar,
+                      note=args["note"], data={**args["data"], "step": ctx.step_name})
             else:
-                lifecycle.apply(d, Event(actor=args["actor"], kind=args["kind"], note=args["note"],
-                                         data={**args["data"], "step": ctx.step_name}), self.calendar)
+                lifecycle.apply(d, _event(actor=args["actor"], kind=args["kind"], note=args["note"],
+                                          data={**args["data"], "step": ctx.step_name}), self.calendar)
         if ctx.state_changed:
             d.steps[ctx.step_name] = ctx.state
         if ctx.finished:
@@ -334,17 +349,20 @@ class Engine:
         current = next((f for f in failures if f["index"] == entry.index and f["call"] == call), None)
         if current is None:
             failures.append({"step": entry.name, "index": entry.index, "call": call, "attempts": 1, "error": summary})
-            d.record(Event(actor="system", kind="step_failed",
-                           note=f"Bước “{entry.name}” gặp lỗi; hệ thống sẽ tự động thử lại.",
-                           data={"step": entry.name, "error": summary, "call": call}))
+            d.record(_event(actor="system", kind="step_failed",
+                            note=message({"vi": "Bước “{step}” gặp lỗi; hệ thống sẽ tự động thử lại.",
+                                          "en": "The “{step}” step failed; the system will try again."}, step=entry.name),
+                            data={"step": entry.name, "error": summary, "call": call}))
             return
         current["attempts"] += 1
         current["error"] = summary
         if current["attempts"] >= MAX_ATTEMPTS and not current.get("gave_up"):
             current["gave_up"] = True
-            d.record(Event(actor="system", kind="step_gave_up",
-                           note=f"Bước “{entry.name}” vẫn lỗi sau {MAX_ATTEMPTS} lần thử; cần cán bộ kiểm tra.",
-                           data={"step": entry.name, "error": summary, "call": call}))
+            d.record(_event(actor="system", kind="step_gave_up",
+                            note=message({"vi": "Bước “{step}” vẫn lỗi sau {attempts} lần thử; cần cán bộ kiểm tra.",
+                                          "en": "The “{step}” step still fails after {attempts} tries; staff must check."},
+                                         step=entry.name, attempts=MAX_ATTEMPTS),
+                            data={"step": entry.name, "error": summary, "call": call}))
 
     # --- retries ---------------------------------------------------------------------------------
 
@@ -378,9 +396,10 @@ class Engine:
                 state = lifecycle.engine_state(work)
                 state["failures"] = [x for x in state.get("failures", [])
                                      if not (x["index"] == failure["index"] and x["call"] == call)]
-                work.record(Event(actor="system", kind="step_recovered",
-                                  note=f"Bước “{failure['step']}” đã chạy lại thành công.",
-                                  data={"step": failure["step"], "call": call}))
+                work.record(_event(actor="system", kind="step_recovered",
+                                   note=message({"vi": "Bước “{step}” đã chạy lại thành công.",
+                                                 "en": "The “{step}” step ran again successfully."}, step=failure["step"]),
+                                   data={"step": failure["step"], "call": call}))
 
     def _retry_if_needed(self, code: str) -> None:
         dossier = self.store.dossiers.get(code)
@@ -404,20 +423,21 @@ class Engine:
         actor: str,
         kind: str | None = None,
         move: str | None = None,
-        note: str | None = None,
+        note: NoteLike = None,
         data: dict[str, Any] | None = None,
     ) -> Dossier:
         """Record what an outside party says happened (a gateway's IPN, a carrier's status).
 
         `move` changes the status through the table (raises ActionNotAllowed when it may
-        not); `kind` alone appends an event that changes no status.
+        not); `kind` alone appends an event that changes no status. `note` as for
+        `StepContext.record`: plain text, `{vi, en}` or `notes.message(...)`.
         """
 
         def change(d: Dossier) -> None:
             if move:
-                lifecycle.move(d, move, actor=actor, calendar=self.calendar, note=note, data=data)
+                _move(d, move, actor=actor, calendar=self.calendar, note=note, data=data)
             else:
-                lifecycle.apply(d, Event(actor=actor, kind=kind or "note", note=note, data=dict(data or {})), self.calendar)
+                lifecycle.apply(d, _event(actor=actor, kind=kind or "note", note=note, data=dict(data or {})), self.calendar)
 
         self._retry_if_needed(code)  # what failed before goes first
         self._commit(code, change)
@@ -527,7 +547,7 @@ class Engine:
             self._commit(code, lambda d: self._lifecycle_change(d, action, actor, params, reason))
         else:
             entry = next(e for e in entries if e.name == offered.step)
-            ctx = self._context(dossier, spec, entry)
+            ctx = self._context(dossier, spec, entry, acting=getattr(actor, "actor", None))  # what it records is the clerk's doing
             try:
                 entry.step.perform(ctx, action, actor, params)  # type: ignore[union-attr]
             except ActionNotAllowed:

@@ -15,6 +15,7 @@ from typing import Any
 from motcua.dossier import PAUSING, STATUS_LABELS, Dossier, Event, Status
 from motcua.workdays import VN_TZ, Calendar
 from motcua.workflow.actions import ActionNotAllowed
+from motcua.workflow.notes import message
 
 S = Status
 OPEN_BEFORE_DECISION = frozenset(
@@ -179,6 +180,9 @@ def apply(dossier: Dossier, event: Event, calendar: Calendar) -> list[Event]:
                             actor="system",
                             kind="clock_resumed",
                             note=f"Thời gian tạm dừng {paused} ngày làm việc không tính vào thời hạn giải quyết.",
+                            message=message({"vi": "Thời gian tạm dừng {days} ngày làm việc không tính vào thời hạn giải quyết.",
+                                             "en": "The {days} working days paused do not count towards the time limit."},
+                                            days=paused),
                             data={
                                 "paused_working_days": paused,
                                 "old_due_date": before.isoformat(),

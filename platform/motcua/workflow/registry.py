@@ -2,14 +2,22 @@
 
 A third-party package adds a step by declaring, in its own pyproject.toml,
 `[project.entry-points."motcua.steps"] my_step = "my_package:MyStep"`; nothing in this
-repository changes (docs/plugins.md walks through it).
+repository changes (docs/plugins.md walks through it). Each step class also declares the
+event kinds it records (`Step.events`: label and whether staff only), collected here for the
+timeline (`motcua.workflow.events`).
 """
 
 from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from importlib.metadata import entry_points
+
+from pydantic import ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from motcua.workflow.step import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +44,34 @@ def step_registry() -> dict[str, type]:
     return found
 
 
+@lru_cache(maxsize=1)
+def step_events() -> dict[str, "EventKind"]:
+    """Event kind -> EventKind, as the registered steps declare them (`Step.events`).
+
+    A declaration that does not validate is logged and left out (the kind then shows as an
+    unknown one); a kind two steps declare keeps the first step's (by registered name).
+    """
+    from motcua.workflow.step import EventKind
+
+    found: dict[str, EventKind] = {}
+    owner: dict[str, str] = {}
+    for name, cls in sorted(step_registry().items()):
+        for kind, declared in (getattr(cls, "events", None) or {}).items():
+            try:
+                spec = declared if isinstance(declared, EventKind) else EventKind.model_validate(declared)
+            except ValidationError as exc:
+                log.warning("step %s declares event %r badly: %s", name, kind, exc.errors()[0]["msg"])
+                continue
+            if kind in found and found[kind] != spec:
+                log.warning("steps %s and %s both declare the event %r; keeping %s's", owner[kind], name, kind, owner[kind])
+                continue
+            found.setdefault(kind, spec)
+            owner.setdefault(kind, name)
+    return found
+
+
 def reload() -> dict[str, type]:
     """Forget what was loaded (after installing a plugin in a running process, e.g. tests)."""
     step_registry.cache_clear()
+    step_events.cache_clear()
     return step_registry()

@@ -16,6 +16,8 @@ done. Everything a step does goes through its `StepContext`:
   tracking page and the staff dossier page, or None.
 - `blocks(ctx, action)`: optional; a Vietnamese reason why a lifecycle action
   (e.g. `return_result`) must wait for this step, or None.
+- `events`: the event kinds the step records, each with its timeline label `{vi, en}` and
+  whether it is `internal` (staff only: hidden from the citizen's tracking page and the API).
 
 A step never edits the dossier: it records events (`ctx.record`, `ctx.move` for status
 changes through the transition table), keeps its own JSON state in `ctx.state` and asks
@@ -31,10 +33,13 @@ import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.dossier import Dossier, Event, Status
+from motcua.spec.model import LText
+from motcua.workflow import notes
 from motcua.workflow.actions import Action
+from motcua.workflow.notes import NoteLike
 
 if TYPE_CHECKING:  # pragma: no cover
     from motcua.accounts import StaffUser
@@ -46,11 +51,21 @@ class NoConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class EventKind(BaseModel):
+    """How the timeline shows one kind of event: its label, and who may see it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: LText = Field(description="Timeline label: a string (Vietnamese) or {vi, en}")
+    internal: bool = Field(default=False, description="Staff only: not on the citizen's timeline nor in the API")
+
+
 class Step:
     """Base class with do-nothing defaults; override only what the step needs."""
 
     name: ClassVar[str] = ""
     Config: ClassVar[type[BaseModel]] = NoConfig
+    #: kind -> EventKind (or a dict `{label: {vi, en}, internal: bool}`) for every kind it records
+    events: ClassVar[dict[str, EventKind | dict[str, Any]]] = {}
 
     def enter(self, ctx: StepContext) -> None:
         ctx.done()
@@ -85,6 +100,7 @@ class StepContext:
         step_name: str,
         index: int,
         config: BaseModel,
+        acting: str | None = None,
     ) -> None:
         self.engine = engine
         self.dossier = dossier
@@ -92,6 +108,7 @@ class StepContext:
         self.step_name = step_name
         self.index = index
         self.config = config
+        self.acting = acting  # the staff member whose action this call carries out, if any
         # deep copies: a step changing a nested value must neither touch the dossier nor go unseen
         self.state: dict[str, Any] = copy.deepcopy(dossier.steps.get(step_name) or {})
         self._original_state = copy.deepcopy(self.state)
@@ -124,19 +141,29 @@ class StepContext:
 
     @property
     def actor(self) -> str:
-        return f"step:{self.step_name}"
+        """Who the events this call records are credited to unless `actor=` says otherwise:
+        the staff member when the call carries out their action (`perform`), else the step."""
+        return self.acting or f"step:{self.step_name}"
 
     def has_event(self, kind: str) -> bool:
         return any(e.kind == kind for e in self.dossier.events)
 
     # --- asking the engine -----------------------------------------------------------------
 
-    def record(self, kind: str, *, note: str | None = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
-        """Append an event that changes no status."""
+    def record(self, kind: str, *, note: NoteLike = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
+        """Append an event that changes no status.
+
+        `note`: text a person typed (shown as is), `{vi, en}`, or `notes.message(...)` (a
+        template and values rendered in the reader's language). `actor`: `staff:<username>`
+        (`user.actor`), ... ; by default `ctx.actor`.
+        """
+        notes.split(note)  # a malformed note fails here, in the step that wrote it
         self.pending.append(("record", {"kind": kind, "note": note, "data": data or {}, "actor": actor or self.actor}))
 
-    def move(self, action: str, *, note: str | None = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
-        """Change the status through the lifecycle table (`pay`, `deliver`, `request_payment` ...)."""
+    def move(self, action: str, *, note: NoteLike = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
+        """Change the status through the lifecycle table (`pay`, `deliver`, `request_payment` ...);
+        `note` and `actor` as for `record`."""
+        notes.split(note)
         self.pending.append(("move", {"action": action, "note": note, "data": data or {}, "actor": actor or self.actor}))
 
     def send_message(self, key: str, event: Event, *, channel: str, to: str, body: str,

@@ -23,6 +23,7 @@ from motcua.i18n import money
 from motcua.public_url import external_url
 from motcua.services import services
 from motcua.workflow.actions import ActionNotAllowed
+from motcua.workflow import notes
 from motcua.workflow.outbox import outbox_for
 from plugins.carriers import vnpost
 from plugins.gateways import vnpay
@@ -182,11 +183,11 @@ def postal_callback():
     current = shipment.get("status", "booked")
     if current in vnpost.TERMINAL or vnpost.rank(status) <= vnpost.rank(current):
         return jsonify(ok=True, ignored="out of order")
-    label = vnpost.STATUS_LABELS[status]["vi"]
     try:
         services().engine.signal(
             shipment["code"], actor="carrier:vnpost", kind="postal_status",
-            note=f"Bưu gửi {item}: {label}.",
+            note=notes.message({"vi": "Bưu gửi {item}: {status}.", "en": "Postal item {item}: {status}."},
+                               item=item, status=notes.words(vnpost.STATUS_LABELS[status])),
             data={"item_number": item, "kind": shipment["kind"], "status": status, "carrier_at": message.get("at")},
         )
     except Exception:
