@@ -110,3 +110,20 @@ def test_lint_warns_on_a_life_event_outside_the_vocabulary(tmp_path) -> None:
     assert "`ket-hong`" in warned[0].message and "did you mean `ket-hon`" in warned[0].message
     data["life_events"] = ["khai-sinh", "ket-hon"]
     assert not [f for f in lint_file(write(tmp_path, data)).findings if "life event" in f.message]
+
+
+def test_paper_components_note_follows_the_reader_not_the_clerk(app) -> None:
+    from motcua.web.backoffice import _record_paper_components
+    from fixtures.workflow_kit import DESK
+
+    spec = make_spec(["review"])
+    code = file_dossier(app, spec, fee=0)
+    first = spec.attachments[0]
+    with app.test_request_context("/?lang=en"):  # a clerk reading in English records it
+        from flask import g
+
+        g.lang = "en"
+        _record_paper_components(code, spec, {first.id}, DESK)
+    event = app.extensions["motcua"].store.dossiers.get(code).events[-1]
+    assert event.kind == "paper_components" and event.note == f"Đã nhận bản giấy: {first.name['vi']}."
+    assert labels.event_note(event, "en") == f"Paper documents received: {first.name.get('en') or first.name['vi']}."

@@ -448,11 +448,18 @@ def _record_paper_components(code: str, spec: ProcedureSpec, received: set[str],
     """Which paper components the officer checked at the desk, kept on the timeline."""
     if not received:
         return
-    names = [local(a.name) for a in spec.attachments if a.id in received]
+    from motcua.spec.model import localize
+    from motcua.workflow import notes
+
+    got = [a.name for a in spec.attachments if a.id in received]
+    text, message = notes.split(notes.message(  # in the reader's language when shown, not the clerk's
+        {"vi": "Đã nhận bản giấy: {names}.", "en": "Paper documents received: {names}."},
+        names=notes.words({lang: "; ".join(localize(n, lang) for n in got) for lang in ("vi", "en")})))
     event = Event(
         actor=user.actor,
         kind="paper_components",
-        note=_("Đã nhận bản giấy: {names}.", names="; ".join(names)),
+        note=text,
+        message=message,
         data={"received": sorted(received)},
     )
     services().store.dossiers.update(code, lambda d: d.record(event))
