@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 
-from motcua.fees import format_vnd
 from motcua.i18n import money
 from motcua.public_url import external_url
 from motcua.services import services
@@ -26,7 +25,7 @@ from motcua.workflow.actions import ActionNotAllowed
 from motcua.workflow import notes
 from motcua.workflow.outbox import outbox_for
 from plugins.carriers import vnpost
-from plugins.gateways import vnpay
+from plugins.gateways import vnpay, vnpay_responses
 
 log = logging.getLogger(__name__)
 bp = Blueprint("workflow", __name__)
@@ -115,16 +114,20 @@ def confirm_ipn(params: dict[str, str]) -> dict[str, str]:
     engine = services().engine
     try:
         if ok:
-            note = f"Đã thanh toán trực tuyến {format_vnd(order['amount'])} qua VNPay, mã giao dịch {params.get('vnp_TransactionNo')}."
+            paid = {"vi": "Đã thanh toán trực tuyến {amount} qua VNPay, mã giao dịch {txn}.",
+                    "en": "{amount} paid online through VNPay, transaction {txn}."}
+            values = {"amount": notes.money(order["amount"]), "txn": params.get("vnp_TransactionNo") or ""}
             try:
-                engine.signal(order["code"], actor="gateway:vnpay", move="pay", note=note, data=data)
+                engine.signal(order["code"], actor="gateway:vnpay", move="pay", note=notes.message(paid, **values), data=data)
             except ActionNotAllowed:
-                engine.signal(order["code"], actor="gateway:vnpay", kind="paid",
-                              note=note + " Hồ sơ không còn chờ thanh toán: cần đối soát, hoàn tiền nếu cần.", data=data)
+                late = {lang: text + {"vi": " Hồ sơ không còn chờ thanh toán: cần đối soát, hoàn tiền nếu cần.",
+                                      "en": " The dossier was no longer awaiting payment: reconcile, refund if needed."}[lang]
+                        for lang, text in paid.items()}
+                engine.signal(order["code"], actor="gateway:vnpay", kind="paid", note=notes.message(late, **values), data=data)
         else:
+            code = params.get("vnp_ResponseCode")
             engine.signal(order["code"], actor="gateway:vnpay", kind="payment_failed",
-                          note=f"Thanh toán không thành công (mã {params.get('vnp_ResponseCode')}).",
-                          data={**data, "response_code": params.get("vnp_ResponseCode")})
+                          note=vnpay_responses.sentence(code), data={**data, "response_code": code})
     except Exception:
         log.exception("IPN %s: could not record on dossier %s", ref, order["code"])
         store.records(CONFIRMED).delete(ref)  # let the gateway's retry try again
@@ -155,7 +158,9 @@ def vnpay_return():
         outcome = "failed"
     else:
         outcome = "pending"
-    return render_template("workflow/payment_return.html", outcome=outcome, dossier=dossier, amount=order["amount"])
+    reason = vnpay_responses.sentence(params.get("vnp_ResponseCode")) if outcome == "failed" else None
+    return render_template("workflow/payment_return.html", outcome=outcome, dossier=dossier, amount=order["amount"],
+                           reason=reason)
 
 
 # --- postal ----------------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""What VNPay's `vnp_ResponseCode` of a payment means, in words a citizen reads.
+
+The codes are VNPay's (PAY API 2.1.0, "Bảng mã lỗi" of the return URL and the IPN); the
+sentences are ours, addressed to the payer, in Vietnamese and English. A code not listed
+(VNPay adds some now and then) still gets a sentence, with the code for staff to look up.
+"""
+
+from __future__ import annotations
+
+SUCCESS = "00"
+
+#: vnp_ResponseCode -> what the payer is told.
+SENTENCES: dict[str, dict[str, str]] = {
+    "07": {"vi": "Tiền đã bị trừ nhưng giao dịch bị nghi ngờ bất thường; ngân hàng đang kiểm tra.",
+           "en": "The money was taken, but the bank flagged the payment as unusual and is checking it."},
+    "09": {"vi": "Thẻ hoặc tài khoản của bạn chưa đăng ký dịch vụ Internet Banking.",
+           "en": "Your card or account is not registered for Internet Banking."},
+    "10": {"vi": "Bạn đã xác thực thông tin thẻ hoặc tài khoản sai quá 3 lần.",
+           "en": "You entered your card or account details wrongly more than 3 times."},
+    "11": {"vi": "Đã hết thời gian chờ thanh toán; bạn có thể thanh toán lại.",
+           "en": "The payment timed out; you can pay again."},
+    "12": {"vi": "Thẻ hoặc tài khoản của bạn đang bị khóa.", "en": "Your card or account is locked."},
+    "13": {"vi": "Bạn đã nhập sai mật khẩu xác thực giao dịch (OTP).", "en": "You entered a wrong one-time password (OTP)."},
+    "24": {"vi": "Bạn đã hủy giao dịch.", "en": "You cancelled the payment."},
+    "51": {"vi": "Tài khoản của bạn không đủ số dư để thanh toán.", "en": "Your account does not have enough funds."},
+    "65": {"vi": "Tài khoản của bạn đã vượt quá hạn mức giao dịch trong ngày.",
+           "en": "Your account has reached its daily transaction limit."},
+    "75": {"vi": "Ngân hàng thanh toán đang bảo trì; vui lòng thử lại sau.",
+           "en": "The bank is under maintenance; please try again later."},
+    "79": {"vi": "Bạn đã nhập sai mật khẩu thanh toán quá số lần quy định.",
+           "en": "You entered the wrong payment password too many times."},
+}
+OTHER = {"vi": "Giao dịch không thành công (mã {code}).", "en": "The payment did not go through (code {code})."}
+
+
+def sentence(code: str | None) -> dict[str, str]:
+    """The `{vi, en}` sentence for a failed payment's response code."""
+    if code in SENTENCES:
+        return SENTENCES[code]
+    shown = code or "?"
+    return {lang: text.format(code=shown) for lang, text in OTHER.items()}
