@@ -106,3 +106,11 @@ def test_feedback_without_a_dossier_is_seen_by_admins_only(app, client, stored):
     with pytest.raises(feedback.Invalid) as missing:
         feedback.submit(store, {"kind": "khac", "name": "", "content": ""})
     assert set(missing.value.errors) == {"kind", "name", "phone", "content"}
+
+
+@pytest.mark.parametrize("email", ["ten..nguyen@example.vn", "abc@", "tên@example.vn"])
+def test_feedback_email_is_checked_like_a_form_email(app, email):
+    store = app.extensions["motcua"].store
+    with pytest.raises(feedback.Invalid) as refused:
+        feedback.submit(store, {"kind": "kien_nghi", "name": "Phạm D", "email": email, "content": "Nên mở thêm quầy."})
+    assert "email" in refused.value.errors

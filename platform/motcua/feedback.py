@@ -23,7 +23,7 @@ from typing import Any, Iterator, Literal
 from pydantic import BaseModel, Field
 
 from motcua.dossier import Dossier, Status
-from motcua.formats import is_vn_mobile, normalize_mobile
+from motcua.formats import is_email, is_vn_mobile, normalize_mobile
 from motcua.i18n import gettext as _
 from motcua.store.base import Store
 from motcua.tracking_throttle import Limits, Throttled, check_factor
@@ -32,7 +32,6 @@ RATINGS = "ratings"
 FEEDBACK = "feedback"
 MAX_COMMENT = 2000
 MAX_CONTENT = 5000
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 FeedbackKind = Literal["phan_anh", "kien_nghi"]
 KIND_LABELS = {
@@ -179,7 +178,7 @@ def submit(store: Store, form: dict[str, Any], at: datetime | None = None) -> tu
         errors["phone"] = _("Hãy nhập số điện thoại hoặc thư điện tử để nhận trả lời.")
     if values["phone"] and not is_vn_mobile(values["phone"]):
         errors["phone"] = _("Số điện thoại di động không đúng (10 chữ số, ví dụ 0912345678).")
-    if values["email"] and (len(values["email"]) > 254 or not EMAIL.match(values["email"])):
+    if values["email"] and not is_email(values["email"]):
         errors["email"] = _("Thư điện tử không đúng (ví dụ ten@example.vn).")
     if not values["content"]:
         errors["content"] = _("Hãy nhập nội dung phản ánh, kiến nghị.")
