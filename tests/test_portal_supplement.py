@@ -260,3 +260,12 @@ def test_staff_name_components_and_answers_in_the_back_office(app, client):
     lookup(client, code, PHONE)
     page = client.get(f"/ho-so/{code}/bo-sung").get_data(as_text=True)
     assert 'name="attachment.van_ban_lam_chung"' not in page and 'name="child.full_name"' in page
+
+
+def test_the_supplement_page_reads_in_english(app, client):
+    code = asked(app, components=["giay_chung_sinh"])
+    lookup(client, code, PHONE)
+    html = client.get(f"/ho-so/{code}/bo-sung?lang=en").get_data(as_text=True)
+    assert "Send the supplement" in html and "Documents asked for" in html and "Gửi hồ sơ bổ sung" not in html
+    response = client.post(f"/ho-so/{code}/bo-sung", data={"csrf_token": csrf(html), "note": "x"})
+    assert response.status_code == 400 and "Attach " in response.get_data(as_text=True)
