@@ -32,7 +32,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from motcua import drafts, submission, uploads
+from motcua import drafts, submission
 from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
@@ -738,25 +738,17 @@ def dossier(code: str):
     return response
 
 
-def _render_dossier(found: Dossier, supplement_errors: dict[str, str] | None = None, note: str = "") -> str:
-    spec = _spec_of(found)
-    supplement = None
-    if found.status == Status.SUPPLEMENT_REQUESTED:
-        supplement = {"components": spec.attachments if spec else [], "errors": supplement_errors or {}, "note": note,
-                      "max_note": MAX_SUPPLEMENT_NOTE}
+def _render_dossier(found: Dossier) -> str:
     return render_template(
         "portal/dossier.html",
         dossier=found,
-        spec=spec,
+        spec=_spec_of(found),
         panels=_citizen_panels(found),
         can_withdraw=_can_withdraw(found),
         rating=_rating_of(found),
-        supplement=supplement,
+        supplement=found.status == Status.SUPPLEMENT_REQUESTED,
         VN_TZ=VN_TZ,
     )
-
-
-MAX_SUPPLEMENT_NOTE = 2000
 
 
 @bp.post("/ho-so/<code>/rut")
