@@ -14,14 +14,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
 from motcua import submission, uploads
 from motcua.dossier import Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
 from motcua.services import services
 from motcua.spec.model import Attachment, ProcedureSpec
-from motcua.web.portal import _assets, _may_read, _spec_of
+from motcua.web.portal import _assets, _readable_dossier, _spec_of
 from motcua.workdays import VN_TZ
 
 bp = Blueprint("supplement", __name__)
@@ -86,17 +86,6 @@ def answer_errors(spec: ProcedureSpec, old: dict[str, Any], merged: dict[str, An
     return {**mine, **({"": "; ".join(caused)} if caused else {})}
 
 
-def _readable(code: str) -> Dossier:
-    """Only for the owner: a browser that filed the dossier, passed the second factor or
-    opened the private link (the portal's session list); anyone else gets a 404."""
-    if not _may_read(code):
-        abort(404)
-    found = services().store.dossiers.get(code)
-    if found is None:
-        abort(404)
-    return found
-
-
 def _page(found: Dossier, errors: dict[str, str] | None = None, note: str = "", values: dict[str, Any] | None = None,
           status: int = 200):
     from renderers.form import render_attachments, render_fields
@@ -137,7 +126,7 @@ def _page(found: Dossier, errors: dict[str, str] | None = None, note: str = "", 
 
 @bp.get("/ho-so/<code>/bo-sung")
 def form(code: str):
-    found = _readable(code)
+    found = _readable_dossier(code)
     return _page(found)
 
 
@@ -148,7 +137,7 @@ def submit(code: str):
     from motcua.filing import contact_of
     from motcua.workflow import ActionNotAllowed
 
-    found = _readable(code)
+    found = _readable_dossier(code)
     if found.status != Status.SUPPLEMENT_REQUESTED:
         return _page(found, status=409)
     spec = _spec_of(found)
