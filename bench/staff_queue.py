@@ -19,7 +19,6 @@ import importlib.util
 import re
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,12 +37,6 @@ def _bench_stats():
     return module
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - t0, result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
@@ -51,6 +44,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     seed = _bench_stats()
+    timed = seed.timed
     folder = args.data or Path(tempfile.mkdtemp(prefix="motcua-bench-queue-"))
     app = create_app({"DATA_DIR": str(folder), "SPECS_DIR": str(ROOT / "procedure_specs"), "TESTING": True})
     store = app.extensions["motcua"].store
