@@ -309,6 +309,21 @@ def queue_view() -> Any:
 # --- one dossier ----------------------------------------------------------------------------
 
 
+def supplement_asked(event: Event, spec: ProcedureSpec | None, lang: str) -> dict[str, list[str]]:
+    """What a supplement request asked for, as staff read it: the listed items, and the
+    components and answers ticked, by their names in the spec (ids when it lacks them)."""
+    from motcua.spec.model import localize
+    from motcua.submission import field_label
+
+    data = event.data or {}
+    components = []
+    for cid in data.get("components") or []:
+        component = spec.attachment(cid) if spec else None
+        components.append(localize(component.name, lang) if component else str(cid))
+    fields = [field_label(spec, str(name), lang) if spec else str(name) for name in data.get("fields") or []]
+    return {"missing": [str(m) for m in data.get("missing") or []], "components": components, "fields": fields}
+
+
 def _answer_rows(spec: ProcedureSpec | None, dossier: Dossier) -> list[tuple[str, str]]:
     if spec is None:
         return []
@@ -333,11 +348,12 @@ def dossier_view(code: str) -> Any:
         spec=spec,
         answers=_answer_rows(spec, dossier),
         required=required,
-        timeline=list(reversed(timeline)),
+        timeline=timeline,  # oldest first, as the citizen's: a timeline reads in order
         panels=engine.staff_panels(dossier),
-        actions=engine.actions(dossier, user),
+        actions=engine.actions(dossier, user, include_blocked=True),  # held back by a step: shown, with why
         overdue=_is_overdue(dossier),
         payment=payment_state(dossier),
+        supplement_asked=lambda event: supplement_asked(event, spec, current_lang()),
     )
 
 
@@ -426,15 +442,21 @@ def receipt(code: str) -> Response:
 
 # --- walk-in intake -------------------------------------------------------------------------
 
+#: The channels a paper dossier reaches the desk by: handed in, or sent by public post.
+PAPER_CHANNELS = ("desk", "postal")
+
+
+def paper_channels(spec: ProcedureSpec) -> list[str]:
+    """The paper channels the procedure publishes (all of them when it publishes none)."""
+    return [c for c in PAPER_CHANNELS if not spec.channels or any(ch.kind == c for ch in spec.channels)]
+
 
 def _desk_procedures(user: StaffUser) -> list[ProcedureSpec]:
     """Procedures this officer may take in on paper: their agencies', with a form."""
     return [
         s
         for s in services().catalogue
-        if user.serves(s.agency.code)
-        and s.form is not None
-        and (not s.channels or any(c.kind == "desk" for c in s.channels))
+        if user.serves(s.agency.code) and s.form is not None and paper_channels(s)
     ]
 
 
@@ -465,42 +487,101 @@ def _record_paper_components(code: str, spec: ProcedureSpec, received: set[str],
     services().store.dossiers.update(code, lambda d: d.record(event))
 
 
+#: The payment step's action recording a fee paid at the counter (plugins/payment.py).
+DESK_PAYMENT = "record_payment"
+
+
+def _receive_at_desk(code: str, user: StaffUser, receipt_no: str | None) -> list[str]:
+    """The officer checked the papers in front of them: the dossier is received now, through
+    the engine's own action (so the steps run as for any received dossier), and the fee taken
+    at the counter is recorded by the payment step's desk action. Returns warnings: what the
+    engine would not do, in its words; the dossier is filed either way and nothing is lost."""
+    engine = services().engine
+    warnings: list[str] = []
+    try:
+        engine.perform(code, "receive", user)
+    except ActionNotAllowed as exc:
+        warnings.append(_("Hồ sơ đã được ghi nhận nhưng chưa tiếp nhận được: {why}", why=str(exc)))
+    if receipt_no is None:
+        return warnings
+    dossier = services().store.dossiers.get(code)
+    if dossier is None or dossier.fee_total <= 0:
+        return warnings
+    if not any(a.name == DESK_PAYMENT for a in engine.actions(dossier, user)):
+        warnings.append(_("Chưa ghi nhận thu phí: hồ sơ này không nộp phí tại quầy (xem mục Phí, lệ phí)."))
+        return warnings
+    try:
+        engine.perform(code, DESK_PAYMENT, user, receipt_no=receipt_no)
+    except ActionNotAllowed as exc:
+        warnings.append(_("Chưa ghi nhận thu phí: {why}", why=str(exc)))
+    return warnings
+
+
+def _intake_fee_total(spec: ProcedureSpec, answers: dict[str, Any], channel: str) -> int | None:
+    """The fee the answers so far come to (None before any answer, or when they don't add up)."""
+    from motcua.fees import compute_fees, total
+
+    if not answers:
+        return None
+    try:
+        return total(compute_fees(spec, answers, channel))
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
 @bp.route("/tiep-nhan/<procedure_code>", methods=["GET", "POST"])
 @staff_required("desk")
 def intake(procedure_code: str) -> Any:
-    """The citizen's generated form, on one page, plus the paper checklist and delivery."""
-    from renderers.form import apply_repeat, error_summary, field_id, parse_form, render_fields, repeat_action
-    from renderers.schema import provinces
+    """The citizen's generated form, on one page, plus the channel it came by, the paper
+    checklist, delivery and the fee taken at the counter. Entered by the officer with the
+    papers in hand, the dossier is received at once (`_receive_at_desk`)."""
+    from renderers.form import UNITS_BUTTON, apply_repeat, error_summary, field_id, parse_form, render_fields, repeat_action
 
     user = _user()
     spec = next((s for s in _desk_procedures(user) if s.code == procedure_code), None)
     if spec is None:
         abort(404)
     lang = current_lang()
+    channels = paper_channels(spec)
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
     received: set[str] = set()
+    channel = channels[0]
+    address: dict[str, str] = {}
     if request.method == "POST":
         answers = parse_form(spec, request.form, None)
         received = {a.id for a in spec.attachments if request.form.get(f"received.{a.id}")}
+        channel = request.form.get("channel") or channels[0]  # the page checks the first one
+        address = {part: request.form.get(f"delivery.address.{part}", "")[:500] for part in ADDRESS_PARTS}
         repeat = repeat_action(request.form)
         if repeat:  # "add another" / "remove" on a repeated group: show the form again
             answers = apply_repeat(answers, repeat)
-        else:
+        elif not request.form.get(UNITS_BUTTON):  # that one only lists a province's communes
             errors = dict(validate(spec, answers, lang))
-            for att in required_attachments(spec, answers, "desk"):
+            if channel not in channels:
+                errors["channel"] = _("Chọn cách hồ sơ được nộp.")
+            for att in required_attachments(spec, answers, channel if channel in channels else "desk"):
                 if att.id not in received:
                     errors[f"attachment.{att.id}"] = _("Chưa nhận thành phần bắt buộc: {name}.", name=local(att.name))
-            address = {part: request.form.get(f"delivery.address.{part}", "") for part in ADDRESS_PARTS}
             delivery = delivery_choice(spec, request.form.get("delivery.kind"), address)
             errors.update(validate_delivery(spec, delivery, lang))
+            fee_paid = bool(request.form.get("fee.paid"))
+            receipt_no = request.form.get("fee.receipt_no", "").strip()[:100]
+            if fee_paid and not receipt_no:
+                errors["fee.receipt_no"] = _("Nhập số biên lai thu phí, lệ phí.")
             if not errors:
                 from motcua.filing import file_dossier
 
-                dossier = file_dossier(spec, answers, [], channel="desk", delivery=delivery, actor=user.actor)
+                dossier = file_dossier(spec, answers, [], channel=channel, delivery=delivery, actor=user.actor)
                 _record_paper_components(dossier.code, spec, received, user)
-                flash(_("Đã tiếp nhận hồ sơ {code}.", code=dossier.code), "success")
+                warnings = _receive_at_desk(dossier.code, user, receipt_no if fee_paid else None)
+                for warning in warnings:
+                    flash(warning, "error")
+                if not warnings:
+                    flash(_("Đã tiếp nhận hồ sơ {code}.", code=dossier.code), "success")
                 return redirect(url_for("backoffice.dossier_view", code=dossier.code))
+    from motcua.web.portal import _assets  # RENDER's form script: the commune list, shown fields
+
     return render_template(
         "backoffice/intake.html",
         spec=spec,
@@ -509,7 +590,11 @@ def intake(procedure_code: str) -> Any:
         errors=errors,
         received=received,
         form=request.form,
-        address_parts=ADDRESS_PARTS,
-        provinces=provinces(),
+        channels=channels,
+        channel=channel,
+        address=address,
+        fee_total=_intake_fee_total(spec, answers, channel if channel in channels else "desk"),
+        charges_fees=any(f.amount or f.tiers for f in spec.fees),
+        assets=_assets(),
         field_id=field_id,
     ), (422 if errors else 200)

@@ -42,6 +42,9 @@ class Action(BaseModel):
     fields: list[ActionField] = Field(default_factory=list)
     step: str | None = Field(default=None, description="The step offering it; None for the lifecycle")
     style: Literal["primary", "secondary", "danger"] = "secondary"
+    blocked_reason: str | None = Field(
+        default=None, description="Why a step holds it back now (Vietnamese); such actions are listed only by Engine.actions(include_blocked=True)"
+    )
 
     def field(self, name: str) -> ActionField | None:
         return next((f for f in self.fields if f.name == name), None)

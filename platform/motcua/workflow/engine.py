@@ -493,7 +493,11 @@ class Engine:
             why = None
             if not lifecycle.allowed(dossier.status, action.name):
                 why = lifecycle.not_allowed_message(dossier.status, action.name)
-            why = why or self._rule(dossier, action.name) or self._blocked(dossier, spec, entries, action.name)
+            why = why or self._rule(dossier, action.name)
+            if why is None:
+                why = self._blocked(dossier, spec, entries, action.name)
+                if why:  # possible but for a step (an unpaid fee): shown with the reason
+                    action = action.model_copy(update={"blocked_reason": why})
             found.append((action, why))
         for entry in entries:
             if entry.step is None:
@@ -517,11 +521,13 @@ class Engine:
             return f"Thao tác “{action.label['vi']}” dành cho: {names}."
         return None
 
-    def actions(self, dossier: Dossier, user: Any) -> list[Action]:
-        """What this staff member can do to this dossier now."""
+    def actions(self, dossier: Dossier, user: Any, include_blocked: bool = False) -> list[Action]:
+        """What this staff member can do to this dossier now; with `include_blocked`, also
+        what only a step holds back (its `blocked_reason` says why), so staff see what to do first."""
         spec = self.spec_for(dossier)
         entries = self.entries(spec)
-        return [a for a, why in self._all_actions(dossier, spec, entries, user) if why is None and self._role_reason(dossier, a, user) is None]
+        return [a for a, why in self._all_actions(dossier, spec, entries, user)
+                if (why is None or (include_blocked and a.blocked_reason)) and self._role_reason(dossier, a, user) is None]
 
     def perform(self, code: str, action: str, actor: Any, **params: Any) -> Dossier:
         """Do a staff action; ActionNotAllowed (in Vietnamese) says why it cannot be done."""
