@@ -86,12 +86,9 @@ class PaymentStep(Step):
     def perform(self, ctx: StepContext, action: str, user: Any, params: dict[str, Any]) -> None:
         if action != "record_payment" or not _owes(ctx):
             raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
-        data = {"amount": ctx.dossier.fee_total, "method": "desk", "receipt_no": params_text(params, "receipt_no")}
-        note = f"Đã thu {format_vnd(ctx.dossier.fee_total)} tại quầy, biên lai số {data['receipt_no']}."
-        if ctx.status == Status.PAYMENT_REQUESTED:
-            ctx.move("pay", note=note, data=data, actor=user.actor)
-        else:
-            ctx.record("paid", note=note, data=data, actor=user.actor)
+        receipt_no = params_text(params, "receipt_no")
+        note = f"Đã thu {format_vnd(ctx.dossier.fee_total)} tại quầy, biên lai số {receipt_no}."
+        record_paid(ctx, amount=ctx.dossier.fee_total, method="desk", note=note, data={"receipt_no": receipt_no}, actor=user.actor)
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         if action == "return_result" and _owes(ctx):
@@ -112,6 +109,18 @@ class PaymentStep(Step):
         if ctx.dossier.fee_total <= 0:
             return None
         return Markup(render_template("workflow/payment_staff.html", ctx=ctx, dossier=ctx.dossier, paid=_paid(ctx), config=_shown(ctx)))
+
+
+def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: dict[str, Any] | None = None,
+                actor: str | None = None) -> None:
+    """The one way a payment is written: a `paid` event with amount and method (the `pay` move
+    when the dossier waits in "payment requested"), whoever took the money: the desk
+    (`record_payment`) or the post office on delivery (postal step, method `cod`)."""
+    data = {"amount": amount, "method": method, **(data or {})}
+    if ctx.status == Status.PAYMENT_REQUESTED:
+        ctx.move("pay", note=note, data=data, actor=actor)
+    else:
+        ctx.record("paid", note=note, data=data, actor=actor)
 
 
 def _shown(ctx: StepContext) -> PaymentConfig:

@@ -5,6 +5,14 @@ When the citizen chose postal return and the result is ready (FINISHED), the ste
 signed status callbacks (motcua.workflow.web) become `postal_status` events, and
 `delivered` moves the dossier to RETURNED. A dossier filed by post gets a `pickup` booking
 (the postal worker collects the papers at home) as soon as it is filed.
+
+A result is never handed over with the fee unpaid. If the spec's postal option allows cash
+on delivery, the parcel is booked with COD = the fee due and the carrier's `delivered`
+callback, carrying what it collected, records the payment (`paid`, method `cod`, through
+plugins.payment.record_paid) before the dossier becomes RETURNED. Otherwise the step books
+nothing until a `paid` event comes, and both panels say why the parcel is not sent yet.
+The postal charge is the post office's, not the agency's: every booking tells the carrier
+the receiver pays it (cước thu người nhận, collected on delivery).
 Carrier settings come from the app config: POSTAL_API_URL, POSTAL_API_KEY,
 POSTAL_CALLBACK_SECRET, PUBLIC_URL (where the carrier sends callbacks).
 """
@@ -19,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from motcua import units
 from motcua.dossier import Status
 from motcua.spec.model import localize
-from motcua.workflow.notes import message, words
+from motcua.workflow.notes import message, money, words
 from motcua.workflow.step import EventKind, Step, StepContext
 from plugins.carriers import vnpost
 
@@ -56,6 +64,20 @@ def _unpaid(ctx: StepContext) -> bool:
     return ctx.dossier.fee_total > 0 and not ctx.has_event("paid")
 
 
+def _cod_allowed(ctx: StepContext) -> bool:
+    option = ctx.spec.delivery_option("postal") if ctx.spec else None
+    return bool(option and option.cash_on_delivery)
+
+
+def _postage(ctx: StepContext) -> int:
+    delivery = ctx.dossier.delivery
+    return int(delivery.postal_charge or 0) if delivery and delivery.kind == "postal" else 0
+
+
+WAITING_FOR_FEE = {"vi": "Kết quả sẽ được gửi qua bưu điện sau khi công dân nộp phí, lệ phí {amount}.",
+                   "en": "The result will be sent by post once the citizen has paid the fees, {amount}."}
+
+
 def callback_url(ctx: StepContext) -> str:
     from motcua.public_url import public_url
 
@@ -75,7 +97,51 @@ class PostalStep(Step):
         "shipment_booked": EventKind(label={"vi": "Đặt dịch vụ bưu chính công ích", "en": "Public postal service booked"}),
         "postal_no_address": EventKind(label={"vi": "Thiếu địa chỉ nhận bưu gửi", "en": "Postal address missing"}),
         "postal_status": EventKind(label={"vi": "Cập nhật trạng thái bưu gửi", "en": "Postal item update"}),
+        "postal_waiting_for_payment": EventKind(label={"vi": "Chờ nộp phí trước khi gửi kết quả qua bưu điện",
+                                                       "en": "Waiting for the fees before posting the result"}),
+        "postal_cod_mismatch": EventKind(label={"vi": "Tiền thu hộ (COD) không khớp", "en": "Cash on delivery mismatch"},
+                                         internal=True),
     }
+
+    def _send_result(self, ctx: StepContext) -> None:
+        """Book the delivery, unless the fee is unpaid and the post may not collect it."""
+        if _unpaid(ctx) and not _cod_allowed(ctx):
+            if not ctx.state.get("waiting_for_payment"):
+                ctx.state["waiting_for_payment"] = True
+                ctx.record("postal_waiting_for_payment", note=message(WAITING_FOR_FEE, amount=money(ctx.dossier.fee_total)),
+                           data={"amount": ctx.dossier.fee_total})
+            return
+        ctx.state.pop("waiting_for_payment", None)
+        self._book(ctx, "delivery")
+
+    def _delivered(self, ctx: StepContext, event: Any) -> None:
+        """The carrier handed the result over: record what it collected, then RETURNED if paid."""
+        item = event.data.get("item_number")
+        collected = int(event.data.get("cod_collected") or 0)
+        due = ctx.dossier.fee_total if _unpaid(ctx) else 0
+        if collected and collected >= due > 0:
+            from plugins.payment import record_paid
+
+            record_paid(ctx, amount=collected, method="cod",
+                        note=message({"vi": "Bưu điện đã thu hộ {amount} khi phát kết quả (bưu gửi {item}).",
+                                      "en": "The post office collected {amount} on delivery of the result (item {item})."},
+                                     amount=money(collected), item=item or ""),
+                        data={"item_number": item})
+        if collected != due:
+            ctx.record("postal_cod_mismatch",
+                       note=message({"vi": "Bưu điện báo đã thu hộ {collected}, số phải thu là {due}: cần đối soát với bưu điện.",
+                                     "en": "The post office reports {collected} collected on delivery, {due} was due: reconcile with the post office."},
+                                    collected=money(collected), due=money(due)),
+                       data={"item_number": item, "collected": collected, "due": due})
+        if due and collected < due:
+            return  # never RETURNED with the fee unpaid: a later `paid` completes it
+        self._returned(ctx, item)
+
+    def _returned(self, ctx: StepContext, item: Any) -> None:
+        ctx.move("deliver", note={"vi": "Bưu điện đã phát kết quả cho công dân.",
+                                  "en": "The post office delivered the result to the citizen."}, data={"item_number": item})
+        if ctx.is_current:
+            ctx.done()
 
     def _book(self, ctx: StepContext, kind: str) -> None:
         shipments = ctx.state.setdefault("shipments", {})
@@ -104,6 +170,9 @@ class PostalStep(Step):
             "receiver": citizen if kind == "delivery" else agency,
             "sender": agency if kind == "delivery" else citizen,
             "cod_amount": cod,
+            # the postal charge is the post office's: the citizen pays it, on delivery for a result
+            "postage_payer": "receiver" if kind == "delivery" else "sender",
+            "postage_amount": _postage(ctx) if kind == "delivery" else 0,
             "callback_url": callback_url(ctx),
             "note": "Kết quả giải quyết thủ tục hành chính" if kind == "delivery" else "Hồ sơ thủ tục hành chính",
         }
@@ -121,7 +190,7 @@ class PostalStep(Step):
         if not _wants_postal(ctx):
             ctx.done()
         elif ctx.status == Status.FINISHED:
-            self._book(ctx, "delivery")
+            self._send_result(ctx)
         else:
             ctx.state["waiting_for_result"] = True  # listed before the decision: book when it comes
 
@@ -129,16 +198,19 @@ class PostalStep(Step):
         if event.kind == "filed" and ctx.dossier.channel == "postal" and ctx.config.pickup:
             self._book(ctx, "pickup")
         elif event.status == Status.FINISHED and ctx.state.get("waiting_for_result") and _wants_postal(ctx):
-            self._book(ctx, "delivery")
+            self._send_result(ctx)
+        elif event.kind == "paid" and _wants_postal(ctx) and ctx.status == Status.FINISHED:
+            delivery = (ctx.state.get("shipments") or {}).get("delivery") or {}
+            if ctx.state.get("waiting_for_payment"):
+                self._send_result(ctx)
+            elif delivery.get("status") == "delivered":  # handed over before the fee was settled
+                self._returned(ctx, delivery.get("item_number"))
         elif event.kind == "postal_status":
             kind, status = event.data.get("kind"), event.data.get("status")
             shipment = ctx.state.setdefault("shipments", {}).setdefault(kind, {"item_number": event.data.get("item_number")})
             shipment["status"] = status
             if kind == "delivery" and status == "delivered" and ctx.status == Status.FINISHED:
-                ctx.move("deliver", note={"vi": "Bưu điện đã phát kết quả cho công dân.",
-                                          "en": "The post office delivered the result to the citizen."}, data={"item_number": event.data.get("item_number")})
-                if ctx.is_current:
-                    ctx.done()
+                self._delivered(ctx, event)
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         shipment = (ctx.state.get("shipments") or {}).get("delivery") or {}
@@ -150,9 +222,11 @@ class PostalStep(Step):
         from flask import render_template
 
         shipments = ctx.state.get("shipments") or {}
-        if not shipments:
+        waiting = bool(ctx.state.get("waiting_for_payment")) and _unpaid(ctx)
+        if not shipments and not waiting:
             return None
-        return Markup(render_template(template, shipments=shipments, labels=vnpost.STATUS_LABELS, dossier=ctx.dossier))
+        return Markup(render_template(template, shipments=shipments, labels=vnpost.STATUS_LABELS, dossier=ctx.dossier,
+                                      waiting_for_fee=waiting, postage=_postage(ctx)))
 
     def citizen_panel(self, ctx: StepContext) -> Markup | None:
         return self._panel(ctx, "workflow/postal_citizen.html")

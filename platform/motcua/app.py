@@ -147,5 +147,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from renderers.form import render_address
 
     app.jinja_env.globals.update(address_text=address_text, address_fields=render_address)  # postal addresses
+    from motcua.fees import bill
+
+    app.jinja_env.globals.update(bill=bill)  # fees and postal charge, with who is paid what
     logging.getLogger("motcua").setLevel(logging.INFO)
     return app

@@ -106,3 +106,63 @@ def format_vnd(amount: int, lang: str = "vi") -> str:
     if lang == "en":
         return f"{amount:,} VND"
     return f"{amount:,}".replace(",", ".") + " ₫"
+
+
+# --- what is paid to whom ---------------------------------------------------------------------
+
+#: The postal charge's line wherever fees are shown (Vietnamese source; English in postal.yaml).
+POSTAGE_LABEL = "Cước bưu chính (trả cho bưu điện khi nhận kết quả)"
+TOTAL_LABEL = "Tổng cộng"
+TOTAL_SPLIT = "{fees} phí, lệ phí nộp cho cơ quan giải quyết; {postage} cước bưu chính trả cho bưu điện"
+
+
+def _text(text: str, lang: str, **params: object) -> str:
+    from motcua.i18n import catalogue  # lazy: i18n imports this module
+
+    translated = text if lang == "vi" else catalogue(lang).get(text, text)
+    return translated.format(**params) if params else translated
+
+
+class BillRow(BaseModel):
+    """One line under the fee items: a label, an amount written the reader's way, a note."""
+
+    label: str
+    amount: str
+    note: str = ""
+
+    @property
+    def line(self) -> str:
+        return f"{self.label}: {self.amount}" + (f" ({self.note})" if self.note else "")
+
+
+class Bill(BaseModel):
+    """What the citizen pays, and to whom.
+
+    The fees (phí, lệ phí) go to the agency: paid online, at the desk, or collected by the
+    post on delivery for the agency (COD). The postal charge for returning the result is the
+    post office's own price for its service (cước thu người nhận): the citizen pays it to
+    the postman when the result arrives, so it is never part of what the agency's gateway
+    or desk charges; the total shows both, each with who receives it.
+    """
+
+    fees: int
+    postage: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.fees + self.postage
+
+    def rows(self, lang: str = "vi") -> list[BillRow]:
+        rows = []
+        if self.postage:
+            rows.append(BillRow(label=_text(POSTAGE_LABEL, lang), amount=format_vnd(self.postage, lang)))
+        note = _text(TOTAL_SPLIT, lang, fees=format_vnd(self.fees, lang), postage=format_vnd(self.postage, lang)) if self.postage else ""
+        rows.append(BillRow(label=_text(TOTAL_LABEL, lang), amount=format_vnd(self.total, lang), note=note))
+        return rows
+
+
+def bill(fee_total: int, delivery: Any = None) -> Bill:
+    """The bill of a dossier or draft: its fee total, and the postal charge if the result goes by post
+    (`delivery`: a dossier.DeliveryChoice or None)."""
+    postage = int(getattr(delivery, "postal_charge", 0) or 0) if getattr(delivery, "kind", None) == "postal" else 0
+    return Bill(fees=int(fee_total or 0), postage=postage)

@@ -5,9 +5,14 @@ booking returns the same item), a JSON body naming the kind (`delivery` of a res
 `pickup` of a paper dossier from the citizen's home), the citizen's address as
 `{province, province_code, commune, commune_code, street}` (units of 1 July 2025, codes of
 Decision 124/2004; a dossier stored before may add its old `district` and lack the commune
-code), the COD amount and the callback URL. Reply 201 `{"item_number": "EB123456785VN"}`.
+code), the COD amount (`cod_amount`: the fee the postman collects for the agency), who
+pays the postage (`postage_payer`: `receiver` = cước thu người nhận, collected on delivery;
+`sender`) with the amount the citizen was quoted (`postage_amount`), and the callback URL.
+Reply 201 `{"item_number": "EB123456785VN"}`.
 Status callbacks: `POST callback_url`, JSON `{event_id, item_number, reference, kind,
-status, at}`, header `X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`.
+status, at}`, plus on `delivered` what the postman collected: `cod_collected` (VND, paid
+over to the agency) and `postage_collected`; header `X-Signature: sha256=<hex
+HMAC-SHA256(secret, raw body)>`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 STATUSES = ("booked", "picked_up", "in_transit", "failed", "delivered", "returned_to_sender")
 TERMINAL = frozenset({"delivered", "returned_to_sender"})
+POSTAGE_PAYERS = ("sender", "receiver")
 STATUS_LABELS = {
     "booked": {"vi": "Đã đặt dịch vụ", "en": "Booked"},
     "picked_up": {"vi": "Bưu điện đã nhận", "en": "Picked up"},
@@ -68,3 +74,14 @@ def book(api_url: str, api_key: str, payload: dict[str, Any], idempotency_key: s
         raise CarrierError(f"carrier answered {exc.code}: {exc.read()[:200].decode(errors='replace')}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise CarrierError(f"carrier unreachable: {exc}") from None
+
+
+def collected(message: dict[str, Any], key: str = "cod_collected") -> int | None:
+    """An amount a callback says the postman collected: a whole number of VND >= 0, 0 when
+    absent, None when malformed (the callback is refused)."""
+    value = message.get(key, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value

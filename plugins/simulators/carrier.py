@@ -3,7 +3,9 @@
 JSON API with an `X-Api-Key` header: `POST /api/v1/shipments` books (idempotent by the
 `Idempotency-Key` header) and answers an S10 item number; `GET /api/v1/shipments/<item>`.
 A page at `/` lists items with buttons to advance each (`POST /sim/items/<item>/advance`,
-also JSON), which sends the signed status callback, retried until the portal answers 2xx.
+also JSON), which sends the signed status callback, retried until the portal answers 2xx;
+`delivered` reports the COD collected (the booked amount, or JSON `cod_collected`) and the
+postage collected from the receiver.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from plugins.simulators import deliver_with_retries, http
 
 PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>Bưu chính (mô phỏng)</title>
 <h1>Bưu chính công ích – môi trường mô phỏng</h1>
-<table border="1"><tr><th>Số hiệu</th><th>Hồ sơ</th><th>Loại</th><th>Địa chỉ</th><th>COD</th><th>Trạng thái</th><th></th></tr>
+<table border="1"><tr><th>Số hiệu</th><th>Hồ sơ</th><th>Loại</th><th>Địa chỉ</th><th>COD</th><th>Cước</th><th>Trạng thái</th><th></th></tr>
 {% for item in items %}<tr><td>{{ item.item_number }}</td><td>{{ item.reference }}</td><td>{{ item.kind }}</td>
-<td>{{ item.address }}</td><td>{{ item.cod_amount }}</td><td>{{ item.status }}</td><td>
+<td>{{ item.address }}</td><td>{{ item.cod_amount }}</td><td>{{ item.postage_amount }} ({{ "người nhận trả" if item.postage_payer == "receiver" else "người gửi trả" }})</td><td>{{ item.status }}</td><td>
 <form method="post" action="/sim/items/{{ item.item_number }}/advance">
 {% for s in statuses %}<button name="status" value="{{ s }}">{{ s }}</button>{% endfor %}</form></td></tr>{% endfor %}
 </table></html>"""
@@ -71,6 +73,10 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
         problems += [f"{k} is required" for k in ("reference", "kind", "callback_url") if not body.get(k)]
         if body.get("kind") not in ("delivery", "pickup"):
             problems.append("kind must be delivery or pickup")
+        if body.get("postage_payer", "sender") not in vnpost.POSTAGE_PAYERS:
+            problems.append("postage_payer must be sender or receiver")
+        if vnpost.collected(body, "cod_amount") is None or vnpost.collected(body, "postage_amount") is None:
+            problems.append("cod_amount and postage_amount must be whole numbers of VND")
         if problems:
             return jsonify(error="invalid shipment", problems=problems), 422
         key = request.headers.get("Idempotency-Key") or str(uuid.uuid4())
@@ -82,6 +88,7 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
             items[number] = {
                 "item_number": number, "reference": body["reference"], "kind": body["kind"],
                 "address": citizen.get("address"), "cod_amount": int(body.get("cod_amount") or 0),
+                "postage_payer": body.get("postage_payer", "sender"), "postage_amount": int(body.get("postage_amount") or 0),
                 "callback_url": body["callback_url"], "status": "booked", "callbacks": [],
                 "public": {"item_number": number, "status": "booked"},
             }
@@ -97,11 +104,15 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
             return jsonify(error="unknown item"), 404
         return jsonify({k: v for k, v in item.items() if k != "public"})
 
-    def callback(item: dict, status: str) -> None:
-        body = json.dumps({
+    def callback(item: dict, status: str, cod_collected: int | None = None) -> None:
+        message = {
             "event_id": str(uuid.uuid4()), "item_number": item["item_number"], "reference": item["reference"],
             "kind": item["kind"], "status": status, "at": datetime.now(timezone.utc).isoformat(),
-        }).encode()
+        }
+        if status == "delivered":  # the postman hands over only against the COD and the receiver's postage
+            message["cod_collected"] = item["cod_amount"] if cod_collected is None else cod_collected
+            message["postage_collected"] = item["postage_amount"] if item["postage_payer"] == "receiver" else 0
+        body = json.dumps(message).encode()
         headers = {"Content-Type": "application/json", "X-Signature": vnpost.sign(body, app.config["CALLBACK_SECRET"])}
 
         def send() -> bool:
@@ -115,13 +126,16 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
     @app.post("/sim/items/<number>/advance")
     def advance(number: str):
         item = items.get(number)
-        status = (request.get_json(silent=True) or {}).get("status") if request.is_json else request.form.get("status")
+        form = (request.get_json(silent=True) or {}) if request.is_json else request.form
+        status = form.get("status")
         if item is None or status not in vnpost.STATUSES:
             return jsonify(error="unknown item or status"), 404
+        # a test may play a postman who collected another amount than booked (JSON `cod_collected`)
+        cod_collected = form.get("cod_collected") if request.is_json else None
         with lock:
             item["status"] = status
             item["public"]["status"] = status
-        callback(item, status)
+        callback(item, status, cod_collected)
         if request.is_json:
             return jsonify(ok=True, status=status)
         return redirect("/")

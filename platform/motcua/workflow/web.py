@@ -177,8 +177,9 @@ def postal_callback():
         event_id, item, status = str(message["event_id"]), str(message["item_number"]), str(message["status"])
     except (ValueError, KeyError, TypeError):
         return jsonify(ok=False, error="malformed body"), 400
-    if status not in vnpost.STATUSES:
-        return jsonify(ok=False, error="unknown status"), 400
+    cod_collected = vnpost.collected(message)
+    if status not in vnpost.STATUSES or cod_collected is None:
+        return jsonify(ok=False, error="unknown status or bad amount"), 400
     store = services().store
     shipment = store.records("shipments").get(item)
     if shipment is None:
@@ -193,7 +194,8 @@ def postal_callback():
             shipment["code"], actor="carrier:vnpost", kind="postal_status",
             note=notes.message({"vi": "Bưu gửi {item}: {status}.", "en": "Postal item {item}: {status}."},
                                item=item, status=notes.words(vnpost.STATUS_LABELS[status])),
-            data={"item_number": item, "kind": shipment["kind"], "status": status, "carrier_at": message.get("at")},
+            data={"item_number": item, "kind": shipment["kind"], "status": status, "carrier_at": message.get("at"),
+                  **({"cod_collected": cod_collected} if status == "delivered" else {})},
         )
     except Exception:
         log.exception("postal callback %s: could not record", event_id)
