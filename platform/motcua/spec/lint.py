@@ -503,6 +503,10 @@ class Checker:
                 i = self._index(spec.steps, lambda s: s.name == "postal")
                 self.warning(("steps", i), "there is a `postal` step but `delivery` offers no `postal` option, so no citizen can choose it")
         online_payment = self._payment_online()
+        if level >= Level.PARTIAL and charged and not online_payment and "postal" in deliveries:
+            i = self._index(spec.delivery, lambda d: d.kind == "postal")
+            if not spec.delivery[i].cash_on_delivery:
+                self.warning(("delivery", i, "cash_on_delivery"), "the fees are paid at the desk, but postal return is offered without `cash_on_delivery`: the result is posted only once the fee is paid, so the citizen would have to come to the desk anyway, which defeats postal return; set `cash_on_delivery: true` (the post office collects the fee on delivery) or take the fee online")
         if level == Level.PARTIAL and online_payment:
             i = self._index(spec.steps, lambda s: s.name == "payment")
             self.error(("steps", i, "config"), f"online payment makes a procedure full process; on a {name} procedure the fee is paid at the desk (set the payment mode to desk, or raise `level` to 4)", key=True)
