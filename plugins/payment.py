@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict
 from motcua.dossier import Status
 from motcua.fees import format_vnd
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
-from motcua.workflow.step import Step, StepContext
+from motcua.workflow.notes import message, money
+from motcua.workflow.step import EventKind, Step, StepContext
 
 
 class PaymentConfig(BaseModel):
@@ -48,19 +49,29 @@ def _owes(ctx: StepContext) -> bool:
 class PaymentStep(Step):
     name = "payment"
     Config = PaymentConfig
+    events = {
+        "payment_not_needed": EventKind(label={"vi": "Không phải nộp phí, lệ phí", "en": "No fees to pay"}),
+        # due, not paid: the desk takes the money later (record_payment writes `paid`)
+        "payment_due_at_desk": EventKind(label={"vi": "Chờ nộp phí, lệ phí", "en": "Fees due"}),
+        "payment_failed": EventKind(label={"vi": "Thanh toán không thành công", "en": "Payment failed"}),
+    }
 
     def enter(self, ctx: StepContext) -> None:
         if not _owes(ctx):
             if ctx.dossier.fee_total <= 0:
-                ctx.record("payment_not_needed", note="Hồ sơ không phải nộp phí, lệ phí.")
+                ctx.record("payment_not_needed", note={"vi": "Hồ sơ không phải nộp phí, lệ phí.",
+                                                       "en": "This dossier has no fees to pay."})
             ctx.done()
             return
         amount = ctx.dossier.fee_total
         if payment_mode(ctx) == "online":
             if ctx.status != Status.PAYMENT_REQUESTED:
-                ctx.move("request_payment", note=f"Phí, lệ phí phải nộp: {format_vnd(amount)}.", data={"amount": amount})
+                ctx.move("request_payment", note=message({"vi": "Phí, lệ phí phải nộp: {amount}.", "en": "Fees to pay: {amount}."},
+                                                         amount=money(amount)), data={"amount": amount})
             return  # wait for the gateway's IPN
-        ctx.record("payment_due_at_desk", note=f"Nộp phí, lệ phí {format_vnd(amount)} tại bộ phận một cửa.", data={"amount": amount})
+        ctx.record("payment_due_at_desk", note=message({"vi": "Phí, lệ phí phải nộp tại Bộ phận một cửa: {amount}.",
+                                                        "en": "Fees to pay at the one-stop desk: {amount}."}, amount=money(amount)),
+                   data={"amount": amount})
         ctx.done()  # level 3: paid at the desk; only returning the result waits for it
 
     def on_event(self, ctx: StepContext, event: Any) -> None:
@@ -70,6 +81,7 @@ class PaymentStep(Step):
                 ctx.done()
         elif event.kind == "payment_failed":
             ctx.state["last_failure"] = event.note
+            ctx.state["last_failure_code"] = event.data.get("response_code")
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
         if payment_mode(ctx) != "desk" or not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
@@ -87,8 +99,10 @@ class PaymentStep(Step):
         if action != "record_payment" or not _owes(ctx):
             raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
         receipt_no = params_text(params, "receipt_no")
-        note = f"Đã thu {format_vnd(ctx.dossier.fee_total)} tại quầy, biên lai số {receipt_no}."
-        record_paid(ctx, amount=ctx.dossier.fee_total, method="desk", note=note, data={"receipt_no": receipt_no}, actor=user.actor)
+        note = message({"vi": "Đã thu {amount} tại quầy, biên lai số {receipt}.", "en": "{amount} received at the desk, receipt no. {receipt}."},
+                       amount=money(ctx.dossier.fee_total), receipt=receipt_no)
+        # no actor=: the event is credited to `user`, whose action this is
+        record_paid(ctx, amount=ctx.dossier.fee_total, method="desk", note=note, data={"receipt_no": receipt_no})
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         if action == "return_result" and _owes(ctx):
@@ -101,7 +115,8 @@ class PaymentStep(Step):
         if ctx.dossier.fee_total <= 0:
             return None
         return Markup(render_template("workflow/payment_citizen.html", ctx=ctx, dossier=ctx.dossier,
-                                      paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code)))
+                                      paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code),
+                                      failure=_last_failure(ctx)))
 
     def staff_panel(self, ctx: StepContext) -> Markup | None:
         from flask import render_template
@@ -121,6 +136,15 @@ def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: 
         ctx.move("pay", note=note, data=data, actor=actor)
     else:
         ctx.record("paid", note=note, data=data, actor=actor)
+
+
+def _last_failure(ctx: StepContext) -> dict[str, str] | None:
+    """Why the last online payment failed, as the payer is told (VNPay's response code)."""
+    from plugins.gateways import vnpay_responses
+
+    if not ctx.state.get("last_failure"):
+        return None
+    return vnpay_responses.sentence(ctx.state.get("last_failure_code"))
 
 
 def _shown(ctx: StepContext) -> PaymentConfig:

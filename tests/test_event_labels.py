@@ -127,3 +127,56 @@ def test_paper_components_note_follows_the_reader_not_the_clerk(app) -> None:
     event = app.extensions["motcua"].store.dossiers.get(code).events[-1]
     assert event.kind == "paper_components" and event.note == f"Đã nhận bản giấy: {first.name['vi']}."
     assert labels.event_note(event, "en") == f"Paper documents received: {first.name.get('en') or first.name['vi']}."
+
+
+def test_desk_payment_says_the_fee_is_due_in_the_readers_language(app) -> None:
+    code = file_dossier(app, make_spec([{"name": "payment", "config": {"mode": "desk"}}, "review"]), fee=16000)
+    due = next(e for e in app.extensions["motcua"].store.dossiers.get(code).events if e.kind == "payment_due_at_desk")
+    assert labels.event_label(due.kind, lang="vi") == "Chờ nộp phí, lệ phí"
+    assert labels.event_label(due.kind, lang="en") == "Fees due"
+    assert labels.event_note(due, "vi") == "Phí, lệ phí phải nộp tại Bộ phận một cửa: 16.000 ₫."
+    assert labels.event_note(due, "en") == "Fees to pay at the one-stop desk: 16,000 VND."
+    d = app.extensions["motcua"].engine.perform(code, "record_payment", DESK, receipt_no="BL-0042")
+    paid = d.events[-1]
+    assert paid.kind == "paid" and paid.actor == "staff:desk"  # the clerk, by default
+    assert labels.event_note(paid, "en") == "16,000 VND received at the desk, receipt no. BL-0042."
+
+
+def test_online_payment_notes_on_the_english_tracking_page(app) -> None:
+    from tests.test_portal_tracking import lookup
+
+    code = file_dossier(app, make_spec([{"name": "payment", "config": {"mode": "online"}}, "review"]), fee=115000)
+    client = app.test_client()
+    assert lookup(client, code, "0912345678").status_code == 302
+    en = client.get(f"/ho-so/{code}?lang=en").get_data(as_text=True)
+    assert "Fees to pay: 115,000 VND." in en and "Phí, lệ phí phải nộp" not in en
+    vi = client.get(f"/ho-so/{code}?lang=vi").get_data(as_text=True)
+    assert "Phí, lệ phí phải nộp: 115.000 ₫." in vi
+
+
+def test_a_cancelled_vnpay_payment_reads_you_cancelled(app, live_server) -> None:
+    from conftest import LiveServer
+    from plugins.simulators import vnpay as vnpay_sim
+    from tests.test_payment import SECRET, citizen_chooses, start_payment
+    from tests.test_portal_tracking import lookup
+    from fixtures.workflow_kit import kinds, wait_for
+
+    sim = vnpay_sim.create_app(tmn_code="MOTCUA01", secret=SECRET, ipn_url=live_server.url + "/thanh-toan/vnpay/ipn")
+    with LiveServer(sim) as server:
+        app.config.update(VNPAY_PAY_URL=server.url + "/paymentv2/vpcpay.html", VNPAY_TMN_CODE="MOTCUA01",
+                          VNPAY_HASH_SECRET=SECRET, PUBLIC_URL=live_server.url)
+        store = app.extensions["motcua"].store
+        code = file_dossier(app, make_spec([{"name": "payment", "config": {"mode": "online"}}, "review"]), fee=16000)
+        back = citizen_chooses(start_payment(app, live_server, code), "cancel")
+        d = wait_for(lambda: (x := store.dossiers.get(code)) and "payment_failed" in kinds(x) and x)
+    failed = next(e for e in d.events if e.kind == "payment_failed")
+    assert labels.event_note(failed, "vi") == "Bạn đã hủy giao dịch."
+    assert labels.event_note(failed, "en") == "You cancelled the payment."
+    client = app.test_client()
+    returned = client.get(back.replace(live_server.url, "")).get_data(as_text=True)
+    assert "Bạn đã hủy giao dịch." in returned
+    assert lookup(client, code, "0912345678").status_code == 302
+    page = client.get(f"/ho-so/{code}").get_data(as_text=True)
+    assert page.count("Bạn đã hủy giao dịch.") == 2  # the payment panel and the timeline
+    assert "mã 24" not in page
+    assert "You cancelled the payment." in client.get(f"/ho-so/{code}?lang=en").get_data(as_text=True)

@@ -37,5 +37,6 @@ def sentence(code: str | None) -> dict[str, str]:
     """The `{vi, en}` sentence for a failed payment's response code."""
     if code in SENTENCES:
         return SENTENCES[code]
-    shown = code or "?"
-    return {lang: text.format(code=shown) for lang, text in OTHER.items()}
+    if not code:  # recorded before the code was kept
+        return {"vi": "Giao dịch không thành công.", "en": "The payment did not go through."}
+    return {lang: text.format(code=code) for lang, text in OTHER.items()}
