@@ -126,7 +126,7 @@ class PostalStep(Step):
                         note=message({"vi": "Bưu điện đã thu hộ {amount} khi phát kết quả (bưu gửi {item}).",
                                       "en": "The post office collected {amount} on delivery of the result (item {item})."},
                                      amount=money(collected), item=item or ""),
-                        data={"item_number": item})
+                        data={"item_number": item}, actor=f"carrier:{ctx.config.carrier}")
         if collected != due:
             ctx.record("postal_cod_mismatch",
                        note=message({"vi": "Bưu điện báo đã thu hộ {collected}, số phải thu là {due}: cần đối soát với bưu điện.",

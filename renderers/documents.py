@@ -22,7 +22,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from motcua.dossier import Dossier
-from motcua.fees import format_vnd
+from motcua.fees import bill, format_vnd
 from motcua.spec.model import Condition, ProcedureSpec, localize
 from motcua.workdays import VN_TZ, limit_text
 from renderers.form import ADDRESS_LABELS, attachment_required, copies_text
@@ -533,6 +533,10 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
     line(t("tổng cộng {total}", lang, total=format_vnd(dossier.fee_total, lang)) if fee_lines else t("không thu", lang), t("6. Phí, lệ phí: ", lang))
     for text in fee_lines:
         line("- " + text)
+    to_pay = bill(dossier.fee_total, dossier.delivery)
+    if to_pay.postage:  # the postal charge is the post office's: its own line, and who gets what
+        for row in to_pay.rows(lang):
+            line("- " + row.line)
     delivery = dossier.delivery
     if delivery is not None:
         option = spec.delivery_option(delivery.kind)
@@ -540,8 +544,6 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
         address = _address_text(delivery.address, lang)
         if address:
             where += f" ({address})"
-        if delivery.postal_charge:
-            where += "; " + t("cước bưu chính {amount}", lang, amount=format_vnd(delivery.postal_charge, lang))
     else:
         where = t("Chưa đăng ký", lang)
     line(where, t("7. Đăng ký nhận kết quả tại: ", lang))
