@@ -137,6 +137,7 @@ def test_postal_charge_line_on_check_page_confirmation_receipt_and_payment_panel
     from tests.test_portal_filing import file_it, fill_to_check
     from tests.test_renderers_documents import pdf_text
 
+    assert f"{POSTAGE_LINE}: 25.000 ₫" in client.get("/thu-tuc/1.001193").get_data(as_text=True)  # the info page
     base, token = fill_to_check(client)  # the birth spec: 2 copies at 8.000 ₫, postal charge 25.000 ₫
     check = client.get(f"{base}/kiem-tra").get_data(as_text=True)
     assert POSTAGE_LINE in check
