@@ -17,7 +17,11 @@ found out then and dropped, never sent.
 `Sweeper`), so retries need no cron job (`motcua workflow send-outbox` remains for a
 person after an outage). Of several serve processes on one data folder only the holder of
 the store's lease record sweeps; the per-message claims above keep a message from going
-out twice even if two sweeps ever overlap.
+out twice even if two sweeps ever overlap. A claim is taken at the clock's time when its
+dossier's turn comes, carries the sender's token (`claim`), and is renewed (with the
+outcomes so far saved) while a slow gateway keeps the sender busy, so a message being sent
+by a live process is never claimed by another; the sweeper renews its lease as the round
+goes and ends the round when it has lost it.
 """
 
 from __future__ import annotations
@@ -94,6 +98,17 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _due(message: dict[str, Any], now: datetime) -> bool:
+    return message["status"] in DUE and datetime.fromisoformat(message["next_try"]) <= now
+
+
+def _ours(message: dict[str, Any], token: str | None) -> bool:
+    """Whether the sender with claim `token` still holds `message` (None: the courier's hold)."""
+    if message["status"] != "sending" or message.get("claim") != token:
+        return False
+    return token is not None or message["attempts"] == 0
+
+
 def _event_saved(dossier: Any, event: dict[str, Any] | None) -> bool:
     if not event:
         return True
@@ -101,8 +116,10 @@ def _event_saved(dossier: Any, event: dict[str, Any] | None) -> bool:
 
 
 class Outbox:
-    def __init__(self, store: Any, sender: Sender, backoff_seconds: float = 60, max_attempts: int = MAX_ATTEMPTS) -> None:
+    def __init__(self, store: Any, sender: Sender, backoff_seconds: float = 60, max_attempts: int = MAX_ATTEMPTS,
+                 clock: Callable[[], datetime] = _now) -> None:
         self.store = store
+        self.clock = clock
         self.records = store.records(OUTBOX)
         self.sender = sender
         self.backoff = backoff_seconds
@@ -115,7 +132,7 @@ class Outbox:
         if all(m["key"] in current.get("messages", {}) for m in messages):
             return []  # nothing new: no write
         added: list[str] = []
-        created = _now().isoformat()
+        created = self.clock().isoformat()
 
         def change(record: dict[str, Any] | None) -> dict[str, Any]:
             stored = dict((record or {}).get("messages", {}))
@@ -124,7 +141,7 @@ class Outbox:
                     stored[m["key"]] = {"subject": None, "milestone": "", "event": None, **m, "code": code,
                                         "status": status, "attempts": 0, "created_at": created,
                                         "next_try": next_try.isoformat(), "verified": verified,
-                                        "error": None, "sent_at": None}
+                                        "error": None, "sent_at": None, "claim": None}
                     added.append(m["key"])
             return {"code": code, "messages": stored}
 
@@ -133,16 +150,16 @@ class Outbox:
 
     def hold(self, code: str, messages: list[dict[str, Any]]) -> list[str]:
         """Store a change's messages, claimed for this process's courier; one write. Returns new keys."""
-        return self._add(code, messages, "sending", _now() + timedelta(seconds=LEASE_SECONDS), verified=False)
+        return self._add(code, messages, "sending", self.clock() + timedelta(seconds=LEASE_SECONDS), verified=False)
 
     def enqueue(self, key: str, *, code: str, channel: str, to: str, body: str, subject: str | None = None, milestone: str = "") -> bool:
         """Queue one message, due now, for `send_due`; False when that key was queued before."""
         message = {"key": key, "channel": channel, "to": to, "body": body, "subject": subject, "milestone": milestone}
-        return bool(self._add(code, [message], "pending", _now(), verified=True))
+        return bool(self._add(code, [message], "pending", self.clock(), verified=True))
 
     # --- sending ---------------------------------------------------------------------------------
 
-    def _attempt(self, message: dict[str, Any], now: datetime) -> tuple[dict[str, Any], str]:
+    def _attempt(self, message: dict[str, Any], clock: Callable[[], datetime]) -> tuple[dict[str, Any], str]:
         try:
             self.sender.send(message)
         except Exception as exc:
@@ -151,70 +168,133 @@ class Outbox:
             if failed:
                 log.error("outbox: gave up on %s after %d attempts: %s", message["key"], attempts, exc)
             delay = timedelta(seconds=self.backoff * 2 ** (attempts - 1))
-            return {**message, "attempts": attempts, "error": str(exc)[:200], "verified": True,
-                    "status": "failed" if failed else "pending", "next_try": (now + delay).isoformat()}, \
+            return {**message, "attempts": attempts, "error": str(exc)[:200], "verified": True, "claim": None,
+                    "status": "failed" if failed else "pending", "next_try": (clock() + delay).isoformat()}, \
                 ("failed" if failed else "retry")
-        return {**message, "attempts": message["attempts"] + 1, "status": "sent", "verified": True,
-                "sent_at": _now().isoformat(), "error": None}, "sent"
+        return {**message, "attempts": message["attempts"] + 1, "status": "sent", "verified": True, "claim": None,
+                "sent_at": clock().isoformat(), "error": None}, "sent"
 
-    def _send_claimed(self, code: str, claimed: list[dict[str, Any]], now: datetime, counts: dict[str, int]) -> None:
-        """Send what this process holds the claim on, then save every outcome in one write."""
-        outcomes = {}
-        for message in claimed:
-            outcomes[message["key"]], outcome = self._attempt(message, now)
+    def _settle(self, code: str, outcomes: dict[str, dict[str, Any]], renew: list[str], token: str | None,
+                clock: Callable[[], datetime]) -> tuple[list[str], str | None, datetime]:
+        """One write: save the outcomes so far and extend the claim on `renew` (the messages
+        still to send) with a new lease. Only messages this sender still holds are touched.
+        Returns the keys of `renew` still ours, the claim's new token and its time."""
+        renewed = secrets.token_hex(8) if renew else token
+        kept: list[str] = []
+        lost: list[str] = []
+        at = clock()
+        lease = (at + timedelta(seconds=LEASE_SECONDS)).isoformat()
+
+        def change(current: dict[str, Any] | None) -> dict[str, Any]:
+            kept.clear()
+            lost.clear()
+            current = current or {"code": code, "messages": {}}
+            messages = dict(current.get("messages", {}))
+            for key, message in outcomes.items():
+                if key in messages and not _ours(messages[key], token):
+                    lost.append(key)  # another sender holds it now: its outcome is the one to keep
+                else:
+                    messages[key] = message
+            for key in renew:
+                if key in messages and _ours(messages[key], token):
+                    messages[key] = {**messages[key], "claim": renewed, "next_try": lease}
+                    kept.append(key)
+            return {**current, "messages": messages}
+
+        self.records.update(code, change)
+        if lost:
+            log.error("outbox: %s of %s were taken over by another sender while this one sent them",
+                      ", ".join(lost), code)
+        if len(kept) < len(renew):
+            log.warning("outbox: claim on %s of %s lost before sending; left to its new sender",
+                        ", ".join(k for k in renew if k not in kept), code)
+        return kept, renewed, at
+
+    def _send_claimed(self, code: str, claimed: list[dict[str, Any]], token: str | None, claimed_at: datetime,
+                      clock: Callable[[], datetime], counts: dict[str, int]) -> None:
+        """Send what this sender holds the claim `token` on, then save every outcome in one write.
+
+        Once a third of the claim's lease is gone (a slow gateway), the outcomes so far are
+        saved and the claim on the rest renewed, in one write, before the next message: no
+        other process takes a message this one is still sending or has sent but not yet
+        recorded. A message whose claim was lost all the same is neither sent nor saved here."""
+        outcomes: dict[str, dict[str, Any]] = {}
+        waiting = {m["key"]: m for m in claimed}
+        while waiting:
+            if clock() - claimed_at > timedelta(seconds=LEASE_SECONDS / 3):
+                kept, token, claimed_at = self._settle(code, outcomes, list(waiting), token, clock)
+                outcomes = {}
+                waiting = {k: {**waiting[k], "claim": token} for k in kept}
+                if not waiting:
+                    break
+            key = next(iter(waiting))
+            outcomes[key], outcome = self._attempt(waiting.pop(key), clock)
             counts[outcome] += 1
-
-        def save(record: dict[str, Any] | None) -> dict[str, Any]:
-            record = record or {"code": code, "messages": {}}
-            return {**record, "messages": {**record.get("messages", {}), **outcomes}}
-
         if outcomes:
-            self.records.update(code, save)
+            self._settle(code, outcomes, [], token, clock)
 
     def deliver(self, code: str, keys: list[str]) -> dict[str, int]:
-        """The courier's part: send the held messages `keys` of a change that has been saved."""
+        """The courier's part: send the held messages `keys` of a change that has been saved.
+
+        The hold is this courier's claim while it is fresh (no write); a hold that has aged
+        (a courier queue behind a slow gateway) is claimed again first, and a message the
+        sweeper took over meanwhile is left to it."""
         counts = {"sent": 0, "retry": 0, "failed": 0}
         stored = (self.records.get(code) or {}).get("messages", {})
-        held = [stored[k] for k in keys if k in stored and stored[k]["status"] == "sending" and stored[k]["attempts"] == 0]
-        self._send_claimed(code, held, _now(), counts)
+        held = [stored[k] for k in keys if k in stored and _ours(stored[k], None)]
+        if not held:
+            return counts
+        since = min(datetime.fromisoformat(m["next_try"]) for m in held) - timedelta(seconds=LEASE_SECONDS)
+        token: str | None = None
+        if self.clock() - since > timedelta(seconds=LEASE_SECONDS / 3):
+            kept, token, since = self._settle(code, {}, [m["key"] for m in held], None, self.clock)
+            held = [{**m, "claim": token} for m in held if m["key"] in kept]
+        self._send_claimed(code, held, token, since, self.clock, counts)
         return counts
 
     def send_due(self, now: datetime | None = None, stop: Callable[[], bool] | None = None) -> dict[str, int]:
         """Try every message whose time has come (pending, or a dead sender's lease over).
 
-        `stop()` is asked before each dossier's messages: a server shutting down ends the
-        round there, leaving the rest pending (nothing claimed is left unsaved)."""
-        now = now or _now()
+        A message is claimed at the clock's time when its dossier's turn comes, not the
+        round's start, so a slow round never hands out claims that are already running out.
+        `now` runs the round as if the clock stood still at `now` (a person catching up, tests).
+        `stop()` is asked before each dossier with due messages: a server shutting down, or a
+        sweeper that lost its lease, ends the round there, leaving the rest pending (nothing
+        claimed is left unsaved)."""
+        clock = (lambda: now) if now is not None else self.clock
         counts = {"sent": 0, "retry": 0, "failed": 0, "dropped": 0}
         for code, record in list(self.records.all()):
+            if not any(_due(m, clock()) for m in record.get("messages", {}).values()):
+                continue
             if stop is not None and stop():
                 break
-            if not any(m["status"] in DUE and datetime.fromisoformat(m["next_try"]) <= now
-                       for m in record.get("messages", {}).values()):
-                continue
             dossier = None
             if any(not m.get("verified", True) for m in record["messages"].values()):
                 dossier = self.store.dossiers.get(code)
             claimed: list[dict[str, Any]] = []
+            token = secrets.token_hex(8)
+            claimed_at = clock()
 
             def claim(current: dict[str, Any] | None) -> dict[str, Any]:
+                nonlocal claimed_at
                 claimed.clear()
+                claimed_at = clock()  # under the lock: the time the claim is really taken
                 current = current or {"code": code, "messages": {}}
                 messages = dict(current.get("messages", {}))
-                lease = (now + timedelta(seconds=LEASE_SECONDS)).isoformat()
+                lease = (claimed_at + timedelta(seconds=LEASE_SECONDS)).isoformat()
                 for key, m in messages.items():
-                    if m["status"] not in DUE or datetime.fromisoformat(m["next_try"]) > now:
+                    if not _due(m, claimed_at):
                         continue
                     if not m.get("verified", True) and not _event_saved(dossier, m.get("event")):
                         messages[key] = {**m, "status": "dropped", "error": "event never saved"}
                         counts["dropped"] += 1
                         continue
-                    messages[key] = {**m, "status": "sending", "next_try": lease, "verified": True}
+                    messages[key] = {**m, "status": "sending", "next_try": lease, "verified": True, "claim": token}
                     claimed.append(messages[key])
                 return {**current, "messages": messages}
 
             self.records.update(code, claim)
-            self._send_claimed(code, claimed, now, counts)
+            self._send_claimed(code, claimed, token, claimed_at, clock, counts)
         return counts
 
     def messages(self, code: str | None = None) -> list[dict[str, Any]]:
@@ -237,13 +317,19 @@ class Sweeper:
     (`records("leases")["outbox-sweeper"]`, taken and renewed under the store's bucket lock,
     which is a file lock across processes) sweeps. A holder that dies stops renewing and
     another process takes over once the lease has run out; one that stops cleanly hands it
-    back at once. The lease spares the gateway and the disk duplicate rounds; it is not what
-    keeps a message from going out twice: each message is claimed under the same lock first.
+    back at once. The lease is renewed as a round goes (before a dossier once a third of it
+    is gone), and a round whose lease was taken over (a gateway so slow the lease ran out)
+    ends at the next dossier. The lease spares the gateway and the disk duplicate rounds; it
+    is not what keeps a message from going out twice: each message is claimed under the same
+    lock first, and the claim is renewed while it is being sent.
     """
 
     def __init__(self, store: Any, make_outbox: Callable[[], Outbox], interval: float,
-                 lease_seconds: float | None = None, owner: str | None = None) -> None:
+                 lease_seconds: float | None = None, owner: str | None = None,
+                 clock: Callable[[], datetime] = _now) -> None:
         self.store = store
+        self.clock = clock
+        self._renewed: datetime | None = None
         self.make_outbox = make_outbox
         self.interval = interval
         self.lease = timedelta(seconds=lease_seconds if lease_seconds is not None else max(60.0, 3 * interval))
@@ -255,21 +341,35 @@ class Sweeper:
 
     def take_lease(self, now: datetime | None = None) -> bool:
         """Take or renew the sweeping lease; False while another live process holds it."""
-        now = now or _now()
+        now = now or self.clock()
 
         def change(current: dict[str, Any] | None) -> dict[str, Any]:
             if current and current.get("owner") != self.owner and datetime.fromisoformat(current["until"]) > now:
                 return current
             return {"owner": self.owner, "until": (now + self.lease).isoformat()}
 
-        return self.store.records(LEASES).update(SWEEP_LEASE, change).get("owner") == self.owner
+        held = self.store.records(LEASES).update(SWEEP_LEASE, change).get("owner") == self.owner
+        self._renewed = now if held else None
+        return held
+
+    def keep_lease(self) -> bool:
+        """Still the holder? Renews the lease once a third of it is gone (one write then, none
+        before: nobody else may take it until it runs out)."""
+        now = self.clock()
+        if self._renewed is not None and now - self._renewed < self.lease / 3:
+            return True
+        if self.take_lease(now):
+            return True
+        log.warning("outbox sweeper: the lease went to another process; this round ends here")
+        return False
 
     def release_lease(self) -> None:
         def change(current: dict[str, Any] | None) -> dict[str, Any]:
             if current and current.get("owner") == self.owner:
-                return {**current, "until": _now().isoformat()}
+                return {**current, "until": self.clock().isoformat()}
             return current or {}
 
+        self._renewed = None
         self.store.records(LEASES).update(SWEEP_LEASE, change)
 
     # --- the rounds --------------------------------------------------------------------------
@@ -278,7 +378,7 @@ class Sweeper:
         """One round: send what is due if this process holds the lease; None when it does not."""
         if not self.take_lease():
             return None
-        counts = self.make_outbox().send_due(stop=self._stop.is_set)
+        counts = self.make_outbox().send_due(stop=lambda: self._stop.is_set() or not self.keep_lease())
         if counts["sent"] or counts["retry"] or counts["failed"] or counts["dropped"]:
             log.info("outbox sweep: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
         return counts
