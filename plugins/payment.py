@@ -33,17 +33,38 @@ class PaymentConfig(BaseModel):
     gateway: Literal["vnpay"] = "vnpay"
 
 
+def entered_by_staff(dossier: Any) -> bool:
+    """Filed by a desk officer (a walk-in, or paper that came by post and was entered at the
+    desk): the papers and the citizen's fee reach the desk, not the online portal."""
+    first = dossier.events[0] if dossier.events else None
+    return first is not None and first.kind == "filed" and str(first.actor).startswith("staff:")
+
+
 def payment_mode(ctx: StepContext) -> str:
-    """`desk` for a dossier filed at the desk, else the procedure's configured mode."""
-    return "desk" if ctx.dossier.channel == "desk" else ctx.config.mode
+    """`desk` for a dossier filed or entered at the desk, else the procedure's configured mode."""
+    return "desk" if ctx.dossier.channel == "desk" or entered_by_staff(ctx.dossier) else ctx.config.mode
+
+
+def amount_due(dossier: Any) -> int:
+    """The fee total less the payments recorded: after a supplement's corrected answers raise
+    the fee, a dossier paid in full owes the difference. A `paid` event without an amount
+    (none is written so today) counts as paying everything."""
+    paid = 0
+    for event in dossier.events:
+        if event.kind == "paid":
+            amount = (event.data or {}).get("amount")
+            if not isinstance(amount, int):
+                return 0
+            paid += amount
+    return max(0, dossier.fee_total - paid)
 
 
 def _paid(ctx: StepContext) -> bool:
-    return bool(ctx.state.get("paid")) or ctx.has_event("paid")
+    return (bool(ctx.state.get("paid")) or ctx.has_event("paid")) and amount_due(ctx.dossier) == 0
 
 
 def _owes(ctx: StepContext) -> bool:
-    return ctx.dossier.fee_total > 0 and not _paid(ctx)
+    return amount_due(ctx.dossier) > 0
 
 
 class PaymentStep(Step):
@@ -63,7 +84,7 @@ class PaymentStep(Step):
                                                        "en": "This dossier has no fees to pay."})
             ctx.done()
             return
-        amount = ctx.dossier.fee_total
+        amount = amount_due(ctx.dossier)
         if payment_mode(ctx) == "online":
             if ctx.status != Status.PAYMENT_REQUESTED:
                 ctx.move("request_payment", note=message({"vi": "Phí, lệ phí phải nộp: {amount}.", "en": "Fees to pay: {amount}."},
@@ -100,13 +121,13 @@ class PaymentStep(Step):
             raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
         receipt_no = params_text(params, "receipt_no")
         note = message({"vi": "Đã thu {amount} tại quầy, biên lai số {receipt}.", "en": "{amount} received at the desk, receipt no. {receipt}."},
-                       amount=money(ctx.dossier.fee_total), receipt=receipt_no)
+                       amount=money(amount_due(ctx.dossier)), receipt=receipt_no)
         # no actor=: the event is credited to `user`, whose action this is
-        record_paid(ctx, amount=ctx.dossier.fee_total, method="desk", note=note, data={"receipt_no": receipt_no})
+        record_paid(ctx, amount=amount_due(ctx.dossier), method="desk", note=note, data={"receipt_no": receipt_no})
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         if action == "return_result" and _owes(ctx):
-            return f"Công dân chưa nộp phí, lệ phí ({format_vnd(ctx.dossier.fee_total)})."
+            return f"Công dân chưa nộp phí, lệ phí ({format_vnd(amount_due(ctx.dossier))})."
         return None
 
     def citizen_panel(self, ctx: StepContext) -> Markup | None:

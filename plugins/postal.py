@@ -30,6 +30,7 @@ from motcua.spec.model import localize
 from motcua.workflow.notes import message, money, words
 from motcua.workflow.step import EventKind, Step, StepContext
 from plugins.carriers import vnpost
+from plugins.payment import entered_by_staff
 
 
 def carrier_address(address: dict[str, str]) -> dict[str, str]:
@@ -195,7 +196,9 @@ class PostalStep(Step):
             ctx.state["waiting_for_result"] = True  # listed before the decision: book when it comes
 
     def on_event(self, ctx: StepContext, event: Any) -> None:
-        if event.kind == "filed" and ctx.dossier.channel == "postal" and ctx.config.pickup:
+        if event.kind == "filed" and ctx.dossier.channel == "postal" and ctx.config.pickup and not entered_by_staff(ctx.dossier):
+            # a citizen filing by post has the papers collected at home; paper that came by
+            # post and was entered at the desk is already there
             self._book(ctx, "pickup")
         elif event.status == Status.FINISHED and ctx.state.get("waiting_for_result") and _wants_postal(ctx):
             self._send_result(ctx)

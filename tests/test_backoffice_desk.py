@@ -119,19 +119,17 @@ def test_a_fee_left_unpaid_is_not_recorded(office):
     assert not any(e.kind == "paid" for e in dossier.events)
 
 
-def test_a_postal_dossier_of_an_online_paying_procedure_is_filed_and_the_officer_told_why_not_received(office):
-    """The shipped spec pays online; a dossier by post keeps that mode (plugins/payment.py):
-    the engine puts it in "payment requested", so it cannot be received or paid at the desk.
-    The officer is told so in the engine's words, and the dossier is kept."""
+def test_paper_that_came_by_post_is_received_and_paid_at_the_desk_and_not_collected_again(office):
+    """The shipped spec pays online, but paper entered at the desk brings its fee to the desk
+    (plugins.payment.entered_by_staff): received and paid at once; and the postal step books
+    no home collection of papers that are already on the desk."""
     client = logged_in(office, "lan")
     response = intake_post(client, answers(copies=2), channel="postal", **{"fee.paid": "1", "fee.receipt_no": "BL-7"})
-    code = filed_code(response)
-    dossier = svc(office).store.dossiers.get(code)
-    assert dossier.channel == "postal" and dossier.status == Status.PAYMENT_REQUESTED
-    assert not any(e.kind == "paid" for e in dossier.events)
-    page = client.get(f"/staff/ho-so/{code}").get_data(as_text=True)
-    assert "chưa tiếp nhận được" in page
-    assert "Chưa ghi nhận thu phí" in page
+    dossier = svc(office).store.dossiers.get(filed_code(response))
+    assert dossier.channel == "postal" and dossier.status == Status.RECEIVED
+    assert [e.data["receipt_no"] for e in dossier.events if e.kind == "paid"] == ["BL-7"]
+    kinds = [e.kind for e in dossier.events]
+    assert "payment_requested" not in kinds and not any("postal" in k or "shipment" in k for k in kinds), kinds
 
 
 # --- 3. the shared address widget -------------------------------------------------------------------
