@@ -107,6 +107,11 @@ class Dossier(BaseModel):
     fee_total: int = 0
     filed_at: datetime = Field(default_factory=now)
     due_date: date | None = None
+    calendar_days: bool = Field(
+        default=False,
+        description="The time limit is counted in calendar days (the spec's processing_time."
+        "calendar_days at filing): a pause of the clock and lateness count every day",
+    )
     status: Status = Status.NEW
     events: list[Event] = Field(default_factory=list)
     steps: dict[str, dict[str, Any]] = Field(

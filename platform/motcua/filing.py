@@ -109,6 +109,7 @@ def add_dossier(
         due_date=calendar().due_date(
             received, working_days(spec, channel), spec.info.processing_time.calendar_days
         ),
+        calendar_days=spec.info.processing_time.calendar_days,
         status=Status.NEW,
     )
     dossier.record(Event(at=received, actor=actor, kind="filed", status=Status.NEW, data={"channel": channel}))

@@ -14,9 +14,12 @@ citizens' satisfaction. Definitions (contracts.md, "STATS"):
   supplement request never makes a dossier late by itself. A dossier without a due date
   cannot be late. On-time rate = (early + on time) / settled.
 - *Open* (đang giải quyết) = filed and neither settled nor withdrawn, as of the period's
-  last day (or today when the period runs on); *overdue* when its due date is before then
-  and its clock was not paused that day (a paused dossier's due date is only moved when the
-  clock restarts). The staff overdue list is the same test as of today.
+  last day (or today when the period runs on); *overdue* by `lifecycle.overdue`, the one
+  rule the engine and the staff queue use too: that day is past the due date moved on by a
+  pause of the clock running then (in working days, or calendar days for a procedure whose
+  limit is in calendar days), so a pause started before the due date keeps the dossier on
+  time and one started after it does not. The staff overdue list is the same test as of
+  today (its due date is the moved one).
   *Carried over* (kỳ trước chuyển qua) = filed before the period and still open when it began.
   These follow the one-stop report form: carried over + received = settled + withdrawn + open.
 

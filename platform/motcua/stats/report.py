@@ -15,12 +15,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable, Mapping
 
-from motcua.dossier import PAUSING, STATUS_LABELS, Dossier, Status
+from motcua.dossier import STATUS_LABELS, Dossier, Status
 from motcua.spec.model import Level, ProcedureSpec, localize
 from motcua.stats.numbers import HUNDREDTH, percent, shares
 from motcua.stats.period import Period, day_in_vn
 from motcua.store.summary import DossierSummary, summarize
-from motcua.workdays import VN_TZ
+from motcua.workdays import VN_TZ, Calendar
+from motcua.workflow import lifecycle
 CHANNELS = ("online", "desk", "postal")
 CHANNEL_LABELS = {
     "online": {"vi": "Trực tuyến", "en": "Online"},
@@ -246,6 +247,21 @@ def satisfaction(ratings: Iterable[Mapping[str, Any]], period: Period, agencies:
     return result
 
 
+def _past_due(d: DossierSummary, day: date, end: datetime, calendar: Calendar, *, current: bool) -> date | None:
+    """The due date an open dossier was past on `day` (None: not overdue then), judged by
+    `lifecycle.overdue`, the staff queue's and the engine's rule: the due date moved on by a
+    pause running at the end of `day`. `current`: `day` is today, whose pause start the
+    summary keeps exactly (`paused_since`); a past day's is read from the transitions."""
+    status, since = d.clock_at(end)
+    if status is None:
+        status = Status.NEW
+    if current and d.paused_since is not None and status == d.status:
+        since = d.paused_since
+    if not lifecycle.overdue(d.due_date, status, None, since, day, calendar, d.calendar_days):
+        return None
+    return lifecycle.due_on(d.due_date, status, since, day, calendar, d.calendar_days)
+
+
 ProcedureInfo = Callable[[str, str], "tuple[dict[str, str], dict[str, str]] | None"]
 
 
@@ -259,6 +275,7 @@ def compute(
     ratings: Iterable[Mapping[str, Any]] = (),
     online_target: Decimal | float = Decimal("0.20"),
     describe: ProcedureInfo | None = None,
+    calendar: Calendar | None = None,
 ) -> Report:
     """The report for `period`, restricted to `agencies` (None: every agency).
 
@@ -267,13 +284,16 @@ def compute(
 
     `specs` is the catalogue (for levels, names and sectors); `describe(procedure_code,
     spec_key)` names a procedure the catalogue no longer has (e.g. from the spec snapshot);
-    `ratings` are the stored satisfaction ratings; `online_target` is a fraction (0.20).
+    `ratings` are the stored satisfaction ratings; `online_target` is a fraction (0.20);
+    `calendar` the working days a running pause moves a due date by (None: weekends only).
     """
+    calendar = calendar or Calendar()
     wanted = frozenset(agencies) if agencies is not None else None
     specs = list(specs)
     start, end = period.start, period.end
     as_of = period.as_of(today)
     as_of_end = datetime.combine(as_of + timedelta(days=1), time(0), VN_TZ)
+    today_end = datetime.combine(today + timedelta(days=1), time(0), VN_TZ)
     tallies: dict[str, Tally] = {}
     spec_keys: dict[str, str] = {}
     overdue: list[OverdueRow] = []
@@ -285,11 +305,13 @@ def compute(
         settled, withdrawn, refused = d.settled, d.withdrawn, d.refused
         due = d.due_date
         filed = d.filed_day
-        if settled is None and withdrawn is None and due is not None and due < today and d.status not in PAUSING:
-            overdue.append(
-                OverdueRow(d.code, d.procedure_code, d.agency_code, d.channel, filed, due, (today - due).days,
-                           Status(d.status))
-            )
+        if settled is None and withdrawn is None and due is not None and due < today:
+            moved = _past_due(d, today, today_end, calendar, current=True)
+            if moved is not None:
+                overdue.append(
+                    OverdueRow(d.code, d.procedure_code, d.agency_code, d.channel, filed, moved, (today - moved).days,
+                               Status(d.status))
+                )
         if filed > end:
             continue
         t = tallies.get(d.procedure_code)
@@ -324,8 +346,7 @@ def compute(
             t.withdrawn += 1
         if filed <= as_of and (settled is None or settled > as_of) and (withdrawn is None or withdrawn > as_of):
             t.open += 1
-            # paused at the end of the as-of day: not overdue (the due date moves on restart)
-            if due is not None and due < as_of and d.status_at(as_of_end) not in PAUSING:
+            if due is not None and due < as_of and _past_due(d, as_of, as_of_end, calendar, current=as_of == today):
                 t.open_overdue += 1
 
     known = {s.code: (s.name, s.sector) for s in specs}

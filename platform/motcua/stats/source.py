@@ -12,6 +12,7 @@ from motcua.spec.model import localize
 from motcua.stats.period import Period, vn_today
 from motcua.stats.report import Report, compute
 from motcua.store.base import Store
+from motcua.workdays import Calendar
 
 RATINGS = "ratings"
 
@@ -24,12 +25,14 @@ def build_report(
     agencies: Iterable[str] | None = None,
     today: date | None = None,
     online_target: Decimal | float = Decimal("0.20"),
+    calendar: Calendar | None = None,
 ) -> Report:
     """One pass over every stored dossier's summary.
 
     Not only the period's: the period also needs older dossiers still open when it began
     (carried over), and the overdue list every dossier open today. Summaries are small
     (about 250 bytes each), so reading all of them stays well under a second at 100,000.
+    `calendar`: the app's working days (the engine's); None: the shipped holiday file.
     """
 
     @lru_cache(maxsize=None)
@@ -46,6 +49,7 @@ def build_report(
         ratings=(value for _key, value in store.records(RATINGS).all()),
         online_target=online_target,
         describe=describe,
+        calendar=calendar or Calendar.load(),
     )
 
 

@@ -3,8 +3,8 @@
 Reading a whole dossier costs a JSON parse of ~1.3 kB and a pydantic validation (~200 us);
 a year dashboard over 100,000 dossiers cannot afford that, nor can the staff queue. A
 summary is one short JSON row (code, procedure, agency, channel, filing time, due date,
-status, the settle / withdrawal day, the status transitions, the applicant's name and the
-day a running pause of the clock began), which a store keeps beside the dossiers and
+status, the settle / withdrawal day, the status transitions, the applicant's name, the
+day a running pause of the clock began and whether the limit counts calendar days), which a store keeps beside the dossiers and
 rewrites in the same locked write (see docs/store.md, "Summaries").
 
 `summary_row(doc)` is the one derivation, a pure function of the dossier as stored (the
@@ -21,13 +21,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping, NamedTuple
 
-from motcua.dossier import Dossier, Status
+from motcua.dossier import PAUSING, Dossier, Status
 
 VIETNAM = timezone(timedelta(hours=7))
 
 #: The row layout's version: a store names it in each summary file and rebuilds a file of
 #: another one. Bump it whenever `summary_row` changes what a row holds.
-ROW_FORMAT = 2
+ROW_FORMAT = 3
 
 #: Statuses that settle a dossier the first time one is reached (RETURNED implies FINISHED).
 SETTLING = frozenset({Status.FINISHED, Status.REFUSED, Status.RETURNED})
@@ -58,6 +58,8 @@ class DossierSummary(NamedTuple):
     #: the Vietnam day the running pause of the clock began (engine state), or None; what
     #: the queue needs to judge overdue without reading the dossier
     paused_since: date | None = None
+    #: the time limit counts calendar days (Dossier.calendar_days): how a pause moves the due date
+    calendar_days: bool = False
 
     @property
     def spec_key(self) -> str:
@@ -71,6 +73,24 @@ class DossierSummary(NamedTuple):
             if at < limit:
                 then = status
         return then
+
+    def clock_at(self, moment: datetime) -> tuple[int | None, date | None]:
+        """The status before `moment` and the Vietnam day the pause of the clock running then
+        began (None when the clock ran), read from the transitions (for a past day; today's
+        pause is `paused_since`, which an apology's new date restarts)."""
+        limit = moment.timestamp()
+        status: int | None = None
+        since: date | None = None
+        for at, then in self.moves():
+            if at >= limit:
+                continue
+            if then in PAUSING:
+                if status not in PAUSING:
+                    since = datetime.fromtimestamp(at, VIETNAM).date()
+            else:
+                since = None
+            status = then
+        return status, since
 
     def moves(self) -> list[tuple[int, int]]:
         """The transitions as (unix seconds, status) pairs, in timeline order."""
@@ -120,6 +140,7 @@ def summary_row(doc: Mapping[str, Any]) -> list[Any]:
         " ".join(transitions),
         (doc.get("contact") or {}).get("name", ""),
         ((doc.get("steps") or {}).get("_engine") or {}).get("paused_since"),
+        bool(doc.get("calendar_days", False)),
     ]
 
 
@@ -129,7 +150,7 @@ _day = date.fromisoformat
 def from_row(row: list[Any]) -> DossierSummary:
     """The summary a row stands for (a row read back from JSON)."""
     (code, procedure, version, agency, channel, filed_at, filed_day, due, status, settled, refused, withdrawn, moves,
-     name, paused) = row
+     name, paused, calendar_days) = row
     return DossierSummary(
         code,
         procedure,
@@ -146,6 +167,7 @@ def from_row(row: list[Any]) -> DossierSummary:
         moves,
         name,
         _day(paused) if paused else None,
+        calendar_days,
     )
 
 

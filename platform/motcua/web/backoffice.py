@@ -32,7 +32,7 @@ from flask import (
 from motcua import accounts
 from motcua.accounts import ROLE_LABELS, StaffUser, current_staff, staff_required
 from motcua.catalogue import spec_of
-from motcua.dossier import CLOSED, PAUSING, Dossier, Event, Status
+from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local, money
 from motcua.public_url import external_url
 from motcua.search import fold
@@ -40,7 +40,7 @@ from motcua.services import services
 from motcua.submission import ADDRESS_PARTS, delivery_choice, required_attachments, validate, validate_delivery
 from motcua.spec.model import ProcedureSpec
 from motcua.store.summary import DossierSummary
-from motcua.workflow import Action, ActionNotAllowed
+from motcua.workflow import Action, ActionNotAllowed, lifecycle
 from motcua.web.labels import CHANNELS, DELIVERIES, FEE_KINDS, actor_label, event_label, label, status_label
 from motcua.workdays import VN_TZ, Calendar
 
@@ -139,22 +139,8 @@ def queue(
 
 
 def summary_overdue(s: DossierSummary, today: date, calendar: Calendar) -> bool:
-    """`lifecycle.is_overdue` judged on a summary: open, and past its due date moved on by
-    the working days of a pause still running (the summary keeps when that pause began).
-    A test holds the two to the same answers."""
-    if s.due_date is None or s.settled is not None or today <= s.due_date:
-        return False  # a pause only moves the due date later
-    if s.status in _NEVER_OVERDUE:
-        return False
-    due = s.due_date
-    if s.status in PAUSING and s.paused_since is not None:
-        paused = max(0, calendar.working_days_between(s.paused_since, today))
-        if paused:
-            due = calendar.add_working_days(due, paused)
-    return today > due
-
-
-_NEVER_OVERDUE = frozenset({Status.WITHDRAWN, Status.FINISHED, Status.RETURNED, Status.REFUSED})
+    """`lifecycle.overdue`, the one rule, on a summary's values (the queue reads no dossier)."""
+    return lifecycle.overdue(s.due_date, s.status, s.settled, s.paused_since, today, calendar, s.calendar_days)
 
 
 def page_of(items: list[Any], page: int, size: int = PAGE_SIZE) -> tuple[list[Any], int, int]:
@@ -289,11 +275,12 @@ def queue_view() -> Any:
     shown, page, pages = page_of(found, flt.page, current_app.config.get("STAFF_PAGE_SIZE", PAGE_SIZE))
     flt = replace(flt, page=page)
     # Only the page shown is read in full; a dossier gone meanwhile (never, today) is skipped.
-    dossiers = [d for d in (svc.store.dossiers.get(s.code) for s in shown) if d is not None]
+    # A row's overdue mark is the summary's, as the filter and the count judge it.
+    rows = [(d, late(s)) for s, d in ((s, svc.store.dossiers.get(s.code)) for s in shown) if d is not None]
     procedures = [s for s in svc.catalogue if user.serves(s.agency.code)]
     return render_template(
         "backoffice/queue.html",
-        rows=[(d, _is_overdue(d)) for d in dossiers],
+        rows=rows,
         total=len(found),
         overdue_total=sum(1 for s in found if late(s)),
         flt=flt,

@@ -68,7 +68,8 @@ def _scope(staff: StaffUser | None) -> tuple[list[str] | None, str]:
 def _report(staff: StaffUser | None) -> Report:
     period = periods.parse(request.args)
     agencies, _agency = _scope(staff)
-    return build_report(services().store, services().catalogue, period=period, agencies=agencies, online_target=_target())
+    return build_report(services().store, services().catalogue, period=period, agencies=agencies, online_target=_target(),
+                        calendar=services().engine.calendar)
 
 
 def charts(report: Report, lang: str) -> dict[str, Markup]:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from motcua.catalogue import spec_of
 from motcua.dossier import AttachmentRef, Contact, Dossier, Event, Status
+from motcua.fees import compute_fees, total as fee_sum
 from motcua.spec.model import ProcedureSpec
 from motcua.workdays import DEFAULT_FILE, Calendar
 from motcua.workflow import lifecycle
@@ -609,7 +610,7 @@ class Engine:
                 raise ActionNotAllowed("Ngày hẹn trả mới phải là ngày làm việc.", field="new_due_date")
             data.update({"old_due_date": due.isoformat() if due else None, "new_due_date": new_date.isoformat()})
             d.due_date = new_date
-            if lifecycle.paused_working_days(d, today, self.calendar):
+            if lifecycle.paused_days(d, today, self.calendar):
                 # the pause so far is in the new date: only the days from now on move it again
                 lifecycle.engine_state(d)["paused_since"] = today.isoformat()
         lifecycle.move(d, action, actor=actor.actor, calendar=self.calendar, note=reason or None, data=data)
@@ -632,7 +633,11 @@ class Engine:
         New files are added after the old ones, and corrected `answers` (the whole answers,
         validated by the caller) replace the old; the event keeps each changed top-level
         answer's old and new value, so staff see what changed and the timeline stays whole.
+        Corrected answers are billed again (`fees.compute_fees`, as at filing): the event keeps
+        the old and new `fee_total`; what a payment already made does not cover is then due
+        (the payment step reads the new total).
         """
+        spec = self.spec_for(self._get(code)) if answers is not None else None
 
         def change(d: Dossier) -> None:
             lifecycle.check(d.status, "supply")
@@ -652,6 +657,11 @@ class Engine:
             if changes:
                 d.data = dict(answers or {})
                 data["changes"] = changes
+                if spec is not None:
+                    lines = compute_fees(spec, d.data, d.channel)
+                    data["fee_total"] = {"old": d.fee_total, "new": fee_sum(lines)}
+                    d.fees = [line.model_dump(mode="json") for line in lines]
+                    d.fee_total = fee_sum(lines)
                 if contact is not None and contact != d.contact:
                     data["contact"] = {"old": d.contact.model_dump(), "new": contact.model_dump()}
                     d.contact = contact

@@ -9,7 +9,7 @@ The clock functions work on a dossier in memory and only ever append events.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from motcua.dossier import PAUSING, STATUS_LABELS, Dossier, Event, Status
@@ -118,48 +118,108 @@ def settled_on(dossier: Dossier) -> date | None:
     return None
 
 
-def paused_working_days(dossier: Dossier, today: date, calendar: Calendar) -> int:
-    """Working days the clock has been stopped in the current pause (0 when running)."""
+def pause_length(since: date, today: date, calendar: Calendar, calendar_days: bool = False) -> int:
+    """Days the clock has stood still from `since` to `today`, in the unit the time limit is
+    counted in: working days, or every day for a limit the law writes in calendar days."""
+    if calendar_days:
+        return max(0, (today - since).days)
+    return max(0, calendar.working_days_between(since, today))
+
+
+def push_due(due: date, days: int, calendar: Calendar, calendar_days: bool = False) -> date:
+    """`due` moved on by `days` paused days; a calendar-day limit ending on a day off ends on
+    the next working day (as `Calendar.due_date` counts it at filing)."""
+    if not days:
+        return due
+    if calendar_days:
+        return calendar.next_working_day(due + timedelta(days=days))
+    return calendar.add_working_days(due, days)
+
+
+def due_on(
+    due_date: date | None,
+    status: int,
+    paused_since: date | None,
+    today: date,
+    calendar: Calendar,
+    calendar_days: bool = False,
+) -> date | None:
+    """The due date as of `today`: pushed on by the days of a pause still running."""
+    if due_date is None or paused_since is None or Status(status) not in PAUSING:
+        return due_date
+    return push_due(due_date, pause_length(paused_since, today, calendar, calendar_days), calendar, calendar_days)
+
+
+#: Statuses in which a dossier is never overdue (decided, returned, refused, withdrawn).
+NEVER_OVERDUE = frozenset({Status.WITHDRAWN, Status.FINISHED, Status.RETURNED, Status.REFUSED})
+
+
+def overdue(
+    due_date: date | None,
+    status: int,
+    settled: date | None,
+    paused_since: date | None,
+    today: date,
+    calendar: Calendar,
+    calendar_days: bool = False,
+) -> bool:
+    """THE overdue rule, on plain values so a dossier (`is_overdue`) and a store summary (the
+    staff queue, the statistics) are judged alike: open (never settled, not withdrawn) and
+    `today` past the due date moved on by a pause still running."""
+    if due_date is None or settled is not None or today <= due_date:
+        return False  # a pause only moves the due date later
+    if Status(status) in NEVER_OVERDUE:
+        return False
+    due = due_on(due_date, status, paused_since, today, calendar, calendar_days)
+    return due is not None and today > due
+
+
+def paused_since(dossier: Dossier) -> date | None:
+    """The day the running pause of the clock began (engine state), or None."""
     since = engine_state(dossier).get("paused_since")
-    if Status(dossier.status) not in PAUSING or not since:
+    return date.fromisoformat(since) if since else None
+
+
+def paused_days(dossier: Dossier, today: date, calendar: Calendar) -> int:
+    """Days (in the dossier's unit) the clock has been stopped in the current pause (0 when running)."""
+    since = paused_since(dossier)
+    if Status(dossier.status) not in PAUSING or since is None:
         return 0
-    return max(0, calendar.working_days_between(date.fromisoformat(since), today))
+    return pause_length(since, today, calendar, dossier.calendar_days)
 
 
 def effective_due_date(dossier: Dossier, today: date, calendar: Calendar) -> date | None:
-    """The due date, pushed on by the working days of a pause still running."""
-    if dossier.due_date is None:
-        return None
-    paused = paused_working_days(dossier, today, calendar)
-    return calendar.add_working_days(dossier.due_date, paused) if paused else dossier.due_date
+    """The due date, pushed on by the days of a pause still running."""
+    return due_on(dossier.due_date, dossier.status, paused_since(dossier), today, calendar, dossier.calendar_days)
 
 
 def is_overdue(dossier: Dossier, today: date, calendar: Calendar | None = None) -> bool:
-    """Open (not settled, not withdrawn) and past its due date, the clock's pauses counted."""
-    if dossier.due_date is None or settled_on(dossier) is not None:
-        return False
-    if Status(dossier.status) in (Status.WITHDRAWN, Status.FINISHED, Status.RETURNED, Status.REFUSED):
-        return False
-    due = effective_due_date(dossier, today, calendar or Calendar())
-    return due is not None and today > due
+    """`overdue` for a dossier: its values read from the dossier."""
+    return overdue(dossier.due_date, dossier.status, settled_on(dossier), paused_since(dossier), today,
+                   calendar or Calendar(), dossier.calendar_days)
 
 
 def apply(dossier: Dossier, event: Event, calendar: Calendar) -> list[Event]:
     """Append `event` and what the clock makes of it; returns every event appended.
 
     Entering a pausing status (5, 6, 8) starts a pause; leaving it moves the due date by the
-    working days paused (a `clock_resumed` event says by how much). Reaching FINISHED or
-    REFUSED for the first time records the working days late, if any, on that event.
+    days paused (a `clock_resumed` event says by how much): working days, or every day for a
+    procedure whose limit is in calendar days (`Dossier.calendar_days`). Reaching FINISHED or
+    REFUSED for the first time records the days late, if any, on that event.
+    Event data keys: working-day dossiers keep `late_working_days` / `paused_working_days`;
+    calendar-day ones write `late_days` / `paused_days` with `calendar_days: true`.
     """
     state = engine_state(dossier)
     old = Status(dossier.status)
     new = Status(event.status) if event.status is not None else None
     today = vn_today(event.at)
+    by_calendar = dossier.calendar_days
     appended = [event]
     if new in (Status.FINISHED, Status.REFUSED) and settled_on(dossier) is None and dossier.due_date:
-        late = calendar.working_days_between(dossier.due_date, today)
+        late = (today - dossier.due_date).days if by_calendar else calendar.working_days_between(dossier.due_date, today)
         if late > 0:
-            event.data = {**event.data, "late_working_days": late}
+            counted = {"late_days": late, "calendar_days": True} if by_calendar else {"late_working_days": late}
+            event.data = {**event.data, **counted}
     dossier.record(event)
     if new is None or new == old:
         return appended
@@ -170,24 +230,26 @@ def apply(dossier: Dossier, event: Event, calendar: Calendar) -> list[Event]:
         since = state.pop("paused_since", None)
         state.pop("resume_to", None)
         if since and dossier.due_date and new not in (Status.WITHDRAWN, Status.REFUSED):
-            paused = max(0, calendar.working_days_between(date.fromisoformat(since), today))
+            paused = pause_length(date.fromisoformat(since), today, calendar, by_calendar)
             if paused:
                 before = dossier.due_date
-                dossier.due_date = calendar.add_working_days(before, paused)
+                dossier.due_date = push_due(before, paused, calendar, by_calendar)
+                if by_calendar:
+                    text = {"vi": "Thời gian tạm dừng {days} ngày không tính vào thời hạn giải quyết.",
+                            "en": "The {days} days paused do not count towards the time limit."}
+                    counted = {"paused_days": paused, "calendar_days": True}
+                else:
+                    text = {"vi": "Thời gian tạm dừng {days} ngày làm việc không tính vào thời hạn giải quyết.",
+                            "en": "The {days} working days paused do not count towards the time limit."}
+                    counted = {"paused_working_days": paused}
                 appended.append(
                     dossier.record(
                         Event(
                             actor="system",
                             kind="clock_resumed",
-                            note=f"Thời gian tạm dừng {paused} ngày làm việc không tính vào thời hạn giải quyết.",
-                            message=message({"vi": "Thời gian tạm dừng {days} ngày làm việc không tính vào thời hạn giải quyết.",
-                                             "en": "The {days} working days paused do not count towards the time limit."},
-                                            days=paused),
-                            data={
-                                "paused_working_days": paused,
-                                "old_due_date": before.isoformat(),
-                                "due_date": dossier.due_date.isoformat(),
-                            },
+                            note=text["vi"].format(days=paused),
+                            message=message(text, days=paused),
+                            data={**counted, "old_due_date": before.isoformat(), "due_date": dossier.due_date.isoformat()},
                         )
                     )
                 )
