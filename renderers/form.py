@@ -419,6 +419,12 @@ def render_address(path: str, value: Mapping[str, Any] | None, errors: Mapping[s
     return Markup(html)
 
 
+def parse_address(path: str, form: Any) -> dict[str, str]:
+    """What render_address's inputs posted, as typed (bounded): units.resolve_address and
+    submission.address_errors make it an address, or say what is wrong with it."""
+    return {part: str(form.get(f"{path}.{part}") or "")[:500] for part in ADDRESS_PARTS}
+
+
 def render_fields(
     spec: ProcedureSpec,
     field_names: list[str] | None,
@@ -585,18 +591,6 @@ def parse_form(
     return answers
 
 
-def _resolve_units(address: dict[str, Any]) -> dict[str, Any]:
-    """A posted commune (a code from the list, or a name typed without JavaScript) kept as
-    its name, with its code next to it; the province stays as the spec's schema has it."""
-    chosen = units.province(address.get("province"))
-    if chosen is None or not isinstance(address.get("commune"), str):
-        return address
-    place = units.find_commune(chosen.code, address["commune"])
-    if place is not None:
-        address["commune"], address[CODE_KEYS["commune"]] = place.name, place.code
-    return address
-
-
 def _parse(spec: ProcedureSpec, node: dict[str, Any], path: str, form: Any) -> Any:
     widget = widget_for(node, ui_for(spec, path))
     kind = schema_type(node)
@@ -608,7 +602,9 @@ def _parse(spec: ProcedureSpec, node: dict[str, Any], path: str, form: Any) -> A
                 value = _parse(spec, sub, f"{path}.{name}", form)
                 if value is not _ABSENT:
                     obj[name] = value
-        return _resolve_units(obj) if widget == "address" else obj
+        if widget == "address":  # a commune picked (code) or typed (name): its name and code kept
+            return {**obj, **units.resolve_address(obj, province_as_posted=True)}
+        return obj
     if kind == "array":
         items = node.get("items") if isinstance(node.get("items"), dict) else {"type": "string"}
         if widget == "checkboxes" or enum_values(node) is not None:

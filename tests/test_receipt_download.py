@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from motcua.web.downloads import attachment
 from tests.test_portal_tracking import filed, lookup
-from tests.test_tracking_private_link import private_link_of
+from tests.test_tracking_private_link import signed_link
 
 RIGHT = "0987654321"
 
@@ -47,7 +47,7 @@ def test_names_cannot_break_the_header():
 
 def test_chromium_downloads_the_receipt(app, live_server, page):
     code = filed(app.test_client())
-    page.goto(live_server.url + private_link_of(app.test_client(), code))
+    page.goto(live_server.url + signed_link(app, code))
     page.goto(f"{live_server.url}/ho-so/{code}/bien-nhan")
     with page.expect_download() as download:
         page.get_by_role("link", name="Tải giấy tiếp nhận (PDF)").click()

@@ -24,18 +24,30 @@ RIGHT = "0987654321"
 WRONG = "0911111111"
 
 
+def filed_in_browser(app) -> tuple[object, str]:
+    """(the citizen's browser, the code) of a dossier filed through the portal's form."""
+    from tests.test_portal_filing import file_it, fill_to_check
+
+    citizen = app.test_client()
+    return citizen, file_it(citizen, *fill_to_check(citizen))
+
+
+def signed_link(app, code: str) -> str:
+    """The private link of a dossier, as the receipt of the one who filed it carries it."""
+    return f"/ho-so/{code}/xem/{link_token(app.secret_key, code)}"
+
+
 def private_link_of(client, code: str) -> str:
-    """What the citizen who filed sees on the confirmation page, as a path."""
-    assert lookup(client, code, RIGHT).status_code == 302
+    """What the citizen who filed (in this browser) sees on the confirmation page, as a path."""
     page = client.get(f"/ho-so/{code}/xac-nhan").get_data(as_text=True)
     found = re.search(r'href="https?://[^/"]+(/ho-so/' + re.escape(code) + r'/xem/[^"]+)"', page)
     assert found, "no private link on the confirmation page"
     return found.group(1)
 
 
-def test_attacker_burning_the_per_code_limit_does_not_stop_the_private_link(app, client):
-    code = filed(client)
-    link = private_link_of(app.test_client(), code)
+def test_attacker_burning_the_per_code_limit_does_not_stop_the_private_link(app):
+    citizen, code = filed_in_browser(app)
+    link = private_link_of(citizen, code)
     attacker = app.test_client()
     for _ in range(10):
         assert lookup(attacker, code, WRONG).status_code == 404
@@ -52,9 +64,9 @@ def test_attacker_burning_the_per_code_limit_does_not_stop_the_private_link(app,
     assert dict(app.extensions["motcua"].store.records(ATTEMPTS).all()) == attempts_before  # never counted
 
 
-def test_a_tampered_link_is_refused_and_opens_nothing(app, client):
-    code = filed(client)
-    link = private_link_of(app.test_client(), code)
+def test_a_tampered_link_is_refused_and_opens_nothing(app):
+    citizen, code = filed_in_browser(app)
+    link = private_link_of(citizen, code)
     token = link.rsplit("/", 1)[1]
     other = app.test_client()
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
@@ -70,8 +82,9 @@ def test_a_tampered_link_is_refused_and_opens_nothing(app, client):
 
 
 def test_a_link_for_code_a_does_not_open_code_b(app, client):
-    code_a, code_b = filed(client), filed(client)
-    link_a = private_link_of(app.test_client(), code_a)
+    citizen, code_a = filed_in_browser(app)
+    code_b = filed(client)
+    link_a = private_link_of(citizen, code_a)
     token_a = link_a.rsplit("/", 1)[1]
     stranger = app.test_client()
     assert stranger.get(f"/ho-so/{code_b}/xem/{token_a}").status_code == 404
@@ -81,9 +94,8 @@ def test_a_link_for_code_a_does_not_open_code_b(app, client):
     assert stranger.get(f"/ho-so/{code_a}").status_code == 200
 
 
-def test_receipt_pdf_qr_link_is_the_private_one(app, client):
-    code = filed(client)
-    citizen = app.test_client()
+def test_receipt_pdf_qr_link_is_the_private_one(app):
+    citizen, code = filed_in_browser(app)
     link = private_link_of(citizen, code)
     pdf = citizen.get(f"/ho-so/{code}/bien-nhan.pdf")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).replace("\n", "")
@@ -96,9 +108,8 @@ def test_receipt_pdf_qr_link_is_the_private_one(app, client):
     assert qr_svg(f"http://localhost/ho-so/{code}") not in page
 
 
-def test_link_pages_send_no_referrer_and_are_not_cached(app, client):
-    code = filed(client)
-    citizen = app.test_client()
+def test_link_pages_send_no_referrer_and_are_not_cached(app):
+    citizen, code = filed_in_browser(app)
     link = private_link_of(citizen, code)
     confirmation = citizen.get(f"/ho-so/{code}/xac-nhan")
     assert confirmation.headers["Referrer-Policy"] == "no-referrer"
@@ -108,9 +119,9 @@ def test_link_pages_send_no_referrer_and_are_not_cached(app, client):
     assert citizen.get(f"/ho-so/{code}").headers["Referrer-Policy"] == "no-referrer"
 
 
-def test_the_link_stays_out_of_the_logs(app, client, caplog):
-    code = filed(client)
-    link = private_link_of(app.test_client(), code)
+def test_the_link_stays_out_of_the_logs(app, caplog):
+    citizen, code = filed_in_browser(app)
+    link = private_link_of(citizen, code)
     token = link.rsplit("/", 1)[1]
     werkzeug = logging.getLogger("werkzeug")
     assert any(isinstance(f, RedactLinks) for f in werkzeug.filters)
@@ -166,3 +177,70 @@ def test_factor_still_opens_by_phone_or_id_and_nothing_else() -> None:
     phone_only = _dossier(phone=RIGHT)
     assert not verify(phone_only, "") and not verify(phone_only, "\x00absent") and not verify(phone_only, "001099012345")
     assert not verify(_dossier(), "") and not verify(_dossier(), "\x00absent")
+
+
+# --- who is shown the private link -----------------------------------------------------------
+
+
+def _no_private_link(html: str, code: str) -> bool:
+    return f"/ho-so/{code}/xem/" not in html
+
+
+def test_a_lookup_session_gets_the_public_tracking_url_not_the_private_link(app):
+    from renderers.qr import qr_svg
+
+    filer, code = filed_in_browser(app)
+    private = "http://localhost" + private_link_of(filer, code)
+    public = f"http://localhost/ho-so/{code}"
+    guesser = app.test_client()  # one right guess through the throttled lookup ...
+    assert lookup(guesser, code, "0912345678").status_code == 302
+    confirmation = guesser.get(f"/ho-so/{code}/xac-nhan")
+    html = confirmation.get_data(as_text=True)
+    assert confirmation.status_code == 200 and _no_private_link(html, code)  # ... is not a key for good
+    assert f'href="{public}"' in html and qr_svg(public) in html and qr_svg(private) not in html
+    assert "nhập số điện thoại hoặc số định danh cá nhân" in html and "là riêng của bạn" not in html
+    receipt = guesser.get(f"/ho-so/{code}/bien-nhan").get_data(as_text=True)
+    assert _no_private_link(receipt, code) and qr_svg(public) in receipt and qr_svg(private) not in receipt
+    pdf = guesser.get(f"/ho-so/{code}/bien-nhan.pdf")
+    assert pdf.status_code == 200
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).replace("\n", "")
+    assert public in text and "/xem/" not in text
+    # the browser that filed still has it, with its own hint
+    mine = filer.get(f"/ho-so/{code}/xac-nhan").get_data(as_text=True)
+    assert private in mine and qr_svg(private) in mine and "là riêng của bạn" in mine
+
+
+def test_a_session_opened_by_the_private_link_is_not_shown_it_again(app):
+    _, code = filed_in_browser(app)
+    holder = app.test_client()
+    assert holder.get(signed_link(app, code)).status_code == 303
+    for page in ("xac-nhan", "bien-nhan"):
+        response = holder.get(f"/ho-so/{code}/{page}")
+        assert response.status_code == 200 and _no_private_link(response.get_data(as_text=True), code)
+
+
+def test_the_desk_receipt_prints_the_private_link_and_saves_under_its_name(app, monkeypatch):
+    """The desk officer hands the printed receipt to the applicant: that is their copy. It is
+    saved like the citizen's (motcua.web.downloads), never cached."""
+    from motcua import accounts
+    from tests.test_backoffice import login
+    from tests.test_receipt_download import disposition
+
+    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+    _, code = filed_in_browser(app)
+    accounts.create_account(app.extensions["motcua"].store, "lan", "Nguyễn Thị Lan", ["desk"], ["000.00.31.H12"], "mat-khau-rat-dai-1")
+    staff = app.test_client()
+    assert login(staff, "lan", "mat-khau-rat-dai-1").status_code == 302
+    receipt = staff.get(f"/staff/ho-so/{code}/giay-tiep-nhan.pdf")
+    assert receipt.status_code == 200 and receipt.mimetype == "application/pdf"
+    assert disposition(receipt.headers["Content-Disposition"]) == ("attachment", f"Giấy tiếp nhận {code}.pdf", f"Giay-tiep-nhan-{code}.pdf")
+    assert receipt.headers["Cache-Control"] == "private, no-store" and receipt.headers["Referrer-Policy"] == "no-referrer"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(receipt.data)).pages).replace("\n", "")
+    assert "http://localhost" + signed_link(app, code) in text
+
+
+def test_the_tracking_page_is_private_like_the_others(app):
+    citizen, code = filed_in_browser(app)
+    page = citizen.get(f"/ho-so/{code}")
+    assert page.status_code == 200
+    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "private, no-store"

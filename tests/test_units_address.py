@@ -212,3 +212,91 @@ def test_an_address_in_a_spec_form_is_checked_against_the_units():
     assert errors["address.commune"].startswith("Phường Bến Thành thuộc Thành phố Hồ Chí Minh")
     answers["address"].update(commune="Phường Hoàn Kiếm", commune_code="00070")
     assert "address.commune" not in validate(spec, answers) and "address.province" not in validate(spec, answers)
+
+
+# --- odd input is a name not found, never a crash --------------------------------------------
+
+#: str.isdigit() says yes to all of these; int() refuses the first ones, and the last is
+#: beyond int()'s 4,300-digit limit.
+ODD_DIGITS = ("²", "12²", "٣", "𝟗", "9" * 5000)
+
+
+def test_odd_digits_are_names_not_found_not_errors():
+    for odd in ODD_DIGITS:
+        assert odd.isdigit()
+        assert units.unit_code(odd, 2) is None
+        assert units.province(odd) is None and units.find_commune("01", odd) is None
+        assert units.communes_elsewhere(odd) == [] and units.commune(odd) is None
+        assert units.resolve_address({"province": "01", "commune": odd, "street": "Số 1"})["commune"] == odd
+        assert units.resolve_address({"province": odd, "commune": "00070"}) == {"province": odd, "commune": "00070"}
+    assert units.unit_code("1", 2) == "01" and units.unit_code(" 70 ", 5) == "00070" and units.unit_code("123456", 5) is None
+
+
+def test_communes_endpoint_refuses_odd_digits_with_a_404(client):
+    for path in ("%C2%B2", "12%C2%B2", "9" * 5000):
+        response = client.get(f"/api/v1/units/{path}/communes")
+        assert response.status_code == 404 and response.get_json()["errors"], path
+
+
+def test_a_commune_typed_as_a_superscript_gets_the_commune_error_with_the_text_kept(client):
+    base, token = to_delivery_step(client)
+    response = client.post(f"{base}/nhan-ket-qua", data={"csrf_token": token, "delivery.kind": "postal",
+                                                          "delivery.address.province": "01", "delivery.address.commune": "²",
+                                                          "delivery.address.street": "Số 1"})
+    page = text(response)
+    assert response.status_code == 200 and 'id="f-delivery-address-commune-error"' in page
+    assert "Không tìm thấy “²” trong Thành phố Hà Nội" in page
+    assert '<option value="²" selected>²</option>' in page and 'value="Số 1"' in page
+    response = client.post(f"{base}/nhan-ket-qua", data={"csrf_token": token, "delivery.kind": "postal",
+                                                          "delivery.address.province": "9" * 5000, "delivery.address.commune": "²",
+                                                          "delivery.address.street": "Số 1"})
+    assert response.status_code == 200 and 'id="f-delivery-address-province-error"' in text(response)
+
+
+def test_odd_digits_in_a_spec_form_address_and_the_api_are_refused_with_field_errors(client):
+    from werkzeug.datastructures import MultiDict
+
+    from motcua.submission import validate
+    from renderers.form import parse_form
+    from tests.portal_helpers import REPO
+    from tests.test_api_portal import body
+
+    spec = load_file(REPO / "procedure_specs" / "cu-tru" / "dang-ky-thuong-tru.yaml").spec
+    for odd in ODD_DIGITS[:2]:
+        answers = parse_form(spec, MultiDict({"address.province": "01", "address.commune": odd, "address.street": "Số 1"}), ["address"])
+        assert answers["address"] == {"province": "01", "commune": odd, "street": "Số 1"}
+        assert "address.commune" in validate(spec, answers)
+    # the province stays the code the spec's schema asks for; the commune gets its name and code
+    answers = parse_form(spec, MultiDict({"address.province": "01", "address.commune": "00070", "address.street": "Số 1"}), ["address"])
+    assert answers["address"] == {"province": "01", "commune": "Phường Hoàn Kiếm", "commune_code": "00070", "street": "Số 1"}
+
+    response = client.post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json=body(
+        delivery={"kind": "postal", "address": {"province": "01", "commune": "²", "street": "Số 1"}}))
+    assert response.status_code == 422
+    assert any(e["pointer"].endswith("commune") for e in response.get_json()["errors"])
+
+
+def test_the_communes_list_speaks_only_the_language_in_its_url(client):
+    """It is cached publicly per URL: a reader's cookie must not pick the body's language."""
+    client.set_cookie("lang", "en")
+    plain = client.get("/api/v1/units/79/communes")
+    assert plain.get_json()["province"]["name"] == "Thành phố Hồ Chí Minh"
+    assert plain.get_json()["prompt"] == "— Chọn xã, phường, đặc khu —"
+    client.set_cookie("lang", "vi")
+    assert client.get("/api/v1/units/79/communes").get_json() == plain.get_json()
+    english = client.get("/api/v1/units/79/communes?lang=en")
+    assert english.get_json()["province"]["name"] == "Ho Chi Minh City" and english.get_json()["prompt"] != plain.get_json()["prompt"]
+    assert "public" in english.headers["Cache-Control"]
+
+
+@pytest.mark.browser
+def test_the_script_asks_for_the_communes_in_the_pages_language(live_server, page):
+    """form.js puts the page's language in the URL; the English page gets the English prompt."""
+    page.goto(f"{live_server.url}/thu-tuc/1.004222/nop?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    with page.expect_response(lambda r: "/api/v1/units/79/communes" in r.url) as fetched:
+        page.select_option("#f-address-province", "79")
+    assert fetched.value.url.endswith("/api/v1/units/79/communes?lang=en")
+    page.wait_for_selector("select#f-address-commune option[value='26743']", state="attached")
+    prompt = page.locator("select#f-address-commune option").first.inner_text()
+    assert prompt == fetched.value.json()["prompt"] and prompt != "— Chọn xã, phường, đặc khu —"

@@ -113,6 +113,18 @@ def communes(province_code: str) -> tuple[Commune, ...]:
     return _table().communes.get(str(province_code or ""), ())
 
 
+#: A unit code as typed or posted: ASCII digits only (str.isdigit() also takes "²" and
+#: other digits int() refuses), and short (int() refuses a string of thousands of digits).
+_CODE = re.compile(r"[0-9]{1,5}")
+
+
+def unit_code(text: Any, width: int) -> str | None:
+    """`text` as a zero-padded code of `width` digits ("1" -> "01"), or None when it is not
+    a code: every lookup by code goes through here, so odd input is a name not found."""
+    raw = str(text or "").strip()
+    return f"{int(raw):0{width}d}" if _CODE.fullmatch(raw) else None
+
+
 def _strip(text: str, prefixes: tuple[str, ...]) -> str:
     folded = fold(text)
     for prefix in prefixes:
@@ -126,8 +138,8 @@ def province(key: Any) -> Province | None:
     text = str(key or "").strip()
     if not text:
         return None
-    if text.isdigit():
-        code = f"{int(text):02d}"
+    code = unit_code(text, 2)
+    if code is not None:
         return next((p for p in provinces() if p.code == code), None)
     wanted = _strip(text, _PROVINCE_PREFIXES)
     if wanted in ("tp hcm", "hcm", "tphcm", "sai gon"):
@@ -142,8 +154,8 @@ def find_commune(province_code: str, text: Any) -> Commune | None:
     if not raw:
         return None
     candidates = communes(province_code)
-    if raw.isdigit():
-        code = f"{int(raw):05d}"
+    code = unit_code(raw, 5)
+    if code is not None:
         return next((c for c in candidates if c.code == code), None)
     full = fold(raw)
     exact = [c for c in candidates if fold(c.name) == full]
@@ -171,8 +183,8 @@ def communes_elsewhere(text: Any) -> list[Commune]:
     raw = str(text or "").strip()
     if not raw:
         return []
-    if raw.isdigit():
-        code = f"{int(raw):05d}"
+    code = unit_code(raw, 5)
+    if code is not None:
         return [c for p in provinces() for c in communes(p.code) if c.code == code]
     full, bare = fold(raw), _strip(raw, _COMMUNE_PREFIXES)
     out = []
@@ -187,7 +199,7 @@ def communes_elsewhere(text: Any) -> list[Commune]:
 def commune(code: Any) -> Commune | None:
     """A commune by its 5-digit code, whatever its province."""
     raw = str(code or "").strip()
-    if not raw.isdigit():
+    if unit_code(raw, 5) is None:
         return None
     found = communes_elsewhere(raw)
     return found[0] if found else None
@@ -202,18 +214,21 @@ def clean(text: Any) -> str:
     return _SPACES.sub(" ", str(text or "")).strip()
 
 
-def resolve_address(raw: Mapping[str, Any] | None) -> dict[str, str]:
+def resolve_address(raw: Mapping[str, Any] | None, *, province_as_posted: bool = False) -> dict[str, str]:
     """What a citizen posted -> the address to keep: names and codes of the units found.
 
     Units that are not found keep the text as typed (so the form shows it again and
     validation explains); a commune is looked up only within the chosen province. A
-    district is not kept: there is none since 1 July 2025.
+    district is not kept: there is none since 1 July 2025. With `province_as_posted` (the
+    answers of a spec's form, whose schema holds the province's code) the province stays
+    as posted and only the commune is resolved.
     """
     raw = raw or {}
     out = {part: clean(raw.get(part)) for part in ADDRESS_PARTS if clean(raw.get(part))}
     found = province(raw.get("province_code") or raw.get("province"))
     if found is not None:
-        out["province"], out["province_code"] = found.name, found.code
+        if not province_as_posted:
+            out["province"], out["province_code"] = found.name, found.code
         place = find_commune(found.code, raw.get("commune") or raw.get("commune_code"))
         if place is not None:
             out["commune"], out["commune_code"] = place.name, place.code

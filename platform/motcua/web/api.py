@@ -350,14 +350,17 @@ class CommuneList(BaseModel):
 
 @bp.get("/units/<province>/communes")
 def communes(province: str):
-    """The communes of a province (since 1 July 2025), for the address widget; public, cacheable."""
+    """The communes of a province (since 1 July 2025), for the address widget; public, cacheable.
+
+    Shared caches keep one body per URL, so the language is only the explicit `?lang=`
+    (Vietnamese without it), never the reader's cookie."""
     from motcua import units
     from motcua.i18n import catalogue
 
-    found = units.province(province) if province.isdigit() else None
+    found = units.province(province) if units.unit_code(province, 2) else None
     if found is None:
         return _not_found()
-    lang = _lang()
+    lang = "en" if request.args.get("lang") == "en" else "vi"
     prompt = "— Chọn xã, phường, đặc khu —"
     body = CommuneList(
         province=Unit(code=found.code, name=found.en if lang == "en" else found.name),
@@ -423,7 +426,9 @@ def openapi_document() -> dict[str, Any]:
             "/units/{province}/communes": {"get": {
                 "operationId": "listCommunes", "summary": "Communes (xã, phường, đặc khu) of a province since 1 July 2025",
                 "parameters": [{"name": "province", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{2}$"},
-                                "description": "Province code, e.g. 01"}],
+                                "description": "Province code, e.g. 01"},
+                               {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["vi", "en"]},
+                                "description": "Language of the prompt and the province's name (vi when absent; the reader's cookie is not used, so the response can be cached per URL)"}],
                 "responses": {"200": _json(CommuneList, "The communes, by code"), "404": _json(Errors, "Unknown province")}}},
             "/dossiers/{code}": {
                 "get": {

@@ -37,7 +37,7 @@ from motcua.i18n import _, current_lang, local, money
 from motcua.public_url import external_url
 from motcua.search import fold
 from motcua.services import services
-from motcua.submission import ADDRESS_PARTS, delivery_choice, required_attachments, validate, validate_delivery
+from motcua.submission import delivery_choice, required_attachments, validate, validate_delivery
 from motcua.spec.model import ProcedureSpec
 from motcua.store.summary import DossierSummary
 from motcua.workflow import Action, ActionNotAllowed, lifecycle
@@ -416,15 +416,13 @@ def receipt(code: str) -> Response:
         abort(404)
     from renderers.documents import receipt_pdf
 
-    pdf = receipt_pdf(dossier, spec, _tracking_url(code), current_lang())
-    response = send_file(
-        io.BytesIO(pdf),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"giay-tiep-nhan-{code}.pdf",
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    from motcua.web.downloads import attachment
+    from motcua.web.pages import private
+    from motcua.web.portal import receipt_filename
+
+    response = Response(receipt_pdf(dossier, spec, _tracking_url(code), current_lang()), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = attachment(receipt_filename(dossier.code))
+    return private(response)  # it carries the citizen's private link
 
 
 # --- walk-in intake -------------------------------------------------------------------------
@@ -522,7 +520,8 @@ def intake(procedure_code: str) -> Any:
     """The citizen's generated form, on one page, plus the channel it came by, the paper
     checklist, delivery and the fee taken at the counter. Entered by the officer with the
     papers in hand, the dossier is received at once (`_receive_at_desk`)."""
-    from renderers.form import UNITS_BUTTON, apply_repeat, error_summary, field_id, parse_form, render_fields, repeat_action
+    from renderers.form import (UNITS_BUTTON, apply_repeat, error_summary, field_id, parse_address, parse_form, render_fields,
+                                repeat_action)
 
     user = _user()
     spec = next((s for s in _desk_procedures(user) if s.code == procedure_code), None)
@@ -539,7 +538,7 @@ def intake(procedure_code: str) -> Any:
         answers = parse_form(spec, request.form, None)
         received = {a.id for a in spec.attachments if request.form.get(f"received.{a.id}")}
         channel = request.form.get("channel") or channels[0]  # the page checks the first one
-        address = {part: request.form.get(f"delivery.address.{part}", "")[:500] for part in ADDRESS_PARTS}
+        address = parse_address("delivery.address", request.form)
         repeat = repeat_action(request.form)
         if repeat:  # "add another" / "remove" on a repeated group: show the form again
             answers = apply_repeat(answers, repeat)
@@ -567,7 +566,7 @@ def intake(procedure_code: str) -> Any:
                 if not warnings:
                     flash(_("Đã tiếp nhận hồ sơ {code}.", code=dossier.code), "success")
                 return redirect(url_for("backoffice.dossier_view", code=dossier.code))
-    from motcua.web.portal import _assets  # RENDER's form script: the commune list, shown fields
+    from motcua.web.pages import form_assets  # RENDER's form script: the commune list, shown fields
 
     return render_template(
         "backoffice/intake.html",
@@ -582,6 +581,6 @@ def intake(procedure_code: str) -> Any:
         address=address,
         fee_total=_intake_fee_total(spec, answers, channel if channel in channels else "desk"),
         charges_fees=any(f.amount or f.tiers for f in spec.fees),
-        assets=_assets(),
+        assets=form_assets(),
         field_id=field_id,
     ), (422 if errors else 200)

@@ -11,7 +11,6 @@ import hmac
 import json
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -42,6 +41,7 @@ from motcua.search import Filters, facets, search
 from motcua.services import services
 from motcua.spec.model import Level, ProcedureSpec, localize
 from motcua.web import labels
+from motcua.web.pages import form_assets, private
 from motcua.workdays import VN_TZ
 
 bp = Blueprint("portal", __name__)
@@ -77,15 +77,6 @@ def field_id(path: str) -> str:
     return render_field_id(path)
 
 
-def _assets() -> dict[str, list[str]]:
-    """RENDER's form script and styles, served from /static/renderers/ when present."""
-    folder = Path(current_app.static_folder or "") / "renderers"
-    return {
-        "css": [f"renderers/{p.name}" for p in sorted(folder.glob("*.css"))],
-        "js": [f"renderers/{p.name}" for p in sorted(folder.glob("*.js"))],
-    }
-
-
 def _spec_or_404(code: str) -> ProcedureSpec:
     spec = services().catalogue.get(code)
     if spec is None:
@@ -108,10 +99,17 @@ def _fee_rows(spec: ProcedureSpec, answers: dict[str, Any]) -> tuple[list[dict[s
     return rows, total(lines)
 
 
-def _remember(code: str) -> None:
-    """After filing or a successful lookup, this browser may read the dossier."""
-    tracked = [c for c in session.get("dossiers", []) if c != code]
-    session["dossiers"] = (tracked + [code])[-MAX_TRACKED:]
+def _remember(code: str, *, filed: bool = False) -> None:
+    """After filing or a successful lookup, this browser may read the dossier; only the one
+    that filed it (`filed`) is shown its private link (see _tracking_url)."""
+    for key, wanted in (("dossiers", True), ("filed", filed)):
+        if wanted:
+            kept = [c for c in session.get(key, []) if c != code]
+            session[key] = (kept + [code])[-MAX_TRACKED:]
+
+
+def _filed_here(code: str) -> bool:
+    return code in session.get("filed", [])
 
 
 def _may_read(code: str) -> bool:
@@ -285,7 +283,7 @@ def _render_step(spec: ProcedureSpec, token: str | None, draft: dict[str, Any], 
         "delivery_raw": draft.get("delivery") or {},
         "provinces": _provinces(),
         "back_to_check": request.args.get("tu") == drafts.STEP_CHECK,
-        "assets": _assets(),
+        "assets": form_assets(),
     }
     if step.kind == "check":
         context["rows"] = _check_rows(spec, draft, token or "")
@@ -361,8 +359,9 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
                 attachments[component.id] = ref.model_dump(mode="json")
     elif step.kind == "delivery":
         kind = request.form.get("delivery.kind") or None
-        address = {part: request.form.get(f"delivery.address.{part}", "")[:500] for part in submission.ADDRESS_PARTS}
-        draft["delivery"] = {"kind": kind, "address": address}
+        from renderers.form import parse_address
+
+        draft["delivery"] = {"kind": kind, "address": parse_address("delivery.address", request.form)}
     if request.form.get("_units"):  # renderers.form.UNITS_BUTTON: show a province's communes, no checks yet
         stay = True
     return stay, upload_errors
@@ -524,7 +523,7 @@ def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
         return redirect(url_for("portal.fill_step", code=spec.code, token=token, step_id=drafts.STEP_CHECK))
     if not outcome.get("filed_now"):
         return _already_filed(spec, outcome["code"])
-    _remember(outcome["code"])
+    _remember(outcome["code"], filed=True)
     return redirect(url_for("portal.confirmation", code=outcome["code"]))
 
 
@@ -541,8 +540,14 @@ def _already_filed(spec: ProcedureSpec, code: str):
 
 
 def _tracking_url(code: str) -> str:
-    """The citizen's private tracking link (receipt, QR code): opens without the factor."""
-    return private_tracking_url(code)
+    """The link on the confirmation and the receipt (and in their QR code).
+
+    The private link (opens without the factor, never expires, no throttle) only for the
+    browser that filed the dossier. A browser that got in by the lookup gets the public
+    tracking page, which asks for the factor again: one guess that passed the throttle must
+    not become a key for good. One that came by the private link holds it already.
+    """
+    return private_tracking_url(code) if _filed_here(code) else external_url("portal.dossier", code=code)
 
 
 def private_tracking_url(code: str) -> str:
@@ -550,13 +555,6 @@ def private_tracking_url(code: str) -> str:
     from motcua.tracking import link_token
 
     return external_url("portal.private_link", code=code, token=link_token(current_app.secret_key, code))
-
-
-def _private(response: Response) -> Response:
-    """A page that carries or came from a private link: never cached, never in a Referer."""
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _readable_dossier(code: str) -> Dossier:
@@ -585,12 +583,13 @@ def _qr(url: str) -> Markup:
 def confirmation(code: str) -> Response:
     dossier = _readable_dossier(code)
     spec = _spec_of(dossier)
-    return _private(make_response(render_template(
+    return private(make_response(render_template(
         "portal/confirmation.html",
         dossier=dossier,
         spec=spec,
         panels=_citizen_panels(dossier),
         tracking_url=_tracking_url(code),
+        private_link=_filed_here(code),
         qr=_qr(_tracking_url(code)),
     )))
 
@@ -601,7 +600,7 @@ def receipt(code: str) -> Response:
 
     dossier = _readable_dossier(code)
     spec = _spec_of(dossier)
-    return _private(make_response(render_template(
+    return private(make_response(render_template(
         "portal/receipt.html",
         dossier=dossier,
         spec=spec,
@@ -623,9 +622,13 @@ def receipt_pdf(code: str) -> Response:
         abort(404)
     body = render_receipt(dossier, spec, _tracking_url(code), current_lang())
     response = Response(body, mimetype="application/pdf")
-    name = "Giấy tiếp nhận {code}.pdf" if current_lang() == "vi" else "Receipt {code}.pdf"
-    response.headers["Content-Disposition"] = attachment(name.format(code=dossier.code))
-    return _private(response)
+    response.headers["Content-Disposition"] = attachment(receipt_filename(dossier.code))
+    return private(response)
+
+
+def receipt_filename(code: str) -> str:
+    """The receipt's file name, in the reader's language (the citizen's copy and the desk's)."""
+    return ("Giấy tiếp nhận {code}.pdf" if current_lang() == "vi" else "Receipt {code}.pdf").format(code=code)
 
 
 # --- track -----------------------------------------------------------------------------------
@@ -717,13 +720,13 @@ def private_link(code: str, token: str) -> Response:
 
     if not link_opens(current_app.secret_key, code, token):
         message = _("Đường dẫn tra cứu không đúng hoặc đã bị thay đổi. Hãy tra cứu bằng mã hồ sơ và số điện thoại hoặc số định danh cá nhân.")
-        return _private(make_response(render_template("portal/lookup.html", code="", message=message), 404))
+        return private(make_response(render_template("portal/lookup.html", code="", message=message), 404))
     found = services().store.dossiers.get(code)
     if found is None:
         abort(404)
     _remember(found.code)
     # Off the address bar at once: the page the citizen sees (and shares) is the plain one.
-    return _private(redirect(url_for("portal.dossier", code=found.code), code=303))
+    return private(redirect(url_for("portal.dossier", code=found.code), code=303))
 
 
 @bp.get("/ho-so/<code>")
@@ -733,9 +736,7 @@ def dossier(code: str):
     found = services().store.dossiers.get(code)
     if found is None:
         abort(404)
-    response = make_response(_render_dossier(found))
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return private(make_response(_render_dossier(found)))
 
 
 def _render_dossier(found: Dossier) -> str:

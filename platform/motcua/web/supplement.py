@@ -21,7 +21,8 @@ from motcua.dossier import Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
 from motcua.services import services
 from motcua.spec.model import Attachment, ProcedureSpec
-from motcua.web.portal import _assets, _readable_dossier, _spec_of
+from motcua.web.pages import form_assets, private
+from motcua.web.portal import _readable_dossier, _spec_of
 from motcua.workdays import VN_TZ
 
 bp = Blueprint("supplement", __name__)
@@ -116,12 +117,10 @@ def _page(found: Dossier, errors: dict[str, str] | None = None, note: str = "", 
         errors=errors,
         note=note,
         max_note=MAX_NOTE,
-        assets=_assets(),
+        assets=form_assets(),
         VN_TZ=VN_TZ,
     ), status)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private(response)
 
 
 @bp.get("/ho-so/<code>/bo-sung")

@@ -93,6 +93,9 @@
     var code = province.value;
     if (!code) return;
     var url = province.getAttribute("data-communes-url").replace("{province}", encodeURIComponent(code));
+    // The page's language, explicit in the URL: the list is cached per URL, not per reader.
+    var lang = document.documentElement.getAttribute("lang") === "en" ? "en" : "vi";
+    url += (url.indexOf("?") === -1 ? "?" : "&") + "lang=" + lang;
     fetch(url, { headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
