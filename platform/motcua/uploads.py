@@ -9,16 +9,14 @@ by a replaced or expired draft is `motcua purge`'s to remove.
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Iterable, Iterator
 
 from motcua import submission
 from motcua.dossier import AttachmentRef
 from motcua.spec.model import Attachment
-from motcua.store.base import FileStore
+from motcua.store.base import FileStore, Put
 
 
 @dataclass(frozen=True)
@@ -46,33 +44,45 @@ def stored(
     """Store the checked uploads and give their references to the block that files them.
 
     When the block raises one of `rollback_on` (its filing wrote nothing), the files this
-    call added are deleted again before the exception goes on. A file that was already
-    there (the same bytes, in someone's draft or dossier) is left alone, and so is one that
-    another request stored again after us (`older_than` is decided under the file's lock).
+    call created are deleted again before the exception goes on. Whether it created a file
+    is decided by the file store under the file's lock (`FileStore.add`), so a file that was
+    already there (the same bytes, in someone's draft or dossier) is left alone, and so is
+    one that another request stored again after us: the delete is conditional on the
+    version our put left, checked under the same lock.
     """
+    recording = _Recording(files)
     refs: list[AttachmentRef] = []
-    added: list[tuple[str, datetime]] = []
     try:
         for item in checked:
-            existed = files.exists(hashlib.sha256(item.data).hexdigest())
-            ref, error = submission.store_upload(files, item.component, item.filename, item.data, lang)
+            ref, error = submission.store_upload(recording, item.component, item.filename, item.data, lang)
             if error or ref is None:  # checked before: only a changed spec could get here
                 raise ValueError(error or "upload refused")
             refs.append(ref)
-            at = files.stored_at(ref.file_id)
-            if not existed and at is not None:
-                added.append((ref.file_id, at))
     except BaseException:
-        discard(files, added)
+        discard(files, recording.puts)
         raise
     try:
         yield refs
     except rollback_on:
-        discard(files, added)
+        discard(files, recording.puts)
         raise
 
 
-def discard(files: FileStore, added: Iterable[tuple[str, datetime]]) -> None:
-    """Delete files this request stored, unless stored again since (see `stored`)."""
-    for file_id, at in added:
-        files.delete(file_id, older_than=at + timedelta(microseconds=1))
+class _Recording:
+    """The file store as `submission.store_upload` sees it, keeping what each put did."""
+
+    def __init__(self, files: FileStore) -> None:
+        self.files = files
+        self.puts: list[Put] = []
+
+    def put(self, data: bytes) -> str:
+        done = self.files.add(data)
+        self.puts.append(done)
+        return done.file_id
+
+
+def discard(files: FileStore, puts: Iterable[Put]) -> None:
+    """Delete the files these puts created, unless stored again since (see `stored`)."""
+    for done in puts:
+        if done.created:
+            files.delete(done.file_id, version=done.version)

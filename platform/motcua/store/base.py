@@ -8,7 +8,7 @@ workflow or the statistics. Nothing above this package imports TinyDB.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Protocol, TypeVar
 
 from motcua.dossier import Dossier, Status
 from motcua.store.summary import DossierSummary
@@ -97,11 +97,26 @@ class Records(Protocol):
         """Bulk path (import): store new keys, each partition written once per call."""
 
 
+class Put(NamedTuple):
+    """What one `FileStore.add` did, decided under the file's lock.
+
+    `created`: this call wrote the file (it was not there); `version`: an opaque number the
+    store changes with every put of these bytes, so `delete(file_id, version=...)` removes
+    the file only if nobody stored it again since (a request taking back its own upload)."""
+
+    file_id: str
+    created: bool
+    version: int
+
+
 class FileStore(Protocol):
     """Uploaded files by content id; a citizen's file name is never a path."""
 
     def put(self, data: bytes) -> str:
         """Store the bytes durably and return their id (sha256 hex)."""
+
+    def add(self, data: bytes) -> Put:
+        """`put`, saying whether this call created the file and the version it left."""
 
     def read(self, file_id: str) -> bytes: ...
 
@@ -113,11 +128,12 @@ class FileStore(Protocol):
     def stored_at(self, file_id: str) -> datetime | None:
         """When the file was last stored (`put`), None when it is not there."""
 
-    def delete(self, file_id: str, *, older_than: datetime | None = None) -> bool:
+    def delete(self, file_id: str, *, older_than: datetime | None = None, version: int | None = None) -> bool:
         """Remove a file; True when it was removed. With `older_than`, only when it was last
-        stored (`put`, also of the same bytes again) before that moment, decided under the
-        same lock `put` takes, so a file uploaded again meanwhile is kept. A crash leaves the
-        file whole or gone. Callers make sure nothing refers to it (motcua.purge)."""
+        stored (`put`, also of the same bytes again) before that moment; with `version` (from
+        `add`), only when no put came after the one that left that version. Both are decided
+        under the same lock `put` takes, so a file uploaded again meanwhile is kept. A crash
+        leaves the file whole or gone. Callers make sure nothing refers to it (motcua.purge)."""
 
 
 class Store(Protocol):

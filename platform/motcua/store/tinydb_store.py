@@ -24,6 +24,7 @@ import json
 import os
 import re
 import threading
+import time
 import zlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
@@ -33,7 +34,7 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 from tinydb import Query, TinyDB
 
 from motcua.dossier import Dossier, Status
-from motcua.store.base import EventsRewritten, StoreError
+from motcua.store.base import EventsRewritten, Put, StoreError
 from motcua.store.durable import (
     AtomicJSONStorage,
     atomic_write,
@@ -568,12 +569,27 @@ class TinyDossiers:
         return total
 
 
+def _touch(path: Path, before: int) -> int:
+    """Mark the file stored now, strictly after `before` (its last version); the new version.
+    A file system keeping coarser times than nanoseconds gets a step it can hold."""
+    stamp = max(time.time_ns(), before + 1)
+    os.utime(path, ns=(stamp, stamp))
+    after = path.stat().st_mtime_ns
+    if after <= before:
+        stamp = before + 2_000_000_000
+        os.utime(path, ns=(stamp, stamp))
+        after = path.stat().st_mtime_ns
+    return after
+
+
 class TinyFiles:
     """Uploaded files by sha256, each written once, durably; checked on every read.
 
     A file's modification time is when it was last stored: `put` of bytes already there
     touches it, so `delete(older_than=...)` never removes a file just uploaded again. Both
-    run under a lock of the file's folder, which orders them.
+    run under a lock of the file's folder, which orders them. The modification time in
+    nanoseconds is also the file's `version` (`add`): each put moves it strictly forward,
+    even within one tick of the file system's coarse clock.
     """
 
     def __init__(self, folder: Path, tmp: Path, folders: _Folders | None = None) -> None:
@@ -591,15 +607,19 @@ class TinyFiles:
         return self._locks.lock("files", file_id[:2])
 
     def put(self, data: bytes) -> str:
+        return self.add(data).file_id
+
+    def add(self, data: bytes) -> Put:
         file_id = hashlib.sha256(data).hexdigest()
         path = self._path(file_id)
         with self._lock(file_id):
             try:
-                os.utime(path)
+                before = path.stat().st_mtime_ns
             except FileNotFoundError:
                 ensure_dir(path.parent)
                 atomic_write(path, data, self._tmp, keep_bak=False)
-        return file_id
+                return Put(file_id, True, path.stat().st_mtime_ns)
+            return Put(file_id, False, _touch(path, before))
 
     def read(self, file_id: str) -> bytes:
         path = self._path(file_id)
@@ -621,7 +641,7 @@ class TinyFiles:
         except (KeyError, FileNotFoundError):
             return None
 
-    def delete(self, file_id: str, *, older_than: datetime | None = None) -> bool:
+    def delete(self, file_id: str, *, older_than: datetime | None = None, version: int | None = None) -> bool:
         # One unlink is atomic: after a crash the file is whole or gone; the folder fsync
         # makes the removal itself durable before we return.
         try:
@@ -631,6 +651,8 @@ class TinyFiles:
         with self._lock(file_id):
             try:
                 if older_than is not None and path.stat().st_mtime >= _aware(older_than).timestamp():
+                    return False
+                if version is not None and path.stat().st_mtime_ns != version:
                     return False
                 path.unlink()
             except FileNotFoundError:
