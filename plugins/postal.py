@@ -30,7 +30,7 @@ from motcua.spec.model import localize
 from motcua.workflow.notes import message, money, words
 from motcua.workflow.step import EventKind, Step, StepContext
 from plugins.carriers import vnpost
-from plugins.payment import entered_by_staff
+from plugins.payment import amount_due, entered_by_staff
 
 
 def carrier_address(address: dict[str, str]) -> dict[str, str]:
@@ -62,7 +62,7 @@ def _wants_postal(ctx: StepContext) -> bool:
 
 
 def _unpaid(ctx: StepContext) -> bool:
-    return ctx.dossier.fee_total > 0 and not ctx.has_event("paid")
+    return amount_due(ctx.dossier) > 0
 
 
 def _cod_allowed(ctx: StepContext) -> bool:
@@ -159,7 +159,7 @@ class PostalStep(Step):
         if not config.get("POSTAL_API_URL"):
             raise RuntimeError("POSTAL_API_URL is not configured")
         spec_delivery = ctx.spec.delivery_option("postal") if ctx.spec else None
-        cod = ctx.dossier.fee_total if (kind == "delivery" and spec_delivery and spec_delivery.cash_on_delivery and _unpaid(ctx)) else 0
+        cod = amount_due(ctx.dossier) if (kind == "delivery" and spec_delivery and spec_delivery.cash_on_delivery and _unpaid(ctx)) else 0
         citizen = {"name": ctx.dossier.contact.name, "phone": ctx.dossier.contact.phone,
                    "address": carrier_address(address)}
         agency = {"name": localize(ctx.spec.agency.name) if ctx.spec else ctx.dossier.agency_code,

@@ -41,6 +41,9 @@ def test_corrected_answers_recompute_the_fee_and_the_rest_is_due(app):
     assert supplied.data["fee_total"] == {"old": 16000, "new": 24000}
     assert d.fee_total == 24000 and [line["quantity"] for line in d.fees if line["id"] == "phi_ban_sao_trich_luc"] == [3]
     assert amount_due(d) == 8000
+    with app.test_request_context():
+        panels = "".join(str(p) for p in engine.citizen_panels(engine._get(code)))
+    assert "8.000 ₫" in panels and "24.000 ₫" not in panels.split("Nộp phí, lệ phí tại bộ phận một cửa", 1)[1][:200]
     engine.perform(code, "process", DESK)
     engine.perform(code, "approve", LEADER)
     with pytest.raises(ActionNotAllowed, match="8.000"):

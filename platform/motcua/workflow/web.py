@@ -44,6 +44,13 @@ def wf_date(value: Any) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
+@bp.app_template_global("amount_due")
+def _amount_due(dossier: Any) -> int:
+    from plugins.payment import amount_due
+
+    return amount_due(dossier)
+
+
 @bp.app_template_filter("wf_vnd")
 def wf_vnd(value: Any) -> str:
     return money(int(value or 0))
@@ -61,7 +68,7 @@ def merchant() -> vnpay.Merchant | None:
 
 @bp.post("/thanh-toan/<code>/vnpay")
 def payment_start(code: str):
-    from plugins.payment import check_payment_token
+    from plugins.payment import amount_due, check_payment_token
     from motcua.dossier import Status
 
     if check_payment_token(request.form.get("token", "")) != code:
@@ -69,7 +76,8 @@ def payment_start(code: str):
     dossier = services().store.dossiers.get(code)
     if dossier is None:
         abort(404)
-    if dossier.status != Status.PAYMENT_REQUESTED or dossier.fee_total <= 0:
+    due = amount_due(dossier)  # the rest, when a supplement's answers raised a fee partly paid
+    if dossier.status != Status.PAYMENT_REQUESTED or due <= 0:
         return render_template("workflow/payment_return.html", outcome="not_due", dossier=dossier), 409
     gateway = merchant()
     if gateway is None:
@@ -77,10 +85,10 @@ def payment_start(code: str):
     now = datetime.now(timezone.utc)
     txn_ref = f"{now:%y%m%d%H%M%S}{secrets.token_hex(4).upper()}"
     services().store.records(PAYMENTS).insert_new(txn_ref, {
-        "code": code, "amount": dossier.fee_total, "status": "pending", "gateway": "vnpay", "created_at": now.isoformat(),
+        "code": code, "amount": due, "status": "pending", "gateway": "vnpay", "created_at": now.isoformat(),
     })
     url = vnpay.payment_url(
-        gateway, txn_ref=txn_ref, amount_vnd=dossier.fee_total,
+        gateway, txn_ref=txn_ref, amount_vnd=due,
         order_info=f"Thanh toan phi le phi ho so {code}", return_url=external_url("workflow.vnpay_return"),
         ip_addr=request.remote_addr or "127.0.0.1", at=now, locale="en" if request.args.get("lang") == "en" else "vn",
     )
