@@ -244,3 +244,11 @@ def test_the_tracking_page_is_private_like_the_others(app):
     page = citizen.get(f"/ho-so/{code}")
     assert page.status_code == 200
     assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "private, no-store"
+
+
+def test_draft_links_stay_out_of_the_logs_too(app, caplog):
+    token = "Q2xhc3NpY0RyYWZ0VG9rZW5fMTIzNDU2Nzg"  # the shape of drafts.new's token_urlsafe(24)
+    werkzeug = logging.getLogger("werkzeug")
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        werkzeug.info('%s - - [%s] %s', "127.0.0.1", "01/Jan/2025 00:00:00", f'"GET /thu-tuc/1.001193/nop/{token}/child HTTP/1.1" 200 -')
+    assert token not in caplog.text and "/thu-tuc/1.001193/nop/[redacted]/child" in caplog.text

@@ -69,11 +69,12 @@ def link_opens(secret: str | bytes, code: str, token: str) -> bool:
         return False
 
 
-_LINK_IN_TEXT = re.compile(r"(/ho-so/[^/\s?#]+/xem/)[A-Za-z0-9_\-]+")
+#: private tracking links and draft links (/thu-tuc/<code>/nop/<token>[/<step>])
+_LINK_IN_TEXT = re.compile(r"(/ho-so/[^/\s?#]+/xem/|/thu-tuc/[^/\s?#]+/nop/)[A-Za-z0-9_\-]{16,}")
 
 
 class RedactLinks(logging.Filter):
-    """Keeps private tracking links out of logs (the dev server's access log, Flask's
+    """Keeps private tracking and draft links out of logs (the dev server's access log, Flask's
     "Exception on <path>"): the token is a bearer credential."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -81,7 +82,7 @@ class RedactLinks(logging.Filter):
             text = record.getMessage()
         except Exception:  # noqa: BLE001 - a malformed record is not ours to fix
             return True
-        if "/xem/" in text:
+        if "/xem/" in text or "/nop/" in text:
             record.msg, record.args = _LINK_IN_TEXT.sub(r"\1[redacted]", text), ()
         return True
 
