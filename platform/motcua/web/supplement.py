@@ -12,12 +12,14 @@ changed, with the old values, and resumes the clock.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
 from motcua import submission, uploads
-from motcua.dossier import Dossier, Event, Status
+from motcua.dossier import Contact, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
 from motcua.services import services
 from motcua.spec.model import Attachment, ProcedureSpec
@@ -129,20 +131,36 @@ def form(code: str):
     return _page(found)
 
 
-@bp.post("/ho-so/<code>/bo-sung")
-def submit(code: str):
-    """Check everything first (files on content, answers on the whole merged answers);
-    store the files only for a supplement the engine accepts."""
-    from motcua.filing import contact_of
-    from motcua.workflow import ActionNotAllowed
+@dataclass
+class Supplement:
+    """A supplement checked, nothing stored yet: the errors (keyed as the page's inputs:
+    `note`, `attachment.<component id>`, answer paths, `""`), else what to store."""
 
-    found = _readable_dossier(code)
-    if found.status != Status.SUPPLEMENT_REQUESTED:
-        return _page(found, status=409)
-    spec = _spec_of(found)
+    errors: dict[str, str]
+    files: list[uploads.Checked] = field(default_factory=list)
+    answers: dict[str, Any] | None = None
+    contact: Contact | None = None
+
+
+def awaits_supplement(dossier: Dossier) -> bool:
+    return dossier.status == Status.SUPPLEMENT_REQUESTED
+
+
+def check_supplement(
+    found: Dossier,
+    spec: ProcedureSpec | None,
+    note: str,
+    files: Mapping[str, tuple[str, bytes]],
+    values: dict[str, Any] | None,
+    lang: str,
+) -> Supplement:
+    """Check a supplement as the page and the API receive it: the note; the files of the
+    components offered (`files`: component id -> (filename, bytes)), on content; and, when
+    staff named answers to correct, the dossier's answers with the corrections (`values`),
+    validated as a whole. Nothing is stored here (see `store_supplement`)."""
+    from motcua.filing import contact_of
+
     asked = supplement_request(found)
-    lang = current_lang()
-    note = (request.form.get("note") or "").strip()
     errors: dict[str, str] = {}
     if len(note) > MAX_NOTE:
         errors["note"] = _("Nội dung bổ sung dài tối đa {n} ký tự.", n=MAX_NOTE)
@@ -150,13 +168,12 @@ def submit(code: str):
     checked: list[uploads.Checked] = []
     for component in asked_components(spec, asked):
         path = f"attachment.{component.id}"
-        upload = request.files.get(path)
-        if upload is None or not upload.filename:
+        sent = files.get(component.id)
+        if sent is None:
             if component.required:
                 errors[path] = _("Hãy đính kèm {name}.", name=local(component.name))
             continue
-        data = upload.stream.read(int(component.max_size_mb * 1024 * 1024) + 1)
-        item, error = uploads.check(component, upload.filename, data, lang)
+        item, error = uploads.check(component, sent[0], sent[1], lang)
         if error:
             errors[path] = error
         elif item:
@@ -164,9 +181,7 @@ def submit(code: str):
 
     fields = asked_fields(spec, asked)
     answers = contact = None
-    values = None
-    if fields and spec is not None:
-        values = merged_answers(spec, found.data, request.form, fields)
+    if fields and spec is not None and values is not None:
         errors.update(answer_errors(spec, found.data, values, fields, lang))
         if values != found.data:
             answers = values
@@ -175,11 +190,47 @@ def submit(code: str):
     if not errors and not note and not checked and answers is None:
         errors["note"] = _("Hãy đính kèm giấy tờ cần bổ sung hoặc ghi nội dung bổ sung.")
     if errors:
-        return _page(found, errors, note, values, status=400)
+        return Supplement(errors)
+    return Supplement({}, checked, answers, contact)
+
+
+def store_supplement(found: Dossier, note: str, supplement: Supplement, lang: str) -> Dossier:
+    """Store the checked files and hand the supplement to the engine. Raises
+    ActionNotAllowed when the engine refuses it; then nothing was written and the files
+    this call stored are taken back."""
+    from motcua.workflow import ActionNotAllowed
+
+    with uploads.stored(services().store.files, supplement.files, lang, rollback_on=(ActionNotAllowed,)) as refs:
+        return services().engine.citizen_supplement(found.code, note, refs, answers=supplement.answers,
+                                                    contact=supplement.contact)
+
+
+@bp.post("/ho-so/<code>/bo-sung")
+def submit(code: str):
+    """Check everything first (files on content, answers on the whole merged answers);
+    store the files only for a supplement the engine accepts."""
+    from motcua.workflow import ActionNotAllowed
+
+    found = _readable_dossier(code)
+    if not awaits_supplement(found):
+        return _page(found, status=409)
+    spec = _spec_of(found)
+    asked = supplement_request(found)
+    lang = current_lang()
+    note = (request.form.get("note") or "").strip()
+    files: dict[str, tuple[str, bytes]] = {}
+    for component in asked_components(spec, asked):
+        upload = request.files.get(f"attachment.{component.id}")
+        if upload is not None and upload.filename:
+            files[component.id] = (upload.filename, upload.stream.read(int(component.max_size_mb * 1024 * 1024) + 1))
+    fields = asked_fields(spec, asked)
+    values = merged_answers(spec, found.data, request.form, fields) if fields and spec is not None else None
+
+    supplement = check_supplement(found, spec, note, files, values, lang)
+    if supplement.errors:
+        return _page(found, supplement.errors, note, values, status=400)
     try:
-        # Refused (ActionNotAllowed) means nothing was written: the files go again.
-        with uploads.stored(services().store.files, checked, lang, rollback_on=(ActionNotAllowed,)) as refs:
-            services().engine.citizen_supplement(found.code, note, refs, answers=answers, contact=contact)
+        store_supplement(found, note, supplement, lang)
     except ActionNotAllowed as exc:
         current = services().store.dossiers.get(found.code) or found
         return _page(current, {"note": str(exc)}, note, values, status=409)
