@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -89,6 +90,25 @@ class DossierRequest(BaseModel):
     answers: dict[str, Any] = Field(description="Validated against the procedure's submission_schema")
     delivery: DeliveryRequest | None = None
     attachments: list[AttachmentUpload] = Field(default_factory=list)
+
+
+class SupplementRequest(BaseModel):
+    note: str = Field("", description="What the applicant supplies or explains (at most 2000 characters)")
+    attachments: list[AttachmentUpload] = Field(
+        default_factory=list,
+        description="Files of the components the request offers: those staff named, else any of the procedure's, "
+                    "and `giay_to_bo_sung_khac` (another supporting document)")
+    answers: dict[str, Any] | None = Field(
+        None, description="Corrections of the top-level answers staff named: each key given replaces that answer "
+                          "(null clears it), the others stay as filed; checked again on the whole answers")
+
+
+class SupplementAccepted(BaseModel):
+    code: str
+    status: int
+    status_label: str
+    due_date: str | None
+    fee_total: int
 
 
 class DossierCreated(BaseModel):
@@ -180,6 +200,48 @@ def _json_body() -> Any:
     return payload if _depth_ok(payload) else None
 
 
+def normalized_answers(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with each address as the web form keeps it (renderers.form.parse_form):
+    the parts the schema has, with the commune resolved to its name and code
+    (units.resolve_address, the province as posted), so a filing by API stores what a
+    filing on the web stores. Other values are left as sent, for validation to judge."""
+    from motcua import units
+    from renderers.schema import schema_type, ui_for, widget_for
+
+    def walk(node: Any, value: Any, path: str) -> Any:
+        if not isinstance(node, dict):
+            return value
+        if path and isinstance(value, dict) and widget_for(node, ui_for(spec, path)) == "address":
+            parts = node.get("properties") or dict.fromkeys(units.ADDRESS_PARTS)
+            kept = {k: v for k, v in value.items() if k in parts}
+            return {**kept, **units.resolve_address(value, province_as_posted=True)}
+        kind = schema_type(node)
+        if isinstance(value, dict) and kind == "object":
+            props = node.get("properties") or {}
+            return {k: walk(props.get(k), v, f"{path}.{k}" if path else k) for k, v in value.items()}
+        if isinstance(value, list) and kind == "array" and isinstance(node.get("items"), dict):
+            return [walk(node["items"], v, f"{path}.{i}") for i, v in enumerate(value)]
+        return value
+
+    return walk(spec.form.fields, answers, "") if spec.form is not None else answers
+
+
+def _decoded(item: AttachmentUpload, index: int, lang: str) -> tuple[bytes | None, tuple[str, str] | None]:
+    """The bytes of an upload, or the error of its base64."""
+    try:
+        return base64.b64decode(item.content_base64, validate=True), None
+    except (binascii.Error, ValueError):
+        return None, (f"/attachments/{index}/content_base64", "base64 không hợp lệ" if lang == "vi" else "invalid base64")
+
+
+def _body_errors(exc: ValidationError):
+    return _errors([("/" + "/".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()])
+
+
+def _not_json(lang: str):
+    return _errors([("", "Nội dung yêu cầu phải là một đối tượng JSON" if lang == "vi" else "The body must be a JSON object")], 400)
+
+
 FACTOR_HEADER = "X-Motcua-Factor"
 
 
@@ -238,14 +300,15 @@ def create_dossier(code: str):
     lang = _lang()
     payload = _json_body()
     if not isinstance(payload, dict):
-        return _errors([("", "Nội dung yêu cầu phải là một đối tượng JSON" if lang == "vi" else "The body must be a JSON object")], 400)
+        return _not_json(lang)
     try:
         body = DossierRequest.model_validate(payload)
     except ValidationError as exc:
-        return _errors([("/" + "/".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()])
+        return _body_errors(exc)
+    answers = normalized_answers(spec, body.answers)
 
     problems: list[tuple[str, str]] = [
-        (_pointer(p), m) for p, m in submission.validate(spec, body.answers, lang).items()
+        (_pointer(p), m) for p, m in submission.validate(spec, answers, lang).items()
     ]
     # Everything is checked before any file is stored: a refused request leaves nothing.
     checked: dict[str, uploads.Checked] = {}
@@ -254,10 +317,9 @@ def create_dossier(code: str):
         if component is None:
             problems.append((f"/attachments/{i}/component", submission._t("Thành phần hồ sơ không có trong thủ tục này", lang)))
             continue
-        try:
-            data = base64.b64decode(item.content_base64, validate=True)
-        except (binascii.Error, ValueError):
-            problems.append((f"/attachments/{i}/content_base64", "base64 không hợp lệ" if lang == "vi" else "invalid base64"))
+        data, bad = _decoded(item, i, lang)
+        if data is None:
+            problems.append(bad)  # type: ignore[arg-type]
             continue
         upload, error = uploads.check(component, item.filename, data, lang)
         if error:
@@ -265,7 +327,7 @@ def create_dossier(code: str):
         elif upload:
             checked[component.id] = upload  # the last of a component given twice wins
     # Only which components are present matters to this check, not the stored references.
-    for path, message in submission.validate_attachments(spec, body.answers, checked, lang).items():  # type: ignore[arg-type]
+    for path, message in submission.validate_attachments(spec, answers, checked, lang).items():  # type: ignore[arg-type]
         if not any(p.startswith("/attachments/") for p, _ in problems):
             problems.append(("/attachments", message))
     delivery = None
@@ -279,7 +341,7 @@ def create_dossier(code: str):
     # As the portal files a draft: the dossier is stored first (its files are taken back if
     # that fails), then the workflow starts; a failure there is the engine's to retry.
     with uploads.stored(services().store.files, checked.values(), lang) as refs:
-        dossier = add_dossier(spec, body.answers, refs, channel="online",
+        dossier = add_dossier(spec, answers, refs, channel="online",
                               delivery=delivery, actor="citizen:api", lang=lang)
     try:
         services().engine.on_filed(dossier.code)
@@ -336,6 +398,88 @@ def dossier(code: str):
     return status.model_dump()
 
 
+@bp.post("/dossiers/<code>/supplement")
+def supplement(code: str):
+    """Answer a request for a supplement (status 5), as the page /ho-so/<code>/bo-sung does:
+    the same checks (motcua.web.supplement.check_supplement), files checked on content and
+    stored only for a supplement the engine accepts. The factor comes in the
+    X-Motcua-Factor header and counts against the same throttle as reading."""
+    from motcua.tracking_throttle import Throttled
+    from motcua.web import supplement as supply
+    from motcua.web.portal import _spec_of, find_dossier
+    from motcua.workflow import ActionNotAllowed
+
+    try:
+        found = find_dossier(code, request.headers.get(FACTOR_HEADER, ""))
+    except Throttled:
+        return _throttled()
+    if found is None:
+        return _not_found()
+    lang = _lang()
+    payload = _json_body()
+    if not isinstance(payload, dict):
+        return _not_json(lang)
+    try:
+        body = SupplementRequest.model_validate(payload)
+    except ValidationError as exc:
+        return _body_errors(exc)
+    if not supply.awaits_supplement(found):
+        return _errors([("", submission._t(
+            "Hồ sơ này hiện không cần bổ sung: cơ quan giải quyết không có yêu cầu bổ sung nào đang chờ bạn.", lang))], 409)
+
+    spec = _spec_of(found)
+    asked = supply.supplement_request(found)
+    offered = {c.id for c in supply.asked_components(spec, asked)}
+    problems: list[tuple[str, str]] = []
+    files: dict[str, tuple[str, bytes]] = {}
+    sent_at: dict[str, int] = {}
+    for i, item in enumerate(body.attachments):
+        if item.component not in offered:
+            problems.append((f"/attachments/{i}/component", "Thành phần hồ sơ này không thuộc yêu cầu bổ sung"
+                             if lang == "vi" else "This component is not part of the supplement request"))
+            continue
+        data, bad = _decoded(item, i, lang)
+        if data is None:
+            problems.append(bad)  # type: ignore[arg-type]
+            continue
+        files[item.component], sent_at[item.component] = (item.filename, data), i  # the last given wins
+
+    fields = supply.asked_fields(spec, asked)
+    corrections = body.answers or {}
+    for name in corrections:
+        if name not in fields:
+            problems.append((_pointer(name), "Cơ quan không đề nghị sửa thông tin này"
+                             if lang == "vi" else "The agency did not ask to correct this answer"))
+    values = None
+    if fields and spec is not None:
+        cleared = {k for k, v in corrections.items() if k in fields and v is None}
+        values = {k: copy.deepcopy(v) for k, v in found.data.items() if k not in cleared}
+        values.update(normalized_answers(spec, {k: v for k, v in corrections.items() if k in fields and v is not None}))
+
+    checked = supply.check_supplement(found, spec, body.note.strip(), files, values, lang)
+    for path, message in checked.errors.items():
+        if path == "note":
+            problems.append(("/note", message))
+        elif path.startswith("attachment."):
+            index = sent_at.get(path.removeprefix("attachment."))
+            problems.append((f"/attachments/{index}/content_base64" if index is not None else "/attachments", message))
+        else:
+            problems.append((_pointer(path), message))
+    if problems:
+        return _errors(problems)
+    try:
+        done = supply.store_supplement(found, body.note.strip(), checked, lang)
+    except ActionNotAllowed as exc:
+        return _errors([("", str(exc))], 409)
+    return SupplementAccepted(
+        code=done.code,
+        status=int(done.status),
+        status_label=STATUS_LABELS[done.status].get(lang, STATUS_LABELS[done.status]["vi"]),
+        due_date=done.due_date.isoformat() if done.due_date else None,
+        fee_total=done.fee_total,
+    ).model_dump()
+
+
 class Unit(BaseModel):
     code: str = Field(description="Code of Decision 124/2004, zero-padded: province 2 digits, commune 5")
     name: str
@@ -385,13 +529,16 @@ def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """OpenAPI 3.1, from the pydantic models above (JSON Schema 2020-12 is 3.1's dialect)."""
     models = [ErrorItem, Errors, ProcedureSummary, ProcedureList, ProcedureDetail, AttachmentUpload, Address,
-              DeliveryRequest, DossierRequest, DossierCreated, TimelineEntry, DossierStatus, Unit, CommuneList]
+              DeliveryRequest, DossierRequest, DossierCreated, TimelineEntry, DossierStatus, Unit, CommuneList,
+              SupplementRequest, SupplementAccepted]
     schemas: dict[str, Any] = {}
     for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
     code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+    factor = {"name": FACTOR_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+              "description": "The applicant's phone number or personal ID (never in the URL)"}
     filters = [
         {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": desc}
         for name, desc in (("q", "Keywords; diacritics and case ignored"), ("sector", "Sector name (Vietnamese)"),
@@ -407,7 +554,7 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Motcua API", "version": "1.0.0",
-                 "description": "Online public services: find procedures, file dossiers, track them."},
+                 "description": "Online public services: find procedures, file dossiers, track them, supply what the agency asks for."},
         "servers": [{"url": "/api/v1"}],
         "paths": {
             "/procedures": {"get": {"operationId": "listProcedures", "summary": "Procedures, with the catalogue's filters",
@@ -433,8 +580,7 @@ def openapi_document() -> dict[str, Any]:
             "/dossiers/{code}": {
                 "get": {
                     "operationId": "getDossier", "summary": "Status and timeline of a dossier",
-                    "parameters": [code, {"name": FACTOR_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
-                                          "description": "The applicant's phone number or personal ID (never in the URL)"}],
+                    "parameters": [code, factor],
                     "responses": dossier_responses},
                 "post": {
                     "operationId": "lookupDossier", "summary": "Status and timeline of a dossier, the factor in the body",
@@ -444,6 +590,17 @@ def openapi_document() -> dict[str, Any]:
                         "properties": {"factor": {"type": "string", "description": "The applicant's phone number or personal ID"}}}}}},
                     "responses": {**dossier_responses, "400": _json(Errors, "No factor in the body")}},
             },
+            "/dossiers/{code}/supplement": {"post": {
+                "operationId": "supplyDossier",
+                "summary": "Answer the agency's request for a supplement: files, a note, corrected answers",
+                "parameters": [code, factor],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(SupplementRequest)}}},
+                "responses": {"200": _json(SupplementAccepted, "Supplied: the dossier continues, its due date moved"),
+                              "400": _json(Errors, "Not a JSON object"),
+                              "404": dossier_responses["404"],
+                              "409": _json(Errors, "The dossier is not awaiting a supplement"),
+                              "422": _json(Errors, "Invalid note, files or answers, or nothing supplied: one error per field"),
+                              "429": dossier_responses["429"]}}},
         },
         "components": {"schemas": schemas},
     }
