@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 
 from unidecode import unidecode
 
-from motcua.spec.model import Level, ProcedureSpec
+from motcua.spec.model import Level, ProcedureSpec, localize
 
 _SPACES = re.compile(r"[^0-9a-z.]+")
 
@@ -112,7 +112,20 @@ class Facets:
     level_counts: dict[int, int] = field(default_factory=dict)
 
 
-def facets(specs: Iterable[ProcedureSpec], f: Filters) -> Facets:
+def by_label(label: str) -> tuple[str, str]:
+    """Sort key of a word list as Vietnamese readers expect it, near enough: letters first
+    without their diacritics (so `Đất đai` sorts with the d's, `Ưu đãi` with the u's), then
+    the words as written to order the ties the same way every time."""
+    return fold(label), label
+
+
+def facets(specs: Iterable[ProcedureSpec], f: Filters, lang: str | None = None) -> Facets:
+    """The filters' options, each list in the order of the words the reader sees (`lang`,
+    by default the request's language): life events and sectors by their label."""
+    from motcua.i18n import current_lang
+    from motcua.spec import life_events
+
+    lang = lang or current_lang()
     specs = list(specs)
     sectors: dict[str, dict[str, str]] = {}
     tiers: set[str] = set()
@@ -129,9 +142,9 @@ def facets(specs: Iterable[ProcedureSpec], f: Filters) -> Facets:
         counts[int(s.level)] += 1
     tier_order = ["province", "district", "commune"]
     return Facets(
-        sectors=[sectors[k] for k in sorted(sectors, key=fold)],
+        sectors=sorted(sectors.values(), key=lambda s: by_label(localize(s, lang))),
         tiers=[t for t in tier_order if t in tiers],
         filers=sorted(filers),
-        life_events=sorted(events, key=fold),
+        life_events=sorted(events, key=lambda e: (*by_label(life_events.label(e, lang)), e)),
         level_counts=counts,
     )
