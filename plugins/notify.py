@@ -1,8 +1,15 @@
 """`notify` step: an SMS and an e-mail to the applicant at each milestone.
 
-Messages are Vietnamese (the SMS without diacritics, as SMS brand names send them, so one
-message fits 160 GSM characters), asked of the engine keyed by dossier, milestone, event
-time and channel — a retried step never sends twice. The engine stores them in the outbox
+Messages are Vietnamese, asked of the engine keyed by dossier, milestone, event time and
+channel — a retried step never sends twice. Every e-mail ends with the dossier's private
+tracking link (motcua.tracking.private_link_url, the one the receipt carries), so a citizen
+who filed through the API or lost the receipt opens the dossier without the factor. An SMS
+carries no link (it is read over a shoulder, forwarded, kept by the carrier): it is one
+message of at most `SMS_LIMIT` GSM characters without diacritics, as SMS brand names send
+them, ending with where to look the dossier up; free text (the procedure's name, staff's
+reason, missing papers) is cut to fit. Links are built from the app's config alone, since
+the step also runs outside any request (the `motcua workflow` CLI); a demo or test without
+PUBLIC_URL, outside a request, sends the messages without them. The engine stores them in the outbox
 and sends them in the background once the event is saved (motcua.workflow.outbox).
 
 The staff dossier page shows, in this step's panel, the messages the gateway refused: those
@@ -12,6 +19,7 @@ got "your dossier needs a supplement" has to be reached another way.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -40,6 +48,25 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 
 
+#: The SMS of a milestone when it is not the e-mail's text unaccented: the e-mail's "look it
+#: up with the code and your phone" is the SMS's ending already.
+SMS_TEMPLATES: dict[str, str] = {
+    "filed": "Hồ sơ {code} ({procedure}) đã được nộp.",
+}
+#: What ends every e-mail: the private tracking link.
+FOLLOW = "Theo dõi hồ sơ: {link}"
+#: What ends every SMS: where to look the dossier up (with its code and phone).
+LOOKUP = "Tra cuu tai {address}"
+#: The path of `portal.lookup`, built without a request like the private link (tested equal).
+LOOKUP_PATH = "/tra-cuu"
+#: One SMS: 160 characters of the GSM 7-bit alphabet.
+SMS_LIMIT = 160
+#: GSM 7-bit extension characters: each takes two of the 160.
+_GSM_EXTENDED = frozenset("^{}\\[~]|")
+#: Fields of free text, cut (longest first) when an SMS would be too long.
+_SHRINKABLE = ("missing", "reason", "procedure")
+
+
 class NotifyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channels: list[Literal["sms", "email"]] = Field(default_factory=lambda: ["sms", "email"])
@@ -66,6 +93,65 @@ def _fields(ctx: StepContext, event: Any) -> dict[str, str]:
     }
 
 
+def _links(config: Any, code: str) -> tuple[str | None, str | None]:
+    """(the private tracking link, the lookup page's address without scheme), or Nones when
+    no public address is known (a demo or test without PUBLIC_URL, outside a request)."""
+    from motcua.public_url import public_url
+    from motcua.tracking import private_link_url
+
+    try:
+        return private_link_url(code, config), public_url(LOOKUP_PATH, config).split("://", 1)[1]
+    except RuntimeError:
+        return None, None
+
+
+def gsm_length(text: str) -> int:
+    """How many of an SMS's 160 places `text` takes (extension characters take two)."""
+    return len(text) + sum(ch in _GSM_EXTENDED for ch in text)
+
+
+def _plain(text: str) -> str:
+    """Unaccented, on one line, in the GSM alphabet (unidecode gives ASCII; of ASCII only the
+    backtick is not GSM)."""
+    return re.sub(r"\s+", " ", unidecode(text)).replace("`", "'").strip()
+
+
+def sms_text(template: str, fields: dict[str, str], address: str | None) -> str:
+    """The SMS of one milestone, within SMS_LIMIT: the longest free-text field is cut first
+    (ending in "..."), then, if the code itself is absurdly long, the message."""
+    values = {k: _plain(v) for k, v in fields.items()}
+    suffix = " " + LOOKUP.format(address=address) if address else ""
+    plain = _plain(template)
+    while True:
+        text = plain.format(**values) + suffix
+        over = gsm_length(text) - SMS_LIMIT
+        if over <= 0:
+            return text
+        longest = max(_SHRINKABLE, key=lambda k: len(values.get(k, "")) if f"{{{k}}}" in plain else -1)
+        value = values.get(longest, "")
+        if f"{{{longest}}}" not in plain or len(value) <= 3:
+            break
+        values[longest] = value[: max(0, len(value) - over - 3)].rstrip() + "..."
+    body = plain.format(**values)
+    while gsm_length(body + "..." + suffix) > SMS_LIMIT and body:
+        body = body[:-1]
+    text = body.rstrip() + "..." + suffix
+    while gsm_length(text) > SMS_LIMIT:  # an address longer than an SMS: nothing else to cut
+        text = text[:-1]
+    return text
+
+
+def sms_for(milestone: str, fields: dict[str, str], address: str | None) -> str:
+    """A milestone's SMS; without the lookup address it keeps the e-mail's own guidance."""
+    text = TEMPLATES[milestone][1]
+    return sms_text(SMS_TEMPLATES.get(milestone, text) if address else text, fields, address)
+
+
+def email_text(template: str, fields: dict[str, str], link: str | None) -> str:
+    body = template.format(**fields)
+    return f"{body}\n\n{FOLLOW.format(link=link)}" if link else body
+
+
 class NotifyStep(Step):
     name = "notify"
     Config = NotifyConfig
@@ -78,13 +164,13 @@ class NotifyStep(Step):
         fields = _fields(ctx, event)
         contact = ctx.dossier.contact
         stamp = event.at.isoformat()
+        link, address = _links(ctx.app_config, ctx.dossier.code)
         for channel in ctx.config.channels:
             to = contact.phone if channel == "sms" else contact.email
             if not to:
                 continue
-            body = text.format(**fields)
-            ctx.send_message(f"{ctx.dossier.code}:{milestone}:{stamp}:{channel}", event, channel=channel, to=to,
-                             body=unidecode(body) if channel == "sms" else body,
+            body = sms_for(milestone, fields, address) if channel == "sms" else email_text(text, fields, link)
+            ctx.send_message(f"{ctx.dossier.code}:{milestone}:{stamp}:{channel}", event, channel=channel, to=to, body=body,
                              subject=subject.format(**fields) if channel == "email" else None, milestone=milestone)
 
     def staff_panel(self, ctx: StepContext) -> Markup | None:

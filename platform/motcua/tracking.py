@@ -16,6 +16,9 @@ import hashlib
 import logging
 import hmac
 import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
 
 from itsdangerous import BadSignature, Signer
 
@@ -69,6 +72,26 @@ def link_opens(secret: str | bytes, code: str, token: str) -> bool:
         return False
 
 
+#: The path of the route `portal.private_link` serves. Built here, not by url_for, because
+#: messages carrying the link are composed where no request is (the `motcua workflow` CLI,
+#: a step run by the engine outside a request); tests check it equals url_for's.
+PRIVATE_LINK_PATH = "/ho-so/{code}/xem/{token}"
+
+
+def private_link_path(secret: str | bytes, code: str) -> str:
+    """The private tracking link of `code`, from the site's root."""
+    return PRIVATE_LINK_PATH.format(code=quote(code, safe=""), token=link_token(secret, code))
+
+
+def private_link_url(code: str, config: Mapping[str, Any]) -> str:
+    """The private tracking link of `code` on the public address, from the app's config alone
+    (SECRET_KEY, PUBLIC_URL); the one builder of that link, for pages and messages alike.
+    A RuntimeError when no public address is known (no PUBLIC_URL, outside a request)."""
+    from motcua.public_url import public_url
+
+    return public_url(private_link_path(config["SECRET_KEY"], code), config)
+
+
 #: private tracking links and draft links (/thu-tuc/<code>/nop/<token>[/<step>])
 _LINK_IN_TEXT = re.compile(r"(/ho-so/[^/\s?#]+/xem/|/thu-tuc/[^/\s?#]+/nop/)[A-Za-z0-9_\-]{16,}")
 
@@ -83,8 +106,14 @@ class RedactLinks(logging.Filter):
         except Exception:  # noqa: BLE001 - a malformed record is not ours to fix
             return True
         if "/xem/" in text or "/nop/" in text:
-            record.msg, record.args = _LINK_IN_TEXT.sub(r"\1[redacted]", text), ()
+            record.msg, record.args = redact_links(text), ()
         return True
+
+
+def redact_links(text: str) -> str:
+    """`text` with the token of every private tracking or draft link replaced by "[redacted]"
+    (the link's code stays readable): for logs and pages that show messages to others."""
+    return _LINK_IN_TEXT.sub(r"\1[redacted]", text)
 
 
 def redact_links_in(*loggers: logging.Logger) -> None:

@@ -551,10 +551,11 @@ def _tracking_url(code: str) -> str:
 
 
 def private_tracking_url(code: str) -> str:
-    """On the public address; for the one who filed (web, desk) and no one else."""
-    from motcua.tracking import link_token
+    """On the public address; for the one who filed (web, desk) and the applicant's e-mail
+    (plugins/notify builds it with the same function, outside any request)."""
+    from motcua.tracking import private_link_url
 
-    return external_url("portal.private_link", code=code, token=link_token(current_app.secret_key, code))
+    return private_link_url(code, current_app.config)
 
 
 def _readable_dossier(code: str) -> Dossier:

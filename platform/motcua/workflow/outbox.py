@@ -58,10 +58,24 @@ class Sender(Protocol):
 
 
 class LogSender:
-    """Development sender: writes the message to the log (the /dev/outbox page shows it)."""
+    """Development sender: writes the message to the log (the /dev/outbox page shows it),
+    with the private links' tokens redacted: a log is read by more people than the citizen."""
 
     def send(self, message: dict[str, Any]) -> None:
-        log.info("%s to %s: %s", message["channel"], message["to"], message.get("subject") or message["body"])
+        text = " | ".join(part for part in (message.get("subject"), message["body"]) if part)
+        log.info("%s to %s: %s", message["channel"], message["to"], " ".join(shown(text).split()))
+
+
+def shown(text: str | None) -> str:
+    """A message's text for a log or a page others read: private links without their token."""
+    from motcua.tracking import redact_links
+
+    return redact_links(text or "")
+
+
+def for_display(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of outbox messages fit for /dev/outbox (anyone on a dev server can open it)."""
+    return [{**m, "body": shown(m.get("body"))} for m in messages]
 
 
 class HttpSender:

@@ -23,7 +23,7 @@ from motcua.public_url import external_url
 from motcua.services import services
 from motcua.workflow.actions import ActionNotAllowed
 from motcua.workflow import notes
-from motcua.workflow.outbox import outbox_for
+from motcua.workflow.outbox import for_display, outbox_for
 from plugins.carriers import vnpost
 from plugins.gateways import vnpay, vnpay_responses
 
@@ -221,7 +221,7 @@ def dev_outbox():
     if not (current_app.config.get("DEMO") or current_app.config.get("TESTING")):
         abort(404)
     outbox = outbox_for(services(), current_app.config)
-    return render_template("workflow/outbox.html", messages=outbox.messages(request.args.get("code")))
+    return render_template("workflow/outbox.html", messages=for_display(outbox.messages(request.args.get("code"))))
 
 
 @bp.record_once
