@@ -167,3 +167,24 @@ def test_postal_charge_line_in_english(app, client) -> None:
     english = client.get(f"/ho-so/{code}/xac-nhan?lang=en").get_data(as_text=True)
     assert "<dt>Postal charge (paid to the post office on receipt of the result)</dt><dd>25,000 VND</dd>" in english
     assert "41,000 VND (16,000 VND in fees paid to the agency; 25,000 VND postal charge paid to the post office)" in english
+
+
+def test_delivery_step_totals_only_the_agency_fees_whatever_is_chosen(app, client) -> None:
+    """The choice can change on the page without a round trip: the step never shows a grand total
+    that the postal option would make wrong; the postal charge is stated by its option."""
+    from tests.test_portal_filing import fill_to_check
+
+    agency_total = re.compile(r"Phí, lệ phí nộp cho cơ quan giải quyết<br><span class=\"meta\">Không gồm cước bưu chính[^<]*</span>"
+                              r"</th>\s*<td class=\"amount\"><strong data-fee-total>16\.000 ₫</strong>")
+    base, token = fill_to_check(client)  # postal chosen and saved
+    for choice in ("postal", "desk"):
+        if choice == "desk":
+            saved = client.post(f"{base}/nhan-ket-qua", data={"csrf_token": token, "delivery.kind": "desk"})
+            assert saved.headers["Location"].endswith("/kiem-tra")
+        page = client.get(f"{base}/nhan-ket-qua").get_data(as_text=True)
+        table = page[page.index('class="fee-table"'):page.index("</table>", page.index('class="fee-table"'))]
+        assert agency_total.search(table), table
+        assert "Tổng cộng" not in table and "41.000 ₫" not in table and POSTAGE_LINE not in table
+        assert f"{POSTAGE_LINE}: 25.000 ₫" in page  # by the postal option
+    english = client.get(f"{base}/nhan-ket-qua?lang=en").get_data(as_text=True)
+    assert "Fees paid to the agency<br>" in english and "<strong data-fee-total>16,000 VND</strong>" in english
