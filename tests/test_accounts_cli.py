@@ -20,12 +20,18 @@ def _agency() -> str:
     return next(iter(Catalogue.from_folder(SPECS))).agency.code
 
 
-def _add(tmp_path: Path, *args: str, password: str = PASSWORD):
+def _add(tmp_path: Path, *args: str, password: str = PASSWORD, store: bool = True):
+    if store:
+        open_store(tmp_path / "data")
     return CliRunner().invoke(
         main,
         ["staff", "add", *args, "--data", str(tmp_path / "data"), "--specs", str(SPECS)],
         input=f"{password}\n{password}\n",
     )
+
+
+def _run(*args: str, input: str = ""):
+    return CliRunner().invoke(main, ["staff", *args], input=input)
 
 
 def test_add_names_roles_in_vietnamese_and_stores_the_account(tmp_path: Path) -> None:
@@ -52,3 +58,66 @@ def test_a_refused_password_reads_as_one_vietnamese_sentence(tmp_path: Path) -> 
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith("Lỗi: Mật khẩu")
     assert "Error:" not in result.output
+
+
+def test_list_passwd_disable_refuse_a_folder_without_a_store(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    for args in (["list"], ["passwd", "lan"], ["disable", "lan"]):
+        result = _run(*args, "--data", str(missing), input=f"{PASSWORD}\n{PASSWORD}\n")
+        assert result.exit_code == 1, (args, result.output)
+        assert f"Lỗi: Không có kho dữ liệu ở {missing}" in result.output
+        assert result.output.startswith("Lỗi: ")  # nothing asked before
+    assert not missing.exists()
+
+
+def test_add_makes_no_store_for_a_non_admin_without_create(tmp_path: Path) -> None:
+    result = _add(tmp_path, "lan", "--name", "Lan", "--role", "desk", "--agency", _agency(), store=False)
+    assert result.exit_code == 1
+    assert "Không có kho dữ liệu" in result.output and "--create" in result.output
+    assert "Mật khẩu" not in result.output
+    assert not (tmp_path / "data").exists()
+
+
+def test_the_first_admin_creates_the_store_owner_only(tmp_path: Path) -> None:
+    result = _add(tmp_path, "admin", "--name", "Quản trị", "--role", "admin", store=False)
+    assert result.exit_code == 0, result.output
+    assert "Đã tạo kho dữ liệu mới" in result.output
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    assert [u.username for u in all_accounts(open_store(tmp_path / "data"))] == ["admin"]
+
+
+def test_create_flag_makes_a_store_for_any_role(tmp_path: Path) -> None:
+    result = _add(tmp_path, "lan", "--name", "Lan", "--role", "desk", "--agency", _agency(), "--create", store=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+
+
+def test_bad_username_missing_agency_and_duplicates_fail_before_the_password_prompt(tmp_path: Path) -> None:
+    assert _add(tmp_path, "lan", "--name", "Lan", "--role", "desk", "--agency", _agency()).exit_code == 0
+    for args in (
+        ["Bad Name!", "--name", "X", "--role", "desk", "--agency", _agency()],
+        ["minh", "--name", "Minh", "--role", "desk"],
+        ["lan", "--name", "Lan khác", "--role", "desk", "--agency", _agency()],
+    ):
+        result = _add(tmp_path, *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Mật khẩu" not in result.output, result.output
+        assert result.output.startswith("Lỗi: ")
+
+
+def test_passwd_for_an_unknown_user_fails_before_prompting_and_a_known_one_is_changed(tmp_path: Path) -> None:
+    assert _add(tmp_path, "lan", "--name", "Lan", "--role", "desk", "--agency", _agency()).exit_code == 0
+    data = str(tmp_path / "data")
+    result = _run("passwd", "nobody", "--data", data, input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 1
+    assert result.output == "Lỗi: Không có tài khoản nobody.\n"  # nothing asked before
+    result = _run("passwd", "lan", "--data", data, input="mat-khau-moi-dai\nmat-khau-moi-dai\n")
+    assert result.exit_code == 0, result.output
+    [user] = all_accounts(open_store(data))
+    assert user.check_password("mat-khau-moi-dai")
+
+
+def test_the_password_is_no_option() -> None:
+    for command in ("add", "passwd"):
+        result = _run(command, "--help")
+        assert result.exit_code == 0 and "--password" not in result.output

@@ -494,7 +494,7 @@ def test_cli_staff_add_creates_an_account_that_logs_in(tmp_path, two_agency_spec
     runner = CliRunner()
     result = runner.invoke(
         cli,
-        ["staff", "add", "hanh", "--name", "Vũ Thị Hạnh", "--role", "desk", "--role", "leader", "--agency", AGENCY_A, "--data", str(data)],
+        ["staff", "add", "hanh", "--name", "Vũ Thị Hạnh", "--role", "desk", "--role", "leader", "--agency", AGENCY_A, "--data", str(data), "--create"],
         input="mot-mat-khau-dai\nmot-mat-khau-dai\n",
     )
     assert result.exit_code == 0, result.output
@@ -518,9 +518,9 @@ def test_cli_staff_add_creates_an_account_that_logs_in(tmp_path, two_agency_spec
 
 def test_cli_refuses_a_short_password_and_a_staff_member_without_agency(tmp_path):
     runner = CliRunner()
-    short = runner.invoke(cli, ["staff", "add", "an", "--name", "An", "--role", "desk", "--agency", AGENCY_A, "--data", str(tmp_path)], input="ngan\nngan\n")
+    short = runner.invoke(cli, ["staff", "add", "an", "--name", "An", "--role", "desk", "--agency", AGENCY_A, "--data", str(tmp_path), "--create"], input="ngan\nngan\n")
     assert short.exit_code != 0 and "ít nhất" in short.output
-    homeless = runner.invoke(cli, ["staff", "add", "an", "--name", "An", "--role", "desk", "--data", str(tmp_path)], input="mot-mat-khau-dai\nmot-mat-khau-dai\n")
+    homeless = runner.invoke(cli, ["staff", "add", "an", "--name", "An", "--role", "desk", "--data", str(tmp_path), "--create"], input="mot-mat-khau-dai\nmot-mat-khau-dai\n")
     assert homeless.exit_code != 0 and "cơ quan" in homeless.output
 
 

@@ -118,6 +118,16 @@ def create_account(
     password: str,
 ) -> StaffUser:
     """Add a new account; refuses an existing username rather than overwriting it."""
+    user = new_account(store, username, name, roles, agencies)
+    user.password_hash = hash_password(password)
+    if not store.records(ACCOUNTS).insert_new(user.username, user.model_dump(mode="json")):
+        raise AccountError(f"Tên đăng nhập {user.username} đã có.")
+    return user
+
+
+def new_account(store: Store, username: str, name: str, roles: Iterable[str], agencies: Iterable[str]) -> StaffUser:
+    """The account as it would be created, without a password, or the AccountError saying
+    why not; lets the command line refuse before asking for a password."""
     roles = list(dict.fromkeys(roles))
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
@@ -137,11 +147,10 @@ def create_account(
         name=name.strip(),
         roles=roles,  # type: ignore[arg-type]
         agencies=agencies,
-        password_hash=hash_password(password),
     )
     if not user.name:
         raise AccountError("Cần họ tên cán bộ.")
-    if not store.records(ACCOUNTS).insert_new(user.username, user.model_dump(mode="json")):
+    if get_account(store, user.username) is not None:
         raise AccountError(f"Tên đăng nhập {user.username} đã có.")
     return user
 

@@ -5,7 +5,12 @@ This is how the first administrator comes to exist (there is no web sign-up):
     motcua staff add admin --name "Quản trị hệ thống" --role admin --data data
 
 The password is asked for twice and never echoed or passed as an argument (it would end
-up in the shell history and the process list).
+up in the shell history and the process list); a script may pipe it on standard input.
+It is asked for only once the rest of the command has been checked.
+
+The commands work on an existing store only, so that a wrong `--data` (or running from
+another directory) cannot quietly make a second, empty store: `add` creates a new one only
+for an administrator (the first account) or when given `--create`.
 """
 
 from __future__ import annotations
@@ -14,8 +19,19 @@ from pathlib import Path
 
 import click
 
-from motcua.accounts import ROLE_LABELS, ROLES, AccountError, all_accounts, create_account, set_active, set_password
-from motcua.store import open_store
+from motcua.accounts import (
+    ROLE_LABELS,
+    ROLES,
+    AccountError,
+    all_accounts,
+    create_account,
+    get_account,
+    new_account,
+    set_active,
+    set_password,
+)
+from motcua.app import _data_folder
+from motcua.store import Store, open_store
 
 class StaffError(click.ClickException):
     """The account commands speak Vietnamese to the administrator, including the prefix
@@ -26,6 +42,30 @@ class StaffError(click.ClickException):
 
     def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
         click.echo(f"Lỗi: {self.message}", err=True)
+
+
+def _has_store(data_dir: str) -> bool:
+    return (Path(data_dir) / "store.json").is_file()
+
+
+def _existing_store(data_dir: str) -> Store:
+    """The store in `data_dir`, never a new empty one made by mistake."""
+    if not _has_store(data_dir):
+        raise StaffError(
+            f"Không có kho dữ liệu ở {Path(data_dir).resolve()}: chạy lệnh trong thư mục của cổng hoặc dùng --data."
+        )
+    return open_store(data_dir)
+
+
+def _ask_password() -> str:
+    """Asked for twice, never echoed; after every other check, so a typo in the command
+    does not cost a password typed for nothing."""
+    return click.prompt(
+        "Mật khẩu",
+        hide_input=True,
+        confirmation_prompt="Nhập lại mật khẩu",
+        prompt_suffix=": ",
+    )
 
 
 def _roles_text(roles: tuple[str, ...] | list[str]) -> str:
@@ -65,7 +105,6 @@ def staff() -> None:
 @click.option("--name", required=True, help="Full name, as shown on dossiers' timelines.")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Repeat for several roles.")
 @click.option("--agency", "agencies", multiple=True, help="Agency code served (QCVN 102:2016); repeat for several.")
-@click.password_option(help="Asked for when not given (recommended).")
 @click.option(
     "--specs",
     "specs_dir",
@@ -74,16 +113,28 @@ def staff() -> None:
     type=click.Path(file_okay=False),
     help="Spec folder, to warn about an agency code no procedure names.",
 )
+@click.option("--create", is_flag=True, help="Create the store if the folder holds none (done anyway for an admin).")
 @_data_option
 def add(
-    username: str, name: str, roles: tuple[str, ...], agencies: tuple[str, ...], password: str, specs_dir: str, data_dir: str
+    username: str, name: str, roles: tuple[str, ...], agencies: tuple[str, ...], specs_dir: str, create: bool, data_dir: str
 ) -> None:
-    """Create the account USERNAME."""
+    """Create the account USERNAME; the password is asked for (twice, not echoed)."""
+    fresh = not _has_store(data_dir)
+    if fresh and not (create or "admin" in roles):
+        raise StaffError(
+            f"Không có kho dữ liệu ở {Path(data_dir).resolve()}: chạy lệnh trong thư mục của cổng, "
+            "dùng --data, hoặc thêm --create để tạo kho mới."
+        )
+    if fresh:
+        _data_folder(Path(data_dir))
     store = open_store(data_dir)
     try:
-        user = create_account(store, username, name, roles, agencies, password)
+        new_account(store, username, name, roles, agencies)
+        user = create_account(store, username, name, roles, agencies, _ask_password())
     except AccountError as exc:
         raise StaffError(str(exc)) from exc
+    if fresh:
+        click.echo(f"Đã tạo kho dữ liệu mới ở {Path(data_dir).resolve()}.")
     click.echo(f"Đã tạo tài khoản {user.username} ({_roles_text(user.roles)}).")
     for code in _unknown_agencies(agencies, specs_dir):
         click.echo(f"Cảnh báo: không thủ tục nào trong {specs_dir} thuộc cơ quan {code}; tài khoản sẽ không thấy hồ sơ nào.", err=True)
@@ -93,7 +144,7 @@ def add(
 @_data_option
 def list_(data_dir: str) -> None:
     """Every account with its roles and agencies."""
-    accounts = all_accounts(open_store(data_dir))
+    accounts = all_accounts(_existing_store(data_dir))
     if not accounts:
         click.echo("Chưa có tài khoản nào. Tạo quản trị viên đầu tiên: motcua staff add admin --name ... --role admin")
         return
@@ -105,12 +156,14 @@ def list_(data_dir: str) -> None:
 
 @staff.command("passwd")
 @click.argument("username")
-@click.password_option()
 @_data_option
-def passwd(username: str, password: str, data_dir: str) -> None:
-    """Set a new password for USERNAME (ends its open sessions)."""
+def passwd(username: str, data_dir: str) -> None:
+    """Set a new password for USERNAME (asked for twice; ends its open sessions)."""
+    store = _existing_store(data_dir)
+    if get_account(store, username) is None:
+        raise StaffError(f"Không có tài khoản {username}.")
     try:
-        set_password(open_store(data_dir), username, password)
+        set_password(store, username, _ask_password())
     except AccountError as exc:
         raise StaffError(str(exc)) from exc
     click.echo(f"Đã đổi mật khẩu của {username}.")
@@ -122,7 +175,7 @@ def passwd(username: str, password: str, data_dir: str) -> None:
 def disable(username: str, data_dir: str) -> None:
     """Stop USERNAME from logging in (the account and its history stay)."""
     try:
-        set_active(open_store(data_dir), username, False)
+        set_active(_existing_store(data_dir), username, False)
     except AccountError as exc:
         raise StaffError(str(exc)) from exc
     click.echo(f"Đã khóa tài khoản {username}.")
