@@ -15,6 +15,10 @@ from tests.portal_helpers import BIRTH_CODE, birth_spec, write_spec
 def test_serve_leaves_a_broken_spec_out_and_serves_the_rest(tmp_path):
     specs = tmp_path / "specs"
     write_spec(specs, "good", birth_spec())
+    warned = birth_spec()
+    warned["code"] = "1.999999"
+    warned["info"].pop("legal_basis", None)  # a linter warning: served all the same
+    write_spec(specs, "warned", warned)
     (specs / "broken.yaml").write_text("code: 1.000001\nname: [unclosed\n", encoding="utf-8")
     port = free_port()
     process = subprocess.Popen(
@@ -37,5 +41,11 @@ def test_serve_leaves_a_broken_spec_out_and_serves_the_rest(tmp_path):
     finally:
         process.terminate()
         out, err = process.communicate(timeout=10)
-    assert "broken.yaml" in err
-    assert "1 procedures" in out
+    assert "2 procedures" in out
+    lines = err.splitlines()
+    broken = [line for line in lines if "broken.yaml" in line]
+    warned = [line for line in lines if "warned.yaml" in line]
+    assert broken and all("left out" in line for line in broken)
+    assert any(" ERROR " in line for line in broken)
+    assert warned and not any("left out" in line or " ERROR " in line for line in warned), warned
+    assert any(" WARNING " in line and "no `legal_basis`" in line for line in warned), warned

@@ -55,7 +55,7 @@ def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, dem
     catalogue = app.extensions["motcua"].catalogue
     click.echo(f"Motcua: {len(catalogue)} procedures from {specs_dir}, data in {data_dir}")
     for problem in catalogue.problems:
-        click.echo(f"  left out: {problem}", err=True)
+        click.echo(f"  {'left out: ' if problem.severity == 'error' else ''}{problem}", err=True)
     if demo:
         from motcua.workflow.demo import start_simulators
 
