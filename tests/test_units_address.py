@@ -62,6 +62,10 @@ def test_a_commune_of_another_province_is_refused(birth):
     assert errors == {"delivery.address.commune":
                       "Phường Bến Thành thuộc Thành phố Hồ Chí Minh, không thuộc Thành phố Hà Nội: "
                       "chọn lại tỉnh, thành phố hoặc xã, phường, đặc khu"}
+    # the exact name of a commune elsewhere wins over a look-alike here (Hà Nội has Hồng Vân)
+    hong_bang = validate_delivery(birth, delivery_choice(birth, "postal", {"province": "01", "commune": "Phường Hồng Bàng", "street": "Số 1"}))
+    assert hong_bang["delivery.address.commune"] == (
+        "Phường Hồng Bàng thuộc Thành phố Hải Phòng, không thuộc Thành phố Hà Nội: chọn lại tỉnh, thành phố hoặc xã, phường, đặc khu")
     # a hand-made post of a commune code from another province is refused the same way
     ben_thanh = units.find_commune("79", "Ben Thanh")
     assert "delivery.address.commune" in validate_delivery(birth, delivery_choice(birth, "postal", {"province": "01", "commune": ben_thanh.code, "street": "Số 1"}))
@@ -74,6 +78,12 @@ def test_a_misspelt_commune_gets_did_you_mean_and_an_old_one_the_merger(birth):
     # Phúc Xá was merged on 1 July 2025; no old-to-new mapping is guessed
     old = validate_delivery(birth, delivery_choice(birth, "postal", {"province": "Hà Nội", "commune": "Phường Phúc Xá", "street": "Số 1"}), "en")
     assert "Since 01/07/2025 communes and wards have been merged" in old["delivery.address.commune"]
+    # an old name is not "corrected" to a different place (Hàng Bông is not Hà Đông)
+    hang_bong = validate_delivery(birth, delivery_choice(birth, "postal", {"province": "01", "commune": "Phường Hàng Bông", "street": "Số 1"}))
+    assert hang_bong["delivery.address.commune"].startswith("Không tìm thấy “Phường Hàng Bông” trong Thành phố Hà Nội. Từ ngày 01/07/2025")
+    assert "Có phải" not in hang_bong["delivery.address.commune"]
+    # the words in another order still get the suggestion
+    assert units.suggest_communes("01", "kiem hoan") == [units.find_commune("01", "Hoàn Kiếm")]
     unknown = validate_delivery(birth, delivery_choice(birth, "postal", {"province": "Hà Giang", "commune": "x", "street": ""}))
     assert set(unknown) == {"delivery.address.province", "delivery.address.street"}
     assert "34 tỉnh, thành phố" in unknown["delivery.address.province"]

@@ -408,15 +408,17 @@ def _commune_message(province_code: str, text: str, lang: str) -> str:
     province = units.province(province_code)
     where = (province.en if lang == "en" else province.name) if province else province_code
     typed = text[:60]
-    close = units.suggest_communes(province_code, text)
-    if close:
-        return _t("“{name}” không có trong danh sách xã, phường, đặc khu của {province}. Có phải bạn muốn chọn: {names}?",
-                  lang, name=typed, province=where, names=", ".join(c.name for c in close))
+    # the exact name elsewhere first: "Hồng Bàng" is a ward of Hải Phòng, whatever Hà Nội
+    # has that looks like it
     elsewhere = [c for c in units.communes_elsewhere(text) if c.province_code != province_code]
     if elsewhere:
         owner = units.province(elsewhere[0].province_code)
         return _t("{name} thuộc {other}, không thuộc {province}: chọn lại tỉnh, thành phố hoặc xã, phường, đặc khu",
                   lang, name=elsewhere[0].name, other=(owner.en if lang == "en" else owner.name) if owner else "", province=where)
+    close = units.suggest_communes(province_code, text)
+    if close:
+        return _t("“{name}” không có trong danh sách xã, phường, đặc khu của {province}. Có phải bạn muốn chọn: {names}?",
+                  lang, name=typed, province=where, names=", ".join(c.name for c in close))
     return _t("Không tìm thấy “{name}” trong {province}. Từ ngày {date}, các xã, phường đã được sắp xếp lại và không còn "
               "cấp huyện: hãy chọn xã, phường, đặc khu mới trong danh sách", lang, name=typed, province=where, date=units.EFFECTIVE)
 

@@ -166,16 +166,26 @@ def find_commune(province_code: str, text: Any) -> Commune | None:
     return matches[0] if len(matches) == 1 else None
 
 
+#: How alike (difflib ratio on folded names without the prefix) a typed name and a
+#: commune's must be to be offered as "did you mean". Looser suggestions point old
+#: (pre-merger) names at unrelated places: "Hàng Bông" is 0.75 from "Hà Đông".
+SUGGEST_CUTOFF = 0.85
+
+
 def suggest_communes(province_code: str, text: Any, limit: int = 3) -> list[Commune]:
-    """Communes of the province whose names are close to what was typed ("did you mean")."""
+    """Communes of the province whose names are really close to what was typed (a typo or
+    the words in another order), for "did you mean"; [] rather than a different place."""
     bare = _strip(str(text or ""), _COMMUNE_PREFIXES)
     if not bare:
         return []
     by_name: dict[str, list[Commune]] = {}
     for c in communes(province_code):
         by_name.setdefault(_strip(c.name, _COMMUNE_PREFIXES), []).append(c)
-    close = difflib.get_close_matches(bare, list(by_name), n=limit, cutoff=0.75)
-    return [c for name in close for c in by_name[name]][:limit]
+    tokens = sorted(bare.split())
+    same_words = [name for name in by_name if sorted(name.split()) == tokens]
+    close = difflib.get_close_matches(bare, list(by_name), n=limit, cutoff=SUGGEST_CUTOFF)
+    names = list(dict.fromkeys(same_words + close))
+    return [c for name in names for c in by_name[name]][:limit]
 
 
 def communes_elsewhere(text: Any) -> list[Commune]:
