@@ -155,7 +155,7 @@ def test_postal_charge_line_on_check_page_confirmation_receipt_and_payment_panel
     d = app.extensions["motcua"].store.dossiers.get(code)
     assert d.status == Status.PAYMENT_REQUESTED  # online payment: the gateway charges the fees only
     citizen, staff = panels(app, d)
-    assert POSTAGE_LINE in citizen and "Thanh toán trực tuyến 16.000 ₫" in " ".join(citizen.split())
+    assert POSTAGE_LINE not in citizen and "Thanh toán trực tuyến 16.000 ₫" in " ".join(citizen.split())  # the bill is the page's
     assert f"{POSTAGE_LINE}: 25.000 ₫" in staff
 
 
@@ -188,3 +188,20 @@ def test_delivery_step_totals_only_the_agency_fees_whatever_is_chosen(app, clien
         assert f"{POSTAGE_LINE}: 25.000 ₫" in page  # by the postal option
     english = client.get(f"{base}/nhan-ket-qua?lang=en").get_data(as_text=True)
     assert "Fees paid to the agency<br>" in english and "<strong data-fee-total>16,000 VND</strong>" in english
+
+
+def test_confirmation_and_tracking_pages_show_the_bill_once(app, client) -> None:
+    """The page's summary holds the bill; the payment panel says how to pay and points to it."""
+    from tests.test_portal_filing import file_it, fill_to_check
+    from tests.test_portal_tracking import lookup
+
+    base, token = fill_to_check(client)
+    code = file_it(client, base, token)
+    confirmation = client.get(f"/ho-so/{code}/xac-nhan").get_data(as_text=True)
+    assert lookup(client, code, "0912345678").status_code == 302
+    tracking = client.get(f"/ho-so/{code}").get_data(as_text=True)
+    for page in (confirmation, tracking):
+        assert page.count(POSTAGE_LINE) == 1 and page.count("41.000 ₫") == 1 and page.count("Tổng cộng") == 1
+        panel = page[page.index('class="panel panel-payment"'):page.index("</section>", page.index('class="panel panel-payment"'))]
+        assert "xem phần thông tin hồ sơ ở trên" in panel and "Tổng cộng" not in panel
+        assert "Thanh toán trực tuyến 16.000 ₫" in " ".join(panel.split())  # the pay button stays
