@@ -405,6 +405,8 @@ def address_views(
             view.kind = "input"
             if part == "commune":
                 view.hint = view.hint or t("Chọn tỉnh, thành phố trước để chọn trong danh sách; hoặc gõ tên xã, phường, đặc khu.", lang)
+                # form.js turns the field into that list: the hint it then shows
+                attrs["data-list-hint"] = t("Chọn xã, phường, đặc khu trong danh sách.", lang)
             attrs.update({"type": "text", "value": typed, "maxlength": max_lengths.get(part) or 200})
         view.attrs = _Builder._input_attrs(view, attrs)
         views.append(view)

@@ -310,3 +310,15 @@ def test_the_script_asks_for_the_communes_in_the_pages_language(live_server, pag
     page.wait_for_selector("select#f-address-commune option[value='26743']", state="attached")
     prompt = page.locator("select#f-address-commune option").first.inner_text()
     assert prompt == fetched.value.json()["prompt"] and prompt != "— Chọn xã, phường, đặc khu —"
+    # the hint no longer invites typing a name into what is now a list
+    assert page.locator("#f-address-commune-hint").inner_text() == "Choose the commune, ward or special zone from the list."
+
+
+@pytest.mark.browser
+def test_the_commune_hint_offers_typing_only_while_the_field_is_a_text_box(live_server, page):
+    page.goto(f"{live_server.url}/thu-tuc/1.004222/nop")
+    hint = page.locator("#f-address-commune-hint")
+    assert "gõ tên xã" in hint.inner_text() and page.locator("input#f-address-commune").count() == 1
+    page.select_option("#f-address-province", "79")
+    page.wait_for_selector("select#f-address-commune option[value='26743']", state="attached")
+    assert hint.inner_text() == "Chọn xã, phường, đặc khu trong danh sách."

@@ -100,6 +100,9 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
         var select = communeSelect(document.getElementById(field.id) || field);
+        // the hint said "or type the name"; now there is only the list to choose from
+        var hint = document.getElementById(select.id + "-hint");
+        if (hint && select.getAttribute("data-list-hint")) hint.textContent = select.getAttribute("data-list-hint");
         var before = select.value;
         select.textContent = "";
         var prompt = document.createElement("option");
