@@ -77,3 +77,27 @@ def test_withdraw_button_posts_with_csrf(app, client):
     assert app.extensions["motcua"].store.dossiers.get(code).status == 7
     html = client.get(f"/ho-so/{code}").get_data(as_text=True)
     assert "Đã rút hồ sơ" in html and 'action="/ho-so/' not in html  # no second withdraw
+
+
+def test_tracking_page_in_english_does_not_read_as_repeated_labels(app, client):
+    """"Status: Filed" beside a filing time labelled "Filed", a timeline entry followed by a status or
+    a note that only repeats it: each says a thing once."""
+    from motcua.dossier import Event
+    from tests.test_portal_filing import file_it, fill_to_check
+
+    base, token = fill_to_check(client)
+    code = file_it(client, base, token)  # online payment: filed, then payment requested
+    store = app.extensions["motcua"].store
+    store.dossiers.update(code, lambda d: d.events.append(Event(actor="staff:lan", kind="resumed", note="Tiếp tục xử lý")))
+    assert lookup(client, code, "0912345678").status_code == 302
+    english = client.get(f"/ho-so/{code}?lang=en").get_data(as_text=True)
+    facts = english[english.index('<dl class="facts">'):english.index("</dl>")]
+    assert re.search(r"<dt>Submitted at</dt><dd>\d\d:\d\d, \d\d/\d\d/\d{4}</dd>", facts) and "<dt>Filed</dt>" not in facts
+    timeline = [" ".join(re.sub(r"<[^>]+>", " ", li).split())
+                for li in re.findall(r"<li>(.*?)</li>", english[english.index('class="timeline"'):], re.S)]
+    assert timeline[0].startswith("Dossier filed ") and "– status" not in timeline[0]
+    assert timeline[1].startswith("Payment requested ") and timeline[1].count("Payment requested") == 1
+    assert timeline[2].startswith("Processing resumed ") and timeline[2].count("Processing resumed") == 1
+    vietnamese = client.get(f"/ho-so/{code}?lang=vi").get_data(as_text=True)
+    assert "<strong>Nộp hồ sơ</strong> – tình trạng: Mới đăng ký" in vietnamese  # a status the label does not say is kept
+    assert vietnamese.count("Tiếp tục xử lý") == 1

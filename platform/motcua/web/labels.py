@@ -75,6 +75,21 @@ def event_note(event: Any, lang: str | None = None, citizen: bool = False) -> st
     return event.note or ""
 
 
+def timeline_status(event: Any, label: str) -> str:
+    """The status an event moved the dossier to, beside its label, unless the label already
+    says it ("Payment requested – Payment requested", "Dossier filed – Filed")."""
+    if not event.status:
+        return ""
+    status = status_label(event.status)
+    return "" if status.casefold() in label.casefold() else status
+
+
+def timeline_note(event: Any, label: str, citizen: bool = False) -> str:
+    """The event's note, unless it only repeats the label."""
+    note = event_note(event, citizen=citizen)
+    return "" if note.strip().casefold() == label.strip().casefold() else note
+
+
 #: Who did it, for actors that are not staff (`kind:who` in Event.actor).
 ACTORS: dict[str, dict[str, str]] = {
     "citizen": {"vi": "Công dân", "en": "Citizen"},
