@@ -778,7 +778,7 @@ def render_attachments(
         view.hint = " · ".join(
             part
             for part in (
-                copies_text(attachment, lang),
+                copies_text(attachment, lang) if attachment.originals or attachment.copies else "",
                 t("Định dạng: {kinds}; tối đa {size}", lang, kinds=kinds, size=size),
                 t("Theo mẫu: {template}", lang, template=localize(attachment.template, lang)) if attachment.template else "",
                 localize(attachment.note, lang),

@@ -41,3 +41,23 @@ def test_citizen_uploads_the_requested_file(app, live_server, page, tmp_path):
     assert dossier.status == Status.RECEIVED
     assert dossier.attachments[-1].filename == "giay-chung-sinh.pdf"
     assert dossier.attachments[-1].sha256 and app.extensions["motcua"].store.files.read(dossier.attachments[-1].file_id) == proof.read_bytes()
+
+
+def test_asked_answers_under_a_condition_read_off_the_page_are_shown(app, live_server, page):
+    from tests.test_portal_supplement import asked_marital
+
+    code = asked_marital(app, fields=["intended_spouse"])
+    page.goto(live_server.url + "/tra-cuu")
+    page.fill("#code", code)
+    page.fill("#factor", PHONE)
+    page.click("button:has-text('Tra cứu')")
+    page.goto(live_server.url + f"/ho-so/{code}/bo-sung")
+    page.wait_for_load_state("load")
+    # the asked answers show although `purpose` (their condition) is not on this page
+    assert page.locator("#f-intended_spouse-birth_year").is_visible()
+    assert page.input_value("#f-intended_spouse-birth_year") == "1992"
+    page.fill("#f-intended_spouse-birth_year", "1993")
+    page.click("button[type=submit]:has-text('Gửi hồ sơ bổ sung')")
+    assert "Đã gửi hồ sơ bổ sung" in page.locator(".notice").inner_text()
+    dossier = app.extensions["motcua"].store.dossiers.get(code)
+    assert dossier.data["intended_spouse"]["birth_year"] == 1993 and dossier.data["purpose"] == "ket_hon"

@@ -269,3 +269,105 @@ def test_the_supplement_page_reads_in_english(app, client):
     assert "Send the supplement" in html and "Documents asked for" in html and "Gửi hồ sơ bổ sung" not in html
     response = client.post(f"/ho-so/{code}/bo-sung", data={"csrf_token": csrf(html), "note": "x"})
     assert response.status_code == 400 and "Attach " in response.get_data(as_text=True)
+
+
+# --- a procedure whose asked answers hang on an answer not on the supplement page ----------
+
+MARITAL = "procedure_specs/ho-tich/cap-giay-xac-nhan-tinh-trang-hon-nhan.yaml"
+SPOUSE = {"full_name": "Lê Thị Hoa", "birth_year": 1992, "nationality": "Việt Nam", "marriage_place": "UBND phường Hồng Bàng"}
+
+
+def marital_spec():
+    import yaml
+
+    from motcua.spec.model import ProcedureSpec
+    from tests.fixtures.workflow_kit import AGENCY, REPO
+
+    data = yaml.safe_load((REPO / MARITAL).read_text(encoding="utf-8"))
+    data["steps"] = REVIEW_ONLY
+    data["version"] = "wf-test"
+    data["agency"]["code"] = AGENCY  # the desk officer's
+    return ProcedureSpec.model_validate(data)
+
+
+def asked_marital(app, **request) -> str:
+    """A filed marital status request (to marry Lê Thị Hoa), received, then asked for a supplement."""
+    from motcua import submission
+
+    spec = marital_spec()
+    answers = {
+        "requester": {"full_name": "Nguyễn Văn An", "birth_date": "1990-05-20", "sex": "nam", "ethnicity": "Kinh",
+                      "nationality": "Việt Nam", "cccd": "031095001234", "residence": "12 Lý Thường Kiệt, Hải Phòng",
+                      "phone": PHONE},
+        "marital_status": "chua_ket_hon", "purpose": "ket_hon", "intended_spouse": dict(SPOUSE),
+    }
+    assert submission.validate(spec, answers) == {}
+    code = file_dossier(app, spec, due=date(2099, 1, 5))
+    store_of(app).dossiers.update(code, lambda d: setattr(d, "data", answers))
+    app.extensions["motcua"].engine.perform(code, "receive", DESK)
+    app.extensions["motcua"].engine.perform(code, "request_supplement", DESK, reason="Sai năm sinh", missing="Năm sinh của người dự định kết hôn", **request)
+    return code
+
+
+def test_staff_see_each_changed_leaf_with_labels_and_display_formats(app, client):
+    code = asked_marital(app, fields=["requester", "intended_spouse"])
+    lookup(client, code, PHONE)
+    page = client.get(f"/ho-so/{code}/bo-sung").get_data(as_text=True)
+    # what the asked answers' conditions read, carried for the page's script, never posted
+    assert re.search(r'<input type="hidden" name="purpose" value="ket_hon" disabled', page)
+    form = {
+        "csrf_token": csrf(page),
+        "requester.full_name": "Nguyễn Văn An", "requester.birth_date": "21/05/1990", "requester.sex": "nam",
+        "requester.ethnicity": "Kinh", "requester.nationality": "Việt Nam", "requester.cccd": "031095001234",
+        "requester.residence": "12 Lý Thường Kiệt, Hải Phòng", "requester.phone": PHONE,
+        **{f"intended_spouse.{k}": str(v) for k, v in SPOUSE.items()}, "intended_spouse.birth_year": "1993",
+    }
+    assert client.post(f"/ho-so/{code}/bo-sung", data=form).status_code == 303
+    after = store_of(app).dossiers.get(code)
+    assert after.data["intended_spouse"]["birth_year"] == 1993 and after.data["purpose"] == "ket_hon"
+
+    office = staff_client(app, after.agency_code).get(f"/staff/ho-so/{code}").get_data(as_text=True)
+    rows = re.findall(r"<tr data-changed>(.*?)</tr>", office, re.S)
+    cells = [re.sub(r"<[^>]+>", "|", r) for r in rows]
+    cells = [[c.strip() for c in r.split("|") if c.strip()] for r in cells]
+    assert cells == [
+        ["Người yêu cầu xác nhận › Ngày, tháng, năm sinh", "20/05/1990", "21/05/1990"],
+        ["Người dự định kết hôn › Năm sinh", "1992", "1993"],
+    ]
+    assert "{&#39;" not in office and "{'" not in office
+
+
+def test_a_supplied_file_is_marked_beside_the_filed_one(app, client):
+    code = asked(app, components=["giay_chung_sinh"])
+    store = store_of(app)
+    from motcua.dossier import AttachmentRef
+
+    original = small_pdf("goc")
+    file_id = store.files.put(original)
+    store.dossiers.update(code, lambda d: d.attachments.append(AttachmentRef(
+        component="giay_chung_sinh", file_id=file_id, filename="giay-chung-sinh.pdf", content_type="application/pdf",
+        size=len(original), sha256="0" * 64)))
+    lookup(client, code, PHONE)
+    page = client.get(f"/ho-so/{code}/bo-sung").get_data(as_text=True)
+    assert client.post(f"/ho-so/{code}/bo-sung", data={
+        "csrf_token": csrf(page), "attachment.giay_chung_sinh": (io.BytesIO(small_pdf()), "giay-chung-sinh.pdf"),
+    }, content_type="multipart/form-data").status_code == 303
+    dossier = store.dossiers.get(code)
+    office = staff_client(app, dossier.agency_code).get(f"/staff/ho-so/{code}").get_data(as_text=True)
+    table = office.split('id="h-files"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+    assert len(rows) == 2
+    day = lifecycle.vn_today().strftime("%d/%m/%Y")
+    assert "bổ sung" not in rows[0]
+    assert f"bổ sung {day}" in rows[1]
+
+
+def test_supplement_page_wording_for_the_extra_and_the_requested_components(app, client):
+    code = asked_marital(app, components=["to_khai"])
+    lookup(client, code, PHONE)
+    page = client.get(f"/ho-so/{code}/bo-sung").get_data(as_text=True)
+    extra = re.search(r'id="f-attachment-giay_to_bo_sung_khac-hint">([^<]*)<', page).group(1)
+    asked_hint = re.search(r'id="f-attachment-to_khai-hint">([^<]*)<', page).group(1)
+    assert "Bản chính" not in extra and "bản sao" not in extra and "Định dạng" in extra
+    assert "Không cần nộp khi khai trực tuyến" not in asked_hint and "Bản chính: 1" in asked_hint
+    assert "Không cần nộp khi khai trực tuyến" not in page

@@ -35,6 +35,8 @@ EXTRA = Attachment(
     id="giay_to_bo_sung_khac",
     name={"vi": "Giấy tờ bổ sung khác (nếu có)", "en": "Other supporting document (if any)"},
     required=False,
+    originals=0,  # any paper, in any form: no count of originals and copies to state
+    copies=0,
 )
 
 
@@ -50,7 +52,9 @@ def asked_components(spec: ProcedureSpec | None, asked: Event | None) -> list[At
         return [EXTRA]
     named = set((asked.data.get("components") if asked else None) or [])
     if named:
-        offered = [a.model_copy(update={"required": True, "required_when": None}) for a in spec.attachments if a.id in named]
+        # Asked for by name: required, so a spec note saying when it is not needed misleads.
+        offered = [a.model_copy(update={"required": True, "required_when": None, "note": None})
+                   for a in spec.attachments if a.id in named]
     else:
         offered = [a.model_copy(update={"required": False, "required_when": None}) for a in spec.attachments]
     return offered + [EXTRA]
@@ -62,6 +66,43 @@ def asked_fields(spec: ProcedureSpec | None, asked: Event | None) -> list[str]:
         return []
     props = spec.form.fields.get("properties") or {}
     return [n for n in asked.data.get("fields") or [] if isinstance(props.get(n), dict)]
+
+
+def _condition_paths(condition: Any) -> set[str]:
+    """The answer paths a show-when condition (the spec's Condition shape) reads."""
+    if isinstance(condition, list):
+        return set().union(*(_condition_paths(c) for c in condition)) if condition else set()
+    if not isinstance(condition, dict):
+        return set()
+    found = {condition["field"]} if isinstance(condition.get("field"), str) else set()
+    for key in ("all", "any", "not"):
+        found |= _condition_paths(condition.get(key))
+    return found
+
+
+def condition_inputs(spec: ProcedureSpec | None, fields: list[str], answers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(name, value) of the answers that the show-when conditions of the asked fields read
+    but that are not on the page (staff ask for `intended_spouse`, shown when `purpose` is
+    `ket_hon`): the page carries them as disabled hidden inputs, so the form script decides
+    as the server does, on the filed answers, and nothing of them is posted."""
+    from renderers.schema import choice_key, show_conditions
+
+    from motcua.spec.conditions import lookup
+
+    if spec is None or spec.form is None or not fields:
+        return []
+    conditions = show_conditions(spec.form.fields, "")
+    read = sorted(set().union(*(_condition_paths(conditions.get(n)) for n in fields)))
+    inputs = []
+    for path in read:
+        if path.split(".", 1)[0] in fields:
+            continue  # on the page: the script reads the citizen's input
+        value = lookup(answers, path)
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, (str, int, float, bool)):
+                continue  # absent, or an object no condition compares
+            inputs.append((path, choice_key(item)))
+    return inputs
 
 
 def merged_answers(spec: ProcedureSpec, old: dict[str, Any], form: Any, fields: list[str]) -> dict[str, Any]:
@@ -101,12 +142,15 @@ def _page(found: Dossier, errors: dict[str, str] | None = None, note: str = "", 
     components = asked_components(spec, asked)
     fields = asked_fields(spec, asked)
     files_html = fields_html = None
+    controls: list[tuple[str, str]] = []
     if open_:
         shown = spec.model_copy(update={"attachments": components}) if spec else None
         if shown is not None:
             files_html = render_attachments(shown, found.data, {}, errors, lang)
         if fields and spec is not None:
-            fields_html = render_fields(spec, fields, values if values is not None else found.data, errors, lang)
+            shown_values = values if values is not None else found.data
+            fields_html = render_fields(spec, fields, shown_values, errors, lang)
+            controls = condition_inputs(spec, fields, shown_values)
     response = make_response(render_template(
         "portal/supplement.html",
         dossier=found,
@@ -116,6 +160,7 @@ def _page(found: Dossier, errors: dict[str, str] | None = None, note: str = "", 
         named_components=bool(asked and asked.data.get("components")),
         files_html=files_html,
         fields_html=fields_html,
+        controls=controls,
         errors=errors,
         note=note,
         max_note=MAX_NOTE,
@@ -238,19 +283,60 @@ def submit(code: str):
     return redirect(url_for("portal.dossier", code=found.code), code=303)
 
 
+def answers_around(dossier: Dossier, event: Event) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The whole answers just before and just after this supplement: the dossier's answers
+    with the changes of this and every later supplement taken back (a change lists every
+    top-level answer that differed, its old value None when there was none)."""
+    after = copy.deepcopy(dossier.data)
+    supplements = [e for e in dossier.events if e.kind == "supplemented" and e.data.get("changes")]
+    at = next((i for i, e in enumerate(supplements) if e is event), len(supplements))
+    for later in reversed(supplements[at + 1:]):
+        _apply(after, later.data["changes"], "old")
+    before = copy.deepcopy(after)
+    _apply(before, event.data.get("changes") or {}, "old")
+    _apply(after, event.data.get("changes") or {}, "new")
+    return before, after
+
+
+def _apply(answers: dict[str, Any], changes: Mapping[str, Any], side: str) -> None:
+    for name, change in changes.items():
+        if change.get(side) is None:
+            answers.pop(name, None)
+        else:
+            answers[name] = copy.deepcopy(change[side])
+
+
 @bp.app_template_global()
-def supplied_changes(event: Event, spec: ProcedureSpec | None) -> list[tuple[str, str, str]]:
-    """(label, old, new) of each answer a supplement changed, as the summary shows answers;
-    for the staff's view of the dossier."""
+def supplied_changes(event: Event, spec: ProcedureSpec | None, dossier: Dossier) -> list[tuple[str, str, str]]:
+    """(label, old, new) of each answer a supplement changed, per leaf field as the summary
+    shows it (`Người dự định kết hôn › Năm sinh`, `1992`, `1993`; dates dd/mm/yyyy, choices
+    by label): the summary's rows of the whole answers before and after, compared; for the
+    staff's view of the dossier. A change the summary does not show (an answer its condition
+    hides) is not listed: it decides nothing."""
     from renderers.summary import answer_rows
 
+    changes = event.data.get("changes") or {}
+    if spec is None or spec.form is None:
+        return [(name, str(c.get("old") if c.get("old") is not None else "—"), str(c.get("new") if c.get("new") is not None else "—"))
+                for name, c in changes.items()]
+    before, after = answers_around(dossier, event)
+    lang = current_lang()
+    old = {path: (label, value) for path, label, value in answer_rows(spec, before, lang, with_paths=True)}
+    new = {path: (label, value) for path, label, value in answer_rows(spec, after, lang, with_paths=True)}
+    paths = list(new) + [p for p in old if p not in new]
     rows = []
-    for name, change in (event.data.get("changes") or {}).items():
-        label = submission.field_label(spec, name, current_lang()) if spec else name
-        shown = []
-        for side in ("old", "new"):
-            value = change.get(side)
-            found = answer_rows(spec, {name: value}, current_lang()) if spec is not None and value is not None else []
-            shown.append("; ".join(f"{lbl}: {val}" if len(found) > 1 else val for lbl, val in found) or ("—" if value in (None, "", [], {}) else str(value)))
-        rows.append((label, shown[0], shown[1]))
+    for path in paths:
+        if path.split(".", 1)[0] not in changes or old.get(path, ("", ""))[1] == new.get(path, ("", ""))[1]:
+            continue
+        label = (new.get(path) or old[path])[0]
+        rows.append((label, old[path][1] if path in old else "—", new[path][1] if path in new else "—"))
     return rows
+
+
+@bp.app_template_global()
+def supplied_files(dossier: Dossier) -> dict[int, str]:
+    """Index of each attachment a supplement added -> its day (dd/mm/yyyy, Vietnam time),
+    so staff tell the supplied file from the filed one of the same component."""
+    return {f["index"]: event.at.astimezone(VN_TZ).strftime("%d/%m/%Y")
+            for event in dossier.events if event.kind == "supplemented"
+            for f in event.data.get("files") or [] if isinstance(f, dict) and isinstance(f.get("index"), int)}
