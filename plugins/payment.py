@@ -67,6 +67,20 @@ def _owes(ctx: StepContext) -> bool:
     return amount_due(ctx.dossier) > 0
 
 
+def _cash_on_delivery(ctx: StepContext) -> bool:
+    """The result goes by post and the procedure's postal option collects the fee on delivery
+    (plugins.postal books the parcel with COD = the fee due): the citizen pays the postman."""
+    delivery = ctx.dossier.delivery
+    option = ctx.spec.delivery_option("postal") if ctx.spec else None
+    return bool(delivery and delivery.kind == "postal" and option and option.cash_on_delivery)
+
+
+#: The fee-due note, worded by how the fee will be paid (as the citizen's panel says it).
+DUE_AT_DESK = {"vi": "Phí, lệ phí phải nộp tại Bộ phận một cửa: {amount}.", "en": "Fees to pay at the one-stop desk: {amount}."}
+DUE_ON_DELIVERY = {"vi": "Phí, lệ phí {amount} nộp cho bưu điện khi nhận kết quả (thu hộ).",
+                   "en": "Fees of {amount} to be paid to the post office on delivery of the result (cash on delivery)."}
+
+
 class PaymentStep(Step):
     name = "payment"
     Config = PaymentConfig
@@ -90,10 +104,9 @@ class PaymentStep(Step):
                 ctx.move("request_payment", note=message({"vi": "Phí, lệ phí phải nộp: {amount}.", "en": "Fees to pay: {amount}."},
                                                          amount=money(amount)), data={"amount": amount})
             return  # wait for the gateway's IPN
-        ctx.record("payment_due_at_desk", note=message({"vi": "Phí, lệ phí phải nộp tại Bộ phận một cửa: {amount}.",
-                                                        "en": "Fees to pay at the one-stop desk: {amount}."}, amount=money(amount)),
-                   data={"amount": amount})
-        ctx.done()  # level 3: paid at the desk; only returning the result waits for it
+        due = DUE_ON_DELIVERY if _cash_on_delivery(ctx) else DUE_AT_DESK
+        ctx.record("payment_due_at_desk", note=message(due, amount=money(amount)), data={"amount": amount})
+        ctx.done()  # level 3: paid at the desk (or to the postman); only returning the result waits for it
 
     def on_event(self, ctx: StepContext, event: Any) -> None:
         if event.kind == "paid" and not ctx.state.get("paid"):

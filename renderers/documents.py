@@ -209,13 +209,16 @@ def _new_pdf(title: str, footer: str) -> _Pdf:
     return pdf
 
 
-def _national_header(pdf: FPDF, x: float, width: float) -> None:
+def _national_header(pdf: FPDF, x: float, width: float, lang: str) -> None:
+    """The national header; in English on a document given to an English reader (the receipt),
+    in Vietnamese on a form filled in for the agency."""
+    nation, motto_text = t(NATION, lang), t(MOTTO, lang)
     pdf.set_xy(x, pdf.get_y())
     pdf.set_font("serif", "B", 11.5)
-    pdf.cell(width, 6, NATION, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(width, 6, nation, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font("serif", "B", 12)
-    pdf.cell(width, 6, MOTTO, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    motto = pdf.get_string_width(MOTTO)
+    pdf.cell(width, 6, motto_text, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    motto = pdf.get_string_width(motto_text)
     y = pdf.get_y()
     pdf.set_line_width(0.3)
     pdf.line(x + (width - motto) / 2, y, x + (width + motto) / 2, y)
@@ -305,7 +308,7 @@ def _signature(pdf: FPDF, x: float, width: float, role: str, hint: str, place: s
 def blank_form_pdf(spec: ProcedureSpec, lang: str = "vi") -> bytes:
     """The printable blank form (tờ khai) of a procedure, A4, to fill in by hand."""
     pdf = _new_pdf(localize(spec.name, lang), t("Mẫu tạo từ thủ tục {key}", lang, key=spec.key))
-    _national_header(pdf, pdf.l_margin, pdf.epw)
+    _national_header(pdf, pdf.l_margin, pdf.epw, "vi")  # the form is handed to the agency: its header stays
     pdf.ln(4)
     for block in blank_form_blocks(spec, lang):
         _pdf_block(pdf, block)
@@ -432,6 +435,21 @@ def _fee_lines(dossier: Dossier, lang: str) -> Iterable[str]:
         yield f"{name}: {detail}"
 
 
+def _paid_text(dossier: Dossier, lang: str) -> str:
+    """"Đã nộp phí, lệ phí: 16.000 ₫ (biên lai số BL-0099)" from the `paid` events, or ""."""
+    paid = [e.data or {} for e in dossier.events if e.kind == "paid"]
+    if not paid or dossier.fee_total <= 0:
+        return ""
+    amounts = [p.get("amount") for p in paid]
+    # a `paid` event without an amount paid everything (as plugins.payment.amount_due reads it)
+    amount = sum(amounts) if all(isinstance(a, int) for a in amounts) else dossier.fee_total  # type: ignore[arg-type]
+    text = t("Đã nộp phí, lệ phí: {amount}", lang, amount=format_vnd(amount, lang))
+    receipts = [str(p["receipt_no"]) for p in paid if p.get("receipt_no")]
+    if receipts:
+        text += t(" (biên lai số {numbers})", lang, numbers=", ".join(receipts))
+    return text
+
+
 def _when(moment: datetime, lang: str) -> str:
     local = moment.astimezone(VN_TZ)
     return t("{hour} giờ {minute} phút, ngày {day}", lang, hour=f"{local.hour:02d}", minute=f"{local.minute:02d}", day=local.strftime("%d/%m/%Y"))
@@ -449,7 +467,7 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
     pdf.multi_cell(left_w, 5.5, nfc(t("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", lang)), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     left_bottom = pdf.get_y()
     pdf.set_y(top)
-    _national_header(pdf, pdf.l_margin + left_w, pdf.epw - left_w)
+    _national_header(pdf, pdf.l_margin + left_w, pdf.epw - left_w, lang)
     pdf.set_y(max(left_bottom, pdf.get_y()) + 6)
 
     pdf.set_font("serif", "B", 14)
@@ -491,33 +509,34 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
     pdf.set_y(max(pdf.get_y(), qr_top + qr_size + 6))
 
     line("", t("1. Thành phần hồ sơ nộp gồm:", lang))
-    received: dict[str, list[str]] = {}
+    uploaded: dict[str, list[str]] = {}
     for ref in dossier.attachments:
-        received.setdefault(ref.component, []).append(ref.filename)
+        uploaded.setdefault(ref.component, []).append(ref.filename)
+    on_paper = dossier.received_on_paper
     pdf.set_font("serif", "", 11)
-    electronic = dossier.channel == "online"
     with pdf.table(col_widths=(10, 64, 46, 55), line_height=6, text_align=("CENTER", "LEFT", "LEFT", "LEFT")) as table:
         head = table.row()
         for text in (t("TT", lang), t("Tên giấy tờ", lang), t("Hình thức (bản chính, bản sao)", lang), t("Ghi chú", lang)):
             head.cell(nfc(text))
         number = 0
         for attachment in spec.attachments:
-            files = received.pop(attachment.id, [])
-            if not files and not attachment_required(attachment, dossier.data):
+            files = uploaded.pop(attachment.id, [])
+            paper = attachment.id in on_paper
+            if not files and not paper and not attachment_required(attachment, dossier.data):
                 continue
             number += 1
             row = table.row()
             row.cell(str(number))
             row.cell(nfc(localize(attachment.name, lang)))
-            form = copies_text(attachment, lang) + (t("; bản điện tử", lang) if electronic and files else "")
-            row.cell(nfc(form))
-            row.cell(nfc(", ".join(files) if files else t("Chưa nộp", lang)))
-        for component, files in received.items():
+            row.cell(nfc(copies_text(attachment, lang) + (t("; bản điện tử", lang) if files else "")))
+            notes = ([t("Đã nhận bản giấy", lang)] if paper else []) + files
+            row.cell(nfc(", ".join(notes) if notes else t("Chưa nộp", lang)))
+        for component, files in uploaded.items():  # a component the spec no longer lists
             number += 1
             row = table.row()
             row.cell(str(number))
             row.cell(nfc(component))
-            row.cell(nfc(t("bản điện tử", lang) if electronic else ""))
+            row.cell(nfc(t("bản điện tử", lang)))
             row.cell(nfc(", ".join(files)))
     if number == 0:
         line(t("Không có giấy tờ kèm theo.", lang))
@@ -530,13 +549,16 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
     due = display_date(dossier.due_date) if dossier.due_date else t("sẽ thông báo sau", lang)
     line(t("ngày {date}", lang, date=due) if dossier.due_date else due, t("5. Thời gian trả kết quả giải quyết hồ sơ: ", lang))
     fee_lines = list(_fee_lines(dossier, lang))
-    line(t("tổng cộng {total}", lang, total=format_vnd(dossier.fee_total, lang)) if fee_lines else t("không thu", lang), t("6. Phí, lệ phí: ", lang))
-    for text in fee_lines:
-        line("- " + text)
     to_pay = bill(dossier.fee_total, dossier.delivery)
-    if to_pay.postage:  # the postal charge is the post office's: its own line, and who gets what
-        for row in to_pay.rows(lang):
-            line("- " + row.line)
+    # one section: each fee (to the agency), the postal charge (to the post office), and the
+    # bill's one total, which says what it covers when both are in it
+    line("" if fee_lines or to_pay.postage else t("không thu", lang), t("6. Phí, lệ phí: ", lang))
+    if fee_lines or to_pay.postage:
+        for text in fee_lines + [row.line for row in to_pay.rows(lang)]:
+            line("- " + text)
+    paid = _paid_text(dossier, lang)
+    if paid:
+        line(paid)
     delivery = dossier.delivery
     if delivery is not None:
         option = spec.delivery_option(delivery.kind)

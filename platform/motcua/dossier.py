@@ -128,3 +128,9 @@ class Dossier(BaseModel):
     @property
     def spec_key(self) -> str:
         return f"{self.procedure_code}@{self.spec_version}"
+
+    @property
+    def received_on_paper(self) -> set[str]:
+        """Components the desk ticked as handed in on paper (`paper_components` events): they
+        count as submitted wherever the dossier's papers are listed, like an uploaded file."""
+        return {c for e in self.events if e.kind == "paper_components" for c in (e.data or {}).get("received") or []}

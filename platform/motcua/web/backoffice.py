@@ -476,30 +476,32 @@ def _record_paper_components(code: str, spec: ProcedureSpec, received: set[str],
 DESK_PAYMENT = "record_payment"
 
 
-def _receive_at_desk(code: str, user: StaffUser, receipt_no: str | None) -> list[str]:
-    """The officer checked the papers in front of them: the dossier is received now, through
-    the engine's own action (so the steps run as for any received dossier), and the fee taken
-    at the counter is recorded by the payment step's desk action. Returns warnings: what the
-    engine would not do, in its words; the dossier is filed either way and nothing is lost."""
+def _take_fee_at_desk(code: str, user: StaffUser, receipt_no: str) -> list[str]:
+    """The fee taken at the counter with the filing, recorded by the payment step's desk action
+    BEFORE the workflow starts (the filing's own cascade runs in that action's commit): the
+    payment step then enters a dossier already paid and notes no fee as due. Returns warnings."""
     engine = services().engine
-    warnings: list[str] = []
-    try:
-        engine.perform(code, "receive", user)
-    except ActionNotAllowed as exc:
-        warnings.append(_("Hồ sơ đã được ghi nhận nhưng chưa tiếp nhận được: {why}", why=str(exc)))
-    if receipt_no is None:
-        return warnings
     dossier = services().store.dossiers.get(code)
     if dossier is None or dossier.fee_total <= 0:
-        return warnings
+        return []
     if not any(a.name == DESK_PAYMENT for a in engine.actions(dossier, user)):
-        warnings.append(_("Chưa ghi nhận thu phí: hồ sơ này không nộp phí tại quầy (xem mục Phí, lệ phí)."))
-        return warnings
+        return [_("Chưa ghi nhận thu phí: hồ sơ này không nộp phí tại quầy (xem mục Phí, lệ phí).")]
     try:
         engine.perform(code, DESK_PAYMENT, user, receipt_no=receipt_no)
     except ActionNotAllowed as exc:
-        warnings.append(_("Chưa ghi nhận thu phí: {why}", why=str(exc)))
-    return warnings
+        return [_("Chưa ghi nhận thu phí: {why}", why=str(exc))]
+    return []
+
+
+def _receive_at_desk(code: str, user: StaffUser) -> list[str]:
+    """The officer checked the papers in front of them: the dossier is received now, through
+    the engine's own action (so the steps run as for any received dossier). Returns warnings:
+    what the engine would not do, in its words; the dossier is filed either way and nothing is lost."""
+    try:
+        services().engine.perform(code, "receive", user)
+    except ActionNotAllowed as exc:
+        return [_("Hồ sơ đã được ghi nhận nhưng chưa tiếp nhận được: {why}", why=str(exc))]
+    return []
 
 
 def _intake_fee_total(spec: ProcedureSpec, answers: dict[str, Any], channel: str) -> int | None:
@@ -556,11 +558,15 @@ def intake(procedure_code: str) -> Any:
             if fee_paid and not receipt_no:
                 errors["fee.receipt_no"] = _("Nhập số biên lai thu phí, lệ phí.")
             if not errors:
-                from motcua.filing import file_dossier
+                from motcua.filing import add_dossier
 
-                dossier = file_dossier(spec, answers, [], channel=channel, delivery=delivery, actor=user.actor)
+                # stored first, the workflow started once the papers and the fee taken with
+                # them are on the timeline: the steps see the dossier as it was handed in
+                dossier = add_dossier(spec, answers, [], channel=channel, delivery=delivery, actor=user.actor)
                 _record_paper_components(dossier.code, spec, received, user)
-                warnings = _receive_at_desk(dossier.code, user, receipt_no if fee_paid else None)
+                warnings = _take_fee_at_desk(dossier.code, user, receipt_no) if fee_paid else []
+                services().engine.on_filed(dossier.code)  # settled already if the fee was recorded
+                warnings += _receive_at_desk(dossier.code, user)
                 for warning in warnings:
                     flash(warning, "error")
                 if not warnings:
