@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, request
 from pydantic import BaseModel, Field, ValidationError
@@ -27,6 +27,7 @@ from motcua.spec.model import ProcedureSpec, localize
 from motcua.web import labels
 
 bp = Blueprint("api", __name__)
+M = TypeVar("M", bound=BaseModel)
 csrf.exempt(bp)
 
 
@@ -242,6 +243,17 @@ def _not_json(lang: str):
     return _errors([("", "Nội dung yêu cầu phải là một đối tượng JSON" if lang == "vi" else "The body must be a JSON object")], 400)
 
 
+def _request_body(model: type[M]) -> M | Any:
+    """The JSON body as `model`, or the 400/422 answer to send instead."""
+    payload = _json_body()
+    if not isinstance(payload, dict):
+        return _not_json(_lang())
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        return _body_errors(exc)
+
+
 FACTOR_HEADER = "X-Motcua-Factor"
 
 
@@ -298,13 +310,9 @@ def create_dossier(code: str):
     if spec is None or not spec.online or spec.form is None:
         return _not_found()
     lang = _lang()
-    payload = _json_body()
-    if not isinstance(payload, dict):
-        return _not_json(lang)
-    try:
-        body = DossierRequest.model_validate(payload)
-    except ValidationError as exc:
-        return _body_errors(exc)
+    body = _request_body(DossierRequest)
+    if not isinstance(body, DossierRequest):
+        return body
     answers = normalized_answers(spec, body.answers)
 
     problems: list[tuple[str, str]] = [
@@ -416,13 +424,9 @@ def supplement(code: str):
     if found is None:
         return _not_found()
     lang = _lang()
-    payload = _json_body()
-    if not isinstance(payload, dict):
-        return _not_json(lang)
-    try:
-        body = SupplementRequest.model_validate(payload)
-    except ValidationError as exc:
-        return _body_errors(exc)
+    body = _request_body(SupplementRequest)
+    if not isinstance(body, SupplementRequest):
+        return body
     if not supply.awaits_supplement(found):
         return _errors([("", submission._t(
             "Hồ sơ này hiện không cần bổ sung: cơ quan giải quyết không có yêu cầu bổ sung nào đang chờ bạn.", lang))], 409)
