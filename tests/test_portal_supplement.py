@@ -110,6 +110,7 @@ def test_citizen_supplies_and_the_clock_resumes(app, client):
     staff = staff_client(app, dossier.agency_code)
     office = staff.get(f"/staff/ho-so/{code}").get_data(as_text=True)
     assert "Hồ sơ bổ sung của công dân" in office and "Giấy tờ bổ sung khác" in office
+    assert "giay_to_bo_sung_khac" not in office  # the extra document by its name, never its id
     index = len(dossier.attachments) - 2
     assert f'href="/staff/ho-so/{code}/tep/{index}"' in office
     download = staff.get(f"/staff/ho-so/{code}/tep/{index}")

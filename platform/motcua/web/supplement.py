@@ -40,6 +40,14 @@ EXTRA = Attachment(
 )
 
 
+@bp.app_template_global("component_of")
+def component_of(spec: ProcedureSpec | None, component_id: str) -> Attachment | None:
+    """The attachment component a stored file belongs to: the spec's, or the supplement
+    page's extra document (which no spec declares)."""
+    found = spec.attachment(component_id) if spec else None
+    return found or (EXTRA if component_id == EXTRA.id else None)
+
+
 def supplement_request(dossier: Dossier) -> Event | None:
     """The request being answered: the last `supplement_requested` event."""
     return next((e for e in reversed(dossier.events) if e.kind == "supplement_requested"), None)
