@@ -32,8 +32,9 @@ STEPS = ["review", "notify"]
 PASSWORD = "mat-khau-rat-dai-1"
 
 
-def fail_next(server: LiveServer, count: int) -> None:
-    request = urllib.request.Request(server.url + "/sim/fail-next", data=json.dumps({"count": count}).encode(),
+def fail_next(server: LiveServer, count: int, status: int = 503, error: str | None = None) -> None:
+    asked = {"count": count, "status": status, **({"error": error} if error else {})}
+    request = urllib.request.Request(server.url + "/sim/fail-next", data=json.dumps(asked).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
     urllib.request.urlopen(request, timeout=5).read()
 
@@ -145,6 +146,52 @@ def test_permanent_failure_stops_at_the_limit_and_staff_see_it(app, gateway) -> 
     assert "Not delivered" in english
     dev = app.test_client().get(f"/dev/outbox?code={code}").get_data(as_text=True)
     assert "Gửi không thành công" in dev
+
+
+def staff_client(app):
+    accounts.create_account(app.extensions["motcua"].store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY], PASSWORD)
+    client = app.test_client()
+    page = client.get("/staff/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert client.post("/staff/login", data={"username": "lan", "password": PASSWORD, "csrf_token": token}).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_message_the_gateway_refuses_fails_at_once_with_its_answer(app, gateway, status) -> None:
+    sim, server = gateway
+    use_gateway(app, server)
+    fail_next(server, 1, status=status, error="invalid phone number")
+    code = file_dossier(app, make_spec(STEPS), email=None)
+    assert app.extensions["motcua"].engine.flush()
+    [key] = messages(app, code)
+    msg = messages(app, code)[key]
+    assert msg["status"] == "failed" and msg["attempts"] == 1
+    assert msg["error"] == f"gateway answered {status}: invalid phone number"
+    outbox = outbox_for(app.extensions["motcua"], app.config)
+    assert outbox.send_due(now=datetime.fromisoformat(msg["next_try"])) == {"sent": 0, "retry": 0, "failed": 0, "dropped": 0}
+    assert outcomes(sim, key) == [status]  # one request, never another
+    assert delivered(sim, key) == 0
+
+    staff_page = staff_client(app).get(f"/staff/ho-so/{code}").get_data(as_text=True)
+    assert "Gửi không thành công" in staff_page and "invalid phone number" in staff_page
+
+
+@pytest.mark.parametrize("status", [503, 408, 429])
+def test_a_gateway_busy_or_down_is_retried_until_it_accepts(app, gateway, status) -> None:
+    sim, server = gateway
+    use_gateway(app, server)
+    fail_next(server, 1, status=status)
+    code = file_dossier(app, make_spec(STEPS), email=None)
+    assert app.extensions["motcua"].engine.flush()
+    [key] = messages(app, code)
+    msg = messages(app, code)[key]
+    assert msg["status"] == "pending" and msg["error"].startswith(f"gateway answered {status}")
+    outbox = outbox_for(app.extensions["motcua"], app.config)
+    assert outbox.send_due(now=datetime.fromisoformat(msg["next_try"]))["sent"] == 1
+    assert messages(app, code)[key]["status"] == "sent"
+    assert outcomes(sim, key) == [status, 202]
+    assert delivered(sim, key) == 1
 
 
 def test_a_message_waiting_for_its_retry_is_shown_to_staff(app, gateway) -> None:

@@ -1,6 +1,7 @@
 """An SMS / e-mail gateway stand-in: `POST /api/sms` and `POST /api/email` (JSON, header
 `X-Api-Key`) store the message; `GET /` shows them. `POST /sim/fail-next` with `{"count": n}`
-makes the next n requests answer 503 (or `"status"`), to watch the outbox retry; a count of
+makes the next n requests answer 503 (or `"status"`, with `"error"` as the answer's text),
+to watch the outbox retry or give up; a count of
 -1 fails every request until told otherwise (a gateway down for good). `POST /sim/hold` with
 `{"count": n}` makes the next n requests wait (a slow gateway, its slowness in the test's
 hands) until `POST /sim/release` with `{"count": k}` lets k of them go on, oldest first;
@@ -30,7 +31,8 @@ def create_app(api_key: str = "SIMKEY") -> Flask:
     app.config.update(API_KEY=api_key)
     messages: list[dict] = []
     requests: list[dict] = []
-    state = {"fail_next": 0, "fail_status": 503, "hold": 0, "waiting": 0, "arrived": 0}
+    state = {"fail_next": 0, "fail_status": 503, "fail_error": "temporarily unavailable",
+             "hold": 0, "waiting": 0, "arrived": 0}
     lock = threading.Lock()
     gates: list[threading.Event] = []  # one per held request, oldest first
     app.extensions["messaging_sim"] = messages
@@ -64,7 +66,7 @@ def create_app(api_key: str = "SIMKEY") -> Flask:
                 if state["fail_next"] > 0:
                     state["fail_next"] -= 1
                 requests.append({"channel": channel, "id": body.get("id"), "status": state["fail_status"]})
-                return jsonify(error="temporarily unavailable"), state["fail_status"]
+                return jsonify(error=state["fail_error"]), state["fail_status"]
             if not body.get("to") or not body.get("body"):
                 requests.append({"channel": channel, "id": body.get("id"), "status": 400})
                 return jsonify(error="to and body are required"), 400
@@ -78,6 +80,8 @@ def create_app(api_key: str = "SIMKEY") -> Flask:
         with lock:
             state["fail_next"] = int(asked.get("count", 1))
             state["fail_status"] = int(asked.get("status", 503))
+            state["fail_error"] = str(asked.get("error") or (
+                "temporarily unavailable" if state["fail_status"] >= 500 else "request refused"))
         return jsonify(ok=True)
 
     @app.post("/sim/hold")

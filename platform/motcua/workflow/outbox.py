@@ -9,7 +9,10 @@ dossier, and hands them to the `Courier` (a background thread) after, so the cit
 request never waits for a gateway. A gateway that is down loses nothing: `send_due()`
 sends what is pending and due, and what a dead process had claimed once its lease is over,
 after 1, 2, 4 ... backoff units; after `NOTIFY_MAX_ATTEMPTS` (default `MAX_ATTEMPTS`) the
-message is marked `failed`, which the staff dossier page and /dev/outbox show. A message
+message is marked `failed`, which the staff dossier page and /dev/outbox show. A message the
+gateway refuses as such (a 4xx other than 408/429, e.g. an invalid phone number: `Refused`)
+is marked `failed` at once, with the gateway's answer as its error; 5xx, 408, 429 and
+network errors are retried. A message
 whose event never got saved (the process died or the dossier changed before the save) is
 found out then and dropped, never sent.
 
@@ -52,9 +55,18 @@ LEASES = "leases"  # records collection of the one-process-at-a-time roles
 SWEEP_LEASE = "outbox-sweeper"
 
 
+#: 4xx answers that may succeed later (timeout, too many requests): retried like a 5xx.
+RETRIABLE = (408, 429)
+
+
+class Refused(RuntimeError):
+    """The gateway refused the message itself (an invalid phone number, a 400 or 422): no
+    retry can succeed, so the outbox marks it failed at once instead of spending its attempts."""
+
+
 class Sender(Protocol):
     def send(self, message: dict[str, Any]) -> None:
-        """Deliver one message or raise."""
+        """Deliver one message or raise (`Refused` when trying again is pointless)."""
 
 
 class LogSender:
@@ -98,9 +110,26 @@ class HttpSender:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"gateway answered {exc.code}") from None
+            answer = f"gateway answered {exc.code}{_reason(exc)}"
+            if 400 <= exc.code < 500 and exc.code not in RETRIABLE:
+                raise Refused(answer) from None
+            raise RuntimeError(answer) from None
         except (urllib.error.URLError, OSError) as exc:
             raise RuntimeError(f"gateway unreachable: {exc.__class__.__name__}") from None
+
+
+def _reason(error: urllib.error.HTTPError) -> str:
+    """The gateway's own words (its JSON `error`, else its text), for staff to act on."""
+    try:
+        text = error.read(500).decode("utf-8", "replace").strip()
+    except Exception:
+        return ""
+    try:
+        said = json.loads(text)
+        text = str(said.get("error") or said.get("message") or text) if isinstance(said, dict) else text
+    except ValueError:
+        pass
+    return f": {' '.join(text.split())}" if text else ""
 
 
 def sender_for(config: Any) -> Sender:
@@ -178,7 +207,7 @@ class Outbox:
             self.sender.send(message)
         except Exception as exc:
             attempts = message["attempts"] + 1
-            failed = attempts >= self.max_attempts
+            failed = attempts >= self.max_attempts or isinstance(exc, Refused)
             if failed:
                 log.error("outbox: gave up on %s after %d attempts: %s", message["key"], attempts, exc)
             delay = timedelta(seconds=self.backoff * 2 ** (attempts - 1))
