@@ -14,7 +14,7 @@ import copy
 import hashlib
 import json
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -190,9 +190,8 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") 
     if spec.form is None:
         return {}
     errors = _schema_errors(spec, answers, lang)
-    for path in _address_fields(spec):
-        value = _value_at(answers, path)
-        if not isinstance(value, Mapping) or not value.get("province") or not value.get("commune"):
+    for path, _node, value in addresses(spec, answers):
+        if not value.get("province") or not value.get("commune"):
             continue  # missing parts are the schema's to report
         for part, message in address_errors(units.resolve_address(value), lang).items():
             if part in ("province", "commune"):
@@ -200,32 +199,39 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") 
     return order_errors(spec, errors)
 
 
-def _address_fields(spec: ProcedureSpec) -> list[str]:
-    """Paths of the address objects of a form (not inside repeating groups)."""
-    found: list[str] = []
-    keys = {*units.ADDRESS_PARTS, *units.LEGACY_PARTS, *units.CODE_KEYS.values()}
-
-    def walk(node: Mapping[str, Any], prefix: str) -> None:
-        for name, sub in (node.get("properties") or {}).items():
-            if not isinstance(sub, Mapping):
-                continue
-            path = f"{prefix}.{name}" if prefix else name
-            props = sub.get("properties") or {}
-            ui = spec.form.ui.get(path) if spec.form else None
-            if (ui is not None and ui.widget == "address") or ({"province", "commune"} <= set(props) <= keys):
-                found.append(path)
-            elif props:
-                walk(sub, path)
-
-    walk(spec.form.fields if spec.form else {}, "")
-    return found
+_ADDRESS_KEYS = frozenset((*units.ADDRESS_PARTS, *units.LEGACY_PARTS, *units.CODE_KEYS.values()))
 
 
-def _value_at(answers: Mapping[str, Any], path: str) -> Any:
-    node: Any = answers
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, Mapping) else None
-    return node
+def addresses(spec: ProcedureSpec, answers: Any) -> Iterator[tuple[str, Mapping[str, Any], dict[str, Any]]]:
+    """Each address among the answers as (dotted path, schema node, the answer's own dict),
+    items of repeating groups included (`members.1.address`), so that validation and the
+    API's normalization (web.api.normalized_answers) find the same addresses the form
+    draws: an object with the UI widget "address", or one made only of address parts."""
+    if spec.form is None:
+        return
+
+    def is_address(node: Mapping[str, Any], key: str) -> bool:
+        ui = spec.form.ui.get(key) or spec.form.ui.get(key.replace(".", ".*."))
+        if ui is not None and ui.widget:
+            return ui.widget == "address"
+        props = node.get("properties") or {}
+        return "province" in props and set(props) <= _ADDRESS_KEYS
+
+    def walk(node: Any, value: Any, path: str, key: str) -> Iterator[tuple[str, Mapping[str, Any], dict[str, Any]]]:
+        if not isinstance(node, Mapping):
+            return
+        if isinstance(value, dict):
+            if path and is_address(node, key):
+                yield path, node, value
+                return
+            props = node.get("properties") or {}
+            for name, sub in value.items():
+                yield from walk(props.get(name), sub, f"{path}.{name}" if path else name, f"{key}.{name}" if key else name)
+        elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
+            for i, item in enumerate(value):
+                yield from walk(node["items"], item, f"{path}.{i}", key)
+
+    yield from walk(spec.form.fields, answers, "", "")
 
 
 def _schema_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str) -> dict[str, str]:

@@ -207,24 +207,15 @@ def normalized_answers(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str
     (units.resolve_address, the province as posted), so a filing by API stores what a
     filing on the web stores. Other values are left as sent, for validation to judge."""
     from motcua import units
-    from renderers.schema import schema_type, ui_for, widget_for
 
-    def walk(node: Any, value: Any, path: str) -> Any:
-        if not isinstance(node, dict):
-            return value
-        if path and isinstance(value, dict) and widget_for(node, ui_for(spec, path)) == "address":
-            parts = node.get("properties") or dict.fromkeys(units.ADDRESS_PARTS)
-            kept = {k: v for k, v in value.items() if k in parts}
-            return {**kept, **units.resolve_address(value, province_as_posted=True)}
-        kind = schema_type(node)
-        if isinstance(value, dict) and kind == "object":
-            props = node.get("properties") or {}
-            return {k: walk(props.get(k), v, f"{path}.{k}" if path else k) for k, v in value.items()}
-        if isinstance(value, list) and kind == "array" and isinstance(node.get("items"), dict):
-            return [walk(node["items"], v, f"{path}.{i}") for i, v in enumerate(value)]
-        return value
-
-    return walk(spec.form.fields, answers, "") if spec.form is not None else answers
+    out = copy.deepcopy(answers)
+    for _path, node, value in submission.addresses(spec, out):
+        parts = node.get("properties") or dict.fromkeys(units.ADDRESS_PARTS)
+        kept = {k: v for k, v in value.items() if k in parts}
+        resolved = {**kept, **units.resolve_address(value, province_as_posted=True)}
+        value.clear()
+        value.update(resolved)
+    return out
 
 
 def _decoded(item: AttachmentUpload, index: int, lang: str) -> tuple[bytes | None, tuple[str, str] | None]:
