@@ -154,6 +154,7 @@ def email_text(template: str, fields: dict[str, str], link: str | None) -> str:
 
 class NotifyStep(Step):
     name = "notify"
+    title = {"vi": "Thông báo", "en": "Notifications"}
     Config = NotifyConfig
 
     def on_event(self, ctx: StepContext, event: Any) -> None:

@@ -93,6 +93,7 @@ WHAT = {
 
 class PostalStep(Step):
     name = "postal"
+    title = {"vi": "Bưu chính công ích", "en": "Public postal service"}
     Config = PostalConfig
     events = {
         "shipment_booked": EventKind(label={"vi": "Đặt dịch vụ bưu chính công ích", "en": "Public postal service booked"}),

@@ -30,6 +30,7 @@ HANDOVER_KINDS = ("received", "processing_started", "transferred", "decided", "r
 
 class ReviewStep(Step):
     name = "review"
+    title = {"vi": "Xem xét hồ sơ", "en": "Dossier review"}
     Config = ReviewConfig
 
     def enter(self, ctx: StepContext) -> None:

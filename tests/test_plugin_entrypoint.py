@@ -145,6 +145,32 @@ def test_declared_labels_internal_events_and_notes_in_the_readers_language(sampl
     assert "Mở danh mục kiểm tra" in page and "2 mục cần kiểm tra." in page
     row = next(r for r in page.split("<tr") if "Xác nhận danh mục kiểm tra" in r)
     assert "Trần Thị Bình" in row and "bước" not in row
+    row = next(r for r in page.split("<tr") if "Mở danh mục kiểm tra" in r)  # recorded by the step itself
+    assert "Hệ thống – Kiểm tra danh mục giấy tờ" in row
+    page = staff_client.get(f"/staff/ho-so/{code}?lang=en").get_data(as_text=True)
+    row = next(r for r in page.split("<tr") if "Checklist opened" in r)
+    assert "System – Document checklist" in row and "Kiểm tra danh mục" not in row
+
+
+def test_a_step_is_credited_by_its_title_or_else_by_its_name(sample_step_installed, app) -> None:
+    from flask import g
+
+    from motcua.web.labels import actor_label
+
+    expected = {
+        "vi": {"step:sample_checklist": "Hệ thống – Kiểm tra danh mục giấy tờ", "step:payment": "Hệ thống – Thanh toán phí, lệ phí",
+               "step:postal": "Hệ thống – Bưu chính công ích", "step:notify": "Hệ thống – Thông báo",
+               "step:review": "Hệ thống – Xem xét hồ sơ", "step:sample_flaky": "Hệ thống – bước sample_flaky",
+               "step:uninstalled": "Hệ thống – bước uninstalled", "gateway:vnpay": "Cổng thanh toán VNPay"},
+        "en": {"step:sample_checklist": "System – Document checklist", "step:payment": "System – Fee payment",
+               "step:postal": "System – Public postal service", "step:notify": "System – Notifications",
+               "step:review": "System – Dossier review", "step:sample_flaky": "System – sample_flaky step",
+               "step:uninstalled": "System – uninstalled step", "gateway:vnpay": "VNPay payment gateway"},
+    }
+    for lang, labels in expected.items():
+        with app.test_request_context():
+            g.lang = lang
+            assert {actor: actor_label(actor) for actor in labels} == labels
 
 
 def test_a_kind_declared_as_a_dict_and_a_kind_nobody_declares(sample_step_installed) -> None:

@@ -13,6 +13,7 @@ from motcua.spec import life_events
 from motcua.spec.model import localize
 from motcua.workflow import notes
 from motcua.workflow.events import DECISIONS, event_kind
+from motcua.workflow.registry import step_titles
 from motcua.workdays import limit_text  # noqa: F401  (templates reach it as labels.limit_text)
 
 TIERS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
@@ -94,23 +95,21 @@ def timeline_note(event: Any, label: str, citizen: bool = False) -> str:
 ACTORS: dict[str, dict[str, str]] = {
     "citizen": {"vi": "Công dân", "en": "Citizen"},
     "system": {"vi": "Hệ thống", "en": "System"},
-    "step": {"vi": "Hệ thống – bước {name}", "en": "System – {name} step"},
+    "step": {"vi": "Hệ thống – bước {name}", "en": "System – {name} step"},  # a step without a title
+    "titled_step": {"vi": "Hệ thống – {name}", "en": "System – {name}"},
     "gateway": {"vi": "Cổng thanh toán {name}", "en": "{name} payment gateway"},
     "carrier": {"vi": "Đơn vị bưu chính {name}", "en": "{name} postal carrier"},
 }
-#: The built-in steps and the outside parties, by the names they use in actors.
+#: The outside parties, by the names they use in actors (steps name themselves: `Step.title`).
 ACTOR_NAMES: dict[str, dict[str, str]] = {
-    "payment": {"vi": "thanh toán", "en": "payment"},
-    "review": {"vi": "thẩm định", "en": "review"},
-    "postal": {"vi": "bưu chính", "en": "postal"},
-    "notify": {"vi": "thông báo", "en": "notification"},
     "vnpay": {"vi": "VNPay", "en": "VNPay"},
     "vnpost": {"vi": "VNPost", "en": "VNPost"},
 }
 
 
 def actor_label(actor: str, staff_names: dict[str, str] | None = None) -> str:
-    """`staff:lan` -> her name, `gateway:vnpay` -> "Cổng thanh toán VNPay" ..."""
+    """`staff:lan` -> her name, `gateway:vnpay` -> "Cổng thanh toán VNPay", `step:postal` ->
+    "Hệ thống – Bưu chính công ích" (its `Step.title`; "Hệ thống – bước x" for a step without one) ..."""
     kind, _sep, who = actor.partition(":")
     if kind == "staff":
         return (staff_names or {}).get(who, who)
@@ -118,7 +117,10 @@ def actor_label(actor: str, staff_names: dict[str, str] | None = None) -> str:
     if texts is None:
         return actor
     lang = current_lang()
-    name = ACTOR_NAMES.get(who, {}).get(lang) or who
+    title = step_titles().get(who) if kind == "step" else None
+    if title:
+        texts = ACTORS["titled_step"]
+    name = localize(title, lang) if title else ACTOR_NAMES.get(who, {}).get(lang) or who
     return (texts.get(lang) or texts["vi"]).format(name=name)
 
 

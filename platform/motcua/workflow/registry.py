@@ -4,7 +4,8 @@ A third-party package adds a step by declaring, in its own pyproject.toml,
 `[project.entry-points."motcua.steps"] my_step = "my_package:MyStep"`; nothing in this
 repository changes (docs/plugins.md walks through it). Each step class also declares the
 event kinds it records (`Step.events`: label and whether staff only), collected here for the
-timeline (`motcua.workflow.events`).
+timeline (`motcua.workflow.events`), and may declare its title (`Step.title`), which names it
+where its own events are credited.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from importlib.metadata import entry_points
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from motcua.workflow.step import EventKind
@@ -70,8 +71,29 @@ def step_events() -> dict[str, "EventKind"]:
     return found
 
 
+@lru_cache(maxsize=1)
+def step_titles() -> dict[str, dict[str, str]]:
+    """Step name -> its title `{vi, en}`, for the steps that declare one (`Step.title`).
+
+    A title that does not validate is logged and left out: the step is then shown by name."""
+    from motcua.spec.model import LText
+
+    check: TypeAdapter[dict[str, str]] = TypeAdapter(LText)
+    found: dict[str, dict[str, str]] = {}
+    for name, cls in sorted(step_registry().items()):
+        declared = getattr(cls, "title", None)
+        if not declared:
+            continue
+        try:
+            found[name] = check.validate_python(declared)
+        except ValidationError as exc:
+            log.warning("step %s declares its title badly: %s", name, exc.errors()[0]["msg"])
+    return found
+
+
 def reload() -> dict[str, type]:
     """Forget what was loaded (after installing a plugin in a running process, e.g. tests)."""
     step_registry.cache_clear()
     step_events.cache_clear()
+    step_titles.cache_clear()
     return step_registry()

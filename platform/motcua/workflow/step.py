@@ -6,6 +6,8 @@ done. Everything a step does goes through its `StepContext`:
 
 - `name`, `Config`: the registered name, and a pydantic model validating the spec's
   `steps[].config` (the linter calls `Config.model_validate` too).
+- `title`: what people call the step, `{vi, en}` (or a Vietnamese string); the events it
+  records on its own are credited to "Hệ thống – <title>" / "System – <title>".
 - `enter(ctx)`: the dossier has reached this step (the cursor moved onto it). Call
   `ctx.done()` when there is nothing to wait for; otherwise wait for an event.
 - `on_event(ctx, event)`: every event appended to the dossier's timeline is shown to every
@@ -64,6 +66,8 @@ class Step:
 
     name: ClassVar[str] = ""
     Config: ClassVar[type[BaseModel]] = NoConfig
+    #: what people call the step (`{vi, en}`), in "Hệ thống – <title>"; None: "bước <name>"
+    title: ClassVar[LText | str | None] = None
     #: kind -> EventKind (or a dict `{label: {vi, en}, internal: bool}`) for every kind it records
     events: ClassVar[dict[str, EventKind | dict[str, Any]]] = {}
 
