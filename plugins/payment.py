@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from motcua.dossier import Status
 from motcua.fees import format_vnd
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
+from motcua.workflow.lifecycle import allowed
 from motcua.workflow.notes import message, money
 from motcua.workflow.step import EventKind, Step, StepContext
 
@@ -83,6 +84,7 @@ DUE_ON_DELIVERY = {"vi": "Phí, lệ phí {amount} nộp cho bưu điện khi nh
 
 class PaymentStep(Step):
     name = "payment"
+    title = {"vi": "Thanh toán phí, lệ phí", "en": "Fee payment"}
     Config = PaymentConfig
     events = {
         "payment_not_needed": EventKind(label={"vi": "Không phải nộp phí, lệ phí", "en": "No fees to pay"}),
@@ -116,6 +118,8 @@ class PaymentStep(Step):
         elif event.kind == "payment_failed":
             ctx.state["last_failure"] = event.note
             ctx.state["last_failure_code"] = event.data.get("response_code")
+        elif event.kind == "supplemented":
+            _request_rest(ctx)
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
         if payment_mode(ctx) != "desk" or not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
@@ -158,6 +162,23 @@ class PaymentStep(Step):
         if ctx.dossier.fee_total <= 0:
             return None
         return Markup(render_template("workflow/payment_staff.html", ctx=ctx, dossier=ctx.dossier, paid=_paid(ctx), config=_shown(ctx)))
+
+
+def _request_rest(ctx: StepContext) -> None:
+    """A supplement's corrected answers raised the fee of a dossier that already went past this
+    step (paid online, or owing nothing then): ask for the rest online as at filing, so the
+    citizen gets the pay button again and the clock pauses until the gateway's IPN. The desk
+    mode needs nothing here: `record_payment` is offered while anything is owed."""
+    if ctx.engine.cursor(ctx.dossier) <= ctx.index or payment_mode(ctx) != "online" or not _owes(ctx):
+        return  # not reached yet (enter() asks for the whole), or nothing to ask online
+    if ctx.status == Status.PAYMENT_REQUESTED or not allowed(ctx.status, "request_payment"):
+        return
+    amount = amount_due(ctx.dossier)
+    ctx.state.pop("last_failure", None)
+    ctx.state.pop("last_failure_code", None)
+    ctx.move("request_payment", note=message({"vi": "Hồ sơ bổ sung làm tăng phí, lệ phí; số còn phải nộp: {amount}.",
+                                              "en": "The supplement raised the fees; still to pay: {amount}."},
+                                             amount=money(amount)), data={"amount": amount})
 
 
 def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: dict[str, Any] | None = None,
