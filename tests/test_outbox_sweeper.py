@@ -140,7 +140,7 @@ def test_permanent_failure_stops_at_the_limit_and_staff_see_it(app, gateway) -> 
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     assert client.post("/staff/login", data={"username": "lan", "password": PASSWORD, "csrf_token": token}).status_code == 302
     staff_page = client.get(f"/staff/ho-so/{code}").get_data(as_text=True)
-    assert "Không gửi được 1 tin sau nhiều lần thử" in staff_page
+    assert "Không gửi được 1 tin (cổng tin nhắn từ chối hoặc đã hết số lần thử)" in staff_page
     assert "Gửi không thành công" in staff_page and "0912345678" in staff_page and "503" in staff_page
     english = client.get(f"/staff/ho-so/{code}?lang=en").get_data(as_text=True)
     assert "Not delivered" in english
