@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from motcua.spec.model import FieldUI, ProcedureSpec
-# provinces and province_name are re-exported for the pages that list provinces
-from motcua.units import ADDRESS_PARTS, CODE_KEYS, LEGACY_PARTS, provinces  # noqa: F401
-from motcua.units import province_label as province_name  # noqa: F401
+from motcua.units import ADDRESS_PARTS, CODE_KEYS, LEGACY_PARTS
 
 #: Everything an address object may hold: its parts, the codes of its units, and the
 #: district of an address stored before 1 July 2025.

@@ -281,7 +281,6 @@ def _render_step(spec: ProcedureSpec, token: str | None, draft: dict[str, Any], 
         "fee_total": fee_total,
         "delivery": chosen,
         "delivery_raw": draft.get("delivery") or {},
-        "provinces": _provinces(),
         "back_to_check": request.args.get("tu") == drafts.STEP_CHECK,
         "assets": form_assets(),
     }
@@ -310,14 +309,6 @@ def _check_rows(spec: ProcedureSpec, draft: dict[str, Any], token: str) -> list[
             }
         )
     return out
-
-
-def _provinces() -> list[dict[str, str]]:
-    """Provinces for the postal address: the versioned list RENDER's address widget uses."""
-    from renderers.schema import provinces
-
-    lang = current_lang()
-    return [{"code": p.code, "name": p.name, "label": p.en if lang == "en" else p.name} for p in provinces()]
 
 
 def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -> tuple[bool, dict[str, str]]:
