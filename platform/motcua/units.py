@@ -245,14 +245,6 @@ def resolve_address(raw: Mapping[str, Any] | None, *, province_as_posted: bool =
     return out
 
 
-def province_label(value: Any, lang: str = "vi") -> str:
-    """A stored province (code or name) as people read it; unknown text as given."""
-    found = province(value)
-    if found is None:
-        return str(value or "")
-    return found.en if lang == "en" else found.name
-
-
 def address_text(address: Mapping[str, Any] | None, lang: str = "vi") -> str:
     """"street, commune, province" (and the district of an address stored before 1/7/2025)."""
     if not address:
