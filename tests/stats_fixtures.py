@@ -8,13 +8,21 @@ Agency A's dossiers in Q1 2025 (Vietnam time), what each one tests:
   A5  online, supplement requested 08/01, resumed 13/01, due extended 13/01 -> 16/01,
               finished 16/01                                 -> on time thanks to the paused clock
   A6  desk,   withdrawn 22/02                                -> withdrawn, never settled
-  A7  online, refused 04/03 (due 10/03)                      -> settled early, refused
+  A7  online, refused at intake 04/03 (due 10/03)            -> refused at intake: not received, not settled
   A8  desk,   filed 28/03, due 31/12                         -> still open, not overdue
   A9  online, filed 10/02, due 20/02, processing             -> open and overdue
   A10 online, filed 03/03, due 10/03, supplement requested   -> open, paused: not overdue
   A11 desk,   filed 20/12/2024, due 05/01, finished 08/01    -> carried over into Q1, late
   A12 online, filed 01/04 00:30 Vietnam (31/03 17:30 UTC)    -> received in Q2, not Q1
+  A13 desk,   filed 12/02, processing, stopped 20/02 (8)      -> stopped, neither settled nor open
+  A14 online, filed 05/03, payment requested 06/03 (6), paid 10/03, finished 24/03 (due 25/03),
+              returned 25/03                                 -> settled early after a paused clock
+  A15 online, filed 14/03, stopped 20/03, resumed 07/04, finished 15/04 (due 30/04)
+                                                             -> stopped on 31/03, settled early in Q2
+  A16 postal, filed 17/03, received, supplement requested 18/03, refused 25/03 (3)
+                                                             -> refused at intake although once received
 Agency B: B1 online, filed 20/01, finished 22/01, due 25/01  -> only in "all agencies".
+Together they pass through every status, 1 to 10.
 """
 
 from __future__ import annotations
@@ -77,6 +85,15 @@ def dossiers() -> dict[str, Dossier]:
              channel="desk"),
         make("A12", datetime(2025, 3, 31, 17, 30, tzinfo=timezone.utc), date(2025, 12, 31)),
         make("B1", at(2025, 1, 20), date(2025, 1, 25), (at(2025, 1, 22), S.FINISHED), agency=AGENCY_B),
+        make("A13", at(2025, 2, 12), date(2025, 3, 5), (at(2025, 2, 12), S.RECEIVED), (at(2025, 2, 13), S.PROCESSING),
+             (at(2025, 2, 20), S.STOPPED), channel="desk"),
+        make("A14", at(2025, 3, 5), date(2025, 3, 25), (at(2025, 3, 5), S.RECEIVED), (at(2025, 3, 6), S.PAYMENT_REQUESTED),
+             (at(2025, 3, 10), S.RECEIVED), (at(2025, 3, 11), S.PROCESSING), (at(2025, 3, 24), S.FINISHED),
+             (at(2025, 3, 25), S.RETURNED)),
+        make("A15", at(2025, 3, 14), date(2025, 4, 30), (at(2025, 3, 14), S.RECEIVED), (at(2025, 3, 17), S.PROCESSING),
+             (at(2025, 3, 20), S.STOPPED), (at(2025, 4, 7), S.PROCESSING), (at(2025, 4, 15), S.FINISHED)),
+        make("A16", at(2025, 3, 17), date(2025, 3, 24), (at(2025, 3, 17), S.RECEIVED),
+             (at(2025, 3, 18), S.SUPPLEMENT_REQUESTED), (at(2025, 3, 25), S.REFUSED), channel="postal"),
     ]
-    labels = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10", "A11", "A12", "B1"]
+    labels = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10", "A11", "A12", "B1", "A13", "A14", "A15", "A16"]
     return dict(zip(labels, items))

@@ -25,7 +25,7 @@ def test_charts_show_without_javascript_and_feedback_round_trip(app, live_server
     box = chart.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 50
     assert chart.get_attribute("role") == "img"
-    assert "Trực tuyến: 6 (60,00%)" in chart.locator("desc").text_content()
+    assert "Trực tuyến: 7 (58,33%)" in chart.locator("desc").text_content()
     assert page.get_by_role("img", name="Hồ sơ tiếp nhận theo kênh").count() == 1
     # Choose another period with the form, no script needed.
     page.select_option("#f-quarter", "2")

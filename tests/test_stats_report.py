@@ -35,16 +35,20 @@ def test_q1_every_figure(stored):
     svc, items = stored
     r = report_for(svc, periods.quarter(2025, 1))
     t = r.totals
-    assert (t.received, t.online, t.desk, t.postal) == (10, 6, 3, 1)
-    assert t.online_share == Decimal("60.00") and r.online_target_met is True
+    # A1-A6, A8-A10, A13-A15 filed in Q1; A7 and A16 were refused at intake, so not received.
+    assert (t.received, t.online, t.desk, t.postal) == (12, 7, 4, 1)
+    assert t.online_share == Decimal("58.33") and r.online_target_met is True  # 7 / 12
     assert t.carried_over == 1  # A11, filed in December, settled in January
-    assert (t.settled, t.early, t.on_time, t.late, t.refused) == (6, 2, 2, 2, 1)
+    # Early A1 A14, on time A2 A5, late A3 A11; A7 and A16 (refused at intake) are not settled.
+    assert (t.settled, t.early, t.on_time, t.late) == (6, 2, 2, 2)
     assert t.on_time_rate == Decimal("66.67")  # (2 early + 2 on time) / 6
-    assert t.withdrawn == 1
+    assert t.refused_at_intake == 2  # A7, A16: on their own line
+    assert t.withdrawn == 1  # A6
+    assert t.stopped == 2  # A13, and A15 (stopped on 31 March, resumed in April)
     assert r.as_of == date(2025, 3, 31)
     assert (t.open, t.open_overdue) == (4, 1)  # A4 A8 A9 A10 open; only A9 overdue (A10 is paused)
-    # The one-stop report's identity: carried over + received = settled + withdrawn + open.
-    assert t.carried_over + t.received == t.settled + t.withdrawn + t.open
+    # The one-stop report's identity: carried over + received = settled + withdrawn + stopped + open.
+    assert t.carried_over + t.received == t.settled + t.withdrawn + t.stopped + t.open
 
 
 def test_filed_in_one_quarter_settled_in_the_next(stored):
@@ -52,15 +56,16 @@ def test_filed_in_one_quarter_settled_in_the_next(stored):
     q1 = report_for(svc, periods.quarter(2025, 1))
     q2 = report_for(svc, periods.quarter(2025, 2))
     a4_q1 = next(r.tally for r in q1.by_procedure if r.code == BIRTH)
-    assert a4_q1.received == 9  # A4 among them (A10 is another procedure)
+    assert a4_q1.received == 11  # A4 among them (A10 is another procedure)
     t = q2.totals
     # Q2: A12 (filed 00:30 on 1 April in Vietnam, still 31 March in UTC) is Q2's only new one.
     assert (t.received, t.online) == (1, 1)
-    assert t.carried_over == 4  # A4 A8 A9 A10 were open on 31 March
-    assert (t.settled, t.early, t.on_time, t.late) == (1, 1, 0, 0)  # A4, settled 1 April
+    assert t.carried_over == 6  # A4 A8 A9 A10 were open on 31 March, A13 A15 stopped
+    assert (t.settled, t.early, t.on_time, t.late) == (2, 2, 0, 0)  # A4 settled 1 April, A15 15 April
     assert t.on_time_rate == Decimal("100.00")
-    assert (t.open, t.open_overdue) == (4, 1)
-    assert t.carried_over + t.received == t.settled + t.withdrawn + t.open
+    assert t.stopped == 1  # A13 still stopped on 30 June; A15 resumed and settled
+    assert (t.open, t.open_overdue) == (4, 1)  # A8 A9 A10 A12
+    assert t.carried_over + t.received == t.settled + t.withdrawn + t.stopped + t.open
 
 
 def test_paused_clock_extends_the_due_date_so_the_dossier_is_on_time(stored):
@@ -82,8 +87,8 @@ def test_agency_filter_and_all_agencies(stored):
     only_b = report_for(svc, periods.quarter(2025, 1), agencies=[AGENCY_B])
     assert (only_b.totals.received, only_b.totals.settled, only_b.totals.early) == (1, 1, 1)
     everyone = report_for(svc, periods.year(2025), agencies=None)
-    assert everyone.totals.received == 12  # 10 in Q1 + A12 + B1
-    assert everyone.totals.settled == 8  # Q1's 6 + A4 + B1
+    assert everyone.totals.received == 14  # 12 in Q1 + A12 + B1
+    assert everyone.totals.settled == 9  # Q1's 6 + A4 + A15 + B1
 
 
 def test_per_procedure_and_per_sector(stored):
@@ -94,10 +99,10 @@ def test_per_procedure_and_per_sector(stored):
     assert rows[BIRTH].name["vi"] == "Đăng ký khai sinh"
     assert rows[BIRTH].sector["vi"] == "Hộ tịch"
     assert rows[OTHER].name == {"vi": OTHER}  # in no catalogue and no snapshot
-    assert (rows[BIRTH].tally.received, rows[OTHER].tally.received) == (9, 1)
+    assert (rows[BIRTH].tally.received, rows[OTHER].tally.received) == (11, 1)
     assert rows[OTHER].tally.open == 1 and rows[OTHER].tally.open_overdue == 0
     sectors = {s.sector["vi"]: s.tally for s in r.by_sector}
-    assert sectors["Hộ tịch"].received == 9 and sectors["Không rõ"].received == 1
+    assert sectors["Hộ tịch"].received == 11 and sectors["Không rõ"].received == 1
     assert sum(s.received for s in sectors.values()) == r.totals.received
 
 
@@ -113,7 +118,8 @@ def test_overdue_list_is_open_past_due_today_and_not_paused(stored):
 def test_withdrawn_and_refused_are_counted_apart(stored):
     svc, items = stored
     r = compute([items["A6"], items["A7"]], period=periods.quarter(2025, 1), today=TODAY)
-    assert (r.totals.withdrawn, r.totals.settled, r.totals.refused, r.totals.open) == (1, 1, 1, 0)
+    assert (r.totals.withdrawn, r.totals.settled, r.totals.refused_at_intake, r.totals.open) == (1, 0, 1, 0)
+    assert (r.totals.received, r.totals.on_time_rate) == (1, None)  # A6 only; nothing settled
 
 
 def test_satisfaction_from_ratings(stored):

@@ -43,7 +43,7 @@ def login(app, client, username, agencies, roles=("desk",)):
 
 def test_public_page_shows_the_figures_the_vietnamese_way(client, stored):
     html = client.get(f"/thong-ke?year=2025&quarter=1&agency={AGENCY_A}").get_data(as_text=True)
-    assert "66,67%" in html and "60,00%" in html and "Đạt chỉ tiêu 20,00%" in html
+    assert "66,67%" in html and "58,33%" in html and "Đạt chỉ tiêu 20,00%" in html
     # Charts are inline SVG, accessible, with the numbers also in tables.
     svgs = re.findall(r"<svg[^>]*>.*?</svg>", html, re.S)
     assert len(svgs) >= 5
@@ -57,8 +57,8 @@ def test_public_page_shows_the_figures_the_vietnamese_way(client, stored):
 
 def test_all_agencies_figures(client, stored):
     html = client.get("/thong-ke?year=2025&quarter=1").get_data(as_text=True)
-    # A: 6 settled, 4 early/on time; B1 settled early -> 5 of 7 = 71,43%; 11 received, 7 online = 63,64%.
-    assert "71,43%" in html and "63,64%" in html
+    # A: 6 settled, 4 early/on time; B1 settled early -> 5 of 7 = 71,43%; 13 received, 8 online = 61,54%.
+    assert "71,43%" in html and "61,54%" in html
 
 
 def test_bad_period_is_a_clear_400(client, stored):
@@ -72,10 +72,10 @@ def test_bad_period_is_a_clear_400(client, stored):
 def test_json_api(client, stored):
     data = client.get(f"/api/v1/stats?year=2025&quarter=1&agency={AGENCY_A}").get_json()
     assert data["period"]["from"] == "2025-01-01" and data["period"]["to"] == "2025-03-31"
-    assert data["channels"]["online"] == {"count": 6, "share": 60.0}
+    assert data["channels"]["online"] == {"count": 7, "share": 58.33}
     assert data["online_target"] == 20.0 and data["online_target_met"] is True
     t = data["totals"]
-    assert (t["received"], t["settled"], t["early"], t["on_time"], t["late"], t["open"], t["open_overdue"]) == (10, 6, 2, 2, 2, 4, 1)
+    assert (t["received"], t["settled"], t["early"], t["on_time"], t["late"], t["open"], t["open_overdue"]) == (12, 6, 2, 2, 2, 4, 1)
     assert t["on_time_rate"] == 66.67
     assert "overdue" not in data  # public: no list of dossiers
     assert sum(level["share"] for level in data["procedures"]["by_level"]) == pytest.approx(100.0)
@@ -99,7 +99,7 @@ def test_csv_downloads_are_utf8_with_bom(client, stored):
     birth = next(r for r in rows if r[0] == "1.001193")
     assert birth[1] == "Đăng ký khai sinh" and birth[2] == "Hộ tịch"
     header = rows[0]
-    assert birth[header.index("Tiếp nhận mới")] == "9"
+    assert birth[header.index("Tiếp nhận mới")] == "11"
     summary = dict(csv.reader(io.StringIO(client.get(f"/thong-ke/tong-hop.csv?year=2025&quarter=1&agency={AGENCY_A}").get_data().decode("utf-8-sig"))))
     assert summary["Tỷ lệ giải quyết đúng hạn"] == "66.67"
     assert client.get("/thong-ke/qua-han.csv?year=2025").status_code == 404  # staff only
@@ -130,7 +130,7 @@ def test_staff_of_another_agency_sees_nothing_of_a(app, client, stored):
     html = client.get("/staff/thong-ke?year=2025").get_data(as_text=True)
     assert stored["A9"].code not in html
     rows = list(csv.reader(io.StringIO(client.get("/staff/thong-ke/tong-hop.csv?year=2025").get_data().decode("utf-8-sig"))))
-    assert dict(rows[1:])["Hồ sơ tiếp nhận mới"] == "1"  # B1 only
+    assert dict(rows[1:])["Tiếp nhận mới"] == "1"  # B1 only
 
 
 def test_cli_table_json_csv(app, stored, tmp_path):
@@ -144,10 +144,10 @@ def test_cli_table_json_csv(app, stored, tmp_path):
     result = runner.invoke(main, ["stats", "--data", data_dir, "--specs", specs, "--from", "2025-01-01", "--to", "2025-03-31",
                                   "--agency", AGENCY_A, "--format", "json"])
     data = json.loads(result.output)
-    assert data["totals"]["received"] == 10 and [o["code"] for o in data["overdue"]] == OVERDUE_NOW(stored)
+    assert data["totals"]["received"] == 12 and [o["code"] for o in data["overdue"]] == OVERDUE_NOW(stored)
     result = runner.invoke(main, ["stats", "--data", data_dir, "--specs", specs, "--year", "2025", "--quarter", "1",
                                   "--agency", AGENCY_A, "--format", "csv", "--table", "kenh-nop"])
     rows = list(csv.reader(io.StringIO(result.output)))
-    assert rows[1:] == [["Trực tuyến", "6", "60.00"], ["Trực tiếp", "3", "30.00"], ["Bưu chính công ích", "1", "10.00"]]
+    assert rows[1:] == [["Trực tuyến", "7", "58.33"], ["Trực tiếp", "4", "33.33"], ["Bưu chính công ích", "1", "8.33"]]
     result = runner.invoke(main, ["stats", "--data", data_dir, "--specs", specs, "--quarter", "7"])
     assert result.exit_code != 0 and "Traceback" not in result.output

@@ -2,27 +2,24 @@
 
 The figures every agency reports (DOMAIN.md, Decision 766): procedures per service level,
 dossiers received per channel with the online share, dossiers settled on time, and the
-citizens' satisfaction. Definitions (contracts.md, "STATS"):
+citizens' satisfaction. What each figure counts, with its wording and source in Vietnamese
+and English, is defined once in `figures` (and for people in docs/statistics.md); in short:
 
-- A dossier is *received* in the period that holds its filing date (Vietnam time).
-- It is *settled* (đã giải quyết) when it first reaches FINISHED (9) or REFUSED (3) — or
-  RETURNED (10) when no FINISHED was recorded before it — and the settled figure belongs to
-  the period that holds the settle date. So a dossier filed in Q1 and settled in Q2 counts as
-  received in Q1 and settled in Q2.
-- Settled *early* (trước hạn) when the settle date < due_date, *on time* (đúng hạn) when
-  equal, *late* (quá hạn) when after. FLOW keeps `due_date` extended by paused clocks, so a
-  supplement request never makes a dossier late by itself. A dossier without a due date
-  cannot be late. On-time rate = (early + on time) / settled.
-- *Open* (đang giải quyết) = filed and neither settled nor withdrawn, as of the period's
-  last day (or today when the period runs on); *overdue* by `lifecycle.overdue`, the one
-  rule the engine and the staff queue use too: that day is past the due date moved on by a
-  pause of the clock running then (in working days, or calendar days for a procedure whose
-  limit is in calendar days), so a pause started before the due date keeps the dossier on
-  time and one started after it does not. The staff overdue list is the same test as of
-  today (its due date is the moved one).
-  *Carried over* (kỳ trước chuyển qua) = filed before the period and still open when it began.
-  These follow the one-stop report form: carried over + received = settled + withdrawn + open.
+- *Received* in the period that holds the filing day (Vietnam time), unless the dossier was
+  refused at intake (status 3): such a dossier is counted only as *refused at intake*, on
+  its own line, by the day of the refusal — never as received, settled or open.
+- *Settled* when it first reaches FINISHED (9) — or RETURNED (10) when no FINISHED was
+  recorded before it — in the period; *early* / *on time* / *late* against `due_date`,
+  which the engine moves on by every pause of the clock. On-time rate = (early + on time)
+  / settled (Decision 766).
+- *Withdrawn* (7) and *stopped* (8, as of the count day) are reported apart from settled
+  and from open. *Open* = received, neither settled, withdrawn nor stopped on the count day
+  (the period's last day, or today while it runs); *overdue* by `lifecycle.overdue`, the
+  rule the engine and the staff queue use too. *Carried over* = filed before the period and
+  still unsettled when it began. Carried over + received = settled + withdrawn + stopped
+  + open.
 
-Pure computations live in `report`, `period`, `levels` and `numbers`; `charts` draws SVG,
-`csvout` writes CSV, `cli` is the `motcua stats` command. Nothing here imports Flask.
+Pure computations live in `figures`, `report`, `period` and `numbers`; `charts` draws SVG,
+`tables` writes CSV and terminal tables, `cli` is the `motcua stats` command, `source` the
+only I/O. Nothing here imports Flask.
 """

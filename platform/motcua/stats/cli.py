@@ -1,5 +1,8 @@
 """`motcua stats`: the transparency figures in the terminal, as a table, JSON or CSV.
 
+`--table dinh-nghia` prints what each figure counts and its source (`stats.figures`); the
+JSON carries the same under `definitions`.
+
 Reads the same store and specs as the portal and calls the same computation as the web
 pages, so the terminal, the CSV downloads and `/api/v1/stats` always agree.
 """
@@ -74,3 +77,5 @@ def stats(
     scope = ", ".join(agency) if agency else "tất cả cơ quan"
     click.echo(f"{period.label()} – {scope} – {TABLES[table_name or 'tong-hop']}")
     click.echo(to_text(header, rows))
+    if table_name != "dinh-nghia":
+        click.echo("Định nghĩa và nguồn của từng chỉ tiêu: motcua stats --table dinh-nghia (docs/statistics.md)")

@@ -4,8 +4,8 @@
 withdrawal days and the status transitions are derived when the dossier is written, not
 here), keeps only counters (and the short overdue list), and never holds the dossiers
 themselves, so its memory does not grow with the store and its time is a small fraction of
-the time it takes the store to read the dossiers (bench/stats.py measures both). The
-definitions are in the package docstring.
+the time it takes the store to read the dossiers (bench/stats.py measures both). What each
+figure counts is `stats.figures` (one `Figure` and one rule each); this module adds up.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from motcua.dossier import STATUS_LABELS, Dossier, Status
 from motcua.spec.model import Level, ProcedureSpec, localize
+from motcua.stats.figures import course, definitions, stopped_at, timing
 from motcua.stats.numbers import HUNDREDTH, percent, shares
 from motcua.stats.period import Period, day_in_vn
 from motcua.store.summary import DossierSummary, summarize
@@ -41,6 +42,7 @@ UNKNOWN = {"vi": "Không rõ", "en": "Unknown"}
 class Tally:
     """Counters for one procedure, one sector or the whole report."""
 
+    # Each field is the figure of the same key in `stats.figures`, where it is defined.
     received: int = 0
     online: int = 0
     desk: int = 0
@@ -50,10 +52,11 @@ class Tally:
     early: int = 0
     on_time: int = 0
     late: int = 0
-    refused: int = 0
     withdrawn: int = 0
+    stopped: int = 0
     open: int = 0
     open_overdue: int = 0
+    refused_at_intake: int = 0
 
     def add(self, other: Tally) -> None:
         for f in fields(self):
@@ -163,8 +166,10 @@ class Report:
         return {c: getattr(self.totals, c) for c in CHANNELS}
 
     @property
-    def channel_shares(self) -> dict[str, Decimal]:
-        return dict(zip(CHANNELS, shares([getattr(self.totals, c) for c in CHANNELS])))
+    def channel_shares(self) -> dict[str, Decimal | None]:
+        """Each channel / received, rounded on its own like `online_share` (so the online row
+        of the channel table is the online share, not a figure nudged to make 100,00%)."""
+        return {c: percent(getattr(self.totals, c), self.totals.received) for c in CHANNELS}
 
     @property
     def online_target_met(self) -> bool | None:
@@ -185,7 +190,7 @@ class Report:
                 ],
             },
             "channels": {
-                c: {"count": n, "share": float(self.channel_shares[c])} for c, n in self.channels.items()
+                c: {"count": n, "share": _num(self.channel_shares[c])} for c, n in self.channels.items()
             },
             "online_share": _num(self.totals.online_share),
             "online_target": float(self.online_target),
@@ -197,6 +202,7 @@ class Report:
             ],
             "by_sector": [{"sector": localize(r.sector, lang), **r.tally.to_dict()} for r in self.by_sector],
             "satisfaction": self.satisfaction.to_dict(),
+            "definitions": definitions(lang),
         }
         if with_overdue:
             out["overdue"] = [
@@ -262,6 +268,14 @@ def _past_due(d: DossierSummary, day: date, end: datetime, calendar: Calendar, *
     return lifecycle.due_on(d.due_date, status, since, day, calendar, d.calendar_days)
 
 
+def _tally(tallies: dict[str, Tally], spec_keys: dict[str, str], d: DossierSummary) -> Tally:
+    t = tallies.get(d.procedure_code)
+    if t is None:
+        t = tallies[d.procedure_code] = Tally()
+        spec_keys[d.procedure_code] = d.spec_key
+    return t
+
+
 ProcedureInfo = Callable[[str, str], "tuple[dict[str, str], dict[str, str]] | None"]
 
 
@@ -302,23 +316,26 @@ def compute(
             d = summarize(d)
         if wanted is not None and d.agency_code not in wanted:
             continue
-        settled, withdrawn, refused = d.settled, d.withdrawn, d.refused
+        filed_day, settled, withdrawn, refused = course(d)
         due = d.due_date
-        filed = d.filed_day
-        if settled is None and withdrawn is None and due is not None and due < today:
+        if refused is None and settled is None and withdrawn is None and due is not None and due < today:
             moved = _past_due(d, today, today_end, calendar, current=True)
             if moved is not None:
                 overdue.append(
-                    OverdueRow(d.code, d.procedure_code, d.agency_code, d.channel, filed, moved, (today - moved).days,
+                    OverdueRow(d.code, d.procedure_code, d.agency_code, d.channel, d.filed_day, moved, (today - moved).days,
                                Status(d.status))
                 )
-        if filed > end:
+        if refused is not None:
+            if start <= refused <= end:
+                _tally(tallies, spec_keys, d).refused_at_intake += 1
+            continue
+        if filed_day > end:
             continue
         t = tallies.get(d.procedure_code)
         if t is None:
             t = tallies[d.procedure_code] = Tally()
             spec_keys[d.procedure_code] = d.spec_key
-        if filed >= start:
+        if filed_day >= start:
             t.received += 1
             channel = d.channel
             if channel == "online":
@@ -331,23 +348,22 @@ def compute(
             t.carried_over += 1
         if settled is not None and start <= settled <= end:
             t.settled += 1
-            if refused:
-                t.refused += 1
-            if due is None or settled < due:
-                if due is None:
-                    t.on_time += 1
-                else:
-                    t.early += 1
-            elif settled == due:
+            when = timing(settled, due)
+            if when == "early":
+                t.early += 1
+            elif when == "on_time":
                 t.on_time += 1
             else:
                 t.late += 1
         if withdrawn is not None and start <= withdrawn <= end:
             t.withdrawn += 1
-        if filed <= as_of and (settled is None or settled > as_of) and (withdrawn is None or withdrawn > as_of):
-            t.open += 1
-            if due is not None and due < as_of and _past_due(d, as_of, as_of_end, calendar, current=as_of == today):
-                t.open_overdue += 1
+        if filed_day <= as_of and (settled is None or settled > as_of) and (withdrawn is None or withdrawn > as_of):
+            if stopped_at(d, as_of_end, current=as_of == today):
+                t.stopped += 1
+            else:
+                t.open += 1
+                if due is not None and due < as_of and _past_due(d, as_of, as_of_end, calendar, current=as_of == today):
+                    t.open_overdue += 1
 
     known = {s.code: (s.name, s.sector) for s in specs}
     totals = Tally()

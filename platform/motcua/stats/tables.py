@@ -15,6 +15,7 @@ from typing import Any
 from motcua.dossier import STATUS_LABELS
 from motcua.i18n import gettext as _
 from motcua.spec.model import localize
+from motcua.stats.figures import FIGURES
 from motcua.stats.numbers import fmt_decimal, fmt_int, fmt_percent, percent
 from motcua.stats.report import CHANNEL_LABELS, Report, Tally
 
@@ -27,12 +28,30 @@ TABLES = {
     "linh-vuc": "Theo lĩnh vực",
     "danh-gia": "Mức độ hài lòng",
     "qua-han": "Hồ sơ quá hạn",
+    "dinh-nghia": "Định nghĩa các chỉ tiêu",
 }
 STAFF_ONLY = {"qua-han"}
 
 
 def _n(value: Decimal | None) -> Any:
     return "" if value is None else value
+
+
+def _label(key: str, lang: str) -> str:
+    return localize(FIGURES[key].label, lang)
+
+
+#: The headline figures, in the order of the one-stop report (what came in, what came out).
+SUMMARY_KEYS = (
+    "carried_over", "received", "online", "desk", "postal", "online_share", "settled", "early", "on_time", "late",
+    "on_time_rate", "withdrawn", "stopped", "open", "open_overdue", "refused_at_intake",
+)
+#: Per procedure and per sector: the counts, then the two rates.
+TALLY_KEYS = (
+    "carried_over", "received", "online", "desk", "postal", "settled", "early", "on_time", "late", "withdrawn",
+    "stopped", "open", "open_overdue", "refused_at_intake",
+)
+RATE_KEYS = ("online_share", "on_time_rate")
 
 
 def summary(report: Report, lang: str = "vi") -> list[tuple[str, Any, str]]:
@@ -42,54 +61,28 @@ def summary(report: Report, lang: str = "vi") -> list[tuple[str, Any, str]]:
     for r in report.levels:
         rows.append((localize(r.label, lang), r.count, fmt_int(r.count, lang)))
         rows.append((localize(r.label, lang) + " (%)", r.share, fmt_percent(r.share, lang)))
+    for key in SUMMARY_KEYS:
+        value = getattr(t, key)
+        if key in RATE_KEYS:
+            rows.append((_label(key, lang), _n(value), fmt_percent(value, lang)))
+        else:
+            rows.append((_label(key, lang), value, fmt_int(value, lang)))
+        if key == "online_share":
+            rows.append((_("Chỉ tiêu hồ sơ trực tuyến"), report.online_target, fmt_percent(report.online_target, lang)))
     rows += [
-        (_("Hồ sơ kỳ trước chuyển qua"), t.carried_over, fmt_int(t.carried_over, lang)),
-        (_("Hồ sơ tiếp nhận mới"), t.received, fmt_int(t.received, lang)),
-    ]
-    for channel, label in CHANNEL_LABELS.items():
-        rows.append((_("Tiếp nhận") + " – " + localize(label, lang), getattr(t, channel), fmt_int(getattr(t, channel), lang)))
-    rows += [
-        (_("Tỷ lệ hồ sơ trực tuyến"), _n(t.online_share), fmt_percent(t.online_share, lang)),
-        (_("Chỉ tiêu hồ sơ trực tuyến"), report.online_target, fmt_percent(report.online_target, lang)),
-        (_("Đã giải quyết"), t.settled, fmt_int(t.settled, lang)),
-        (_("Trước hạn"), t.early, fmt_int(t.early, lang)),
-        (_("Đúng hạn"), t.on_time, fmt_int(t.on_time, lang)),
-        (_("Quá hạn"), t.late, fmt_int(t.late, lang)),
-        (_("Trong đó không được tiếp nhận (từ chối)"), t.refused, fmt_int(t.refused, lang)),
-        (_("Tỷ lệ giải quyết đúng hạn"), _n(t.on_time_rate), fmt_percent(t.on_time_rate, lang)),
-        (_("Đã rút"), t.withdrawn, fmt_int(t.withdrawn, lang)),
-        (_("Đang giải quyết"), t.open, fmt_int(t.open, lang)),
-        (_("Đang giải quyết – đã quá hạn"), t.open_overdue, fmt_int(t.open_overdue, lang)),
-        (_("Số lượt đánh giá"), s.count, fmt_int(s.count, lang)),
-        (_("Điểm hài lòng trung bình (1–5)"), _n(s.average), fmt_decimal(s.average, lang)),
-        (_("Tỷ lệ hài lòng (4–5 điểm)"), _n(s.satisfied_share), fmt_percent(s.satisfied_share, lang)),
+        (_label("ratings", lang), s.count, fmt_int(s.count, lang)),
+        (_label("satisfaction_average", lang), _n(s.average), fmt_decimal(s.average, lang)),
+        (_label("satisfied_share", lang), _n(s.satisfied_share), fmt_percent(s.satisfied_share, lang)),
     ]
     return rows
 
 
-TALLY_COLUMNS = [
-    ("carried_over", "Kỳ trước chuyển qua"),
-    ("received", "Tiếp nhận mới"),
-    ("online", "Trực tuyến"),
-    ("desk", "Trực tiếp"),
-    ("postal", "Bưu chính"),
-    ("settled", "Đã giải quyết"),
-    ("early", "Trước hạn"),
-    ("on_time", "Đúng hạn"),
-    ("late", "Quá hạn"),
-    ("refused", "Từ chối"),
-    ("withdrawn", "Đã rút"),
-    ("open", "Đang giải quyết"),
-    ("open_overdue", "Đang giải quyết quá hạn"),
-]
-
-
 def _tally_cells(t: Tally) -> list[Any]:
-    return [getattr(t, key) for key, _label in TALLY_COLUMNS] + [_n(t.online_share), _n(t.on_time_rate)]
+    return [getattr(t, key) for key in TALLY_KEYS] + [_n(getattr(t, key)) for key in RATE_KEYS]
 
 
-def _tally_header() -> list[str]:
-    return [_(label) for _key, label in TALLY_COLUMNS] + [_("Tỷ lệ trực tuyến (%)"), _("Tỷ lệ đúng hạn (%)")]
+def _tally_header(lang: str) -> list[str]:
+    return [_label(key, lang) for key in TALLY_KEYS] + [_label(key, lang) + " (%)" for key in RATE_KEYS]
 
 
 def table(report: Report, name: str, lang: str = "vi") -> tuple[list[str], list[list[Any]]]:
@@ -103,14 +96,14 @@ def table(report: Report, name: str, lang: str = "vi") -> tuple[list[str], list[
     if name == "kenh-nop":
         shares = report.channel_shares
         return [_("Kênh tiếp nhận"), _("Số hồ sơ"), _("Tỷ lệ (%)")], [
-            [localize(CHANNEL_LABELS[c], lang), n, shares[c]] for c, n in report.channels.items()
+            [localize(CHANNEL_LABELS[c], lang), n, _n(shares[c])] for c, n in report.channels.items()
         ]
     if name == "thu-tuc":
-        return [_("Mã thủ tục"), _("Tên thủ tục"), _("Lĩnh vực")] + _tally_header(), [
+        return [_("Mã thủ tục"), _("Tên thủ tục"), _("Lĩnh vực")] + _tally_header(lang), [
             [r.code, localize(r.name, lang), localize(r.sector, lang)] + _tally_cells(r.tally) for r in report.by_procedure
         ]
     if name == "linh-vuc":
-        return [_("Lĩnh vực")] + _tally_header(), [
+        return [_("Lĩnh vực")] + _tally_header(lang), [
             [localize(r.sector, lang)] + _tally_cells(r.tally) for r in report.by_sector
         ]
     if name == "danh-gia":
@@ -126,6 +119,10 @@ def table(report: Report, name: str, lang: str = "vi") -> tuple[list[str], list[
             [r.code, r.procedure_code, r.agency_code, r.channel, r.filed.isoformat(), r.due.isoformat(),
              r.days_overdue, localize(STATUS_LABELS[r.status], lang)]
             for r in report.overdue
+        ]
+    if name == "dinh-nghia":
+        return [_("Chỉ tiêu"), _("Mã"), _("Định nghĩa"), _("Nguồn")], [
+            [localize(f.label, lang), f.key, localize(f.definition, lang), localize(f.source, lang)] for f in FIGURES.values()
         ]
     raise KeyError(name)
 
