@@ -79,6 +79,21 @@ def _figure(key: str, label: Text, definition: Text, source: Text) -> Figure:
     return figure
 
 
+# --- what is offered --------------------------------------------------------------------------
+
+_figure(
+    "procedures",
+    {"vi": "Thủ tục theo mức độ", "en": "Procedures by level"},
+    {
+        "vi": "Số thủ tục của cơ quan trong danh mục đang công bố, theo mức độ dịch vụ công (1 thông tin, 2 biểu "
+              "mẫu, 3 một phần, 4 toàn trình); tỷ lệ làm tròn sao cho cộng lại đúng 100%.",
+        "en": "The agency's procedures in the published catalogue, by service level (1 information, 2 forms, "
+              "3 partial, 4 full process); shares rounded so that they add up to exactly 100%.",
+    },
+    {"vi": "Nghị định 43/2011/NĐ-CP (mức độ 1–4); Nghị định 42/2022/NĐ-CP, điều 11 (một phần, toàn trình)",
+     "en": "Decree 43/2011/NĐ-CP (levels 1–4); Decree 42/2022/NĐ-CP, art. 11 (partial, full process)"},
+)
+
 # --- what came in -----------------------------------------------------------------------------
 
 _figure(

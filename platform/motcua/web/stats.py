@@ -21,6 +21,7 @@ from motcua.i18n import _, current_lang, local
 from motcua.services import services
 from motcua.stats import period as periods
 from motcua.stats.charts import Bar, bar_chart
+from motcua.stats.figures import FIGURES
 from motcua.stats.numbers import fmt_decimal, fmt_int, fmt_percent, percent
 from motcua.stats.report import CHANNEL_LABELS, Report
 from motcua.stats.source import agency_choices, build_report
@@ -84,10 +85,9 @@ def charts(report: Report, lang: str) -> dict[str, Markup]:
     online = t.online_share
     online_bar = [Bar(_("Tỷ lệ trực tuyến"), float(online or 0), fmt_percent(online, lang), "#0b57d0")]
     outcome_bars = [
-        Bar(_("Trước hạn"), t.early, fmt_int(t.early, lang), "#1e7b34"),
-        Bar(_("Đúng hạn"), t.on_time, fmt_int(t.on_time, lang), "#0b57d0"),
-        Bar(_("Quá hạn"), t.late, fmt_int(t.late, lang), "#a3201d"),
-        Bar(_("Đang giải quyết"), t.open, fmt_int(t.open, lang), "#5f6368"),
+        Bar(local(FIGURES[key].label), getattr(t, key), fmt_int(getattr(t, key), lang), color)
+        for key, color in (("early", "#1e7b34"), ("on_time", "#0b57d0"), ("late", "#a3201d"), ("withdrawn", "#8a5300"),
+                           ("stopped", "#5f3dc4"), ("open", "#5f6368"))
     ]
     s = report.satisfaction
     satisfaction_bars = [
@@ -126,6 +126,7 @@ def _dashboard(staff: StaffUser | None) -> Any:
         "tables": {k: v for k, v in TABLES.items() if staff is not None or k not in STAFF_ONLY},
         "overdue_shown": OVERDUE_SHOWN,
         "channel_labels": CHANNEL_LABELS,
+        "figures": FIGURES,
         "score_labels": fb.SCORE_LABELS,
         "status_labels": STATUS_LABELS,
         "years": list(range(periods.vn_today().year, periods.vn_today().year - 6, -1)),
