@@ -43,3 +43,102 @@ def test_charts_show_without_javascript_and_feedback_round_trip(app, live_server
     private = page.url.split("?")[0]
     page.goto(private)
     assert "Chưa có trả lời." in page.text_content("main")
+
+
+CLIPPED = """() => {
+  // Every cell of every table in main: inside the viewport and inside any box that would clip it.
+  const out = [];
+  const vw = document.documentElement.clientWidth;
+  for (const cell of document.querySelectorAll('main table th, main table td')) {
+    const r = cell.getBoundingClientRect();
+    let clipped = r.right > vw + 0.5 || r.left < -0.5;
+    for (let box = cell.parentElement; box && box !== document.body; box = box.parentElement) {
+      if (getComputedStyle(box).overflowX !== 'visible') {
+        const b = box.getBoundingClientRect();
+        if (r.right > b.right + 0.5 || r.left < b.left - 0.5) clipped = true;
+      }
+    }
+    if (clipped) out.push(cell.textContent.trim().slice(0, 40));
+  }
+  return {clipped: out, pageWidth: document.documentElement.scrollWidth, viewport: vw};
+}"""
+
+
+def staff_browser_login(app, page, base_url):
+    from motcua import accounts
+
+    accounts.create_account(app.extensions["motcua"].store, "canbo-a", "Cán bộ A", ["desk"], [AGENCY_A],
+                            "mat-khau-rat-dai-2025")
+    page.goto(f"{base_url}/staff/login")
+    page.fill("input[name=username]", "canbo-a")
+    page.fill("input[name=password]", "mat-khau-rat-dai-2025")
+    page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_no_table_column_is_clipped_at_1280_px(app, live_server, page, lang, monkeypatch):
+    from motcua import accounts
+
+    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+    app.extensions["motcua"].store.dossiers.add_many(dossiers().values())
+    page.set_viewport_size({"width": 1280, "height": 900})
+    staff_browser_login(app, page, live_server.url)
+    for path in ("/thong-ke", "/staff/thong-ke"):
+        page.goto(f"{live_server.url}{path}?year=2025&lang={lang}")
+        assert page.locator("main table").count() >= 6
+        found = page.evaluate(CLIPPED)
+        assert found["clipped"] == [], (path, found)
+        assert found["pageWidth"] <= found["viewport"], (path, found)
+        # every column of the wide tables is on screen, none hidden in a scroll box
+        for region in page.locator(".stats-wide").all():
+            assert region.evaluate("r => r.scrollWidth <= r.clientWidth"), path
+
+
+def test_at_375_px_a_wide_table_scrolls_by_keyboard_in_a_named_region(app, live_server, page):
+    app.extensions["motcua"].store.dossiers.add_many(dossiers().values())
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/thong-ke?year=2025")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # the page itself never scrolls sideways
+    scrolling = [r for r in page.locator("main *").all() if r.evaluate(
+        "e => e.scrollWidth > e.clientWidth + 1 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)")]
+    assert scrolling, "the wide tables should scroll at 375 px"
+    for region in scrolling:
+        assert region.get_attribute("tabindex") == "0"
+        assert region.get_attribute("role") == "region"
+        assert region.get_attribute("aria-label")
+    region = page.locator(".stats-wide").first
+    assert page.get_by_role("region", name="Bảng số liệu theo thủ tục").count() == 1
+    region.focus()
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert region.evaluate("r => r.scrollLeft") > 0
+
+
+def test_a_definition_shows_on_hover_and_on_keyboard_focus(app, live_server, page):
+    app.extensions["motcua"].store.dossiers.add_many(dossiers().values())
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/thong-ke?year=2025&quarter=1&agency={AGENCY_A}")
+    term = page.locator('[aria-describedby="def-ket-qua-refused_at_intake"]').last
+    tip = term.locator(".tip")
+    assert not tip.is_visible()
+    term.hover()
+    assert tip.is_visible() and "trạng thái 3" in tip.text_content()
+    page.mouse.move(0, 0)
+    assert not tip.is_visible()
+    # Reach it with the Tab key alone, as a keyboard user would.
+    page.locator("#ket-qua").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('ket-qua').setAttribute('tabindex', '-1')")
+    page.focus("#ket-qua")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-describedby')") == "def-ket-qua-refused_at_intake":
+            break
+    else:
+        pytest.fail("the refused-at-intake term cannot be reached with Tab")
+    assert tip.is_visible()
+    box, view = tip.bounding_box(), page.viewport_size
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= view["width"]
+    # its accessible description is the definition under the table
+    described = page.locator("#def-ket-qua-refused_at_intake")
+    assert described.is_visible() and "trạng thái 3" in described.text_content()

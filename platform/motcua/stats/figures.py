@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from motcua.dossier import Status
 from motcua.spec.model import localize
@@ -314,28 +314,22 @@ _figure(
 # --- the rules --------------------------------------------------------------------------------
 
 
-class Course(NamedTuple):
-    """What a dossier's status history says for the statistics (each a Vietnam day or None)."""
-
-    #: its filing day, unless it was refused at intake ("received")
-    received: date | None
-    #: the day it first reached 9 (or 10 with no 9 before), unless withdrawn first ("settled")
-    settled: date | None
-    #: the day it reached 7 before any result ("withdrawn")
-    withdrawn: date | None
-    #: the day it reached 3 ("refused_at_intake")
-    refused: date | None
+#: What a dossier's status history says for the statistics, each a Vietnam day or None:
+#: (received: its filing day unless refused at intake; settled: the day it first reached 9, or
+#: 10 with no 9 before, unless withdrawn first; withdrawn: the day it reached 7 before any
+#: result; refused: the day it reached 3). A plain tuple: it is built 100,000 times a page.
+Course = tuple[date | None, date | None, date | None, date | None]
 
 
 def course(d: DossierSummary) -> Course:
-    """The figures' reading of one dossier's history.
+    """The figures' reading of one dossier's history: (received, settled, withdrawn, refused).
 
     The summary's `settled` is the first of 3, 9, 10 (before any 7) and `refused` says the
     first was 3; 3 is final and reachable only from 1 and 5, so `refused` means "reached 3".
     """
     if d.refused:
-        return Course(None, None, None, d.settled)
-    return Course(d.filed_day, d.settled, d.withdrawn, None)
+        return None, None, None, d.settled
+    return d.filed_day, d.settled, d.withdrawn, None
 
 
 Timing = Literal["early", "on_time", "late"]
