@@ -228,3 +228,13 @@ def test_a_dossier_filed_then_refused_at_intake_changes_no_figure_but_its_own(ap
     assert after == {**before, "refused_at_intake": before["refused_at_intake"] + 1}
     page = client.get(f"/thong-ke?year={year}&agency={AGENCY_A}").get_data(as_text=True)
     assert figure_cells(page, "ket-qua")["refused_at_intake"] == "1"
+
+
+def test_docs_say_what_the_module_says():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "statistics.md").read_text(encoding="utf-8")
+    for figure in FIGURES.values():
+        for lang in ("vi", "en"):
+            for part in (figure.label, figure.definition, figure.source):
+                assert part[lang] in text, (figure.key, lang, part[lang])
