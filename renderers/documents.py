@@ -1,12 +1,24 @@
-"""Printable documents: the blank form (PDF and DOCX) and the receipt slip (PDF).
+"""Printable documents from templates: the blank form (PDF, DOCX) and the receipt (PDF).
 
-The blank form is walked once from the spec into a list of `Block`s, then drawn by two
-small backends (fpdf2, python-docx), so the PDF and the DOCX always say the same thing.
-Fonts are DejaVu subsets shipped in renderers/fonts (see its README): nothing is
-downloaded at run time and Vietnamese diacritics come out exactly.
+Every document is one template plus one context function:
 
-The receipt is form 01 of Circular 01/2018/TT-VPCP (giấy tiếp nhận hồ sơ và hẹn trả kết
-quả), with a QR code of the tracking link drawn as rectangles (no Pillow needed).
+- PDF: a Jinja HTML/CSS template in renderers/templates/documents/ (`receipt.html`,
+  `blank_form.html`, all extending `base.html`, whose national header is `header.html`),
+  laid out by WeasyPrint. The page flows like a web page: nothing is placed by coordinates,
+  and the QR code has its own cell beside the text it belongs to.
+- DOCX: a Word file with docxtpl tags (`blank_form.docx`, built by
+  tools/build_docx_templates.py), so an agency edits its form in Word.
+
+A deployment overrides any of these files from the folder in its `DOCUMENT_TEMPLATES_DIR`
+setting: that folder is searched first, then the shipped one (`<name>.<lang>.<ext>` before
+`<name>.<ext>` in each), so a province's own header or wording needs no code. See
+docs/documents.md.
+
+A new document (forms 02-06 of Circular 01/2018/TT-VPCP) is a template that extends
+`base.html` and a function that builds its context; `render_pdf` does the rest.
+
+Fonts are the DejaVu subsets shipped in renderers/fonts (see its README), loaded with
+@font-face: nothing is downloaded at run time and every Vietnamese diacritic prints.
 """
 
 from __future__ import annotations
@@ -15,20 +27,21 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from motcua.dossier import Dossier
 from motcua.fees import bill, format_vnd
 from motcua.spec.model import Condition, ProcedureSpec, localize
+from motcua.units import address_text
 from motcua.workdays import VN_TZ, limit_text
 from renderers.form import ADDRESS_LABELS, attachment_required, copies_text
 from renderers.l10n import t
-from renderers.qr import dark_runs, qr_matrix
-from motcua.units import address_text
+from renderers.qr import qr_data_uri
 from renderers.schema import (
     ADDRESS_KEYS,
     ADDRESS_PARTS,
@@ -42,14 +55,121 @@ from renderers.schema import (
 from renderers.summary import display_date, display_value
 
 FONTS = Path(__file__).resolve().parent / "fonts"
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 BOX = "☐"
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def nfc(text: str) -> str:
     """Precomposed letters: one glyph per Vietnamese letter, the way readers search text."""
     return unicodedata.normalize("NFC", text)
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+class TemplateFolderMissing(ValueError):
+    """DOCUMENT_TEMPLATES_DIR names something that is not a folder."""
+
+
+def _finalize(value: Any) -> Any:
+    # every printed string precomposed (spec text and citizen input may come decomposed);
+    # markup already built by a macro or include is left as it is
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return nfc(value)
+    return "" if value is None else value
+
+
+def _folders(overrides: str | Path | None) -> tuple[Path, ...]:
+    """Where templates are looked for, the deployment's folder first."""
+    if overrides in (None, ""):
+        return (TEMPLATES,)
+    folder = Path(overrides)  # type: ignore[arg-type]
+    if not folder.is_dir():
+        raise TemplateFolderMissing(f"DOCUMENT_TEMPLATES_DIR: {folder} is not a folder")
+    return (folder, TEMPLATES)
+
+
+def css_string(value: Any) -> Markup:
+    """`value` as a quoted CSS string, safe inside <style> (quotes, backslashes, <, > and &
+    as CSS escapes, so no text can close the string or the style element)."""
+    text = nfc(str(value))
+    escaped = "".join(f"\\{ord(c):x} " if c in '"\\<>&\n\r' else c for c in text)
+    return Markup(f'"{escaped}"')
+
+
+@lru_cache(maxsize=8)
+def environment(overrides: str | None = None) -> Environment:
+    """The document templates' Jinja environment: the override folder first, then ours.
+
+    Autoescaped like every renderer template (spec text and citizen input are data);
+    StrictUndefined so an override that names a variable we do not pass fails loudly.
+    """
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in _folders(overrides)]),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+    )
+    env.filters["css_string"] = css_string
+    return env
+
+
+def _common(lang: str) -> dict[str, Any]:
+    """What every document template may use besides its own context."""
+
+    def translate(text: str, **params: Any) -> str:
+        return t(text, lang, **params)
+
+    return {"lang": lang, "_": translate, "fonts": FONTS.as_uri(), "NATION": NATION, "MOTTO": MOTTO, "BOX": BOX}
+
+
+def _key(overrides: str | Path | None) -> str | None:
+    return str(overrides) if overrides not in (None, "") else None
+
+
+def render_html(name: str, context: Mapping[str, Any], lang: str, overrides: str | Path | None = None) -> str:
+    """The HTML of document `name` (`receipt`, `blank_form` ...) in `lang`."""
+    template = environment(_key(overrides)).select_template([f"{name}.{lang}.html", f"{name}.html"])
+    return template.render({**_common(lang), **context})
+
+
+def render_pdf(name: str, context: Mapping[str, Any], lang: str, overrides: str | Path | None = None) -> bytes:
+    """Document `name` as an A4 PDF, laid out by WeasyPrint from its HTML/CSS template.
+
+    Relative links in a template (an agency's logo) resolve in the override folder when
+    there is one.
+    """
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    html = render_html(name, context, lang, overrides)
+    base = _folders(_key(overrides))[0].as_uri() + "/"
+    return HTML(string=html, base_url=base).write_pdf(font_config=FontConfiguration())
+
+
+def _docx_template(name: str, lang: str, overrides: str | Path | None) -> Path:
+    for folder in _folders(_key(overrides)):
+        for candidate in (f"{name}.{lang}.docx", f"{name}.docx"):
+            if (folder / candidate).is_file():
+                return folder / candidate
+    raise FileNotFoundError(f"no Word template {name}.docx in {', '.join(map(str, _folders(_key(overrides))))}")
+
+
+def render_docx(name: str, context: Mapping[str, Any], lang: str, overrides: str | Path | None = None) -> bytes:
+    """Document `name` as a Word file, filled in from its docxtpl template."""
+    from docxtpl import DocxTemplate
+
+    document = DocxTemplate(str(_docx_template(name, lang, overrides)))
+    env = Environment(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
+    document.render({**_common(lang), **context}, jinja_env=env, autoescape=True)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 # --- the blank form as blocks ---------------------------------------------------------------
@@ -176,231 +296,32 @@ def blank_form_blocks(spec: ProcedureSpec, lang: str = "vi") -> list[Block]:
 SIGN_PLACE = "…………, ngày …… tháng …… năm ………"
 
 
-# --- PDF backend ----------------------------------------------------------------------------
+def blank_form_context(spec: ProcedureSpec, lang: str) -> dict[str, Any]:
+    """The blank form's template context: its blocks, and the header of a form the citizen
+    hands to the agency (its national header stays Vietnamese whatever the reader's language)."""
+    return {
+        "title": localize(spec.name, lang),
+        "header_lang": "vi",
+        "agency": "",
+        "unit": "",
+        "form_number": t("Mẫu tạo từ thủ tục {key}", lang, key=spec.key),
+        "footer": t("Mẫu tạo từ thủ tục {key}", lang, key=spec.key),
+        "blocks": blank_form_blocks(spec, lang),
+        "sign_place": SIGN_PLACE,
+        # the Word form indents with no-break spaces, which every word processor keeps
+        "indent_text": "\u00a0" * 4,
+        "option_gap": "\u00a0" * 6,
+    }
 
 
-class _Pdf(FPDF):
-    footer_text = ""
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("serif", "I", 8)
-        self.set_text_color(90, 90, 90)
-        self.cell(0, 5, nfc(f"{self.footer_text}   {self.page_no()}/{{nb}}"), align="R")
-        self.set_text_color(0, 0, 0)
-
-
-def _new_pdf(title: str, footer: str) -> _Pdf:
-    pdf = _Pdf(format="A4", unit="mm")
-    # left-aligned text everywhere: justified lines stretch spaces, and copied text then
-    # no longer matches what was written
-    pdf.add_font("serif", "", str(FONTS / "DejaVuSerif.ttf"))
-    pdf.add_font("serif", "B", str(FONTS / "DejaVuSerif-Bold.ttf"))
-    pdf.add_font("serif", "I", str(FONTS / "DejaVuSerif-Italic.ttf"))
-    pdf.add_font("sans", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.set_fallback_fonts(["sans"])
-    pdf.set_margins(20, 15, 15)
-    pdf.set_auto_page_break(True, 18)
-    pdf.set_title(nfc(title))
-    pdf.set_creator("Motcua")
-    pdf.footer_text = footer
-    pdf.alias_nb_pages()
-    pdf.add_page()
-    return pdf
-
-
-def _national_header(pdf: FPDF, x: float, width: float, lang: str) -> None:
-    """The national header; in English on a document given to an English reader (the receipt),
-    in Vietnamese on a form filled in for the agency."""
-    nation, motto_text = t(NATION, lang), t(MOTTO, lang)
-    pdf.set_xy(x, pdf.get_y())
-    pdf.set_font("serif", "B", 11.5)
-    pdf.cell(width, 6, nation, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font("serif", "B", 12)
-    pdf.cell(width, 6, motto_text, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    motto = pdf.get_string_width(motto_text)
-    y = pdf.get_y()
-    pdf.set_line_width(0.3)
-    pdf.line(x + (width - motto) / 2, y, x + (width + motto) / 2, y)
-
-
-def _dotted(pdf: FPDF, x1: float, x2: float, y: float) -> None:
-    with pdf.local_context():
-        pdf.set_line_width(0.25)
-        pdf.set_dash_pattern(dash=0.3, gap=1.1)
-        pdf.line(x1, y, x2, y)
-
-
-LINE_H = 7.5
-
-
-def _pdf_block(pdf: FPDF, block: Block) -> None:
-    left = pdf.l_margin + 6 * block.indent
-    right = pdf.w - pdf.r_margin
-    width = right - left
-    pdf.set_x(left)
-    if block.kind == "title":
-        pdf.ln(4)
-        pdf.set_font("serif", "B", 14)
-        pdf.multi_cell(0, 7, nfc(block.text), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    elif block.kind == "note":
-        pdf.set_font("serif", "I", 10.5)
-        pdf.multi_cell(width, 5.5, nfc(block.text), align="C" if block.indent == 0 and pdf.page_no() == 1 and pdf.get_y() < 60 else "L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1)
-    elif block.kind == "group":
-        pdf.ln(1.5)
-        pdf.set_font("serif", "B", 12)
-        pdf.multi_cell(width, 6.5, nfc(block.text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    elif block.kind in ("line", "lines", "date"):
-        pdf.set_font("serif", "", 12)
-        label = nfc(block.text + block.suffix)
-        if pdf.get_string_width(label) > width - 30:
-            pdf.multi_cell(width, 6.5, label, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            pdf.set_x(left)
-            start = left
-        else:
-            pdf.cell(pdf.get_string_width(label) + 2, LINE_H, label)
-            start = pdf.get_x()
-        if block.kind == "date":
-            pdf.cell(0, LINE_H, "……/……/…………", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            return
-        _dotted(pdf, start, right, pdf.get_y() + LINE_H - 1.5)
-        pdf.ln(LINE_H)
-        for _ in range(block.count - 1):
-            _dotted(pdf, left, right, pdf.get_y() + LINE_H - 1.5)
-            pdf.ln(LINE_H)
-    elif block.kind == "choices":
-        pdf.set_font("serif", "", 12)
-        pdf.multi_cell(width, 6.5, nfc(block.text + ":"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_x(left + 6)
-        for option in block.options:
-            text = nfc(f"{BOX} {option}")
-            w = pdf.get_string_width(text) + 8
-            if pdf.get_x() + w > right:
-                pdf.ln(LINE_H)
-                pdf.set_x(left + 6)
-            pdf.cell(w, LINE_H, text)
-        pdf.ln(LINE_H)
-    elif block.kind == "check":
-        pdf.set_font("serif", "", 12)
-        pdf.multi_cell(width, LINE_H, nfc(f"{BOX} {block.text}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    elif block.kind == "item":
-        pdf.set_font("serif", "", 11.5)
-        pdf.multi_cell(width, 6.5, nfc(block.text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    else:
-        pdf.ln(2)
-        pdf.set_font("serif", "I", 11.5)
-        pdf.multi_cell(width, 6.5, nfc(block.text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
-def _signature(pdf: FPDF, x: float, width: float, role: str, hint: str, place: str | None = None) -> None:
-    if place:
-        pdf.set_xy(x, pdf.get_y())
-        pdf.set_font("serif", "I", 11.5)
-        pdf.cell(width, 6, nfc(place), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_x(x)
-    pdf.set_font("serif", "B", 12)
-    pdf.cell(width, 6, nfc(role), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font("serif", "I", 11)
-    pdf.cell(width, 6, nfc(hint), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-
-
-def blank_form_pdf(spec: ProcedureSpec, lang: str = "vi") -> bytes:
+def blank_form_pdf(spec: ProcedureSpec, lang: str = "vi", overrides: str | Path | None = None) -> bytes:
     """The printable blank form (tờ khai) of a procedure, A4, to fill in by hand."""
-    pdf = _new_pdf(localize(spec.name, lang), t("Mẫu tạo từ thủ tục {key}", lang, key=spec.key))
-    _national_header(pdf, pdf.l_margin, pdf.epw, "vi")  # the form is handed to the agency: its header stays
-    pdf.ln(4)
-    for block in blank_form_blocks(spec, lang):
-        _pdf_block(pdf, block)
-    pdf.ln(6)
-    if pdf.get_y() > pdf.h - 60:
-        pdf.add_page()
-    half = pdf.epw / 2
-    _signature(pdf, pdf.l_margin + half, half, t("NGƯỜI YÊU CẦU", lang), t("(Ký, ghi rõ họ, chữ đệm, tên)", lang), SIGN_PLACE)
-    return bytes(pdf.output())
+    return render_pdf("blank_form", blank_form_context(spec, lang), lang, overrides)
 
 
-# --- DOCX backend ---------------------------------------------------------------------------
-
-
-def blank_form_docx(spec: ProcedureSpec, lang: str = "vi") -> bytes:
+def blank_form_docx(spec: ProcedureSpec, lang: str = "vi", overrides: str | Path | None = None) -> bytes:
     """The same blank form as a Word document, for agencies that edit their forms."""
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
-
-    document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.left_margin, section.right_margin = Cm(2.5), Cm(1.5)
-    section.top_margin, section.bottom_margin = Cm(1.5), Cm(1.5)
-    text_width = section.page_width - section.left_margin - section.right_margin
-    style = document.styles["Normal"]
-    style.font.name = "Times New Roman"
-    style.font.size = Pt(13)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "Times New Roman")
-    style.paragraph_format.space_after = Pt(2)
-    document.core_properties.title = nfc(localize(spec.name, lang))
-    document.core_properties.author = "Motcua"
-
-    def paragraph(text: str = "", *, bold: bool = False, italic: bool = False, center: bool = False, indent: int = 0, size: float | None = None):  # type: ignore[no-untyped-def]
-        p = document.add_paragraph()
-        if center:
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        if indent:
-            p.paragraph_format.left_indent = Cm(0.6 * indent)
-        if text:
-            run = p.add_run(nfc(text))
-            run.bold, run.italic = bold, italic
-            if size:
-                run.font.size = Pt(size)
-        return p
-
-    def dotted(p, text: str) -> None:  # type: ignore[no-untyped-def]
-        p.paragraph_format.tab_stops.add_tab_stop(text_width, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
-        p.add_run(nfc(text) + "\t")
-
-    paragraph(NATION, bold=True, center=True, size=12)
-    motto = paragraph(MOTTO, bold=True, center=True)
-    motto.runs[0].underline = True
-    for block in blank_form_blocks(spec, lang):
-        if block.kind == "title":
-            paragraph("", center=True)
-            paragraph(block.text, bold=True, center=True, size=14)
-        elif block.kind == "note":
-            paragraph(block.text, italic=True, center=block.indent == 0 and block.text.startswith(t("Thủ tục", lang)), indent=block.indent)
-        elif block.kind == "group":
-            paragraph(block.text, bold=True, indent=block.indent)
-        elif block.kind in ("line", "lines"):
-            dotted(paragraph(indent=block.indent), block.text + block.suffix + " ")
-            for _ in range(block.count - 1):
-                dotted(paragraph(indent=block.indent), "")
-        elif block.kind == "date":
-            paragraph(f"{block.text}{block.suffix} ……/……/…………", indent=block.indent)
-        elif block.kind == "choices":
-            paragraph(block.text + ":", indent=block.indent)
-            paragraph("      ".join(f"{BOX} {o}" for o in block.options), indent=block.indent + 1)
-        elif block.kind == "check":
-            paragraph(f"{BOX} {block.text}", indent=block.indent)
-        elif block.kind == "item":
-            paragraph(block.text, indent=block.indent)
-        else:
-            paragraph(block.text, italic=True, indent=block.indent)
-    table = document.add_table(rows=1, cols=2)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    cell = table.rows[0].cells[1]
-    cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    cell.paragraphs[0].add_run(nfc(SIGN_PLACE)).italic = True
-    for text, bold in ((t("NGƯỜI YÊU CẦU", lang), True), (t("(Ký, ghi rõ họ, chữ đệm, tên)", lang), False)):
-        p = cell.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = p.add_run(nfc(text))
-        run.bold, run.italic = bold, not bold
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return render_docx("blank_form", blank_form_context(spec, lang), lang, overrides)
 
 
 # --- the receipt (mẫu 01) -------------------------------------------------------------------
@@ -455,110 +376,46 @@ def _when(moment: datetime, lang: str) -> str:
     return t("{hour} giờ {minute} phút, ngày {day}", lang, hour=f"{local.hour:02d}", minute=f"{local.minute:02d}", day=local.strftime("%d/%m/%Y"))
 
 
-def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: str = "vi") -> bytes:
-    """Giấy tiếp nhận hồ sơ và hẹn trả kết quả (mẫu 01, Circular 01/2018/TT-VPCP)."""
-    title = t("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", lang)
-    pdf = _new_pdf(f"{title} {dossier.code}", t("Mẫu số 01 - Thông tư 01/2018/TT-VPCP · {code}", lang, code=dossier.code))
-    top = pdf.get_y()
-    left_w = 78
-    pdf.set_font("serif", "", 10.5)
-    pdf.multi_cell(left_w, 5.5, nfc(localize(spec.agency.name, lang).upper()), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("serif", "B", 10.5)
-    pdf.multi_cell(left_w, 5.5, nfc(t("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", lang)), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    left_bottom = pdf.get_y()
-    pdf.set_y(top)
-    _national_header(pdf, pdf.l_margin + left_w, pdf.epw - left_w, lang)
-    pdf.set_y(max(left_bottom, pdf.get_y()) + 6)
 
-    pdf.set_font("serif", "B", 14)
-    pdf.multi_cell(0, 7, nfc(title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("serif", "B", 12.5)
-    pdf.cell(0, 7, nfc(t("Mã hồ sơ: {code}", lang, code=dossier.code)), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
 
-    qr_top = pdf.get_y()
-    qr_size = 34.0
-    text_w = pdf.epw - qr_size - 4
+@dataclass
+class ReceiptRow:
+    """One line of the receipt's table of documents received."""
 
-    def line(text: str, bold_prefix: str = "", width: float | None = None) -> None:
-        # write() flows a bold label and the value on the same lines; no markdown parsing,
-        # so the citizen's text is printed exactly as typed.
-        margin = pdf.r_margin
-        pdf.set_right_margin(pdf.w - pdf.l_margin - (width or pdf.epw))
-        pdf.set_x(pdf.l_margin)
-        if bold_prefix:
-            pdf.set_font("serif", "B", 12)
-            pdf.write(6.5, nfc(bold_prefix))
-        pdf.set_font("serif", "", 12)
-        pdf.write(6.5, nfc(text))
-        pdf.ln(6.5)
-        pdf.set_right_margin(margin)
+    number: int
+    name: str
+    form: str
+    note: str
 
-    contact = dossier.contact
-    agency = localize(spec.agency.name, lang)
-    line(t("Bộ phận tiếp nhận và trả kết quả {agency} đã tiếp nhận hồ sơ của:", lang, agency=agency), width=text_w)
-    line(contact.name, t("Ông/Bà: ", lang), width=text_w)
-    if contact.cccd:
-        line(contact.cccd, t("Số định danh cá nhân: ", lang), width=text_w)
-    reach = "; ".join(filter(None, [contact.phone, contact.email]))
-    if reach:
-        line(reach, t("Điện thoại, thư điện tử: ", lang), width=text_w)
-    line(f"{localize(spec.name, lang)} ({t('mã thủ tục', lang)} {spec.code})", t("Nội dung yêu cầu giải quyết: ", lang))
-    line(t(CHANNEL_LABELS.get(dossier.channel, dossier.channel), lang), t("Hình thức nộp: ", lang))
-    _draw_qr(pdf, tracking_url, pdf.w - pdf.r_margin - qr_size, qr_top, qr_size)
-    pdf.set_y(max(pdf.get_y(), qr_top + qr_size + 6))
 
-    line("", t("1. Thành phần hồ sơ nộp gồm:", lang))
+def _receipt_rows(dossier: Dossier, spec: ProcedureSpec, lang: str) -> list[ReceiptRow]:
     uploaded: dict[str, list[str]] = {}
     for ref in dossier.attachments:
         uploaded.setdefault(ref.component, []).append(ref.filename)
     on_paper = dossier.received_on_paper
-    pdf.set_font("serif", "", 11)
-    with pdf.table(col_widths=(10, 64, 46, 55), line_height=6, text_align=("CENTER", "LEFT", "LEFT", "LEFT")) as table:
-        head = table.row()
-        for text in (t("TT", lang), t("Tên giấy tờ", lang), t("Hình thức (bản chính, bản sao)", lang), t("Ghi chú", lang)):
-            head.cell(nfc(text))
-        number = 0
-        for attachment in spec.attachments:
-            files = uploaded.pop(attachment.id, [])
-            paper = attachment.id in on_paper
-            if not files and not paper and not attachment_required(attachment, dossier.data):
-                continue
-            number += 1
-            row = table.row()
-            row.cell(str(number))
-            row.cell(nfc(localize(attachment.name, lang)))
-            row.cell(nfc(copies_text(attachment, lang) + (t("; bản điện tử", lang) if files else "")))
-            notes = ([t("Đã nhận bản giấy", lang)] if paper else []) + files
-            row.cell(nfc(", ".join(notes) if notes else t("Chưa nộp", lang)))
-        for component, files in uploaded.items():  # a component the spec no longer lists
-            number += 1
-            row = table.row()
-            row.cell(str(number))
-            row.cell(nfc(component))
-            row.cell(nfc(t("bản điện tử", lang)))
-            row.cell(nfc(", ".join(files)))
-    if number == 0:
-        line(t("Không có giấy tờ kèm theo.", lang))
-    pdf.ln(2)
-    line(t("01 (bộ)", lang), t("2. Số lượng hồ sơ: ", lang))
+    rows: list[ReceiptRow] = []
+    for attachment in spec.attachments:
+        files = uploaded.pop(attachment.id, [])
+        paper = attachment.id in on_paper
+        if not files and not paper and not attachment_required(attachment, dossier.data):
+            continue
+        notes = ([t("Đã nhận bản giấy", lang)] if paper else []) + files
+        rows.append(ReceiptRow(
+            len(rows) + 1,
+            localize(attachment.name, lang),
+            copies_text(attachment, lang) + (t("; bản điện tử", lang) if files else ""),
+            ", ".join(notes) if notes else t("Chưa nộp", lang),
+        ))
+    for component, files in uploaded.items():  # a component the spec no longer lists
+        rows.append(ReceiptRow(len(rows) + 1, component, t("bản điện tử", lang), ", ".join(files)))
+    return rows
+
+
+def receipt_context(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: str) -> dict[str, Any]:
+    """Everything form 01 prints, as text in `lang`; the template only lays it out."""
     time_limit = spec.info.processing_time
-    limit = localize(limit_text(time_limit.working_days, time_limit.calendar_days), lang).lower()
-    line(limit, t("3. Thời gian giải quyết hồ sơ theo quy định: ", lang))
-    line(_when(dossier.filed_at, lang), t("4. Thời gian nhận hồ sơ: ", lang))
-    due = display_date(dossier.due_date) if dossier.due_date else t("sẽ thông báo sau", lang)
-    line(t("ngày {date}", lang, date=due) if dossier.due_date else due, t("5. Thời gian trả kết quả giải quyết hồ sơ: ", lang))
-    fee_lines = list(_fee_lines(dossier, lang))
     to_pay = bill(dossier.fee_total, dossier.delivery)
-    # one section: each fee (to the agency), the postal charge (to the post office), and the
-    # bill's one total, which says what it covers when both are in it
-    line("" if fee_lines or to_pay.postage else t("không thu", lang), t("6. Phí, lệ phí: ", lang))
-    if fee_lines or to_pay.postage:
-        for text in fee_lines + [row.line for row in to_pay.rows(lang)]:
-            line("- " + text)
-    paid = _paid_text(dossier, lang)
-    if paid:
-        line(paid)
+    fee_lines = list(_fee_lines(dossier, lang)) + [row.line for row in to_pay.rows(lang)]
     delivery = dossier.delivery
     if delivery is not None:
         option = spec.delivery_option(delivery.kind)
@@ -568,22 +425,38 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
             where += f" ({address})"
     else:
         where = t("Chưa đăng ký", lang)
-    line(where, t("7. Đăng ký nhận kết quả tại: ", lang))
-    line(tracking_url, t("Tra cứu tình trạng hồ sơ: ", lang))
-    pdf.ln(6)
-    if pdf.get_y() > pdf.h - 55:
-        pdf.add_page()
-    top = pdf.get_y()
-    half = pdf.epw / 2
-    _signature(pdf, pdf.l_margin, half, t("NGƯỜI NỘP HỒ SƠ", lang), t("(Ký và ghi rõ họ tên)", lang))
-    pdf.set_y(top)
-    _signature(pdf, pdf.l_margin + half, half, t("NGƯỜI TIẾP NHẬN HỒ SƠ", lang), t("(Ký và ghi rõ họ tên)", lang))
-    return bytes(pdf.output())
+    contact = dossier.contact
+    return {
+        "title": t("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", lang),
+        "header_lang": lang,
+        "agency": localize(spec.agency.name, lang),
+        "unit": t("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", lang),
+        "form_number": t("Mẫu số 01", lang),
+        "footer": t("Mẫu số 01 - Thông tư 01/2018/TT-VPCP · {code}", lang, code=dossier.code),
+        "code": dossier.code,
+        "applicant": contact.name,
+        "cccd": contact.cccd or "",
+        "reach": "; ".join(filter(None, [contact.phone, contact.email])),
+        "procedure": f"{localize(spec.name, lang)} ({t('mã thủ tục', lang)} {spec.code})",
+        "channel": t(CHANNEL_LABELS.get(dossier.channel, dossier.channel), lang),
+        "rows": _receipt_rows(dossier, spec, lang),
+        "limit": localize(limit_text(time_limit.working_days, time_limit.calendar_days), lang).lower(),
+        "received": _when(dossier.filed_at, lang),
+        "due": t("ngày {date}", lang, date=display_date(dossier.due_date)) if dossier.due_date else t("sẽ thông báo sau", lang),
+        # each fee (to the agency), the postal charge (to the post office), and the bill's
+        # one total, which says what it covers when both are in it
+        "fee_lines": fee_lines,
+        "paid": _paid_text(dossier, lang),
+        "delivery": where,
+        "tracking_url": tracking_url,
+        "qr": qr_data_uri(tracking_url),
+    }
 
 
-def _draw_qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
-    matrix = qr_matrix(data, border=0)
-    module = size / len(matrix)
-    with pdf.local_context(fill_color=(0, 0, 0)):
-        for row, column, length in dark_runs(matrix):
-            pdf.rect(x + column * module, y + row * module, length * module, module, style="F")
+def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: str = "vi", overrides: str | Path | None = None) -> bytes:
+    """Giấy tiếp nhận hồ sơ và hẹn trả kết quả (mẫu 01, Circular 01/2018/TT-VPCP).
+
+    The same slip for the citizen's download and the desk's print-out; the channel line
+    says how the dossier came in.
+    """
+    return render_pdf("receipt", receipt_context(dossier, spec, tracking_url, lang), lang, overrides)

@@ -1,10 +1,13 @@
-"""QR codes for the tracking link, drawn without Pillow.
+"""QR codes for the tracking link.
 
-The same module matrix feeds the inline SVG of HTML pages and the rectangles fpdf2 draws
-on the receipt, so both encode exactly the same link.
+The same module matrix feeds the inline SVG of HTML pages and the PNG placed in printed
+documents, so both encode exactly the same link.
 """
 
 from __future__ import annotations
+
+import base64
+import io
 
 import qrcode
 from markupsafe import escape
@@ -47,3 +50,26 @@ def qr_svg(url: str, label: str | None = None) -> str:
         f'<rect width="{size}" height="{size}" fill="#fff"/>'
         f'<path d="{path}" fill="#000"/></svg>'
     )
+
+
+def qr_png(data: str, module_px: int = 8) -> bytes:
+    """A black-and-white PNG of the QR code, `module_px` pixels per module, quiet zone included.
+
+    Printed documents embed it as an image (WeasyPrint draws SVG as many small paths, which
+    print fine but are hard to find again on the page); each module is a whole square of
+    pixels, so the printed code is as sharp as the page allows.
+    """
+    from PIL import Image
+
+    matrix = qr_matrix(data)
+    size = len(matrix)
+    image = Image.new("1", (size, size), 1)
+    image.putdata([0 if dark else 1 for row in matrix for dark in row])
+    out = io.BytesIO()
+    image.resize((size * module_px, size * module_px), Image.NEAREST).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def qr_data_uri(data: str) -> str:
+    """`qr_png` as a `data:` URI, for an `<img src>` in a document template."""
+    return "data:image/png;base64," + base64.b64encode(qr_png(data)).decode("ascii")

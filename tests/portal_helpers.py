@@ -30,14 +30,11 @@ def csrf(html: str) -> str:
 
 
 def small_pdf(text: str = "Giay chung sinh") -> bytes:
-    """A real one-page PDF made with fpdf2 (a dependency of the renderers)."""
-    from fpdf import FPDF
+    """A real one-page PDF made with WeasyPrint (the documents' PDF engine)."""
+    from markupsafe import escape
+    from weasyprint import HTML
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(text=text)
-    return bytes(pdf.output())
+    return HTML(string=f"<p>{escape(text)}</p>").write_pdf()
 
 
 GOOD_ANSWERS = {
