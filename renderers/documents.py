@@ -415,7 +415,9 @@ def receipt_context(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, la
     """Everything form 01 prints, as text in `lang`; the template only lays it out."""
     time_limit = spec.info.processing_time
     to_pay = bill(dossier.fee_total, dossier.delivery)
-    fee_lines = list(_fee_lines(dossier, lang)) + [row.line for row in to_pay.rows(lang)]
+    fee_lines = list(_fee_lines(dossier, lang))
+    if fee_lines or to_pay.postage:
+        fee_lines += [row.line for row in to_pay.rows(lang)]
     delivery = dossier.delivery
     if delivery is not None:
         option = spec.delivery_option(delivery.kind)

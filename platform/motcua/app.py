@@ -108,6 +108,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _public_address(app.config)
+    # a deployment's own document templates (docs/documents.md): a wrong path fails now,
+    # not on the first receipt a citizen downloads
+    templates = app.config.get("DOCUMENT_TEMPLATES_DIR")
+    if templates and not Path(templates).is_dir():
+        raise ValueError(f"DOCUMENT_TEMPLATES_DIR (MOTCUA_DOCUMENT_TEMPLATES_DIR): {templates} is not a folder")
     data_dir = Path(app.config["DATA_DIR"])
     _data_folder(data_dir)
     app.config.setdefault("SECRET_KEY", None)

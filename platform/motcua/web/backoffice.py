@@ -416,11 +416,12 @@ def receipt(code: str) -> Response:
         abort(404)
     from renderers.documents import receipt_pdf
 
-    from motcua.web.downloads import attachment
+    from motcua.web.downloads import attachment, document_templates
     from motcua.web.pages import private
     from motcua.web.portal import receipt_filename
 
-    response = Response(receipt_pdf(dossier, spec, _tracking_url(code), current_lang()), mimetype="application/pdf")
+    body = receipt_pdf(dossier, spec, _tracking_url(code), current_lang(), document_templates())
+    response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = attachment(receipt_filename(dossier.code))
     return private(response)  # it carries the citizen's private link
 

@@ -1,10 +1,12 @@
-"""Headers for files a browser should save rather than show."""
+"""Files a browser should save rather than show: their headers, and the documents' settings."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from urllib.parse import quote
+
+from flask import current_app
 
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -22,3 +24,12 @@ def attachment(filename: str) -> str:
     if ascii_name != filename:
         value += f"; filename*=UTF-8''{quote(filename, safe='')}"
     return value
+
+
+def document_templates() -> str | None:
+    """The deployment's folder of document template overrides (DOCUMENT_TEMPLATES_DIR), if any.
+
+    Pass it as `overrides=` to renderers.documents: its files replace ours by name
+    (docs/documents.md).
+    """
+    return current_app.config.get("DOCUMENT_TEMPLATES_DIR") or None

@@ -170,13 +170,13 @@ def _blank_form(code: str, kind: str) -> Response:
     spec = _spec_or_404(code)
     if spec.level < Level.FORMS or spec.form is None:
         abort(404)
+    from motcua.web.downloads import document_templates
     from renderers import documents
 
     if kind == "pdf":
-        body, mimetype = documents.blank_form_pdf(spec, current_lang()), "application/pdf"
+        body, mimetype = documents.blank_form_pdf(spec, current_lang(), document_templates()), "application/pdf"
     else:
-        body = documents.blank_form_docx(spec, current_lang())
-        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        body, mimetype = documents.blank_form_docx(spec, current_lang(), document_templates()), documents.DOCX_MIMETYPE
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="mau-{spec.code}.{kind}"'
     return response
@@ -605,14 +605,14 @@ def receipt(code: str) -> Response:
 
 @bp.get("/ho-so/<code>/bien-nhan.pdf")
 def receipt_pdf(code: str) -> Response:
-    from motcua.web.downloads import attachment
+    from motcua.web.downloads import attachment, document_templates
     from renderers.documents import receipt_pdf as render_receipt
 
     dossier = _readable_dossier(code)
     spec = _spec_of(dossier)
     if spec is None:
         abort(404)
-    body = render_receipt(dossier, spec, _tracking_url(code), current_lang())
+    body = render_receipt(dossier, spec, _tracking_url(code), current_lang(), document_templates())
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = attachment(receipt_filename(dossier.code))
     return private(response)
