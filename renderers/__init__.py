@@ -2,8 +2,9 @@
 
 - `renderers.form`: the citizen's HTML form (Jinja2) and its parser.
 - `renderers.summary`: answers as (label, value) rows for check-your-answers, receipts, staff.
-- `renderers.documents`: the printable blank form (PDF, DOCX) and the receipt slip (PDF).
-- `renderers.qr`: QR codes as inline SVG.
+- `renderers.documents`: printable documents from templates (templates/documents): the blank
+  form (PDF, DOCX) and the receipt slip (PDF); docs/documents.md.
+- `renderers.qr`: QR codes as inline SVG (pages) and PNG (documents).
 
 Every function is pure (spec + data in, markup or bytes out) and takes `lang` explicitly.
 """

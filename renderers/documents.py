@@ -11,8 +11,8 @@ Every document is one template plus one context function:
 
 A deployment overrides any of these files from the folder in its `DOCUMENT_TEMPLATES_DIR`
 setting: that folder is searched first, then the shipped one (`<name>.<lang>.<ext>` before
-`<name>.<ext>` in each), so a province's own header or wording needs no code. See
-docs/documents.md.
+`<name>.<ext>` in each), so a province's own header or wording needs no code; an override
+may extend the file it replaces as `motcua/<name>`. See docs/documents.md.
 
 A new document (forms 02-06 of Circular 01/2018/TT-VPCP) is a template that extends
 `base.html` and a function that builds its context; `render_pdf` does the rest.
@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 from markupsafe import Markup
 
 from motcua.dossier import Dossier
@@ -107,8 +107,11 @@ def environment(overrides: str | None = None) -> Environment:
     Autoescaped like every renderer template (spec text and citizen input are data);
     StrictUndefined so an override that names a variable we do not pass fails loudly.
     """
+    # `motcua/<name>` is always the shipped file, so an override may extend the template
+    # it replaces and change one block: {% extends "motcua/receipt.html" %}
+    shipped = PrefixLoader({"motcua": FileSystemLoader(str(TEMPLATES))})
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in _folders(overrides)]),
+        loader=ChoiceLoader([shipped] + [FileSystemLoader(str(folder)) for folder in _folders(overrides)]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
