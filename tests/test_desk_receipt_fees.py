@@ -20,7 +20,7 @@ from fixtures.workflow_kit import file_dossier, make_spec
 from renderers.documents import receipt_pdf
 from test_backoffice import answers, logged_in, office, two_agency_specs  # noqa: F401
 from test_backoffice_desk import filed_code, intake_post, svc
-from test_renderers_documents import birth, make_dossier, pdf_text  # noqa: F401
+from test_renderers_documents import birth, make_dossier, pdf_text, text_under_the_qr_code  # noqa: F401
 
 PAID_LINE = "Đã nộp phí, lệ phí: 16.000 ₫ (biên lai số BL-0099)"
 
@@ -55,6 +55,15 @@ def test_receipt_lists_the_paper_components_and_the_fee_paid_at_the_counter(offi
     assert "Giấy chứng sinh – đã nhận bản giấy" in components
     assert "Văn bản xác nhận của người làm chứng – đã nhận bản giấy" in components
     assert "không bắt buộc" not in components
+
+
+def test_the_desk_receipt_keeps_its_qr_code_clear_of_the_text(office):  # noqa: F811
+    """Issue 10 finding 9, the staff's print-out: the request line is no longer under the code."""
+    client = logged_in(office, "lan")
+    code = filed_code(intake_post(client, answers(copies=2)))
+    response = client.get(f"/staff/ho-so/{code}/giay-tiep-nhan.pdf")
+    assert "Nội dung yêu cầu giải quyết" in pdf_text(response.data)
+    assert text_under_the_qr_code(response.data) == ""
 
 
 def test_an_unpaid_desk_intake_says_nothing_paid_and_keeps_the_fee_due_event(office):  # noqa: F811

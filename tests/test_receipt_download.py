@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from motcua.web.downloads import attachment
 from tests.test_portal_tracking import filed, lookup
+from tests.test_renderers_documents import pdf_text, text_under_the_qr_code
 from tests.test_tracking_private_link import signed_link
 
 RIGHT = "0987654321"
@@ -32,6 +33,8 @@ def test_receipt_pdf_is_an_attachment_named_in_vietnamese_with_an_ascii_fallback
     assert ascii_name == f"Giay-tiep-nhan-{code}.pdf" and ascii_name.isascii()
     assert header.isascii()  # a header is Latin-1 at most; the UTF-8 name is percent-encoded
     assert response.headers["Cache-Control"] == "private, no-store"
+    # the citizen's copy: the QR code in its own box, clear of the request line (issue 10)
+    assert "Nội dung yêu cầu giải quyết" in pdf_text(response.data) and text_under_the_qr_code(response.data) == ""
 
     english = client.get(f"/ho-so/{code}/bien-nhan.pdf?lang=en")
     assert disposition(english.headers["Content-Disposition"])[:2] == ("attachment", f"Receipt {code}.pdf")
