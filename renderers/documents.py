@@ -151,8 +151,34 @@ def render_pdf(name: str, context: Mapping[str, Any], lang: str, overrides: str 
     from weasyprint.text.fonts import FontConfiguration
 
     html = render_html(name, context, lang, overrides)
-    base = _folders(_key(overrides))[0].as_uri() + "/"
-    return HTML(string=html, base_url=base).write_pdf(font_config=FontConfiguration())
+    folders = _folders(_key(overrides))
+    fetcher = local_fetcher((FONTS, *folders))
+    return HTML(string=html, base_url=folders[0].as_uri() + "/", url_fetcher=fetcher).write_pdf(font_config=FontConfiguration())
+
+
+def local_fetcher(folders: tuple[Path, ...]) -> Any:
+    """A WeasyPrint URL fetcher that loads `data:` URIs and files inside `folders`, nothing else.
+
+    A document is printed from our files and the deployment's: no template can make the
+    server fetch a URL or read a file elsewhere on the machine, and no printing waits on the
+    network.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
+
+    roots = [folder.resolve() for folder in folders]
+
+    class LocalFiles(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parts = urlsplit(url)
+            if parts.scheme == "file":
+                path = Path(unquote(parts.path)).resolve()
+                if not any(path.is_relative_to(root) for root in roots):
+                    raise ValueError(f"a document loads only its own files, not {path}")
+            return super().fetch(url, headers)
+
+    return LocalFiles(allowed_protocols=("data", "file"))
 
 
 def _docx_template(name: str, lang: str, overrides: str | Path | None) -> Path:

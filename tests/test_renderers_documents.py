@@ -26,6 +26,7 @@ from renderers.documents import (
     blank_form_docx,
     blank_form_pdf,
     css_string,
+    local_fetcher,
     receipt_context,
     receipt_pdf,
     render_html,
@@ -482,3 +483,12 @@ def test_the_word_templates_are_what_the_build_script_makes(tmp_path):
         with zipfile.ZipFile(built) as new, zipfile.ZipFile(shipped) as old:
             for part in ("word/document.xml", "word/styles.xml"):
                 assert new.read(part) == old.read(part), f"{built.name} {part}: rerun tools/build_docx_templates.py"
+
+
+def test_documents_load_only_their_own_files(birth, tmp_path):
+    fetch = local_fetcher((tmp_path,)).fetch
+    (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>', encoding="utf-8")
+    assert fetch((tmp_path / "logo.svg").as_uri())  # the deployment's logo
+    for url in ("file:///etc/passwd", (tmp_path / ".." / "x").as_uri(), "http://127.0.0.1:9/x.png", "ftp://a/b"):
+        with pytest.raises(ValueError):
+            fetch(url)
