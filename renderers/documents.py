@@ -135,9 +135,21 @@ def _key(overrides: str | Path | None) -> str | None:
     return str(overrides) if overrides not in (None, "") else None
 
 
+def _find(name: str, lang: str, ext: str, overrides: str | Path | None) -> Path:
+    """The file of document `name`: the override folder's before ours, and in each folder
+    the language's own (`receipt.en.html`) before the one for every language."""
+    folders = _folders(_key(overrides))
+    for folder in folders:
+        for candidate in (f"{name}.{lang}.{ext}", f"{name}.{ext}"):
+            if (folder / candidate).is_file():
+                return folder / candidate
+    raise FileNotFoundError(f"no template {name}.{ext} in {', '.join(map(str, folders))}")
+
+
 def render_html(name: str, context: Mapping[str, Any], lang: str, overrides: str | Path | None = None) -> str:
     """The HTML of document `name` (`receipt`, `blank_form` ...) in `lang`."""
-    template = environment(_key(overrides)).select_template([f"{name}.{lang}.html", f"{name}.html"])
+    # found by file name in the loader's order: the override folder's file wins over ours
+    template = environment(_key(overrides)).get_template(_find(name, lang, "html", overrides).name)
     return template.render({**_common(lang), **context})
 
 
@@ -181,19 +193,11 @@ def local_fetcher(folders: tuple[Path, ...]) -> Any:
     return LocalFiles(allowed_protocols=("data", "file"))
 
 
-def _docx_template(name: str, lang: str, overrides: str | Path | None) -> Path:
-    for folder in _folders(_key(overrides)):
-        for candidate in (f"{name}.{lang}.docx", f"{name}.docx"):
-            if (folder / candidate).is_file():
-                return folder / candidate
-    raise FileNotFoundError(f"no Word template {name}.docx in {', '.join(map(str, _folders(_key(overrides))))}")
-
-
 def render_docx(name: str, context: Mapping[str, Any], lang: str, overrides: str | Path | None = None) -> bytes:
     """Document `name` as a Word file, filled in from its docxtpl template."""
     from docxtpl import DocxTemplate
 
-    document = DocxTemplate(str(_docx_template(name, lang, overrides)))
+    document = DocxTemplate(str(_find(name, lang, "docx", overrides)))
     env = Environment(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
     document.render({**_common(lang), **context}, jinja_env=env, autoescape=True)
     out = io.BytesIO()
