@@ -212,7 +212,7 @@ def render_docx(name: str, context: Mapping[str, Any], lang: str, overrides: str
 class Block:
     """One printed element of the blank form.
 
-    kind: group (bold heading), line (label and dotted fill), lines (label then several
+    kind: title (the heading), group (bold heading), line (label and dotted fill), lines (label then several
     dotted lines), date, choices (label then ☐ options), check (one ☐ with its label),
     note (italic), text, item (numbered list entry).
     """
