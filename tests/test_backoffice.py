@@ -178,27 +178,27 @@ def test_action_post_without_csrf_token_is_refused(office):
     assert office.extensions["motcua"].store.dossiers.get(dossier.code) == dossier
 
 
-def test_repeated_failures_lock_the_account_for_a_while(office):
+def test_repeated_failures_refuse_that_client_for_a_while(office):
+    limit = accounts.LoginLimits().per_account
     client = office.test_client()
-    for _ in range(accounts.LOCK_AFTER):
+    for _ in range(limit):
         assert login(client, "lan", "wrong-password").status_code == 401
-    locked = login(client, "lan")  # the right password, too late
-    assert locked.status_code == 401
-    assert "tạm khóa" in locked.get_data(as_text=True)
+    refused = login(client, "lan")  # the right password, too late from this client
+    assert refused.status_code == 429
+    assert "thử lại sau" in refused.get_data(as_text=True)
     # Another account is not affected.
     assert login(office.test_client(), "minh").status_code == 302
 
 
-def test_lock_runs_out(office):
-    from datetime import datetime, timezone
-
+def test_the_counting_window_runs_out(office):
     store = office.extensions["motcua"].store
-    start = datetime(2025, 9, 1, 8, 0, tzinfo=timezone.utc)
-    for _ in range(accounts.LOCK_AFTER):
-        assert not accounts.authenticate(store, "lan", "wrong", now=start).ok
-    assert not accounts.authenticate(store, "lan", PASSWORD, now=start + timedelta(minutes=1)).ok
-    later = start + timedelta(minutes=accounts.LOCK_MINUTES + 1)
-    assert accounts.authenticate(store, "lan", PASSWORD, now=later).ok
+    limits = accounts.LoginLimits()
+    start = 1_756_713_600.0
+    for _ in range(limits.per_account):
+        assert not accounts.authenticate(store, "lan", "wrong", client="10.0.0.9", now=start).ok
+    early = accounts.authenticate(store, "lan", PASSWORD, client="10.0.0.9", now=start + 60)
+    assert not early.ok and early.retry_after and early.retry_after <= limits.window_s
+    assert accounts.authenticate(store, "lan", PASSWORD, client="10.0.0.9", now=start + limits.window_s + 1).ok
 
 
 def test_logout_ends_the_session(office):

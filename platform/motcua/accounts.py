@@ -3,8 +3,10 @@
 Accounts live in the store's `accounts` collection, keyed by username. Passwords are kept
 only as werkzeug hashes (scrypt); checks are constant-time, and an unknown username costs
 the same hash check as a known one, so timing does not tell which usernames exist.
-Repeated failures lock the account for a while (`LOCK_AFTER`, `LOCK_MINUTES`), which makes
-guessing passwords online impractical without letting anyone lock an account for good.
+Wrong passwords are counted per source and account, per client and per account (see
+`LoginLimits`), which makes guessing passwords online impractical without letting a
+stranger lock the real user out. Sessions are kept server-side (collection
+`staff_sessions`), so logging out ends a session wherever its cookie was copied.
 
 The first administrator is created on the command line (no web sign-up exists):
 
@@ -16,13 +18,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import math
 import re
-from datetime import datetime, timedelta, timezone
+import secrets
+import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from motcua import throttle
 from motcua.store.base import Store
 
 Role = Literal["desk", "specialist", "leader", "admin"]
@@ -35,9 +41,8 @@ ROLE_LABELS = {
 }
 
 ACCOUNTS = "accounts"
-FAILURES = "login_failures"
-LOCK_AFTER = 5
-LOCK_MINUTES = 15
+LOGIN_ATTEMPTS = "login_attempts"
+SESSIONS = "staff_sessions"
 SESSION_HOURS = 12
 MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,39}$"
@@ -164,7 +169,7 @@ def set_password(store: Store, username: str, password: str) -> None:
         return {**current, "password_hash": new_hash}
 
     store.records(ACCOUNTS).update(username, change)
-    store.records(FAILURES).delete(username)
+    end_sessions(store, username)
 
 
 def set_active(store: Store, username: str, active: bool) -> None:
@@ -174,57 +179,135 @@ def set_active(store: Store, username: str, active: bool) -> None:
         return {**current, "active": active}
 
     store.records(ACCOUNTS).update(username, change)
+    if not active:
+        end_sessions(store, username)
 
 
 # --- logging in ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many wrong passwords are taken before attempts are refused for a while.
+
+    Failures are counted per *source and account* (a source is the browser's device cookie
+    when it holds one for that account, else the client address), per client address across
+    accounts, and per account across every source that has no device cookie for it. So a
+    stranger who types wrong passwords locks out only themselves, never the staff member on
+    a browser they have logged in from before; a spread-out attack on one account slows new
+    browsers only. Unknown usernames are counted exactly like real ones, so the refusals
+    tell nobody which accounts exist.
+    """
+
+    per_account: int = 5
+    per_client: int = 50
+    per_account_new_sources: int = 30
+    window_s: int = 15 * 60
+
+    @classmethod
+    def from_config(cls, config: Any) -> LoginLimits:
+        return cls(
+            per_account=int(config.get("LOGIN_FAILURES_PER_ACCOUNT", cls.per_account)),
+            per_client=int(config.get("LOGIN_FAILURES_PER_CLIENT", cls.per_client)),
+            per_account_new_sources=int(config.get("LOGIN_FAILURES_PER_ACCOUNT_NEW", cls.per_account_new_sources)),
+            window_s=int(config.get("LOGIN_WINDOW_S", cls.window_s)),
+        )
+
+
 class LoginResult(BaseModel):
     user: StaffUser | None = None
-    locked_until: datetime | None = None
+    #: Seconds to wait, when a limit refused the attempt before the password was checked.
+    retry_after: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.user is not None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+def authenticate(
+    store: Store,
+    username: str,
+    password: str,
+    client: str = "",
+    device: str | None = None,
+    limits: LoginLimits = LoginLimits(),
+    now: float | None = None,
+) -> LoginResult:
+    """Check a login attempt: the account when the password is right and the account active.
 
-
-def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> LoginResult:
-    """Check a login attempt, counting failures per existing account.
-
-    After `LOCK_AFTER` failures in a row the account refuses every password, the right one
-    too, until `LOCK_MINUTES` have passed; a success resets the count.
+    `client` is the request's address; `device` the id from a valid device cookie issued to
+    this username (see `device_for`). Every attempt that gets past the limits costs one
+    password hash, whether the account exists, is disabled, or not.
     """
-    now = now or _utcnow()
-    key = username.strip().lower()
+    now = time.time() if now is None else now
+    key = username.strip().lower()[:100]
+    records = store.records(LOGIN_ATTEMPTS)
+    source = f"device:{device}" if device else f"client:{client}"
+    buckets = [(throttle.key("account", f"{source}|{key}"), limits.per_account)]
+    if not device:
+        buckets.append((throttle.key("client", client), limits.per_client))
+        buckets.append((throttle.key("account-new", key), limits.per_account_new_sources))
+    taken: list[str] = []
+    for name, limit in buckets:
+        wait = throttle.take(records, name, limit, limits.window_s, now)
+        if wait is not None:
+            for done in taken:
+                throttle.give_back(records, done)
+            return LoginResult(retry_after=math.ceil(wait))
+        taken.append(name)
     user = get_account(store, key) if key else None
     if user is None:
         check_password_hash(_dummy_hash(HASH_METHOD), password)
         return LoginResult()
-    failures = store.records(FAILURES)
-    state = failures.get(key) or {}
-    locked_until = datetime.fromisoformat(state["locked_until"]) if state.get("locked_until") else None
-    if locked_until and locked_until > now:
-        check_password_hash(_dummy_hash(HASH_METHOD), password)
-        return LoginResult(locked_until=locked_until)
-    if user.active and user.check_password(password):
-        if state:
-            failures.delete(key)
-        return LoginResult(user=user)
+    if not (user.check_password(password) and user.active):
+        return LoginResult()
+    for done in taken:
+        throttle.give_back(records, done)
+    return LoginResult(user=user)
 
-    def count(current: dict[str, Any] | None) -> dict[str, Any]:
-        current = dict(current or {})
-        if current.get("locked_until") and datetime.fromisoformat(current["locked_until"]) <= now:
-            current = {}  # the lock has run out: start counting again
-        n = int(current.get("count", 0)) + 1
-        lock = (now + timedelta(minutes=LOCK_MINUTES)).isoformat() if n >= LOCK_AFTER else None
-        return {"count": n, "locked_until": lock}
 
-    new = failures.update(key, count)
-    return LoginResult(locked_until=datetime.fromisoformat(new["locked_until"]) if new["locked_until"] else None)
+def purge_login_attempts(store: Store, limits: LoginLimits = LoginLimits(), now: float | None = None) -> int:
+    """Forget counting windows that have ended (and sessions past their lifetime)."""
+    now = time.time() if now is None else now
+    gone = throttle.purge(store.records(LOGIN_ATTEMPTS), limits.window_s, now)
+    sessions = store.records(SESSIONS)
+    for sid, info in list(sessions.all()):
+        if now - float(info.get("at", 0)) >= SESSION_HOURS * 3600:
+            sessions.delete(sid)
+            gone += 1
+    return gone
+
+
+# --- device cookies --------------------------------------------------------------------------
+
+DEVICE_COOKIE = "staff_device"
+DEVICE_DAYS = 180
+
+
+def device_cookie(username: str) -> str:
+    """A signed cookie value naming this browser as one `username` logged in from."""
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    signer = URLSafeTimedSerializer(str(current_app.secret_key), salt="motcua-staff-device")
+    return signer.dumps({"u": username, "d": secrets.token_urlsafe(16)})
+
+
+def device_for(cookie: str | None, username: str) -> str | None:
+    """The device id in a valid cookie issued to `username`; None for any other cookie."""
+    if not cookie:
+        return None
+    from flask import current_app
+    from itsdangerous import BadData, URLSafeTimedSerializer
+
+    signer = URLSafeTimedSerializer(str(current_app.secret_key), salt="motcua-staff-device")
+    try:
+        data = signer.loads(cookie, max_age=DEVICE_DAYS * 86400)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("u") != username.strip().lower() or not isinstance(data.get("d"), str):
+        return None
+    return data["d"]
 
 
 # --- the web session -----------------------------------------------------------------------
@@ -232,14 +315,27 @@ def authenticate(store: Store, username: str, password: str, now: datetime | Non
 SESSION_KEY = "staff"
 
 
-def login_session(user: StaffUser, now: datetime | None = None) -> None:
-    """Start a fresh session for `user` (clearing anything an attacker may have planted)."""
+def _session_record(sid: str) -> str:
+    """Sessions are stored by a hash of their id: a copy of the store opens none of them."""
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def login_session(store: Store, user: StaffUser, now: float | None = None) -> None:
+    """Start a fresh session for `user` (clearing anything an attacker may have planted).
+
+    The cookie carries a random session id; the server keeps a record of it, so logging out
+    (or a password change, or disabling the account) ends the session for every copy of
+    the cookie, not only in the browser that clicked "log out".
+    """
     from flask import session
 
+    now = time.time() if now is None else now
+    sid = secrets.token_urlsafe(32)
+    store.records(SESSIONS).put(_session_record(sid), {"username": user.username, "at": now})
     session.clear()
     session[SESSION_KEY] = {
         "username": user.username,
-        "at": (now or _utcnow()).isoformat(),
+        "sid": sid,
         # A password change or reset ends sessions opened with the old one.
         "stamp": _stamp(user),
     }
@@ -254,10 +350,22 @@ def _stamp(user: StaffUser) -> str:
     return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def logout_session() -> None:
+def logout_session(store: Store) -> None:
+    """End this session on the server, then forget it in the browser."""
     from flask import session
 
-    session.pop(SESSION_KEY, None)
+    info = session.pop(SESSION_KEY, None)
+    if isinstance(info, dict) and isinstance(info.get("sid"), str):
+        store.records(SESSIONS).delete(_session_record(info["sid"]))
+
+
+def end_sessions(store: Store, username: str) -> int:
+    """End every session of `username` (password changed, account disabled)."""
+    sessions = store.records(SESSIONS)
+    mine = [sid for sid, info in sessions.all() if info.get("username") == username]
+    for sid in mine:
+        sessions.delete(sid)
+    return len(mine)
 
 
 def current_staff() -> StaffUser | None:
@@ -270,13 +378,15 @@ def current_staff() -> StaffUser | None:
         return g.staff_user
     user = None
     info = session.get(SESSION_KEY)
-    if isinstance(info, dict) and info.get("username"):
-        try:
-            started = datetime.fromisoformat(info.get("at", ""))
-        except ValueError:
-            started = None
-        fresh = started is not None and _utcnow() - started < timedelta(hours=SESSION_HOURS)
-        candidate = get_account(services().store, info["username"]) if fresh else None
+    if isinstance(info, dict) and isinstance(info.get("sid"), str) and info.get("username"):
+        store = services().store
+        record = store.records(SESSIONS).get(_session_record(info["sid"]))
+        fresh = (
+            record is not None
+            and record.get("username") == info["username"]
+            and time.time() - float(record.get("at", 0)) < SESSION_HOURS * 3600
+        )
+        candidate = get_account(store, info["username"]) if fresh else None
         if candidate and candidate.active and hmac.compare_digest(_stamp(candidate), str(info.get("stamp", ""))):
             user = candidate
     g.staff_user = user

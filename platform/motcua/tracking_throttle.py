@@ -13,18 +13,18 @@ the rightful citizen is not locked out by it, because the receipt's private link
 (motcua.tracking.link_token, `/ho-so/<code>/xem/<token>`) opens the dossier without a factor
 and is not counted here.
 
-An attempt is counted *before* the factor is compared, with `Records.update` (under the
-store's lock), so parallel requests cannot slip past the cap; a right factor gives its
-attempt back. Codes and addresses are stored only as hashes; expired windows are purged.
+An attempt is counted *before* the factor is compared (motcua.throttle), so parallel
+requests cannot slip past the cap; a right factor gives its attempt back. Codes and
+addresses are stored only as hashes; expired windows are purged.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from motcua import throttle
 from motcua.dossier import Contact, Dossier
 from motcua.store.base import Store
 from motcua.tracking import verify
@@ -54,7 +54,7 @@ class Limits:
 
 
 def _key(kind: str, value: str) -> str:
-    return f"{kind}:" + hashlib.sha256(value.encode()).hexdigest()[:32]
+    return throttle.key(kind, value)
 
 
 def normalize_code(code: str) -> str:
@@ -63,27 +63,11 @@ def normalize_code(code: str) -> str:
 
 def _take(store: Store, key: str, limit: int, window_s: int, now: float) -> bool:
     """Count one attempt under `key` unless it is at its limit; whether it was counted."""
-    taken = {"ok": False}
-
-    def change(current: dict[str, Any] | None) -> dict[str, Any]:
-        if not current or now - float(current.get("since", 0)) >= window_s:
-            current = {"n": 0, "since": now}
-        if int(current.get("n", 0)) >= limit:
-            return current
-        taken["ok"] = True
-        return {"n": int(current.get("n", 0)) + 1, "since": current["since"]}
-
-    store.records(ATTEMPTS).update(key, change)
-    return taken["ok"]
+    return throttle.take(store.records(ATTEMPTS), key, limit, window_s, now) is None
 
 
 def _give_back(store: Store, key: str) -> None:
-    def change(current: dict[str, Any] | None) -> dict[str, Any]:
-        current = dict(current or {"n": 0, "since": time.time()})
-        current["n"] = max(0, int(current.get("n", 0)) - 1)
-        return current
-
-    store.records(ATTEMPTS).update(key, change)
+    throttle.give_back(store.records(ATTEMPTS), key)
 
 
 def check_factor(store: Store, code: str, factor: str, client: str, limits: Limits = Limits(), now: float | None = None) -> Dossier | None:
@@ -110,9 +94,4 @@ def check_factor(store: Store, code: str, factor: str, client: str, limits: Limi
 
 def purge(store: Store, window_s: int, now: float | None = None) -> int:
     """Forget windows that have ended; returns how many records went."""
-    now = time.time() if now is None else now
-    records = store.records(ATTEMPTS)
-    old = [key for key, value in records.all() if now - float(value.get("since", 0)) >= window_s]
-    for key in old:
-        records.delete(key)
-    return len(old)
+    return throttle.purge(store.records(ATTEMPTS), window_s, now)

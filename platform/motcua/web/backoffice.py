@@ -41,6 +41,7 @@ from motcua.submission import delivery_choice, required_attachments, validate, v
 from motcua.spec.model import ProcedureSpec
 from motcua.store.summary import DossierSummary
 from motcua.workflow import Action, ActionNotAllowed, lifecycle
+from motcua.web.redirects import local_path
 from motcua.web.labels import CHANNELS, DELIVERIES, FEE_KINDS, actor_label, event_label, label, status_label
 from motcua.workdays import VN_TZ, Calendar
 
@@ -160,9 +161,7 @@ def safe_filename(name: str, fallback: str = "tep") -> str:
 
 def safe_next(target: str | None) -> str:
     """Where to go after login: only a path inside the back office, never another site."""
-    if target and target.startswith("/staff") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("backoffice.queue_view")
+    return local_path(target, "/staff") or url_for("backoffice.queue_view")
 
 
 def payment_state(dossier: Dossier) -> str:
@@ -240,22 +239,52 @@ def login() -> Any:
             return redirect(next_url)
         first_run = next(iter(services().store.records(accounts.ACCOUNTS).all()), None) is None
         return render_template("backoffice/login.html", next=next_url, username="", first_run=first_run)
+    store = services().store
     username = request.form.get("username", "").strip()
-    result = accounts.authenticate(services().store, username, request.form.get("password", ""))
+    limits = accounts.LoginLimits.from_config(current_app.config)
+    _purge_now_and_then(store, limits)
+    device = accounts.device_for(request.cookies.get(accounts.DEVICE_COOKIE), username)
+    result = accounts.authenticate(
+        store, username, request.form.get("password", ""), client=request.remote_addr or "", device=device, limits=limits
+    )
     if result.ok and result.user:
-        accounts.login_session(result.user)
-        return redirect(next_url)
-    if result.locked_until:
-        minutes = max(1, math.ceil((result.locked_until - datetime.now(result.locked_until.tzinfo)).total_seconds() / 60))
-        error = _("Đăng nhập sai quá nhiều lần. Tài khoản tạm khóa, thử lại sau {minutes} phút.", minutes=minutes)
-    else:
+        accounts.login_session(store, result.user)
+        response = redirect(next_url)
+        if device is None:  # this browser is now one the account has logged in from
+            response.set_cookie(
+                accounts.DEVICE_COOKIE, accounts.device_cookie(result.user.username), max_age=accounts.DEVICE_DAYS * 86400,
+                path=url_for("backoffice.login"), httponly=True, samesite="Lax",
+                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            )
+        return response
+    if result.retry_after:
+        minutes = max(1, math.ceil(result.retry_after / 60))
+        error = _("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.", minutes=minutes)
+        status = 429
+    else:  # unknown user, wrong password and disabled account alike: nothing tells them apart
         error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
-    return render_template("backoffice/login.html", next=next_url, username=username, error=error), 401
+        status = 401
+    page = render_template("backoffice/login.html", next=next_url, username=username, error=error)
+    headers = {"Retry-After": str(result.retry_after)} if result.retry_after else {}
+    return page, status, headers
+
+
+_LOGIN_PURGE_EVERY_S = 600
+
+
+def _purge_now_and_then(store: Any, limits: accounts.LoginLimits) -> None:
+    """Ended counting windows and expired sessions go, at most every few minutes."""
+    import time
+
+    state = current_app.extensions.setdefault("motcua.login_purge", {"at": time.time()})
+    if time.time() - state["at"] > _LOGIN_PURGE_EVERY_S:
+        state["at"] = time.time()
+        accounts.purge_login_attempts(store, limits)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
-    accounts.logout_session()
+    accounts.logout_session(services().store)
     flash(_("Đã đăng xuất."), "success")
     return redirect(url_for("backoffice.login"))
 
