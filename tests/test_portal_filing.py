@@ -179,11 +179,11 @@ def test_exe_named_pdf_is_refused_and_oversize_has_a_vietnamese_message(tmp_path
     exe = b"MZ\x90\x00\x03" + b"\x00" * 200
     response = client.post(f"{base}/dinh-kem", data={"csrf_token": token, "attachment.giay_chung_sinh": (io.BytesIO(exe), "giay.pdf")},
                            content_type="multipart/form-data")
-    assert "Tệp Giấy chứng sinh không đúng loại cho phép (PDF, JPEG, PNG)" in summary_messages(text(response))
+    assert "Tệp Giấy chứng sinh không đúng loại cho phép (PDF, JPEG, PNG) (tệp «giay.pdf» chưa được lưu)" in summary_messages(text(response))
     big = small_pdf() + b"0" * 20000
     response = client.post(f"{base}/dinh-kem", data={"csrf_token": token, "attachment.giay_chung_sinh": (io.BytesIO(big), "giay.pdf")},
                            content_type="multipart/form-data")
-    assert "Tệp Giấy chứng sinh quá lớn: tối đa 0.01 MB" in summary_messages(text(response))
+    assert "Tệp Giấy chứng sinh quá lớn: tối đa 0.01 MB (tệp «giay.pdf» chưa được lưu)" in summary_messages(text(response))
     # a good file is kept and not asked for again
     response = client.post(f"{base}/dinh-kem", data={"csrf_token": token, "attachment.giay_chung_sinh": (io.BytesIO(small_pdf()), "../../etc/passwd.pdf")},
                            content_type="multipart/form-data")

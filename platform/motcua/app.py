@@ -16,6 +16,7 @@ from motcua.catalogue import Catalogue
 from motcua.public_url import check, public_url
 from motcua.services import Services
 from motcua.store import open_store
+from motcua.store.durable import open_private
 
 csrf = CSRFProtect()
 
@@ -36,8 +37,8 @@ def _secret_key(data_dir: Path) -> str:
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_hex(32))
-        os.chmod(tmp, 0o600)
+        with open_private(tmp) as f:  # 0600 from the start, never briefly world-readable
+            f.write(secrets.token_hex(32).encode())
         tmp.replace(path)
     return path.read_text().strip()
 
@@ -134,6 +135,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     for module, attr, prefix in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module), attr), url_prefix=prefix or None)
+
+    from motcua.web import headers
+
+    headers.install(app)  # no-store, CSP with nonces, HSTS over https
 
     @app.before_request
     def _lang() -> None:

@@ -323,12 +323,17 @@ def check_upload(component: Attachment, data: bytes, lang: str = "vi") -> tuple[
     return content_type, None
 
 
+def display_filename(filename: str | None) -> str:
+    """The citizen's file name as a label: no folders, nothing unprintable, 120 characters."""
+    return "".join(c for c in (filename or "").replace("\\", "/").split("/")[-1] if c.isprintable())[:120]
+
+
 def store_upload(files: Any, component: Attachment, filename: str, data: bytes, lang: str = "vi") -> tuple[AttachmentRef | None, str | None]:
     """Check and keep an upload by content id; the citizen's file name is only a label."""
     content_type, error = check_upload(component, data, lang)
     if error:
         return None, error
-    safe_name = "".join(c for c in (filename or "").replace("\\", "/").split("/")[-1] if c.isprintable())[:120]
+    safe_name = display_filename(filename)
     file_id = files.put(data)
     return (
         AttachmentRef(

@@ -10,6 +10,7 @@ import click
 
 from motcua.store import open_store
 from motcua.store.base import StoreError
+from motcua.store.durable import open_private
 from motcua.store.transfer import export_store, import_store
 
 
@@ -27,7 +28,7 @@ def export_command(data_dir: str, output: str) -> None:
             # Write beside the target and rename, so a failed export never looks complete.
             target = Path(output)
             tmp = target.with_name(target.name + ".part")
-            with open(tmp, "wb") as out:
+            with open_private(tmp) as out:  # the export holds every citizen's data
                 counts = export_store(store, out)
                 out.flush()
                 os.fsync(out.fileno())

@@ -4,6 +4,10 @@ A reader sees either the previous or the next version of a file, never a half-wr
 and once `atomic_write` returns the new version is on disk (the directory entry too). The
 previous version is kept beside it as `<name>.bak`: a hard link, so it costs no copy.
 
+Everything written here is readable by the store's owner only (files 0600, folders 0700,
+whatever the process umask): the store holds citizens' personal data. A `.bak` is a hard
+link, so it shares its file's mode.
+
 Temporary files live in the store's `tmp/` folder and carry the writer's process id, so a
 store opened after a crash can delete those of dead processes without touching a write in
 progress elsewhere.
@@ -21,6 +25,8 @@ from tinydb.storages import Storage
 
 from motcua.store.base import StoreError
 
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 TMP_SUFFIX = ".tmp"
 BAK_SUFFIX = ".bak"
 
@@ -39,7 +45,7 @@ def ensure_dir(folder: Path) -> None:
         return
     ensure_dir(folder.parent)
     try:
-        folder.mkdir()
+        folder.mkdir(mode=DIR_MODE)
     except FileExistsError:
         return
     fsync_dir(folder.parent)
@@ -64,7 +70,7 @@ def atomic_write(
     """
     name = f"{path.parent.name}-{path.name}.{os.getpid()}.{threading.get_ident()}{TMP_SUFFIX}"
     tmp = tmp_dir / name
-    with open(tmp, "wb") as f:
+    with open_private(tmp) as f:
         f.write(data)
         if sync:
             f.flush()
@@ -84,6 +90,17 @@ def atomic_write(
         fsync_dir(path.parent)
     else:
         dirty.add(path.parent)
+
+
+def open_private(path: Path) -> Any:
+    """`open(path, "wb")` for a new file only its owner may read (0600, not 0666 & ~umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)  # a file left over with a looser mode is tightened too
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def clean_tmp(tmp_dir: Path) -> list[Path]:

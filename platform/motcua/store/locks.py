@@ -26,7 +26,7 @@ def _pair(lock_path: Path) -> tuple[threading.RLock, FileLock]:
         pair = _registry.get(key)
         if pair is None:
             # thread_local=False: the RLock already admits one thread at a time.
-            pair = (threading.RLock(), FileLock(key, thread_local=False, poll_interval=0.002))
+            pair = (threading.RLock(), FileLock(key, mode=0o600, thread_local=False, poll_interval=0.002))
             _registry[key] = pair
         return pair
 

@@ -251,7 +251,9 @@ def _error_links(spec: ProcedureSpec, token: str, errors: dict[str, str], here: 
     return links
 
 
-def _render_step(spec: ProcedureSpec, token: str | None, draft: dict[str, Any], step: drafts.Step, errors: dict[str, str]) -> str:
+def _render_step(
+    spec: ProcedureSpec, token: str | None, draft: dict[str, Any], step: drafts.Step, errors: dict[str, str], **extra: Any
+) -> str:
     lang = current_lang()
     all_steps = drafts.steps(spec)
     index = all_steps.index(step)
@@ -283,6 +285,7 @@ def _render_step(spec: ProcedureSpec, token: str | None, draft: dict[str, Any], 
         "delivery_raw": draft.get("delivery") or {},
         "back_to_check": request.args.get("tu") == drafts.STEP_CHECK,
         "assets": form_assets(),
+        **extra,
     }
     if step.kind == "check":
         context["rows"] = _check_rows(spec, draft, token or "")
@@ -344,8 +347,9 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
             limit = int(component.max_size_mb * 1024 * 1024)
             data = upload.stream.read(limit + 1)
             ref, error = submission.store_upload(services().store.files, component, upload.filename, data, current_lang())
-            if error:
-                upload_errors[f"attachment.{component.id}"] = error
+            if error:  # named by the citizen's own file name too: which file, and why
+                shown = submission.display_filename(upload.filename) or component.id
+                upload_errors[f"attachment.{component.id}"] = _("{reason} (tệp «{file}» chưa được lưu)", reason=error, file=shown)
             elif ref:
                 attachments[component.id] = ref.model_dump(mode="json")
     elif step.kind == "delivery":
@@ -444,6 +448,9 @@ def _handle_post(spec: ProcedureSpec, token: str, draft: dict[str, Any], step: d
         return _draft_expired(spec, expired)
     back_to_check = request.args.get("tu") == drafts.STEP_CHECK or request.form.get("tu") == drafts.STEP_CHECK
     if request.form.get("_action") == "save":
+        if upload_errors:  # the rest is saved; the refused file is named beside its field, with the link
+            link = external_url("portal.fill_resume", code=spec.code, token=token)
+            return _render_step(spec, token, draft, step, upload_errors, saved_link=link, kept_until=_kept_until(draft))
         return redirect(url_for("portal.draft_saved", code=spec.code, token=token, buoc=step.id))
     if stay:
         return _render_step(spec, token, draft, step, upload_errors)

@@ -1,0 +1,83 @@
+"""Response headers every page gets: caching, Content-Security-Policy, HSTS.
+
+- **Cache-Control.** Every dynamic response is `private, no-store` unless its view chose
+  otherwise: pages carry citizens' personal data (drafts, tracking, receipts, supplements,
+  staff pages) or a private link, and a page that forgets to say so must not end up in a
+  shared or back-button cache. Public, cacheable answers (the unit lists of the API, static
+  files) set their own Cache-Control.
+- **Referrer-Policy: no-referrer** on every URL that carries a secret token in its path (a
+  draft link, a private tracking link), so the token is never sent to another site.
+- **Content-Security-Policy.** Scripts, styles, images, fonts and connections from this
+  site only; inline scripts only with the request's nonce (`csp_nonce()` in templates);
+  no `style=""` attributes; no framing; forms post to this site, or to the payment
+  gateway a payer is sent to (the origin of every `*_PAY_URL` setting, plus
+  `CSP_FORM_ACTION`: browsers apply `form-action` to the redirect after a post too).
+- **Strict-Transport-Security** when PUBLIC_URL is https (a year; subdomains are left
+  alone, the province's other sites are not ours to pin).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, request
+from werkzeug.wrappers import Response
+
+HSTS = "max-age=31536000"
+
+
+def csp_nonce() -> str:
+    """This request's script nonce (one per request, made when first asked for)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def form_targets(config: Any) -> list[str]:
+    """Origins other than this site that a form post may lead to (payment gateways)."""
+    urls = [v for k, v in config.items() if k.endswith("_PAY_URL") and isinstance(v, str)]
+    extra = config.get("CSP_FORM_ACTION") or []
+    urls += [extra] if isinstance(extra, str) else list(extra)
+    return sorted({o for o in map(_origin, urls) if o})
+
+
+def content_security_policy(nonce: str, targets: list[str]) -> str:
+    directives = [
+        "default-src 'self'",
+        f"script-src 'self' 'nonce-{nonce}'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action " + " ".join(["'self'", *targets]),
+    ]
+    return "; ".join(directives)
+
+
+def _secure(response: Response) -> Response:
+    headers = response.headers
+    if request.endpoint != "static" and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "private, no-store"
+    if request.view_args and "token" in request.view_args:
+        headers["Referrer-Policy"] = "no-referrer"
+    if response.mimetype == "text/html" and "Content-Security-Policy" not in headers:
+        headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), form_targets(current_app.config))
+    if str(current_app.config.get("PUBLIC_URL") or "").startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def install(app: Flask) -> None:
+    """Register the headers on `app` and `csp_nonce()` for its templates."""
+    app.after_request(_secure)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
