@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from typing import Any
 
 import click
 
@@ -20,7 +21,14 @@ import click
 @click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", envvar="MOTCUA_THREADS", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Requests handled at once (each thread runs one request).")
+@click.option("--connection-limit", envvar="MOTCUA_CONNECTION_LIMIT", default=1000, show_default=True,
+              type=click.IntRange(min=1),
+              help="Open connections accepted at once; connections beyond it wait to be accepted.")
+@click.option("--channel-timeout", envvar="MOTCUA_CHANNEL_TIMEOUT", default=30, show_default=True,
+              type=click.IntRange(min=1),
+              help="Seconds a connection may stay silent (sending nothing of its request) before it is closed.")
 @click.option("--demo", is_flag=True, help="Also run the payment gateway and postal carrier simulators.")
 @click.option("--public-url", envvar="MOTCUA_PUBLIC_URL", default=None,
               help="The address citizens reach the site at (callbacks, receipts and links are built on it); "
@@ -29,8 +37,8 @@ import click
               type=click.FloatRange(min=0),
               help="Seconds between rounds of sending the SMS / e-mail messages due for another try (0: never; "
                    "then run `motcua workflow send-outbox` from cron).")
-def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, demo: bool, public_url: str | None,
-          outbox_interval: float) -> None:
+def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, connection_limit: int,
+          channel_timeout: int, demo: bool, public_url: str | None, outbox_interval: float) -> None:
     """Serve the portal with the specs in SPECS and the store in DATA."""
     from urllib.parse import urlsplit
 
@@ -77,11 +85,33 @@ def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, dem
         signal.signal(signal.SIGTERM, _exit)
     click.echo(f"Serving on http://{host}:{port}/ as {public_url}/")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="motcua")
+        waitress.serve(app, host=host, port=port, **waitress_settings(app.config, threads, connection_limit, channel_timeout))
     finally:
         if sweeper is not None:
             stopped = sweeper.stop()
             click.echo("  outbox sweeper stopped" if stopped else "  outbox sweeper still busy at exit", err=not stopped)
+
+
+def waitress_settings(config: Any, threads: int, connection_limit: int, channel_timeout: int) -> dict[str, Any]:
+    """Waitress's settings for this app (docs/deploy.md says why each).
+
+    Waitress reads a whole request before a thread runs the app, so the app's own body limit
+    (MAX_CONTENT_LENGTH) would come only after up to 1 GB (waitress's default) had been
+    buffered to disk: the same limit is given to waitress, which answers 413 as soon as the
+    Content-Length (or a chunked body) passes it. Slow or idle clients cost no thread while
+    they trickle a request in, only a connection: many connections are allowed (poll(), not
+    select(), so more than 1024 descriptors work), and silent ones are closed after
+    `channel_timeout` seconds, checked every few seconds.
+    """
+    return {
+        "threads": threads,
+        "connection_limit": connection_limit,
+        "channel_timeout": channel_timeout,
+        "cleanup_interval": max(1, min(10, channel_timeout // 2)),
+        "max_request_body_size": int(config["MAX_CONTENT_LENGTH"]),
+        "asyncore_use_poll": True,
+        "ident": "motcua",
+    }
 
 
 def _exit(signum: int, frame: object) -> None:
