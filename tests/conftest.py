@@ -117,9 +117,26 @@ def browser(chromium_path: str):
         browser.close()
 
 
+def watch_csp(page) -> list[str]:
+    """Collect the Content-Security-Policy violations `page` reports (console errors):
+    a page that breaks the site's own policy has a script or style that silently did not run."""
+    violations: list[str] = []
+
+    def on_console(message) -> None:  # noqa: ANN001
+        if message.type == "error" and "Content Security Policy" in message.text:
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return violations
+
+
 @pytest.fixture
 def page(browser):
+    """A fresh browser page; every browser test that uses it fails if a page it visited
+    broke the Content-Security-Policy."""
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
+    violations = watch_csp(page)
     yield page
     context.close()
+    assert violations == [], "Content-Security-Policy violations:\n" + "\n".join(violations)
