@@ -8,8 +8,8 @@
 - **Referrer-Policy: no-referrer** on every URL that carries a secret token in its path (a
   draft link, a private tracking link), so the token is never sent to another site.
 - **Content-Security-Policy.** Scripts, styles, images, fonts and connections from this
-  site only; inline scripts only with the request's nonce (`csp_nonce()` in templates);
-  no `style=""` attributes; no framing; forms post to this site, or to the payment
+  site only; inline `<script>` and `<style>` elements only with the request's nonce
+  (`nonce="{{ csp_nonce() }}"` in templates); no `style=""` attributes; no framing; forms post to this site, or to the payment
   gateway a payer is sent to (the origin of every `*_PAY_URL` setting, plus
   `CSP_FORM_ACTION`: browsers apply `form-action` to the redirect after a post too).
 - **Strict-Transport-Security** when PUBLIC_URL is https (a year; subdomains are left
@@ -54,7 +54,7 @@ def content_security_policy(nonce: str, targets: list[str]) -> str:
     directives = [
         "default-src 'self'",
         f"script-src 'self' 'nonce-{nonce}'",
-        "style-src 'self'",
+        f"style-src 'self' 'nonce-{nonce}'",
         "img-src 'self' data:",
         "object-src 'none'",
         "base-uri 'none'",
