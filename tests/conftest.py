@@ -1,14 +1,19 @@
 """Shared fixtures: a real app on a real TinyDB folder in a tmp dir, and a real server.
 
 Nothing of our own is mocked. Browser tests drive Debian's Chromium and fail (never skip)
-when it is missing, so a CI machine without it goes red.
+when it is missing, so a CI machine without it goes red. A test parametrized over
+`backend` (indirect) also runs on a real PostgreSQL database of its own, created and
+dropped around it; it fails (never skips) when PostgreSQL does not answer.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -26,9 +31,54 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+#: The maintenance database test databases are created from (trust auth on the CI machine).
+PG_ADMIN_URL = os.environ.get("MOTCUA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["tinydb", "postgresql"]
+
+
+@contextmanager
+def pg_database() -> Iterator[str]:
+    """A new empty database `motcua_test_<random>`, dropped afterwards; its URL."""
+    import psycopg
+
+    name = f"motcua_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL does not answer at {PG_ADMIN_URL} (set MOTCUA_TEST_PG, start it): {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
-def app(data_dir: Path):
-    app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": str(SPECS), "TESTING": True})
+def pg_url() -> Iterator[str]:
+    with pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """The store backend of this test: "tinydb" unless parametrized (indirect) over BACKENDS."""
+    return getattr(request, "param", "tinydb")
+
+
+@pytest.fixture
+def store_target(backend: str, data_dir: Path) -> Iterator[str]:
+    """What `open_store` and the app's STORE get: the data folder, or a fresh database URL."""
+    if backend == "postgresql":
+        with pg_database() as url:
+            yield url
+    else:
+        yield str(data_dir)
+
+
+@pytest.fixture
+def app(data_dir: Path, store_target: str):
+    app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": str(SPECS), "TESTING": True, "STORE": store_target})
     yield app
     app.extensions["motcua"].store.close()
 

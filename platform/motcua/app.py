@@ -120,7 +120,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(data_dir)
 
-    store = open_store(data_dir)
+    # STORE (MOTCUA_STORE): a postgresql:// URL puts dossiers and records in PostgreSQL
+    # (uploaded files stay in DATA_DIR/files); unset, the embedded store in DATA_DIR.
+    store = open_store(app.config.get("STORE") or data_dir, data_dir)
     catalogue = Catalogue.from_folder(app.config["SPECS_DIR"])
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":

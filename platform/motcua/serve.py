@@ -19,6 +19,9 @@ import click
 @click.command()
 @click.option("--specs", "specs_dir", default="procedure_specs", show_default=True, type=click.Path(file_okay=False))
 @click.option("--data", "data_dir", default="data", show_default=True, type=click.Path(file_okay=False))
+@click.option("--store", "store_url", envvar="MOTCUA_STORE", default=None, metavar="URL",
+              help="A postgresql:// URL to keep dossiers and records in PostgreSQL (uploaded files stay in "
+                   "DATA/files).  [default: the embedded store in DATA]")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", envvar="MOTCUA_THREADS", default=8, show_default=True, type=click.IntRange(min=1),
@@ -37,8 +40,9 @@ import click
               type=click.FloatRange(min=0),
               help="Seconds between rounds of sending the SMS / e-mail messages due for another try (0: never; "
                    "then run `motcua workflow send-outbox` from cron).")
-def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, connection_limit: int,
-          channel_timeout: int, demo: bool, public_url: str | None, outbox_interval: float) -> None:
+def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port: int, threads: int,
+          connection_limit: int, channel_timeout: int, demo: bool, public_url: str | None,
+          outbox_interval: float) -> None:
     """Serve the portal with the specs in SPECS and the store in DATA."""
     from urllib.parse import urlsplit
 
@@ -56,12 +60,15 @@ def serve(specs_dir: str, data_dir: str, host: str, port: int, threads: int, con
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--public-url") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "DEMO": demo, "PUBLIC_URL": public_url,
+    app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "STORE": store_url, "DEMO": demo, "PUBLIC_URL": public_url,
                       # a forged Host header gets a 400, not a page whose links point elsewhere
                       "TRUSTED_HOSTS": [urlsplit(public_url).hostname],
                       "OUTBOX_SWEEP_SECONDS": outbox_interval})
     catalogue = app.extensions["motcua"].catalogue
-    click.echo(f"Motcua: {len(catalogue)} procedures from {specs_dir}, data in {data_dir}")
+    from motcua.store.pg_store import safe_url
+
+    where = f"store {safe_url(store_url)}, files in {data_dir}" if store_url else f"data in {data_dir}"
+    click.echo(f"Motcua: {len(catalogue)} procedures from {specs_dir}, {where}")
     for problem in catalogue.problems:
         click.echo(f"  {'left out: ' if problem.severity == 'error' else ''}{problem}", err=True)
     if demo:

@@ -1,0 +1,439 @@
+"""The store on PostgreSQL (psycopg 3): the same repository interface, for a server.
+
+Chosen by a URL (`open_store("postgresql://...")`, `motcua serve --store`, MOTCUA_STORE).
+Tables (pg_migrations/*.sql, applied in order by `migrate`):
+
+    dossiers    one row per dossier: JSONB, the columns the staff queue and statistics
+                filter on (code, agency, procedure, status, filed_at, month, due date,
+                name) and the summary row, all written by the same statement
+    records     (collection, key) -> JSONB, every records collection but `sequences`
+    sequences   one row per dossier code sequence, bumped under its row lock
+    schema_version  the migrations applied
+
+Uploaded files stay on the local disk (`<data_dir>/files`, the same FileStore as the
+embedded store): bytes by content id do not belong in a database, and a deployment with
+several servers mounts one shared folder there.
+
+Every call is one transaction from a connection pool (psycopg_pool), committed before it
+returns: acknowledged = committed = durable (synchronous_commit is PostgreSQL's default).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, TypeVar
+from urllib.parse import urlsplit
+
+from motcua.dossier import Dossier, Status
+from motcua.store.base import EventsRewritten, StoreError
+from motcua.store.summary import ROW_FORMAT, DossierSummary, from_row, summary_row
+
+T = TypeVar("T")
+
+URL_SCHEMES = ("postgresql", "postgres")
+SEQUENCES = "sequences"
+_MIGRATION_LOCK = 0x6D6F7463  # pg_advisory_xact_lock key: "motc"
+_BATCH = 1000
+
+
+def is_url(target: object) -> bool:
+    return isinstance(target, str) and urlsplit(target).scheme in URL_SCHEMES
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every migration shipped, in order."""
+    found = []
+    for entry in resources.files("motcua.store").joinpath("pg_migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(conn: Any) -> list[int]:
+    """Bring the schema up to date; the versions applied now. One transaction under an
+    advisory lock, so two processes starting at once apply each migration once."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        current = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        shipped = migrations()
+        if shipped and current > shipped[-1][0]:
+            raise StoreError(
+                f"the database's schema is version {current}, newer than this Motcua knows "
+                f"({shipped[-1][0]}): upgrade Motcua, or export with the newer one."
+            )
+        applied = []
+        for version, name, text in shipped:
+            if version > current:
+                conn.execute(text)
+                conn.execute("INSERT INTO schema_version (version, name) VALUES (%s, %s)", (version, name))
+                applied.append(version)
+        return applied
+
+
+def _columns(doc: dict[str, Any]) -> dict[str, Any]:
+    """The row of a dossier as stored (its JSON form), summary included."""
+    from psycopg.types.json import Jsonb
+
+    from motcua.store.tinydb_store import filing_month
+
+    filed_at = _aware(datetime.fromisoformat(doc["filed_at"]))
+    return {
+        "code": doc["code"],
+        "month": filing_month(filed_at),
+        "agency_code": doc["agency_code"],
+        "procedure_code": doc["procedure_code"],
+        "status": int(doc.get("status", Status.NEW)),
+        "filed_at": filed_at,
+        "due_date": doc.get("due_date"),
+        "name": (doc.get("contact") or {}).get("name", "") or "",
+        "doc": Jsonb(doc),
+        "summary": Jsonb(summary_row(doc)),
+        "summary_format": ROW_FORMAT,
+    }
+
+
+_COLUMNS = ("code", "month", "agency_code", "procedure_code", "status", "filed_at", "due_date", "name", "doc",
+            "summary", "summary_format")
+_INSERT = (
+    f"INSERT INTO dossiers ({', '.join(_COLUMNS)}) VALUES ({', '.join('%(' + c + ')s' for c in _COLUMNS)}) "
+    "ON CONFLICT (code) DO NOTHING RETURNING code"
+)
+_UPDATE = (
+    "UPDATE dossiers SET "
+    + ", ".join(f"{c} = %({c})s" for c in _COLUMNS if c not in ("code", "month"))
+    + " WHERE code = %(code)s"
+)
+
+
+class PgDossiers:
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    def next_code(self, agency_code: str, on: date) -> str:
+        day = on.strftime("%y%m%d")
+        with self._pool.connection() as conn:
+            (n,) = conn.execute(
+                "INSERT INTO sequences (key, n) VALUES (%s, 1) "
+                "ON CONFLICT (key) DO UPDATE SET n = sequences.n + 1 RETURNING n",
+                (f"{agency_code}-{day}",),
+            ).fetchone()
+        return f"{agency_code}-{day}-{n:04d}"
+
+    def add(self, dossier: Dossier) -> None:
+        row = _columns(dossier.model_dump(mode="json"))
+        with self._pool.connection() as conn:
+            if conn.execute(_INSERT, row).fetchone() is None:
+                raise StoreError(f"dossier {dossier.code} already exists")
+
+    def add_many(self, dossiers: Iterable[Dossier]) -> None:
+        rows, seen = [], set()
+        for dossier in dossiers:
+            if dossier.code in seen:
+                raise StoreError(f"dossier {dossier.code} given twice")
+            seen.add(dossier.code)
+            rows.append(_columns(dossier.model_dump(mode="json")))
+        if not rows:
+            return
+        with self._pool.connection() as conn:
+            taken = conn.execute("SELECT code FROM dossiers WHERE code = ANY(%s) LIMIT 1", (list(seen),)).fetchone()
+            if taken:
+                raise StoreError(f"dossier {taken[0]} already exists")
+            with conn.cursor() as cur:
+                cur.executemany(_INSERT.removesuffix(" RETURNING code"), rows)
+
+    def get(self, code: str) -> Dossier | None:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT doc FROM dossiers WHERE code = %s", (code,)).fetchone()
+        return Dossier.model_validate(row[0]) if row else None
+
+    def update(self, code: str, change: Callable[[Dossier], T]) -> tuple[Dossier, T]:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT doc, month FROM dossiers WHERE code = %s FOR UPDATE", (code,)).fetchone()
+            if row is None:
+                raise KeyError(code)
+            stored, month = row
+            dossier = Dossier.model_validate(stored)
+            before = [e.model_dump(mode="json") for e in dossier.events]
+            result = change(dossier)  # raising here rolls the transaction back: nothing written
+            after = dossier.model_dump(mode="json")
+            new = _columns(after)
+            if dossier.code != code or new["month"] != month:
+                raise StoreError(f"dossier {code}: its code and filing time never change")
+            if after["events"][: len(before)] != before:
+                raise EventsRewritten(
+                    f"dossier {code}: an update may only append events; the {len(before)} stored "
+                    "ones must stay as they are. Nothing was written."
+                )
+            conn.execute(_UPDATE, new)
+        return dossier, result
+
+    def _stream(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Iterator[Any]:
+        """Rows of a query read with a server-side cursor: one batch in memory at a time."""
+        with self._pool.connection() as conn:
+            with conn.cursor(name="motcua_stream") as cur:
+                cur.itersize = _BATCH
+                cur.execute(sql, params)
+                yield from cur
+
+    def all(self) -> Iterator[Dossier]:
+        for (doc,) in self._stream("SELECT doc FROM dossiers ORDER BY month, seq"):
+            yield Dossier.model_validate(doc)
+
+    def all_raw(self) -> Iterator[dict[str, Any]]:
+        for (doc,) in self._stream("SELECT doc FROM dossiers ORDER BY month, seq"):
+            yield doc
+
+    @staticmethod
+    def _period(filed_from: datetime | None, filed_to: datetime | None) -> tuple[list[str], list[Any]]:
+        where, params = [], []
+        if filed_from is not None:
+            where.append("filed_at >= %s")
+            params.append(_aware(filed_from))
+        if filed_to is not None:
+            where.append("filed_at < %s")
+            params.append(_aware(filed_to))
+        return where, params
+
+    def find(
+        self,
+        *,
+        agency_code: str | None = None,
+        status: Status | None = None,
+        procedure_code: str | None = None,
+        filed_from: datetime | None = None,
+        filed_to: datetime | None = None,
+    ) -> list[Dossier]:
+        where, params = self._period(filed_from, filed_to)
+        if agency_code:
+            where.append("agency_code = %s")
+            params.append(agency_code)
+        if status is not None:
+            where.append("status = %s")
+            params.append(int(status))
+        if procedure_code:
+            where.append("procedure_code = %s")
+            params.append(procedure_code)
+        sql = "SELECT doc FROM dossiers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY month, seq"
+        return [Dossier.model_validate(doc) for (doc,) in self._stream(sql, params)]
+
+    def summaries(
+        self, filed_from: datetime | None = None, filed_to: datetime | None = None
+    ) -> Iterator[DossierSummary]:
+        where, params = self._period(filed_from, filed_to)
+        sql = "SELECT summary FROM dossiers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY month, seq"
+        for (row,) in self._stream(sql, params):
+            yield from_row(row)
+
+    def count(self) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute("SELECT count(*) FROM dossiers").fetchone()[0]
+
+    def refresh_summaries(self) -> int:
+        """Rewrite the summary rows of another layout than this Motcua's `ROW_FORMAT`
+        (derived data, like the embedded store's summary files); how many were rewritten."""
+        done = 0
+        while True:
+            with self._pool.connection() as conn:
+                rows = conn.execute(
+                    "SELECT code, doc FROM dossiers WHERE summary_format <> %s LIMIT %s FOR UPDATE SKIP LOCKED",
+                    (ROW_FORMAT, _BATCH),
+                ).fetchall()
+                if not rows:
+                    return done
+                from psycopg.types.json import Jsonb
+
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "UPDATE dossiers SET summary = %s, summary_format = %s WHERE code = %s",
+                        [(Jsonb(summary_row(doc)), ROW_FORMAT, code) for code, doc in rows],
+                    )
+            done += len(rows)
+
+
+class PgRecords:
+    """A records collection: rows (collection, key, value JSONB) of the `records` table."""
+
+    _table = "records"
+    _scope = ("collection",)
+    _value = "value"
+
+    def __init__(self, pool: Any, name: str) -> None:
+        self._pool = pool
+        self._name = name
+        self._params: tuple[Any, ...] = (name,)
+        self._where = " AND ".join(f"{c} = %s" for c in (*self._scope, "key"))
+        cols = (*self._scope, "key", self._value)
+        self._insert = f"INSERT INTO {self._table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
+
+    def _encode(self, value: dict[str, Any]) -> Any:
+        from psycopg.types.json import Jsonb
+
+        if not isinstance(value, dict):
+            raise TypeError(f"record {self._name}: a value is a JSON object, not {type(value).__name__}")
+        return Jsonb(value)
+
+    def _decode(self, stored: Any) -> dict[str, Any]:
+        return stored
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                f"SELECT {self._value} FROM {self._table} WHERE {self._where}", (*self._params, key)
+            ).fetchone()
+        return self._decode(row[0]) if row else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        encoded = self._encode(value)
+        with self._pool.connection() as conn:
+            conn.execute(
+                f"{self._insert} ON CONFLICT ({', '.join((*self._scope, 'key'))}) "
+                f"DO UPDATE SET {self._value} = EXCLUDED.{self._value}",
+                (*self._params, key, encoded),
+            )
+
+    def insert_new(self, key: str, value: dict[str, Any]) -> bool:
+        encoded = self._encode(value)
+        with self._pool.connection() as conn:
+            row = conn.execute(f"{self._insert} ON CONFLICT DO NOTHING RETURNING key", (*self._params, key, encoded))
+            return row.fetchone() is not None
+
+    def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
+        select = f"SELECT {self._value} FROM {self._table} WHERE {self._where} FOR UPDATE"
+        with self._pool.connection() as conn:
+            while True:
+                row = conn.execute(select, (*self._params, key)).fetchone()
+                if row is not None:
+                    current = self._decode(row[0])
+                    break
+                # Absent: claim the key with a placeholder row only this transaction sees; it
+                # holds the key's lock until commit, when the real value has replaced it. A
+                # writer that got there first makes this insert do nothing: read theirs.
+                claimed = conn.execute(
+                    f"{self._insert} ON CONFLICT DO NOTHING RETURNING key", (*self._params, key, self._placeholder())
+                ).fetchone()
+                if claimed is not None:
+                    current = None
+                    break
+            new = change(current)
+            conn.execute(
+                f"UPDATE {self._table} SET {self._value} = %s WHERE {self._where}",
+                (self._encode(new), *self._params, key),
+            )
+        return new
+
+    def _placeholder(self) -> Any:
+        from psycopg.types.json import Jsonb
+
+        return Jsonb({})
+
+    def delete(self, key: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(f"DELETE FROM {self._table} WHERE {self._where}", (*self._params, key))
+
+    def all(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        scope = " AND ".join(f"{c} = %s" for c in self._scope) or "TRUE"
+        with self._pool.connection() as conn:
+            with conn.cursor(name="motcua_records") as cur:
+                cur.itersize = _BATCH
+                cur.execute(f"SELECT key, {self._value} FROM {self._table} WHERE {scope} ORDER BY key", self._params)
+                for key, value in cur:
+                    yield key, self._decode(value)
+
+    def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        rows = [(*self._params, key, self._encode(value)) for key, value in items]
+        if not rows:
+            return
+        import psycopg
+
+        try:
+            with self._pool.connection() as conn, conn.cursor() as cur:
+                cur.executemany(self._insert, rows)
+        except psycopg.errors.UniqueViolation:
+            raise StoreError(f"records {self._name}: a key of the batch already exists") from None
+
+
+class PgSequences(PgRecords):
+    """The `sequences` collection as the other stores show it ({"n": last number}), kept in
+    its own table so `next_code` is one row lock: export and import move it unchanged."""
+
+    _table = "sequences"
+    _scope = ()
+    _value = "n"
+
+    def __init__(self, pool: Any) -> None:
+        super().__init__(pool, SEQUENCES)
+        self._params = ()
+
+    def _encode(self, value: dict[str, Any]) -> Any:
+        n = value.get("n") if isinstance(value, dict) else None
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0 or set(value) != {"n"}:
+            raise TypeError(f"a sequence is {{'n': <last number>}}, not {value!r:.80}")
+        return n
+
+    def _decode(self, stored: Any) -> dict[str, Any]:
+        return {"n": int(stored)}
+
+    def _placeholder(self) -> Any:
+        return 0
+
+
+class PgStore:
+    """A PostgreSQL database for dossiers and records; a local folder for uploaded files."""
+
+    def __init__(self, url: str, data_dir: Path, *, pool_size: int = 10) -> None:
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        from motcua.store.tinydb_store import TinyFiles, _Folders
+        from motcua.store.durable import clean_tmp, ensure_dir
+
+        self.url = url
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                migrate(conn)
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"cannot reach the PostgreSQL store {safe_url(url)}: {exc}".strip()) from None
+        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, name="motcua")
+        self.dossiers = PgDossiers(self._pool)
+        self.dossiers.refresh_summaries()
+        self._folder = Path(data_dir)
+        folders = _Folders(self._folder)
+        ensure_dir(folders.tmp)
+        ensure_dir(folders.locks)
+        clean_tmp(folders.tmp)
+        self.files = TinyFiles(self._folder / "files", folders.tmp, folders)
+
+    def records(self, name: str) -> PgRecords:
+        if not name.isidentifier():
+            raise ValueError(f"bad collection name {name!r}")
+        return PgSequences(self._pool) if name == SEQUENCES else PgRecords(self._pool, name)
+
+    def collections(self) -> list[str]:
+        with self._pool.connection() as conn:
+            names = [n for (n,) in conn.execute("SELECT DISTINCT collection FROM records")]
+            if conn.execute("SELECT 1 FROM sequences LIMIT 1").fetchone():
+                names.append(SEQUENCES)
+        return sorted(names)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
