@@ -2,7 +2,8 @@
 
 Every worker files its own dossiers (codes from next_code), appends an event to each, and
 also appends to one dossier that all of them share, bumps one shared counter and races
-for the same idempotency keys: the classic lost-update and double-insert cases.
+for the same idempotency keys: the classic lost-update and double-insert cases. Run on
+the embedded store and on PostgreSQL (a database of its own).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS
 
 from motcua.dossier import Contact, Dossier, Event, Status
 from motcua.store import open_store
@@ -29,8 +31,8 @@ from pathlib import Path
 from motcua.dossier import Contact, Dossier, Event, Status
 from motcua.store import open_store
 
-data, proc, threads, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-store = open_store(data)
+target, proc, threads, rounds, data = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+store = open_store(target, data)
 results = []
 lock = threading.Lock()
 
@@ -65,17 +67,18 @@ PROCESSES, THREADS, ROUNDS = 3, 3, 12
 
 
 @pytest.mark.slow
-def test_processes_and_threads_filing_and_updating_at_once_lose_nothing(tmp_path: Path):
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_processes_and_threads_filing_and_updating_at_once_lose_nothing(tmp_path: Path, backend, store_target):
     data = tmp_path / "data"
     data.mkdir()
     (data / "store.json").write_text(json.dumps({"format": "motcua-tinydb", "version": 1, "chunk_size": 5}))
-    store = open_store(data)
+    store = open_store(store_target, data)
     store.dossiers.add(Dossier(code="SHARED", procedure_code="p", spec_version="1", agency_code="H56",
                                channel="online", contact=Contact(name="Chung")))
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     procs = [
-        subprocess.Popen([sys.executable, str(script), str(data), str(p), str(THREADS), str(ROUNDS)],
+        subprocess.Popen([sys.executable, str(script), store_target, str(p), str(THREADS), str(ROUNDS), str(data)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for p in range(PROCESSES)
     ]
@@ -90,6 +93,8 @@ def test_processes_and_threads_filing_and_updating_at_once_lose_nothing(tmp_path
     total = PROCESSES * THREADS * ROUNDS
     assert len([c for r in reports for c, _ in r["codes"]]) == total
     assert len(filed) == total, "next_code handed out a code twice"
+    numbers = sorted(int(code.rsplit("-", 1)[1]) for code in filed)
+    assert numbers == list(range(1, total + 1)), "the codes of the office's day have a gap"
 
     stored = [d for d in store.dossiers.all() if d.code != "SHARED"]
     assert Counter(d.code for d in stored) == Counter(filed.keys()), "a dossier is missing or stored twice"
@@ -107,3 +112,4 @@ def test_processes_and_threads_filing_and_updating_at_once_lose_nothing(tmp_path
     assert wins == Counter({f"txn-{i}": 1 for i in range(ROUNDS)}), "insert_new let two writers win"
     assert {k for k, _ in store.records("payments").all()} == set(wins)
     assert shared.status == Status.NEW and isinstance(shared.events[0], Event)
+    store.close()

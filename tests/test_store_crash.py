@@ -10,6 +10,7 @@ Nothing here depends on the machine's speed: each kill waits for a set number of
 acknowledgements read from the writer's output (then a random few milliseconds), never for
 a duration, so a loaded machine makes the test slower, not different. The only clock is a
 generous deadline that turns a hung writer into a failure instead of a hung test run.
+Run on the embedded store and on PostgreSQL (a database of its own).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS
 
 from motcua.dossier import Status
 from motcua.store import open_store
@@ -38,7 +40,7 @@ from pathlib import Path
 from motcua.dossier import Contact, Dossier, Event, Status
 from motcua.store import open_store
 
-store = open_store(Path(sys.argv[1]))
+store = open_store(sys.argv[1], Path(sys.argv[2]))
 print("ready", flush=True)
 i = 0
 while True:
@@ -64,7 +66,8 @@ DEADLINE = 600  # seconds for the whole test: only a hang reaches it
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_loses_no_acknowledged_write(tmp_path: Path):
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_sigkill_at_random_moments_loses_no_acknowledged_write(tmp_path: Path, backend, store_target):
     data = tmp_path / "data"
     data.mkdir()
     # Small chunks so that kills also land while a new chunk is being started.
@@ -79,7 +82,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_write(tmp_path: Path):
 
     acked: dict[str, list[str]] = {"added": [], "updated": [], "drafted": []}
     for _ in range(KILLS):
-        proc = subprocess.Popen([sys.executable, str(script), str(data)], stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([sys.executable, str(script), store_target, str(data)], stdout=subprocess.PIPE, text=True)
         lines: queue.Queue[str] = queue.Queue()
         reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
         reader.start()
@@ -103,7 +106,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_write(tmp_path: Path):
     # updated, drafted in turn), whatever happens after each wait.
     assert len(acked["added"]) >= 28
 
-    store = open_store(data)  # no repair by hand
+    store = open_store(store_target, data)  # no repair by hand
     assert not list((data / "tmp").glob("*.tmp")), "temp files of killed writers are cleaned on open"
     stored = list(store.dossiers.all())  # every partition reads
     codes = [d.code for d in stored]
@@ -124,3 +127,4 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_write(tmp_path: Path):
     # and the store still takes writes after all that
     code = store.dossiers.next_code("H56", __import__("datetime").date(2025, 5, 10))
     assert code not in set(codes)
+    store.close()
