@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS
 import yaml
 from click.testing import CliRunner
 
@@ -52,9 +53,10 @@ def cheap_hashes(monkeypatch):
 
 
 @pytest.fixture
-def office(tmp_path: Path, two_agency_specs: Path):
+def office(tmp_path: Path, two_agency_specs: Path, store_target: str):
     app = create_app(
-        {"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(two_agency_specs), "TESTING": True, "STAFF_PAGE_SIZE": 4}
+        {"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(two_agency_specs), "TESTING": True, "STAFF_PAGE_SIZE": 4,
+         "STORE": store_target}
     )
     assert app.extensions["motcua"].catalogue.problems == []
     store = app.extensions["motcua"].store
@@ -126,6 +128,7 @@ def test_queue_needs_login(office):
     assert response.location.startswith("/staff/login")
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_login_fails_with_a_wrong_password_and_succeeds_with_the_right_one(office):
     client = office.test_client()
     wrong = login(client, "lan", "not-the-password")
@@ -251,6 +254,7 @@ def test_another_agencys_dossier_is_not_found_by_url(office):
     assert office.extensions["motcua"].store.dossiers.get(theirs.code) == theirs
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_queue_filters_by_text_status_channel_and_overdue(office):
     store = office.extensions["motcua"].store
     hoa = file_online(office, name="Phạm Thị Hoa")
@@ -309,6 +313,7 @@ def test_opening_a_dossier_shows_data_fees_and_timeline(office):
     assert "Quá trình xử lý" in page and "Công dân" in page
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_allowed_action_changes_status_and_appends_an_event(office):
     store = office.extensions["motcua"].store
     dossier = file_online(office)
@@ -349,6 +354,7 @@ def test_disallowed_action_says_why_and_changes_nothing(office):
     assert len(after.events) == len(before.events)
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_refusing_needs_a_reason_which_goes_on_the_timeline(office):
     store = office.extensions["motcua"].store
     dossier = file_online(office)
@@ -421,6 +427,7 @@ def form_data(values: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_desk_entry_files_a_dossier_with_channel_desk_and_prints_the_receipt(office):
     from pypdf import PdfReader
     import io
@@ -534,6 +541,7 @@ def test_demo_accounts_are_created_once(office):
     assert accounts.authenticate(store, "motcua", accounts.DEMO_PASSWORD).ok
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_queue_filters_on_summaries_and_reads_only_the_page_shown(office, monkeypatch):
     """At a province's volume reading every dossier per page view costs seconds
     (bench/staff_queue.py): the queue must filter on the store's summaries, reading in full

@@ -10,6 +10,7 @@ import io
 import re
 
 import pytest
+from conftest import BACKENDS
 
 from motcua import units
 from motcua.app import create_app
@@ -94,6 +95,7 @@ def test_post_without_csrf_token_is_refused(client):
     assert "mã bảo mật" in text(response)
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_whole_journey_files_one_dossier_with_fee_due_date_and_delivery(app, client):
     base, token = fill_to_check(client)
     html = text(client.get(f"{base}/kiem-tra"))
@@ -121,6 +123,7 @@ def test_whole_journey_files_one_dossier_with_fee_due_date_and_delivery(app, cli
     assert code in confirmation and "<svg" in confirmation
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_double_submit_files_once(app, client):
     base, token = fill_to_check(client)
     html = text(client.get(f"{base}/kiem-tra"))
@@ -147,6 +150,7 @@ def test_change_link_returns_to_check_page(client):
     assert "24.000 ₫" in text(client.get(f"{base}/kiem-tra"))
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_draft_saved_and_resumed_from_private_link(app, client):
     base, token = start(client)
     response = client.post(f"{base}/child", data={"csrf_token": token, "child.full_name": "Bé Na", "_action": "save"})

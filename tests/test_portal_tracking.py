@@ -6,8 +6,10 @@ import base64
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 
+from conftest import BACKENDS
 from tests.portal_helpers import BIRTH_CODE, csrf
 from tests.test_api_portal import body
 
@@ -23,6 +25,7 @@ def lookup(client, code: str, factor: str):
     return client.post("/tra-cuu", data={"csrf_token": token, "code": code, "factor": factor})
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_lookup_with_phone_opens_the_tracking_page(app, client):
     code = filed(app.test_client())
     assert client.get(f"/ho-so/{code}").status_code == 302  # not yet: asks for the factor
@@ -66,6 +69,7 @@ def test_receipt_pdf_contains_the_code_and_needs_the_second_factor(app, client):
     assert "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" in page and "<svg" in page and "Lê Gia Bảo" in page
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_withdraw_button_posts_with_csrf(app, client):
     code = filed(app.test_client())
     lookup(client, code, "0987654321")

@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
+from conftest import BACKENDS
 
 from motcua import feedback
 from motcua.dossier import Status
@@ -31,6 +32,7 @@ def report_for(svc, period, agencies=(AGENCY_A,), today=TODAY):
     return build_report(svc.store, svc.catalogue, period=period, agencies=agencies, today=today)
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_q1_every_figure(stored):
     svc, items = stored
     r = report_for(svc, periods.quarter(2025, 1))
@@ -106,6 +108,7 @@ def test_per_procedure_and_per_sector(stored):
     assert sum(s.received for s in sectors.values()) == r.totals.received
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_overdue_list_is_open_past_due_today_and_not_paused(stored):
     svc, items = stored
     r = report_for(svc, periods.year(2025), agencies=None)

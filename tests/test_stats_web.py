@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from conftest import BACKENDS
 from click.testing import CliRunner
 
 from motcua import accounts
@@ -69,6 +70,7 @@ def test_bad_period_is_a_clear_400(client, stored):
     assert client.get("/api/v1/stats?quarter=9").status_code == 400
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_json_api(client, stored):
     data = client.get(f"/api/v1/stats?year=2025&quarter=1&agency={AGENCY_A}").get_json()
     assert data["period"]["from"] == "2025-01-01" and data["period"]["to"] == "2025-03-31"
@@ -112,6 +114,7 @@ def test_staff_dashboard_needs_login(client, stored):
     assert client.get("/staff/thong-ke/qua-han.csv").status_code == 302
 
 
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_staff_dashboard_shows_own_agency_and_overdue_list(app, client, stored):
     login(app, client, "canbo-a", [AGENCY_A])
     html = client.get("/staff/thong-ke?year=2025").get_data(as_text=True)

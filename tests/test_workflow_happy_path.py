@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LiveServer
+from conftest import BACKENDS, LiveServer
 from fixtures.workflow_kit import ADDRESS, DESK, LEADER, kinds, wait_for
 from motcua.dossier import DeliveryChoice, Status
 from motcua.workflow.outbox import outbox_for
@@ -29,6 +29,7 @@ ANSWERS = {
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_file_pay_review_post_deliver(app, live_server) -> None:
     from motcua.filing import file_dossier
 
