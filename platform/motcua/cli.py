@@ -13,6 +13,7 @@ COMMANDS = [
     ("motcua.spec.cli", "lint"), ("motcua.spec.cli", "schema"),
     ("motcua.store.cli", "export_command"),
     ("motcua.store.cli", "import_command"),
+    ("motcua.store.cli", "store_group"),
     ("motcua.purge", "purge_command"),
     ("motcua.accounts_cli", "staff"),
     ("motcua.stats.cli", "stats"),

@@ -48,3 +48,48 @@ def import_command(data_dir: str, file) -> None:
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Imported {counts} into {data_dir}", err=True)
+
+
+@click.group("store")
+def store_group() -> None:
+    """Look after the store: move it to another backend."""
+
+
+@store_group.command("migrate")
+@click.option("--from", "source", required=True, type=click.Path(file_okay=False, exists=True),
+              help="The data folder of the embedded store to move.")
+@click.option("--to", "target", required=True, metavar="URL",
+              help="The empty store to move it into: a postgresql:// URL (or another, new data folder).")
+@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False),
+              help="The new data folder beside a PostgreSQL target: uploaded files and the session key go there "
+                   "(serve with --data this --store URL). Must not hold files yet.")
+def migrate_command(source: str, target: str, data_dir: str | None) -> None:
+    """Move every dossier, record and file of the store in SOURCE into the empty TARGET,
+    then check that both hold the same number of each (exit 1 if not)."""
+    import shutil
+
+    from motcua.store.moving import move_store
+    from motcua.store.pg_store import is_url, safe_url
+
+    if is_url(target) and not data_dir:
+        raise click.UsageError("a PostgreSQL target keeps uploaded files in a local folder: give it with --data")
+    if not (Path(source) / "store.json").is_file():
+        raise click.UsageError(f"{source} holds no Motcua store (no store.json)")
+    if data_dir and Path(data_dir).resolve() == Path(source).resolve():
+        raise click.UsageError("--data must be a new folder, not the one moved from")
+    try:
+        source_store = open_store(source)
+        target_store = open_store(target, data_dir)
+        try:
+            counts = move_store(source_store, target_store)
+        finally:
+            target_store.close()
+            source_store.close()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    # The session key signs staff sessions and the citizens' private links: it moves too.
+    key, new_home = Path(source) / "secret_key", Path(data_dir or target)
+    if key.is_file() and not (new_home / "secret_key").exists():
+        shutil.copy2(key, new_home / "secret_key")
+    shown = safe_url(target) if is_url(target) else target
+    click.echo(f"Moved {counts} from {source} to {shown}; the counts of both agree.", err=True)
