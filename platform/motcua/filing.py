@@ -19,6 +19,7 @@ from motcua.fees import compute_fees, total
 from motcua.services import services
 from motcua.spec.conditions import lookup
 from motcua.spec.model import ProcedureSpec
+from motcua.store import transaction
 from motcua.workdays import DEFAULT_FILE, VN_TZ, Calendar
 
 
@@ -86,7 +87,24 @@ def add_dossier(
 ) -> Dossier:
     """Store a new dossier, durably, without starting its workflow: for a caller that must
     record the filing elsewhere under its own lock (the portal's draft) and then calls
-    `engine.on_filed` outside it."""
+    `engine.on_filed` outside it.
+
+    Its code, the spec snapshot and the dossier are one store transaction where the
+    backend has them (PostgreSQL): a filing that fails leaves no gap in the office's codes."""
+    with transaction(services().store):
+        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at)
+
+
+def _add_dossier(
+    spec: ProcedureSpec,
+    answers: Mapping[str, Any],
+    attachments: list[AttachmentRef],
+    channel: str,
+    delivery: DeliveryChoice | None,
+    actor: str,
+    lang: str,
+    at: datetime | None,
+) -> Dossier:
     svc = services()
     received = at or now()
     lines = compute_fees(spec, answers, channel)

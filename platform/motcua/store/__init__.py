@@ -3,7 +3,9 @@ its PostgreSQL implementation (chosen by a postgresql:// URL)."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
+from typing import ContextManager
 
 from motcua.store.base import DossierRepository, FileStore, Records, Store, StoreError
 
@@ -30,4 +32,12 @@ def open_store(target: str | Path, data_dir: str | Path | None = None) -> Store:
     return TinyStore(Path(target))
 
 
-__all__ = ["DossierRepository", "FileStore", "Records", "Store", "StoreError", "open_store"]
+def transaction(store: Store) -> ContextManager[None]:
+    """The store's `transaction()` where the backend has one (PostgreSQL: the calls of the
+    block commit together or not at all), else a block that changes nothing (the embedded
+    store: each call is durable on its own, as before)."""
+    begin = getattr(store, "transaction", None)
+    return begin() if begin is not None else nullcontext()
+
+
+__all__ = ["DossierRepository", "FileStore", "Records", "Store", "StoreError", "open_store", "transaction"]

@@ -15,11 +15,15 @@ embedded store): bytes by content id do not belong in a database, and a deployme
 several servers mounts one shared folder there.
 
 Every call is one transaction from a connection pool (psycopg_pool), committed before it
-returns: acknowledged = committed = durable (synchronous_commit is PostgreSQL's default).
+returns: acknowledged = committed = durable (synchronous_commit is PostgreSQL's default);
+inside `PgStore.transaction()` the calls of that thread are one transaction instead.
 """
 
 from __future__ import annotations
 
+import itertools
+import threading
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -36,6 +40,7 @@ URL_SCHEMES = ("postgresql", "postgres")
 SEQUENCES = "sequences"
 _MIGRATION_LOCK = 0x6D6F7463  # pg_advisory_xact_lock key: "motc"
 _BATCH = 1000
+_CURSORS = itertools.count()  # server-side cursor names, unique in a shared connection
 
 
 def is_url(target: object) -> bool:
@@ -116,13 +121,35 @@ _UPDATE = (
 )
 
 
-class PgDossiers:
+class _Db:
+    """The pool, and the connection of this thread's open `PgStore.transaction()`, if any:
+    inside one every call joins that transaction (each in a savepoint of its own, so a
+    call that fails undoes only itself), outside it each call is its own transaction."""
+
     def __init__(self, pool: Any) -> None:
-        self._pool = pool
+        self.pool = pool
+        self.local = threading.local()
+
+    @contextmanager
+    def connection(self, savepoint: bool = True) -> Iterator[Any]:
+        bound = getattr(self.local, "conn", None)
+        if bound is None:
+            with self.pool.connection() as conn:
+                yield conn
+        elif savepoint:
+            with bound.transaction():
+                yield bound
+        else:  # a stream of reads: no savepoint, which a paused generator would hold open
+            yield bound
+
+
+class PgDossiers:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
 
     def next_code(self, agency_code: str, on: date) -> str:
         day = on.strftime("%y%m%d")
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             (n,) = conn.execute(
                 "INSERT INTO sequences (key, n) VALUES (%s, 1) "
                 "ON CONFLICT (key) DO UPDATE SET n = sequences.n + 1 RETURNING n",
@@ -132,7 +159,7 @@ class PgDossiers:
 
     def add(self, dossier: Dossier) -> None:
         row = _columns(dossier.model_dump(mode="json"))
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             if conn.execute(_INSERT, row).fetchone() is None:
                 raise StoreError(f"dossier {dossier.code} already exists")
 
@@ -145,7 +172,7 @@ class PgDossiers:
             rows.append(_columns(dossier.model_dump(mode="json")))
         if not rows:
             return
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             taken = conn.execute("SELECT code FROM dossiers WHERE code = ANY(%s) LIMIT 1", (list(seen),)).fetchone()
             if taken:
                 raise StoreError(f"dossier {taken[0]} already exists")
@@ -153,12 +180,12 @@ class PgDossiers:
                 cur.executemany(_INSERT.removesuffix(" RETURNING code"), rows)
 
     def get(self, code: str) -> Dossier | None:
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             row = conn.execute("SELECT doc FROM dossiers WHERE code = %s", (code,)).fetchone()
         return Dossier.model_validate(row[0]) if row else None
 
     def update(self, code: str, change: Callable[[Dossier], T]) -> tuple[Dossier, T]:
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             row = conn.execute("SELECT doc, month FROM dossiers WHERE code = %s FOR UPDATE", (code,)).fetchone()
             if row is None:
                 raise KeyError(code)
@@ -180,8 +207,8 @@ class PgDossiers:
 
     def _stream(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Iterator[Any]:
         """Rows of a query read with a server-side cursor: one batch in memory at a time."""
-        with self._pool.connection() as conn:
-            with conn.cursor(name="motcua_stream") as cur:
+        with self._db.connection(savepoint=False) as conn:
+            with conn.cursor(name=f"motcua_stream_{next(_CURSORS)}") as cur:
                 cur.itersize = _BATCH
                 cur.execute(sql, params)
                 yield from cur
@@ -236,7 +263,7 @@ class PgDossiers:
             yield from_row(row)
 
     def count(self) -> int:
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             return conn.execute("SELECT count(*) FROM dossiers").fetchone()[0]
 
     def refresh_summaries(self) -> int:
@@ -244,7 +271,7 @@ class PgDossiers:
         (derived data, like the embedded store's summary files); how many were rewritten."""
         done = 0
         while True:
-            with self._pool.connection() as conn:
+            with self._db.connection() as conn:
                 rows = conn.execute(
                     "SELECT code, doc FROM dossiers WHERE summary_format <> %s LIMIT %s FOR UPDATE SKIP LOCKED",
                     (ROW_FORMAT, _BATCH),
@@ -268,8 +295,8 @@ class PgRecords:
     _scope = ("collection",)
     _value = "value"
 
-    def __init__(self, pool: Any, name: str) -> None:
-        self._pool = pool
+    def __init__(self, db: _Db, name: str) -> None:
+        self._db = db
         self._name = name
         self._params: tuple[Any, ...] = (name,)
         self._where = " AND ".join(f"{c} = %s" for c in (*self._scope, "key"))
@@ -287,7 +314,7 @@ class PgRecords:
         return stored
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             row = conn.execute(
                 f"SELECT {self._value} FROM {self._table} WHERE {self._where}", (*self._params, key)
             ).fetchone()
@@ -295,7 +322,7 @@ class PgRecords:
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         encoded = self._encode(value)
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             conn.execute(
                 f"{self._insert} ON CONFLICT ({', '.join((*self._scope, 'key'))}) "
                 f"DO UPDATE SET {self._value} = EXCLUDED.{self._value}",
@@ -304,13 +331,13 @@ class PgRecords:
 
     def insert_new(self, key: str, value: dict[str, Any]) -> bool:
         encoded = self._encode(value)
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             row = conn.execute(f"{self._insert} ON CONFLICT DO NOTHING RETURNING key", (*self._params, key, encoded))
             return row.fetchone() is not None
 
     def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
         select = f"SELECT {self._value} FROM {self._table} WHERE {self._where} FOR UPDATE"
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             while True:
                 row = conn.execute(select, (*self._params, key)).fetchone()
                 if row is not None:
@@ -338,13 +365,13 @@ class PgRecords:
         return Jsonb({})
 
     def delete(self, key: str) -> None:
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             conn.execute(f"DELETE FROM {self._table} WHERE {self._where}", (*self._params, key))
 
     def all(self) -> Iterator[tuple[str, dict[str, Any]]]:
         scope = " AND ".join(f"{c} = %s" for c in self._scope) or "TRUE"
-        with self._pool.connection() as conn:
-            with conn.cursor(name="motcua_records") as cur:
+        with self._db.connection(savepoint=False) as conn:
+            with conn.cursor(name=f"motcua_records_{next(_CURSORS)}") as cur:
                 cur.itersize = _BATCH
                 cur.execute(f"SELECT key, {self._value} FROM {self._table} WHERE {scope} ORDER BY key", self._params)
                 for key, value in cur:
@@ -357,7 +384,7 @@ class PgRecords:
         import psycopg
 
         try:
-            with self._pool.connection() as conn, conn.cursor() as cur:
+            with self._db.connection() as conn, conn.cursor() as cur:
                 cur.executemany(self._insert, rows)
         except psycopg.errors.UniqueViolation:
             raise StoreError(f"records {self._name}: a key of the batch already exists") from None
@@ -371,8 +398,8 @@ class PgSequences(PgRecords):
     _scope = ()
     _value = "n"
 
-    def __init__(self, pool: Any) -> None:
-        super().__init__(pool, SEQUENCES)
+    def __init__(self, db: _Db) -> None:
+        super().__init__(db, SEQUENCES)
         self._params = ()
 
     def _encode(self, value: dict[str, Any]) -> Any:
@@ -391,7 +418,7 @@ class PgSequences(PgRecords):
 class PgStore:
     """A PostgreSQL database for dossiers and records; a local folder for uploaded files."""
 
-    def __init__(self, url: str, data_dir: Path, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, data_dir: Path, *, pool_size: int = 20) -> None:
         import psycopg
         from psycopg_pool import ConnectionPool
 
@@ -405,7 +432,8 @@ class PgStore:
         except psycopg.OperationalError as exc:
             raise StoreError(f"cannot reach the PostgreSQL store {safe_url(url)}: {exc}".strip()) from None
         self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, name="motcua")
-        self.dossiers = PgDossiers(self._pool)
+        self._db = _Db(self._pool)
+        self.dossiers = PgDossiers(self._db)
         self.dossiers.refresh_summaries()
         self._folder = Path(data_dir)
         folders = _Folders(self._folder)
@@ -417,10 +445,26 @@ class PgStore:
     def records(self, name: str) -> PgRecords:
         if not name.isidentifier():
             raise ValueError(f"bad collection name {name!r}")
-        return PgSequences(self._pool) if name == SEQUENCES else PgRecords(self._pool, name)
+        return PgSequences(self._db) if name == SEQUENCES else PgRecords(self._db, name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every store call of this thread inside the block is one transaction: all of them
+        are committed when the block ends, none when it raises. Nested blocks join the
+        outer one. Row locks taken inside (a sequence's, a dossier's) are held to the end,
+        so keep the block short. Only this backend has it (see `motcua.store.transaction`)."""
+        if getattr(self._db.local, "conn", None) is not None:
+            yield
+            return
+        with self._pool.connection() as conn, conn.transaction():
+            self._db.local.conn = conn
+            try:
+                yield
+            finally:
+                self._db.local.conn = None
 
     def collections(self) -> list[str]:
-        with self._pool.connection() as conn:
+        with self._db.connection() as conn:
             names = [n for (n,) in conn.execute("SELECT DISTINCT collection FROM records")]
             if conn.execute("SELECT 1 FROM sequences LIMIT 1").fetchone():
                 names.append(SEQUENCES)
