@@ -79,3 +79,35 @@ def test_migrate_needs_a_store_and_a_files_folder(tmp_path: Path, pg_url: str):
     result = runner.invoke(motcua, ["store", "migrate", "--from", str(tmp_path / "data"), "--to", pg_url])
     assert result.exit_code == 2 and "--data" in result.output
     assert json.loads((tmp_path / "data" / "store.json").read_text())["format"] == "motcua-tinydb"
+
+
+def test_the_commands_given_only_data_use_the_store_motcua_store_names(tmp_path: Path, pg_url: str, monkeypatch):
+    """A PostgreSQL deployment sets MOTCUA_STORE once: `staff add`, `export`, `import` and
+    `stats` then work on the database, as the portal does, never on an empty folder."""
+    from motcua import accounts
+
+    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+    data, env = tmp_path / "data-pg", {"MOTCUA_STORE": pg_url}
+    data.mkdir()
+    runner = CliRunner()
+    result = runner.invoke(motcua, ["staff", "add", "hanh", "--name", "Vũ Thị Hạnh", "--role", "desk",
+                                    "--agency", "H56", "--data", str(data)],
+                           input="mot-mat-khau-dai\nmot-mat-khau-dai\n", env=env)
+    assert result.exit_code == 0, result.output
+    assert not (data / "store.json").exists()
+    store = open_store(pg_url, data)
+    try:
+        assert accounts.get_account(store, "hanh").name == "Vũ Thị Hạnh"
+        store.dossiers.add(dossier("A-1"))
+    finally:
+        store.close()
+    dump = tmp_path / "dump.jsonl"
+    result = runner.invoke(motcua, ["export", "--data", str(data), "-o", str(dump)], env=env)
+    assert result.exit_code == 0 and "1 dossiers" in result.output, result.output
+    result = runner.invoke(motcua, ["import", "--data", str(tmp_path / "back"), str(dump)])  # no MOTCUA_STORE
+    assert result.exit_code == 0, result.output
+    assert [d.code for d in open_store(tmp_path / "back").dossiers.all()] == ["A-1"]
+    result = runner.invoke(motcua, ["stats", "--data", str(data), "--specs", str(SPECS), "--year", "2025",
+                                    "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["totals"]["received"] == 1  # the database's dossier, not an empty folder

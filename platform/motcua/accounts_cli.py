@@ -15,6 +15,7 @@ for an administrator (the first account) or when given `--create`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -31,7 +32,7 @@ from motcua.accounts import (
     set_password,
 )
 from motcua.app import _data_folder
-from motcua.store import Store, open_store
+from motcua.store import Store, configured_store
 
 class StaffError(click.ClickException):
     """The account commands speak Vietnamese to the administrator, including the prefix
@@ -45,7 +46,7 @@ class StaffError(click.ClickException):
 
 
 def _has_store(data_dir: str) -> bool:
-    return (Path(data_dir) / "store.json").is_file()
+    return bool(os.environ.get("MOTCUA_STORE")) or (Path(data_dir) / "store.json").is_file()
 
 
 def _existing_store(data_dir: str) -> Store:
@@ -54,7 +55,7 @@ def _existing_store(data_dir: str) -> Store:
         raise StaffError(
             f"Không có kho dữ liệu ở {Path(data_dir).resolve()}: chạy lệnh trong thư mục của cổng hoặc dùng --data."
         )
-    return open_store(data_dir)
+    return configured_store(data_dir)
 
 
 def _ask_password() -> str:
@@ -127,7 +128,7 @@ def add(
         )
     if fresh:
         _data_folder(Path(data_dir))
-    store = open_store(data_dir)
+    store = configured_store(data_dir)
     try:
         new_account(store, username, name, roles, agencies)
         user = create_account(store, username, name, roles, agencies, _ask_password())

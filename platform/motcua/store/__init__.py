@@ -3,6 +3,7 @@ its PostgreSQL implementation (chosen by a postgresql:// URL)."""
 
 from __future__ import annotations
 
+import os
 from contextlib import nullcontext
 from pathlib import Path
 from typing import ContextManager
@@ -32,6 +33,13 @@ def open_store(target: str | Path, data_dir: str | Path | None = None) -> Store:
     return TinyStore(Path(target))
 
 
+def configured_store(data_dir: str | Path) -> Store:
+    """What the app opens (its STORE setting) for a command given only `--data`: the store
+    MOTCUA_STORE names (a postgresql:// URL, files in `data_dir`), else the embedded store
+    in `data_dir`."""
+    return open_store(os.environ.get("MOTCUA_STORE") or data_dir, data_dir)
+
+
 def transaction(store: Store) -> ContextManager[None]:
     """The store's `transaction()` where the backend has one (PostgreSQL: the calls of the
     block commit together or not at all), else a block that changes nothing (the embedded
@@ -40,4 +48,5 @@ def transaction(store: Store) -> ContextManager[None]:
     return begin() if begin is not None else nullcontext()
 
 
-__all__ = ["DossierRepository", "FileStore", "Records", "Store", "StoreError", "open_store", "transaction"]
+__all__ = ["DossierRepository", "FileStore", "Records", "Store", "StoreError", "configured_store", "open_store",
+           "transaction"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from motcua.store import open_store
+from motcua.store import configured_store, open_store
 from motcua.store.base import StoreError
 from motcua.store.durable import open_private
 from motcua.store.transfer import export_store, import_store
@@ -20,7 +20,7 @@ from motcua.store.transfer import export_store, import_store
 def export_command(data_dir: str, output: str) -> None:
     """Write every dossier, record and file of the store in DATA as JSON Lines."""
     try:
-        store = open_store(data_dir)
+        store = configured_store(data_dir)
         if output == "-":
             counts = export_store(store, sys.stdout.buffer)
             sys.stdout.buffer.flush()
@@ -44,7 +44,7 @@ def export_command(data_dir: str, output: str) -> None:
 def import_command(data_dir: str, file) -> None:
     """Load an export FILE (- for stdin) into the EMPTY store in DATA."""
     try:
-        counts = import_store(open_store(data_dir), file, source=file.name)
+        counts = import_store(configured_store(data_dir), file, source=file.name)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Imported {counts} into {data_dir}", err=True)

@@ -110,10 +110,8 @@ def _columns(doc: dict[str, Any]) -> dict[str, Any]:
 
 _COLUMNS = ("code", "month", "agency_code", "procedure_code", "status", "filed_at", "due_date", "name", "doc",
             "summary", "summary_format")
-_INSERT = (
-    f"INSERT INTO dossiers ({', '.join(_COLUMNS)}) VALUES ({', '.join('%(' + c + ')s' for c in _COLUMNS)}) "
-    "ON CONFLICT (code) DO NOTHING RETURNING code"
-)
+_INSERT_MANY = f"INSERT INTO dossiers ({', '.join(_COLUMNS)}) VALUES ({', '.join('%(' + c + ')s' for c in _COLUMNS)})"
+_INSERT = _INSERT_MANY + " ON CONFLICT (code) DO NOTHING RETURNING code"
 _UPDATE = (
     "UPDATE dossiers SET "
     + ", ".join(f"{c} = %({c})s" for c in _COLUMNS if c not in ("code", "month"))
@@ -172,12 +170,17 @@ class PgDossiers:
             rows.append(_columns(dossier.model_dump(mode="json")))
         if not rows:
             return
+        import psycopg
+
         with self._db.connection() as conn:
             taken = conn.execute("SELECT code FROM dossiers WHERE code = ANY(%s) LIMIT 1", (list(seen),)).fetchone()
             if taken:
                 raise StoreError(f"dossier {taken[0]} already exists")
-            with conn.cursor() as cur:
-                cur.executemany(_INSERT.removesuffix(" RETURNING code"), rows)
+            try:
+                with conn.cursor() as cur:  # all or none: a code added meanwhile fails the batch
+                    cur.executemany(_INSERT_MANY, rows)
+            except psycopg.errors.UniqueViolation:
+                raise StoreError("a dossier of the batch was added meanwhile; nothing of it was stored") from None
 
     def get(self, code: str) -> Dossier | None:
         with self._db.connection() as conn:
