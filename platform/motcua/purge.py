@@ -145,14 +145,14 @@ def _lines(report: PurgeReport) -> Iterable[str]:
 @click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
 def purge_command(data_dir: str, draft_days: int | None, grace_hours: float, dry_run: bool) -> None:
     """Remove expired drafts and uploaded files no dossier or draft refers to."""
-    from motcua.store import open_store
+    from motcua.store import configured_store
 
     try:
         keep = drafts.lifetime({"DRAFT_DAYS": draft_days})
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--draft-days") from None
     try:
-        report = purge(open_store(data_dir), draft_keep=keep, grace=timedelta(hours=grace_hours), dry_run=dry_run)
+        report = purge(configured_store(data_dir), draft_keep=keep, grace=timedelta(hours=grace_hours), dry_run=dry_run)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     for line in _lines(report):
