@@ -121,7 +121,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(data_dir)
 
     store = open_store(data_dir)
-    catalogue = Catalogue.from_folder(app.config["SPECS_DIR"])
+    catalogue = Catalogue.from_folder(app.config["SPECS_DIR"], cache_dir=data_dir)  # lint results kept there
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":
             app.logger.warning("spec warning (the spec is served): %s", problem)

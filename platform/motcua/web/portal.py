@@ -37,7 +37,7 @@ from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
 from motcua.i18n import _, current_lang, local, money
 from motcua.public_url import external_url
-from motcua.search import Filters, facets, search
+from motcua.search import Filters, facets, page_links, page_number, paginate, search
 from motcua.services import services
 from motcua.spec.model import Level, ProcedureSpec, localize
 from motcua.web import labels
@@ -122,15 +122,22 @@ def _may_read(code: str) -> bool:
 @bp.get("/")
 def catalogue() -> str:
     f = Filters.from_args(request.args)
-    specs = list(services().catalogue)
-    found = search(specs, f)
+    specs = services().catalogue
+    any_level = search(specs, f.without_level())
+    found = any_level if f.level is None else [s for s in any_level if int(s.level) == f.level]
+    page = paginate(found, page_number(request.args.get("page")))
+    args = {k: v for k, v in request.args.to_dict().items() if k != "page"}
     return render_template(
         "portal/catalogue.html",
         filters=f,
-        results=found,
-        facets=facets(specs, f),
+        results=page.items,
+        found_count=page.total,
+        page=page,
+        page_links=page_links(page),
+        page_url=lambda n: url_for("portal.catalogue", **{**args, "page": n}),
+        facets=facets(specs, f, found_any_level=any_level),
         total_count=len(specs),
-        level_url=lambda lv: url_for("portal.catalogue", **{**request.args.to_dict(), "level": lv}),
+        level_url=lambda lv: url_for("portal.catalogue", **{**args, "level": lv}),
     )
 
 
