@@ -17,6 +17,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "procedure_specs"
 BIRTH = SHIPPED / "ho-tich" / "dang-ky-khai-sinh.yaml"
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 #: Words a province's procedure names are made of (folded search must find them).
 SUBJECTS = ["hộ kinh doanh", "doanh nghiệp tư nhân", "hợp tác xã", "nhà ở riêng lẻ", "công trình tạm", "giấy phép lái xe",
@@ -50,7 +51,7 @@ def many_specs(folder: Path, n: int, seed: int = 17) -> list[Path]:
         data["keywords"] = rng.sample(KEYWORDS, 3) + [subject]
         path = folder / f"p{i:05d}.yaml"
         if not path.exists():
-            path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            path.write_text(yaml.dump(data, Dumper=DUMPER, allow_unicode=True, sort_keys=False), encoding="utf-8")
         paths.append(path)
     for extra in sorted(folder.glob("p*.yaml"))[n:]:
         extra.unlink()
