@@ -113,7 +113,9 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None) -> list[Lin
     keys = [(str(path), hashlib.sha256(path.read_bytes()).hexdigest()) for path in files]
     cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
     from_file: dict[tuple[str, str], Linted] = {}
-    if cache_path is not None and any(key not in _LINTED for key in keys):
+    # all in memory (another app of this process linted them): the file is left as it is
+    use_file = cache_path is not None and any(key not in _LINTED for key in keys)
+    if use_file:
         from_file = _read_cache(cache_path, fingerprint)
     out: list[Linted] = []
     fresh = 0
@@ -125,8 +127,8 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None) -> list[Lin
             fresh += 1
         _LINTED[key] = linted
         out.append(linted)
-    if cache_path is not None and (fresh or set(from_file) != set(keys)):
-        _write_cache(cache_path, fingerprint, dict(zip(keys, out)))
+    if use_file and (fresh or set(from_file) != set(keys)):
+        _write_cache(cache_path, fingerprint, dict(zip(keys, out)))  # type: ignore[arg-type]
     if fresh:
         log.info("linted %d of %d spec files (the others unchanged since last linted)", fresh, len(files))
     return out
