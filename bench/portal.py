@@ -76,6 +76,7 @@ class Server:
         self.proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ready(self.url + "/", self.proc, timeout)
         self.startup = time.perf_counter() - spawned
+        self.startup_cpu = cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -83,6 +84,16 @@ class Server:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (Linux /proc; NaN elsewhere): on a
+    machine others are loading, the start-up's own cost beside its wall time."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def bare(threads: int) -> Server:
@@ -180,20 +191,21 @@ def bench_many(args: argparse.Namespace, bare_server: Server) -> None:
         print(f"  (first run: linting {args.many} specs once; later runs start from the cache in {data})", flush=True)
         server = motcua(specs, data, args.threads, timeout=1800)
         server.stop()
-        line(f"start-up, {args.many} specs, cold", f"{server.startup:8.2f} s (every spec linted)", None, "", "-", None)
+        line(f"start-up, {args.many} specs, cold", f"{server.startup:8.2f} s wall, {server.startup_cpu:.1f} s CPU (all linted)",
+             None, "", "-", None)
     bare_starts = []
     for _ in range(2):
         b = bare(args.threads)
-        bare_starts.append(b.startup)
+        bare_starts.append((b.startup, b.startup_cpu))
         b.stop()
     starts = []
-    for _ in range(2):
+    for _ in range(3):
         server = motcua(specs, data, args.threads)
-        starts.append(server.startup)
+        starts.append((server.startup, server.startup_cpu))
         server.stop()
-    warm = min(starts)
-    line(f"start-up, {args.many} specs", f"{warm:8.2f} s (bare Flask app: {min(bare_starts):.2f} s)",
-         None, "", "< 3 s", warm < 3)
+    (warm, warm_cpu), (bare_wall, bare_cpu) = min(starts), min(bare_starts)
+    line(f"start-up, {args.many} specs", f"{warm:8.2f} s wall, {warm_cpu:.2f} s CPU (bare app: {bare_wall:.2f} s, {bare_cpu:.2f} s CPU)",
+         bare_wall / warm, "bare start", "< 3 s", warm < 3)
 
     if not args.wants("search"):
         return
@@ -251,8 +263,7 @@ def bench_validation(args: argparse.Namespace) -> None:
     ours = timed(lambda: submission.validate(spec, answers))
     base = timed(lambda: list(full.iter_errors(answers)), 100)
     line("validate 50 conditional fields", f"{ours:8.3f} ms (jsonschema alone: {base:.3f} ms)", base / ours,
-         "jsonschema", "< 1 ms", ours < 1)
-    line("", "(ratio here: times faster than jsonschema alone)", None, "", "", None)
+         "jsonschema's speed", "< 1 ms", ours < 1)
 
 
 def main() -> None:

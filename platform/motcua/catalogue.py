@@ -15,11 +15,13 @@ changed linter or step set makes the whole file cache stale.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
 import pickle
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -110,7 +112,7 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None) -> list[Lin
     if fingerprint != _LINTED_FINGERPRINT:
         _LINTED.clear()
         _LINTED_FINGERPRINT = fingerprint
-    keys = [(str(path), hashlib.sha256(path.read_bytes()).hexdigest()) for path in files]
+    keys = [(str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest()) for path in files]
     cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
     from_file: dict[tuple[str, str], Linted] = {}
     # all in memory (another app of this process linted them): the file is left as it is
@@ -134,6 +136,20 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None) -> list[Lin
     return out
 
 
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """The garbage collector paused while a catalogue loads: a province's specs are millions
+    of objects, and each collection pass would walk all of those made so far (it took more
+    time than unpickling them). `motcua serve` then freezes them out of later passes."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 class Catalogue:
     def __init__(self, specs: dict[str, ProcedureSpec], problems: list[Finding]) -> None:
         self._specs = specs
@@ -145,6 +161,11 @@ class Catalogue:
     def from_folder(cls, folder: str | Path, cache_dir: str | Path | None = None) -> Catalogue:
         """The specs of `folder`; `cache_dir` (the data folder) keeps lint results for the
         next start."""
+        with _no_collection():
+            return cls._from_folder(folder, cache_dir)
+
+    @classmethod
+    def _from_folder(cls, folder: str | Path, cache_dir: str | Path | None) -> Catalogue:
         specs: dict[str, ProcedureSpec] = {}
         problems: list[Finding] = []
         files = spec_files(Path(folder))
