@@ -8,6 +8,8 @@ over the catalogue: the portal page and the API list share them.
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -129,40 +131,42 @@ class Index:
     times the rest (sector, code, keywords, agency, life events)."""
 
     def __init__(self, specs: Iterable[ProcedureSpec]) -> None:
-        import sqlite3
-        import threading
-
-        self.specs = sorted(specs, key=lambda s: s.code)
-        self._names = [" ".join(words(" ".join(s.name.values()))) for s in self.specs]
-        self._exact = [{" ".join(words(n)) for n in s.name.values()} for s in self.specs]
+        self.specs = sorted(specs, key=lambda s: s.code)  # rowid order is code order: ties by code
+        haystacks = [_haystacks(s) for s in self.specs]
+        self._exact: dict[str, list[int]] = {}  # each name, folded -> its procedures
+        for i, s in enumerate(self.specs):
+            for name in {" ".join(words(n)) for n in s.name.values()}:
+                self._exact.setdefault(name, []).append(i)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute("CREATE VIRTUAL TABLE procedures USING fts5(name, rest, tokenize = \"unicode61 tokenchars '.'\")")
-        self._db.executemany(
-            "INSERT INTO procedures (rowid, name, rest) VALUES (?, ?, ?)",
-            [(i, *_haystacks(s)) for i, s in enumerate(self.specs)],
-        )
+        self._db.executemany("INSERT INTO procedures (rowid, name, rest) VALUES (?, ?, ?)",
+                             [(i, *h) for i, h in enumerate(haystacks)])
         self._facets: dict[str, Facets] = {}
 
     def query(self, q: str) -> list[ProcedureSpec]:
         """Procedures with every word of `q`, best first: the exact name, then the words as a
-        phrase in the name, then by BM25, then by code. Every procedure when `q` is empty."""
+        phrase in the name, then by BM25, then by code. Every procedure when `q` is empty.
+
+        Ranked by SQLite (BM25, then rowid) and an FTS5 phrase query on the names, so a broad
+        query over a province's catalogue costs no Python per matching procedure but a set
+        lookup."""
         query_words = words(q)
         if not query_words:
             return list(self.specs)
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT rowid, bm25(procedures, 10.0, 1.0) FROM procedures WHERE procedures MATCH ?",
-                (_fts_query(query_words),),
-            ).fetchall()
         phrase = " ".join(query_words)
-        padded = f" {phrase} "
-
-        def rank(row: tuple[int, float]) -> tuple[bool, bool, float, str]:
-            i, bm25 = row
-            return phrase not in self._exact[i], padded not in f" {self._names[i]} ", bm25, self.specs[i].code
-
-        return [self.specs[i] for i, _ in sorted(rows, key=rank)]
+        with self._lock:
+            ranked = [i for (i,) in self._db.execute(
+                "SELECT rowid FROM procedures WHERE procedures MATCH ? ORDER BY bm25(procedures, 10.0, 1.0), rowid",
+                (_fts_query(query_words),),
+            )]
+            in_name = {i for (i,) in self._db.execute(
+                "SELECT rowid FROM procedures WHERE procedures MATCH ?", (f'name : "{phrase}"',))}
+        exact = set(self._exact.get(phrase, ()))
+        first = [i for i in ranked if i in exact]
+        then = [i for i in ranked if i in in_name and i not in exact]
+        rest = [i for i in ranked if i not in in_name and i not in exact]
+        return [self.specs[i] for i in first + then + rest]
 
     def facets(self, lang: str) -> Facets:
         """The filters' options over the whole catalogue (the level counts are the caller's)."""
@@ -194,7 +198,10 @@ def matches(spec: ProcedureSpec, f: Filters) -> bool:
 
 def search(specs: Iterable[ProcedureSpec], f: Filters) -> list[ProcedureSpec]:
     """Matching procedures, best first (see Index.query)."""
-    return [s for s in index_of(specs).query(f.q) if matches(s, f)]
+    found = index_of(specs).query(f.q)
+    if not (f.sector or f.tier or f.level is not None or f.filer or f.life_event):
+        return found
+    return [s for s in found if matches(s, f)]
 
 
 @dataclass(frozen=True)
