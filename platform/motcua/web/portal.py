@@ -133,6 +133,7 @@ def _catalogue_page(f: Filters) -> str:
     found = any_level if f.level is None else [s for s in any_level if int(s.level) == f.level]
     page = paginate(found, page_number(request.args.get("page")))
     args = {k: v for k, v in request.args.to_dict().items() if k != "page"}
+    here = url_for("portal.catalogue")  # links to other pages of results: this address, other arguments
     options = facets(specs, f, found_any_level=any_level)
     # the filter panel and each result are the same for every visitor: drawn once (page_cache)
     panel = page_cache.fragment(("filters", f.without_level(), f.level), lambda: render_template(
@@ -147,10 +148,10 @@ def _catalogue_page(f: Filters) -> str:
         found_count=page.total,
         page=page,
         page_links=page_links(page),
-        page_url=lambda n: url_for("portal.catalogue", **{**args, "page": n}),
+        page_url=lambda n: f"{here}?{urlencode({**args, 'page': n})}",
         facets=options,
         total_count=len(specs),
-        level_url=lambda lv: url_for("portal.catalogue", **{**args, "level": lv}),
+        level_url=lambda lv: f"{here}?{urlencode({**args, 'level': lv})}",
     )
 
 
