@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from pathlib import Path
 
 from motcua import catalogue as catalogue_module
 from motcua.app import create_app
@@ -140,3 +141,13 @@ def test_the_app_keeps_its_lint_cache_in_its_data_folder(tmp_path):
     write_spec(tmp_path / "specs", "a", birth_spec())
     create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(tmp_path / "specs"), "TESTING": True})
     assert (tmp_path / "data" / CACHE_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_lint_results_kept_in_memory_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(catalogue_module, "MAX_LINTED", 1)
+    write_spec(tmp_path / "a", "a", birth_spec())
+    write_spec(tmp_path / "b", "b", birth_spec())
+    Catalogue.from_folder(tmp_path / "a")
+    assert Catalogue.from_folder(tmp_path / "b").get(BIRTH_CODE) is not None
+    kept = {Path(path).parent.name for path, _ in catalogue_module._LINTED}
+    assert kept == {"b"}

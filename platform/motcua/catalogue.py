@@ -44,6 +44,7 @@ def spec_files(folder: Path) -> list[Path]:
 Linted = tuple[ProcedureSpec | None, list[Finding]]
 CACHE_FILE = "spec_cache.pickle"
 _LINTED: dict[tuple[str, str], Linted] = {}
+MAX_LINTED = 5000
 _LINTED_FINGERPRINT = ""
 
 
@@ -119,6 +120,9 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None) -> list[Lin
     use_file = cache_path is not None and any(key not in _LINTED for key in keys)
     if use_file:
         from_file = _read_cache(cache_path, fingerprint)
+    if len(_LINTED) + len(keys) > MAX_LINTED:  # a long test run's folders: keep this one's only
+        for key in set(_LINTED) - set(keys):
+            del _LINTED[key]
     out: list[Linted] = []
     fresh = 0
     for path, key in zip(files, keys):
