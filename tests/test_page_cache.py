@@ -73,3 +73,19 @@ def test_kept_pages_are_bounded(app, monkeypatch):
     caches = page_cache._CACHES[app.extensions["motcua"].catalogue]
     assert len(caches["page"].items) == 8
     assert (f"/thu-tuc/{BIRTH_CODE}", b"x=19", "vi", BIRTH_CODE) in caches["page"].items  # the latest kept
+
+
+def test_a_kept_page_carries_this_responses_script_nonce(app):
+    from motcua.web.headers import csp_nonce
+
+    def render() -> str:
+        return f'<script nonce="{csp_nonce()}">1</script>'
+
+    with app.test_request_context("/thu-tuc/x"):
+        app.preprocess_request()
+        first = page_cache.page("nonce-test", render)
+        assert first == f'<script nonce="{csp_nonce()}">1</script>'
+    with app.test_request_context("/thu-tuc/x"):
+        app.preprocess_request()
+        kept = page_cache.page("nonce-test", lambda: "drawn again")  # not drawn again: kept
+        assert kept == f'<script nonce="{csp_nonce()}">1</script>' and kept != first

@@ -7,9 +7,10 @@ per catalogue (a new catalogue, e.g. after a restart with changed specs, starts 
 a bounded LRU (query strings are the visitor's to choose, so memory stays bounded).
 
 What differs per request is never kept: the CSRF token is taken out of a kept page and the
-visitor's own put back in on every use; a page with flashed messages, or whatever depends
-on a citizen's answers, is rendered afresh. A page that grows another per-request value
-(say a CSP nonce) must add it to `HOLES`.
+visitor's own put back in on every use, and so is the Content-Security-Policy nonce of
+inline scripts and styles (the header names this response's); a page with flashed
+messages, or whatever depends on a citizen's answers, is rendered afresh. A page that grows
+another per-request value must add it to `HOLES`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,18 @@ def _csrf_fresh() -> str:
     return generate_csrf()
 
 
+def _nonce_rendered() -> str | None:
+    return g.get("csp_nonce")  # motcua.web.headers keeps this request's script nonce there
+
+
+def _nonce_fresh() -> str:
+    from motcua.web.headers import csp_nonce
+
+    return csp_nonce()  # the nonce this response's Content-Security-Policy header names
+
+
 HOLES["csrf"] = (_csrf_rendered, _csrf_fresh)
+HOLES["nonce"] = (_nonce_rendered, _nonce_fresh)
 _MARKS = {name: f"\x1emotcua-{name}-{secrets.token_hex(8)}\x1e" for name in HOLES}
 
 #: Kept pages (a page per address: the query string is the visitor's) and fragments (a
