@@ -20,5 +20,10 @@ test: $(VENV)/.installed  ## install, then run the whole test suite (browser tes
 lint: $(VENV)/.installed
 	$(BIN)/motcua lint procedure_specs
 
-bench: $(VENV)/.installed
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+#: The benches (bench/load.py, bare_app.py and specgen.py are their helpers). bench/portal.py
+#: drives real servers from wrk when installed (apt-get install wrk), else from its own
+#: multi-process client; see docs/performance.md.
+BENCHES := bench/portal.py bench/staff_queue.py bench/store_write_parts.py bench/store_growth.py bench/stats.py
+
+bench: $(VENV)/.installed  ## every benchmark, each printing its ratio to a baseline of the same run
+	for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -123,9 +123,16 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close from inside the server's loop: its trigger wakes the loop's select() at once
+        (closing the socket from here left the loop asleep for its 1-second timeout), every
+        channel and the listening socket close there, the loop ends as its map empties, and
+        the worker threads are stopped instead of left behind."""
+        from waitress import wasyncore
+
         self._closing = True
-        self.server.close()
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
         self.thread.join(timeout=5)
+        self.server.task_dispatcher.shutdown(timeout=5)
 
 
 @pytest.fixture

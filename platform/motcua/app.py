@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
+from jinja2.bccache import Bucket, BytecodeCache
 
 from motcua import i18n
 from motcua.catalogue import Catalogue
@@ -83,6 +84,24 @@ def _data_folder(path: Path) -> None:
         os.chmod(path, 0o700)
 
 
+class _TemplateCode(BytecodeCache):
+    """Compiled templates shared by every app of this process (tests build hundreds): Jinja
+    checks each entry against the template's source, so an edited template compiles anew."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _TemplateCode()
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build a fresh portal. Tests pass their own DATA_DIR and SPECS_DIR."""
     import importlib
@@ -123,7 +142,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # STORE (MOTCUA_STORE): a postgresql:// URL puts dossiers and records in PostgreSQL
     # (uploaded files stay in DATA_DIR/files); unset, the embedded store in DATA_DIR.
     store = open_store(app.config.get("STORE") or data_dir, data_dir)
-    catalogue = Catalogue.from_folder(app.config["SPECS_DIR"])
+    catalogue = Catalogue.from_folder(app.config["SPECS_DIR"], cache_dir=data_dir)  # lint results kept there
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":
             app.logger.warning("spec warning (the spec is served): %s", problem)
@@ -155,6 +174,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
+    app.jinja_env.bytecode_cache = _TEMPLATE_CODE  # compiled once per process, not once per app
     app.jinja_env.globals.update(_=i18n.gettext, local=i18n.local, current_lang=i18n.current_lang, public_url=public_url)
     from motcua.units import address_text
     from renderers.form import render_address

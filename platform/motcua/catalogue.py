@@ -3,15 +3,30 @@
 A spec that fails to load is left out and its findings kept, so one broken file never takes
 the others down. Specs are also snapshotted into the store by `code@version` when a dossier
 is filed, so a dossier is always read with the exact text it was filed under.
+
+Linting a spec costs tens of milliseconds (YAML composed node by node for line numbers, the
+whole linter), so a province's 2,000 specs would take minutes at every start and every test
+would re-lint the same ten files. What a file lints to depends only on its bytes and on the
+linter (its source and the registered steps), so results are kept by content hash: in this
+process (`_LINTED`, shared by every app the process builds) and, given a cache folder, in a
+file there (`spec_cache.pickle`) for the next start. A changed spec is linted again; a
+changed linter or step set makes the whole file cache stale.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import logging
+import os
+import pickle
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from motcua.spec.lint import lint_file
+from motcua.search import Index
+from motcua.spec.lint import lint_file, step_classes
 from motcua.spec.loader import Finding
 from motcua.spec.model import ProcedureSpec
 from motcua.store.base import Store
@@ -25,36 +40,163 @@ def spec_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in SPEC_SUFFIXES and p.name != "schema.json")
 
 
+#: What a file lints to: (spec or None when it is left out, findings), by (path, sha256).
+Linted = tuple[ProcedureSpec | None, list[Finding]]
+CACHE_FILE = "spec_cache.pickle"
+_LINTED: dict[tuple[str, str], Linted] = {}
+MAX_LINTED = 5000
+_LINTED_FINGERPRINT = ""
+
+
+def _linter_fingerprint(steps: dict[str, type] | None) -> str:
+    """Changes when what a spec lints to may change: the linter's and the model's source
+    (every module of motcua.spec, the formats, the life events list) and the registered
+    steps with the source of their modules (a step's config model is checked by the linter)."""
+    import motcua.formats
+    import motcua.spec
+
+    digest = hashlib.sha256()
+    spec_dir = Path(motcua.spec.__file__).parent
+    files = sorted(spec_dir.glob("*.py")) + [Path(motcua.formats.__file__), spec_dir.parent / "data" / "life_events.yaml"]
+    for name, cls in sorted((steps or {}).items()):
+        digest.update(f"{name}={cls.__module__}.{cls.__qualname__};".encode())
+        source = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        if source:
+            files.append(Path(source))
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    return digest.hexdigest()
+
+
+def _read_cache(path: Path, fingerprint: str) -> dict[tuple[str, str], Linted]:
+    """The file cache when it was written by this user for this linter; else nothing.
+
+    Unpickling runs code named in the file, so a file another user owns or may write is
+    never read (the data folder itself is the owner's only, see motcua.app)."""
+    try:
+        info = path.stat()
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            log.warning("spec cache %s ignored: not owned by this user or writable by others", path)
+            return {}
+        with path.open("rb") as fh:
+            kept = pickle.load(fh)
+    except FileNotFoundError:
+        return {}
+    except Exception as exc:  # noqa: BLE001 - a broken cache only costs a full lint
+        log.warning("spec cache %s unreadable (%s): specs are linted again", path, exc)
+        return {}
+    if not isinstance(kept, dict) or kept.get("fingerprint") != fingerprint:
+        return {}
+    return kept.get("entries", {})
+
+
+def _write_cache(path: Path, fingerprint: str, entries: dict[tuple[str, str], Linted]) -> None:
+    """Atomically (temp file, then rename): a start never reads half a cache."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as fh:
+            pickle.dump({"fingerprint": fingerprint, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.chmod(tmp, 0o600)
+        tmp.replace(path)
+    except OSError as exc:  # a read-only data folder only costs the next start a full lint
+        log.warning("spec cache %s not written: %s", path, exc)
+        tmp.unlink(missing_ok=True)
+
+
+def lint_all(files: list[Path], cache_dir: str | Path | None = None) -> list[Linted]:
+    """What each file lints to, linting only the files not seen before (by content hash)."""
+    global _LINTED_FINGERPRINT
+    steps, _ = step_classes()
+    fingerprint = _linter_fingerprint(steps)
+    if fingerprint != _LINTED_FINGERPRINT:
+        _LINTED.clear()
+        _LINTED_FINGERPRINT = fingerprint
+    keys = [(str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest()) for path in files]
+    cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
+    from_file: dict[tuple[str, str], Linted] = {}
+    # all in memory (another app of this process linted them): the file is left as it is
+    use_file = cache_path is not None and any(key not in _LINTED for key in keys)
+    if use_file:
+        from_file = _read_cache(cache_path, fingerprint)
+    if len(_LINTED) + len(keys) > MAX_LINTED:  # a long test run's folders: keep this one's only
+        for key in set(_LINTED) - set(keys):
+            del _LINTED[key]
+    out: list[Linted] = []
+    fresh = 0
+    for path, key in zip(files, keys):
+        linted = _LINTED.get(key) or from_file.get(key)
+        if linted is None:
+            loaded = lint_file(path, steps, load_steps=False)  # the full linter
+            linted = (loaded.spec if loaded.ok else None, loaded.findings)
+            fresh += 1
+        _LINTED[key] = linted
+        out.append(linted)
+    if use_file and (fresh or set(from_file) != set(keys)):
+        _write_cache(cache_path, fingerprint, dict(zip(keys, out)))  # type: ignore[arg-type]
+    if fresh:
+        log.info("linted %d of %d spec files (the others unchanged since last linted)", fresh, len(files))
+    return out
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """The garbage collector paused while a catalogue loads: a province's specs are millions
+    of objects, and each collection pass would walk all of those made so far (it took more
+    time than unpickling them). `motcua serve` then freezes them out of later passes."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 class Catalogue:
     def __init__(self, specs: dict[str, ProcedureSpec], problems: list[Finding]) -> None:
         self._specs = specs
         self.problems = problems
+        self._sorted = sorted(specs.values(), key=lambda s: s.code)
+        self._index = Index(self._sorted)  # built once, at load: every search reads it
 
     @classmethod
-    def from_folder(cls, folder: str | Path) -> Catalogue:
+    def from_folder(cls, folder: str | Path, cache_dir: str | Path | None = None) -> Catalogue:
+        """The specs of `folder`; `cache_dir` (the data folder) keeps lint results for the
+        next start."""
+        with _no_collection():
+            return cls._from_folder(folder, cache_dir)
+
+    @classmethod
+    def _from_folder(cls, folder: str | Path, cache_dir: str | Path | None) -> Catalogue:
         specs: dict[str, ProcedureSpec] = {}
         problems: list[Finding] = []
-        for path in spec_files(Path(folder)):
-            loaded = lint_file(path)  # the full linter: a spec with errors is left out
-            problems.extend(loaded.findings)
-            if not loaded.ok or loaded.spec is None:
-                log.error("spec left out: %s", "; ".join(str(f) for f in loaded.findings))
+        files = spec_files(Path(folder))
+        for path, (spec, findings) in zip(files, lint_all(files, cache_dir)):
+            problems.extend(findings)
+            if spec is None:  # the linter found an error: the spec is left out
+                log.error("spec left out: %s", "; ".join(str(f) for f in findings))
                 continue
-            if loaded.spec.code in specs:
-                problems.append(Finding(str(path), 1, 1, "error", f"procedure code {loaded.spec.code} is already used by another spec"))
-                log.error("spec left out: %s duplicates procedure code %s", path, loaded.spec.code)
+            if spec.code in specs:
+                problems.append(Finding(str(path), 1, 1, "error", f"procedure code {spec.code} is already used by another spec"))
+                log.error("spec left out: %s duplicates procedure code %s", path, spec.code)
                 continue
-            specs[loaded.spec.code] = loaded.spec
+            specs[spec.code] = spec
         return cls(specs, problems)
 
     def get(self, code: str) -> ProcedureSpec | None:
         return self._specs.get(code)
 
     def __iter__(self) -> Iterator[ProcedureSpec]:
-        return iter(sorted(self._specs.values(), key=lambda s: s.code))
+        return iter(self._sorted)
 
     def __len__(self) -> int:
         return len(self._specs)
+
+    def search_index(self) -> Index:
+        """The full-text index of these procedures (motcua.search)."""
+        return self._index
 
 
 def snapshot(store: Store, spec: ProcedureSpec) -> None:

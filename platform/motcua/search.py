@@ -8,6 +8,9 @@ over the catalogue: the portal page and the API list share them.
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -18,9 +21,21 @@ from motcua.spec.model import Level, ProcedureSpec, localize
 _SPACES = re.compile(r"[^0-9a-z.]+")
 
 
+_MARKS = dict.fromkeys(c for c in range(0x300, 0x370))  # combining diacritical marks
+_MARKS.update({ord("đ"): "d", ord("Đ"): "D"})
+
+
 def fold(text: str) -> str:
-    """`Đăng  ký Kết hôn` -> `dang ky ket hon`: what a search compares."""
-    return _SPACES.sub(" ", unidecode(text).lower()).strip()
+    """`Đăng  ký Kết hôn` -> `dang ky ket hon`: what a search compares.
+
+    Vietnamese letters are taken apart (NFD) and their marks dropped, which is what
+    unidecode does to them, in C instead of a character at a time (the index folds every
+    name of a province's catalogue at start-up); what is left outside ASCII goes through
+    unidecode as before."""
+    text = unicodedata.normalize("NFD", text).translate(_MARKS)
+    if not text.isascii():
+        text = unidecode(text)
+    return _SPACES.sub(" ", text.lower()).strip()
 
 
 @dataclass(frozen=True)
@@ -50,32 +65,120 @@ class Filters:
         return Filters(self.q, self.sector, self.tier, None, self.filer, self.life_event)
 
 
+#: Abbreviations citizens type for words the specs write out (and the other way round):
+#: the folded abbreviation -> the folded words. A query word found here matches either.
+ABBREVIATIONS: dict[str, str] = {
+    "ubnd": "uy ban nhan dan",
+    "hdnd": "hoi dong nhan dan",
+    "cccd": "can cuoc cong dan",
+    "cmnd": "chung minh nhan dan",
+    "gcn": "giay chung nhan",
+    "gks": "giay khai sinh",
+    "gplx": "giay phep lai xe",
+    "gpxd": "giay phep xay dung",
+    "qsdd": "quyen su dung dat",
+    "bhxh": "bao hiem xa hoi",
+    "bhyt": "bao hiem y te",
+    "hkd": "ho kinh doanh",
+    "dkkd": "dang ky kinh doanh",
+    "mst": "ma so thue",
+    "tthc": "thu tuc hanh chinh",
+}
+_EXPANSIONS = {words: abbr for abbr, words in ABBREVIATIONS.items()}
+
+#: Results per page of the catalogue and of the API's list.
+PER_PAGE = 25
+
+
+def words(text: str) -> list[str]:
+    """The whole words of a text, folded; dots kept inside codes (`1.001193`), not at ends."""
+    return [w for w in (w.strip(".") for w in fold(text).split()) if w]
+
+
+def _indexed(text: str) -> str:
+    """A text as indexed: its words, plus the abbreviation of any written-out phrase."""
+    found = words(text)
+    joined = f" {' '.join(found)} "
+    found += [abbr for phrase, abbr in _EXPANSIONS.items() if f" {phrase} " in joined]
+    return " ".join(found)
+
+
 def _haystacks(spec: ProcedureSpec) -> tuple[str, str]:
-    """(name, everything else) folded, in both languages."""
+    """(name, everything else) as indexed, in both languages."""
     name = " ".join(spec.name.values())
     rest = " ".join(
         [*spec.sector.values(), spec.code, *spec.keywords, *spec.agency.name.values(), *spec.life_events]
     )
-    return fold(name), fold(rest)
+    return _indexed(name), _indexed(rest)
 
 
-def score(spec: ProcedureSpec, query: str) -> int:
-    """0 when the query does not match; higher when it matches the name, best as a phrase."""
-    words = fold(query).split()
-    if not words:
-        return 1
-    name, rest = _haystacks(spec)
-    whole = f"{name} {rest}"
-    if not all(w in whole for w in words):
-        return 0
-    phrase = " ".join(words)
-    points = 1
-    if phrase in name:
-        points += 100
-    elif phrase in rest:
-        points += 50
-    points += sum(10 for w in words if w in name)
-    return points
+def _fts_query(query_words: list[str]) -> str:
+    """Every word, whole (an FTS5 string each: no operator a citizen types is interpreted);
+    an abbreviation matches its written-out phrase too."""
+    terms = []
+    for w in query_words:
+        expansion = ABBREVIATIONS.get(w)
+        terms.append(f'("{w}" OR "{expansion}")' if expansion else f'"{w}"')
+    return " AND ".join(terms)
+
+
+class Index:
+    """A full-text index of procedures, built once when the catalogue loads.
+
+    SQLite's FTS5 (in Python's standard library, in memory): whole-word matching over an
+    inverted index and BM25 ranking, with no server and no new dependency. Text is folded
+    before it is indexed and queried, so diacritics and case never matter; names weigh ten
+    times the rest (sector, code, keywords, agency, life events)."""
+
+    def __init__(self, specs: Iterable[ProcedureSpec]) -> None:
+        self.specs = sorted(specs, key=lambda s: s.code)  # rowid order is code order: ties by code
+        haystacks = [_haystacks(s) for s in self.specs]
+        self._exact: dict[str, list[int]] = {}  # each name, folded -> its procedures
+        for i, s in enumerate(self.specs):
+            for name in {" ".join(words(n)) for n in s.name.values()}:
+                self._exact.setdefault(name, []).append(i)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute("CREATE VIRTUAL TABLE procedures USING fts5(name, rest, tokenize = \"unicode61 tokenchars '.'\")")
+        self._db.executemany("INSERT INTO procedures (rowid, name, rest) VALUES (?, ?, ?)",
+                             [(i, *h) for i, h in enumerate(haystacks)])
+        self._facets: dict[str, Facets] = {}
+
+    def query(self, q: str) -> list[ProcedureSpec]:
+        """Procedures with every word of `q`, best first: the exact name, then the words as a
+        phrase in the name, then by BM25, then by code. Every procedure when `q` is empty.
+
+        Ranked by SQLite (BM25, then rowid) and an FTS5 phrase query on the names, so a broad
+        query over a province's catalogue costs no Python per matching procedure but a set
+        lookup."""
+        query_words = words(q)
+        if not query_words:
+            return list(self.specs)
+        phrase = " ".join(query_words)
+        with self._lock:
+            ranked = [i for (i,) in self._db.execute(
+                "SELECT rowid FROM procedures WHERE procedures MATCH ? ORDER BY bm25(procedures, 10.0, 1.0), rowid",
+                (_fts_query(query_words),),
+            )]
+            in_name = {i for (i,) in self._db.execute(
+                "SELECT rowid FROM procedures WHERE procedures MATCH ?", (f'name : "{phrase}"',))}
+        exact = set(self._exact.get(phrase, ()))
+        first = [i for i in ranked if i in exact]
+        then = [i for i in ranked if i in in_name and i not in exact]
+        rest = [i for i in ranked if i not in in_name and i not in exact]
+        return [self.specs[i] for i in first + then + rest]
+
+    def facets(self, lang: str) -> Facets:
+        """The filters' options over the whole catalogue (the level counts are the caller's)."""
+        if lang not in self._facets:
+            self._facets[lang] = _options(self.specs, lang)
+        return self._facets[lang]
+
+
+def index_of(specs: Iterable[ProcedureSpec]) -> Index:
+    """The catalogue's own index (built once), or one built for the procedures given."""
+    make = getattr(specs, "search_index", None)
+    return make() if callable(make) else Index(specs)
 
 
 def matches(spec: ProcedureSpec, f: Filters) -> bool:
@@ -94,11 +197,47 @@ def matches(spec: ProcedureSpec, f: Filters) -> bool:
 
 
 def search(specs: Iterable[ProcedureSpec], f: Filters) -> list[ProcedureSpec]:
-    """Matching procedures, best first, then by code."""
-    scored = [(score(s, f.q), s) for s in specs if matches(s, f)]
-    scored = [(p, s) for p, s in scored if p > 0]
-    scored.sort(key=lambda ps: (-ps[0], ps[1].code))
-    return [s for _, s in scored]
+    """Matching procedures, best first (see Index.query)."""
+    found = index_of(specs).query(f.q)
+    if not (f.sector or f.tier or f.level is not None or f.filer or f.life_event):
+        return found
+    return [s for s in found if matches(s, f)]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results: 1-based `number` of `count` pages (at least one)."""
+
+    items: list[ProcedureSpec]
+    number: int
+    count: int
+    total: int
+
+
+def page_number(raw: str | None) -> int:
+    """The `page` GET parameter: a positive whole number, else the first page."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+
+
+def paginate(found: list[ProcedureSpec], number: int, per_page: int = PER_PAGE) -> Page:
+    """The `number`th page of `found` (past the last one: the last one)."""
+    count = max(1, -(-len(found) // per_page))
+    number = min(number, count)
+    start = (number - 1) * per_page
+    return Page(found[start:start + per_page], number, count, len(found))
+
+
+def page_links(page: Page, around: int = 2) -> list[int | None]:
+    """The page numbers to link: the first, the last and `around` each side of the current
+    one; None where numbers are skipped (an ellipsis)."""
+    shown = sorted({1, page.count, *range(max(1, page.number - around), min(page.count, page.number + around) + 1)})
+    out: list[int | None] = []
+    for n in shown:
+        if out and n - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(n)
+    return out
 
 
 @dataclass
@@ -119,14 +258,9 @@ def by_label(label: str) -> tuple[str, str]:
     return fold(label), label
 
 
-def facets(specs: Iterable[ProcedureSpec], f: Filters, lang: str | None = None) -> Facets:
-    """The filters' options, each list in the order of the words the reader sees (`lang`,
-    by default the request's language): life events and sectors by their label."""
-    from motcua.i18n import current_lang
+def _options(specs: list[ProcedureSpec], lang: str) -> Facets:
     from motcua.spec import life_events
 
-    lang = lang or current_lang()
-    specs = list(specs)
     sectors: dict[str, dict[str, str]] = {}
     tiers: set[str] = set()
     filers: set[str] = set()
@@ -136,15 +270,34 @@ def facets(specs: Iterable[ProcedureSpec], f: Filters, lang: str | None = None) 
         tiers.add(s.agency.tier)
         filers.update(s.filers)
         events.update(s.life_events)
-    found = search(specs, f.without_level())
-    counts = {lv.value: 0 for lv in Level}
-    for s in found:
-        counts[int(s.level)] += 1
     tier_order = ["province", "district", "commune"]
     return Facets(
         sectors=sorted(sectors.values(), key=lambda s: by_label(localize(s, lang))),
         tiers=[t for t in tier_order if t in tiers],
         filers=sorted(filers),
         life_events=sorted(events, key=lambda e: (*by_label(life_events.label(e, lang)), e)),
-        level_counts=counts,
     )
+
+
+def level_counts(found_any_level: Iterable[ProcedureSpec]) -> dict[int, int]:
+    """How many of the results (found with every filter but the level) each level has."""
+    counts = {lv.value: 0 for lv in Level}
+    for s in found_any_level:
+        counts[int(s.level)] += 1
+    return counts
+
+
+def facets(specs: Iterable[ProcedureSpec], f: Filters, lang: str | None = None,
+           found_any_level: list[ProcedureSpec] | None = None) -> Facets:
+    """The filters' options, each list in the order of the words the reader sees (`lang`,
+    by default the request's language): life events and sectors by their label. The
+    options depend on the catalogue and the language only, so they are computed once per
+    language; `found_any_level` spares searching again when the caller has the results."""
+    from motcua.i18n import current_lang
+
+    lang = lang or current_lang()
+    index = index_of(specs)
+    options = index.facets(lang)
+    if found_any_level is None:
+        found_any_level = [s for s in index.query(f.q) if matches(s, f.without_level())]
+    return Facets(options.sectors, options.tiers, options.filers, options.life_events, level_counts(found_any_level))

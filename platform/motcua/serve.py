@@ -8,6 +8,7 @@ message and hands its lease to another serve process, if any.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -64,6 +65,7 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
                       # a forged Host header gets a 400, not a page whose links point elsewhere
                       "TRUSTED_HOSTS": [urlsplit(public_url).hostname],
                       "OUTBOX_SWEEP_SECONDS": outbox_interval})
+    gc.freeze()  # the catalogue's objects live as long as the process: out of every collection pass
     catalogue = app.extensions["motcua"].catalogue
     from motcua.store.pg_store import safe_url
 

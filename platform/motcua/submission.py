@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from motcua.answer_limits import bounded_validator
+from motcua.answers_fast import surely_valid
 from motcua.dossier import AttachmentRef, DeliveryChoice
 from motcua.formats import format_checker
 from motcua.error_order import order_errors
@@ -75,9 +76,24 @@ def _validator(schema_json: str) -> Draft202012Validator:
     return bounded_validator(json.loads(schema_json), format_checker=format_checker())
 
 
+def _schema_json(spec: ProcedureSpec) -> str:
+    """The schema's text, the validators' cache key: two specs with the same code may differ
+    (tests, edits). Kept per spec object (held, so its id is never another's), as dumping a
+    large schema costs more than validating with the compiled check."""
+    kept = _SCHEMA_TEXTS.get(id(spec))
+    if kept is None or kept[0] is not spec:
+        kept = (spec, json.dumps(submission_schema(spec), sort_keys=True, ensure_ascii=False))
+        _SCHEMA_TEXTS[id(spec)] = kept
+        while len(_SCHEMA_TEXTS) > 512:
+            _SCHEMA_TEXTS.pop(next(iter(_SCHEMA_TEXTS)))
+    return kept[1]
+
+
+_SCHEMA_TEXTS: dict[int, tuple[ProcedureSpec, str]] = {}
+
+
 def _validator_for(spec: ProcedureSpec) -> Draft202012Validator:
-    # Keyed by the schema's text: two specs with the same code may differ (tests, edits).
-    return _validator(json.dumps(submission_schema(spec), sort_keys=True, ensure_ascii=False))
+    return _validator(_schema_json(spec))
 
 
 def _subschema(schema: Mapping[str, Any], parts: Iterable[str]) -> Mapping[str, Any]:
@@ -235,6 +251,8 @@ def addresses(spec: ProcedureSpec, answers: Any) -> Iterator[tuple[str, Mapping[
 
 
 def _schema_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str) -> dict[str, str]:
+    if surely_valid(_schema_json(spec), answers):  # compiled check; errors are worded below only
+        return {}
     data = copy.deepcopy(dict(answers))
     for _ in range(8):
         errors: dict[str, str] = {}

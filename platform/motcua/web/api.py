@@ -21,7 +21,7 @@ from motcua.dossier import STATUS_LABELS
 from motcua.filing import add_dossier
 from motcua.i18n import current_lang
 from motcua.public_url import external_url
-from motcua.search import Filters, search
+from motcua.search import PER_PAGE, Filters, level_counts, page_number, paginate, search
 from motcua.services import services
 from motcua.spec.model import ProcedureSpec, localize
 from motcua.web import labels
@@ -56,8 +56,12 @@ class ProcedureSummary(BaseModel):
 
 
 class ProcedureList(BaseModel):
-    procedures: list[ProcedureSummary]
+    procedures: list[ProcedureSummary] = Field(description="This page of the matching procedures, best first")
     level_counts: dict[str, int]
+    total: int = Field(description="How many procedures match (every page)")
+    page: int = Field(description="The page given (1-based; past the last page, the last)")
+    pages: int = Field(description="How many pages there are (at least 1)")
+    per_page: int
 
 
 class ProcedureDetail(ProcedureSummary):
@@ -261,12 +265,12 @@ def _throttled():
 def procedures():
     lang = _lang()
     f = Filters.from_args(request.args)
-    specs = list(services().catalogue)
-    found = search(specs, f)
-    counts = {str(lv): 0 for lv in range(1, 5)}
-    for s in search(specs, f.without_level()):
-        counts[str(int(s.level))] += 1
-    return ProcedureList(procedures=[ProcedureSummary(**_summary(s, lang)) for s in found], level_counts=counts).model_dump()
+    any_level = search(services().catalogue, f.without_level())
+    found = any_level if f.level is None else [s for s in any_level if int(s.level) == f.level]
+    page = paginate(found, page_number(request.args.get("page")))
+    counts = {str(lv): n for lv, n in level_counts(any_level).items()}
+    return ProcedureList(procedures=[ProcedureSummary(**_summary(s, lang)) for s in page.items], level_counts=counts,
+                         total=page.total, page=page.number, pages=page.count, per_page=PER_PAGE).model_dump()
 
 
 @bp.get("/procedures/<code>")
@@ -540,7 +544,8 @@ def openapi_document() -> dict[str, Any]:
                            ("tier", "province | district | commune"), ("level", "1..4"),
                            ("filer", "citizen | business"), ("life_event", "Life event slug"),
                            ("lang", "vi | en"))
-    ]
+    ] + [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1},
+          "description": f"Page of results, {PER_PAGE} per page (past the last page: the last)"}]
     dossier_responses = {
         "200": _json(DossierStatus, "The dossier"),
         "404": _json(Errors, "Unknown code or wrong factor (not told apart)"),

@@ -37,10 +37,10 @@ from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
 from motcua.i18n import _, current_lang, local, money
 from motcua.public_url import external_url
-from motcua.search import Filters, facets, search
+from motcua.search import Filters, facets, page_links, page_number, paginate, search
 from motcua.services import services
 from motcua.spec.model import Level, ProcedureSpec, localize
-from motcua.web import labels
+from motcua.web import labels, page_cache
 from motcua.web.pages import form_assets, private
 from motcua.workdays import VN_TZ
 
@@ -122,15 +122,36 @@ def _may_read(code: str) -> bool:
 @bp.get("/")
 def catalogue() -> str:
     f = Filters.from_args(request.args)
-    specs = list(services().catalogue)
-    found = search(specs, f)
+    if not f.q:  # browsing (filters, pages): the same page for every visitor, drawn once
+        return page_cache.page("catalogue", lambda: _catalogue_page(f))
+    return _catalogue_page(f)
+
+
+def _catalogue_page(f: Filters) -> str:
+    specs = services().catalogue
+    any_level = search(specs, f.without_level())
+    found = any_level if f.level is None else [s for s in any_level if int(s.level) == f.level]
+    page = paginate(found, page_number(request.args.get("page")))
+    args = {k: v for k, v in request.args.to_dict().items() if k != "page"}
+    here = url_for("portal.catalogue")  # links to other pages of results: this address, other arguments
+    options = facets(specs, f, found_any_level=any_level)
+    # the filter panel and each result are the same for every visitor: drawn once (page_cache)
+    panel = page_cache.fragment(("filters", f.without_level(), f.level), lambda: render_template(
+        "portal/catalogue_filters.html", filters=f, facets=options))
+    entries = [page_cache.fragment(("entry", s.code), lambda s=s: render_template("portal/catalogue_item.html", spec=s))
+               for s in page.items]
     return render_template(
         "portal/catalogue.html",
         filters=f,
-        results=found,
-        facets=facets(specs, f),
+        filters_panel=panel,
+        entries=entries,
+        found_count=page.total,
+        page=page,
+        page_links=page_links(page),
+        page_url=lambda n: f"{here}?{urlencode({**args, 'page': n})}",
+        facets=options,
         total_count=len(specs),
-        level_url=lambda lv: url_for("portal.catalogue", **{**request.args.to_dict(), "level": lv}),
+        level_url=lambda lv: f"{here}?{urlencode({**args, 'level': lv})}",
     )
 
 
@@ -157,13 +178,13 @@ def _fee_descriptions(spec: ProcedureSpec) -> list[dict[str, Any]]:
 @bp.get("/thu-tuc/<code>")
 def procedure(code: str) -> str:
     spec = _spec_or_404(code)
-    return render_template(
+    return page_cache.page(code, lambda: render_template(
         "portal/procedure.html",
         spec=spec,
         fees=_fee_descriptions(spec),
         has_blank_form=spec.level >= Level.FORMS and spec.form is not None,
         can_file=spec.online and spec.form is not None,
-    )
+    ))
 
 
 def _blank_form(code: str, kind: str) -> Response:
@@ -367,8 +388,8 @@ def fill_start(code: str):
     """The first step; the draft is made on the first post, so a visit leaves nothing behind."""
     spec = _online_spec(code)
     first = drafts.steps(spec)[0]
-    if request.method == "GET":
-        return _render_step(spec, None, {"values": {}}, first, {})
+    if request.method == "GET":  # no answers yet: the same page for every visitor but the CSRF token
+        return page_cache.page(code, lambda: _render_step(spec, None, {"values": {}}, first, {}))
     token, draft = drafts.new(services().store.records("drafts"), spec)
     return _handle_post(spec, token, draft, first)
 

@@ -1,0 +1,131 @@
+"""Pages and fragments rendered once per spec version and language, not per request.
+
+A procedure's information page, the blank first step of its form and the catalogue's
+pieces depend on the spec, the language and the page's address only, yet Jinja redrew them
+for every request (the bulk of their cost, see docs/performance.md). They are kept here,
+per catalogue (a new catalogue, e.g. after a restart with changed specs, starts empty), in
+a bounded LRU (query strings are the visitor's to choose, so memory stays bounded).
+
+What differs per request is never kept: the CSRF token is taken out of a kept page and the
+visitor's own put back in on every use, and so is the Content-Security-Policy nonce of
+inline scripts and styles (the header names this response's); a page with flashed
+messages, or whatever depends on a citizen's answers, is rendered afresh. A page that grows
+another per-request value must add it to `HOLES`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import weakref
+from collections import OrderedDict
+from typing import Any, Callable, Hashable
+
+from flask import g, request, session
+from markupsafe import Markup
+
+from motcua.i18n import current_lang
+
+#: Per-request values a kept page may hold: name -> (the value this request rendered, or
+#: None when it rendered none; a fresh value for another request).
+HOLES: dict[str, tuple[Callable[[], str | None], Callable[[], str]]] = {}
+
+
+def _csrf_rendered() -> str | None:
+    return g.get("csrf_token")  # flask-wtf keeps the token it put in this page there
+
+
+def _csrf_fresh() -> str:
+    from flask_wtf.csrf import generate_csrf
+
+    return generate_csrf()
+
+
+def _nonce_rendered() -> str | None:
+    return g.get("csp_nonce")  # motcua.web.headers keeps this request's script nonce there
+
+
+def _nonce_fresh() -> str:
+    from motcua.web.headers import csp_nonce
+
+    return csp_nonce()  # the nonce this response's Content-Security-Policy header names
+
+
+HOLES["csrf"] = (_csrf_rendered, _csrf_fresh)
+HOLES["nonce"] = (_nonce_rendered, _nonce_fresh)
+_MARKS = {name: f"\x1emotcua-{name}-{secrets.token_hex(8)}\x1e" for name in HOLES}
+
+#: Kept pages (a page per address: the query string is the visitor's) and fragments (a
+#: catalogue's result entries in two languages, filter panels).
+SIZES = {"page": 512, "fragment": 8192}
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, dict[str, _LRU]] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _cache(kind: str) -> _LRU:
+    from motcua.services import services
+
+    catalogue = services().catalogue
+    with _CACHES_LOCK:
+        caches = _CACHES.get(catalogue)
+        if caches is None:
+            caches = _CACHES[catalogue] = {name: _LRU(size) for name, size in SIZES.items()}
+        return caches[kind]
+
+
+def page(key: Hashable, render: Callable[[], str]) -> str:
+    """The page `render` draws for this address and language, drawn once and kept.
+
+    `key` names what else the page depends on (the spec's code: it is per catalogue)."""
+    if "_flashes" in session:  # a message for this visitor only: drawn afresh
+        return render()
+    full_key = (request.path, request.query_string, current_lang(), key)
+    cache = _cache("page")
+    kept = cache.get(full_key)
+    if kept is None:
+        html = render()
+        kept = str(html)
+        for name, (rendered, _fresh) in HOLES.items():
+            value = rendered()
+            if value:
+                kept = kept.replace(value, _MARKS[name])
+        cache.put(full_key, kept)
+        return html
+    for name, (_rendered, fresh) in HOLES.items():
+        if _MARKS[name] in kept:
+            kept = kept.replace(_MARKS[name], fresh())
+    return kept
+
+
+def fragment(key: Hashable, render: Callable[[], str]) -> Markup:
+    """A piece of a page that holds no per-request value, kept by `key` and language."""
+    full_key = (current_lang(), key)
+    cache = _cache("fragment")
+    kept = cache.get(full_key)
+    if kept is None:
+        kept = Markup(render())
+        cache.put(full_key, kept)
+    return kept
