@@ -180,7 +180,8 @@ class NotifyStep(Step):
         from motcua.workflow.outbox import FAILED, OUTBOX
 
         record = ctx.services.store.records(OUTBOX).get(ctx.dossier.code) or {}
-        messages = sorted(record.get("messages", {}).values(), key=lambda m: m.get("created_at", ""))
+        messages = sorted((m for m in record.get("messages", {}).values() if m.get("channel") in ("sms", "email")),
+                          key=lambda m: m.get("created_at", ""))
         failed = [m for m in messages if m.get("status") in FAILED]
         retrying = [m for m in messages if m.get("status") == "pending" and m.get("attempts")]
         if not failed and not retrying:

@@ -2,8 +2,10 @@
 
 Online: when the dossier reaches the step and owes a fee, its status becomes "payment
 requested" (6, the clock pauses) and the citizen's tracking page offers "Thanh toán trực
-tuyến". The gateway's signed IPN (motcua.workflow.web) records `paid`, which restores the
-status and lets the cursor move on. Desk: staff record the receipt number; the result
+tuyến" through the gateway the spec names (`config.gateway`, any plugin of
+`motcua.gateways`; unset: the deployment's PAYMENT_GATEWAY, else `vnpay`). The gateway's
+signed webhook (generic route, motcua.payments) records `paid`, which restores the status
+and lets the cursor move on. Desk: staff record the receipt number; the result
 cannot be returned before that.
 
 The mode is the procedure's, but the channel has the last word: a citizen who files at the
@@ -15,23 +17,49 @@ e-mail and on the tracking page).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from motcua.dossier import Status
 from motcua.fees import format_vnd
+from motcua.integrations import GATEWAYS
+from motcua.payments import amount_due, check_payment_token, payment_token  # noqa: F401 (re-exported)
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.lifecycle import allowed
 from motcua.workflow.notes import message, money
 from motcua.workflow.step import EventKind, Step, StepContext
 
 
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULT_GATEWAY = "vnpay"
+
+
+def known_plugin(registry: Any, value: str | None) -> str | None:
+    """A spec's choice of plugin must name one that is installed (the registry's ids)."""
+    if value is not None and value not in registry.all():
+        known = ", ".join(sorted(registry.all())) or "none"
+        raise ValueError(f"no {registry.kind} plugin is registered as {value!r} (installed: {known})")
+    return value
+
+
 class PaymentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mode: Literal["online", "desk"] = "online"
-    gateway: Literal["vnpay"] = "vnpay"
+    #: a `motcua.gateways` plugin; None: the deployment's PAYMENT_GATEWAY, else vnpay
+    gateway: str | None = None
+
+    @field_validator("gateway")
+    @classmethod
+    def _installed(cls, value: str | None) -> str | None:
+        return known_plugin(GATEWAYS, value)
+
+
+def gateway_id(ctx: StepContext) -> str:
+    """The gateway this dossier pays through: the spec's choice, else the deployment's."""
+    return ctx.config.gateway or ctx.app_config.get("PAYMENT_GATEWAY") or DEFAULT_GATEWAY
 
 
 def entered_by_staff(dossier: Any) -> bool:
@@ -44,20 +72,6 @@ def entered_by_staff(dossier: Any) -> bool:
 def payment_mode(ctx: StepContext) -> str:
     """`desk` for a dossier filed or entered at the desk, else the procedure's configured mode."""
     return "desk" if ctx.dossier.channel == "desk" or entered_by_staff(ctx.dossier) else ctx.config.mode
-
-
-def amount_due(dossier: Any) -> int:
-    """The fee total less the payments recorded: after a supplement's corrected answers raise
-    the fee, a dossier paid in full owes the difference. A `paid` event without an amount
-    (none is written so today) counts as paying everything."""
-    paid = 0
-    for event in dossier.events:
-        if event.kind == "paid":
-            amount = (event.data or {}).get("amount")
-            if not isinstance(amount, int):
-                return 0
-            paid += amount
-    return max(0, dossier.fee_total - paid)
 
 
 def _paid(ctx: StepContext) -> bool:
@@ -85,6 +99,7 @@ DUE_ON_DELIVERY = {"vi": "Phí, lệ phí {amount} nộp cho bưu điện khi nh
 class PaymentStep(Step):
     name = "payment"
     title = {"vi": "Thanh toán phí, lệ phí", "en": "Fee payment"}
+    template_folder = TEMPLATES
     Config = PaymentConfig
     events = {
         "payment_not_needed": EventKind(label={"vi": "Không phải nộp phí, lệ phí", "en": "No fees to pay"}),
@@ -118,6 +133,7 @@ class PaymentStep(Step):
         elif event.kind == "payment_failed":
             ctx.state["last_failure"] = event.note
             ctx.state["last_failure_code"] = event.data.get("response_code")
+            ctx.state["last_failure_reason"] = event.data.get("reason")
         elif event.kind == "supplemented":
             _request_rest(ctx)
 
@@ -152,16 +168,19 @@ class PaymentStep(Step):
 
         if ctx.dossier.fee_total <= 0:
             return None
-        return Markup(render_template("workflow/payment_citizen.html", ctx=ctx, dossier=ctx.dossier,
-                                      paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code),
-                                      failure=_last_failure(ctx)))
+        chosen = gateway_id(ctx)
+        cls = GATEWAYS.get(chosen)
+        return Markup(render_template("payment/citizen.html", ctx=ctx, dossier=ctx.dossier,
+                                      paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code, chosen),
+                                      failure=_last_failure(ctx), gateway_id=chosen,
+                                      gateway_title=(getattr(cls, "title", None) or {"vi": chosen})))
 
     def staff_panel(self, ctx: StepContext) -> Markup | None:
         from flask import render_template
 
         if ctx.dossier.fee_total <= 0:
             return None
-        return Markup(render_template("workflow/payment_staff.html", ctx=ctx, dossier=ctx.dossier, paid=_paid(ctx), config=_shown(ctx)))
+        return Markup(render_template("payment/staff.html", ctx=ctx, dossier=ctx.dossier, paid=_paid(ctx), config=_shown(ctx)))
 
 
 def _request_rest(ctx: StepContext) -> None:
@@ -176,6 +195,7 @@ def _request_rest(ctx: StepContext) -> None:
     amount = amount_due(ctx.dossier)
     ctx.state.pop("last_failure", None)
     ctx.state.pop("last_failure_code", None)
+    ctx.state.pop("last_failure_reason", None)
     ctx.move("request_payment", note=message({"vi": "Hồ sơ bổ sung làm tăng phí, lệ phí; số còn phải nộp: {amount}.",
                                               "en": "The supplement raised the fees; still to pay: {amount}."},
                                              amount=money(amount)), data={"amount": amount})
@@ -194,32 +214,18 @@ def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: 
 
 
 def _last_failure(ctx: StepContext) -> dict[str, str] | None:
-    """Why the last online payment failed, as the payer is told (VNPay's response code)."""
-    from plugins.gateways import vnpay_responses
-
+    """Why the last online payment failed, as the payer is told (the gateway's words,
+    `Gateway.failure_reason`, kept with the `payment_failed` event)."""
     if not ctx.state.get("last_failure"):
         return None
-    return vnpay_responses.sentence(ctx.state.get("last_failure_code"))
+    reason = ctx.state.get("last_failure_reason")
+    if isinstance(reason, dict) and reason.get("vi"):
+        return reason
+    code = ctx.state.get("last_failure_code")  # recorded before the reason was kept
+    return ({"vi": f"Giao dịch không thành công (mã {code}).", "en": f"The payment did not go through (code {code})."}
+            if code else {"vi": "Giao dịch không thành công.", "en": "The payment did not go through."})
 
 
 def _shown(ctx: StepContext) -> PaymentConfig:
     """The config as the panels show it: with the mode this dossier actually pays in."""
     return ctx.config.model_copy(update={"mode": payment_mode(ctx)})
-
-
-def payment_token(code: str) -> str:
-    """Proof that the page offering "pay" was shown to someone allowed to see the dossier."""
-    from flask import current_app
-    from itsdangerous import URLSafeTimedSerializer
-
-    return URLSafeTimedSerializer(current_app.secret_key, salt="motcua-payment").dumps(code)
-
-
-def check_payment_token(token: str, max_age: int = 3600) -> str | None:
-    from flask import current_app
-    from itsdangerous import BadSignature, URLSafeTimedSerializer
-
-    try:
-        return URLSafeTimedSerializer(current_app.secret_key, salt="motcua-payment").loads(token, max_age=max_age)
-    except BadSignature:
-        return None

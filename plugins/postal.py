@@ -13,24 +13,29 @@ plugins.payment.record_paid) before the dossier becomes RETURNED. Otherwise the 
 nothing until a `paid` event comes, and both panels say why the parcel is not sent yet.
 The postal charge is the post office's, not the agency's: every booking tells the carrier
 the receiver pays it (cước thu người nhận, collected on delivery).
-Carrier settings come from the app config: POSTAL_API_URL, POSTAL_API_KEY,
-POSTAL_CALLBACK_SECRET, PUBLIC_URL (where the carrier sends callbacks).
+The carrier is a `motcua.carriers` plugin: the spec's `config.carrier`, else the
+deployment's POSTAL_CARRIER, else `vnpost`; its settings come from the app config (VNPost:
+POSTAL_API_URL, POSTAL_API_KEY, POSTAL_CALLBACK_SECRET), and PUBLIC_URL says where the
+carrier sends callbacks (`/plugins/carriers/<id>/callback`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from motcua import units
 from motcua.dossier import Status
+from motcua.integrations import CARRIERS
+from motcua.integrations.carriers import STATUS_LABELS
 from motcua.spec.model import localize
 from motcua.workflow.notes import message, money, words
 from motcua.workflow.step import EventKind, Step, StepContext
-from plugins.carriers import vnpost
-from plugins.payment import amount_due, entered_by_staff
+from plugins.payment import TEMPLATES, amount_due, entered_by_staff, known_plugin
+
+DEFAULT_CARRIER = "vnpost"
 
 
 def carrier_address(address: dict[str, str]) -> dict[str, str]:
@@ -52,9 +57,19 @@ def carrier_address(address: dict[str, str]) -> dict[str, str]:
 
 class PostalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    carrier: Literal["vnpost"] = "vnpost"
+    #: a `motcua.carriers` plugin; None: the deployment's POSTAL_CARRIER, else vnpost
+    carrier: str | None = None
     pickup: bool = True
     service: str = "BCCI"
+
+    @field_validator("carrier")
+    @classmethod
+    def _installed(cls, value: str | None) -> str | None:
+        return known_plugin(CARRIERS, value)
+
+
+def carrier_id(ctx: StepContext) -> str:
+    return ctx.config.carrier or ctx.app_config.get("POSTAL_CARRIER") or DEFAULT_CARRIER
 
 
 def _wants_postal(ctx: StepContext) -> bool:
@@ -82,7 +97,7 @@ WAITING_FOR_FEE = {"vi": "Kết quả sẽ được gửi qua bưu điện sau k
 def callback_url(ctx: StepContext) -> str:
     from motcua.public_url import public_url
 
-    return public_url("/buu-chinh/callback", ctx.app_config)
+    return public_url(f"/plugins/carriers/{carrier_id(ctx)}/callback", ctx.app_config)
 
 
 WHAT = {
@@ -94,6 +109,7 @@ WHAT = {
 class PostalStep(Step):
     name = "postal"
     title = {"vi": "Bưu chính công ích", "en": "Public postal service"}
+    template_folder = TEMPLATES
     Config = PostalConfig
     events = {
         "shipment_booked": EventKind(label={"vi": "Đặt dịch vụ bưu chính công ích", "en": "Public postal service booked"}),
@@ -128,7 +144,7 @@ class PostalStep(Step):
                         note=message({"vi": "Bưu điện đã thu hộ {amount} khi phát kết quả (bưu gửi {item}).",
                                       "en": "The post office collected {amount} on delivery of the result (item {item})."},
                                      amount=money(collected), item=item or ""),
-                        data={"item_number": item}, actor=f"carrier:{ctx.config.carrier}")
+                        data={"item_number": item}, actor=f"carrier:{carrier_id(ctx)}")
         if collected != due:
             ctx.record("postal_cod_mismatch",
                        note=message({"vi": "Bưu điện báo đã thu hộ {collected}, số phải thu là {due}: cần đối soát với bưu điện.",
@@ -156,9 +172,10 @@ class PostalStep(Step):
                        data={"kind": kind})
             shipments[kind] = {"item_number": None, "status": "no_address"}
             return
-        config = ctx.app_config
-        if not config.get("POSTAL_API_URL"):
-            raise RuntimeError("POSTAL_API_URL is not configured")
+        chosen = carrier_id(ctx)
+        carrier_cls = CARRIERS.get(chosen, ctx.app_config)
+        if carrier_cls is None:
+            raise RuntimeError(f"the carrier {chosen!r} is not installed")
         spec_delivery = ctx.spec.delivery_option("postal") if ctx.spec else None
         cod = amount_due(ctx.dossier) if (kind == "delivery" and spec_delivery and spec_delivery.cash_on_delivery and _unpaid(ctx)) else 0
         citizen = {"name": ctx.dossier.contact.name, "phone": ctx.dossier.contact.phone,
@@ -178,10 +195,10 @@ class PostalStep(Step):
             "callback_url": callback_url(ctx),
             "note": "Kết quả giải quyết thủ tục hành chính" if kind == "delivery" else "Hồ sơ thủ tục hành chính",
         }
-        answer = vnpost.book(config["POSTAL_API_URL"], config.get("POSTAL_API_KEY", ""), payload, f"{ctx.dossier.code}:{kind}")
-        item = str(answer["item_number"])
-        ctx.services.store.records("shipments").put(item, {"code": ctx.dossier.code, "kind": kind, "status": "booked"})
-        shipments[kind] = {"item_number": item, "status": "booked", "cod_amount": cod}
+        item = carrier_cls(ctx.app_config).book(payload, f"{ctx.dossier.code}:{kind}")
+        ctx.services.store.records("shipments").put(item, {"code": ctx.dossier.code, "kind": kind, "status": "booked",
+                                                          "carrier": chosen})
+        shipments[kind] = {"item_number": item, "status": "booked", "cod_amount": cod, "carrier": chosen}
         what = WHAT[kind]
         ctx.record("shipment_booked", note=message({"vi": "Đã đặt dịch vụ bưu chính công ích ({what}), số hiệu bưu gửi {item}.",
                                                     "en": "Public postal service booked ({what}), item number {item}."},
@@ -229,11 +246,11 @@ class PostalStep(Step):
         waiting = bool(ctx.state.get("waiting_for_payment")) and _unpaid(ctx)
         if not shipments and not waiting:
             return None
-        return Markup(render_template(template, shipments=shipments, labels=vnpost.STATUS_LABELS, dossier=ctx.dossier,
+        return Markup(render_template(template, shipments=shipments, labels=STATUS_LABELS, dossier=ctx.dossier,
                                       waiting_for_fee=waiting, postage=_postage(ctx)))
 
     def citizen_panel(self, ctx: StepContext) -> Markup | None:
-        return self._panel(ctx, "workflow/postal_citizen.html")
+        return self._panel(ctx, "postal/citizen.html")
 
     def staff_panel(self, ctx: StepContext) -> Markup | None:
-        return self._panel(ctx, "workflow/postal_staff.html")
+        return self._panel(ctx, "postal/staff.html")

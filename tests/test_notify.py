@@ -63,7 +63,9 @@ def test_sender_retries_with_backoff_then_gives_up(app) -> None:
         assert outbox.send_due(now=later)["sent"] == 1
         assert sim.extensions["messaging_sim"][0]["to"] == "0912345678"
         # a gateway that never answers: given up after MAX_ATTEMPTS, recorded
-        down = Outbox(app.extensions["motcua"].store, outbox.sender.__class__("http://127.0.0.1:9", "K"), backoff_seconds=0)
+        from motcua.workflow.outbox import HttpSender
+
+        down = Outbox(app.extensions["motcua"].store, HttpSender("http://127.0.0.1:9", "K"), backoff_seconds=0)
         down.enqueue("x:1:sms", code=code, channel="sms", to="0912345678", body="thử")
         for _ in range(MAX_ATTEMPTS):
             down.send_due()

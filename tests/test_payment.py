@@ -86,7 +86,7 @@ def test_pay_through_simulator_marks_paid_by_ipn_only(app, gateway, live_server)
         panel = "".join(app.extensions["motcua"].engine.citizen_panels(store.dossiers.get(code)))
     assert "Thanh toán trực tuyến" in panel and "16.000 ₫" in panel
     back = citizen_chooses(start_payment(app, live_server, code), "pay")
-    assert back.startswith(live_server.url + "/thanh-toan/vnpay/return")
+    assert back.startswith(live_server.url + "/plugins/gateways/vnpay/return")
     d = wait_for(lambda: (x := store.dossiers.get(code)).status == Status.NEW and x)
     paid = [e for e in d.events if e.kind == "paid"][0]
     assert paid.actor == "gateway:vnpay" and paid.data["amount"] == 16000

@@ -102,7 +102,7 @@ def test_payment_return_and_carrier_callback_ignore_a_forged_host(site):
     response = site.test_client().post(f"/thanh-toan/{code}/vnpay", data={"token": token}, base_url=EVIL)
     assert response.status_code == 303
     params = parse_qs(urlparse(response.headers["Location"]).query)
-    assert params["vnp_ReturnUrl"] == [f"{PUBLIC}/thanh-toan/vnpay/return"]
+    assert params["vnp_ReturnUrl"] == [f"{PUBLIC}/plugins/gateways/vnpay/return"]
 
     sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
     with LiveServer(sim) as carrier:
@@ -114,7 +114,7 @@ def test_payment_return_and_carrier_callback_ignore_a_forged_host(site):
             engine.perform(code, "process", DESK)
             engine.perform(code, "approve", LEADER)
         [item] = sim.extensions["carrier_sim"].values()
-        assert item["callback_url"] == f"{PUBLIC}/buu-chinh/callback"
+        assert item["callback_url"] == f"{PUBLIC}/plugins/carriers/vnpost/callback"
 
 
 def test_without_public_url_only_a_demo_or_a_test_starts(tmp_path):

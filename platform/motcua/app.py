@@ -156,6 +156,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     for module, attr, prefix in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module), attr), url_prefix=prefix or None)
+    from motcua.integrations.web import mount
+
+    mount(app, csrf)  # generic /plugins/<kind>/<id>/ routes and what each plugin brings
 
     from motcua.web import headers
 

@@ -20,6 +20,8 @@ from motcua.spec.model import localize
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
 _FOLDER = Path(__file__).parent / "translations"
+#: Plugins' translation folders (`Plugin.translations_folder`), read after the core's.
+_PLUGIN_FOLDERS: list[Path] = []
 
 
 @lru_cache(maxsize=None)
@@ -27,7 +29,19 @@ def catalogue(lang: str) -> dict[str, str]:
     merged: dict[str, str] = {}
     for path in sorted((_FOLDER / lang).glob("*.yaml")):
         merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    for folder in _PLUGIN_FOLDERS:
+        for path in sorted((folder / lang).glob("*.yaml")):
+            for key, value in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+                merged.setdefault(key, value)  # a plugin never rewords the core's strings
     return merged
+
+
+def add_folder(folder: str | Path) -> None:
+    """A plugin's translations: `<folder>/<lang>/*.yaml`, keyed by the Vietnamese text."""
+    path = Path(folder)
+    if path not in _PLUGIN_FOLDERS:
+        _PLUGIN_FOLDERS.append(path)
+        catalogue.cache_clear()
 
 
 def current_lang() -> str:

@@ -85,3 +85,54 @@ def collected(message: dict[str, Any], key: str = "cod_collected") -> int | None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value
+
+
+# --- the plugin (`motcua.carriers` entry point `vnpost`) -------------------------------------
+
+from motcua.integrations.carriers import CallbackRefused, Carrier, CarrierUpdate  # noqa: E402
+
+
+class VNPostCarrier(Carrier):
+    """VNPost (bưu chính công ích). Settings: POSTAL_API_URL, POSTAL_API_KEY,
+    POSTAL_CALLBACK_SECRET. Callbacks come to `/plugins/carriers/vnpost/callback` (items booked
+    before the move carry `/buu-chinh/callback`, which keeps working)."""
+
+    id = "vnpost"
+    title = {"vi": "VNPost", "en": "VNPost"}
+
+    def book(self, booking: dict[str, Any], idempotency_key: str) -> str:
+        if not self.config.get("POSTAL_API_URL"):
+            raise RuntimeError("POSTAL_API_URL is not configured")
+        answer = book(self.config["POSTAL_API_URL"], self.config.get("POSTAL_API_KEY", ""), booking, idempotency_key)
+        return str(answer["item_number"])
+
+    def read_callback(self, request: Any) -> CarrierUpdate:
+        secret = self.config.get("POSTAL_CALLBACK_SECRET")
+        body = request.get_data()
+        if not secret or not verify(body, request.headers.get("X-Signature"), secret):
+            raise CallbackRefused(401, "bad signature")
+        try:
+            message = json.loads(body)
+            event_id, item, status = str(message["event_id"]), str(message["item_number"]), str(message["status"])
+        except (ValueError, KeyError, TypeError):
+            raise CallbackRefused(400, "malformed body") from None
+        cod = collected(message)
+        if status not in STATUSES or cod is None:
+            raise CallbackRefused(400, "unknown status or bad amount")
+        return CarrierUpdate(event_id=event_id, item_number=item, status=status, at=message.get("at"), cod_collected=cod)
+
+    @classmethod
+    def legacy_urls(cls) -> dict[str, str]:
+        return {"/buu-chinh/callback": "callback"}  # in the bookings of items already on their way
+
+    @classmethod
+    def simulate(cls, app: Any, host: str, port: int) -> str | None:
+        import secrets
+
+        from plugins.simulators import carrier as simulator
+        from plugins.simulators import serve_in_thread
+
+        key, callback = secrets.token_hex(16), secrets.token_hex(16)
+        url = serve_in_thread(simulator.create_app(key, callback), host, port, cls.id)
+        app.config.update(POSTAL_API_URL=url + "/api/v1", POSTAL_API_KEY=key, POSTAL_CALLBACK_SECRET=callback)
+        return url

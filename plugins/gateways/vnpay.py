@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Mapping
+from typing import Any, Mapping
 from urllib.parse import quote_plus
 
 from motcua.workdays import VN_TZ
@@ -118,3 +118,95 @@ def succeeded(params: Mapping[str, str]) -> bool:
 
 def reply(code: str) -> dict[str, str]:
     return {"RspCode": code, "Message": REPLY_MESSAGES[code]}
+
+
+# --- the plugin (`motcua.gateways` entry point `vnpay`) --------------------------------------
+
+from motcua.integrations.gateways import Gateway, Notification, Outcome, PaymentOrder, ReturnInfo, WebhookRefused  # noqa: E402
+
+#: the core's outcome of a checked IPN -> VNPay's RspCode
+RSP_CODES: dict[str, str] = {"ok": OK, "duplicate": ALREADY_CONFIRMED, "not_found": NOT_FOUND, "wrong_amount": WRONG_AMOUNT,
+                             "bad_signature": BAD_CHECKSUM, "not_ours": OTHER, "error": OTHER}
+
+
+def _vnd(value: str | None) -> int:
+    """`vnp_Amount` (VND x 100) in VND; -1 when it is not a whole number of VND (refused as
+    a wrong amount once the order is found, as VNPay's table orders the checks)."""
+    try:
+        amount = int(str(value))
+    except ValueError:
+        return -1
+    return amount // 100 if amount >= 0 and amount % 100 == 0 else -1
+
+
+class VNPayGateway(Gateway):
+    """VNPay 2.1.0. Settings: VNPAY_PAY_URL, VNPAY_TMN_CODE, VNPAY_HASH_SECRET. The IPN URL is
+    registered at VNPay's merchant portal: `<PUBLIC_URL>/plugins/gateways/vnpay/webhook` (the
+    old `/thanh-toan/vnpay/ipn` keeps working)."""
+
+    id = "vnpay"
+    title = {"vi": "VNPay", "en": "VNPay"}
+
+    def merchant(self) -> Merchant | None:
+        config = self.config
+        if not (config.get("VNPAY_PAY_URL") and config.get("VNPAY_TMN_CODE") and config.get("VNPAY_HASH_SECRET")):
+            return None
+        return Merchant(config["VNPAY_TMN_CODE"], config["VNPAY_HASH_SECRET"], config["VNPAY_PAY_URL"])
+
+    def configured(self) -> bool:
+        return self.merchant() is not None
+
+    def start(self, order: PaymentOrder, *, return_url: str, webhook_url: str, client_ip: str, lang: str) -> str:
+        from datetime import timezone
+
+        merchant = self.merchant()
+        assert merchant is not None
+        return payment_url(merchant, txn_ref=order.ref, amount_vnd=order.amount,
+                           order_info=f"Thanh toan phi le phi ho so {order.code}", return_url=return_url,
+                           ip_addr=client_ip, at=datetime.now(timezone.utc), locale="en" if lang == "en" else "vn")
+
+    def read_return(self, params: Mapping[str, str]) -> ReturnInfo | None:
+        merchant = self.merchant()
+        if merchant is None or not verify(params, merchant.secret):
+            return None
+        return ReturnInfo(ref=params.get("vnp_TxnRef", ""), says_ok=succeeded(params), reason_code=params.get("vnp_ResponseCode"))
+
+    def read_webhook(self, request: Any) -> Notification:
+        params = request.args.to_dict()
+        merchant = self.merchant()
+        assert merchant is not None
+        refused = ipn_problem(params, merchant)  # signature, our terminal, command/currency
+        if refused:
+            raise WebhookRefused("bad_signature" if refused == BAD_CHECKSUM else "not_ours")
+        return Notification(ref=params.get("vnp_TxnRef", ""), amount=_vnd(params.get("vnp_Amount")), ok=succeeded(params),
+                            transaction=params.get("vnp_TransactionNo") or "", reason_code=params.get("vnp_ResponseCode"),
+                            details={"params": params, "bank": params.get("vnp_BankCode")})
+
+    def webhook_reply(self, outcome: Outcome) -> Any:
+        from flask import jsonify
+
+        return jsonify(reply(RSP_CODES[outcome]))
+
+    def failure_reason(self, code: str | None) -> dict[str, str]:
+        from plugins.gateways import vnpay_responses
+
+        return vnpay_responses.sentence(code)
+
+    @classmethod
+    def legacy_urls(cls) -> dict[str, str]:
+        # The IPN URL is registered at VNPay and return URLs are in citizens' browsers; pay
+        # buttons on pages loaded before the move post to the old path.
+        return {"/thanh-toan/vnpay/ipn": "webhook", "/thanh-toan/vnpay/return": "return", "/thanh-toan/<code>/vnpay": "start"}
+
+    @classmethod
+    def simulate(cls, app: Any, host: str, port: int) -> str | None:
+        import secrets
+
+        from plugins.simulators import public_address, serve_in_thread
+        from plugins.simulators import vnpay as simulator
+
+        secret = secrets.token_hex(16)
+        ipn = public_address(app) + "/plugins/gateways/vnpay/webhook"
+        url = serve_in_thread(simulator.create_app("MOTCUADEMO", secret, ipn), host, port, cls.id)
+        app.config.update(VNPAY_PAY_URL=url + "/paymentv2/vpcpay.html", VNPAY_TMN_CODE="MOTCUADEMO", VNPAY_HASH_SECRET=secret)
+        return url

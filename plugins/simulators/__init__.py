@@ -45,3 +45,17 @@ def http(request: urllib.request.Request, timeout: float = 5) -> tuple[int, byte
         return exc.code, exc.read()
     except (urllib.error.URLError, OSError):
         return 0, b""
+
+
+def serve_in_thread(app: object, host: str, port: int, name: str) -> str:
+    """`motcua serve --demo`: serve a simulator with waitress in a daemon thread; its URL."""
+    from waitress.server import create_server
+
+    server = create_server(app, host=host, port=port, threads=2)
+    threading.Thread(target=server.run, daemon=True, name=f"sim-{name}").start()
+    return f"http://{host}:{port}"
+
+
+def public_address(app: object) -> str:
+    """The portal's address the simulators call back (`motcua serve --demo` sets PUBLIC_URL)."""
+    return str(app.config["PUBLIC_URL"]).rstrip("/")  # type: ignore[attr-defined]

@@ -1,34 +1,28 @@
-"""`motcua serve --demo`: the simulators on the next local ports, the app pointed at them."""
+"""`motcua serve --demo`: each plugin's simulator on the next local ports, the app pointed at them.
+
+Every enabled plugin of every kind may start a stand-in of its outside service
+(`Plugin.simulate`); the core does not know which ones exist.
+"""
 
 from __future__ import annotations
 
-import secrets
-import threading
 from typing import Any
 
 
 def start_simulators(app: Any, host: str, port: int) -> dict[str, str]:
-    """Serve the gateway, carrier and SMS simulators on port+1..3; configure `app` to use them."""
-    from waitress.server import create_server
+    """Serve the simulators on port+1, port+2 ...; configure `app` to use them."""
+    from motcua.integrations import REGISTRIES
 
-    from plugins.simulators import carrier, messaging, vnpay
-
-    public = app.config.get("PUBLIC_URL") or f"http://{host}:{port}"
-    secret, key, callback, sms_key = (secrets.token_hex(16) for _ in range(4))
-    sims = {
-        "vnpay": (vnpay.create_app("MOTCUADEMO", secret, public + "/thanh-toan/vnpay/ipn"), port + 1),
-        "carrier": (carrier.create_app(key, callback), port + 2),
-        "messaging": (messaging.create_app(sms_key), port + 3),
-    }
-    urls = {}
-    for name, (sim, sim_port) in sims.items():
-        server = create_server(sim, host=host, port=sim_port, threads=2)
-        threading.Thread(target=server.run, daemon=True, name=f"sim-{name}").start()
-        urls[name] = f"http://{host}:{sim_port}"
-    app.config.update(
-        PUBLIC_URL=public,
-        VNPAY_PAY_URL=urls["vnpay"] + "/paymentv2/vpcpay.html", VNPAY_TMN_CODE="MOTCUADEMO", VNPAY_HASH_SECRET=secret,
-        POSTAL_API_URL=urls["carrier"] + "/api/v1", POSTAL_API_KEY=key, POSTAL_CALLBACK_SECRET=callback,
-        NOTIFY_URL=urls["messaging"], NOTIFY_API_KEY=sms_key,
-    )
+    app.config["PUBLIC_URL"] = app.config.get("PUBLIC_URL") or f"http://{host}:{port}"
+    urls: dict[str, str] = {}
+    next_port = port + 1
+    for kind, registry in REGISTRIES.items():
+        for plugin_id, cls in sorted(registry.enabled(app.config).items()):
+            simulate = getattr(cls, "simulate", None)
+            if simulate is None:
+                continue
+            url = simulate(app, host, next_port)
+            if url:
+                urls[f"{kind}/{plugin_id}"] = url
+                next_port += 1
     return urls

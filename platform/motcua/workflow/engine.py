@@ -11,6 +11,8 @@ A step that raises is recorded (`step_failed`), kept in `workflow_retries` and r
 
 from __future__ import annotations
 
+import json
+
 import logging
 from dataclasses import dataclass, field as dataclass_field
 from datetime import date, datetime, timezone
@@ -251,6 +253,7 @@ class Engine:
             if retry:
                 self._retry_in(work, spec, entries, run)
             self._react(work, spec, entries, run)
+            self._sync(work, run)
             if work == base:
                 return run.worked
             outbox = outbox_for(self.services, self.config) if run.messages else None
@@ -269,6 +272,38 @@ class Engine:
             return run.worked
         log.error("dossier %s: changed %d times while its steps reacted; the next change catches up", code, SETTLE_ATTEMPTS)
         return 0
+
+    def _sync(self, work: Dossier, run: _Run) -> None:
+        """Status changes not yet handed to the deployment's sync plugins (`SYNC`, e.g. the
+        national portal): one outbox message per plugin and event, keyed by plugin, dossier
+        code and the event's place in the timeline (never queued twice), saved with the change
+        and sent after it, retried like the citizens' messages (motcua.integrations.sync)."""
+        chosen = self.config.get("SYNC") or []
+        if isinstance(chosen, str):
+            chosen = [part.strip() for part in chosen.split(",") if part.strip()]
+        state = lifecycle.engine_state(work)
+        start = int(state.get("synced", 0))
+        if not chosen or start >= len(work.events):
+            return
+        from motcua.integrations import SYNC
+
+        for plugin_id in chosen:
+            cls = SYNC.get(plugin_id, self.config)
+            if cls is None:
+                log.error("SYNC names %r, which is not an installed sync plugin", plugin_id)
+                continue
+            plugin = cls(self.config)
+            for index in range(start, len(work.events)):
+                event = work.events[index]
+                payload = plugin.payload(work, event) if event.status is not None else None
+                if payload is None:
+                    continue
+                run.messages.append({
+                    "key": f"sync:{plugin_id}:{work.code}:{index}", "code": work.code, "channel": f"sync:{plugin_id}",
+                    "to": plugin_id, "body": json.dumps(payload, ensure_ascii=False), "subject": None,
+                    "milestone": f"status {int(event.status)}", "event": {"kind": event.kind, "at": event.at.isoformat()},
+                })
+        state["synced"] = len(work.events)
 
     def _react(self, work: Dossier, spec: ProcedureSpec | None, entries: list[Entry], run: _Run) -> None:
         """The cascade, in memory: dispatch new events to every step, enter the current step."""

@@ -35,6 +35,10 @@ CORE_EVENTS: dict[str, EventKind] = {
     "withdrawn": _kind("Công dân rút hồ sơ", "Withdrawn by the citizen"),
     "payment_requested": _kind("Yêu cầu nộp phí, lệ phí", "Payment requested"),
     "paid": _kind("Đã thanh toán phí, lệ phí", "Fees paid"),
+    # motcua.payments: money taken beyond what was owed (a superseded order paid as well)
+    "payment_surplus": _kind("Nhận thanh toán vượt số phải nộp, chờ hoàn tiền", "Overpayment received, to be refunded"),
+    # a failure of an order that was no longer the dossier's: staff only, the citizen was not waiting for it
+    "payment_failed_stale": _kind("Giao dịch thanh toán cũ không thành công", "An old payment attempt failed", internal=True),
     "paper_components": _kind("Nhận thành phần hồ sơ giấy", "Paper documents received"),
     "note": _kind("Ghi chú", "Note"),
     # the engine's own troubles: staff see them, citizens need not

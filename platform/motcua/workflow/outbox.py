@@ -133,8 +133,40 @@ def _reason(error: urllib.error.HTTPError) -> str:
 
 
 def sender_for(config: Any) -> Sender:
-    url = config.get("NOTIFY_URL") if config else None
-    return HttpSender(url, config.get("NOTIFY_API_KEY", "")) if url else LogSender()
+    """What sends the outbox's messages: a `motcua.notifiers` plugin when the deployment names
+    one (`NOTIFIER`), else the JSON gateway at NOTIFY_URL, else the log (development); and
+    the `motcua.sync` plugins for their own messages (channel `sync:<id>`)."""
+    return _Dispatch(config or {})
+
+
+class _Dispatch:
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self._people: Sender | None = None
+
+    def people(self) -> Sender:
+        if self._people is None:
+            from motcua.integrations import NOTIFIERS
+
+            chosen = self.config.get("NOTIFIER")
+            cls = NOTIFIERS.get(chosen, self.config) if chosen else None
+            if chosen and cls is None:
+                raise RuntimeError(f"NOTIFIER {chosen!r} is not an installed notifier")
+            url = self.config.get("NOTIFY_URL")
+            self._people = cls(self.config) if cls else HttpSender(url, self.config.get("NOTIFY_API_KEY", "")) if url else LogSender()
+        return self._people
+
+    def send(self, message: dict[str, Any]) -> None:
+        channel = str(message.get("channel", ""))
+        if channel.startswith("sync:"):
+            from motcua.integrations import SYNC
+
+            cls = SYNC.get(channel[5:], self.config)
+            if cls is None:
+                raise RuntimeError(f"sync plugin {channel[5:]!r} is not installed")
+            cls(self.config).push(message)
+            return
+        self.people().send(message)
 
 
 def _now() -> datetime:

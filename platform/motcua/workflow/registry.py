@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING
-from importlib.metadata import entry_points
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -22,27 +21,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-GROUP = "motcua.steps"
+GROUP = "motcua.steps"  # motcua.integrations.STEPS.group
 
 
-@lru_cache(maxsize=1)
 def step_registry() -> dict[str, type]:
-    """Registered step name -> step class. A plugin that fails to import is logged and left out."""
-    found: dict[str, type] = {}
-    for ep in entry_points(group=GROUP):
-        try:
-            cls = ep.load()
-        except Exception:  # a broken plugin must not take the portal down
-            log.exception("step plugin %s (%s) failed to load", ep.name, ep.value)
-            continue
-        name = getattr(cls, "name", "") or ep.name
-        if name != ep.name:
-            log.warning("step plugin %s declares name %r; registered as %r", ep.value, name, ep.name)
-        if ep.name in found and found[ep.name] is not cls:
-            log.warning("two plugins register the step %r; keeping %s", ep.name, found[ep.name])
-            continue
-        found[ep.name] = cls
-    return found
+    """Registered step name -> step class (`motcua.integrations.STEPS`, the registry every
+    plugin kind shares). A plugin that fails to import, or is no `Step`, is logged and left out."""
+    from motcua.integrations import STEPS
+
+    return STEPS.all()
 
 
 @lru_cache(maxsize=1)
@@ -93,7 +80,9 @@ def step_titles() -> dict[str, dict[str, str]]:
 
 def reload() -> dict[str, type]:
     """Forget what was loaded (after installing a plugin in a running process, e.g. tests)."""
-    step_registry.cache_clear()
+    from motcua.integrations import reload_all
+
+    reload_all()
     step_events.cache_clear()
     step_titles.cache_clear()
     return step_registry()

@@ -1,0 +1,108 @@
+"""`motcua.gateways`: online payment gateways (VNPay, MoMo ...), the contract.
+
+The core owns the money side: the payment orders (one open order per dossier amount due;
+`motcua.payments`), the generic routes (`/plugins/gateways/<id>/start/<code>`, `.../return`,
+`.../webhook`), the checks every callback gets (order known, amount equal, recorded once)
+and what is written on the dossier. A gateway knows only its protocol:
+
+- `start(order, ...)`: where to send the payer (a signed URL at the gateway);
+- `read_return(params)`: the browser came back; which order, and what the gateway's signed
+  parameters say (shown, never recorded: only the webhook records);
+- `read_webhook(request)`: the server-to-server notification (VNPay's IPN, MoMo's IPN),
+  verified (signature, our merchant) -> a `Notification`, or `WebhookRefused(outcome)`;
+- `webhook_reply(outcome)`: the answer the gateway's protocol expects for each outcome;
+- `failure_reason(code)`: a failed payment's code in words the payer reads `{vi, en}`;
+- `query(order)` / `refund(order, amount, reason)`: optional (NotImplementedError).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Mapping
+
+from motcua.integrations.base import Plugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Request, Response
+
+#: What the core concluded about a webhook call, for the gateway to word its reply.
+Outcome = Literal["ok", "duplicate", "not_found", "wrong_amount", "bad_signature", "not_ours", "error"]
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    """One attempt to pay what a dossier owes (`ref` is the gateway's order id / TxnRef)."""
+
+    ref: str
+    code: str
+    amount: int
+    gateway: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A verified server-to-server notification about one order."""
+
+    ref: str
+    amount: int  # VND
+    ok: bool
+    transaction: str = ""
+    reason_code: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # kept with the confirmation
+
+
+@dataclass(frozen=True)
+class ReturnInfo:
+    """The payer's browser came back: the order and what the (verified) parameters say."""
+
+    ref: str
+    says_ok: bool
+    reason_code: str | None = None
+
+
+class WebhookRefused(Exception):
+    """A webhook call refused before any order is looked at (bad signature, not our merchant,
+    malformed): `outcome` chooses the reply."""
+
+    def __init__(self, outcome: Outcome, detail: str = "") -> None:
+        super().__init__(detail or outcome)
+        self.outcome: Outcome = outcome
+
+
+class Gateway(Plugin):
+    """An online payment gateway. Instantiated with the app's config."""
+
+    def configured(self) -> bool:
+        """Its settings are all there (else the pay button answers "not available")."""
+        raise NotImplementedError
+
+    def start(self, order: PaymentOrder, *, return_url: str, webhook_url: str, client_ip: str, lang: str) -> str:
+        """The URL the payer's browser is sent to."""
+        raise NotImplementedError
+
+    def read_return(self, params: Mapping[str, str]) -> ReturnInfo | None:
+        """The return URL's parameters, if their signature verifies; None otherwise."""
+        raise NotImplementedError
+
+    def read_webhook(self, request: Request) -> Notification:
+        """The verified notification; raises WebhookRefused."""
+        raise NotImplementedError
+
+    def webhook_reply(self, outcome: Outcome) -> Response | tuple[Any, int] | Any:
+        """What the gateway expects back for `outcome` (a Flask response value)."""
+        raise NotImplementedError
+
+    def failure_reason(self, code: str | None) -> dict[str, str]:
+        """Why a payment failed, for the payer, `{vi, en}`."""
+        if not code:
+            return {"vi": "Giao dịch không thành công.", "en": "The payment did not go through."}
+        return {"vi": f"Giao dịch không thành công (mã {code}).", "en": f"The payment did not go through (code {code})."}
+
+    def query(self, order: PaymentOrder) -> Notification | None:
+        """Ask the gateway what became of an order (reconciliation); optional."""
+        raise NotImplementedError
+
+    def refund(self, order: PaymentOrder, amount: int, reason: str) -> str:
+        """Give money back (a payment taken twice); the gateway's refund id. Optional."""
+        raise NotImplementedError

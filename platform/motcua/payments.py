@@ -1,0 +1,202 @@
+"""Payment orders: what a dossier owes online, and what the gateways' callbacks record.
+
+The gateways (`motcua.gateways`) only speak their protocol; the money side is here, the same
+for every gateway:
+
+- `amount_due(dossier)`: the fee total less the payments recorded;
+- `open_order`: ONE open order per dossier — a new order (the citizen pressed "pay" again, in
+  another tab, or after a failure) supersedes the one before (`superseded_by`);
+- `confirm`: a verified webhook is checked against its order (known, same amount, not yet
+  confirmed: replays are answered "duplicate" and change nothing) and recorded:
+  * a success is never lost: it pays what is owed (the `pay` move when the dossier waits for
+    it); money the dossier did not owe (a superseded order paid after the current one) is
+    recorded as `payment_surplus`, for staff to refund;
+  * a failure is shown to the citizen (`payment_failed`) only for the dossier's current
+    order while the dossier still waits for that payment; a failure of a superseded order,
+    or one arriving after the dossier was paid, is a staff-only note
+    (`payment_failed_stale`), so "Thanh toán không thành công" never follows "Đã thanh toán".
+- `return_outcome`: what the page the payer comes back to says; it reflects what the
+  webhook recorded, never the browser's word.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from motcua.dossier import Status
+from motcua.integrations.gateways import Gateway, Notification, Outcome, PaymentOrder
+from motcua.workflow import notes
+from motcua.workflow.actions import ActionNotAllowed
+
+log = logging.getLogger(__name__)
+
+#: record collections: order ref -> order; order ref -> its confirmation; code -> open order
+PAYMENTS = "payments"
+CONFIRMED = "payment_ipn"
+OPEN = "payment_open"
+
+
+def amount_due(dossier: Any) -> int:
+    """The fee total less the payments recorded: after a supplement's corrected answers raise
+    the fee, a dossier paid in full owes the difference. A `paid` event without an amount
+    (none is written so today) counts as paying everything."""
+    paid = 0
+    for event in dossier.events:
+        if event.kind == "paid":
+            amount = (event.data or {}).get("amount")
+            if not isinstance(amount, int):
+                return 0
+            paid += amount
+    return max(0, dossier.fee_total - paid)
+
+
+def payment_token(code: str, gateway: str | None = None) -> str:
+    """Proof that the page offering "pay" (through `gateway`, the one the dossier's spec or
+    the deployment chose) was shown to someone allowed to see the dossier."""
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.secret_key, salt="motcua-payment").dumps([code, gateway] if gateway else code)
+
+
+def check_payment_token(token: str, max_age: int = 3600) -> tuple[str, str | None] | None:
+    """(dossier code, gateway or None when the token names none), or None when it fails."""
+    from flask import current_app
+    from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+    try:
+        value = URLSafeTimedSerializer(current_app.secret_key, salt="motcua-payment").loads(token, max_age=max_age)
+    except BadSignature:
+        return None
+    if isinstance(value, str):
+        return value, None
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return value[0], value[1]
+    return None
+
+
+def _order(ref: str, stored: dict[str, Any]) -> PaymentOrder:
+    return PaymentOrder(ref=ref, code=stored["code"], amount=int(stored["amount"]), gateway=stored.get("gateway", ""),
+                        created_at=stored.get("created_at", ""))
+
+
+def get_order(store: Any, ref: str) -> tuple[PaymentOrder, dict[str, Any]] | None:
+    stored = store.records(PAYMENTS).get(ref) if ref else None
+    return (_order(ref, stored), stored) if stored else None
+
+
+def open_order(store: Any, code: str, amount: int, gateway_id: str) -> PaymentOrder:
+    """A new order for what `code` owes; the dossier's previous open order is superseded."""
+    now = datetime.now(timezone.utc)
+    ref = f"{now:%y%m%d%H%M%S}{secrets.token_hex(4).upper()}"
+    store.records(PAYMENTS).insert_new(ref, {"code": code, "amount": amount, "status": "pending", "gateway": gateway_id,
+                                             "created_at": now.isoformat()})
+    before: list[str] = []
+
+    def point(current: dict[str, Any] | None) -> dict[str, Any]:
+        before[:] = [current["ref"]] if current and current.get("ref") else []
+        return {"ref": ref, "at": now.isoformat()}
+
+    store.records(OPEN).update(code, point)
+    for old in before:
+        if old != ref:
+            store.records(PAYMENTS).update(old, lambda o: {**(o or {}), "superseded_by": ref})
+    return _order(ref, store.records(PAYMENTS).get(ref))
+
+
+def is_current(store: Any, ref: str, stored: dict[str, Any]) -> bool:
+    """The order is the dossier's open one (not superseded by a newer order)."""
+    return not stored.get("superseded_by") and (store.records(OPEN).get(stored["code"]) or {}).get("ref", ref) == ref
+
+
+def confirm(services: Any, gateway: Gateway, notice: Notification) -> Outcome:
+    """Check a verified notification against its order and record it once (see the module)."""
+    store = services.store
+    found = get_order(store, notice.ref)
+    if found is None or found[1].get("gateway", gateway.id) != gateway.id:
+        return "not_found"
+    order, stored = found
+    if notice.amount != order.amount:
+        return "wrong_amount"
+    if not store.records(CONFIRMED).insert_new(order.ref, {"gateway": gateway.id, "ok": notice.ok, "details": notice.details,
+                                                           "at": datetime.now(timezone.utc).isoformat()}):
+        return "duplicate"
+    try:
+        _record(services, gateway, order, stored, notice)
+    except Exception:
+        log.exception("payment %s (%s): could not record on dossier %s", order.ref, gateway.id, order.code)
+        store.records(CONFIRMED).delete(order.ref)  # let the gateway's retry try again
+        return "error"
+    store.records(PAYMENTS).update(order.ref, lambda o: {**(o or stored), "status": "paid" if notice.ok else "failed"})
+    return "ok"
+
+
+PAID = {"vi": "Đã thanh toán trực tuyến {amount} qua {gateway}, mã giao dịch {txn}.",
+        "en": "{amount} paid online through {gateway}, transaction {txn}."}
+LATE = {"vi": " Hồ sơ không còn chờ thanh toán: cần đối soát, hoàn tiền nếu cần.",
+        "en": " The dossier was no longer awaiting payment: reconcile, refund if needed."}
+SURPLUS = {"vi": "Đã nhận {amount} qua {gateway} (giao dịch {txn}, đơn {ref}) vượt số phí còn phải nộp: "
+                 "cần hoàn lại cho công dân.",
+           "en": "{amount} received through {gateway} (transaction {txn}, order {ref}) beyond the fees owed: "
+                 "to be refunded to the citizen."}
+STALE_FAILURE = {"vi": "Giao dịch {ref} qua {gateway} không thành công ({reason}); giao dịch này không còn hiệu lực "
+                       "(đã có giao dịch mới hoặc hồ sơ đã thanh toán) nên công dân không được báo.",
+                 "en": "Payment {ref} through {gateway} failed ({reason}); it was no longer the dossier's payment "
+                       "(a newer one was started, or the dossier is paid), so the citizen is not told."}
+
+
+def _record(services: Any, gateway: Gateway, order: PaymentOrder, stored: dict[str, Any], notice: Notification) -> None:
+    engine = services.engine
+    dossier = services.store.dossiers.get(order.code)
+    if dossier is None:
+        raise LookupError(f"dossier {order.code} of payment {order.ref} is missing")
+    actor = f"gateway:{gateway.id}"
+    name = notes.words(gateway.title or {"vi": gateway.id, "en": gateway.id})
+    data = {"amount": order.amount, "method": gateway.id, "txn_ref": order.ref, "transaction_no": notice.transaction,
+            **{k: v for k, v in notice.details.items() if k in ("bank",)}}
+    due = amount_due(dossier)
+    if notice.ok:
+        values = {"amount": notes.money(order.amount), "gateway": name, "txn": notice.transaction}
+        if due <= 0:  # money taken that the dossier did not owe: kept, for a refund
+            engine.signal(order.code, actor=actor, kind="payment_surplus",
+                          note=notes.message(SURPLUS, **{**values, "ref": order.ref}),
+                          data={**data, "refund_due": order.amount})
+            return
+        if order.amount == due and Status(dossier.status) == Status.PAYMENT_REQUESTED:
+            try:
+                engine.signal(order.code, actor=actor, move="pay", note=notes.message(PAID, **values), data=data)
+            except ActionNotAllowed:
+                late = {lang: PAID[lang] + LATE[lang] for lang in PAID}
+                engine.signal(order.code, actor=actor, kind="paid", note=notes.message(late, **values), data=data)
+        else:  # pays part of what is owed now, or came while the dossier was not waiting for it
+            text = PAID if Status(dossier.status) == Status.PAYMENT_REQUESTED else {lang: PAID[lang] + LATE[lang] for lang in PAID}
+            engine.signal(order.code, actor=actor, kind="paid", note=notes.message(text, **values), data=data)
+            if order.amount > due:
+                engine.signal(order.code, actor=actor, kind="payment_surplus",
+                              note=notes.message(SURPLUS, **{**values, "amount": notes.money(order.amount - due), "ref": order.ref}),
+                              data={**data, "refund_due": order.amount - due})
+        return
+    reason = gateway.failure_reason(notice.reason_code)
+    failed = {**data, "response_code": notice.reason_code, "reason": reason}
+    if is_current(services.store, order.ref, stored) and due > 0 and Status(dossier.status) == Status.PAYMENT_REQUESTED:
+        engine.signal(order.code, actor=actor, kind="payment_failed", note=reason, data=failed)
+    else:
+        engine.signal(order.code, actor=actor, kind="payment_failed_stale",
+                      note=notes.message(STALE_FAILURE, ref=order.ref, gateway=name, reason=notes.words(reason)),
+                      data=failed)
+
+
+def return_outcome(store: Any, stored: dict[str, Any], says_ok: bool) -> str:
+    """The payer's page: `paid`, `failed`, `pending` — or `not_due` when this order failed or
+    is still open but the dossier owes nothing now (paid through another order)."""
+    dossier = store.dossiers.get(stored["code"])
+    if stored.get("status") == "paid":
+        return "paid"
+    if dossier is not None and amount_due(dossier) <= 0:
+        return "not_due"
+    if stored.get("status") == "failed" or not says_ok:
+        return "failed"
+    return "pending"

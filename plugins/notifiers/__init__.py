@@ -1,0 +1,1 @@
+"""Built-in notifiers (`motcua.notifiers`)."""

@@ -1,0 +1,1 @@
+"""Built-in outbound status sync plugins (`motcua.sync`)."""
