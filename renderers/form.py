@@ -54,6 +54,7 @@ from markupsafe import Markup
 from motcua.dossier import AttachmentRef
 from motcua.error_order import order_errors
 from motcua.formats import is_iso_date, is_vn_mobile, normalize_mobile
+from motcua.integrations.widgets import for_format
 from motcua.spec.conditions import holds
 from motcua import units
 from motcua.spec.model import Attachment, ProcedureSpec, localize
@@ -676,6 +677,8 @@ def _convert(node: dict[str, Any], raw: str) -> Any:
     elif fmt in ("cccd", "tax-code"):
         compact = re.sub(r"[\s.]", "", raw)
         return compact if re.fullmatch(r"[\d-]+", compact) else raw
+    elif (widget := for_format(fmt)) is not None:  # a plugin's field type (`motcua.widgets`)
+        return widget.clean(raw)
     return raw
 
 

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from motcua.spec.model import ProcedureSpec, localize
 from renderers.l10n import t
+from motcua.integrations.widgets import for_format
 from motcua.units import address_text
 from renderers.schema import (
     choice_key,
@@ -65,6 +66,9 @@ def display_value(spec: ProcedureSpec, node: dict[str, Any], path: str, value: A
         return choice(value)
     if node.get("format") == "date":
         return display_date(value)
+    widget = for_format(node.get("format"))
+    if widget is not None and isinstance(value, str):  # a plugin's field type (`motcua.widgets`)
+        return widget.display(value)
     if isinstance(value, (int, float)):
         return _number(value, lang)
     return str(value)

@@ -101,6 +101,10 @@ def format_checker() -> FormatChecker:
     checker.checks("date", raises=())(is_iso_date)
     checker.checks("email")(is_email)
     checker.checks("idn-email")(is_idn_email)
+    from motcua.integrations.widgets import formats
+
+    for fmt, widget in formats().items():  # third-party field types (`motcua.widgets`)
+        checker.checks(fmt)(lambda value, widget=widget: not isinstance(value, str) or widget.problem(value) is None)
     return checker
 
 

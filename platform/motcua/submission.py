@@ -64,7 +64,9 @@ def submission_schema(spec: ProcedureSpec) -> dict[str, Any]:
     """The JSON Schema of the answers, as published by the API (draft 2020-12)."""
     if spec.form is None:
         return {}
-    schema = dict(spec.form.fields)
+    from motcua.integrations.widgets import published
+
+    schema = published(dict(spec.form.fields))
     schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
     schema.setdefault("title", localize(spec.name))
     return schema
@@ -146,6 +148,12 @@ def _message(spec: ProcedureSpec, error: ValidationError, path: str, lang: str) 
     if kind == "pattern":
         return _t("{label} không đúng định dạng", lang, label=label)
     if kind == "format":
+        from motcua.integrations.widgets import for_format
+
+        widget = for_format(value)
+        said = widget.problem(error.instance) if widget is not None and isinstance(error.instance, str) else None
+        if said:
+            return localize(said, lang)
         text = FORMAT_MESSAGES.get(str(value))
         return _t(text, lang) if text else _t("{label} không đúng định dạng", lang, label=label)
     if kind in ("enum", "const"):

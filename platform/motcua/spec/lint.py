@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel, ValidationError
 
 from motcua.formats import CUSTOM_FORMATS
+from motcua.integrations import WIDGETS
 from motcua.spec.loader import (
     Finding,
     Loaded,
@@ -258,7 +259,9 @@ class Checker:
                     self.warning(self.FIELDS + loc + (keyword,), f"`{keyword}` is not a JSON Schema keyword, so it has no effect{did_you_mean(keyword, SCHEMA_KEYWORDS)}", key=True)
             self._check_backtracking(loc, sub)
             fmt = sub.get("format")
-            if isinstance(fmt, str) and fmt not in KNOWN_FORMATS:
+            if isinstance(fmt, str) and fmt in WIDGETS.all():
+                pass  # a field type a plugin provides (`motcua.widgets`)
+            elif isinstance(fmt, str) and fmt not in KNOWN_FORMATS:
                 self.warning(self.FIELDS + loc + ("format",), f"unknown format `{fmt}`: it will not be checked{did_you_mean(fmt, KNOWN_FORMATS)} (known: {', '.join(sorted(KNOWN_FORMATS))})")
             elif isinstance(fmt, str) and fmt not in FormatChecker.checkers and fmt not in CUSTOM_FORMATS:
                 self.warning(self.FIELDS + loc + ("format",), f"format `{fmt}` is not checked on this server (the library that checks it is not installed)")

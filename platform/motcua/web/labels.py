@@ -100,11 +100,16 @@ ACTORS: dict[str, dict[str, str]] = {
     "gateway": {"vi": "Cổng thanh toán {name}", "en": "{name} payment gateway"},
     "carrier": {"vi": "Đơn vị bưu chính {name}", "en": "{name} postal carrier"},
 }
-#: The outside parties, by the names they use in actors (steps name themselves: `Step.title`).
-ACTOR_NAMES: dict[str, dict[str, str]] = {
-    "vnpay": {"vi": "VNPay", "en": "VNPay"},
-    "vnpost": {"vi": "VNPost", "en": "VNPost"},
-}
+#: actor kind -> the registry whose plugins name themselves there (`Plugin.title`)
+ACTOR_REGISTRIES = {"gateway": "gateways", "carrier": "carriers"}
+
+
+def _plugin_title(kind: str, who: str) -> dict[str, str] | None:
+    from motcua.integrations import REGISTRIES
+
+    registry = REGISTRIES.get(ACTOR_REGISTRIES.get(kind, ""))
+    cls = registry.all().get(who) if registry else None
+    return getattr(cls, "title", None) or None
 
 
 def actor_label(actor: str, staff_names: dict[str, str] | None = None) -> str:
@@ -120,7 +125,8 @@ def actor_label(actor: str, staff_names: dict[str, str] | None = None) -> str:
     title = step_titles().get(who) if kind == "step" else None
     if title:
         texts = ACTORS["titled_step"]
-    name = localize(title, lang) if title else ACTOR_NAMES.get(who, {}).get(lang) or who
+    named = _plugin_title(kind, who) if not title else None
+    name = localize(title, lang) if title else (named or {}).get(lang) or (named or {}).get("vi") or who
     return (texts.get(lang) or texts["vi"]).format(name=name)
 
 
