@@ -21,7 +21,7 @@ import logging
 import re
 from typing import Any, Callable
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request
 
 from motcua import payments
 from motcua.integrations import CARRIERS, GATEWAYS, REGISTRIES
