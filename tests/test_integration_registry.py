@@ -120,3 +120,29 @@ def test_old_public_urls_still_reach_the_generic_routes(app) -> None:
     assert app.test_client().get("/thanh-toan/vnpay/ipn?vnp_TxnRef=x").get_json()["RspCode"] in ("97", "99")
     assert app.test_client().post("/buu-chinh/callback", data=b"{}").status_code == 401
     assert app.test_client().get("/plugins/gateways/nope/webhook").status_code == 404
+
+
+class Recorder(Notifier):
+    """A notifier that keeps what it is given (a channel of a deployment's own)."""
+
+    id = "recorder"
+    sent: list[dict] = []
+
+    def send(self, message):  # noqa: ANN001
+        Recorder.sent.append(message)
+
+
+def test_the_deployment_chooses_the_notifier(tmp_path) -> None:
+    from fixtures.workflow_kit import file_dossier, make_spec
+
+    NOTIFIERS.register("recorder", Recorder)
+    Recorder.sent.clear()
+    app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(SPECS), "TESTING": True, "NOTIFIER": "recorder"})
+    try:
+        code = file_dossier(app, make_spec(["review", "notify"]), fee=0)
+        assert app.extensions["motcua"].engine.flush()
+        assert {m["channel"] for m in Recorder.sent} == {"sms", "email"}
+        assert all(m["code"] == code for m in Recorder.sent)
+    finally:
+        NOTIFIERS.unregister("recorder")
+        app.extensions["motcua"].store.close()
