@@ -146,3 +146,18 @@ def test_the_deployment_chooses_the_notifier(tmp_path) -> None:
     finally:
         NOTIFIERS.unregister("recorder")
         app.extensions["motcua"].store.close()
+
+
+@pytest.mark.parametrize(("setting", "value", "kind"), [("PAYMENT_GATEWAY", "paypal", "gateways"),
+                                                        ("POSTAL_CARRIER", "dhl", "carriers"),
+                                                        ("NOTIFIER", "pigeon", "notifiers"),
+                                                        ("SYNC", ["national", "nope"], "sync")])
+def test_a_setting_naming_a_missing_plugin_stops_the_start_plainly(tmp_path, setting, value, kind) -> None:
+    with pytest.raises(RuntimeError, match=rf"{setting} names '\w+', which is not an installed {kind} plugin \(installed: "):
+        create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(SPECS), "TESTING": True, setting: value})
+
+
+def test_settings_naming_installed_plugins_start(tmp_path) -> None:
+    app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(SPECS), "TESTING": True,
+                      "PAYMENT_GATEWAY": "momo", "POSTAL_CARRIER": "viettelpost", "SYNC": "national"})
+    app.extensions["motcua"].store.close()

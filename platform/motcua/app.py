@@ -133,6 +133,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     templates = app.config.get("DOCUMENT_TEMPLATES_DIR")
     if templates and not Path(templates).is_dir():
         raise ValueError(f"DOCUMENT_TEMPLATES_DIR (MOTCUA_DOCUMENT_TEMPLATES_DIR): {templates} is not a folder")
+    from motcua.integrations import check_settings
+
+    check_settings(app.config)  # settings naming plugins (PAYMENT_GATEWAY, SYNC ...) name installed ones
     data_dir = Path(app.config["DATA_DIR"])
     _data_folder(data_dir)
     app.config.setdefault("SECRET_KEY", None)

@@ -29,10 +29,27 @@ WIDGETS: Registry = Registry("widgets", "motcua.widgets", "motcua.integrations.w
 REGISTRIES: dict[str, Registry] = {r.kind: r for r in (STEPS, GATEWAYS, CARRIERS, NOTIFIERS, SYNC, IDENTITY, WIDGETS)}
 
 
+#: Deployment settings that name plugins -> the registry they name plugins of.
+SETTINGS: dict[str, Registry] = {"PAYMENT_GATEWAY": GATEWAYS, "POSTAL_CARRIER": CARRIERS, "NOTIFIER": NOTIFIERS, "SYNC": SYNC}
+
+
+def check_settings(config: object) -> None:
+    """A setting naming a plugin that is not installed (or demo-only outside a demo) stops the
+    start with a plain sentence, instead of failing on the first payment or message."""
+    for key, registry in SETTINGS.items():
+        value = config.get(key)  # type: ignore[attr-defined]
+        names = [part.strip() for part in value.split(",")] if isinstance(value, str) else list(value or [])
+        for name in filter(None, names):
+            if registry.get(name, config) is None:  # type: ignore[arg-type]
+                known = ", ".join(sorted(registry.enabled(config))) or "none"  # type: ignore[arg-type]
+                raise RuntimeError(f"{key} names {name!r}, which is not an installed {registry.kind} plugin "
+                                   f"(installed: {known}; see docs/plugins.md)")
+
+
 def reload_all() -> None:
     for registry in REGISTRIES.values():
         registry.reload()
 
 
-__all__ = ["CARRIERS", "DuplicatePlugin", "GATEWAYS", "IDENTITY", "NOTIFIERS", "REGISTRIES", "Registry", "STEPS",
+__all__ = ["CARRIERS", "SETTINGS", "check_settings", "DuplicatePlugin", "GATEWAYS", "IDENTITY", "NOTIFIERS", "REGISTRIES", "Registry", "STEPS",
            "SYNC", "WIDGETS", "demo_mode", "reload_all"]
