@@ -58,7 +58,7 @@ def test_paying_through_the_gateway_on_another_origin_works_under_the_policy(app
         page.get_by_role("button", name="Thanh toán trực tuyến").click()
         page.wait_for_url(gateway.url + "/**")
         page.get_by_role("button", name="Thanh toán", exact=True).click()
-        page.wait_for_url(live_server.url + "/thanh-toan/vnpay/return**")
+        page.wait_for_url(live_server.url + "/plugins/gateways/vnpay/return**")
         assert "Thanh toán thành công" in page.content()
         store = app.extensions["motcua"].store
         assert wait_for(lambda: store.dossiers.get(code).status == Status.NEW)

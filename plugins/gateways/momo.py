@@ -104,6 +104,9 @@ class MoMoGateway(Gateway):
     def configured(self) -> bool:
         return self.partner() is not None
 
+    def payer_urls(self) -> list[str]:
+        return [self.config["MOMO_ENDPOINT"]] if self.config.get("MOMO_ENDPOINT") else []  # payUrl is on it
+
     def start(self, order: PaymentOrder, *, return_url: str, webhook_url: str, client_ip: str, lang: str) -> str:
         partner = self.partner()
         assert partner is not None

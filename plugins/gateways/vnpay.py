@@ -156,6 +156,9 @@ class VNPayGateway(Gateway):
     def configured(self) -> bool:
         return self.merchant() is not None
 
+    def payer_urls(self) -> list[str]:
+        return [self.config["VNPAY_PAY_URL"]] if self.config.get("VNPAY_PAY_URL") else []
+
     def start(self, order: PaymentOrder, *, return_url: str, webhook_url: str, client_ip: str, lang: str) -> str:
         from datetime import timezone
 

@@ -81,6 +81,11 @@ class Gateway(Plugin):
         """The URL the payer's browser is sent to."""
         raise NotImplementedError
 
+    def payer_urls(self) -> list[str]:
+        """Where `start` may send the payer (URLs or origins): allowed as `form-action` by the
+        Content-Security-Policy, since browsers apply it to the redirect after the pay form."""
+        return []
+
     def read_return(self, params: Mapping[str, str]) -> ReturnInfo | None:
         """The return URL's parameters, if their signature verifies; None otherwise."""
         raise NotImplementedError

@@ -10,7 +10,8 @@
 - **Content-Security-Policy.** Scripts, styles, images, fonts and connections from this
   site only; inline `<script>` and `<style>` elements only with the request's nonce
   (`nonce="{{ csp_nonce() }}"` in templates); no `style=""` attributes; no framing; forms post to this site, or to the payment
-  gateway a payer is sent to (the origin of every `*_PAY_URL` setting, plus
+  gateway a payer is sent to (the origin of every `*_PAY_URL` setting and of each gateway
+  plugin's `payer_urls()`, plus
   `CSP_FORM_ACTION`: browsers apply `form-action` to the redirect after a post too).
 - **Strict-Transport-Security** when PUBLIC_URL is https (a year; subdomains are left
   alone, the province's other sites are not ours to pin).
@@ -45,6 +46,10 @@ def _origin(url: str) -> str | None:
 def form_targets(config: Any) -> list[str]:
     """Origins other than this site that a form post may lead to (payment gateways)."""
     urls = [v for k, v in config.items() if k.endswith("_PAY_URL") and isinstance(v, str)]
+    from motcua.integrations import GATEWAYS
+
+    for cls in GATEWAYS.enabled(config).values():  # where each gateway plugin sends the payer
+        urls += [u for u in cls(config).payer_urls() if isinstance(u, str)]
     extra = config.get("CSP_FORM_ACTION") or []
     urls += [extra] if isinstance(extra, str) else list(extra)
     return sorted({o for o in map(_origin, urls) if o})
