@@ -36,7 +36,10 @@ def test_the_site_scripts_run_under_the_policy(live_server, page):
     """The focus script (static file) still runs: an error summary gets the focus."""
     page.goto(live_server.url + "/thu-tuc/1.001193/nop")
     page.click(".actions button[value=continue]")
-    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    page.wait_for_load_state("load")
+    # the script moves the focus once the page has loaded: wait for it (bounded), don't race it
+    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-error-summary')",
+                           timeout=5000)
 
 
 def test_paying_through_the_gateway_on_another_origin_works_under_the_policy(app, live_server, page):
