@@ -1,0 +1,65 @@
+"""The portal's session key, kept in the data folder so sessions survive a restart.
+
+An empty `secret_key` file (a crash or a full disk while it was written by an older
+version, an operator's `> secret_key`) is replaced by a new key with a warning: the only
+cost is that everyone signed in signs in again and an open form is sent once more, and
+nobody gains anything, whereas refusing to start would turn that into an outage. A file
+that holds something unusable (fewer than MIN_LENGTH characters, or not text) stops the
+start with a message instead: it may be a key shared by several servers of one site, or a
+weak one someone chose, and guessing either way could break sessions across servers or
+keep a key that lets sessions be forged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from motcua.store.base import StoreError
+from motcua.store.durable import fsync_dir
+
+log = logging.getLogger(__name__)
+
+MIN_LENGTH = 32
+FILE = "secret_key"
+
+
+def _new_key(path: Path) -> str:
+    key = secrets.token_hex(32)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())  # never again an empty key after a power loss
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    return key
+
+
+def secret_key(data_dir: Path) -> str:
+    """The session key of this data folder: read, or created when absent or empty."""
+    path = data_dir / FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return _new_key(path)
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        text = None
+    if text == "":
+        log.warning("%s was empty: a new session key was written (everyone signed in has to sign in again)", path)
+        return _new_key(path)
+    if text is None or len(text) < MIN_LENGTH or not text.isprintable():
+        problem = "it is not text" if text is None else (
+            f"{len(text)} characters, fewer than {MIN_LENGTH}" if len(text) < MIN_LENGTH else "it holds control characters")
+        raise StoreError(
+            f"{path} does not hold a usable session key ({problem}). Put back the key this site uses (the same "
+            "on every server of the site), or delete the file to have a new one written at the next start "
+            "(everyone signed in then signs in again)."
+        )
+    return text
