@@ -41,11 +41,11 @@ from pydantic import ValidationError
 from motcua.dossier import Dossier
 from motcua.store.base import Damage, StoreError
 from motcua.store.durable import BAK_SUFFIX, atomic_write, dump_json, ensure_dir, read_json
+from motcua.store.secret import problem_of
 from motcua.store.summary import summary_row
 
 _CODE = re.compile(r"^(.+-\d{6})-(\d{4,})$")
 _CHUNK_BAK = re.compile(r"^(\d{5})\.json\.bak$")
-MIN_SECRET = 32
 
 
 @dataclass
@@ -130,7 +130,6 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
         _MONTH,
         bucket,
         decode_summary,
-        encode_summary,
         filing_month,
         summary_path,
         write_id_of,
@@ -341,13 +340,13 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
     # -- the portal's secret key ------------------------------------------------------------
     key = root / "secret_key"
     if key.exists():
-        text = key.read_bytes().decode("utf-8", "replace").strip()
-        if not text:
+        problem = problem_of(key.read_bytes())
+        if problem == "empty":
             report.add("secret-key-empty", key.name, "the file is empty: the portal generates a new key at start "
                        "(everyone signed in has to sign in again)", serious=False)
-        elif len(text) < MIN_SECRET:
-            report.add("secret-key-weak", key.name, f"{len(text)} characters, fewer than {MIN_SECRET}: sessions signed "
-                       "with it could be forged; the portal refuses to start with it")
+        elif problem is not None:
+            report.add("secret-key-weak", key.name, f"not a usable session key ({problem}): the portal refuses to "
+                       "start with it; put back the site's key or delete the file to have a new one written")
 
     if repair:
         _repair(report, root, tmp, locals())

@@ -39,6 +39,22 @@ def _new_key(path: Path) -> str:
     return key
 
 
+def problem_of(raw: bytes) -> str | None:
+    """Why the bytes of a `secret_key` file are not a usable key ("empty" when there are
+    none, which the portal mends by itself); None when they are one."""
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return "it is not text"
+    if not text:
+        return "empty"
+    if len(text) < MIN_LENGTH:
+        return f"{len(text)} characters, fewer than {MIN_LENGTH}"
+    if not text.isprintable():
+        return "it holds control characters"
+    return None
+
+
 def secret_key(data_dir: Path) -> str:
     """The session key of this data folder: read, or created when absent or empty."""
     path = data_dir / FILE
@@ -47,19 +63,14 @@ def secret_key(data_dir: Path) -> str:
     except FileNotFoundError:
         data_dir.mkdir(parents=True, exist_ok=True)
         return _new_key(path)
-    try:
-        text = raw.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        text = None
-    if text == "":
+    problem = problem_of(raw)
+    if problem == "empty":
         log.warning("%s was empty: a new session key was written (everyone signed in has to sign in again)", path)
         return _new_key(path)
-    if text is None or len(text) < MIN_LENGTH or not text.isprintable():
-        problem = "it is not text" if text is None else (
-            f"{len(text)} characters, fewer than {MIN_LENGTH}" if len(text) < MIN_LENGTH else "it holds control characters")
+    if problem is not None:
         raise StoreError(
             f"{path} does not hold a usable session key ({problem}). Put back the key this site uses (the same "
             "on every server of the site), or delete the file to have a new one written at the next start "
             "(everyone signed in then signs in again)."
         )
-    return text
+    return raw.decode("utf-8").strip()
