@@ -43,6 +43,21 @@ from motcua.store.base import Damage, StoreError
 from motcua.store.durable import BAK_SUFFIX, atomic_write, dump_json, ensure_dir, read_json
 from motcua.store.secret import problem_of
 from motcua.store.summary import summary_row
+from motcua.store.tinydb_store import (
+    _BUCKET,
+    _CHUNK,
+    _MONTH,
+    DEFAULT_CHUNK_SIZE,
+    FORMAT,
+    VERSION,
+    TinyStore,
+    bucket,
+    decode_summary,
+    encode_summary,
+    filing_month,
+    summary_path,
+    write_id_of,
+)
 
 _CODE = re.compile(r"^(.+-\d{6})-(\d{4,})$")
 _CHUNK_BAK = re.compile(r"^(\d{5})\.json\.bak$")
@@ -121,19 +136,6 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
     """Check the data folder `root` (see the module docstring); with `repair`, mend what the
     folder's own copies can mend. Works on the files directly, so it also runs on a folder
     whose store marker no longer reads."""
-    from motcua.store.tinydb_store import (
-        DEFAULT_CHUNK_SIZE,
-        FORMAT,
-        VERSION,
-        _BUCKET,
-        _CHUNK,
-        _MONTH,
-        bucket,
-        decode_summary,
-        filing_month,
-        summary_path,
-        write_id_of,
-    )
 
     report = Report()
     tmp = root / "tmp"
@@ -349,7 +351,8 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
                        "start with it; put back the site's key or delete the file to have a new one written")
 
     if repair:
-        _repair(report, root, tmp, locals())
+        _repair(report, root, tmp, _Scan(chunk_size, in_chunk, located, missing_chunks, unreadable, lost_in, index,
+                                          indexed, damaged_buckets, bad_records, highest))
     return report
 
 
@@ -386,34 +389,40 @@ def _bak_table(path: Path) -> dict[str, Any] | None:
     return _chunk_docs(data) if problem is None and data is not None else None
 
 
-def _repair(report: Report, root: Path, tmp: Path, found: dict[str, Any]) -> None:
+@dataclass
+class _Scan:
+    """What the check read, which the repair works from."""
+
+    chunk_size: int
+    in_chunk: dict[tuple[str, int], list[str]]  # readable chunk -> the codes in it
+    located: dict[str, str]  # code -> "month/nnnnn" of the chunk holding it
+    missing_chunks: dict[tuple[str, int], Path]
+    unreadable: set[tuple[str, int]]
+    lost_in: dict[tuple[str, int], list[str]]  # missing chunk -> the codes known to be in it
+    index: dict[str, dict[str, str]]  # readable index buckets
+    indexed: dict[str, str]  # code -> partition, from the index
+    damaged_buckets: set[str]
+    bad_records: list[Path]
+    highest: dict[str, int]  # code prefix -> highest number in use
+
+
+def _repair(report: Report, root: Path, tmp: Path, found: _Scan) -> None:
     """Mend what the folder's own copies can mend (see the module docstring), in an order
     where each step can rely on the ones before: chunks, then index, summaries, sequences."""
-    from motcua.store.tinydb_store import (
-        FORMAT,
-        VERSION,
-        TinyStore,
-        bucket,
-        decode_summary,
-        encode_summary,
-        summary_path,
-        write_id_of,
-    )
-
     kinds = {f.code for f in report.findings}
     dossiers_dir = root / "dossiers"
     if "store-marker-damaged" in kinds:
-        atomic_write(root / "store.json", dump_json({"format": FORMAT, "version": VERSION, "chunk_size": found["chunk_size"]}),
+        atomic_write(root / "store.json", dump_json({"format": FORMAT, "version": VERSION, "chunk_size": found.chunk_size}),
                      tmp, keep_bak=False)
-        report.repaired.append(f"store.json: rewritten (chunk size {found['chunk_size']}, from the chunks)")
+        report.repaired.append(f"store.json: rewritten (chunk size {found.chunk_size}, from the chunks)")
 
     # chunks from their .bak
-    in_chunk: dict[tuple[str, int], list[str]] = found["in_chunk"]
-    located: dict[str, str] = found["located"]
-    targets = [(key, path, found["lost_in"][key]) for key, path in found["missing_chunks"].items()]
-    targets += [(key, dossiers_dir / key[0] / f"{key[1]:05d}.json", sorted(c for c, p in found["indexed"].items()
+    in_chunk: dict[tuple[str, int], list[str]] = found.in_chunk
+    located: dict[str, str] = found.located
+    targets = [(key, path, found.lost_in[key]) for key, path in found.missing_chunks.items()]
+    targets += [(key, dossiers_dir / key[0] / f"{key[1]:05d}.json", sorted(c for c, p in found.indexed.items()
                                                                           if p == f"{key[0]}/{key[1]:05d}"))
-                for key in sorted(found["unreadable"])]
+                for key in sorted(found.unreadable)]
     for (month, n), path, known in targets:
         rel = _rel(root, path)
         table = _bak_table(path)
@@ -435,17 +444,17 @@ def _repair(report: Report, root: Path, tmp: Path, found: dict[str, Any]) -> Non
 
     # the index, rebuilt from the chunks (entries of chunks still unreadable are kept)
     index_dir = dossiers_dir / "index"
-    still_gone = {f"{m}/{n:05d}" for (m, n) in found["missing_chunks"]} | {f"{m}/{n:05d}" for (m, n) in found["unreadable"]}
+    still_gone = {f"{m}/{n:05d}" for (m, n) in found.missing_chunks} | {f"{m}/{n:05d}" for (m, n) in found.unreadable}
     still_gone -= {f"{m}/{n:05d}" for (m, n) in in_chunk}
     wanted: dict[str, dict[str, str]] = defaultdict(dict)
-    for code, part in found["indexed"].items():
+    for code, part in found.indexed.items():
         if part in still_gone:
             wanted[bucket(code)][code] = part
     for code, part in located.items():
         wanted[bucket(code)][code] = part
     rewritten = 0
-    for b in sorted(set(wanted) | set(found["index"]) | found["damaged_buckets"]):
-        if found["index"].get(b) != wanted.get(b, {}) or b in found["damaged_buckets"]:
+    for b in sorted(set(wanted) | set(found.index) | found.damaged_buckets):
+        if found.index.get(b) != wanted.get(b, {}) or b in found.damaged_buckets:
             ensure_dir(index_dir)
             atomic_write(index_dir / f"{b}.json", dump_json(wanted.get(b, {})), tmp, keep_bak=False)
             rewritten += 1
@@ -469,7 +478,7 @@ def _repair(report: Report, root: Path, tmp: Path, found: dict[str, Any]) -> Non
         report.repaired.append(f"dossiers: {rebuilt} summary file(s) rebuilt from their chunks")
 
     # records from their .bak (before sequences: the sequences bucket may be one of them)
-    for path in found["bad_records"]:
+    for path in found.bad_records:
         rel = _rel(root, path)
         bak = path.with_name(path.name + BAK_SUFFIX)
         data, problem = _read(bak)
@@ -484,7 +493,7 @@ def _repair(report: Report, root: Path, tmp: Path, found: dict[str, Any]) -> Non
     moved = []
     try:
         seq = TinyStore(root).records("sequences")
-        for prefix, top in sorted(found["highest"].items()):
+        for prefix, top in sorted(found.highest.items()):
             if int((seq.get(prefix) or {}).get("n", 0) or 0) < top:
                 seq.update(prefix, lambda cur, top=top: {**(cur or {}), "n": max(int((cur or {}).get("n", 0) or 0), top)})
                 moved.append(prefix)
