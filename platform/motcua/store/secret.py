@@ -18,7 +18,7 @@ import secrets
 from pathlib import Path
 
 from motcua.store.base import StoreError
-from motcua.store.durable import fsync_dir
+from motcua.store.durable import fsync_dir, open_private
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,8 @@ FILE = "secret_key"
 def _new_key(path: Path) -> str:
     key = secrets.token_hex(32)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(key)
+    with open_private(tmp) as f:  # 0600 from the start, never briefly world-readable
+        f.write(key.encode("ascii"))
         f.flush()
         os.fsync(f.fileno())  # never again an empty key after a power loss
     os.replace(tmp, path)
