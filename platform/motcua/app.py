@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from motcua.catalogue import Catalogue
 from motcua.public_url import check, public_url
 from motcua.services import Services
 from motcua.store import open_store
-from motcua.store.durable import open_private
+from motcua.store.secret import secret_key
 
 csrf = CSRFProtect()
 
@@ -30,18 +29,6 @@ BLUEPRINTS = [
     ("motcua.web.stats", "bp", ""),
     ("motcua.workflow.web", "bp", ""),
 ]
-
-
-def _secret_key(data_dir: Path) -> str:
-    """One random key per data folder, kept there, so sessions survive a restart."""
-    path = data_dir / "secret_key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with open_private(tmp) as f:  # 0600 from the start, never briefly world-readable
-            f.write(secrets.token_hex(32).encode())
-        tmp.replace(path)
-    return path.read_text().strip()
 
 
 def _limit_forms() -> None:
@@ -140,11 +127,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _data_folder(data_dir)
     app.config.setdefault("SECRET_KEY", None)
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _secret_key(data_dir)
+        app.config["SECRET_KEY"] = secret_key(data_dir)
 
     # STORE (MOTCUA_STORE): a postgresql:// URL puts dossiers and records in PostgreSQL
     # (uploaded files stay in DATA_DIR/files); unset, the embedded store in DATA_DIR.
     store = open_store(app.config.get("STORE") or data_dir, data_dir)
+    quick_check = getattr(store, "quick_check", None)  # cheap; `motcua store check` looks at everything
+    for damage in quick_check() if quick_check else []:
+        app.logger.error("store damaged: %s; run `motcua store check --data %s`", damage, data_dir)
     catalogue = Catalogue.from_folder(app.config["SPECS_DIR"], cache_dir=data_dir)  # lint results kept there
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":

@@ -61,10 +61,16 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--public-url") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "STORE": store_url, "DEMO": demo, "PUBLIC_URL": public_url,
-                      # a forged Host header gets a 400, not a page whose links point elsewhere
-                      "TRUSTED_HOSTS": [urlsplit(public_url).hostname],
-                      "OUTBOX_SWEEP_SECONDS": outbox_interval})
+    from motcua.store import StoreError
+
+    try:
+        app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "STORE": store_url, "DEMO": demo,
+                          "PUBLIC_URL": public_url,
+                          # a forged Host header gets a 400, not a page whose links point elsewhere
+                          "TRUSTED_HOSTS": [urlsplit(public_url).hostname],
+                          "OUTBOX_SWEEP_SECONDS": outbox_interval})
+    except StoreError as error:  # a damaged store marker or session key: say which file and what to do
+        raise click.ClickException(f"cannot start: {error}") from None
     gc.freeze()  # the catalogue's objects live as long as the process: out of every collection pass
     catalogue = app.extensions["motcua"].catalogue
     from motcua.store.pg_store import safe_url

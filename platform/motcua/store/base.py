@@ -20,6 +20,34 @@ class StoreError(Exception):
     """The store cannot be used as it is; the message says which file and what to do."""
 
 
+class Damage(NamedTuple):
+    """One thing wrong in a store, as `motcua store check` and export report it."""
+
+    code: str  # what kind of damage, e.g. "chunk-missing" (docs/store.md lists them)
+    path: str  # the file, relative to the data folder
+    message: str  # a plain sentence: what is wrong and what it means
+    serious: bool = True  # False: a harmless leftover, not a reason to fail
+
+    def __str__(self) -> str:
+        return f"{self.path} [{self.code}]: {self.message}"
+
+
+class StoreDamaged(StoreError):
+    """A file the operation needs is damaged or missing: the message names it and its code."""
+
+    def __init__(self, damage: Damage, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or f"{damage}. Run `motcua store check --data DATA_DIR` for every problem, and with "
+            "`--repair` to restore what the folder's own copies can restore."
+        )
+        self.damage = damage
+
+
+#: Where a reader that goes on past damage (export --skip-damaged) reports what it skipped.
+OnDamage = Callable[[Damage], None]
+
+
 class EventsRewritten(StoreError):
     """An update tried to edit or drop events already stored: a timeline is append-only."""
 
@@ -42,8 +70,9 @@ class DossierRepository(Protocol):
         result (the timeline is append-only): otherwise EventsRewritten, nothing written.
         """
 
-    def all(self) -> Iterator[Dossier]:
-        """Every dossier, in filing order."""
+    def all(self, on_damage: OnDamage | None = None) -> Iterator[Dossier]:
+        """Every dossier, in filing order. What cannot be read raises StoreDamaged naming the
+        file and the damage code, or, given `on_damage`, is reported to it and skipped."""
 
     def find(
         self,
@@ -91,7 +120,8 @@ class Records(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def all(self) -> Iterator[tuple[str, dict[str, Any]]]: ...
+    def all(self, on_damage: OnDamage | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every record; damage as for `DossierRepository.all`."""
 
     def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """Bulk path (import): store new keys, each partition written once per call."""
@@ -144,5 +174,10 @@ class Store(Protocol):
 
     def collections(self) -> list[str]:
         """Names of the records collections that hold something, sorted (for export)."""
+
+    def quick_check(self) -> list[Damage]:
+        """Damage a cheap look finds (e.g. dossiers an index can no longer find), fast enough
+        for every start of the server; [] when nothing is wrong. `motcua store check` looks
+        at everything."""
 
     def close(self) -> None: ...

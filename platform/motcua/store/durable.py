@@ -23,7 +23,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from motcua.store.base import StoreError
+from motcua.store.base import Damage, StoreDamaged, StoreError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -132,18 +132,39 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def damage_code(path: Path) -> str:
+    """The `motcua store check` code of damage to the file at `path`, by where it lives."""
+    parts = path.parts
+    if path.name == "store.json":
+        return "store-marker-damaged"
+    if "index" in parts[-2:-1] and "dossiers" in parts[-3:-2]:
+        return "index-damaged"
+    if "dossiers" in parts[-3:-2]:
+        return "chunk-damaged"
+    if "records" in parts[-3:-2]:
+        return "records-damaged"
+    if "files" in parts[-3:-2]:
+        return "file-damaged"
+    return "file-damaged"
+
+
 def damaged(path: Path, problem: str, remedy: str = "") -> StoreError:
-    """The one message for a file the store cannot read: which file, and what to do."""
+    """The one message for a file the store cannot read: which file, its damage code, and
+    what to do, each remedy a whole clause (`remedy`: one more, e.g. how to rebuild it)."""
     bak = path.with_name(path.name + BAK_SUFFIX)
-    hint = (
-        f"restore it from {bak} (the version before the last write) if that one reads, "
-        if bak.exists()
-        else ""
-    )
-    return StoreError(
-        f"Store file {path} is damaged ({problem}). Nothing was changed. Stop the portal, then "
-        f"{remedy}{hint}or restore the data folder from the last export (`motcua import --data "
-        f"NEW_DIR EXPORT.jsonl` into an empty folder)."
+    remedies = ["run `motcua store check --repair` on the data folder (it restores what the folder's own "
+                "copies can restore and says what it cannot)"]
+    if remedy:
+        remedies.append(remedy)
+    if bak.exists():
+        remedies.append(f"restore it from {bak} (the version before the last write) if that one reads")
+    remedies.append("restore the data folder from the last export (`motcua import --data NEW_DIR "
+                    "EXPORT.jsonl` into an empty folder)")
+    code = damage_code(path)
+    return StoreDamaged(
+        Damage(code, str(path), problem),
+        f"Store file {path} is damaged ({problem}) [{code}]. Nothing was changed. Stop the portal, then "
+        + "; or ".join(remedies) + ".",
     )
 
 

@@ -34,7 +34,9 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 from tinydb import Query, TinyDB
 
 from motcua.dossier import Dossier, Status
-from motcua.store.base import EventsRewritten, Put, StoreError
+from pydantic import ValidationError
+
+from motcua.store.base import Damage, EventsRewritten, OnDamage, Put, StoreDamaged, StoreError
 from motcua.store.durable import (
     AtomicJSONStorage,
     atomic_write,
@@ -228,11 +230,20 @@ class TinyRecords:
             if doc is not None:
                 db.remove(doc_ids=[doc.doc_id])
 
-    def all(self) -> Iterator[tuple[str, dict[str, Any]]]:
+    def all(self, on_damage: OnDamage | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every record; a bucket that does not read raises StoreDamaged, or with `on_damage`
+        is reported to it and skipped."""
         if not self._dir.is_dir():
             return
         for path in sorted(p for p in self._dir.iterdir() if _BUCKET.match(p.name)):
-            for doc in self._f.db(path).all():
+            try:
+                docs = self._f.db(path).all()
+            except StoreDamaged as exc:
+                if on_damage is None:
+                    raise
+                on_damage(exc.damage)
+                continue
+            for doc in docs:
                 yield doc["key"], doc["value"]
 
     def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
@@ -301,8 +312,8 @@ class TinyDossiers:
         return damaged(
             path,
             problem,
-            "rebuild the index: `motcua export` (it reads the dossiers, not the index), then "
-            "`motcua import` into a new folder; ",
+            "rebuild the index by `motcua export` (it reads the dossiers, not the index) and "
+            "`motcua import` into a new folder",
         )
 
     def _write_index(self, b: str, index: dict[str, str], dirty: set[Path] | None = None) -> None:
@@ -432,7 +443,7 @@ class TinyDossiers:
     def get(self, code: str) -> Dossier | None:
         where = self._where(code)
         doc = self._doc_in(*where, code) if where else None
-        return Dossier.model_validate(doc) if doc else None
+        return self._validate(self._chunk_path(*where), doc) if where and doc else None
 
     def update(self, code: str, change: Callable[[Dossier], T]) -> tuple[Dossier, T]:
         where = self._where(code)
@@ -443,7 +454,7 @@ class TinyDossiers:
             doc = db.get(Query().code == code)
             if doc is None:
                 raise KeyError(code)
-            dossier = Dossier.model_validate(doc)
+            dossier = self._validate(self._chunk_path(*where), doc)
             before = [e.model_dump(mode="json") for e in dossier.events]
             result = change(dossier)
             if dossier.code != code or filing_month(dossier.filed_at) != where[0]:
@@ -457,19 +468,96 @@ class TinyDossiers:
             db.update(_replace_with(after), doc_ids=[doc.doc_id])
         return dossier, result
 
-    def _docs(self, months: Iterable[str]) -> Iterator[dict[str, Any]]:
+    def _docs_at(self, months: Iterable[str], on_damage: OnDamage | None = None) -> Iterator[tuple[Path, dict[str, Any]]]:
+        """(chunk path, stored dossier) in filing order; a chunk that does not read raises
+        StoreDamaged, or with `on_damage` is reported to it and skipped."""
         for month in months:
             for n in self._chunks(month):
-                yield from self._f.chunk_db(self._chunk_path(month, n)).all()
+                path = self._chunk_path(month, n)
+                try:
+                    docs = self._f.chunk_db(path).all()
+                except StoreDamaged as exc:
+                    if on_damage is None:
+                        raise
+                    on_damage(exc.damage)
+                    continue
+                for doc in docs:
+                    yield path, doc
 
-    def all(self) -> Iterator[Dossier]:
-        for doc in self._docs(self._months()):
-            yield Dossier.model_validate(doc)
+    def _docs(self, months: Iterable[str]) -> Iterator[dict[str, Any]]:
+        for _, doc in self._docs_at(months):
+            yield doc
+
+    @staticmethod
+    def _validate(chunk: Path, doc: dict[str, Any], on_damage: OnDamage | None = None) -> Dossier | None:
+        """The dossier of a stored document; one that does not validate is damage named by
+        its chunk and code (a StoreDamaged, or reported to `on_damage` and skipped)."""
+        try:
+            return Dossier.model_validate(doc)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "the dossier"
+            damage = Damage("dossier-invalid", str(chunk),
+                            f"dossier {doc.get('code', '?')} does not validate ({where}: {first.get('msg')})")
+            if on_damage is None:
+                raise StoreDamaged(damage) from None
+            on_damage(damage)
+            return None
+
+    def all(self, on_damage: OnDamage | None = None) -> Iterator[Dossier]:
+        """Every dossier in filing order. Damage (a chunk that does not read, a dossier that
+        does not validate) raises StoreDamaged naming file and code, or, with `on_damage`,
+        is reported to it and skipped (export --skip-damaged)."""
+        for chunk, doc in self._docs_at(self._months(), on_damage):
+            dossier = self._validate(chunk, doc, on_damage)
+            if dossier is not None:
+                yield dossier
 
     def all_raw(self) -> Iterator[dict[str, Any]]:
         """Every dossier as stored (JSON), in filing order: export without re-validating."""
         for doc in self._docs(self._months()):
             yield dict(doc)
+
+    def quick_check(self) -> list[Damage]:
+        """What a cheap look at the index finds (at server start; `motcua store check` does the
+        whole check): index buckets that do not read, index entries naming a chunk that is
+        gone, a month whose chunks have a gap, fewer index entries than dossiers (a lost
+        index bucket: those dossiers answer 404). Reads the index buckets, the chunk folders'
+        names and each month's last chunk."""
+        found: list[Damage] = []
+        parts: dict[str, int] = defaultdict(int)
+        entries = 0
+        if self._index_dir.is_dir():
+            for path in sorted(p for p in self._index_dir.iterdir() if _BUCKET.match(p.name)):
+                try:
+                    index = self._read_index(path.name[:2])
+                except StoreDamaged as exc:
+                    found.append(exc.damage)
+                    continue
+                entries += len(index)
+                for part in index.values():
+                    parts[str(part)] += 1
+        months = set(self._months())
+        for month in sorted(months):
+            numbers = set(self._chunks(month))
+            for n in sorted(set(range(max(numbers, default=-1) + 1)) - numbers):
+                found.append(Damage("chunk-missing", str(self._chunk_path(month, n)),
+                                    "a chunk of dossiers is missing (the ones after it are there)"))
+        for part, count in sorted(parts.items()):
+            month, _, n = part.partition("/")
+            path = self._chunk_path(month, int(n)) if _MONTH.match(month) and n.isdigit() else None
+            if path is not None and not path.exists() and not any(d.path == str(path) for d in found):
+                found.append(Damage("chunk-missing", str(path), f"the index names {count} dossier(s) in this chunk, "
+                                    "which is missing: they answer 404"))
+        try:
+            stored = self.count()
+        except StoreDamaged as exc:
+            found.append(exc.damage)
+        else:
+            if entries < stored:
+                found.append(Damage("index-entry-missing", str(self._index_dir), f"{stored - entries} dossier(s) have no "
+                                    "index entry (a lost or damaged index bucket?): they answer 404"))
+        return found
 
     def find(
         self,
@@ -484,7 +572,7 @@ class TinyDossiers:
         lo = _aware(filed_from) if filed_from is not None else None
         hi = _aware(filed_to) if filed_to is not None else None
         found = []
-        for doc in self._docs(months):
+        for chunk, doc in self._docs_at(months):
             if agency_code and doc["agency_code"] != agency_code:
                 continue
             if status is not None and doc["status"] != int(status):
@@ -495,7 +583,7 @@ class TinyDossiers:
                 at = _aware(datetime.fromisoformat(doc["filed_at"]))
                 if (lo is not None and at < lo) or (hi is not None and at >= hi):
                     continue
-            found.append(Dossier.model_validate(doc))
+            found.append(self._validate(chunk, doc))
         return found
 
     def _months_of(self, filed_from: datetime | None, filed_to: datetime | None) -> list[str]:
@@ -715,6 +803,10 @@ class TinyStore:
             for p in folder.iterdir()
             if p.is_dir() and p.name.isidentifier() and any(_BUCKET.match(q.name) for q in p.iterdir())
         )
+
+    def quick_check(self) -> list[Damage]:
+        """Damage a cheap look finds (`TinyDossiers.quick_check`), for the server's start."""
+        return self.dossiers.quick_check()
 
     def close(self) -> None:
         """Nothing is held between calls: locks and files are per operation."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Iterable, Iterator
 
 from motcua.dossier import Dossier
-from motcua.store.base import Store, StoreError
+from motcua.store.base import Damage, Store, StoreDamaged, StoreError
 
 EXPORT_FORMAT = "motcua-export"
 EXPORT_VERSION = 1
@@ -43,26 +43,57 @@ def _line(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
-def export_lines(store: Store, counts: Counts | None = None) -> Iterator[bytes]:
-    """The export of `store`, line by line (streams: nothing is held in memory)."""
+#: Damage that leaves an export complete: the index is derived from the chunks, which export
+#: reads; an import rebuilds it.
+EXPORT_UNAFFECTED = frozenset({"index-damaged", "index-entry-missing", "index-dangling"})
+
+
+def export_lines(store: Store, counts: Counts | None = None, skipped: list[Damage] | None = None) -> Iterator[bytes]:
+    """The export of `store`, line by line (streams: nothing is held in memory).
+
+    Damage that would make the export incomplete (a chunk missing or unreadable, a dossier
+    that does not validate, a records bucket or an upload that does not read) raises
+    StoreDamaged naming the file and its code, before a line is written when a quick check
+    finds it. With `skipped` (export --skip-damaged), it is appended there instead and
+    everything readable is exported."""
     counts = counts if counts is not None else Counts()
+
+    def skip(damage: Damage) -> None:
+        assert skipped is not None
+        skipped.append(damage)
+
+    on_damage = skip if skipped is not None else None
+    quick = getattr(store, "quick_check", None)
+    for damage in (quick() if quick else []):
+        if damage.serious and damage.code not in EXPORT_UNAFFECTED:
+            if on_damage is None:
+                raise StoreDamaged(damage)
+            on_damage(damage)
     yield _line({"kind": EXPORT_FORMAT, "version": EXPORT_VERSION})
-    for dossier in store.dossiers.all():
+    # only a reader that goes on past damage takes `on_damage` (another store may not)
+    for dossier in (store.dossiers.all(on_damage=on_damage) if on_damage else store.dossiers.all()):
         counts.dossiers += 1
         yield _line({"kind": "dossier", "value": dossier.model_dump(mode="json")})
     for name in store.collections():
-        for key, value in store.records(name).all():
+        records = store.records(name)
+        for key, value in (records.all(on_damage=on_damage) if on_damage else records.all()):
             counts.records += 1
             yield _line({"kind": "record", "collection": name, "key": key, "value": value})
     for file_id in store.files.ids():
+        try:
+            content = store.files.read(file_id)
+        except StoreDamaged as exc:
+            if on_damage is None:
+                raise
+            on_damage(exc.damage)
+            continue
         counts.files += 1
-        data = base64.b64encode(store.files.read(file_id)).decode("ascii")
-        yield _line({"kind": "file", "id": file_id, "base64": data})
+        yield _line({"kind": "file", "id": file_id, "base64": base64.b64encode(content).decode("ascii")})
 
 
-def export_store(store: Store, out: IO[bytes]) -> Counts:
+def export_store(store: Store, out: IO[bytes], skipped: list[Damage] | None = None) -> Counts:
     counts = Counts()
-    for line in export_lines(store, counts):
+    for line in export_lines(store, counts, skipped):
         out.write(line)
     return counts
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import click
 
+from motcua.store import StoreError
+
 
 @click.group()
 def workflow() -> None:
@@ -16,7 +18,7 @@ def _app(specs_dir: str, data_dir: str, public_url: str | None):  # type: ignore
 
     try:
         return create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, **({"PUBLIC_URL": public_url} if public_url else {})})
-    except (RuntimeError, ValueError) as error:  # no (or a bad) public address
+    except (RuntimeError, ValueError, StoreError) as error:  # no (or a bad) public address, a damaged store
         raise click.ClickException(str(error)) from None
 
 
@@ -31,12 +33,20 @@ _public = click.option("--public-url", envvar="MOTCUA_PUBLIC_URL", default=None,
 @_data
 @_public
 @click.option("--code", default=None, help="Only this dossier")
-def retry(specs_dir: str, data_dir: str, public_url: str | None, code: str | None) -> None:
-    """Run again the step calls that failed (booking a parcel while the carrier was down ...)."""
+@click.option("--grace", "grace_seconds", default=120.0, show_default=True, type=click.FloatRange(min=0),
+              help="Start a stored dossier whose workflow never started only when filed this many seconds "
+                   "ago (a younger one may still be starting in a live server)")
+def retry(specs_dir: str, data_dir: str, public_url: str | None, code: str | None, grace_seconds: float) -> None:
+    """Run again the step calls that failed (booking a parcel while the carrier was down ...),
+    and start the dossiers that were stored but whose workflow never started (a crash)."""
     app = _app(specs_dir, data_dir, public_url)
+    engine = app.extensions["motcua"].engine
     with app.app_context():
-        worked = app.extensions["motcua"].engine.retry_failed(code)
-        app.extensions["motcua"].engine.flush()  # the messages those calls queued, before exiting
+        started = engine.start_unstarted(grace_seconds, code)
+        worked = engine.retry_failed(code)
+        engine.flush()  # the messages those calls queued, before exiting
+    if started:
+        click.echo(f"{len(started)} dossier(s) stored but never started: started now ({', '.join(started)})")
     click.echo(f"{worked} step call(s) now succeeded")
 
 

@@ -6,7 +6,10 @@ outside the store's lock — they may call a carrier or a gateway — and their 
 status moves, state, "done") are applied afterwards in one locked update. After each
 update, the events it appended are claimed (`dispatched` mark) and shown to every step.
 A step that raises is recorded (`step_failed`), kept in `workflow_retries` and retried by
-`retry_failed()` (CLI `motcua workflow retry`) or on the dossier's next change.
+`retry_failed()` (CLI `motcua workflow retry`) or on the dossier's next change. A dossier
+stored but never started (the process died between storing it and `on_filed`) is started
+by `start_unstarted()`: `motcua workflow retry`, and the server's sweeper at start and
+every round.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ SETTLE_ATTEMPTS = 5  # a cascade run again when the dossier changed under it
 MAX_ATTEMPTS = 8
 RETRIES = "workflow_retries"
 DEFAULT_UNIT = "Bộ phận tiếp nhận và trả kết quả"
+#: A dossier stored this long ago whose workflow has not started is taken as orphaned by a
+#: crash (WORKFLOW_START_GRACE_SECONDS); younger ones may still be starting in their process.
+START_GRACE_SECONDS = 120.0
 
 
 class StepUnavailable(Exception):
@@ -416,6 +422,35 @@ class Engine:
                 continue
             worked += self._settle(each, retry=True)
         return worked
+
+    def start_unstarted(self, grace_seconds: float = START_GRACE_SECONDS, code: str | None = None) -> list[str]:
+        """Start the workflow of dossiers that were stored (acknowledged) but never started:
+        the process died between `add` and `on_filed`, or `on_filed` failed. Returns their codes.
+
+        Found from the summaries (`started` is False), then checked on the dossier itself.
+        Only dossiers filed more than `grace_seconds` ago are taken, so a filing whose
+        `on_filed` is running right now in another process is left to it. Starting is
+        idempotent: `_settle` saves the dispatch mark with the steps' reactions in one update
+        that only succeeds on an unchanged dossier, so a dossier started meanwhile is not
+        started again (the second cascade finds nothing left to dispatch)."""
+        cutoff = datetime.now(timezone.utc).timestamp() - max(0.0, grace_seconds)
+        if code is not None:
+            candidates = [code]
+        else:
+            candidates = [s.code for s in self.store.dossiers.summaries() if not s.started and s.filed_at.timestamp() <= cutoff]
+        started = []
+        for each in candidates:
+            dossier = self.store.dossiers.get(each)
+            if dossier is None or lifecycle.engine_state(dossier).get("dispatched", 0):
+                continue
+            if dossier.filed_at.timestamp() > cutoff:
+                continue
+            log.warning("dossier %s was stored but its workflow never started (a crash or an error "
+                        "right after filing); starting it now", each)
+            self._settle(each)
+            if lifecycle.engine_state(self._get(each)).get("dispatched", 0):
+                started.append(each)
+        return started
 
     def _retry_in(self, work: Dossier, spec: ProcedureSpec | None, entries: list[Entry], run: _Run) -> None:
         """Run each open failure again on the working copy; a success is recorded as recovered."""

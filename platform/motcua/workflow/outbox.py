@@ -17,7 +17,8 @@ whose event never got saved (the process died or the dossier changed before the 
 found out then and dropped, never sent.
 
 `motcua serve` runs `send_due()` every `OUTBOX_SWEEP_SECONDS` in a background thread (the
-`Sweeper`), so retries need no cron job (`motcua workflow send-outbox` remains for a
+`Sweeper`, which also starts, at start and every round, the dossiers a crash left stored
+but never started: `Engine.start_unstarted`), so retries need no cron job (`motcua workflow send-outbox` remains for a
 person after an outage). Of several serve processes on one data folder only the holder of
 the store's lease record sweeps; the per-message claims above keep a message from going
 out twice even if two sweeps ever overlap. A claim is taken at the clock's time when its
@@ -401,8 +402,9 @@ class Sweeper:
 
     def __init__(self, store: Any, make_outbox: Callable[[], Outbox], interval: float,
                  lease_seconds: float | None = None, owner: str | None = None,
-                 clock: Callable[[], datetime] = _now) -> None:
+                 clock: Callable[[], datetime] = _now, chores: list[Callable[[], Any]] | None = None) -> None:
         self.store = store
+        self.chores = list(chores or [])
         self.clock = clock
         self._renewed: datetime | None = None
         self.make_outbox = make_outbox
@@ -456,11 +458,28 @@ class Sweeper:
         counts = self.make_outbox().send_due(stop=lambda: self._stop.is_set() or not self.keep_lease())
         if counts["sent"] or counts["retry"] or counts["failed"] or counts["dropped"]:
             log.info("outbox sweep: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if not self._stop.is_set():
+            self._do_chores()
         return counts
 
+    def _do_chores(self) -> None:
+        """The other catch-up work of the lease holder (dossiers whose workflow never started)."""
+        for chore in self.chores:
+            try:
+                chore()
+            except Exception:
+                log.exception("sweeper: %s failed; trying again next round", getattr(chore, "__name__", chore))
+
     def _run(self) -> None:
-        # The first round waits one interval too: a server starting has better things to do
-        # with the CPU than a round over the outbox (it made a loaded machine's start slow).
+        # The chores run once at start (a dossier left unstarted by the crash that stopped
+        # the last server is started now, not an interval later); the outbox's first round
+        # waits one interval: a server starting has better things to do with the CPU than a
+        # round over the outbox (it made a loaded machine's start slow).
+        try:
+            if self.chores and self.take_lease():
+                self._do_chores()
+        except Exception:
+            log.exception("sweeper: the round at start failed; trying again in %s s", self.interval)
         while not self._stop.wait(self.interval):
             try:
                 self.sweep()
@@ -503,8 +522,14 @@ def start_sweeper(app: Any) -> Sweeper | None:
         return None
     services = app.extensions["motcua"]
     lease = app.config.get("OUTBOX_SWEEP_LEASE_SECONDS")
+    grace = float(app.config.get("WORKFLOW_START_GRACE_SECONDS", 120))
+
+    def start_unstarted() -> None:
+        with app.app_context():  # steps build links and read config as in a request
+            services.engine.start_unstarted(grace)
+
     return Sweeper(services.store, lambda: outbox_for(services, app.config), interval,
-                   float(lease) if lease is not None else None).start()
+                   float(lease) if lease is not None else None, chores=[start_unstarted]).start()
 
 
 class Courier:
