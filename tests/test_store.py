@@ -18,35 +18,13 @@ import pytest
 from click.testing import CliRunner
 
 from motcua.cli import main as motcua
-from motcua.dossier import Contact, Dossier, Event, Status
+from motcua.dossier import Event, Status
 from motcua.store import StoreError, open_store
 from motcua.store.tinydb_store import bucket
+from test_store_contract import dossier, small_chunks  # one sample dossier and chunk layout for every store test
 
 REPO = Path(__file__).resolve().parent.parent
 UTC = timezone.utc
-
-
-def small_chunks(folder: Path, chunk_size: int = 3) -> None:
-    """A store whose chunks hold `chunk_size` dossiers, to cross chunk borders in tests."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "store.json").write_text(
-        json.dumps({"format": "motcua-tinydb", "version": 1, "chunk_size": chunk_size})
-    )
-
-
-def dossier(code: str, filed_at: datetime | None = None, **kw) -> Dossier:
-    return Dossier(
-        code=code,
-        procedure_code=kw.pop("procedure_code", "dang-ky-khai-sinh"),
-        spec_version="1",
-        agency_code=kw.pop("agency_code", "000.00.01.H56"),
-        channel="online",
-        contact=Contact(name="Nguyễn Thị Hồng", phone="0912345678"),
-        data={"child": {"full_name": "Trần Minh Khôi"}},
-        filed_at=filed_at or datetime(2025, 5, 10, 3, 0, tzinfo=UTC),
-        events=[Event(actor="citizen", kind="filed", status=Status.NEW)],
-        **kw,
-    )
 
 
 @pytest.fixture
