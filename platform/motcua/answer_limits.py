@@ -7,7 +7,8 @@ every text field without a `maxLength` gets the platform's cap at validation, an
 is never run over a text longer than its field allows: that answer already has its
 "too long" error, in the citizen's words, next to the field.
 
-The published schema (API) is left as the administrator wrote it; the cap is the server's.
+The cap is published too (motcua.published_schema): what the server enforces, the API's
+submission schema says.
 """
 
 from __future__ import annotations
