@@ -257,12 +257,38 @@ class Checker:
                 if keyword not in SCHEMA_KEYWORDS and not str(keyword).startswith("x-"):
                     self.warning(self.FIELDS + loc + (keyword,), f"`{keyword}` is not a JSON Schema keyword, so it has no effect{did_you_mean(keyword, SCHEMA_KEYWORDS)}", key=True)
             self._check_backtracking(loc, sub)
+            if "x-date" in sub:
+                self._check_date_rule(loc, sub)
             fmt = sub.get("format")
             if isinstance(fmt, str) and fmt not in KNOWN_FORMATS:
                 self.warning(self.FIELDS + loc + ("format",), f"unknown format `{fmt}`: it will not be checked{did_you_mean(fmt, KNOWN_FORMATS)} (known: {', '.join(sorted(KNOWN_FORMATS))})")
             elif isinstance(fmt, str) and fmt not in FormatChecker.checkers and fmt not in CUSTOM_FORMATS:
                 self.warning(self.FIELDS + loc + ("format",), f"format `{fmt}` is not checked on this server (the library that checks it is not installed)")
         self._check_required(self.schema, (), [self.schema])
+
+    def _check_date_rule(self, loc: Loc, sub: dict[str, Any]) -> None:
+        """`x-date` (motcua.date_rules): on a date field, bounds that parse, field bounds
+        naming another date field of the form."""
+        from motcua.date_rules import parse_rule
+        from motcua.published_schema import structural
+
+        where = self.FIELDS + loc + ("x-date",)
+        if sub.get("format") != "date":
+            self.error(where, "`x-date` applies to a date field: add `format: date` (or remove `x-date`)")
+            return
+        try:
+            bounds = parse_rule(sub["x-date"])
+        except ValueError as exc:
+            self.error(where, str(exc))
+            return
+        message = sub["x-date"].get("message")
+        if message is not None and not (isinstance(message, dict) and isinstance(message.get("vi"), str)):
+            self.error(where + ("message",), "`message` is {vi: ..., en: ...} (`{date}` is replaced by the limit)")
+        dates = {path for path, node in structural(self.schema) if node.get("format") == "date" and "*" not in path}
+        for key, bound in bounds.items():
+            if not bound.on_today and bound.base not in dates:
+                self.error(where + (key,), f"`{bound.base}` is not a date field of the form (outside repeating groups)"
+                           f"{did_you_mean(bound.base, dates)}")
 
     def _check_backtracking(self, loc: Loc, sub: dict[str, Any]) -> None:
         """Citizens' answers (and object keys) are matched against these on every submit:
