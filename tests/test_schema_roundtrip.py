@@ -27,7 +27,7 @@ from tests.portal_helpers import small_pdf
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
-SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 
@@ -203,7 +203,7 @@ def test_mutated_documents_are_refused_with_their_pointer(app, units, code):
     before = app.extensions["motcua"].store.dossiers.count()
     seen: set[str] = set()
 
-    @settings(SETTINGS, max_examples=4)
+    @settings(SETTINGS, max_examples=2)
     @given(from_schema(schema, custom_formats=CUSTOM_FORMATS), st.integers(0, 10_000))
     def refuse(answers, pick):
         answers = _repair(schema, answers, units, pick)

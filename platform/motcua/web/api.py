@@ -221,12 +221,30 @@ def normalized_answers(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str
     for _path, node, value in submission.addresses(spec, out):
         if any(not isinstance(v, str) for v in value.values()):
             continue  # a part that is not text: validation refuses it as sent, nothing is converted
-        resolved = {**value, **units.resolve_address(value, province_as_posted=True)}
+        # only the commune is resolved (its name and code); every other part stays exactly
+        # as sent, so validation judges what was sent, not a cleaned copy
+        found = units.resolve_address(value, province_as_posted=True)
+        resolved = dict(value)
+        if found.get("commune_code"):
+            resolved.update(commune=found["commune"], commune_code=found["commune_code"])
         for legacy in units.LEGACY_PARTS:  # published as accepted and ignored: no districts since 1/7/2025
             if legacy not in (node.get("properties") or {}):
                 resolved.pop(legacy, None)
         value.clear()
         value.update(resolved)
+    return out
+
+
+def tidied(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with spaces collapsed in address texts, as the web form keeps them; used
+    only when this tidy copy is valid too (validation judged what was sent)."""
+    from motcua import units
+
+    out = copy.deepcopy(answers)
+    for _path, _node, value in submission.addresses(spec, out):
+        for part in units.ADDRESS_PARTS:
+            if isinstance(value.get(part), str):
+                value[part] = units.clean(value[part])
     return out
 
 
@@ -392,6 +410,9 @@ def create_dossier(code: str):
         problems.append((_pointer(path.removeprefix("delivery."), "/delivery") if path != "delivery.kind" else "/delivery/kind", message))
     if problems:
         return _errors(problems)
+    tidy = tidied(spec, answers)
+    if tidy != answers and not submission.validate(spec, tidy, lang):
+        answers = tidy
 
     # As the portal files a draft: the dossier is stored first (its files are taken back if
     # that fails), then the workflow starts; a failure there is the engine's to retry.
