@@ -36,18 +36,21 @@ def answers(name: str) -> dict:
 
 @pytest.fixture
 def searches(monkeypatch):
-    """Every text a schema `pattern` is run over (jsonschema calls re.search)."""
+    """Every text a schema `pattern` is run over (answer_limits compiles it, ECMA-262 style)."""
     seen: list[str] = []
 
+    from motcua import answer_limits
+
     class Spy:
-        def __getattr__(self, name):  # noqa: ANN001, ANN204
-            return getattr(re, name)
+        def __init__(self, compiled):  # noqa: ANN001
+            self.compiled = compiled
 
-        def search(self, pattern, text, *args):  # noqa: ANN001, ANN201
+        def search(self, text, *args):  # noqa: ANN001, ANN201
             seen.append(text)
-            return re.search(pattern, text, *args)
+            return self.compiled.search(text, *args)
 
-    monkeypatch.setattr(jsonschema._keywords, "re", Spy())
+    real = answer_limits.ecma_pattern
+    monkeypatch.setattr(answer_limits, "ecma_pattern", lambda pattern: Spy(real(pattern)))
     return seen
 
 

@@ -356,3 +356,21 @@ def test_lint_refuses_a_date_rule_it_cannot_read(tmp_path):
     text = "\n".join(str(f) for f in findings)
     assert "`child.birth_dat` is not a date field" in text and "did you mean" in text
     assert "`x-date` applies to a date field" in text
+
+
+def test_a_spec_pattern_reads_digits_as_json_schema_does():
+    # ECMA-262: `\d` is [0-9]; Python's re would take Arabic-Indic digits
+    data = birth_spec()
+    data["form"]["fields"]["properties"]["requester"]["properties"]["residence"]["pattern"] = r"^\d+ .+$"
+    spec = ProcedureSpec.model_validate(data)
+    answers = {**ANSWERS, "requester": {**ANSWERS["requester"], "residence": "١٢ Tràng Tiền"}}
+    assert "requester.residence" in validate(spec, answers)
+    answers["requester"]["residence"] = "12 Tràng Tiền"
+    assert "requester.residence" not in validate(spec, answers)
+
+
+def test_the_size_cap_is_published(app, client):
+    schema = client.get(f"/api/v1/procedures/{BIRTH_CODE}").get_json()["submission_schema"]
+    assert schema["x-max-bytes"] == 256 * 1024
+    app.config["MAX_ANSWERS_BYTES"] = 4096
+    assert client.get(f"/api/v1/procedures/{BIRTH_CODE}").get_json()["submission_schema"]["x-max-bytes"] == 4096

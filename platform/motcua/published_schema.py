@@ -13,7 +13,9 @@ published schema carries"):
 - **addresses** declare the unit codes the server adds (`province_code`, `commune_code`)
   and carry `x-units`: the commune must be one of the province's (GET /units/...);
 - **relative dates** (`x-date`, motcua.date_rules) also get `formatMinimum` /
-  `formatMaximum` resolved for the serving day when they depend on the filing date only.
+  `formatMaximum` resolved for the serving day when they depend on the filing date only;
+- **the size cap** of the answers as stored (UTF-8 JSON bytes) is `x-max-bytes` at the root;
+- **patterns** are read as ECMA-262 reads them (`\\d` is ASCII), as every client does.
 
 Attachments' conditions compile to JSON Schema over the answers (`condition_schema`), so the
 API publishes `required_if` per component and the request's `if`/`then`.
@@ -109,7 +111,8 @@ def is_address_node(node: Mapping[str, Any], widget: str | None) -> bool:
     return _kind(node) == "object" and "province" in props and set(props) <= ADDRESS_KEYS
 
 
-def publish(fields: Mapping[str, Any], widgets: Mapping[str, str | None], today: date | None = None) -> dict[str, Any]:
+def publish(fields: Mapping[str, Any], widgets: Mapping[str, str | None], today: date | None = None,
+            max_bytes: int | None = None) -> dict[str, Any]:
     """The published (and enforced) schema of `fields`; `widgets` maps a field's UI key
     (dotted, no item indexes) to its widget hint; `today` resolves relative dates."""
     schema = answer_limits.capped(dict(fields))
@@ -124,6 +127,8 @@ def publish(fields: Mapping[str, Any], widgets: Mapping[str, str | None], today:
             _close(node)
         if "x-date" in node and today is not None:
             node.update(date_rules.published_bounds(node["x-date"], today))
+    if max_bytes:
+        schema["x-max-bytes"] = max_bytes
     return schema
 
 

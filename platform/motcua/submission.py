@@ -69,7 +69,7 @@ def submission_schema(spec: ProcedureSpec, today: date | None = None) -> dict[st
         return {}
     widgets = {key: ui.widget for key, ui in spec.form.ui.items()}
     widgets.update({key.replace(".*.", "."): w for key, w in widgets.items() if ".*." in key})
-    schema = published_schema.publish(spec.form.fields, widgets, today or today_vn())
+    schema = published_schema.publish(spec.form.fields, widgets, today or today_vn(), answers_limit())
     schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
     schema.setdefault("title", localize(spec.name))
     return schema

@@ -9,6 +9,8 @@ The catalogue uses `lint_file`, so a spec the linter rejects is never served.
 
 from __future__ import annotations
 
+import re
+
 import json
 from collections import Counter
 from functools import lru_cache
@@ -294,6 +296,10 @@ class Checker:
         """Citizens' answers (and object keys) are matched against these on every submit:
         a pattern prone to catastrophic backtracking lets one answer hang the server."""
         pattern = sub.get("pattern")
+        if isinstance(pattern, str) and not backtracking_problem(pattern) and re.search(r"(?<!\\)\\[wWbB]", pattern):
+            self.warning(self.FIELDS + loc + ("pattern",),
+                         "`\\w` and `\\b` match ASCII letters only in JSON Schema (ECMA-262), so not Vietnamese ones: "
+                         "write the letters, e.g. `[A-Za-zÀ-ỹĐđ]`")
         if isinstance(pattern, str):
             problem = backtracking_problem(pattern)
             if problem:
