@@ -7,10 +7,8 @@ allows, so even a pattern the linter would refuse cannot be fed a huge answer.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import jsonschema._keywords
 import pytest
 import yaml
 

@@ -162,7 +162,9 @@ def _residence_files(client) -> list[dict]:
     for a in detail["attachments"]:
         if a["required_if"] is True or (isinstance(a["required_if"], dict) and Draft202012Validator(a["required_if"]).is_valid(RESIDENCE_ANSWERS)):
             files.append({"component": a["id"], "filename": "a.pdf", "content_base64": base64.b64encode(small_pdf()).decode()})
-    assert validator.is_valid({"answers": RESIDENCE_ANSWERS, "attachments": files})
+    assert validator.is_valid({"answers": RESIDENCE_ANSWERS, "attachments": files, "delivery": {"kind": "desk"}})
+    assert not validator.is_valid({"answers": RESIDENCE_ANSWERS, "attachments": files})  # a way to receive the result is required
+    assert not validator.is_valid({"answers": RESIDENCE_ANSWERS, "attachments": files, "delivery": {"kind": "postal"}})
     return files
 
 
@@ -299,9 +301,10 @@ def test_the_attachment_conditions_are_published_as_json_schema(client):
     answers["bride"]["resides_in_commune"] = False
     assert condition.is_valid(answers)
     request = Draft202012Validator(detail["request_schema"])
-    assert request.is_valid({"answers": _marriage()})
-    assert not request.is_valid({"answers": answers})
-    assert request.is_valid({"answers": answers, "attachments": [{"component": "xac_nhan_hon_nhan_nu"}]})
+    desk = {"kind": "desk"}
+    assert request.is_valid({"answers": _marriage(), "delivery": desk})
+    assert not request.is_valid({"answers": answers, "delivery": desk})
+    assert request.is_valid({"answers": answers, "delivery": desk, "attachments": [{"component": "xac_nhan_hon_nhan_nu"}]})
 
 
 @pytest.mark.parametrize(("who", "age", "pointer"), [("bride", 16, "/answers/bride/birth_date"),

@@ -361,9 +361,14 @@ def request_schema(spec: ProcedureSpec) -> dict[str, Any]:
         "properties": {
             "answers": submission.submission_schema(spec),
             "attachments": {"type": "array", "items": component},
-            "delivery": {"type": "object", "properties": {"kind": {"enum": [d.kind for d in spec.delivery]}}},
+            "delivery": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": [d.kind for d in spec.delivery]}},
+                         "if": {"properties": {"kind": {"const": "postal"}}},
+                         "then": {"required": ["address"], "properties": {"address": {
+                             "type": "object", "required": ["province", "commune", "street"], "x-units": published_schema.UNITS_NOTE}}}},
         },
     }
+    if spec.delivery:
+        schema["required"].append("delivery")
     if rules:
         schema["allOf"] = rules
     return schema
