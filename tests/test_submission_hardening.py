@@ -54,6 +54,13 @@ def test_an_answer_the_form_does_not_have_is_refused_with_its_pointer(app, clien
     assert _count(app) == 0
 
 
+def test_an_unknown_key_with_dots_and_slashes_gets_its_exact_pointer(app, client):
+    answers = {**ANSWERS, "a.b/c~d": 1, "child": {**ANSWERS["child"], "x.y": "z"}}
+    response = client.post(FILE, json=body(answers=answers))
+    assert response.status_code == 422
+    assert set(_errors(response)) == {"/answers/a.b~1c~0d", "/answers/child/x.y"}
+
+
 def test_the_published_schema_closes_every_object_of_the_form(client):
     schema = client.get(f"/api/v1/procedures/{BIRTH_CODE}").get_json()["submission_schema"]
     assert schema["additionalProperties"] is False

@@ -239,6 +239,16 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", 
     return order_errors(spec, errors)
 
 
+#: Stands for a "." inside one key of an error path (paths are dotted): web.api's pointers
+#: turn it back into the key's own dot. A private-use character, never typed.
+DOT_IN_KEY = "\ue000"
+
+
+def key_segment(name: Any) -> str:
+    """One object key as a segment of a dotted error path."""
+    return str(name).replace(".", DOT_IN_KEY)
+
+
 def _walk_values(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     """(dotted path, value) of every value and key inside `value`, without recursion."""
     stack: list[tuple[str, Any]] = [(path, value)]
@@ -247,8 +257,9 @@ def _walk_values(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield here, node
         if isinstance(node, dict):
             for key, sub in node.items():
-                yield (f"{here}.{key}" if here else str(key)), key
-                stack.append(((f"{here}.{key}" if here else str(key)), sub))
+                segment = key_segment(key)
+                yield (f"{here}.{segment}" if here else segment), key
+                stack.append(((f"{here}.{segment}" if here else segment), sub))
         elif isinstance(node, list):
             stack.extend(((f"{here}.{i}" if here else str(i)), sub) for i, sub in enumerate(node))
 
@@ -388,6 +399,7 @@ def _schema_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str) -
                 if error.validator == "additionalProperties" and isinstance(error.instance, dict):
                     declared = set(error.schema.get("properties") or {})
                     for name in sorted(set(error.instance) - declared):
+                        name = key_segment(name)
                         errors.setdefault(f"{path}.{name}" if path else name, _t("Thông tin này không thuộc biểu mẫu của thủ tục", lang))
                     continue
                 errors.setdefault(path, _message(spec, error, path, lang))

@@ -171,7 +171,8 @@ def _summary(spec: ProcedureSpec, lang: str) -> dict[str, Any]:
 def _pointer(path: str, root: str = "/answers") -> str:
     if not path:
         return root
-    return root + "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path.split("."))
+    return root + "/" + "/".join(
+        p.replace(submission.DOT_IN_KEY, ".").replace("~", "~0").replace("/", "~1") for p in path.split("."))
 
 
 def _errors(items: list[tuple[str, str]], status: int = 422):
