@@ -92,8 +92,6 @@ def test_the_web_form_keeps_only_the_fields_it_has(app, client):
     token = csrf(client.get(form).get_data(as_text=True))
     client.post(form, data={"csrf_token": token, "requester.full_name": "Lê Thị Hoa", "ghi_chu": "x" * 5000,
                             "child.ghi_chu": "y"})
-    from motcua.services import services  # noqa: F401  (the app's store is read below)
-
     store = app.extensions["motcua"].store
     for name in store.collections():
         for _key, record in store.records(name).all():
