@@ -298,6 +298,12 @@ class _Builder:
         elif widget == "date":
             # a date the citizen typed that is not a real date stays visible as typed
             attrs.update(type="date" if not text or is_iso_date(text) else "text")
+            if "x-date" in node:  # the browser's own limits, from the spec's relative dates
+                from motcua.date_rules import published_bounds
+                from motcua.submission import today_vn
+
+                bounds = published_bounds(node["x-date"], today_vn())
+                attrs.update({k: bounds[b] for k, b in (("min", "formatMinimum"), ("max", "formatMaximum")) if b in bounds})
         elif widget == "email":
             attrs.update(type="email", autocomplete="email", spellcheck="false")
         elif widget == "tel":
@@ -560,9 +566,10 @@ def apply_repeat(answers: Mapping[str, Any], action: tuple[str, str], limit: int
 # --- parsing --------------------------------------------------------------------------------
 
 _ABSENT = object()
-_WHOLE = re.compile(r"[+-]?\d+")
-_GROUPED = re.compile(r"\d{1,3}([.\s]\d{3})+")
-_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+# ASCII digits only: \d and int() take every Unicode digit (issue 10)
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_GROUPED = re.compile(r"[0-9]{1,3}([.\s][0-9]{3})+")
+_DMY = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})")
 
 
 def parse_form(
@@ -652,7 +659,7 @@ def _convert(node: dict[str, Any], raw: str) -> Any:
         text = raw.replace(" ", "")
         if "," in text:
             text = text.replace(".", "").replace(",", ".")
-        if len(text) > MAX_INT_DIGITS * 2:
+        if len(text) > MAX_INT_DIGITS * 2 or not re.fullmatch(r"[0-9.+\-eE]+", text):
             return raw
         try:
             number = float(text)
@@ -676,7 +683,7 @@ def _convert(node: dict[str, Any], raw: str) -> Any:
         return normalize_mobile(raw)
     elif fmt in ("cccd", "tax-code"):
         compact = re.sub(r"[\s.]", "", raw)
-        return compact if re.fullmatch(r"[\d-]+", compact) else raw
+        return compact if re.fullmatch(r"[0-9-]+", compact) else raw
     elif (widget := for_format(fmt)) is not None:  # a plugin's field type (`motcua.widgets`)
         return widget.clean(raw)
     return raw

@@ -14,7 +14,7 @@ FORM = f"/thu-tuc/{BIRTH_CODE}/nop"
 
 @pytest.mark.parametrize("value", [
     "abc@", "@example.com", "abc", "a b@example.com", "abc@example", "abc@localhost", "a@b@example.vn",
-    "a..b@example.vn", "abc@-mail.vn", "abc@mail..vn", "abc@[127.0.0.1]", "nguyễn@gmail.com", " abc@x.vn",
+    "a..b@example.vn", "abc@-mail.vn", "abc@mail..vn", "nguyễn@gmail.com", " abc@x.vn", "abc@[999.0.0.1]",
     "x" * 250 + "@a.vn", "",
 ])
 def test_bad_addresses_are_refused(value):
@@ -22,7 +22,12 @@ def test_bad_addresses_are_refused(value):
     assert not format_checker().conforms(value, "email")
 
 
-@pytest.mark.parametrize("value", ["ten@example.com", "nguyen.van.a+hs@mail.gov.vn", "a@b.co", "x@bộcôngan.vn"])
+@pytest.mark.parametrize("value", [
+    "ten@example.com", "nguyen.van.a+hs@mail.gov.vn", "a@b.co", "x@bộcôngan.vn",
+    # RFC 5321/5322-valid forms refused before issue 10: a quoted local part, an address
+    # literal, atext symbols, a special-use TLD
+    '"nguyen van a"@example.com', "abc@[127.0.0.1]", "!#$%&'*+-/=?^_`{|}~@example.com", "a@example.arpa",
+])
 def test_good_addresses_pass(value):
     assert is_email(value)
     assert format_checker().conforms(value, "email")

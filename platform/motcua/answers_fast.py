@@ -9,7 +9,7 @@ does motcua.submission run jsonschema to find and word each error, as before.
 So that "valid" here always means valid there, the two never judge a string differently:
 every `format` and every `pattern` is checked by the very Python functions the full
 validation uses (formats by motcua.formats' checker, patterns by Python's `re` on no text
-longer than the field allows, as motcua.answer_limits does), passed to jsonschema-rs as
+longer than the field allows, read as ECMA-262 reads them, as motcua.answer_limits does), passed to jsonschema-rs as
 custom formats; the schema is the capped one of motcua.answer_limits. Where jsonschema-rs
 cannot compile a schema, there is no fast check and the full validation runs alone.
 """
@@ -19,11 +19,10 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 from functools import lru_cache
 from typing import Any, Callable
 
-from motcua.answer_limits import MAX_TEXT_CHARS, _schemas, capped
+from motcua.answer_limits import MAX_TEXT_CHARS, _schemas, capped, ecma_pattern
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ _PATTERN_FORMAT = "motcua-pattern-{}"
 
 
 def _pattern_check(pattern: str, limit: int) -> Callable[[str], bool]:
-    compiled = re.compile(pattern)
+    compiled = ecma_pattern(pattern)  # as the full validation reads it: `\d` is ASCII
     return lambda text: len(text) > limit or compiled.search(text) is not None  # too long: maxLength fails it
 
 

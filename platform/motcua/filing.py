@@ -7,6 +7,7 @@ spec are made the same way whoever files it. Callers validate first (motcua.subm
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
@@ -108,6 +109,10 @@ def _add_dossier(
     svc = services()
     received = at or now()
     lines = compute_fees(spec, answers, channel)
+    # What cannot be stored (text that is not UTF-8) fails before a number is taken from
+    # the day's sequence: callers validate first (submission.text_errors), this is the guard.
+    json.dumps({"data": dict(answers), "attachments": [a.model_dump(mode="json") for a in attachments],
+                "delivery": delivery.model_dump(mode="json") if delivery else None}, ensure_ascii=False).encode("utf-8")
     code = svc.store.dossiers.next_code(spec.agency.code, received.astimezone(VN_TZ).date())
     snapshot(svc.store, spec)
     dossier = Dossier(

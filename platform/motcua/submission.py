@@ -13,16 +13,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Iterable, Iterator, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from motcua import date_rules, formats, published_schema
 from motcua.answer_limits import bounded_validator
 from motcua.answers_fast import surely_valid
 from motcua.dossier import AttachmentRef, DeliveryChoice
-from motcua.formats import format_checker
+from motcua.formats import FormatProblem, format_checker
 from motcua.error_order import order_errors
 from motcua import units
 from motcua.i18n import catalogue as translations
@@ -37,17 +39,10 @@ ADDRESS_PARTS = units.ADDRESS_PARTS
 def _t(text: str, lang: str, **params: object) -> str:
     """Translate without a request: validation also runs from the API and the CLI."""
     if lang != "vi":
-        text = translations(lang).get(text, text)
+        # a format's messages are its row of motcua.formats (one table, both languages)
+        text = formats.english(text) or translations(lang).get(text, text)
     return text.format(**params) if params else text
 
-
-FORMAT_MESSAGES = {
-    "cccd": "Số định danh cá nhân phải gồm đúng 12 chữ số",
-    "vn-mobile": "Số điện thoại di động không hợp lệ: cần 10 chữ số, ví dụ 0912345678",
-    "tax-code": "Mã số thuế không hợp lệ: 10 chữ số (hoặc 10 chữ số, dấu gạch ngang và 3 chữ số)",
-    "email": "Địa chỉ thư điện tử không hợp lệ, ví dụ ten@example.com",
-    "date": "Ngày không hợp lệ: nhập ngày, tháng, năm có thật",
-}
 TYPE_MESSAGES = {
     "integer": "{label} phải là một số nguyên",
     "number": "{label} phải là một số",
@@ -60,13 +55,24 @@ TYPE_MESSAGES = {
 # --- the schema ------------------------------------------------------------------------------
 
 
-def submission_schema(spec: ProcedureSpec) -> dict[str, Any]:
-    """The JSON Schema of the answers, as published by the API (draft 2020-12)."""
+def today_vn() -> date:
+    """The filing date: today in Viet Nam, whatever the server's zone."""
+    from motcua.workdays import VN_TZ
+
+    return datetime.now(VN_TZ).date()
+
+
+def submission_schema(spec: ProcedureSpec, today: date | None = None) -> dict[str, Any]:
+    """The JSON Schema of the answers, as published by the API (draft 2020-12) and as
+    enforced: the spec's fields plus the platform's rules (motcua.published_schema)."""
     if spec.form is None:
         return {}
     from motcua.integrations.widgets import published
 
-    schema = published(dict(spec.form.fields))
+    widgets = {key: ui.widget for key, ui in spec.form.ui.items()}
+    widgets.update({key.replace(".*.", "."): w for key, w in widgets.items() if ".*." in key})
+    # a plugin's field type brings its own pattern and lengths (`motcua.widgets`)
+    schema = published_schema.publish(published(dict(spec.form.fields)), widgets, today or today_vn(), answers_limit())
     schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
     schema.setdefault("title", localize(spec.name))
     return schema
@@ -96,6 +102,11 @@ _SCHEMA_TEXTS: dict[int, tuple[ProcedureSpec, str]] = {}
 
 def _validator_for(spec: ProcedureSpec) -> Draft202012Validator:
     return _validator(_schema_json(spec))
+
+
+def _format_of(spec: ProcedureSpec, path: str) -> str | None:
+    fmt = _subschema(spec.form.fields if spec.form else {}, path.split(".")).get("format")
+    return fmt if isinstance(fmt, str) and fmt in formats.FORMATS else None
 
 
 def _subschema(schema: Mapping[str, Any], parts: Iterable[str]) -> Mapping[str, Any]:
@@ -141,6 +152,11 @@ def _message(spec: ProcedureSpec, error: ValidationError, path: str, lang: str) 
         if node.get("type") == "object":
             return _t("Điền thông tin {label}", lang, label=label)
         return _t("Nhập {label}", lang, label=_lower_first(label, lang))
+    if kind in ("pattern", "format", "minLength", "maxLength") and (fmt := _format_of(spec, path)):
+        # the format's own rule, whichever of its published keywords tripped first
+        text = formats.problem(fmt, error.instance)
+        if text:
+            return _t(text, lang)
     if kind == "minLength":
         return _t("{label} phải có ít nhất {n} ký tự", lang, label=label, n=value)
     if kind == "maxLength":
@@ -154,8 +170,9 @@ def _message(spec: ProcedureSpec, error: ValidationError, path: str, lang: str) 
         said = widget.problem(error.instance) if widget is not None and isinstance(error.instance, str) else None
         if said:
             return localize(said, lang)
-        text = FORMAT_MESSAGES.get(str(value))
-        return _t(text, lang) if text else _t("{label} không đúng định dạng", lang, label=label)
+        if isinstance(error.cause, FormatProblem):
+            return _t(str(error.cause), lang)
+        return _t("{label} không đúng định dạng", lang, label=label)
     if kind in ("enum", "const"):
         return _t("{label}: chọn một giá trị trong danh sách", lang, label=label)
     if kind == "minimum":
@@ -204,7 +221,7 @@ def _set_empty(data: dict[str, Any], path: str) -> None:
     node[parts[-1]] = {}
 
 
-def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") -> dict[str, str]:
+def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", today: date | None = None) -> dict[str, str]:
     """Errors in the answers, one per field path (the first found), in the reader's language.
 
     A required group left out entirely (say `mother`) is reported field by field, as the
@@ -213,7 +230,15 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") 
     """
     if spec.form is None:
         return {}
+    unreadable = text_errors(answers, lang)
+    if unreadable:
+        return unreadable  # nothing else is judged on text that cannot even be stored
+    too_big = size_errors(answers, lang)
+    if too_big:
+        return too_big
     errors = _schema_errors(spec, answers, lang)
+    for path, message in date_errors(spec, answers, lang, today).items():
+        errors.setdefault(path, message)
     for path, _node, value in addresses(spec, answers):
         if not value.get("province") or not value.get("commune"):
             continue  # missing parts are the schema's to report
@@ -221,6 +246,108 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") 
             if part in ("province", "commune"):
                 errors.setdefault(f"{path}.{part}", message)
     return order_errors(spec, errors)
+
+
+#: Stands for a "." inside one key of an error path (paths are dotted): web.api's pointers
+#: turn it back into the key's own dot. A private-use character, never typed.
+DOT_IN_KEY = "\ue000"
+
+
+def key_segment(name: Any) -> str:
+    """One object key as a segment of a dotted error path."""
+    return str(name).replace(".", DOT_IN_KEY)
+
+
+def _walk_values(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted path, value) of every value and key inside `value`, without recursion."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        here, node = stack.pop()
+        yield here, node
+        if isinstance(node, dict):
+            for key, sub in node.items():
+                segment = key_segment(key)
+                yield (f"{here}.{segment}" if here else segment), key
+                stack.append(((f"{here}.{segment}" if here else segment), sub))
+        elif isinstance(node, list):
+            stack.extend(((f"{here}.{i}" if here else str(i)), sub) for i, sub in enumerate(node))
+
+
+def unreadable_text(text: str) -> bool:
+    """Text that is not Unicode scalar values (a lone surrogate such as "\\ud800", which JSON's
+    escapes can carry) cannot be encoded as UTF-8, so could never be stored or shown."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def text_errors(value: Any, lang: str = "vi", root: str = "") -> dict[str, str]:
+    """An error at each text (or key) holding an unencodable character, before anything else."""
+    errors: dict[str, str] = {}
+    for path, item in _walk_values(value, root):
+        if isinstance(item, str) and unreadable_text(item):
+            errors.setdefault(path, _t("Nội dung có ký tự không hợp lệ (không phải ký tự Unicode): hãy gõ lại", lang))
+    return errors
+
+
+#: Largest a dossier's answers may be, as stored (UTF-8 JSON): far above any form's worth
+#: (a 50-field form at its caps is ~100 kB) and far below the request limit; config
+#: MAX_ANSWERS_BYTES changes it (docs/specs.md, "Limits").
+MAX_ANSWERS_BYTES = 256 * 1024
+
+
+def answers_limit() -> int:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return int(current_app.config.get("MAX_ANSWERS_BYTES") or MAX_ANSWERS_BYTES)
+    return MAX_ANSWERS_BYTES
+
+
+def size_errors(answers: Mapping[str, Any], lang: str = "vi") -> dict[str, str]:
+    limit = answers_limit()
+    size = len(json.dumps(answers, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+    if size <= limit:
+        return {}
+    return {"": _t("Hồ sơ quá lớn: nội dung khai không được vượt quá {kb} KB", lang, kb=limit // 1024)}
+
+
+def date_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", today: date | None = None) -> dict[str, str]:
+    """Relative date rules (`x-date`, motcua.date_rules) broken by the answers."""
+    if spec.form is None:
+        return {}
+    today = today or today_vn()
+    errors: dict[str, str] = {}
+    for path, node in published_schema.structural(spec.form.fields):
+        if "x-date" not in node:
+            continue
+        for concrete, value in _values_at(answers, path.split(".") if path else []):
+            found = date_rules.breach(node["x-date"], value, today, answers)
+            if found is None:
+                continue
+            when = found.limit.strftime("%d/%m/%Y")
+            if found.message:
+                errors[concrete] = localize(found.message, lang).format(date=when)
+            elif found.which == "max":
+                errors[concrete] = _t("{label} không được sau ngày {date}", lang, label=field_label(spec, concrete, lang), date=when)
+            else:
+                errors[concrete] = _t("{label} không được trước ngày {date}", lang, label=field_label(spec, concrete, lang), date=when)
+    return errors
+
+
+def _values_at(value: Any, parts: list[str], here: str = "") -> Iterator[tuple[str, Any]]:
+    if not parts:
+        yield here, value
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _values_at(item, rest, f"{here}.{i}" if here else str(i))
+    elif isinstance(value, Mapping) and head in value:
+        yield from _values_at(value[head], rest, f"{here}.{head}" if here else head)
 
 
 _ADDRESS_KEYS = frozenset((*units.ADDRESS_PARTS, *units.LEGACY_PARTS, *units.CODE_KEYS.values()))
@@ -277,6 +404,12 @@ def _schema_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str) -
                         if node.get("type") == "object" and missing not in emptied:
                             emptied.append(missing)
                         errors.setdefault(missing, _message(spec, error, missing, lang))
+                    continue
+                if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                    declared = set(error.schema.get("properties") or {})
+                    for name in sorted(set(error.instance) - declared):
+                        name = key_segment(name)
+                        errors.setdefault(f"{path}.{name}" if path else name, _t("Thông tin này không thuộc biểu mẫu của thủ tục", lang))
                     continue
                 errors.setdefault(path, _message(spec, error, path, lang))
         if not emptied:
@@ -377,6 +510,8 @@ def store_upload(files: Any, component: Attachment, filename: str, data: bytes, 
 def required_attachments(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str = "online") -> list[Attachment]:
     """The components these answers make required (required_when wins over required)."""
     out = []
+    # a missing answer reads as its schema default, as the published `required_if` says
+    answers = published_schema.with_defaults(spec.form.fields, answers) if spec.form else answers
     for a in spec.attachments:
         needed = holds(a.required_when, answers, channel) if a.required_when is not None else a.required
         if needed:

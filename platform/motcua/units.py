@@ -221,7 +221,9 @@ _SPACES = re.compile(r"\s+")
 
 
 def clean(text: Any) -> str:
-    return _SPACES.sub(" ", str(text or "")).strip()
+    """Spaces collapsed; anything but text is no text (never stringified: `True` or `["x"]`
+    sent as a street stays as sent, for validation to refuse)."""
+    return _SPACES.sub(" ", text).strip() if isinstance(text, str) else ""
 
 
 def resolve_address(raw: Mapping[str, Any] | None, *, province_as_posted: bool = False) -> dict[str, str]:

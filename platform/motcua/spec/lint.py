@@ -9,6 +9,8 @@ The catalogue uses `lint_file`, so a spec the linter rejects is never served.
 
 from __future__ import annotations
 
+import re
+
 import json
 from collections import Counter
 from functools import lru_cache
@@ -258,6 +260,8 @@ class Checker:
                 if keyword not in SCHEMA_KEYWORDS and not str(keyword).startswith("x-"):
                     self.warning(self.FIELDS + loc + (keyword,), f"`{keyword}` is not a JSON Schema keyword, so it has no effect{did_you_mean(keyword, SCHEMA_KEYWORDS)}", key=True)
             self._check_backtracking(loc, sub)
+            if "x-date" in sub:
+                self._check_date_rule(loc, sub)
             fmt = sub.get("format")
             if isinstance(fmt, str) and fmt in WIDGETS.all():
                 pass  # a field type a plugin provides (`motcua.widgets`)
@@ -267,10 +271,38 @@ class Checker:
                 self.warning(self.FIELDS + loc + ("format",), f"format `{fmt}` is not checked on this server (the library that checks it is not installed)")
         self._check_required(self.schema, (), [self.schema])
 
+    def _check_date_rule(self, loc: Loc, sub: dict[str, Any]) -> None:
+        """`x-date` (motcua.date_rules): on a date field, bounds that parse, field bounds
+        naming another date field of the form."""
+        from motcua.date_rules import parse_rule
+        from motcua.published_schema import structural
+
+        where = self.FIELDS + loc + ("x-date",)
+        if sub.get("format") != "date":
+            self.error(where, "`x-date` applies to a date field: add `format: date` (or remove `x-date`)")
+            return
+        try:
+            bounds = parse_rule(sub["x-date"])
+        except ValueError as exc:
+            self.error(where, str(exc))
+            return
+        message = sub["x-date"].get("message")
+        if message is not None and not (isinstance(message, dict) and isinstance(message.get("vi"), str)):
+            self.error(where + ("message",), "`message` is {vi: ..., en: ...} (`{date}` is replaced by the limit)")
+        dates = {path for path, node in structural(self.schema) if node.get("format") == "date" and "*" not in path}
+        for key, bound in bounds.items():
+            if not bound.on_today and bound.base not in dates:
+                self.error(where + (key,), f"`{bound.base}` is not a date field of the form (outside repeating groups)"
+                           f"{did_you_mean(bound.base, dates)}")
+
     def _check_backtracking(self, loc: Loc, sub: dict[str, Any]) -> None:
         """Citizens' answers (and object keys) are matched against these on every submit:
         a pattern prone to catastrophic backtracking lets one answer hang the server."""
         pattern = sub.get("pattern")
+        if isinstance(pattern, str) and not backtracking_problem(pattern) and re.search(r"(?<!\\)\\[wWbB]", pattern):
+            self.warning(self.FIELDS + loc + ("pattern",),
+                         "`\\w` and `\\b` match ASCII letters only in JSON Schema (ECMA-262), so not Vietnamese ones: "
+                         "write the letters, e.g. `[A-Za-zÀ-ỹĐđ]`")
         if isinstance(pattern, str):
             problem = backtracking_problem(pattern)
             if problem:

@@ -386,11 +386,26 @@ class TinyDossiers:
                             where = self._where(code)
                             if where is not None and self._doc_in(*where, code) is not None:
                                 raise StoreError(f"dossier {code} already exists")
+                        # What cannot be written (text that is not UTF-8, a row the
+                        # summary cannot hold) fails here, before the index names it.
+                        dump_json(doc)
+                        summary_row(doc)
                         # Index first: an entry whose chunk lacks the dossier (a crash
                         # between the two writes) reads as absent, never the reverse.
+                        before = index.get(code)
                         index[code] = f"{month}/{n:05d}"
                         self._write_index(b, index)
-                        db.insert(doc)
+                        try:
+                            db.insert(doc)
+                        except BaseException:
+                            # a failure (not a crash) takes its entry back: no index entry
+                            # is left pointing at nothing
+                            if before is None:
+                                index.pop(code, None)
+                            else:
+                                index[code] = before
+                            self._write_index(b, index)
+                            raise
                     break
             self._set_head(month, n)
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, current_app, request
 from pydantic import BaseModel, Field, ValidationError
 
-from motcua import submission, uploads
+from motcua import published_schema, submission, uploads
 from motcua.app import csrf
 from motcua.dossier import STATUS_LABELS
 from motcua.filing import add_dossier
@@ -70,7 +70,10 @@ class ProcedureDetail(ProcedureSummary):
     fees: list[dict[str, Any]]
     attachments: list[dict[str, Any]]
     delivery: list[dict[str, Any]]
-    submission_schema: dict[str, Any] = Field(description="JSON Schema (2020-12) of `answers`")
+    submission_schema: dict[str, Any] = Field(description="JSON Schema (2020-12) of `answers`: every rule the server checks "
+                                              "(docs/specs.md, \"What the published schema carries\")")
+    request_schema: dict[str, Any] = Field(description="JSON Schema (2020-12) of the filing request: `answers` as "
+                                           "submission_schema, and which `attachments` the answers make required (if/then)")
 
 
 class AttachmentUpload(BaseModel):
@@ -168,7 +171,8 @@ def _summary(spec: ProcedureSpec, lang: str) -> dict[str, Any]:
 def _pointer(path: str, root: str = "/answers") -> str:
     if not path:
         return root
-    return root + "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path.split("."))
+    return root + "/" + "/".join(
+        p.replace(submission.DOT_IN_KEY, ".").replace("~", "~0").replace("/", "~1") for p in path.split("."))
 
 
 def _errors(items: list[tuple[str, str]], status: int = 422):
@@ -209,16 +213,39 @@ def normalized_answers(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str
     """The answers with each address as the web form keeps it (renderers.form.parse_form):
     the parts the schema has, with the commune resolved to its name and code
     (units.resolve_address, the province as posted), so a filing by API stores what a
-    filing on the web stores. Other values are left as sent, for validation to judge."""
+    filing on the web stores. Keys the schema does not declare are kept, for validation to
+    refuse (the published schema closes every object); an address with a part that is not
+    text is left exactly as sent. Other values are left as sent, for validation to judge."""
     from motcua import units
 
     out = copy.deepcopy(answers)
     for _path, node, value in submission.addresses(spec, out):
-        parts = node.get("properties") or dict.fromkeys(units.ADDRESS_PARTS)
-        kept = {k: v for k, v in value.items() if k in parts}
-        resolved = {**kept, **units.resolve_address(value, province_as_posted=True)}
+        if any(not isinstance(v, str) for v in value.values()):
+            continue  # a part that is not text: validation refuses it as sent, nothing is converted
+        # only the commune is resolved (its name and code); every other part stays exactly
+        # as sent, so validation judges what was sent, not a cleaned copy
+        found = units.resolve_address(value, province_as_posted=True)
+        resolved = dict(value)
+        if found.get("commune_code"):
+            resolved.update(commune=found["commune"], commune_code=found["commune_code"])
+        for legacy in units.LEGACY_PARTS:  # published as accepted and ignored: no districts since 1/7/2025
+            if legacy not in (node.get("properties") or {}):
+                resolved.pop(legacy, None)
         value.clear()
         value.update(resolved)
+    return out
+
+
+def tidied(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with spaces collapsed in address texts, as the web form keeps them; used
+    only when this tidy copy is valid too (validation judged what was sent)."""
+    from motcua import units
+
+    out = copy.deepcopy(answers)
+    for _path, _node, value in submission.addresses(spec, out):
+        for part in units.ADDRESS_PARTS:
+            if isinstance(value.get(part), str):
+                value[part] = units.clean(value[part])
     return out
 
 
@@ -243,6 +270,10 @@ def _request_body(model: type[M]) -> M | Any:
     payload = _json_body()
     if not isinstance(payload, dict):
         return _not_json(_lang())
+    unreadable = submission.text_errors(payload, _lang())
+    if unreadable:
+        # a lone surrogate ("\ud800") anywhere: refused before anything is read or stored
+        return _errors([(_pointer(p, ""), m) for p, m in unreadable.items()])
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
@@ -288,15 +319,60 @@ def procedure(code: str):
              "per_unit_of": r.quantity_field}
             for r in spec.fees
         ],
-        attachments=[
-            {"id": a.id, "name": localize(a.name, lang), "required": a.required if a.required_when is None else "conditional",
-             "accept": a.accept, "max_size_mb": a.max_size_mb}
-            for a in spec.attachments
-        ],
+        attachments=[_attachment_info(spec, a, lang) for a in spec.attachments],
         delivery=[{"kind": d.kind, "postal_charge": d.postal_charge or 0} for d in spec.delivery],
         submission_schema=submission.submission_schema(spec),
+        request_schema=request_schema(spec),
     )
     return detail.model_dump()
+
+
+def _required_if(spec: ProcedureSpec, component: Any) -> dict[str, Any] | bool:
+    """JSON Schema over `answers`: the component is required exactly when they match it."""
+    if component.required_when is None:
+        return bool(component.required)
+    fields = spec.form.fields if spec.form else {}
+    return published_schema.condition_schema(component.required_when, fields, "online")
+
+
+def _attachment_info(spec: ProcedureSpec, component: Any, lang: str) -> dict[str, Any]:
+    return {"id": component.id, "name": localize(component.name, lang),
+            "required": component.required if component.required_when is None else "conditional",
+            "required_if": _required_if(spec, component),
+            "accept": component.accept, "max_size_mb": component.max_size_mb}
+
+
+def request_schema(spec: ProcedureSpec) -> dict[str, Any]:
+    """The filing request as JSON Schema: the answers' schema, the components offered, and
+    one if/then per component the answers may make required (a missing answer read as its
+    schema default, as the server reads it)."""
+    component = {"type": "object", "required": ["component"], "properties": {"component": {"enum": [a.id for a in spec.attachments]}}}
+    rules: list[dict[str, Any]] = []
+    for a in spec.attachments:
+        condition = _required_if(spec, a)
+        if condition is False:
+            continue
+        needs = {"required": ["attachments"], "properties": {"attachments": {
+            "contains": {"type": "object", "required": ["component"], "properties": {"component": {"const": a.id}}}}}}
+        rules.append(needs if condition is True else {"if": {"properties": {"answers": condition}}, "then": needs})
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["answers"],
+        "properties": {
+            "answers": submission.submission_schema(spec),
+            "attachments": {"type": "array", "items": component},
+            "delivery": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": [d.kind for d in spec.delivery]}},
+                         "if": {"properties": {"kind": {"const": "postal"}}},
+                         "then": {"required": ["address"], "properties": {"address": {
+                             "type": "object", "required": ["province", "commune", "street"], "x-units": published_schema.UNITS_NOTE}}}},
+        },
+    }
+    if spec.delivery:
+        schema["required"].append("delivery")
+    if rules:
+        schema["allOf"] = rules
+    return schema
 
 
 @bp.post("/procedures/<code>/dossiers")
@@ -340,6 +416,9 @@ def create_dossier(code: str):
         problems.append((_pointer(path.removeprefix("delivery."), "/delivery") if path != "delivery.kind" else "/delivery/kind", message))
     if problems:
         return _errors(problems)
+    tidy = tidied(spec, answers)
+    if tidy != answers and not submission.validate(spec, tidy, lang):
+        answers = tidy
 
     # As the portal files a draft: the dossier is stored first (its files are taken back if
     # that fails), then the workflow starts; a failure there is the engine's to retry.
