@@ -94,7 +94,7 @@ def test_the_commands_given_only_data_use_the_store_motcua_store_names(tmp_path:
                                     "--agency", "H56", "--data", str(data)],
                            input="mot-mat-khau-dai\nmot-mat-khau-dai\n", env=env)
     assert result.exit_code == 0, result.output
-    assert not (data / "store.json").exists()
+    assert json.loads((data / "store.json").read_text())["format"] == "motcua-postgresql"  # no embedded store
     store = open_store(pg_url, data)
     try:
         assert accounts.get_account(store, "hanh").name == "Vũ Thị Hạnh"

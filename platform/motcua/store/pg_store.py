@@ -443,6 +443,7 @@ class PgStore:
         ensure_dir(folders.tmp)
         ensure_dir(folders.locks)
         clean_tmp(folders.tmp)
+        write_marker(self._folder, url, folders.tmp)
         self.files = TinyFiles(self._folder / "files", folders.tmp, folders)
 
     def records(self, name: str) -> PgRecords:
@@ -477,10 +478,50 @@ class PgStore:
         self._pool.close()
 
 
+MARKER_FORMAT = "motcua-postgresql"
+
+
+def read_marker(data_dir: Path) -> dict[str, Any] | None:
+    """The PostgreSQL marker of a data folder (its store.json), None when it holds another
+    or none."""
+    from motcua.store.durable import read_json
+
+    try:
+        marker = read_json(data_dir / "store.json")
+    except StoreError:
+        return None
+    return marker if isinstance(marker, dict) and marker.get("format") == MARKER_FORMAT else None
+
+
+def write_marker(data_dir: Path, url: str, tmp: Path) -> None:
+    """Mark `data_dir` as this PostgreSQL store's folder (store.json: the URL without its
+    password), so no command opens it as an embedded store. A folder an embedded store
+    already holds is refused: the two would share files/."""
+    from motcua.store.durable import atomic_write, dump_json, read_json
+
+    path = data_dir / "store.json"
+    current = read_json(path)
+    if isinstance(current, dict) and current.get("format") not in (None, MARKER_FORMAT):
+        raise StoreError(
+            f"{data_dir} holds an embedded store ({path}); a PostgreSQL store needs a data folder of its own "
+            "(move the embedded one with `motcua store migrate`)."
+        )
+    shown = safe_url(url)
+    marker = {"format": MARKER_FORMAT, "url": shown, "url_complete": shown == url}
+    if current != marker:
+        atomic_write(path, dump_json(marker), tmp, keep_bak=False)
+
+
 def safe_url(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (in the user part or a `password=` query parameter),
+    for messages and the folder's marker."""
+    from urllib.parse import parse_qsl, urlencode
+
     parts = urlsplit(url)
     if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key.lower() == "password" for key, _ in query):
+        masked = [(key, "***" if key.lower() == "password" else value) for key, value in query]
+        parts = parts._replace(query=urlencode(masked, safe="*"))
+    return parts.geturl()
