@@ -163,6 +163,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _lang() -> None:
         g.lang = i18n.choose_lang()
 
+    from motcua.web.text_guard import refuse_bad_text
+
+    app.before_request(refuse_bad_text)  # NUL and lone surrogates: a 400, never a 500 in a store
+
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
         if request.args.get("lang") in i18n.LANGS:
