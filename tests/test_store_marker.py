@@ -113,3 +113,13 @@ def test_safe_url_masks_the_password_in_the_query_too():
     shown = safe_url("postgresql://h/db?sslmode=require&password=secret&PASSWORD=x2")
     assert "secret" not in shown and "x2" not in shown and "sslmode=require" in shown
     assert safe_url("postgresql://a@h/db?sslmode=require") == "postgresql://a@h/db?sslmode=require"
+
+
+def test_store_check_repair_leaves_a_postgresql_folder_alone(tmp_path: Path, pg_url: str):
+    """`store check --repair` used to "repair" the marker into an embedded store's."""
+    data = tmp_path / "data-pg"
+    pg_deployment(pg_url, data)
+    marker = (data / "store.json").read_text()
+    result = CliRunner().invoke(motcua, ["store", "check", "--repair", "--data", str(data)])
+    assert result.exit_code == 1 and "belongs to a PostgreSQL store" in result.output, result.output
+    assert (data / "store.json").read_text() == marker
