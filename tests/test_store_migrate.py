@@ -94,7 +94,7 @@ def test_the_commands_given_only_data_use_the_store_motcua_store_names(tmp_path:
                                     "--agency", "H56", "--data", str(data)],
                            input="mot-mat-khau-dai\nmot-mat-khau-dai\n", env=env)
     assert result.exit_code == 0, result.output
-    assert not (data / "store.json").exists()
+    assert json.loads((data / "store.json").read_text())["format"] == "motcua-postgresql"  # no embedded store
     store = open_store(pg_url, data)
     try:
         assert accounts.get_account(store, "hanh").name == "Vũ Thị Hạnh"
@@ -111,3 +111,47 @@ def test_the_commands_given_only_data_use_the_store_motcua_store_names(tmp_path:
                                     "--format", "json"], env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["totals"]["received"] == 1  # the database's dossier, not an empty folder
+
+
+def test_a_collection_emptied_in_the_source_still_moves(tmp_path: Path, pg_url: str):
+    """The embedded store lists a collection whose records were all deleted; PostgreSQL
+    lists none: the counts compare as 0 on both sides."""
+    source = tmp_path / "data"
+    filled_folder(source)
+    store = open_store(source)
+    store.records("throttle").put("x", {"n": 1})
+    store.records("throttle").delete("x")
+    assert "throttle" in store.collections()
+    store.close()
+    result = CliRunner().invoke(motcua, ["store", "migrate", "--from", str(source), "--to", pg_url,
+                                         "--data", str(tmp_path / "data-pg")])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_count_that_differs_is_named(tmp_path: Path, pg_url: str, monkeypatch):
+    import pytest
+
+    from motcua.store import StoreError, moving
+
+    filled_folder(tmp_path / "data")
+    real = moving.tally
+    calls = []
+
+    def short(store):  # the target seen as losing a draft and a file
+        counts = real(store)
+        calls.append(store)
+        if len(calls) == 2:
+            counts["records/drafts"] -= 1
+            counts["files"] -= 1
+        return counts
+
+    monkeypatch.setattr(moving, "tally", short)
+    source, target = open_store(tmp_path / "data"), open_store(pg_url, tmp_path / "data-pg")
+    try:
+        with pytest.raises(StoreError) as err:
+            moving.move_store(source, target)
+    finally:
+        source.close()
+        target.close()
+    assert "records/drafts: 40 in the source, 39 in the target" in str(err.value)
+    assert "files: 2 in the source, 1 in the target" in str(err.value)

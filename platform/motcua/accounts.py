@@ -280,8 +280,16 @@ def purge_login_attempts(store: Store, limits: LoginLimits = LoginLimits(), now:
 
 # --- device cookies --------------------------------------------------------------------------
 
-DEVICE_COOKIE = "staff_device"
+DEVICE_COOKIE = "staff_device"  # the prefix: one cookie per account, see `device_cookie_name`
 DEVICE_DAYS = 180
+
+
+def device_cookie_name(username: str) -> str:
+    """The cookie naming this browser as one `username` logged in from. One per account, so
+    officers taking turns at a shared desk computer each keep theirs (one cookie for all
+    was replaced at each login, making the others "new browsers" again)."""
+    digest = hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()[:12]
+    return f"{DEVICE_COOKIE}_{digest}"
 
 
 def device_cookie(username: str) -> str:
@@ -332,6 +340,7 @@ def login_session(store: Store, user: StaffUser, now: float | None = None) -> No
     now = time.time() if now is None else now
     sid = secrets.token_urlsafe(32)
     store.records(SESSIONS).put(_session_record(sid), {"username": user.username, "at": now})
+    logout_session(store)  # a previous user still logged in here: end that session on the server too
     session.clear()
     session[SESSION_KEY] = {
         "username": user.username,

@@ -46,7 +46,7 @@ class StaffError(click.ClickException):
 
 
 def _has_store(data_dir: str) -> bool:
-    return bool(os.environ.get("MOTCUA_STORE")) or (Path(data_dir) / "store.json").is_file()
+    return bool(os.environ.get("MOTCUA_STORE")) or (Path(data_dir) / "store.json").is_file()  # either backend's marker
 
 
 def _existing_store(data_dir: str) -> Store:

@@ -15,7 +15,7 @@ from motcua import i18n
 from motcua.catalogue import Catalogue
 from motcua.public_url import check, public_url
 from motcua.services import Services
-from motcua.store import open_store
+from motcua.store import open_store, store_target
 from motcua.store.secret import secret_key
 
 csrf = CSRFProtect()
@@ -131,7 +131,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # STORE (MOTCUA_STORE): a postgresql:// URL puts dossiers and records in PostgreSQL
     # (uploaded files stay in DATA_DIR/files); unset, the embedded store in DATA_DIR.
-    store = open_store(app.config.get("STORE") or data_dir, data_dir)
+    # (or the one the folder's marker names: a PostgreSQL deployment's folder is never
+    # opened as an empty embedded store)
+    store = open_store(store_target(data_dir, app.config.get("STORE")), data_dir)
     quick_check = getattr(store, "quick_check", None)  # cheap; `motcua store check` looks at everything
     for damage in quick_check() if quick_check else []:
         app.logger.error("store damaged: %s; run `motcua store check --data %s`", damage, data_dir)
@@ -160,6 +162,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.before_request
     def _lang() -> None:
         g.lang = i18n.choose_lang()
+
+    from motcua.web.text_guard import refuse_bad_text
+
+    app.before_request(refuse_bad_text)  # NUL and lone surrogates: a 400, never a 500 in a store
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]

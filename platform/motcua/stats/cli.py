@@ -49,7 +49,7 @@ def stats(
     from motcua.stats import period as periods
     from motcua.stats.source import build_report
     from motcua.stats.tables import table, to_csv, to_text
-    from motcua.store import configured_store
+    from motcua.store import StoreError, configured_store
 
     params = {k: str(v) for k, v in {"year": year, "quarter": quarter, "month": month, "from": start, "to": end}.items() if v}
     try:
@@ -60,7 +60,10 @@ def stats(
         target = Decimal(online_target)
     except InvalidOperation:
         raise click.BadParameter("--online-target must be a fraction such as 0.20") from None
-    store = configured_store(data_dir)
+    try:
+        store = configured_store(data_dir)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         catalogue = Catalogue.from_folder(specs_dir)
         report = build_report(store, catalogue, period=period, agencies=list(agency) or None, online_target=target)

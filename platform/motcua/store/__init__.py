@@ -33,11 +33,32 @@ def open_store(target: str | Path, data_dir: str | Path | None = None) -> Store:
     return TinyStore(Path(target))
 
 
+def store_target(data_dir: str | Path, url: str | None = None) -> str | Path:
+    """Which store serves `data_dir`: `url` when given; else the PostgreSQL store whose
+    marker the folder holds (pg_store.MARKER_FORMAT), when the marker's URL is whole (one
+    without a password: trust or peer auth, PGPASSWORD, ~/.pgpass); else the folder itself.
+    A marker whose URL had a password is refused here, never opened as an embedded store:
+    that empty store would share the deployment's files/ and `purge` would delete them."""
+    if url:
+        return url
+    from motcua.store.pg_store import read_marker
+
+    marker = read_marker(Path(data_dir))
+    if marker is None:
+        return data_dir
+    if not marker.get("url_complete"):
+        raise StoreError(
+            f"{data_dir}: this folder belongs to a PostgreSQL store at {marker.get('url')}; "
+            "set MOTCUA_STORE or pass --store with its URL."
+        )
+    return str(marker["url"])
+
+
 def configured_store(data_dir: str | Path) -> Store:
     """What the app opens (its STORE setting) for a command given only `--data`: the store
-    MOTCUA_STORE names (a postgresql:// URL, files in `data_dir`), else the embedded store
-    in `data_dir`."""
-    return open_store(os.environ.get("MOTCUA_STORE") or data_dir, data_dir)
+    MOTCUA_STORE names (a postgresql:// URL, files in `data_dir`), else the PostgreSQL store
+    the folder's marker names, else the embedded store in `data_dir`."""
+    return open_store(store_target(data_dir, os.environ.get("MOTCUA_STORE")), data_dir)
 
 
 def transaction(store: Store) -> ContextManager[None]:
@@ -48,5 +69,5 @@ def transaction(store: Store) -> ContextManager[None]:
     return begin() if begin is not None else nullcontext()
 
 
-__all__ = ["DossierRepository", "FileStore", "Records", "Store", "StoreError", "configured_store", "open_store",
+__all__ = ["DossierRepository", "FileStore", "Records", "Store", "StoreError", "configured_store", "open_store", "store_target",
            "transaction"]

@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from motcua.dossier import Dossier
 from motcua.store.base import Damage, StoreError
 from motcua.store.durable import BAK_SUFFIX, atomic_write, dump_json, ensure_dir, read_json
+from motcua.store.pg_store import MARKER_FORMAT
 from motcua.store.secret import problem_of
 from motcua.store.summary import summary_row
 from motcua.store.tinydb_store import (
@@ -148,6 +149,15 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
     marker = root / "store.json"
     layout, problem = _read(marker)
     chunk_size: int | None = None
+    if isinstance(layout, dict) and layout.get("format") == MARKER_FORMAT:
+        # a PostgreSQL store's folder: nothing here to check as an embedded store, and a
+        # "repaired" embedded marker would let `purge` delete its files as unreferenced
+        message = (f"this folder belongs to a PostgreSQL store at {layout.get('url')}; "
+                   "it holds its uploaded files only, not an embedded store to check")
+        report.add("postgresql-folder", marker, message)
+        if repair:
+            report.not_repaired.append(f"{marker}: {message}")
+        return report
     if problem is None and layout is not None:
         if not isinstance(layout, dict) or layout.get("format") != FORMAT:
             problem = "not a Motcua store marker"

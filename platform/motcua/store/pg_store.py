@@ -22,6 +22,7 @@ inside `PgStore.transaction()` the calls of that thread are one transaction inst
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -86,9 +87,30 @@ def migrate(conn: Any) -> list[int]:
         return applied
 
 
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any, what: str) -> Any:
+    """`value` itself; StoreError when a string in it (a key too) holds NUL or a lone
+    surrogate, which PostgreSQL's text and JSONB refuse (a psycopg error, a 500, otherwise)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif isinstance(node, str) and _BAD_TEXT.search(node):
+            raise StoreError(f"{what}: a text holds a NUL character or a lone surrogate; nothing was written")
+    return value
+
+
 def _columns(doc: dict[str, Any]) -> dict[str, Any]:
     """The row of a dossier as stored (its JSON form), summary included."""
     from psycopg.types.json import Jsonb
+
+    _storable(doc, f"dossier {doc.get('code')}")
 
     from motcua.store.tinydb_store import filing_month
 
@@ -183,11 +205,15 @@ class PgDossiers:
                 raise StoreError("a dossier of the batch was added meanwhile; nothing of it was stored") from None
 
     def get(self, code: str) -> Dossier | None:
+        if _BAD_TEXT.search(code):  # no such code can be stored
+            return None
         with self._db.connection() as conn:
             row = conn.execute("SELECT doc FROM dossiers WHERE code = %s", (code,)).fetchone()
         return Dossier.model_validate(row[0]) if row else None
 
     def update(self, code: str, change: Callable[[Dossier], T]) -> tuple[Dossier, T]:
+        if _BAD_TEXT.search(code):
+            raise KeyError(code)
         with self._db.connection() as conn:
             row = conn.execute("SELECT doc, month FROM dossiers WHERE code = %s FOR UPDATE", (code,)).fetchone()
             if row is None:
@@ -311,12 +337,14 @@ class PgRecords:
 
         if not isinstance(value, dict):
             raise TypeError(f"record {self._name}: a value is a JSON object, not {type(value).__name__}")
-        return Jsonb(value)
+        return Jsonb(_storable(value, f"records {self._name}"))
 
     def _decode(self, stored: Any) -> dict[str, Any]:
         return stored
 
     def get(self, key: str) -> dict[str, Any] | None:
+        if _BAD_TEXT.search(key):  # no such key can be stored
+            return None
         with self._db.connection() as conn:
             row = conn.execute(
                 f"SELECT {self._value} FROM {self._table} WHERE {self._where}", (*self._params, key)
@@ -324,6 +352,7 @@ class PgRecords:
         return self._decode(row[0]) if row else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
+        _storable(key, f"records {self._name}")
         encoded = self._encode(value)
         with self._db.connection() as conn:
             conn.execute(
@@ -333,12 +362,14 @@ class PgRecords:
             )
 
     def insert_new(self, key: str, value: dict[str, Any]) -> bool:
+        _storable(key, f"records {self._name}")
         encoded = self._encode(value)
         with self._db.connection() as conn:
             row = conn.execute(f"{self._insert} ON CONFLICT DO NOTHING RETURNING key", (*self._params, key, encoded))
             return row.fetchone() is not None
 
     def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
+        _storable(key, f"records {self._name}")
         select = f"SELECT {self._value} FROM {self._table} WHERE {self._where} FOR UPDATE"
         with self._db.connection() as conn:
             while True:
@@ -368,6 +399,8 @@ class PgRecords:
         return Jsonb({})
 
     def delete(self, key: str) -> None:
+        if _BAD_TEXT.search(key):
+            return
         with self._db.connection() as conn:
             conn.execute(f"DELETE FROM {self._table} WHERE {self._where}", (*self._params, key))
 
@@ -381,7 +414,7 @@ class PgRecords:
                     yield key, self._decode(value)
 
     def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        rows = [(*self._params, key, self._encode(value)) for key, value in items]
+        rows = [(*self._params, _storable(key, f"records {self._name}"), self._encode(value)) for key, value in items]
         if not rows:
             return
         import psycopg
@@ -443,6 +476,7 @@ class PgStore:
         ensure_dir(folders.tmp)
         ensure_dir(folders.locks)
         clean_tmp(folders.tmp)
+        write_marker(self._folder, url, folders.tmp)
         self.files = TinyFiles(self._folder / "files", folders.tmp, folders)
 
     def records(self, name: str) -> PgRecords:
@@ -477,10 +511,50 @@ class PgStore:
         self._pool.close()
 
 
+MARKER_FORMAT = "motcua-postgresql"
+
+
+def read_marker(data_dir: Path) -> dict[str, Any] | None:
+    """The PostgreSQL marker of a data folder (its store.json), None when it holds another
+    or none."""
+    from motcua.store.durable import read_json
+
+    try:
+        marker = read_json(data_dir / "store.json")
+    except StoreError:
+        return None
+    return marker if isinstance(marker, dict) and marker.get("format") == MARKER_FORMAT else None
+
+
+def write_marker(data_dir: Path, url: str, tmp: Path) -> None:
+    """Mark `data_dir` as this PostgreSQL store's folder (store.json: the URL without its
+    password), so no command opens it as an embedded store. A folder an embedded store
+    already holds is refused: the two would share files/."""
+    from motcua.store.durable import atomic_write, dump_json, read_json
+
+    path = data_dir / "store.json"
+    current = read_json(path)
+    if isinstance(current, dict) and current.get("format") not in (None, MARKER_FORMAT):
+        raise StoreError(
+            f"{data_dir} holds an embedded store ({path}); a PostgreSQL store needs a data folder of its own "
+            "(move the embedded one with `motcua store migrate`)."
+        )
+    shown = safe_url(url)
+    marker = {"format": MARKER_FORMAT, "url": shown, "url_complete": shown == url}
+    if current != marker:
+        atomic_write(path, dump_json(marker), tmp, keep_bak=False)
+
+
 def safe_url(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (in the user part or a `password=` query parameter),
+    for messages and the folder's marker."""
+    from urllib.parse import parse_qsl, urlencode
+
     parts = urlsplit(url)
     if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key.lower() == "password" for key, _ in query):
+        masked = [(key, "***" if key.lower() == "password" else value) for key, value in query]
+        parts = parts._replace(query=urlencode(masked, safe="*"))
+    return parts.geturl()

@@ -53,6 +53,7 @@ from motcua.store.summary import ROW_FORMAT, DossierSummary, from_row, summary_r
 T = TypeVar("T")
 
 FORMAT = "motcua-tinydb"
+STORE_CONTENT = ("files", "dossiers", "records")  # what only an existing store's folder holds
 VERSION = 1
 DEFAULT_CHUNK_SIZE = 100
 VIETNAM = timezone(timedelta(hours=7))
@@ -786,12 +787,28 @@ class TinyStore:
         self.files = TinyFiles(folder / "files", self._f.tmp, self._f)
 
     def _layout(self) -> dict[str, Any]:
+        from motcua.store.pg_store import MARKER_FORMAT
+
         path = self._folder / "store.json"
         with self._f.lock("store"):
             layout = read_json(path)
             if layout is None:
+                # A folder with store content but no marker is not new: most likely a
+                # PostgreSQL deployment's (its files/) from before markers. An empty store
+                # made here would share those files, and `purge` would delete them all.
+                held = sorted(name for name in STORE_CONTENT if (self._folder / name).exists())
+                if held:
+                    raise StoreError(
+                        f"{self._folder}: holds {', '.join(held)} but no store.json, so it is not a new "
+                        "embedded store; if it belongs to a PostgreSQL store, set MOTCUA_STORE or pass --store."
+                    )
                 layout = {"format": FORMAT, "version": VERSION, "chunk_size": DEFAULT_CHUNK_SIZE}
                 atomic_write(path, dump_json(layout), self._f.tmp, keep_bak=False)
+        if isinstance(layout, dict) and layout.get("format") == MARKER_FORMAT:
+            raise StoreError(
+                f"{self._folder}: this folder belongs to a PostgreSQL store at {layout.get('url')}; "
+                "set MOTCUA_STORE or pass --store with its URL."
+            )
         if not isinstance(layout, dict) or layout.get("format") != FORMAT:
             raise damaged(path, "not a Motcua store marker")
         if layout.get("version") != VERSION:

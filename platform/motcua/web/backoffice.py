@@ -243,7 +243,7 @@ def login() -> Any:
     username = request.form.get("username", "").strip()
     limits = accounts.LoginLimits.from_config(current_app.config)
     _purge_now_and_then(store, limits)
-    device = accounts.device_for(request.cookies.get(accounts.DEVICE_COOKIE), username)
+    device = accounts.device_for(request.cookies.get(accounts.device_cookie_name(username)), username)
     result = accounts.authenticate(
         store, username, request.form.get("password", ""), client=request.remote_addr or "", device=device, limits=limits
     )
@@ -252,7 +252,8 @@ def login() -> Any:
         response = redirect(next_url)
         if device is None:  # this browser is now one the account has logged in from
             response.set_cookie(
-                accounts.DEVICE_COOKIE, accounts.device_cookie(result.user.username), max_age=accounts.DEVICE_DAYS * 86400,
+                accounts.device_cookie_name(result.user.username), accounts.device_cookie(result.user.username),
+                max_age=accounts.DEVICE_DAYS * 86400,
                 path=url_for("backoffice.login"), httponly=True, samesite="Lax",
                 secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
             )

@@ -39,6 +39,7 @@ from motcua.i18n import _, current_lang, local, money
 from motcua.public_url import external_url
 from motcua.search import Filters, facets, page_links, page_number, paginate, search
 from motcua.services import services
+from motcua.store import transaction
 from motcua.spec.model import Level, ProcedureSpec, localize
 from motcua.web import labels, page_cache
 from motcua.web.pages import form_assets, private
@@ -531,7 +532,11 @@ def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
         outcome["filed_now"] = "yes"
         return current
 
-    records.update(token, consume)
+    # One transaction where the backend has them (PostgreSQL): the dossier add_dossier
+    # stores and the draft's filed_code commit together, so a draft write that fails
+    # leaves no dossier behind to be filed a second time on the next submit.
+    with transaction(services().store):
+        records.update(token, consume)
     if outcome.get("filed_now"):
         try:
             services().engine.on_filed(outcome["code"])

@@ -1,0 +1,69 @@
+"""Refuse text no store can hold: NUL (PostgreSQL's text and JSONB reject it) and lone
+surrogates (not encodable as UTF-8, so no JSON file or database takes them).
+
+One `before_request` looks at every value a request brings in (the path, query values,
+form values and file names, JSON bodies, keys included) and answers 400 with a plain
+message before any view sees them, so no view, store or template meets them later.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from flask import render_template, request
+
+from motcua.i18n import _
+
+_BAD = re.compile("[\x00\ud800-\udfff]")
+_MAX_DEPTH = 64  # deeper JSON is refused by the API itself (api.MAX_JSON_DEPTH)
+
+
+def bad_text(value: object) -> bool:
+    """Whether `value` is a string holding NUL or a lone surrogate."""
+    return isinstance(value, str) and _BAD.search(value) is not None
+
+
+def _json_strings(value: Any) -> Iterable[Any]:
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            continue
+        if isinstance(node, dict):
+            yield from node.keys()
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+        else:
+            yield node
+
+
+def _incoming() -> Iterable[Any]:
+    yield request.path
+    for key, value in request.args.items(multi=True):
+        yield key
+        yield value
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for key, value in request.form.items(multi=True):
+            yield key
+            yield value
+        for key, upload in request.files.items(multi=True):
+            yield key
+            yield upload.filename
+    elif request.is_json:
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # the API answers that one itself
+            return
+        yield from _json_strings(body)
+
+
+def refuse_bad_text():  # type: ignore[no-untyped-def]
+    """The app's before_request hook: a 400 when anything sent holds NUL or a lone surrogate."""
+    if not any(bad_text(value) for value in _incoming()):
+        return None
+    message = _("Thông tin gửi lên có ký tự không hợp lệ (ký tự NUL hoặc mã Unicode hỏng). Hãy xoá ký tự đó rồi gửi lại.")
+    if request.path.startswith("/api/"):
+        return {"errors": [{"pointer": "", "message": message}]}, 400
+    return render_template("portal/error.html", title=_("Ký tự không hợp lệ"), message=message), 400

@@ -1,0 +1,125 @@
+"""A PostgreSQL deployment's data folder is marked (store.json) so no command given only
+--data opens it as a new, empty embedded store: that store would share files/, and
+`purge` would delete every citizen's upload as unreferenced."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SPECS
+from test_store_contract import dossier
+
+from motcua.cli import main as motcua
+from motcua.dossier import AttachmentRef
+from motcua.store import StoreError, open_store
+from motcua.store.pg_store import safe_url
+
+OLD = datetime.now(timezone.utc) - timedelta(days=30)
+
+
+def pg_deployment(url: str, data: Path) -> str:
+    """A PostgreSQL store with one dossier referring to one uploaded file; the file's id."""
+    store = open_store(url, data)
+    try:
+        file_id = store.files.put(b"%PDF-1.4 giay khai sinh")
+        d = dossier("H56-250510-0001")
+        d.attachments = [AttachmentRef(component="giay", file_id=file_id, filename="a.pdf",
+                                       content_type="application/pdf", size=23, sha256=file_id)]
+        store.dossiers.add(d)
+    finally:
+        store.close()
+    for path in (data / "files").rglob("*"):  # old enough for purge's grace period
+        import os
+
+        os.utime(path, (OLD.timestamp(), OLD.timestamp()))
+    return file_id
+
+
+def masked(url: str) -> str:
+    return url.replace("postgresql://postgres@", "postgresql://postgres:pw@")
+
+
+def test_the_folder_is_marked_and_an_embedded_store_refuses_it(tmp_path: Path, pg_url: str):
+    data = tmp_path / "data-pg"
+    pg_deployment(pg_url, data)
+    assert json.loads((data / "store.json").read_text()) == {
+        "format": "motcua-postgresql", "url": pg_url, "url_complete": True}
+    with pytest.raises(StoreError, match="belongs to a PostgreSQL store at .*MOTCUA_STORE or pass --store"):
+        open_store(data)
+
+
+def test_an_unmarked_folder_with_files_is_not_made_an_embedded_store(tmp_path: Path):
+    data = tmp_path / "old-pg"
+    (data / "files" / "ab").mkdir(parents=True)
+    (data / "files" / "ab" / "ab12").write_bytes(b"an upload")
+    with pytest.raises(StoreError, match="no store.json"):
+        open_store(data)
+    assert not (data / "store.json").exists()
+    assert (data / "files" / "ab" / "ab12").exists()
+
+
+def test_a_postgresql_store_refuses_an_embedded_stores_folder(tmp_path: Path, pg_url: str):
+    open_store(tmp_path / "data").close()
+    with pytest.raises(StoreError, match="holds an embedded store"):
+        open_store(pg_url, tmp_path / "data")
+
+
+@pytest.mark.parametrize("command", ["purge", "export", "stats"])
+def test_commands_given_only_data_follow_the_marker(tmp_path: Path, pg_url: str, command: str, monkeypatch):
+    monkeypatch.delenv("MOTCUA_STORE", raising=False)
+    data = tmp_path / "data-pg"
+    pg_deployment(pg_url, data)
+    files_before = sorted(p.relative_to(data) for p in (data / "files").rglob("*") if p.is_file())
+    assert files_before
+    args = {"purge": ["purge", "--data", str(data)],
+            "export": ["export", "--data", str(data), "-o", str(tmp_path / "out.jsonl")],
+            "stats": ["stats", "--data", str(data), "--specs", str(SPECS), "--year", "2025", "--format", "json"]}[command]
+    result = CliRunner().invoke(motcua, args)
+    assert result.exit_code == 0, result.output
+    if command == "export":
+        assert "1 dossiers" in result.output, result.output
+    if command == "stats":
+        assert json.loads(result.output)["totals"]["received"] == 1
+    after = sorted(p.relative_to(data) for p in (data / "files").rglob("*") if p.is_file())
+    assert after == files_before  # the dossier's file is referenced: nothing deleted
+    assert json.loads((data / "store.json").read_text())["format"] == "motcua-postgresql"
+
+
+@pytest.mark.parametrize("command", ["purge", "export", "stats"])
+def test_commands_fail_clearly_when_the_marker_url_had_a_password(tmp_path: Path, pg_url: str, command: str,
+                                                                   monkeypatch):
+    monkeypatch.delenv("MOTCUA_STORE", raising=False)
+    data = tmp_path / "data-pg"
+    pg_deployment(pg_url, data)
+    marker = {"format": "motcua-postgresql", "url": safe_url(masked(pg_url)), "url_complete": False}
+    (data / "store.json").write_text(json.dumps(marker))
+    files_before = sorted((data / "files").rglob("*"))
+    args = {"purge": ["purge", "--data", str(data)],
+            "export": ["export", "--data", str(data), "-o", str(tmp_path / "out.jsonl")],
+            "stats": ["stats", "--data", str(data), "--specs", str(SPECS), "--year", "2025"]}[command]
+    result = CliRunner().invoke(motcua, args)
+    assert result.exit_code != 0
+    assert "belongs to a PostgreSQL store" in result.output and "pw" not in result.output, result.output
+    assert sorted((data / "files").rglob("*")) == files_before
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_safe_url_masks_the_password_in_the_query_too():
+    assert safe_url("postgresql://a:secret@h/db") == "postgresql://a:***@h/db"
+    shown = safe_url("postgresql://h/db?sslmode=require&password=secret&PASSWORD=x2")
+    assert "secret" not in shown and "x2" not in shown and "sslmode=require" in shown
+    assert safe_url("postgresql://a@h/db?sslmode=require") == "postgresql://a@h/db?sslmode=require"
+
+
+def test_store_check_repair_leaves_a_postgresql_folder_alone(tmp_path: Path, pg_url: str):
+    """`store check --repair` used to "repair" the marker into an embedded store's."""
+    data = tmp_path / "data-pg"
+    pg_deployment(pg_url, data)
+    marker = (data / "store.json").read_text()
+    result = CliRunner().invoke(motcua, ["store", "check", "--repair", "--data", str(data)])
+    assert result.exit_code == 1 and "belongs to a PostgreSQL store" in result.output, result.output
+    assert (data / "store.json").read_text() == marker
