@@ -67,9 +67,10 @@ def file_dossier(
     actor: str,
     lang: str = "vi",
     at: datetime | None = None,
+    account: str | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, then hand it to the workflow engine."""
-    dossier = add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at)
+    dossier = add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account)
     svc = services()
     svc.engine.on_filed(dossier.code)
     return svc.store.dossiers.get(dossier.code) or dossier
@@ -84,6 +85,7 @@ def add_dossier(
     actor: str,
     lang: str = "vi",
     at: datetime | None = None,
+    account: str | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, without starting its workflow: for a caller that must
     record the filing elsewhere under its own lock (the portal's draft) and then calls
@@ -121,6 +123,7 @@ def _add_dossier(
         attachments=list(attachments),
         delivery=delivery,
         contact=contact_of(spec, answers),
+        account=account,
         fees=[line.model_dump(mode="json") for line in lines],
         fee_total=total(lines),
         filed_at=received,

@@ -1,0 +1,83 @@
+"""Fixtures for the sign-in tests: the identity provider simulator on a real local port and
+an app configured to use it, and the browser's part of the authorization code flow."""
+
+from __future__ import annotations
+
+from typing import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from motcua.app import create_app
+from plugins.simulators import identity as sim
+from tests.conftest import SPECS, LiveServer, free_port
+
+CLIENT_ID = "motcua-test"
+CLIENT_SECRET = "test-secret-of-the-portal"
+#: The test client's host: url_for(_external=True) builds the callback on it.
+REDIRECT = "http://localhost/dang-nhap/vneid/ve"
+
+
+class Provider:
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self.url = server.url
+
+    def post(self, path: str, json: dict | None = None) -> requests.Response:
+        return requests.post(self.url + path, json=json or {}, timeout=5)
+
+
+def provider_config(url: str, provider_id: str = "vneid", **extra) -> dict:
+    return {"id": provider_id, "name": {"vi": "VNeID (thử)", "en": "VNeID (test)"}, "issuer": url,
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "scopes": "openid profile phone address email vneid business", "timeout": 3, **extra}
+
+
+@pytest.fixture
+def idp() -> Iterator[Provider]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = sim.create_app(url, {CLIENT_ID: {"secret": CLIENT_SECRET, "redirect_uris": [REDIRECT]}})
+    with LiveServer(app, port=port) as server:
+        yield Provider(server)
+
+
+@pytest.fixture
+def oidc_app(data_dir, idp):
+    app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": str(SPECS), "TESTING": True,
+                      "IDENTITY_PROVIDERS": [provider_config(idp.url)]})
+    yield app
+    app.extensions["motcua"].store.close()
+
+
+@pytest.fixture
+def oidc_client(oidc_app):
+    return oidc_app.test_client()
+
+
+def to_provider(client, next_path: str | None = None) -> str:
+    """The portal's redirect to the provider's authorization page (its full URL)."""
+    response = client.get("/dang-nhap" + (f"?next={next_path}" if next_path else ""))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = client.get(response.headers["Location"])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def pick(authorize_url: str, subject: str) -> str:
+    """What the tester does on the provider's page: choose a demo identity; returns the
+    callback URL (path + query) the provider sends the browser back to."""
+    page = requests.get(authorize_url, timeout=5)
+    assert page.status_code == 200, page.text
+    params = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
+    response = requests.post(authorize_url.split("?")[0], data={**params, "identity": subject},
+                             allow_redirects=False, timeout=5)
+    assert response.status_code == 302, response.text
+    back = urlsplit(response.headers["Location"])
+    return f"{back.path}?{back.query}"
+
+
+def sign_in(client, subject: str = "demo-citizen-an", next_path: str | None = None):
+    """The whole flow; returns the portal's answer to the callback."""
+    return client.get(pick(to_provider(client, next_path), subject))
