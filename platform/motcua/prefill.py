@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from motcua.spec.conditions import lookup
+from motcua.spec.conditions import lookup as _lookup
 from motcua.spec.model import ProcedureSpec
+
+def lookup(values: Mapping[str, Any], path: str) -> Any:
+    """The answer at a dotted path, None when absent."""
+    found = _lookup(values, path)
+    return found if isinstance(found, (str, int, float, bool, dict, list)) else None
+
 
 LOCKED_MESSAGE = "Thông tin này lấy từ tài khoản định danh điện tử và không được sửa."
 
@@ -25,10 +31,12 @@ def _field(spec: ProcedureSpec, path: str) -> dict[str, Any]:
 
 def _as_field_value(node: Mapping[str, Any], value: Any) -> Any:
     """A claim in the shape its field takes: an address object as text for a text field."""
-    if node.get("type") == "string" and isinstance(value, Mapping):
-        from motcua.units import address_text
+    if isinstance(value, Mapping):  # the permanent address: province and commune codes
+        from motcua.units import address_text, resolve_address
 
-        return address_text(value)
+        if node.get("type") == "string":
+            return address_text(resolve_address(value))
+        return resolve_address(value, province_as_posted=True)
     if node.get("type") == "string" and not isinstance(value, str):
         return str(value)
     return value
