@@ -20,9 +20,10 @@ REDIRECT = "http://localhost/dang-nhap/vneid/ve"
 
 
 class Provider:
-    def __init__(self, server: LiveServer) -> None:
+    def __init__(self, server: LiveServer, app) -> None:
         self.server = server
         self.url = server.url
+        self.state = app.extensions["identity_sim"]  # signs tokens with the provider's own key
 
     def post(self, path: str, json: dict | None = None) -> requests.Response:
         return requests.post(self.url + path, json=json or {}, timeout=5)
@@ -40,7 +41,7 @@ def idp() -> Iterator[Provider]:
     url = f"http://127.0.0.1:{port}"
     app = sim.create_app(url, {CLIENT_ID: {"secret": CLIENT_SECRET, "redirect_uris": [REDIRECT]}})
     with LiveServer(app, port=port) as server:
-        yield Provider(server)
+        yield Provider(server, app)
 
 
 @pytest.fixture
@@ -81,3 +82,22 @@ def pick(authorize_url: str, subject: str) -> str:
 def sign_in(client, subject: str = "demo-citizen-an", next_path: str | None = None):
     """The whole flow; returns the portal's answer to the callback."""
     return client.get(pick(to_provider(client, next_path), subject))
+
+
+def access_token(provider_url: str, subject: str = "demo-citizen-an") -> str:
+    """An access token as another client of the provider (a mobile app) would get one:
+    authorization code with PKCE, straight at the simulator."""
+    import base64
+    import hashlib
+    import secrets
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    params = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "scope": "openid profile",
+              "state": "s", "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256"}
+    response = requests.post(provider_url + "/authorize", data={**params, "identity": subject}, allow_redirects=False, timeout=5)
+    code = parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
+    response = requests.post(provider_url + "/token", auth=(CLIENT_ID, CLIENT_SECRET), timeout=5, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
