@@ -27,14 +27,15 @@ def input_tag(html: str, name: str) -> str:
     return match.group(0)
 
 
-def file_birth(client, requester: dict) -> str:
+def file_birth(client, requester: dict, copies: str = "2") -> str:
     """Fill every step and file; returns the dossier code."""
     token = csrf(text(client.get(FORM)))
     response = client.post(FORM, data={"csrf_token": token, **requester})
     assert response.status_code == 302, text(response)
     base = response.headers["Location"].rsplit("/", 1)[0]
     for page in ("child", "parents", "copies"):
-        assert client.post(f"{base}/{page}", data={"csrf_token": token, **GOOD_ANSWERS[page]}).status_code == 302
+        answers = {"extract_copies": copies} if page == "copies" else GOOD_ANSWERS[page]
+        assert client.post(f"{base}/{page}", data={"csrf_token": token, **answers}).status_code == 302
     response = client.post(f"{base}/dinh-kem", content_type="multipart/form-data",
                            data={"csrf_token": token, "attachment.giay_chung_sinh": (io.BytesIO(small_pdf()), "gcs.pdf")})
     assert response.status_code == 302

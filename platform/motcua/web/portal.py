@@ -824,8 +824,33 @@ def _render_dossier(found: Dossier) -> str:
         can_withdraw=_can_withdraw(found),
         rating=_rating_of(found),
         supplement=found.status == Status.SUPPLEMENT_REQUESTED,
+        results=_results_of(found),
         VN_TZ=VN_TZ,
     )
+
+
+def _results_of(found: Dossier) -> list[dict[str, Any]]:
+    from motcua.results import results_of
+
+    return results_of(found)
+
+
+@bp.get("/ho-so/<code>/ket-qua/<file_id>")
+def result_file(code: str, file_id: str) -> Response:
+    """An electronic result, for the dossier's reader only (404 alike for anyone else)."""
+    from motcua import results
+    from motcua.web.downloads import attachment
+
+    found = _readable_dossier(code)
+    attached = results.result(found, file_id)
+    if attached is None:
+        abort(404)
+    body = services().store.files.read(file_id)
+    account = current_account()
+    results.log_download(services().store, found.code, file_id, f"citizen:{account.key}" if account else "citizen")
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = attachment(attached["filename"])
+    return private(response)
 
 
 @bp.post("/ho-so/<code>/rut")

@@ -28,6 +28,7 @@ from motcua import citizens, identity
 from motcua.dossier import Status
 from motcua.i18n import _, current_lang
 from motcua.public_url import external_url
+from motcua.results import results_of
 from motcua.services import services
 from motcua.web import page_cache
 from motcua.web.pages import private
@@ -153,7 +154,9 @@ def my_dossiers():
     for dossier in citizens.dossiers_of(store, account):
         spec = catalogue.get(dossier.procedure_code)
         rows.append({"dossier": dossier, "spec": spec, "asks": _asks(dossier),
-                     "url": url_for("portal.dossier", code=dossier.code)})
+                     "url": url_for("portal.dossier", code=dossier.code),
+                     "results": [(r["filename"], url_for("portal.result_file", code=dossier.code, file_id=r["file_id"]))
+                                 for r in results_of(dossier)]})
     drafts = []
     for token, draft in citizens.drafts_of(store, account):
         spec = catalogue.get(draft.get("procedure", ""))
