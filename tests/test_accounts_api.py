@@ -79,3 +79,24 @@ def test_expired_or_other_audience_tokens_signed_by_the_provider_are_refused(oid
     for token in (expired, other_audience, no_expiry):
         assert oidc_client.get("/api/v1/me", headers=bearer(token)).status_code == 401
     assert oidc_client.get("/api/v1/me", headers=bearer(idp.state.sign({**base, "exp": now + 600}))).status_code == 200
+
+
+def test_malformed_tokens_get_401_never_an_error(oidc_client, idp):
+    import base64
+    import json
+
+    def b64(value) -> str:
+        raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    good = access_token(idp.url)
+    header = good.split(".")[0]
+    weird = [
+        "a.b.c", "...", "é.é.é", good + "x", good.replace(".", ".."), f"{b64([1])}.{b64([1])}.sig",
+        f"{header}.{b64({'iss': idp.url})}.", f"{header}.{b64({'iss': [idp.url]})}.AAAA",
+        f"{header}.{b64(b'not json')}.AAAA", f"{b64({'alg': 'none'})}.{b64({'iss': idp.url, 'sub': 'x', 'aud': CLIENT_ID, 'exp': 9999999999})}.",
+        f"{b64({'alg': 'HS256', 'kid': 'x'})}.{b64({'iss': idp.url, 'sub': 'x', 'aud': CLIENT_ID, 'exp': 9999999999})}.AAAA",
+    ]
+    for token in weird:
+        response = oidc_client.get("/api/v1/me", headers=bearer(token))
+        assert response.status_code == 401, (token, response.status_code, response.get_data(as_text=True))

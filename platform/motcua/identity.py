@@ -240,7 +240,7 @@ def verify_access_token(app: Any, token: str) -> tuple[ProviderConfig, dict[str,
     try:
         payload = json.loads(jws.extract_compact(token.encode()).payload)
         issuer = str(payload.get("iss", "")).rstrip("/")
-    except (JoseError, ValueError, AttributeError):
+    except (JoseError, ValueError, TypeError, KeyError, AttributeError):
         raise IdentityError("not a JWT access token") from None
     provider = next((p for p in providers(app).values() if p.issuer == issuer), None)
     if provider is None:
@@ -248,21 +248,28 @@ def verify_access_token(app: Any, token: str) -> tuple[ProviderConfig, dict[str,
     metadata = _metadata(app, provider)
     client = _client(app, provider.id)
     algorithms = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+
+    def keys(force: bool) -> KeySet:
+        try:
+            return KeySet.import_key_set(client.fetch_jwk_set(force=force))
+        except Exception as exc:  # noqa: BLE001 - requests' errors, a JWKS that is not one
+            raise IdentityError(f"provider {provider.id}: keys unavailable: {exc}", down=True) from None
+
     try:
         try:
-            decoded = jwt.decode(token, KeySet.import_key_set(client.fetch_jwk_set()), algorithms=algorithms)
+            decoded = jwt.decode(token, keys(False), algorithms=algorithms)
         except InvalidKeyIdError:  # rotated since we fetched the keys
-            decoded = jwt.decode(token, KeySet.import_key_set(client.fetch_jwk_set(force=True)), algorithms=algorithms)
+            decoded = jwt.decode(token, keys(True), algorithms=algorithms)
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": metadata["issuer"]},
             aud={"essential": True, "value": provider.client_id},
             exp={"essential": True},
             sub={"essential": True},
         ).validate(decoded.claims)
-    except JoseError as exc:
+    except IdentityError:
+        raise
+    except (JoseError, ValueError, TypeError, KeyError, AttributeError) as exc:  # whatever a malformed token raises
         raise IdentityError(f"access token refused: {type(exc).__name__}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - the JWKS fetch: requests' errors
-        raise IdentityError(f"provider {provider.id} unreachable: {exc}", down=True) from None
     return provider, decoded.claims
 
 
