@@ -10,7 +10,7 @@ import pytest
 
 from motcua.app import create_app
 from plugins.simulators import identity as sim
-from tests.conftest import SPECS, LiveServer, free_port
+from tests.conftest import SPECS, LiveServer, free_port, watch_csp
 from tests.identity_helpers import CLIENT_ID, CLIENT_SECRET, provider_config
 from tests.portal_helpers import small_pdf
 
@@ -43,6 +43,7 @@ def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, b
     base, _idp = portal
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
+    violations = watch_csp(page)
     sign_in_as(page, base, "demo-citizen-an")
     assert page.locator("[data-signed-in]").inner_text() == "Nguyễn Văn An"
 
@@ -89,6 +90,7 @@ def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, b
     # answers as for a code that does not exist.
     other = browser.new_context(locale="vi-VN")
     page = other.new_page()
+    later = watch_csp(page)
     sign_in_as(page, base, "demo-citizen-binh")
     assert code not in page.content()
     page.goto(base + f"/ho-so/{code}")
@@ -100,3 +102,4 @@ def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, b
     page.goto(base + "/ho-so-cua-toi")
     assert "Định danh điện tử – môi trường mô phỏng" in page.content()
     other.close()
+    assert violations + later == [], "Content-Security-Policy violations:\n" + "\n".join(violations + later)
