@@ -24,6 +24,12 @@ class Provider:
         self.server = server
         self.url = server.url
         self.state = app.extensions["identity_sim"]  # signs tokens with the provider's own key
+        self.stopped = False
+
+    def stop(self) -> None:
+        """The provider goes down (its port closed)."""
+        self.server.__exit__()
+        self.stopped = True
 
     def post(self, path: str, json: dict | None = None) -> requests.Response:
         return requests.post(self.url + path, json=json or {}, timeout=5)
@@ -40,8 +46,11 @@ def idp() -> Iterator[Provider]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = sim.create_app(url, {CLIENT_ID: {"secret": CLIENT_SECRET, "redirect_uris": [REDIRECT]}})
-    with LiveServer(app, port=port) as server:
-        yield Provider(server, app)
+    server = LiveServer(app, port=port).__enter__()
+    provider = Provider(server, app)
+    yield provider
+    if not provider.stopped:
+        server.__exit__()
 
 
 @pytest.fixture

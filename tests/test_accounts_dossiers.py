@@ -183,3 +183,18 @@ def test_sign_in_policy_shorthand_and_lint(tmp_path):
     messages = " | ".join(f.message for f in errors)
     assert "`requester.nope`" in messages and "`so_cccd`" in messages and len(errors) == 2
     assert all(f.line > 1 for f in errors)
+
+
+def test_cached_pages_never_carry_a_signed_in_citizens_details(oidc_app):
+    """The first form page and the catalogue are kept per spec for anonymous visitors; a
+    signed-in citizen's (prefilled, their name in the header) is never kept nor served."""
+    anonymous, an = oidc_app.test_client(), oidc_app.test_client()
+    for path in (FORM, f"/thu-tuc/{BIRTH_CODE}", "/"):
+        assert "Nguyễn Văn An" not in text(anonymous.get(path))  # kept now
+    sign_in(an, "demo-citizen-an")
+    for path in (FORM, f"/thu-tuc/{BIRTH_CODE}", "/"):
+        assert "data-signed-in" in text(an.get(path)), path
+    assert 'value="001085012345"' in input_tag(text(an.get(FORM)), "requester.cccd")
+    for path in (FORM, f"/thu-tuc/{BIRTH_CODE}", "/"):
+        page = text(oidc_app.test_client().get(path))
+        assert "001085012345" not in page and "data-signed-in" not in page, path

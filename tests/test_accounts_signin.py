@@ -186,7 +186,7 @@ def test_provider_down_gives_a_clear_page_and_anonymous_paths_work(data_dir):
 
 def test_provider_down_between_redirect_and_callback(oidc_app, oidc_client, idp):
     callback = pick(to_provider(oidc_client), "demo-citizen-an")
-    idp.server.__exit__()
+    idp.stop()
     response = oidc_client.get(callback)
     assert response.status_code == 503 and "Chưa kết nối được" in text(response)
 

@@ -94,7 +94,7 @@ def add_dossier(
     Its code, the spec snapshot and the dossier are one store transaction where the
     backend has them (PostgreSQL): a filing that fails leaves no gap in the office's codes."""
     with transaction(services().store):
-        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at)
+        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account)
 
 
 def _add_dossier(
@@ -106,6 +106,7 @@ def _add_dossier(
     actor: str,
     lang: str,
     at: datetime | None,
+    account: str | None = None,
 ) -> Dossier:
     svc = services()
     received = at or now()
