@@ -440,8 +440,12 @@ def render_fields(
     values: Mapping[str, Any],
     errors: Mapping[str, str],
     lang: str = "vi",
+    marks: Mapping[str, str] | None = None,
 ) -> Markup:
     """HTML of these top-level fields (None = all), with values kept and errors beside them.
+
+    `marks` ({path: "locked" | "prefilled"}): values that came from the signed-in citizen's
+    identity say so in their hint; locked ones are read-only (the server refuses a change).
 
     Defaults from the schema fill a field only on its first showing: when none of these
     fields has an answer yet (top level) or when its enclosing object has no answer.
@@ -468,8 +472,25 @@ def render_fields(
         )
         for n in names
     ]
+    if marks:
+        _mark(views, marks, lang)
     html = environment().get_template("form_fields.html").render(views=views, texts=_texts(lang))
     return Markup(html)
+
+
+def _mark(views: list[View], marks: Mapping[str, str], lang: str) -> None:
+    for view in views:
+        mark = marks.get(view.path)
+        if mark and view.kind in ("input", "textarea", "select"):
+            note = t("Lấy từ tài khoản định danh điện tử, không sửa được." if mark == "locked"
+                     else "Lấy từ tài khoản định danh điện tử; sửa nếu cần.", lang)
+            view.hint = f"{view.hint} {note}".strip()
+            view.attrs["aria-describedby"] = view.describedby or None
+            view.attrs["data-prefilled"] = mark
+            if mark == "locked":
+                view.attrs["readonly"] = "readonly"
+                view.attrs["class"] = (str(view.attrs.get("class") or "") + " locked-field").strip()
+        _mark(view.children, marks, lang)
 
 
 def _texts(lang: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ csrf = CSRFProtect()
 #: Blueprints, one per area of the site: (module, attribute, url prefix).
 BLUEPRINTS = [
     ("motcua.web.portal", "bp", ""),
+    ("motcua.web.signin", "bp", ""),
     ("motcua.web.supplement", "bp", ""),
     ("motcua.web.api", "bp", "/api/v1"),
     ("motcua.web.backoffice", "bp", "/staff"),
@@ -147,6 +148,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["motcua"] = Services(store=store, catalogue=catalogue, engine=None)
     app.extensions["motcua"].engine = Engine(app.extensions["motcua"], app.config)
 
+    from motcua import identity
+
+    identity.init_app(app)  # sign-in providers (IDENTITY_PROVIDERS); nothing is fetched yet
     app.before_request(_limit_forms)  # before CSRFProtect's hook, which reads the form
     csrf.init_app(app)
     for module, attr, prefix in BLUEPRINTS:

@@ -103,6 +103,10 @@ class Dossier(BaseModel):
     attachments: list[AttachmentRef] = Field(default_factory=list)
     delivery: DeliveryChoice | None = None
     contact: Contact
+    account: str | None = Field(
+        default=None,
+        description="The citizen or business account (motcua.citizens) signed in when it was filed",
+    )
     fees: list[dict[str, Any]] = Field(default_factory=list)
     fee_total: int = 0
     filed_at: datetime = Field(default_factory=now)

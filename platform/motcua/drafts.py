@@ -61,9 +61,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def new(records: Records, spec: ProcedureSpec) -> tuple[str, dict[str, Any]]:
+def new(records: Records, spec: ProcedureSpec, account: str | None = None) -> tuple[str, dict[str, Any]]:
+    """A new draft; `account`: the signed-in citizen's (it shows in "My dossiers")."""
     token = secrets.token_urlsafe(24)
     draft = {
+        "account": account,
         "procedure": spec.code,
         "version": spec.version,
         "values": {},

@@ -68,9 +68,10 @@ def file_dossier(
     actor: str,
     lang: str = "vi",
     at: datetime | None = None,
+    account: str | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, then hand it to the workflow engine."""
-    dossier = add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at)
+    dossier = add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account)
     svc = services()
     svc.engine.on_filed(dossier.code)
     return svc.store.dossiers.get(dossier.code) or dossier
@@ -85,6 +86,7 @@ def add_dossier(
     actor: str,
     lang: str = "vi",
     at: datetime | None = None,
+    account: str | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, without starting its workflow: for a caller that must
     record the filing elsewhere under its own lock (the portal's draft) and then calls
@@ -93,7 +95,7 @@ def add_dossier(
     Its code, the spec snapshot and the dossier are one store transaction where the
     backend has them (PostgreSQL): a filing that fails leaves no gap in the office's codes."""
     with transaction(services().store):
-        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at)
+        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account)
 
 
 def _add_dossier(
@@ -105,6 +107,7 @@ def _add_dossier(
     actor: str,
     lang: str,
     at: datetime | None,
+    account: str | None = None,
 ) -> Dossier:
     svc = services()
     received = at or now()
@@ -126,6 +129,7 @@ def _add_dossier(
         attachments=list(attachments),
         delivery=delivery,
         contact=contact_of(spec, answers),
+        account=account,
         fees=[line.model_dump(mode="json") for line in lines],
         fee_total=total(lines),
         filed_at=received,

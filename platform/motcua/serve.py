@@ -33,7 +33,7 @@ import click
 @click.option("--channel-timeout", envvar="MOTCUA_CHANNEL_TIMEOUT", default=30, show_default=True,
               type=click.IntRange(min=1),
               help="Seconds a connection may stay silent (sending nothing of its request) before it is closed.")
-@click.option("--demo", is_flag=True, help="Also run the payment gateway and postal carrier simulators.")
+@click.option("--demo", is_flag=True, help="Also run the payment gateway, postal carrier, SMS and identity provider simulators.")
 @click.option("--public-url", envvar="MOTCUA_PUBLIC_URL", default=None,
               help="The address citizens reach the site at (callbacks, receipts and links are built on it); "
                    "only requests for its host are served.  [default: http://HOST:PORT]")
@@ -85,6 +85,8 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
         for name, url in start_simulators(app, host, port).items():
             click.echo(f"  simulator {name}: {url}/")
         _demo_accounts(app, f"http://{host}:{port}/staff/login")
+        click.echo(f"  citizens sign in at http://{host}:{port}/dang-nhap as a demo person or business "
+                   "chosen on the identity simulator's page")
     else:
         from motcua import accounts
 

@@ -394,6 +394,7 @@ class Checker:
                         self.warning(("form", "ui", path, "enum_labels", value), f"`form.ui.{path}` has a label for `{value}`, which is not one of the field's values ({', '.join(enum) or 'it has no enum'})", key=True)
         for role, path in form.contact.model_dump(exclude_none=True).items():
             self._field_ref(("form", "contact", role), path, f"`form.contact.{role}`")
+        self.check_prefill()
         top = properties_of(self.schema, self.schema)
         placed: dict[str, str] = {}
         for p_index, page in enumerate(form.pages):
@@ -414,6 +415,25 @@ class Checker:
                         self.error(("form", "pages"), f"the required field `{name}` is on no page, so the form could never be sent; add it to a page")
                     else:
                         self.warning(("form", "pages"), f"the field `{name}` is on no page, so citizens never see it")
+
+    def check_prefill(self) -> None:
+        """`form.prefill`: each key a field of the form, each claim one the identity layer knows."""
+        from motcua.identity import CLAIMS
+
+        form = self.spec.form
+        assert form is not None
+        for path, rule in form.prefill.items():
+            self._field_ref(("form", "prefill", path), path, "`form.prefill`", key=True)
+            if rule.claim not in CLAIMS:
+                hint = did_you_mean(rule.claim, list(CLAIMS))
+                loc: Loc = ("form", "prefill", path) + (("claim",) if isinstance(self._raw_prefill(path), dict) else ())
+                self.error(loc, f"`form.prefill.{path}` names the claim `{rule.claim}`, which no identity provider gives{hint}; known claims: {', '.join(CLAIMS)}")
+
+    def _raw_prefill(self, path: str) -> Any:
+        try:
+            return self.loaded.data["form"]["prefill"][path]
+        except (TypeError, KeyError):
+            return None
 
     def _condition(self, condition: Condition | None, loc: Loc, what: str) -> None:
         if condition is None:

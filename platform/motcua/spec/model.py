@@ -313,6 +313,72 @@ class ContactFields(Strict):
     email: str | None = Field(default=None, description="Dotted path of the e-mail address")
 
 
+class Prefill(Strict):
+    """A field filled from the signed-in citizen's identity (tài khoản định danh điện tử)."""
+
+    claim: str = Field(description="A canonical claim name (motcua.identity.CLAIMS)")
+    lock: bool = Field(
+        default=False,
+        description="The citizen cannot change the value (the server refuses another one), e.g. the ID number",
+    )
+
+
+def _to_prefill(value: Any) -> Any:
+    return {"claim": value} if isinstance(value, str) else value
+
+
+PrefillField = Annotated[
+    Prefill,
+    BeforeValidator(_to_prefill),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": "Claim name"},
+                {
+                    "type": "object",
+                    "properties": {"claim": {"type": "string"}, "lock": {"type": "boolean"}},
+                    "required": ["claim"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+
+
+class SignIn(Strict):
+    """Whether filing needs a signed-in account (Decree 69/2024: VNeID levels 1 and 2)."""
+
+    policy: Literal["required", "optional"] = Field(
+        default="optional",
+        description="required: only a signed-in citizen files; optional: anonymous filing too (tracked by code + factor)",
+    )
+    level: Literal[1, 2] = Field(default=1, description="The identity account level needed (VNeID level 1 or 2)")
+
+
+def _to_sign_in(value: Any) -> Any:
+    return {"policy": value} if isinstance(value, str) else value
+
+
+SignInField = Annotated[
+    SignIn,
+    BeforeValidator(_to_sign_in),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": ["required", "optional"]},
+                {
+                    "type": "object",
+                    "properties": {"policy": {"type": "string", "enum": ["required", "optional"]},
+                                   "level": {"type": "integer", "enum": [1, 2]}},
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+
+
 class Form(Strict):
     """The citizen's form: a JSON Schema (draft 2020-12) plus UI hints.
 
@@ -330,6 +396,12 @@ class Form(Strict):
     pages: list[Page] = Field(default_factory=list, description="Form steps; default one page")
     contact: ContactFields = Field(
         description="The fields that identify the applicant; phone or ID is the tracking factor"
+    )
+    prefill: dict[str, PrefillField] = Field(
+        default_factory=dict,
+        description="Dotted field path -> the identity claim that fills it for a signed-in citizen "
+        "(motcua.identity.CLAIMS: name, id_number, birth_date, sex, phone, email, address, tax_code ...); "
+        "`{claim: id_number, lock: true}` also forbids changing it",
     )
 
 
@@ -444,6 +516,10 @@ class ProcedureSpec(Strict):
     attachments: list[Attachment] = Field(default_factory=list)
     fees: list[FeeRule] = Field(default_factory=list)
     steps: list[StepField] = Field(default_factory=list)
+    sign_in: SignInField = Field(
+        default_factory=SignIn,
+        description="Whether filing needs a signed-in account, and which account level (default: optional)",
+    )
 
     @field_validator("version", mode="before")
     @classmethod
@@ -488,7 +564,9 @@ __all__ = [
     "Level",
     "LText",
     "Page",
+    "Prefill",
     "ProcedureSpec",
+    "SignIn",
     "ProcessingTime",
     "StepRef",
     "localize",

@@ -136,6 +136,35 @@ class TimelineEntry(BaseModel):
     note: str | None = None
 
 
+class Me(BaseModel):
+    """The account of the bearer token: a citizen, or a business and the person acting for it."""
+
+    kind: str = Field(description="citizen | business")
+    name: str
+    id_number: str | None = Field(description="Personal ID number (số định danh) from the identity provider")
+    level: int = Field(description="Identity account level (1 or 2)")
+    tax_code: str | None = None
+    business_name: str | None = None
+    legal_representative: str | None = None
+    provider: str
+
+
+class MyDossier(BaseModel):
+    code: str
+    procedure_code: str
+    procedure_name: str
+    status: int
+    status_label: str
+    filed_at: str
+    due_date: str | None
+    asks: list[str] = Field(description="What the dossier waits for from its owner: pay, supplement")
+    url: str = Field(description="The dossier's page on the portal (opens for the signed-in owner)")
+
+
+class MyDossiers(BaseModel):
+    dossiers: list[MyDossier]
+
+
 class DossierStatus(BaseModel):
     code: str
     procedure_code: str
@@ -283,6 +312,66 @@ def _request_body(model: type[M]) -> M | Any:
 FACTOR_HEADER = "X-Motcua-Factor"
 
 
+def _bearer_account() -> tuple[Any, Any]:
+    """(the account of the request's bearer access token, None) or (None, the error answer):
+    401 without a token or with one the provider's keys do not verify, 503 when the provider
+    cannot be reached. A token of a subject never seen is looked up at the provider's userinfo
+    and makes its account, as a first sign-in does."""
+    from motcua import citizens, identity
+
+    header = request.headers.get("Authorization", "")
+    challenge = {"WWW-Authenticate": 'Bearer realm="motcua"'}
+    if not header.lower().startswith("bearer ") or not header[7:].strip():
+        return None, ({"errors": [{"pointer": "", "message": submission._t("Cần đăng nhập (access token)", _lang())}]}, 401, challenge)
+    token = header[7:].strip()
+    try:
+        provider, claims = identity.verify_access_token(current_app, token)
+        store = services().store
+        account = citizens.get(store, citizens.account_key(provider.issuer, str(claims["sub"])))
+        if account is None:
+            profile = identity.userinfo(current_app, provider, token)
+            account = citizens.sign_in(store, identity.Identity(provider.id, provider.issuer, str(claims["sub"]), profile))
+    except identity.IdentityError as exc:
+        current_app.logger.info("API bearer token refused: %s", exc)
+        if exc.down:
+            return None, ({"errors": [{"pointer": "", "message": submission._t("Chưa kết nối được với hệ thống định danh", _lang())}]}, 503)
+        challenge = {"WWW-Authenticate": 'Bearer realm="motcua", error="invalid_token"'}
+        return None, ({"errors": [{"pointer": "", "message": submission._t("Access token không hợp lệ hoặc đã hết hạn", _lang())}]}, 401, challenge)
+    return account, None
+
+
+@bp.get("/me")
+def me():
+    account, refused = _bearer_account()
+    if refused is not None:
+        return refused
+    return Me(kind=account.kind, name=account.name, id_number=account.id_number, level=account.level,
+              tax_code=account.tax_code, business_name=account.business_name,
+              legal_representative=account.legal_representative, provider=account.provider).model_dump()
+
+
+@bp.get("/me/dossiers")
+def my_dossiers():
+    from motcua import citizens
+    from motcua.dossier import Status
+
+    account, refused = _bearer_account()
+    if refused is not None:
+        return refused
+    lang = _lang()
+    out = []
+    for d in citizens.dossiers_of(services().store, account):
+        spec = services().catalogue.get(d.procedure_code)
+        asks = (["supplement"] if d.status == Status.SUPPLEMENT_REQUESTED else []) + (
+            ["pay"] if d.status == Status.PAYMENT_REQUESTED else [])
+        out.append(MyDossier(
+            code=d.code, procedure_code=d.procedure_code, procedure_name=localize(spec.name, lang) if spec else d.procedure_code,
+            status=int(d.status), status_label=STATUS_LABELS[d.status].get(lang, STATUS_LABELS[d.status]["vi"]),
+            filed_at=d.filed_at.isoformat(), due_date=d.due_date.isoformat() if d.due_date else None, asks=asks,
+            url=external_url("portal.dossier", code=d.code)))
+    return MyDossiers(dossiers=out).model_dump(), 200, {"Cache-Control": "private, no-store"}
+
+
 def _throttled():
     from motcua.web.portal import throttled_message
 
@@ -381,6 +470,13 @@ def create_dossier(code: str):
     if spec is None or not spec.online or spec.form is None:
         return _not_found()
     lang = _lang()
+    account = None
+    if request.headers.get("Authorization") or spec.sign_in.policy == "required":
+        account, refused = _bearer_account()
+        if refused is not None:
+            return refused
+        if spec.sign_in.policy == "required" and account.level < spec.sign_in.level:
+            return _errors([("", submission._t("Thủ tục này cần tài khoản định danh điện tử mức {n}", lang, n=spec.sign_in.level))], 403)
     body = _request_body(DossierRequest)
     if not isinstance(body, DossierRequest):
         return body
@@ -389,6 +485,10 @@ def create_dossier(code: str):
     problems: list[tuple[str, str]] = [
         (_pointer(p), m) for p, m in submission.validate(spec, answers, lang).items()
     ]
+    if account is not None:
+        from motcua import prefill
+
+        problems += [(_pointer(p), submission._t(m, lang)) for p, m in prefill.locked_errors(spec, answers, account.claims).items()]
     # Everything is checked before any file is stored: a refused request leaves nothing.
     checked: dict[str, uploads.Checked] = {}
     for i, item in enumerate(body.attachments):
@@ -424,7 +524,8 @@ def create_dossier(code: str):
     # that fails), then the workflow starts; a failure there is the engine's to retry.
     with uploads.stored(services().store.files, checked.values(), lang) as refs:
         dossier = add_dossier(spec, answers, refs, channel="online",
-                              delivery=delivery, actor="citizen:api", lang=lang)
+                              delivery=delivery, actor="citizen:api", lang=lang,
+                              account=account.key if account is not None else None)
     try:
         services().engine.on_filed(dossier.code)
     except Exception:
@@ -608,7 +709,7 @@ def openapi_document() -> dict[str, Any]:
     """OpenAPI 3.1, from the pydantic models above (JSON Schema 2020-12 is 3.1's dialect)."""
     models = [ErrorItem, Errors, ProcedureSummary, ProcedureList, ProcedureDetail, AttachmentUpload, Address,
               DeliveryRequest, DossierRequest, DossierCreated, TimelineEntry, DossierStatus, Unit, CommuneList,
-              SupplementRequest, SupplementAccepted]
+              SupplementRequest, SupplementAccepted, Me, MyDossier, MyDossiers]
     schemas: dict[str, Any] = {}
     for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -645,10 +746,25 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "fileDossier", "summary": "File a dossier",
                 "parameters": [code],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(DossierRequest)}}},
+                "security": [{}, {"identityProvider": []}],
                 "responses": {"201": _json(DossierCreated, "Filed"),
                               "400": _json(Errors, "Not a JSON object"),
+                              "401": _json(Errors, "The procedure needs a signed-in account (sign_in: required), or the access token given is not valid"),
+                              "403": _json(Errors, "The account's level is below what the procedure needs"),
                               "404": _json(Errors, "Unknown procedure or not filed online"),
                               "422": _json(Errors, "Invalid answers, attachments or delivery: one error per field")}}},
+            "/me": {"get": {
+                "operationId": "getMe", "summary": "The signed-in citizen or business (bearer access token from the identity provider)",
+                "security": [{"identityProvider": []}],
+                "responses": {"200": _json(Me, "The account"),
+                              "401": _json(Errors, "No access token, or one the provider's keys do not verify, or expired"),
+                              "503": _json(Errors, "The identity provider cannot be reached")}}},
+            "/me/dossiers": {"get": {
+                "operationId": "listMyDossiers", "summary": "The dossiers of the signed-in citizen or business, newest first",
+                "security": [{"identityProvider": []}],
+                "responses": {"200": _json(MyDossiers, "Filed while signed in, or filed with the account's verified ID number"),
+                              "401": _json(Errors, "No access token, or one the provider's keys do not verify, or expired"),
+                              "503": _json(Errors, "The identity provider cannot be reached")}}},
             "/units/{province}/communes": {"get": {
                 "operationId": "listCommunes", "summary": "Communes (xã, phường, đặc khu) of a province since 1 July 2025",
                 "parameters": [{"name": "province", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{2}$"},
@@ -681,7 +797,9 @@ def openapi_document() -> dict[str, Any]:
                               "422": _json(Errors, "Invalid note, files or answers, or nothing supplied: one error per field"),
                               "429": dossier_responses["429"]}}},
         },
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": {"identityProvider": {
+            "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+            "description": "An access token the configured identity provider (OpenID Connect) issued to this portal's client"}}},
     }
 
 

@@ -35,6 +35,7 @@ from motcua.catalogue import spec_of
 from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local, money
 from motcua.public_url import external_url
+from motcua.results import ATTACHABLE as RESULT_STATUSES, results_of
 from motcua.search import fold
 from motcua.services import services
 from motcua.submission import delivery_choice, required_attachments, validate, validate_delivery
@@ -371,6 +372,8 @@ def dossier_view(code: str) -> Any:
         overdue=_is_overdue(dossier),
         payment=payment_state(dossier),
         supplement_asked=lambda event: supplement_asked(event, spec, current_lang()),
+        results=results_of(dossier),
+        can_attach_result=dossier.status in RESULT_STATUSES,
     )
 
 
@@ -407,6 +410,43 @@ def act(code: str) -> Any:
     else:
         flash(_("Đã thực hiện: {action}.", action=local(action.label) if action else name), "success")
     return redirect(url_for("backoffice.dossier_view", code=code))
+
+
+@bp.route("/ho-so/<code>/ket-qua", methods=["POST"])
+@staff_required()
+def attach_result(code: str) -> Any:
+    """Attach an electronic result (PDF) to a decided dossier (motcua.results)."""
+    from motcua import results
+
+    user = _user()
+    _dossier_for(user, code)
+    upload = request.files.get("result")
+    if upload is None or not upload.filename:
+        flash(_("Chọn tệp kết quả (PDF) để đính kèm."), "error")
+        return redirect(url_for("backoffice.dossier_view", code=code))
+    data = upload.stream.read(results.MAX_MB * 1024 * 1024 + 1)
+    try:
+        results.attach(services().store, code, data, upload.filename, user.actor, current_lang())
+    except results.ResultRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Đã đính kèm kết quả điện tử."), "success")
+    return redirect(url_for("backoffice.dossier_view", code=code))
+
+
+@bp.route("/ho-so/<code>/ket-qua/<file_id>")
+@staff_required()
+def result_file(code: str, file_id: str) -> Response:
+    from motcua import results
+
+    dossier = _dossier_for(_user(), code)
+    found = results.result(dossier, file_id)
+    if found is None:
+        abort(404)
+    response = send_file(io.BytesIO(services().store.files.read(file_id)), mimetype="application/pdf",
+                         as_attachment=True, download_name=safe_filename(found["filename"]))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/ho-so/<code>/tep/<int:index>")

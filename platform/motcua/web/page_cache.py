@@ -26,6 +26,9 @@ from markupsafe import Markup
 
 from motcua.i18n import current_lang
 
+#: The session key of a signed-in citizen (motcua.web.signin.SESSION_KEY).
+SIGNED_IN = "citizen_session"
+
 #: Per-request values a kept page may hold: name -> (the value this request rendered, or
 #: None when it rendered none; a fresh value for another request).
 HOLES: dict[str, tuple[Callable[[], str | None], Callable[[], str]]] = {}
@@ -100,7 +103,9 @@ def page(key: Hashable, render: Callable[[], str]) -> str:
     """The page `render` draws for this address and language, drawn once and kept.
 
     `key` names what else the page depends on (the spec's code: it is per catalogue)."""
-    if "_flashes" in session:  # a message for this visitor only: drawn afresh
+    if "_flashes" in session or session.get(SIGNED_IN):
+        # a message for this visitor only, or a signed-in citizen's page (their name in the
+        # header, their identity prefilled in a form): drawn afresh, never kept
         return render()
     full_key = (request.path, request.query_string, current_lang(), key)
     cache = _cache("page")

@@ -7,6 +7,7 @@ Per-step state lives in a server-side draft (motcua.drafts), never in hidden fie
 
 from __future__ import annotations
 
+import copy
 import hmac
 import json
 import time
@@ -31,7 +32,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from motcua import drafts, submission
+from motcua import citizens, drafts, prefill, submission
 from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
@@ -43,6 +44,7 @@ from motcua.store import transaction
 from motcua.spec.model import Level, ProcedureSpec, localize
 from motcua.web import labels, page_cache
 from motcua.web.pages import form_assets, private
+from motcua.web.signin import current_account, sign_in_url
 from motcua.workdays import VN_TZ
 
 bp = Blueprint("portal", __name__)
@@ -114,7 +116,37 @@ def _filed_here(code: str) -> bool:
 
 
 def _may_read(code: str) -> bool:
-    return code in session.get("dossiers", [])
+    """This browser filed or looked the dossier up, or its signed-in account owns it."""
+    if code in session.get("dossiers", []):
+        return True
+    account = current_account()
+    if account is None:
+        return False
+    found = services().store.dossiers.get(code)
+    return found is not None and citizens.owns(account, found)
+
+
+def _claims() -> dict[str, Any] | None:
+    account = current_account()
+    return account.claims if account is not None else None
+
+
+def _sign_in_gate(spec: ProcedureSpec):
+    """None when this browser may file `spec` (its `sign_in` policy), else the page to answer:
+    the sign-in (coming back here), or why the account's level is not enough."""
+    if spec.sign_in.policy != "required":
+        return None
+    account = current_account()
+    if account is None:
+        flash(_("Thủ tục này cần đăng nhập bằng tài khoản định danh điện tử trước khi nộp hồ sơ."), "info")
+        return redirect(sign_in_url(request.path))
+    if account.level < spec.sign_in.level:
+        return render_template(
+            "portal/error.html", title=_("Cần tài khoản định danh điện tử mức {n}", n=spec.sign_in.level),
+            message=_("Thủ tục này cần tài khoản định danh điện tử mức {n}; tài khoản của bạn đang ở mức {m}. "
+                      "Hãy nâng mức tài khoản trên ứng dụng định danh rồi đăng nhập lại, hoặc nộp hồ sơ trực tiếp tại Bộ phận một cửa.",
+                      n=spec.sign_in.level, m=account.level)), 403
+    return None
 
 
 # --- find and read ---------------------------------------------------------------------------
@@ -281,10 +313,14 @@ def _render_step(
     index = all_steps.index(step)
     values = draft.get("values") or {}
     body: Markup | str = ""
+    claims = _claims()
     if step.kind == "page":
         from renderers.form import render_fields
 
-        body = render_fields(spec, list(step.fields), values, errors, lang)
+        if claims is not None:  # what the identity says is shown, the locked paths always as it says
+            values = prefill.fill(spec, copy.deepcopy(values), claims, locked_only="updated" in draft)
+        marks = prefill.marks(spec, claims) if claims is not None else None
+        body = render_fields(spec, list(step.fields), values, errors, lang, marks=marks)
     elif step.kind == "attachments":
         from renderers.form import render_attachments
 
@@ -358,6 +394,13 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
                 values[name] = parsed[name]
             else:
                 values.pop(name, None)
+        claims = _claims()
+        if claims is not None:
+            refused = prefill.locked_errors(spec, values, claims, step.fields)
+            if refused:  # kept as the identity says; the citizen is told why
+                prefill.fill(spec, values, claims, locked_only=True)
+                upload_errors.update({path: _(message) for path, message in refused.items()})
+                stay = True
     elif step.kind == "attachments":
         attachments = draft.setdefault("attachments", {})
         for component in spec.attachments:
@@ -388,10 +431,16 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
 def fill_start(code: str):
     """The first step; the draft is made on the first post, so a visit leaves nothing behind."""
     spec = _online_spec(code)
+    refused = _sign_in_gate(spec)
+    if refused is not None:
+        return refused
     first = drafts.steps(spec)[0]
     if request.method == "GET":  # no answers yet: the same page for every visitor but the CSRF token
         return page_cache.page(code, lambda: _render_step(spec, None, {"values": {}}, first, {}))
-    token, draft = drafts.new(services().store.records("drafts"), spec)
+    account = current_account()
+    token, draft = drafts.new(services().store.records("drafts"), spec, account.key if account else None)
+    if account is not None:  # the later pages' prefilled answers too; this page's come from the post
+        prefill.fill(spec, draft["values"], account.claims)
     return _handle_post(spec, token, draft, first)
 
 
@@ -440,6 +489,9 @@ def fill_resume(code: str, token: str):
 @bp.route("/thu-tuc/<code>/nop/<token>/<step_id>", methods=["GET", "POST"])
 def fill_step(code: str, token: str, step_id: str):
     spec = _online_spec(code)
+    gate = _sign_in_gate(spec)
+    if gate is not None:
+        return gate
     draft, refused = _load_draft(spec, token)
     if draft is None:
         return refused
@@ -502,7 +554,10 @@ def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
     stored and the draft marked filed, all or nothing; the workflow starts after the lock is
     released (a step's failure there is recorded and retried by the engine, the filing stands)."""
     records = services().store.records("drafts")
+    account = current_account()
     errors = _all_errors(spec, draft)
+    if account is not None:
+        errors.update({p: _(m) for p, m in prefill.locked_errors(spec, draft.get("values") or {}, account.claims).items()})
     if errors:
         return _render_step(spec, token, draft, drafts.steps(spec)[-1], errors)
     given = request.form.get("submit_token", "")
@@ -525,6 +580,7 @@ def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
             delivery=drafts.delivery(spec, current),
             actor="citizen",
             lang=current_lang(),
+            account=account.key if account is not None else None,
         )
         current["filed_code"] = dossier.code
         current["submit_token"] = None
@@ -773,8 +829,33 @@ def _render_dossier(found: Dossier) -> str:
         can_withdraw=_can_withdraw(found),
         rating=_rating_of(found),
         supplement=found.status == Status.SUPPLEMENT_REQUESTED,
+        results=_results_of(found),
         VN_TZ=VN_TZ,
     )
+
+
+def _results_of(found: Dossier) -> list[dict[str, Any]]:
+    from motcua.results import results_of
+
+    return results_of(found)
+
+
+@bp.get("/ho-so/<code>/ket-qua/<file_id>")
+def result_file(code: str, file_id: str) -> Response:
+    """An electronic result, for the dossier's reader only (404 alike for anyone else)."""
+    from motcua import results
+    from motcua.web.downloads import attachment
+
+    found = _readable_dossier(code)
+    attached = results.result(found, file_id)
+    if attached is None:
+        abort(404)
+    body = services().store.files.read(file_id)
+    account = current_account()
+    results.log_download(services().store, found.code, file_id, f"citizen:{account.key}" if account else "citizen")
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = attachment(attached["filename"])
+    return private(response)
 
 
 @bp.post("/ho-so/<code>/rut")

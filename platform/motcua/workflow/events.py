@@ -41,6 +41,7 @@ CORE_EVENTS: dict[str, EventKind] = {
     "payment_failed_stale": _kind("Giao dịch thanh toán cũ không thành công", "An old payment attempt failed", internal=True),
     "paper_components": _kind("Nhận thành phần hồ sơ giấy", "Paper documents received"),
     "note": _kind("Ghi chú", "Note"),
+    "result_attached": _kind("Đính kèm kết quả điện tử", "Electronic result attached"),
     # the engine's own troubles: staff see them, citizens need not
     "step_failed": _kind("Lỗi ở bước xử lý tự động, đang thử lại", "Automatic step failed, retrying", internal=True),
     "step_gave_up": _kind("Bước xử lý tự động vẫn lỗi, cần cán bộ kiểm tra",

@@ -1,0 +1,70 @@
+"""Electronic results (kết quả điện tử): the result document(s) staff attach to a decided
+dossier, which its owner downloads from "My dossiers" or the private tracking link.
+
+A result is a PDF stored in the file store and recorded as a `result_attached` event (who
+attached which file, when): the timeline is the only record, so attaching is never an edit
+without trace. Downloads by the citizen are logged in the `result_downloads` collection.
+Nobody but the dossier's reader (owner, filer, holder of the private link) and the agency's
+staff reaches a result; the routes check that, this module does not know about requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any
+
+from motcua.dossier import Dossier, Event, Status
+from motcua.spec.model import Attachment
+from motcua.store.base import Store
+
+#: Results may be attached once decided (finished) and after the return.
+ATTACHABLE = frozenset({Status.FINISHED, Status.RETURNED})
+MAX_MB = 20
+DOWNLOADS = "result_downloads"
+
+#: What a result must be: a PDF (the type read from the bytes), at most MAX_MB.
+RESULT = Attachment(id="ket_qua", name={"vi": "Kết quả giải quyết", "en": "Result"}, accept=["application/pdf"], max_size_mb=MAX_MB)
+
+
+class ResultRefused(ValueError):
+    """The result cannot be attached; the message says why (Vietnamese)."""
+
+
+def results_of(dossier: Dossier) -> list[dict[str, Any]]:
+    """The attached results, oldest first: file_id, filename, size, by, at."""
+    return [{**(e.data or {}), "by": e.actor, "at": e.at} for e in dossier.events if e.kind == "result_attached"]
+
+
+def result(dossier: Dossier, file_id: str) -> dict[str, Any] | None:
+    return next((r for r in results_of(dossier) if r.get("file_id") == file_id), None)
+
+
+def attach(store: Store, code: str, data: bytes, filename: str, actor: str, lang: str = "vi") -> Dossier:
+    """Store the PDF and record it on the dossier's timeline; ResultRefused when the file is
+    not a PDF or too large, or the dossier is not decided yet."""
+    from motcua import submission
+
+    _type, error = submission.check_upload(RESULT, data, lang)
+    if error:
+        raise ResultRefused(error)
+    file_id = store.files.put(data)
+    name = (filename or "ket-qua.pdf").replace("\\", "/").rsplit("/", 1)[-1][:200] or "ket-qua.pdf"
+
+    def change(dossier: Dossier) -> None:
+        if dossier.status not in ATTACHABLE:
+            raise ResultRefused("Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết.")
+        dossier.record(Event(actor=actor, kind="result_attached", data={
+            "file_id": file_id, "filename": name, "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "attachments": [file_id]}))  # how motcua.purge knows the file is kept
+
+    dossier, _ = store.dossiers.update(code, change)
+    return dossier
+
+
+def log_download(store: Store, code: str, file_id: str, who: str) -> None:
+    """One record per download: which result of which dossier, by whom, when."""
+    at = datetime.now(timezone.utc)
+    store.records(DOWNLOADS).put(f"{code}:{file_id}:{at.timestamp():.6f}",
+                                 {"code": code, "file_id": file_id, "by": who, "at": at.isoformat()})

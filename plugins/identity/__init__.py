@@ -1,0 +1,1 @@
+"""Identity providers (`motcua.identity`): `demo`, the VNeID-like simulator of `serve --demo`."""

@@ -1,0 +1,105 @@
+"""In a real headless Chromium: sign in at the identity provider simulator as a demo
+citizen, find the form prefilled, file, see the dossier in "Hồ sơ của tôi"; another demo
+citizen cannot reach it. Both servers are real (waitress on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from motcua.app import create_app
+from plugins.simulators import identity as sim
+from tests.conftest import SPECS, LiveServer, free_port, watch_csp
+from tests.identity_helpers import CLIENT_ID, CLIENT_SECRET, provider_config
+from tests.portal_helpers import small_pdf
+
+pytestmark = pytest.mark.browser
+CONTINUE = ".actions button[value=continue]"
+
+
+@pytest.fixture
+def portal(tmp_path):
+    """(portal URL, provider URL): the portal's callback registered at the provider."""
+    app_port, idp_port = free_port(), free_port()
+    idp_url, app_url = f"http://127.0.0.1:{idp_port}", f"http://127.0.0.1:{app_port}"
+    provider = sim.create_app(idp_url, {CLIENT_ID: {"secret": CLIENT_SECRET, "redirect_uris": [app_url + "/dang-nhap/vneid/ve"]}})
+    app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(SPECS), "TESTING": True,
+                      "IDENTITY_PROVIDERS": [provider_config(idp_url)]})
+    with LiveServer(provider, port=idp_port), LiveServer(app, port=app_port):
+        yield app_url, idp_url
+    app.extensions["motcua"].store.close()
+
+
+def sign_in_as(page, base: str, subject: str) -> None:
+    page.goto(base + "/")
+    page.click("[data-sign-in]")
+    assert "Định danh điện tử – môi trường mô phỏng" in page.content()  # at the provider
+    page.click(f"button[data-sub='{subject}']")
+    page.wait_for_url(base + "/ho-so-cua-toi")
+
+
+def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, browser, tmp_path):
+    base, _idp = portal
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    violations = watch_csp(page)
+    sign_in_as(page, base, "demo-citizen-an")
+    assert page.locator("[data-signed-in]").inner_text() == "Nguyễn Văn An"
+
+    page.goto(base + "/thu-tuc/1.001193/nop")
+    assert page.input_value("#f-requester-full_name") == "Nguyễn Văn An"
+    assert page.input_value("#f-requester-cccd") == "001085012345"
+    assert page.input_value("#f-requester-phone") == "0912345678"
+    assert page.get_attribute("#f-requester-cccd", "readonly") is not None
+    assert page.get_attribute("#f-requester-phone", "readonly") is None
+    assert not page.locator("#f-requester-cccd").is_editable()  # the server refuses a change too
+    page.select_option("#f-requester-relation", "cha")
+    page.click(CONTINUE)
+    page.fill("#f-child-full_name", "Nguyễn Minh Khang")
+    page.fill("#f-child-birth_date", "2025-06-01")
+    page.check("#f-child-sex")
+    page.fill("#f-child-birth_place", "Bệnh viện Phụ sản Hà Nội")
+    page.click(CONTINUE)
+    page.fill("#f-mother-full_name", "Trần Thị Bình")
+    page.fill("#f-mother-birth_year", "1995")
+    page.fill("#f-father-full_name", "Nguyễn Văn An")
+    page.fill("#f-father-birth_year", "1985")
+    page.click(CONTINUE)
+    page.fill("#f-extract_copies", "1")
+    page.click(CONTINUE)
+    pdf = tmp_path / "giay-chung-sinh.pdf"
+    pdf.write_bytes(small_pdf())
+    page.set_input_files("#f-attachment-giay_chung_sinh", str(pdf))
+    page.click(CONTINUE)
+    page.check("input[name='delivery.kind'][value='desk']")
+    page.click(CONTINUE)
+    assert page.locator("h1").inner_text() == "Kiểm tra thông tin"
+    page.click("button:has-text('Nộp hồ sơ')")
+    code = page.locator("#dossier-code").inner_text().strip()
+    assert re.fullmatch(r"000\.00\.31\.H12-\d{6}-\d{4}", code)
+
+    page.click("a:has-text('Hồ sơ của tôi')")
+    row = page.locator(f"tr[data-dossier='{code}']")
+    assert row.count() == 1 and "Đăng ký khai sinh" in row.inner_text()
+    row.locator("a", has_text=code).click()
+    assert code in page.content()
+    context.close()
+
+    # Another demo citizen, in another browser: not in their list, and the dossier's page
+    # answers as for a code that does not exist.
+    other = browser.new_context(locale="vi-VN")
+    page = other.new_page()
+    later = watch_csp(page)
+    sign_in_as(page, base, "demo-citizen-binh")
+    assert code not in page.content()
+    page.goto(base + f"/ho-so/{code}")
+    assert "/tra-cuu" in page.url and "Hồ sơ của tôi" in page.content()
+    missing = page.request.get(base + f"/ho-so/{code}/xac-nhan", max_redirects=0)
+    assert missing.status == 404
+    # Signing out ends it: "My dossiers" asks to sign in again.
+    page.click("button:has-text('Đăng xuất')")
+    page.goto(base + "/ho-so-cua-toi")
+    assert "Định danh điện tử – môi trường mô phỏng" in page.content()
+    other.close()
+    assert violations + later == [], "Content-Security-Policy violations:\n" + "\n".join(violations + later)
