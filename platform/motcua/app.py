@@ -139,6 +139,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for damage in quick_check() if quick_check else []:
         app.logger.error("store damaged: %s; run `motcua store check --data %s`", damage, data_dir)
     catalogue = Catalogue.from_folder(app.config["SPECS_DIR"], cache_dir=data_dir)  # lint results kept there
+    catalogue.check_pinned(store)  # a changed spec under a version already filed under is left out
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":
             app.logger.warning("spec warning (the spec is served): %s", problem)

@@ -11,12 +11,20 @@ linter (its source and the registered steps), so results are kept by content has
 process (`_LINTED`, shared by every app the process builds) and, given a cache folder, in a
 file there (`spec_cache.pickle`) for the next start. A changed spec is linted again; a
 changed linter or step set makes the whole file cache stale.
+
+A version is identified by its content as well as its name: `content_hash` is the hash of
+the spec as the model reads it. Once a dossier is filed under `code@version`, that pair is
+pinned to that content; a spec file whose content changed without a new `version` is left
+out of the catalogue with a finding at its `version` line (`check_pinned`), and filing
+under it is refused (`snapshot`), so new dossiers never run old steps by accident and old
+ones never change under their feet.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -27,7 +35,7 @@ from typing import Iterator
 
 from motcua.search import Index
 from motcua.spec.lint import lint_file, step_classes
-from motcua.spec.loader import Finding
+from motcua.spec.loader import Finding, read_spec
 from motcua.spec.model import ProcedureSpec
 from motcua.store.base import Store
 
@@ -155,11 +163,13 @@ def _no_collection() -> Iterator[None]:
 
 
 class Catalogue:
-    def __init__(self, specs: dict[str, ProcedureSpec], problems: list[Finding]) -> None:
+    def __init__(self, specs: dict[str, ProcedureSpec], problems: list[Finding], paths: dict[str, Path] | None = None) -> None:
         self._specs = specs
         self.problems = problems
         self._sorted = sorted(specs.values(), key=lambda s: s.code)
         self._index = Index(self._sorted)  # built once, at load: every search reads it
+        #: The file each served spec was read from, by procedure code.
+        self.paths = paths or {}
 
     @classmethod
     def from_folder(cls, folder: str | Path, cache_dir: str | Path | None = None) -> Catalogue:
@@ -171,6 +181,7 @@ class Catalogue:
     @classmethod
     def _from_folder(cls, folder: str | Path, cache_dir: str | Path | None) -> Catalogue:
         specs: dict[str, ProcedureSpec] = {}
+        paths: dict[str, Path] = {}
         problems: list[Finding] = []
         files = spec_files(Path(folder))
         for path, (spec, findings) in zip(files, lint_all(files, cache_dir)):
@@ -183,7 +194,30 @@ class Catalogue:
                 log.error("spec left out: %s duplicates procedure code %s", path, spec.code)
                 continue
             specs[spec.code] = spec
-        return cls(specs, problems)
+            paths[spec.code] = path
+        return cls(specs, problems, paths)
+
+    def check_pinned(self, store: Store) -> list[Finding]:
+        """Leave out every spec whose `code@version` was filed under with other content.
+
+        Returns (and keeps in `problems`) one error per spec left out, at its `version`."""
+        refused: list[Finding] = []
+        filed = dict(store.records("spec_versions").all())  # the versions filed under: few
+        for code, spec in list(self._specs.items()):
+            data = filed.get(spec.key)
+            if data is None or content_hash(ProcedureSpec.model_validate(data)) == content_hash(spec):
+                continue
+            del self._specs[code]
+            path = self.paths.get(code)
+            line, col = read_spec(path).source.value(("version",)) if path else (1, 1)
+            finding = Finding(str(path or code), line, col, "error", changed_message(spec))
+            log.error("spec left out: %s", finding)
+            refused.append(finding)
+        if refused:
+            self._sorted = sorted(self._specs.values(), key=lambda s: s.code)
+            self._index = Index(self._sorted)
+        self.problems.extend(refused)
+        return refused
 
     def get(self, code: str) -> ProcedureSpec | None:
         return self._specs.get(code)
@@ -199,9 +233,51 @@ class Catalogue:
         return self._index
 
 
-def snapshot(store: Store, spec: ProcedureSpec) -> None:
-    """Keep the exact spec a dossier is filed under (idempotent)."""
-    store.records("spec_versions").insert_new(spec.key, spec.model_dump(mode="json", by_alias=True))
+class SpecChanged(ValueError):
+    """A spec's content differs from what its `code@version` was filed under."""
+
+
+def content_hash(spec: ProcedureSpec) -> str:
+    """SHA-256 of the spec as the model reads it (key order, comments and quoting of the file
+    do not count; a changed step, field, fee or text does)."""
+    text = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def changed_message(spec: ProcedureSpec) -> str:
+    return (
+        f"procedure {spec.code} version `{spec.version}` was already published with other content "
+        "(dossiers were filed under it and keep that content); this spec's content changed but "
+        "its `version` did not: bump the version (e.g. `version: \"" + _next_version(spec.version) + "\"`)"
+    )
+
+
+def _next_version(version: str) -> str:
+    head, _, last = version.rpartition(".")
+    if last.isdigit():
+        return f"{head}.{int(last) + 1}" if head else str(int(last) + 1)
+    return version + ".1"
+
+
+def pinned_hash(store: Store, key: str) -> str | None:
+    """The content hash `code@version` was filed under, read through the current model (so a
+    model that gained a defaulted key does not make every old snapshot look changed)."""
+    data = store.records("spec_versions").get(key)
+    return content_hash(ProcedureSpec.model_validate(data)) if data else None
+
+
+def snapshot(store: Store, spec: ProcedureSpec) -> str:
+    """Keep the exact spec a dossier is filed under (idempotent); its content hash.
+
+    Raises `SpecChanged` when `code@version` was filed under other content: the dossier
+    would claim a version whose steps and fees it does not have."""
+    digest = content_hash(spec)
+    records = store.records("spec_versions")
+    if not records.insert_new(spec.key, spec.model_dump(mode="json", by_alias=True)):
+        pinned = pinned_hash(store, spec.key)
+        if pinned is not None and pinned != digest:
+            raise SpecChanged(changed_message(spec))
+    return digest
 
 
 def spec_of(store: Store, key: str) -> ProcedureSpec | None:

@@ -96,6 +96,11 @@ class Dossier(BaseModel):
     code: str = Field(description="<agency code>-YYMMDD-NNNN (Circular 01/2018 art. 19)")
     procedure_code: str
     spec_version: str
+    spec_hash: str | None = Field(
+        default=None,
+        description="Content hash of the spec filed under (motcua.catalogue.content_hash); "
+        "absent on dossiers filed before it was recorded",
+    )
     agency_code: str
     channel: str = Field(description="online | desk | postal")
     lang: str = "vi"

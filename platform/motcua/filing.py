@@ -116,12 +116,13 @@ def _add_dossier(
     # the day's sequence: callers validate first (submission.text_errors), this is the guard.
     json.dumps({"data": dict(answers), "attachments": [a.model_dump(mode="json") for a in attachments],
                 "delivery": delivery.model_dump(mode="json") if delivery else None}, ensure_ascii=False).encode("utf-8")
+    digest = snapshot(svc.store, spec)  # refuses a changed spec under a version filed under
     code = svc.store.dossiers.next_code(spec.agency.code, received.astimezone(VN_TZ).date())
-    snapshot(svc.store, spec)
     dossier = Dossier(
         code=code,
         procedure_code=spec.code,
         spec_version=spec.version,
+        spec_hash=digest,
         agency_code=spec.agency.code,
         channel=channel,
         lang=lang,
