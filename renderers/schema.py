@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from motcua.spec.form_support import if_condition
 from motcua.spec.model import FieldUI, ProcedureSpec
 from motcua.units import ADDRESS_PARTS, CODE_KEYS, LEGACY_PARTS
 
@@ -153,24 +154,6 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _if_condition(if_schema: dict[str, Any], prefix: str) -> dict[str, Any] | None:
-    props = if_schema.get("properties")
-    if not isinstance(props, dict) or not props or set(if_schema) - {"properties", "required"}:
-        return None
-    tests: list[dict[str, Any]] = []
-    for name, test in props.items():
-        if not isinstance(test, dict):
-            return None
-        path = _join(prefix, name)
-        if "const" in test:
-            tests.append({"field": path, "equals": test["const"]})
-        elif "enum" in test:
-            tests.append({"field": path, "in": list(test["enum"])})
-        else:
-            return None
-    return tests[0] if len(tests) == 1 else {"all": tests}
-
-
 def _branch(branch: Any, base_props: dict[str, Any], base_required: set[str]) -> tuple[list[str], list[str]]:
     if not isinstance(branch, dict):
         return [], []
@@ -197,7 +180,7 @@ def object_rules(node: dict[str, Any], prefix: str) -> list[Rule]:
     rules = []
     for entry in entries:
         if_schema = entry["if"] if isinstance(entry["if"], dict) else {}
-        rule = Rule(prefix, if_schema, _if_condition(if_schema, prefix))
+        rule = Rule(prefix, if_schema, if_condition(if_schema, prefix))
         rule.shows, rule.requires = _branch(entry.get("then"), base_props, base_required)
         rule.else_shows, rule.else_requires = _branch(entry.get("else"), base_props, base_required)
         rules.append(rule)

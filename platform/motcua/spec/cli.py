@@ -19,6 +19,16 @@ SCHEMA_FILE = Path("procedure_specs") / "schema.json"
 def editor_schema() -> dict[str, Any]:
     """The spec format's JSON Schema, generated from the model, for editors and tools."""
     schema = ProcedureSpec.model_json_schema()
+    # `form.fields` is JSON Schema: typed with the subset the form can show (form_support),
+    # so editors complete field definitions too
+    from motcua.spec.form_support import editor_defs
+
+    fields = schema["$defs"]["Form"]["properties"]["fields"]
+    schema["$defs"]["Form"]["properties"]["fields"] = {
+        "$ref": "#/$defs/FormField",
+        "description": fields.get("description", ""),
+    }
+    schema["$defs"].update(editor_defs())
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -33,6 +33,7 @@ from motcua.spec.loader import (
     load_file,
 )
 from motcua.spec import life_events
+from motcua.spec.form_support import unrenderable
 from motcua.spec.model import Condition, Level, ProcedureSpec
 from motcua.spec.redos import backtracking_problem
 from motcua.spec.redos import explain as explain_backtracking
@@ -255,6 +256,8 @@ class Checker:
             self.error(self.FIELDS, "`form.fields` should be an object schema: `type: object` with `properties:` listing the form's fields")
             return
         self.schema_ok = True
+        for loc, message in unrenderable(self.schema):
+            self.error(self.FIELDS + loc, message, key=True)
         for loc, sub in subschemas(self.schema):
             for keyword in sub:
                 if keyword not in SCHEMA_KEYWORDS and not str(keyword).startswith("x-"):

@@ -1,0 +1,244 @@
+"""The part of JSON Schema 2020-12 a spec's form may use: one list, read by the linter (which
+refuses the rest with what to write instead), the editor schema (`motcua schema`, which
+completes only these keywords under `form.fields`) and the renderers (`if_condition` is the
+one shape of `if` the browser script can evaluate).
+
+Why a subset: the form is drawn from the schema field by field (`renderers.form`) and its
+conditional fields are shown and hidden by /static/renderers/form.js. A keyword outside this
+list is valid JSON Schema that the server would check but the form could not show: a `$ref`
+field rendered as one text box, a `oneOf` choice of sub-forms never drawn, a `not` or
+`pattern` condition never evaluated in the browser. Such a form could never be filed, so the
+linter refuses it instead (docs/specs.md, "What a form may use").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+Loc = tuple[Any, ...]
+
+TYPES = ["object", "array", "string", "integer", "number", "boolean", "null"]
+FIELD: dict[str, Any] = {"$ref": "#/$defs/FormField"}
+#: A text shown to people: a string (Vietnamese) or {vi, en}.
+TEXT: dict[str, Any] = {"$ref": "#/$defs/FormText"}
+_COUNT = {"type": "integer", "minimum": 0}
+_NUMBER = {"type": "number"}
+_NAMES = {"type": "array", "items": {"type": "string"}}
+
+#: The condition shape the browser script evaluates (see `if_condition`).
+CONDITION: dict[str, Any] = {
+    "type": "object",
+    "description": "Shows/requires the `then` fields when every named field of this object has the value: "
+    "`{properties: {has_father: {const: true}}}` or `{enum: [...]}`",
+    "required": ["properties"],
+    "properties": {
+        "properties": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"const": {}, "enum": {"type": "array", "minItems": 1}},
+                "additionalProperties": False,
+                "minProperties": 1,
+                "maxProperties": 1,
+            },
+        },
+        "required": _NAMES,
+    },
+    "additionalProperties": False,
+}
+
+#: Every keyword a form field may use, with the JSON Schema of its value in a spec.
+SUPPORTED: dict[str, dict[str, Any]] = {
+    "type": {"anyOf": [{"enum": TYPES}, {"type": "array", "items": {"enum": TYPES}, "maxItems": 2, "contains": {"const": "null"}}]},
+    "title": TEXT,
+    "description": TEXT,
+    "$comment": {"type": "string"},
+    "$schema": {"type": "string"},
+    "properties": {"type": "object", "additionalProperties": FIELD},
+    "required": _NAMES,
+    "enum": {"type": "array", "minItems": 1},
+    "const": {},
+    "default": {},
+    "examples": {"type": "array"},
+    "deprecated": {"type": "boolean"},
+    "format": {"type": "string"},
+    "pattern": {"type": "string", "format": "regex"},
+    "minLength": _COUNT,
+    "maxLength": _COUNT,
+    "minItems": _COUNT,
+    "maxItems": _COUNT,
+    "uniqueItems": {"type": "boolean"},
+    "minimum": _NUMBER,
+    "maximum": _NUMBER,
+    "exclusiveMinimum": _NUMBER,
+    "exclusiveMaximum": _NUMBER,
+    "multipleOf": {"type": "number", "exclusiveMinimum": 0},
+    "items": FIELD,
+    "additionalProperties": {"const": False, "description": "Only `false` (no answers but the listed fields)"},
+    "if": {"$ref": "#/$defs/FormCondition"},
+    "then": FIELD,
+    "else": FIELD,
+    "allOf": {
+        "type": "array",
+        "description": "Several `if`/`then`/`else` rules on one object",
+        "items": {
+            "type": "object",
+            "properties": {"if": {"$ref": "#/$defs/FormCondition"}, "then": FIELD, "else": FIELD, "$comment": {"type": "string"}},
+            "required": ["if"],
+            "additionalProperties": False,
+        },
+    },
+    "oneOf": {
+        "type": "array",
+        "description": "A choice of values, each `{const: value}` (like `enum`)",
+        "items": {"type": "object", "required": ["const"], "properties": {"const": {}, "title": TEXT}, "additionalProperties": False},
+    },
+}
+
+_ONLY_PROPERTIES = "the form shows only the fields listed under `properties`: list each field there by name"
+_ONE_ITEM = "the items of a repeated group all have one schema: write `items: {type: object, properties: {...}}`"
+_IF_SHAPE = (
+    "the browser shows and hides fields only on a condition of the shape "
+    "`if: {properties: {field: {const: value}}}` (or `{enum: [values]}`; several fields must all match), "
+    "on fields of this same object"
+)
+#: Keywords of JSON Schema 2020-12 the form cannot show, with what to write instead.
+UNSUPPORTED: dict[str, str] = {
+    "$ref": "the form cannot follow `$ref` (the field would be one text box nobody can fill in): write the field's schema in place; to repeat a block, put a YAML anchor on the first (`mother: &person {...}`) and `father: *person` on the next",
+    "$defs": "`$defs` only serve `$ref`, which the form cannot follow: write each field's schema in place (YAML anchors `&name` / `*name` repeat a block)",
+    "definitions": "`definitions` only serve `$ref`, which the form cannot follow: write each field's schema in place (YAML anchors `&name` / `*name` repeat a block)",
+    "$id": "a form has no `$id`: remove it",
+    "$anchor": "the form cannot follow references: write the field's schema in place",
+    "$dynamicRef": "the form cannot follow references: write the field's schema in place",
+    "$dynamicAnchor": "the form cannot follow references: write the field's schema in place",
+    "$vocabulary": "a form has no `$vocabulary`: remove it",
+    "anyOf": "the form draws one set of fields, not a choice of schemas: for a choice of values use `enum` (labels under `ui.<path>.enum_labels`); for fields that depend on an answer use `if: {properties: {answer: {const: value}}}` with `then: {required: [field]}`",
+    "oneOf": "the form draws one set of fields, not a choice of schemas: for a choice of values use `enum` or `oneOf` of `{const: value}` only; for fields that depend on an answer use `if: {properties: {answer: {const: value}}}` with `then: {required: [field]}`",
+    "not": "the browser cannot evaluate `not`: list the allowed values with `enum`, or write the rule as `if`/`then`/`else`",
+    "dependentRequired": "write it as `if: {properties: {field: {const: value}}}` with `then: {required: [other]}`",
+    "dependentSchemas": "write it as `if: {properties: {field: {const: value}}}` with `then: {...}`",
+    "patternProperties": _ONLY_PROPERTIES,
+    "propertyNames": _ONLY_PROPERTIES,
+    "unevaluatedProperties": _ONLY_PROPERTIES + " (`additionalProperties: false` closes an object)",
+    "minProperties": _ONLY_PROPERTIES + "; make the ones needed `required`",
+    "maxProperties": _ONLY_PROPERTIES,
+    "prefixItems": _ONE_ITEM,
+    "contains": _ONE_ITEM + "; count items with `minItems`/`maxItems`",
+    "minContains": _ONE_ITEM + "; count items with `minItems`/`maxItems`",
+    "maxContains": _ONE_ITEM + "; count items with `minItems`/`maxItems`",
+    "unevaluatedItems": _ONE_ITEM,
+    "contentEncoding": "files are not form fields: declare the document under `attachments` (with `accept`)",
+    "contentMediaType": "files are not form fields: declare the document under `attachments` (with `accept`)",
+    "contentSchema": "files are not form fields: declare the document under `attachments` (with `accept`)",
+    "readOnly": "the form has no read-only fields: remove it (a value the citizen must not change is not a form field)",
+    "writeOnly": "the form has no write-only fields: remove it",
+}
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def if_condition(if_schema: Any, prefix: str) -> dict[str, Any] | None:
+    """The `if` as the browser evaluates it, in the spec's Condition shape
+    (`{"field": "child.sex", "equals": "nam"}`), or None when it is not of the one
+    supported shape: `properties` of this object, each `{const}` or `{enum}`."""
+    if not isinstance(if_schema, dict):
+        return None
+    props = if_schema.get("properties")
+    if not isinstance(props, dict) or not props or set(if_schema) - {"properties", "required"}:
+        return None
+    tests: list[dict[str, Any]] = []
+    for name, test in props.items():
+        if not isinstance(test, dict) or len(test) != 1:
+            return None
+        path = _join(prefix, name)
+        if "const" in test:
+            tests.append({"field": path, "equals": test["const"]})
+        elif isinstance(test.get("enum"), list):
+            tests.append({"field": path, "in": list(test["enum"])})
+        else:
+            return None
+    return tests[0] if len(tests) == 1 else {"all": tests}
+
+
+def _choice_list(value: Any) -> bool:
+    """`oneOf: [{const: a, title: ...}, ...]`: a choice of values, which the form draws."""
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(o, dict) and "const" in o and set(o) <= {"const", "title"} for o in value
+    )
+
+
+def unrenderable(schema: Any) -> list[tuple[Loc, str]]:
+    """Where a form's JSON Schema uses what the form cannot show: (location of the keyword
+    under `form.fields`, what to write instead)."""
+    return list(_walk(schema, ()))
+
+
+def _walk(node: Any, loc: Loc, branch_of: dict[str, Any] | None = None) -> Iterator[tuple[Loc, str]]:
+    if not isinstance(node, dict):
+        return
+    for keyword, value in node.items():
+        here = loc + (keyword,)
+        if keyword in UNSUPPORTED and not (keyword == "oneOf" and _choice_list(value)):
+            yield here, f"`{keyword}` cannot be shown in the form: {UNSUPPORTED[keyword]}"
+        elif keyword == "additionalProperties" and value is not False:
+            yield here, f"`additionalProperties` may only be `false` in a form: {_ONLY_PROPERTIES}"
+        elif keyword == "items" and not isinstance(value, dict):
+            yield here, f"`items` should be one schema: {_ONE_ITEM}"
+        elif keyword == "type" and isinstance(value, list) and len([t for t in value if t != "null"]) > 1:
+            yield here, "a form field has one type (`[string, \"null\"]` is fine): make one field per kind of answer, or use `enum` for a choice"
+    for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
+        yield from _walk(sub, loc + ("properties", name))
+    if isinstance(node.get("items"), dict):
+        yield from _walk(node["items"], loc + ("items",))
+    base = node if branch_of is None else branch_of
+    rules: list[tuple[Loc, dict[str, Any]]] = [(loc, node)] if "if" in node else []
+    for index, entry in enumerate(node.get("allOf") or [] if isinstance(node.get("allOf"), list) else []):
+        if not isinstance(entry, dict):
+            continue
+        extra = sorted(set(entry) - {"if", "then", "else", "$comment"})
+        if extra or "if" not in entry:
+            what = f"`{extra[0]}`" if extra else "a rule without `if`"
+            yield loc + ("allOf", index) + ((extra[0],) if extra else ()), f"`allOf` in a form holds only `if`/`then`/`else` rules, not {what}: put fields under `properties` and what they need under `required`"
+        rules.append((loc + ("allOf", index), entry))
+    for where, rule in rules:
+        if "if" in rule and if_condition(rule["if"], "") is None:
+            yield where + ("if",), f"this `if` cannot be evaluated in the browser: {_IF_SHAPE}"
+        for key in ("then", "else"):
+            sub = rule.get(key)
+            if not isinstance(sub, dict):
+                continue
+            declared = base.get("properties") if isinstance(base.get("properties"), dict) else {}
+            for name in (sub.get("properties") or {}) if isinstance(sub.get("properties"), dict) else ():
+                if name not in declared:
+                    yield where + (key, "properties", name), f"`{name}` is declared only under `{key}`, so the form never draws it: declare it under this object's `properties` and list it in `{key}.required`"
+            yield from _walk_branch(sub, where + (key,), declared)
+
+
+def _walk_branch(node: dict[str, Any], loc: Loc, declared: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    """A `then`/`else`: its keywords must be supported; its properties refine declared fields."""
+    for keyword, value in node.items():
+        if keyword in UNSUPPORTED and not (keyword == "oneOf" and _choice_list(value)):
+            yield loc + (keyword,), f"`{keyword}` cannot be shown in the form: {UNSUPPORTED[keyword]}"
+        elif keyword in ("if", "allOf"):
+            yield loc + (keyword,), f"a condition inside `then`/`else` cannot be evaluated in the browser: {_IF_SHAPE}; write each rule on the object itself (several under `allOf`)"
+    for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
+        if name in declared and isinstance(sub, dict):
+            yield from _walk(sub, loc + ("properties", name), branch_of=declared[name] if isinstance(declared[name], dict) else None)
+
+
+def editor_defs() -> dict[str, Any]:
+    """The `$defs` the editor schema types `form.fields` with (`motcua schema`)."""
+    return {
+        "FormField": {
+            "type": "object",
+            "description": "A form field: the subset of JSON Schema 2020-12 the form can show (docs/specs.md)",
+            "properties": SUPPORTED,
+            "patternProperties": {"^x-": {}},
+            "additionalProperties": False,
+        },
+        "FormCondition": CONDITION,
+        "FormText": {"type": "string"},
+    }
