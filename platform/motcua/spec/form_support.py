@@ -240,5 +240,134 @@ def editor_defs() -> dict[str, Any]:
             "additionalProperties": False,
         },
         "FormCondition": CONDITION,
-        "FormText": {"type": "string"},
+        "FormText": {
+            "description": "A text: Vietnamese, or `{vi: ..., en: ...}`",
+            "anyOf": [
+                {"type": "string"},
+                {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}, "required": ["vi"], "additionalProperties": False},
+            ],
+        },
     }
+
+
+# --- texts in two languages -----------------------------------------------------------------
+
+
+def _is_text_pair(value: Any) -> bool:
+    return isinstance(value, dict) and "vi" in value and set(value) <= {"vi", "en"} and all(isinstance(v, str) for v in value.values())
+
+
+def split_texts(fields: Any, ui: Any) -> tuple[Any, dict[str, Any]]:
+    """Move `{vi, en}` texts out of a form's JSON Schema: (the schema with plain Vietnamese
+    strings, the UI hints with those texts as labels).
+
+    An author writes `title: {vi: Họ và tên, en: Full name}` on the field itself; JSON Schema
+    wants a string there, and the form, summary and documents already read a field's words
+    per language from `ui.<path>.label` / `.help` / `.enum_labels`. So `title` becomes
+    `ui.<path>.label`, `description` `.help`, and a `oneOf` choice's `title`
+    `.enum_labels[value]` (plain titles too, so a labelled `oneOf` shows its labels). A hint
+    written in `ui` wins over one from the schema. The result loads back unchanged, so a
+    snapshot of a spec reads the same."""
+    if not isinstance(fields, dict):
+        return fields, ui if isinstance(ui, dict) else {}
+    hints: dict[str, Any] = {}
+    for key, value in (ui or {}).items() if isinstance(ui, dict) else ():
+        hints[key] = value.model_dump(exclude_none=True) if hasattr(value, "model_dump") else dict(value) if isinstance(value, dict) else value
+    out = _split(fields, "", hints)
+    return out, hints
+
+
+def _hint(hints: dict[str, Any], path: str) -> dict[str, Any] | None:
+    if not path:
+        return None
+    hint = hints.get(path)
+    if hint is None:
+        hint = hints[path] = {}
+    return hint if isinstance(hint, dict) else None
+
+
+def _split(node: Any, path: str, hints: dict[str, Any]) -> Any:
+    if not isinstance(node, dict):
+        return node
+    out = dict(node)
+    hint = None
+    for key, ui_key in (("title", "label"), ("description", "help")):
+        if _is_text_pair(node.get(key)):
+            hint = hint or _hint(hints, path)
+            if hint is not None:
+                hint.setdefault(ui_key, dict(node[key]))
+                out[key] = node[key]["vi"]
+    choices = node.get("oneOf")
+    if _choice_list(choices) and any("title" in o for o in choices):
+        hint = hint or _hint(hints, path)
+        if hint is not None:
+            labels = hint.setdefault("enum_labels", {})
+            if isinstance(labels, dict):
+                for option in choices:
+                    if "title" in option:
+                        title = option["title"]
+                        labels.setdefault(_choice_key(option["const"]), dict(title) if _is_text_pair(title) else {"vi": str(title)})
+        out["oneOf"] = [{**o, "title": o["title"]["vi"]} if _is_text_pair(o.get("title")) else o for o in choices]
+    if hint == {}:
+        hints.pop(path, None)
+    if isinstance(node.get("properties"), dict):
+        out["properties"] = {name: _split(sub, _join(path, name), hints) for name, sub in node["properties"].items()}
+    if isinstance(node.get("items"), dict):
+        out["items"] = _split_plain(node["items"], path, hints)
+    for key in ("then", "else"):
+        if isinstance(node.get(key), dict):
+            out[key] = _split_plain(node[key], path, hints, keep_own=True)
+    if isinstance(node.get("allOf"), list):
+        out["allOf"] = [
+            {k: (_split_plain(v, path, hints, keep_own=True) if k in ("then", "else") else v) for k, v in e.items()} if isinstance(e, dict) else e
+            for e in node["allOf"]
+        ]
+    return out
+
+
+def _split_plain(node: dict[str, Any], path: str, hints: dict[str, Any], keep_own: bool = False) -> dict[str, Any]:
+    """An array's items or a `then`/`else`: their own words are not a field's hint (plain
+    Vietnamese in the schema); their properties are the fields below `path`."""
+    out = dict(node)
+    for key in ("title", "description"):
+        if _is_text_pair(node.get(key)):
+            out[key] = node[key]["vi"]
+    if isinstance(node.get("properties"), dict):
+        out["properties"] = {name: _split(sub, _join(path, name), hints) for name, sub in node["properties"].items()}
+    if isinstance(node.get("items"), dict):
+        out["items"] = _split_plain(node["items"], path, hints)
+    return out
+
+
+def _choice_key(value: Any) -> str:
+    """How a choice travels in HTML and is keyed in `enum_labels` (renderers.schema.choice_key)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def localized_schema(fields: Any, ui: dict[str, Any], lang: str) -> Any:
+    """A form's JSON Schema with each field's `title`/`description` in `lang` (from its UI
+    hints), plain strings: the published schema for readers of that language."""
+    from motcua.spec.model import localize
+
+    def walk(node: Any, path: str) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = dict(node)
+        hint = ui.get(path) if path else None
+        if hint is not None:
+            if getattr(hint, "label", None):
+                out["title"] = localize(hint.label, lang)
+            if getattr(hint, "help", None):
+                out["description"] = localize(hint.help, lang)
+            labels = getattr(hint, "enum_labels", None) or {}
+            if isinstance(node.get("oneOf"), list):
+                out["oneOf"] = [{**o, "title": localize(labels[_choice_key(o.get("const"))], lang)} if isinstance(o, dict) and _choice_key(o.get("const")) in labels else o for o in node["oneOf"]]
+        if isinstance(node.get("properties"), dict):
+            out["properties"] = {name: walk(sub, _join(path, name)) for name, sub in node["properties"].items()}
+        if isinstance(node.get("items"), dict):
+            out["items"] = {**node["items"], **({"properties": {n: walk(s, _join(path, n)) for n, s in node["items"]["properties"].items()}} if isinstance(node["items"].get("properties"), dict) else {})}
+        return out
+
+    return walk(fields, "")

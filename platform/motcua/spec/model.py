@@ -404,6 +404,18 @@ class Form(Strict):
         "`{claim: id_number, lock: true}` also forbids changing it",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_from_fields(cls, data: Any) -> Any:
+        """`title`/`description`/choice titles may be `{vi, en}` in `fields`: kept as plain
+        Vietnamese there and as labels in `ui` (motcua.spec.form_support.split_texts)."""
+        if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
+            return data
+        from motcua.spec.form_support import split_texts
+
+        fields, ui = split_texts(data["fields"], data.get("ui") or {})
+        return {**data, "fields": fields, "ui": ui} if (fields != data["fields"] or ui != (data.get("ui") or {})) else data
+
 
 class Attachment(Strict):
     """A dossier component (thành phần hồ sơ)."""

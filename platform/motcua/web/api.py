@@ -393,6 +393,17 @@ def procedures():
                          total=page.total, page=page.number, pages=page.count, per_page=PER_PAGE).model_dump()
 
 
+def _published_schema(spec: ProcedureSpec, lang: str) -> dict[str, Any]:
+    """The answers' JSON Schema with the field titles in the reader's language (plain
+    strings; the Vietnamese one is the schema the answers are checked against)."""
+    schema = submission.submission_schema(spec)
+    if lang == "vi" or spec.form is None:
+        return schema
+    from motcua.spec.form_support import localized_schema
+
+    return localized_schema(schema, spec.form.ui, lang)
+
+
 @bp.get("/procedures/<code>")
 def procedure(code: str):
     spec = services().catalogue.get(code)
@@ -410,7 +421,7 @@ def procedure(code: str):
         ],
         attachments=[_attachment_info(spec, a, lang) for a in spec.attachments],
         delivery=[{"kind": d.kind, "postal_charge": d.postal_charge or 0} for d in spec.delivery],
-        submission_schema=submission.submission_schema(spec),
+        submission_schema=_published_schema(spec, lang),
         request_schema=request_schema(spec),
     )
     return detail.model_dump()
