@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Iterable, Iterator, Mapping
@@ -42,6 +43,22 @@ def _t(text: str, lang: str, **params: object) -> str:
         # a format's messages are its row of motcua.formats (one table, both languages)
         text = formats.english(text) or translations(lang).get(text, text)
     return text.format(**params) if params else text
+
+def pattern_example(node: Any) -> str:
+    """An answer of the right form for a field whose `pattern` failed: the spec's first
+    `examples` entry that matches the pattern, else its format's example."""
+    if not isinstance(node, Mapping):
+        return ""
+    pattern = node.get("pattern")
+    for example in node.get("examples") or [] if isinstance(node.get("examples"), list) else []:
+        try:
+            if isinstance(example, str) and (not isinstance(pattern, str) or re.search(pattern, example)):
+                return example
+        except re.error:
+            return ""
+    known = formats.FORMATS.get(str(node.get("format")))
+    return known.example if known is not None else ""
+
 
 TYPE_MESSAGES = {
     "integer": "{label} phải là một số nguyên",
@@ -162,6 +179,9 @@ def _message(spec: ProcedureSpec, error: ValidationError, path: str, lang: str) 
     if kind == "maxLength":
         return _t("{label} không được dài quá {n} ký tự", lang, label=label, n=value)
     if kind == "pattern":
+        example = pattern_example(error.schema)
+        if example:
+            return _t("{label} không đúng định dạng, ví dụ: {example}", lang, label=label, example=example)
         return _t("{label} không đúng định dạng", lang, label=label)
     if kind == "format":
         from motcua.integrations.widgets import for_format

@@ -168,6 +168,36 @@ def all_field_paths(root: Any, node: Any = None, prefix: str = "", depth: int = 
     return paths
 
 
+def field_hint(path: str, paths: Iterable[str]) -> str:
+    """"Did you mean" for a field path that does not exist: the closest path by edit distance
+    among those sharing the longest existing prefix (the same object), and only when it is
+    really close (a typo: at most a third of the letters differ); otherwise the fields that
+    object does have. `requester.mobile` is not a typo of `requester.email`: the author is
+    told what `requester` holds instead of being sent to the wrong field."""
+    from rapidfuzz.distance import OSA
+
+    known = list(dict.fromkeys(paths))
+    parts = path.split(".")
+    prefix: list[str] = []
+    for part in parts[:-1]:
+        if ".".join(prefix + [part]) in known:
+            prefix.append(part)
+        else:
+            break
+    head = ".".join(prefix)
+    depth = len(parts)
+    siblings = [p for p in known if p.count(".") + 1 == depth and (not head or p.startswith(head + "."))]
+    rest = path[len(head) + 1 :] if head else path
+    scored = sorted((OSA.distance(rest.lower(), p[len(head) + 1 :].lower() if head else p.lower()), p) for p in siblings)
+    if scored and scored[0][0] <= max(1, len(rest) // 3):
+        return f"; did you mean `{scored[0][1]}`?"
+    if head:
+        children = [p[len(head) + 1 :] for p in known if p.startswith(head + ".") and "." not in p[len(head) + 1 :]]
+        if children:
+            return f"; `{head}` has the fields {', '.join(f'`{c}`' for c in children)}"
+    return ""
+
+
 def field_types(root: Any, schema: Any) -> set[str]:
     types: set[str] = set()
     for branch in _branches(root, schema):
@@ -380,7 +410,7 @@ class Checker:
             return None
         found = field_at(self.schema, path)
         if found is None:
-            hint = did_you_mean(path, all_field_paths(self.schema))
+            hint = field_hint(path, all_field_paths(self.schema))
             self.error(loc, f"{what} refers to the field `{path}`, which is not in `form.fields`{hint}", key=key)
         return found
 

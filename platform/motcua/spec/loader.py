@@ -55,6 +55,10 @@ class SourceMap:
         #: The text of each unquoted scalar that starts like a number (`8.000` is the float
         #: 8.0 once parsed; its written form is what tells a thousands separator apart).
         self.plain: dict[Loc, str] = {}
+        #: `{vi: Bản án, quyết định}`: plain text with a comma inside a flow mapping, which
+        #: YAML reads as a key without a value. (mapping loc, mapping node, runs of (the key
+        #: whose text was cut, its value node, the keys made of the rest)).
+        self.flow_commas: list[tuple[Loc, Any, list[tuple[Any, Any, list[Any]]]]] = []
 
     def _known(self, loc: Iterable[Any]) -> Loc:
         """The longest prefix of `loc` that names a node in the file."""
@@ -116,6 +120,8 @@ def _map_nodes(loader: Any, node: yaml.Node, loc: Loc, source: SourceMap, duplic
         return
     stack = stack | {id(node)}
     if isinstance(node, yaml.MappingNode):
+        if node.flow_style:
+            _flow_commas(loader, node, loc, source)
         seen: set[Any] = set()
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
@@ -136,6 +142,54 @@ def _map_nodes(loader: Any, node: yaml.Node, loc: Loc, source: SourceMap, duplic
             _map_nodes(loader, item, loc + (index,), source, duplicates, stack)
     elif isinstance(node, yaml.ScalarNode) and not node.style and node.value[:1].isdigit():  # plain: None or ""
         source.plain[loc] = node.value
+
+
+def _flow_commas(loader: Any, node: yaml.MappingNode, loc: Loc, source: SourceMap) -> None:
+    """Find `{vi: a, b, en: c}`: a key with no `:` after a plain value (the comma cut it)."""
+    runs: list[tuple[Any, Any, list[Any]]] = []
+    previous: tuple[Any, Any] | None = None
+    for key_node, value_node in node.value:
+        implicit = (
+            isinstance(key_node, yaml.ScalarNode) and not key_node.style
+            and isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:null"
+            and value_node.value == "" and value_node.start_mark.index == key_node.end_mark.index
+        )
+        if implicit and previous is not None:
+            if runs and runs[-1][2] and runs[-1][2][-1] is previous[2]:
+                runs[-1][2].append(key_node)
+            else:
+                runs.append((previous[0], previous[1], [key_node]))
+            previous = (previous[0], previous[1], key_node)
+            continue
+        plain = isinstance(value_node, yaml.ScalarNode) and not value_node.style and isinstance(key_node, yaml.ScalarNode)
+        previous = (loader.construct_object(key_node), value_node, None) if plain else None
+    if runs:
+        source.flow_commas.append((loc, node, runs))
+
+
+def explain_flow_commas(text: str, data: Any, source: SourceMap) -> list[tuple[int, int, str]]:
+    """One finding per flow mapping whose text was cut by a comma, with the mapping rewritten
+    with quotes; `data` is mended to what the author meant, so the rest of the checks go on."""
+    found: list[tuple[int, int, str]] = []
+    for loc, node, runs in source.flow_commas:
+        start = node.start_mark.index
+        fixed = text[start : node.end_mark.index]
+        target: Any = data
+        for part in loc:
+            target = target[part] if isinstance(target, (dict, list)) else None
+        for key, value_node, strays in reversed(runs):
+            raw = text[value_node.start_mark.index : strays[-1].end_mark.index]
+            quoted = '"' + raw.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            fixed = fixed[: value_node.start_mark.index - start] + quoted + fixed[strays[-1].end_mark.index - start :]
+            if isinstance(target, dict):
+                target[key] = raw
+                for stray in strays:
+                    target.pop(stray.value, None)
+        key, value_node, _ = runs[0]
+        line, col = _mark(value_node.start_mark)
+        where = dotted(loc + (key,))
+        found.append((line, col, f"the text of `{where}` contains a comma, which ends a value inside `{{...}}`, so YAML cut the text there; put the text in quotes: `{fixed}`"))
+    return found
 
 
 FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -188,6 +242,15 @@ def _line_text(text: str, line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
+def _line_above(text: str, line: int) -> str:
+    """The nearest line above `line` that holds something (not blank, not only a comment)."""
+    lines = text.splitlines()
+    for index in range(min(line - 1, len(lines)) - 1, -1, -1):
+        if lines[index].strip() and not lines[index].strip().startswith("#"):
+            return lines[index]
+    return ""
+
+
 def yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
     """Position and plain-words message for a YAML syntax error."""
     problem = exc.problem or ""
@@ -207,6 +270,13 @@ def yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
     if "expected <block end>" in problem or "expected <block mapping start>" in problem:
         return line, col, "this line's indentation does not match the lines above it (indent each level with the same number of spaces)"
     if "mapping values are not allowed here" in problem:
+        above = _line_above(text, line)
+        indent, above_indent = len(here) - len(here.lstrip(" ")), len(above) - len(above.lstrip(" "))
+        if above and indent > above_indent and re.match(r"^\s*[^\s#:][^:#]*:\s+[^\s#]", above) and ": " not in here[: indent]:
+            return line, indent + 1, (
+                f"this line is indented more than the line above (`{above.strip()}`), which already has a value, "
+                f"so YAML reads it as more of that value; indent it by {above_indent} spaces like the line above"
+            )
         return line, col, "unexpected `:` here; if the value contains a colon, put the whole value in quotes"
     if "found unexpected end of stream" in problem and "quoted scalar" in context and exc.context_mark:
         line, col = _mark(exc.context_mark)
@@ -267,6 +337,8 @@ def read_spec(path: str | Path) -> Loaded:
     except RecursionError:
         loaded.at((), "error", "the file nests lists or mappings hundreds of levels deep; a spec never needs that")
         return loaded
+    for line, col, message in explain_flow_commas(text, loaded.data, loaded.source):
+        loaded.findings.append(Finding(name, line, col, "error", message))
     for loc, (line, col) in duplicates:
         loaded.findings.append(Finding(name, line, col, "error", f"the key `{loc[-1]}` appears twice in {named(loc[:-1])}; only the last one would count"))
     return loaded
