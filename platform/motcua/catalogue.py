@@ -205,7 +205,7 @@ class Catalogue:
         filed = dict(store.records("spec_versions").all())  # the versions filed under: few
         for code, spec in list(self._specs.items()):
             data = filed.get(spec.key)
-            if data is None or content_hash(ProcedureSpec.model_validate(data)) == content_hash(spec):
+            if data is None or _same_content(data, spec):
                 continue
             del self._specs[code]
             path = self.paths.get(code)
@@ -274,10 +274,16 @@ def snapshot(store: Store, spec: ProcedureSpec) -> str:
     digest = content_hash(spec)
     records = store.records("spec_versions")
     if not records.insert_new(spec.key, spec.model_dump(mode="json", by_alias=True)):
-        pinned = pinned_hash(store, spec.key)
-        if pinned is not None and pinned != digest:
+        pinned = records.get(spec.key)
+        if pinned is not None and not _same_content(pinned, spec):
             raise SpecChanged(changed_message(spec))
     return digest
+
+
+def _same_content(pinned: dict, spec: ProcedureSpec) -> bool:
+    """Whether a snapshot holds this spec's content: equal as stored (the common case, no
+    parsing), else equal once read through the current model."""
+    return pinned == spec.model_dump(mode="json", by_alias=True) or content_hash(ProcedureSpec.model_validate(pinned)) == content_hash(spec)
 
 
 def spec_of(store: Store, key: str) -> ProcedureSpec | None:
