@@ -62,6 +62,9 @@ def test_changed_steps_without_a_new_version_are_refused_and_a_bump_serves_them(
     catalogue = app.extensions["motcua"].catalogue
     assert catalogue.get("1.001193") is None
     assert catalogue.get("1.000894") is not None
+    assert [s.code for s in catalogue] == ["1.000894"]  # nor listed, nor found by search
+    assert [s.code for s in catalogue.search_index().query("khai sinh")] == []
+    assert app.test_client().get("/thu-tuc/1.001193").status_code == 404
     (problem,) = [p for p in catalogue.problems if p.severity == "error"]
     assert problem.path == str(specs / BIRTH)
     assert problem.line == _line_of(specs / BIRTH, "version:")
