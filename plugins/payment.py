@@ -21,7 +21,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 
 from motcua.dossier import Status
-from motcua.fees import format_vnd
+from motcua import i18n
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.lifecycle import allowed
 from motcua.workflow.notes import message, money
@@ -144,7 +144,7 @@ class PaymentStep(Step):
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         if action == "return_result" and _owes(ctx):
-            return f"Công dân chưa nộp phí, lệ phí ({format_vnd(amount_due(ctx.dossier))})."
+            return f"Công dân chưa nộp phí, lệ phí ({i18n.money(amount_due(ctx.dossier), 'vi')})."
         return None
 
     def citizen_panel(self, ctx: StepContext) -> Markup | None:

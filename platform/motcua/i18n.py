@@ -1,20 +1,33 @@
-"""Vietnamese first, English second.
+"""Vietnamese first, English second: gettext catalogues through Babel.
 
-Source strings are the Vietnamese text itself: `_("Nộp hồ sơ")` shows that to Vietnamese
-readers and the English from `translations/en/*.yaml` to English readers. Each area of the
-app keeps its own YAML file there (portal.yaml, backoffice.yaml ...). Spec text is
-localized with `localize()` from the spec model instead.
+Source strings are the Vietnamese text itself (the msgid): `_("Nộp hồ sơ")` shows that to
+Vietnamese readers and the English of `translations/en/LC_MESSAGES/messages.po` to English
+readers. `pgettext` gives a word two English renderings by context, `ngettext` picks the
+plural form of a count. `pybabel extract` finds every message (babel.cfg, docs/i18n.md).
+Spec text is localized with `localize()` from the spec model instead; money and dates are
+written here too, through Babel, so code, templates and documents share one path.
+
+The catalogue is compiled in memory from its `.po` file the first time a language is used:
+no `.mo` to build, ship or forget to rebuild (a few hundred messages compile in milliseconds).
+Babel's `support.Translations` is used directly rather than Flask-Babel: the language is
+chosen by our own rule (`choose_lang`), and renderers, notes and validation translate
+outside any request with an explicit `lang`, which Flask-Babel's request-bound locale does
+not serve.
 """
 
 from __future__ import annotations
 
+import gettext as _gettext
 from datetime import date, datetime, timezone
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
-import yaml
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
 from flask import g, has_request_context, request
 
 from motcua.spec.model import localize
@@ -22,15 +35,30 @@ from motcua.workdays import VN_TZ
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
-_FOLDER = Path(__file__).parent / "translations"
+DOMAIN = "messages"
+FOLDER = Path(__file__).parent / "translations"
+
+
+def catalogue_path(lang: str) -> Path:
+    """Where the `.po` catalogue of `lang` lives (Vietnamese, the source, has none)."""
+    return FOLDER / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 @lru_cache(maxsize=None)
-def catalogue(lang: str) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    for path in sorted((_FOLDER / lang).glob("*.yaml")):
-        merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    return merged
+def translations(lang: str) -> _gettext.NullTranslations:
+    """The compiled catalogue of `lang`; Vietnamese is the source and translates to itself."""
+    if lang == DEFAULT_LANG or lang not in LANGS:
+        return NullTranslations()
+    with catalogue_path(lang).open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def _lang(lang: str | None) -> str:
+    return lang if lang in LANGS else current_lang()
 
 
 def current_lang() -> str:
@@ -47,10 +75,36 @@ def choose_lang() -> str:
     return DEFAULT_LANG
 
 
-def gettext(text: str, **params: object) -> str:
-    lang = current_lang()
-    translated = text if lang == DEFAULT_LANG else catalogue(lang).get(text, text)
-    return translated.format(**params) if params else translated
+def _fill(text: str, params: dict[str, object]) -> str:
+    return text.format(**params) if params else text
+
+
+def gettext(text: str, /, *, lang: str | None = None, **params: object) -> str:
+    """`text` (Vietnamese) in the reader's language, or in `lang`; `{name}` fields filled."""
+    return _fill(translations(_lang(lang)).gettext(text), params)
+
+
+def pgettext(context: str, text: str, /, *, lang: str | None = None, **params: object) -> str:
+    """`text` as meant in `context`: one Vietnamese word, two English ones ("Tiếp nhận" is
+    "Intake" as a staff action, "Received" as a count in the statistics)."""
+    return _fill(translations(_lang(lang)).pgettext(context, text), params)
+
+
+def ngettext(singular: str, plural: str, n: int, /, *, lang: str | None = None, **params: object) -> str:
+    """The form of a count: Vietnamese has one (write it twice), English two ("1 day", "3 days").
+    `{n}` is filled with `n` unless given."""
+    return _fill(translations(_lang(lang)).ngettext(singular, plural, n), {"n": n, **params})
+
+
+def N_(text: str) -> str:  # noqa: N802 (gettext's own name for it)
+    """Marks a message for `pybabel extract` where it is defined (a table of labels, a
+    constant) and translated later by `_(value)`: returns it unchanged."""
+    return text
+
+
+def t(text: str, lang: str, /, **params: object) -> str:
+    """`gettext` with the language given: renderers, validation and notes run outside a request."""
+    return gettext(text, lang=lang, **params)
 
 
 def local(text: dict[str, str] | None) -> str:
@@ -74,10 +128,6 @@ _DATE = {"vi": "dd/MM/yyyy", "en": "medium"}
 _TIME = {"vi": "HH:mm", "en": "h:mm a"}
 
 
-def _lang(lang: str | None) -> str:
-    return lang if lang in LANGS else current_lang()
-
-
 def money(amount: int | None, lang: str | None = None) -> str:
     """An amount in VND written the reader's way: `50.000 ₫` or `VND 50,000`.
 
@@ -99,7 +149,10 @@ def format_date(value: date | datetime | str | None, lang: str | None = None) ->
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value  # not a date: shown as written
     if isinstance(value, datetime):
         value = _in_vietnam(value).date()
     lang = _lang(lang)
@@ -118,10 +171,17 @@ def format_datetime(value: datetime | str | None, lang: str | None = None) -> st
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value  # not a moment: shown as written
     lang = _lang(lang)
     joined = babel_dates.get_datetime_format("short", locale=lang)
     return joined.replace("{1}", format_date(value, lang)).replace("{0}", format_time(value, lang))
 
+
+#: Jinja filters (`{{ amount|money }}`, `{{ dossier.due_date|date }}`, `{{ event.at|datetime }}`),
+#: registered on the app's and the renderers' environments; each takes an optional `lang`.
+FILTERS = {"money": money, "date": format_date, "datetime": format_datetime}
 
 _ = gettext

@@ -498,17 +498,16 @@ def communes(province: str):
     Shared caches keep one body per URL, so the language is only the explicit `?lang=`
     (Vietnamese without it), never the reader's cookie."""
     from motcua import units
-    from motcua.i18n import catalogue
+    from motcua.i18n import t
 
     found = units.province(province) if units.unit_code(province, 2) else None
     if found is None:
         return _not_found()
     lang = "en" if request.args.get("lang") == "en" else "vi"
-    prompt = "— Chọn xã, phường, đặc khu —"
     body = CommuneList(
         province=Unit(code=found.code, name=found.en if lang == "en" else found.name),
         version=units.version(),
-        prompt=catalogue(lang).get(prompt, prompt) if lang != "vi" else prompt,
+        prompt=t("— Chọn xã, phường, đặc khu —", lang),
         communes=[Unit(code=c.code, name=c.name) for c in units.communes(found.code)],
     ).model_dump()
     return body, 200, {"Cache-Control": "public, max-age=86400"}

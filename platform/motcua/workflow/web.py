@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
@@ -32,16 +32,6 @@ bp = Blueprint("workflow", __name__)
 
 PAYMENTS = "payments"
 CONFIRMED = "payment_ipn"
-
-
-@bp.app_template_filter("wf_date")
-def wf_date(value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    return value.strftime("%d/%m/%Y") if value else ""
 
 
 @bp.app_template_global("amount_due")
