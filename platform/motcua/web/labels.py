@@ -1,6 +1,7 @@
 """Vietnamese labels for the codes the portal and the API show (tiers, levels, channels ...).
 
-Source strings are Vietnamese; `_()` gives English from translations/en/portal.yaml.
+Source strings are Vietnamese, marked with `N_()` for `pybabel extract`; `_()` gives the
+English of the gettext catalogue (docs/i18n.md).
 """
 
 from __future__ import annotations

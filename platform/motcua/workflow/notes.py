@@ -2,9 +2,10 @@
 
 A note a person typed (a clerk's reason, a citizen's supplement note) is plain text, shown as
 is in every locale. A note the system writes is a *message*: a `{vi, en}` template (or a
-Vietnamese source string looked up in translations/en/*.yaml) and the values it names, kept
-on the event (`Event.message`) and rendered when the timeline is shown, so an amount reads
-`115.000 ₫` to a Vietnamese reader and `115,000 VND` to an English one. The Vietnamese
+Vietnamese msgid of the gettext catalogue, marked with `N_()` where it is written) and the
+values it names, kept on the event (`Event.message`) and rendered when the timeline is
+shown, so an amount reads `115.000 ₫` to a Vietnamese reader and `VND 115,000` to an English
+one. The Vietnamese
 rendering is also stored in `Event.note`, for readers that know nothing of messages (SMS,
 search, old code).
 
