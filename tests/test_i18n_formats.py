@@ -48,6 +48,7 @@ def test_moments_are_written_in_vietnam_time():
     assert i18n.format_datetime(LATE_EVENING_UTC, "vi") == "00:05 01/12/2026"
     assert i18n.format_datetime(LATE_EVENING_UTC, "en") == "Dec 1, 2026, 12:05 AM"
     assert i18n.format_datetime(LATE_EVENING_UTC.isoformat(), "en") == "Dec 1, 2026, 12:05 AM"  # an outbox time
+    assert i18n.format_date(LATE_EVENING_UTC.isoformat(), "vi") == "01/12/2026"
     assert i18n.format_time(LATE_EVENING_UTC + timedelta(hours=14), "en") == "2:05 PM"
     naive_utc = datetime(2026, 11, 30, 17, 5)  # the store's older records
     assert i18n.format_datetime(naive_utc, "vi") == "00:05 01/12/2026"

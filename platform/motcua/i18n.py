@@ -145,12 +145,12 @@ def _in_vietnam(value: datetime) -> datetime:
 
 def format_date(value: date | datetime | str | None, lang: str | None = None) -> str:
     """A day the reader's way (`30/11/2026`, `Nov 30, 2026`); a datetime is first put in
-    Vietnam time, an ISO `YYYY-MM-DD` string is parsed, None is empty."""
+    Vietnam time, an ISO date or datetime string is parsed, None is empty."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
         except ValueError:
             return value  # not a date: shown as written
     if isinstance(value, datetime):
