@@ -69,7 +69,7 @@ def test_extraction_reads_every_kind_of_source():
     assert (None, "Gửi hồ sơ bổ sung") in found  # templates/portal/supplement.html
     assert (None, "Tỉnh, thành phố") in found  # a table of labels marked with N_()
     assert (None, "Mẫu tạo từ thủ tục {key}") in found  # renderers' t(text, lang)
-    assert ("settled after the due date", "Quá hạn") in found and (None, "Quá hạn") in found  # a context
+    assert ("timeline column", "Nội dung") in found and (None, "Nội dung") in found  # a context
     assert len(found) > 500
 
 
@@ -119,9 +119,11 @@ def test_messages_in_both_languages_with_context_and_plurals():
     assert i18n.gettext("Nộp hồ sơ", lang="vi") == "Nộp hồ sơ"
     assert i18n.gettext("Tìm thấy {n} thủ tục", lang="en", n=3) != "Tìm thấy 3 thủ tục"
     # One Vietnamese word, two English ones.
-    assert i18n.gettext("Quá hạn", lang="en") == "Overdue"
-    assert i18n.pgettext("settled after the due date", "Quá hạn", lang="en") == "Late"
-    assert i18n.pgettext("settled after the due date", "Quá hạn", lang="vi") == "Quá hạn"
+    assert i18n.gettext("Nội dung", lang="en") == "Content"  # of a message, of feedback
+    assert i18n.pgettext("timeline column", "Nội dung", lang="en") == "What"  # what happened
+    assert i18n.pgettext("timeline column", "Thời gian", lang="en") == "When"
+    assert i18n.pgettext("timeline column", "Nội dung", lang="vi") == "Nội dung"
+    assert i18n.pgettext("heading", "Lọc", lang="en") == "Filters" and i18n.gettext("Lọc", lang="en") == "Filter"
     # Vietnamese has one form, English two.
     for n, en in ((1, "1 working day"), (5, "5 working days")):
         assert i18n.ngettext("{n} ngày làm việc", "{n} ngày làm việc", n, lang="en") == en

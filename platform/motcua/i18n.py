@@ -85,8 +85,8 @@ def gettext(text: str, /, *, lang: str | None = None, **params: object) -> str:
 
 
 def pgettext(context: str, text: str, /, *, lang: str | None = None, **params: object) -> str:
-    """`text` as meant in `context`: one Vietnamese word, two English ones ("Tiếp nhận" is
-    "Intake" as a staff action, "Received" as a count in the statistics)."""
+    """`text` as meant in `context`: one Vietnamese word, two English ones ("Nội dung" is the
+    "Content" of a message, but "What" heads the timeline's column of what happened)."""
     return _fill(translations(_lang(lang)).pgettext(context, text), params)
 
 
