@@ -19,7 +19,7 @@ from motcua import published_schema, submission, uploads
 from motcua.app import csrf
 from motcua.dossier import STATUS_LABELS
 from motcua.filing import add_dossier
-from motcua.i18n import current_lang
+from motcua.i18n import current_lang, t
 from motcua.public_url import external_url
 from motcua.search import PER_PAGE, Filters, level_counts, page_number, paginate, search
 from motcua.services import services
@@ -494,7 +494,7 @@ def create_dossier(code: str):
     for i, item in enumerate(body.attachments):
         component = spec.attachment(item.component)
         if component is None:
-            problems.append((f"/attachments/{i}/component", submission._t("Thành phần hồ sơ không có trong thủ tục này", lang)))
+            problems.append((f"/attachments/{i}/component", t("Thành phần hồ sơ không có trong thủ tục này", lang)))
             continue
         data, bad = _decoded(item, i, lang)
         if data is None:
@@ -603,7 +603,7 @@ def supplement(code: str):
     if not isinstance(body, SupplementRequest):
         return body
     if not supply.awaits_supplement(found):
-        return _errors([("", submission._t(
+        return _errors([("", t(
             "Hồ sơ này hiện không cần bổ sung: cơ quan giải quyết không có yêu cầu bổ sung nào đang chờ bạn.", lang))], 409)
 
     spec = _spec_of(found)
@@ -678,17 +678,15 @@ def communes(province: str):
     Shared caches keep one body per URL, so the language is only the explicit `?lang=`
     (Vietnamese without it), never the reader's cookie."""
     from motcua import units
-    from motcua.i18n import catalogue
 
     found = units.province(province) if units.unit_code(province, 2) else None
     if found is None:
         return _not_found()
     lang = "en" if request.args.get("lang") == "en" else "vi"
-    prompt = "— Chọn xã, phường, đặc khu —"
     body = CommuneList(
         province=Unit(code=found.code, name=found.en if lang == "en" else found.name),
         version=units.version(),
-        prompt=catalogue(lang).get(prompt, prompt) if lang != "vi" else prompt,
+        prompt=t("— Chọn xã, phường, đặc khu —", lang),
         communes=[Unit(code=c.code, name=c.name) for c in units.communes(found.code)],
     ).model_dump()
     return body, 200, {"Cache-Control": "public, max-age=86400"}
