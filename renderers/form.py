@@ -482,8 +482,8 @@ def _mark(views: list[View], marks: Mapping[str, str], lang: str) -> None:
     for view in views:
         mark = marks.get(view.path)
         if mark and view.kind in ("input", "textarea", "select"):
-            note = t("Lấy từ tài khoản định danh điện tử, không sửa được." if mark == "locked"
-                     else "Lấy từ tài khoản định danh điện tử; sửa nếu cần.", lang)
+            note = (t("Lấy từ tài khoản định danh điện tử, không sửa được.", lang) if mark == "locked"
+                    else t("Lấy từ tài khoản định danh điện tử; sửa nếu cần.", lang))
             view.hint = f"{view.hint} {note}".strip()
             view.attrs["aria-describedby"] = view.describedby or None
             view.attrs["data-prefilled"] = mark

@@ -70,10 +70,15 @@ def test_no_hand_written_date_or_money_format_is_left():
     from pathlib import Path
 
     repo = Path(__file__).resolve().parent.parent
+    # wire formats of outside parties, not text for readers: Viettel Post's ORDER_STATUSDATE
+    # is "dd/MM/yyyy HH:mm:ss" in its webhook, which its simulator must speak
+    wire_formats = {"plugins/simulators/viettelpost.py"}
     offenders = []
     for root in ("platform", "renderers", "plugins"):
         for path in (repo / root).rglob("*"):
             if path.suffix not in {".py", ".html", ".txt"} or "translations" in path.parts:
+                continue
+            if path.relative_to(repo).as_posix() in wire_formats:
                 continue
             text = path.read_text(encoding="utf-8")
             for needle in ("%d/%m", "%m/%Y", "%H:%M %d", "%H:%M, %d", "format_vnd", "f\"{amount:,}"):

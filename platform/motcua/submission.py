@@ -27,7 +27,7 @@ from motcua.dossier import AttachmentRef, DeliveryChoice
 from motcua.formats import FormatProblem, format_checker
 from motcua.error_order import order_errors
 from motcua import units
-from motcua.i18n import N_, ngettext, t
+from motcua.i18n import N_, format_date, ngettext, t
 from motcua.spec.conditions import holds
 from motcua.spec.model import Attachment, ProcedureSpec, localize
 
@@ -325,7 +325,7 @@ def date_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi
             found = date_rules.breach(node["x-date"], value, today, answers)
             if found is None:
                 continue
-            when = found.limit.strftime("%d/%m/%Y")
+            when = format_date(found.limit, lang)
             if found.message:
                 errors[concrete] = localize(found.message, lang).format(date=when)
             elif found.which == "max":

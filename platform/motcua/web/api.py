@@ -322,7 +322,7 @@ def _bearer_account() -> tuple[Any, Any]:
     header = request.headers.get("Authorization", "")
     challenge = {"WWW-Authenticate": 'Bearer realm="motcua"'}
     if not header.lower().startswith("bearer ") or not header[7:].strip():
-        return None, ({"errors": [{"pointer": "", "message": submission._t("Cần đăng nhập (access token)", _lang())}]}, 401, challenge)
+        return None, ({"errors": [{"pointer": "", "message": t("Cần đăng nhập (access token)", _lang())}]}, 401, challenge)
     token = header[7:].strip()
     try:
         provider, claims = identity.verify_access_token(current_app, token)
@@ -334,9 +334,9 @@ def _bearer_account() -> tuple[Any, Any]:
     except identity.IdentityError as exc:
         current_app.logger.info("API bearer token refused: %s", exc)
         if exc.down:
-            return None, ({"errors": [{"pointer": "", "message": submission._t("Chưa kết nối được với hệ thống định danh", _lang())}]}, 503)
+            return None, ({"errors": [{"pointer": "", "message": t("Chưa kết nối được với hệ thống định danh", _lang())}]}, 503)
         challenge = {"WWW-Authenticate": 'Bearer realm="motcua", error="invalid_token"'}
-        return None, ({"errors": [{"pointer": "", "message": submission._t("Access token không hợp lệ hoặc đã hết hạn", _lang())}]}, 401, challenge)
+        return None, ({"errors": [{"pointer": "", "message": t("Access token không hợp lệ hoặc đã hết hạn", _lang())}]}, 401, challenge)
     return account, None
 
 
@@ -476,7 +476,7 @@ def create_dossier(code: str):
         if refused is not None:
             return refused
         if spec.sign_in.policy == "required" and account.level < spec.sign_in.level:
-            return _errors([("", submission._t("Thủ tục này cần tài khoản định danh điện tử mức {n}", lang, n=spec.sign_in.level))], 403)
+            return _errors([("", t("Thủ tục này cần tài khoản định danh điện tử mức {n}", lang, n=spec.sign_in.level))], 403)
     body = _request_body(DossierRequest)
     if not isinstance(body, DossierRequest):
         return body
@@ -488,7 +488,7 @@ def create_dossier(code: str):
     if account is not None:
         from motcua import prefill
 
-        problems += [(_pointer(p), submission._t(m, lang)) for p, m in prefill.locked_errors(spec, answers, account.claims).items()]
+        problems += [(_pointer(p), t(m, lang)) for p, m in prefill.locked_errors(spec, answers, account.claims).items()]
     # Everything is checked before any file is stored: a refused request leaves nothing.
     checked: dict[str, uploads.Checked] = {}
     for i, item in enumerate(body.attachments):
