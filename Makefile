@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test bench lint
+.PHONY: serve test bench lint messages catalogues
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,18 @@ BENCHES := bench/portal.py bench/staff_queue.py bench/store_write_parts.py bench
 
 bench: $(VENV)/.installed  ## every benchmark, each printing its ratio to a baseline of the same run
 	for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Translations (docs/i18n.md): extract every message from the code and templates into a
+# template, then merge it into each language's .po (new messages empty, vanished ones
+# dropped). The tests run `catalogues` on a copy and expect no change.
+PYBABEL ?= $(BIN)/pybabel
+POT ?= build/messages.pot
+LOCALES ?= platform/motcua/translations
+
+messages: $(VENV)/.installed  ## refresh the .po catalogues after adding or changing strings
+	$(MAKE) --no-print-directory catalogues
+
+catalogues:
+	@mkdir -p $(dir $(POT))
+	$(PYBABEL) -q extract -F babel.cfg -k t --no-location --sort-output --omit-header -o $(POT) .
+	$(PYBABEL) -q update -i $(POT) -d $(LOCALES) -D messages --ignore-obsolete --ignore-pot-creation-date

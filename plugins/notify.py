@@ -20,7 +20,6 @@ got "your dossier needs a supplement" has to be reached another way.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, Literal
 
 from markupsafe import Markup
@@ -28,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from unidecode import unidecode
 
 from motcua.dossier import Status
+from motcua.i18n import format_date, money
 from motcua.spec.model import localize
-from motcua.workdays import VN_TZ
 from motcua.workflow.step import Step, StepContext
 
 Milestone = Literal["filed", "received", "refused", "supplement_requested", "payment_requested", "finished", "returned", "apology", "withdrawn"]
@@ -80,14 +79,12 @@ def milestone_of(event: Any) -> str | None:
 
 
 def _fields(ctx: StepContext, event: Any) -> dict[str, str]:
-    from motcua.fees import format_vnd
-
     due = ctx.dossier.due_date
     return {
         "code": ctx.dossier.code,
         "procedure": localize(ctx.spec.name) if ctx.spec else ctx.dossier.procedure_code,
-        "due_date": due.strftime("%d/%m/%Y") if due else "",
-        "amount": format_vnd(ctx.dossier.fee_total),
+        "due_date": format_date(due, "vi"),  # messages are Vietnamese, whoever reads the page
+        "amount": money(ctx.dossier.fee_total, "vi"),
         "reason": event.note or "",
         "missing": "; ".join(event.data.get("missing", [])),
     }
@@ -186,14 +183,5 @@ class NotifyStep(Step):
         retrying = [m for m in messages if m.get("status") == "pending" and m.get("attempts")]
         if not failed and not retrying:
             return None
-        return Markup(render_template("workflow/notify_staff.html", failed=failed, retrying=retrying, at=_vn_time))
+        return Markup(render_template("workflow/notify_staff.html", failed=failed, retrying=retrying))
 
-
-def _vn_time(value: str | None) -> str:
-    """An outbox time (ISO, UTC) as staff read it: Vietnam time, dd/mm/yyyy hh:mm."""
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
-    except ValueError:
-        return value

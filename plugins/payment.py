@@ -24,7 +24,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from motcua.dossier import Status
-from motcua.fees import format_vnd
+from motcua import i18n
 from motcua.integrations import GATEWAYS
 from motcua.payments import amount_due, check_payment_token, payment_token  # noqa: F401 (re-exported)
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
@@ -160,7 +160,7 @@ class PaymentStep(Step):
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         if action == "return_result" and _owes(ctx):
-            return f"Công dân chưa nộp phí, lệ phí ({format_vnd(amount_due(ctx.dossier))})."
+            return f"Công dân chưa nộp phí, lệ phí ({i18n.money(amount_due(ctx.dossier), 'vi')})."
         return None
 
     def citizen_panel(self, ctx: StepContext) -> Markup | None:

@@ -15,7 +15,6 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
 
 from motcua.dossier import Status
-from motcua.workdays import VN_TZ
 from motcua.workflow.step import Step, StepContext
 
 
@@ -51,5 +50,5 @@ class ReviewStep(Step):
         if not rows:
             return None
         names = {u.username: u.name for u in all_accounts(ctx.services.store)}
-        return Markup(render_template("workflow/control_sheet.html", rows=rows, dossier=ctx.dossier, VN_TZ=VN_TZ,
+        return Markup(render_template("workflow/control_sheet.html", rows=rows, dossier=ctx.dossier,
                                       who=lambda actor: actor_label(actor, names)))

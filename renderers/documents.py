@@ -35,12 +35,13 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, St
 from markupsafe import Markup
 
 from motcua.dossier import Dossier
-from motcua.fees import bill, format_vnd
+from motcua.fees import bill
 from motcua.spec.model import Condition, ProcedureSpec, localize
 from motcua.units import address_text
+from motcua.i18n import FILTERS
 from motcua.workdays import VN_TZ, limit_text
 from renderers.form import ADDRESS_LABELS, attachment_required, copies_text
-from renderers.l10n import t
+from renderers.l10n import N_, format_date, money, t
 from renderers.qr import qr_data_uri
 from renderers.schema import (
     ADDRESS_KEYS,
@@ -52,12 +53,12 @@ from renderers.schema import (
     ui_for,
     widget_for,
 )
-from renderers.summary import display_date, display_value
+from renderers.summary import display_value
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
-NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-MOTTO = "Độc lập - Tự do - Hạnh phúc"
+NATION = N_("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+MOTTO = N_("Độc lập - Tự do - Hạnh phúc")
 BOX = "☐"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -119,6 +120,7 @@ def environment(overrides: str | None = None) -> Environment:
         finalize=_finalize,
     )
     env.filters["css_string"] = css_string
+    env.filters.update(FILTERS)  # |money, |date, |datetime: an override writes them as pages do
     return env
 
 
@@ -359,11 +361,11 @@ def blank_form_docx(spec: ProcedureSpec, lang: str = "vi", overrides: str | Path
 
 # --- the receipt (mẫu 01) -------------------------------------------------------------------
 
-CHANNEL_LABELS = {"online": "Trực tuyến", "desk": "Trực tiếp", "postal": "Qua dịch vụ bưu chính công ích"}
+CHANNEL_LABELS = {"online": N_("Trực tuyến"), "desk": N_("Trực tiếp"), "postal": N_("Qua dịch vụ bưu chính công ích")}
 DELIVERY_LABELS = {
-    "desk": "Tại Bộ phận tiếp nhận và trả kết quả",
-    "postal": "Qua dịch vụ bưu chính công ích",
-    "electronic": "Bản điện tử, trên Cổng dịch vụ công",
+    "desk": N_("Tại Bộ phận tiếp nhận và trả kết quả"),
+    "postal": N_("Qua dịch vụ bưu chính công ích"),
+    "electronic": N_("Bản điện tử, trên Cổng dịch vụ công"),
 }
 
 
@@ -383,7 +385,7 @@ def _fee_lines(dossier: Dossier, lang: str) -> Iterable[str]:
         name = localize(name, lang) if isinstance(name, dict) else str(name or fee.get("id", ""))
         quantity = fee.get("quantity")
         amount = int(fee.get("amount") or 0)
-        detail = t("miễn", lang) if fee.get("exempt") else format_vnd(amount, lang)
+        detail = t("miễn", lang) if fee.get("exempt") else money(amount, lang)
         if quantity and quantity != 1:
             detail += f" (× {quantity})"
         yield f"{name}: {detail}"
@@ -397,7 +399,7 @@ def _paid_text(dossier: Dossier, lang: str) -> str:
     amounts = [p.get("amount") for p in paid]
     # a `paid` event without an amount paid everything (as plugins.payment.amount_due reads it)
     amount = sum(amounts) if all(isinstance(a, int) for a in amounts) else dossier.fee_total  # type: ignore[arg-type]
-    text = t("Đã nộp phí, lệ phí: {amount}", lang, amount=format_vnd(amount, lang))
+    text = t("Đã nộp phí, lệ phí: {amount}", lang, amount=money(amount, lang))
     receipts = [str(p["receipt_no"]) for p in paid if p.get("receipt_no")]
     if receipts:
         text += t(" (biên lai số {numbers})", lang, numbers=", ".join(receipts))
@@ -406,7 +408,8 @@ def _paid_text(dossier: Dossier, lang: str) -> str:
 
 def _when(moment: datetime, lang: str) -> str:
     local = moment.astimezone(VN_TZ)
-    return t("{hour} giờ {minute} phút, ngày {day}", lang, hour=f"{local.hour:02d}", minute=f"{local.minute:02d}", day=local.strftime("%d/%m/%Y"))
+    hour, minute = f"{local.hour:02d}", f"{local.minute:02d}"  # the form's own wording: "8 giờ 05 phút"
+    return t("{hour} giờ {minute} phút, ngày {day}", lang, hour=hour, minute=minute, day=format_date(moment, lang))
 
 
 
@@ -461,6 +464,7 @@ def receipt_context(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, la
     else:
         where = t("Chưa đăng ký", lang)
     contact = dossier.contact
+    procedure_code = t("mã thủ tục", lang)
     return {
         "title": t("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", lang),
         "header_lang": lang,
@@ -472,12 +476,12 @@ def receipt_context(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, la
         "applicant": contact.name,
         "cccd": contact.cccd or "",
         "reach": "; ".join(filter(None, [contact.phone, contact.email])),
-        "procedure": f"{localize(spec.name, lang)} ({t('mã thủ tục', lang)} {spec.code})",
+        "procedure": f"{localize(spec.name, lang)} ({procedure_code} {spec.code})",
         "channel": t(CHANNEL_LABELS.get(dossier.channel, dossier.channel), lang),
         "rows": _receipt_rows(dossier, spec, lang),
         "limit": localize(limit_text(time_limit.working_days, time_limit.calendar_days), lang).lower(),
         "received": _when(dossier.filed_at, lang),
-        "due": t("ngày {date}", lang, date=display_date(dossier.due_date)) if dossier.due_date else t("sẽ thông báo sau", lang),
+        "due": t("ngày {date}", lang, date=format_date(dossier.due_date, lang)) if dossier.due_date else t("sẽ thông báo sau", lang),
         # each fee (to the agency), the postal charge (to the post office), and the bill's
         # one total, which says what it covers when both are in it
         "fee_lines": fee_lines,

@@ -58,7 +58,7 @@ from motcua.integrations.widgets import for_format
 from motcua.spec.conditions import holds
 from motcua import units
 from motcua.spec.model import Attachment, ProcedureSpec, localize
-from renderers.l10n import t
+from renderers.l10n import N_, t
 from renderers.schema import (
     ADDRESS_PARTS,
     CODE_KEYS,
@@ -84,9 +84,9 @@ MAX_INT_DIGITS = 30
 _INDEX = re.compile(r"[0-9]{1,6}")
 
 ADDRESS_LABELS = {
-    "province": "Tỉnh, thành phố",
-    "commune": "Xã, phường, đặc khu",
-    "street": "Số nhà, đường, thôn, xóm",
+    "province": N_("Tỉnh, thành phố"),
+    "commune": N_("Xã, phường, đặc khu"),
+    "street": N_("Số nhà, đường, thôn, xóm"),
 }
 ADDRESS_AUTOCOMPLETE = {"province": "address-level1", "commune": "address-level2", "street": "street-address"}
 #: The submit button that, without JavaScript, re-draws the page with the communes of the
@@ -234,7 +234,7 @@ class _Builder:
                 items_node, item_path, item, True, item is None, None, label=f"{item_label} {number}"
             )
             child.remove_value = item_path
-            child.remove_label = t("Xóa {item}", self.lang, item=f"{item_label} {number}")
+            child.remove_label = t("Xóa {item}", self.lang, item=child.label)
             view.children.append(child)
         max_items = node.get("maxItems")
         if max_items is None or len(items) < int(max_items):
@@ -482,8 +482,8 @@ def _mark(views: list[View], marks: Mapping[str, str], lang: str) -> None:
     for view in views:
         mark = marks.get(view.path)
         if mark and view.kind in ("input", "textarea", "select"):
-            note = t("Lấy từ tài khoản định danh điện tử, không sửa được." if mark == "locked"
-                     else "Lấy từ tài khoản định danh điện tử; sửa nếu cần.", lang)
+            note = (t("Lấy từ tài khoản định danh điện tử, không sửa được.", lang) if mark == "locked"
+                    else t("Lấy từ tài khoản định danh điện tử; sửa nếu cần.", lang))
             view.hint = f"{view.hint} {note}".strip()
             view.attrs["aria-describedby"] = view.describedby or None
             view.attrs["data-prefilled"] = mark

@@ -1,20 +1,14 @@
 """Renderer strings in the reader's language, without needing a request.
 
 Renderers are pure functions called with an explicit `lang`, also from the CLI and from
-PDF builders, so they cannot rely on Flask's request-bound `motcua.i18n.gettext`. They use
-the same translation catalogue (platform/motcua/translations/en/renderers.yaml).
+PDF builders, so they cannot rely on the request's language. `t(text, lang)` is
+`motcua.i18n.gettext` with the language given (the same gettext catalogue); `pybabel
+extract` knows `t` as a keyword (Makefile, docs/i18n.md).
 """
 
 from __future__ import annotations
 
-from motcua.i18n import DEFAULT_LANG, catalogue
+from motcua.i18n import N_, format_date, format_datetime, money, t
 from motcua.spec.model import localize
 
-
-def t(text: str, lang: str, **params: object) -> str:
-    """`text` is the Vietnamese source string; English comes from the catalogue."""
-    translated = text if lang == DEFAULT_LANG else catalogue(lang).get(text, text)
-    return translated.format(**params) if params else translated
-
-
-__all__ = ["t", "localize"]
+__all__ = ["N_", "t", "localize", "money", "format_date", "format_datetime"]

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from jsonschema import Draft202012Validator
 
 from motcua.spec.model import ProcedureSpec, localize
-from renderers.l10n import t
+from renderers.l10n import format_date, t
 from motcua.integrations.widgets import for_format
 from motcua.units import address_text
 from renderers.schema import (
@@ -28,14 +28,11 @@ from renderers.schema import (
 SEPARATOR = " › "
 
 
-def display_date(value: Any) -> str:
-    """`2025-05-20` -> `20/05/2025`; anything else as given."""
+def display_date(value: Any, lang: str | None = None) -> str:
+    """`2025-05-20` -> `20/05/2025` (`May 20, 2025` in English); anything else as given."""
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    try:
-        return date.fromisoformat(str(value)).strftime("%d/%m/%Y") if len(str(value)) == 10 else str(value)
-    except ValueError:
-        return str(value)
+        return format_date(value, lang)
+    return format_date(str(value), lang) if len(str(value)) == 10 else str(value)
 
 
 def _number(value: float | int, lang: str) -> str:
@@ -65,7 +62,7 @@ def display_value(spec: ProcedureSpec, node: dict[str, Any], path: str, value: A
     if enum_values(node) is not None or isinstance(value, bool):
         return choice(value)
     if node.get("format") == "date":
-        return display_date(value)
+        return display_date(value, lang)
     widget = for_format(node.get("format"))
     if widget is not None and isinstance(value, str):  # a plugin's field type (`motcua.widgets`)
         return widget.display(value)

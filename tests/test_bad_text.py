@@ -46,12 +46,14 @@ def test_nul_in_a_login_name_a_query_or_a_path_is_a_400(quiet, client, backend):
     assert client.get("/ho-so/A%00B/bien-nhan.pdf").status_code == 400
 
 
-def test_nul_in_a_json_body_is_a_400_in_json(quiet, client, backend):
-    for body in ({"factor": "09\x0012"}, {"k\x00": "v"}, {"factor": ["\ud800"]}):
+def test_nul_in_a_json_body_is_a_422_with_its_pointer(quiet, client, backend):
+    for body, pointer in (({"factor": "09\x0012"}, "/factor"), ({"k\x00": "v"}, "/k\x00"),
+                          ({"factor": ["\ud800"]}, "/factor/0")):
         response = client.post("/api/v1/dossiers/H56-250510-0001", data=json.dumps(body),
                                content_type="application/json")
-        assert response.status_code == 400, body
-        assert "NUL" in response.get_json()["errors"][0]["message"]
+        assert response.status_code == 422, body
+        error = response.get_json()["errors"][0]
+        assert "NUL" in error["message"] and error["pointer"] == pointer
 
 
 def test_the_postgresql_store_refuses_nul_with_a_store_error(backend, tmp_path, pg_url):

@@ -13,6 +13,7 @@ from datetime import datetime
 import pytest
 from pypdf import PdfReader
 
+from motcua.i18n import format_date
 from motcua.workdays import VN_TZ, Calendar
 
 pytestmark = pytest.mark.browser
@@ -29,7 +30,7 @@ def test_citizen_reading_english_files_a_judicial_record_request(live_server, pa
     # The info page: English labels, issuers, amounts and a limit in calendar days.
     info = page.locator("main").inner_text()
     for text in ("Legal basis", "Issued by", "National Assembly", "Ministry of Justice", "Ministry of Finance",
-                 "200,000 VND", "25,000 VND", "10 days", "at most 15 days",
+                 "VND 200,000", "VND 25,000", "10 days", "at most 15 days",
                  "Request for a judicial record certificate (no. 03/2024/LLTP)"):
         assert text in info, text
     for text in ("Quốc hội", "Bộ Tư pháp", "₫", "ngày", "working days", "Mẫu số"):
@@ -79,7 +80,7 @@ def test_citizen_reading_english_files_a_judicial_record_request(live_server, pa
 
     # Check your answers, in English, then file.
     check = page.locator("main").inner_text()
-    assert "200,000 VND" in check and "₫" not in check
+    assert "VND 200,000" in check and "₫" not in check
     page.click("button:has-text('File the dossier')")
     filed_at = datetime.now(VN_TZ)
     assert page.locator("h1").inner_text() == "Dossier filed"
@@ -91,11 +92,11 @@ def test_citizen_reading_english_files_a_judicial_record_request(live_server, pa
     page.click("text=View the receipt")
     receipt = page.locator("main").inner_text()
     assert page.locator("h1").inner_text() == "Receipt and appointment slip"
-    for text in (code, "Time limit", "10 days", "Result due on", due.strftime("%d/%m/%Y"), "200,000 VND"):
+    for text in (code, "Time limit", "10 days", "Result due on", format_date(due, "en"), "VND 200,000"):
         assert text in receipt, text
     assert "ngày" not in receipt and "₫" not in receipt
     href = page.get_attribute("a:has-text('Download the receipt (PDF)')", "href")
     response = page.request.get(base + href)
     assert response.ok
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
-    assert code in text and "10 days" in text and "200,000 VND" in text
+    assert code in text and "10 days" in text and "VND 200,000" in text

@@ -25,7 +25,7 @@ def test_a_note_template_renders_in_both_locales() -> None:
     event = Event(actor="step:payment", kind="payment_requested", note=text, message=msg)
     event = Event.model_validate(event.model_dump(mode="json"))  # as the store gives it back
     assert labels.event_note(event, "vi") == "Phí, lệ phí phải nộp: 115.000 ₫, hạn 01/12/2026."
-    assert labels.event_note(event, "en") == "Fees to pay: 115,000 VND, by 01/12/2026."
+    assert labels.event_note(event, "en") == "Fees to pay: VND 115,000, by Dec 1, 2026."
 
 
 def test_typed_text_stays_as_typed_and_bare_ltext_is_a_message() -> None:
@@ -135,11 +135,11 @@ def test_desk_payment_says_the_fee_is_due_in_the_readers_language(app) -> None:
     assert labels.event_label(due.kind, lang="vi") == "Chờ nộp phí, lệ phí"
     assert labels.event_label(due.kind, lang="en") == "Fees due"
     assert labels.event_note(due, "vi") == "Phí, lệ phí phải nộp tại Bộ phận một cửa: 16.000 ₫."
-    assert labels.event_note(due, "en") == "Fees to pay at the one-stop desk: 16,000 VND."
+    assert labels.event_note(due, "en") == "Fees to pay at the one-stop desk: VND 16,000."
     d = app.extensions["motcua"].engine.perform(code, "record_payment", DESK, receipt_no="BL-0042")
     paid = d.events[-1]
     assert paid.kind == "paid" and paid.actor == "staff:desk"  # the clerk, by default
-    assert labels.event_note(paid, "en") == "16,000 VND received at the desk, receipt no. BL-0042."
+    assert labels.event_note(paid, "en") == "VND 16,000 received at the desk, receipt no. BL-0042."
 
 
 def test_online_payment_notes_on_the_english_tracking_page(app) -> None:
@@ -149,7 +149,7 @@ def test_online_payment_notes_on_the_english_tracking_page(app) -> None:
     client = app.test_client()
     assert lookup(client, code, "0912345678").status_code == 302
     en = client.get(f"/ho-so/{code}?lang=en").get_data(as_text=True)
-    assert "Fees to pay: 115,000 VND." in en and "Phí, lệ phí phải nộp" not in en
+    assert "Fees to pay: VND 115,000." in en and "Phí, lệ phí phải nộp" not in en
     vi = client.get(f"/ho-so/{code}?lang=vi").get_data(as_text=True)
     assert "Phí, lệ phí phải nộp: 115.000 ₫." in vi
 

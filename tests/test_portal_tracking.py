@@ -96,7 +96,7 @@ def test_tracking_page_in_english_does_not_read_as_repeated_labels(app, client):
     assert lookup(client, code, "0912345678").status_code == 302
     english = client.get(f"/ho-so/{code}?lang=en").get_data(as_text=True)
     facts = english[english.index('<dl class="facts">'):english.index("</dl>")]
-    assert re.search(r"<dt>Submitted at</dt><dd>\d\d:\d\d, \d\d/\d\d/\d{4}</dd>", facts) and "<dt>Filed</dt>" not in facts
+    assert re.search(r"<dt>Submitted at</dt><dd>[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M</dd>", facts) and "<dt>Filed</dt>" not in facts
     timeline = [" ".join(re.sub(r"<[^>]+>", " ", li).split())
                 for li in re.findall(r"<li>(.*?)</li>", english[english.index('class="timeline"'):], re.S)]
     assert timeline[0].startswith("Dossier filed ") and "– status" not in timeline[0]

@@ -165,8 +165,8 @@ def test_postal_charge_line_in_english(app, client) -> None:
     base, token = fill_to_check(client)
     code = file_it(client, base, token)
     english = client.get(f"/ho-so/{code}/xac-nhan?lang=en").get_data(as_text=True)
-    assert "<dt>Postal charge (paid to the post office on receipt of the result)</dt><dd>25,000 VND</dd>" in english
-    assert "41,000 VND (16,000 VND in fees paid to the agency; 25,000 VND postal charge paid to the post office)" in english
+    assert "<dt>Postal charge (paid to the post office on receipt of the result)</dt><dd>VND 25,000</dd>" in english
+    assert "VND 41,000 (VND 16,000 in fees paid to the agency; VND 25,000 postal charge paid to the post office)" in english
 
 
 def test_delivery_step_totals_only_the_agency_fees_whatever_is_chosen(app, client) -> None:
@@ -187,7 +187,7 @@ def test_delivery_step_totals_only_the_agency_fees_whatever_is_chosen(app, clien
         assert "Tổng cộng" not in table and "41.000 ₫" not in table and POSTAGE_LINE not in table
         assert f"{POSTAGE_LINE}: 25.000 ₫" in page  # by the postal option
     english = client.get(f"{base}/nhan-ket-qua?lang=en").get_data(as_text=True)
-    assert "Fees paid to the agency<br>" in english and "<strong data-fee-total>16,000 VND</strong>" in english
+    assert "Fees paid to the agency<br>" in english and "<strong data-fee-total>VND 16,000</strong>" in english
 
 
 def test_confirmation_and_tracking_pages_show_the_bill_once(app, client) -> None:

@@ -182,7 +182,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return response
 
     app.jinja_env.bytecode_cache = _TEMPLATE_CODE  # compiled once per process, not once per app
-    app.jinja_env.globals.update(_=i18n.gettext, local=i18n.local, current_lang=i18n.current_lang, public_url=public_url)
+    app.jinja_env.globals.update(_=i18n.gettext, gettext=i18n.gettext, pgettext=i18n.pgettext, ngettext=i18n.ngettext,
+                                 local=i18n.local, current_lang=i18n.current_lang, public_url=public_url)
+    app.jinja_env.filters.update(i18n.FILTERS)  # |money, |date, |datetime: the reader's way, Vietnam time
     from motcua.units import address_text
     from renderers.form import render_address
 

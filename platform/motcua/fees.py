@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel
 
+from motcua.i18n import N_, money, t
 from motcua.spec.conditions import holds, lookup
 from motcua.spec.lint import field_at
 from motcua.spec.model import FeeRule, ProcedureSpec
@@ -97,30 +98,12 @@ def total(lines: list[FeeLine]) -> int:
     return sum(line.amount for line in lines)
 
 
-def format_vnd(amount: int, lang: str = "vi") -> str:
-    """`135000` -> `135.000 ₫` as written in Vietnam, `135,000 VND` for English readers.
-
-    Vietnamese is the default because texts recorded on a dossier (event notes, messages)
-    are Vietnamese whoever was reading; pages pass the reader's language (`i18n.money`).
-    """
-    if lang == "en":
-        return f"{amount:,} VND"
-    return f"{amount:,}".replace(",", ".") + " ₫"
-
-
 # --- what is paid to whom ---------------------------------------------------------------------
 
-#: The postal charge's line wherever fees are shown (Vietnamese source; English in postal.yaml).
-POSTAGE_LABEL = "Cước bưu chính (trả cho bưu điện khi nhận kết quả)"
-TOTAL_LABEL = "Tổng cộng"
-TOTAL_SPLIT = "{fees} phí, lệ phí nộp cho cơ quan giải quyết; {postage} cước bưu chính trả cho bưu điện"
-
-
-def _text(text: str, lang: str, **params: object) -> str:
-    from motcua.i18n import catalogue  # lazy: i18n imports this module
-
-    translated = text if lang == "vi" else catalogue(lang).get(text, text)
-    return translated.format(**params) if params else translated
+#: The postal charge's line wherever fees are shown (Vietnamese source, as every message).
+POSTAGE_LABEL = N_("Cước bưu chính (trả cho bưu điện khi nhận kết quả)")
+TOTAL_LABEL = N_("Tổng cộng")
+TOTAL_SPLIT = N_("{fees} phí, lệ phí nộp cho cơ quan giải quyết; {postage} cước bưu chính trả cho bưu điện")
 
 
 class BillRow(BaseModel):
@@ -155,9 +138,9 @@ class Bill(BaseModel):
     def rows(self, lang: str = "vi") -> list[BillRow]:
         rows = []
         if self.postage:
-            rows.append(BillRow(label=_text(POSTAGE_LABEL, lang), amount=format_vnd(self.postage, lang)))
-        note = _text(TOTAL_SPLIT, lang, fees=format_vnd(self.fees, lang), postage=format_vnd(self.postage, lang)) if self.postage else ""
-        rows.append(BillRow(label=_text(TOTAL_LABEL, lang), amount=format_vnd(self.total, lang), note=note))
+            rows.append(BillRow(label=t(POSTAGE_LABEL, lang), amount=money(self.postage, lang)))
+        note = t(TOTAL_SPLIT, lang, fees=money(self.fees, lang), postage=money(self.postage, lang)) if self.postage else ""
+        rows.append(BillRow(label=t(TOTAL_LABEL, lang), amount=money(self.total, lang), note=note))
         return rows
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from motcua.i18n import N_
 from motcua.spec.conditions import lookup as _lookup
 from motcua.spec.model import ProcedureSpec
 
@@ -19,7 +20,7 @@ def lookup(values: Mapping[str, Any], path: str) -> Any:
     return found if isinstance(found, (str, int, float, bool, dict, list)) else None
 
 
-LOCKED_MESSAGE = "Thông tin này lấy từ tài khoản định danh điện tử và không được sửa."
+LOCKED_MESSAGE = N_("Thông tin này lấy từ tài khoản định danh điện tử và không được sửa.")
 
 
 def _field(spec: ProcedureSpec, path: str) -> dict[str, Any]:

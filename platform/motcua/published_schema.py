@@ -104,6 +104,20 @@ def _merge_format(node: dict[str, Any]) -> None:
             node[key] = value
 
 
+#: every request refuses a NUL character (motcua.web.text_guard: PostgreSQL cannot store one),
+#: so every published text says so, in a regex JSON Schema, Python and Rust all read alike
+NO_NUL = "^[^\\x00]*$"
+
+
+def _refuse_nul(node: dict[str, Any]) -> None:
+    if _kind(node) != "string" or "enum" in node or "const" in node:
+        return
+    # a field with a pattern of its own is left to it: two patterns on one text make
+    # schema-driven generators (and readers) work much harder for no real gain
+    if "pattern" not in node and "format" not in node:
+        node["pattern"] = NO_NUL
+
+
 def is_address_node(node: Mapping[str, Any], widget: str | None) -> bool:
     props = node.get("properties") or {}
     if widget is not None:
@@ -118,6 +132,7 @@ def publish(fields: Mapping[str, Any], widgets: Mapping[str, str | None], today:
     schema = answer_limits.capped(dict(fields))
     for path, node in list(structural(schema)):
         _merge_format(node)
+        _refuse_nul(node)
         key = path.replace(".*", "").replace("*", "")
         if is_address_node(node, widgets.get(key)):
             for code_key, sub in UNIT_CODE_SCHEMAS.items():

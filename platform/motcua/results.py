@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from motcua.dossier import Dossier, Event, Status
+from motcua.i18n import t
 from motcua.spec.model import Attachment
 from motcua.store.base import Store
 
@@ -53,7 +54,7 @@ def attach(store: Store, code: str, data: bytes, filename: str, actor: str, lang
 
     def change(dossier: Dossier) -> None:
         if dossier.status not in ATTACHABLE:
-            raise ResultRefused("Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết.")
+            raise ResultRefused(t("Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết.", lang))
         dossier.record(Event(actor=actor, kind="result_attached", data={
             "file_id": file_id, "filename": name, "size": len(data),
             "sha256": hashlib.sha256(data).hexdigest(),

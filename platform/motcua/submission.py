@@ -28,7 +28,7 @@ from motcua.dossier import AttachmentRef, DeliveryChoice
 from motcua.formats import FormatProblem, format_checker
 from motcua.error_order import order_errors
 from motcua import units
-from motcua.i18n import catalogue as translations
+from motcua.i18n import N_, format_date, ngettext, t
 from motcua.spec.conditions import holds
 from motcua.spec.model import Attachment, ProcedureSpec, localize
 
@@ -37,12 +37,10 @@ ADDRESS_PARTS = units.ADDRESS_PARTS
 # --- messages --------------------------------------------------------------------------------
 
 
-def _t(text: str, lang: str, **params: object) -> str:
-    """Translate without a request: validation also runs from the API and the CLI."""
-    if lang != "vi":
-        # a format's messages are its row of motcua.formats (one table, both languages)
-        text = formats.english(text) or translations(lang).get(text, text)
-    return text.format(**params) if params else text
+def _format_said(text: str, lang: str) -> str:
+    """A format's message in `lang`: its row of motcua.formats holds both languages."""
+    return (formats.english(text) or t(text, lang)) if lang != "vi" else text
+
 
 def pattern_example(node: Any) -> str:
     """An answer of the right form for a field whose `pattern` failed: the spec's first
@@ -61,12 +59,12 @@ def pattern_example(node: Any) -> str:
 
 
 TYPE_MESSAGES = {
-    "integer": "{label} phải là một số nguyên",
-    "number": "{label} phải là một số",
-    "boolean": "{label}: chọn có hoặc không",
-    "string": "{label} phải là văn bản",
-    "object": "{label} không đúng cấu trúc",
-    "array": "{label} phải là một danh sách",
+    "integer": N_("{label} phải là một số nguyên"),
+    "number": N_("{label} phải là một số"),
+    "boolean": N_("{label}: chọn có hoặc không"),
+    "string": N_("{label} phải là văn bản"),
+    "object": N_("{label} không đúng cấu trúc"),
+    "array": N_("{label} phải là một danh sách"),
 }
 
 # --- the schema ------------------------------------------------------------------------------
@@ -159,30 +157,30 @@ def _path(error: ValidationError) -> str:
 
 
 def _message(spec: ProcedureSpec, error: ValidationError, path: str, lang: str) -> str:
-    label = field_label(spec, path, lang) if path else _t("Hồ sơ", lang)
+    label = field_label(spec, path, lang) if path else t("Hồ sơ", lang)
     kind = error.validator
     value = error.validator_value
     if kind == "required":
         node = _subschema(spec.form.fields if spec.form else {}, path.split("."))
         if "enum" in node or node.get("type") == "boolean":
-            return _t("Chọn {label}", lang, label=_lower_first(label, lang))
+            return t("Chọn {label}", lang, label=_lower_first(label, lang))
         if node.get("type") == "object":
-            return _t("Điền thông tin {label}", lang, label=label)
-        return _t("Nhập {label}", lang, label=_lower_first(label, lang))
+            return t("Điền thông tin {label}", lang, label=label)
+        return t("Nhập {label}", lang, label=_lower_first(label, lang))
     if kind in ("pattern", "format", "minLength", "maxLength") and (fmt := _format_of(spec, path)):
         # the format's own rule, whichever of its published keywords tripped first
         text = formats.problem(fmt, error.instance)
         if text:
-            return _t(text, lang)
+            return _format_said(text, lang)
     if kind == "minLength":
-        return _t("{label} phải có ít nhất {n} ký tự", lang, label=label, n=value)
+        return t("{label} phải có ít nhất {n} ký tự", lang, label=label, n=value)
     if kind == "maxLength":
-        return _t("{label} không được dài quá {n} ký tự", lang, label=label, n=value)
+        return t("{label} không được dài quá {n} ký tự", lang, label=label, n=value)
     if kind == "pattern":
         example = pattern_example(error.schema)
         if example:
-            return _t("{label} không đúng định dạng, ví dụ: {example}", lang, label=label, example=example)
-        return _t("{label} không đúng định dạng", lang, label=label)
+            return t("{label} không đúng định dạng, ví dụ: {example}", lang, label=label, example=example)
+        return t("{label} không đúng định dạng", lang, label=label)
     if kind == "format":
         from motcua.integrations.widgets import for_format
 
@@ -191,31 +189,31 @@ def _message(spec: ProcedureSpec, error: ValidationError, path: str, lang: str) 
         if said:
             return localize(said, lang)
         if isinstance(error.cause, FormatProblem):
-            return _t(str(error.cause), lang)
-        return _t("{label} không đúng định dạng", lang, label=label)
+            return _format_said(str(error.cause), lang)
+        return t("{label} không đúng định dạng", lang, label=label)
     if kind in ("enum", "const"):
-        return _t("{label}: chọn một giá trị trong danh sách", lang, label=label)
+        return t("{label}: chọn một giá trị trong danh sách", lang, label=label)
     if kind == "minimum":
-        return _t("{label} phải lớn hơn hoặc bằng {n}", lang, label=label, n=value)
+        return t("{label} phải lớn hơn hoặc bằng {n}", lang, label=label, n=value)
     if kind == "maximum":
-        return _t("{label} phải nhỏ hơn hoặc bằng {n}", lang, label=label, n=value)
+        return t("{label} phải nhỏ hơn hoặc bằng {n}", lang, label=label, n=value)
     if kind == "exclusiveMinimum":
-        return _t("{label} phải lớn hơn {n}", lang, label=label, n=value)
+        return t("{label} phải lớn hơn {n}", lang, label=label, n=value)
     if kind == "exclusiveMaximum":
-        return _t("{label} phải nhỏ hơn {n}", lang, label=label, n=value)
+        return t("{label} phải nhỏ hơn {n}", lang, label=label, n=value)
     if kind == "minItems":
-        return _t("{label}: cần ít nhất {n} mục", lang, label=label, n=value)
+        return ngettext("{label}: cần ít nhất {n} mục", "{label}: cần ít nhất {n} mục", value, lang=lang, label=label)
     if kind == "maxItems":
-        return _t("{label}: nhiều nhất {n} mục", lang, label=label, n=value)
+        return ngettext("{label}: nhiều nhất {n} mục", "{label}: nhiều nhất {n} mục", value, lang=lang, label=label)
     if kind == "type":
         kinds = value if isinstance(value, list) else [value]
         text = TYPE_MESSAGES.get(str(kinds[0]), "{label} không hợp lệ")
-        return _t(text, lang, label=label)
+        return t(text, lang, label=label)
     if kind == "additionalProperties":
-        return _t("Có thông tin không thuộc biểu mẫu: {names}", lang, names=", ".join(
+        return t("Có thông tin không thuộc biểu mẫu: {names}", lang, names=", ".join(
             sorted(set(error.instance) - set((error.schema.get("properties") or {}))) if isinstance(error.instance, dict) else ""
         ))
-    return _t("{label} không hợp lệ", lang, label=label)
+    return t("{label} không hợp lệ", lang, label=label)
 
 
 def _leaves(error: ValidationError) -> Iterable[ValidationError]:
@@ -308,7 +306,7 @@ def text_errors(value: Any, lang: str = "vi", root: str = "") -> dict[str, str]:
     errors: dict[str, str] = {}
     for path, item in _walk_values(value, root):
         if isinstance(item, str) and unreadable_text(item):
-            errors.setdefault(path, _t("Nội dung có ký tự không hợp lệ (không phải ký tự Unicode): hãy gõ lại", lang))
+            errors.setdefault(path, t("Nội dung có ký tự không hợp lệ (không phải ký tự Unicode): hãy gõ lại", lang))
     return errors
 
 
@@ -331,7 +329,7 @@ def size_errors(answers: Mapping[str, Any], lang: str = "vi") -> dict[str, str]:
     size = len(json.dumps(answers, ensure_ascii=False, default=str).encode("utf-8", "replace"))
     if size <= limit:
         return {}
-    return {"": _t("Hồ sơ quá lớn: nội dung khai không được vượt quá {kb} KB", lang, kb=limit // 1024)}
+    return {"": t("Hồ sơ quá lớn: nội dung khai không được vượt quá {kb} KB", lang, kb=limit // 1024)}
 
 
 def date_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", today: date | None = None) -> dict[str, str]:
@@ -347,13 +345,13 @@ def date_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi
             found = date_rules.breach(node["x-date"], value, today, answers)
             if found is None:
                 continue
-            when = found.limit.strftime("%d/%m/%Y")
+            when = format_date(found.limit, lang)
             if found.message:
                 errors[concrete] = localize(found.message, lang).format(date=when)
             elif found.which == "max":
-                errors[concrete] = _t("{label} không được sau ngày {date}", lang, label=field_label(spec, concrete, lang), date=when)
+                errors[concrete] = t("{label} không được sau ngày {date}", lang, label=field_label(spec, concrete, lang), date=when)
             else:
-                errors[concrete] = _t("{label} không được trước ngày {date}", lang, label=field_label(spec, concrete, lang), date=when)
+                errors[concrete] = t("{label} không được trước ngày {date}", lang, label=field_label(spec, concrete, lang), date=when)
     return errors
 
 
@@ -429,7 +427,7 @@ def _schema_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str) -
                     declared = set(error.schema.get("properties") or {})
                     for name in sorted(set(error.instance) - declared):
                         name = key_segment(name)
-                        errors.setdefault(f"{path}.{name}" if path else name, _t("Thông tin này không thuộc biểu mẫu của thủ tục", lang))
+                        errors.setdefault(f"{path}.{name}" if path else name, t("Thông tin này không thuộc biểu mẫu của thủ tục", lang))
                     continue
                 errors.setdefault(path, _message(spec, error, path, lang))
         if not emptied:
@@ -488,15 +486,14 @@ def check_upload(component: Attachment, data: bytes, lang: str = "vi") -> tuple[
     """(content type, None) for an acceptable file, else (None, the Vietnamese reason)."""
     name = localize(component.name, lang)
     if not data:
-        return None, _t("Tệp {name} rỗng, hãy chọn lại tệp", lang, name=name)
+        return None, t("Tệp {name} rỗng, hãy chọn lại tệp", lang, name=name)
     limit = int(component.max_size_mb * 1024 * 1024)
     if len(data) > limit:
-        return None, _t(
-            "Tệp {name} quá lớn: tối đa {mb} MB", lang, name=name, mb=f"{component.max_size_mb:g}"
-        )
+        mb = f"{component.max_size_mb:g}"
+        return None, t("Tệp {name} quá lớn: tối đa {mb} MB", lang, name=name, mb=mb)
     content_type = sniff(data)
     if content_type is None or content_type not in component.accept:
-        return None, _t(
+        return None, t(
             "Tệp {name} không đúng loại cho phép ({types})", lang, name=name, types=accepted_names(component)
         )
     return content_type, None
@@ -549,10 +546,10 @@ def validate_attachments(
     errors: dict[str, str] = {}
     for a in required_attachments(spec, answers, channel):
         if a.id not in uploaded:
-            errors[f"attachment.{a.id}"] = _t("Đính kèm {name}", lang, name=localize(a.name, lang))
+            errors[f"attachment.{a.id}"] = t("Đính kèm {name}", lang, name=localize(a.name, lang))
     for component_id in uploaded:
         if spec.attachment(component_id) is None:
-            errors[f"attachment.{component_id}"] = _t("Thành phần hồ sơ không có trong thủ tục này", lang)
+            errors[f"attachment.{component_id}"] = t("Thành phần hồ sơ không có trong thủ tục này", lang)
     return errors
 
 
@@ -564,7 +561,7 @@ def validate_delivery(spec: ProcedureSpec, delivery: DeliveryChoice | None, lang
     if not spec.delivery:
         return {}
     if delivery is None or spec.delivery_option(delivery.kind) is None:
-        return {"delivery.kind": _t("Chọn hình thức nhận kết quả", lang)}
+        return {"delivery.kind": t("Chọn hình thức nhận kết quả", lang)}
     if delivery.kind != "postal":
         return {}
     return {f"delivery.address.{part}": message for part, message in address_errors(delivery.address, lang).items()}
@@ -582,17 +579,17 @@ def address_errors(address: Mapping[str, Any] | None, lang: str = "vi") -> dict[
     errors: dict[str, str] = {}
     for part, value in address.items():
         if part in ADDRESS_PARTS and len(value or "") > 200:
-            errors[part] = _t("Địa chỉ quá dài: tối đa 200 ký tự", lang)
+            errors[part] = t("Địa chỉ quá dài: tối đa 200 ký tự", lang)
     if not address.get("province_code"):
-        errors.setdefault("province", _t("Chọn tỉnh, thành phố", lang) if not address.get("province") else _t(
+        errors.setdefault("province", t("Chọn tỉnh, thành phố", lang) if not address.get("province") else t(
             "Không có tỉnh, thành phố “{name}” (từ ngày 01/07/2025 cả nước có 34 tỉnh, thành phố): chọn trong danh sách",
             lang, name=address["province"][:60]))
     if not address.get("commune"):
-        errors.setdefault("commune", _t("Chọn xã, phường, đặc khu", lang))
+        errors.setdefault("commune", t("Chọn xã, phường, đặc khu", lang))
     elif not address.get("commune_code") and address.get("province_code"):
         errors.setdefault("commune", _commune_message(address["province_code"], address["commune"], lang))
     if not address.get("street"):
-        errors.setdefault("street", _t("Nhập số nhà, đường, thôn, xóm", lang))
+        errors.setdefault("street", t("Nhập số nhà, đường, thôn, xóm", lang))
     return errors
 
 
@@ -605,13 +602,13 @@ def _commune_message(province_code: str, text: str, lang: str) -> str:
     elsewhere = [c for c in units.communes_elsewhere(text) if c.province_code != province_code]
     if elsewhere:
         owner = units.province(elsewhere[0].province_code)
-        return _t("{name} thuộc {other}, không thuộc {province}: chọn lại tỉnh, thành phố hoặc xã, phường, đặc khu",
+        return t("{name} thuộc {other}, không thuộc {province}: chọn lại tỉnh, thành phố hoặc xã, phường, đặc khu",
                   lang, name=elsewhere[0].name, other=(owner.en if lang == "en" else owner.name) if owner else "", province=where)
     close = units.suggest_communes(province_code, text)
     if close:
-        return _t("“{name}” không có trong danh sách xã, phường, đặc khu của {province}. Có phải bạn muốn chọn: {names}?",
+        return t("“{name}” không có trong danh sách xã, phường, đặc khu của {province}. Có phải bạn muốn chọn: {names}?",
                   lang, name=typed, province=where, names=", ".join(c.name for c in close))
-    return _t("Không tìm thấy “{name}” trong {province}. Từ ngày {date}, các xã, phường đã được sắp xếp lại và không còn "
+    return t("Không tìm thấy “{name}” trong {province}. Từ ngày {date}, các xã, phường đã được sắp xếp lại và không còn "
               "cấp huyện: hãy chọn xã, phường, đặc khu mới trong danh sách", lang, name=typed, province=where, date=units.EFFECTIVE)
 
 

@@ -21,6 +21,7 @@ from functools import lru_cache
 from importlib.metadata import version as package_version
 from typing import Any, Mapping
 
+from motcua.i18n import N_, t
 from motcua.search import fold
 
 #: The parts of a postal address, in the order a form asks for them. There is no district
@@ -74,20 +75,23 @@ def _short(name: str) -> str:
     return name
 
 
-def _english(short: str, names: Mapping[str, str]) -> str:
-    """English name: translations/en/address.yaml when it has one, else without diacritics."""
+#: Provinces whose English name is not their name without diacritics: the data table is
+#: Vietnamese only, so their English is in the catalogue, looked up by the bare name.
+ENGLISH_NAMED = (N_("Hồ Chí Minh"),)
+
+
+def _english(short: str) -> str:
+    """English name: the catalogue's when it has one, else the name without diacritics."""
     from unidecode import unidecode
 
-    return names.get(short) or unidecode(short)
+    english = t(short, "en")
+    return english if english != short else unidecode(short)
 
 
 @lru_cache(maxsize=1)
 def _table() -> _Table:
     import vietnam_provinces
 
-    from motcua.i18n import catalogue
-
-    english = catalogue("en")
     with open(vietnam_provinces.NESTED_DIVISIONS_JSON_PATH, encoding="utf-8") as handle:
         data = json.load(handle)
     provinces = []
@@ -95,7 +99,7 @@ def _table() -> _Table:
     for p in data:
         code = f"{int(p['code']):02d}"
         short = _short(p["name"])
-        provinces.append(Province(code, p["name"], short, _english(short, english)))
+        provinces.append(Province(code, p["name"], short, _english(short)))
         communes[code] = tuple(
             Commune(f"{int(w['code']):05d}", w["name"], code, w.get("division_type", "")) for w in p.get("wards") or []
         )

@@ -89,9 +89,12 @@ class Calendar:
 
 
 def limit_text(days: int, calendar_days: bool = False) -> dict[str, str]:
-    """How a time limit is published, in both languages (one wording everywhere)."""
+    """How a time limit is published, in both languages (one wording everywhere): "1 working
+    day", "5 working days" (the catalogue's plural forms)."""
+    from motcua.i18n import LANGS, gettext, ngettext  # lazy: i18n reads VN_TZ from here
+
     if days == 0:
-        return {"vi": "Trong ngày làm việc", "en": "Within the working day"}
+        return {lang: gettext("Trong ngày làm việc", lang=lang) for lang in LANGS}
     if calendar_days:
-        return {"vi": f"{days} ngày", "en": f"{days} days"}
-    return {"vi": f"{days} ngày làm việc", "en": f"{days} working days"}
+        return {lang: ngettext("{n} ngày", "{n} ngày", days, lang=lang) for lang in LANGS}
+    return {lang: ngettext("{n} ngày làm việc", "{n} ngày làm việc", days, lang=lang) for lang in LANGS}

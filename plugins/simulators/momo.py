@@ -105,7 +105,7 @@ def create_app(partner_code: str = "MOMOSIM", access_key: str = "SIMACCESS", sec
             code = int(asked["resultCode"])
             result = result_of(order, code, "Thành công." if code == 0 else "Giao dịch thất bại.")
         else:
-            result = next(t["result"] for t in reversed(transactions) if t["result"]["orderId"] == order_id)
+            result = next(tx["result"] for tx in reversed(transactions) if tx["result"]["orderId"] == order_id)
         record = {"result": result, "outcome": "resend", "ipn_replies": []}
         with lock:
             transactions.append(record)

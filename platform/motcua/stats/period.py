@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Mapping
 
+from motcua.i18n import format_date
 from motcua.workdays import VN_TZ
 
 
@@ -41,9 +42,8 @@ class Period:
             return f"Quý {self.quarter}/{self.year}" if vi else f"Q{self.quarter} {self.year}"
         if self.kind == "month":
             return f"Tháng {self.month}/{self.year}" if vi else f"{self.year}-{self.month:02d}"
-        fmt = "%d/%m/%Y"
         joiner = " đến " if vi else " to "
-        return ("Từ " if vi else "From ") + self.start.strftime(fmt) + joiner + self.end.strftime(fmt)
+        return ("Từ " if vi else "From ") + format_date(self.start, lang) + joiner + format_date(self.end, lang)
 
     def params(self) -> dict[str, str]:
         """The query parameters that name this period (for links and CSV downloads)."""

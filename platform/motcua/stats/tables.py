@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from motcua.dossier import STATUS_LABELS
+from motcua.i18n import N_
 from motcua.i18n import gettext as _
 from motcua.spec.model import localize
 from motcua.stats.figures import FIGURES
@@ -21,14 +22,14 @@ from motcua.stats.report import CHANNEL_LABELS, Report, Tally
 
 #: Table name (used in URLs: /thong-ke/<name>.csv) -> title.
 TABLES = {
-    "tong-hop": "Tổng hợp",
-    "muc-do": "Thủ tục theo mức độ",
-    "kenh-nop": "Hồ sơ theo kênh tiếp nhận",
-    "thu-tuc": "Theo thủ tục",
-    "linh-vuc": "Theo lĩnh vực",
-    "danh-gia": "Mức độ hài lòng",
-    "qua-han": "Hồ sơ quá hạn",
-    "dinh-nghia": "Định nghĩa các chỉ tiêu",
+    "tong-hop": N_("Tổng hợp"),
+    "muc-do": N_("Thủ tục theo mức độ"),
+    "kenh-nop": N_("Hồ sơ theo kênh tiếp nhận"),
+    "thu-tuc": N_("Theo thủ tục"),
+    "linh-vuc": N_("Theo lĩnh vực"),
+    "danh-gia": N_("Mức độ hài lòng"),
+    "qua-han": N_("Hồ sơ quá hạn"),
+    "dinh-nghia": N_("Định nghĩa các chỉ tiêu"),
 }
 STAFF_ONLY = {"qua-han"}
 

@@ -19,7 +19,7 @@ from motcua import published_schema, submission, uploads
 from motcua.app import csrf
 from motcua.dossier import STATUS_LABELS
 from motcua.filing import add_dossier
-from motcua.i18n import current_lang
+from motcua.i18n import current_lang, t
 from motcua.public_url import external_url
 from motcua.search import PER_PAGE, Filters, level_counts, page_number, paginate, search
 from motcua.services import services
@@ -322,7 +322,7 @@ def _bearer_account() -> tuple[Any, Any]:
     header = request.headers.get("Authorization", "")
     challenge = {"WWW-Authenticate": 'Bearer realm="motcua"'}
     if not header.lower().startswith("bearer ") or not header[7:].strip():
-        return None, ({"errors": [{"pointer": "", "message": submission._t("Cần đăng nhập (access token)", _lang())}]}, 401, challenge)
+        return None, ({"errors": [{"pointer": "", "message": t("Cần đăng nhập (access token)", _lang())}]}, 401, challenge)
     token = header[7:].strip()
     try:
         provider, claims = identity.verify_access_token(current_app, token)
@@ -334,9 +334,9 @@ def _bearer_account() -> tuple[Any, Any]:
     except identity.IdentityError as exc:
         current_app.logger.info("API bearer token refused: %s", exc)
         if exc.down:
-            return None, ({"errors": [{"pointer": "", "message": submission._t("Chưa kết nối được với hệ thống định danh", _lang())}]}, 503)
+            return None, ({"errors": [{"pointer": "", "message": t("Chưa kết nối được với hệ thống định danh", _lang())}]}, 503)
         challenge = {"WWW-Authenticate": 'Bearer realm="motcua", error="invalid_token"'}
-        return None, ({"errors": [{"pointer": "", "message": submission._t("Access token không hợp lệ hoặc đã hết hạn", _lang())}]}, 401, challenge)
+        return None, ({"errors": [{"pointer": "", "message": t("Access token không hợp lệ hoặc đã hết hạn", _lang())}]}, 401, challenge)
     return account, None
 
 
@@ -487,7 +487,7 @@ def create_dossier(code: str):
         if refused is not None:
             return refused
         if spec.sign_in.policy == "required" and account.level < spec.sign_in.level:
-            return _errors([("", submission._t("Thủ tục này cần tài khoản định danh điện tử mức {n}", lang, n=spec.sign_in.level))], 403)
+            return _errors([("", t("Thủ tục này cần tài khoản định danh điện tử mức {n}", lang, n=spec.sign_in.level))], 403)
     body = _request_body(DossierRequest)
     if not isinstance(body, DossierRequest):
         return body
@@ -499,13 +499,13 @@ def create_dossier(code: str):
     if account is not None:
         from motcua import prefill
 
-        problems += [(_pointer(p), submission._t(m, lang)) for p, m in prefill.locked_errors(spec, answers, account.claims).items()]
+        problems += [(_pointer(p), t(m, lang)) for p, m in prefill.locked_errors(spec, answers, account.claims).items()]
     # Everything is checked before any file is stored: a refused request leaves nothing.
     checked: dict[str, uploads.Checked] = {}
     for i, item in enumerate(body.attachments):
         component = spec.attachment(item.component)
         if component is None:
-            problems.append((f"/attachments/{i}/component", submission._t("Thành phần hồ sơ không có trong thủ tục này", lang)))
+            problems.append((f"/attachments/{i}/component", t("Thành phần hồ sơ không có trong thủ tục này", lang)))
             continue
         data, bad = _decoded(item, i, lang)
         if data is None:
@@ -614,7 +614,7 @@ def supplement(code: str):
     if not isinstance(body, SupplementRequest):
         return body
     if not supply.awaits_supplement(found):
-        return _errors([("", submission._t(
+        return _errors([("", t(
             "Hồ sơ này hiện không cần bổ sung: cơ quan giải quyết không có yêu cầu bổ sung nào đang chờ bạn.", lang))], 409)
 
     spec = _spec_of(found)
@@ -689,17 +689,15 @@ def communes(province: str):
     Shared caches keep one body per URL, so the language is only the explicit `?lang=`
     (Vietnamese without it), never the reader's cookie."""
     from motcua import units
-    from motcua.i18n import catalogue
 
     found = units.province(province) if units.unit_code(province, 2) else None
     if found is None:
         return _not_found()
     lang = "en" if request.args.get("lang") == "en" else "vi"
-    prompt = "— Chọn xã, phường, đặc khu —"
     body = CommuneList(
         province=Unit(code=found.code, name=found.en if lang == "en" else found.name),
         version=units.version(),
-        prompt=catalogue(lang).get(prompt, prompt) if lang != "vi" else prompt,
+        prompt=t("— Chọn xã, phường, đặc khu —", lang),
         communes=[Unit(code=c.code, name=c.name) for c in units.communes(found.code)],
     ).model_dump()
     return body, 200, {"Cache-Control": "public, max-age=86400"}

@@ -33,7 +33,7 @@ from motcua import accounts
 from motcua.accounts import ROLE_LABELS, StaffUser, current_staff, staff_required
 from motcua.catalogue import spec_of
 from motcua.dossier import CLOSED, Dossier, Event, Status
-from motcua.i18n import _, current_lang, local, money
+from motcua.i18n import _, current_lang, local
 from motcua.public_url import external_url
 from motcua.results import ATTACHABLE as RESULT_STATUSES, results_of
 from motcua.search import fold
@@ -204,14 +204,6 @@ def _is_overdue(dossier: Dossier) -> bool:
     return bool(services().engine.is_overdue(dossier, vn_today()))
 
 
-def show_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
-    return value.strftime("%d/%m/%Y")
-
-
 @bp.context_processor
 def _context() -> dict[str, Any]:
     return {
@@ -222,8 +214,6 @@ def _context() -> dict[str, Any]:
         "delivery_label": lambda d: label(DELIVERIES, d),
         "fee_kind_label": lambda k: label(FEE_KINDS, k),
         "role_label": lambda r: ROLE_LABELS.get(r, {}).get(current_lang()) or r,
-        "format_vnd": money,
-        "show_date": show_date,
         # Other areas (statistics, feedback) link in only when they are installed.
         "has_endpoint": lambda name: name in current_app.view_functions,
     }

@@ -1,6 +1,7 @@
 """Vietnamese labels for the codes the portal and the API show (tiers, levels, channels ...).
 
-Source strings are Vietnamese; `_()` gives English from translations/en/portal.yaml.
+Source strings are Vietnamese, marked with `N_()` for `pybabel extract`; `_()` gives the
+English of the gettext catalogue (docs/i18n.md).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from motcua.dossier import STATUS_LABELS, Status
-from motcua.i18n import _, current_lang
+from motcua.i18n import N_, _, current_lang
 from motcua.spec import life_events
 from motcua.spec.model import localize
 from motcua.workflow import notes
@@ -16,21 +17,21 @@ from motcua.workflow.events import DECISIONS, event_kind
 from motcua.workflow.registry import step_titles
 from motcua.workdays import limit_text  # noqa: F401  (templates reach it as labels.limit_text)
 
-TIERS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
+TIERS = {"province": N_("Cấp tỉnh"), "district": N_("Cấp huyện"), "commune": N_("Cấp xã")}
 LEVELS = {
-    1: "Mức độ 1 – Thông tin",
-    2: "Mức độ 2 – Biểu mẫu",
-    3: "Mức độ 3 – Một phần trực tuyến",
-    4: "Mức độ 4 – Toàn trình trực tuyến",
+    1: N_("Mức độ 1 – Thông tin"),
+    2: N_("Mức độ 2 – Biểu mẫu"),
+    3: N_("Mức độ 3 – Một phần trực tuyến"),
+    4: N_("Mức độ 4 – Toàn trình trực tuyến"),
 }
-FILERS = {"citizen": "Công dân", "business": "Tổ chức, doanh nghiệp"}
-CHANNELS = {"online": "Trực tuyến", "desk": "Trực tiếp", "postal": "Qua bưu chính công ích"}
+FILERS = {"citizen": N_("Công dân"), "business": N_("Tổ chức, doanh nghiệp")}
+CHANNELS = {"online": N_("Trực tuyến"), "desk": N_("Trực tiếp"), "postal": N_("Qua bưu chính công ích")}
 DELIVERIES = {
-    "desk": "Nhận tại Bộ phận một cửa",
-    "postal": "Nhận qua dịch vụ bưu chính công ích",
-    "electronic": "Nhận bản điện tử trực tuyến",
+    "desk": N_("Nhận tại Bộ phận một cửa"),
+    "postal": N_("Nhận qua dịch vụ bưu chính công ích"),
+    "electronic": N_("Nhận bản điện tử trực tuyến"),
 }
-FEE_KINDS = {"fee": "Phí", "charge": "Lệ phí"}
+FEE_KINDS = {"fee": N_("Phí"), "charge": N_("Lệ phí")}
 #: What an event of a kind nobody declares (old data, a plugin no longer installed) is called.
 UNKNOWN_EVENT = {"vi": "Cập nhật hồ sơ", "en": "Dossier updated"}
 

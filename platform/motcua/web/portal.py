@@ -36,7 +36,7 @@ from motcua import citizens, drafts, prefill, submission
 from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
-from motcua.i18n import _, current_lang, local, money
+from motcua.i18n import _, current_lang, format_date, local, money, ngettext
 from motcua.public_url import external_url
 from motcua.search import Filters, facets, page_links, page_number, paginate, search
 from motcua.services import services
@@ -45,7 +45,6 @@ from motcua.spec.model import Level, ProcedureSpec, localize
 from motcua.web import labels, page_cache
 from motcua.web.pages import form_assets, private
 from motcua.web.signin import current_account, sign_in_url
-from motcua.workdays import VN_TZ
 
 bp = Blueprint("portal", __name__)
 
@@ -387,7 +386,7 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
             try:
                 parsed = apply_repeat(parsed, action, repeat_limit(spec, action[1]) if action[0] == "add" else None)
             except RepeatFull as full:
-                upload_errors[full.path] = _("Chỉ được khai tối đa {n} mục.", n=full.limit)
+                upload_errors[full.path] = ngettext("Chỉ được khai tối đa {n} mục.", "Chỉ được khai tối đa {n} mục.", full.limit)
         values = draft.setdefault("values", {})
         for name in step.fields:
             if name in parsed:
@@ -451,7 +450,7 @@ def _draft_keep() -> timedelta:
 def _kept_until(draft: dict[str, Any]) -> str:
     """The last day a draft is kept, dd/mm/yyyy in Vietnam time, as citizens read dates."""
     until = drafts.expires_at(draft, _draft_keep())
-    return until.astimezone(VN_TZ).strftime("%d/%m/%Y") if until else ""
+    return format_date(until)
 
 
 def _load_draft(spec: ProcedureSpec, token: str) -> tuple[dict[str, Any] | None, Any]:
@@ -467,7 +466,7 @@ def _load_draft(spec: ProcedureSpec, token: str) -> tuple[dict[str, Any] | None,
 
 def _draft_expired(spec: ProcedureSpec, expired: drafts.DraftExpired):
     """410 Gone: the link was right, the draft outlived its lifetime; say so and since when."""
-    day = expired.expired_at.astimezone(VN_TZ).strftime("%d/%m/%Y") if expired.expired_at else ""
+    day = format_date(expired.expired_at)
     days = _draft_keep().days
     return render_template("portal/draft_expired.html", spec=spec, day=day, days=days), 410
 
@@ -688,7 +687,6 @@ def receipt(code: str) -> Response:
         rows=answer_rows(spec, dossier.data, current_lang()) if spec else [],
         tracking_url=_tracking_url(code),
         qr=_qr(_tracking_url(code)),
-        filed_local=dossier.filed_at.astimezone(VN_TZ),
     )))
 
 
@@ -830,7 +828,6 @@ def _render_dossier(found: Dossier) -> str:
         rating=_rating_of(found),
         supplement=found.status == Status.SUPPLEMENT_REQUESTED,
         results=_results_of(found),
-        VN_TZ=VN_TZ,
     )
 
 

@@ -26,18 +26,12 @@ from motcua.stats.numbers import fmt_decimal, fmt_int, fmt_percent, percent
 from motcua.stats.report import CHANNEL_LABELS, Report
 from motcua.stats.source import agency_choices, build_report
 from motcua.stats.tables import STAFF_ONLY, TABLES, table, to_csv
-from motcua.workdays import VN_TZ
 
 bp = Blueprint("stats", __name__)
 
 OVERDUE_SHOWN = 200
 AGENCY_CODE = re.compile(r"^[0-9A-Z]{2,3}(\.[0-9A-Z]{2,3}){2,4}$")
 PER_PROCEDURE_CHART = 10
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {"vn_time": lambda moment: moment.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")}
 
 
 def _target() -> Decimal:

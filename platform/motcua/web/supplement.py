@@ -20,12 +20,11 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 
 from motcua import submission, uploads
 from motcua.dossier import Contact, Dossier, Event, Status
-from motcua.i18n import _, current_lang, local
+from motcua.i18n import _, current_lang, format_date, local
 from motcua.services import services
 from motcua.spec.model import Attachment, ProcedureSpec
 from motcua.web.pages import form_assets, private
 from motcua.web.portal import _readable_dossier, _spec_of
-from motcua.workdays import VN_TZ
 
 bp = Blueprint("supplement", __name__)
 
@@ -173,7 +172,6 @@ def _page(found: Dossier, errors: dict[str, str] | None = None, note: str = "", 
         note=note,
         max_note=MAX_NOTE,
         assets=form_assets(),
-        VN_TZ=VN_TZ,
     ), status)
     return private(response)
 
@@ -345,6 +343,6 @@ def supplied_changes(event: Event, spec: ProcedureSpec | None, dossier: Dossier)
 def supplied_files(dossier: Dossier) -> dict[int, str]:
     """Index of each attachment a supplement added -> its day (dd/mm/yyyy, Vietnam time),
     so staff tell the supplied file from the filed one of the same component."""
-    return {f["index"]: event.at.astimezone(VN_TZ).strftime("%d/%m/%Y")
+    return {f["index"]: format_date(event.at)
             for event in dossier.events if event.kind == "supplemented"
             for f in event.data.get("files") or [] if isinstance(f, dict) and isinstance(f.get("index"), int)}

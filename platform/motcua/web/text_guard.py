@@ -3,7 +3,8 @@ surrogates (not encodable as UTF-8, so no JSON file or database takes them).
 
 One `before_request` looks at every value a request brings in (the path, query values,
 form values and file names, JSON bodies, keys included) and answers 400 with a plain
-message before any view sees them, so no view, store or template meets them later.
+message (an API JSON body: 422 with the pointer of the bad string) before any view sees
+them, so no view, store or template meets them later.
 """
 
 from __future__ import annotations
@@ -39,6 +40,29 @@ def _json_strings(value: Any) -> Iterable[Any]:
             yield node
 
 
+def _pointer_to_bad(value: Any, path: str = "", depth: int = 0) -> str | None:
+    """The JSON pointer (RFC 6901) of the first string holding bad text in a JSON body, so an
+    API client is told where, as the API's own validation does (422 with a pointer)."""
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(value, dict):
+        for key, child in value.items():
+            here = path + "/" + str(key).replace("~", "~0").replace("/", "~1")
+            if bad_text(key):
+                return here
+            found = _pointer_to_bad(child, here, depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found = _pointer_to_bad(child, f"{path}/{index}", depth + 1)
+            if found is not None:
+                return found
+    elif bad_text(value):
+        return path
+    return None
+
+
 def _incoming() -> Iterable[Any]:
     yield request.path
     for key, value in request.args.items(multi=True):
@@ -65,5 +89,9 @@ def refuse_bad_text():  # type: ignore[no-untyped-def]
         return None
     message = _("Thông tin gửi lên có ký tự không hợp lệ (ký tự NUL hoặc mã Unicode hỏng). Hãy xoá ký tự đó rồi gửi lại.")
     if request.path.startswith("/api/"):
+        if request.is_json:  # the body is the culprit: where, like any invalid value (422)
+            pointer = _pointer_to_bad(request.get_json(silent=True))
+            if pointer is not None:
+                return {"errors": [{"pointer": pointer, "message": message}]}, 422
         return {"errors": [{"pointer": "", "message": message}]}, 400
     return render_template("portal/error.html", title=_("Ký tự không hợp lệ"), message=message), 400

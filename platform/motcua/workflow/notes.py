@@ -2,9 +2,10 @@
 
 A note a person typed (a clerk's reason, a citizen's supplement note) is plain text, shown as
 is in every locale. A note the system writes is a *message*: a `{vi, en}` template (or a
-Vietnamese source string looked up in translations/en/*.yaml) and the values it names, kept
-on the event (`Event.message`) and rendered when the timeline is shown, so an amount reads
-`115.000 ₫` to a Vietnamese reader and `115,000 VND` to an English one. The Vietnamese
+Vietnamese msgid of the gettext catalogue, marked with `N_()` where it is written) and the
+values it names, kept on the event (`Event.message`) and rendered when the timeline is
+shown, so an amount reads `115.000 ₫` to a Vietnamese reader and `VND 115,000` to an English
+one. The Vietnamese
 rendering is also stored in `Event.note`, for readers that know nothing of messages (SMS,
 search, old code).
 
@@ -19,7 +20,7 @@ import logging
 from datetime import date
 from typing import Any, Union
 
-from motcua.fees import format_vnd
+from motcua import i18n
 from motcua.spec.model import localize
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,12 @@ def message(text: str | dict[str, str], **args: Any) -> dict[str, Any]:
 
 
 def money(amount: int) -> dict[str, int]:
-    """An amount in VND: `115.000 ₫` / `115,000 VND` (fees.format_vnd)."""
+    """An amount in VND: `115.000 ₫` / `VND 115,000` (i18n.money)."""
     return {"money": int(amount)}
 
 
 def day(value: date | str) -> dict[str, str]:
-    """A date, written dd/mm/yyyy."""
+    """A date, written the reader's way (i18n.format_date)."""
     return {"date": value.isoformat() if isinstance(value, date) else str(value)}
 
 
@@ -73,20 +74,18 @@ def split(note: NoteLike) -> tuple[str | None, dict[str, Any] | None]:
 def _template(text: str | dict[str, str], lang: str) -> str:
     if isinstance(text, dict):
         return localize(text, lang)
-    if lang == "vi":
-        return text
-    from motcua.i18n import catalogue
+    from motcua.i18n import t  # lazy: i18n's users import this module early
 
-    return catalogue(lang).get(text, text)
+    return t(text, lang)
 
 
 def _value(value: Any, lang: str) -> str:
     if isinstance(value, dict):
         if "money" in value:
-            return format_vnd(int(value["money"] or 0), lang)
+            return i18n.money(int(value["money"] or 0), lang)
         if "date" in value:
             try:
-                return date.fromisoformat(str(value["date"])).strftime("%d/%m/%Y")
+                return i18n.format_date(date.fromisoformat(str(value["date"])), lang)
             except ValueError:
                 return str(value["date"])
         if "text" in value:

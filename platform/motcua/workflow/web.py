@@ -7,7 +7,6 @@ generically, by plugin identifier.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -18,16 +17,6 @@ from motcua.services import services
 from motcua.workflow.outbox import for_display, outbox_for
 
 bp = Blueprint("workflow", __name__)
-
-
-@bp.app_template_filter("wf_date")
-def wf_date(value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    return value.strftime("%d/%m/%Y") if value else ""
 
 
 @bp.app_template_global("amount_due")
