@@ -791,9 +791,12 @@ def render_attachments(
     uploaded: Mapping[str, AttachmentRef | list[AttachmentRef]],
     errors: Mapping[str, str],
     lang: str = "vi",
+    choices: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> Markup:
     """File inputs `attachment.<id>`; files already uploaded are shown as kept, not asked again.
 
+    With `choices` (a signed-in citizen's earlier files per component: file id, label), each
+    slot also offers a plain select `reuse.attachment.<id>` to attach one without uploading.
     The enclosing form needs `enctype="multipart/form-data"`.
     """
     rows = []
@@ -835,6 +838,7 @@ def render_attachments(
             {
                 "view": view,
                 "uploaded": [{"name": r.filename, "size": format_size(r.size, lang)} for r in refs],
+                "reuse": (choices or {}).get(attachment.id) or [],
                 "status": (
                     t("Đã tải lên", lang)
                     if refs
@@ -853,6 +857,8 @@ def render_attachments(
             "replace": t("thay tệp khác", lang),
             "choose": t("Chọn tệp", lang),
             "error_prefix": t("Lỗi:", lang),
+            "reuse": t("Hoặc chọn từ giấy tờ của tôi", lang),
+            "reuse_none": t("Không chọn", lang),
         },
     )
     return Markup(html)

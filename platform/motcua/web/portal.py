@@ -32,7 +32,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from motcua import citizens, drafts, prefill, submission
+from motcua import citizens, drafts, my_documents, prefill, submission
 from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
@@ -323,7 +323,7 @@ def _render_step(
     elif step.kind == "attachments":
         from renderers.form import render_attachments
 
-        body = render_attachments(spec, values, drafts.uploaded(draft), errors, lang)
+        body = render_attachments(spec, values, drafts.uploaded(draft), errors, lang, choices=_my_document_choices(spec))
     fee_rows, fee_total = _fee_rows(spec, values)
     chosen = drafts.delivery(spec, draft)
     context = {
@@ -371,6 +371,19 @@ def _check_rows(spec: ProcedureSpec, draft: dict[str, Any], token: str) -> list[
     return out
 
 
+def _my_document_choices(spec: ProcedureSpec) -> dict[str, list[tuple[str, str]]] | None:
+    """For a signed-in citizen, each slot's earlier files it can take: (file id, label)."""
+    account = current_account()
+    if account is None:
+        return None
+    documents = my_documents.documents_of(services().store, account)
+    return {
+        a.id: [(d.ref.file_id, f"{d.ref.filename} – {d.dossier_code}, {d.filed_at.astimezone(VN_TZ):%d/%m/%Y}")
+               for d in my_documents.choices_for(documents, a)]
+        for a in spec.attachments
+    }
+
+
 def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -> tuple[bool, dict[str, str]]:
     """Take what this step posted into the draft. Returns (stay on the page, upload errors)."""
     stay = False
@@ -407,6 +420,13 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
                 attachments.pop(component.id, None)
             upload = request.files.get(f"attachment.{component.id}")
             if upload is None or not upload.filename:
+                chosen = request.form.get(f"reuse.attachment.{component.id}")
+                if chosen:  # once-only: a file this account filed before, not uploaded again
+                    ref, error = my_documents.choose(services().store, current_account(), component, chosen[:100], current_lang())
+                    if error:
+                        upload_errors[f"attachment.{component.id}"] = error
+                    elif ref:
+                        attachments[component.id] = ref.model_dump(mode="json")
                 continue
             limit = int(component.max_size_mb * 1024 * 1024)
             data = upload.stream.read(limit + 1)

@@ -24,7 +24,7 @@ from flask import (
     url_for,
 )
 
-from motcua import citizens, identity
+from motcua import citizens, identity, my_documents
 from motcua.dossier import Status
 from motcua.i18n import _, current_lang
 from motcua.public_url import external_url
@@ -32,6 +32,7 @@ from motcua.results import results_of
 from motcua.services import services
 from motcua.web import page_cache
 from motcua.web.pages import private
+from motcua.workdays import VN_TZ
 
 bp = Blueprint("signin", __name__)
 
@@ -164,3 +165,20 @@ def my_dossiers():
             drafts.append({"spec": spec, "updated": draft.get("updated", "")[:10],
                            "url": url_for("portal.fill_resume", code=spec.code, token=token)})
     return private(make_response(render_template("portal/my_dossiers.html", account=account, rows=rows, drafts=drafts)))
+
+
+@bp.get("/giay-to-cua-toi")
+def my_documents_page():
+    """"Giấy tờ của tôi": the files this account filed, to attach again from the form."""
+    account = current_account()
+    if account is None:
+        return redirect(sign_in_url(request.path))
+    catalogue = services().catalogue
+    rows = []
+    for doc in my_documents.documents_of(services().store, account):
+        spec = catalogue.get(doc.procedure_code)
+        component = spec.attachment(doc.ref.component) if spec else None
+        rows.append({"doc": doc, "spec": spec, "component": component,
+                     "day": f"{doc.filed_at.astimezone(VN_TZ):%d/%m/%Y}",
+                     "url": url_for("portal.dossier", code=doc.dossier_code)})
+    return private(make_response(render_template("portal/my_documents.html", rows=rows)))
