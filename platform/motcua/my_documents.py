@@ -17,7 +17,7 @@ from datetime import datetime
 from motcua import submission
 from motcua.citizens import Account
 from motcua.dossier import AttachmentRef
-from motcua.i18n import catalogue as translations
+from motcua.i18n import N_, t
 from motcua.spec.model import Attachment
 from motcua.store.base import Store
 
@@ -53,11 +53,11 @@ def choices_for(documents: list[Document], component: Attachment) -> list[Docume
     return out
 
 
-INVALID = "Giấy tờ đã chọn không có trong giấy tờ của bạn, hãy chọn lại"
+INVALID = N_("Giấy tờ đã chọn không có trong giấy tờ của bạn, hãy chọn lại")
 
 
 def _t(text: str, lang: str) -> str:
-    return translations(lang).get(text, text) if lang != "vi" else text
+    return t(text, lang)
 
 
 def choose(store: Store, account: Account | None, component: Attachment, file_id: str, lang: str = "vi") -> tuple[AttachmentRef | None, str | None]:

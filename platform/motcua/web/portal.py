@@ -378,7 +378,7 @@ def _my_document_choices(spec: ProcedureSpec) -> dict[str, list[tuple[str, str]]
         return None
     documents = my_documents.documents_of(services().store, account)
     return {
-        a.id: [(d.ref.file_id, f"{d.ref.filename} – {d.dossier_code}, {d.filed_at.astimezone(VN_TZ):%d/%m/%Y}")
+        a.id: [(d.ref.file_id, f"{d.ref.filename} – {d.dossier_code}, {format_date(d.filed_at)}")
                for d in my_documents.choices_for(documents, a)]
         for a in spec.attachments
     }

@@ -26,13 +26,12 @@ from flask import (
 
 from motcua import citizens, identity, my_documents
 from motcua.dossier import Status
-from motcua.i18n import _, current_lang
+from motcua.i18n import _, current_lang, format_date
 from motcua.public_url import external_url
 from motcua.results import results_of
 from motcua.services import services
 from motcua.web import page_cache
 from motcua.web.pages import private
-from motcua.workdays import VN_TZ
 
 bp = Blueprint("signin", __name__)
 
@@ -179,6 +178,6 @@ def my_documents_page():
         spec = catalogue.get(doc.procedure_code)
         component = spec.attachment(doc.ref.component) if spec else None
         rows.append({"doc": doc, "spec": spec, "component": component,
-                     "day": f"{doc.filed_at.astimezone(VN_TZ):%d/%m/%Y}",
+                     "day": format_date(doc.filed_at),
                      "url": url_for("portal.dossier", code=doc.dossier_code)})
     return private(make_response(render_template("portal/my_documents.html", rows=rows)))
