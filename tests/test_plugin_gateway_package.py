@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
-import shutil
-import sys
-import tomllib
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
+from fixtures.plugin_kit import installed
 from fixtures.workflow_kit import file_dossier, kinds, make_spec
 from motcua.dossier import Status
 from motcua.payments import payment_token
@@ -25,25 +22,8 @@ SECRET = "ACMESECRET"
 
 @pytest.fixture(scope="module")
 def acme_installed(tmp_path_factory):
-    from motcua.workflow.registry import reload
-
-    site = tmp_path_factory.mktemp("site-packages")
-    project = tomllib.loads((PACKAGE / "pyproject.toml").read_text())["project"]
-    shutil.copytree(PACKAGE / "acme_pay", site / "acme_pay")
-    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
-    (info / "entry_points.txt").write_text("".join(
-        f"[{group}]\n" + "".join(f"{name} = {target}\n" for name, target in eps.items())
-        for group, eps in project["entry-points"].items()))
-    sys.path.insert(0, str(site))
-    importlib.invalidate_caches()
-    reload()
-    yield site
-    sys.path.remove(str(site))
-    sys.modules.pop("acme_pay", None)
-    importlib.invalidate_caches()
-    reload()
+    with installed(PACKAGE, "acme_pay", tmp_path_factory.mktemp("site-packages")) as site:
+        yield site
 
 
 def sig(ref: str, amount: int, status: str) -> str:

@@ -7,15 +7,13 @@ summary and the blank PDF print it — with no change to this repository for the
 from __future__ import annotations
 
 import base64
-import importlib
 import io
-import shutil
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
+from fixtures.plugin_kit import installed
 from motcua.app import create_app
 from tests.portal_helpers import BIRTH_CODE, birth_spec, csrf, small_pdf, write_spec
 from tests.test_api_portal import ANSWERS
@@ -27,25 +25,8 @@ PACKAGE = Path(__file__).parent / "plugin_packages" / "motcua-bien-so-xe"
 def plate_installed(tmp_path_factory):
     """Install the package as pip would a pure-Python wheel (a .dist-info with its entry
     points, in a folder on sys.path), like tests/test_plugin_entrypoint.py."""
-    from motcua.workflow.registry import reload
-
-    site = tmp_path_factory.mktemp("site-packages")
-    project = tomllib.loads((PACKAGE / "pyproject.toml").read_text())["project"]
-    shutil.copytree(PACKAGE / "motcua_bien_so_xe", site / "motcua_bien_so_xe")
-    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
-    (info / "entry_points.txt").write_text("".join(
-        f"[{group}]\n" + "".join(f"{name} = {target}\n" for name, target in eps.items())
-        for group, eps in project["entry-points"].items()))
-    sys.path.insert(0, str(site))
-    importlib.invalidate_caches()
-    reload()
-    yield site
-    sys.path.remove(str(site))
-    sys.modules.pop("motcua_bien_so_xe", None)
-    importlib.invalidate_caches()
-    reload()
+    with installed(PACKAGE, "motcua_bien_so_xe", tmp_path_factory.mktemp("site-packages")) as site:
+        yield site
 
 
 def plate_spec() -> dict:
