@@ -144,9 +144,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if problem.severity != "error":
             app.logger.warning("spec warning (the spec is served): %s", problem)
 
+    from motcua.agencies import load_registry, registry_path
     from motcua.workflow import Engine
 
-    app.extensions["motcua"] = Services(store=store, catalogue=catalogue, engine=None)
+    # AGENCY_REGISTRY (MOTCUA_AGENCY_REGISTRY): the offices of this deployment; a wrong file
+    # stops the start with path:line errors (docs/agencies.md)
+    agencies = load_registry(registry_path(app.config))
+    app.extensions["motcua"] = Services(store=store, catalogue=catalogue, engine=None, agencies=agencies)
     app.extensions["motcua"].engine = Engine(app.extensions["motcua"], app.config)
 
     from motcua import identity

@@ -17,6 +17,7 @@ COMMANDS = [
     ("motcua.purge", "purge_command"),
     ("motcua.accounts_cli", "staff"),
     ("motcua.stats.cli", "stats"),
+    ("motcua.agencies_cli", "agencies_group"),
 ]
 
 

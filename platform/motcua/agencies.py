@@ -1,0 +1,293 @@
+"""The agency registry (cơ quan thực hiện): every office that performs procedures, as data.
+
+One procedure is performed by many offices (every commune People's Committee registers
+births), and the citizen chooses the office before filing. The offices of a province are
+kept as versioned data — a YAML file shipped in the package (`data/agencies.yaml`), or the
+one a deployment names in `AGENCY_REGISTRY` (`MOTCUA_AGENCY_REGISTRY`) — never as code:
+offices merge and split, and the registry changes with them.
+
+Each agency has its code per QCVN 102:2016/BTTTT (the dossier code prefix), names {vi, en},
+a tier (province / commune / other), a kind (`ubnd`, `cong-an` ...: which offices of a tier
+a spec means), its parent, the administrative unit it serves (codes of Decision 124/2004 as
+published after 1 July 2025, checked against `motcua.units`), address, hours and phone.
+
+A registry that is wrong (a duplicate code, an unknown commune or parent) is refused whole
+with `path:line` errors: a portal that silently drops an office would file its dossiers
+nowhere. `motcua agencies generate` writes the file from the unit table (docs/agencies.md).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from motcua.search import fold
+
+#: The registry shipped with the package: one whole real province (docs/agencies.md).
+DEFAULT_REGISTRY = Path(__file__).parent / "data" / "agencies.yaml"
+
+#: Tiers an agency may have. District offices ended on 1 July 2025; "other" is for bodies
+#: outside the province/commune ladder (a branch of a ministry, a notary office ...).
+TIERS = ("province", "commune", "other")
+
+#: QCVN 102:2016 shape, as the spec model has always checked it.
+CODE_PATTERN = r"^[0-9A-Z]{2,3}(\.[0-9A-Z]{2,3}){2,4}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Text(_Strict):
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class _Hours(_Strict):
+    vi: str
+    en: str
+
+
+class _Record(_Strict):
+    """One office as written in the registry file (validated by pydantic, placed by line)."""
+
+    code: str = Field(pattern=CODE_PATTERN, description="QCVN 102:2016 code, the dossier code prefix")
+    name: _Text
+    tier: Literal["province", "commune", "other"]
+    kind: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="which offices of a tier a spec means: ubnd, cong-an, so ...")
+    parent: str | None = None
+    province_code: str = Field(pattern=r"^\d{2}$")
+    commune_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+    street: str = ""
+    hours: _Hours | None = None
+    phone: str = ""
+
+
+class _File(_Strict):
+    version: str = Field(min_length=1)
+    province_code: str = Field(pattern=r"^\d{2}$")
+    source: str = ""
+    hours: _Hours
+    agencies: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Agency:
+    """One office (cơ quan) that receives and decides dossiers."""
+
+    code: str
+    name: Mapping[str, str]
+    tier: str
+    kind: str
+    parent: str | None
+    province_code: str
+    commune_code: str | None
+    address: Mapping[str, str]  # a postal address in motcua.units' shape (codes and names)
+    hours: Mapping[str, str]
+    phone: str
+    line: int = 0  # where it is written in the registry file
+
+    def label(self, lang: str = "vi") -> str:
+        return self.name.get(lang) or self.name["vi"]
+
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """What the API publishes about the office (both languages unless `lang` is given)."""
+        from motcua.units import address_text
+
+        return {
+            "code": self.code,
+            "name": self.label(lang) if lang else dict(self.name),
+            "tier": self.tier,
+            "kind": self.kind,
+            "parent": self.parent,
+            "province_code": self.province_code,
+            "commune_code": self.commune_code,
+            "address": address_text(self.address, lang or "vi"),
+            "hours": self.hours.get(lang or "vi", ""),
+            "phone": self.phone,
+        }
+
+
+@dataclass(frozen=True)
+class RegistryProblem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: error: {self.message}"
+
+
+class RegistryError(ValueError):
+    """The registry file is wrong; every problem says `path:line`."""
+
+    def __init__(self, problems: list[RegistryProblem]) -> None:
+        self.problems = problems
+        super().__init__("agency registry refused:\n" + "\n".join(str(p) for p in problems))
+
+
+@dataclass
+class AgencyRegistry:
+    """Every office of a deployment, by code, with the lookups the portal needs."""
+
+    version: str
+    province_code: str
+    path: str
+    agencies: dict[str, Agency]
+    _folded: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._folded = {code: fold(" ".join([a.name["vi"], a.name["en"], a.code])) for code, a in self.agencies.items()}
+
+    def get(self, code: Any) -> Agency | None:
+        return self.agencies.get(str(code or "").strip())
+
+    def __contains__(self, code: Any) -> bool:
+        return self.get(code) is not None
+
+    def __iter__(self) -> Iterator[Agency]:
+        return iter(self.agencies.values())
+
+    def __len__(self) -> int:
+        return len(self.agencies)
+
+    def codes(self) -> list[str]:
+        return list(self.agencies)
+
+    def of(self, tier: str | None = None, kind: str | None = None) -> list[Agency]:
+        """The offices of one tier (and kind), in registry order."""
+        return [a for a in self if (tier is None or a.tier == tier) and (kind is None or a.kind == kind)]
+
+    def search(self, q: str, among: Iterable[Agency] | None = None) -> list[Agency]:
+        """Offices whose name or code holds every word of `q`, diacritics and case ignored
+        ("hai chau" finds "Phường Hải Châu")."""
+        words = fold(q or "").split()
+        pool = list(self if among is None else among)
+        return [a for a in pool if all(w in self._folded.get(a.code, "") for w in words)]
+
+    def serving(self, commune_code: str | None, among: Iterable[Agency] | None = None) -> Agency | None:
+        """The office among `among` serving that commune unit (for preselecting the citizen's)."""
+        if not commune_code:
+            return None
+        for agency in self if among is None else among:
+            if agency.commune_code == commune_code:
+                return agency
+        return None
+
+    def fingerprint(self) -> str:
+        """Changes when any office is added, removed or recoded (keys lint caches)."""
+        import hashlib
+
+        return hashlib.sha256("\n".join(sorted(self.agencies)).encode()).hexdigest()[:16]
+
+
+def _problems_from(exc: ValidationError, path: str, line_of: Any, label: str = "") -> list[RegistryProblem]:
+    out = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        where = ".".join(str(p) for p in loc) or "the file"
+        out.append(RegistryProblem(path, line_of(loc), f"{label}{where}: {error['msg']}"))
+    return out
+
+
+def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
+    """Read a registry file's text; every problem is a `path:line` in one RegistryError."""
+    import yaml
+
+    from motcua import units
+    from motcua.spec.loader import did_you_mean, parse_yaml
+
+    try:
+        data, source, duplicates = parse_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise RegistryError([RegistryProblem(path, (mark.line + 1) if mark else 1, str(exc.problem or exc))]) from None
+    problems = [RegistryProblem(path, pos[0], f"duplicate key {'.'.join(map(str, loc))}") for loc, pos in duplicates]
+    try:
+        head = _File.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError(problems + _problems_from(exc, path, lambda loc: source.value(loc)[0])) from None
+    if units.province(head.province_code) is None:
+        problems.append(RegistryProblem(path, source.value(("province_code",))[0], f"unknown province code {head.province_code}"))
+    records: list[tuple[_Record, int]] = []
+    for i, raw in enumerate(head.agencies):
+        line = source.value(("agencies", i))[0]
+        try:
+            records.append((_Record.model_validate(raw), line))
+        except ValidationError as exc:
+            code = raw.get("code") if isinstance(raw, dict) else None
+            label = f"{code}: " if code else f"agency {i + 1}: "
+            problems += _problems_from(exc, path, lambda loc, i=i: source.value(("agencies", i, *loc))[0], label)
+    seen: dict[str, int] = {}
+    for record, line in records:
+        if record.code in seen:
+            problems.append(RegistryProblem(path, line, f"duplicate agency code {record.code} (first at line {seen[record.code]})"))
+        else:
+            seen[record.code] = line
+    agencies: dict[str, Agency] = {}
+    for record, line in records:
+        province = units.province(record.province_code)
+        commune = units.commune(record.commune_code) if record.commune_code else None
+        if province is None:
+            problems.append(RegistryProblem(path, line, f"{record.code}: unknown province code {record.province_code}"))
+        if record.commune_code and (commune is None or commune.province_code != record.province_code):
+            problems.append(RegistryProblem(
+                path, line, f"{record.code}: commune code {record.commune_code} is not a commune of province "
+                f"{record.province_code} in {units.version()} (codes as published after {units.EFFECTIVE})"))
+        if record.tier == "commune" and not record.commune_code:
+            problems.append(RegistryProblem(path, line, f"{record.code}: a commune office needs the commune_code it serves"))
+        if record.parent is not None and record.parent not in seen:
+            problems.append(RegistryProblem(path, line, f"{record.code}: unknown parent {record.parent}{did_you_mean(record.parent, seen)}"))
+        if record.parent == record.code:
+            problems.append(RegistryProblem(path, line, f"{record.code}: an agency cannot be its own parent"))
+        if record.code in agencies:
+            continue
+        address = {"street": record.street}
+        if province:
+            address.update(province=province.name, province_code=province.code)
+        if commune:
+            address.update(commune=commune.name, commune_code=commune.code)
+        hours = record.hours or head.hours
+        agencies[record.code] = Agency(
+            code=record.code, name={"vi": record.name.vi, "en": record.name.en}, tier=record.tier, kind=record.kind,
+            parent=record.parent, province_code=record.province_code, commune_code=record.commune_code,
+            address=address, hours={"vi": hours.vi, "en": hours.en}, phone=record.phone, line=line)
+    if problems:
+        raise RegistryError(problems)
+    return AgencyRegistry(version=head.version, province_code=head.province_code, path=path, agencies=agencies)
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, stamp: tuple[int, int]) -> AgencyRegistry:
+    return parse_registry(Path(path).read_text(encoding="utf-8"), path)
+
+
+def load_registry(path: str | Path | None = None) -> AgencyRegistry:
+    """The registry in `path` (default: the shipped one), read once per file version."""
+    target = Path(path) if path else DEFAULT_REGISTRY
+    try:
+        stat = target.stat()
+    except OSError as exc:
+        raise RegistryError([RegistryProblem(str(target), 1, f"cannot read the agency registry: {exc.strerror}")]) from None
+    return _load(str(target), (stat.st_mtime_ns, stat.st_size))
+
+
+def registry_path(config: Mapping[str, Any] | None = None) -> Path:
+    """Which registry file a deployment uses: AGENCY_REGISTRY, else MOTCUA_AGENCY_REGISTRY,
+    else the shipped one (the CLI has no app config, so it reads the environment too)."""
+    configured = (config or {}).get("AGENCY_REGISTRY") or os.environ.get("MOTCUA_AGENCY_REGISTRY")
+    return Path(configured) if configured else DEFAULT_REGISTRY
+
+
+def agency_registry(app: Any = None) -> AgencyRegistry:
+    """The app's registry (the current app when none is given)."""
+    if app is None:
+        from flask import current_app
+
+        app = current_app
+    return app.extensions["motcua"].agencies

@@ -1,0 +1,165 @@
+"""`motcua agencies`: generate a province's agency registry from the unit table, check one.
+
+The registry is data (motcua.agencies); this writes it from two inputs that are data too:
+the administrative-unit table the project depends on (motcua.units: every commune of the
+province after 1 July 2025) and `data/agency_template.yaml` (the provincial departments and
+the offices each commune has). Refreshing keeps every code already given: a commune keeps
+its offices' codes, a new commune gets the next free number, because dossier codes carry
+them (docs/agencies.md).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from motcua import units
+from motcua.agencies import DEFAULT_REGISTRY, RegistryError, load_registry, parse_registry, registry_path
+
+TEMPLATE = Path(__file__).parent / "data" / "agency_template.yaml"
+_B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_FIRST = 10 * 36  # "A0": above every two-digit number a department uses
+
+
+def commune_number(sequence: int) -> str:
+    """The 0-based `sequence`-th commune number, two base-36 characters from A0."""
+    value = _FIRST + sequence
+    if value >= 36 * 36:
+        raise ValueError("more than 936 communes in one province: the two-character numbering is full")
+    return _B36[value // 36] + _B36[value % 36]
+
+
+def _number_of(text: str) -> int:
+    return _B36.index(text[0]) * 36 + _B36.index(text[1]) - _FIRST
+
+
+def _lower_kind(name: str) -> str:
+    """"Phường Hải Châu" -> "phường Hải Châu" (after "Ủy ban nhân dân")."""
+    kind, _, rest = name.partition(" ")
+    return f"{kind.lower()} {rest}" if rest else name
+
+
+def _english_commune(commune: units.Commune) -> str:
+    from unidecode import unidecode
+
+    kind_en = {"xã": "Commune", "phường": "Ward", "đặc khu": "Special Zone"}.get(commune.kind, "Commune")
+    bare = commune.name
+    for prefix in ("Phường ", "Xã ", "Đặc khu ", "Thị trấn "):
+        if bare.startswith(prefix):
+            bare = bare[len(prefix):]
+            break
+    return f"{unidecode(bare)} {kind_en}"
+
+
+def build_registry(province_code: str, suffix: str, previous: dict[str, Any] | None = None,
+                   template_path: Path = TEMPLATE) -> dict[str, Any]:
+    """The registry data of one province, keeping the codes `previous` (an older file's
+    data) gave to each commune's offices."""
+    province = units.province(province_code)
+    if province is None:
+        raise click.BadParameter(f"unknown province code {province_code!r}", param_hint="--province")
+    template = yaml.safe_load(template_path.read_text(encoding="utf-8"))
+    kept: dict[tuple[str, str], str] = {}  # (kind, commune code) -> code given before
+    for entry in (previous or {}).get("agencies") or []:
+        if entry.get("commune_code"):
+            kept[(entry["kind"], entry["commune_code"])] = entry["code"]
+
+    def code(stem: str) -> str:
+        return f"{stem}.{suffix}"
+
+    city = province.name.startswith("Thành phố")
+    fill = {"province": province.name, "province_en": province.en,
+            "level": "thành phố" if city else "tỉnh", "level_en": "City" if city else "Provincial"}
+    head = template["province"]
+    top = code(head["code"])
+    agencies: list[dict[str, Any]] = [{
+        "code": top, "name": {k: v.format(**fill) for k, v in head["name"].items()}, "tier": "province",
+        "kind": head["kind"], "parent": None, "province_code": province.code}]
+    for dept in template["departments"]:
+        agencies.append({"code": code(f"000.00.{dept['y']}"), "name": {"vi": dept["vi"].format(**fill), "en": dept["en"].format(**fill)},
+                         "tier": "province", "kind": dept["kind"], "parent": top, "province_code": province.code})
+    for unit in template["units"]:
+        agencies.append({"code": code(f"000.{unit['z']}.{unit['parent_y']}"), "name": {"vi": unit["vi"].format(**fill), "en": unit["en"].format(**fill)},
+                         "tier": "province", "kind": unit["kind"], "parent": code(f"000.00.{unit['parent_y']}"),
+                         "province_code": province.code})
+    communes = sorted(units.communes(province.code), key=lambda c: c.code)
+    # one number per commune, shared by its offices: the one given before, else the next free
+    numbers: dict[str, int] = {}
+    for commune in communes:
+        for office in template["communes"]:
+            old = kept.get((office["kind"], commune.code))
+            if old and commune.code not in numbers:
+                stem = office["code"].split("{n}")[0]
+                part = old[len(stem):len(stem) + 2] if old.startswith(stem) else ""
+                if len(part) == 2 and all(ch in _B36 for ch in part):
+                    numbers[commune.code] = _number_of(part)
+    following = max(numbers.values(), default=-1) + 1
+    for commune in communes:
+        if commune.code not in numbers:
+            numbers[commune.code] = following
+            following += 1
+    for office in template["communes"]:
+        for commune in communes:
+            cfill = {"commune_lower": _lower_kind(commune.name), "commune_en": _english_commune(commune)}
+            agencies.append({
+                "code": kept.get((office["kind"], commune.code)) or code(office["code"].format(n=commune_number(numbers[commune.code]))),
+                "name": {k: v.format(**cfill) for k, v in office["name"].items()}, "tier": "commune", "kind": office["kind"],
+                "parent": code(office["parent"]), "province_code": province.code, "commune_code": commune.code})
+    return {
+        "version": date.today().strftime("%Y.%m.%d"),
+        "province_code": province.code,
+        "source": f"motcua agencies generate --province {province.code} --suffix {suffix}; units: {units.version()}; "
+                  f"template: {template.get('version_note', '')}",
+        "hours": template["hours"],
+        "agencies": agencies,
+    }
+
+
+def dump_registry(data: dict[str, Any]) -> str:
+    """The registry as YAML, one office per line group, readable in a diff."""
+    header = ("# Agency registry (docs/agencies.md). Generated by `motcua agencies generate`; it is data:\n"
+              "# edit addresses, phones and hours here, codes are kept when it is generated again.\n")
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=200)
+    return header + body
+
+
+@click.group("agencies")
+def agencies_group() -> None:
+    """The agency registry: generate it for a province, check a file."""
+
+
+@agencies_group.command("generate")
+@click.option("--province", "province_code", required=True, help="Province code after 1 July 2025, e.g. 48")
+@click.option("--suffix", default="H12", show_default=True, help="The province's M X1X2 part of QCVN 102:2016 codes")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_REGISTRY, show_default=True)
+def generate(province_code: str, suffix: str, output: Path) -> None:
+    """Write the registry of one province: its departments and every commune's offices.
+
+    Codes already in OUTPUT are kept (dossier codes carry them)."""
+    previous = yaml.safe_load(output.read_text(encoding="utf-8")) if output.exists() else None
+    if previous and previous.get("province_code") not in (None, f"{int(province_code):02d}"):
+        previous = None  # another province's file: nothing to keep
+    data = build_registry(f"{int(province_code):02d}" if province_code.isdigit() else province_code, suffix, previous)
+    text = dump_registry(data)
+    parse_registry(text, str(output))  # never write a file the portal would refuse
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"{output}: {len(data['agencies'])} agencies of province {data['province_code']}")
+
+
+@agencies_group.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def check(path: Path | None) -> None:
+    """Load a registry (default: AGENCY_REGISTRY / the shipped one) and print its problems."""
+    target = path or registry_path()
+    try:
+        registry = load_registry(target)
+    except RegistryError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    click.echo(f"{target}: {len(registry)} agencies, version {registry.version}")

@@ -1,0 +1,156 @@
+"""The agency registry (motcua.agencies): the shipped province, the file's errors with their
+lines, the setting that points at another file, and the generator that writes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from motcua import units
+from motcua.agencies import DEFAULT_REGISTRY, RegistryError, agency_registry, load_registry, parse_registry
+from motcua.agencies_cli import agencies_group, build_registry, commune_number
+from motcua.app import create_app
+from tests.conftest import SPECS
+
+HEAD = """version: "2026.1"
+province_code: "48"
+hours: {vi: "Thứ Hai–Thứ Sáu", en: "Monday–Friday"}
+agencies:
+"""
+
+
+def office(code: str, **extra: str) -> str:
+    fields = {"code": code, "tier": "province", "kind": "so", "province_code": "48", **extra}
+    lines = [f"  - code: {fields.pop('code')}", "    name: {vi: Sở, en: Department}"]
+    lines += [f"    {key}: {value!r}" if key.endswith("code") else f"    {key}: {value}" for key, value in fields.items()]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_shipped_registry_is_da_nang_whole():
+    registry = load_registry()
+    assert registry.province_code == "48"
+    communes = units.communes("48")
+    ubnd = registry.of("commune", "ubnd")
+    police = registry.of("commune", "cong-an")
+    # every commune unit has exactly one People's Committee and one police office
+    assert sorted(a.commune_code for a in ubnd) == sorted(c.code for c in communes)
+    assert sorted(a.commune_code for a in police) == sorted(c.code for c in communes)
+    assert len(communes) == 94
+    hai_chau = registry.serving(units.find_commune("48", "Hải Châu").code, ubnd)
+    assert hai_chau.name["vi"] == "Ủy ban nhân dân phường Hải Châu"
+    assert hai_chau.name["en"] == "Hai Chau Ward People's Committee"
+    assert hai_chau.parent == "000.00.00.H12" and registry.get(hai_chau.parent).tier == "province"
+    assert hai_chau.address["commune"] == "Phường Hải Châu" and hai_chau.address["province_code"] == "48"
+    assert "7:30" in hai_chau.hours["vi"]
+    # the codes the specs used before keep their meaning
+    assert registry.get("000.12.09.H12").name["vi"] == "Trung tâm Dịch vụ việc làm thành phố"
+    assert registry.get("000.08.35.H12").parent == "000.00.35.H12"
+
+
+def test_search_ignores_diacritics_and_case():
+    registry = load_registry()
+    found = registry.search("hai chau", registry.of("commune", "ubnd"))
+    assert [a.name["vi"] for a in found] == ["Ủy ban nhân dân phường Hải Châu"]
+    assert registry.search("HẢI CHÂU", registry.of("commune")) == registry.search("hai chau", registry.of("commune"))
+    assert registry.search("no such place xyz") == []
+
+
+def test_duplicate_codes_are_refused_with_both_lines():
+    text = HEAD + office("000.00.09.H12") + office("000.00.09.H12")
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text, "reg.yaml")
+    [problem] = caught.value.problems
+    assert str(problem) == "reg.yaml:10: error: duplicate agency code 000.00.09.H12 (first at line 5)"
+
+
+def test_an_unknown_commune_code_is_refused_at_its_line():
+    text = HEAD + office("000.00.09.H12") + office("000.00.A0.H12", tier="commune", kind="ubnd", commune_code="99999")
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text, "reg.yaml")
+    [problem] = caught.value.problems
+    assert problem.line == 10 and "commune code 99999 is not a commune of province 48" in problem.message
+
+
+def test_a_commune_of_another_province_is_refused():
+    hoan_kiem = units.find_commune("01", "Hoàn Kiếm").code
+    text = HEAD + office("000.00.A0.H12", tier="commune", kind="ubnd", commune_code=hoan_kiem)
+    with pytest.raises(RegistryError, match=f"reg.yaml:5: error: .*{hoan_kiem} is not a commune of province 48"):
+        parse_registry(text, "reg.yaml")
+
+
+def test_an_unknown_parent_says_did_you_mean():
+    text = HEAD + office("000.00.09.H12") + office("000.12.09.H12", parent="000.00.90.H12")
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text, "reg.yaml")
+    assert "reg.yaml:10: error: 000.12.09.H12: unknown parent 000.00.90.H12; did you mean `000.00.09.H12`?" == str(caught.value.problems[0])
+
+
+def test_a_bad_field_is_placed_and_named():
+    text = HEAD + office("000.00.09.H12", tier="district")
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text, "reg.yaml")
+    [problem] = caught.value.problems
+    assert problem.line == 7 and problem.message.startswith("000.00.09.H12: tier: Input should be")
+
+
+def test_the_app_serves_the_configured_registry_and_refuses_a_wrong_one(tmp_path: Path):
+    good = tmp_path / "good.yaml"
+    good.write_text(HEAD + office("000.00.09.H12"), encoding="utf-8")
+    app = create_app({"DATA_DIR": str(tmp_path / "d1"), "SPECS_DIR": str(SPECS), "TESTING": True, "AGENCY_REGISTRY": str(good)})
+    with app.app_context():
+        assert agency_registry().codes() == ["000.00.09.H12"]
+    assert agency_registry(app) is app.extensions["motcua"].agencies
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(HEAD + office("000.00.09.H12") + office("000.00.09.H12"), encoding="utf-8")
+    with pytest.raises(RegistryError, match=f"{bad}:10: error: duplicate agency code"):
+        create_app({"DATA_DIR": str(tmp_path / "d2"), "SPECS_DIR": str(SPECS), "TESTING": True, "AGENCY_REGISTRY": str(bad)})
+
+
+def test_the_environment_names_the_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    good = tmp_path / "env.yaml"
+    good.write_text(HEAD + office("000.00.10.H12"), encoding="utf-8")
+    monkeypatch.setenv("MOTCUA_AGENCY_REGISTRY", str(good))
+    app = create_app({"DATA_DIR": str(tmp_path / "d"), "SPECS_DIR": str(SPECS), "TESTING": True})
+    assert agency_registry(app).codes() == ["000.00.10.H12"]
+
+
+def test_the_default_is_the_shipped_file(app):
+    assert agency_registry(app).path == str(DEFAULT_REGISTRY)
+
+
+def test_generate_writes_what_is_shipped_and_keeps_codes(tmp_path: Path):
+    out = tmp_path / "agencies.yaml"
+    result = CliRunner().invoke(agencies_group, ["generate", "--province", "48", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    fresh = yaml.safe_load(out.read_text(encoding="utf-8"))
+    shipped = yaml.safe_load(DEFAULT_REGISTRY.read_text(encoding="utf-8"))
+    # the shipped file is what the command writes (addresses and phones may be edited in it)
+    assert [(a["code"], a.get("commune_code")) for a in fresh["agencies"]] == [(a["code"], a.get("commune_code")) for a in shipped["agencies"]]
+    # a commune renumbered by hand keeps its code when the file is generated again
+    first = next(a for a in fresh["agencies"] if a["kind"] == "ubnd" and a["tier"] == "commune")
+    first["code"] = "000.00.ZZ.H12"
+    again = build_registry("48", "H12", fresh)
+    assert next(a for a in again["agencies"] if a.get("commune_code") == first["commune_code"] and a["kind"] == "ubnd")["code"] == "000.00.ZZ.H12"
+    assert len({a["code"] for a in again["agencies"]}) == len(again["agencies"])
+
+
+def test_generate_refuses_an_unknown_province(tmp_path: Path):
+    result = CliRunner().invoke(agencies_group, ["generate", "--province", "99", "--output", str(tmp_path / "x.yaml")])
+    assert result.exit_code != 0 and "unknown province code" in result.output
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_check_prints_file_line_problems(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(HEAD + office("000.00.09.H12") + office("000.00.09.H12"), encoding="utf-8")
+    result = CliRunner().invoke(agencies_group, ["check", str(bad)])
+    assert result.exit_code == 1 and f"{bad}:10: error: duplicate agency code" in result.output
+
+
+def test_commune_numbers_stay_clear_of_department_digits():
+    assert commune_number(0) == "A0" and commune_number(35) == "AZ" and commune_number(36) == "B0"
+    with pytest.raises(ValueError):
+        commune_number(936)
