@@ -124,6 +124,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from motcua.integrations import check_settings
 
     check_settings(app.config)  # settings naming plugins (PAYMENT_GATEWAY, SYNC ...) name installed ones
+    from motcua import signing
+
+    # the agency's signing key (SIGNING_KEY/SIGNING_CERT or SIGNING_PKCS12): missing, unreadable,
+    # mismatched or expired stops the start here, never a 500 when staff first sign a result
+    app.extensions["motcua.signer"] = signing.load_signer(app.config)
     data_dir = Path(app.config["DATA_DIR"])
     _data_folder(data_dir)
     app.config.setdefault("SECRET_KEY", None)

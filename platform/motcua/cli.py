@@ -18,6 +18,7 @@ COMMANDS = [
     ("motcua.accounts_cli", "staff"),
     ("motcua.stats.cli", "stats"),
     ("motcua.agencies_cli", "agencies_group"),
+    ("motcua.signing", "signing_group"),
 ]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from motcua.dossier import Dossier, Event, Status
 from motcua.i18n import t
+from motcua.signing import FIELD_NAME, AgencySigner, SigningFailed
 from motcua.spec.model import Attachment
 from motcua.store.base import Store
 
@@ -41,14 +42,30 @@ def result(dossier: Dossier, file_id: str) -> dict[str, Any] | None:
     return next((r for r in results_of(dossier) if r.get("file_id") == file_id), None)
 
 
-def attach(store: Store, code: str, data: bytes, filename: str, actor: str, lang: str = "vi") -> Dossier:
+def attach(store: Store, code: str, data: bytes, filename: str, actor: str, lang: str = "vi",
+           signer: AgencySigner | None = None, reason: str = "", location: str = "") -> Dossier:
     """Store the PDF and record it on the dossier's timeline; ResultRefused when the file is
-    not a PDF or too large, or the dossier is not decided yet."""
+    not a PDF or too large, or the dossier is not decided yet.
+
+    With `signer` (motcua.signing, loaded at start) the stored file is the PDF with the
+    agency's signature added, and the event says who signed it: the citizen downloads
+    exactly that signed file. The status is checked before signing, so nothing is signed
+    for a dossier that cannot take a result."""
     from motcua import submission
 
     _type, error = submission.check_upload(RESULT, data, lang)
     if error:
         raise ResultRefused(error)
+    current = store.dossiers.get(code)
+    if current is None or current.status not in ATTACHABLE:
+        raise ResultRefused(t("Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết.", lang))
+    signed: dict[str, Any] = {}
+    if signer is not None:
+        try:
+            data = signer.sign(data, reason=reason or f"Kết quả giải quyết hồ sơ {code}", location=location)
+        except SigningFailed:
+            raise ResultRefused(t("Không ký số được tệp kết quả: tệp PDF bị hỏng hoặc chứng thư số của cơ quan đã hết hạn.", lang)) from None
+        signed = {"signed_by": signer.subject, "signature_field": FIELD_NAME}
     file_id = store.files.put(data)
     name = (filename or "ket-qua.pdf").replace("\\", "/").rsplit("/", 1)[-1][:200] or "ket-qua.pdf"
 
@@ -57,7 +74,7 @@ def attach(store: Store, code: str, data: bytes, filename: str, actor: str, lang
             raise ResultRefused(t("Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết.", lang))
         dossier.record(Event(actor=actor, kind="result_attached", data={
             "file_id": file_id, "filename": name, "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
+            "sha256": hashlib.sha256(data).hexdigest(), **signed,
             "attachments": [file_id]}))  # how motcua.purge knows the file is kept
 
     dossier, _ = store.dossiers.update(code, change)

@@ -61,6 +61,7 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--public-url") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from motcua.signing import SigningConfigError
     from motcua.store import StoreError
 
     try:
@@ -70,6 +71,8 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
                           "TRUSTED_HOSTS": [urlsplit(public_url).hostname],
                           "OUTBOX_SWEEP_SECONDS": outbox_interval})
     except StoreError as error:  # a damaged store marker or session key: say which file and what to do
+        raise click.ClickException(f"cannot start: {error}") from None
+    except SigningConfigError as error:  # the agency's signing key: which setting, what is wrong
         raise click.ClickException(f"cannot start: {error}") from None
     gc.freeze()  # the catalogue's objects live as long as the process: out of every collection pass
     catalogue = app.extensions["motcua"].catalogue

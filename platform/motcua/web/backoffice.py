@@ -37,6 +37,7 @@ from motcua.i18n import _, current_lang, local
 from motcua.public_url import external_url
 from motcua.results import ATTACHABLE as RESULT_STATUSES, results_of
 from motcua.search import fold
+from motcua.signing import current_signer
 from motcua.services import services
 from motcua.submission import delivery_choice, required_attachments, validate, validate_delivery
 from motcua.spec.model import ProcedureSpec
@@ -364,6 +365,7 @@ def dossier_view(code: str) -> Any:
         supplement_asked=lambda event: supplement_asked(event, spec, current_lang()),
         results=results_of(dossier),
         can_attach_result=dossier.status in RESULT_STATUSES,
+        can_sign=current_signer() is not None,
     )
 
 
@@ -415,12 +417,18 @@ def attach_result(code: str) -> Any:
         flash(_("Chọn tệp kết quả (PDF) để đính kèm."), "error")
         return redirect(url_for("backoffice.dossier_view", code=code))
     data = upload.stream.read(results.MAX_MB * 1024 * 1024 + 1)
+    from motcua.signing import current_signer
+
+    dossier = _dossier_for(user, code)
+    spec = _spec_for(dossier)
+    signer = current_signer() if request.form.get("sign") else None
     try:
-        results.attach(services().store, code, data, upload.filename, user.actor, current_lang())
+        results.attach(services().store, code, data, upload.filename, user.actor, current_lang(), signer=signer,
+                       location=local(spec.agency.name) if spec else "")
     except results.ResultRefused as exc:
         flash(str(exc), "error")
     else:
-        flash(_("Đã đính kèm kết quả điện tử."), "success")
+        flash(_("Đã ký số và đính kèm kết quả điện tử.") if signer else _("Đã đính kèm kết quả điện tử."), "success")
     return redirect(url_for("backoffice.dossier_view", code=code))
 
 
