@@ -34,7 +34,7 @@ from typing import Any, Iterable, Mapping
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 from markupsafe import Markup
 
-from motcua.dossier import Dossier
+from motcua.dossier import Dossier, Event
 from motcua.fees import bill
 from motcua.spec.model import Condition, ProcedureSpec, localize
 from motcua.units import address_text
@@ -499,3 +499,253 @@ def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: 
     says how the dossier came in.
     """
     return render_pdf("receipt", receipt_context(dossier, spec, tracking_url, lang), lang, overrides)
+
+
+# --- forms 02-06 of Circular 01/2018/TT-VPCP --------------------------------------------------
+#
+# Each is drawn from the dossier's timeline: the event the workflow recorded when it reached
+# the form (a supplement request, a refusal, an apology, the hand-overs) is the form's source
+# and is never edited, so the same document comes back whenever it is printed. Names of
+# staff come in `names` (username -> full name): renderers read no store.
+
+#: The event kind of each form the workflow issues to the citizen, and the form's file name.
+FORM_EVENTS = {"supplement_requested": "supplement_request", "refused": "refusal", "apology": "apology"}
+DESK_UNIT = N_("Bộ phận tiếp nhận và trả kết quả")
+
+
+#: What each document is called in lists and file names.
+FORM_TITLES = {
+    "supplement_request": N_("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (mẫu 02)"),
+    "refusal": N_("Phiếu từ chối tiếp nhận, giải quyết hồ sơ (mẫu 03)"),
+    "apology": N_("Phiếu xin lỗi và hẹn lại ngày trả kết quả (mẫu 04)"),
+    "control_sheet": N_("Phiếu kiểm soát quá trình giải quyết hồ sơ (mẫu 05)"),
+}
+FORM_FILES = {"supplement_request": "mau-02-yeu-cau-bo-sung", "refusal": "mau-03-tu-choi",
+              "apology": "mau-04-xin-loi", "control_sheet": "mau-05-phieu-kiem-soat"}
+
+
+def issued_forms(dossier: Dossier) -> list[tuple[int, str]]:
+    """(index of the event in the timeline, document name) of every form 02-04 the workflow
+    issued to the citizen, oldest first."""
+    return [(i, name) for i, e in enumerate(dossier.events) if (name := form_of(e)) is not None]
+
+
+def form_of(event: Event) -> str | None:
+    """The document (`supplement_request`, `refusal`, `apology`) an event issues, if any; a
+    decision to reject is a refusal too (form 03: "từ chối tiếp nhận, giải quyết")."""
+    if event.kind == "decided" and (event.data or {}).get("decision") == "rejected":
+        return "refusal"
+    return FORM_EVENTS.get(event.kind)
+
+
+def _person(actor: str, names: Mapping[str, str]) -> str:
+    """A timeline actor as printed: a staff member's full name, else who it was."""
+    if actor.startswith("staff:"):
+        username = actor.split(":", 1)[1]
+        return names.get(username, username)
+    return actor
+
+
+def _dossier_heading(dossier: Dossier, spec: ProcedureSpec, lang: str) -> dict[str, Any]:
+    """What every form says about the dossier: code, applicant, procedure, when received."""
+    contact = dossier.contact
+    return {
+        "code": dossier.code,
+        "applicant": contact.name,
+        "reach": "; ".join(filter(None, [contact.phone, contact.email])),
+        "procedure": f"{localize(spec.name, lang)} ({t('mã thủ tục', lang)} {spec.code})",
+        "received": _when(dossier.filed_at, lang),
+        "agency": localize(spec.agency.name, lang),
+        "header_lang": lang,
+    }
+
+
+def _place_date(moment: datetime, lang: str) -> str:
+    return t("Ngày {date}", lang, date=format_date(moment, lang))
+
+
+def supplement_request_context(dossier: Dossier, spec: ProcedureSpec, event: Event, lang: str,
+                               names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Form 02, phiếu yêu cầu bổ sung, hoàn thiện hồ sơ: everything missing, said once."""
+    from motcua.submission import field_label
+
+    data = event.data or {}
+    items = [str(m) for m in data.get("missing") or []]
+    for cid in data.get("components") or []:
+        component = spec.attachment(cid)
+        items.append(t("Nộp lại: {name}", lang, name=localize(component.name, lang) if component else cid))
+    for name in data.get("fields") or []:
+        items.append(t("Sửa thông tin tờ khai: {name}", lang, name=field_label(spec, str(name), lang)))
+    return {
+        **_dossier_heading(dossier, spec, lang),
+        "title": t("PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ", lang),
+        "unit": t("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", lang),
+        "form_number": t("Mẫu số 02", lang),
+        "footer": t("Mẫu số 02 - Thông tư 01/2018/TT-VPCP · {code}", lang, code=dossier.code),
+        "items": items,
+        "reason": event.note or "",
+        "legal_basis": [f"{b.number} – {localize(b.title, lang)}" for b in spec.info.legal_basis],
+        "officer": _person(event.actor, names or {}),
+        "date": _place_date(event.at, lang),
+    }
+
+
+def refusal_context(dossier: Dossier, spec: ProcedureSpec, event: Event, lang: str,
+                    names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Form 03, phiếu từ chối tiếp nhận, giải quyết hồ sơ: at intake or after processing."""
+    at_intake = event.kind == "refused"
+    return {
+        **_dossier_heading(dossier, spec, lang),
+        "title": t("PHIẾU TỪ CHỐI TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ", lang),
+        "unit": t("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", lang),
+        "form_number": t("Mẫu số 03", lang),
+        "footer": t("Mẫu số 03 - Thông tư 01/2018/TT-VPCP · {code}", lang, code=dossier.code),
+        "stage": t("tiếp nhận", lang) if at_intake else t("giải quyết", lang),
+        "reason": event.note or "",
+        "officer": _person(event.actor, names or {}),
+        "date": _place_date(event.at, lang),
+    }
+
+
+def apology_context(dossier: Dossier, spec: ProcedureSpec, event: Event, lang: str,
+                    names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Form 04, phiếu xin lỗi và hẹn lại ngày trả kết quả, signed by the agency's head."""
+    from datetime import date as _date
+
+    data = event.data or {}
+
+    def day(value: Any) -> str:
+        return format_date(_date.fromisoformat(value), lang) if value else ""
+
+    return {
+        **_dossier_heading(dossier, spec, lang),
+        "title": t("PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", lang),
+        "unit": "",
+        "form_number": t("Mẫu số 04", lang),
+        "footer": t("Mẫu số 04 - Thông tư 01/2018/TT-VPCP · {code}", lang, code=dossier.code),
+        "old_due": day(data.get("old_due_date")),
+        "new_due": day(data.get("new_due_date")),
+        "reason": event.note or "",
+        "officer": _person(event.actor, names or {}),
+        "date": _place_date(event.at, lang),
+    }
+
+
+@dataclass
+class HandOver:
+    """One line of form 05: who handed the dossier to whom, when, by when, on time or late."""
+
+    number: int
+    giver: str
+    receiver: str
+    at: str
+    due: str
+    result: str
+    note: str
+
+
+#: The timeline's hand-overs: (event kind, who gives, who receives) when the event's data says neither.
+_APPLICANT = N_("Người nộp hồ sơ")
+
+
+def _event_text(event: Event, lang: str) -> str:
+    """The timeline's label of an event (a decision by what was decided)."""
+    from motcua.workflow.events import DECISIONS, event_kind
+
+    declared = DECISIONS.get((event.data or {}).get("decision", "")) if event.kind == "decided" else None
+    declared = declared or event_kind(event.kind)
+    return localize(declared.label, lang) if declared else event.kind
+
+
+def control_sheet_rows(dossier: Dossier, lang: str, names: Mapping[str, str] | None = None) -> list[HandOver]:
+    """Form 05's lines from the timeline's hand-overs (received, sent for processing,
+    transferred, decided, returned). Each is judged against the due date in force at that
+    moment: the filing's, moved by each pause (`clock_resumed`) and by an apology."""
+    from datetime import date as _date
+
+    names = names or {}
+    changes = [e for e in dossier.events if e.kind in ("clock_resumed", "apology")]
+    first = next((e.data.get("old_due_date") for e in changes if (e.data or {}).get("old_due_date")), None)
+    due: _date | None = _date.fromisoformat(first) if first else dossier.due_date
+    unit = t(DESK_UNIT, lang)
+    holder = unit
+    rows: list[HandOver] = []
+    for event in dossier.events:
+        data = event.data or {}
+        if event.kind in ("clock_resumed", "apology"):
+            moved = data.get("due_date") or data.get("new_due_date")
+            due = _date.fromisoformat(moved) if moved else due
+            continue
+        if event.kind == "received":
+            giver, receiver = t(_APPLICANT, lang), unit
+        elif event.kind in ("processing_started", "transferred"):
+            giver, receiver = str(data.get("from") or holder), str(data.get("to") or "")
+        elif event.kind == "decided":
+            giver, receiver = holder, unit
+        elif event.kind == "returned":
+            giver, receiver = unit, t(_APPLICANT, lang)
+        else:
+            continue
+        holder = receiver
+        day = event.at.astimezone(VN_TZ).date()
+        if due is None:
+            result = ""
+        elif day < due:
+            result = t("Trước hạn", lang)
+        elif day == due:
+            result = t("Đúng hạn", lang)
+        else:
+            result = t("Quá hạn", lang)
+        note = _event_text(event, lang) + (f": {event.note}" if event.note else "")
+        rows.append(HandOver(len(rows) + 1, giver, receiver, _when(event.at, lang),
+                             format_date(due, lang) if due else "", result,
+                             f"{note} ({_person(event.actor, names)})"))
+    return rows
+
+
+def control_sheet_context(dossier: Dossier, spec: ProcedureSpec, lang: str,
+                          names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Form 05, phiếu kiểm soát quá trình giải quyết hồ sơ."""
+    return {
+        **_dossier_heading(dossier, spec, lang),
+        "title": t("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ", lang),
+        "unit": t("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", lang),
+        "form_number": t("Mẫu số 05", lang),
+        "footer": t("Mẫu số 05 - Thông tư 01/2018/TT-VPCP · {code}", lang, code=dossier.code),
+        "due": format_date(dossier.due_date, lang) if dossier.due_date else t("sẽ thông báo sau", lang),
+        "rows": control_sheet_rows(dossier, lang, names),
+    }
+
+
+FORM_CONTEXTS = {"supplement_request": supplement_request_context, "refusal": refusal_context, "apology": apology_context}
+
+
+def form_pdf(name: str, dossier: Dossier, spec: ProcedureSpec, event: Event | None, lang: str = "vi",
+             names: Mapping[str, str] | None = None, overrides: str | Path | None = None) -> bytes:
+    """Form 02 (`supplement_request`), 03 (`refusal`), 04 (`apology`) for `event`, or 05
+    (`control_sheet`, the whole timeline; `event` unused) as a PDF."""
+    if name == "control_sheet":
+        return render_pdf(name, control_sheet_context(dossier, spec, lang, names), lang, overrides)
+    assert event is not None
+    return render_pdf(name, FORM_CONTEXTS[name](dossier, spec, event, lang, names), lang, overrides)
+
+
+def register_context(rows: list[Any], headers: list[str], agency: str, period_label: str, lang: str) -> dict[str, Any]:
+    """Form 06, sổ theo dõi hồ sơ: `rows` are `motcua.register.RegisterRow`s."""
+    return {
+        "title": t("SỔ THEO DÕI HỒ SƠ", lang),
+        "header_lang": lang,
+        "agency": agency,
+        "unit": t("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", lang),
+        "form_number": t("Mẫu số 06", lang),
+        "footer": t("Mẫu số 06 - Thông tư 01/2018/TT-VPCP · {period}", lang, period=period_label),
+        "period": period_label,
+        "headers": headers,
+        "rows": rows,
+    }
+
+
+def register_pdf(rows: list[Any], headers: list[str], agency: str, period_label: str, lang: str = "vi",
+                 overrides: str | Path | None = None) -> bytes:
+    """The register of one agency for one period, A4 landscape."""
+    return render_pdf("register", register_context(rows, headers, agency, period_label, lang), lang, overrides)

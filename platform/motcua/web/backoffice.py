@@ -37,6 +37,7 @@ from motcua.i18n import _, current_lang, local
 from motcua.public_url import external_url
 from motcua.results import ATTACHABLE as RESULT_STATUSES, results_of
 from motcua.search import fold
+from renderers.documents import FORM_TITLES, issued_forms
 from motcua.signing import current_signer
 from motcua.services import services
 from motcua.submission import delivery_choice, required_attachments, validate, validate_delivery
@@ -364,6 +365,8 @@ def dossier_view(code: str) -> Any:
         payment=payment_state(dossier),
         supplement_asked=lambda event: supplement_asked(event, spec, current_lang()),
         results=results_of(dossier),
+        forms=issued_forms(dossier),
+        form_titles=FORM_TITLES,
         can_attach_result=dossier.status in RESULT_STATUSES,
         can_sign=current_signer() is not None,
     )
@@ -445,6 +448,75 @@ def result_file(code: str, file_id: str) -> Response:
                          as_attachment=True, download_name=safe_filename(found["filename"]))
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _staff_names() -> dict[str, str]:
+    return {u.username: u.name for u in accounts.all_accounts(services().store)}
+
+
+@bp.route("/ho-so/<code>/mau/<name>/<int:index>.pdf")
+@staff_required()
+def form_document(code: str, name: str, index: int) -> Response:
+    """Form 02, 03 or 04 as the workflow issued it (the timeline's event `index`), or form 05
+    (`phieu-kiem-soat`, index 0) from the whole timeline, in the reader's language."""
+    from renderers.documents import FORM_FILES, form_of, form_pdf
+
+    from motcua.web.downloads import attachment, document_templates
+    from motcua.web.pages import private
+
+    dossier = _dossier_for(_user(), code)
+    spec = _spec_for(dossier)
+    if spec is None or name not in FORM_FILES:
+        abort(404)
+    event = None
+    if name != "control_sheet":
+        if not 0 <= index < len(dossier.events) or form_of(dossier.events[index]) != name:
+            abort(404)
+        event = dossier.events[index]
+    body = form_pdf(name, dossier, spec, event, current_lang(), _staff_names(), document_templates())
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = attachment(f"{FORM_FILES[name]}-{dossier.code}.pdf")
+    return private(response)
+
+
+@bp.route("/so-theo-doi")
+@staff_required()
+def register_view() -> Any:
+    """Form 06, the dossier register: pick an agency and a period; the page lists the rows,
+    and the same rows download as PDF or CSV."""
+    from motcua import register
+    from motcua.stats import period as periods
+
+    user = _user()
+    svc = services()
+    agencies = sorted({s.agency.code: local(s.agency.name) for s in svc.catalogue if user.serves(s.agency.code)}.items())
+    agency = request.args.get("agency", "").strip() or (agencies[0][0] if agencies else "")
+    fmt = request.args.get("format", "")
+    try:
+        period = periods.parse(request.args)
+    except periods.PeriodError as exc:
+        flash(str(exc), "error")  # PeriodError speaks Vietnamese, as the statistics page shows it
+        return redirect(url_for("backoffice.register_view"))
+    if agency and not user.serves(agency):
+        abort(404)
+    lang = current_lang()
+    rows = register.register_rows(svc.store, _spec_for, period, [agency], lang) if agency else []
+    agency_name = dict(agencies).get(agency, agency)
+    if fmt in ("pdf", "csv"):
+        from motcua.web.downloads import attachment, document_templates
+        from motcua.web.pages import private
+        from renderers.documents import register_pdf
+
+        base = f"so-theo-doi-ho-so-{agency}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+        if fmt == "pdf":
+            response = Response(register_pdf(rows, register.headers(lang), agency_name, period.label(lang), lang,
+                                              document_templates()), mimetype="application/pdf")
+        else:
+            response = Response(register.register_csv(rows, lang), mimetype="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = attachment(f"{base}.{fmt}")
+        return private(response)
+    return render_template("backoffice/register.html", rows=rows, headers=register.headers(lang), agencies=agencies,
+                           agency=agency, period=period, args=request.args)
 
 
 @bp.route("/ho-so/<code>/tep/<int:index>")

@@ -848,7 +848,15 @@ def _render_dossier(found: Dossier) -> str:
         rating=_rating_of(found),
         supplement=found.status == Status.SUPPLEMENT_REQUESTED,
         results=_results_of(found),
+        forms=_forms_of(found),
     )
+
+
+def _forms_of(found: Dossier) -> list[tuple[int, str, str]]:
+    """(event index, document name, its title) of the forms 02-04 issued to the citizen."""
+    from renderers.documents import FORM_TITLES, issued_forms
+
+    return [(i, name, _(FORM_TITLES[name])) for i, name in issued_forms(found)]
 
 
 def _results_of(found: Dossier) -> list[dict[str, Any]]:
@@ -872,6 +880,25 @@ def result_file(code: str, file_id: str) -> Response:
     results.log_download(services().store, found.code, file_id, f"citizen:{account.key}" if account else "citizen")
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = attachment(attached["filename"])
+    return private(response)
+
+
+@bp.get("/ho-so/<code>/van-ban/<name>/<int:index>.pdf")
+def form_document(code: str, name: str, index: int) -> Response:
+    """Form 02, 03 or 04 the workflow issued to the citizen (the timeline's event `index`),
+    for the dossier's reader only (404 alike for anyone else)."""
+    from motcua import accounts
+    from motcua.web.downloads import attachment, document_templates
+    from renderers.documents import FORM_FILES, form_of, form_pdf
+
+    found = _readable_dossier(code)
+    spec = _spec_of(found)
+    if spec is None or not 0 <= index < len(found.events) or form_of(found.events[index]) != name:
+        abort(404)
+    names = {u.username: u.name for u in accounts.all_accounts(services().store)}
+    body = form_pdf(name, found, spec, found.events[index], current_lang(), names, document_templates())
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = attachment(f"{FORM_FILES[name]}-{found.code}.pdf")
     return private(response)
 
 
