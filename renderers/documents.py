@@ -749,3 +749,49 @@ def register_pdf(rows: list[Any], headers: list[str], agency: str, period_label:
                  overrides: str | Path | None = None) -> bytes:
     """The register of one agency for one period, A4 landscape."""
     return render_pdf("register", register_context(rows, headers, agency, period_label, lang), lang, overrides)
+
+
+# --- the parcel's contents list (danh mục tài liệu trong bưu gửi) -----------------------------
+
+
+@dataclass
+class ParcelItem:
+    """One paper in the parcel that carries the result by public post."""
+
+    number: int
+    name: str
+    form: str
+
+
+def parcel_context(dossier: Dossier, spec: ProcedureSpec, lang: str) -> dict[str, Any]:
+    """What the desk puts in the result's parcel, for the postal worker and the citizen to
+    check on hand-over (Decision 45/2016/QĐ-TTg): the result as the spec names it, every
+    result document attached, the forms issued to the citizen, and what the post collects."""
+    items = [ParcelItem(1, localize(spec.info.result, lang), t("Bản chính", lang))]
+    for event in dossier.events:
+        data = event.data or {}
+        if event.kind == "result_attached":
+            form = t("Bản in từ bản điện tử có chữ ký số", lang) if data.get("signed_by") else t("Bản in", lang)
+            items.append(ParcelItem(len(items) + 1, str(data.get("filename") or ""), form))
+        elif (name := form_of(event)) is not None:
+            items.append(ParcelItem(len(items) + 1, t(FORM_TITLES[name], lang), t("Bản chính", lang)))
+    booked = [e.data or {} for e in dossier.events if e.kind == "shipment_booked" and (e.data or {}).get("kind") == "delivery"]
+    shipment = booked[-1] if booked else {}
+    delivery = dossier.delivery
+    return {
+        **_dossier_heading(dossier, spec, lang),
+        "title": t("DANH MỤC TÀI LIỆU TRONG BƯU GỬI", lang),
+        "unit": t("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", lang),
+        "form_number": "",
+        "footer": t("Danh mục bưu gửi · {code}", lang, code=dossier.code),
+        "recipient": (delivery.address or {}).get("recipient") or dossier.contact.name if delivery else dossier.contact.name,
+        "address": _address_text(delivery.address if delivery else None, lang),
+        "item_number": str(shipment.get("item_number") or ""),
+        "cod": money(int(shipment.get("cod_amount") or 0), lang) if shipment.get("cod_amount") else "",
+        "items": items,
+    }
+
+
+def parcel_pdf(dossier: Dossier, spec: ProcedureSpec, lang: str = "vi", overrides: str | Path | None = None) -> bytes:
+    """The contents list printed and put in the parcel with the result."""
+    return render_pdf("parcel", parcel_context(dossier, spec, lang), lang, overrides)

@@ -479,6 +479,24 @@ def form_document(code: str, name: str, index: int) -> Response:
     return private(response)
 
 
+@bp.route("/ho-so/<code>/danh-muc-buu-gui.pdf")
+@staff_required()
+def parcel_list(code: str) -> Response:
+    """The contents list put in the parcel of a result returned by public post."""
+    from renderers.documents import parcel_pdf
+
+    from motcua.web.downloads import attachment, document_templates
+    from motcua.web.pages import private
+
+    dossier = _dossier_for(_user(), code)
+    spec = _spec_for(dossier)
+    if spec is None or dossier.delivery is None or dossier.delivery.kind != "postal":
+        abort(404)
+    response = Response(parcel_pdf(dossier, spec, current_lang(), document_templates()), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = attachment(f"danh-muc-buu-gui-{dossier.code}.pdf")
+    return private(response)
+
+
 @bp.route("/so-theo-doi")
 @staff_required()
 def register_view() -> Any:
