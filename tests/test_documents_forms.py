@@ -13,7 +13,7 @@ from datetime import timedelta
 import pdfplumber
 import pytest
 
-from motcua import accounts
+from motcua import accounts, issued
 from motcua.stats.period import month, vn_today
 from motcua.stats.source import build_report
 from tests.portal_helpers import csrf
@@ -194,3 +194,35 @@ def test_form_06_register_of_the_month_reconciles_with_the_statistics(app, staff
     assert len(list(csv.reader(io.StringIO(empty.data.decode("utf-8-sig"))))) == 1
     assert staff.get("/staff/so-theo-doi", query_string={**args, "month": "13"}).status_code == 302  # clear error, no 500
     assert staff.get("/staff/so-theo-doi", query_string={**args, "agency": "000.00.99.H99"}).status_code == 404
+
+
+def test_issued_forms_are_kept_with_the_dossier_as_issued(app, staff, tmp_path):
+    """Printed when the workflow issues them and stored: a later template change does not
+    change the form already handed out (the other language is drawn on demand)."""
+    citizen = app.test_client()
+    code = file_birth(citizen, AN, copies="0")
+    perform(app, code, "request_supplement", reason="Thiếu giấy tờ", missing=["Bản chụp giấy chứng sinh"])
+    store = app.extensions["motcua"].store
+    dossier = store.dossiers.get(code)
+    assert dossier.events[-1].kind == "supplement_requested"  # the timeline gets no event of its own
+    copies = issued.kept(dossier)
+    assert len(copies) == 1
+    index, copy = next(iter(copies.items()))
+    assert copy["form"] == "supplement_request" and copy["lang"] == "vi" and dossier.events[index].kind == "supplement_requested"
+    stored = store.files.read(copy["file_id"])
+    assert "Bản chụp giấy chứng sinh" in pdf_words(stored)
+    from motcua.purge import dossier_file_ids
+
+    assert copy["file_id"] in set(dossier_file_ids(dossier))  # purge keeps it
+
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    (overrides / "supplement_request.html").write_text(
+        '{% extends "motcua/supplement_request.html" %}{% block body %}MẪU MỚI{{ super() }}{% endblock %}', encoding="utf-8")
+    app.config["DOCUMENT_TEMPLATES_DIR"] = str(overrides)
+    link = form_links(citizen.get(f"/ho-so/{code}").get_data(as_text=True), "citizen")["supplement_request"]
+    assert citizen.get(link).data == stored  # the form as it was issued
+    assert "MẪU MỚI" in pdf_words(citizen.get(link + "?lang=en").data)  # another language: drawn now
+    perform(app, code, "refuse", reason="Không bổ sung")  # the next form is kept too, once each
+    forms = [c["form"] for _i, c in sorted(issued.kept(store.dossiers.get(code)).items())]
+    assert forms == ["supplement_request", "refusal"]

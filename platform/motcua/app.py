@@ -157,6 +157,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     agencies = load_registry(registry_path(app.config))
     app.extensions["motcua"] = Services(store=store, catalogue=catalogue, engine=None, agencies=agencies)
     app.extensions["motcua"].engine = Engine(app.extensions["motcua"], app.config)
+    from motcua import issued
+
+    # forms 02-04 are printed once, when the workflow issues them, and kept with the dossier
+    app.extensions["motcua"].engine.listeners.append(issued.listener(app.extensions["motcua"], app.config))
 
     from motcua import identity
 

@@ -55,13 +55,17 @@ class PurgeReport:
 
 
 def dossier_file_ids(dossier: Dossier) -> Iterator[str]:
-    """Every file a dossier refers to: its attachments and any named by its events."""
+    """Every file a dossier refers to: its attachments, any named by its events, and the
+    issued forms kept with it (motcua.issued)."""
     for ref in dossier.attachments:
         yield ref.file_id
     for event in dossier.events:
         named = event.data.get("attachments") if isinstance(event.data, dict) else None
         if isinstance(named, list):
             yield from (x for x in named if isinstance(x, str))
+    from motcua.issued import kept
+
+    yield from (copy["file_id"] for copy in kept(dossier).values() if isinstance(copy.get("file_id"), str))
 
 
 def draft_file_ids(draft: dict[str, Any]) -> Iterator[str]:

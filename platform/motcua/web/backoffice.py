@@ -473,7 +473,10 @@ def form_document(code: str, name: str, index: int) -> Response:
         if not 0 <= index < len(dossier.events) or form_of(dossier.events[index]) != name:
             abort(404)
         event = dossier.events[index]
-    body = form_pdf(name, dossier, spec, event, current_lang(), _staff_names(), document_templates())
+    from motcua.issued import kept_pdf
+
+    body = (kept_pdf(services().store, dossier, index, current_lang()) if event is not None else None) \
+        or form_pdf(name, dossier, spec, event, current_lang(), _staff_names(), document_templates())
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = attachment(f"{FORM_FILES[name]}-{dossier.code}.pdf")
     return private(response)

@@ -895,8 +895,12 @@ def form_document(code: str, name: str, index: int) -> Response:
     spec = _spec_of(found)
     if spec is None or not 0 <= index < len(found.events) or form_of(found.events[index]) != name:
         abort(404)
-    names = {u.username: u.name for u in accounts.all_accounts(services().store)}
-    body = form_pdf(name, found, spec, found.events[index], current_lang(), names, document_templates())
+    from motcua.issued import kept_pdf
+
+    body = kept_pdf(services().store, found, index, current_lang())  # as issued, when in this language
+    if body is None:
+        names = {u.username: u.name for u in accounts.all_accounts(services().store)}
+        body = form_pdf(name, found, spec, found.events[index], current_lang(), names, document_templates())
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = attachment(f"{FORM_FILES[name]}-{found.code}.pdf")
     return private(response)

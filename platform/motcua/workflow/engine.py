@@ -180,6 +180,9 @@ class Engine:
         holidays = (config or {}).get("HOLIDAYS_FILE") if hasattr(config, "get") else None
         self.calendar = Calendar.load(holidays or DEFAULT_FILE)
         self.courier = Courier()
+        #: Called with the dossier's code after each committed change and its cascade (the app
+        #: adds `motcua.issued.keep_issued_forms`); a listener's failure is logged, never undoes it.
+        self.listeners: list[Callable[[str], None]] = []
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -233,6 +236,11 @@ class Engine:
         """Persist `change` (under the store's lock), then let the steps react to it."""
         _, result = self.store.dossiers.update(code, change)
         self._settle(code)
+        for listener in self.listeners:
+            try:
+                listener(code)
+            except Exception:
+                log.exception("dossier %s: listener %r failed after a change", code, listener)
         return result
 
     def _settle(self, code: str, retry: bool = False) -> int:
