@@ -25,6 +25,7 @@ for development and tests (`motcua signing dev-cert`): never for a real deployme
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -69,6 +70,9 @@ class AgencySigner:
                                                 name=self.subject)
             out = signers.sign_pdf(writer, meta, signer=self.signer)
         except (PdfError, ValueError, KeyError, TypeError) as exc:
+            raise SigningFailed(f"the PDF could not be signed: {exc}") from exc
+        except Exception as exc:  # anything else of pyHanko's: a clear refusal, never a 500
+            logging.getLogger(__name__).exception("signing a result failed")
             raise SigningFailed(f"the PDF could not be signed: {exc}") from exc
         return out.getvalue()
 
