@@ -190,3 +190,64 @@ def test_serve_refuses_to_start_with_a_missing_key(tmp_path, certs):
                                 env={"MOTCUA_SIGNING_KEY": str(tmp_path / "gone.pem"), "MOTCUA_SIGNING_CERT": str(certs["signing-cert.pem"])})
     assert result.exit_code != 0
     assert result.exit_code == 1 and "cannot start: SIGNING_KEY" in result.output and "gone.pem does not exist" in result.output
+
+
+def _spec_folder(tmp_path, config: dict) -> str:
+    from tests.portal_helpers import birth_spec, write_spec
+
+    data = birth_spec()
+    data["steps"] = [s for s in data["steps"] if s != "notify"] + [{"name": "result", "config": config}]
+    write_spec(tmp_path / "specs", "khai-sinh", data)
+    return str(tmp_path / "specs")
+
+
+def test_the_spec_says_when_the_result_is_attached_and_that_it_is_signed(data_dir, certs, tmp_path):
+    specs = _spec_folder(tmp_path, {"attach_at": "processing", "signature": "required"})
+    with pytest.raises(SigningConfigError, match="signature: required` but no signing key is set"):
+        create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": specs, "TESTING": True})
+    app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": specs, "TESTING": True,
+                      "SIGNING_PKCS12": str(certs["signing.p12"]), "SIGNING_PKCS12_PASSPHRASE": "motcua-dev"})
+    try:
+        assert app.extensions["motcua"].catalogue.get("1.001193").step("result") is not None
+        code = file_birth(app.test_client(), AN, copies="0")
+        staff = staff_client(app, "lan", ["desk", "specialist", "leader"])
+        engine, store = app.extensions["motcua"].engine, app.extensions["motcua"].store
+        user = accounts.get_account(store, "lan")
+        engine.perform(code, "receive", user)
+        assert "Đính kèm kết quả" not in staff.get(f"/staff/ho-so/{code}").get_data(as_text=True)  # not before processing
+        engine.perform(code, "process", user)
+        page = staff.get(f"/staff/ho-so/{code}").get_data(as_text=True)
+        assert "data-signature-required" in page and 'name="sign"' not in page  # not the officer's choice
+        attach(staff, code, small_pdf("du thao ket qua"))  # posted without the box: signed all the same
+        event = [e for e in store.dossiers.get(code).events if e.kind == "result_attached"][-1]
+        assert event.data["signed_by"] == "UBND xã Thử Nghiệm"
+        assert validate(store.files.read(event.data["file_id"]), certs["ca.pem"]).valid
+    finally:
+        app.extensions["motcua"].store.close()
+
+
+def test_a_spec_that_never_signs_and_the_default_that_waits_for_the_decision(data_dir, certs, tmp_path):
+    specs = _spec_folder(tmp_path, {"signature": "none"})
+    app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": specs, "TESTING": True,
+                      "SIGNING_KEY": str(certs["signing-key.pem"]), "SIGNING_CERT": str(certs["signing-cert.pem"])})
+    try:
+        code = file_birth(app.test_client(), AN, copies="0")
+        staff = staff_client(app, "lan", ["desk", "specialist", "leader"])
+        engine, store = app.extensions["motcua"].engine, app.extensions["motcua"].store
+        user = accounts.get_account(store, "lan")
+        engine.perform(code, "receive", user)
+        engine.perform(code, "process", user)
+        page = staff.get(f"/staff/ho-so/{code}").get_data(as_text=True)
+        assert "Đính kèm kết quả" not in page  # attach_at defaults to decided
+        response = staff.post(f"/staff/ho-so/{code}/ket-qua", content_type="multipart/form-data", follow_redirects=True,
+                              data={"csrf_token": csrf(page), "sign": "1", "result": (io.BytesIO(small_pdf()), "kq.pdf")})
+        assert "Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết" in response.get_data(as_text=True)
+        engine.perform(code, "approve", user)
+        page = staff.get(f"/staff/ho-so/{code}").get_data(as_text=True)
+        assert 'name="sign"' not in page
+        staff.post(f"/staff/ho-so/{code}/ket-qua", content_type="multipart/form-data",
+                   data={"csrf_token": csrf(page), "sign": "1", "result": (io.BytesIO(small_pdf()), "kq.pdf")})
+        event = [e for e in store.dossiers.get(code).events if e.kind == "result_attached"][-1]
+        assert "signed_by" not in event.data  # a forged tick does not sign what the spec never signs
+    finally:
+        app.extensions["motcua"].store.close()

@@ -157,6 +157,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     agencies = load_registry(registry_path(app.config))
     app.extensions["motcua"] = Services(store=store, catalogue=catalogue, engine=None, agencies=agencies)
     app.extensions["motcua"].engine = Engine(app.extensions["motcua"], app.config)
+    needs_key = [spec.key for spec in catalogue if app.extensions["motcua"].engine.result_policy(spec)[1] == "required"]
+    if needs_key and app.extensions["motcua.signer"] is None:
+        raise signing.SigningConfigError(
+            f"{', '.join(needs_key)}: the spec's result step says `signature: required` but no signing key is set "
+            "(SIGNING_KEY + SIGNING_CERT, or SIGNING_PKCS12; `motcua signing dev-cert` makes a test one)")
     from motcua import issued
 
     # forms 02-04 are printed once, when the workflow issues them, and kept with the dossier

@@ -22,6 +22,14 @@ from motcua.store.base import Store
 
 #: Results may be attached once decided (finished) and after the return.
 ATTACHABLE = frozenset({Status.FINISHED, Status.RETURNED})
+#: ... or from processing on, when the spec's `result` step says `attach_at: processing`
+#: (the specialist prepares the result before the leader decides).
+ATTACHABLE_FROM = {"decided": ATTACHABLE, "processing": ATTACHABLE | {Status.PROCESSING}}
+
+
+def attachable(status: int, attach_at: str = "decided") -> bool:
+    """Whether a dossier in `status` takes a result under the spec's `attach_at`."""
+    return Status(status) in ATTACHABLE_FROM.get(attach_at, ATTACHABLE)
 MAX_MB = 20
 DOWNLOADS = "result_downloads"
 
@@ -43,22 +51,28 @@ def result(dossier: Dossier, file_id: str) -> dict[str, Any] | None:
 
 
 def attach(store: Store, code: str, data: bytes, filename: str, actor: str, lang: str = "vi",
-           signer: AgencySigner | None = None, reason: str = "", location: str = "") -> Dossier:
+           signer: AgencySigner | None = None, reason: str = "", location: str = "",
+           attach_at: str = "decided", signature: str = "optional") -> Dossier:
     """Store the PDF and record it on the dossier's timeline; ResultRefused when the file is
     not a PDF or too large, or the dossier is not decided yet.
 
     With `signer` (motcua.signing, loaded at start) the stored file is the PDF with the
     agency's signature added, and the event says who signed it: the citizen downloads
     exactly that signed file. The status is checked before signing, so nothing is signed
-    for a dossier that cannot take a result."""
+    for a dossier that cannot take a result. `attach_at` and `signature` are the spec's
+    (`Engine.result_policy`): a result the spec wants signed is refused without a signer."""
     from motcua import submission
 
     _type, error = submission.check_upload(RESULT, data, lang)
     if error:
         raise ResultRefused(error)
     current = store.dossiers.get(code)
-    if current is None or current.status not in ATTACHABLE:
-        raise ResultRefused(t("Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết.", lang))
+    if current is None or not attachable(current.status, attach_at):
+        raise ResultRefused(_not_yet(attach_at, lang))
+    if signature == "required" and signer is None:
+        raise ResultRefused(t("Thủ tục này yêu cầu kết quả có chữ ký số của cơ quan: hãy chọn ký số khi đính kèm.", lang))
+    if signature == "none":
+        signer = None
     signed: dict[str, Any] = {}
     if signer is not None:
         try:
@@ -70,8 +84,8 @@ def attach(store: Store, code: str, data: bytes, filename: str, actor: str, lang
     name = (filename or "ket-qua.pdf").replace("\\", "/").rsplit("/", 1)[-1][:200] or "ket-qua.pdf"
 
     def change(dossier: Dossier) -> None:
-        if dossier.status not in ATTACHABLE:
-            raise ResultRefused(t("Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết.", lang))
+        if not attachable(dossier.status, attach_at):
+            raise ResultRefused(_not_yet(attach_at, lang))
         dossier.record(Event(actor=actor, kind="result_attached", data={
             "file_id": file_id, "filename": name, "size": len(data),
             "sha256": hashlib.sha256(data).hexdigest(), **signed,
@@ -79,6 +93,12 @@ def attach(store: Store, code: str, data: bytes, filename: str, actor: str, lang
 
     dossier, _ = store.dossiers.update(code, change)
     return dossier
+
+
+def _not_yet(attach_at: str, lang: str) -> str:
+    if attach_at == "processing":
+        return t("Chỉ đính kèm kết quả khi hồ sơ đang được xử lý hoặc đã có kết quả giải quyết.", lang)
+    return t("Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết.", lang)
 
 
 def log_download(store: Store, code: str, file_id: str, who: str) -> None:

@@ -35,7 +35,7 @@ from motcua.catalogue import spec_of
 from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
 from motcua.public_url import external_url
-from motcua.results import ATTACHABLE as RESULT_STATUSES, results_of
+from motcua.results import attachable, results_of
 from motcua.search import fold
 from renderers.documents import FORM_TITLES, issued_forms
 from motcua.signing import current_signer
@@ -351,6 +351,7 @@ def dossier_view(code: str) -> Any:
     engine = services().engine
     names = {u.username: u.name for u in accounts.all_accounts(services().store)}
     timeline = [(e, _actor_name(e.actor, names)) for e in dossier.events]
+    result_policy = engine.result_policy(spec)
     required = {a.id for a in required_attachments(spec, dossier.data, dossier.channel)} if spec else set()
     return render_template(
         "backoffice/dossier.html",
@@ -367,8 +368,9 @@ def dossier_view(code: str) -> Any:
         results=results_of(dossier),
         forms=issued_forms(dossier),
         form_titles=FORM_TITLES,
-        can_attach_result=dossier.status in RESULT_STATUSES,
-        can_sign=current_signer() is not None,
+        can_attach_result=attachable(dossier.status, result_policy[0]),
+        can_sign=current_signer() is not None and result_policy[1] != "none",
+        signature=result_policy[1],
     )
 
 
@@ -424,10 +426,12 @@ def attach_result(code: str) -> Any:
 
     dossier = _dossier_for(user, code)
     spec = _spec_for(dossier)
-    signer = current_signer() if request.form.get("sign") else None
+    attach_at, signature = services().engine.result_policy(spec)
+    wants = request.form.get("sign") or signature == "required"  # a required signature is not the officer's choice
+    signer = current_signer() if wants else None
     try:
         results.attach(services().store, code, data, upload.filename, user.actor, current_lang(), signer=signer,
-                       location=local(spec.agency.name) if spec else "")
+                       location=local(spec.agency.name) if spec else "", attach_at=attach_at, signature=signature)
     except results.ResultRefused as exc:
         flash(str(exc), "error")
     else:

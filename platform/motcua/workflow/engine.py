@@ -533,6 +533,19 @@ class Engine:
             return [], ("leader",)
         return list(getattr(config, "units", [])), tuple(getattr(config, "approver_roles", ("leader",)))
 
+    def result_policy(self, spec: ProcedureSpec | None) -> tuple[str, str]:
+        """(attach_at, signature) for the spec's result document, from its `result` step's
+        config (docs/documents.md, "Signed results"); ("decided", "optional") without one."""
+        ref = spec.step("result") if spec else None
+        cls = step_registry().get("result")
+        if ref is None or cls is None:
+            return "decided", "optional"
+        try:
+            config = cls.Config.model_validate(ref.config)
+        except ValidationError:
+            return "decided", "optional"
+        return str(getattr(config, "attach_at", "decided")), str(getattr(config, "signature", "optional"))
+
     def _blocked(self, dossier: Dossier, spec: ProcedureSpec | None, entries: list[Entry], action: str) -> str | None:
         for entry in entries:
             if entry.step is None:
