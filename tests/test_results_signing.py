@@ -41,6 +41,15 @@ def certs(tmp_path_factory) -> dict[str, Path]:
 
 
 def validate(pdf: bytes, ca: Path):
+    """pyHanko's verdict on the PDF's one signature, trusting `ca` (in a thread of its own:
+    pyHanko runs an asyncio loop, which the browser tests' loop in this thread would refuse)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_validate, pdf, ca).result()
+
+
+def _validate(pdf: bytes, ca: Path):
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
@@ -251,3 +260,23 @@ def test_a_spec_that_never_signs_and_the_default_that_waits_for_the_decision(dat
         assert "signed_by" not in event.data  # a forged tick does not sign what the spec never signs
     finally:
         app.extensions["motcua"].store.close()
+
+
+def test_signing_works_inside_a_running_event_loop(certs):
+    """A server (or a test harness) may run an asyncio loop in the request's thread; pyHanko's
+    synchronous API would refuse it there, the signer moves the work to a thread of its own."""
+    import asyncio
+
+    signer = load_signer({"SIGNING_PKCS12": str(certs["signing.p12"]), "SIGNING_PKCS12_PASSPHRASE": "motcua-dev"})
+
+    pdf = small_pdf("in a loop")
+
+    async def inside() -> bytes:
+        asyncio.get_running_loop()  # a loop runs in this thread while it signs
+        return signer.sign(pdf, reason="test")
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: this one may run a browser test's loop
+        signed = pool.submit(asyncio.run, inside()).result()
+    assert validate(signed, certs["ca.pem"]).valid

@@ -29,11 +29,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import click
 
 #: Config keys (also `MOTCUA_<key>` in the environment).
+T = TypeVar("T")
 KEYS = ("SIGNING_KEY", "SIGNING_CERT", "SIGNING_KEY_PASSPHRASE", "SIGNING_PKCS12", "SIGNING_PKCS12_PASSPHRASE", "SIGNING_CHAIN")
 FIELD_NAME = "MotcuaAgencySignature"
 
@@ -64,17 +65,35 @@ class AgencySigner:
         now = at or datetime.now(timezone.utc)
         if now >= self.not_after:
             raise SigningFailed(f"the signing certificate expired on {self.not_after:%Y-%m-%d}")
-        try:
+        def sign_now() -> bytes:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
             meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location or None,
                                                 name=self.subject)
-            out = signers.sign_pdf(writer, meta, signer=self.signer)
+            return signers.sign_pdf(writer, meta, signer=self.signer).getvalue()
+
+        try:
+            return _outside_event_loop(sign_now)
         except (PdfError, ValueError, KeyError, TypeError) as exc:
             raise SigningFailed(f"the PDF could not be signed: {exc}") from exc
         except Exception as exc:  # anything else of pyHanko's: a clear refusal, never a 500
             logging.getLogger(__name__).exception("signing a result failed")
             raise SigningFailed(f"the PDF could not be signed: {exc}") from exc
-        return out.getvalue()
+
+
+def _outside_event_loop(work: Callable[[], T]) -> T:
+    """`work()` here, or in a short-lived thread when this thread runs an asyncio loop:
+    pyHanko's synchronous API calls `asyncio.run`, which refuses to run inside a loop (a
+    server or a test harness may run one in the request's thread)."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="motcua-signing") as pool:
+        return pool.submit(work).result()
 
 
 def _read(config: Mapping[str, Any], key: str) -> bytes:
