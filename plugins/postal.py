@@ -180,7 +180,8 @@ class PostalStep(Step):
         cod = amount_due(ctx.dossier) if (kind == "delivery" and spec_delivery and spec_delivery.cash_on_delivery and _unpaid(ctx)) else 0
         citizen = {"name": ctx.dossier.contact.name, "phone": ctx.dossier.contact.phone,
                    "address": carrier_address(address)}
-        agency = {"name": localize(ctx.spec.agency.name) if ctx.spec else ctx.dossier.agency_code,
+        office = ctx.office
+        agency = {"name": localize(office.name) if office is not None else ctx.dossier.agency_code,
                   "code": ctx.dossier.agency_code}
         payload = {
             "reference": ctx.dossier.code,

@@ -309,7 +309,10 @@ def blank_form_blocks(spec: ProcedureSpec, lang: str = "vi") -> list[Block]:
     blocks.append(
         Block("note", t("Thủ tục: {name} (mã {code}, phiên bản {version})", lang, name=localize(spec.name, lang), code=spec.code, version=spec.version))
     )
-    blocks.append(Block("line", t("Kính gửi", lang) + ": " + localize(spec.agency.name, lang), suffix=""))
+    # the office is chosen when filing: the blank form names the kind of office the spec
+    # names, or leaves the line to be filled in
+    addressee = spec.performers_rule.name
+    blocks.append(Block("line", t("Kính gửi", lang) + ": " + (localize(addressee, lang) if addressee else ""), suffix=""))
     if spec.form is not None:
         blocks += _object_blocks(spec, spec.form.fields, "", 0, lang)
     if spec.attachments:
@@ -447,7 +450,8 @@ def _receipt_rows(dossier: Dossier, spec: ProcedureSpec, lang: str) -> list[Rece
     return rows
 
 
-def receipt_context(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: str) -> dict[str, Any]:
+def receipt_context(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: str,
+                    office_name: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything form 01 prints, as text in `lang`; the template only lays it out."""
     time_limit = spec.info.processing_time
     to_pay = bill(dossier.fee_total, dossier.delivery)
@@ -468,7 +472,8 @@ def receipt_context(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, la
     return {
         "title": t("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", lang),
         "header_lang": lang,
-        "agency": localize(spec.agency.name, lang),
+        # the office the dossier was filed with (the caller may give its name)
+        "agency": localize(office_name, lang) if office_name else filed_with(dossier, spec, lang),
         "unit": t("BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", lang),
         "form_number": t("Mẫu số 01", lang),
         "footer": t("Mẫu số 01 - Thông tư 01/2018/TT-VPCP · {code}", lang, code=dossier.code),
@@ -492,13 +497,14 @@ def receipt_context(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, la
     }
 
 
-def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: str = "vi", overrides: str | Path | None = None) -> bytes:
+def receipt_pdf(dossier: Dossier, spec: ProcedureSpec, tracking_url: str, lang: str = "vi", overrides: str | Path | None = None,
+                office_name: Mapping[str, str] | None = None) -> bytes:
     """Giấy tiếp nhận hồ sơ và hẹn trả kết quả (mẫu 01, Circular 01/2018/TT-VPCP).
 
     The same slip for the citizen's download and the desk's print-out; the channel line
     says how the dossier came in.
     """
-    return render_pdf("receipt", receipt_context(dossier, spec, tracking_url, lang), lang, overrides)
+    return render_pdf("receipt", receipt_context(dossier, spec, tracking_url, lang, office_name), lang, overrides)
 
 
 # --- forms 02-06 of Circular 01/2018/TT-VPCP --------------------------------------------------
@@ -546,6 +552,22 @@ def _person(actor: str, names: Mapping[str, str]) -> str:
     return actor
 
 
+def filed_with(dossier: Dossier, spec: ProcedureSpec, lang: str) -> str:
+    """The name of the office the dossier was filed with, for a form's header: the app's
+    agency registry when there is an app (renderers get no registry of their own), else the
+    kind of office the spec names, else the code."""
+    office = None
+    try:
+        from flask import current_app
+
+        office = current_app.extensions["motcua"].catalogue.office(dossier.agency_code, spec)
+    except (RuntimeError, KeyError, AttributeError):  # no app here: a script, a test without one
+        office = None
+    if office is not None:
+        return localize(office.name, lang)
+    return localize(spec.performers_rule.name or {"vi": dossier.agency_code}, lang)
+
+
 def _dossier_heading(dossier: Dossier, spec: ProcedureSpec, lang: str) -> dict[str, Any]:
     """What every form says about the dossier: code, applicant, procedure, when received."""
     contact = dossier.contact
@@ -555,7 +577,7 @@ def _dossier_heading(dossier: Dossier, spec: ProcedureSpec, lang: str) -> dict[s
         "reach": "; ".join(filter(None, [contact.phone, contact.email])),
         "procedure": f"{localize(spec.name, lang)} ({t('mã thủ tục', lang)} {spec.code})",
         "received": _when(dossier.filed_at, lang),
-        "agency": localize(spec.agency.name, lang),
+        "agency": filed_with(dossier, spec, lang),
         "header_lang": lang,
     }
 

@@ -10,6 +10,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 BIRTH = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
 BIRTH_CODE = "1.001193"
+#: The office the portal tests file with: Phường Hải Châu's People's Committee (Đà Nẵng) in
+#: the shipped agency registry; births are filed with a commune office of the citizen's choice.
+OFFICE = "000.00.A5.H12"
 
 
 def birth_spec() -> dict:
@@ -39,6 +42,7 @@ def small_pdf(text: str = "Giay chung sinh") -> bytes:
 
 GOOD_ANSWERS = {
     "requester": {
+        "agency": OFFICE,  # chosen at the start of the form
         "requester.full_name": "Nguyễn Văn An",
         "requester.cccd": "001090012345",
         "requester.phone": "0912345678",

@@ -443,7 +443,9 @@ def ensure_demo_accounts(store: Store, catalogue: Iterable[Any]) -> list[StaffUs
     Idempotent; returns the accounts it created (password `DEMO_PASSWORD`). Never call this
     on a real deployment.
     """
-    agencies = sorted({spec.agency.code for spec in catalogue})
+    offices = getattr(catalogue, "performers", None)  # a Catalogue: every office performing a procedure
+    agencies = sorted({a.code for spec in catalogue for a in offices(spec)} if offices
+                      else {spec.agency.code for spec in catalogue if spec.agency})
     created = []
     for username, name, roles in DEMO_ACCOUNTS:
         existing = get_account(store, username)

@@ -74,14 +74,16 @@ def _roles_text(roles: tuple[str, ...] | list[str]) -> str:
 
 
 def _unknown_agencies(agencies: tuple[str, ...], specs_dir: str) -> list[str]:
-    """Agency codes no loaded spec names: almost always a typo, which would leave the new
-    account with an empty queue and nobody the wiser."""
+    """Agency codes that perform no loaded spec: almost always a typo, which would leave the
+    new account with an empty queue and nobody the wiser."""
     folder = Path(specs_dir)
     if not agencies or not folder.is_dir():
         return []
+    from motcua.agencies import load_registry, registry_path
     from motcua.catalogue import Catalogue
 
-    known = {spec.agency.code for spec in Catalogue.from_folder(folder)}
+    catalogue = Catalogue.from_folder(folder, agencies=load_registry(registry_path()))
+    known = {office.code for spec in catalogue for office in catalogue.performers(spec)}
     return [a for a in agencies if a not in known]
 
 

@@ -179,6 +179,10 @@ class AgencyRegistry:
                 return agency
         return None
 
+    def lint_spec(self, spec: Any) -> list[tuple[tuple[Any, ...], str, str]]:
+        """What is wrong with who performs `spec` (for motcua.spec.lint, which cannot import us)."""
+        return lint_performers(spec, self)
+
     def fingerprint(self) -> str:
         """Changes when any office is added, removed or recoded (keys lint caches)."""
         import hashlib
@@ -291,3 +295,62 @@ def agency_registry(app: Any = None) -> AgencyRegistry:
 
         app = current_app
     return app.extensions["motcua"].agencies
+
+
+def performers(spec: Any, registry: AgencyRegistry) -> tuple[Agency, ...]:
+    """The offices that perform `spec`, in registry order for a tier, in the spec's order
+    for a list. A code missing from the registry is left out (lint reports it), except the
+    old single `agency` key: its office is built from what the spec writes, so a spec
+    written before the registry keeps working (docs/specs.md, migration)."""
+    rule = spec.performers_rule
+    if rule.tier is not None:
+        return tuple(registry.of(rule.tier, rule.kind))
+    found = [registry.get(code) for code in rule.agencies or []]
+    if spec.performed_by is None and spec.agency is not None and found == [None]:
+        legacy = spec.agency
+        return (Agency(code=legacy.code, name={"vi": legacy.name["vi"], "en": legacy.name.get("en") or legacy.name["vi"]},
+                       tier=legacy.tier, kind="", parent=None, province_code=registry.province_code, commune_code=None,
+                       address={}, hours={}, phone=""),)
+    return tuple(a for a in found if a is not None)
+
+
+def lint_performers(spec: Any, registry: AgencyRegistry) -> list[tuple[tuple[Any, ...], str, str]]:
+    """What is wrong with who performs `spec`, as (location in the spec, severity, message):
+    every code checked against the registry (with did you mean), a tier with no office."""
+    from motcua.spec.loader import did_you_mean
+
+    out: list[tuple[tuple[Any, ...], str, str]] = []
+    offices = {a.code for a in performers(spec, registry)}
+    for i, rule in enumerate(spec.fees):
+        for code in rule.by_agency:
+            if code not in offices:
+                out.append((("fees", i, "by_agency", code), "error",
+                             f"{code} does not perform this procedure: `by_agency` names performers only"
+                             f"{did_you_mean(code, sorted(offices))}"))
+    if spec.performed_by is None:
+        assert spec.agency is not None
+        where = f" (registry {registry.version})"
+        if spec.agency.code in registry:
+            out.append((("agency",), "warning", f"`agency` is the old key: write `performed_by: {spec.agency.code}`"))
+        else:
+            out.append((("agency", "code"), "warning", f"`agency` is the old key and {spec.agency.code} is not in the agency "
+                        f"registry{where}: the office is taken from the spec; write `performed_by` with registry codes"))
+        return out
+    rule = spec.performed_by
+    if rule.tier is not None:
+        if not registry.of(rule.tier, rule.kind):
+            kinds = sorted({a.kind for a in registry.of(rule.tier)})
+            what = f"tier {rule.tier}" + (f", kind {rule.kind}" if rule.kind else "")
+            hint = did_you_mean(rule.kind, kinds) if rule.kind else ""
+            out.append((("performed_by", "kind" if rule.kind else "tier"), "error",
+                        f"no office of {what} in the agency registry{hint} (kinds of that tier: {', '.join(kinds) or 'none'})"))
+        return out
+    seen: set[str] = set()
+    for i, code in enumerate(rule.agencies or []):
+        if code in seen:
+            out.append((("performed_by", "agencies", i), "error", f"{code} is listed twice"))
+        seen.add(code)
+        if code not in registry:
+            out.append((("performed_by", "agencies", i), "error",
+                        f"unknown agency code {code} (not in the agency registry){did_you_mean(code, registry.codes())}"))
+    return out

@@ -143,18 +143,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     quick_check = getattr(store, "quick_check", None)  # cheap; `motcua store check` looks at everything
     for damage in quick_check() if quick_check else []:
         app.logger.error("store damaged: %s; run `motcua store check --data %s`", damage, data_dir)
-    catalogue = Catalogue.from_folder(app.config["SPECS_DIR"], cache_dir=data_dir)  # lint results kept there
+    from motcua.agencies import load_registry, registry_path
+
+    # AGENCY_REGISTRY (MOTCUA_AGENCY_REGISTRY): the offices of this deployment; a wrong file
+    # stops the start with path:line errors (docs/agencies.md). Specs are linted against it.
+    agencies = load_registry(registry_path(app.config))
+    catalogue = Catalogue.from_folder(app.config["SPECS_DIR"], cache_dir=data_dir, agencies=agencies)  # lint results kept there
     catalogue.check_pinned(store)  # a changed spec under a version already filed under is left out
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":
             app.logger.warning("spec warning (the spec is served): %s", problem)
 
-    from motcua.agencies import load_registry, registry_path
     from motcua.workflow import Engine
 
-    # AGENCY_REGISTRY (MOTCUA_AGENCY_REGISTRY): the offices of this deployment; a wrong file
-    # stops the start with path:line errors (docs/agencies.md)
-    agencies = load_registry(registry_path(app.config))
     app.extensions["motcua"] = Services(store=store, catalogue=catalogue, engine=None, agencies=agencies)
     app.extensions["motcua"].engine = Engine(app.extensions["motcua"], app.config)
     needs_key = [spec.key for spec in catalogue if app.extensions["motcua"].engine.result_policy(spec)[1] == "required"]
@@ -207,6 +208,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from renderers.form import render_address
 
     app.jinja_env.globals.update(address_text=address_text, address_fields=render_address)  # postal addresses
+    # who performs a procedure, and a dossier's office, for templates (docs/agencies.md)
+    from motcua.web.offices import details as office_details
+
+    app.jinja_env.globals.update(performers_name=catalogue.performers_name, spec_tier=catalogue.tier, office=catalogue.office,
+                                 office_details=office_details)
     from motcua.fees import bill
 
     app.jinja_env.globals.update(bill=bill)  # fees and postal charge, with who is paid what

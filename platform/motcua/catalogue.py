@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from motcua.agencies import Agency, AgencyRegistry, load_registry, performers
 from motcua.search import Index
 from motcua.spec.lint import lint_file, step_classes
 from motcua.spec.loader import Finding, read_spec
@@ -113,11 +114,14 @@ def _write_cache(path: Path, fingerprint: str, entries: dict[tuple[str, str], Li
         tmp.unlink(missing_ok=True)
 
 
-def lint_all(files: list[Path], cache_dir: str | Path | None = None) -> list[Linted]:
-    """What each file lints to, linting only the files not seen before (by content hash)."""
+def lint_all(files: list[Path], cache_dir: str | Path | None = None, agencies: AgencyRegistry | None = None) -> list[Linted]:
+    """What each file lints to, linting only the files not seen before (by content hash).
+
+    Who performs a spec is checked against `agencies`, so the registry's codes are part of
+    the fingerprint: another registry lints every spec again."""
     global _LINTED_FINGERPRINT
     steps, _ = step_classes()
-    fingerprint = _linter_fingerprint(steps)
+    fingerprint = _linter_fingerprint(steps) + (agencies.fingerprint() if agencies is not None else "-")
     if fingerprint != _LINTED_FINGERPRINT:
         _LINTED.clear()
         _LINTED_FINGERPRINT = fingerprint
@@ -136,7 +140,7 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None) -> list[Lin
     for path, key in zip(files, keys):
         linted = _LINTED.get(key) or from_file.get(key)
         if linted is None:
-            loaded = lint_file(path, steps, load_steps=False)  # the full linter
+            loaded = lint_file(path, steps, load_steps=False, agencies=agencies)  # the full linter
             linted = (loaded.spec if loaded.ok else None, loaded.findings)
             fresh += 1
         _LINTED[key] = linted
@@ -163,28 +167,34 @@ def _no_collection() -> Iterator[None]:
 
 
 class Catalogue:
-    def __init__(self, specs: dict[str, ProcedureSpec], problems: list[Finding], paths: dict[str, Path] | None = None) -> None:
+    def __init__(self, specs: dict[str, ProcedureSpec], problems: list[Finding], paths: dict[str, Path] | None = None,
+                 agencies: AgencyRegistry | None = None) -> None:
         self._specs = specs
         self.problems = problems
         self._sorted = sorted(specs.values(), key=lambda s: s.code)
-        self._index = Index(self._sorted)  # built once, at load: every search reads it
+        #: The offices of the deployment (the shipped registry when none is given).
+        self.agencies = agencies if agencies is not None else load_registry()
+        #: Who performs each spec, resolved once (by spec key: a pinned older version too).
+        self._performers: dict[str, tuple[Agency, ...]] = {}
+        self._by_code: dict[str, dict[str, Agency]] = {}
+        self._index = Index(self._sorted, self.performers)  # built once, at load: every search reads it
         #: The file each served spec was read from, by procedure code.
         self.paths = paths or {}
 
     @classmethod
-    def from_folder(cls, folder: str | Path, cache_dir: str | Path | None = None) -> Catalogue:
-        """The specs of `folder`; `cache_dir` (the data folder) keeps lint results for the
-        next start."""
+    def from_folder(cls, folder: str | Path, cache_dir: str | Path | None = None, agencies: AgencyRegistry | None = None) -> Catalogue:
+        """The specs of `folder`, linted against `agencies` (default: the shipped registry);
+        `cache_dir` (the data folder) keeps lint results for the next start."""
         with _no_collection():
-            return cls._from_folder(folder, cache_dir)
+            return cls._from_folder(folder, cache_dir, agencies if agencies is not None else load_registry())
 
     @classmethod
-    def _from_folder(cls, folder: str | Path, cache_dir: str | Path | None) -> Catalogue:
+    def _from_folder(cls, folder: str | Path, cache_dir: str | Path | None, agencies: AgencyRegistry) -> Catalogue:
         specs: dict[str, ProcedureSpec] = {}
         paths: dict[str, Path] = {}
         problems: list[Finding] = []
         files = spec_files(Path(folder))
-        for path, (spec, findings) in zip(files, lint_all(files, cache_dir)):
+        for path, (spec, findings) in zip(files, lint_all(files, cache_dir, agencies)):
             problems.extend(findings)
             if spec is None:  # the linter found an error: the spec is left out
                 log.error("spec left out: %s", "; ".join(str(f) for f in findings))
@@ -195,7 +205,7 @@ class Catalogue:
                 continue
             specs[spec.code] = spec
             paths[spec.code] = path
-        return cls(specs, problems, paths)
+        return cls(specs, problems, paths, agencies)
 
     def check_pinned(self, store: Store) -> list[Finding]:
         """Leave out every spec whose `code@version` was filed under with other content.
@@ -218,6 +228,45 @@ class Catalogue:
             self._index = Index(self._sorted)
         self.problems.extend(refused)
         return refused
+
+    def performers(self, spec: ProcedureSpec) -> tuple[Agency, ...]:
+        """The offices that perform `spec` (motcua.agencies.performers), resolved once."""
+        found = self._performers.get(spec.key)
+        if found is None:
+            found = self._performers[spec.key] = performers(spec, self.agencies)
+        return found
+
+    def performer(self, spec: ProcedureSpec, code: str | None) -> Agency | None:
+        """The office `code` when it performs `spec`, else None."""
+        if not code:
+            return None
+        by_code = self._by_code.get(spec.key)
+        if by_code is None:
+            by_code = self._by_code[spec.key] = {a.code: a for a in self.performers(spec)}
+        return by_code.get(str(code).strip())
+
+    def performers_name(self, spec: ProcedureSpec) -> dict[str, str]:
+        """Who performs `spec`, as the procedure page says it: the kind of office the spec
+        names ("Ủy ban nhân dân cấp xã"), else the office's name, else the offices' names."""
+        rule = spec.performers_rule
+        if rule.name:
+            return dict(rule.name)
+        offices = self.performers(spec)
+        return {lang: "; ".join(a.name.get(lang) or a.name["vi"] for a in offices) for lang in ("vi", "en")}
+
+    def office(self, code: str | None, spec: ProcedureSpec | None = None) -> Agency | None:
+        """The office with this code: a performer of `spec` first (an old spec's own
+        agency), else the registry's."""
+        return (self.performer(spec, code) if spec is not None else None) or self.agencies.get(code)
+
+    def tier(self, spec: ProcedureSpec) -> str:
+        """The tier of the offices performing `spec` (the first one's when they differ)."""
+        offices = self.performers(spec)
+        return spec.performers_rule.tier or (offices[0].tier if offices else "")
+
+    def performed_by(self, code: str) -> list[ProcedureSpec]:
+        """The specs an office performs, by procedure code."""
+        return [s for s in self._sorted if self.performer(s, code) is not None]
 
     def get(self, code: str) -> ProcedureSpec | None:
         return self._specs.get(code)

@@ -55,7 +55,7 @@ def _quantity(rule: FeeRule, answers: Mapping[str, Any], cap: int) -> int:
         return 0
 
 
-def _line_amount(rule: FeeRule, quantity: int) -> int:
+def _line_amount(rule: FeeRule, quantity: int, agency: str | None = None) -> int:
     """Closed form, band by band: the unit price changes only at the tiers' `from_unit`.
 
     A unit's price is that of the last listed tier whose `from_unit` it has reached (else
@@ -69,7 +69,7 @@ def _line_amount(rule: FeeRule, quantity: int) -> int:
         total = 0
         for i, start in enumerate(breaks):
             end = breaks[i + 1] - 1 if i + 1 < len(breaks) else quantity
-            price = rule.amount
+            price = rule.by_agency.get(agency or "", rule.amount)  # the chosen office's own amount
             for tier in rule.tiers:
                 if start >= tier.from_unit:
                     price = tier.amount
@@ -79,15 +79,17 @@ def _line_amount(rule: FeeRule, quantity: int) -> int:
     return total
 
 
-def compute_fees(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str = "online") -> list[FeeLine]:
-    """The bill for these answers: every applicable line, exempt ones at 0 and marked."""
+def compute_fees(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str = "online",
+                 agency: str | None = None) -> list[FeeLine]:
+    """The bill for these answers at office `agency`: every applicable line, exempt ones at 0
+    and marked. A line's `by_agency` amount for that office replaces its `amount`."""
     lines: list[FeeLine] = []
     for rule in spec.fees:
         if not holds(rule.when, answers, channel):
             continue
         quantity = _quantity(rule, answers, max_quantity(spec, rule))
         exempt = rule.exempt_when is not None and holds(rule.exempt_when, answers, channel)
-        amount = 0 if exempt else _line_amount(rule, quantity)
+        amount = 0 if exempt else _line_amount(rule, quantity, agency)
         lines.append(
             FeeLine(id=rule.id, kind=rule.kind, name=dict(rule.name), quantity=quantity, amount=amount, exempt=exempt)
         )

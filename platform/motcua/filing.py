@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from flask import current_app
 
+from motcua.agencies import Agency
 from motcua.catalogue import snapshot
 from motcua.dossier import AttachmentRef, Contact, DeliveryChoice, Dossier, Event, Status, now
 from motcua.fees import compute_fees, total
@@ -59,6 +60,31 @@ def contact_of(spec: ProcedureSpec, answers: Mapping[str, Any]) -> Contact:
     )
 
 
+class OfficeChoiceError(ValueError):
+    """The office chosen cannot take this dossier: none chosen among several, an unknown code,
+    or an office that does not perform the procedure. Callers check first (and show the
+    citizen why); this is the guard that nothing is filed with the wrong office."""
+
+    def __init__(self, reason: str, code: str | None) -> None:
+        self.reason = reason  # "missing", "unknown" or "not_performer"
+        self.code = code
+        super().__init__(f"{reason}: {code!r}")
+
+
+def chosen_office(spec: ProcedureSpec, code: str | None) -> Agency:
+    """The office `code` names for `spec`; with no code, its only performer."""
+    catalogue = services().catalogue
+    offices = catalogue.performers(spec)
+    if not code:
+        if len(offices) == 1:
+            return offices[0]
+        raise OfficeChoiceError("missing", None)
+    office = catalogue.performer(spec, code)
+    if office is None:
+        raise OfficeChoiceError("unknown" if code not in catalogue.agencies else "not_performer", code)
+    return office
+
+
 def file_dossier(
     spec: ProcedureSpec,
     answers: Mapping[str, Any],
@@ -69,9 +95,10 @@ def file_dossier(
     lang: str = "vi",
     at: datetime | None = None,
     account: str | None = None,
+    agency: str | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, then hand it to the workflow engine."""
-    dossier = add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account)
+    dossier = add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency)
     svc = services()
     svc.engine.on_filed(dossier.code)
     return svc.store.dossiers.get(dossier.code) or dossier
@@ -87,6 +114,7 @@ def add_dossier(
     lang: str = "vi",
     at: datetime | None = None,
     account: str | None = None,
+    agency: str | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, without starting its workflow: for a caller that must
     record the filing elsewhere under its own lock (the portal's draft) and then calls
@@ -95,7 +123,7 @@ def add_dossier(
     Its code, the spec snapshot and the dossier are one store transaction where the
     backend has them (PostgreSQL): a filing that fails leaves no gap in the office's codes."""
     with transaction(services().store):
-        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account)
+        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency)
 
 
 def _add_dossier(
@@ -108,22 +136,24 @@ def _add_dossier(
     lang: str,
     at: datetime | None,
     account: str | None = None,
+    agency: str | None = None,
 ) -> Dossier:
     svc = services()
+    office = chosen_office(spec, agency)
     received = at or now()
-    lines = compute_fees(spec, answers, channel)
+    lines = compute_fees(spec, answers, channel, office.code)
     # What cannot be stored (text that is not UTF-8) fails before a number is taken from
     # the day's sequence: callers validate first (submission.text_errors), this is the guard.
     json.dumps({"data": dict(answers), "attachments": [a.model_dump(mode="json") for a in attachments],
                 "delivery": delivery.model_dump(mode="json") if delivery else None}, ensure_ascii=False).encode("utf-8")
     digest = snapshot(svc.store, spec)  # refuses a changed spec under a version filed under
-    code = svc.store.dossiers.next_code(spec.agency.code, received.astimezone(VN_TZ).date())
+    code = svc.store.dossiers.next_code(office.code, received.astimezone(VN_TZ).date())  # per office per day
     dossier = Dossier(
         code=code,
         procedure_code=spec.code,
         spec_version=spec.version,
         spec_hash=digest,
-        agency_code=spec.agency.code,
+        agency_code=office.code,
         channel=channel,
         lang=lang,
         data=dict(answers),

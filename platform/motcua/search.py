@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from unidecode import unidecode
 
@@ -48,6 +48,7 @@ class Filters:
     level: int | None = None
     filer: str = ""
     life_event: str = ""
+    agency: str = ""  # an agency code: the procedures that office performs
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Filters:
@@ -59,10 +60,11 @@ class Filters:
             level=int(level) if level.isdigit() and int(level) in {lv.value for lv in Level} else None,
             filer=(args.get("filer") or "").strip(),
             life_event=(args.get("life_event") or "").strip(),
+            agency=(args.get("agency") or "").strip()[:40],
         )
 
     def without_level(self) -> Filters:
-        return Filters(self.q, self.sector, self.tier, None, self.filer, self.life_event)
+        return Filters(self.q, self.sector, self.tier, None, self.filer, self.life_event, self.agency)
 
 
 #: Abbreviations citizens type for words the specs write out (and the other way round):
@@ -86,6 +88,9 @@ ABBREVIATIONS: dict[str, str] = {
 }
 _EXPANSIONS = {words: abbr for abbr, words in ABBREVIATIONS.items()}
 
+#: A spec listing at most this many offices has their names indexed (see _haystacks).
+MAX_INDEXED_OFFICES = 5
+
 #: Results per page of the catalogue and of the API's list.
 PER_PAGE = 25
 
@@ -103,11 +108,17 @@ def _indexed(text: str) -> str:
     return " ".join(found)
 
 
-def _haystacks(spec: ProcedureSpec) -> tuple[str, str]:
-    """(name, everything else) as indexed, in both languages."""
+def _haystacks(spec: ProcedureSpec, offices: tuple[Any, ...] = ()) -> tuple[str, str]:
+    """(name, everything else) as indexed, in both languages. Who performs it: the kind of
+    office the spec names, and the offices themselves when it lists a few (not the hundred
+    communes of a tier, which would make every commune's name find every commune procedure)."""
     name = " ".join(spec.name.values())
+    rule = spec.performers_rule
+    performer_names = [*(rule.name or {}).values()]
+    if rule.agencies is not None and len(offices) <= MAX_INDEXED_OFFICES:
+        performer_names += [n for office in offices for n in office.name.values()]
     rest = " ".join(
-        [*spec.sector.values(), spec.code, *spec.keywords, *spec.agency.name.values(), *spec.life_events]
+        [*spec.sector.values(), spec.code, *spec.keywords, *performer_names, *spec.life_events]
     )
     return _indexed(name), _indexed(rest)
 
@@ -130,9 +141,17 @@ class Index:
     before it is indexed and queried, so diacritics and case never matter; names weigh ten
     times the rest (sector, code, keywords, agency, life events)."""
 
-    def __init__(self, specs: Iterable[ProcedureSpec]) -> None:
+    def __init__(self, specs: Iterable[ProcedureSpec], performers: Callable[[ProcedureSpec], tuple[Any, ...]] | None = None) -> None:
         self.specs = sorted(specs, key=lambda s: s.code)  # rowid order is code order: ties by code
-        haystacks = [_haystacks(s) for s in self.specs]
+        #: Who performs each spec (the catalogue's registry lookup; none without one).
+        self.performers = performers or (lambda spec: ())
+        self._tiers: dict[str, frozenset[str]] = {}
+        self._codes: dict[str, frozenset[str]] = {}
+        for s in self.specs:
+            offices = self.performers(s)
+            self._codes[s.key] = frozenset(a.code for a in offices)
+            self._tiers[s.key] = frozenset(a.tier for a in offices) or frozenset([s.agency.tier] if s.agency else [])
+        haystacks = [_haystacks(s, self.performers(s)) for s in self.specs]
         self._exact: dict[str, list[int]] = {}  # each name, folded -> its procedures
         for i, s in enumerate(self.specs):
             for name in {" ".join(words(n)) for n in s.name.values()}:
@@ -168,10 +187,21 @@ class Index:
         rest = [i for i in ranked if i not in in_name and i not in exact]
         return [self.specs[i] for i in first + then + rest]
 
+    def tiers(self, spec: ProcedureSpec) -> frozenset[str]:
+        """The tiers of the offices that perform `spec`."""
+        found = self._tiers.get(spec.key)
+        if found is None:
+            found = frozenset(a.tier for a in self.performers(spec)) or frozenset([spec.agency.tier] if spec.agency else [])
+        return found
+
+    def performed_by(self, spec: ProcedureSpec, code: str) -> bool:
+        found = self._codes.get(spec.key)
+        return code in (found if found is not None else {a.code for a in self.performers(spec)})
+
     def facets(self, lang: str) -> Facets:
         """The filters' options over the whole catalogue (the level counts are the caller's)."""
         if lang not in self._facets:
-            self._facets[lang] = _options(self.specs, lang)
+            self._facets[lang] = _options(self.specs, lang, self)
         return self._facets[lang]
 
 
@@ -181,11 +211,13 @@ def index_of(specs: Iterable[ProcedureSpec]) -> Index:
     return make() if callable(make) else Index(specs)
 
 
-def matches(spec: ProcedureSpec, f: Filters) -> bool:
-    """Every filter but the query."""
+def matches(spec: ProcedureSpec, f: Filters, index: Index | None = None) -> bool:
+    """Every filter but the query (tier and agency through `index`'s performers)."""
     if f.sector and f.sector not in spec.sector.values():
         return False
-    if f.tier and spec.agency.tier != f.tier:
+    if f.tier and f.tier not in (index.tiers(spec) if index else {spec.agency.tier if spec.agency else ""}):
+        return False
+    if f.agency and not (index.performed_by(spec, f.agency) if index else spec.agency and spec.agency.code == f.agency):
         return False
     if f.level is not None and int(spec.level) != f.level:
         return False
@@ -198,10 +230,11 @@ def matches(spec: ProcedureSpec, f: Filters) -> bool:
 
 def search(specs: Iterable[ProcedureSpec], f: Filters) -> list[ProcedureSpec]:
     """Matching procedures, best first (see Index.query)."""
-    found = index_of(specs).query(f.q)
-    if not (f.sector or f.tier or f.level is not None or f.filer or f.life_event):
+    index = index_of(specs)
+    found = index.query(f.q)
+    if not (f.sector or f.tier or f.level is not None or f.filer or f.life_event or f.agency):
         return found
-    return [s for s in found if matches(s, f)]
+    return [s for s in found if matches(s, f, index)]
 
 
 @dataclass(frozen=True)
@@ -258,7 +291,7 @@ def by_label(label: str) -> tuple[str, str]:
     return fold(label), label
 
 
-def _options(specs: list[ProcedureSpec], lang: str) -> Facets:
+def _options(specs: list[ProcedureSpec], lang: str, index: Index) -> Facets:
     from motcua.spec import life_events
 
     sectors: dict[str, dict[str, str]] = {}
@@ -267,10 +300,10 @@ def _options(specs: list[ProcedureSpec], lang: str) -> Facets:
     events: set[str] = set()
     for s in specs:
         sectors.setdefault(s.sector["vi"], dict(s.sector))
-        tiers.add(s.agency.tier)
+        tiers.update(index.tiers(s))
         filers.update(s.filers)
         events.update(s.life_events)
-    tier_order = ["province", "district", "commune"]
+    tier_order = ["province", "district", "commune", "other"]
     return Facets(
         sectors=sorted(sectors.values(), key=lambda s: by_label(localize(s, lang))),
         tiers=[t for t in tier_order if t in tiers],
@@ -299,5 +332,5 @@ def facets(specs: Iterable[ProcedureSpec], f: Filters, lang: str | None = None,
     index = index_of(specs)
     options = index.facets(lang)
     if found_any_level is None:
-        found_any_level = [s for s in index.query(f.q) if matches(s, f.without_level())]
+        found_any_level = [s for s in index.query(f.q) if matches(s, f.without_level(), index)]
     return Facets(options.sectors, options.tiers, options.filers, options.life_events, level_counts(found_any_level))

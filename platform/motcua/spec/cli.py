@@ -53,7 +53,15 @@ def lint(paths: tuple[Path, ...], output: str) -> None:
     steps, why = step_classes()
     if steps is None:
         click.echo(f"note: step names and step configs were not checked: {why}", err=True)
-    results = lint_paths(paths or (Path("procedure_specs"),), steps, load_steps=False)
+    from motcua.agencies import RegistryError, load_registry, registry_path
+
+    try:  # codes are checked against the deployment's registry (MOTCUA_AGENCY_REGISTRY)
+        agencies = load_registry(registry_path())
+    except RegistryError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        sys.exit(1)
+    results = lint_paths(paths or (Path("procedure_specs"),), steps, load_steps=False, agencies=agencies)
     findings = [finding for loaded in results for finding in loaded.findings]
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors

@@ -640,14 +640,20 @@ def _sorted(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(set(findings), key=lambda f: (f.path, f.line, f.col, f.severity, f.message))
 
 
-def lint_file(path: str | Path, steps: dict[str, type] | None = None, *, load_steps: bool = True) -> Loaded:
-    """Load and check one spec; never raises. `ok` is true when no error was found."""
+def lint_file(path: str | Path, steps: dict[str, type] | None = None, *, load_steps: bool = True, agencies: Any = None) -> Loaded:
+    """Load and check one spec; never raises. `ok` is true when no error was found.
+
+    `agencies` (a motcua.agencies.AgencyRegistry, passed in so this package stays below the
+    domain) checks who performs the spec: every code against the registry."""
     if steps is None and load_steps:
         steps, _ = step_classes()
     try:
         loaded = load_file(path)
         if loaded.spec is not None and loaded.ok:
             Checker(loaded, steps).run()
+        if loaded.spec is not None and agencies is not None:
+            for loc, severity, message in agencies.lint_spec(loaded.spec):
+                loaded.at(loc, severity, message)
     except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
         loaded = Loaded(str(path), None, [Finding(str(path), 1, 1, "error", f"the linter could not check this file ({type(exc).__name__}: {exc}); please report this")])
     loaded.findings = _sorted(loaded.findings)
@@ -664,11 +670,12 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def lint_paths(paths: Iterable[str | Path], steps: dict[str, type] | None = None, *, load_steps: bool = True) -> list[Loaded]:
+def lint_paths(paths: Iterable[str | Path], steps: dict[str, type] | None = None, *, load_steps: bool = True,
+               agencies: Any = None) -> list[Loaded]:
     """Lint files and folders, including what spans files: a procedure code used twice."""
     if steps is None and load_steps:
         steps, _ = step_classes()
-    results = [lint_file(path, steps, load_steps=False) for path in expand(paths)]
+    results = [lint_file(path, steps, load_steps=False, agencies=agencies) for path in expand(paths)]
     first: dict[str, Loaded] = {}
     for loaded in results:
         if loaded.spec is None:

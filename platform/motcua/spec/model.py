@@ -199,6 +199,66 @@ class Agency(Strict):
     )
 
 
+AgencyCode = Annotated[
+    str,
+    Field(pattern=r"^[0-9A-Z]{2,3}(\.[0-9A-Z]{2,3}){2,4}$", description="An agency code of the registry (QCVN 102:2016)"),
+]
+
+
+class PerformedBy(Strict):
+    """Who performs the procedure (cơ quan thực hiện): every office of a tier (and kind) of the
+    agency registry, or the listed offices. The citizen chooses one of them (docs/agencies.md)."""
+
+    tier: Literal["province", "commune", "other"] | None = Field(
+        default=None, description="Every office of this tier in the registry (with `kind`: only that kind)")
+    kind: str | None = Field(default=None, description="Which offices of the tier: ubnd, cong-an, so ... (the registry's `kind`)")
+    agencies: list[AgencyCode] | None = Field(default=None, min_length=1, description="These offices (registry codes)")
+    name: LText | None = Field(default=None, description="The kind of office as the procedure's record names it, e.g. Ủy ban nhân dân cấp xã")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> PerformedBy:
+        if (self.tier is None) == (self.agencies is None):
+            raise ValueError("give either `tier` (every office of that tier) or `agencies` (a list of codes), not both or neither")
+        if self.kind is not None and self.tier is None:
+            raise ValueError("`kind` narrows a `tier`: give the tier too")
+        return self
+
+
+def _to_performed_by(value: Any) -> Any:
+    """`performed_by: 000.06.35.H12` (one office) and `performed_by: [a, b]` (a list) are
+    shorthands of `{agencies: [...]}`."""
+    if isinstance(value, str):
+        return {"agencies": [value]}
+    if isinstance(value, list):
+        return {"agencies": value}
+    return value
+
+
+PerformedByField = Annotated[
+    PerformedBy,
+    BeforeValidator(_to_performed_by),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": "One agency code of the registry"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "Agency codes of the registry"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "tier": {"enum": ["province", "commune", "other"]},
+                        "kind": {"type": "string"},
+                        "agencies": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        "name": {"anyOf": [{"type": "string"}, {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}, "required": ["vi"], "additionalProperties": False}]},
+                    },
+                    "additionalProperties": False,
+                },
+            ],
+            "description": "Who performs the procedure: {tier: commune, kind: ubnd}, a list of agency codes, or one code",
+        }
+    ),
+]
+
+
 class LegalBasis(Strict):
     """One legal text (căn cứ pháp lý)."""
 
@@ -456,6 +516,9 @@ class FeeRule(Strict):
     kind: Literal["fee", "charge"]
     name: LText
     amount: int = Field(ge=0, strict=True, description="VND, per unit when quantity_field is set")
+    by_agency: dict[AgencyCode, Annotated[int, Field(ge=0, strict=True)]] = Field(
+        default_factory=dict,
+        description="This office's own amount in place of `amount` (a fee set by each commune); codes of performers")
     quantity_field: str | None = Field(
         default=None, description="Field whose number multiplies the amount"
     )
@@ -516,7 +579,10 @@ class ProcedureSpec(Strict):
     sector: LText = Field(description="Lĩnh vực")
     kind: LText | None = Field(default=None, description="Loại thủ tục")
     decision: LText | None = Field(default=None, description="Decision that published it")
-    agency: Agency
+    performed_by: PerformedByField | None = Field(
+        default=None, description="Who performs it (the citizen chooses one of these offices); replaces `agency`")
+    agency: Agency | None = Field(
+        default=None, description="Old key: one agency written out in the spec. Write `performed_by` instead (docs/specs.md)")
     filers: list[Filer] = Field(min_length=1)
     life_events: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
@@ -538,6 +604,22 @@ class ProcedureSpec(Strict):
     def _version_as_text(cls, value: Any) -> Any:
         # `version: 1.2` in YAML is a float; administrators mean the text they typed.
         return str(value) if isinstance(value, (int, float)) else value
+
+    @model_validator(mode="after")
+    def _who_performs(self) -> ProcedureSpec:
+        if self.performed_by is None and self.agency is None:
+            raise ValueError("say who performs the procedure: `performed_by: {tier: commune}`, a list of agency codes, or one code")
+        if self.performed_by is not None and self.agency is not None:
+            raise ValueError("`agency` is the old key of `performed_by`: keep only `performed_by`")
+        return self
+
+    @property
+    def performers_rule(self) -> PerformedBy:
+        """`performed_by`, or the old `agency` read as that one office."""
+        if self.performed_by is not None:
+            return self.performed_by
+        assert self.agency is not None
+        return PerformedBy(agencies=[self.agency.code], name=self.agency.name)
 
     @property
     def online(self) -> bool:
@@ -563,6 +645,7 @@ Condition.model_rebuild()
 
 __all__ = [
     "Agency",
+    "PerformedBy",
     "Attachment",
     "Channel",
     "Condition",

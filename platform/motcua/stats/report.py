@@ -225,8 +225,12 @@ class Report:
 def level_rows(specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None) -> tuple[list[LevelRow], int]:
     """Procedures offered at each service level, with shares adding up to 100%."""
     counts = {level: 0 for level in Level}
+    # who performs a spec is the catalogue's registry lookup; a bare list of specs (old
+    # `agency` key only) names its one office itself
+    offices = getattr(specs, "performers", None)
     for spec in specs:
-        if agencies is None or spec.agency.code in agencies:
+        codes = {a.code for a in offices(spec)} if offices else {spec.agency.code} if spec.agency else set()
+        if agencies is None or codes & agencies:
             counts[Level(spec.level)] += 1
     levels = list(Level)
     pcts = shares([counts[lv] for lv in levels])

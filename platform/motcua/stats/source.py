@@ -54,8 +54,10 @@ def build_report(
 
 
 def agency_choices(catalogue: Catalogue, lang: str = "vi") -> list[tuple[str, str]]:
-    """(agency code, name) of every agency in the catalogue, for the agency picker."""
+    """(agency code, name) of every agency performing a procedure of the catalogue, for the
+    agency picker."""
     seen: dict[str, str] = {}
     for spec in catalogue:
-        seen.setdefault(spec.agency.code, localize(spec.agency.name, lang))
+        for office in catalogue.performers(spec):
+            seen.setdefault(office.code, localize(office.name, lang))
     return sorted(seen.items(), key=lambda item: (item[1], item[0]))

@@ -190,8 +190,8 @@ def _summary(spec: ProcedureSpec, lang: str) -> dict[str, Any]:
         "name": localize(spec.name, lang),
         "sector": localize(spec.sector, lang),
         "level": int(spec.level),
-        "tier": spec.agency.tier,
-        "agency": localize(spec.agency.name, lang),
+        "tier": services().catalogue.tier(spec),
+        "agency": localize(services().catalogue.performers_name(spec), lang),
         "online": spec.online and spec.form is not None,
         "url": external_url("api.procedure", code=spec.code),
     }

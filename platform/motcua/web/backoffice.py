@@ -300,7 +300,7 @@ def queue_view() -> Any:
     # Only the page shown is read in full; a dossier gone meanwhile (never, today) is skipped.
     # A row's overdue mark is the summary's, as the filter and the count judge it.
     rows = [(d, late(s)) for s, d in ((s, svc.store.dossiers.get(s.code)) for s in shown) if d is not None]
-    procedures = [s for s in svc.catalogue if user.serves(s.agency.code)]
+    procedures = [s for s in svc.catalogue if any(user.serves(a.code) for a in svc.catalogue.performers(s))]
     return render_template(
         "backoffice/queue.html",
         rows=rows,
@@ -585,7 +585,8 @@ def receipt(code: str) -> Response:
     from motcua.web.pages import private
     from motcua.web.portal import receipt_filename
 
-    body = receipt_pdf(dossier, spec, _tracking_url(code), current_lang(), document_templates())
+    office = services().catalogue.office(dossier.agency_code, spec)
+    body = receipt_pdf(dossier, spec, _tracking_url(code), current_lang(), document_templates(), office.name if office else None)
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = attachment(receipt_filename(dossier.code))
     return private(response)  # it carries the citizen's private link
@@ -607,7 +608,7 @@ def _desk_procedures(user: StaffUser) -> list[ProcedureSpec]:
     return [
         s
         for s in services().catalogue
-        if user.serves(s.agency.code) and s.form is not None and paper_channels(s)
+        if s.form is not None and paper_channels(s) and any(user.serves(a.code) for a in services().catalogue.performers(s))
     ]
 
 

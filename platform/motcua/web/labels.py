@@ -17,7 +17,7 @@ from motcua.workflow.events import DECISIONS, event_kind
 from motcua.workflow.registry import step_titles
 from motcua.workdays import limit_text  # noqa: F401  (templates reach it as labels.limit_text)
 
-TIERS = {"province": N_("Cấp tỉnh"), "district": N_("Cấp huyện"), "commune": N_("Cấp xã")}
+TIERS = {"province": N_("Cấp tỉnh"), "district": N_("Cấp huyện"), "commune": N_("Cấp xã"), "other": N_("Cơ quan khác")}
 LEVELS = {
     1: N_("Mức độ 1 – Thông tin"),
     2: N_("Mức độ 2 – Biểu mẫu"),

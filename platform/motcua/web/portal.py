@@ -42,7 +42,7 @@ from motcua.search import Filters, facets, page_links, page_number, paginate, se
 from motcua.services import services
 from motcua.store import transaction
 from motcua.spec.model import Level, ProcedureSpec, localize
-from motcua.web import labels, page_cache
+from motcua.web import labels, offices, page_cache
 from motcua.web.pages import form_assets, private
 from motcua.web.signin import current_account, sign_in_url
 
@@ -86,8 +86,8 @@ def _spec_or_404(code: str) -> ProcedureSpec:
     return spec
 
 
-def _fee_rows(spec: ProcedureSpec, answers: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    lines = compute_fees(spec, answers, "online")
+def _fee_rows(spec: ProcedureSpec, answers: dict[str, Any], agency: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    lines = compute_fees(spec, answers, "online", agency)  # the chosen office's own amounts, where the spec gives them
     rows = [
         {
             "kind": labels.label(labels.FEE_KINDS, line.kind),
@@ -210,12 +210,18 @@ def _fee_descriptions(spec: ProcedureSpec) -> list[dict[str, Any]]:
 @bp.get("/thu-tuc/<code>")
 def procedure(code: str) -> str:
     spec = _spec_or_404(code)
+    # the office chosen here travels to the form (?co_quan=); a signed-in citizen's is
+    # preselected from their address (their page is drawn afresh, never kept)
+    selected = offices.preselect(spec, request.args.get(offices.QUERY, "")[:40] or None, claims=_claims())
     return page_cache.page(code, lambda: render_template(
         "portal/procedure.html",
         spec=spec,
         fees=_fee_descriptions(spec),
         has_blank_form=spec.level >= Level.FORMS and spec.form is not None,
         can_file=spec.online and spec.form is not None,
+        offices=offices.offices(spec),
+        office_selected=selected,
+        office_query=offices.QUERY,
     ))
 
 
@@ -266,7 +272,10 @@ def _step_errors(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) 
     lang = current_lang()
     values = draft.get("values") or {}
     if step.kind == "page":
-        return submission.errors_within(submission.validate(spec, values, lang), step.fields)
+        found = submission.errors_within(submission.validate(spec, values, lang), step.fields)
+        if step is drafts.steps(spec)[0] or step.id == drafts.steps(spec)[0].id:  # the office is chosen first
+            found = {**offices.errors(spec, draft.get(offices.FIELD)), **found}
+        return found
     if step.kind == "attachments":
         return submission.validate_attachments(spec, values, drafts.uploaded(draft), lang)
     if step.kind == "delivery":
@@ -284,7 +293,7 @@ def _all_errors(spec: ProcedureSpec, draft: dict[str, Any]) -> dict[str, str]:
 
 def _error_links(spec: ProcedureSpec, token: str, errors: dict[str, str], here: str) -> list[tuple[str, str]]:
     """(href, message) for the error summary: to the field on this page or on its own step."""
-    where: dict[str, str] = {}
+    where: dict[str, str] = {offices.FIELD: drafts.steps(spec)[0].id}
     for step in drafts.steps(spec):
         for name in step.fields:
             where[name] = step.id
@@ -324,8 +333,10 @@ def _render_step(
         from renderers.form import render_attachments
 
         body = render_attachments(spec, values, drafts.uploaded(draft), errors, lang, choices=_my_document_choices(spec))
-    fee_rows, fee_total = _fee_rows(spec, values)
+    fee_rows, fee_total = _fee_rows(spec, values, draft.get(offices.FIELD))
     chosen = drafts.delivery(spec, draft)
+    offered = offices.offices(spec)
+    chosen_office = services().catalogue.performer(spec, draft.get(offices.FIELD)) if draft.get(offices.FIELD) else None
     context = {
         "spec": spec,
         "token": token,
@@ -342,6 +353,12 @@ def _render_step(
         "delivery_raw": draft.get("delivery") or {},
         "back_to_check": request.args.get("tu") == drafts.STEP_CHECK,
         "assets": form_assets(),
+        # the office: chosen at the start of the form, shown again on the check page
+        "offices": offered,
+        "office_first": index == 0 and step.kind == "page",
+        "office_selected": offices.preselect(spec, draft.get(offices.FIELD) or request.args.get(offices.QUERY, "")[:40] or None,
+                                             values, claims),
+        "office_chosen": chosen_office,
         **extra,
     }
     if step.kind == "check":
@@ -388,6 +405,8 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
     """Take what this step posted into the draft. Returns (stay on the page, upload errors)."""
     stay = False
     upload_errors: dict[str, str] = {}
+    if step.kind == "page" and offices.FIELD in request.form and step.id == drafts.steps(spec)[0].id:
+        draft[offices.FIELD] = request.form.get(offices.FIELD, "").strip()[:40]
     if step.kind == "page":
         from renderers.form import RepeatFull, apply_repeat, parse_form, repeat_action, repeat_limit
 
@@ -600,6 +619,7 @@ def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
             actor="citizen",
             lang=current_lang(),
             account=account.key if account is not None else None,
+            agency=current.get(offices.FIELD) or None,
         )
         current["filed_code"] = dossier.code
         current["submit_token"] = None
@@ -719,7 +739,9 @@ def receipt_pdf(code: str) -> Response:
     spec = _spec_of(dossier)
     if spec is None:
         abort(404)
-    body = render_receipt(dossier, spec, _tracking_url(code), current_lang(), document_templates())
+    office = services().catalogue.office(dossier.agency_code, spec)
+    body = render_receipt(dossier, spec, _tracking_url(code), current_lang(), document_templates(),
+                          office.name if office else None)
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = attachment(receipt_filename(dossier.code))
     return private(response)

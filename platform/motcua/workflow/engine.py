@@ -749,7 +749,7 @@ class Engine:
                 d.data = dict(answers or {})
                 data["changes"] = changes
                 if spec is not None:
-                    lines = compute_fees(spec, d.data, d.channel)
+                    lines = compute_fees(spec, d.data, d.channel, d.agency_code)
                     data["fee_total"] = {"old": d.fee_total, "new": fee_sum(lines)}
                     d.fees = [line.model_dump(mode="json") for line in lines]
                     d.fee_total = fee_sum(lines)

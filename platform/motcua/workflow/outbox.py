@@ -76,7 +76,8 @@ class LogSender:
 
     def send(self, message: dict[str, Any]) -> None:
         text = " | ".join(part for part in (message.get("subject"), message["body"]) if part)
-        log.info("%s to %s: %s", message["channel"], message["to"], " ".join(shown(text).split()))
+        log.info("%s to %s (from %s): %s", message["channel"], message["to"], message.get("sender") or "-",
+                 " ".join(shown(text).split()))
 
 
 def shown(text: str | None) -> str:
@@ -100,7 +101,8 @@ class HttpSender:
         self.timeout = timeout
 
     def send(self, message: dict[str, Any]) -> None:
-        payload = {"to": message["to"], "subject": message.get("subject"), "body": message["body"], "id": message["key"]}
+        payload = {"to": message["to"], "subject": message.get("subject"), "body": message["body"], "id": message["key"],
+                   "sender": message.get("sender")}  # the office's name, shown as who the message is from
         request = urllib.request.Request(
             f"{self.url}/api/{message['channel']}",
             data=json.dumps(payload, ensure_ascii=False).encode(),

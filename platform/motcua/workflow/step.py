@@ -127,6 +127,13 @@ class StepContext:
         return self.engine.services
 
     @property
+    def office(self) -> Any:
+        """The office (motcua.agencies.Agency) the dossier was filed with, or None when the
+        registry no longer has it."""
+        catalogue = getattr(self.services, "catalogue", None)
+        return catalogue.office(self.dossier.agency_code, self.spec) if catalogue is not None else None
+
+    @property
     def app_config(self) -> Any:
         return self.engine.config
 
@@ -171,15 +178,19 @@ class StepContext:
         self.pending.append(("move", {"action": action, "note": note, "data": data or {}, "actor": actor or self.actor}))
 
     def send_message(self, key: str, event: Event, *, channel: str, to: str, body: str,
-                     subject: str | None = None, milestone: str = "") -> None:
+                     subject: str | None = None, milestone: str = "", sender: str | None = None) -> None:
         """Queue an SMS / e-mail about `event`; sent only once the event is saved.
 
         `key` names the message for good (a step run again never sends it twice). The engine
         stores it in the outbox before it saves the dossier and sends it after, in the
-        background; a message whose event never got saved is dropped, not sent.
+        background; a message whose event never got saved is dropped, not sent. `sender` is
+        the name it is sent in: by default the dossier's office (Vietnamese).
         """
+        if sender is None:
+            office = self.office
+            sender = office.name["vi"] if office is not None else None
         self.outgoing.append({"key": key, "code": self.dossier.code, "channel": channel, "to": to, "body": body,
-                              "subject": subject, "milestone": milestone,
+                              "subject": subject, "milestone": milestone, "sender": sender,
                               "event": {"kind": event.kind, "at": event.at.isoformat()}})
 
     def done(self) -> None:

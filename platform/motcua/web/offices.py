@@ -1,0 +1,86 @@
+"""Choosing the office (Chọn cơ quan thực hiện) on the procedure page and at the start of
+the form: which offices to offer, which one to preselect, and what is wrong with a choice.
+
+One list serves the page without JavaScript (a plain select whose options carry the
+office's address and hours) and with it (static/js/office-choice.js filters the options as
+the citizen types, diacritics ignored). docs/agencies.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from motcua.agencies import Agency
+from motcua.i18n import gettext as _
+from motcua.services import services
+from motcua.spec.model import ProcedureSpec
+from motcua.units import address_text, unit_code
+
+#: The form field (and the draft's key) holding the chosen office's code.
+FIELD = "agency"
+#: The query parameter the procedure page's choice travels in to the form.
+QUERY = "co_quan"
+
+
+def offices(spec: ProcedureSpec) -> tuple[Agency, ...]:
+    """The offices the citizen chooses among (every performer of the procedure)."""
+    return services().catalogue.performers(spec)
+
+
+def needs_choice(spec: ProcedureSpec) -> bool:
+    return len(offices(spec)) > 1
+
+
+def _communes_in(value: Any) -> Iterable[str]:
+    """Commune codes of the addresses inside answers or claims (an address keeps its code)."""
+    if isinstance(value, Mapping):
+        for key in ("commune_code", "commune"):
+            code = unit_code(value.get(key), 5) if value.get(key) is not None else None
+            if code:
+                yield code
+                break
+        for item in value.values():
+            if isinstance(item, (Mapping, list)):
+                yield from _communes_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _communes_in(item)
+
+
+def preselect(spec: ProcedureSpec, chosen: str | None = None, answers: Mapping[str, Any] | None = None,
+              claims: Mapping[str, Any] | None = None) -> str | None:
+    """The office to show selected: the one chosen, else the one serving the commune of the
+    signed-in citizen's address, else of an address given in the answers; else none (the
+    citizen picks: a guess would file births with the wrong commune)."""
+    catalogue = services().catalogue
+    if chosen and catalogue.performer(spec, chosen) is not None:
+        return chosen
+    among = offices(spec)
+    if len(among) == 1:
+        return among[0].code
+    for source in (claims.get("address") if claims else None, answers):
+        for commune in _communes_in(source or {}):
+            office = catalogue.agencies.serving(commune, among)
+            if office is not None:
+                return office.code
+    return None
+
+
+def errors(spec: ProcedureSpec, code: str | None) -> dict[str, str]:
+    """{FIELD: message} when `code` is not an office that performs `spec`."""
+    catalogue = services().catalogue
+    if not needs_choice(spec) and not code:
+        return {}
+    if not code:
+        return {FIELD: _("Chọn cơ quan thực hiện (nơi nộp hồ sơ).")}
+    if catalogue.performer(spec, code) is not None:
+        return {}
+    if catalogue.office(code) is None:
+        return {FIELD: _("Không có cơ quan mã {code}. Chọn cơ quan trong danh sách.", code=code[:40])}
+    return {FIELD: _("Cơ quan đã chọn không giải quyết thủ tục này. Chọn cơ quan trong danh sách.")}
+
+
+def details(office: Agency, lang: str) -> dict[str, str]:
+    """What the page shows of an office: name, address, hours, phone."""
+    return {"code": office.code, "name": office.label(lang), "address": address_text(office.address, lang),
+            "hours": office.hours.get(lang) or office.hours.get("vi", ""), "phone": office.phone}
