@@ -282,6 +282,8 @@ class Facets:
     filers: list[str] = field(default_factory=list)
     life_events: list[str] = field(default_factory=list)
     level_counts: dict[int, int] = field(default_factory=dict)
+    #: Offices performing at least one procedure: (tier, [(code, name)]) province tier first.
+    agencies: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
 
 
 def by_label(label: str) -> tuple[str, str]:
@@ -298,13 +300,20 @@ def _options(specs: list[ProcedureSpec], lang: str, index: Index) -> Facets:
     tiers: set[str] = set()
     filers: set[str] = set()
     events: set[str] = set()
+    offices: dict[str, Any] = {}
     for s in specs:
         sectors.setdefault(s.sector["vi"], dict(s.sector))
         tiers.update(index.tiers(s))
+        for office in index.performers(s):
+            offices.setdefault(office.code, office)
         filers.update(s.filers)
         events.update(s.life_events)
     tier_order = ["province", "district", "commune", "other"]
+    by_tier: dict[str, list[tuple[str, str]]] = {}
+    for office in offices.values():
+        by_tier.setdefault(office.tier, []).append((office.code, office.name.get(lang) or office.name["vi"]))
     return Facets(
+        agencies=[(t, sorted(by_tier[t], key=lambda item: by_label(item[1]))) for t in tier_order if t in by_tier],
         sectors=sorted(sectors.values(), key=lambda s: by_label(localize(s, lang))),
         tiers=[t for t in tier_order if t in tiers],
         filers=sorted(filers),
@@ -333,4 +342,5 @@ def facets(specs: Iterable[ProcedureSpec], f: Filters, lang: str | None = None,
     options = index.facets(lang)
     if found_any_level is None:
         found_any_level = [s for s in index.query(f.q) if matches(s, f.without_level(), index)]
-    return Facets(options.sectors, options.tiers, options.filers, options.life_events, level_counts(found_any_level))
+    return Facets(options.sectors, options.tiers, options.filers, options.life_events, level_counts(found_any_level),
+                  options.agencies)

@@ -653,6 +653,8 @@ def lint_file(path: str | Path, steps: dict[str, type] | None = None, *, load_st
             Checker(loaded, steps).run()
         if loaded.spec is not None and agencies is not None:
             for loc, severity, message in agencies.lint_spec(loaded.spec):
+                if loc[:2] == ("performed_by", "agencies") and not loaded.source.has(loc[:2]):
+                    loc = ("performed_by", *loc[2:])  # written as the shorthand list (or one code)
                 loaded.at(loc, severity, message)
     except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
         loaded = Loaded(str(path), None, [Finding(str(path), 1, 1, "error", f"the linter could not check this file ({type(exc).__name__}: {exc}); please report this")])

@@ -95,6 +95,8 @@ class DeliveryRequest(BaseModel):
 
 
 class DossierRequest(BaseModel):
+    agency: str | None = Field(None, max_length=40, description="Code of the office filed with (GET /agencies?procedure=): "
+                               "required when the procedure has more than one performer")
     answers: dict[str, Any] = Field(description="Validated against the procedure's submission_schema")
     delivery: DeliveryRequest | None = None
     attachments: list[AttachmentUpload] = Field(default_factory=list)
@@ -470,6 +472,11 @@ def request_schema(spec: ProcedureSpec) -> dict[str, Any]:
     }
     if spec.delivery:
         schema["required"].append("delivery")
+    performers = services().catalogue.performers(spec)
+    schema["properties"]["agency"] = {"enum": [a.code for a in performers],
+                                      "description": "The office filed with (GET /agencies?procedure=)"}
+    if len(performers) > 1:
+        schema["required"].append("agency")
     if rules:
         schema["allOf"] = rules
     return schema
@@ -493,9 +500,11 @@ def create_dossier(code: str):
         return body
     answers = normalized_answers(spec, body.answers)
 
-    problems: list[tuple[str, str]] = [
-        (_pointer(p), m) for p, m in submission.validate(spec, answers, lang).items()
-    ]
+    from motcua.web import offices
+
+    # the office first: missing (several performers), unknown, or not a performer
+    problems: list[tuple[str, str]] = [("/agency", m) for m in offices.errors(spec, body.agency, lang).values()]
+    problems += [(_pointer(p), m) for p, m in submission.validate(spec, answers, lang).items()]
     if account is not None:
         from motcua import prefill
 
@@ -536,7 +545,7 @@ def create_dossier(code: str):
     with uploads.stored(services().store.files, checked.values(), lang) as refs:
         dossier = add_dossier(spec, answers, refs, channel="online",
                               delivery=delivery, actor="citizen:api", lang=lang,
-                              account=account.key if account is not None else None)
+                              account=account.key if account is not None else None, agency=body.agency or None)
     try:
         services().engine.on_filed(dossier.code)
     except Exception:
@@ -670,6 +679,48 @@ def supplement(code: str):
     ).model_dump()
 
 
+class AgencyInfo(BaseModel):
+    code: str = Field(description="QCVN 102:2016 code: the prefix of the dossier codes of this office")
+    name: str
+    tier: str = Field(description="province | commune | other")
+    kind: str = Field(description="Which offices of a tier: ubnd, cong-an, so ... (specs' performed_by.kind)")
+    parent: str | None
+    province_code: str
+    commune_code: str | None = Field(description="The commune unit served (Decision 124/2004 code, after 1 July 2025)")
+    address: str
+    hours: str
+    phone: str
+
+
+class AgencyList(BaseModel):
+    agencies: list[AgencyInfo]
+    total: int
+    registry_version: str = Field(description="The version of the agency registry these come from")
+
+
+@bp.get("/agencies")
+def agencies():
+    """The offices of the registry: filtered by tier, kind, the procedure they perform, and
+    words of their name (diacritics and case ignored)."""
+    catalogue = services().catalogue
+    lang = _lang()
+    pool: list[Any] = list(catalogue.agencies)
+    procedure = request.args.get("procedure", "").strip()
+    if procedure:
+        spec = catalogue.get(procedure[:40])
+        if spec is None:
+            return _errors([("/procedure", t("Không có thủ tục mã {code}", lang, code=procedure[:40]))], 404)
+        pool = list(catalogue.performers(spec))
+    tier = request.args.get("tier", "").strip()
+    kind = request.args.get("kind", "").strip()
+    pool = [a for a in pool if (not tier or a.tier == tier) and (not kind or a.kind == kind)]
+    q = request.args.get("q", "")[:200]
+    if q.strip():
+        pool = catalogue.agencies.search(q, pool)
+    items = [AgencyInfo(**a.as_dict(lang)) for a in pool]
+    return AgencyList(agencies=items, total=len(items), registry_version=catalogue.agencies.version).model_dump()
+
+
 class Unit(BaseModel):
     code: str = Field(description="Code of Decision 124/2004, zero-padded: province 2 digits, commune 5")
     name: str
@@ -718,7 +769,7 @@ def openapi_document() -> dict[str, Any]:
     """OpenAPI 3.1, from the pydantic models above (JSON Schema 2020-12 is 3.1's dialect)."""
     models = [ErrorItem, Errors, ProcedureSummary, ProcedureList, ProcedureDetail, AttachmentUpload, Address,
               DeliveryRequest, DossierRequest, DossierCreated, TimelineEntry, DossierStatus, Unit, CommuneList,
-              SupplementRequest, SupplementAccepted, Me, MyDossier, MyDossiers]
+              SupplementRequest, SupplementAccepted, Me, MyDossier, MyDossiers, AgencyInfo, AgencyList]
     schemas: dict[str, Any] = {}
     for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -730,7 +781,8 @@ def openapi_document() -> dict[str, Any]:
     filters = [
         {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": desc}
         for name, desc in (("q", "Keywords; diacritics and case ignored"), ("sector", "Sector name (Vietnamese)"),
-                           ("tier", "province | district | commune"), ("level", "1..4"),
+                           ("tier", "province | district | commune | other: procedures performed by offices of that tier"),
+                           ("agency", "An agency code: the procedures that office performs"), ("level", "1..4"),
                            ("filer", "citizen | business"), ("life_event", "Life event slug"),
                            ("lang", "vi | en"))
     ] + [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1},
@@ -761,7 +813,17 @@ def openapi_document() -> dict[str, Any]:
                               "401": _json(Errors, "The procedure needs a signed-in account (sign_in: required), or the access token given is not valid"),
                               "403": _json(Errors, "The account's level is below what the procedure needs"),
                               "404": _json(Errors, "Unknown procedure or not filed online"),
-                              "422": _json(Errors, "Invalid answers, attachments or delivery: one error per field")}}},
+                              "422": _json(Errors, "Invalid answers, attachments, delivery or office (/agency: missing where the "
+                                                   "procedure has several performers, unknown, or not a performer): one error per field")}}},
+            "/agencies": {"get": {
+                "operationId": "listAgencies", "summary": "Offices (cơ quan thực hiện) of the agency registry",
+                "parameters": [
+                    {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": desc}
+                    for name, desc in (("tier", "province | commune | other"), ("kind", "ubnd | cong-an | so ..."),
+                                       ("procedure", "A procedure code: the offices that perform it (the choices of `agency` when filing)"),
+                                       ("q", "Words of the name or code; diacritics and case ignored"), ("lang", "vi | en"))],
+                "responses": {"200": _json(AgencyList, "Matching offices, in registry order"),
+                              "404": _json(Errors, "Unknown procedure")}}},
             "/me": {"get": {
                 "operationId": "getMe", "summary": "The signed-in citizen or business (bearer access token from the identity provider)",
                 "security": [{"identityProvider": []}],

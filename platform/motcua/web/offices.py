@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from motcua.agencies import Agency
-from motcua.i18n import gettext as _
+from motcua.i18n import N_, current_lang, t
 from motcua.services import services
 from motcua.spec.model import ProcedureSpec
 from motcua.units import address_text, unit_code
@@ -66,18 +66,26 @@ def preselect(spec: ProcedureSpec, chosen: str | None = None, answers: Mapping[s
     return None
 
 
-def errors(spec: ProcedureSpec, code: str | None) -> dict[str, str]:
-    """{FIELD: message} when `code` is not an office that performs `spec`."""
+MISSING = N_("Chọn cơ quan thực hiện (nơi nộp hồ sơ).")
+UNKNOWN = N_("Không có cơ quan mã {code}. Chọn cơ quan trong danh sách.")
+NOT_PERFORMER = N_("Cơ quan {name} không giải quyết thủ tục này. Chọn cơ quan trong danh sách.")
+
+
+def errors(spec: ProcedureSpec, code: Any, lang: str | None = None) -> dict[str, str]:
+    """{FIELD: message} when `code` is not an office that performs `spec` (none chosen
+    where there are several, an unknown code, or an office that does not perform it)."""
+    lang = lang or current_lang()
     catalogue = services().catalogue
-    if not needs_choice(spec) and not code:
-        return {}
+    if code is not None and not isinstance(code, str):
+        return {FIELD: t(UNKNOWN, lang, code=str(code)[:40])}
     if not code:
-        return {FIELD: _("Chọn cơ quan thực hiện (nơi nộp hồ sơ).")}
+        return {FIELD: t(MISSING, lang)} if needs_choice(spec) else {}
     if catalogue.performer(spec, code) is not None:
         return {}
-    if catalogue.office(code) is None:
-        return {FIELD: _("Không có cơ quan mã {code}. Chọn cơ quan trong danh sách.", code=code[:40])}
-    return {FIELD: _("Cơ quan đã chọn không giải quyết thủ tục này. Chọn cơ quan trong danh sách.")}
+    office = catalogue.office(code)
+    if office is None:
+        return {FIELD: t(UNKNOWN, lang, code=code[:40])}
+    return {FIELD: t(NOT_PERFORMER, lang, name=office.label(lang))}
 
 
 def details(office: Agency, lang: str) -> dict[str, str]:
