@@ -77,7 +77,7 @@ def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, b
     assert page.locator("h1").inner_text() == "Kiểm tra thông tin"
     page.click("button:has-text('Nộp hồ sơ')")
     code = page.locator("#dossier-code").inner_text().strip()
-    assert re.fullmatch(r"000\.00\.31\.H12-\d{6}-\d{4}", code)
+    assert re.fullmatch(r"000\.00\.A5\.H12-\d{6}-\d{4}", code)
 
     page.click("a:has-text('Hồ sơ của tôi')")
     row = page.locator(f"tr[data-dossier='{code}']")

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from motcua.app import create_app
-from tests.portal_helpers import BIRTH_CODE, GOOD_ANSWERS, birth_spec, csrf, small_pdf, write_spec
+from tests.portal_helpers import BIRTH_CODE, GOOD_ANSWERS, OFFICE, birth_spec, csrf, small_pdf, write_spec
 from tests.test_api_portal import ANSWERS
 
 TYPED = {"province": "01", "commune": "phuong  ba dinh", "street": "  Số 1   Hoàng Hoa Thám "}
@@ -63,6 +63,7 @@ def file_on_the_web(client) -> str:
 def file_by_api(client, home: dict) -> str:
     answers = {**ANSWERS, "requester": {**ANSWERS["requester"], "home": home}}
     response = client.post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json={
+        "agency": OFFICE,
         "answers": answers,
         "delivery": {"kind": "postal", "address": DELIVERY},
         "attachments": [{"component": "giay_chung_sinh", "filename": "gcs.pdf", "content_base64": base64.b64encode(small_pdf()).decode()}],

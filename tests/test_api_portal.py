@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from tests.portal_helpers import BIRTH_CODE, small_pdf
+from tests.portal_helpers import BIRTH_CODE, OFFICE, small_pdf
 
 ANSWERS = {
     "requester": {"full_name": "Lê Thị Hoa", "cccd": "079190012345", "phone": "0987654321", "relation": "me"},
@@ -19,6 +19,7 @@ ANSWERS = {
 
 def body(**overrides):
     data = {
+        "agency": OFFICE,  # births are filed with the commune office the citizen chooses
         "answers": ANSWERS,
         "delivery": {"kind": "desk"},
         "attachments": [{"component": "giay_chung_sinh", "filename": "cs.pdf",

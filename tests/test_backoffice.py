@@ -24,21 +24,21 @@ from motcua.dossier import Dossier, Status
 
 REPO = Path(__file__).resolve().parent.parent
 BIRTH_SPEC = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
-AGENCY_A = "000.00.31.H12"
-AGENCY_B = "000.00.32.H13"
+AGENCY_A = "000.00.A5.H12"  # Phường Hải Châu's People's Committee (shipped registry, Đà Nẵng)
+AGENCY_B = "000.00.A0.H12"  # another office of the registry, the only performer of the second spec
 PASSWORD = "mat-khau-rat-dai-1"
 
 
 @pytest.fixture
 def two_agency_specs(tmp_path: Path) -> Path:
-    """The shipped birth spec, plus the same procedure published by a second commune."""
+    """The shipped birth spec (every commune office performs it; filed here with AGENCY_A),
+    plus the same procedure published for one other office only."""
     folder = tmp_path / "specs"
     (folder / "ho-tich").mkdir(parents=True)
     shutil.copy(BIRTH_SPEC, folder / "ho-tich" / "dang-ky-khai-sinh.yaml")
     other = yaml.safe_load(BIRTH_SPEC.read_text(encoding="utf-8"))
     other["code"] = "1.001193.B"
-    other["agency"]["code"] = AGENCY_B
-    other["agency"]["name"] = {"vi": "Ủy ban nhân dân xã Bình An", "en": "Binh An Commune"}
+    other["performed_by"] = [AGENCY_B]
     (folder / "ho-tich" / "khai-sinh-xa-b.yaml").write_text(yaml.safe_dump(other, allow_unicode=True), encoding="utf-8")
     return folder
 
@@ -91,8 +91,9 @@ def file_online(app, procedure_code: str = "1.001193", **kw) -> Dossier:
     from motcua.filing import file_dossier
 
     spec = app.extensions["motcua"].catalogue.get(procedure_code)
+    agency = AGENCY_A if procedure_code == "1.001193" else None  # the second spec has one office
     with app.test_request_context():
-        return file_dossier(spec, answers(**kw), [], channel="online", delivery=None, actor="citizen")
+        return file_dossier(spec, answers(**kw), [], channel="online", delivery=None, actor="citizen", agency=agency)
 
 
 def csrf_of(html: str) -> str:
@@ -394,7 +395,7 @@ def test_attachment_download_checks_agency_and_sends_a_safe_attachment(office):
     )
     spec = office.extensions["motcua"].catalogue.get("1.001193")
     with office.test_request_context():
-        dossier = file_dossier(spec, answers(), [ref], channel="online", delivery=None, actor="citizen")
+        dossier = file_dossier(spec, answers(), [ref], channel="online", delivery=None, actor="citizen", agency=AGENCY_A)
     client = logged_in(office, "lan")
     page = client.get(f"/staff/ho-so/{dossier.code}").get_data(as_text=True)
     assert f"/staff/ho-so/{dossier.code}/tep/0" in page
@@ -537,7 +538,9 @@ def test_demo_accounts_are_created_once(office):
     assert {u.username for u in created} == {"admin", "motcua", "chuyenvien", "lanhdao"}
     assert accounts.ensure_demo_accounts(store, office.extensions["motcua"].catalogue) == []
     desk = accounts.get_account(store, "motcua")
-    assert set(desk.agencies) == {AGENCY_A, AGENCY_B}
+    catalogue = office.extensions["motcua"].catalogue
+    assert set(desk.agencies) == {a.code for spec in catalogue for a in catalogue.performers(spec)}  # every performer
+    assert {AGENCY_A, AGENCY_B} <= set(desk.agencies)
     assert accounts.authenticate(store, "motcua", accounts.DEMO_PASSWORD).ok
 
 

@@ -7,7 +7,7 @@ import pytest
 from motcua import accounts
 from motcua.dossier import Status
 
-from test_backoffice import PASSWORD, answers
+from test_backoffice import AGENCY_A, PASSWORD, answers
 
 
 @pytest.mark.browser
@@ -17,9 +17,9 @@ def test_desk_officer_receives_a_dossier_without_javascript(app, live_server, br
     monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     svc = app.extensions["motcua"]
     spec = svc.catalogue.get("1.001193")
-    accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [spec.agency.code], PASSWORD)
+    accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)
     with app.test_request_context():
-        dossier = file_dossier(spec, answers(name="Phạm Thị Hoa"), [], channel="online", delivery=None, actor="citizen")
+        dossier = file_dossier(spec, answers(name="Phạm Thị Hoa"), [], channel="online", delivery=None, actor="citizen", agency=AGENCY_A)
 
     context = browser.new_context(locale="vi-VN", java_script_enabled=False)
     page = context.new_page()

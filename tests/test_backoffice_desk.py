@@ -185,7 +185,7 @@ def _decided_unpaid(app) -> str:
     lan = accounts.get_account(store, "lan")
     with app.test_request_context():
         code = file_dossier(svc(app).catalogue.get("1.001193"), answers(copies=2), [], channel="desk", delivery=None,
-                            actor=lan.actor).code
+                            actor=lan.actor, agency=AGENCY_A).code
     engine.perform(code, "receive", lan)
     engine.perform(code, "process", lan)
     engine.perform(code, "approve", accounts.get_account(store, "hung"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from motcua import accounts
-from tests.test_backoffice import PASSWORD, answers
+from tests.test_backoffice import AGENCY_A, PASSWORD, answers
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,10 @@ def test_the_queue_at_375px_shows_every_column_of_every_dossier(app, live_server
     monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     svc = app.extensions["motcua"]
     spec = svc.catalogue.get("1.001193")
-    accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [spec.agency.code], PASSWORD)
+    accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)
     with app.test_request_context():
         for name in ("Tôn Nữ Thị Hoàng Phương Khánh Ngọc Bích Trâm", "Phạm Thị Hoa"):
-            file_dossier(spec, answers(name=name), [], channel="online", delivery=None, actor="citizen")
+            file_dossier(spec, answers(name=name), [], channel="online", delivery=None, actor="citizen", agency=AGENCY_A)
 
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(f"{live_server.url}/staff/login")
@@ -53,9 +53,9 @@ def test_the_queue_at_desktop_width_is_still_a_table(app, live_server, page, mon
     monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     svc = app.extensions["motcua"]
     spec = svc.catalogue.get("1.001193")
-    accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [spec.agency.code], PASSWORD)
+    accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)
     with app.test_request_context():
-        file_dossier(spec, answers(name="Phạm Thị Hoa"), [], channel="online", delivery=None, actor="citizen")
+        file_dossier(spec, answers(name="Phạm Thị Hoa"), [], channel="online", delivery=None, actor="citizen", agency=AGENCY_A)
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server.url}/staff/login")
     page.fill('[name="username"]', "lan")

@@ -44,7 +44,7 @@ def test_nothing_in_the_data_folder_is_readable_by_others(tmp_path, loose_umask,
     base, token = fill_to_check(client)  # an upload
     code = file_it(client, base, token)  # a dossier, its index, summaries, sequences, .bak files
     store = app.extensions["motcua"].store
-    accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [app.extensions["motcua"].catalogue.get(BIRTH_CODE).agency.code],
+    accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [app.extensions["motcua"].store.dossiers.get(code).agency_code],
                             "mat-khau-rat-dai-1")
     staff = app.test_client()
     from tests.portal_helpers import csrf

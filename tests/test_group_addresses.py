@@ -12,7 +12,7 @@ import re
 import pytest
 
 from motcua.app import create_app
-from tests.portal_helpers import BIRTH_CODE, GOOD_ANSWERS, birth_spec, csrf, small_pdf, write_spec
+from tests.portal_helpers import BIRTH_CODE, GOOD_ANSWERS, OFFICE, birth_spec, csrf, small_pdf, write_spec
 from tests.test_api_portal import ANSWERS
 
 FORM = f"/thu-tuc/{BIRTH_CODE}/nop"
@@ -90,6 +90,7 @@ def api_filing(client, second: dict):
     members = [{"name": "Nguyễn Văn An", "address": {"province": "01", "commune": "00070", "street": "Số 1"}},
                {"name": "Trần Thị Bình", "address": second}]
     return client.post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json={
+        "agency": OFFICE,
         "answers": {**ANSWERS, "members": members}, "delivery": {"kind": "desk"},
         "attachments": [{"component": "giay_chung_sinh", "filename": "gcs.pdf",
                          "content_base64": base64.b64encode(small_pdf()).decode()}],

@@ -15,7 +15,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from fixtures.workflow_kit import DESK, file_dossier, make_spec
+from fixtures.workflow_kit import AGENCY, DESK, file_dossier, make_spec
 from motcua import accounts
 from motcua.dossier import Status
 from motcua.workflow import lifecycle
@@ -244,7 +244,7 @@ def test_staff_name_components_and_answers_in_the_back_office(app, client):
     code = file_dossier(app, spec, due=date(2099, 1, 5))
     store_of(app).dossiers.update(code, lambda d: setattr(d, "data", valid_answers(spec)))
     app.extensions["motcua"].engine.perform(code, "receive", DESK)
-    staff = staff_client(app, spec.agency.code)
+    staff = staff_client(app, AGENCY)
     office = staff.get(f"/staff/ho-so/{code}").get_data(as_text=True)
     assert 'type="checkbox" id="request_supplement-components-giay_chung_sinh" name="components" value="giay_chung_sinh"' in office
     assert 'name="fields" value="requester"' in office
@@ -287,7 +287,6 @@ def marital_spec():
     data = yaml.safe_load((REPO / MARITAL).read_text(encoding="utf-8"))
     data["steps"] = REVIEW_ONLY
     data["version"] = "wf-test"
-    data["agency"]["code"] = AGENCY  # the desk officer's
     return ProcedureSpec.model_validate(data)
 
 

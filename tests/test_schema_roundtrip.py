@@ -126,6 +126,8 @@ def units() -> list[tuple[str, str]]:
 
 def _post(client, code: str, detail: dict, answers: dict, units: list[tuple[str, str]]):
     request = {"answers": answers, "attachments": _files(detail, answers)}
+    offices = detail["request_schema"]["properties"]["agency"]["enum"]  # the performers to choose among
+    request["agency"] = offices[len(offices) // 2]
     delivery = _delivery(detail, units)
     if delivery:
         request["delivery"] = delivery

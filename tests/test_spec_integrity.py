@@ -33,7 +33,8 @@ def _app(specs: Path, data: Path):
 def _file(app, code: str) -> str:
     with app.app_context():
         spec = app.extensions["motcua"].catalogue.get(code)
-        return add_dossier(spec, {}, [], "online", None, "citizen").code
+        office = app.extensions["motcua"].catalogue.performers(spec)[0].code  # the first commune office
+        return add_dossier(spec, {}, [], "online", None, "citizen", agency=office).code
 
 
 def _edit(path: Path, old: str, new: str) -> None:

@@ -212,7 +212,7 @@ def test_a_dossier_filed_then_refused_at_intake_changes_no_figure_but_its_own(ap
 
     spec = svc.catalogue.get("1.001193")
     with app.test_request_context():
-        dossier = file_dossier(spec, birth_answers(), [], channel="online", delivery=None, actor="citizen")
+        dossier = file_dossier(spec, birth_answers(), [], channel="online", delivery=None, actor="citizen", agency=AGENCY_A)
     accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)
     staff = app.test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', staff.get("/staff/login").get_data(as_text=True)).group(1)

@@ -42,7 +42,8 @@ def test_file_pay_review_post_deliver(app, live_server) -> None:
         services = app.extensions["motcua"]
         spec = services.catalogue.get("1.001193")
         with app.app_context():
-            dossier = file_dossier(spec, ANSWERS, [], "online", DeliveryChoice(kind="postal", address=ADDRESS, postal_charge=25000), "citizen")
+            dossier = file_dossier(spec, ANSWERS, [], "online", DeliveryChoice(kind="postal", address=ADDRESS, postal_charge=25000), "citizen",
+                                   agency="000.00.A5.H12")
         code = dossier.code
         assert dossier.fee_total == 16000 and dossier.status == Status.PAYMENT_REQUESTED
 

@@ -671,14 +671,14 @@ def _receive_at_desk(code: str, user: StaffUser) -> list[str]:
     return []
 
 
-def _intake_fee_total(spec: ProcedureSpec, answers: dict[str, Any], channel: str) -> int | None:
+def _intake_fee_total(spec: ProcedureSpec, answers: dict[str, Any], channel: str, agency: str | None = None) -> int | None:
     """The fee the answers so far come to (None before any answer, or when they don't add up)."""
     from motcua.fees import compute_fees, total
 
     if not answers:
         return None
     try:
-        return total(compute_fees(spec, answers, channel))
+        return total(compute_fees(spec, answers, channel, agency))
     except (TypeError, ValueError, KeyError):
         return None
 
@@ -698,12 +698,18 @@ def intake(procedure_code: str) -> Any:
         abort(404)
     lang = current_lang()
     channels = paper_channels(spec)
+    # desk intake files with the clerk's own office: the one they serve among the performers
+    # (a choice only for someone serving several, an administrator)
+    desk_offices = [a for a in services().catalogue.performers(spec) if user.serves(a.code)]
+    agency = desk_offices[0].code if len(desk_offices) == 1 else ""
     answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
     received: set[str] = set()
     channel = channels[0]
     address: dict[str, str] = {}
     if request.method == "POST":
+        if len(desk_offices) > 1:
+            agency = request.form.get("agency", "").strip()[:40]
         answers = parse_form(spec, request.form, None)
         received = {a.id for a in spec.attachments if request.form.get(f"received.{a.id}")}
         channel = request.form.get("channel") or channels[0]  # the page checks the first one
@@ -713,6 +719,8 @@ def intake(procedure_code: str) -> Any:
             answers = apply_repeat(answers, repeat)
         elif not request.form.get(UNITS_BUTTON):  # that one only lists a province's communes
             errors = dict(validate(spec, answers, lang))
+            if agency not in {a.code for a in desk_offices}:
+                errors["agency"] = _("Chọn cơ quan tiếp nhận hồ sơ.")
             if channel not in channels:
                 errors["channel"] = _("Chọn cách hồ sơ được nộp.")
             for att in required_attachments(spec, answers, channel if channel in channels else "desk"):
@@ -729,7 +737,7 @@ def intake(procedure_code: str) -> Any:
 
                 # stored first, the workflow started once the papers and the fee taken with
                 # them are on the timeline: the steps see the dossier as it was handed in
-                dossier = add_dossier(spec, answers, [], channel=channel, delivery=delivery, actor=user.actor)
+                dossier = add_dossier(spec, answers, [], channel=channel, delivery=delivery, actor=user.actor, agency=agency)
                 _record_paper_components(dossier.code, spec, received, user)
                 warnings = _take_fee_at_desk(dossier.code, user, receipt_no) if fee_paid else []
                 services().engine.on_filed(dossier.code)  # settled already if the fee was recorded
@@ -752,7 +760,9 @@ def intake(procedure_code: str) -> Any:
         channels=channels,
         channel=channel,
         address=address,
-        fee_total=_intake_fee_total(spec, answers, channel if channel in channels else "desk"),
+        fee_total=_intake_fee_total(spec, answers, channel if channel in channels else "desk", agency or None),
+        desk_offices=desk_offices,
+        agency=agency,
         charges_fees=any(f.amount or f.tiers for f in spec.fees),
         assets=form_assets(),
         field_id=field_id,
