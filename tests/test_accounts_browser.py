@@ -48,6 +48,7 @@ def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, b
     assert page.locator("[data-signed-in]").inner_text() == "Nguyễn Văn An"
 
     page.goto(base + "/thu-tuc/1.001193/nop")
+    page.select_option("select[name=agency]", "000.00.A5.H12")  # the commune office filed with
     assert page.input_value("#f-requester-full_name") == "Nguyễn Văn An"
     assert page.input_value("#f-requester-cccd") == "001085012345"
     assert page.input_value("#f-requester-phone") == "0912345678"

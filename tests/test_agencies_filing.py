@@ -321,8 +321,11 @@ def test_api_filing_with_an_office_carries_its_prefix(app, client):
 
 
 def test_api_lists_agencies_by_tier_procedure_and_words(client):
+    from motcua.web.api import AgencyInfo
+
     everything = client.get("/api/v1/agencies").json
     assert everything["total"] == len(REGISTRY) == 207
+    assert [AgencyInfo(**a).model_dump() for a in everything["agencies"]] == everything["agencies"]  # as published
     provincial = client.get("/api/v1/agencies?tier=province").json
     assert {a["tier"] for a in provincial["agencies"]} == {"province"} and provincial["total"] == 19
     police = client.get("/api/v1/agencies?procedure=1.004222").json  # permanent residence: commune police

@@ -22,6 +22,7 @@ def test_citizen_files_a_birth_registration_and_tracks_it(live_server, page, bro
     page.click("button:has-text('Tìm kiếm')")
     page.click("h3 a:has-text('Đăng ký khai sinh')")
     assert "Trình tự thực hiện" in page.content()
+    page.fill("#f-co_quan-filter", "hai chau")  # the commune office, by part of its name
     page.click("text=Nộp hồ sơ trực tuyến >> nth=0")
 
     # Step 1, with a mistake: an invalid phone and no relation.

@@ -140,6 +140,7 @@ class AgencyRegistry:
     path: str
     agencies: dict[str, Agency]
     _folded: dict[str, str] = field(default_factory=dict, repr=False)
+    _published: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._folded = {code: fold(" ".join([a.name["vi"], a.name["en"], a.code])) for code, a in self.agencies.items()}
@@ -178,6 +179,14 @@ class AgencyRegistry:
             if agency.commune_code == commune_code:
                 return agency
         return None
+
+    def published(self, lang: str) -> dict[str, dict[str, Any]]:
+        """Every office as the API publishes it in `lang` (Agency.as_dict), made once: the
+        registry does not change while the app runs, and 207 addresses per request cost."""
+        found = self._published.get(lang)
+        if found is None:
+            found = self._published[lang] = {code: a.as_dict(lang) for code, a in self.agencies.items()}
+        return found
 
     def lint_spec(self, spec: Any) -> list[tuple[tuple[Any, ...], str, str]]:
         """What is wrong with who performs `spec` (for motcua.spec.lint, which cannot import us)."""

@@ -717,8 +717,9 @@ def agencies():
     q = request.args.get("q", "")[:200]
     if q.strip():
         pool = catalogue.agencies.search(q, pool)
-    items = [AgencyInfo(**a.as_dict(lang)) for a in pool]
-    return AgencyList(agencies=items, total=len(items), registry_version=catalogue.agencies.version).model_dump()
+    published = catalogue.agencies.published(lang)  # AgencyInfo's shape, made once per language
+    items = [published.get(a.code) or a.as_dict(lang) for a in pool]  # an old spec's own agency is not in it
+    return {"agencies": items, "total": len(items), "registry_version": catalogue.agencies.version}
 
 
 class Unit(BaseModel):

@@ -212,7 +212,6 @@ def procedure(code: str) -> str:
     spec = _spec_or_404(code)
     # the office chosen here travels to the form (?co_quan=); a signed-in citizen's is
     # preselected from their address (their page is drawn afresh, never kept)
-    selected = offices.preselect(spec, request.args.get(offices.QUERY, "")[:40] or None, claims=_claims())
     return page_cache.page(code, lambda: render_template(
         "portal/procedure.html",
         spec=spec,
@@ -220,7 +219,8 @@ def procedure(code: str) -> str:
         has_blank_form=spec.level >= Level.FORMS and spec.form is not None,
         can_file=spec.online and spec.form is not None,
         offices=offices.offices(spec),
-        office_selected=selected,
+        # drawn once per address (page_cache): a signed-in page is drawn afresh, never kept
+        office_selected=offices.preselect(spec, request.args.get(offices.QUERY, "")[:40] or None, claims=_claims()),
         office_query=offices.QUERY,
     ))
 
