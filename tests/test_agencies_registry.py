@@ -154,3 +154,25 @@ def test_commune_numbers_stay_clear_of_department_digits():
     assert commune_number(0) == "A0" and commune_number(35) == "AZ" and commune_number(36) == "B0"
     with pytest.raises(ValueError):
         commune_number(936)
+
+
+def test_specs_are_linted_again_against_another_registry(tmp_path: Path):
+    """The lint cache in the data folder is keyed by the registry too: a code the new
+    registry lacks leaves the spec out, however recently it was linted clean."""
+    from tests.portal_helpers import birth_spec, write_spec
+
+    data = birth_spec()
+    data["performed_by"] = "000.00.09.H12"
+    specs = tmp_path / "specs"
+    write_spec(specs, "khai-sinh", data)
+    with_it = tmp_path / "a.yaml"
+    with_it.write_text(HEAD + office("000.00.09.H12"), encoding="utf-8")
+    without = tmp_path / "b.yaml"
+    without.write_text(HEAD + office("000.00.10.H12"), encoding="utf-8")
+    config = {"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(specs), "TESTING": True}
+    served = create_app({**config, "AGENCY_REGISTRY": str(with_it)}).extensions["motcua"].catalogue
+    assert served.get("1.001193") is not None
+    left_out = create_app({**config, "AGENCY_REGISTRY": str(without)}).extensions["motcua"].catalogue
+    assert left_out.get("1.001193") is None
+    assert any("unknown agency code 000.00.09.H12" in p.message and "did you mean `000.00.10.H12`" in p.message
+               for p in left_out.problems)

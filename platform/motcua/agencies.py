@@ -193,10 +193,12 @@ class AgencyRegistry:
         return lint_performers(spec, self)
 
     def fingerprint(self) -> str:
-        """Changes when any office is added, removed or recoded (keys lint caches)."""
+        """Changes when what lint checks against changes: an office added, removed, recoded,
+        or moved to another tier or kind (keys the catalogue's lint cache)."""
         import hashlib
 
-        return hashlib.sha256("\n".join(sorted(self.agencies)).encode()).hexdigest()[:16]
+        lines = sorted(f"{a.code} {a.tier} {a.kind}" for a in self.agencies.values())
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 def _problems_from(exc: ValidationError, path: str, line_of: Any, label: str = "") -> list[RegistryProblem]:
