@@ -10,7 +10,7 @@ import pytest
 
 from motcua.app import create_app
 from tests.identity_helpers import idp, oidc_app, oidc_client, provider_config, sign_in  # noqa: F401 - fixtures
-from tests.portal_helpers import BIRTH_CODE, GOOD_ANSWERS, birth_spec, csrf, small_pdf, write_spec
+from tests.portal_helpers import BIRTH_CODE, GOOD_ANSWERS, OFFICE, birth_spec, csrf, small_pdf, write_spec
 
 FORM = f"/thu-tuc/{BIRTH_CODE}/nop"
 AN = {"requester.full_name": "Nguyễn Văn An", "requester.cccd": "001085012345",
@@ -30,7 +30,7 @@ def input_tag(html: str, name: str) -> str:
 def file_birth(client, requester: dict, copies: str = "2") -> str:
     """Fill every step and file; returns the dossier code."""
     token = csrf(text(client.get(FORM)))
-    response = client.post(FORM, data={"csrf_token": token, **requester})
+    response = client.post(FORM, data={"csrf_token": token, "agency": OFFICE, **requester})
     assert response.status_code == 302, text(response)
     base = response.headers["Location"].rsplit("/", 1)[0]
     for page in ("child", "parents", "copies"):
@@ -75,7 +75,7 @@ def test_server_refuses_a_changed_locked_value(oidc_app, oidc_client):
     [(_key, draft)] = list(oidc_app.extensions["motcua"].store.records("drafts").all())
     assert draft["values"]["requester"]["cccd"] == "001085012345"
     # An unlocked prefilled value may be changed.
-    response = oidc_client.post(FORM, data={"csrf_token": token, **AN, "requester.phone": "0987000111"})
+    response = oidc_client.post(FORM, data={"csrf_token": token, **AN, "requester.phone": "0987000111", "agency": OFFICE})
     assert response.status_code == 302
 
 
@@ -130,7 +130,7 @@ def test_after_the_id_number_changes_old_anonymous_dossiers_stay_out_but_signed_
 def test_drafts_in_progress_are_listed(oidc_client):
     sign_in(oidc_client, "demo-citizen-an")
     token = csrf(text(oidc_client.get(FORM)))
-    response = oidc_client.post(FORM, data={"csrf_token": token, **AN})
+    response = oidc_client.post(FORM, data={"csrf_token": token, "agency": OFFICE, **AN})
     draft_token = response.headers["Location"].split("/nop/")[1].split("/")[0]
     page = text(oidc_client.get("/ho-so-cua-toi"))
     assert "Hồ sơ đang soạn" in page and draft_token in page
