@@ -83,17 +83,17 @@ def test_unknown_key_suggests_the_close_one(tmp_path):
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys(tmp_path):
     data = base()
-    data["agency"]["zzz"] = 1
+    data["performed_by"]["zzz"] = 1
     finding = one(findings(tmp_path, data))
-    assert "unknown key `zzz` in `agency`" in finding.message
-    assert "name, tier, code" in finding.message
+    assert "unknown key `zzz` in `performed_by`" in finding.message
+    assert "tier, kind, agencies, name" in finding.message
 
 
 def test_a_choice_out_of_a_list_says_the_choices(tmp_path):
     data = base()
-    data["agency"]["tier"] = "comune"
+    data["performed_by"]["tier"] = "comune"
     finding = one(findings(tmp_path, data))
-    assert "should be one of province, district, commune" in finding.message
+    assert "should be one of province, commune, other" in finding.message
     assert "did you mean `commune`?" in finding.message
 
 

@@ -48,7 +48,7 @@ def test_editor_schema_accepts_every_valid_spec(path):
 
 def test_editor_schema_flags_what_the_linter_rejects():
     data = yaml.safe_load(BASE.read_text(encoding="utf-8"))
-    data["agency"]["tire"] = "commune"
+    data["performed_by"]["tire"] = "commune"
     data["info"]["processing_time"]["working_days"] = "ba"
     messages = [e.message for e in Draft202012Validator(editor_schema()).iter_errors(data)]
     assert any("tire" in m for m in messages)
