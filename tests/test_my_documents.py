@@ -8,7 +8,7 @@ import re
 
 from motcua import accounts
 from tests.identity_helpers import idp, oidc_app, oidc_client, sign_in  # noqa: F401 - fixtures
-from tests.portal_helpers import GOOD_ANSWERS, csrf
+from tests.portal_helpers import GOOD_ANSWERS, OFFICE, csrf
 from tests.test_accounts_dossiers import AN, FORM, file_birth, text
 from tests.test_accounts_results import staff_client
 
@@ -20,7 +20,7 @@ SLOT = "attachment.giay_chung_sinh"
 def to_attachments(client, requester: dict) -> tuple[str, str]:
     """Fill the pages before the attachments step; (step base URL, CSRF token)."""
     token = csrf(text(client.get(FORM)))
-    response = client.post(FORM, data={"csrf_token": token, **requester})
+    response = client.post(FORM, data={"csrf_token": token, "agency": OFFICE, **requester})
     assert response.status_code == 302, text(response)
     base = response.headers["Location"].rsplit("/", 1)[0]
     for page in ("child", "parents", "copies"):

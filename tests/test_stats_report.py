@@ -10,7 +10,7 @@ from conftest import BACKENDS
 
 from motcua import feedback
 from motcua.dossier import Status
-from motcua.spec.model import Level
+from motcua.spec.model import Level, PerformedBy
 from motcua.stats import period as periods
 from motcua.stats.numbers import fmt_int, fmt_percent, percent, shares
 from motcua.stats.report import compute, level_rows
@@ -169,7 +169,7 @@ def test_levels_of_the_seed_example(app):
         (1, 0, Decimal("0.00")), (2, 4, Decimal("0.99")), (3, 191, Decimal("47.04")), (4, 211, Decimal("51.97")),
     ]
     assert sum(r.share for r in rows) == Decimal("100.00")
-    other_agency = [s.model_copy(update={"agency": s.agency.model_copy(update={"code": "000.00.01.H01"})}) for s in specs[:10]]
+    other_agency = [s.model_copy(update={"performed_by": PerformedBy(agencies=["000.00.01.H01"])}) for s in specs[:10]]
     rows, total = level_rows(specs + other_agency, frozenset({"000.00.01.H01"}))
     assert total == 10
 

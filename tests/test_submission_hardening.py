@@ -17,7 +17,10 @@ from motcua.dossier import Contact, Dossier, Event, Status, now
 from motcua.formats import FORMATS, format_checker
 from motcua.spec.model import ProcedureSpec
 from motcua.submission import today_vn, validate
-from tests.portal_helpers import BIRTH_CODE, birth_spec, small_pdf
+from tests.portal_helpers import BIRTH_CODE, OFFICE, birth_spec, small_pdf
+
+#: The commune police office of Phường Hải Châu (shipped registry): permanent residence is filed there.
+POLICE = "000.A5.35.H12"
 from tests.test_api_portal import ANSWERS, body
 
 MARRIAGE_CODE = "1.000894"
@@ -156,7 +159,7 @@ RESIDENCE_ANSWERS = {
 
 def test_the_residence_answers_file(client):
     response = client.post(f"/api/v1/procedures/{RESIDENCE}/dossiers",
-                           json={"answers": RESIDENCE_ANSWERS, "delivery": {"kind": "desk"}, "attachments": _residence_files(client)})
+                           json={"agency": POLICE, "answers": RESIDENCE_ANSWERS, "delivery": {"kind": "desk"}, "attachments": _residence_files(client)})
     assert response.status_code == 201, response.get_json()
 
 
@@ -167,9 +170,9 @@ def _residence_files(client) -> list[dict]:
     for a in detail["attachments"]:
         if a["required_if"] is True or (isinstance(a["required_if"], dict) and Draft202012Validator(a["required_if"]).is_valid(RESIDENCE_ANSWERS)):
             files.append({"component": a["id"], "filename": "a.pdf", "content_base64": base64.b64encode(small_pdf()).decode()})
-    assert validator.is_valid({"answers": RESIDENCE_ANSWERS, "attachments": files, "delivery": {"kind": "desk"}})
-    assert not validator.is_valid({"answers": RESIDENCE_ANSWERS, "attachments": files})  # a way to receive the result is required
-    assert not validator.is_valid({"answers": RESIDENCE_ANSWERS, "attachments": files, "delivery": {"kind": "postal"}})
+    assert validator.is_valid({"agency": POLICE, "answers": RESIDENCE_ANSWERS, "attachments": files, "delivery": {"kind": "desk"}})
+    assert not validator.is_valid({"agency": POLICE, "answers": RESIDENCE_ANSWERS, "attachments": files})  # a way to receive the result is required
+    assert not validator.is_valid({"agency": POLICE, "answers": RESIDENCE_ANSWERS, "attachments": files, "delivery": {"kind": "postal"}})
     return files
 
 
@@ -178,7 +181,7 @@ def test_an_address_part_of_the_wrong_type_is_refused_as_sent(app, client, stree
     answers = copy.deepcopy(RESIDENCE_ANSWERS)
     answers["address"]["street"] = street
     response = client.post(f"/api/v1/procedures/{RESIDENCE}/dossiers",
-                           json={"answers": answers, "delivery": {"kind": "desk"}, "attachments": _residence_files(client)})
+                           json={"agency": POLICE, "answers": answers, "delivery": {"kind": "desk"}, "attachments": _residence_files(client)})
     assert response.status_code == 422, response.get_json()
     assert "/answers/address/street" in _errors(response)
     assert _count(app) == 0
@@ -289,11 +292,11 @@ def _marriage(bride_age: int = 25, groom_age: int = 27) -> dict:
 
 
 def test_marriage_without_resides_in_commune_reads_the_default_and_needs_no_certificate(app, client):
-    response = client.post(MARRIAGE_FILE, json={"answers": _marriage(), "delivery": {"kind": "desk"}})
+    response = client.post(MARRIAGE_FILE, json={"agency": OFFICE, "answers": _marriage(), "delivery": {"kind": "desk"}})
     assert response.status_code == 201, response.get_json()
     answers = _marriage()
     answers["bride"]["resides_in_commune"] = False
-    response = client.post(MARRIAGE_FILE, json={"answers": answers, "delivery": {"kind": "desk"}})
+    response = client.post(MARRIAGE_FILE, json={"agency": OFFICE, "answers": answers, "delivery": {"kind": "desk"}})
     assert response.status_code == 422 and list(_errors(response)) == ["/attachments"]
 
 
@@ -307,16 +310,16 @@ def test_the_attachment_conditions_are_published_as_json_schema(client):
     assert condition.is_valid(answers)
     request = Draft202012Validator(detail["request_schema"])
     desk = {"kind": "desk"}
-    assert request.is_valid({"answers": _marriage(), "delivery": desk})
-    assert not request.is_valid({"answers": answers, "delivery": desk})
-    assert request.is_valid({"answers": answers, "delivery": desk, "attachments": [{"component": "xac_nhan_hon_nhan_nu"}]})
+    assert request.is_valid({"agency": OFFICE, "answers": _marriage(), "delivery": desk})
+    assert not request.is_valid({"agency": OFFICE, "answers": answers, "delivery": desk})
+    assert request.is_valid({"agency": OFFICE, "answers": answers, "delivery": desk, "attachments": [{"component": "xac_nhan_hon_nhan_nu"}]})
 
 
 @pytest.mark.parametrize(("who", "age", "pointer"), [("bride", 16, "/answers/bride/birth_date"),
                                                      ("groom", 19, "/answers/groom/birth_date")])
 def test_the_marriage_ages_of_the_law_are_enforced(app, client, who, age, pointer):
     ages = {"bride_age": 25, "groom_age": 27, f"{who}_age": age}
-    response = client.post(MARRIAGE_FILE, json={"answers": _marriage(**ages), "delivery": {"kind": "desk"}})
+    response = client.post(MARRIAGE_FILE, json={"agency": OFFICE, "answers": _marriage(**ages), "delivery": {"kind": "desk"}})
     assert response.status_code == 422
     errors = _errors(response)
     assert list(errors) == [pointer]
@@ -325,7 +328,7 @@ def test_the_marriage_ages_of_the_law_are_enforced(app, client, who, age, pointe
 
 
 def test_a_bride_of_exactly_18_today_may_marry(client):
-    response = client.post(MARRIAGE_FILE, json={"answers": _marriage(bride_age=18, groom_age=20), "delivery": {"kind": "desk"}})
+    response = client.post(MARRIAGE_FILE, json={"agency": OFFICE, "answers": _marriage(bride_age=18, groom_age=20), "delivery": {"kind": "desk"}})
     assert response.status_code == 201, response.get_json()
 
 

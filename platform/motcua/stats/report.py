@@ -222,14 +222,15 @@ class Report:
         return out
 
 
-def level_rows(specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None) -> tuple[list[LevelRow], int]:
+def level_rows(specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None,
+               performers: Callable[[ProcedureSpec], Iterable[Any]] | None = None) -> tuple[list[LevelRow], int]:
     """Procedures offered at each service level, with shares adding up to 100%."""
     counts = {level: 0 for level in Level}
-    # who performs a spec is the catalogue's registry lookup; a bare list of specs (old
-    # `agency` key only) names its one office itself
-    offices = getattr(specs, "performers", None)
+    # who performs a spec is the catalogue's registry lookup; a bare list of specs names
+    # only the offices it lists itself (`performed_by` codes, or the old `agency`)
+    offices = performers or getattr(specs, "performers", None)
     for spec in specs:
-        codes = {a.code for a in offices(spec)} if offices else {spec.agency.code} if spec.agency else set()
+        codes = {a.code for a in offices(spec)} if offices else set(spec.performers_rule.agencies or [])
         if agencies is None or codes & agencies:
             counts[Level(spec.level)] += 1
     levels = list(Level)
@@ -307,6 +308,7 @@ def compute(
     """
     calendar = calendar or Calendar()
     wanted = frozenset(agencies) if agencies is not None else None
+    performers = getattr(specs, "performers", None)  # the catalogue's, before it becomes a list
     specs = list(specs)
     start, end = period.start, period.end
     as_of = period.as_of(today)
@@ -385,7 +387,7 @@ def compute(
     by_procedure.sort(key=lambda r: (-r.tally.received, -r.tally.settled, r.code))
     by_sector = sorted(sectors.values(), key=lambda r: (-r.tally.received, -r.tally.settled, localize(r.sector, "vi")))
     overdue.sort(key=lambda r: (r.due, r.code))
-    levels, procedures_total = level_rows(specs, wanted)
+    levels, procedures_total = level_rows(specs, wanted, performers)
     target = Decimal(str(online_target)) * 100
     return Report(
         period=period,
