@@ -553,19 +553,10 @@ def _person(actor: str, names: Mapping[str, str]) -> str:
 
 
 def filed_with(dossier: Dossier, spec: ProcedureSpec, lang: str) -> str:
-    """The name of the office the dossier was filed with, for a form's header: the app's
-    agency registry when there is an app (renderers get no registry of their own), else the
-    kind of office the spec names, else the code."""
-    office = None
-    try:
-        from flask import current_app
+    """The name of the office the dossier was filed with, for a form's header."""
+    from motcua.agencies import office_name
 
-        office = current_app.extensions["motcua"].catalogue.office(dossier.agency_code, spec)
-    except (RuntimeError, KeyError, AttributeError):  # no app here: a script, a test without one
-        office = None
-    if office is not None:
-        return localize(office.name, lang)
-    return localize(spec.performers_rule.name or {"vi": dossier.agency_code}, lang)
+    return office_name(dossier.agency_code, spec, lang)
 
 
 def _dossier_heading(dossier: Dossier, spec: ProcedureSpec, lang: str) -> dict[str, Any]:

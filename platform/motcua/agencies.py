@@ -308,6 +308,25 @@ def agency_registry(app: Any = None) -> AgencyRegistry:
     return app.extensions["motcua"].agencies
 
 
+def office_name(code: str, spec: Any, lang: str) -> str:
+    """The name of office `code` for a printed page or a register line: the current app's
+    registry when there is an app (documents are drawn without a request too), else the kind
+    of office the spec names, else the code."""
+    from motcua.spec.model import localize
+
+    office = None
+    try:
+        from flask import current_app
+
+        office = current_app.extensions["motcua"].catalogue.office(code, spec)
+    except (RuntimeError, KeyError, AttributeError):  # no app here: a script, a bare test
+        office = None
+    if office is not None:
+        return localize(office.name, lang)
+    rule = spec.performers_rule if spec is not None else None
+    return localize(rule.name, lang) if rule is not None and rule.name else code
+
+
 def performers(spec: Any, registry: AgencyRegistry) -> tuple[Agency, ...]:
     """The offices that perform `spec`, in registry order for a tier, in the spec's order
     for a list. A code missing from the registry is left out (lint reports it), except the

@@ -17,6 +17,7 @@ import io
 from dataclasses import astuple, dataclass, fields
 from typing import Callable, Iterable
 
+from motcua.agencies import office_name
 from motcua.dossier import STATUS_LABELS, Dossier, Status
 from motcua.i18n import N_, format_date, t
 from motcua.spec.model import ProcedureSpec, localize
@@ -104,7 +105,7 @@ def row_of(number: int, dossier: Dossier, summary: DossierSummary, spec: Procedu
         copies="1",
         applicant=dossier.contact.name,
         reach=_reach(dossier, lang),
-        agency=localize(spec.agency.name, lang) if spec else dossier.agency_code,
+        agency=office_name(dossier.agency_code, spec, lang),
         received=_moment(dossier, ("filed",), lang) or f"{dossier.filed_at.astimezone(VN_TZ):%H:%M} {format_date(dossier.filed_at, lang)}",
         due=format_date(dossier.due_date, lang) if dossier.due_date else "",
         sent=_moment(dossier, ("processing_started",), lang),

@@ -31,6 +31,7 @@ from flask import (
 
 from motcua import accounts
 from motcua.accounts import ROLE_LABELS, StaffUser, current_staff, staff_required
+from motcua.agencies import office_name
 from motcua.catalogue import spec_of
 from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
@@ -431,7 +432,8 @@ def attach_result(code: str) -> Any:
     signer = current_signer() if wants else None
     try:
         results.attach(services().store, code, data, upload.filename, user.actor, current_lang(), signer=signer,
-                       location=local(spec.agency.name) if spec else "", attach_at=attach_at, signature=signature)
+                       location=office_name(dossier.agency_code, spec, current_lang()) if spec else "",
+                       attach_at=attach_at, signature=signature)
     except results.ResultRefused as exc:
         flash(str(exc), "error")
     else:
@@ -514,7 +516,9 @@ def register_view() -> Any:
 
     user = _user()
     svc = services()
-    agencies = sorted({s.agency.code: local(s.agency.name) for s in svc.catalogue if user.serves(s.agency.code)}.items())
+    # the offices this officer serves that perform a procedure of the catalogue
+    agencies = sorted({a.code: local(a.name) for s in svc.catalogue for a in svc.catalogue.performers(s)
+                       if user.serves(a.code)}.items())
     agency = request.args.get("agency", "").strip() or (agencies[0][0] if agencies else "")
     fmt = request.args.get("format", "")
     try:
