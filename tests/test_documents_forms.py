@@ -159,7 +159,7 @@ def test_form_06_register_of_the_month_reconciles_with_the_statistics(app, staff
     for action in ("receive", "process", "approve"):
         perform(app, first, action)
     today = vn_today()
-    args = {"agency": "000.00.31.H12", "year": today.year, "month": today.month}
+    args = {"agency": "000.00.A5.H12", "year": today.year, "month": today.month}
     page = staff.get("/staff/so-theo-doi", query_string=args).get_data(as_text=True)
     assert first in page and second in page and refused not in page
 
@@ -174,7 +174,7 @@ def test_form_06_register_of_the_month_reconciles_with_the_statistics(app, staff
 
     store = app.extensions["motcua"].store
     report = build_report(store, app.extensions["motcua"].catalogue, period=month(today.year, today.month),
-                          agencies=["000.00.31.H12"], today=today, calendar=app.extensions["motcua"].engine.calendar)
+                          agencies=["000.00.A5.H12"], today=today, calendar=app.extensions["motcua"].engine.calendar)
     assert report.totals.received == len(rows) - 1 == 2
     assert report.totals.online == sum(1 for r in rows[1:] if "Trực tuyến" in r[13])
     assert report.totals.settled == sum(1 for r in rows[1:] if r[10])  # decided this month
