@@ -273,7 +273,7 @@ def _step_errors(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) 
     values = draft.get("values") or {}
     if step.kind == "page":
         found = submission.errors_within(submission.validate(spec, values, lang), step.fields)
-        if step is drafts.steps(spec)[0] or step.id == drafts.steps(spec)[0].id:  # the office is chosen first
+        if step.id == drafts.steps(spec)[0].id:  # the office is chosen on the first page
             found = {**offices.errors(spec, draft.get(offices.FIELD)), **found}
         return found
     if step.kind == "attachments":
