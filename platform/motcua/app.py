@@ -63,6 +63,44 @@ def _public_address(config: Any) -> None:
         config["SESSION_COOKIE_SECURE"] = True
 
 
+def _trusted_hosts(config: Any) -> None:
+    """Only requests for the public address's host are served (a forged Host header gets a
+    400, not a page whose links point elsewhere), whichever WSGI server runs the app. An
+    explicit TRUSTED_HOSTS (MOTCUA_TRUSTED_HOSTS, a JSON list) wins, e.g. to add an internal
+    name a load balancer's health check uses. Tests keep the test client's own host."""
+    if config.get("TRUSTED_HOSTS") is not None or config.get("TESTING") or not config.get("PUBLIC_URL"):
+        return
+    from urllib.parse import urlsplit
+
+    config["TRUSTED_HOSTS"] = [urlsplit(config["PUBLIC_URL"]).hostname]
+
+
+def _demo_accounts_off(app: Flask) -> None:
+    """Outside a demo, the staff accounts a demo start made (their password is published in
+    the README and printed by `serve --demo`) are switched off: whatever server runs the app,
+    a data folder that once served a demo never serves those logins in production."""
+    if app.config.get("DEMO"):
+        return
+    from motcua import accounts
+
+    for username in accounts.disable_demo_accounts(app.extensions["motcua"].store):
+        app.logger.warning("demo account %s (published password) disabled: this is not a demo start", username)
+
+
+def _background(app: Flask) -> None:
+    """The background work of a web process (the outbox sweeper: due messages, dossiers a
+    crash left unstarted), started here and not by `motcua serve` so that every WSGI server
+    runs it; checked again before each request, so a worker forked after the app was built
+    (gunicorn --preload) starts its own. Off in tests unless they set OUTBOX_SWEEP_SECONDS."""
+    from motcua.workflow.outbox import start_sweeper
+
+    start_sweeper(app)
+
+    @app.before_request
+    def _keep_background() -> None:
+        start_sweeper(app)
+
+
 def _data_folder(path: Path) -> None:
     """A new data folder is readable by its owner only (dossiers, uploads, the secret key);
     an existing one keeps the mode its administrator gave it."""
@@ -116,6 +154,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _public_address(app.config)
+    _trusted_hosts(app.config)
     # a deployment's own document templates (docs/documents.md): a wrong path fails now,
     # not on the first receipt a citizen downloads
     templates = app.config.get("DOCUMENT_TEMPLATES_DIR")
@@ -167,6 +206,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # forms 02-04 are printed once, when the workflow issues them, and kept with the dossier
     app.extensions["motcua"].engine.listeners.append(issued.listener(app.extensions["motcua"], app.config))
+    _demo_accounts_off(app)
 
     from motcua import identity
 
@@ -217,4 +257,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals.update(bill=bill)  # fees and postal charge, with who is paid what
     logging.getLogger("motcua").setLevel(logging.INFO)
+    _background(app)
     return app

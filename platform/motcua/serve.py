@@ -1,9 +1,13 @@
 """`motcua serve`: the portal on a real WSGI server (waitress), not Flask's dev server.
 
-It also runs the outbox sweeper (motcua.workflow.outbox.Sweeper): the SMS / e-mail messages
-a gateway refused are tried again every --outbox-interval seconds, without a cron job. On
+What keeps a deployment safe is set up by `create_app`, so gunicorn, uwsgi or
+`waitress-serve --call motcua.app:create_app` get it too (tests/test_wsgi_app.py): only the
+public address's host is served, demo staff accounts are switched off outside a demo, and the
+outbox sweeper (motcua.workflow.outbox.Sweeper) runs in the process, trying the SMS / e-mail
+messages a gateway refused again every --outbox-interval seconds. This command adds what only
+one process on one port can: waitress's limits, the demo simulators, and a clean stop: on
 SIGTERM or Ctrl-C the server stops taking requests and the sweeper ends after its current
-message and hands its lease to another serve process, if any.
+message and hands its lease to another process, if any.
 """
 
 from __future__ import annotations
@@ -45,8 +49,6 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
           connection_limit: int, channel_timeout: int, demo: bool, public_url: str | None,
           outbox_interval: float) -> None:
     """Serve the portal with the specs in SPECS and the store in DATA."""
-    from urllib.parse import urlsplit
-
     import waitress
 
     from motcua.app import create_app
@@ -66,10 +68,7 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
 
     try:
         app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "STORE": store_url, "DEMO": demo,
-                          "PUBLIC_URL": public_url,
-                          # a forged Host header gets a 400, not a page whose links point elsewhere
-                          "TRUSTED_HOSTS": [urlsplit(public_url).hostname],
-                          "OUTBOX_SWEEP_SECONDS": outbox_interval})
+                          "PUBLIC_URL": public_url, "OUTBOX_SWEEP_SECONDS": outbox_interval})
     except StoreError as error:  # a damaged store marker or session key: say which file and what to do
         raise click.ClickException(f"cannot start: {error}") from None
     except SigningConfigError as error:  # the agency's signing key: which setting, what is wrong
@@ -90,14 +89,11 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
         _demo_accounts(app, f"http://{host}:{port}/staff/login")
         click.echo(f"  citizens sign in at http://{host}:{port}/dang-nhap as a demo person or business "
                    "chosen on the identity simulator's page")
-    else:
-        from motcua import accounts
+    # create_app trusted only PUBLIC_URL's host, switched the demo accounts off outside a demo
+    # and started the outbox sweeper: what any WSGI server gets too
+    from motcua.workflow.outbox import running_sweeper
 
-        for username in accounts.disable_demo_accounts(app.extensions["motcua"].store):
-            logging.getLogger("motcua").warning("demo account %s (published password) disabled: this is not a demo start", username)
-    from motcua.workflow.outbox import start_sweeper
-
-    sweeper = start_sweeper(app)
+    sweeper = running_sweeper(app)
     if sweeper is not None:
         click.echo(f"  outbox: due messages sent every {outbox_interval:g} s")
     if threading.current_thread() is threading.main_thread():

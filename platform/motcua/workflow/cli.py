@@ -17,7 +17,9 @@ def _app(specs_dir: str, data_dir: str, public_url: str | None):  # type: ignore
     from motcua.app import create_app
 
     try:
-        return create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, **({"PUBLIC_URL": public_url} if public_url else {})})
+        # the command does the catch-up work itself: no background sweeper in it
+        return create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "OUTBOX_SWEEP_SECONDS": 0,
+                           **({"PUBLIC_URL": public_url} if public_url else {})})
     except (RuntimeError, ValueError, StoreError) as error:  # no (or a bad) public address, a damaged store
         raise click.ClickException(str(error)) from None
 

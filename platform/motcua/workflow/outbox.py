@@ -30,6 +30,7 @@ goes and ends the round when it has lost it.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -513,9 +514,22 @@ class Sweeper:
         return self._thread is not None and self._thread.is_alive()
 
 
+#: Where an app keeps its sweeper: (process id, Sweeper).
+SWEEPER_EXTENSION = "motcua.sweeper"
+
+
 def start_sweeper(app: Any) -> Sweeper | None:
     """Start the periodic sender for this app, unless OUTBOX_SWEEP_SECONDS is 0; tests
-    (TESTING) have it off unless they set OUTBOX_SWEEP_SECONDS themselves."""
+    (TESTING) have it off unless they set OUTBOX_SWEEP_SECONDS themselves.
+
+    `create_app` calls it, and again before each request (cheap), so every WSGI server gets
+    one sweeper per process: the one `motcua serve` runs, gunicorn's or uwsgi's workers, and
+    a worker forked from a master that built the app first (`--preload`), where the master's
+    thread did not survive the fork. Calling it again in the same process returns the
+    running sweeper; it is stopped (its lease handed back) when the process exits."""
+    running = app.extensions.get(SWEEPER_EXTENSION)
+    if running is not None and running[0] == os.getpid() and running[1].running:
+        return running[1]
     interval = app.config.get("OUTBOX_SWEEP_SECONDS")
     if interval is None:
         interval = 0 if app.config.get("TESTING") else SWEEP_SECONDS
@@ -530,8 +544,24 @@ def start_sweeper(app: Any) -> Sweeper | None:
         with app.app_context():  # steps build links and read config as in a request
             services.engine.start_unstarted(grace)
 
-    return Sweeper(services.store, lambda: outbox_for(services, app.config), interval,
-                   float(lease) if lease is not None else None, chores=[start_unstarted]).start()
+    sweeper = Sweeper(services.store, lambda: outbox_for(services, app.config), interval,
+                      float(lease) if lease is not None else None, chores=[start_unstarted]).start()
+    app.extensions[SWEEPER_EXTENSION] = (os.getpid(), sweeper)
+    atexit.register(_stop_at_exit, sweeper)
+    return sweeper
+
+
+def running_sweeper(app: Any) -> Sweeper | None:
+    """This process's sweeper of `app`, if one runs."""
+    running = app.extensions.get(SWEEPER_EXTENSION)
+    return running[1] if running is not None and running[0] == os.getpid() and running[1].running else None
+
+
+def _stop_at_exit(sweeper: Sweeper) -> None:
+    """Hand the lease back when the process ends normally, so another process sweeps at once
+    instead of after the lease runs out (a killed process cannot: then the lease runs out)."""
+    if sweeper.running:
+        sweeper.stop(timeout=5)
 
 
 class Courier:
