@@ -19,6 +19,7 @@ COMMANDS = [
     ("motcua.stats.cli", "stats"),
     ("motcua.agencies_cli", "agencies_group"),
     ("motcua.signing", "signing_group"),
+    ("motcua.jobs_cli", "worker"), ("motcua.jobs_cli", "jobs"),
 ]
 
 

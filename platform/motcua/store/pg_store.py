@@ -500,6 +500,13 @@ class PgStore:
             finally:
                 self._db.local.conn = None
 
+    def connection(self) -> Any:
+        """A context manager giving a connection of the store's: the open `transaction()`'s
+        (in a savepoint) when this thread is inside one, else one from the pool, committed at
+        the end. For what shares the store's database and must commit with its writes (the
+        job queue, motcua.jobs)."""
+        return self._db.connection()
+
     def collections(self) -> list[str]:
         with self._db.connection() as conn:
             names = [n for (n,) in conn.execute("SELECT DISTINCT collection FROM records")]

@@ -420,6 +420,11 @@ class Engine:
     def _open_failures(dossier: Dossier) -> list[dict[str, Any]]:
         return [f for f in (dossier.steps.get("_engine") or {}).get("failures", []) if not f.get("gave_up")]
 
+    def failing(self, code: str) -> bool:
+        """Whether a step call of this dossier failed and is still to be tried again."""
+        dossier = self.store.dossiers.get(code)
+        return dossier is not None and bool(self._open_failures(dossier))
+
     def retry_failed(self, code: str | None = None) -> int:
         """Run again every failed step call (of one dossier, or all); returns how many now worked."""
         codes = [code] if code else [key for key, _ in self.store.records(RETRIES).all()]
