@@ -1,9 +1,10 @@
-"""The job queue (motcua.jobs: procrastinate on the PostgreSQL store).
+"""The job queue (motcua.jobs): procrastinate on PostgreSQL, Huey on the embedded store.
 
 Checked on a real database: a job deferred inside the store's transaction commits with the
-dossier's writes or not at all; one idempotency key, one waiting job; and a real
-`motcua worker` process runs the queue: it starts a dossier a crash left stored but
-unstarted (what cron ran `motcua workflow retry` for), once.
+dossier's writes or not at all; one idempotency key, one waiting job; a real
+`motcua worker` process starts a dossier a crash left stored but unstarted; a failing step
+call is retried by its job with backoff until it works (what cron ran `motcua workflow
+retry` for).
 """
 
 from __future__ import annotations
@@ -42,37 +43,30 @@ def _crash_while_filing(tmp_path: Path, data: Path, pg_url: str) -> str:
 
 
 def _jobs(store) -> list[tuple[str, str, str]]:
-    with store.connection() as conn:
-        return conn.execute("SELECT task_name, status, queueing_lock FROM procrastinate_jobs ORDER BY id").fetchall()
+    return jobs.queue_for(store, {}).jobs()
 
 
 def test_a_job_commits_with_the_dossier_transaction_or_not_at_all(pg_url, data_dir) -> None:
     store = open_store(pg_url, data_dir)
+    queue = jobs.queue_for(store, {})
     try:
         with pytest.raises(RuntimeError):
             with store.transaction():
                 store.records("notes").put("A", {"n": 1})
-                assert jobs.defer(store, "retry_steps", lock="A:filed", code="A") is not None
+                queue.defer("retry_steps", unique="retry:A", code="A")
                 raise RuntimeError("the dossier write failed")
         assert store.records("notes").get("A") is None
         assert _jobs(store) == []  # rolled back with it
 
         with store.transaction():
             store.records("notes").put("A", {"n": 1})
-            jobs.defer(store, "retry_steps", lock="A:filed", code="A")
-        assert _jobs(store) == [("motcua:retry_steps", "todo", "A:filed")]
-        assert jobs.defer(store, "retry_steps", lock="A:filed", code="A") is None  # same key: still one
+            queue.defer("retry_steps", unique="retry:A", code="A")
+        assert _jobs(store) == [("motcua:retry_steps", "todo", "retry:A")]
+        queue.defer("retry_steps", unique="retry:A", code="A")  # same key while it waits: still one
         assert len(_jobs(store)) == 1
         assert jobs.dead_jobs(store) == []
     finally:
         store.close()
-
-
-def test_embedded_store_has_no_queue(data_dir) -> None:
-    store = open_store(str(data_dir), data_dir)
-    assert not jobs.has_queue(store)
-    with pytest.raises(jobs.QueueUnavailable):
-        jobs.defer(store, "retry_steps", code="A")
 
 
 def test_motcua_worker_starts_a_dossier_a_crash_left_unstarted(tmp_path: Path, pg_url) -> None:
@@ -81,7 +75,6 @@ def test_motcua_worker_starts_a_dossier_a_crash_left_unstarted(tmp_path: Path, p
     store = open_store(pg_url, data)
     try:
         assert "_engine" not in store.dossiers.get(code).steps  # acknowledged, never started
-        jobs.defer(store, "retry_steps", lock=f"{code}:unstarted", code=code)
         env = {**os.environ, "MOTCUA_STORE": pg_url, "MOTCUA_PUBLIC_URL": "http://127.0.0.1:9",
                "MOTCUA_WORKFLOW_START_GRACE_SECONDS": "0"}
         done = subprocess.run([str(Path(sys.executable).parent / "motcua"), "worker", "--until-empty",
@@ -91,6 +84,36 @@ def test_motcua_worker_starts_a_dossier_a_crash_left_unstarted(tmp_path: Path, p
         dossier = store.dossiers.get(code)
         assert dossier.steps["_engine"]["dispatched"] >= 1
         assert [e.kind for e in dossier.events].count("filed") == 1
-        assert [status for task, status, _ in _jobs(store) if task == "motcua:retry_steps"] == ["succeeded"]
+        ran = [status for task, status, _ in _jobs(store) if task == "motcua:catch_up"]  # at start (+ per minute)
+        assert ran and set(ran) == {"succeeded"}
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("backend", ["tinydb", "postgresql"], indirect=True)
+def test_a_carrier_down_is_booked_by_the_retry_job_once_it_is_back(app, live_server) -> None:
+    """The booking fails (no carrier listening): the change is saved with the failure and a
+    `retry_steps` job, which backs off while the carrier is down and books once it is back."""
+    from conftest import LiveServer, free_port
+    from fixtures.workflow_kit import kinds, make_spec
+    from plugins.simulators import carrier as carrier_sim
+    from test_postal import STEPS, finish
+    from tests.fixtures.workflow_kit import file_dossier
+
+    port = free_port()
+    app.config.update(POSTAL_API_URL=f"http://127.0.0.1:{port}/api/v1", POSTAL_API_KEY="K",
+                      POSTAL_CALLBACK_SECRET="CB", PUBLIC_URL=live_server.url, WORKFLOW_RETRY_SECONDS=0.2)
+    engine = app.extensions["motcua"].engine
+    store = app.extensions["motcua"].store
+    code = file_dossier(app, make_spec(STEPS), delivery="postal", fee=0)
+    finish(app, code)
+    assert "step_failed" in kinds(store.dossiers.get(code))
+    assert engine.flush()  # the job's first run: still down, so it waits its backoff
+    assert store.dossiers.get(code).steps["_engine"]["failures"][0]["attempts"] >= 2
+    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
+    with LiveServer(sim, port=port):
+        wait_for(lambda: engine.flush() and "shipment_booked" in kinds(store.dossiers.get(code)), timeout=30)
+    d = store.dossiers.get(code)
+    assert "step_recovered" in kinds(d) and d.steps["_engine"]["failures"] == []
+    assert [e.kind for e in d.events].count("shipment_booked") == 1
+    assert jobs.dead_jobs(store) == []

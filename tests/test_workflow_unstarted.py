@@ -2,8 +2,9 @@
 
 The crash window is made for real: a process files through the JSON API and is killed with
 SIGKILL right after the store acknowledged the dossier, before the engine started its
-workflow. `motcua workflow retry` and the server's sweeper (at start) then find and start
-it; a second pass, or two at once, start nothing again.
+workflow. The `catch_up` job (run by `motcua worker` as it starts and every minute, and by
+the web server's in-process queue on the embedded store) then finds and starts it; a second
+pass, or two at once, start nothing again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from click.testing import CliRunner
 from motcua.app import create_app
 from motcua.cli import main
 from motcua.store import open_store
-from motcua.workflow.outbox import outbox_for, start_sweeper
+from motcua.jobs import queue_for
+from motcua.workflow.outbox import outbox_for
 from tests.conftest import REPO, SPECS
 from fixtures.workflow_kit import wait_for
 from tests.portal_helpers import BIRTH_CODE
@@ -64,24 +66,23 @@ def _started(data: Path, code: str) -> int:
     return int(open_store(data).dossiers.get(code).steps.get("_engine", {}).get("dispatched", 0))
 
 
-def test_retry_starts_a_dossier_a_crash_left_unstarted_and_only_once(tmp_path: Path) -> None:
+def test_the_worker_starts_a_dossier_a_crash_left_unstarted_and_only_once(tmp_path: Path) -> None:
     data = tmp_path / "data"
     code = _crash_while_filing(tmp_path, data)
     runner = CliRunner()
-    args = ["workflow", "retry", "--data", str(data), "--specs", str(SPECS), "--public-url", "http://127.0.0.1:9"]
+    args = ["worker", "--until-empty", "--data", str(data), "--specs", str(SPECS), "--public-url", "http://127.0.0.1:9"]
 
     young = runner.invoke(main, args)  # just filed: its own process may still be starting it
     assert young.exit_code == 0, young.output
-    assert "never started" not in young.output and _started(data, code) == 0
+    assert _started(data, code) == 0
 
-    first = runner.invoke(main, [*args, "--grace", "0"])
+    first = runner.invoke(main, args, env={"MOTCUA_WORKFLOW_START_GRACE_SECONDS": "0"})
     assert first.exit_code == 0, first.output
-    assert "1 dossier(s) stored but never started" in first.output and code in first.output
     after = open_store(data).dossiers.get(code)
     assert after.steps["_engine"]["dispatched"] >= 1
 
-    again = runner.invoke(main, [*args, "--grace", "0"])
-    assert again.exit_code == 0 and "never started" not in again.output
+    again = runner.invoke(main, args, env={"MOTCUA_WORKFLOW_START_GRACE_SECONDS": "0"})
+    assert again.exit_code == 0, again.output
     assert open_store(data).dossiers.get(code).model_dump() == after.model_dump()
 
 
@@ -111,11 +112,11 @@ def test_the_server_starts_it_at_start_and_two_at_once_start_it_once(tmp_path: P
     assert len(keys) == len(set(keys))
     assert sum(len(r) for r in results) >= 1
 
-    # Another crash, then a server start: its sweeper starts the dossier without waiting a round.
+    # Another crash, then a server start: its in-process queue starts the dossier at once,
+    # not at the next minute.
     code2 = _crash_while_filing(tmp_path, data)
-    app = create_app({**config, "OUTBOX_SWEEP_SECONDS": 3600, "WORKFLOW_START_GRACE_SECONDS": 0})
-    sweeper = start_sweeper(app)
+    app = create_app({**config, "JOBS_IN_PROCESS": True, "WORKFLOW_START_GRACE_SECONDS": 0})
     try:
         wait_for(lambda: _started(data, code2) >= 1, timeout=30)
     finally:
-        assert sweeper.stop()
+        queue_for(app.extensions["motcua"].store, app.config).close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from pathlib import Path
@@ -87,18 +88,37 @@ def _demo_accounts_off(app: Flask) -> None:
         app.logger.warning("demo account %s (published password) disabled: this is not a demo start", username)
 
 
-def _background(app: Flask) -> None:
-    """The background work of a web process (the outbox sweeper: due messages, dossiers a
-    crash left unstarted), started here and not by `motcua serve` so that every WSGI server
-    runs it; checked again before each request, so a worker forked after the app was built
-    (gunicorn --preload) starts its own. Off in tests unless they set OUTBOX_SWEEP_SECONDS."""
-    from motcua.workflow.outbox import start_sweeper
+def _jobs(app: Flask) -> None:
+    """The job queue (motcua.jobs). With the embedded store the web process runs it in its
+    own threads unless JOBS_IN_PROCESS is false (`make serve` needs nothing else); checked
+    again before each request, so a worker process forked after the app was built
+    (gunicorn --preload) starts its own. With PostgreSQL, `motcua worker` processes run it
+    (JOBS_IN_PROCESS is refused there: a web process is not where the queue belongs).
+    Tests run jobs with `engine.flush()`."""
+    from motcua.jobs import queue_for
+    from motcua.store import has_transactions
 
-    start_sweeper(app)
+    services = app.extensions["motcua"]
+    services.engine.flask_app = app
+    wanted = app.config.get("JOBS_IN_PROCESS")
+    if wanted is None:
+        wanted = not app.config.get("TESTING") and not has_transactions(services.store)
+    if not wanted:
+        return
+    if has_transactions(services.store):
+        raise ValueError("JOBS_IN_PROCESS works with the embedded store only: run `motcua worker` beside a "
+                         "PostgreSQL deployment's web processes")
+    state = {"pid": None}
 
-    @app.before_request
-    def _keep_background() -> None:
-        start_sweeper(app)
+    def start() -> None:
+        if state["pid"] != os.getpid():
+            state["pid"] = os.getpid()
+            queue = queue_for(services.store, app.config)
+            queue.start_in_process(app)  # type: ignore[attr-defined]
+            atexit.register(queue.close)  # let a running job finish, then stop
+
+    start()
+    app.before_request(start)
 
 
 def _data_folder(path: Path) -> None:
@@ -257,5 +277,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals.update(bill=bill)  # fees and postal charge, with who is paid what
     logging.getLogger("motcua").setLevel(logging.INFO)
-    _background(app)
+    _jobs(app)
     return app

@@ -9,7 +9,6 @@ import click
 #: Modules that define click commands or groups to add to `motcua`, as (module, attribute).
 COMMANDS = [
     ("motcua.serve", "serve"),
-    ("motcua.workflow.cli", "workflow"),
     ("motcua.spec.cli", "lint"), ("motcua.spec.cli", "schema"),
     ("motcua.store.cli", "export_command"),
     ("motcua.store.cli", "import_command"),

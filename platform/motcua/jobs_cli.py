@@ -7,14 +7,15 @@ import json
 import click
 
 
-def _app(specs_dir: str, data_dir: str):  # type: ignore[no-untyped-def]
+def _app(specs_dir: str, data_dir: str, public_url: str | None):  # type: ignore[no-untyped-def]
     from motcua.app import create_app
     from motcua.store import StoreError
 
     try:
-        # a worker runs jobs, not the web process's sweeper thread
-        return create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "OUTBOX_SWEEP_SECONDS": 0})
-    except (RuntimeError, ValueError, StoreError) as error:
+        # the command runs the queue itself (or only reads it): no in-process consumer
+        return create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "JOBS_IN_PROCESS": False,
+                           **({"PUBLIC_URL": public_url} if public_url else {})})
+    except (RuntimeError, ValueError, StoreError) as error:  # no public address, a damaged store
         raise click.ClickException(str(error)) from None
 
 
@@ -22,49 +23,51 @@ _specs = click.option("--specs", "specs_dir", envvar="MOTCUA_SPECS_DIR", default
                       type=click.Path(file_okay=False))
 _data = click.option("--data", "data_dir", envvar="MOTCUA_DATA_DIR", default="data", show_default=True,
                      type=click.Path(file_okay=False))
+_public = click.option("--public-url", envvar="MOTCUA_PUBLIC_URL", default=None,
+                       help="The site's public address (links in messages, carrier callbacks are built on it)")
 
 
 @click.command()
 @_specs
 @_data
+@_public
 @click.option("--concurrency", default=1, show_default=True, type=click.IntRange(min=1),
               help="Jobs run at once by this process.")
-@click.option("--until-empty", is_flag=True, help="Stop once no job is waiting (for a test or a catch-up run).")
-def worker(specs_dir: str, data_dir: str, concurrency: int, until_empty: bool) -> None:
-    """Run the job queue (PostgreSQL store: MOTCUA_STORE) until SIGTERM / Ctrl-C."""
+@click.option("--until-empty", is_flag=True, help="Stop once no job is due (a catch-up run after an outage, a test).")
+def worker(specs_dir: str, data_dir: str, public_url: str | None, concurrency: int, until_empty: bool) -> None:
+    """Run the job queue (messages, step retries, catch-up) until SIGTERM / Ctrl-C."""
     import logging
 
-    from motcua import jobs
+    from motcua.jobs import queue_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = _app(specs_dir, data_dir)
+    app = _app(specs_dir, data_dir, public_url)
+    queue = queue_for(app.extensions["motcua"].store, app.config)
     try:
-        jobs.run_worker(app, wait=not until_empty, concurrency=concurrency)
-    except jobs.QueueUnavailable as error:
-        raise click.ClickException(str(error)) from None
+        queue.defer("catch_up", unique="catch_up")  # what a crash left undone, now rather than in a minute
+        queue.run_worker(app, wait=not until_empty, concurrency=concurrency)
+    finally:
+        queue.close()
 
 
 @click.command()
 @_specs
 @_data
+@_public
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def jobs(specs_dir: str, data_dir: str, as_json: bool) -> None:
-    """List the jobs that failed every attempt, with their last error (exit status 1 if any)."""
-    from motcua import jobs as queue
+def jobs(specs_dir: str, data_dir: str, public_url: str | None, as_json: bool) -> None:
+    """List the jobs that gave up, with their last error (exit status 1 if any)."""
+    from motcua.jobs import dead_jobs
 
-    app = _app(specs_dir, data_dir)
-    store = app.extensions["motcua"].store
-    if not queue.has_queue(store):
-        raise click.ClickException("the embedded store has no job queue (see `motcua workflow`)")
-    queue.ensure_schema(store)
-    dead = queue.dead_jobs(store)
+    app = _app(specs_dir, data_dir, public_url)
+    dead = dead_jobs(app.extensions["motcua"].store)
     for job in dead:
         if as_json:
-            click.echo(json.dumps({**job, "at": job["at"].isoformat() if job["at"] else None}, ensure_ascii=False))
+            click.echo(json.dumps(job, ensure_ascii=False))
         else:
-            click.echo(f"job {job['id']} {job['task']} {json.dumps(job['args'], ensure_ascii=False)} "
-                       f"attempts {job['attempts']}: {job['error'] or '(no error recorded)'}")
+            click.echo(f"{job['at']} {job['id']} {job['task']} {json.dumps(job['args'], ensure_ascii=False)} "
+                       f"after {job['attempts']} run(s): {job['error']}")
     if not as_json:
-        click.echo(f"{len(dead)} failed job(s)")
+        click.echo(f"{len(dead)} job(s) gave up")
     if dead:
         raise SystemExit(1)

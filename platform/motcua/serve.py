@@ -2,12 +2,11 @@
 
 What keeps a deployment safe is set up by `create_app`, so gunicorn, uwsgi or
 `waitress-serve --call motcua.app:create_app` get it too (tests/test_wsgi_app.py): only the
-public address's host is served, demo staff accounts are switched off outside a demo, and the
-outbox sweeper (motcua.workflow.outbox.Sweeper) runs in the process, trying the SMS / e-mail
-messages a gateway refused again every --outbox-interval seconds. This command adds what only
-one process on one port can: waitress's limits, the demo simulators, and a clean stop: on
-SIGTERM or Ctrl-C the server stops taking requests and the sweeper ends after its current
-message and hands its lease to another process, if any.
+public address's host is served, demo staff accounts are switched off outside a demo, and,
+on the embedded store, the job queue (messages, step retries: motcua.jobs) runs in the
+process. This command adds what only one process on one port can: waitress's limits, the
+demo simulators, and a clean stop: on SIGTERM or Ctrl-C the server stops taking requests and
+the job being run finishes first.
 """
 
 from __future__ import annotations
@@ -41,13 +40,8 @@ import click
 @click.option("--public-url", envvar="MOTCUA_PUBLIC_URL", default=None,
               help="The address citizens reach the site at (callbacks, receipts and links are built on it); "
                    "only requests for its host are served.  [default: http://HOST:PORT]")
-@click.option("--outbox-interval", envvar="MOTCUA_OUTBOX_SWEEP_SECONDS", default=60.0, show_default=True,
-              type=click.FloatRange(min=0),
-              help="Seconds between rounds of sending the SMS / e-mail messages due for another try (0: never; "
-                   "then run `motcua workflow send-outbox` from cron).")
 def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port: int, threads: int,
-          connection_limit: int, channel_timeout: int, demo: bool, public_url: str | None,
-          outbox_interval: float) -> None:
+          connection_limit: int, channel_timeout: int, demo: bool, public_url: str | None) -> None:
     """Serve the portal with the specs in SPECS and the store in DATA."""
     import waitress
 
@@ -68,7 +62,7 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
 
     try:
         app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "STORE": store_url, "DEMO": demo,
-                          "PUBLIC_URL": public_url, "OUTBOX_SWEEP_SECONDS": outbox_interval})
+                          "PUBLIC_URL": public_url})
     except StoreError as error:  # a damaged store marker or session key: say which file and what to do
         raise click.ClickException(f"cannot start: {error}") from None
     except SigningConfigError as error:  # the agency's signing key: which setting, what is wrong
@@ -90,12 +84,15 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
         click.echo(f"  citizens sign in at http://{host}:{port}/dang-nhap as a demo person or business "
                    "chosen on the identity simulator's page")
     # create_app trusted only PUBLIC_URL's host, switched the demo accounts off outside a demo
-    # and started the outbox sweeper: what any WSGI server gets too
-    from motcua.workflow.outbox import running_sweeper
+    # and, on the embedded store, started the job queue in this process: what any WSGI server gets too
+    from motcua.jobs import queue_for
+    from motcua.store import has_transactions
 
-    sweeper = running_sweeper(app)
-    if sweeper is not None:
-        click.echo(f"  outbox: due messages sent every {outbox_interval:g} s")
+    queue = queue_for(app.extensions["motcua"].store, app.config)
+    if has_transactions(app.extensions["motcua"].store):
+        click.echo("  jobs (messages, step retries): run `motcua worker` beside this server")
+    else:
+        click.echo("  jobs (messages, step retries): run in this process")
     if threading.current_thread() is threading.main_thread():
         # waitress ends its loop on SystemExit as on Ctrl-C, so SIGTERM stops it cleanly too
         signal.signal(signal.SIGTERM, _exit)
@@ -103,9 +100,8 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
     try:
         waitress.serve(app, host=host, port=port, **waitress_settings(app.config, threads, connection_limit, channel_timeout))
     finally:
-        if sweeper is not None:
-            stopped = sweeper.stop()
-            click.echo("  outbox sweeper stopped" if stopped else "  outbox sweeper still busy at exit", err=not stopped)
+        queue.close()  # a job running finishes first
+        click.echo("  job queue stopped")
 
 
 def waitress_settings(config: Any, threads: int, connection_limit: int, channel_timeout: int) -> dict[str, Any]:

@@ -69,5 +69,10 @@ def transaction(store: Store) -> ContextManager[None]:
     return begin() if begin is not None else nullcontext()
 
 
+def has_transactions(store: Store) -> bool:
+    """Whether `transaction(store)` really makes its calls one transaction (PostgreSQL)."""
+    return getattr(store, "transaction", None) is not None
+
+
 __all__ = ["DossierRepository", "FileStore", "Records", "Store", "StoreError", "configured_store", "open_store", "store_target",
-           "transaction"]
+           "has_transactions", "transaction"]

@@ -6,10 +6,11 @@ outside the store's lock — they may call a carrier or a gateway — and their 
 status moves, state, "done") are applied afterwards in one locked update. After each
 update, the events it appended are claimed (`dispatched` mark) and shown to every step.
 A step that raises is recorded (`step_failed`), kept in `workflow_retries` and retried by
-`retry_failed()` (CLI `motcua workflow retry`) or on the dossier's next change. A dossier
-stored but never started (the process died between storing it and `on_filed`) is started
-by `start_unstarted()`: `motcua workflow retry`, and the server's sweeper at start and
-every round.
+a `retry_steps` job (motcua.jobs; deferred with the change, backing off) or on the
+dossier's next change. A dossier stored but never started (the process died between
+storing it and `on_filed`) is started by `start_unstarted()`, which the `catch_up` job runs
+every minute. Messages the steps ask for are stored with the change and sent by
+`send_message` jobs (motcua.workflow.outbox).
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from motcua.catalogue import spec_of
 from motcua.dossier import AttachmentRef, Contact, Dossier, Event, Status
 from motcua.fees import compute_fees, total as fee_sum
 from motcua.spec.model import ProcedureSpec
+from motcua.store import has_transactions, transaction
 from motcua.workdays import DEFAULT_FILE, Calendar
 from motcua.workflow import lifecycle
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.notes import NoteLike, message, split
-from motcua.workflow.outbox import Courier, outbox_for
+from motcua.workflow.outbox import outbox_for
 from motcua.workflow.registry import step_registry
 from motcua.workflow.step import Step, StepContext
 
@@ -179,10 +181,10 @@ class Engine:
         self.config = config
         holidays = (config or {}).get("HOLIDAYS_FILE") if hasattr(config, "get") else None
         self.calendar = Calendar.load(holidays or DEFAULT_FILE)
-        self.courier = Courier()
         #: Called with the dossier's code after each committed change and its cascade (the app
         #: adds `motcua.issued.keep_issued_forms`); a listener's failure is logged, never undoes it.
         self.listeners: list[Callable[[str], None]] = []
+        self.flask_app: Any = None  # set by create_app: the jobs run in its context
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -271,16 +273,24 @@ class Engine:
             if work == base:
                 return run.worked
             outbox = outbox_for(self.services, self.config) if run.messages else None
-            if outbox is not None:
-                outbox.hold(code, run.messages)
-            if run.failed:
-                self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
+            keys = [m["key"] for m in run.messages]
+            together = has_transactions(self.store)
             try:
-                self.store.dossiers.update(code, lambda current: _replace(current, base, work))
+                # PostgreSQL: messages, the retry mark, the dossier and their jobs commit as
+                # one; the embedded store: messages first (checked against their event when
+                # sent), the dossier, then the jobs (the catch-up job covers a crash between)
+                with transaction(self.store):
+                    if outbox is not None:
+                        outbox.hold(code, run.messages, verified=together)
+                    if run.failed:
+                        self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
+                    self.store.dossiers.update(code, lambda current: _replace(current, base, work))
+                    if together:
+                        self._defer(code, keys, run.failed and not retry)
             except _Conflict:
                 continue
-            if outbox is not None:
-                self.courier.submit(self, code, [m["key"] for m in run.messages])
+            if not together:
+                self._defer(code, keys, run.failed and not retry)
             if retry and not run.failed and not self._open_failures(work):
                 self.store.records(RETRIES).delete(code)
             return run.worked
@@ -490,9 +500,26 @@ class Engine:
         if dossier is not None and self._open_failures(dossier):
             self._settle(code, retry=True)
 
+    def _defer(self, code: str, keys: list[str], failed: bool) -> None:
+        """The jobs a saved change sets off: one per message, and a retry of the failed step
+        calls (not from a retry itself: that job backs off on its own)."""
+        from motcua.jobs import queue_for
+        from motcua.workflow.tasks import send_later
+
+        if keys:
+            send_later(self.store, self.config, code, keys)
+        if failed:
+            queue_for(self.store, self.config).defer("retry_steps", unique=f"retry:{code}", code=code)
+
     def flush(self, timeout: float = 30) -> bool:
-        """Wait until the courier has sent what it was given (tests, CLI commands before exit)."""
-        return self.courier.wait_idle(timeout)
+        """Run in this process the jobs due now (tests, commands that must finish their work
+        before exiting); where a worker runs the queue, it would have done the same."""
+        from motcua.jobs import queue_for
+
+        if self.flask_app is None:
+            raise RuntimeError("flush() needs the engine's Flask app (create_app sets it)")
+        queue_for(self.store, self.config).run_pending(self.flask_app)
+        return True
 
     # --- the API the portal and the back office use -----------------------------------------------
 

@@ -1,0 +1,133 @@
+"""Jobs: the work done after a change is saved, from one queue run by `motcua worker`.
+
+What runs as a job: sending a message (SMS, e-mail, a national-portal sync push: one job
+per message, keyed by dossier and event), running again the step calls that failed (a
+carrier down when a parcel was booked), and every minute the catch-up work (dossiers a
+crash left stored but never started; on the embedded store, messages whose job was lost).
+
+The queue comes from a maintained library, chosen per store (docs/deploy.md, "Jobs"):
+
+- **PostgreSQL store: procrastinate** (`jobs.pg`). Its jobs are rows in the store's own
+  database, deferred on the store's transaction connection, so a job commits with the
+  dossier change that caused it or not at all. A job being run stays a row (`doing`): a
+  worker killed with SIGKILL loses nothing, the stalled-job task hands its jobs back.
+- **Embedded store: Huey with its SQLite storage** in the data folder (`jobs.embedded`),
+  nothing to install, run in-process by the web server (`make serve`) or by `motcua worker`.
+  The embedded store has no transaction across its files, so a job is deferred right after
+  the change is saved, and Huey takes a job off its table when it starts it; the catch-up
+  task closes both gaps from the outbox records (a message neither sent nor failed is
+  deferred again after a grace period), and every task is idempotent.
+
+Retries back off (`backoff * 2**n` seconds, the task's own setting), a job that gave up is
+recorded with its error in `records("dead_jobs")`, which `motcua jobs` and the back office's
+admin page show.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol
+
+log = logging.getLogger(__name__)
+
+#: Records collection of the jobs that gave up: key = job id, value {task, args, error, at, attempts}.
+DEAD_JOBS = "dead_jobs"
+
+
+class Retry(Exception):
+    """Run this job again later (after the task's backoff)."""
+
+
+class GiveUp(Exception):
+    """Trying again cannot help (a refused message): the job is dead at once."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A kind of job: `run(flask_app, **arguments)`; `attempts(config)` runs at most,
+    `backoff(config)` seconds before the second run, doubling after each; `every_minute`
+    tasks are also run by the worker once a minute, with no arguments."""
+
+    name: str
+    run: Callable[..., Any]
+    attempts: Callable[[Any], int]
+    backoff: Callable[[Any], float]
+    every_minute: bool = False
+    embedded_only: bool = False
+
+
+#: Every task, by name; `register` adds to it (motcua.workflow.tasks holds Motcua's).
+TASKS: dict[str, Task] = {}
+
+
+def register(name: str, *, attempts: Callable[[Any], int] | int = 8, backoff: Callable[[Any], float] | float = 60,
+             every_minute: bool = False, embedded_only: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare `fn(flask_app, **arguments)` as the task `name` (a decorator)."""
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        TASKS[name] = Task(name, fn, attempts if callable(attempts) else (lambda _c, n=attempts: n),
+                           backoff if callable(backoff) else (lambda _c, b=backoff: float(b)), every_minute, embedded_only)
+        return fn
+    return decorate
+
+
+def _tasks() -> dict[str, Task]:
+    import motcua.workflow.tasks  # noqa: F401  (registers Motcua's tasks)
+
+    return TASKS
+
+
+class JobQueue(Protocol):
+    """What the engine and the commands need of a queue; one per store."""
+
+    def defer(self, task: str, *, unique: str | None = None, **arguments: Any) -> None:
+        """Queue a job; inside `store.transaction()` (PostgreSQL) it commits with the rest.
+        `unique` is its idempotency key: while a job with that key waits, another is not queued."""
+
+    def run_pending(self, flask_app: Any) -> int:
+        """Run in this process every job due now, until none is; how many ran (tests, the
+        commands that must finish their work before exiting)."""
+
+    def run_worker(self, flask_app: Any, *, wait: bool = True, concurrency: int = 1) -> None:
+        """Run jobs until SIGTERM/SIGINT (`wait=False`: until none is due)."""
+
+    def close(self) -> None:
+        """Release what the queue holds (connections, threads)."""
+
+
+def queue_for(store: Any, config: Any) -> JobQueue:
+    """The job queue of `store` (made on first use, kept on the store)."""
+    queue = getattr(store, "_motcua_jobs", None)
+    if queue is None:
+        if callable(getattr(store, "connection", None)):
+            from motcua.jobs.pg import PgQueue
+
+            queue = PgQueue(store, config, _tasks())
+        else:
+            from motcua.jobs.embedded import EmbeddedQueue
+
+            queue = EmbeddedQueue(store, config, _tasks())
+        store._motcua_jobs = queue
+    return queue
+
+
+def record_dead(store: Any, job_id: str, task: str, arguments: dict[str, Any], attempts: int, error: BaseException) -> None:
+    """Keep a job that gave up, with its last error, where admins look (`motcua jobs`)."""
+    log.error("job %s (%s %s) gave up after %d run(s): %s", job_id, task, arguments, attempts, error)
+    store.records(DEAD_JOBS).put(str(job_id), {
+        "task": task, "args": arguments, "attempts": attempts,
+        "error": f"{error.__class__.__name__}: {error}"[:500], "at": datetime.now(timezone.utc).isoformat()})
+
+
+def dead_jobs(store: Any) -> list[dict[str, Any]]:
+    """The jobs that gave up, newest first, each with its id."""
+    return sorted(({"id": key, **value} for key, value in store.records(DEAD_JOBS).all()),
+                  key=lambda job: job.get("at", ""), reverse=True)
+
+
+def outcome(task: Task, config: Any, error: BaseException, runs: int) -> str:
+    """What to do after run number `runs` (1-based) of `task` raised `error`: "retry" or "dead"."""
+    if isinstance(error, GiveUp) or runs >= task.attempts(config):
+        return "dead"
+    return "retry"

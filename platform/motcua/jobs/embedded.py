@@ -1,0 +1,122 @@
+"""The job queue of the embedded store: Huey, its SQLite storage in the data folder.
+
+Nothing to install or run beside the portal: the web process runs a consumer in its own
+threads (`JOBS_IN_PROCESS`, on by default with this store; SQLite's locking lets several
+processes of one machine share the file, each job is taken by one), or `motcua worker` does.
+
+What it cannot do, and what covers it: the embedded store has no transaction across its
+files, so a job is deferred just after the change is saved, and Huey deletes a job from its
+table when a consumer takes it. A crash between the save and the deferral, or while the job
+runs, loses the job. So the tasks keep their state in the store (a message's status in its
+outbox record), are idempotent, and the `catch_up` task (every minute, this backend only)
+defers again whatever a lost job left undone.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from motcua.jobs import Task, outcome, record_dead
+
+log = logging.getLogger(__name__)
+
+FILE = "jobs.sqlite3"
+
+
+class EmbeddedQueue:
+    """motcua.jobs.JobQueue on Huey (SqliteHuey)."""
+
+    def __init__(self, store: Any, config: Any, tasks: dict[str, Task]) -> None:
+        from huey import SqliteHuey, crontab
+        from huey.signals import SIGNAL_ERROR
+
+        from motcua.store.durable import ensure_dir
+
+        folder = Path(config["DATA_DIR"])
+        ensure_dir(folder)
+        path = folder / FILE
+        self.huey = SqliteHuey(name="motcua", filename=str(path), fsync=True, utc=True, results=False)
+        path.chmod(0o600)  # dossier codes and phone numbers are in the jobs' arguments
+        self.store = store
+        self.config = config
+        self.flask_app: Any = None
+        self._consumer: Any = None
+        self._wrapped: dict[str, Any] = {}
+        for task in tasks.values():
+            def run(_task: Task = task, **arguments: Any) -> Any:
+                return _task.run(self.flask_app, **arguments)
+
+            if task.every_minute:
+                self._wrapped[task.name] = self.huey.periodic_task(crontab(), name=task.name)(run)
+            else:
+                self._wrapped[task.name] = self.huey.task(name=task.name)(run)
+        self._tasks = tasks
+
+        @self.huey.signal(SIGNAL_ERROR)
+        def _failed(signal: str, task: Any, exc: BaseException | None = None) -> None:
+            from motcua.jobs import GiveUp
+
+            spec = self._tasks.get(task.name)
+            if spec is None or exc is None:
+                return
+            runs = spec.attempts(self.config) - task.retries
+            if isinstance(exc, GiveUp):
+                task.retries = 0  # no retry can help
+            if task.retries <= 0 or outcome(spec, self.config, exc, runs) == "dead":
+                task.retries = 0
+                record_dead(self.store, f"huey-{task.id}", spec.name, dict(task.kwargs or {}), runs, exc)
+
+    def defer(self, task: str, *, unique: str | None = None, **arguments: Any) -> None:
+        # Huey has no "one waiting job per key"; the tasks are idempotent by their key instead
+        # (a message already sent is not sent again), so a second job only finds nothing to do.
+        spec = self._tasks[task]
+        job = self._wrapped[task].s(**arguments)
+        # the retry rule read from the settings now, not when the queue was made
+        job.retries = max(1, spec.attempts(self.config)) - 1
+        job.retry_delay = spec.backoff(self.config)
+        job.retry_backoff = 2
+        self.huey.enqueue(job)
+
+    def run_pending(self, flask_app: Any) -> int:
+        self.flask_app = flask_app
+        ran = 0
+        while True:
+            for due in self.huey.read_schedule(self.huey._get_timestamp()):  # retries whose time came
+                self.huey.enqueue(due)
+            job = self.huey.dequeue()
+            if job is None:
+                return ran
+            self.huey.execute(job)
+            ran += 1
+
+    def start_in_process(self, flask_app: Any) -> None:
+        """Run a consumer in threads of this process (the web server's, with this store)."""
+        from huey.consumer import Consumer
+
+        class _Threads(Consumer):
+            def _set_signal_handlers(self) -> None:  # the server's own signals stay its own
+                pass
+
+        if self._consumer is not None:
+            return
+        self.flask_app = flask_app
+        self._consumer = _Threads(self.huey, workers=1, periodic=True, worker_type="thread", check_worker_health=False)
+        self._consumer.start()
+        self.defer("catch_up")  # what a crash left undone, now rather than in a minute
+
+    def run_worker(self, flask_app: Any, *, wait: bool = True, concurrency: int = 1) -> None:
+        if not wait:
+            self.run_pending(flask_app)
+            return
+        from huey.consumer import Consumer
+
+        self.flask_app = flask_app
+        Consumer(self.huey, workers=concurrency, periodic=True, worker_type="thread").run()
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.stop(graceful=True)
+            self._consumer = None
+        self.huey.storage.close()

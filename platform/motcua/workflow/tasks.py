@@ -1,0 +1,70 @@
+"""The workflow's jobs (motcua.jobs): sending a message, running failed step calls again,
+and the catch-up every minute. Each is idempotent: run twice, it does the work once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from motcua.jobs import Retry, queue_for, register
+from motcua.workflow.outbox import MAX_ATTEMPTS, outbox_for
+
+log = logging.getLogger(__name__)
+
+#: Seconds a message or step call must be overdue before the catch-up takes its job for lost.
+CATCH_UP_GRACE_SECONDS = 120.0
+
+
+def _message_attempts(config: Any) -> int:
+    # The outbox gives up after NOTIFY_MAX_ATTEMPTS sends; a job also runs again, without
+    # sending, while another sender holds the message: a few runs of margin for that.
+    return int(config.get("NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS)) + 3
+
+
+@register("send_message", attempts=_message_attempts,
+          backoff=lambda config: float(config.get("NOTIFY_BACKOFF_SECONDS", 60)))
+def send_message(app: Any, code: str, key: str) -> str:
+    """Send one outbox message (SMS, e-mail, a sync push): motcua.workflow.outbox.send_one."""
+    return outbox_for(app.extensions["motcua"], app.config).send_one(code, key)
+
+
+def send_later(store: Any, config: Any, code: str, keys: list[str]) -> None:
+    """Defer one `send_message` job per message, keyed by dossier and message."""
+    queue = queue_for(store, config)
+    for key in keys:
+        queue.defer("send_message", unique=f"message:{code}:{key}", code=code, key=key)
+
+
+@register("retry_steps", attempts=lambda config: int(config.get("WORKFLOW_RETRY_ATTEMPTS", 8)),
+          backoff=lambda config: float(config.get("WORKFLOW_RETRY_SECONDS", 60)))
+def retry_steps(app: Any, code: str) -> int:
+    """Run again the step calls of `code` that failed (a carrier or gateway down). Raises
+    `Retry` while one still fails, so the queue backs off; the engine itself records each
+    failure and gives a call up after its own limit (`step_gave_up`), which staff see."""
+    engine = app.extensions["motcua"].engine
+    with app.app_context():
+        worked = engine.retry_failed(code)
+    if engine.failing(code):
+        raise Retry(f"a step of {code} still fails")
+    return worked
+
+
+@register("catch_up", attempts=1, backoff=60, every_minute=True)
+def catch_up(app: Any) -> dict[str, int]:
+    """Every minute: start the dossiers a crash left stored but never started, run again the
+    failed step calls whose own job is gone (gave up, or lost), and, on the embedded store,
+    defer again the messages whose job was lost (see motcua.jobs.embedded)."""
+    services = app.extensions["motcua"]
+    grace = float(app.config.get("WORKFLOW_START_GRACE_SECONDS", CATCH_UP_GRACE_SECONDS))
+    with app.app_context():
+        started = services.engine.start_unstarted(grace)
+        services.engine.retry_failed()
+    lost = []
+    if not callable(getattr(services.store, "connection", None)):  # the embedded store's jobs can be lost
+        lost = outbox_for(services, app.config).unsettled(float(app.config.get("CATCH_UP_GRACE_SECONDS",
+                                                                                CATCH_UP_GRACE_SECONDS)))
+        for code, key in lost:
+            send_later(services.store, app.config, code, [key])
+    if started or lost:
+        log.warning("catch-up: %d dossier(s) started, %d message(s) deferred again", len(started), len(lost))
+    return {"started": len(started), "messages": len(lost)}
