@@ -73,7 +73,9 @@ class Server:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         spawned = time.perf_counter()
-        self.proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # no in-process job queue: the bench measures serving, as the old "--outbox-interval 0" did
+        self.proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, "MOTCUA_JOBS_IN_PROCESS": "false"})
         wait_ready(self.url + "/", self.proc, timeout)
         self.startup = time.perf_counter() - spawned
         self.startup_cpu = cpu_seconds(self.proc.pid)
@@ -104,7 +106,7 @@ def bare(threads: int) -> Server:
 def motcua(specs: Path, data: Path, threads: int, timeout: float = 120) -> Server:
     port = free_port()
     return Server([*MOTCUA, "serve", "--specs", str(specs), "--data", str(data), "--port", str(port),
-                   "--threads", str(threads), "--outbox-interval", "0"], port, timeout)
+                   "--threads", str(threads)], port, timeout)
 
 
 def line(name: str, value: str, ratio: float | None, base: str, goal: str, met: bool | None) -> None:

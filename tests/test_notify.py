@@ -19,7 +19,7 @@ def test_milestones_written_to_outbox_and_page(app, client) -> None:
     code = file_dossier(app, make_spec(STEPS))
     engine.perform(code, "receive", DESK)
     engine.perform(code, "request_supplement", DESK, reason="Thiếu", missing="Giấy chứng sinh")
-    assert engine.flush()  # the courier sends in the background, after the change is saved
+    assert engine.flush()  # the jobs send them after the change is saved (here: run in this process)
     messages = outbox_for(app.extensions["motcua"], app.config).messages(code)
     milestones = [(m["milestone"], m["channel"]) for m in messages]
     assert milestones == [("filed", "sms"), ("filed", "email"), ("received", "sms"), ("received", "email"),

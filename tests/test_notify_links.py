@@ -82,7 +82,7 @@ def test_link_built_without_a_request_equals_the_one_built_in_a_request(app) -> 
 
     app.config["PUBLIC_URL"] = PUBLIC
     code = file_dossier(app, make_spec(STEPS))
-    with app.app_context():  # what `motcua workflow retry` gives a step: an app, no request
+    with app.app_context():  # what a job gives a step: an app, no request
         app.extensions["motcua"].engine.perform(code, "receive", DESK)
     received = link_in(one(messages(app, code), "received", "email")["body"])
     without_request = private_link_url(code, app.config)
@@ -167,7 +167,7 @@ def test_log_line_and_dev_outbox_page_hide_the_token(app, client, caplog) -> Non
         found = messages(app, code)
         email = one(found, "filed", "email")
         assert token in email["body"]  # stored as sent: the citizen needs it
-        LogSender().send(email)  # the dev sender, as the courier calls it
+        LogSender().send(email)  # the dev sender, as the send_message job calls it
     lines = [r.getMessage() for r in caplog.records if r.name == "motcua.workflow.outbox"]
     sent = [line for line in lines if line.startswith("email to dan@example.vn") and code in line]
     assert sent and all(f"/ho-so/{code}/xem/[redacted]" in line for line in sent), lines

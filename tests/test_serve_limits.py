@@ -29,7 +29,7 @@ def server(tmp_path_factory):
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "motcua"), "serve", "--specs", str(folder / "specs"), "--data",
          str(folder / "data"), "--host", "127.0.0.1", "--port", str(port), "--threads", "4",
-         "--channel-timeout", str(CHANNEL_TIMEOUT), "--outbox-interval", "0"],
+         "--channel-timeout", str(CHANNEL_TIMEOUT)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:

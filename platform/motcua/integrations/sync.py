@@ -4,7 +4,7 @@ The deployment lists the sync plugins to run (`SYNC = ["national"]`). Each time 
 status changes, the engine asks each one for what to send (`payload(dossier, event)`, or None
 to skip) and stores it in the outbox with the dossier's other messages, keyed by plugin,
 dossier code and event: it is sent once the change is saved, retried while the receiver is
-down (`motcua workflow send-outbox`), and never twice for the same event. `push(message)`
+down (its `send_message` job backs off, motcua.jobs), and never twice for the same event. `push(message)`
 sends one (its `key` is the idempotency key; raise `motcua.workflow.outbox.Refused` for a
 refusal that retrying cannot fix).
 """

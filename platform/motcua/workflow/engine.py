@@ -256,7 +256,8 @@ class Engine:
         mark is saved with the reactions, a crash before that write loses nothing: the next
         change to the dossier (or `retry_failed`) shows the steps the same events again.
         Messages the steps asked for are stored (claimed by this process) before that
-        write and handed to the courier after it. Returns how many retried calls worked.
+        write (or with it, in the store's transaction) and sent by jobs deferred with it or
+        right after it (motcua.jobs). Returns how many retried calls worked.
         """
         for _ in range(SETTLE_ATTEMPTS):
             base = self.store.dossiers.get(code)
