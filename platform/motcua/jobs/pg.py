@@ -130,9 +130,25 @@ class PgQueue:
         return self._app(PsycopgConnector(conninfo=self.store.url, min_size=1, max_size=4))
 
     def run_pending(self, flask_app: Any) -> int:
+        import threading
+
         before = self._finished()
-        self._worker_app().run_worker(wait=False, additional_context={"motcua_app": flask_app},
-                                      install_signal_handlers=False, listen_notify=False, delete_jobs="never")
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._worker_app().run_worker(wait=False, additional_context={"motcua_app": flask_app},
+                                              install_signal_handlers=False, listen_notify=False, delete_jobs="never")
+            except BaseException as error:  # noqa: BLE001 - handed to the caller below
+                failed.append(error)
+
+        # a thread of its own: procrastinate's worker runs an event loop, and the caller's
+        # thread may have one running already (a browser test's Playwright)
+        thread = threading.Thread(target=run, name="motcua-jobs-run-pending")
+        thread.start()
+        thread.join()
+        if failed:
+            raise failed[0]
         return self._finished() - before
 
     def _finished(self) -> int:
