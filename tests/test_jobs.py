@@ -117,3 +117,32 @@ def test_a_carrier_down_is_booked_by_the_retry_job_once_it_is_back(app, live_ser
     assert "step_recovered" in kinds(d) and d.steps["_engine"]["failures"] == []
     assert [e.kind for e in d.events].count("shipment_booked") == 1
     assert jobs.dead_jobs(store) == []
+
+
+def test_due_dates_remind_staff_of_the_apology_once_then_mark_overdue(app) -> None:
+    """The scheduled `due_dates` job (hourly): the last working day before the due date the
+    staff get an `apology_due` reminder, unless they apologised already; past it, `overdue`."""
+    from datetime import date
+
+    from fixtures.workflow_kit import DESK, LEADER, kinds, make_spec
+    from motcua.workflow.tasks import due_dates
+    from tests.fixtures.workflow_kit import file_dossier
+
+    spec = make_spec(["review"])
+    late = file_dossier(app, spec, due=date(2030, 3, 8))  # a Friday
+    apologised = file_dossier(app, spec, due=date(2030, 3, 8))
+    engine = app.extensions["motcua"].engine
+    store = app.extensions["motcua"].store
+    engine.perform(apologised, "receive", DESK)
+    engine.perform(apologised, "process", DESK)
+    with app.app_context():  # apologised already, with a new date: no reminder
+        engine.perform(apologised, "apologize", LEADER, reason="Chờ xác minh", new_due_date="2030-03-15")
+    assert due_dates(app, today="2030-03-06") == {"apology_due": 0, "overdue": 0}  # two days before: nothing yet
+    assert due_dates(app, today="2030-03-07") == {"apology_due": 1, "overdue": 0}  # the last working day before
+    assert due_dates(app, today="2030-03-07") == {"apology_due": 0, "overdue": 0}  # once
+    assert "apology_due" in kinds(store.dossiers.get(late)) and "apology_due" not in kinds(store.dossiers.get(apologised))
+    assert due_dates(app, today="2030-03-11")["overdue"] == 1  # Monday: the late one is overdue
+    assert due_dates(app, today="2030-03-12")["overdue"] == 0
+    assert [e.kind for e in store.dossiers.get(late).events].count("overdue") == 1
+    events = {e.kind: e for e in store.dossiers.get(late).events}
+    assert events["overdue"].actor == "system" and events["overdue"].data["due_date"] == "2030-03-08"

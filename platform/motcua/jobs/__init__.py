@@ -47,15 +47,15 @@ class GiveUp(Exception):
 @dataclass(frozen=True)
 class Task:
     """A kind of job: `run(flask_app, **arguments)`; `attempts(config)` runs at most,
-    `backoff(config)` seconds before the second run, doubling after each; `every_minute`
-    tasks are also run by the worker once a minute, with no arguments."""
+    `backoff(config)` seconds before the second run, doubling after each; a task with a
+    `cron` schedule (five fields, the worker's clock) is also deferred by the workers on that schedule,
+    once whatever their number, with no arguments."""
 
     name: str
     run: Callable[..., Any]
     attempts: Callable[[Any], int]
     backoff: Callable[[Any], float]
-    every_minute: bool = False
-    embedded_only: bool = False
+    cron: str | None = None
 
 
 #: Every task, by name; `register` adds to it (motcua.workflow.tasks holds Motcua's).
@@ -63,11 +63,11 @@ TASKS: dict[str, Task] = {}
 
 
 def register(name: str, *, attempts: Callable[[Any], int] | int = 8, backoff: Callable[[Any], float] | float = 60,
-             every_minute: bool = False, embedded_only: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             cron: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare `fn(flask_app, **arguments)` as the task `name` (a decorator)."""
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         TASKS[name] = Task(name, fn, attempts if callable(attempts) else (lambda _c, n=attempts: n),
-                           backoff if callable(backoff) else (lambda _c, b=backoff: float(b)), every_minute, embedded_only)
+                           backoff if callable(backoff) else (lambda _c, b=backoff: float(b)), cron)
         return fn
     return decorate
 

@@ -48,8 +48,10 @@ class EmbeddedQueue:
             def run(_task: Task = task, **arguments: Any) -> Any:
                 return _task.run(self.flask_app, **arguments)
 
-            if task.every_minute:
-                self._wrapped[task.name] = self.huey.periodic_task(crontab(), name=task.name)(run)
+            if task.cron:
+                minute, hour, day, month, day_of_week = task.cron.split()
+                self._wrapped[task.name] = self.huey.periodic_task(
+                    crontab(minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week), name=task.name)(run)
             else:
                 self._wrapped[task.name] = self.huey.task(name=task.name)(run)
         self._tasks = tasks

@@ -91,7 +91,7 @@ class PgQueue:
         ensure_schema(store.url)
         self.store = store
         self.config = config
-        self.tasks = {name: task for name, task in tasks.items() if not task.embedded_only}
+        self.tasks = dict(tasks)
         self.app = self._app(StoreConnector(store))
         self.app.open()
 
@@ -110,9 +110,9 @@ class PgQueue:
                     raise
 
             wrapped = app.task(name=f"{NAMESPACE}:{task.name}", pass_context=True, retry=_Backoff(task, self.config),
-                               queueing_lock=task.name if task.every_minute else None)(run)
-            if task.every_minute:
-                app.periodic(cron="* * * * *", periodic_id=task.name)(wrapped)
+                               queueing_lock=task.name if task.cron else None)(run)
+            if task.cron:
+                app.periodic(cron=task.cron, periodic_id=task.name)(wrapped)
         recover = app.task(name=f"{NAMESPACE}:recover_stalled", pass_context=True,
                            queueing_lock="recover_stalled")(_recover_stalled)
         app.periodic(cron="* * * * *", periodic_id="recover_stalled")(recover)

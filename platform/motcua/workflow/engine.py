@@ -739,6 +739,20 @@ class Engine:
                 lifecycle.engine_state(d)["paused_since"] = today.isoformat()
         lifecycle.move(d, action, actor=actor.actor, calendar=self.calendar, note=reason or None, data=data)
 
+    def record_once(self, code: str, kind: str, note: NoteLike, data: dict[str, Any] | None = None) -> bool:
+        """Append a system event `kind` unless the dossier holds one already (decided under
+        the store's lock): for the scheduled jobs, which may run twice. True if recorded."""
+        recorded: list[bool] = []
+
+        def change(d: Dossier) -> None:
+            recorded.clear()
+            if not any(e.kind == kind for e in d.events):
+                d.record(_event(actor="system", kind=kind, note=note, data=data or {}))
+                recorded.append(True)
+
+        self._commit(code, change)
+        return bool(recorded)
+
     def citizen_withdraw(self, code: str, reason: str | None = None) -> Dossier:
         """The citizen takes the dossier back; only before a decision."""
         self._commit(code, lambda d: lifecycle.move(d, "withdraw", actor="citizen", calendar=self.calendar, note=reason or None))

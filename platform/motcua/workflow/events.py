@@ -30,6 +30,10 @@ CORE_EVENTS: dict[str, EventKind] = {
     "stopped": _kind("Dừng xử lý", "Processing stopped"),
     "resumed": _kind("Tiếp tục xử lý", "Processing resumed"),
     "apology": _kind("Xin lỗi và hẹn lại ngày trả kết quả", "Apology and new return date"),
+    # the `due_dates` job (motcua.workflow.tasks): staff-only reminders, once per dossier
+    "apology_due": _kind("Sắp đến hạn trả kết quả: nếu không kịp, gửi thư xin lỗi và hẹn lại ngày trả",
+                         "Due date near: if it cannot be met, send an apology with a new date", internal=True),
+    "overdue": _kind("Hồ sơ đã quá hạn giải quyết", "Dossier overdue", internal=True),
     "clock_resumed": _kind("Tính tiếp thời hạn giải quyết", "Processing clock restarted"),
     "returned": _kind("Trả kết quả", "Result returned"),
     "withdrawn": _kind("Công dân rút hồ sơ", "Withdrawn by the citizen"),

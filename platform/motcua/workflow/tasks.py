@@ -49,7 +49,7 @@ def retry_steps(app: Any, code: str) -> int:
     return worked
 
 
-@register("catch_up", attempts=1, backoff=60, every_minute=True)
+@register("catch_up", attempts=1, backoff=60, cron="* * * * *")
 def catch_up(app: Any) -> dict[str, int]:
     """Every minute: start the dossiers a crash left stored but never started, run again the
     failed step calls whose own job is gone (gave up, or lost), and, on the embedded store,
@@ -68,3 +68,43 @@ def catch_up(app: Any) -> dict[str, int]:
     if started or lost:
         log.warning("catch-up: %d dossier(s) started, %d message(s) deferred again", len(started), len(lost))
     return {"started": len(started), "messages": len(lost)}
+
+
+@register("due_dates", attempts=1, backoff=60, cron="17 * * * *")
+def due_dates(app: Any, today: str | None = None) -> dict[str, int]:
+    """Every hour (and idempotent): on the last working day before an open dossier's due
+    date, remind its staff to send the apology the law asks for at least a day before
+    (`apology_due`, unless one was sent); once the due date has passed, mark the dossier
+    `overdue`. Both are staff-only timeline events, recorded once; the queue and statistics
+    judge overdue from the summaries as before. Reads summaries only, then the few dossiers
+    concerned."""
+    from datetime import date, timedelta
+
+    from motcua.workflow import lifecycle
+
+    services = app.extensions["motcua"]
+    engine = services.engine
+    calendar = engine.calendar
+    day = date.fromisoformat(today) if today else lifecycle.vn_today()
+    counts = {"apology_due": 0, "overdue": 0}
+    with app.app_context():
+        for s in services.store.dossiers.summaries():
+            if s.due_date is None or s.settled is not None or s.withdrawn is not None:
+                continue
+            if lifecycle.overdue(s.due_date, s.status, s.settled, s.paused_since, day, calendar, s.calendar_days):
+                counts["overdue"] += engine.record_once(s.code, "overdue", None, {"due_date": s.due_date.isoformat()})
+                continue
+            due = lifecycle.due_on(s.due_date, s.status, s.paused_since, day, calendar, s.calendar_days)
+            if due is None or s.status in lifecycle.NEVER_OVERDUE or s.paused_since is not None:
+                continue
+            following = day + timedelta(days=1)
+            if not s.calendar_days:
+                following = calendar.next_working_day(following)
+            if day < due <= following:  # today is the last (working) day before it
+                dossier = services.store.dossiers.get(s.code)
+                if dossier is not None and not any(e.kind == "apology" for e in dossier.events):
+                    counts["apology_due"] += engine.record_once(s.code, "apology_due", None,
+                                                                {"due_date": due.isoformat()})
+    if any(counts.values()):
+        log.info("due dates: %s", counts)
+    return counts
