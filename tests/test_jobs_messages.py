@@ -300,3 +300,22 @@ def test_a_worker_killed_in_the_middle_of_a_job_loses_nothing(app, data_dir, sto
         err = _stop(second)
     assert delivered(sim, key) == 1, err  # the held request never got through; the new one did, once
     assert "of a dead worker queued again" in err
+
+
+def test_admins_see_the_jobs_that_gave_up_and_others_do_not(app, gateway) -> None:
+    sim, server = gateway
+    use_gateway(app, server, NOTIFY_MAX_ATTEMPTS=1)
+    fail_next(server, -1)
+    code = file_dossier(app, make_spec(STEPS), email=None)
+    assert run_jobs(app)
+    store = app.extensions["motcua"].store
+    accounts.create_account(store, "quantri", "Trần Quản Trị", ["admin"], [], PASSWORD)
+    admin = app.test_client()
+    page = admin.get("/staff/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    admin.post("/staff/login", data={"username": "quantri", "password": PASSWORD, "csrf_token": token})
+    html = admin.get("/staff/viec-nen").get_data(as_text=True)
+    assert "Việc nền lỗi" in html and "send_message" in html and code in html and "503" in html
+    assert "Failed background jobs" in admin.get("/staff/viec-nen?lang=en").get_data(as_text=True)
+    desk = staff_client(app)
+    assert desk.get("/staff/viec-nen").status_code == 403

@@ -317,6 +317,21 @@ def queue_view() -> Any:
     )
 
 
+# --- the job queue (admins) -----------------------------------------------------------------
+
+
+@bp.route("/viec-nen")
+@staff_required("admin")
+def jobs_view() -> Any:
+    """The jobs that gave up (a message the gateway kept refusing, a step call still failing
+    after every retry), newest first, with their last error: what `motcua jobs` lists, for
+    an administrator without a shell."""
+    from motcua.jobs import dead_jobs
+
+    jobs = [{**job, "at": datetime.fromisoformat(job["at"])} for job in dead_jobs(services().store)]
+    return render_template("backoffice/jobs.html", jobs=jobs)
+
+
 # --- one dossier ----------------------------------------------------------------------------
 
 
