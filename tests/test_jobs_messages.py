@@ -65,7 +65,7 @@ def gateway():
 
 
 def use_gateway(app, server: LiveServer, **config) -> None:
-    app.config.update(NOTIFY_URL=server.url, NOTIFY_API_KEY="K", NOTIFY_BACKOFF_SECONDS=0.05, **config)
+    app.config.update({"NOTIFY_URL": server.url, "NOTIFY_API_KEY": "K", "NOTIFY_BACKOFF_SECONDS": 0.05, **config})
 
 
 def run_jobs(app):
@@ -187,7 +187,7 @@ def test_a_message_the_gateway_refuses_fails_at_once_with_its_answer(app, gatewa
 @pytest.mark.parametrize("status", [503, 408, 429])
 def test_a_gateway_busy_or_down_is_retried_until_it_accepts(app, gateway, status) -> None:
     sim, server = gateway
-    use_gateway(app, server)
+    use_gateway(app, server, NOTIFY_BACKOFF_SECONDS=1)  # its retry not due within the first run
     fail_next(server, 1, status=status)
     code = file_dossier(app, make_spec(STEPS), email=None)
     assert app.extensions["motcua"].engine.flush()
