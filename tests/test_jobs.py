@@ -146,3 +146,19 @@ def test_due_dates_remind_staff_of_the_apology_once_then_mark_overdue(app) -> No
     assert [e.kind for e in store.dossiers.get(late).events].count("overdue") == 1
     events = {e.kind: e for e in store.dossiers.get(late).events}
     assert events["overdue"].actor == "system" and events["overdue"].data["due_date"] == "2030-03-08"
+
+
+def test_the_embedded_queue_file_is_private_whatever_the_umask(app, data_dir) -> None:
+    import stat
+
+    from fixtures.workflow_kit import make_spec
+    from tests.fixtures.workflow_kit import file_dossier
+
+    old = os.umask(0o022)
+    try:
+        file_dossier(app, make_spec(["review", "notify"]))  # its messages' jobs go to data/jobs.sqlite3
+        assert app.extensions["motcua"].engine.flush()
+    finally:
+        os.umask(old)
+    files = sorted(data_dir.glob("jobs.sqlite3*"))
+    assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files), files

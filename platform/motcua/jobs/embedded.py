@@ -15,6 +15,7 @@ defers again whatever a lost job left undone.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,13 @@ class EmbeddedQueue:
         folder = Path(config["DATA_DIR"])
         ensure_dir(folder)
         path = folder / FILE
+        # 0600 before SQLite opens it: its -wal and -shm files take the database file's mode
+        # (dossier codes are in the jobs' arguments)
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        for each in (path, path.with_name(FILE + "-wal"), path.with_name(FILE + "-shm")):
+            if each.exists():
+                each.chmod(0o600)
         self.huey = SqliteHuey(name="motcua", filename=str(path), fsync=True, utc=True, results=False)
-        path.chmod(0o600)  # dossier codes and phone numbers are in the jobs' arguments
         self.store = store
         self.config = config
         self.flask_app: Any = None
