@@ -463,9 +463,19 @@ def ensure_demo_accounts(store: Store, catalogue: Iterable[Any]) -> list[StaffUs
 def disable_demo_accounts(store: Store) -> list[str]:
     """On a normal (non-demo) start: switch off every account that `serve --demo` made, or
     that still has the published demo password. Returns their usernames."""
+    import logging
+
+    from pydantic import ValidationError
+
     disabled = []
     names = {username for username, _name, _roles in DEMO_ACCOUNTS}
-    for user in all_accounts(store):
+    for key, value in store.records(ACCOUNTS).all():
+        try:  # every app start runs this: one damaged record must not stop the portal
+            user = StaffUser.model_validate(value)
+        except ValidationError as error:
+            logging.getLogger(__name__).error("staff account record %r does not read (%s error(s)); left as it is",
+                                              key, error.error_count())
+            continue
         if user.active and (user.demo or (user.username in names and user.check_password(DEMO_PASSWORD))):
             set_active(store, user.username, False)
             disabled.append(user.username)
