@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test bench lint messages catalogues
+.PHONY: serve test bench lint messages catalogues studio-assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,9 @@ catalogues:
 	@mkdir -p $(dir $(POT))
 	$(PYBABEL) -q extract -F babel.cfg -k t --no-location --sort-output --omit-header -o $(POT) .
 	$(PYBABEL) -q update -i $(POT) -d $(LOCALES) -D messages --ignore-obsolete --ignore-pot-creation-date
+
+# The authoring studio's editor (CodeMirror 6 + YAML, docs/specs.md "Authoring studio"): the
+# built bundle is committed under platform/motcua/static/studio/, so CI and deployments need
+# no npm; rebuild it after changing studio-assets/src or its package-lock.json (node 20).
+studio-assets:
+	cd studio-assets && npm ci --no-audit --no-fund && npm run build

@@ -31,13 +31,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from motcua import throttle
 from motcua.store.base import Store
 
-Role = Literal["desk", "specialist", "leader", "admin"]
-ROLES: tuple[str, ...] = ("desk", "specialist", "leader", "admin")
+Role = Literal["desk", "specialist", "leader", "admin", "author"]
+#: `author` writes procedure specs in the authoring studio (/staff/soan-thao) and sends
+#: them for review; only an administrator other than the author publishes them.
+ROLES: tuple[str, ...] = ("desk", "specialist", "leader", "admin", "author")
 ROLE_LABELS = {
     "desk": {"vi": "Cán bộ một cửa", "en": "Desk officer"},
     "specialist": {"vi": "Chuyên viên xử lý", "en": "Specialist"},
     "leader": {"vi": "Lãnh đạo", "en": "Leader"},
     "admin": {"vi": "Quản trị", "en": "Administrator"},
+    "author": {"vi": "Soạn thảo thủ tục", "en": "Procedure author"},
 }
 
 ACCOUNTS = "accounts"
@@ -145,7 +148,7 @@ def new_account(store: Store, username: str, name: str, roles: Iterable[str], ag
         raise AccountError(
             "Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch ngang, gạch dưới (2–40 ký tự)."
         )
-    if not agencies and "admin" not in roles:
+    if not agencies and not {"admin", "author"} & set(roles):  # an author writes specs, serves no desk
         raise AccountError("Cán bộ phải thuộc ít nhất một cơ quan (mã cơ quan).")
     user = StaffUser(
         username=username,

@@ -28,6 +28,7 @@ BLUEPRINTS = [
     ("motcua.web.supplement", "bp", ""),
     ("motcua.web.api", "bp", "/api/v1"),
     ("motcua.web.backoffice", "bp", "/staff"),
+    ("motcua.web.studio", "bp", "/staff/soan-thao"),
     ("motcua.web.stats", "bp", ""),
     ("motcua.workflow.web", "bp", ""),
 ]
@@ -209,6 +210,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     agencies = load_registry(registry_path(app.config))
     catalogue = Catalogue.from_folder(app.config["SPECS_DIR"], cache_dir=data_dir, agencies=agencies)  # lint results kept there
     catalogue.check_pinned(store)  # a changed spec under a version already filed under is left out
+    catalogue = catalogue.with_studio(store)  # the authoring studio's publications (motcua.studio)
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":
             app.logger.warning("spec warning (the spec is served): %s", problem)

@@ -180,6 +180,14 @@ class Catalogue:
         self._index = Index(self._sorted, self.performers)  # built once, at load: every search reads it
         #: The file each served spec was read from, by procedure code.
         self.paths = paths or {}
+        #: The folder's specs before the studio's publications were applied (`with_studio`).
+        self.folder: dict[str, ProcedureSpec] = dict(specs)
+        #: The studio generation this catalogue was built from (motcua.studio), and the codes
+        #: whose served spec is a studio publication rather than the folder's file.
+        self.generation = 0
+        self.from_studio: frozenset[str] = frozenset()
+        #: When a web process last compared `generation` with the store's (monotonic clock).
+        self.checked = 0.0
 
     @classmethod
     def from_folder(cls, folder: str | Path, cache_dir: str | Path | None = None, agencies: AgencyRegistry | None = None) -> Catalogue:
@@ -218,6 +226,7 @@ class Catalogue:
             if data is None or _same_content(data, spec):
                 continue
             del self._specs[code]
+            self.folder.pop(code, None)
             path = self.paths.get(code)
             line, col = read_spec(path).source.value(("version",)) if path else (1, 1)
             finding = Finding(str(path or code), line, col, "error", changed_message(spec))
@@ -267,6 +276,21 @@ class Catalogue:
     def performed_by(self, code: str) -> list[ProcedureSpec]:
         """The specs an office performs, by procedure code."""
         return [s for s in self._sorted if self.performer(s, code) is not None]
+
+    def with_studio(self, store: Store) -> Catalogue:
+        """A new catalogue: this one's folder specs with the authoring studio's publications
+        and retirements applied (motcua.studio: the latest publication wins). A new object,
+        so what was kept per catalogue (motcua.web.page_cache) starts afresh."""
+        from motcua import studio
+
+        gen = studio.generation(store)
+        specs, from_studio = studio.overlay(self.folder, store)
+        paths = {code: path for code, path in self.paths.items() if code in specs and code not in from_studio}
+        fresh = Catalogue(specs, list(self.problems), paths, self.agencies)
+        fresh.folder = self.folder
+        fresh.generation = gen
+        fresh.from_studio = frozenset(from_studio)
+        return fresh
 
     def get(self, code: str) -> ProcedureSpec | None:
         return self._specs.get(code)

@@ -187,7 +187,7 @@ def _catalogue_page(f: Filters) -> str:
     )
 
 
-def _fee_descriptions(spec: ProcedureSpec) -> list[dict[str, Any]]:
+def fee_descriptions(spec: ProcedureSpec) -> list[dict[str, Any]]:
     out = []
     for rule in spec.fees:
         out.append(
@@ -215,7 +215,7 @@ def procedure(code: str) -> str:
     return page_cache.page(code, lambda: render_template(
         "portal/procedure.html",
         spec=spec,
-        fees=_fee_descriptions(spec),
+        fees=fee_descriptions(spec),
         has_blank_form=spec.level >= Level.FORMS and spec.form is not None,
         can_file=spec.online and spec.form is not None,
         offices=offices.offices(spec),

@@ -1,0 +1,339 @@
+"""The authoring studio's records: drafts, review, immutable published versions, history.
+
+Authors edit a procedure's YAML in the back office (`motcua.web.studio`); what they save is a
+draft, what they submit waits for review, and a second administrator (never the author)
+approves it, which publishes it: a new immutable version, identified by `code@version` and
+by its content hash (`motcua.catalogue.content_hash`). Dossiers filed before keep the version
+they were filed under (the catalogue pins versions by content), so publishing never changes
+a dossier in flight. Rolling back is publishing an old version again, through the same review.
+
+Everything lives in three store collections, so every web process of a deployment sees the
+same published catalogue (the `Records` interface of `motcua.store.base`, which both the
+embedded and the PostgreSQL store implement):
+
+- `studio_procedures`: one record per procedure code the studio has touched: the draft (text,
+  author, state `draft` or `review`), the published `code@version` (or none), `retired`, the
+  content hashes of its versions, and the history of publications;
+- `studio_versions`: `code@version` -> the YAML text, its content hash, who wrote and who
+  approved it, when; written once (`insert_new`) and never changed;
+- `studio_meta`: `catalogue` -> a generation number raised by every publication, which each
+  web process compares with the one its catalogue was built from (`Catalogue` refresh).
+
+Which wins, the folder or the studio: the latest publication. A folder file is the operator's
+publication: at start, a folder spec whose content the studio has never seen for that code
+is what the operator deployed, and it is served (and recorded as published from the folder
+the first time the studio publishes that code); a folder spec whose content is one of the
+studio's versions is older than or equal to the studio's, and the studio's published version
+is served. So a procedure edited in the studio keeps its reviewed version across restarts,
+and an operator who deploys a changed file still gets it served without opening the studio.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+from motcua.catalogue import SpecChanged, content_hash, pinned_hash
+from motcua.i18n import _
+from motcua.spec.lint import lint_file, step_classes
+from motcua.spec.loader import Finding
+from motcua.spec.model import ProcedureSpec
+from motcua.store.base import Store
+
+PROCEDURES = "studio_procedures"
+VERSIONS = "studio_versions"
+META = "studio_meta"
+GENERATION_KEY = "catalogue"
+#: Longest spec text the studio takes (the linter's own file limit is 1 MB; a spec is a few kB).
+MAX_TEXT = 200_000
+
+State = Literal["draft", "review", "published", "retired"]
+
+
+class StudioError(ValueError):
+    """An action the studio refuses; the message is for the author, in the reader's
+    language (motcua.i18n)."""
+
+
+@dataclass
+class Linted:
+    """What a spec text lints to: the spec when it has no error, and every finding."""
+
+    spec: ProcedureSpec | None
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return self.spec is not None and not any(f.severity == "error" for f in self.findings)
+
+
+def lint_text(text: str, name: str = "spec.yaml") -> Linted:
+    """Run the full linter (`motcua lint`) on a text, as if it were a file named `name`.
+
+    The linter reads files (positions, size limit, encoding); the text is written to a
+    private temporary folder so the findings are exactly the command line's."""
+    if len(text) > MAX_TEXT:
+        return Linted(None, [Finding(name, 1, 1, "error", f"the text is longer than {MAX_TEXT} characters; a spec is a few kilobytes")])
+    steps, _ = step_classes()
+    with tempfile.TemporaryDirectory(prefix="motcua-studio-") as folder:
+        path = Path(folder) / name
+        path.write_text(text, encoding="utf-8")
+        loaded = lint_file(path, steps, load_steps=False)
+    findings = [Finding(name, f.line, f.col, f.severity, f.message) for f in loaded.findings]
+    return Linted(loaded.spec if loaded.ok else None, findings)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def generation(store: Store) -> int:
+    """The number every publication raises: a catalogue built from an older one is stale."""
+    record = store.records(META).get(GENERATION_KEY)
+    return int(record.get("generation", 0)) if record else 0
+
+
+def _bump(store: Store) -> None:
+    store.records(META).update(GENERATION_KEY, lambda cur: {"generation": int((cur or {}).get("generation", 0)) + 1})
+
+
+def record(store: Store, code: str) -> dict[str, Any]:
+    """The studio's record of a procedure (empty for one never touched in the studio)."""
+    return store.records(PROCEDURES).get(code) or {}
+
+
+def version(store: Store, key: str) -> dict[str, Any] | None:
+    """One published version (`code@version`): text, hash, author, approver, date."""
+    return store.records(VERSIONS).get(key)
+
+
+def published(store: Store) -> tuple[dict[str, ProcedureSpec], set[str]]:
+    """The studio's published spec per code, and the codes it retired: what the catalogue
+    serves over the folder (see the module's note on which wins)."""
+    specs: dict[str, ProcedureSpec] = {}
+    retired: set[str] = set()
+    for code, rec in store.records(PROCEDURES).all():
+        if rec.get("retired"):
+            retired.add(code)
+        key = rec.get("published")
+        data = store.records(VERSIONS).get(key) if key else None
+        if data:
+            specs[code] = ProcedureSpec.model_validate(data["spec"])
+    return specs, retired
+
+
+def known_hashes(store: Store, code: str) -> set[str]:
+    return set(record(store, code).get("hashes") or [])
+
+
+def state_of(rec: dict[str, Any], served: bool) -> State:
+    """The state the list shows: a draft in review, a draft, retired, else published."""
+    draft = rec.get("draft")
+    if draft and draft.get("state") == "review":
+        return "review"
+    if draft:
+        return "draft"
+    if rec.get("retired"):
+        return "retired"
+    return "published" if served or rec.get("published") else "draft"
+
+
+def save_draft(store: Store, code: str, text: str, author: str) -> dict[str, Any]:
+    """Keep the author's text as the procedure's draft (any earlier draft is replaced).
+
+    A draft waiting for review is not replaced behind the reviewer's back: it must be
+    withdrawn first."""
+    if len(text) > MAX_TEXT:
+        raise StudioError(_("Nội dung quá dài."))
+
+    def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+        cur = dict(cur or {"code": code})
+        if (cur.get("draft") or {}).get("state") == "review":
+            raise StudioError(_("Bản thảo đang chờ duyệt: hãy rút lại trước khi sửa."))
+        cur["draft"] = {"text": text, "author": author, "updated": _now(), "state": "draft"}
+        return cur
+
+    return store.records(PROCEDURES).update(code, change)
+
+
+def submit(store: Store, code: str, author: str, base: ProcedureSpec | None) -> dict[str, Any]:
+    """Send the draft for review; refused when it does not lint clean or would publish other
+    content under a version that already exists."""
+    draft = record(store, code).get("draft")
+    if not draft:
+        raise StudioError(_("Chưa có bản thảo để gửi duyệt."))
+    checked = check_publishable(store, code, draft["text"], base)
+
+    def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+        cur = dict(cur or {"code": code})
+        cur["draft"] = {**cur["draft"], "state": "review", "submitted_by": author, "submitted_at": _now(),
+                        "version": checked.version, "hash": content_hash(checked)}
+        return cur
+
+    return store.records(PROCEDURES).update(code, change)
+
+
+def withdraw(store: Store, code: str) -> None:
+    """Take a draft back from review, to edit it again."""
+
+    def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+        cur = dict(cur or {"code": code})
+        if cur.get("draft"):
+            cur["draft"] = {**cur["draft"], "state": "draft"}
+        return cur
+
+    store.records(PROCEDURES).update(code, change)
+
+
+def discard(store: Store, code: str) -> None:
+    """Drop the draft; the published version is untouched."""
+    store.records(PROCEDURES).update(code, lambda cur: {**(cur or {"code": code}), "draft": None})
+
+
+def check_publishable(store: Store, code: str, text: str, base: ProcedureSpec | None) -> ProcedureSpec:
+    """The spec a text would publish, or StudioError saying why it cannot be published.
+
+    `base` is the version served now (from the folder or the studio): a text with its
+    `version` but other content is refused, as are the versions the studio published
+    before and the versions dossiers were filed under (content pinned by hash)."""
+    linted = lint_text(text)
+    if not linted.ok or linted.spec is None:
+        raise StudioError(_("Bản thảo còn lỗi: sửa hết lỗi trước khi gửi duyệt."))
+    spec = linted.spec
+    if spec.code != code:
+        raise StudioError(_("Mã thủ tục trong bản thảo ({found}) khác mã đang soạn ({code}).", found=spec.code, code=code))
+    digest = content_hash(spec)
+    taken = []
+    if base is not None and base.version == spec.version:
+        taken.append(content_hash(base))
+    old = version(store, spec.key)
+    if old:
+        taken.append(old["hash"])
+    filed = pinned_hash(store, spec.key)
+    if filed:
+        taken.append(filed)
+    if any(h != digest for h in taken):
+        raise StudioError(_(
+            "Phiên bản {version} đã được công bố với nội dung khác; hãy đổi `version` "
+            "(hồ sơ đã nộp giữ nguyên nội dung của phiên bản đó).", version=spec.version
+        ))
+    return spec
+
+
+def approve(store: Store, code: str, reviewer: str, base: ProcedureSpec | None, base_text: str | None) -> ProcedureSpec:
+    """Publish the draft in review as a new immutable version; `reviewer` may not be the
+    author who submitted it (four eyes). `base`/`base_text` (the version served now) are
+    recorded as the procedure's first version when the studio never published it before,
+    so its history starts from what citizens saw."""
+    rec = record(store, code)
+    draft = rec.get("draft") or {}
+    if draft.get("state") != "review":
+        raise StudioError(_("Không có bản thảo nào đang chờ duyệt."))
+    if reviewer in (draft.get("submitted_by"), draft.get("author")):
+        raise StudioError(_("Người soạn không tự duyệt được: cần một quản trị viên khác duyệt."))
+    spec = check_publishable(store, code, draft["text"], base)
+    if content_hash(spec) != draft.get("hash"):
+        raise StudioError(_("Bản thảo đã thay đổi sau khi gửi duyệt; hãy gửi duyệt lại."))
+    versions = store.records(VERSIONS)
+    history = list(rec.get("history") or [])
+    if base is not None and not rec.get("published") and base.key != spec.key:
+        if versions.insert_new(base.key, _version_doc(base, base_text or "", "folder", "", "folder")):
+            history.append({"key": base.key, "by": "folder", "approved_by": "", "at": _now(), "action": "folder"})
+    doc = _version_doc(spec, draft["text"], draft.get("submitted_by", ""), reviewer, "publish")
+    is_new = versions.insert_new(spec.key, doc)
+    if not is_new and (versions.get(spec.key) or {}).get("hash") != doc["hash"]:
+        raise SpecChanged(f"{spec.key} was published meanwhile with other content")
+    action = "publish" if is_new else "rollback"
+    history.append({"key": spec.key, "by": draft.get("submitted_by", ""), "approved_by": reviewer, "at": _now(), "action": action})
+
+    def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+        cur = dict(cur or {"code": code})
+        hashes = set(cur.get("hashes") or [])
+        hashes.add(doc["hash"])
+        if base is not None:
+            hashes.add(content_hash(base))
+        cur.update(draft=None, published=spec.key, retired=False, hashes=sorted(hashes), history=history)
+        return cur
+
+    store.records(PROCEDURES).update(code, change)
+    _bump(store)
+    return spec
+
+
+def _version_doc(spec: ProcedureSpec, text: str, author: str, reviewer: str, action: str) -> dict[str, Any]:
+    return {
+        "code": spec.code,
+        "version": spec.version,
+        "text": text,
+        "hash": content_hash(spec),
+        "spec": spec.model_dump(mode="json", by_alias=True),
+        "author": author,
+        "approved_by": reviewer,
+        "published_at": _now(),
+        "action": action,
+    }
+
+
+def rollback_draft(store: Store, code: str, key: str, author: str) -> dict[str, Any]:
+    """Put an old version's text up for review: approving it publishes that version again."""
+    old = version(store, key)
+    if not old or old.get("code") != code:
+        raise StudioError(_("Không có phiên bản này."))
+    save_draft(store, code, old["text"], author)
+    spec = ProcedureSpec.model_validate(old["spec"])
+
+    def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+        cur = dict(cur or {"code": code})
+        cur["draft"] = {**cur["draft"], "state": "review", "submitted_by": author, "submitted_at": _now(),
+                        "version": spec.version, "hash": old["hash"], "rollback": key}
+        return cur
+
+    return store.records(PROCEDURES).update(code, change)
+
+
+def set_retired(store: Store, code: str, retired: bool) -> None:
+    """Stop (or resume) offering a procedure to citizens; dossiers filed keep their version."""
+    store.records(PROCEDURES).update(code, lambda cur: {**(cur or {"code": code}), "retired": retired})
+    _bump(store)
+
+
+def history(store: Store, code: str) -> list[dict[str, Any]]:
+    """The publications of a procedure, newest first."""
+    return list(reversed(record(store, code).get("history") or []))
+
+
+def diff(old_text: str, new_text: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
+    """A unified diff as (kind, line) pairs; kind is `add`, `del`, `hunk` or `same`."""
+    out: list[tuple[str, str]] = []
+    for line in difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), old_name, new_name, lineterm=""):
+        if line.startswith(("+++", "---")):
+            continue
+        kind = "hunk" if line.startswith("@@") else "add" if line.startswith("+") else "del" if line.startswith("-") else "same"
+        out.append((kind, line))
+    return out
+
+
+def overlay(folder: dict[str, ProcedureSpec], store: Store) -> tuple[dict[str, ProcedureSpec], list[str]]:
+    """What the catalogue serves: the folder's specs with the studio's publications applied
+    (the latest publication wins, see the module's note); codes retired are left out.
+    Returns the specs and the codes whose spec came from the studio."""
+    specs, retired = published(store)
+    out = dict(folder)
+    from_studio: list[str] = []
+    for code, spec in specs.items():
+        mine = folder.get(code)
+        if mine is not None and content_hash(mine) not in known_hashes(store, code):
+            continue  # the operator deployed content the studio never saw: the folder's is newer
+        out[code] = spec
+        from_studio.append(code)
+    for code in retired:
+        out.pop(code, None)
+    return out, from_studio
+
+
+def codes(store: Store) -> Iterable[str]:
+    return (code for code, _ in store.records(PROCEDURES).all())
