@@ -6,7 +6,7 @@
 import { EditorView, basicSetup } from "codemirror";
 import { EditorState } from "@codemirror/state";
 import { yaml } from "@codemirror/lang-yaml";
-import { linter, lintGutter, forceLinting } from "@codemirror/lint";
+import { linter, lintGutter, setDiagnostics } from "@codemirror/lint";
 import { autocompletion } from "@codemirror/autocomplete";
 
 const root = document.getElementById("studio");
@@ -250,5 +250,6 @@ window.motcuaStudio = view; // for tests and the browser console
 let timer = null;
 answersBox.addEventListener("input", () => {
   clearTimeout(timer);
-  timer = setTimeout(() => forceLinting(view), 500);
+  // the text did not change, so the linter would not run again: ask for the preview here
+  timer = setTimeout(() => check(view).then((found) => view.dispatch(setDiagnostics(view.state, found))), 500);
 });

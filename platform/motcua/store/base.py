@@ -103,7 +103,13 @@ class DossierRepository(Protocol):
 
 
 class Records(Protocol):
-    """A named collection of JSON documents by key: drafts, accounts, outbox, payments ..."""
+    """A named collection of JSON documents by key: drafts, accounts, outbox, payments ...
+
+    The authoring studio (motcua.studio) keeps its drafts and published versions here too:
+    a published version is written once with `insert_new` (immutable: a second publication
+    of `code@version` is refused by the store, whichever process tries), and the procedure's
+    record and the catalogue's generation number change only through `update` (under the
+    lock), which is what lets several web processes share one published catalogue."""
 
     def get(self, key: str) -> dict[str, Any] | None: ...
 

@@ -28,7 +28,7 @@ from markupsafe import Markup
 from motcua import drafts, studio
 from motcua.accounts import StaffUser, current_staff, staff_required
 from motcua.catalogue import Catalogue, content_hash
-from motcua.i18n import LANGS, _, local, money
+from motcua.i18n import LANGS, N_, _, local, money
 from motcua.services import services
 from motcua.spec.cli import editor_schema
 from motcua.spec.model import Level, ProcedureSpec
@@ -37,10 +37,10 @@ bp = Blueprint("studio", __name__)
 
 #: What the list calls each state (Vietnamese source; English in the catalogue).
 STATES = {
-    "draft": "Bản thảo",
-    "review": "Chờ duyệt",
-    "published": "Đã công bố",
-    "retired": "Ngừng áp dụng",
+    "draft": N_("Bản thảo"),
+    "review": N_("Chờ duyệt"),
+    "published": N_("Đã công bố"),
+    "retired": N_("Ngừng áp dụng"),
 }
 
 

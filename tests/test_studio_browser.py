@@ -1,0 +1,182 @@
+"""The authoring studio in a real Chromium: an author edits a procedure in the code editor
+(adds a field and a fee rule), sees the linter's error for a typo and then the live preview,
+submits it for review; another admin approves; a citizen files under the new version, while
+a dossier filed before still shows and is processed under the old one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from motcua import accounts
+from motcua.app import create_app
+from motcua.dossier import Status
+
+from conftest import LiveServer
+from test_backoffice import PASSWORD
+
+pytestmark = pytest.mark.browser
+FIXTURE = Path(__file__).parent / "fixtures" / "studio_spec.yaml"
+CODE = "1.999001"
+AGENCY = "000.00.31.H12"
+FIELD = "\n          purpose: {type: string, title: {vi: Mục đích sử dụng, en: Purpose}, maxLength: 200}"
+FEE = "fees:\n  - {id: phi_xac_nhan, kind: fee, name: {vi: Phí xác nhận, en: Confirmation fee}, amout: 15000}\n"
+
+
+@pytest.fixture
+def studio_app(tmp_path: Path, data_dir: Path, monkeypatch):
+    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    shutil.copy(FIXTURE, specs / "xac-nhan.yaml")
+    app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": str(specs), "TESTING": True, "STUDIO_REFRESH_SECONDS": 0})
+    store = app.extensions["motcua"].store
+    accounts.create_account(store, "soan", "Nguyễn Văn Soạn", ["author"], [], PASSWORD)
+    accounts.create_account(store, "duyet", "Trần Thị Duyệt", ["admin"], [], PASSWORD)
+    accounts.create_account(store, "lan", "Lê Thị Lan", ["desk"], [AGENCY], PASSWORD)
+    yield app
+    store.close()
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/staff/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def select(page, needle: str, *, after: bool = True) -> None:
+    """Put the editor's cursor just after (or select) the first `needle` of the document."""
+    page.evaluate(
+        """([needle, after]) => {
+            const view = window.motcuaStudio;
+            const at = view.state.doc.toString().indexOf(needle);
+            if (at < 0) throw new Error('not in the document: ' + needle);
+            view.dispatch(after ? {selection: {anchor: at + needle.length}} : {selection: {anchor: at, head: at + needle.length}});
+            view.focus();
+        }""",
+        [needle, after],
+    )
+
+
+def test_author_edits_reviewer_publishes_citizen_files_new_version_old_dossier_keeps_old(studio_app, browser):
+    from motcua.filing import file_dossier
+
+    svc = studio_app.extensions["motcua"]
+    old_spec = svc.catalogue.get(CODE)
+    with studio_app.test_request_context():
+        old = file_dossier(old_spec, {"applicant": {"full_name": "Phạm Văn Cũ", "phone": "0912345678"}}, [],
+                           channel="online", delivery=None, actor="citizen")
+    assert old.spec_version == "2026.1"
+
+    with LiveServer(studio_app) as server:
+        base = server.url
+        context = browser.new_context(locale="vi-VN")
+        page = context.new_page()
+        csp: list[str] = []
+        page.on("console", lambda m: csp.append(m.text) if m.type == "error" and "Content Security Policy" in m.text else None)
+        try:
+            # the author opens the studio and the procedure
+            log_in(page, base, "soan")
+            page.goto(f"{base}/staff/soan-thao/")
+            assert page.locator(f"tr[data-code='{CODE}']").inner_text().count("Đã công bố") == 1
+            page.get_by_role("link", name=CODE).click()
+            page.wait_for_selector("#studio[data-editor=ready] .cm-editor")
+            assert page.locator(".cm-editor .tok-propertyName, .cm-editor span").count() > 10  # highlighted
+
+            # completion from the spec JSON Schema: a top-level key
+            select(page, 'version: "2026.1"')
+            page.keyboard.press("End")
+            page.keyboard.insert_text("\nlife_ev")
+            page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('life_events')")
+            page.keyboard.press("Escape")
+            for _ in range(len("\nlife_ev")):
+                page.keyboard.press("Backspace")
+
+            # bump the version, add a field and a fee rule with a typo
+            select(page, '"2026.1"', after=False)
+            page.keyboard.insert_text('"2026.2"')
+            select(page, "format: vn-mobile}")
+            page.keyboard.insert_text(FIELD)
+            select(page, "\nsteps:\n")
+            page.keyboard.press("ArrowUp")
+            page.keyboard.press("Home")
+            page.keyboard.insert_text(FEE)
+            # the linter's error, inline (underlined in the editor) and listed beside it
+            page.wait_for_selector("#lint-list .lint-error:has-text('amout')")
+            page.wait_for_selector(".cm-lintRange-error")
+            assert "did you mean `amount`" in page.locator("#lint-list").inner_text()
+
+            # fix the typo: the error goes and the live preview shows the field and the fee
+            select(page, "amout", after=False)
+            page.keyboard.insert_text("amount")
+            page.wait_for_selector("#lint-list .lint-ok")
+            page.wait_for_selector("#preview-vi-fees:has-text('15.000 ₫')")
+            page.wait_for_selector("#preview-en-fees:has-text('VND 15,000')")
+            assert "Mục đích sử dụng" in page.locator("#preview-vi-form").inner_text()
+            assert "Purpose" in page.locator("#preview-en-form").inner_text()
+            # sample answers fill the preview form
+            page.fill("#sample-answers", '{"applicant": {"full_name": "Mẫu Thử"}}')
+            page.wait_for_selector("#preview-vi-form input[value='Mẫu Thử']")
+
+            page.get_by_role("button", name="Gửi duyệt").click()
+            page.get_by_text("Đã gửi duyệt").wait_for()
+            assert page.locator("#studio-state").inner_text() == "Chờ duyệt"
+            assert page.get_by_role("button", name="Duyệt và công bố").count() == 0  # not the author's to approve
+            assert svc.catalogue.get(CODE).version == "2026.1"
+            context.close()
+
+            # another admin reviews the difference and approves
+            context = browser.new_context(locale="vi-VN")
+            page = context.new_page()
+            page.on("console", lambda m: csp.append(m.text) if m.type == "error" and "Content Security Policy" in m.text else None)
+            log_in(page, base, "duyet")
+            page.goto(f"{base}/staff/soan-thao/{CODE}")
+            page.get_by_role("button", name="Duyệt và công bố").click()
+            page.get_by_text("Đã duyệt và công bố phiên bản mới.").wait_for()
+            page.get_by_role("link", name="Lịch sử phiên bản").click()
+            assert "purpose:" in page.locator("#studio-diff .diff-add").all_inner_texts().__str__()
+            context.close()
+
+            # a citizen files under the new version
+            context = browser.new_context(locale="vi-VN")
+            page = context.new_page()
+            page.on("console", lambda m: csp.append(m.text) if m.type == "error" and "Content Security Policy" in m.text else None)
+            page.goto(f"{base}/thu-tuc/{CODE}")
+            assert "Phí xác nhận" in page.content()
+            page.click("text=Nộp hồ sơ trực tuyến >> nth=0")
+            page.fill("#f-applicant-full_name", "Đỗ Thị Mới")
+            page.fill("#f-applicant-phone", "0987654321")
+            page.fill("#f-applicant-purpose", "Bổ sung hồ sơ xin việc")
+            for _ in range(3):  # the details page, the delivery page, then the check page files
+                if page.locator("button[data-file-button]").count():
+                    break
+                if page.locator("input[data-delivery-kind]").count():
+                    page.check("input[data-delivery-kind][value=desk]")
+                page.click(".actions button[value=continue]")
+                page.wait_for_load_state()
+            page.click("button[data-file-button]")
+            page.wait_for_url(lambda url: "/ho-so/" in url or "xac-nhan" in url or "/nop/" not in url)
+            context.close()
+            new = [d for d in svc.store.dossiers.all() if d.code != old.code]
+            assert len(new) == 1
+            assert new[0].spec_version == "2026.2" and new[0].data["applicant"]["purpose"] == "Bổ sung hồ sơ xin việc"
+            assert [line["amount"] for line in new[0].fees] == [15000]
+
+            # the dossier filed before still shows and is processed under the old version
+            context = browser.new_context(locale="vi-VN")
+            page = context.new_page()
+            log_in(page, base, "lan")
+            page.goto(f"{base}/staff/ho-so/{old.code}")
+            assert "Phạm Văn Cũ" in page.content()
+            assert "Mục đích sử dụng" not in page.content()
+            page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
+            page.get_by_text("Đã thực hiện: Tiếp nhận hồ sơ.").wait_for()
+        finally:
+            context.close()
+    kept = svc.store.dossiers.get(old.code)
+    assert kept.status == Status.RECEIVED and kept.spec_version == "2026.1" and not kept.fees
+    assert csp == []
