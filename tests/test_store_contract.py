@@ -262,3 +262,45 @@ def test_the_app_runs_on_this_store(app):
     store = app.extensions["motcua"].store
     store.dossiers.add(dossier("APP-1"))
     assert store.dossiers.get("APP-1").code == "APP-1"
+
+
+def test_the_studio_publishes_once_per_version_and_an_export_carries_its_catalogue(make_store):
+    """The authoring studio's records (motcua.studio) on this backend: a version is written
+    once whichever of two racing approvals gets there, and the published catalogue moves
+    with an export like every other collection."""
+    import threading
+    from pathlib import Path as _Path
+
+    from motcua import studio
+    from motcua.spec.loader import load_file
+
+    fixture = _Path(__file__).parent / "fixtures" / "studio_spec.yaml"
+    base = load_file(fixture).spec
+    text = fixture.read_text(encoding="utf-8").replace('version: "2026.1"', 'version: "2026.2"')
+    store = make_store("source")
+    studio.save_draft(store, base.code, text, "soan")
+    studio.submit(store, base.code, "soan", base)
+    results: list[object] = []
+
+    def approve(reviewer: str) -> None:
+        try:
+            results.append(studio.approve(store, base.code, reviewer, base, fixture.read_text(encoding="utf-8")).key)
+        except studio.StudioError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=approve, args=(name,)) for name in ("quantri", "quantri2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(map(str, results))[0] == f"{base.code}@2026.2"  # one publishes ...
+    assert sum(isinstance(r, studio.StudioError) for r in results) == 1  # ... the other finds no draft in review
+    assert studio.record(store, base.code)["published"] == f"{base.code}@2026.2"
+    assert studio.generation(store) >= 1
+    out = io.BytesIO()
+    export_store(store, out)
+    copy = make_store("copy")
+    import_store(copy, io.BytesIO(out.getvalue()))
+    specs, retired = studio.published(copy)
+    assert specs[base.code].version == "2026.2" and not retired
+    assert [e["key"] for e in studio.history(copy, base.code)] == [f"{base.code}@2026.2", f"{base.code}@2026.1"]

@@ -236,22 +236,29 @@ def approve(store: Store, code: str, reviewer: str, base: ProcedureSpec | None, 
     if reviewer in (draft.get("submitted_by"), draft.get("author")):
         raise StudioError(_("Người soạn không tự duyệt được: cần một quản trị viên khác duyệt."))
     spec = check_publishable(store, code, draft["text"], base)
-    if content_hash(spec) != draft.get("hash"):
+    expected = draft.get("hash")
+    if content_hash(spec) != expected:
         raise StudioError(_("Bản thảo đã thay đổi sau khi gửi duyệt; hãy gửi duyệt lại."))
     versions = store.records(VERSIONS)
-    history = list(rec.get("history") or [])
-    if base is not None and not rec.get("published") and base.key != spec.key:
-        if versions.insert_new(base.key, _version_doc(base, base_text or "", "folder", "", "folder")):
-            history.append({"key": base.key, "by": "folder", "approved_by": "", "at": _now(), "action": "folder"})
+    first = base is not None and not rec.get("published") and base.key != spec.key
+    if first:  # idempotent: the folder's version, as citizens saw it before
+        versions.insert_new(base.key, _version_doc(base, base_text or "", "folder", "", "folder"))
     doc = _version_doc(spec, draft["text"], draft.get("submitted_by", ""), reviewer, "publish")
-    is_new = versions.insert_new(spec.key, doc)
-    if not is_new and (versions.get(spec.key) or {}).get("hash") != doc["hash"]:
+    if not versions.insert_new(spec.key, doc) and (versions.get(spec.key) or {}).get("hash") != doc["hash"]:
         raise SpecChanged(f"{spec.key} was published meanwhile with other content")
-    action = "publish" if is_new else "rollback"
-    history.append({"key": spec.key, "by": draft.get("submitted_by", ""), "approved_by": reviewer, "at": _now(), "action": action})
+    now = _now()
 
     def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+        # decided under the record's lock: of two approvals racing, one publishes
         cur = dict(cur or {"code": code})
+        waiting = cur.get("draft") or {}
+        if waiting.get("state") != "review" or waiting.get("hash") != expected:
+            raise StudioError(_("Không có bản thảo nào đang chờ duyệt."))
+        history = list(cur.get("history") or [])
+        if first and base is not None and not cur.get("published") and all(e["key"] != base.key for e in history):
+            history.append({"key": base.key, "by": "folder", "approved_by": "", "at": now, "action": "folder"})
+        action = "rollback" if waiting.get("rollback") else "publish"
+        history.append({"key": spec.key, "by": waiting.get("submitted_by", ""), "approved_by": reviewer, "at": now, "action": action})
         hashes = set(cur.get("hashes") or [])
         hashes.add(doc["hash"])
         if base is not None:
