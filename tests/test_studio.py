@@ -123,6 +123,8 @@ def test_review_publish_history_rollback_and_another_process(studio_app, data_di
     # the folder's version became the first of the history, for diff and rollback
     keys = [e["key"] for e in studio.history(store, CODE)]
     assert keys == [f"{CODE}@2026.2", f"{CODE}@2026.1"]
+    listed = reviewer.get("/staff/soan-thao/").get_data(as_text=True)
+    assert "2026.2, 2026.1" in listed and "xưởng soạn thảo" in listed
     diff = reviewer.get(f"/staff/soan-thao/{CODE}/lich-su").get_data(as_text=True)
     assert re.search(r'class="diff-add">\+\s+purpose:', diff)
     assert re.search(r'class="diff-del">-version: &#34;2026.1&#34;|class="diff-del">-version: "2026.1"', diff)

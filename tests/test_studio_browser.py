@@ -179,4 +179,5 @@ def test_author_edits_reviewer_publishes_citizen_files_new_version_old_dossier_k
             context.close()
     kept = svc.store.dossiers.get(old.code)
     assert kept.status == Status.RECEIVED and kept.spec_version == "2026.1" and not kept.fees
+    assert svc.engine.spec_for(kept).fees == [] and svc.catalogue.get(CODE).fees[0].amount == 15000
     assert csp == []

@@ -132,7 +132,7 @@ def index() -> str:
             "state": state,
             "state_label": _(STATES[state]),
             "draft_by": draft.get("submitted_by") or draft.get("author") or "",
-            "versions": len(rec.get("history") or []),
+            "versions": [e["key"].split("@", 1)[1] for e in studio.history(store, code)],
         })
     return render_template("studio/index.html", rows=rows)
 
