@@ -285,7 +285,7 @@ class Catalogue:
 
         gen = studio.generation(store)
         specs, from_studio = studio.overlay(self.folder, store)
-        paths = {code: path for code, path in self.paths.items() if code in specs and code not in from_studio}
+        paths = {code: path for code, path in self.paths.items() if code not in from_studio}  # retired ones too: the studio opens them
         fresh = Catalogue(specs, list(self.problems), paths, self.agencies)
         fresh.folder = self.folder
         fresh.generation = gen
