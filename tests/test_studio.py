@@ -219,3 +219,18 @@ def test_lint_and_preview_endpoints_need_csrf_and_answer_json(studio_app):
 
 def test_schema_for_the_editor_and_roles():
     assert "author" in accounts.ROLES and accounts.ROLE_LABELS["author"]["en"] == "Procedure author"
+
+
+def test_an_admin_retires_a_procedure_and_brings_it_back(studio_app):
+    app = studio_app
+    admin = client_of(app, "quantri")
+    author = client_of(app, "soan")
+    assert author.post(f"/staff/soan-thao/{CODE}/ngung", data={"retired": "1", "csrf_token": token(author)}).status_code == 403
+    admin.post(f"/staff/soan-thao/{CODE}/ngung", data={"retired": "1", "csrf_token": token(admin)})
+    assert app.test_client().get(f"/thu-tuc/{CODE}").status_code == 404
+    listed = admin.get("/staff/soan-thao/").get_data(as_text=True)
+    assert "Ngừng áp dụng" in listed
+    page = admin.get(f"/staff/soan-thao/{CODE}").get_data(as_text=True)
+    assert 'version: "2026.1"' in page.replace("&#34;", '"')  # the folder's text still opens
+    admin.post(f"/staff/soan-thao/{CODE}/ngung", data={"csrf_token": csrf_of(page)})
+    assert app.test_client().get(f"/thu-tuc/{CODE}").status_code == 200
