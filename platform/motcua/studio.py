@@ -71,18 +71,19 @@ class Linted:
         return self.spec is not None and not any(f.severity == "error" for f in self.findings)
 
 
-def lint_text(text: str, name: str = "spec.yaml") -> Linted:
+def lint_text(text: str, name: str = "spec.yaml", agencies: Any = None) -> Linted:
     """Run the full linter (`motcua lint`) on a text, as if it were a file named `name`.
 
     The linter reads files (positions, size limit, encoding); the text is written to a
-    private temporary folder so the findings are exactly the command line's."""
+    private temporary folder so the findings are exactly the command line's. `agencies` (the
+    deployment's motcua.agencies registry) checks who performs the spec, as at start."""
     if len(text) > MAX_TEXT:
         return Linted(None, [Finding(name, 1, 1, "error", f"the text is longer than {MAX_TEXT} characters; a spec is a few kilobytes")])
     steps, _ = step_classes()
     with tempfile.TemporaryDirectory(prefix="motcua-studio-") as folder:
         path = Path(folder) / name
         path.write_text(text, encoding="utf-8")
-        loaded = lint_file(path, steps, load_steps=False)
+        loaded = lint_file(path, steps, load_steps=False, agencies=agencies)
     findings = [Finding(name, f.line, f.col, f.severity, f.message) for f in loaded.findings]
     return Linted(loaded.spec if loaded.ok else None, findings)
 
@@ -160,13 +161,13 @@ def save_draft(store: Store, code: str, text: str, author: str) -> dict[str, Any
     return store.records(PROCEDURES).update(code, change)
 
 
-def submit(store: Store, code: str, author: str, base: ProcedureSpec | None) -> dict[str, Any]:
+def submit(store: Store, code: str, author: str, base: ProcedureSpec | None, agencies: Any = None) -> dict[str, Any]:
     """Send the draft for review; refused when it does not lint clean or would publish other
     content under a version that already exists."""
     draft = record(store, code).get("draft")
     if not draft:
         raise StudioError(_("Chưa có bản thảo để gửi duyệt."))
-    checked = check_publishable(store, code, draft["text"], base)
+    checked = check_publishable(store, code, draft["text"], base, agencies)
 
     def change(cur: dict[str, Any] | None) -> dict[str, Any]:
         cur = dict(cur or {"code": code})
@@ -194,13 +195,13 @@ def discard(store: Store, code: str) -> None:
     store.records(PROCEDURES).update(code, lambda cur: {**(cur or {"code": code}), "draft": None})
 
 
-def check_publishable(store: Store, code: str, text: str, base: ProcedureSpec | None) -> ProcedureSpec:
+def check_publishable(store: Store, code: str, text: str, base: ProcedureSpec | None, agencies: Any = None) -> ProcedureSpec:
     """The spec a text would publish, or StudioError saying why it cannot be published.
 
     `base` is the version served now (from the folder or the studio): a text with its
     `version` but other content is refused, as are the versions the studio published
     before and the versions dossiers were filed under (content pinned by hash)."""
-    linted = lint_text(text)
+    linted = lint_text(text, agencies=agencies)
     if not linted.ok or linted.spec is None:
         raise StudioError(_("Bản thảo còn lỗi: sửa hết lỗi trước khi gửi duyệt."))
     spec = linted.spec
@@ -224,7 +225,7 @@ def check_publishable(store: Store, code: str, text: str, base: ProcedureSpec | 
     return spec
 
 
-def approve(store: Store, code: str, reviewer: str, base: ProcedureSpec | None, base_text: str | None) -> ProcedureSpec:
+def approve(store: Store, code: str, reviewer: str, base: ProcedureSpec | None, base_text: str | None, agencies: Any = None) -> ProcedureSpec:
     """Publish the draft in review as a new immutable version; `reviewer` may not be the
     author who submitted it (four eyes). `base`/`base_text` (the version served now) are
     recorded as the procedure's first version when the studio never published it before,

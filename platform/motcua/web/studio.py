@@ -152,7 +152,7 @@ def lint() -> Any:
     """The linter on the posted text: `{"findings": [{line, col, severity, message}]}`.
     A JSON post carries the CSRF token in the X-CSRFToken header (flask-wtf checks it)."""
     text = _posted_text()
-    linted = studio.lint_text(text)
+    linted = studio.lint_text(text, agencies=services().catalogue.agencies)
     return jsonify({"ok": linted.ok, "findings": [_finding(f) for f in linted.findings]})
 
 
@@ -189,13 +189,14 @@ def preview_html(spec: ProcedureSpec, answers: dict[str, Any], lang: str) -> dic
     for these answers, drawn by the portal's own templates and renderers in `lang`."""
     from motcua import submission
     from motcua.fees import compute_fees, total
-    from motcua.web import labels
+    from motcua.web import labels, offices
     from motcua.web.portal import fee_descriptions
     from renderers.form import render_fields
 
     with _language(lang):
         page = render_template("portal/_procedure_body.html", spec=spec, fees=fee_descriptions(spec),
-                               has_blank_form=False, can_file=False)
+                               has_blank_form=False, can_file=False, offices=offices.offices(spec),
+                               office_selected=None, office_query=offices.QUERY)
         form = Markup("")
         if spec.form is not None:
             errors = submission.validate(spec, answers, lang) if answers else {}
@@ -229,7 +230,7 @@ def preview(code: str) -> Any:
             answers = None
     if not isinstance(answers, dict):
         return jsonify({"ok": False, "findings": [], "answers_error": _("Câu trả lời mẫu phải là một đối tượng JSON, ví dụ {\"so_ban\": 2}.")})
-    linted = studio.lint_text(text)
+    linted = studio.lint_text(text, agencies=services().catalogue.agencies)
     if not linted.ok or linted.spec is None:
         return jsonify({"ok": False, "findings": [_finding(f) for f in linted.findings]})
     return jsonify({"ok": True, "findings": [_finding(f) for f in linted.findings],
@@ -245,7 +246,7 @@ def edit(code: str) -> Any:
     rec = studio.record(store, code)
     draft = rec.get("draft") or {}
     text = draft.get("text") if draft else _served_text(code)
-    linted = studio.lint_text(text or "")
+    linted = studio.lint_text(text or "", agencies=services().catalogue.agencies)
     served = _served(code)
     user = _user()
     return render_template(
@@ -293,7 +294,7 @@ def submit(code: str) -> Any:
     def run() -> None:
         if isinstance(text, str):  # the editor's current text is saved first
             studio.save_draft(store, code, text.replace("\r\n", "\n"), _user().username)
-        studio.submit(store, code, _user().username, _served(code))
+        studio.submit(store, code, _user().username, _served(code), services().catalogue.agencies)
 
     return _act(code, run, _("Đã gửi duyệt. Một quản trị viên khác sẽ duyệt và công bố."))
 
@@ -316,7 +317,7 @@ def approve(code: str) -> Any:
     store = services().store
 
     def run() -> None:
-        studio.approve(store, code, _user().username, _served(code), _served_text(code))
+        studio.approve(store, code, _user().username, _served(code), _served_text(code), services().catalogue.agencies)
         _rebuild()
 
     return _act(code, run, _("Đã duyệt và công bố phiên bản mới."))
