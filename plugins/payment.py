@@ -82,6 +82,29 @@ def _owes(ctx: StepContext) -> bool:
     return amount_due(ctx.dossier) > 0
 
 
+def _before_decision(ctx: StepContext) -> bool:
+    """The pause for the fee began before the dossier was decided (it resumes to new,
+    received or processing): refusing it then is refusing to take it on."""
+    from motcua.workflow.lifecycle import engine_state
+
+    resume_to = engine_state(ctx.dossier).get("resume_to")
+    return resume_to is None or Status(resume_to) in (Status.NEW, Status.RECEIVED, Status.PROCESSING)
+
+
+def parse_amount(value: Any) -> int | None:
+    """An amount in VND as a clerk types it: `115000`, `115.000`, `115,000 ₫`; None if it is
+    not a whole, positive number of đồng."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace("₫", "").replace("đ", "").replace("VND", "").strip()
+    digits = text.replace(".", "").replace(",", "").replace(" ", "").replace("\u00a0", "")
+    if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+        return None
+    return int(digits)
+
+
 def _cash_on_delivery(ctx: StepContext) -> bool:
     """The result goes by post and the procedure's postal option collects the fee on delivery
     (plugins.postal books the parcel with COD = the fee due): the citizen pays the postman."""
@@ -138,25 +161,58 @@ class PaymentStep(Step):
             _request_rest(ctx)
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
-        if payment_mode(ctx) != "desk" or not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
+        if not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
             return []
-        return [
+        waiting_online = ctx.status == Status.PAYMENT_REQUESTED
+        if payment_mode(ctx) != "desk" and not waiting_online:
+            return []
+        due = i18n.money(amount_due(ctx.dossier), "vi")
+        offered = [
             Action(
                 name="record_payment",
                 label={"vi": "Ghi nhận đã nộp phí tại quầy", "en": "Record payment at the desk"},
                 roles=("desk",),
-                fields=[ActionField(name="receipt_no", label={"vi": "Số biên lai thu", "en": "Receipt number"})],
+                fields=[ActionField(name="receipt_no", label={"vi": "Số biên lai thu", "en": "Receipt number"}),
+                        ActionField(name="amount", label={"vi": "Số tiền đã thu (đồng)", "en": "Amount received (VND)"},
+                                    help={"vi": f"Số phải nộp: {due}.", "en": f"Due: {i18n.money(amount_due(ctx.dossier), 'en')}."})],
             )
         ]
+        if waiting_online and _before_decision(ctx):
+            # level 4, frozen in "payment requested": the desk may also refuse it unpaid
+            offered.append(Action(
+                name="refuse_unpaid",
+                label={"vi": "Từ chối hồ sơ do không nộp phí, lệ phí", "en": "Refuse the dossier: fees not paid"},
+                roles=("desk",), needs_reason=True, style="danger",
+            ))
+        return offered
 
     def perform(self, ctx: StepContext, action: str, user: Any, params: dict[str, Any]) -> None:
-        if action != "record_payment" or not _owes(ctx):
+        from motcua.payments import cancel_open
+
+        if action not in ("record_payment", "refuse_unpaid") or not _owes(ctx):
             raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
+        if action == "refuse_unpaid":
+            if ctx.status != Status.PAYMENT_REQUESTED or not _before_decision(ctx):
+                raise ActionNotAllowed("Chỉ từ chối được hồ sơ đang chờ thanh toán trực tuyến, trước khi có kết quả giải quyết.")
+            reason = params_text(params, "reason")
+            # the online order first: a gateway callback arriving after this never pays (motcua.payments)
+            cancel_open(ctx.services.store, ctx.dossier.code, "refuse_unpaid")
+            ctx.move("refuse_unpaid", note=reason, data={"reason": reason, "amount_due": amount_due(ctx.dossier)})
+            return
         receipt_no = params_text(params, "receipt_no")
+        due = amount_due(ctx.dossier)
+        amount = parse_amount(params.get("amount"))
+        if amount is None:
+            raise ActionNotAllowed("Số tiền đã thu không hợp lệ: nhập số đồng, ví dụ 115000.", field="amount")
+        if amount != due:
+            raise ActionNotAllowed(f"Số tiền đã thu ({i18n.money(amount, 'vi')}) khác số phí, lệ phí phải nộp "
+                                   f"({i18n.money(due, 'vi')}).", field="amount")
         note = message({"vi": "Đã thu {amount} tại quầy, biên lai số {receipt}.", "en": "{amount} received at the desk, receipt no. {receipt}."},
-                       amount=money(amount_due(ctx.dossier)), receipt=receipt_no)
+                       amount=money(due), receipt=receipt_no)
+        cancelled = cancel_open(ctx.services.store, ctx.dossier.code, "record_payment")
         # no actor=: the event is credited to `user`, whose action this is
-        record_paid(ctx, amount=amount_due(ctx.dossier), method="desk", note=note, data={"receipt_no": receipt_no})
+        record_paid(ctx, amount=due, method="desk", note=note,
+                    data={"receipt_no": receipt_no, **({"cancelled_order": cancelled} if cancelled else {})})
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         if action == "return_result" and _owes(ctx):

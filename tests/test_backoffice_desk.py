@@ -223,7 +223,7 @@ def test_return_result_is_shown_disabled_with_why_until_the_fee_is_recorded(offi
     assert "16.000 ₫" in refused.get_data(as_text=True)
     assert svc(office).store.dossiers.get(code).status == Status.FINISHED
 
-    client.post(f"/staff/ho-so/{code}/xu-ly", data={"action": "record_payment", "receipt_no": "BL-9", "csrf_token": csrf_of(page)})
+    client.post(f"/staff/ho-so/{code}/xu-ly", data={"action": "record_payment", "receipt_no": "BL-9", "amount": "16.000", "csrf_token": csrf_of(page)})
     after = client.get(f"/staff/ho-so/{code}").get_data(as_text=True)
     assert 'name="action" value="return_result"' in after
     assert 'data-blocked-action="return_result"' not in after

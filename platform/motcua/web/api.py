@@ -19,7 +19,7 @@ from motcua import published_schema, submission, uploads
 from motcua.app import csrf
 from motcua.dossier import STATUS_LABELS
 from motcua.filing import add_dossier
-from motcua.i18n import current_lang, t
+from motcua.i18n import current_lang, iso_in_vietnam, t
 from motcua.public_url import external_url
 from motcua.search import PER_PAGE, Filters, level_counts, page_number, paginate, search
 from motcua.services import services
@@ -369,7 +369,7 @@ def my_dossiers():
         out.append(MyDossier(
             code=d.code, procedure_code=d.procedure_code, procedure_name=localize(spec.name, lang) if spec else d.procedure_code,
             status=int(d.status), status_label=STATUS_LABELS[d.status].get(lang, STATUS_LABELS[d.status]["vi"]),
-            filed_at=d.filed_at.isoformat(), due_date=d.due_date.isoformat() if d.due_date else None, asks=asks,
+            filed_at=iso_in_vietnam(d.filed_at), due_date=d.due_date.isoformat() if d.due_date else None, asks=asks,
             url=external_url("portal.dossier", code=d.code)))
     return MyDossiers(dossiers=out).model_dump(), 200, {"Cache-Control": "private, no-store"}
 
@@ -588,11 +588,11 @@ def dossier(code: str):
         procedure_code=found.procedure_code,
         status=int(found.status),
         status_label=STATUS_LABELS[found.status].get(lang, STATUS_LABELS[found.status]["vi"]),
-        filed_at=found.filed_at.isoformat(),
+        filed_at=iso_in_vietnam(found.filed_at),
         due_date=found.due_date.isoformat() if found.due_date else None,
         fee_total=found.fee_total,
         timeline=[
-            TimelineEntry(at=e.at.isoformat(), kind=e.kind, label=labels.event_label(e.kind, e.data, lang),
+            TimelineEntry(at=iso_in_vietnam(e.at), kind=e.kind, label=labels.event_label(e.kind, e.data, lang),
                           status=int(e.status) if e.status is not None else None,
                           note=labels.event_note(e, lang, citizen=True) or None)
             for e in labels.citizen_events(found.events)

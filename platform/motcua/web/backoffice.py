@@ -673,7 +673,10 @@ def _take_fee_at_desk(code: str, user: StaffUser, receipt_no: str) -> list[str]:
     if not any(a.name == DESK_PAYMENT for a in engine.actions(dossier, user)):
         return [_("Chưa ghi nhận thu phí: hồ sơ này không nộp phí tại quầy (xem mục Phí, lệ phí).")]
     try:
-        engine.perform(code, DESK_PAYMENT, user, receipt_no=receipt_no)
+        from motcua.payments import amount_due
+
+        # the amount shown on the intake form, taken with the papers (the action checks it again)
+        engine.perform(code, DESK_PAYMENT, user, receipt_no=receipt_no, amount=str(amount_due(dossier)))
     except ActionNotAllowed as exc:
         return [_("Chưa ghi nhận thu phí: {why}", why=str(exc))]
     return []
