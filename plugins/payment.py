@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from motcua.dossier import Status
 from motcua import i18n
 from motcua.integrations import GATEWAYS
-from motcua.payments import amount_due, check_payment_token, payment_token  # noqa: F401 (re-exported)
+from motcua.payments import ONLINE_DUE, amount_due, check_payment_token, may_pay_online, payment_token  # noqa: F401 (re-exported)
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.lifecycle import allowed
 from motcua.workflow.notes import message, money
@@ -69,9 +69,31 @@ def entered_by_staff(dossier: Any) -> bool:
     return first is not None and first.kind == "filed" and str(first.actor).startswith("staff:")
 
 
+def _by_post_both_ways(ctx: StepContext) -> bool:
+    """Papers that came by post and a result that goes back by post: the citizen never
+    stands at the counter, even though a clerk entered the dossier."""
+    delivery = ctx.dossier.delivery
+    return ctx.dossier.channel == "postal" and bool(delivery and delivery.kind == "postal")
+
+
 def payment_mode(ctx: StepContext) -> str:
-    """`desk` for a dossier filed or entered at the desk, else the procedure's configured mode."""
-    return "desk" if ctx.dossier.channel == "desk" or entered_by_staff(ctx.dossier) else ctx.config.mode
+    """`desk` for a dossier filed at the desk, or entered there unless it came by post and goes
+    back by post (the citizen is at home: the procedure's mode, so online is offered); else the
+    procedure's configured mode."""
+    if ctx.dossier.channel == "desk" or (entered_by_staff(ctx.dossier) and not _by_post_both_ways(ctx)):
+        return "desk"
+    return ctx.config.mode
+
+
+def pays_before_posting(ctx: StepContext) -> bool:
+    """Online mode, and the fee need not stop the dossier: the result goes back by post and
+    either the post collects the fee on delivery (COD), or the papers came by post and were
+    entered at the desk. The citizen may then pay online any time before the result is posted
+    (motcua.payments.ONLINE_DUE) or, with COD, pay the postman; the postal step posts nothing
+    unpaid that the post may not collect."""
+    if payment_mode(ctx) != "online":
+        return False
+    return _cash_on_delivery(ctx) or (_by_post_both_ways(ctx) and entered_by_staff(ctx.dossier))
 
 
 def _paid(ctx: StepContext) -> bool:
@@ -115,6 +137,10 @@ def _cash_on_delivery(ctx: StepContext) -> bool:
 
 #: The fee-due note, worded by how the fee will be paid (as the citizen's panel says it).
 DUE_AT_DESK = {"vi": "Phí, lệ phí phải nộp tại Bộ phận một cửa: {amount}.", "en": "Fees to pay at the one-stop desk: {amount}."}
+BEFORE_POSTING = {"vi": "Phí, lệ phí {amount}: thanh toán trực tuyến trên trang tra cứu hồ sơ; kết quả được gửi qua bưu điện sau khi nộp.",
+                  "en": "Fees of {amount}: pay online on the dossier's tracking page; the result is posted once they are paid."}
+BEFORE_POSTING_OR_COD = {"vi": "Phí, lệ phí {amount}: thanh toán trực tuyến trên trang tra cứu hồ sơ, hoặc nộp cho bưu điện khi nhận kết quả (thu hộ).",
+                         "en": "Fees of {amount}: pay online on the dossier's tracking page, or pay the post office on delivery of the result."}
 DUE_ON_DELIVERY = {"vi": "Phí, lệ phí {amount} nộp cho bưu điện khi nhận kết quả (thu hộ).",
                    "en": "Fees of {amount} to be paid to the post office on delivery of the result (cash on delivery)."}
 
@@ -129,6 +155,7 @@ class PaymentStep(Step):
         # due, not paid: the desk takes the money later (record_payment writes `paid`)
         "payment_due_at_desk": EventKind(label={"vi": "Chờ nộp phí, lệ phí", "en": "Fees due"}),
         "payment_failed": EventKind(label={"vi": "Thanh toán không thành công", "en": "Payment failed"}),
+        ONLINE_DUE: EventKind(label={"vi": "Chờ nộp phí, lệ phí trước khi gửi kết quả", "en": "Fees due before the result is posted"}),
     }
 
     def enter(self, ctx: StepContext) -> None:
@@ -139,6 +166,11 @@ class PaymentStep(Step):
             ctx.done()
             return
         amount = amount_due(ctx.dossier)
+        if pays_before_posting(ctx):
+            text = BEFORE_POSTING_OR_COD if _cash_on_delivery(ctx) else BEFORE_POSTING
+            ctx.record(ONLINE_DUE, note=message(text, amount=money(amount)), data={"amount": amount})
+            ctx.done()  # nothing paused: the postal step waits for the fee (or collects it) when the result is ready
+            return
         if payment_mode(ctx) == "online":
             if ctx.status != Status.PAYMENT_REQUESTED:
                 ctx.move("request_payment", note=message({"vi": "Phí, lệ phí phải nộp: {amount}.", "en": "Fees to pay: {amount}."},
@@ -161,11 +193,11 @@ class PaymentStep(Step):
             _request_rest(ctx)
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
-        if not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
+        if not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN, Status.RETURNED):
             return []
+        # whatever the mode, cash at the counter settles what is owed: a level-4 dossier frozen
+        # in "payment requested", paper that came by post with the fee the postman collected
         waiting_online = ctx.status == Status.PAYMENT_REQUESTED
-        if payment_mode(ctx) != "desk" and not waiting_online:
-            return []
         due = i18n.money(amount_due(ctx.dossier), "vi")
         offered = [
             Action(
@@ -228,6 +260,7 @@ class PaymentStep(Step):
         cls = GATEWAYS.get(chosen)
         return Markup(render_template("payment/citizen.html", ctx=ctx, dossier=ctx.dossier,
                                       paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code, chosen),
+                                      pay_online=payment_mode(ctx) == "online" and may_pay_online(ctx.dossier),
                                       failure=_last_failure(ctx), gateway_id=chosen,
                                       gateway_title=(getattr(cls, "title", None) or {"vi": chosen})))
 
@@ -246,6 +279,8 @@ def _request_rest(ctx: StepContext) -> None:
     mode needs nothing here: `record_payment` is offered while anything is owed."""
     if ctx.engine.cursor(ctx.dossier) <= ctx.index or payment_mode(ctx) != "online" or not _owes(ctx):
         return  # not reached yet (enter() asks for the whole), or nothing to ask online
+    if pays_before_posting(ctx):
+        return  # the pay button stays offered while anything is owed (motcua.payments.may_pay_online)
     if ctx.status == Status.PAYMENT_REQUESTED or not allowed(ctx.status, "request_payment"):
         return
     amount = amount_due(ctx.dossier)

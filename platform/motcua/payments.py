@@ -60,6 +60,29 @@ def amount_due(dossier: Any) -> int:
     return max(0, dossier.fee_total - paid)
 
 
+#: The event a payment step records when the fee may be paid online WITHOUT the dossier
+#: pausing in "payment requested": the result goes back by post and the citizen may pay
+#: online any time before it is posted (or to the postman, when the post collects it).
+ONLINE_DUE = "payment_due_before_posting"
+_CLOSED = (Status.REFUSED, Status.WITHDRAWN, Status.RETURNED)
+
+
+def may_pay_online(dossier: Any) -> bool:
+    """Whether the citizen may start an online payment now: something is owed and the dossier
+    waits in "payment requested", or its payment step offered online payment before posting
+    (`ONLINE_DUE`) and the result parcel is not already booked to collect the fee on delivery
+    (the postman takes it then: no second way to pay the same fee)."""
+    if amount_due(dossier) <= 0:
+        return False
+    status = Status(dossier.status)
+    if status == Status.PAYMENT_REQUESTED:
+        return True
+    if status in _CLOSED or not any(e.kind == ONLINE_DUE for e in dossier.events):
+        return False
+    return not any(e.kind == "shipment_booked" and (e.data or {}).get("kind") == "delivery" and (e.data or {}).get("cod_amount")
+                   for e in dossier.events)
+
+
 def payment_token(code: str, gateway: str | None = None) -> str:
     """Proof that the page offering "pay" (through `gateway`, the one the dossier's spec or
     the deployment chose) was shown to someone allowed to see the dossier."""
@@ -216,7 +239,7 @@ def _record(services: Any, gateway: Gateway, order: PaymentOrder, stored: dict[s
                 late = {lang: PAID[lang] + LATE[lang] for lang in PAID}
                 engine.signal(order.code, actor=actor, kind="paid", note=notes.message(late, **values), data=data)
         else:  # pays part of what is owed now, or came while the dossier was not waiting for it
-            text = PAID if Status(dossier.status) == Status.PAYMENT_REQUESTED else {lang: PAID[lang] + LATE[lang] for lang in PAID}
+            text = PAID if may_pay_online(dossier) else {lang: PAID[lang] + LATE[lang] for lang in PAID}
             engine.signal(order.code, actor=actor, kind="paid", note=notes.message(text, **values), data=data)
             if order.amount > due:
                 engine.signal(order.code, actor=actor, kind="payment_surplus",
@@ -227,7 +250,7 @@ def _record(services: Any, gateway: Gateway, order: PaymentOrder, stored: dict[s
     # the citizen's words ("Bạn đã hủy giao dịch") for the tracking page, the staff's for the desk
     failed = {**data, "response_code": notice.reason_code, "reason": reason,
               STAFF_NOTE: notes.message(gateway.staff_failure_reason(notice.reason_code))}
-    if stored.get("status") != CANCELLED and is_current(services.store, order.ref, stored) and due > 0 and Status(dossier.status) == Status.PAYMENT_REQUESTED:
+    if stored.get("status") != CANCELLED and is_current(services.store, order.ref, stored) and may_pay_online(dossier):
         engine.signal(order.code, actor=actor, kind="payment_failed", note=reason, data=failed)
     else:
         engine.signal(order.code, actor=actor, kind="payment_failed_stale",
