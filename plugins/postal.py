@@ -3,8 +3,11 @@
 When the citizen chose postal return and the result is ready (FINISHED), the step books a
 `delivery` with the carrier and keeps the item number against the dossier; the carrier's
 signed status callbacks (motcua.workflow.web) become `postal_status` events, and
-`delivered` moves the dossier to RETURNED. A dossier filed by post gets a `pickup` booking
-(the postal worker collects the papers at home) as soon as it is filed.
+`delivered` moves the dossier to RETURNED. A dossier filed by post, or online with home
+pickup asked for (`Dossier.pickup_address`), gets a `pickup` booking (the postal worker
+collects the papers at home) as soon as it is filed, and `receive` waits (`blocks`) until
+the carrier reports that parcel delivered to the agency: the desk receives the dossier when
+it has the papers in hand and has checked them.
 
 A result is never handed over with the fee unpaid. If the spec's postal option allows cash
 on delivery, the parcel is booked with COD = the fee due and the carrier's `delivered`
@@ -81,6 +84,12 @@ def carrier_id(ctx: StepContext) -> str:
 
 def _wants_postal(ctx: StepContext) -> bool:
     return bool(ctx.dossier.delivery and ctx.dossier.delivery.kind == "postal")
+
+
+def _wants_pickup(ctx: StepContext) -> bool:
+    """The papers come by post from the citizen's home: filed by post, or online with home
+    pickup asked for on the form (`Dossier.pickup_address`, a `postal` channel's `home_pickup`)."""
+    return ctx.dossier.channel == "postal" or bool(ctx.dossier.pickup_address)
 
 
 def _unpaid(ctx: StepContext) -> bool:
@@ -176,6 +185,8 @@ class PostalStep(Step):
         if kind in shipments:
             return
         address = dict((ctx.dossier.delivery.address or {}) if ctx.dossier.delivery else {})
+        if kind == "pickup" and ctx.dossier.pickup_address:
+            address = dict(ctx.dossier.pickup_address)  # where the papers are collected, asked for on the form
         if not address.get("province") or not address.get("commune"):
             ctx.record("postal_no_address", note={"vi": "Thiếu địa chỉ (tỉnh, xã) để đặt dịch vụ bưu chính.",
                                                   "en": "The address (province, commune) needed to book the postal service is missing."},
@@ -228,9 +239,9 @@ class PostalStep(Step):
             ctx.state["waiting_for_result"] = True  # listed before the decision: book when it comes
 
     def on_event(self, ctx: StepContext, event: Any) -> None:
-        if event.kind == "filed" and ctx.dossier.channel == "postal" and ctx.config.pickup and not entered_by_staff(ctx.dossier):
-            # a citizen filing by post has the papers collected at home; paper that came by
-            # post and was entered at the desk is already there
+        if event.kind == "filed" and _wants_pickup(ctx) and ctx.config.pickup and not entered_by_staff(ctx.dossier):
+            # a citizen filing by post, or online with home pickup, has the papers collected at
+            # home; paper that came by post and was entered at the desk is already there
             self._book(ctx, "pickup")
         elif event.status == Status.FINISHED and ctx.state.get("waiting_for_result") and _wants_postal(ctx):
             self._send_result(ctx)
@@ -250,6 +261,10 @@ class PostalStep(Step):
                 self._delivered(ctx, event)
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
+        pickup = (ctx.state.get("shipments") or {}).get("pickup") or {}
+        if action == "receive" and pickup.get("item_number") and pickup.get("status") != "delivered":
+            return ("Hồ sơ giấy đang được bưu điện chuyển đến (thu gom tại nhà, bưu gửi "
+                    f"{pickup['item_number']}); chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy.")
         shipment = (ctx.state.get("shipments") or {}).get("delivery") or {}
         if (action == "return_result" and _wants_postal(ctx) and not ctx.state.get("switched_to_desk")
                 and shipment.get("status") not in ("returned_to_sender", "no_address")):

@@ -1,0 +1,119 @@
+"""A citizen filing online asks the post office to collect the paper dossier at home
+(Decision 45/2016), where the spec's postal channel allows it: the choice is on the form's
+delivery step and on the check page, the `postal` step books the pickup with the carrier, and
+the desk can receive the dossier only once the papers have arrived.
+
+Real app serving a tmp folder of specs, the portal's pages as a browser without JavaScript
+posts them, the carrier simulator on a real local server sending signed callbacks.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import LiveServer
+from fixtures.workflow_kit import DESK, wait_for
+from motcua.app import create_app
+from motcua.dossier import Status
+from motcua.spec.lint import lint_file
+from motcua.workflow import ActionNotAllowed
+from plugins.simulators import carrier as carrier_sim
+from tests.portal_helpers import birth_spec, write_spec
+from tests.test_portal_filing import file_it, fill_to_check, summary_messages, text
+from tests.test_postal import advance
+from tests.test_spec_lint import base, findings, level, one
+
+HOME = {"delivery.kind": "postal", "delivery.address.province": "01", "delivery.address.commune": "Phường Ba Đình",
+        "delivery.address.street": "Số 1 Hoàng Hoa Thám", "pickup.wanted": "1"}
+
+
+def pickup_spec() -> dict:
+    data = birth_spec()
+    data["version"] = "home-pickup-test"
+    for channel in data["channels"]:
+        if channel["kind"] == "postal":
+            channel["home_pickup"] = True
+    return data
+
+
+@pytest.fixture
+def app(tmp_path, store_target):
+    folder = tmp_path / "specs"
+    write_spec(folder / "ho-tich", "khai-sinh", pickup_spec())
+    app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(folder), "TESTING": True, "STORE": store_target})
+    assert app.extensions["motcua"].catalogue.problems == []
+    yield app
+    app.extensions["motcua"].store.close()
+
+
+@pytest.fixture
+def carrier(app, live_server):
+    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
+    with LiveServer(sim) as server:
+        app.config.update(POSTAL_API_URL=server.url + "/api/v1", POSTAL_API_KEY="K",
+                          POSTAL_CALLBACK_SECRET="CB", PUBLIC_URL=live_server.url)
+        yield server, sim
+
+
+def test_the_citizen_asks_for_home_pickup_and_the_dossier_is_received_once_the_papers_arrive(app, carrier):
+    server, sim = carrier
+    client = app.test_client()
+    base_url, token = fill_to_check(client, {**HOME, "pickup.address.province": "01", "pickup.address.commune": "Phường Ba Đình",
+                                            "pickup.address.street": "Số 9 Phan Đình Phùng"})
+    check = text(client.get(f"{base_url}/kiem-tra"))
+    assert "Bưu điện đến nhận tại nhà" in check and "Số 9 Phan Đình Phùng" in check
+    code = file_it(client, base_url, token)
+
+    store, engine = app.extensions["motcua"].store, app.extensions["motcua"].engine
+    d = store.dossiers.get(code)
+    assert d.channel == "online" and d.pickup_address["street"] == "Số 9 Phan Đình Phùng"
+    booked = next(e for e in d.events if e.kind == "shipment_booked")
+    assert booked.data["kind"] == "pickup"
+    parcel = sim.extensions["carrier_sim"][booked.data["item_number"]]
+    assert parcel["kind"] == "pickup" and "Số 9 Phan Đình Phùng" in str(parcel)
+
+    user = DESK.model_copy(update={"agencies": [d.agency_code]})
+    if d.status == Status.PAYMENT_REQUESTED:  # the copies' fee: taken at the counter here, to reach the desk's check
+        engine.perform(code, "record_payment", user, receipt_no="BL-1", amount=str(d.fee_total))
+    with pytest.raises(ActionNotAllowed, match="đang được bưu điện chuyển đến"):
+        engine.perform(code, "receive", user)
+    assert store.dossiers.get(code).status == Status.NEW
+    advance(server, booked.data["item_number"], "picked_up")
+    advance(server, booked.data["item_number"], "delivered")
+    wait_for(lambda: store.dossiers.get(code).steps["postal"]["shipments"]["pickup"]["status"] == "delivered")
+    assert engine.perform(code, "receive", user).status == Status.RECEIVED  # papers in hand, checked
+
+
+def test_pickup_reuses_the_postal_return_address_and_needs_one(app):
+    client = app.test_client()
+    base_url, token = fill_to_check(client, HOME)  # no pickup address typed: the return address is the home
+    assert "Số 1 Hoàng Hoa Thám" in text(client.get(f"{base_url}/kiem-tra")).split("data-pickup>", 1)[1]
+
+    other = app.test_client()
+    base_url, token = fill_to_check(other)
+    response = other.post(f"{base_url}/nhan-ket-qua", data={"csrf_token": token, "delivery.kind": "desk", "pickup.wanted": "1"})
+    assert response.status_code != 302
+    assert any("tỉnh" in m for m in summary_messages(text(response)))
+
+
+def test_lint_home_pickup_only_on_the_postal_channel_online_with_a_postal_step(tmp_path):
+    data = base()
+    data["channels"] = [{"kind": "online"}, {"kind": "desk", "home_pickup": True}]
+    assert "belongs to the `postal` channel" in one(findings(tmp_path, data)).message
+
+    data = base()
+    data["channels"] = [{"kind": "online"}, {"kind": "postal", "home_pickup": True}]
+    data["steps"] = [s for s in data["steps"] if (s if isinstance(s, str) else s["name"]) != "postal"]
+    assert "no `postal` step" in one(findings(tmp_path, data)).message
+
+    data = level(base(), "forms")
+    data["channels"] = [{"kind": "desk"}, {"kind": "postal", "home_pickup": True}]
+    assert any("home pickup is chosen on the online form" in f.message for f in findings(tmp_path, data))
+
+
+def test_the_shipped_driving_licence_offers_home_pickup():
+    from tests.portal_helpers import REPO
+
+    path = REPO / "procedure_specs" / "giao-thong" / "doi-giay-phep-lai-xe.yaml"
+    result = lint_file(path)
+    assert result.ok and any(c.home_pickup for c in result.spec.channels if c.kind == "postal")
