@@ -43,6 +43,10 @@ def test_paper_by_post_both_ways_is_received_and_paid_online_from_the_tracking_p
     d = store.dossiers.get(code)
     assert d.status == Status.RECEIVED and amount_due(d) == 16000  # received, not frozen on the fee
     assert ONLINE_DUE in kinds(d) and "payment_requested" not in kinds(d)
+    from motcua.workflow.outbox import outbox_for
+
+    told = [m["body"] for m in outbox_for(svc(office), office.config).messages(code)]
+    assert any("thanh toan truc tuyen" in body.lower() and "16.000" in body for body in told), told  # by SMS too
     page = tracking_page(office, code, "0912345678")
     assert "Thanh toán trực tuyến" in page and "16.000 ₫" in page
     assert "Kết quả được gửi qua bưu điện sau khi bạn nộp phí, lệ phí." in page
