@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from motcua.dossier import Status
 from motcua import i18n
 from motcua.integrations import GATEWAYS
-from motcua.payments import ONLINE_DUE, amount_due, check_payment_token, may_pay_online, payment_token  # noqa: F401 (re-exported)
+from motcua.payments import ONLINE_DUE, STAFF_NOTE, amount_due, check_payment_token, may_pay_online, payment_token  # noqa: F401 (re-exported)
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.lifecycle import allowed
 from motcua.workflow.notes import message, money
@@ -141,6 +141,11 @@ BEFORE_POSTING = {"vi": "Phí, lệ phí {amount}: thanh toán trực tuyến tr
                   "en": "Fees of {amount}: pay online on the dossier's tracking page; the result is posted once they are paid."}
 BEFORE_POSTING_OR_COD = {"vi": "Phí, lệ phí {amount}: thanh toán trực tuyến trên trang tra cứu hồ sơ, hoặc nộp cho bưu điện khi nhận kết quả (thu hộ).",
                          "en": "Fees of {amount}: pay online on the dossier's tracking page, or pay the post office on delivery of the result."}
+#: what staff read for either (the citizen's note tells the citizen what to do)
+STAFF_BEFORE_POSTING = {"vi": "Phí, lệ phí {amount} chưa nộp: công dân có thể thanh toán trực tuyến; kết quả chỉ gửi qua bưu điện "
+                              "khi đã nộp, hoặc bưu điện thu hộ nếu thủ tục cho phép.",
+                        "en": "Fees of {amount} unpaid: the citizen may pay online; the result is posted only once paid, or the "
+                              "post office collects them on delivery where the procedure allows it."}
 DUE_ON_DELIVERY = {"vi": "Phí, lệ phí {amount} nộp cho bưu điện khi nhận kết quả (thu hộ).",
                    "en": "Fees of {amount} to be paid to the post office on delivery of the result (cash on delivery)."}
 
@@ -168,7 +173,8 @@ class PaymentStep(Step):
         amount = amount_due(ctx.dossier)
         if pays_before_posting(ctx):
             text = BEFORE_POSTING_OR_COD if _cash_on_delivery(ctx) else BEFORE_POSTING
-            ctx.record(ONLINE_DUE, note=message(text, amount=money(amount)), data={"amount": amount})
+            ctx.record(ONLINE_DUE, note=message(text, amount=money(amount)),
+                       data={"amount": amount, STAFF_NOTE: message(STAFF_BEFORE_POSTING, amount=money(amount))})
             ctx.done()  # nothing paused: the postal step waits for the fee (or collects it) when the result is ready
             return
         if payment_mode(ctx) == "online":

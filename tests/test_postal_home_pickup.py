@@ -13,12 +13,13 @@ import pytest
 
 from conftest import LiveServer
 from fixtures.workflow_kit import DESK, wait_for
+from motcua import accounts
 from motcua.app import create_app
 from motcua.dossier import Status
 from motcua.spec.lint import lint_file
 from motcua.workflow import ActionNotAllowed
 from plugins.simulators import carrier as carrier_sim
-from tests.portal_helpers import birth_spec, write_spec
+from tests.portal_helpers import birth_spec, csrf, write_spec
 from tests.test_portal_filing import file_it, fill_to_check, summary_messages, text
 from tests.test_postal import advance
 from tests.test_spec_lint import base, findings, level, one
@@ -72,6 +73,12 @@ def test_the_citizen_asks_for_home_pickup_and_the_dossier_is_received_once_the_p
     parcel = sim.extensions["carrier_sim"][booked.data["item_number"]]
     assert parcel["kind"] == "pickup" and "Số 9 Phan Đình Phùng" in str(parcel)
 
+    accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [d.agency_code], "Mk-khong-doan-2026")
+    staff = app.test_client()
+    staff.post("/staff/login", data={"username": "lan", "password": "Mk-khong-doan-2026",
+                                     "csrf_token": csrf(text(staff.get("/staff/login")))})
+    facts = text(staff.get(f"/staff/ho-so/{code}")).split("data-pickup>", 1)[1].split("</dd>", 1)[0]
+    assert "Bưu điện đến nhận tại nhà" in facts and "Số 9 Phan Đình Phùng" in facts
     user = DESK.model_copy(update={"agencies": [d.agency_code]})
     if d.status == Status.PAYMENT_REQUESTED:  # the copies' fee: taken at the counter here, to reach the desk's check
         engine.perform(code, "record_payment", user, receipt_no="BL-1", amount=str(d.fee_total))

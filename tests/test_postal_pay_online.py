@@ -43,6 +43,12 @@ def test_paper_by_post_both_ways_is_received_and_paid_online_from_the_tracking_p
     d = store.dossiers.get(code)
     assert d.status == Status.RECEIVED and amount_due(d) == 16000  # received, not frozen on the fee
     assert ONLINE_DUE in kinds(d) and "payment_requested" not in kinds(d)
+    from motcua.web.labels import event_note
+
+    due = next(e for e in d.events if e.kind == ONLINE_DUE)
+    with office.test_request_context():
+        assert event_note(due, "vi", citizen=True).startswith("Phí, lệ phí 16.000 ₫: thanh toán trực tuyến")
+        assert event_note(due, "vi").startswith("Phí, lệ phí 16.000 ₫ chưa nộp: công dân có thể thanh toán trực tuyến")
     from motcua.workflow.outbox import outbox_for
 
     told = [m["body"] for m in outbox_for(svc(office), office.config).messages(code)]
