@@ -124,3 +124,55 @@ def test_the_shipped_driving_licence_offers_home_pickup():
     path = REPO / "procedure_specs" / "giao-thong" / "doi-giay-phep-lai-xe.yaml"
     result = lint_file(path)
     assert result.ok and any(c.home_pickup for c in result.spec.channels if c.kind == "postal")
+
+
+@pytest.mark.browser
+def test_in_a_browser_the_citizen_ticks_home_pickup_and_the_post_is_booked(app, carrier, live_server, page, tmp_path):
+    from tests.portal_helpers import small_pdf
+
+    server, sim = carrier
+    go_on = ".actions button[value=continue]"
+    page.goto(f"{live_server.url}/thu-tuc/1.001193/nop")
+    page.fill("#f-requester-full_name", "Nguyễn Văn An")
+    page.fill("#f-requester-cccd", "001090012345")
+    page.fill("#f-requester-phone", "0912345678")
+    page.select_option("#f-requester-relation", "cha")
+    page.click(go_on)
+    page.fill("#f-child-full_name", "Nguyễn Minh Khang")
+    page.fill("#f-child-birth_date", "2025-06-01")
+    page.check("#f-child-sex")
+    page.fill("#f-child-birth_place", "Bệnh viện Phụ sản Hà Nội")
+    page.click(go_on)
+    page.fill("#f-mother-full_name", "Trần Thị Bình")
+    page.fill("#f-mother-birth_year", "1995")
+    page.fill("#f-father-full_name", "Nguyễn Văn An")
+    page.fill("#f-father-birth_year", "1990")
+    page.click(go_on)
+    page.fill("#f-extract_copies", "0")
+    page.click(go_on)
+    pdf = tmp_path / "giay-chung-sinh.pdf"
+    pdf.write_bytes(small_pdf())
+    page.set_input_files("#f-attachment-giay_chung_sinh", str(pdf))
+    page.click(go_on)
+
+    # the delivery step: result by post, and the papers collected at the same home
+    page.check("#delivery-kind-postal")
+    page.select_option("#f-delivery-address-province", label="Thành phố Hà Nội")
+    page.wait_for_selector("select#f-delivery-address-commune option[value='00004']", state="attached")
+    page.select_option("#f-delivery-address-commune", label="Phường Ba Đình")
+    page.fill("#f-delivery-address-street", "Số 1 Hoàng Hoa Thám")
+    assert "Nộp bản giấy qua bưu điện" in page.content()
+    page.check("#f-pickup-wanted")
+    page.click(go_on)
+    assert page.locator("[data-pickup]").inner_text().startswith("Bưu điện đến nhận tại nhà: Số 1 Hoàng Hoa Thám")
+    page.click("button:has-text('Nộp hồ sơ')")
+    code = page.locator("#dossier-code").inner_text().strip()
+
+    d = wait_for(lambda: (x := app.extensions["motcua"].store.dossiers.get(code)) and "shipment_booked" in [e.kind for e in x.events] and x)
+    booked = next(e for e in d.events if e.kind == "shipment_booked")
+    assert booked.data["kind"] == "pickup" and sim.extensions["carrier_sim"][booked.data["item_number"]]["kind"] == "pickup"
+    page.goto(f"{live_server.url}/ho-so/{code}")
+    if "/tra-cuu" in page.url:  # the confirmation remembered it; otherwise look it up
+        page.fill("#factor", "0912345678")
+        page.click("button:has-text('Tra cứu')")
+    assert "Thu gom hồ sơ tại nhà" in page.content() and booked.data["item_number"] in page.content()
