@@ -176,3 +176,18 @@ def test_in_a_browser_the_citizen_ticks_home_pickup_and_the_post_is_booked(app, 
         page.fill("#factor", "0912345678")
         page.click("button:has-text('Tra cứu')")
     assert "Thu gom hồ sơ tại nhà" in page.content() and booked.data["item_number"] in page.content()
+
+
+def test_the_api_files_with_home_pickup_and_refuses_it_without_an_address(app):
+    from tests.test_api_portal import body
+
+    client = app.test_client()
+    postal = {"kind": "postal", "address": {"province": "01", "commune": "Phường Ba Đình", "street": "Số 1 Hoàng Hoa Thám"}}
+    created = client.post("/api/v1/procedures/1.001193/dossiers", json=body(delivery=postal, pickup={}))
+    assert created.status_code == 201, created.get_json()
+    dossier = app.extensions["motcua"].store.dossiers.get(created.get_json()["code"])
+    assert dossier.pickup_address["street"] == "Số 1 Hoàng Hoa Thám"
+
+    refused = client.post("/api/v1/procedures/1.001193/dossiers", json=body(delivery={"kind": "desk"}, pickup={}))
+    assert refused.status_code == 422
+    assert any(e["pointer"].startswith("/pickup/address") for e in refused.get_json()["errors"])

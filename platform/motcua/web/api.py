@@ -94,11 +94,19 @@ class DeliveryRequest(BaseModel):
     address: Address | None = None
 
 
+class PickupRequest(BaseModel):
+    address: Address | None = Field(
+        default=None, description="Where the post office collects the paper dossier; omitted: the postal delivery address")
+
+
 class DossierRequest(BaseModel):
     agency: str | None = Field(None, max_length=40, description="Code of the office filed with (GET /agencies?procedure=): "
                                "required when the procedure has more than one performer")
     answers: dict[str, Any] = Field(description="Validated against the procedure's submission_schema")
     delivery: DeliveryRequest | None = None
+    pickup: PickupRequest | None = Field(
+        default=None, description="Ask the post office to collect the paper dossier at home (only where the procedure's "
+        "postal channel has home_pickup)")
     attachments: list[AttachmentUpload] = Field(default_factory=list)
 
 
@@ -534,6 +542,12 @@ def create_dossier(code: str):
         delivery = submission.delivery_choice(spec, body.delivery.kind, body.delivery.address.model_dump() if body.delivery.address else None)
     for path, message in submission.validate_delivery(spec, delivery, lang).items():
         problems.append((_pointer(path.removeprefix("delivery."), "/delivery") if path != "delivery.kind" else "/delivery/kind", message))
+    pickup_address = None
+    if body.pickup is not None:
+        typed = body.pickup.address.model_dump() if body.pickup.address else None
+        for path, message in submission.validate_pickup(spec, True, typed, delivery, lang).items():
+            problems.append((_pointer(path.removeprefix("pickup."), "/pickup") if path != "pickup.wanted" else "/pickup", message))
+        pickup_address = submission.pickup_address(spec, True, typed, delivery)
     if problems:
         return _errors(problems)
     tidy = tidied(spec, answers)
@@ -545,7 +559,8 @@ def create_dossier(code: str):
     with uploads.stored(services().store.files, checked.values(), lang) as refs:
         dossier = add_dossier(spec, answers, refs, channel="online",
                               delivery=delivery, actor="citizen:api", lang=lang,
-                              account=account.key if account is not None else None, agency=body.agency or None)
+                              account=account.key if account is not None else None, agency=body.agency or None,
+                              pickup_address=pickup_address)
     try:
         services().engine.on_filed(dossier.code)
     except Exception:
