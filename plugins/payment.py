@@ -104,13 +104,14 @@ def _owes(ctx: StepContext) -> bool:
     return amount_due(ctx.dossier) > 0
 
 
-def _before_decision(ctx: StepContext) -> bool:
-    """The pause for the fee began before the dossier was decided (it resumes to new,
-    received or processing): refusing it then is refusing to take it on."""
+def _not_yet_received(ctx: StepContext) -> bool:
+    """The pause for the fee began at "new" (status 1: the dossier was never received, the
+    level-4 way, payment first): refusing it then is refusing to take it on (status 3, form 03).
+    A dossier received or decided before its fee was asked for is not refused this way."""
     from motcua.workflow.lifecycle import engine_state
 
     resume_to = engine_state(ctx.dossier).get("resume_to")
-    return resume_to is None or Status(resume_to) in (Status.NEW, Status.RECEIVED, Status.PROCESSING)
+    return resume_to is not None and Status(resume_to) == Status.NEW
 
 
 def parse_amount(value: Any) -> int | None:
@@ -215,7 +216,7 @@ class PaymentStep(Step):
                                     help={"vi": f"Số phải nộp: {due}.", "en": f"Due: {i18n.money(amount_due(ctx.dossier), 'en')}."})],
             )
         ]
-        if waiting_online and _before_decision(ctx):
+        if waiting_online and _not_yet_received(ctx):
             # level 4, frozen in "payment requested": the desk may also refuse it unpaid
             offered.append(Action(
                 name="refuse_unpaid",
@@ -230,8 +231,8 @@ class PaymentStep(Step):
         if action not in ("record_payment", "refuse_unpaid") or not _owes(ctx):
             raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
         if action == "refuse_unpaid":
-            if ctx.status != Status.PAYMENT_REQUESTED or not _before_decision(ctx):
-                raise ActionNotAllowed("Chỉ từ chối được hồ sơ đang chờ thanh toán trực tuyến, trước khi có kết quả giải quyết.")
+            if ctx.status != Status.PAYMENT_REQUESTED or not _not_yet_received(ctx):
+                raise ActionNotAllowed("Chỉ từ chối được hồ sơ chưa tiếp nhận đang chờ thanh toán trực tuyến.")
             reason = params_text(params, "reason")
             # the online order first: a gateway callback arriving after this never pays (motcua.payments)
             cancel_open(ctx.services.store, ctx.dossier.code, "refuse_unpaid")

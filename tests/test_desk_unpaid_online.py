@@ -138,3 +138,19 @@ def test_refusal_is_not_offered_once_the_dossier_is_decided_or_paid_at_the_desk(
 
     with pytest.raises(ActionNotAllowed):
         engine.perform(desk_mode, "refuse_unpaid", DESK, reason="x")
+
+
+def test_a_dossier_received_before_its_fee_was_asked_is_not_refused_unpaid(site):
+    """Refusing is refusing to take a dossier on (status 3, counted as refused at intake): one
+    that was received before the pause is not refused this way; cash at the counter still is."""
+    from fixtures.workflow_kit import DESK
+    from motcua.workflow import ActionNotAllowed
+
+    engine, store = site.extensions["motcua"].engine, site.extensions["motcua"].store
+    code = file_dossier(site, make_spec(PAY_FIRST), fee=16000)
+    store.dossiers.update(code, lambda d: d.steps["_engine"].update(resume_to=int(Status.RECEIVED)))  # paused after receipt
+    names = {a.name for a in engine.actions(store.dossiers.get(code), DESK)}
+    assert "record_payment" in names and "refuse_unpaid" not in names
+    with pytest.raises(ActionNotAllowed, match="Không có thao tác"):
+        engine.perform(code, "refuse_unpaid", DESK, reason="x")
+    assert engine.perform(code, "record_payment", DESK, receipt_no="BL-3", amount="16000").status == Status.RECEIVED
