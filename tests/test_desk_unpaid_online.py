@@ -20,7 +20,7 @@ from motcua.payments import CANCELLED, OPEN, PAYMENTS, amount_due
 from tests.portal_helpers import csrf
 from tests.test_payment_orders import PAY_FIRST, ipn, press_pay, return_page, site  # noqa: F401 (site is a fixture)
 
-AGENCY = "000.00.31.H12"
+from fixtures.workflow_kit import AGENCY  # noqa: E402  (the office the kit files with)
 PASSWORD = "Mk-khong-doan-duoc-2026"
 
 

@@ -132,7 +132,9 @@ def test_in_a_browser_the_citizen_ticks_home_pickup_and_the_post_is_booked(app, 
 
     server, sim = carrier
     go_on = ".actions button[value=continue]"
-    page.goto(f"{live_server.url}/thu-tuc/1.001193/nop")
+    page.goto(f"{live_server.url}/thu-tuc/1.001193")
+    page.fill("#f-co_quan-filter", "hai chau")  # the commune office, as the citizen chooses it
+    page.click("text=Nộp hồ sơ trực tuyến >> nth=0")
     page.fill("#f-requester-full_name", "Nguyễn Văn An")
     page.fill("#f-requester-cccd", "001090012345")
     page.fill("#f-requester-phone", "0912345678")

@@ -24,7 +24,7 @@ from tests.test_portal_tracking import lookup
 #: 00:40 on 5 December 2026 in Vietnam (UTC+7) is still the 4th in UTC
 JUST_AFTER_MIDNIGHT = datetime(2026, 12, 4, 17, 40, tzinfo=timezone.utc)
 VN_DAY, UTC_DAY = "05/12/2026", "04/12/2026"
-AGENCY = "000.00.31.H12"
+from fixtures.workflow_kit import AGENCY  # noqa: E402  (the office the kit files with)
 
 
 @pytest.fixture(autouse=True)
