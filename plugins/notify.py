@@ -31,7 +31,7 @@ from motcua.i18n import format_date, money
 from motcua.spec.model import localize
 from motcua.workflow.step import Step, StepContext
 
-Milestone = Literal["filed", "received", "refused", "supplement_requested", "payment_requested", "finished", "returned", "apology", "withdrawn"]
+Milestone = Literal["filed", "received", "refused", "supplement_requested", "payment_requested", "payment_due_before_posting", "finished", "returned", "apology", "withdrawn"]
 
 #: milestone -> (e-mail subject, message). Fields: code, procedure, due_date, amount, reason, missing.
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -40,6 +40,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "refused": ("Hồ sơ {code} không được tiếp nhận", "Hồ sơ {code} không được tiếp nhận. Lý do: {reason}."),
     "supplement_requested": ("Hồ sơ {code} cần bổ sung", "Hồ sơ {code} cần bổ sung: {missing}. Vui lòng bổ sung để tiếp tục giải quyết."),
     "payment_requested": ("Hồ sơ {code}: đề nghị nộp phí, lệ phí", "Hồ sơ {code}: vui lòng nộp phí, lệ phí {amount} để hồ sơ được giải quyết."),
+    # plugins.payment: the result goes back by post; paying online early saves a trip or the postman's collection
+    "payment_due_before_posting": ("Hồ sơ {code}: phí, lệ phí {amount}",
+                                   "Hồ sơ {code}: phí, lệ phí {amount}. Bạn có thể thanh toán trực tuyến để kết quả được gửi qua bưu điện."),
     "finished": ("Hồ sơ {code} đã có kết quả", "Hồ sơ {code} đã có kết quả giải quyết."),
     "returned": ("Hồ sơ {code} đã trả kết quả", "Kết quả hồ sơ {code} đã được trả. Cảm ơn bạn đã sử dụng dịch vụ công."),
     "apology": ("Thư xin lỗi về hồ sơ {code}", "Hồ sơ {code} chậm so với hẹn. Lý do: {reason}. Ngày hẹn trả mới: {due_date}. Thành thật xin lỗi."),

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from motcua.dossier import Status
 from motcua import i18n
 from motcua.integrations import GATEWAYS
-from motcua.payments import amount_due, check_payment_token, payment_token  # noqa: F401 (re-exported)
+from motcua.payments import ONLINE_DUE, STAFF_NOTE, amount_due, check_payment_token, may_pay_online, payment_token  # noqa: F401 (re-exported)
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.lifecycle import allowed
 from motcua.workflow.notes import message, money
@@ -69,9 +69,31 @@ def entered_by_staff(dossier: Any) -> bool:
     return first is not None and first.kind == "filed" and str(first.actor).startswith("staff:")
 
 
+def _by_post_both_ways(ctx: StepContext) -> bool:
+    """Papers that came by post and a result that goes back by post: the citizen never
+    stands at the counter, even though a clerk entered the dossier."""
+    delivery = ctx.dossier.delivery
+    return ctx.dossier.channel == "postal" and bool(delivery and delivery.kind == "postal")
+
+
 def payment_mode(ctx: StepContext) -> str:
-    """`desk` for a dossier filed or entered at the desk, else the procedure's configured mode."""
-    return "desk" if ctx.dossier.channel == "desk" or entered_by_staff(ctx.dossier) else ctx.config.mode
+    """`desk` for a dossier filed at the desk, or entered there unless it came by post and goes
+    back by post (the citizen is at home: the procedure's mode, so online is offered); else the
+    procedure's configured mode."""
+    if ctx.dossier.channel == "desk" or (entered_by_staff(ctx.dossier) and not _by_post_both_ways(ctx)):
+        return "desk"
+    return ctx.config.mode
+
+
+def pays_before_posting(ctx: StepContext) -> bool:
+    """Online mode, and the fee need not stop the dossier: the result goes back by post and
+    either the post collects the fee on delivery (COD), or the papers came by post and were
+    entered at the desk. The citizen may then pay online any time before the result is posted
+    (motcua.payments.ONLINE_DUE) or, with COD, pay the postman; the postal step posts nothing
+    unpaid that the post may not collect."""
+    if payment_mode(ctx) != "online":
+        return False
+    return _cash_on_delivery(ctx) or (_by_post_both_ways(ctx) and entered_by_staff(ctx.dossier))
 
 
 def _paid(ctx: StepContext) -> bool:
@@ -80,6 +102,30 @@ def _paid(ctx: StepContext) -> bool:
 
 def _owes(ctx: StepContext) -> bool:
     return amount_due(ctx.dossier) > 0
+
+
+def _not_yet_received(ctx: StepContext) -> bool:
+    """The pause for the fee began at "new" (status 1: the dossier was never received, the
+    level-4 way, payment first): refusing it then is refusing to take it on (status 3, form 03).
+    A dossier received or decided before its fee was asked for is not refused this way."""
+    from motcua.workflow.lifecycle import engine_state
+
+    resume_to = engine_state(ctx.dossier).get("resume_to")
+    return resume_to is not None and Status(resume_to) == Status.NEW
+
+
+def parse_amount(value: Any) -> int | None:
+    """An amount in VND as a clerk types it: `115000`, `115.000`, `115,000 ₫`; None if it is
+    not a whole, positive number of đồng."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace("₫", "").replace("đ", "").replace("VND", "").strip()
+    digits = text.replace(".", "").replace(",", "").replace(" ", "").replace("\u00a0", "")
+    if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+        return None
+    return int(digits)
 
 
 def _cash_on_delivery(ctx: StepContext) -> bool:
@@ -92,6 +138,15 @@ def _cash_on_delivery(ctx: StepContext) -> bool:
 
 #: The fee-due note, worded by how the fee will be paid (as the citizen's panel says it).
 DUE_AT_DESK = {"vi": "Phí, lệ phí phải nộp tại Bộ phận một cửa: {amount}.", "en": "Fees to pay at the one-stop desk: {amount}."}
+BEFORE_POSTING = {"vi": "Phí, lệ phí {amount}: thanh toán trực tuyến trên trang tra cứu hồ sơ; kết quả được gửi qua bưu điện sau khi nộp.",
+                  "en": "Fees of {amount}: pay online on the dossier's tracking page; the result is posted once they are paid."}
+BEFORE_POSTING_OR_COD = {"vi": "Phí, lệ phí {amount}: thanh toán trực tuyến trên trang tra cứu hồ sơ, hoặc nộp cho bưu điện khi nhận kết quả (thu hộ).",
+                         "en": "Fees of {amount}: pay online on the dossier's tracking page, or pay the post office on delivery of the result."}
+#: what staff read for either (the citizen's note tells the citizen what to do)
+STAFF_BEFORE_POSTING = {"vi": "Phí, lệ phí {amount} chưa nộp: công dân có thể thanh toán trực tuyến; kết quả chỉ gửi qua bưu điện "
+                              "khi đã nộp, hoặc bưu điện thu hộ nếu thủ tục cho phép.",
+                        "en": "Fees of {amount} unpaid: the citizen may pay online; the result is posted only once paid, or the "
+                              "post office collects them on delivery where the procedure allows it."}
 DUE_ON_DELIVERY = {"vi": "Phí, lệ phí {amount} nộp cho bưu điện khi nhận kết quả (thu hộ).",
                    "en": "Fees of {amount} to be paid to the post office on delivery of the result (cash on delivery)."}
 
@@ -106,6 +161,7 @@ class PaymentStep(Step):
         # due, not paid: the desk takes the money later (record_payment writes `paid`)
         "payment_due_at_desk": EventKind(label={"vi": "Chờ nộp phí, lệ phí", "en": "Fees due"}),
         "payment_failed": EventKind(label={"vi": "Thanh toán không thành công", "en": "Payment failed"}),
+        ONLINE_DUE: EventKind(label={"vi": "Chờ nộp phí, lệ phí trước khi gửi kết quả", "en": "Fees due before the result is posted"}),
     }
 
     def enter(self, ctx: StepContext) -> None:
@@ -116,6 +172,12 @@ class PaymentStep(Step):
             ctx.done()
             return
         amount = amount_due(ctx.dossier)
+        if pays_before_posting(ctx):
+            text = BEFORE_POSTING_OR_COD if _cash_on_delivery(ctx) else BEFORE_POSTING
+            ctx.record(ONLINE_DUE, note=message(text, amount=money(amount)),
+                       data={"amount": amount, STAFF_NOTE: message(STAFF_BEFORE_POSTING, amount=money(amount))})
+            ctx.done()  # nothing paused: the postal step waits for the fee (or collects it) when the result is ready
+            return
         if payment_mode(ctx) == "online":
             if ctx.status != Status.PAYMENT_REQUESTED:
                 ctx.move("request_payment", note=message({"vi": "Phí, lệ phí phải nộp: {amount}.", "en": "Fees to pay: {amount}."},
@@ -138,25 +200,58 @@ class PaymentStep(Step):
             _request_rest(ctx)
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
-        if payment_mode(ctx) != "desk" or not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
+        if not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN, Status.RETURNED):
             return []
-        return [
+        # whatever the mode, cash at the counter settles what is owed: a level-4 dossier frozen
+        # in "payment requested", paper that came by post with the fee the postman collected
+        waiting_online = ctx.status == Status.PAYMENT_REQUESTED
+        due = i18n.money(amount_due(ctx.dossier), "vi")
+        offered = [
             Action(
                 name="record_payment",
                 label={"vi": "Ghi nhận đã nộp phí tại quầy", "en": "Record payment at the desk"},
                 roles=("desk",),
-                fields=[ActionField(name="receipt_no", label={"vi": "Số biên lai thu", "en": "Receipt number"})],
+                fields=[ActionField(name="receipt_no", label={"vi": "Số biên lai thu", "en": "Receipt number"}),
+                        ActionField(name="amount", label={"vi": "Số tiền đã thu (đồng)", "en": "Amount received (VND)"},
+                                    help={"vi": f"Số phải nộp: {due}.", "en": f"Due: {i18n.money(amount_due(ctx.dossier), 'en')}."})],
             )
         ]
+        if waiting_online and _not_yet_received(ctx):
+            # level 4, frozen in "payment requested": the desk may also refuse it unpaid
+            offered.append(Action(
+                name="refuse_unpaid",
+                label={"vi": "Từ chối hồ sơ do không nộp phí, lệ phí", "en": "Refuse the dossier: fees not paid"},
+                roles=("desk",), needs_reason=True, style="danger",
+            ))
+        return offered
 
     def perform(self, ctx: StepContext, action: str, user: Any, params: dict[str, Any]) -> None:
-        if action != "record_payment" or not _owes(ctx):
+        from motcua.payments import cancel_open
+
+        if action not in ("record_payment", "refuse_unpaid") or not _owes(ctx):
             raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
+        if action == "refuse_unpaid":
+            if ctx.status != Status.PAYMENT_REQUESTED or not _not_yet_received(ctx):
+                raise ActionNotAllowed("Chỉ từ chối được hồ sơ chưa tiếp nhận đang chờ thanh toán trực tuyến.")
+            reason = params_text(params, "reason")
+            # the online order first: a gateway callback arriving after this never pays (motcua.payments)
+            cancel_open(ctx.services.store, ctx.dossier.code, "refuse_unpaid")
+            ctx.move("refuse_unpaid", note=reason, data={"reason": reason, "amount_due": amount_due(ctx.dossier)})
+            return
         receipt_no = params_text(params, "receipt_no")
+        due = amount_due(ctx.dossier)
+        amount = parse_amount(params.get("amount"))
+        if amount is None:
+            raise ActionNotAllowed("Số tiền đã thu không hợp lệ: nhập số đồng, ví dụ 115000.", field="amount")
+        if amount != due:
+            raise ActionNotAllowed(f"Số tiền đã thu ({i18n.money(amount, 'vi')}) khác số phí, lệ phí phải nộp "
+                                   f"({i18n.money(due, 'vi')}).", field="amount")
         note = message({"vi": "Đã thu {amount} tại quầy, biên lai số {receipt}.", "en": "{amount} received at the desk, receipt no. {receipt}."},
-                       amount=money(amount_due(ctx.dossier)), receipt=receipt_no)
+                       amount=money(due), receipt=receipt_no)
+        cancelled = cancel_open(ctx.services.store, ctx.dossier.code, "record_payment")
         # no actor=: the event is credited to `user`, whose action this is
-        record_paid(ctx, amount=amount_due(ctx.dossier), method="desk", note=note, data={"receipt_no": receipt_no})
+        record_paid(ctx, amount=due, method="desk", note=note,
+                    data={"receipt_no": receipt_no, **({"cancelled_order": cancelled} if cancelled else {})})
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         if action == "return_result" and _owes(ctx):
@@ -172,6 +267,7 @@ class PaymentStep(Step):
         cls = GATEWAYS.get(chosen)
         return Markup(render_template("payment/citizen.html", ctx=ctx, dossier=ctx.dossier,
                                       paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code, chosen),
+                                      pay_online=payment_mode(ctx) == "online" and may_pay_online(ctx.dossier),
                                       failure=_last_failure(ctx), gateway_id=chosen,
                                       gateway_title=(getattr(cls, "title", None) or {"vi": chosen})))
 
@@ -190,6 +286,8 @@ def _request_rest(ctx: StepContext) -> None:
     mode needs nothing here: `record_payment` is offered while anything is owed."""
     if ctx.engine.cursor(ctx.dossier) <= ctx.index or payment_mode(ctx) != "online" or not _owes(ctx):
         return  # not reached yet (enter() asks for the whole), or nothing to ask online
+    if pays_before_posting(ctx):
+        return  # the pay button stays offered while anything is owed (motcua.payments.may_pay_online)
     if ctx.status == Status.PAYMENT_REQUESTED or not allowed(ctx.status, "request_payment"):
         return
     amount = amount_due(ctx.dossier)

@@ -3,8 +3,11 @@
 When the citizen chose postal return and the result is ready (FINISHED), the step books a
 `delivery` with the carrier and keeps the item number against the dossier; the carrier's
 signed status callbacks (motcua.workflow.web) become `postal_status` events, and
-`delivered` moves the dossier to RETURNED. A dossier filed by post gets a `pickup` booking
-(the postal worker collects the papers at home) as soon as it is filed.
+`delivered` moves the dossier to RETURNED. A dossier filed by post, or online with home
+pickup asked for (`Dossier.pickup_address`), gets a `pickup` booking (the postal worker
+collects the papers at home) as soon as it is filed, and `receive` waits (`blocks`) until
+the carrier reports that parcel delivered to the agency: the desk receives the dossier when
+it has the papers in hand and has checked them.
 
 A result is never handed over with the fee unpaid. If the spec's postal option allows cash
 on delivery, the parcel is booked with COD = the fee due and the carrier's `delivered`
@@ -13,6 +16,12 @@ plugins.payment.record_paid) before the dossier becomes RETURNED. Otherwise the 
 nothing until a `paid` event comes, and both panels say why the parcel is not sent yet.
 The postal charge is the post office's, not the agency's: every booking tells the carrier
 the receiver pays it (cước thu người nhận, collected on delivery).
+A result parcel the carrier brings back (`returned_to_sender`) is no dead end: the desk
+rebooks it (`rebook_delivery`: a new parcel, booked under a new idempotency key; the
+returned one stays on the timeline and in `state["returned_parcels"]`) or switches the
+dossier to pickup at the desk (`switch_to_desk`: then `return_result` hands it over). A
+parcel that was delivered is never rebooked. Callbacks of a returned parcel still reach the
+timeline but no longer change the current parcel's status.
 The carrier is a `motcua.carriers` plugin: the spec's `config.carrier`, else the
 deployment's POSTAL_CARRIER, else `vnpost`; its settings come from the app config (VNPost:
 POSTAL_API_URL, POSTAL_API_KEY, POSTAL_CALLBACK_SECRET), and PUBLIC_URL says where the
@@ -31,6 +40,7 @@ from motcua.dossier import Status
 from motcua.integrations import CARRIERS
 from motcua.integrations.carriers import STATUS_LABELS
 from motcua.spec.model import localize
+from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.notes import message, money, words
 from motcua.workflow.step import EventKind, Step, StepContext
 from plugins.payment import TEMPLATES, amount_due, entered_by_staff, known_plugin
@@ -76,6 +86,12 @@ def _wants_postal(ctx: StepContext) -> bool:
     return bool(ctx.dossier.delivery and ctx.dossier.delivery.kind == "postal")
 
 
+def _wants_pickup(ctx: StepContext) -> bool:
+    """The papers come by post from the citizen's home: filed by post, or online with home
+    pickup asked for on the form (`Dossier.pickup_address`, a `postal` channel's `home_pickup`)."""
+    return ctx.dossier.channel == "postal" or bool(ctx.dossier.pickup_address)
+
+
 def _unpaid(ctx: StepContext) -> bool:
     return amount_due(ctx.dossier) > 0
 
@@ -117,6 +133,9 @@ class PostalStep(Step):
         "postal_status": EventKind(label={"vi": "Cập nhật trạng thái bưu gửi", "en": "Postal item update"}),
         "postal_waiting_for_payment": EventKind(label={"vi": "Chờ nộp phí trước khi gửi kết quả qua bưu điện",
                                                        "en": "Waiting for the fees before posting the result"}),
+        "postal_rebooked": EventKind(label={"vi": "Gửi lại kết quả qua bưu chính", "en": "Result posted again"}),
+        "postal_switched_to_desk": EventKind(label={"vi": "Chuyển sang nhận kết quả tại Bộ phận một cửa",
+                                                    "en": "Result to be collected at the one-stop desk"}),
         "postal_cod_mismatch": EventKind(label={"vi": "Tiền thu hộ (COD) không khớp", "en": "Cash on delivery mismatch"},
                                          internal=True),
     }
@@ -161,11 +180,13 @@ class PostalStep(Step):
         if ctx.is_current:
             ctx.done()
 
-    def _book(self, ctx: StepContext, kind: str) -> None:
+    def _book(self, ctx: StepContext, kind: str, attempt: int = 1) -> None:
         shipments = ctx.state.setdefault("shipments", {})
         if kind in shipments:
             return
         address = dict((ctx.dossier.delivery.address or {}) if ctx.dossier.delivery else {})
+        if kind == "pickup" and ctx.dossier.pickup_address:
+            address = dict(ctx.dossier.pickup_address)  # where the papers are collected, asked for on the form
         if not address.get("province") or not address.get("commune"):
             ctx.record("postal_no_address", note={"vi": "Thiếu địa chỉ (tỉnh, xã) để đặt dịch vụ bưu chính.",
                                                   "en": "The address (province, commune) needed to book the postal service is missing."},
@@ -196,10 +217,13 @@ class PostalStep(Step):
             "callback_url": callback_url(ctx),
             "note": "Kết quả giải quyết thủ tục hành chính" if kind == "delivery" else "Hồ sơ thủ tục hành chính",
         }
-        item = carrier_cls(ctx.app_config).book(payload, f"{ctx.dossier.code}:{kind}")
+        # a rebooked parcel is a new booking: the first keeps the old key (booked before rebooking existed)
+        key = f"{ctx.dossier.code}:{kind}" if attempt == 1 else f"{ctx.dossier.code}:{kind}:{attempt}"
+        item = carrier_cls(ctx.app_config).book(payload, key)
         ctx.services.store.records("shipments").put(item, {"code": ctx.dossier.code, "kind": kind, "status": "booked",
                                                           "carrier": chosen})
-        shipments[kind] = {"item_number": item, "status": "booked", "cod_amount": cod, "carrier": chosen}
+        shipments[kind] = {"item_number": item, "status": "booked", "cod_amount": cod, "carrier": chosen,
+                           **({"attempt": attempt} if attempt > 1 else {})}
         what = WHAT[kind]
         ctx.record("shipment_booked", note=message({"vi": "Đã đặt dịch vụ bưu chính công ích ({what}), số hiệu bưu gửi {item}.",
                                                     "en": "Public postal service booked ({what}), item number {item}."},
@@ -215,9 +239,9 @@ class PostalStep(Step):
             ctx.state["waiting_for_result"] = True  # listed before the decision: book when it comes
 
     def on_event(self, ctx: StepContext, event: Any) -> None:
-        if event.kind == "filed" and ctx.dossier.channel == "postal" and ctx.config.pickup and not entered_by_staff(ctx.dossier):
-            # a citizen filing by post has the papers collected at home; paper that came by
-            # post and was entered at the desk is already there
+        if event.kind == "filed" and _wants_pickup(ctx) and ctx.config.pickup and not entered_by_staff(ctx.dossier):
+            # a citizen filing by post, or online with home pickup, has the papers collected at
+            # home; paper that came by post and was entered at the desk is already there
             self._book(ctx, "pickup")
         elif event.status == Status.FINISHED and ctx.state.get("waiting_for_result") and _wants_postal(ctx):
             self._send_result(ctx)
@@ -230,15 +254,70 @@ class PostalStep(Step):
         elif event.kind == "postal_status":
             kind, status = event.data.get("kind"), event.data.get("status")
             shipment = ctx.state.setdefault("shipments", {}).setdefault(kind, {"item_number": event.data.get("item_number")})
+            if shipment.get("item_number") and event.data.get("item_number") != shipment["item_number"]:
+                return  # a parcel replaced by a rebooking: on the timeline, not the current one
             shipment["status"] = status
             if kind == "delivery" and status == "delivered" and ctx.status == Status.FINISHED:
                 self._delivered(ctx, event)
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
+        pickup = (ctx.state.get("shipments") or {}).get("pickup") or {}
+        if action == "receive" and pickup.get("item_number") and pickup.get("status") != "delivered":
+            return ("Hồ sơ giấy đang được bưu điện chuyển đến (thu gom tại nhà, bưu gửi "
+                    f"{pickup['item_number']}); chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy.")
         shipment = (ctx.state.get("shipments") or {}).get("delivery") or {}
-        if action == "return_result" and _wants_postal(ctx) and shipment.get("status") not in ("returned_to_sender", "no_address"):
+        if (action == "return_result" and _wants_postal(ctx) and not ctx.state.get("switched_to_desk")
+                and shipment.get("status") not in ("returned_to_sender", "no_address")):
             return "Kết quả được trả qua bưu chính công ích; hồ sơ chuyển sang “Đã trả kết quả” khi bưu điện phát thành công."
         return None
+
+    def actions(self, ctx: StepContext, user: Any) -> list[Action]:
+        shipment = (ctx.state.get("shipments") or {}).get("delivery") or {}
+        if (not _wants_postal(ctx) or ctx.state.get("switched_to_desk") or ctx.status != Status.FINISHED
+                or shipment.get("status") != "returned_to_sender"):
+            return []
+        return [
+            Action(name="rebook_delivery", label={"vi": "Gửi lại kết quả qua bưu chính", "en": "Post the result again"},
+                   roles=("desk",), style="primary",
+                   fields=[ActionField(name="note", kind="textarea", required=False,
+                                       label={"vi": "Ghi chú (lý do chuyển hoàn, đã liên hệ công dân ...)",
+                                              "en": "Note (why it came back, citizen contacted ...)"})]),
+            Action(name="switch_to_desk", label={"vi": "Chuyển sang nhận tại Bộ phận một cửa", "en": "Switch to collection at the desk"},
+                   roles=("desk",), needs_reason=True),
+        ]
+
+    def perform(self, ctx: StepContext, action: str, user: Any, params: dict[str, Any]) -> None:
+        shipment = (ctx.state.get("shipments") or {}).get("delivery") or {}
+        status = shipment.get("status")
+        if action not in ("rebook_delivery", "switch_to_desk"):
+            raise ActionNotAllowed(f"Không có thao tác “{action}” cho hồ sơ này.")
+        if status == "delivered":
+            raise ActionNotAllowed("Bưu gửi kết quả đã được phát thành công; không thể gửi lại hay chuyển sang nhận tại quầy.")
+        if status != "returned_to_sender" or ctx.status != Status.FINISHED or ctx.state.get("switched_to_desk"):
+            raise ActionNotAllowed("Chỉ gửi lại hoặc chuyển sang nhận tại quầy khi bưu gửi kết quả đã bị chuyển hoàn.")
+        returned = {**shipment}
+        if action == "switch_to_desk":
+            reason = params_text(params, "reason")
+            ctx.state["switched_to_desk"] = True
+            ctx.record("postal_switched_to_desk",
+                       note=message({"vi": "Bưu gửi {item} bị chuyển hoàn; công dân nhận kết quả tại Bộ phận một cửa. {reason}",
+                                     "en": "Item {item} was returned to sender; the citizen collects the result at the one-stop desk. {reason}"},
+                                    item=returned.get("item_number") or "", reason=reason),
+                       data={"item_number": returned.get("item_number"), "reason": reason})
+            return
+        history = ctx.state.setdefault("returned_parcels", [])
+        history.append(returned)
+        del ctx.state["shipments"]["delivery"]
+        attempt = int(returned.get("attempt") or 1) + 1
+        self._book(ctx, "delivery", attempt=attempt)
+        booked = ctx.state["shipments"].get("delivery") or {}
+        if not booked.get("item_number"):  # no address: nothing booked, nothing changed
+            raise ActionNotAllowed("Không đặt lại được dịch vụ bưu chính: thiếu địa chỉ nhận (tỉnh, xã).")
+        ctx.record("postal_rebooked",
+                   note=message({"vi": "Bưu gửi {old} bị chuyển hoàn; đã gửi lại kết quả, số hiệu bưu gửi mới {new}. {note}",
+                                 "en": "Item {old} was returned to sender; the result is posted again, new item number {new}. {note}"},
+                                old=returned.get("item_number") or "", new=booked["item_number"], note=params_text(params, "note")),
+                   data={"old_item_number": returned.get("item_number"), "item_number": booked["item_number"], "attempt": attempt})
 
     def _panel(self, ctx: StepContext, template: str) -> Markup | None:
         from flask import render_template
@@ -248,7 +327,9 @@ class PostalStep(Step):
         if not shipments and not waiting:
             return None
         return Markup(render_template(template, shipments=shipments, labels=STATUS_LABELS, dossier=ctx.dossier,
-                                      waiting_for_fee=waiting, postage=_postage(ctx)))
+                                      waiting_for_fee=waiting, postage=_postage(ctx),
+                                      returned_parcels=ctx.state.get("returned_parcels") or [],
+                                      at_desk=bool(ctx.state.get("switched_to_desk"))))
 
     def citizen_panel(self, ctx: StepContext) -> Markup | None:
         return self._panel(ctx, "postal/citizen.html")

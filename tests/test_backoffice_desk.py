@@ -223,7 +223,7 @@ def test_return_result_is_shown_disabled_with_why_until_the_fee_is_recorded(offi
     assert "16.000 ₫" in refused.get_data(as_text=True)
     assert svc(office).store.dossiers.get(code).status == Status.FINISHED
 
-    client.post(f"/staff/ho-so/{code}/xu-ly", data={"action": "record_payment", "receipt_no": "BL-9", "csrf_token": csrf_of(page)})
+    client.post(f"/staff/ho-so/{code}/xu-ly", data={"action": "record_payment", "receipt_no": "BL-9", "amount": "16.000", "csrf_token": csrf_of(page)})
     after = client.get(f"/staff/ho-so/{code}").get_data(as_text=True)
     assert 'name="action" value="return_result"' in after
     assert 'data-blocked-action="return_result"' not in after
@@ -264,3 +264,20 @@ def test_the_staff_timeline_shows_what_a_supplement_request_asked_for(office):
     assert "<li>Bản sao giấy tờ tùy thân của mẹ</li>" in rows
     assert "<li>Giấy chứng sinh &lt;bản chính&gt;</li>" in rows  # escaped: what staff typed is text
     assert "Thành phần hồ sơ cần nộp lại: Giấy chứng sinh" in rows
+
+
+# --- the amount to collect ----------------------------------------------------------------------
+
+def test_the_intake_shows_the_amount_to_collect_and_recomputes_it_without_filing(office):
+    client = logged_in(office, "lan")
+    first = client.get(INTAKE).get_data(as_text=True)
+    shown = first.split("data-fee-to-collect>", 1)[1].split("</p>", 1)[0]
+    assert "Số tiền phải thu theo tờ khai" in shown and "0 ₫" in shown  # no copies asked yet: nothing to collect
+    before = svc(office).store.dossiers.count()
+    response = intake_post(client, answers(name="Hoàng Thị Mai", copies=2), _fee="1")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    shown = page.split("data-fee-to-collect>", 1)[1].split("</ul>", 1)[0]
+    assert "16.000 ₫" in shown and "× 2" in shown
+    assert "error-summary" not in page and svc(office).store.dossiers.count() == before  # nothing filed
+    assert "Hoàng Thị Mai" in page  # what was typed is kept

@@ -136,7 +136,7 @@ def test_desk_payment_says_the_fee_is_due_in_the_readers_language(app) -> None:
     assert labels.event_label(due.kind, lang="en") == "Fees due"
     assert labels.event_note(due, "vi") == "Phí, lệ phí phải nộp tại Bộ phận một cửa: 16.000 ₫."
     assert labels.event_note(due, "en") == "Fees to pay at the one-stop desk: VND 16,000."
-    d = app.extensions["motcua"].engine.perform(code, "record_payment", DESK, receipt_no="BL-0042")
+    d = app.extensions["motcua"].engine.perform(code, "record_payment", DESK, receipt_no="BL-0042", amount="16000")
     paid = d.events[-1]
     assert paid.kind == "paid" and paid.actor == "staff:desk"  # the clerk, by default
     assert labels.event_note(paid, "en") == "VND 16,000 received at the desk, receipt no. BL-0042."
@@ -170,8 +170,11 @@ def test_a_cancelled_vnpay_payment_reads_you_cancelled(app, live_server) -> None
         back = citizen_chooses(start_payment(app, live_server, code), "cancel")
         d = wait_for(lambda: (x := store.dossiers.get(code)) and "payment_failed" in kinds(x) and x)
     failed = next(e for e in d.events if e.kind == "payment_failed")
-    assert labels.event_note(failed, "vi") == "Bạn đã hủy giao dịch."
-    assert labels.event_note(failed, "en") == "You cancelled the payment."
+    # the citizen reads words addressed to them; staff read about the citizen, with VNPay's code
+    assert labels.event_note(failed, "vi", citizen=True) == "Bạn đã hủy giao dịch."
+    assert labels.event_note(failed, "en", citizen=True) == "You cancelled the payment."
+    assert labels.event_note(failed, "vi") == "Công dân đã hủy giao dịch (VNPay mã 24)."
+    assert labels.event_note(failed, "en") == "The citizen cancelled the payment (VNPay code 24)."
     client = app.test_client()
     returned = client.get(back.replace(live_server.url, "")).get_data(as_text=True)
     assert "Bạn đã hủy giao dịch." in returned
@@ -180,3 +183,8 @@ def test_a_cancelled_vnpay_payment_reads_you_cancelled(app, live_server) -> None
     assert page.count("Bạn đã hủy giao dịch.") == 2  # the payment panel and the timeline
     assert "mã 24" not in page
     assert "You cancelled the payment." in client.get(f"/ho-so/{code}?lang=en").get_data(as_text=True)
+    from tests.test_accounts_results import staff_client
+
+    staff_page = staff_client(app, "lan", ["desk"]).get(f"/staff/ho-so/{code}").get_data(as_text=True)
+    assert staff_page.count("Công dân đã hủy giao dịch (VNPay mã 24).") == 2  # the payment panel and the timeline
+    assert "Bạn đã hủy" not in staff_page

@@ -24,7 +24,7 @@ RECORDED = [
     re.compile(r'\bkind="([a-z_]+)"'),  # Event(kind=...), engine.signal(kind=...)
     re.compile(r'\bctx\.record\(\s*"([a-z_]+)"'),  # a step's own event
 ]
-NOT_EVENTS = {"select", "text", "list", "date", "checks"}  # ActionField kinds, also spelled kind="..."
+NOT_EVENTS = {"select", "text", "textarea", "list", "date", "checks"}  # ActionField kinds, also spelled kind="..."
 
 
 def recorded_kinds() -> set[str]:

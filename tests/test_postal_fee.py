@@ -54,7 +54,7 @@ def test_desk_paid_without_cod_books_nothing_until_paid(app, carrier) -> None:  
     assert lookup(client, code, "0912345678").status_code == 302
     assert WAITING in client.get(f"/ho-so/{code}").get_data(as_text=True)
 
-    engine.perform(code, "record_payment", DESK, receipt_no="BL-0042")
+    engine.perform(code, "record_payment", DESK, receipt_no="BL-0042", amount="16000")
     d = store.dossiers.get(code)
     booked = [e for e in d.events if e.kind == "shipment_booked"]
     assert len(booked) == 1 and kinds(d).index("paid") < kinds(d).index("shipment_booked")
@@ -111,7 +111,7 @@ def test_never_returned_with_the_fee_unpaid(app, carrier) -> None:  # noqa: F811
     assert mismatch.data == {"item_number": item, "collected": 0, "due": 16000, "step": "postal"}
     with pytest.raises(ActionNotAllowed):
         engine.perform(code, "return_result", DESK)
-    d = engine.perform(code, "record_payment", DESK, receipt_no="BL-7")  # settled at the desk
+    d = engine.perform(code, "record_payment", DESK, receipt_no="BL-7", amount="16000")  # settled at the desk
     assert d.status == Status.RETURNED and kinds(d).index("paid") < kinds(d).index("returned")
 
 

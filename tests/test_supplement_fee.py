@@ -25,7 +25,7 @@ def paid_then_asked(app, spec) -> str:
     code = file_dossier(app, spec, fee=16000)
     answers = {**valid_answers(spec), "extract_copies": 2}
     app.extensions["motcua"].store.dossiers.update(code, lambda d: setattr(d, "data", answers))
-    engine.perform(code, "record_payment", DESK, receipt_no="BL-1")
+    engine.perform(code, "record_payment", DESK, receipt_no="BL-1", amount="16000")
     engine.perform(code, "receive", DESK)
     engine.perform(code, "request_supplement", DESK, reason="Sai số bản sao", missing="Số bản sao trích lục")
     return code
@@ -50,7 +50,7 @@ def test_corrected_answers_recompute_the_fee_and_the_rest_is_due(app):
         engine.perform(code, "return_result", DESK)
     listed = {a.name for a in engine.actions(engine._get(code), DESK)}
     assert "record_payment" in listed
-    d = engine.perform(code, "record_payment", DESK, receipt_no="BL-2")
+    d = engine.perform(code, "record_payment", DESK, receipt_no="BL-2", amount="8000")
     assert d.events[-1].kind == "paid" and d.events[-1].data["amount"] == 8000
     assert amount_due(d) == 0
     assert engine.perform(code, "return_result", DESK).status.name == "RETURNED"

@@ -107,6 +107,11 @@ class Dossier(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     attachments: list[AttachmentRef] = Field(default_factory=list)
     delivery: DeliveryChoice | None = None
+    pickup_address: dict[str, str] | None = Field(
+        default=None,
+        description="Filed online with home pickup of the paper dossier (Decision 45/2016, a `postal` channel "
+        "with `home_pickup`): where the post office collects the papers; None when not asked for",
+    )
     contact: Contact
     account: str | None = Field(
         default=None,

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from motcua.dossier import AttachmentRef, DeliveryChoice
 from motcua.spec.model import ProcedureSpec, localize
 from motcua.store.base import Records
-from motcua.submission import delivery_choice
+from motcua.submission import delivery_choice, home_pickup_offered, pickup_address
 
 #: How long a draft is kept after its last save, unless the app's DRAFT_DAYS says otherwise.
 DEFAULT_DAYS = 30
@@ -51,7 +51,7 @@ def steps(spec: ProcedureSpec) -> list[Step]:
             out.append(Step(STEP_SINGLE, "page", {"vi": "Thông tin", "en": "Details"}, props))
     if spec.attachments:
         out.append(Step(STEP_ATTACHMENTS, "attachments", {"vi": "Thành phần hồ sơ", "en": "Documents"}))
-    if spec.delivery:
+    if spec.delivery or home_pickup_offered(spec):
         out.append(Step(STEP_DELIVERY, "delivery", {"vi": "Nhận kết quả", "en": "Receiving the result"}))
     out.append(Step(STEP_CHECK, "check", {"vi": "Kiểm tra thông tin", "en": "Check your answers"}))
     return out
@@ -163,3 +163,15 @@ def uploaded(draft: dict[str, Any]) -> dict[str, AttachmentRef]:
 def delivery(spec: ProcedureSpec, draft: dict[str, Any]) -> DeliveryChoice | None:
     chosen = draft.get("delivery") or {}
     return delivery_choice(spec, chosen.get("kind"), chosen.get("address"))
+
+
+def pickup(spec: ProcedureSpec, draft: dict[str, Any]) -> tuple[bool, dict[str, str]]:
+    """(home pickup asked for, the address typed for it) as the delivery step saved them."""
+    chosen = draft.get("pickup") or {}
+    return bool(chosen.get("wanted")), dict(chosen.get("address") or {})
+
+
+def pickup_at(spec: ProcedureSpec, draft: dict[str, Any]) -> dict[str, str] | None:
+    """The address the post office collects the papers from, or None (motcua.submission.pickup_address)."""
+    wanted, address = pickup(spec, draft)
+    return pickup_address(spec, wanted, address, delivery(spec, draft))

@@ -115,15 +115,17 @@ def add_dossier(
     at: datetime | None = None,
     account: str | None = None,
     agency: str | None = None,
+    pickup_address: dict[str, str] | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, without starting its workflow: for a caller that must
     record the filing elsewhere under its own lock (the portal's draft) and then calls
-    `engine.on_filed` outside it.
+    `engine.on_filed` outside it. `pickup_address`: the citizen asked the post office to
+    collect the paper dossier there (the `postal` step books it once the workflow starts).
 
     Its code, the spec snapshot and the dossier are one store transaction where the
     backend has them (PostgreSQL): a filing that fails leaves no gap in the office's codes."""
     with transaction(services().store):
-        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency)
+        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency, pickup_address)
 
 
 def _add_dossier(
@@ -137,6 +139,7 @@ def _add_dossier(
     at: datetime | None,
     account: str | None = None,
     agency: str | None = None,
+    pickup_address: dict[str, str] | None = None,
 ) -> Dossier:
     svc = services()
     office = chosen_office(spec, agency)
@@ -159,6 +162,7 @@ def _add_dossier(
         data=dict(answers),
         attachments=list(attachments),
         delivery=delivery,
+        pickup_address=dict(pickup_address) if pickup_address else None,
         contact=contact_of(spec, answers),
         account=account,
         fees=[line.model_dump(mode="json") for line in lines],

@@ -203,6 +203,12 @@ def format_datetime(value: datetime | str | None, lang: str | None = None) -> st
     return joined.replace("{1}", format_date(value, lang)).replace("{0}", format_time(value, lang))
 
 
+def iso_in_vietnam(value: datetime) -> str:
+    """A moment as ISO 8601 with Vietnam's offset (`2026-12-05T00:40:00+07:00`), for the
+    API: a client that reads the date part gets the Vietnamese day, not the UTC one."""
+    return _in_vietnam(value).isoformat()
+
+
 #: Jinja filters (`{{ amount|money }}`, `{{ dossier.due_date|date }}`, `{{ event.at|datetime }}`),
 #: registered on the app's and the renderers' environments; each takes an optional `lang`.
 FILTERS = {"money": money, "date": format_date, "datetime": format_datetime}

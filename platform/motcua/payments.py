@@ -15,6 +15,10 @@ for every gateway:
     order while the dossier still waits for that payment; a failure of a superseded order,
     or one arriving after the dossier was paid, is a staff-only note
     (`payment_failed_stale`), so "Thanh toán không thành công" never follows "Đã thanh toán".
+- `cancel_open`: the desk settled the dossier another way (cash at the counter, or refused
+  it unpaid): its open order is cancelled first, so a gateway callback arriving later for it
+  never pays a second time: a success is recorded as `payment_surplus` (refund), a failure
+  as a staff-only note;
 - `return_outcome`: what the page the payer comes back to says; it reflects what the
   webhook recorded, never the browser's word.
 """
@@ -30,6 +34,9 @@ from motcua.dossier import Status
 from motcua.integrations.gateways import Gateway, Notification, Outcome, PaymentOrder
 from motcua.workflow import notes
 from motcua.workflow.actions import ActionNotAllowed
+
+#: event data key of the staff's wording (motcua.web.labels.STAFF_NOTE; not imported: web is above)
+STAFF_NOTE = "staff_note"
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,29 @@ def amount_due(dossier: Any) -> int:
                 return 0
             paid += amount
     return max(0, dossier.fee_total - paid)
+
+
+#: The event a payment step records when the fee may be paid online WITHOUT the dossier
+#: pausing in "payment requested": the result goes back by post and the citizen may pay
+#: online any time before it is posted (or to the postman, when the post collects it).
+ONLINE_DUE = "payment_due_before_posting"
+_CLOSED = (Status.REFUSED, Status.WITHDRAWN, Status.RETURNED)
+
+
+def may_pay_online(dossier: Any) -> bool:
+    """Whether the citizen may start an online payment now: something is owed and the dossier
+    waits in "payment requested", or its payment step offered online payment before posting
+    (`ONLINE_DUE`) and the result parcel is not already booked to collect the fee on delivery
+    (the postman takes it then: no second way to pay the same fee)."""
+    if amount_due(dossier) <= 0:
+        return False
+    status = Status(dossier.status)
+    if status == Status.PAYMENT_REQUESTED:
+        return True
+    if status in _CLOSED or not any(e.kind == ONLINE_DUE for e in dossier.events):
+        return False
+    return not any(e.kind == "shipment_booked" and (e.data or {}).get("kind") == "delivery" and (e.data or {}).get("cod_amount")
+                   for e in dossier.events)
 
 
 def payment_token(code: str, gateway: str | None = None) -> str:
@@ -112,6 +142,33 @@ def is_current(store: Any, ref: str, stored: dict[str, Any]) -> bool:
     return not stored.get("superseded_by") and (store.records(OPEN).get(stored["code"]) or {}).get("ref", ref) == ref
 
 
+CANCELLED = "cancelled"
+
+
+def cancel_open(store: Any, code: str, why: str) -> str | None:
+    """Cancel the dossier's open order, if any and still pending; its ref, else None.
+
+    Called before the desk's action is committed: an order a gateway already confirmed
+    (status `paid`) is left alone, and the desk's action then fails on the dossier's new
+    status, so the money is never taken twice. `why` is kept on the order (`record_payment`,
+    `refuse_unpaid`)."""
+    pointer = store.records(OPEN).get(code) or {}
+    ref = pointer.get("ref")
+    cancelled: list[str] = []
+
+    def close(order: dict[str, Any] | None) -> dict[str, Any]:
+        order = dict(order or {})
+        if order.get("status") == "pending":
+            order.update(status=CANCELLED, cancelled_because=why, cancelled_at=datetime.now(timezone.utc).isoformat())
+            cancelled.append(ref)
+        return order
+
+    if ref and store.records(PAYMENTS).get(ref):
+        store.records(PAYMENTS).update(ref, close)
+    store.records(OPEN).delete(code)
+    return cancelled[0] if cancelled else None
+
+
 def confirm(services: Any, gateway: Gateway, notice: Notification) -> Outcome:
     """Check a verified notification against its order and record it once (see the module)."""
     store = services.store
@@ -130,7 +187,8 @@ def confirm(services: Any, gateway: Gateway, notice: Notification) -> Outcome:
         log.exception("payment %s (%s): could not record on dossier %s", order.ref, gateway.id, order.code)
         store.records(CONFIRMED).delete(order.ref)  # let the gateway's retry try again
         return "error"
-    store.records(PAYMENTS).update(order.ref, lambda o: {**(o or stored), "status": "paid" if notice.ok else "failed"})
+    if stored.get("status") != CANCELLED:  # a cancelled order stays cancelled (its return page says so)
+        store.records(PAYMENTS).update(order.ref, lambda o: {**(o or stored), "status": "paid" if notice.ok else "failed"})
     return "ok"
 
 
@@ -142,6 +200,10 @@ SURPLUS = {"vi": "Đã nhận {amount} qua {gateway} (giao dịch {txn}, đơn {
                  "cần hoàn lại cho công dân.",
            "en": "{amount} received through {gateway} (transaction {txn}, order {ref}) beyond the fees owed: "
                  "to be refunded to the citizen."}
+AFTER_CANCEL = {"vi": "Đã nhận {amount} qua {gateway} (giao dịch {txn}, đơn {ref}) sau khi đơn thanh toán đã bị hủy "
+                      "tại quầy: cần hoàn lại cho công dân.",
+                "en": "{amount} received through {gateway} (transaction {txn}, order {ref}) after the desk cancelled "
+                      "that order: to be refunded to the citizen."}
 STALE_FAILURE = {"vi": "Giao dịch {ref} qua {gateway} không thành công ({reason}); giao dịch này không còn hiệu lực "
                        "(đã có giao dịch mới hoặc hồ sơ đã thanh toán) nên công dân không được báo.",
                  "en": "Payment {ref} through {gateway} failed ({reason}); it was no longer the dossier's payment "
@@ -158,6 +220,11 @@ def _record(services: Any, gateway: Gateway, order: PaymentOrder, stored: dict[s
     data = {"amount": order.amount, "method": gateway.id, "txn_ref": order.ref, "transaction_no": notice.transaction,
             **{k: v for k, v in notice.details.items() if k in ("bank",)}}
     due = amount_due(dossier)
+    if notice.ok and stored.get("status") == CANCELLED:  # the desk settled it meanwhile: never paid twice
+        values = {"amount": notes.money(order.amount), "gateway": name, "txn": notice.transaction, "ref": order.ref}
+        engine.signal(order.code, actor=actor, kind="payment_surplus", note=notes.message(AFTER_CANCEL, **values),
+                      data={**data, "refund_due": order.amount, "cancelled_order": True})
+        return
     if notice.ok:
         values = {"amount": notes.money(order.amount), "gateway": name, "txn": notice.transaction}
         if due <= 0:  # money taken that the dossier did not owe: kept, for a refund
@@ -172,7 +239,7 @@ def _record(services: Any, gateway: Gateway, order: PaymentOrder, stored: dict[s
                 late = {lang: PAID[lang] + LATE[lang] for lang in PAID}
                 engine.signal(order.code, actor=actor, kind="paid", note=notes.message(late, **values), data=data)
         else:  # pays part of what is owed now, or came while the dossier was not waiting for it
-            text = PAID if Status(dossier.status) == Status.PAYMENT_REQUESTED else {lang: PAID[lang] + LATE[lang] for lang in PAID}
+            text = PAID if may_pay_online(dossier) else {lang: PAID[lang] + LATE[lang] for lang in PAID}
             engine.signal(order.code, actor=actor, kind="paid", note=notes.message(text, **values), data=data)
             if order.amount > due:
                 engine.signal(order.code, actor=actor, kind="payment_surplus",
@@ -180,19 +247,25 @@ def _record(services: Any, gateway: Gateway, order: PaymentOrder, stored: dict[s
                               data={**data, "refund_due": order.amount - due})
         return
     reason = gateway.failure_reason(notice.reason_code)
-    failed = {**data, "response_code": notice.reason_code, "reason": reason}
-    if is_current(services.store, order.ref, stored) and due > 0 and Status(dossier.status) == Status.PAYMENT_REQUESTED:
+    # the citizen's words ("Bạn đã hủy giao dịch") for the tracking page, the staff's for the desk
+    failed = {**data, "response_code": notice.reason_code, "reason": reason,
+              STAFF_NOTE: notes.message(gateway.staff_failure_reason(notice.reason_code))}
+    if stored.get("status") != CANCELLED and is_current(services.store, order.ref, stored) and may_pay_online(dossier):
         engine.signal(order.code, actor=actor, kind="payment_failed", note=reason, data=failed)
     else:
         engine.signal(order.code, actor=actor, kind="payment_failed_stale",
-                      note=notes.message(STALE_FAILURE, ref=order.ref, gateway=name, reason=notes.words(reason)),
-                      data=failed)
+                      note=notes.message(STALE_FAILURE, ref=order.ref, gateway=name,
+                                         reason=notes.words(gateway.staff_failure_reason(notice.reason_code))),
+                      data={k: v for k, v in failed.items() if k != STAFF_NOTE})  # staff-only: its note is the staff's
 
 
 def return_outcome(store: Any, stored: dict[str, Any], says_ok: bool) -> str:
     """The payer's page: `paid`, `failed`, `pending` — or `not_due` when this order failed or
-    is still open but the dossier owes nothing now (paid through another order)."""
+    is still open but the dossier owes nothing now (paid through another order), `cancelled`
+    when the desk cancelled it (paid at the counter, or the dossier refused)."""
     dossier = store.dossiers.get(stored["code"])
+    if stored.get("status") == CANCELLED:
+        return "cancelled"
     if stored.get("status") == "paid":
         return "paid"
     if dossier is not None and amount_due(dossier) <= 0:

@@ -623,3 +623,34 @@ def delivery_choice(spec: ProcedureSpec, kind: str | None, address: Mapping[str,
         address=units.resolve_address(address) if kind == "postal" else None,
         postal_charge=(option.postal_charge or 0) if option and kind == "postal" else 0,
     )
+
+
+def home_pickup_offered(spec: ProcedureSpec) -> bool:
+    """Whether the citizen filing online may ask the post office to collect the paper dossier
+    at home (a `postal` channel with `home_pickup`, Decision 45/2016)."""
+    return any(c.kind == "postal" and c.home_pickup for c in spec.channels)
+
+
+def pickup_address(spec: ProcedureSpec, wanted: bool, address: Mapping[str, str] | None,
+                   delivery: DeliveryChoice | None) -> dict[str, str] | None:
+    """Where the papers are collected: the address typed for the pickup, else the postal
+    return address (the same home, typed once); None when no pickup is asked for or offered."""
+    if not wanted or not home_pickup_offered(spec):
+        return None
+    typed = {k: v for k, v in (address or {}).items() if v}
+    if typed:
+        return units.resolve_address(typed)
+    if delivery is not None and delivery.kind == "postal" and delivery.address:
+        return dict(delivery.address)
+    return {}
+
+
+def validate_pickup(spec: ProcedureSpec, wanted: bool, address: Mapping[str, str] | None,
+                    delivery: DeliveryChoice | None, lang: str = "vi") -> dict[str, str]:
+    """Home pickup only where the spec offers it, and with an address the carrier can book."""
+    if not wanted:
+        return {}
+    if not home_pickup_offered(spec):
+        return {"pickup.wanted": t("Thủ tục này không nhận hồ sơ giấy qua bưu điện thu gom tại nhà", lang)}
+    where = pickup_address(spec, wanted, address, delivery) or {}
+    return {f"pickup.address.{part}": message for part, message in address_errors(where, lang).items()}

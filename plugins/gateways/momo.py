@@ -49,6 +49,25 @@ SENTENCES: dict[int, dict[str, str]] = {
     1006: {"vi": "Bạn đã từ chối xác nhận thanh toán.", "en": "You declined to confirm the payment."},
     1007: {"vi": "Tài khoản MoMo của bạn đang bị tạm khóa.", "en": "Your MoMo account is suspended."},
 }
+#: resultCode -> what staff read (about the payer, not to them)
+STAFF_SENTENCES: dict[int, dict[str, str]] = {
+    1001: {"vi": "Tài khoản MoMo của công dân không đủ số dư", "en": "The citizen's MoMo account did not have enough funds"},
+    1002: {"vi": "Nhà phát hành phương thức thanh toán từ chối giao dịch", "en": "The issuer of the payment method refused it"},
+    1003: {"vi": "Giao dịch đã bị hủy", "en": "The payment was cancelled"},
+    1004: {"vi": "Số tiền vượt hạn mức thanh toán của công dân", "en": "The amount was over the citizen's payment limit"},
+    1005: {"vi": "Liên kết hoặc mã QR thanh toán đã hết hạn", "en": "The payment link or QR code expired"},
+    1006: {"vi": "Công dân đã từ chối xác nhận thanh toán", "en": "The citizen declined to confirm the payment"},
+    1007: {"vi": "Tài khoản MoMo của công dân đang bị tạm khóa", "en": "The citizen's MoMo account is suspended"},
+}
+
+
+def staff_sentence(code: int | None) -> dict[str, str]:
+    """What staff read for a failed MoMo payment, with MoMo's code."""
+    if code is None:
+        return {"vi": "Giao dịch MoMo của công dân không thành công.", "en": "The citizen's MoMo payment did not go through."}
+    known = STAFF_SENTENCES.get(code) or {"vi": "Giao dịch MoMo của công dân không thành công",
+                                           "en": "The citizen's MoMo payment did not go through"}
+    return {"vi": f"{known['vi']} (MoMo mã {code}).", "en": f"{known['en']} (MoMo code {code})."}
 
 
 @dataclass(frozen=True)
@@ -159,6 +178,9 @@ class MoMoGateway(Gateway):
 
     def failure_reason(self, code: str | None) -> dict[str, str]:
         return sentence(_int(code) if code is not None else None)
+
+    def staff_failure_reason(self, code: str | None) -> dict[str, str]:
+        return staff_sentence(_int(code) if code is not None else None)
 
     @classmethod
     def simulate(cls, app: Any, host: str, port: int) -> str | None:

@@ -195,6 +195,11 @@ class VNPayGateway(Gateway):
 
         return vnpay_responses.sentence(code)
 
+    def staff_failure_reason(self, code: str | None) -> dict[str, str]:
+        from plugins.gateways import vnpay_responses
+
+        return vnpay_responses.staff_sentence(code)
+
     @classmethod
     def legacy_urls(cls) -> dict[str, str]:
         # The IPN URL is registered at VNPay and return URLs are in citizens' browsers; pay

@@ -30,6 +30,25 @@ SENTENCES: dict[str, dict[str, str]] = {
     "79": {"vi": "Bạn đã nhập sai mật khẩu thanh toán quá số lần quy định.",
            "en": "You entered the wrong payment password too many times."},
 }
+#: vnp_ResponseCode -> what staff read on the dossier page: about the payer, with the code.
+STAFF_SENTENCES: dict[str, dict[str, str]] = {
+    "07": {"vi": "Tiền đã bị trừ nhưng ngân hàng nghi ngờ giao dịch bất thường và đang kiểm tra.",
+           "en": "The money was taken, but the bank flagged the payment as unusual and is checking it."},
+    "09": {"vi": "Thẻ hoặc tài khoản của công dân chưa đăng ký Internet Banking.",
+           "en": "The citizen's card or account is not registered for Internet Banking."},
+    "10": {"vi": "Công dân xác thực thông tin thẻ hoặc tài khoản sai quá 3 lần.",
+           "en": "The citizen entered the card or account details wrongly more than 3 times."},
+    "11": {"vi": "Hết thời gian chờ thanh toán.", "en": "The payment timed out."},
+    "12": {"vi": "Thẻ hoặc tài khoản của công dân đang bị khóa.", "en": "The citizen's card or account is locked."},
+    "13": {"vi": "Công dân nhập sai mật khẩu xác thực giao dịch (OTP).", "en": "The citizen entered a wrong one-time password (OTP)."},
+    "24": {"vi": "Công dân đã hủy giao dịch.", "en": "The citizen cancelled the payment."},
+    "51": {"vi": "Tài khoản của công dân không đủ số dư.", "en": "The citizen's account did not have enough funds."},
+    "65": {"vi": "Tài khoản của công dân đã vượt hạn mức giao dịch trong ngày.",
+           "en": "The citizen's account reached its daily transaction limit."},
+    "75": {"vi": "Ngân hàng thanh toán đang bảo trì.", "en": "The bank was under maintenance."},
+    "79": {"vi": "Công dân nhập sai mật khẩu thanh toán quá số lần quy định.",
+           "en": "The citizen entered the wrong payment password too many times."},
+}
 OTHER = {"vi": "Giao dịch không thành công (mã {code}).", "en": "The payment did not go through (code {code})."}
 
 
@@ -40,3 +59,15 @@ def sentence(code: str | None) -> dict[str, str]:
     if not code:  # recorded before the code was kept
         return {"vi": "Giao dịch không thành công.", "en": "The payment did not go through."}
     return {lang: text.format(code=code) for lang, text in OTHER.items()}
+
+
+def staff_sentence(code: str | None) -> dict[str, str]:
+    """The `{vi, en}` sentence staff read for a failed payment: about the payer, ending with
+    VNPay's code so the clerk can look it up or quote it to VNPay."""
+    if not code:
+        return {"vi": "Giao dịch VNPay của công dân không thành công.", "en": "The citizen's VNPay payment did not go through."}
+    known = STAFF_SENTENCES.get(code)
+    if known is None:
+        return {"vi": f"Giao dịch VNPay của công dân không thành công (mã {code}).",
+                "en": f"The citizen's VNPay payment did not go through (code {code})."}
+    return {"vi": f"{known['vi'][:-1]} (VNPay mã {code}).", "en": f"{known['en'][:-1]} (VNPay code {code})."}

@@ -12,6 +12,8 @@ and what is written on the dossier. A gateway knows only its protocol:
   verified (signature, our merchant) -> a `Notification`, or `WebhookRefused(outcome)`;
 - `webhook_reply(outcome)`: the answer the gateway's protocol expects for each outcome;
 - `failure_reason(code)`: a failed payment's code in words the payer reads `{vi, en}`;
+- `staff_failure_reason(code)`: the same for staff, in the third person and with the code
+  (what the clerk reads on the dossier page; the payer's "you cancelled" would mislead);
 - `query(order)` / `refund(order, amount, reason)`: optional (NotImplementedError).
 """
 
@@ -103,6 +105,14 @@ class Gateway(Plugin):
         if not code:
             return {"vi": "Giao dịch không thành công.", "en": "The payment did not go through."}
         return {"vi": f"Giao dịch không thành công (mã {code}).", "en": f"The payment did not go through (code {code})."}
+
+    def staff_failure_reason(self, code: str | None) -> dict[str, str]:
+        """Why a payment failed, for staff, `{vi, en}`: about the payer, never to them. The
+        default names the gateway's code, for staff to look up; gateways word known codes."""
+        if not code:
+            return {"vi": "Giao dịch thanh toán của công dân không thành công.", "en": "The citizen's payment did not go through."}
+        return {"vi": f"Giao dịch thanh toán của công dân không thành công (mã {code}).",
+                "en": f"The citizen's payment did not go through (code {code})."}
 
     def query(self, order: PaymentOrder) -> Notification | None:
         """Ask the gateway what became of an order (reconciliation); optional."""

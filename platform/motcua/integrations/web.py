@@ -59,8 +59,6 @@ def carrier(carrier_id: str) -> Carrier:
 
 @bp.post("/plugins/gateways/<gateway_id>/start/<code>")
 def gateway_start(gateway_id: str, code: str):
-    from motcua.dossier import Status
-
     checked = payments.check_payment_token(request.form.get("token", ""))
     if checked is None or checked[0] != code or checked[1] not in (None, gateway_id):
         abort(403)
@@ -68,7 +66,7 @@ def gateway_start(gateway_id: str, code: str):
     if dossier is None:
         abort(404)
     due = payments.amount_due(dossier)  # the rest, when a supplement's answers raised a fee partly paid
-    if dossier.status != Status.PAYMENT_REQUESTED or due <= 0:
+    if not payments.may_pay_online(dossier):  # waiting in "payment requested", or payable before posting
         return render_template("workflow/payment_return.html", outcome="not_due", dossier=dossier), 409
     cls = GATEWAYS.get(gateway_id, current_app.config)
     chosen = cls(current_app.config) if cls else None

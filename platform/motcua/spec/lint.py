@@ -590,6 +590,15 @@ class Checker:
             if "postal" in step_names and "postal" not in deliveries:
                 i = self._index(spec.steps, lambda s: s.name == "postal")
                 self.warning(("steps", i), "there is a `postal` step but `delivery` offers no `postal` option, so no citizen can choose it")
+        for i, channel in enumerate(spec.channels):
+            if not channel.home_pickup:
+                continue
+            if channel.kind != "postal":
+                self.error(("channels", i, "home_pickup"), f"`home_pickup` belongs to the `postal` channel (the post office collects the papers at home), not to `{channel.kind}`")
+            elif level < Level.PARTIAL:
+                self.error(("channels", i, "home_pickup"), f"home pickup is chosen on the online form, which a {name} procedure has none of; raise `level` to 3 or 4, or remove `home_pickup`")
+            elif "postal" not in step_names:
+                self.error(("channels", i, "home_pickup"), "home pickup is offered but there is no `postal` step to book it with the carrier; add `- postal` to `steps`")
         online_payment = self._payment_online()
         if level >= Level.PARTIAL and charged and not online_payment and "postal" in deliveries:
             i = self._index(spec.delivery, lambda d: d.kind == "postal")

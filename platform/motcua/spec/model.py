@@ -291,6 +291,12 @@ class Channel(Strict):
     kind: ChannelKind
     working_days: int | None = Field(default=None, ge=0, le=365)
     note: LText | None = None
+    home_pickup: bool = Field(
+        default=False,
+        description="`postal` channel only: a citizen filing online may ask the post office to collect the "
+        "paper dossier at home (Decision 45/2016/QĐ-TTg); the `postal` step books the pickup with the carrier and "
+        "the dossier is received only once the papers have arrived and the desk has checked them",
+    )
 
 
 class Delivery(Strict):

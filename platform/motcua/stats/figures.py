@@ -17,7 +17,8 @@ processing result and no due date to meet; counting it as received and "settled 
 this package did before) raised both the received count and the on-time rate. Decision
 766/QĐ-TTg's progress index counts received dossiers only. The engine lets the desk refuse a
 dossier only from status 1 or 5 (`lifecycle.TRANSITIONS`), with the form-03 wording "Từ chối
-tiếp nhận"; whatever came before, a dossier whose status became 3 is reported as refused at
+tiếp nhận", or from 6 when that pause began at 1 (`refuse_unpaid`: never received, the fee
+never paid online); whatever came before, a dossier whose status became 3 is reported as refused at
 intake and nowhere else.
 """
 

@@ -19,7 +19,7 @@ from motcua import published_schema, submission, uploads
 from motcua.app import csrf
 from motcua.dossier import STATUS_LABELS
 from motcua.filing import add_dossier
-from motcua.i18n import current_lang, t
+from motcua.i18n import current_lang, iso_in_vietnam, t
 from motcua.public_url import external_url
 from motcua.search import PER_PAGE, Filters, level_counts, page_number, paginate, search
 from motcua.services import services
@@ -94,11 +94,19 @@ class DeliveryRequest(BaseModel):
     address: Address | None = None
 
 
+class PickupRequest(BaseModel):
+    address: Address | None = Field(
+        default=None, description="Where the post office collects the paper dossier; omitted: the postal delivery address")
+
+
 class DossierRequest(BaseModel):
     agency: str | None = Field(None, max_length=40, description="Code of the office filed with (GET /agencies?procedure=): "
                                "required when the procedure has more than one performer")
     answers: dict[str, Any] = Field(description="Validated against the procedure's submission_schema")
     delivery: DeliveryRequest | None = None
+    pickup: PickupRequest | None = Field(
+        default=None, description="Ask the post office to collect the paper dossier at home (only where the procedure's "
+        "postal channel has home_pickup)")
     attachments: list[AttachmentUpload] = Field(default_factory=list)
 
 
@@ -369,7 +377,7 @@ def my_dossiers():
         out.append(MyDossier(
             code=d.code, procedure_code=d.procedure_code, procedure_name=localize(spec.name, lang) if spec else d.procedure_code,
             status=int(d.status), status_label=STATUS_LABELS[d.status].get(lang, STATUS_LABELS[d.status]["vi"]),
-            filed_at=d.filed_at.isoformat(), due_date=d.due_date.isoformat() if d.due_date else None, asks=asks,
+            filed_at=iso_in_vietnam(d.filed_at), due_date=d.due_date.isoformat() if d.due_date else None, asks=asks,
             url=external_url("portal.dossier", code=d.code)))
     return MyDossiers(dossiers=out).model_dump(), 200, {"Cache-Control": "private, no-store"}
 
@@ -534,6 +542,12 @@ def create_dossier(code: str):
         delivery = submission.delivery_choice(spec, body.delivery.kind, body.delivery.address.model_dump() if body.delivery.address else None)
     for path, message in submission.validate_delivery(spec, delivery, lang).items():
         problems.append((_pointer(path.removeprefix("delivery."), "/delivery") if path != "delivery.kind" else "/delivery/kind", message))
+    pickup_address = None
+    if body.pickup is not None:
+        typed = body.pickup.address.model_dump() if body.pickup.address else None
+        for path, message in submission.validate_pickup(spec, True, typed, delivery, lang).items():
+            problems.append((_pointer(path.removeprefix("pickup."), "/pickup") if path != "pickup.wanted" else "/pickup", message))
+        pickup_address = submission.pickup_address(spec, True, typed, delivery)
     if problems:
         return _errors(problems)
     tidy = tidied(spec, answers)
@@ -545,7 +559,8 @@ def create_dossier(code: str):
     with uploads.stored(services().store.files, checked.values(), lang) as refs:
         dossier = add_dossier(spec, answers, refs, channel="online",
                               delivery=delivery, actor="citizen:api", lang=lang,
-                              account=account.key if account is not None else None, agency=body.agency or None)
+                              account=account.key if account is not None else None, agency=body.agency or None,
+                              pickup_address=pickup_address)
     try:
         services().engine.on_filed(dossier.code)
     except Exception:
@@ -588,11 +603,11 @@ def dossier(code: str):
         procedure_code=found.procedure_code,
         status=int(found.status),
         status_label=STATUS_LABELS[found.status].get(lang, STATUS_LABELS[found.status]["vi"]),
-        filed_at=found.filed_at.isoformat(),
+        filed_at=iso_in_vietnam(found.filed_at),
         due_date=found.due_date.isoformat() if found.due_date else None,
         fee_total=found.fee_total,
         timeline=[
-            TimelineEntry(at=e.at.isoformat(), kind=e.kind, label=labels.event_label(e.kind, e.data, lang),
+            TimelineEntry(at=iso_in_vietnam(e.at), kind=e.kind, label=labels.event_label(e.kind, e.data, lang),
                           status=int(e.status) if e.status is not None else None,
                           note=labels.event_note(e, lang, citizen=True) or None)
             for e in labels.citizen_events(found.events)

@@ -673,7 +673,10 @@ def _take_fee_at_desk(code: str, user: StaffUser, receipt_no: str) -> list[str]:
     if not any(a.name == DESK_PAYMENT for a in engine.actions(dossier, user)):
         return [_("Chưa ghi nhận thu phí: hồ sơ này không nộp phí tại quầy (xem mục Phí, lệ phí).")]
     try:
-        engine.perform(code, DESK_PAYMENT, user, receipt_no=receipt_no)
+        from motcua.payments import amount_due
+
+        # the amount shown on the intake form, taken with the papers (the action checks it again)
+        engine.perform(code, DESK_PAYMENT, user, receipt_no=receipt_no, amount=str(amount_due(dossier)))
     except ActionNotAllowed as exc:
         return [_("Chưa ghi nhận thu phí: {why}", why=str(exc))]
     return []
@@ -690,16 +693,22 @@ def _receive_at_desk(code: str, user: StaffUser) -> list[str]:
     return []
 
 
-def _intake_fee_total(spec: ProcedureSpec, answers: dict[str, Any], channel: str, agency: str | None = None) -> int | None:
-    """The fee the answers so far come to (None before any answer, or when they don't add up)."""
+#: The intake form's "recompute the amount" button: re-shows the page with the fee the
+#: answers typed so far come to, files nothing (works without JavaScript).
+FEE_BUTTON = "_fee"
+
+
+def _intake_fee(spec: ProcedureSpec, answers: dict[str, Any], channel: str,
+                agency: str | None = None) -> tuple[list[Any], int] | None:
+    """The fee lines and total the answers so far come to, for the clerk to collect: on the
+    first view too (a fixed fee needs no answer); None when the answers don't add up yet."""
     from motcua.fees import compute_fees, total
 
-    if not answers:
-        return None
     try:
-        return total(compute_fees(spec, answers, channel, agency))
+        lines = compute_fees(spec, answers, channel, agency)
     except (TypeError, ValueError, KeyError):
         return None
+    return [line for line in lines if line.amount or line.exempt], total(lines)
 
 
 @bp.route("/tiep-nhan/<procedure_code>", methods=["GET", "POST"])
@@ -736,7 +745,7 @@ def intake(procedure_code: str) -> Any:
         repeat = repeat_action(request.form)
         if repeat:  # "add another" / "remove" on a repeated group: show the form again
             answers = apply_repeat(answers, repeat)
-        elif not request.form.get(UNITS_BUTTON):  # that one only lists a province's communes
+        elif not request.form.get(UNITS_BUTTON) and not request.form.get(FEE_BUTTON):  # those only re-show the page
             errors = dict(validate(spec, answers, lang))
             if agency not in {a.code for a in desk_offices}:
                 errors["agency"] = _("Chọn cơ quan tiếp nhận hồ sơ.")
@@ -779,7 +788,8 @@ def intake(procedure_code: str) -> Any:
         channels=channels,
         channel=channel,
         address=address,
-        fee_total=_intake_fee_total(spec, answers, channel if channel in channels else "desk", agency or None),
+        fee=_intake_fee(spec, answers, channel if channel in channels else "desk", agency or None),
+        fee_button=FEE_BUTTON,
         desk_offices=desk_offices,
         agency=agency,
         charges_fees=any(f.amount or f.tiers for f in spec.fees),

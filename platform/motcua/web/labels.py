@@ -65,13 +65,23 @@ def is_internal(kind: str) -> bool:
     return bool(declared and declared.internal)
 
 
+#: Event data key of the note written for staff when the citizen's note speaks to the citizen
+#: ("Bạn đã hủy giao dịch." is "Công dân đã hủy giao dịch." on the staff side): a message.
+STAFF_NOTE = "staff_note"
+
+
 def event_note(event: Any, lang: str | None = None, citizen: bool = False) -> str:
     """The note in the reader's language: a system message rendered now, typed text as is.
 
-    For a citizen, an undeclared kind shows no note: nobody can say whether it was staff-only.
+    Staff (`citizen=False`) read the event's staff wording when it has one (`STAFF_NOTE`):
+    a note addressed to the payer ("you cancelled") misleads the clerk reading it. For a
+    citizen, an undeclared kind shows no note: nobody can say whether it was staff-only.
     """
     if citizen and not known_event_kind(event.kind):
         return ""
+    staff_note = (event.data or {}).get(STAFF_NOTE) if not citizen else None
+    if isinstance(staff_note, dict) and staff_note.get("text"):
+        return notes.render(staff_note, _lang(lang))
     if event.message:
         return notes.render(event.message, _lang(lang))
     return event.note or ""

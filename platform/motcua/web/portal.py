@@ -279,7 +279,9 @@ def _step_errors(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) 
     if step.kind == "attachments":
         return submission.validate_attachments(spec, values, drafts.uploaded(draft), lang)
     if step.kind == "delivery":
-        return submission.validate_delivery(spec, drafts.delivery(spec, draft), lang)
+        wanted, address = drafts.pickup(spec, draft)
+        return {**submission.validate_delivery(spec, drafts.delivery(spec, draft), lang),
+                **submission.validate_pickup(spec, wanted, address, drafts.delivery(spec, draft), lang)}
     return _all_errors(spec, draft)
 
 
@@ -301,6 +303,7 @@ def _error_links(spec: ProcedureSpec, token: str, errors: dict[str, str], here: 
             where["attachment"] = step.id
         if step.kind == "delivery":
             where["delivery"] = step.id
+            where["pickup"] = step.id
     links = []
     for path, message in errors.items():
         step_id = where.get(path.split(".")[0], here)
@@ -351,6 +354,9 @@ def _render_step(
         "fee_total": fee_total,
         "delivery": chosen,
         "delivery_raw": draft.get("delivery") or {},
+        "pickup_raw": draft.get("pickup") or {},
+        "pickup_offered": submission.home_pickup_offered(spec),
+        "pickup_at": drafts.pickup_at(spec, draft),
         "back_to_check": request.args.get("tu") == drafts.STEP_CHECK,
         "assets": form_assets(),
         # the office: chosen at the start of the form, shown again on the check page
@@ -460,6 +466,9 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
         from renderers.form import parse_address
 
         draft["delivery"] = {"kind": kind, "address": parse_address("delivery.address", request.form)}
+        if submission.home_pickup_offered(spec):
+            draft["pickup"] = {"wanted": bool(request.form.get("pickup.wanted")),
+                               "address": parse_address("pickup.address", request.form)}
     if request.form.get("_units"):  # renderers.form.UNITS_BUTTON: show a province's communes, no checks yet
         stay = True
     return stay, upload_errors
@@ -617,6 +626,7 @@ def _file(spec: ProcedureSpec, token: str, draft: dict[str, Any]):
             channel="online",
             delivery=drafts.delivery(spec, current),
             actor="citizen",
+            pickup_address=drafts.pickup_at(spec, current),
             lang=current_lang(),
             account=account.key if account is not None else None,
             agency=current.get(offices.FIELD) or None,

@@ -27,6 +27,8 @@ OPEN_BEFORE_DECISION = frozenset(
 TRANSITIONS: dict[str, tuple[frozenset[Status], Status | str | None]] = {
     "receive": (frozenset({S.NEW}), S.RECEIVED),
     "refuse": (frozenset({S.NEW, S.SUPPLEMENT_REQUESTED}), S.REFUSED),
+    # a level-4 dossier the citizen never paid for online: the desk refuses it (plugins.payment)
+    "refuse_unpaid": (frozenset({S.PAYMENT_REQUESTED}), S.REFUSED),
     "request_supplement": (frozenset({S.NEW, S.RECEIVED, S.PROCESSING}), S.SUPPLEMENT_REQUESTED),
     "supply": (frozenset({S.SUPPLEMENT_REQUESTED}), None),
     "process": (frozenset({S.RECEIVED}), S.PROCESSING),
@@ -47,6 +49,7 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | str | None]] = {
 EVENT_KINDS = {
     "receive": "received",
     "refuse": "refused",
+    "refuse_unpaid": "refused",
     "request_supplement": "supplement_requested",
     "supply": "supplemented",
     "process": "processing_started",
@@ -67,6 +70,7 @@ EVENT_KINDS = {
 VERBS: dict[str, dict[str, str]] = {
     "receive": {"vi": "tiếp nhận hồ sơ", "en": "receive the dossier"},
     "refuse": {"vi": "từ chối tiếp nhận", "en": "refuse the dossier"},
+    "refuse_unpaid": {"vi": "từ chối hồ sơ do không nộp phí, lệ phí", "en": "refuse the dossier for unpaid fees"},
     "request_supplement": {"vi": "yêu cầu bổ sung hồ sơ", "en": "request a supplement"},
     "supply": {"vi": "bổ sung hồ sơ", "en": "supply the missing documents"},
     "process": {"vi": "chuyển xử lý", "en": "send it for processing"},
