@@ -200,3 +200,81 @@ def return_outcome(store: Any, stored: dict[str, Any], says_ok: bool) -> str:
     if stored.get("status") == "failed" or not says_ok:
         return "failed"
     return "pending"
+
+
+# --- reconciliation and refunds (the gateway contract's optional `query` and `refund`) -------
+
+
+def gateway_for(config: Any, gateway_id: str) -> Gateway | None:
+    """An instance of the enabled gateway `gateway_id`, or None."""
+    from motcua.integrations import GATEWAYS
+
+    cls = GATEWAYS.get(gateway_id, config)
+    return cls(config) if cls is not None else None
+
+
+def open_pending_order(store: Any, code: str) -> PaymentOrder | None:
+    """The dossier's open order while nothing about it has been recorded yet."""
+    ref = (store.records(OPEN).get(code) or {}).get("ref")
+    found = get_order(store, ref) if ref else None
+    if found is None or found[1].get("status", "pending") != "pending" or store.records(CONFIRMED).get(ref):
+        return None
+    return found[0]
+
+
+def can_reconcile(store: Any, config: Any, code: str) -> bool:
+    """The dossier has an open order nobody has heard of, and its gateway can be asked."""
+    order = open_pending_order(store, code)
+    chosen = gateway_for(config, order.gateway) if order else None
+    return chosen is not None and chosen.offers("query")
+
+
+def reconcile(services: Any, config: Any, code: str) -> tuple[str, PaymentOrder | None]:
+    """Ask the gateway about the dossier's open order whose webhook never came, and record the
+    answer exactly as a webhook's (`confirm`: known order, same amount, once): the outcome
+    (`ok`, `duplicate`, `wrong_amount` ...), or `pending` while the gateway has no final word,
+    or `nothing` when there is no open order to ask about. Raises GatewayUnavailable."""
+    order = open_pending_order(services.store, code)
+    chosen = gateway_for(config, order.gateway) if order else None
+    if order is None or chosen is None or not chosen.offers("query"):
+        return "nothing", order
+    notice = chosen.query(order)
+    if notice is None:
+        return "pending", order
+    return confirm(services, chosen, notice), order
+
+
+def online_payments(dossier: Any) -> list[dict[str, Any]]:
+    """The money a gateway took for this dossier and not yet given back: one item per order
+    (`txn_ref`, `gateway`, `amount`, `transaction`), from its `paid` and `payment_surplus`
+    events, less what `payment_refunded` events gave back."""
+    taken: dict[str, dict[str, Any]] = {}
+    for event in dossier.events:
+        data = event.data or {}
+        ref = data.get("txn_ref")
+        if event.kind in ("paid", "payment_surplus") and ref and isinstance(data.get("amount"), int):
+            # a superseded order's surplus repeats its own `paid` when part of it was owed
+            taken.setdefault(ref, {"txn_ref": ref, "gateway": data.get("method"), "amount": data["amount"],
+                                   "transaction": str(data.get("transaction_no") or ""), "refunded": 0})
+    for event in dossier.events:
+        data = event.data or {}
+        if event.kind == "payment_refunded" and data.get("txn_ref") in taken and isinstance(data.get("amount"), int):
+            taken[data["txn_ref"]]["refunded"] += data["amount"]
+    return [item for item in taken.values() if item["amount"] > item["refunded"]]
+
+
+def refund_payment(store: Any, config: Any, item: dict[str, Any], *, reason: str, requested_by: str) -> Any:
+    """Ask the item's gateway to give back what is left of it (`online_payments`). The refund
+    id is derived from the order, so asking again after a lost answer names the same refund
+    and the gateway does not pay twice. Returns the gateway's `RefundResult`; raises
+    GatewayUnavailable, or LookupError when the gateway or the order is gone."""
+    from motcua.integrations.gateways import Refund
+
+    chosen = gateway_for(config, item["gateway"])
+    found = get_order(store, item["txn_ref"])
+    if chosen is None or found is None or not chosen.offers("refund"):
+        raise LookupError(f"order {item['txn_ref']}: gateway {item['gateway']!r} cannot refund here")
+    amount = item["amount"] - item["refunded"]
+    refund = Refund(ref=f"RF{item['txn_ref']}{'' if not item['refunded'] else item['refunded']}", order=found[0],
+                    transaction=item["transaction"], amount=amount, reason=reason, requested_by=requested_by)
+    return chosen.refund(refund)
