@@ -321,6 +321,11 @@ class _Builder:
             view.kind = "textarea"
             view.value = text
             attrs = {"rows": 3, "placeholder": placeholder or None}
+        field_type = for_format(node.get("format")) if widget != "hidden" else None
+        if field_type is not None:  # a plugin's field type: its input hints, the spec's placeholder first
+            for name, hint in field_type.html_attrs(self.lang).items():
+                if attrs.get(name) is None:
+                    attrs[name] = hint
         if widget in ("text", "textarea", "tel") or kind == "string" and widget not in ("date", "hidden"):
             attrs.setdefault("maxlength", node.get("maxLength"))
         view.kind = view.kind if view.kind in ("hidden", "textarea") else "input"

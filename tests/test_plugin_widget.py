@@ -105,6 +105,33 @@ def test_the_form_renders_validates_and_cleans_the_plate(site) -> None:
     assert 'value="29A-123.45"' in right  # cleaned the way plates are written
 
 
+def test_the_input_carries_the_field_types_attributes(site) -> None:
+    """`Widget.input_attrs` reach the citizen's <input>, in the reader's language."""
+    import re
+
+    page = site.test_client().get(f"/thu-tuc/{BIRTH_CODE}/nop").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="bien_so"[^>]*>', page).group(0)
+    for attr in ('autocapitalize="characters"', 'autocomplete="off"', 'spellcheck="false"', 'maxlength="14"',
+                 'placeholder="Ví dụ 29A-123.45"', 'id="', 'type="text"'):
+        assert attr in tag, (attr, tag)
+    english = site.test_client().get(f"/thu-tuc/{BIRTH_CODE}/nop?lang=en").get_data(as_text=True)
+    assert 'placeholder="For example 29A-123.45"' in re.search(r'<input[^>]*name="bien_so"[^>]*>', english).group(0)
+
+
+def test_a_field_type_sets_only_input_hints(plate_installed) -> None:
+    from motcua.integrations.widgets import Widget
+    from motcua_bien_so_xe import VehiclePlate
+
+    class Sneaky(Widget):
+        id = "sneaky"
+        input_attrs = {"onfocus": "alert(1)", "name": "other", "value": "x", "inputmode": "numeric",
+                       "data-mask": "99", "placeholder": "<b>", "pattern": '"><script>'}
+
+    attrs = Sneaky({}).html_attrs("vi")
+    assert attrs == {"inputmode": "numeric", "data-mask": "99", "placeholder": "<b>", "pattern": '"><script>'}
+    assert VehiclePlate({}).html_attrs("en")["placeholder"] == "For example 29A-123.45"
+
+
 def test_the_blank_form_prints_the_field(site) -> None:
     from pypdf import PdfReader
 
