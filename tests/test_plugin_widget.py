@@ -36,6 +36,11 @@ def plate_spec() -> dict:
     data["form"]["fields"]["required"] = [*data["form"]["fields"].get("required", []), "bien_so"]
     data["form"].setdefault("ui", {})["bien_so"] = {"label": {"vi": "Biển số xe", "en": "Vehicle plate"}}
     data["form"]["pages"][0]["fields"].append("bien_so")
+    # a second plate field whose spec gives its own placeholder (it wins over the package's)
+    data["form"]["fields"]["properties"]["bien_so_cu"] = {"type": "string", "title": "Biển số cũ", "format": "bien-so-xe"}
+    data["form"]["ui"]["bien_so_cu"] = {"label": {"vi": "Biển số cũ", "en": "Old plate"},
+                                        "placeholder": {"vi": "Biển số trước khi đổi", "en": "The plate before the change"}}
+    data["form"]["pages"][0]["fields"].append("bien_so_cu")
     return data
 
 
@@ -116,6 +121,8 @@ def test_the_input_carries_the_field_types_attributes(site) -> None:
         assert attr in tag, (attr, tag)
     english = site.test_client().get(f"/thu-tuc/{BIRTH_CODE}/nop?lang=en").get_data(as_text=True)
     assert 'placeholder="For example 29A-123.45"' in re.search(r'<input[^>]*name="bien_so"[^>]*>', english).group(0)
+    old = re.search(r'<input[^>]*name="bien_so_cu"[^>]*>', page).group(0)
+    assert 'placeholder="Biển số trước khi đổi"' in old and 'autocapitalize="characters"' in old
 
 
 def test_a_field_type_sets_only_input_hints(plate_installed) -> None:
