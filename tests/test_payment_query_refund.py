@@ -199,3 +199,19 @@ def test_a_refund_the_gateway_refuses_is_left_to_staff_and_an_unreachable_one_is
     refused = next(e for e in d.events if e.kind == "payment_refund_refused")
     assert refused.data["reason_code"] == "03"
     assert "payment_refund_refused" not in kinds_of(citizen_events(d.events))  # staff only
+
+
+def test_the_operators_sweep_reconciles_old_open_orders_only(app, vnpay_gw) -> None:
+    from datetime import timedelta
+
+    post(vnpay_gw.url + "/sim/ipn", {"lost": True})
+    services = app.extensions["motcua"]
+    paid_code = file_dossier(app, make_spec([{"name": "payment", "config": {"gateway": "vnpay"}}, "review"], version="s-1"))
+    citizen_chooses(pay_url(app, paid_code, "vnpay"), "pay")
+    waiting_code = file_dossier(app, make_spec([{"name": "payment", "config": {"gateway": "vnpay"}}, "review"], version="s-2"))
+    urllib.request.urlopen(pay_url(app, waiting_code, "vnpay")).read()  # on the gateway's page, not paid
+
+    assert payments.reconcile_stale(services, app.config, timedelta(minutes=15)) == {}  # too young to ask about
+    assert payments.reconcile_stale(services, app.config, timedelta(0)) == {"ok": 1, "pending": 1}
+    assert dossier(app, paid_code).status == Status.NEW and dossier(app, waiting_code).status == Status.PAYMENT_REQUESTED
+    assert payments.reconcile_stale(services, app.config, timedelta(0)) == {"pending": 1}  # recorded once

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from motcua.dossier import Status
@@ -278,3 +278,31 @@ def refund_payment(store: Any, config: Any, item: dict[str, Any], *, reason: str
     refund = Refund(ref=f"RF{item['txn_ref']}{'' if not item['refunded'] else item['refunded']}", order=found[0],
                     transaction=item["transaction"], amount=amount, reason=reason, requested_by=requested_by)
     return chosen.refund(refund)
+
+
+def reconcile_stale(services: Any, config: Any, older_than: timedelta = timedelta(minutes=15)) -> dict[str, int]:
+    """Ask the gateways about every open order nobody has heard of for `older_than` whose
+    dossier still waits for payment (IPNs lost while the portal was down): what `reconcile`
+    found, counted by outcome (`unavailable` for a gateway that could not be reached). For an
+    operator's cron (`motcua workflow reconcile-payments`); staff do the same for one dossier."""
+    from motcua.integrations.gateways import GatewayUnavailable
+
+    counts: dict[str, int] = {}
+    cutoff = datetime.now(timezone.utc) - older_than
+    for code, current in list(services.store.records(OPEN).all()):
+        order = open_pending_order(services.store, code)
+        dossier = services.store.dossiers.get(code)
+        if order is None or dossier is None or Status(dossier.status) != Status.PAYMENT_REQUESTED:
+            continue
+        try:
+            if datetime.fromisoformat(order.created_at) > cutoff:
+                continue  # the payer may still be on the gateway's page
+        except ValueError:
+            pass
+        try:
+            outcome, _ = reconcile(services, config, code)
+        except GatewayUnavailable:
+            log.warning("payment %s of %s: gateway %s unreachable while reconciling", order.ref, code, order.gateway)
+            outcome = "unavailable"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

@@ -50,6 +50,29 @@ def retry(specs_dir: str, data_dir: str, public_url: str | None, code: str | Non
     click.echo(f"{worked} step call(s) now succeeded")
 
 
+@workflow.command("reconcile-payments")
+@_specs
+@_data
+@_public
+@click.option("--older-than", "minutes", default=15.0, show_default=True, type=click.FloatRange(min=0),
+              help="Only orders opened at least this many minutes ago (a younger one may still be being paid)")
+def reconcile_payments(specs_dir: str, data_dir: str, public_url: str | None, minutes: float) -> None:
+    """Ask the payment gateways about open orders whose notification never came (querydr /
+    query) and record what they say, with the same checks as a notification."""
+    from datetime import timedelta
+
+    from motcua.payments import reconcile_stale
+
+    app = _app(specs_dir, data_dir, public_url)
+    with app.app_context():
+        counts = reconcile_stale(app.extensions["motcua"], app.config, timedelta(minutes=minutes))
+        app.extensions["motcua"].engine.flush()
+    if not counts:
+        click.echo("no open payment order to check")
+    for outcome, count in sorted(counts.items()):
+        click.echo(f"{outcome}: {count}")
+
+
 @workflow.command("send-outbox")
 @_specs
 @_data
