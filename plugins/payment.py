@@ -96,7 +96,7 @@ def _owes(ctx: StepContext) -> bool:
 
 def _cash_on_delivery(ctx: StepContext) -> bool:
     """The result goes by post and the procedure's postal option collects the fee on delivery
-    (plugins.postal books the parcel with COD = the fee due): the citizen pays the postman."""
+    (motcua_plugins.postal books the parcel with COD = the fee due): the citizen pays the postman."""
     delivery = ctx.dossier.delivery
     option = ctx.spec.delivery_option("postal") if ctx.spec else None
     return bool(delivery and delivery.kind == "postal" and option and option.cash_on_delivery)

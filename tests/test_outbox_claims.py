@@ -20,7 +20,7 @@ import pytest
 from conftest import LiveServer
 from fixtures.workflow_kit import wait_for
 from motcua.workflow.outbox import LEASES, SWEEP_LEASE, HttpSender, Outbox, Sweeper
-from plugins.simulators import messaging
+from motcua_plugins.simulators import messaging
 
 
 class Clock:

@@ -26,7 +26,7 @@ from conftest import SPECS, LiveServer, free_port
 from fixtures.workflow_kit import AGENCY, file_dossier, make_spec, wait_for
 from motcua import accounts
 from motcua.workflow.outbox import LEASES, SWEEP_LEASE, Sweeper, outbox_for, start_sweeper
-from plugins.simulators import messaging
+from motcua_plugins.simulators import messaging
 
 STEPS = ["review", "notify"]
 PASSWORD = "mat-khau-rat-dai-1"

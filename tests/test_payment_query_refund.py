@@ -18,9 +18,9 @@ from motcua.dossier import Status
 from motcua.integrations.gateways import GatewayUnavailable, Refund
 from motcua.web.labels import citizen_events
 from motcua.workflow import ActionNotAllowed
-from plugins.gateways.vnpay import VNPayGateway
-from plugins.simulators import momo as momo_sim
-from plugins.simulators import vnpay as vnpay_sim
+from motcua_plugins.gateways.vnpay import VNPayGateway
+from motcua_plugins.simulators import momo as momo_sim
+from motcua_plugins.simulators import vnpay as vnpay_sim
 from test_payment import citizen_chooses
 from test_payment_momo import choose, press_pay
 

@@ -90,7 +90,7 @@ def test_the_api_validates_with_the_package_messages_and_publishes_its_pattern(s
     code = response.get_json()["code"]
     dossier = site.extensions["motcua"].store.dossiers.get(code)
     assert dossier.data["bien_so"] == "29a 12345"  # stored as sent; shown the way plates are written
-    from renderers.summary import answer_rows
+    from motcua_renderers.summary import answer_rows
 
     spec = site.extensions["motcua"].catalogue.get(BIRTH_CODE)
     assert ("Biển số xe", "29A-123.45") in answer_rows(spec, dossier.data, "vi")

@@ -242,8 +242,8 @@ class MoMoGateway(Gateway):
     def simulate(cls, app: Any, host: str, port: int) -> str | None:
         import secrets
 
-        from plugins.simulators import momo as simulator
-        from plugins.simulators import serve_in_thread
+        from motcua_plugins.simulators import momo as simulator
+        from motcua_plugins.simulators import serve_in_thread
 
         access, secret = secrets.token_hex(8), secrets.token_hex(16)
         url = serve_in_thread(simulator.create_app("MOTCUADEMO", access, secret), host, port, cls.id)

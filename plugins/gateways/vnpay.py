@@ -311,7 +311,7 @@ class VNPayGateway(Gateway):
                             reason_code=None if code == OK else code, message=str(answer.get("vnp_Message") or ""))
 
     def failure_reason(self, code: str | None) -> dict[str, str]:
-        from plugins.gateways import vnpay_responses
+        from motcua_plugins.gateways import vnpay_responses
 
         return vnpay_responses.sentence(code)
 
@@ -325,8 +325,8 @@ class VNPayGateway(Gateway):
     def simulate(cls, app: Any, host: str, port: int) -> str | None:
         import secrets
 
-        from plugins.simulators import public_address, serve_in_thread
-        from plugins.simulators import vnpay as simulator
+        from motcua_plugins.simulators import public_address, serve_in_thread
+        from motcua_plugins.simulators import vnpay as simulator
 
         secret = secrets.token_hex(16)
         ipn = public_address(app) + "/plugins/gateways/vnpay/webhook"

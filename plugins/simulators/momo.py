@@ -1,4 +1,4 @@
-"""A MoMo v3 sandbox stand-in (protocol in plugins.gateways.momo).
+"""A MoMo v3 sandbox stand-in (protocol in motcua_plugins.gateways.momo).
 
 `POST /v2/gateway/api/create` checks the partner's signature and answers a `payUrl`;
 `GET /pay?orderId=...` is the checkout page where a person pays, cancels or lets it fail;
@@ -26,8 +26,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, abort, jsonify, redirect, render_template_string, request
 
-from plugins.gateways import momo
-from plugins.simulators import deliver_with_retries, http
+from motcua_plugins.gateways import momo
+from motcua_plugins.simulators import deliver_with_retries, http
 
 OUTCOMES = {"pay": (0, "Thành công."), "cancel": (1006, "Giao dịch bị từ chối bởi người dùng."),
             "fail": (1001, "Giao dịch thanh toán thất bại do tài khoản người dùng không đủ tiền.")}

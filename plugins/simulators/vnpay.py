@@ -25,8 +25,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, abort, jsonify, redirect, render_template_string, request
 
-from plugins.gateways import vnpay
-from plugins.simulators import deliver_with_retries, http
+from motcua_plugins.gateways import vnpay
+from motcua_plugins.simulators import deliver_with_retries, http
 
 OUTCOMES = {"pay": ("00", "00"), "cancel": ("24", "02"), "fail": ("51", "02")}
 

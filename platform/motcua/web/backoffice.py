@@ -338,7 +338,7 @@ def supplement_asked(event: Event, spec: ProcedureSpec | None, lang: str) -> dic
 def _answer_rows(spec: ProcedureSpec | None, dossier: Dossier) -> list[tuple[str, str]]:
     if spec is None:
         return []
-    from renderers.summary import answer_rows
+    from motcua_renderers.summary import answer_rows
 
     return answer_rows(spec, dossier.data, current_lang())
 
@@ -583,7 +583,7 @@ def receipt(code: str) -> Response:
     spec = _spec_for(dossier)
     if spec is None:
         abort(404)
-    from renderers.documents import receipt_pdf
+    from motcua_renderers.documents import receipt_pdf
 
     from motcua.web.downloads import attachment, document_templates
     from motcua.web.pages import private
@@ -693,7 +693,7 @@ def intake(procedure_code: str) -> Any:
     """The citizen's generated form, on one page, plus the channel it came by, the paper
     checklist, delivery and the fee taken at the counter. Entered by the officer with the
     papers in hand, the dossier is received at once (`_receive_at_desk`)."""
-    from renderers.form import (UNITS_BUTTON, apply_repeat, error_summary, field_id, parse_address, parse_form, render_fields,
+    from motcua_renderers.form import (UNITS_BUTTON, apply_repeat, error_summary, field_id, parse_address, parse_form, render_fields,
                                 repeat_action)
 
     user = _user()

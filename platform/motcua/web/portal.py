@@ -74,7 +74,7 @@ def _helpers() -> dict[str, Any]:
 
 def field_id(path: str) -> str:
     """The HTML id of the input named `path` (RENDER's convention, for error links)."""
-    from renderers.form import field_id as render_field_id
+    from motcua_renderers.form import field_id as render_field_id
 
     return render_field_id(path)
 
@@ -230,7 +230,7 @@ def _blank_form(code: str, kind: str) -> Response:
     if spec.level < Level.FORMS or spec.form is None:
         abort(404)
     from motcua.web.downloads import document_templates
-    from renderers import documents
+    from motcua_renderers import documents
 
     if kind == "pdf":
         body, mimetype = documents.blank_form_pdf(spec, current_lang(), document_templates()), "application/pdf"
@@ -323,14 +323,14 @@ def _render_step(
     body: Markup | str = ""
     claims = _claims()
     if step.kind == "page":
-        from renderers.form import render_fields
+        from motcua_renderers.form import render_fields
 
         if claims is not None:  # what the identity says is shown, the locked paths always as it says
             values = prefill.fill(spec, copy.deepcopy(values), claims, locked_only="updated" in draft)
         marks = prefill.marks(spec, claims) if claims is not None else None
         body = render_fields(spec, list(step.fields), values, errors, lang, marks=marks)
     elif step.kind == "attachments":
-        from renderers.form import render_attachments
+        from motcua_renderers.form import render_attachments
 
         body = render_attachments(spec, values, drafts.uploaded(draft), errors, lang, choices=_my_document_choices(spec))
     fee_rows, fee_total = _fee_rows(spec, values, draft.get(offices.FIELD))
@@ -370,7 +370,7 @@ def _render_step(
 
 
 def _check_rows(spec: ProcedureSpec, draft: dict[str, Any], token: str) -> list[dict[str, Any]]:
-    from renderers.summary import answer_rows
+    from motcua_renderers.summary import answer_rows
 
     values = draft.get("values") or {}
     out = []
@@ -408,7 +408,7 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
     if step.kind == "page" and offices.FIELD in request.form and step.id == drafts.steps(spec)[0].id:
         draft[offices.FIELD] = request.form.get(offices.FIELD, "").strip()[:40]
     if step.kind == "page":
-        from renderers.form import RepeatFull, apply_repeat, parse_form, repeat_action, repeat_limit
+        from motcua_renderers.form import RepeatFull, apply_repeat, parse_form, repeat_action, repeat_limit
 
         parsed = parse_form(spec, request.form, list(step.fields))
         action = repeat_action(request.form)
@@ -457,10 +457,10 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
                 attachments[component.id] = ref.model_dump(mode="json")
     elif step.kind == "delivery":
         kind = request.form.get("delivery.kind") or None
-        from renderers.form import parse_address
+        from motcua_renderers.form import parse_address
 
         draft["delivery"] = {"kind": kind, "address": parse_address("delivery.address", request.form)}
-    if request.form.get("_units"):  # renderers.form.UNITS_BUTTON: show a province's communes, no checks yet
+    if request.form.get("_units"):  # motcua_renderers.form.UNITS_BUTTON: show a province's communes, no checks yet
         stay = True
     return stay, upload_errors
 
@@ -694,7 +694,7 @@ def _spec_of(dossier: Dossier) -> ProcedureSpec | None:
 
 
 def _qr(url: str) -> Markup:
-    from renderers.qr import qr_svg
+    from motcua_renderers.qr import qr_svg
 
     return Markup(qr_svg(url))
 
@@ -716,7 +716,7 @@ def confirmation(code: str) -> Response:
 
 @bp.get("/ho-so/<code>/bien-nhan")
 def receipt(code: str) -> Response:
-    from renderers.summary import answer_rows
+    from motcua_renderers.summary import answer_rows
 
     dossier = _readable_dossier(code)
     spec = _spec_of(dossier)
@@ -733,7 +733,7 @@ def receipt(code: str) -> Response:
 @bp.get("/ho-so/<code>/bien-nhan.pdf")
 def receipt_pdf(code: str) -> Response:
     from motcua.web.downloads import attachment, document_templates
-    from renderers.documents import receipt_pdf as render_receipt
+    from motcua_renderers.documents import receipt_pdf as render_receipt
 
     dossier = _readable_dossier(code)
     spec = _spec_of(dossier)
