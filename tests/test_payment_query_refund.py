@@ -215,3 +215,31 @@ def test_the_operators_sweep_reconciles_old_open_orders_only(app, vnpay_gw) -> N
     assert payments.reconcile_stale(services, app.config, timedelta(0)) == {"ok": 1, "pending": 1}
     assert dossier(app, paid_code).status == Status.NEW and dossier(app, waiting_code).status == Status.PAYMENT_REQUESTED
     assert payments.reconcile_stale(services, app.config, timedelta(0)) == {"pending": 1}  # recorded once
+
+
+def test_staff_check_the_payment_from_the_dossier_page(app, vnpay_gw) -> None:
+    """The action as a clerk meets it: a button on the dossier page, a CSRF-protected post, the
+    page saying it was done and what the gateway said."""
+    import re
+
+    from fixtures.workflow_kit import AGENCY
+    from motcua import accounts
+
+    post(vnpay_gw.url + "/sim/ipn", {"lost": True})
+    store = app.extensions["motcua"].store
+    accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY], "mat-khau-dai-123")
+    code = file_dossier(app, make_spec([{"name": "payment", "config": {"gateway": "vnpay"}}, "review"], version="s-page"))
+    citizen_chooses(pay_url(app, code, "vnpay"), "pay")
+
+    client = app.test_client()
+    page = client.get("/staff/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/staff/login", data={"username": "lan", "password": "mat-khau-dai-123", "csrf_token": token}).status_code == 302
+    page = client.get(f"/staff/ho-so/{code}").get_data(as_text=True)
+    assert "Kiểm tra trạng thái thanh toán" in page and 'value="check_payment"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post(f"/staff/ho-so/{code}/xu-ly", data={"action": "check_payment"}).status_code == 400  # no CSRF
+    done = client.post(f"/staff/ho-so/{code}/xu-ly", data={"action": "check_payment", "csrf_token": token},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Đã thực hiện" in done and "Cổng thanh toán xác nhận kết quả giao dịch" in done
+    assert dossier(app, code).status == Status.NEW and 'value="check_payment"' not in done
