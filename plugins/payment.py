@@ -199,7 +199,7 @@ class PaymentStep(Step):
         cls = GATEWAYS.get(chosen)
         return Markup(render_template("payment/citizen.html", ctx=ctx, dossier=ctx.dossier,
                                       paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code, chosen),
-                                      failure=_last_failure(ctx), gateway_id=chosen,
+                                      failure=_last_failure(ctx), gateway_id=chosen, refunded=_refunded(ctx),
                                       gateway_title=(getattr(cls, "title", None) or {"vi": chosen})))
 
     def staff_panel(self, ctx: StepContext) -> Markup | None:
@@ -296,6 +296,12 @@ def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: 
         ctx.move("pay", note=note, data=data, actor=actor)
     else:
         ctx.record("paid", note=note, data=data, actor=actor)
+
+
+def _refunded(ctx: StepContext) -> int:
+    """VND given back to the citizen through the gateway (`payment_refunded` events)."""
+    return sum(e.data.get("amount", 0) for e in ctx.dossier.events
+               if e.kind == "payment_refunded" and isinstance((e.data or {}).get("amount"), int))
 
 
 def _last_failure(ctx: StepContext) -> dict[str, str] | None:

@@ -243,3 +243,21 @@ def test_staff_check_the_payment_from_the_dossier_page(app, vnpay_gw) -> None:
                        follow_redirects=True).get_data(as_text=True)
     assert "Đã thực hiện" in done and "Cổng thanh toán xác nhận kết quả giao dịch" in done
     assert dossier(app, code).status == Status.NEW and 'value="check_payment"' not in done
+
+
+def test_the_citizen_sees_the_refund_on_the_tracking_page(app, vnpay_gw) -> None:
+    engine = app.extensions["motcua"].engine
+    code = file_dossier(app, make_spec([{"name": "payment", "config": {"gateway": "vnpay", **REFUNDABLE}}, "review"],
+                                       version="r-page"))
+    citizen_chooses(pay_url(app, code, "vnpay"), "pay")
+    from fixtures.workflow_kit import wait_for
+
+    wait_for(lambda: dossier(app, code).status == Status.NEW)
+    engine.citizen_withdraw(code, "Nộp nhầm.")
+    for lang, text in (("vi", "Đã hoàn trả 16.000"), ("en", "of fees refunded through the payment gateway")):
+        with app.test_request_context(f"/?lang={lang}"):
+            from flask import g
+
+            g.lang = lang
+            panel = "".join(engine.citizen_panels(dossier(app, code)))
+        assert text in panel, (lang, panel)
