@@ -158,6 +158,10 @@ class PaymentStep(Step):
             _refund_all(ctx, event.kind)
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
+        if _refundable_surplus(ctx):
+            return [Action(name="refund_surplus", label={"vi": "Hoàn trả tiền nộp thừa qua cổng thanh toán",
+                                                          "en": "Refund the overpayment through the gateway"},
+                           roles=("desk", "leader"))]
         if (payment_mode(ctx) == "online" and ctx.status == Status.PAYMENT_REQUESTED
                 and payments.can_reconcile(ctx.services.store, ctx.app_config, ctx.dossier.code)):
             return [Action(name="check_payment", label={"vi": "Kiểm tra trạng thái thanh toán", "en": "Check payment status"},
@@ -176,6 +180,16 @@ class PaymentStep(Step):
     def perform(self, ctx: StepContext, action: str, user: Any, params: dict[str, Any]) -> None:
         if action == "check_payment":
             _check(ctx)
+            return
+        if action == "refund_surplus":
+            items = _refundable_surplus(ctx)
+            if not items:
+                raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả.")
+            try:
+                for item in items:
+                    _refund(ctx, item, REFUNDED_SURPLUS, requested_by=getattr(user, "username", "staff"))
+            except GatewayUnavailable as exc:
+                raise ActionNotAllowed("Không kết nối được cổng thanh toán; vui lòng thử lại sau.") from exc
             return
         if action != "record_payment" or not _owes(ctx):
             raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
@@ -261,6 +275,43 @@ REFUND_REFUSED = {"vi": "Cổng {gateway} từ chối hoàn {amount} của giao 
 WHY = {"refused": {"vi": "bị từ chối tiếp nhận", "en": "refused"}, "withdrawn": {"vi": "được công dân rút", "en": "withdrawn"}}
 
 
+REFUNDED_SURPLUS = {"vi": "Đã hoàn trả {amount} nộp thừa qua {gateway} (giao dịch gốc {ref}, mã hoàn tiền {txn}).",
+                    "en": "{amount} overpaid refunded through {gateway} (payment {ref}, refund {txn})."}
+
+
+def _refundable_surplus(ctx: StepContext) -> list[dict[str, Any]]:
+    """Overpayments still to give back whose gateway can refund them."""
+    items = []
+    for item in payments.surpluses(ctx.dossier):
+        chosen = payments.gateway_for(ctx.app_config, item["gateway"] or "")
+        if chosen is not None and chosen.offers("refund"):
+            items.append(item)
+    return items
+
+
+def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], **values: Any) -> None:
+    """One refund through the item's gateway, recorded: `payment_refunded` (the citizen sees
+    it) or, when the gateway says no, the staff-only `payment_refund_refused` (once)."""
+    requested_by = values.pop("requested_by", "system")
+    result = payments.refund_payment(ctx.services.store, ctx.app_config, item, requested_by=requested_by,
+                                     reason=f"{ctx.dossier.code}: {values.get('why_key', 'surplus')}")
+    values.pop("why_key", None)
+    cls = GATEWAYS.get(item["gateway"])
+    amount = item["amount"] - item["refunded"]
+    common = {"amount": money(amount), "ref": item["txn_ref"],
+              "gateway": words(getattr(cls, "title", None) or {"vi": item["gateway"], "en": item["gateway"]})}
+    data = {"txn_ref": item["txn_ref"], "method": item["gateway"], "amount": amount}
+    if result.ok:
+        ctx.record("payment_refunded", actor=f"gateway:{item['gateway']}",
+                   note=message(text, **common, **values, txn=result.transaction),
+                   data={**data, "refund_transaction": result.transaction})
+    elif not any(e.kind == "payment_refund_refused" and (e.data or {}).get("txn_ref") == item["txn_ref"]
+                 for e in ctx.dossier.events):
+        ctx.record("payment_refund_refused", actor=f"gateway:{item['gateway']}",
+                   note=message(REFUND_REFUSED, **common, code=result.reason_code or "?"),
+                   data={**data, "reason_code": result.reason_code, "message": result.message})
+
+
 def _refund_all(ctx: StepContext, why: str) -> None:
     """Give back every online payment of the dossier (the spec says its fees are refundable
     when it is refused / withdrawn). Safe to run twice: the refund id is the order's, and a
@@ -269,21 +320,7 @@ def _refund_all(ctx: StepContext, why: str) -> None:
     for item in payments.online_payments(ctx.dossier):
         if item["gateway"] in (None, "desk", "cod"):
             continue
-        result = payments.refund_payment(ctx.services.store, ctx.app_config, item, requested_by="system",
-                                         reason=f"{ctx.dossier.code}: {why}")
-        cls = GATEWAYS.get(item["gateway"])
-        values = {"amount": money(item["amount"] - item["refunded"]), "ref": item["txn_ref"],
-                  "gateway": words(getattr(cls, "title", None) or {"vi": item["gateway"], "en": item["gateway"]})}
-        data = {"txn_ref": item["txn_ref"], "method": item["gateway"], "amount": item["amount"] - item["refunded"]}
-        if result.ok:
-            ctx.record("payment_refunded", actor=f"gateway:{item['gateway']}",
-                       note=message(REFUNDED, **values, txn=result.transaction, why=words(WHY[why])),
-                       data={**data, "refund_transaction": result.transaction})
-        elif not any(e.kind == "payment_refund_refused" and (e.data or {}).get("txn_ref") == item["txn_ref"]
-                     for e in ctx.dossier.events):
-            ctx.record("payment_refund_refused", actor=f"gateway:{item['gateway']}",
-                       note=message(REFUND_REFUSED, **values, code=result.reason_code or "?"),
-                       data={**data, "reason_code": result.reason_code, "message": result.message})
+        _refund(ctx, item, REFUNDED, why=words(WHY[why]), why_key=why)
 
 
 def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: dict[str, Any] | None = None,

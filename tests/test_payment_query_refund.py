@@ -261,3 +261,28 @@ def test_the_citizen_sees_the_refund_on_the_tracking_page(app, vnpay_gw) -> None
             g.lang = lang
             panel = "".join(engine.citizen_panels(dossier(app, code)))
         assert text in panel, (lang, panel)
+
+
+@pytest.mark.parametrize("gateway", ["vnpay", "momo"])
+def test_staff_refund_money_taken_twice(app, vnpay_gw, momo_gw, gateway) -> None:
+    """Two tabs, two orders, both paid: the second payment is a surplus, and staff give it back
+    through the gateway with one action (offered once, then gone)."""
+    from fixtures.workflow_kit import wait_for
+
+    server = vnpay_gw if gateway == "vnpay" else momo_gw
+    pay = choose if gateway == "momo" else citizen_chooses
+    engine = app.extensions["motcua"].engine
+    code = file_dossier(app, make_spec([{"name": "payment", "config": {"gateway": gateway}}, "review"], version=f"t-{gateway}"))
+    first, second = pay_url(app, code, gateway), pay_url(app, code, gateway)  # the second supersedes the first
+    pay(second, "pay")
+    wait_for(lambda: dossier(app, code).status == Status.NEW)
+    pay(first, "pay")
+    wait_for(lambda: "payment_surplus" in kinds(dossier(app, code)))
+    assert "refund_surplus" in [a.name for a in engine.actions(dossier(app, code), DESK)]
+
+    d = engine.perform(code, "refund_surplus", DESK)
+    refunded = [e for e in d.events if e.kind == "payment_refunded"]
+    assert len(refunded) == 1 and refunded[0].data["amount"] == 16000 and "nộp thừa" in refunded[0].note
+    assert len(get(server.url + "/sim/refunds")) == 1
+    assert payments.surpluses(d) == [] and "refund_surplus" not in [a.name for a in engine.actions(d, DESK)]
+    assert d.status == Status.NEW and kinds(d).count("paid") == 1  # the fee itself stays paid

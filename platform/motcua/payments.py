@@ -10,7 +10,7 @@ for every gateway:
   confirmed: replays are answered "duplicate" and change nothing) and recorded:
   * a success is never lost: it pays what is owed (the `pay` move when the dossier waits for
     it); money the dossier did not owe (a superseded order paid after the current one) is
-    recorded as `payment_surplus`, for staff to refund;
+    recorded as `payment_surplus`, for staff to refund (`surpluses`, `refund_payment`);
   * a failure is shown to the citizen (`payment_failed`) only for the dossier's current
     order while the dossier still waits for that payment; a failure of a superseded order,
     or one arriving after the dossier was paid, is a staff-only note
@@ -263,6 +263,24 @@ def online_payments(dossier: Any) -> list[dict[str, Any]]:
     return [item for item in taken.values() if item["amount"] > item["refunded"]]
 
 
+def surpluses(dossier: Any) -> list[dict[str, Any]]:
+    """Money taken beyond what the dossier owed (`payment_surplus`, `refund_due`) and not yet
+    given back: one item per order, as `online_payments` lists them, `amount` the surplus."""
+    refunded: dict[str, int] = {}
+    for event in dossier.events:
+        data = event.data or {}
+        if event.kind == "payment_refunded" and isinstance(data.get("amount"), int):
+            refunded[data.get("txn_ref")] = refunded.get(data.get("txn_ref"), 0) + data["amount"]
+    found = []
+    for event in dossier.events:
+        data = event.data or {}
+        due, ref = data.get("refund_due"), data.get("txn_ref")
+        if event.kind == "payment_surplus" and isinstance(due, int) and ref and due > refunded.get(ref, 0):
+            found.append({"txn_ref": ref, "gateway": data.get("method"), "amount": due, "refunded": refunded.get(ref, 0),
+                          "transaction": str(data.get("transaction_no") or ""), "surplus": True})
+    return found
+
+
 def refund_payment(store: Any, config: Any, item: dict[str, Any], *, reason: str, requested_by: str) -> Any:
     """Ask the item's gateway to give back what is left of it (`online_payments`). The refund
     id is derived from the order, so asking again after a lost answer names the same refund
@@ -275,7 +293,8 @@ def refund_payment(store: Any, config: Any, item: dict[str, Any], *, reason: str
     if chosen is None or found is None or not chosen.offers("refund"):
         raise LookupError(f"order {item['txn_ref']}: gateway {item['gateway']!r} cannot refund here")
     amount = item["amount"] - item["refunded"]
-    refund = Refund(ref=f"RF{item['txn_ref']}{'' if not item['refunded'] else item['refunded']}", order=found[0],
+    prefix = "RS" if item.get("surplus") else "RF"
+    refund = Refund(ref=f"{prefix}{item['txn_ref']}{'' if not item['refunded'] else item['refunded']}", order=found[0],
                     transaction=item["transaction"], amount=amount, reason=reason, requested_by=requested_by)
     return chosen.refund(refund)
 
