@@ -33,7 +33,7 @@ from motcua.dossier import Status
 from motcua import i18n
 from motcua.integrations import GATEWAYS
 from motcua import payments
-from motcua.integrations.gateways import GatewayUnavailable
+from motcua.integrations.gateways import GatewayUnavailable, RefundResult
 from motcua.payments import amount_due, check_payment_token, payment_token  # noqa: F401 (re-exported)
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.lifecycle import allowed
@@ -158,17 +158,18 @@ class PaymentStep(Step):
             _refund_all(ctx, event.kind)
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
+        offered: list[Action] = []
         if _refundable_surplus(ctx):
-            return [Action(name="refund_surplus", label={"vi": "Hoàn trả tiền nộp thừa qua cổng thanh toán",
-                                                          "en": "Refund the overpayment through the gateway"},
-                           roles=("desk", "leader"))]
+            offered.append(Action(name="refund_surplus", label={"vi": "Hoàn trả tiền nộp thừa qua cổng thanh toán",
+                                                                 "en": "Refund the overpayment through the gateway"},
+                                  roles=("desk", "leader")))
         if (payment_mode(ctx) == "online" and ctx.status == Status.PAYMENT_REQUESTED
                 and payments.can_reconcile(ctx.services.store, ctx.app_config, ctx.dossier.code)):
-            return [Action(name="check_payment", label={"vi": "Kiểm tra trạng thái thanh toán", "en": "Check payment status"},
-                           roles=("desk",))]
+            offered.append(Action(name="check_payment", label={"vi": "Kiểm tra trạng thái thanh toán",
+                                                                "en": "Check payment status"}, roles=("desk",)))
         if payment_mode(ctx) != "desk" or not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN):
-            return []
-        return [
+            return offered
+        return offered + [
             Action(
                 name="record_payment",
                 label={"vi": "Ghi nhận đã nộp phí tại quầy", "en": "Record payment at the desk"},
@@ -187,7 +188,8 @@ class PaymentStep(Step):
                 raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả.")
             try:
                 for item in items:
-                    _refund(ctx, item, REFUNDED_SURPLUS, requested_by=getattr(user, "username", "staff"))
+                    _refund(ctx, item, REFUNDED_SURPLUS, reason=f"{ctx.dossier.code}: overpayment",
+                            requested_by=getattr(user, "username", "staff"))
             except GatewayUnavailable as exc:
                 raise ActionNotAllowed("Không kết nối được cổng thanh toán; vui lòng thử lại sau.") from exc
             return
@@ -289,14 +291,18 @@ def _refundable_surplus(ctx: StepContext) -> list[dict[str, Any]]:
     return items
 
 
-def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], **values: Any) -> None:
+def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, reason: str, requested_by: str = "system",
+            **values: Any) -> None:
     """One refund through the item's gateway, recorded: `payment_refunded` (the citizen sees
-    it) or, when the gateway says no, the staff-only `payment_refund_refused` (once)."""
-    requested_by = values.pop("requested_by", "system")
-    result = payments.refund_payment(ctx.services.store, ctx.app_config, item, requested_by=requested_by,
-                                     reason=f"{ctx.dossier.code}: {values.get('why_key', 'surplus')}")
-    values.pop("why_key", None)
-    cls = GATEWAYS.get(item["gateway"])
+    it) or, when the gateway says no or cannot refund at all, the staff-only
+    `payment_refund_refused` (once per order). `values` fill `text` besides amount, gateway,
+    ref and txn."""
+    chosen = payments.gateway_for(ctx.app_config, item["gateway"] or "")
+    if chosen is not None and chosen.offers("refund"):
+        result = payments.refund_payment(ctx.services.store, ctx.app_config, item, requested_by=requested_by, reason=reason)
+    else:  # uninstalled, disabled, or a gateway without refunds: a person has to do it
+        result = RefundResult(ok=False, reason_code="no_refund_api", message="the gateway offers no refund here")
+    cls = GATEWAYS.get(item["gateway"] or "")
     amount = item["amount"] - item["refunded"]
     common = {"amount": money(amount), "ref": item["txn_ref"],
               "gateway": words(getattr(cls, "title", None) or {"vi": item["gateway"], "en": item["gateway"]})}
@@ -320,7 +326,7 @@ def _refund_all(ctx: StepContext, why: str) -> None:
     for item in payments.online_payments(ctx.dossier):
         if item["gateway"] in (None, "desk", "cod"):
             continue
-        _refund(ctx, item, REFUNDED, why=words(WHY[why]), why_key=why)
+        _refund(ctx, item, REFUNDED, reason=f"{ctx.dossier.code}: {why}", why=words(WHY[why]))
 
 
 def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: dict[str, Any] | None = None,

@@ -286,3 +286,19 @@ def test_staff_refund_money_taken_twice(app, vnpay_gw, momo_gw, gateway) -> None
     assert len(get(server.url + "/sim/refunds")) == 1
     assert payments.surpluses(d) == [] and "refund_surplus" not in [a.name for a in engine.actions(d, DESK)]
     assert d.status == Status.NEW and kinds(d).count("paid") == 1  # the fee itself stays paid
+
+
+def test_a_gateway_that_cannot_refund_leaves_it_to_staff(app, vnpay_gw) -> None:
+    from fixtures.workflow_kit import wait_for
+
+    engine = app.extensions["motcua"].engine
+    code = file_dossier(app, make_spec([{"name": "payment", "config": {"gateway": "vnpay", **REFUNDABLE}}, "review"],
+                                       version="r-none"))
+    citizen_chooses(pay_url(app, code, "vnpay"), "pay")
+    wait_for(lambda: dossier(app, code).status == Status.NEW)
+    app.config["VNPAY_API_URL"] = ""  # this deployment has no access to VNPay's merchant API
+    d = engine.perform(code, "refuse", DESK, reason="Sai thẩm quyền.")
+    assert "payment_refunded" not in kinds(d) and "step_failed" not in kinds(d)
+    refused = [e for e in d.events if e.kind == "payment_refund_refused"]
+    assert len(refused) == 1 and refused[0].data["reason_code"] == "no_refund_api"
+    assert get(vnpay_gw.url + "/sim/refunds") == []
