@@ -876,7 +876,7 @@ def _render_dossier(found: Dossier) -> str:
 
 def _forms_of(found: Dossier) -> list[tuple[int, str, str]]:
     """(event index, document name, its title) of the forms 02-04 issued to the citizen."""
-    from renderers.documents import FORM_TITLES, issued_forms
+    from motcua_renderers.documents import FORM_TITLES, issued_forms
 
     return [(i, name, _(FORM_TITLES[name])) for i, name in issued_forms(found)]
 
@@ -911,7 +911,7 @@ def form_document(code: str, name: str, index: int) -> Response:
     for the dossier's reader only (404 alike for anyone else)."""
     from motcua import accounts
     from motcua.web.downloads import attachment, document_templates
-    from renderers.documents import FORM_FILES, form_of, form_pdf
+    from motcua_renderers.documents import FORM_FILES, form_of, form_pdf
 
     found = _readable_dossier(code)
     spec = _spec_of(found)
