@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: serve test bench lint messages catalogues studio-assets
 
-$(VENV)/.installed: pyproject.toml
+# An install from before setup.py mapped the folders left motcua.egg-info at the root: with the
+# root on sys.path (tests) its old entry points (`plugins.payment:...`) would shadow the real
+# ones, so it goes. The egg-info of an install now lives in platform/.
+$(VENV)/.installed: pyproject.toml setup.py
+	rm -rf motcua.egg-info
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -13,6 +13,12 @@ one-stop desk (channel `desk`) is standing at the counter and pays there, as the
 receipt (biên lai) is issued with the filing, even for a level-4 procedure; a dossier filed
 by post keeps the procedure's mode (online: the payment link reaches the citizen by SMS /
 e-mail and on the tracking page).
+
+When a gateway's notification never comes (the payer paid, the IPN was lost), staff press
+"Kiểm tra trạng thái thanh toán": the gateway is asked (`Gateway.query`) and its answer is
+recorded exactly as the webhook's would be (motcua.payments.reconcile). A spec that says the
+fees are refundable when the dossier is refused or withdrawn (`config.refund_on`) has the
+money taken online given back through the gateway (`Gateway.refund`) when that happens.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from motcua.dossier import Status
 from motcua import i18n
 from motcua.integrations import GATEWAYS
+from motcua import payments
+from motcua.integrations.gateways import GatewayUnavailable, RefundResult
 from motcua.payments import ONLINE_DUE, STAFF_NOTE, amount_due, check_payment_token, may_pay_online, payment_token  # noqa: F401 (re-exported)
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.lifecycle import allowed
-from motcua.workflow.notes import message, money
+from motcua.workflow.notes import message, money, words
 from motcua.workflow.step import EventKind, Step, StepContext
 
 
@@ -50,6 +58,10 @@ class PaymentConfig(BaseModel):
     mode: Literal["online", "desk"] = "online"
     #: a `motcua.gateways` plugin; None: the deployment's PAYMENT_GATEWAY, else vnpay
     gateway: str | None = None
+    #: when the fees paid online are given back through the gateway: the dossier `refused`
+    #: (not accepted at the desk) and/or `withdrawn` by the citizen; empty: never (the law of
+    #: the procedure decides; Law on Fees and Charges 2015)
+    refund_on: list[Literal["refused", "withdrawn"]] = []
 
     @field_validator("gateway")
     @classmethod
@@ -130,7 +142,7 @@ def parse_amount(value: Any) -> int | None:
 
 def _cash_on_delivery(ctx: StepContext) -> bool:
     """The result goes by post and the procedure's postal option collects the fee on delivery
-    (plugins.postal books the parcel with COD = the fee due): the citizen pays the postman."""
+    (motcua_plugins.postal books the parcel with COD = the fee due): the citizen pays the postman."""
     delivery = ctx.dossier.delivery
     option = ctx.spec.delivery_option("postal") if ctx.spec else None
     return bool(delivery and delivery.kind == "postal" and option and option.cash_on_delivery)
@@ -162,6 +174,12 @@ class PaymentStep(Step):
         "payment_due_at_desk": EventKind(label={"vi": "Chờ nộp phí, lệ phí", "en": "Fees due"}),
         "payment_failed": EventKind(label={"vi": "Thanh toán không thành công", "en": "Payment failed"}),
         ONLINE_DUE: EventKind(label={"vi": "Chờ nộp phí, lệ phí trước khi gửi kết quả", "en": "Fees due before the result is posted"}),
+        "payment_refunded": EventKind(label={"vi": "Đã hoàn trả phí, lệ phí", "en": "Fees refunded"}),
+        # the gateway said no: staff refund by hand (the citizen is told once it is done)
+        "payment_refund_refused": EventKind(label={"vi": "Cổng thanh toán từ chối hoàn tiền, cần cán bộ xử lý",
+                                                   "en": "The gateway refused the refund; staff must act"}, internal=True),
+        "payment_checked": EventKind(label={"vi": "Kiểm tra trạng thái thanh toán", "en": "Payment status checked"},
+                                     internal=True),
     }
 
     def enter(self, ctx: StepContext) -> None:
@@ -198,15 +216,26 @@ class PaymentStep(Step):
             ctx.state["last_failure_reason"] = event.data.get("reason")
         elif event.kind == "supplemented":
             _request_rest(ctx)
+        elif event.kind in ctx.config.refund_on and event.kind in ("refused", "withdrawn"):
+            _refund_all(ctx, event.kind)
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
+        offered: list[Action] = []
+        if _refundable_surplus(ctx):
+            offered.append(Action(name="refund_surplus", label={"vi": "Hoàn trả tiền nộp thừa qua cổng thanh toán",
+                                                                 "en": "Refund the overpayment through the gateway"},
+                                  roles=("desk", "leader")))
+        if (payment_mode(ctx) == "online" and ctx.status == Status.PAYMENT_REQUESTED
+                and payments.can_reconcile(ctx.services.store, ctx.app_config, ctx.dossier.code)):
+            offered.append(Action(name="check_payment", label={"vi": "Kiểm tra trạng thái thanh toán",
+                                                                "en": "Check payment status"}, roles=("desk",)))
         if not _owes(ctx) or ctx.status in (Status.REFUSED, Status.WITHDRAWN, Status.RETURNED):
-            return []
+            return offered
         # whatever the mode, cash at the counter settles what is owed: a level-4 dossier frozen
         # in "payment requested", paper that came by post with the fee the postman collected
         waiting_online = ctx.status == Status.PAYMENT_REQUESTED
         due = i18n.money(amount_due(ctx.dossier), "vi")
-        offered = [
+        offered += [
             Action(
                 name="record_payment",
                 label={"vi": "Ghi nhận đã nộp phí tại quầy", "en": "Record payment at the desk"},
@@ -228,6 +257,20 @@ class PaymentStep(Step):
     def perform(self, ctx: StepContext, action: str, user: Any, params: dict[str, Any]) -> None:
         from motcua.payments import cancel_open
 
+        if action == "check_payment":
+            _check(ctx)
+            return
+        if action == "refund_surplus":
+            items = _refundable_surplus(ctx)
+            if not items:
+                raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả.")
+            try:
+                for item in items:
+                    _refund(ctx, item, REFUNDED_SURPLUS, reason=f"{ctx.dossier.code}: overpayment",
+                            requested_by=getattr(user, "username", "staff"))
+            except GatewayUnavailable as exc:
+                raise ActionNotAllowed("Không kết nối được cổng thanh toán; vui lòng thử lại sau.") from exc
+            return
         if action not in ("record_payment", "refuse_unpaid") or not _owes(ctx):
             raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
         if action == "refuse_unpaid":
@@ -268,7 +311,7 @@ class PaymentStep(Step):
         return Markup(render_template("payment/citizen.html", ctx=ctx, dossier=ctx.dossier,
                                       paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code, chosen),
                                       pay_online=payment_mode(ctx) == "online" and may_pay_online(ctx.dossier),
-                                      failure=_last_failure(ctx), gateway_id=chosen,
+                                      failure=_last_failure(ctx), gateway_id=chosen, refunded=_refunded(ctx),
                                       gateway_title=(getattr(cls, "title", None) or {"vi": chosen})))
 
     def staff_panel(self, ctx: StepContext) -> Markup | None:
@@ -299,6 +342,91 @@ def _request_rest(ctx: StepContext) -> None:
                                              amount=money(amount)), data={"amount": amount})
 
 
+#: what staff read after "check payment status", per outcome of motcua.payments.reconcile
+CHECKED = {
+    "ok": {"vi": "Cổng thanh toán xác nhận kết quả giao dịch {ref}; đã ghi nhận.",
+           "en": "The gateway confirmed the result of payment {ref}; recorded."},
+    "duplicate": {"vi": "Kết quả giao dịch {ref} đã được ghi nhận trước đó.", "en": "The result of payment {ref} was already recorded."},
+    "pending": {"vi": "Cổng thanh toán chưa có kết quả cho giao dịch {ref} (công dân chưa hoàn tất thanh toán).",
+                "en": "The gateway has no result for payment {ref} yet (the citizen has not finished paying)."},
+    "wrong_amount": {"vi": "Cổng thanh toán báo số tiền khác với giao dịch {ref}; không ghi nhận, cần đối soát.",
+                     "en": "The gateway reports another amount for payment {ref}; not recorded, reconcile by hand."},
+}
+
+
+def _check(ctx: StepContext) -> None:
+    """Staff ask the gateway about the open order (its IPN never came): the answer is recorded
+    by motcua.payments.confirm, as a webhook's; what was found is a staff-only note."""
+    try:
+        outcome, order = payments.reconcile(ctx.services, ctx.app_config, ctx.dossier.code)
+    except GatewayUnavailable as exc:
+        raise ActionNotAllowed("Không kết nối được cổng thanh toán; vui lòng thử lại sau.") from exc
+    if order is None or outcome == "nothing":
+        raise ActionNotAllowed("Hồ sơ không có giao dịch thanh toán nào đang chờ kết quả.")
+    text = CHECKED.get(outcome, {"vi": "Kết quả kiểm tra giao dịch {ref}: " + outcome + ".",
+                                 "en": "Checking payment {ref}: " + outcome + "."})
+    ctx.record("payment_checked", note=message(text, ref=order.ref), data={"txn_ref": order.ref, "outcome": outcome})
+
+
+REFUNDED = {"vi": "Đã hoàn trả {amount} qua {gateway} (giao dịch gốc {ref}, mã hoàn tiền {txn}) do hồ sơ {why}.",
+            "en": "{amount} refunded through {gateway} (payment {ref}, refund {txn}) as the dossier was {why}."}
+REFUND_REFUSED = {"vi": "Cổng {gateway} từ chối hoàn {amount} của giao dịch {ref} (mã {code}): cán bộ cần hoàn tiền thủ công.",
+                  "en": "{gateway} refused to refund {amount} of payment {ref} (code {code}): staff must refund by hand."}
+WHY = {"refused": {"vi": "bị từ chối tiếp nhận", "en": "refused"}, "withdrawn": {"vi": "được công dân rút", "en": "withdrawn"}}
+
+
+REFUNDED_SURPLUS = {"vi": "Đã hoàn trả {amount} nộp thừa qua {gateway} (giao dịch gốc {ref}, mã hoàn tiền {txn}).",
+                    "en": "{amount} overpaid refunded through {gateway} (payment {ref}, refund {txn})."}
+
+
+def _refundable_surplus(ctx: StepContext) -> list[dict[str, Any]]:
+    """Overpayments still to give back whose gateway can refund them."""
+    items = []
+    for item in payments.surpluses(ctx.dossier):
+        chosen = payments.gateway_for(ctx.app_config, item["gateway"] or "")
+        if chosen is not None and chosen.offers("refund"):
+            items.append(item)
+    return items
+
+
+def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, reason: str, requested_by: str = "system",
+            **values: Any) -> None:
+    """One refund through the item's gateway, recorded: `payment_refunded` (the citizen sees
+    it) or, when the gateway says no or cannot refund at all, the staff-only
+    `payment_refund_refused` (once per order). `values` fill `text` besides amount, gateway,
+    ref and txn."""
+    chosen = payments.gateway_for(ctx.app_config, item["gateway"] or "")
+    if chosen is not None and chosen.offers("refund"):
+        result = payments.refund_payment(ctx.services.store, ctx.app_config, item, requested_by=requested_by, reason=reason)
+    else:  # uninstalled, disabled, or a gateway without refunds: a person has to do it
+        result = RefundResult(ok=False, reason_code="no_refund_api", message="the gateway offers no refund here")
+    cls = GATEWAYS.get(item["gateway"] or "")
+    amount = item["amount"] - item["refunded"]
+    common = {"amount": money(amount), "ref": item["txn_ref"],
+              "gateway": words(getattr(cls, "title", None) or {"vi": item["gateway"], "en": item["gateway"]})}
+    data = {"txn_ref": item["txn_ref"], "method": item["gateway"], "amount": amount}
+    if result.ok:
+        ctx.record("payment_refunded", actor=f"gateway:{item['gateway']}",
+                   note=message(text, **common, **values, txn=result.transaction),
+                   data={**data, "refund_transaction": result.transaction})
+    elif not any(e.kind == "payment_refund_refused" and (e.data or {}).get("txn_ref") == item["txn_ref"]
+                 for e in ctx.dossier.events):
+        ctx.record("payment_refund_refused", actor=f"gateway:{item['gateway']}",
+                   note=message(REFUND_REFUSED, **common, code=result.reason_code or "?"),
+                   data={**data, "reason_code": result.reason_code, "message": result.message})
+
+
+def _refund_all(ctx: StepContext, why: str) -> None:
+    """Give back every online payment of the dossier (the spec says its fees are refundable
+    when it is refused / withdrawn). Safe to run twice: the refund id is the order's, and a
+    payment already given back is no longer listed. An unreachable gateway raises, so the
+    engine records `step_failed` and tries again."""
+    for item in payments.online_payments(ctx.dossier):
+        if item["gateway"] in (None, "desk", "cod"):
+            continue
+        _refund(ctx, item, REFUNDED, reason=f"{ctx.dossier.code}: {why}", why=words(WHY[why]))
+
+
 def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: dict[str, Any] | None = None,
                 actor: str | None = None) -> None:
     """The one way a payment is written: a `paid` event with amount and method (the `pay` move
@@ -309,6 +437,12 @@ def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: 
         ctx.move("pay", note=note, data=data, actor=actor)
     else:
         ctx.record("paid", note=note, data=data, actor=actor)
+
+
+def _refunded(ctx: StepContext) -> int:
+    """VND given back to the citizen through the gateway (`payment_refunded` events)."""
+    return sum(e.data.get("amount", 0) for e in ctx.dossier.events
+               if e.kind == "payment_refunded" and isinstance((e.data or {}).get("amount"), int))
 
 
 def _last_failure(ctx: StepContext) -> dict[str, str] | None:

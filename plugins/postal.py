@@ -12,7 +12,7 @@ it has the papers in hand and has checked them.
 A result is never handed over with the fee unpaid. If the spec's postal option allows cash
 on delivery, the parcel is booked with COD = the fee due and the carrier's `delivered`
 callback, carrying what it collected, records the payment (`paid`, method `cod`, through
-plugins.payment.record_paid) before the dossier becomes RETURNED. Otherwise the step books
+motcua_plugins.payment.record_paid) before the dossier becomes RETURNED. Otherwise the step books
 nothing until a `paid` event comes, and both panels say why the parcel is not sent yet.
 The postal charge is the post office's, not the agency's: every booking tells the carrier
 the receiver pays it (cước thu người nhận, collected on delivery).
@@ -43,7 +43,7 @@ from motcua.spec.model import localize
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.notes import message, money, words
 from motcua.workflow.step import EventKind, Step, StepContext
-from plugins.payment import TEMPLATES, amount_due, entered_by_staff, known_plugin
+from motcua_plugins.payment import TEMPLATES, amount_due, entered_by_staff, known_plugin
 
 DEFAULT_CARRIER = "vnpost"
 
@@ -157,7 +157,7 @@ class PostalStep(Step):
         collected = int(event.data.get("cod_collected") or 0)
         due = ctx.dossier.fee_total if _unpaid(ctx) else 0
         if collected and collected >= due > 0:
-            from plugins.payment import record_paid
+            from motcua_plugins.payment import record_paid
 
             record_paid(ctx, amount=collected, method="cod",
                         note=message({"vi": "Bưu điện đã thu hộ {amount} khi phát kết quả (bưu gửi {item}).",

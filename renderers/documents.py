@@ -40,10 +40,10 @@ from motcua.spec.model import Condition, ProcedureSpec, localize
 from motcua.units import address_text
 from motcua.i18n import FILTERS
 from motcua.workdays import VN_TZ, limit_text
-from renderers.form import ADDRESS_LABELS, attachment_required, copies_text
-from renderers.l10n import N_, format_date, money, t
-from renderers.qr import qr_data_uri
-from renderers.schema import (
+from motcua_renderers.form import ADDRESS_LABELS, attachment_required, copies_text
+from motcua_renderers.l10n import N_, format_date, money, t
+from motcua_renderers.qr import qr_data_uri
+from motcua_renderers.schema import (
     ADDRESS_KEYS,
     ADDRESS_PARTS,
     enum_values,
@@ -53,7 +53,7 @@ from renderers.schema import (
     ui_for,
     widget_for,
 )
-from renderers.summary import display_value
+from motcua_renderers.summary import display_value
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
@@ -400,7 +400,7 @@ def _paid_text(dossier: Dossier, lang: str) -> str:
     if not paid or dossier.fee_total <= 0:
         return ""
     amounts = [p.get("amount") for p in paid]
-    # a `paid` event without an amount paid everything (as plugins.payment.amount_due reads it)
+    # a `paid` event without an amount paid everything (as motcua_plugins.payment.amount_due reads it)
     amount = sum(amounts) if all(isinstance(a, int) for a in amounts) else dossier.fee_total  # type: ignore[arg-type]
     text = t("Đã nộp phí, lệ phí: {amount}", lang, amount=money(amount, lang))
     receipts = [str(p["receipt_no"]) for p in paid if p.get("receipt_no")]

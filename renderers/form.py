@@ -2,7 +2,7 @@
 
 `render_fields` turns the schema into plain HTML (Jinja2, autoescaped: spec text and the
 citizen's input are data, never markup); `parse_form` is its inverse, turning the posted
-strings back into typed answers. Both walk the schema with `renderers.schema`, so a field
+strings back into typed answers. Both walk the schema with `motcua_renderers.schema`, so a field
 is named, shown and parsed the same way.
 
 Names and ids
@@ -35,7 +35,7 @@ Conditional fields
 The page's <form> should carry `novalidate`: inputs carry `pattern`, `maxlength` and
 `type=email` as hints for phones' keyboards, but the messages come from the server, in
 Vietnamese, next to each field. Include /static/renderers/form.css and form.js (see
-`renderers.ASSETS`).
+`motcua_renderers.ASSETS`).
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ from motcua.integrations.widgets import for_format
 from motcua.spec.conditions import holds
 from motcua import units
 from motcua.spec.model import Attachment, ProcedureSpec, localize
-from renderers.l10n import N_, t
-from renderers.schema import (
+from motcua_renderers.l10n import N_, t
+from motcua_renderers.schema import (
     ADDRESS_PARTS,
     CODE_KEYS,
     choice_key,
@@ -71,7 +71,7 @@ from renderers.schema import (
     ui_for,
     widget_for,
 )
-from renderers.jinja import environment
+from motcua_renderers.jinja import environment
 
 ADD = "_add"
 REMOVE = "_remove"
@@ -321,6 +321,11 @@ class _Builder:
             view.kind = "textarea"
             view.value = text
             attrs = {"rows": 3, "placeholder": placeholder or None}
+        field_type = for_format(node.get("format")) if widget != "hidden" else None
+        if field_type is not None:  # a plugin's field type: its input hints, the spec's placeholder first
+            for name, hint in field_type.html_attrs(self.lang).items():
+                if attrs.get(name) is None:
+                    attrs[name] = hint
         if widget in ("text", "textarea", "tel") or kind == "string" and widget not in ("date", "hidden"):
             attrs.setdefault("maxlength", node.get("maxLength"))
         view.kind = view.kind if view.kind in ("hidden", "textarea") else "input"

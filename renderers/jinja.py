@@ -17,7 +17,7 @@ from motcua.i18n import FILTERS
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("renderers", "templates"),
+        loader=PackageLoader("motcua_renderers", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -13,10 +13,10 @@ from typing import Any, Mapping
 from jsonschema import Draft202012Validator
 
 from motcua.spec.model import ProcedureSpec, localize
-from renderers.l10n import format_date, t
+from motcua_renderers.l10n import format_date, t
 from motcua.integrations.widgets import for_format
 from motcua.units import address_text
-from renderers.schema import (
+from motcua_renderers.schema import (
     choice_key,
     enum_values,
     object_rules,

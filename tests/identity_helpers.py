@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from motcua.app import create_app
-from plugins.simulators import identity as sim
+from motcua_plugins.simulators import identity as sim
 from tests.conftest import SPECS, LiveServer, free_port
 
 CLIENT_ID = "motcua-test"

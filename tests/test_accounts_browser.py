@@ -9,7 +9,7 @@ import re
 import pytest
 
 from motcua.app import create_app
-from plugins.simulators import identity as sim
+from motcua_plugins.simulators import identity as sim
 from tests.conftest import SPECS, LiveServer, free_port, watch_csp
 from tests.identity_helpers import CLIENT_ID, CLIENT_SECRET, provider_config
 from tests.portal_helpers import small_pdf

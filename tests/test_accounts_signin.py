@@ -1,6 +1,6 @@
 """Signing in with OpenID Connect against the identity provider simulator on a real port.
 
-The portal is the real app (test client); the provider is plugins.simulators.identity over
+The portal is the real app (test client); the provider is motcua_plugins.simulators.identity over
 HTTP, so Authlib fetches the discovery document, the JWKS and the tokens for real. Each way
 a sign-in must fail has its own test.
 """

@@ -121,7 +121,7 @@ def test_a_fee_left_unpaid_is_not_recorded(office):
 
 def test_paper_that_came_by_post_is_received_and_paid_at_the_desk_and_not_collected_again(office):
     """The shipped spec pays online, but paper entered at the desk brings its fee to the desk
-    (plugins.payment.entered_by_staff): received and paid at once; and the postal step books
+    (motcua_plugins.payment.entered_by_staff): received and paid at once; and the postal step books
     no home collection of papers that are already on the desk."""
     client = logged_in(office, "lan")
     response = intake_post(client, answers(copies=2), channel="postal", **{"fee.paid": "1", "fee.receipt_no": "BL-7"})

@@ -49,7 +49,7 @@ def test_paying_through_the_gateway_on_another_origin_works_under_the_policy(app
     from fixtures.workflow_kit import file_dossier, make_spec, wait_for
     from motcua.dossier import Status
     from motcua.tracking import private_link_url
-    from plugins.simulators import vnpay as vnpay_sim
+    from motcua_plugins.simulators import vnpay as vnpay_sim
 
     sim = vnpay_sim.create_app(tmn_code="MOTCUA01", secret="S", ipn_url=live_server.url + "/thanh-toan/vnpay/ipn")
     with LiveServer(sim) as gateway:

@@ -11,7 +11,7 @@ from fixtures.workflow_kit import file_dossier, make_spec
 from motcua.dossier import Status
 from motcua.payments import amount_due
 from motcua.tracking import private_link_url
-from plugins.simulators import momo as momo_sim
+from motcua_plugins.simulators import momo as momo_sim
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from fixtures.workflow_kit import file_dossier, make_spec
-from renderers.documents import receipt_pdf
+from motcua_renderers.documents import receipt_pdf
 from test_backoffice import answers, logged_in, office, two_agency_specs  # noqa: F401
 from test_backoffice_desk import filed_code, intake_post, svc
 from test_renderers_documents import birth, make_dossier, pdf_text, text_under_the_qr_code  # noqa: F401

@@ -7,7 +7,7 @@ import re
 from motcua.error_order import order_errors
 from motcua.spec.model import ProcedureSpec
 from motcua.submission import validate
-from renderers.form import error_summary
+from motcua_renderers.form import error_summary
 from tests.portal_helpers import BIRTH_CODE, birth_spec, csrf
 
 FORM = f"/thu-tuc/{BIRTH_CODE}/nop"

@@ -156,7 +156,7 @@ def test_online_payment_notes_on_the_english_tracking_page(app) -> None:
 
 def test_a_cancelled_vnpay_payment_reads_you_cancelled(app, live_server) -> None:
     from conftest import LiveServer
-    from plugins.simulators import vnpay as vnpay_sim
+    from motcua_plugins.simulators import vnpay as vnpay_sim
     from tests.test_payment import SECRET, citizen_chooses, start_payment
     from tests.test_portal_tracking import lookup
     from fixtures.workflow_kit import kinds, wait_for

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from motcua import drafts
 from motcua.catalogue import Catalogue
-from renderers.form import MAX_REPEAT_ITEMS, RepeatFull, apply_repeat, parse_form, repeat_limit
+from motcua_renderers.form import MAX_REPEAT_ITEMS, RepeatFull, apply_repeat, parse_form, repeat_limit
 from tests.portal_helpers import BIRTH_CODE, csrf
 
 RESIDENCE = "1.004222"  # members: maxItems 20

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from motcua import i18n
-from renderers.jinja import environment
+from motcua_renderers.jinja import environment
 
 #: 17:05 UTC on 30 November is 00:05 on 1 December in Vietnam (UTC+7).
 LATE_EVENING_UTC = datetime(2026, 11, 30, 17, 5, tzinfo=timezone.utc)

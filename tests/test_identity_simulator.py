@@ -11,7 +11,7 @@ import pytest
 
 from motcua import units
 from motcua.formats import cccd_matches, is_cccd, is_tax_code, is_vn_mobile
-from plugins.simulators import identity as sim
+from motcua_plugins.simulators import identity as sim
 
 REDIRECT = "http://portal.test/dang-nhap/vneid/ve"
 

@@ -96,7 +96,7 @@ def test_a_carrier_down_is_booked_by_the_retry_job_once_it_is_back(app, live_ser
     `retry_steps` job, which backs off while the carrier is down and books once it is back."""
     from conftest import LiveServer, free_port
     from fixtures.workflow_kit import kinds, make_spec
-    from plugins.simulators import carrier as carrier_sim
+    from motcua_plugins.simulators import carrier as carrier_sim
     from test_postal import STEPS, finish
     from tests.fixtures.workflow_kit import file_dossier
 

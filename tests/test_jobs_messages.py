@@ -31,7 +31,7 @@ from motcua.jobs import dead_jobs, queue_for
 from motcua.workflow.outbox import outbox_for
 from motcua.workflow.tasks import catch_up, send_message
 from conftest import BACKENDS
-from plugins.simulators import messaging
+from motcua_plugins.simulators import messaging
 
 STEPS = ["review", "notify"]
 PASSWORD = "mat-khau-rat-dai-1"

@@ -184,7 +184,7 @@ JUDICIAL_ANSWERS = {
 def test_a_judicial_record_request_filed_on_a_friday_is_due_ten_days_later(app):
     from motcua.filing import file_dossier
     from motcua.services import services
-    from renderers.documents import receipt_pdf
+    from motcua_renderers.documents import receipt_pdf
 
     with app.test_request_context("/"):
         spec = services().catalogue.get(JUDICIAL_RECORD)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from conftest import LiveServer
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, wait_for
 from motcua.workflow.outbox import outbox_for
-from plugins.simulators import messaging
+from motcua_plugins.simulators import messaging
 
 STEPS = ["review", "notify"]
 

@@ -18,7 +18,7 @@ import pytest
 from fixtures.workflow_kit import DESK, file_dossier, make_spec
 from motcua.tracking import link_token, private_link_url
 from motcua.workflow.outbox import LogSender, outbox_for
-from plugins.notify import LOOKUP_PATH, SMS_LIMIT, TEMPLATES, gsm_length, sms_for, sms_text
+from motcua_plugins.notify import LOOKUP_PATH, SMS_LIMIT, TEMPLATES, gsm_length, sms_for, sms_text
 
 STEPS = ["review", "notify"]
 PUBLIC = "https://dichvucong.example.gov.vn"

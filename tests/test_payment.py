@@ -12,8 +12,8 @@ from conftest import LiveServer
 from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for
 from motcua.dossier import Status
 from motcua.workflow import ActionNotAllowed
-from plugins.gateways import vnpay
-from plugins.simulators import vnpay as vnpay_sim
+from motcua_plugins.gateways import vnpay
+from motcua_plugins.simulators import vnpay as vnpay_sim
 
 SECRET = "TESTSECRET"
 
@@ -29,7 +29,7 @@ def gateway(app, live_server):
 
 def start_payment(app, live_server, code: str) -> str:
     """What the citizen's "Thanh toán trực tuyến" button does: a signed redirect to the gateway."""
-    from plugins.payment import payment_token
+    from motcua_plugins.payment import payment_token
 
     with app.test_request_context():
         token = payment_token(code)

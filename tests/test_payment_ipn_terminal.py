@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 from conftest import LiveServer
 from fixtures.workflow_kit import file_dossier, make_spec, wait_for
 from motcua.dossier import Status
-from plugins.gateways import vnpay
-from plugins.simulators import vnpay as vnpay_sim
+from motcua_plugins.gateways import vnpay
+from motcua_plugins.simulators import vnpay as vnpay_sim
 from tests.test_payment import PAY_FIRST, SECRET, citizen_chooses, gateway, start_payment  # noqa: F401 (fixture)
 
 

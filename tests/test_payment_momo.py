@@ -17,8 +17,8 @@ from fixtures.workflow_kit import file_dossier, kinds, make_spec, wait_for
 from motcua.dossier import Status
 from motcua.integrations import GATEWAYS
 from motcua.payments import payment_token
-from plugins.gateways import momo
-from plugins.simulators import momo as momo_sim
+from motcua_plugins.gateways import momo
+from motcua_plugins.simulators import momo as momo_sim
 
 PARTNER, ACCESS, SECRET = "MOTCUAMOMO", "ACCESSKEY1", "MOMOSECRET"
 PAY_WITH_MOMO = [{"name": "payment", "config": {"mode": "online", "gateway": "momo"}}, "review"]

@@ -14,7 +14,7 @@ from fixtures.workflow_kit import file_dossier, kinds, make_spec
 from motcua.dossier import Status
 from motcua.payments import OPEN, PAYMENTS, amount_due, payment_token
 from motcua.web.labels import citizen_events
-from plugins.gateways import vnpay
+from motcua_plugins.gateways import vnpay
 
 SECRET = "ORDERSECRET"
 PAY_FIRST = [{"name": "payment", "config": {"mode": "online"}}, "review"]

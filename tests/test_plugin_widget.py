@@ -36,6 +36,11 @@ def plate_spec() -> dict:
     data["form"]["fields"]["required"] = [*data["form"]["fields"].get("required", []), "bien_so"]
     data["form"].setdefault("ui", {})["bien_so"] = {"label": {"vi": "Biển số xe", "en": "Vehicle plate"}}
     data["form"]["pages"][0]["fields"].append("bien_so")
+    # a second plate field whose spec gives its own placeholder (it wins over the package's)
+    data["form"]["fields"]["properties"]["bien_so_cu"] = {"type": "string", "title": "Biển số cũ", "format": "bien-so-xe"}
+    data["form"]["ui"]["bien_so_cu"] = {"label": {"vi": "Biển số cũ", "en": "Old plate"},
+                                        "placeholder": {"vi": "Biển số trước khi đổi", "en": "The plate before the change"}}
+    data["form"]["pages"][0]["fields"].append("bien_so_cu")
     return data
 
 
@@ -85,7 +90,7 @@ def test_the_api_validates_with_the_package_messages_and_publishes_its_pattern(s
     code = response.get_json()["code"]
     dossier = site.extensions["motcua"].store.dossiers.get(code)
     assert dossier.data["bien_so"] == "29a 12345"  # stored as sent; shown the way plates are written
-    from renderers.summary import answer_rows
+    from motcua_renderers.summary import answer_rows
 
     spec = site.extensions["motcua"].catalogue.get(BIRTH_CODE)
     assert ("Biển số xe", "29A-123.45") in answer_rows(spec, dossier.data, "vi")
@@ -103,6 +108,35 @@ def test_the_form_renders_validates_and_cleans_the_plate(site) -> None:
                         follow_redirects=True).get_data(as_text=True)
     assert "Sê-ri biển số" not in right and "Biển số xe không đúng định dạng" not in right
     assert 'value="29A-123.45"' in right  # cleaned the way plates are written
+
+
+def test_the_input_carries_the_field_types_attributes(site) -> None:
+    """`Widget.input_attrs` reach the citizen's <input>, in the reader's language."""
+    import re
+
+    page = site.test_client().get(f"/thu-tuc/{BIRTH_CODE}/nop").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="bien_so"[^>]*>', page).group(0)
+    for attr in ('autocapitalize="characters"', 'autocomplete="off"', 'spellcheck="false"', 'maxlength="14"',
+                 'placeholder="Ví dụ 29A-123.45"', 'id="', 'type="text"'):
+        assert attr in tag, (attr, tag)
+    english = site.test_client().get(f"/thu-tuc/{BIRTH_CODE}/nop?lang=en").get_data(as_text=True)
+    assert 'placeholder="For example 29A-123.45"' in re.search(r'<input[^>]*name="bien_so"[^>]*>', english).group(0)
+    old = re.search(r'<input[^>]*name="bien_so_cu"[^>]*>', page).group(0)
+    assert 'placeholder="Biển số trước khi đổi"' in old and 'autocapitalize="characters"' in old
+
+
+def test_a_field_type_sets_only_input_hints(plate_installed) -> None:
+    from motcua.integrations.widgets import Widget
+    from motcua_bien_so_xe import VehiclePlate
+
+    class Sneaky(Widget):
+        id = "sneaky"
+        input_attrs = {"onfocus": "alert(1)", "name": "other", "value": "x", "inputmode": "numeric",
+                       "data-mask": "99", "placeholder": "<b>", "pattern": '"><script>'}
+
+    attrs = Sneaky({}).html_attrs("vi")
+    assert attrs == {"inputmode": "numeric", "data-mask": "99", "placeholder": "<b>", "pattern": '"><script>'}
+    assert VehiclePlate({}).html_attrs("en")["placeholder"] == "For example 29A-123.45"
 
 
 def test_the_blank_form_prints_the_field(site) -> None:

@@ -33,7 +33,7 @@ def store_of(app):
 
 def valid_answers(spec) -> dict:
     """The birth registration answers a citizen posts, typed as filing keeps them."""
-    from renderers.form import parse_form
+    from motcua_renderers.form import parse_form
 
     from motcua import submission
 

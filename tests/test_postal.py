@@ -11,8 +11,8 @@ from conftest import LiveServer
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, kinds, make_spec, wait_for
 from motcua.dossier import Status
 from motcua.workflow import ActionNotAllowed
-from plugins.carriers import vnpost
-from plugins.simulators import carrier as carrier_sim
+from motcua_plugins.carriers import vnpost
+from motcua_plugins.simulators import carrier as carrier_sim
 
 STEPS = ["review", "postal"]
 

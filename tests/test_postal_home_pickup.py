@@ -18,7 +18,7 @@ from motcua.app import create_app
 from motcua.dossier import Status
 from motcua.spec.lint import lint_file
 from motcua.workflow import ActionNotAllowed
-from plugins.simulators import carrier as carrier_sim
+from motcua_plugins.simulators import carrier as carrier_sim
 from tests.portal_helpers import birth_spec, csrf, write_spec
 from tests.test_portal_filing import file_it, fill_to_check, summary_messages, text
 from tests.test_postal import advance

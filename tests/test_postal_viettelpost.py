@@ -13,8 +13,8 @@ import pytest
 from conftest import LiveServer
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, wait_for
 from motcua.dossier import Status
-from plugins.carriers.viettelpost import STATUS_MAP, order_body
-from plugins.simulators import viettelpost as viettel_sim
+from motcua_plugins.carriers.viettelpost import STATUS_MAP, order_body
+from motcua_plugins.simulators import viettelpost as viettel_sim
 
 STEPS = ["review", {"name": "postal", "config": {"carrier": "viettelpost"}}]
 

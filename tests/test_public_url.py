@@ -89,8 +89,8 @@ def test_staff_receipt_ignores_a_forged_host(site, monkeypatch):
 
 
 def test_payment_return_and_carrier_callback_ignore_a_forged_host(site):
-    from plugins.payment import payment_token
-    from plugins.simulators import carrier as carrier_sim
+    from motcua_plugins.payment import payment_token
+    from motcua_plugins.simulators import carrier as carrier_sim
 
     from conftest import LiveServer
 

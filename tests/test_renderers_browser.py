@@ -8,7 +8,7 @@ import pytest
 
 from motcua.spec.loader import load_file
 from motcua.spec.model import ProcedureSpec
-from renderers.form import render_fields
+from motcua_renderers.form import render_fields
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "platform" / "motcua" / "static" / "renderers" / "form.js"

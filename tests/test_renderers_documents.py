@@ -20,7 +20,7 @@ from motcua.dossier import AttachmentRef, Contact, DeliveryChoice, Dossier, Even
 from motcua.fees import compute_fees, total
 from motcua.spec.loader import load_file
 from motcua.spec.model import Level, ProcedureSpec
-from renderers.documents import (
+from motcua_renderers.documents import (
     TemplateFolderMissing,
     blank_form_context,
     blank_form_docx,
@@ -31,8 +31,8 @@ from renderers.documents import (
     receipt_pdf,
     render_html,
 )
-from renderers.qr import dark_runs, qr_matrix, qr_svg
-from renderers.summary import answer_rows
+from motcua_renderers.qr import dark_runs, qr_matrix, qr_svg
+from motcua_renderers.summary import answer_rows
 
 REPO = Path(__file__).resolve().parent.parent
 BIRTH = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"

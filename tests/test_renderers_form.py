@@ -13,7 +13,7 @@ from motcua import units
 from motcua.dossier import AttachmentRef
 from motcua.spec.loader import load_file
 from motcua.spec.model import ProcedureSpec
-from renderers.form import apply_repeat, error_summary, parse_form, render_attachments, render_fields, repeat_action
+from motcua_renderers.form import apply_repeat, error_summary, parse_form, render_attachments, render_fields, repeat_action
 
 REPO = Path(__file__).resolve().parent.parent
 BIRTH = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"

@@ -15,7 +15,7 @@ from motcua.catalogue import spec_files
 from motcua.spec.cli import editor_schema
 from motcua.spec.form_support import SUPPORTED, UNSUPPORTED, if_condition
 from motcua.spec.lint import lint_file
-from renderers.schema import show_conditions
+from motcua_renderers.schema import show_conditions
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = Path(__file__).parent / "specs_bad" / "base.yaml"

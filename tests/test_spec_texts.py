@@ -12,8 +12,8 @@ import yaml
 
 from motcua.spec.lint import lint_file
 from motcua.spec.model import ProcedureSpec
-from renderers.form import render_fields
-from renderers.summary import answer_rows
+from motcua_renderers.form import render_fields
+from motcua_renderers.summary import answer_rows
 
 REPO = Path(__file__).resolve().parent.parent
 BIRTH = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"

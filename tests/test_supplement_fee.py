@@ -14,7 +14,7 @@ import pytest
 
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec
 from motcua.workflow import ActionNotAllowed
-from plugins.payment import amount_due
+from motcua_plugins.payment import amount_due
 from tests.test_portal_supplement import valid_answers
 
 DESK_PAYMENT = [{"name": "payment", "config": {"mode": "desk"}}, {"name": "review", "config": {"units": ["Phòng Tư pháp"]}}]

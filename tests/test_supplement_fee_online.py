@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, wait_for
 from motcua.dossier import Status
-from plugins.payment import amount_due
+from motcua_plugins.payment import amount_due
 from tests.test_payment import citizen_chooses, gateway, start_payment  # noqa: F401 (fixture)
 from tests.test_portal_supplement import valid_answers
 

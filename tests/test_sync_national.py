@@ -16,7 +16,7 @@ from conftest import LiveServer
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec
 from motcua.integrations import SYNC
 from motcua.workflow.outbox import outbox_for
-from plugins.simulators import national_portal as national_sim
+from motcua_plugins.simulators import national_portal as national_sim
 
 STEPS = ["review"]
 
@@ -78,7 +78,7 @@ def test_a_portal_that_is_down_gets_the_change_later_and_once(app, portal) -> No
     assert engine.flush()  # and the job, when it runs, finds nothing left to send
     assert [r["TrangThaiHoSo"] for r in records(sim, code)] == [1]
     # the same message sent again (a sender that died before saving "sent"): recorded once
-    from plugins.sync.national_portal import NationalPortalSync
+    from motcua_plugins.sync.national_portal import NationalPortalSync
 
     NationalPortalSync(app.config).push(waiting)
     assert len(records(sim, code)) == 1

@@ -101,7 +101,7 @@ def test_receipt_pdf_qr_link_is_the_private_one(app):
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).replace("\n", "")
     assert link in text
     assert pdf.headers["Referrer-Policy"] == "no-referrer" and "no-store" in pdf.headers["Cache-Control"]
-    from renderers.qr import qr_svg
+    from motcua_renderers.qr import qr_svg
 
     page = citizen.get(f"/ho-so/{code}/bien-nhan").get_data(as_text=True)
     assert qr_svg("http://localhost" + link) in page  # the QR code on the receipt page encodes it
@@ -187,7 +187,7 @@ def _no_private_link(html: str, code: str) -> bool:
 
 
 def test_a_lookup_session_gets_the_public_tracking_url_not_the_private_link(app):
-    from renderers.qr import qr_svg
+    from motcua_renderers.qr import qr_svg
 
     filer, code = filed_in_browser(app)
     private = "http://localhost" + private_link_of(filer, code)

@@ -13,11 +13,11 @@ import pytest
 from motcua import units
 from motcua.dossier import Contact, DeliveryChoice, Dossier
 from motcua.submission import delivery_choice, validate_delivery
-from plugins.postal import carrier_address
+from motcua_plugins.postal import carrier_address
 from motcua.spec.loader import load_file
-from plugins.simulators import carrier as carrier_sim
-from renderers.documents import receipt_pdf
-from renderers.summary import answer_rows
+from motcua_plugins.simulators import carrier as carrier_sim
+from motcua_renderers.documents import receipt_pdf
+from motcua_renderers.summary import answer_rows
 from tests.portal_helpers import BIRTH, BIRTH_CODE, GOOD_ANSWERS, csrf, small_pdf
 
 
@@ -267,7 +267,7 @@ def test_odd_digits_in_a_spec_form_address_and_the_api_are_refused_with_field_er
     from werkzeug.datastructures import MultiDict
 
     from motcua.submission import validate
-    from renderers.form import parse_form
+    from motcua_renderers.form import parse_form
     from tests.portal_helpers import REPO
     from tests.test_api_portal import body
 

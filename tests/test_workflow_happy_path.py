@@ -10,8 +10,8 @@ from conftest import BACKENDS, LiveServer
 from fixtures.workflow_kit import ADDRESS, DESK, LEADER, kinds, wait_for
 from motcua.dossier import DeliveryChoice, Status
 from motcua.workflow.outbox import outbox_for
-from plugins.simulators import carrier as carrier_sim
-from plugins.simulators import vnpay as vnpay_sim
+from motcua_plugins.simulators import carrier as carrier_sim
+from motcua_plugins.simulators import vnpay as vnpay_sim
 from test_payment import citizen_chooses, start_payment
 from test_postal import advance
 

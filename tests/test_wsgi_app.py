@@ -27,7 +27,7 @@ from motcua import accounts
 from motcua.app import create_app
 from motcua.jobs import queue_for
 from motcua.workflow.outbox import outbox_for
-from plugins.simulators import messaging
+from motcua_plugins.simulators import messaging
 
 
 def _env(data_dir: Path, store: str, port: int, gateway_url: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ OUT = Path(__file__).resolve().parent.parent / "renderers" / "templates" / "docu
 
 
 def blank_form(path: Path) -> None:
-    """blank_form.docx; context: renderers.documents.blank_form_context."""
+    """blank_form.docx; context: motcua_renderers.documents.blank_form_context."""
     document = Document()
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)

@@ -267,7 +267,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                  local=i18n.local, current_lang=i18n.current_lang, public_url=public_url)
     app.jinja_env.filters.update(i18n.FILTERS)  # |money, |date, |datetime: the reader's way, Vietnam time
     from motcua.units import address_text
-    from renderers.form import render_address
+    from motcua_renderers.form import render_address
 
     app.jinja_env.globals.update(address_text=address_text, address_fields=render_address)  # postal addresses
     # who performs a procedure, and a dossier's office, for templates (docs/agencies.md)

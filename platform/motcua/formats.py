@@ -76,7 +76,7 @@ def check_cccd(value: str) -> None:
 
 def check_mobile(value: str) -> None:
     """10 digits starting 0 and a Vietnamese mobile prefix; the web form turns `+84 912 345 678`
-    into `0912345678` before this runs (renderers.form), the API takes the canonical form."""
+    into `0912345678` before this runs (motcua_renderers.form), the API takes the canonical form."""
     if not re.fullmatch(r"0[0-9]{9}", value):
         _fail(MOBILE_LENGTH)
     if not MOBILE.match(value):

@@ -2,7 +2,7 @@
 of Circular 01/2018/TT-VPCP), printed when the workflow reaches them and kept with the dossier.
 
 The engine calls `keep_issued_forms` after every committed change: each timeline event that
-issues a form (`renderers.documents.form_of`) and has no kept copy yet is rendered as a PDF
+issues a form (`motcua_renderers.documents.form_of`) and has no kept copy yet is rendered as a PDF
 in the dossier's language, stored in the file store and noted in the dossier's bookkeeping
 (`steps["_documents"]`, beside the engine's own: which form, for which event, the file, its
 sha256; `motcua.purge` keeps those files). The timeline is not touched: the event that issued
@@ -33,7 +33,7 @@ def kept(dossier: Dossier) -> dict[int, dict[str, Any]]:
 def keep_issued_forms(services: Any, config: Mapping[str, Any], code: str) -> list[int]:
     """Render and keep every issued form of the dossier not kept yet; the events' indexes kept."""
     from motcua.accounts import all_accounts
-    from renderers.documents import form_pdf, issued_forms
+    from motcua_renderers.documents import form_pdf, issued_forms
 
     store = services.store
     dossier = store.dossiers.get(code)

@@ -10,7 +10,7 @@ for every gateway:
   confirmed: replays are answered "duplicate" and change nothing) and recorded:
   * a success is never lost: it pays what is owed (the `pay` move when the dossier waits for
     it); money the dossier did not owe (a superseded order paid after the current one) is
-    recorded as `payment_surplus`, for staff to refund;
+    recorded as `payment_surplus`, for staff to refund (`surpluses`, `refund_payment`);
   * a failure is shown to the citizen (`payment_failed`) only for the dossier's current
     order while the dossier still waits for that payment; a failure of a superseded order,
     or one arriving after the dossier was paid, is a staff-only note
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from motcua.dossier import Status
@@ -273,3 +273,128 @@ def return_outcome(store: Any, stored: dict[str, Any], says_ok: bool) -> str:
     if stored.get("status") == "failed" or not says_ok:
         return "failed"
     return "pending"
+
+
+# --- reconciliation and refunds (the gateway contract's optional `query` and `refund`) -------
+
+
+def gateway_for(config: Any, gateway_id: str) -> Gateway | None:
+    """An instance of the enabled gateway `gateway_id`, or None."""
+    from motcua.integrations import GATEWAYS
+
+    cls = GATEWAYS.get(gateway_id, config)
+    return cls(config) if cls is not None else None
+
+
+def open_pending_order(store: Any, code: str) -> PaymentOrder | None:
+    """The dossier's open order while nothing about it has been recorded yet."""
+    ref = (store.records(OPEN).get(code) or {}).get("ref")
+    found = get_order(store, ref) if ref else None
+    if found is None or found[1].get("status", "pending") != "pending" or store.records(CONFIRMED).get(ref):
+        return None
+    return found[0]
+
+
+def can_reconcile(store: Any, config: Any, code: str) -> bool:
+    """The dossier has an open order nobody has heard of, and its gateway can be asked."""
+    order = open_pending_order(store, code)
+    chosen = gateway_for(config, order.gateway) if order else None
+    return chosen is not None and chosen.offers("query")
+
+
+def reconcile(services: Any, config: Any, code: str) -> tuple[str, PaymentOrder | None]:
+    """Ask the gateway about the dossier's open order whose webhook never came, and record the
+    answer exactly as a webhook's (`confirm`: known order, same amount, once): the outcome
+    (`ok`, `duplicate`, `wrong_amount` ...), or `pending` while the gateway has no final word,
+    or `nothing` when there is no open order to ask about. Raises GatewayUnavailable."""
+    order = open_pending_order(services.store, code)
+    chosen = gateway_for(config, order.gateway) if order else None
+    if order is None or chosen is None or not chosen.offers("query"):
+        return "nothing", order
+    notice = chosen.query(order)
+    if notice is None:
+        return "pending", order
+    return confirm(services, chosen, notice), order
+
+
+def online_payments(dossier: Any) -> list[dict[str, Any]]:
+    """The money a gateway took for this dossier and not yet given back: one item per order
+    (`txn_ref`, `gateway`, `amount`, `transaction`), from its `paid` and `payment_surplus`
+    events, less what `payment_refunded` events gave back."""
+    taken: dict[str, dict[str, Any]] = {}
+    for event in dossier.events:
+        data = event.data or {}
+        ref = data.get("txn_ref")
+        if event.kind in ("paid", "payment_surplus") and ref and isinstance(data.get("amount"), int):
+            # a superseded order's surplus repeats its own `paid` when part of it was owed
+            taken.setdefault(ref, {"txn_ref": ref, "gateway": data.get("method"), "amount": data["amount"],
+                                   "transaction": str(data.get("transaction_no") or ""), "refunded": 0})
+    for event in dossier.events:
+        data = event.data or {}
+        if event.kind == "payment_refunded" and data.get("txn_ref") in taken and isinstance(data.get("amount"), int):
+            taken[data["txn_ref"]]["refunded"] += data["amount"]
+    return [item for item in taken.values() if item["amount"] > item["refunded"]]
+
+
+def surpluses(dossier: Any) -> list[dict[str, Any]]:
+    """Money taken beyond what the dossier owed (`payment_surplus`, `refund_due`) and not yet
+    given back: one item per order, as `online_payments` lists them, `amount` the surplus."""
+    refunded: dict[str, int] = {}
+    for event in dossier.events:
+        data = event.data or {}
+        if event.kind == "payment_refunded" and isinstance(data.get("amount"), int):
+            refunded[data.get("txn_ref")] = refunded.get(data.get("txn_ref"), 0) + data["amount"]
+    found = []
+    for event in dossier.events:
+        data = event.data or {}
+        due, ref = data.get("refund_due"), data.get("txn_ref")
+        if event.kind == "payment_surplus" and isinstance(due, int) and ref and due > refunded.get(ref, 0):
+            found.append({"txn_ref": ref, "gateway": data.get("method"), "amount": due, "refunded": refunded.get(ref, 0),
+                          "transaction": str(data.get("transaction_no") or ""), "surplus": True})
+    return found
+
+
+def refund_payment(store: Any, config: Any, item: dict[str, Any], *, reason: str, requested_by: str) -> Any:
+    """Ask the item's gateway to give back what is left of it (`online_payments`). The refund
+    id is derived from the order, so asking again after a lost answer names the same refund
+    and the gateway does not pay twice. Returns the gateway's `RefundResult`; raises
+    GatewayUnavailable, or LookupError when the gateway or the order is gone."""
+    from motcua.integrations.gateways import Refund
+
+    chosen = gateway_for(config, item["gateway"])
+    found = get_order(store, item["txn_ref"])
+    if chosen is None or found is None or not chosen.offers("refund"):
+        raise LookupError(f"order {item['txn_ref']}: gateway {item['gateway']!r} cannot refund here")
+    amount = item["amount"] - item["refunded"]
+    prefix = "RS" if item.get("surplus") else "RF"
+    refund = Refund(ref=f"{prefix}{item['txn_ref']}{'' if not item['refunded'] else item['refunded']}", order=found[0],
+                    transaction=item["transaction"], amount=amount, reason=reason, requested_by=requested_by)
+    return chosen.refund(refund)
+
+
+def reconcile_stale(services: Any, config: Any, older_than: timedelta = timedelta(minutes=15)) -> dict[str, int]:
+    """Ask the gateways about every open order nobody has heard of for `older_than` whose
+    dossier still waits for payment (IPNs lost while the portal was down): what `reconcile`
+    found, counted by outcome (`unavailable` for a gateway that could not be reached). Run by the job
+    queue every five minutes (`reconcile_payments`, motcua.workflow.tasks); staff do the same for one dossier."""
+    from motcua.integrations.gateways import GatewayUnavailable
+
+    counts: dict[str, int] = {}
+    cutoff = datetime.now(timezone.utc) - older_than
+    for code, current in list(services.store.records(OPEN).all()):
+        order = open_pending_order(services.store, code)
+        dossier = services.store.dossiers.get(code)
+        if order is None or dossier is None or Status(dossier.status) != Status.PAYMENT_REQUESTED:
+            continue
+        try:
+            if datetime.fromisoformat(order.created_at) > cutoff:
+                continue  # the payer may still be on the gateway's page
+        except ValueError:
+            pass
+        try:
+            outcome, _ = reconcile(services, config, code)
+        except GatewayUnavailable:
+            log.warning("payment %s of %s: gateway %s unreachable while reconciling", order.ref, code, order.gateway)
+            outcome = "unavailable"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

@@ -120,8 +120,8 @@ class ViettelPostCarrier(Carrier):
     def simulate(cls, app: Any, host: str, port: int) -> str | None:
         import secrets
 
-        from plugins.simulators import public_address, serve_in_thread
-        from plugins.simulators import viettelpost as simulator
+        from motcua_plugins.simulators import public_address, serve_in_thread
+        from motcua_plugins.simulators import viettelpost as simulator
 
         token, webhook = secrets.token_hex(16), secrets.token_hex(16)
         hook = public_address(app) + "/plugins/carriers/viettelpost/callback"

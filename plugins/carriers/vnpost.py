@@ -129,8 +129,8 @@ class VNPostCarrier(Carrier):
     def simulate(cls, app: Any, host: str, port: int) -> str | None:
         import secrets
 
-        from plugins.simulators import carrier as simulator
-        from plugins.simulators import serve_in_thread
+        from motcua_plugins.simulators import carrier as simulator
+        from motcua_plugins.simulators import serve_in_thread
 
         key, callback = secrets.token_hex(16), secrets.token_hex(16)
         url = serve_in_thread(simulator.create_app(key, callback), host, port, cls.id)

@@ -14,6 +14,14 @@ server-to-server IPN is answered with HTTP 204 (no body).
   over `accessKey, amount, extraData, message, orderId, orderInfo, orderType, partnerCode,
   payType, requestId, responseTime, resultCode, transId`. The browser comes back to
   `redirectUrl` with the same fields in the query string.
+- Query: `POST {endpoint}/v2/gateway/api/query`, JSON `partnerCode, requestId, orderId, lang,
+  signature` over `accessKey, orderId, partnerCode, requestId`; the answer carries the
+  order's `resultCode` (0 paid; 1000 and 7000-range still pending; 42 unknown order),
+  `amount`, `transId`, signed over `QUERY_ANSWER_FIELDS`.
+- Refund: `POST {endpoint}/v2/gateway/api/refund`, JSON `partnerCode, orderId` (a new id of
+  the refund), `requestId, amount, transId` (the payment's), `lang, description, signature`
+  over `accessKey, amount, description, orderId, partnerCode, requestId, transId`; the answer
+  `resultCode` 0 = refunded, its `transId` the refund's, signed over `REFUND_ANSWER_FIELDS`.
 Amounts are whole VND (no x100, unlike VNPay). Settings: MOMO_ENDPOINT, MOMO_PARTNER_CODE,
 MOMO_ACCESS_KEY, MOMO_SECRET_KEY. Nothing in the core names MoMo: this module and its
 entry point are the whole gateway.
@@ -29,13 +37,32 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from motcua.integrations.gateways import Gateway, Notification, Outcome, PaymentOrder, ReturnInfo, WebhookRefused
+from motcua.integrations.gateways import (
+    Gateway,
+    GatewayUnavailable,
+    Notification,
+    Outcome,
+    PaymentOrder,
+    Refund,
+    RefundResult,
+    ReturnInfo,
+    WebhookRefused,
+)
 
 CREATE_FIELDS = ("accessKey", "amount", "extraData", "ipnUrl", "orderId", "orderInfo", "partnerCode", "redirectUrl",
                  "requestId", "requestType")
 RESULT_FIELDS = ("accessKey", "amount", "extraData", "message", "orderId", "orderInfo", "orderType", "partnerCode",
                  "payType", "requestId", "responseTime", "resultCode", "transId")
+QUERY_FIELDS = ("accessKey", "orderId", "partnerCode", "requestId")
+QUERY_ANSWER_FIELDS = ("accessKey", "amount", "extraData", "message", "orderId", "partnerCode", "payType", "requestId",
+                       "responseTime", "resultCode", "transId")
+REFUND_FIELDS = ("accessKey", "amount", "description", "orderId", "partnerCode", "requestId", "transId")
+REFUND_ANSWER_FIELDS = ("accessKey", "amount", "message", "orderId", "partnerCode", "requestId", "responseTime",
+                        "resultCode", "transId")
 SUCCESS = 0
+#: query resultCodes meaning "no final word yet": initiated (waiting for the payer), processing
+PENDING = frozenset({1000, 7000, 7002, 9000})
+ORDER_NOT_FOUND = 42
 
 #: resultCode -> what the payer is told (MoMo's result codes of a payment)
 SENTENCES: dict[int, dict[str, str]] = {
@@ -176,6 +203,57 @@ class MoMoGateway(Gateway):
                   "not_ours": 400, "error": 500}[outcome]
         return ("", 204) if status == 204 else ({"error": outcome}, status)
 
+    def _api(self, path: str, body: dict[str, Any], names: tuple[str, ...], answer_names: tuple[str, ...]) -> dict[str, Any]:
+        """POST one signed request; the answer once its signature and partner check."""
+        partner = self.partner()
+        if partner is None:
+            raise GatewayUnavailable("MoMo is not configured")
+        body = {"partnerCode": partner.partner_code, **body, "lang": "vi"}
+        body["signature"] = sign(body, names, partner)
+        request = urllib.request.Request(partner.endpoint + path, method="POST", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                answer = json.loads(response.read())
+        except urllib.error.HTTPError as exc:  # MoMo answers refusals with a 4xx and a JSON body
+            try:
+                answer = json.loads(exc.read())
+            except ValueError:
+                raise GatewayUnavailable(f"MoMo {path}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise GatewayUnavailable(f"MoMo {path} failed: {exc}") from None
+        if not isinstance(answer, dict) or not verify(answer, answer_names, partner):
+            raise GatewayUnavailable(f"MoMo {path}: the answer's signature does not verify")
+        if not hmac.compare_digest(str(answer.get("partnerCode", "")).encode(), partner.partner_code.encode()):
+            raise GatewayUnavailable(f"MoMo {path}: the answer names another partner")
+        return answer
+
+    def query(self, order: PaymentOrder) -> Notification | None:
+        import secrets
+
+        answer = self._api("/v2/gateway/api/query", {"requestId": f"Q{order.ref}{secrets.token_hex(4)}", "orderId": order.ref},
+                           QUERY_FIELDS, QUERY_ANSWER_FIELDS)
+        code, amount = _int(answer.get("resultCode")), _int(answer.get("amount"))
+        if code is None or code in PENDING or code == ORDER_NOT_FOUND:
+            return None
+        if answer.get("orderId") != order.ref:
+            raise GatewayUnavailable("MoMo query answered about another order")
+        return Notification(ref=order.ref, amount=-1 if amount is None else amount, ok=code == SUCCESS,
+                            transaction=str(answer.get("transId") or ""), reason_code=str(code),
+                            details={"query": answer, "pay_type": answer.get("payType"), "via": "query"})
+
+    def refund(self, refund: Refund) -> RefundResult:
+        answer = self._api("/v2/gateway/api/refund",
+                           {"orderId": refund.ref, "requestId": refund.ref, "amount": refund.amount,
+                            "transId": _int(refund.transaction) if _int(refund.transaction) is not None else refund.transaction,
+                            "description": f"Hoan tien ho so {refund.order.code}"},
+                           REFUND_FIELDS, REFUND_ANSWER_FIELDS)
+        code = _int(answer.get("resultCode"))
+        if code is None or code in PENDING or code in (10, 99):  # maintenance, unknown error, processing: ask later
+            raise GatewayUnavailable(f"MoMo refund answered {answer.get('resultCode')} {answer.get('message', '')}")
+        return RefundResult(ok=code == SUCCESS, transaction=str(answer.get("transId") or ""),
+                            reason_code=None if code == SUCCESS else str(code), message=str(answer.get("message") or ""))
+
     def failure_reason(self, code: str | None) -> dict[str, str]:
         return sentence(_int(code) if code is not None else None)
 
@@ -186,8 +264,8 @@ class MoMoGateway(Gateway):
     def simulate(cls, app: Any, host: str, port: int) -> str | None:
         import secrets
 
-        from plugins.simulators import momo as simulator
-        from plugins.simulators import serve_in_thread
+        from motcua_plugins.simulators import momo as simulator
+        from motcua_plugins.simulators import serve_in_thread
 
         access, secret = secrets.token_hex(8), secrets.token_hex(16)
         url = serve_in_thread(simulator.create_app("MOTCUADEMO", access, secret), host, port, cls.id)

@@ -120,13 +120,66 @@ def reply(code: str) -> dict[str, str]:
     return {"RspCode": code, "Message": REPLY_MESSAGES[code]}
 
 
+# --- the merchant API (`merchant_webapi/api/transaction`): querydr and refund ---------------
+# JSON POSTs, each signed HMAC-SHA512 over its fields' values joined by "|" in a fixed order
+# (not the sorted `k=v&` of the pay URL); the answer is signed the same way.
+
+QUERY_FIELDS = ("vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TxnRef", "vnp_TransactionDate",
+                "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo")
+QUERY_ANSWER_FIELDS = ("vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode", "vnp_TxnRef",
+                       "vnp_Amount", "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo", "vnp_TransactionType",
+                       "vnp_TransactionStatus", "vnp_OrderInfo", "vnp_PromotionCode", "vnp_PromotionAmount")
+REFUND_FIELDS = ("vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TransactionType", "vnp_TxnRef",
+                 "vnp_Amount", "vnp_TransactionNo", "vnp_TransactionDate", "vnp_CreateBy", "vnp_CreateDate", "vnp_IpAddr",
+                 "vnp_OrderInfo")
+REFUND_ANSWER_FIELDS = ("vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode", "vnp_TxnRef",
+                        "vnp_Amount", "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo", "vnp_TransactionType",
+                        "vnp_TransactionStatus", "vnp_OrderInfo")
+#: vnp_TransactionType of a refund: the whole amount, or part of it
+FULL_REFUND, PARTIAL_REFUND = "02", "03"
+#: vnp_ResponseCode of the merchant API: the order is unknown to VNPay
+API_NOT_FOUND = "91"
+#: vnp_TransactionStatus of a queried payment
+TXN_SUCCESS, TXN_PENDING = "00", "01"
+
+
+def sign_fields(fields: Mapping[str, Any], names: tuple[str, ...], secret: str) -> str:
+    """HMAC-SHA512 over the named fields' values joined by "|" (merchant API messages)."""
+    data = "|".join("" if fields.get(k) is None else str(fields.get(k)) for k in names)
+    return hmac.new(secret.encode(), data.encode(), hashlib.sha512).hexdigest()
+
+
+def verify_fields(fields: Mapping[str, Any], names: tuple[str, ...], secret: str) -> bool:
+    given = str(fields.get("vnp_SecureHash") or "")
+    return bool(given) and hmac.compare_digest(given.lower(), sign_fields(fields, names, secret))
+
+
 # --- the plugin (`motcua.gateways` entry point `vnpay`) --------------------------------------
 
-from motcua.integrations.gateways import Gateway, Notification, Outcome, PaymentOrder, ReturnInfo, WebhookRefused  # noqa: E402
+from motcua.integrations.gateways import (  # noqa: E402
+    Gateway,
+    GatewayUnavailable,
+    Notification,
+    Outcome,
+    PaymentOrder,
+    Refund,
+    RefundResult,
+    ReturnInfo,
+    WebhookRefused,
+)
 
 #: the core's outcome of a checked IPN -> VNPay's RspCode
 RSP_CODES: dict[str, str] = {"ok": OK, "duplicate": ALREADY_CONFIRMED, "not_found": NOT_FOUND, "wrong_amount": WRONG_AMOUNT,
                              "bad_signature": BAD_CHECKSUM, "not_ours": OTHER, "error": OTHER}
+
+
+def _created(order: PaymentOrder) -> datetime | None:
+    """When the order was opened: its pay URL's `vnp_CreateDate`, which querydr and refund
+    name again as `vnp_TransactionDate`."""
+    try:
+        return datetime.fromisoformat(order.created_at) if order.created_at else None
+    except ValueError:
+        return None
 
 
 def _vnd(value: str | None) -> int:
@@ -140,12 +193,18 @@ def _vnd(value: str | None) -> int:
 
 
 class VNPayGateway(Gateway):
-    """VNPay 2.1.0. Settings: VNPAY_PAY_URL, VNPAY_TMN_CODE, VNPAY_HASH_SECRET. The IPN URL is
+    """VNPay 2.1.0. Settings: VNPAY_PAY_URL, VNPAY_TMN_CODE, VNPAY_HASH_SECRET; for querydr and
+    refund also VNPAY_API_URL (the merchant API, `.../merchant_webapi/api/transaction`) and
+    optionally VNPAY_SERVER_IP (`vnp_IpAddr` of those calls). The IPN URL is
     registered at VNPay's merchant portal: `<PUBLIC_URL>/plugins/gateways/vnpay/webhook` (the
     old `/thanh-toan/vnpay/ipn` keeps working)."""
 
     id = "vnpay"
     title = {"vi": "VNPay", "en": "VNPay"}
+
+    def offers(self, method: str) -> bool:
+        # querydr and refund go to the merchant API, a URL of its own
+        return super().offers(method) and bool(self.config.get("VNPAY_API_URL"))
 
     def merchant(self) -> Merchant | None:
         config = self.config
@@ -166,7 +225,8 @@ class VNPayGateway(Gateway):
         assert merchant is not None
         return payment_url(merchant, txn_ref=order.ref, amount_vnd=order.amount,
                            order_info=f"Thanh toan phi le phi ho so {order.code}", return_url=return_url,
-                           ip_addr=client_ip, at=datetime.now(timezone.utc), locale="en" if lang == "en" else "vn")
+                           ip_addr=client_ip, at=_created(order) or datetime.now(timezone.utc),
+                           locale="en" if lang == "en" else "vn")
 
     def read_return(self, params: Mapping[str, str]) -> ReturnInfo | None:
         merchant = self.merchant()
@@ -190,13 +250,73 @@ class VNPayGateway(Gateway):
 
         return jsonify(reply(RSP_CODES[outcome]))
 
+    def _api(self, body: dict[str, Any], names: tuple[str, ...], answer_names: tuple[str, ...]) -> dict[str, Any]:
+        """POST one signed merchant-API message; its answer once its signature and terminal check."""
+        import json
+        import urllib.error
+        import urllib.request
+
+        merchant = self.merchant()
+        url = self.config.get("VNPAY_API_URL")
+        if merchant is None or not url:
+            raise GatewayUnavailable("VNPay's merchant API is not configured (VNPAY_API_URL)")
+        body = {**body, "vnp_Version": VERSION, "vnp_TmnCode": merchant.tmn_code,
+                "vnp_CreateDate": timestamp(datetime.now(VN_TZ)), "vnp_IpAddr": self.config.get("VNPAY_SERVER_IP") or "127.0.0.1"}
+        body["vnp_SecureHash"] = sign_fields(body, names, merchant.secret)
+        request = urllib.request.Request(url, method="POST", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                answer = json.loads(response.read())
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise GatewayUnavailable(f"VNPay {body['vnp_Command']} failed: {exc}") from None
+        if not isinstance(answer, dict) or not verify_fields(answer, answer_names, merchant.secret):
+            raise GatewayUnavailable(f"VNPay {body['vnp_Command']}: the answer's checksum does not verify")
+        if not hmac.compare_digest(str(answer.get("vnp_TmnCode", "")).encode(), merchant.tmn_code.encode()):
+            raise GatewayUnavailable(f"VNPay {body['vnp_Command']}: the answer names another terminal")
+        return answer
+
+    def query(self, order: PaymentOrder) -> Notification | None:
+        import secrets
+
+        answer = self._api({"vnp_RequestId": f"Q{secrets.token_hex(8)}", "vnp_Command": "querydr", "vnp_TxnRef": order.ref,
+                            "vnp_OrderInfo": f"Tra cuu giao dich {order.ref}",
+                            "vnp_TransactionDate": timestamp(_created(order) or datetime.now(VN_TZ))},
+                           QUERY_FIELDS, QUERY_ANSWER_FIELDS)
+        code, status = answer.get("vnp_ResponseCode"), answer.get("vnp_TransactionStatus")
+        if code == API_NOT_FOUND or (code == OK and status == TXN_PENDING):
+            return None  # VNPay has no final word: the payer never finished, or is still paying
+        if code != OK or answer.get("vnp_TxnRef") != order.ref:
+            raise GatewayUnavailable(f"VNPay querydr answered {code} {answer.get('vnp_Message', '')}")
+        ok = status == TXN_SUCCESS
+        # querydr carries the payment's status, not its pay-time response code: a failure is
+        # worded from the status ("TS02"), never as a code the payer saw
+        return Notification(ref=order.ref, amount=_vnd(answer.get("vnp_Amount")), ok=ok,
+                            transaction=str(answer.get("vnp_TransactionNo") or ""),
+                            reason_code=None if ok else f"TS{status}",
+                            details={"query": answer, "bank": answer.get("vnp_BankCode"), "via": "query"})
+
+    def refund(self, refund: Refund) -> RefundResult:
+        answer = self._api({"vnp_RequestId": refund.ref, "vnp_Command": "refund",
+                            "vnp_TransactionType": FULL_REFUND if refund.full else PARTIAL_REFUND,
+                            "vnp_TxnRef": refund.order.ref, "vnp_Amount": str(refund.amount * 100),
+                            "vnp_TransactionNo": refund.transaction,
+                            "vnp_TransactionDate": timestamp(_created(refund.order) or datetime.now(VN_TZ)),
+                            "vnp_CreateBy": refund.requested_by, "vnp_OrderInfo": f"Hoan tien {refund.order.code}"},
+                           REFUND_FIELDS, REFUND_ANSWER_FIELDS)
+        code = str(answer.get("vnp_ResponseCode") or "")
+        if code == "99":  # VNPay's "other error": not a refusal, ask again later
+            raise GatewayUnavailable(f"VNPay refund answered 99 {answer.get('vnp_Message', '')}")
+        return RefundResult(ok=code == OK, transaction=str(answer.get("vnp_TransactionNo") or ""),
+                            reason_code=None if code == OK else code, message=str(answer.get("vnp_Message") or ""))
+
     def failure_reason(self, code: str | None) -> dict[str, str]:
-        from plugins.gateways import vnpay_responses
+        from motcua_plugins.gateways import vnpay_responses
 
         return vnpay_responses.sentence(code)
 
     def staff_failure_reason(self, code: str | None) -> dict[str, str]:
-        from plugins.gateways import vnpay_responses
+        from motcua_plugins.gateways import vnpay_responses
 
         return vnpay_responses.staff_sentence(code)
 
@@ -210,11 +330,12 @@ class VNPayGateway(Gateway):
     def simulate(cls, app: Any, host: str, port: int) -> str | None:
         import secrets
 
-        from plugins.simulators import public_address, serve_in_thread
-        from plugins.simulators import vnpay as simulator
+        from motcua_plugins.simulators import public_address, serve_in_thread
+        from motcua_plugins.simulators import vnpay as simulator
 
         secret = secrets.token_hex(16)
         ipn = public_address(app) + "/plugins/gateways/vnpay/webhook"
         url = serve_in_thread(simulator.create_app("MOTCUADEMO", secret, ipn), host, port, cls.id)
-        app.config.update(VNPAY_PAY_URL=url + "/paymentv2/vpcpay.html", VNPAY_TMN_CODE="MOTCUADEMO", VNPAY_HASH_SECRET=secret)
+        app.config.update(VNPAY_PAY_URL=url + "/paymentv2/vpcpay.html", VNPAY_TMN_CODE="MOTCUADEMO", VNPAY_HASH_SECRET=secret,
+                          VNPAY_API_URL=url + "/merchant_webapi/api/transaction")
         return url

@@ -1,5 +1,5 @@
 """The demo identity provider: `motcua serve --demo` signs citizens in at a local OpenID
-Connect simulator (plugins.simulators.identity) instead of VNeID.
+Connect simulator (motcua_plugins.simulators.identity) instead of VNeID.
 
 Demo-only: its simulator hands out identities to anyone who clicks, so the registry enables
 it only in DEMO / TESTING mode. A real provider is configured with `IDENTITY_PROVIDERS`
@@ -22,8 +22,8 @@ class DemoIdentityProvider(IdentityProvider):
     @classmethod
     def simulate(cls, app: Any, host: str, port: int) -> str | None:
         from motcua import identity as identity_client
-        from plugins.simulators import public_address, serve_in_thread
-        from plugins.simulators import identity as simulator
+        from motcua_plugins.simulators import public_address, serve_in_thread
+        from motcua_plugins.simulators import identity as simulator
 
         issuer = f"http://{host}:{port}"
         oidc_secret = secrets.token_hex(16)

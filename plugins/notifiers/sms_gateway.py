@@ -24,8 +24,8 @@ class SmsGatewayNotifier(Notifier):
     def simulate(cls, app: Any, host: str, port: int) -> str | None:
         import secrets
 
-        from plugins.simulators import messaging as simulator
-        from plugins.simulators import serve_in_thread
+        from motcua_plugins.simulators import messaging as simulator
+        from motcua_plugins.simulators import serve_in_thread
 
         key = secrets.token_hex(16)
         url = serve_in_thread(simulator.create_app(key), host, port, cls.id)

@@ -1,4 +1,4 @@
-"""A postal carrier stand-in (VNPost-shaped; protocol in plugins.carriers.vnpost).
+"""A postal carrier stand-in (VNPost-shaped; protocol in motcua_plugins.carriers.vnpost).
 
 JSON API with an `X-Api-Key` header: `POST /api/v1/shipments` books (idempotent by the
 `Idempotency-Key` header) and answers an S10 item number; `GET /api/v1/shipments/<item>`.
@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from flask import Flask, jsonify, redirect, render_template_string, request
 
 from motcua import units
-from plugins.carriers import vnpost
-from plugins.simulators import deliver_with_retries, http
+from motcua_plugins.carriers import vnpost
+from motcua_plugins.simulators import deliver_with_retries, http
 
 PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>Bưu chính (mô phỏng)</title>
 <h1>Bưu chính công ích – môi trường mô phỏng</h1>

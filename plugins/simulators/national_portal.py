@@ -1,5 +1,5 @@
 """A National Public Service Portal stand-in for status sync (protocol in
-plugins.sync.national_portal).
+motcua_plugins.sync.national_portal).
 
 `POST /api/hoso/dongbo` (header `X-Api-Key`) checks the fields (status 1–10, channel 1–3,
 dossier code), records the change once per `Idempotency-Key` (a replay answers 200 with

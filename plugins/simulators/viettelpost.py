@@ -1,4 +1,4 @@
-"""A Viettel Post partner-API stand-in (protocol in plugins.carriers.viettelpost).
+"""A Viettel Post partner-API stand-in (protocol in motcua_plugins.carriers.viettelpost).
 
 `POST /v2/order/createOrder` (header `Token`) books and answers a tracking number; the same
 `ORDER_NUMBER` booked again answers the same order (the portal's booking is idempotent by
@@ -18,7 +18,7 @@ from datetime import datetime
 from flask import Flask, jsonify, request
 
 from motcua.workdays import VN_TZ
-from plugins.simulators import deliver_with_retries, http
+from motcua_plugins.simulators import deliver_with_retries, http
 
 REQUIRED = ("ORDER_NUMBER", "RECEIVER_FULLNAME", "RECEIVER_ADDRESS", "RECEIVER_PHONE", "SENDER_FULLNAME", "ORDER_PAYMENT",
             "ORDER_SERVICE")

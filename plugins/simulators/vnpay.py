@@ -4,6 +4,14 @@
 `POST /paymentv2/complete` settles it, sends the signed IPN server-to-server to the
 merchant's IPN URL (retried until it answers RspCode 00 or 02, like VNPay) and then sends
 the browser to `vnp_ReturnUrl`. `GET /sim/transactions` lists what happened (for tests).
+
+The merchant API, `POST /merchant_webapi/api/transaction` (JSON, "|"-joined HMAC-SHA512
+checksums both ways): `querydr` answers an order's status (`vnp_TransactionStatus` 00 paid,
+01 not finished, 02 failed; `vnp_ResponseCode` 91 for an order it never saw), `refund` gives
+a paid order's money back, full (`02`) or partial (`03`), never more than was paid; the same
+`vnp_RequestId` asked again gets its first answer back, so a retry never refunds twice.
+`POST /sim/ipn {"lost": true}` makes later payments send no IPN (the lost notification
+reconciliation is for); `GET /sim/refunds` lists the refunds.
 """
 
 from __future__ import annotations
@@ -17,8 +25,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, abort, jsonify, redirect, render_template_string, request
 
-from plugins.gateways import vnpay
-from plugins.simulators import deliver_with_retries, http
+from motcua_plugins.gateways import vnpay
+from motcua_plugins.simulators import deliver_with_retries, http
 
 OUTCOMES = {"pay": ("00", "00"), "cancel": ("24", "02"), "fail": ("51", "02")}
 
@@ -39,12 +47,16 @@ def create_app(tmn_code: str = "MOTCUA01", secret: str = "SIMSECRET", ipn_url: s
     app = Flask(__name__)
     app.config.update(TMN_CODE=tmn_code, HASH_SECRET=secret, IPN_URL=ipn_url)
     transactions: list[dict] = []
+    seen: dict[str, dict] = {}  # TxnRef -> the pay request as the checkout page got it
+    refunds: list[dict] = []
+    answered: dict[str, dict] = {}  # vnp_RequestId -> the answer given (a retry gets it again)
     lock = threading.Lock()
     app.extensions["vnpay_sim"] = transactions
+    app.config.setdefault("LOSE_IPN", False)
 
     def send_ipn(params: dict[str, str], record: dict) -> bool:
         url = app.config["IPN_URL"]
-        if not url:
+        if not url or app.config["LOSE_IPN"]:
             return False
         status, body = http(urllib.request.Request(f"{url}?{urlencode(params)}"))
         try:
@@ -60,6 +72,8 @@ def create_app(tmn_code: str = "MOTCUA01", secret: str = "SIMSECRET", ipn_url: s
         params = request.args.to_dict()
         if params.get("vnp_TmnCode") != app.config["TMN_CODE"] or not vnpay.verify(params, app.config["HASH_SECRET"]):
             return "Sai chữ ký (Invalid signature)", 400
+        with lock:
+            seen.setdefault(params["vnp_TxnRef"], params)
         return render_template_string(PAGE, p=params)
 
     @app.post("/paymentv2/complete")
@@ -88,12 +102,97 @@ def create_app(tmn_code: str = "MOTCUA01", secret: str = "SIMSECRET", ipn_url: s
         record = {"params": result, "outcome": outcome, "ipn_replies": []}
         with lock:
             transactions.append(record)
-        deliver_with_retries(lambda: send_ipn(result, record))
+        if app.config["LOSE_IPN"]:
+            record["ipn_replies"].append("lost")
+        else:
+            deliver_with_retries(lambda: send_ipn(result, record))
         return redirect(f"{form['vnp_ReturnUrl']}?{urlencode(result)}", code=302)
 
     @app.get("/sim/transactions")
     def listing():
         with lock:
             return jsonify(transactions)
+
+    @app.get("/sim/refunds")
+    def refund_listing():
+        with lock:
+            return jsonify(refunds)
+
+    @app.post("/sim/ipn")
+    def ipn_setting():
+        app.config["LOSE_IPN"] = bool((request.get_json(silent=True) or {}).get("lost"))
+        return jsonify(lost=app.config["LOSE_IPN"])
+
+    def answer(body: dict, names: tuple[str, ...], **fields: str) -> dict:
+        out = {"vnp_ResponseId": secrets.token_hex(8), "vnp_Command": body.get("vnp_Command", ""),
+               "vnp_TmnCode": app.config["TMN_CODE"], "vnp_TxnRef": body.get("vnp_TxnRef", ""), **fields}
+        out["vnp_SecureHash"] = vnpay.sign_fields(out, names, app.config["HASH_SECRET"])
+        return out
+
+    def paid_record(ref: str) -> dict | None:
+        return next((tx for tx in reversed(transactions) if tx["params"]["vnp_TxnRef"] == ref), None)
+
+    @app.post("/merchant_webapi/api/transaction")
+    def merchant_api():
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return jsonify(answer({}, vnpay.QUERY_ANSWER_FIELDS, vnp_ResponseCode="03", vnp_Message="Invalid data format"))
+        command = body.get("vnp_Command")
+        names = {"querydr": (vnpay.QUERY_FIELDS, vnpay.QUERY_ANSWER_FIELDS),
+                 "refund": (vnpay.REFUND_FIELDS, vnpay.REFUND_ANSWER_FIELDS)}.get(str(command))
+        if names is None:
+            return jsonify(answer(body, vnpay.QUERY_ANSWER_FIELDS, vnp_ResponseCode="03", vnp_Message="Invalid command"))
+        if not vnpay.verify_fields(body, names[0], app.config["HASH_SECRET"]):
+            return jsonify(answer(body, names[1], vnp_ResponseCode="97", vnp_Message="Invalid Checksum"))
+        if body.get("vnp_TmnCode") != app.config["TMN_CODE"]:
+            return jsonify(answer(body, names[1], vnp_ResponseCode="02", vnp_Message="Invalid TmnCode"))
+        with lock:
+            first = answered.get(str(body.get("vnp_RequestId")))
+            if first is not None:
+                return jsonify(first)
+            result = querydr(body) if command == "querydr" else refund(body)
+            answered[str(body.get("vnp_RequestId"))] = result
+        return jsonify(result)
+
+    def querydr(body: dict) -> dict:
+        ref = str(body.get("vnp_TxnRef", ""))
+        names = vnpay.QUERY_ANSWER_FIELDS
+        record = paid_record(ref)
+        if record is None and ref not in seen:
+            return answer(body, names, vnp_ResponseCode=vnpay.API_NOT_FOUND, vnp_Message="Transaction not found")
+        if record is None:  # the payer opened the checkout page and never finished
+            return answer(body, names, vnp_ResponseCode="00", vnp_Message="QueryDR Success",
+                          vnp_Amount=seen[ref]["vnp_Amount"], vnp_TransactionStatus=vnpay.TXN_PENDING,
+                          vnp_TransactionType="01", vnp_OrderInfo=seen[ref].get("vnp_OrderInfo", ""))
+        p = record["params"]
+        return answer(body, names, vnp_ResponseCode="00", vnp_Message="QueryDR Success", vnp_Amount=p["vnp_Amount"],
+                      vnp_BankCode=p.get("vnp_BankCode", ""), vnp_PayDate=p.get("vnp_PayDate", ""),
+                      vnp_TransactionNo=p["vnp_TransactionNo"], vnp_TransactionType="01",
+                      vnp_TransactionStatus=p["vnp_TransactionStatus"], vnp_OrderInfo=p.get("vnp_OrderInfo", ""))
+
+    def refund(body: dict) -> dict:
+        names = vnpay.REFUND_ANSWER_FIELDS
+        record = paid_record(str(body.get("vnp_TxnRef", "")))
+        if record is None:
+            return answer(body, names, vnp_ResponseCode=vnpay.API_NOT_FOUND, vnp_Message="Transaction not found")
+        p = record["params"]
+        if p["vnp_TransactionStatus"] != "00" or body.get("vnp_TransactionNo") != p["vnp_TransactionNo"]:
+            return answer(body, names, vnp_ResponseCode="95", vnp_Message="Transaction is not eligible for refund")
+        try:
+            amount = int(str(body.get("vnp_Amount")))
+        except ValueError:
+            amount = -1
+        already = sum(r["amount"] for r in refunds if r["txn_ref"] == p["vnp_TxnRef"])
+        kind = body.get("vnp_TransactionType")
+        if amount <= 0 or amount + already > int(p["vnp_Amount"]) or (kind == vnpay.FULL_REFUND and amount != int(p["vnp_Amount"])) \
+                or kind not in (vnpay.FULL_REFUND, vnpay.PARTIAL_REFUND):
+            return answer(body, names, vnp_ResponseCode="03", vnp_Message="Invalid amount")
+        number = str(15000000 + secrets.randbelow(10**6))
+        refunds.append({"txn_ref": p["vnp_TxnRef"], "amount": amount, "request_id": body.get("vnp_RequestId"),
+                        "transaction_no": number, "by": body.get("vnp_CreateBy")})
+        return answer(body, names, vnp_ResponseCode="00", vnp_Message="Refund success", vnp_Amount=str(amount),
+                      vnp_BankCode=p.get("vnp_BankCode", ""), vnp_PayDate=vnpay.timestamp(datetime.now(timezone.utc)),
+                      vnp_TransactionNo=number, vnp_TransactionType=kind, vnp_TransactionStatus="05",
+                      vnp_OrderInfo=str(body.get("vnp_OrderInfo", "")))
 
     return app

@@ -65,8 +65,8 @@ class NationalPortalSync(StatusSync):
     def simulate(cls, app: Any, host: str, port: int) -> str | None:
         import secrets
 
-        from plugins.simulators import national_portal as simulator
-        from plugins.simulators import serve_in_thread
+        from motcua_plugins.simulators import national_portal as simulator
+        from motcua_plugins.simulators import serve_in_thread
 
         key = secrets.token_hex(16)
         url = serve_in_thread(simulator.create_app(key), host, port, cls.id)

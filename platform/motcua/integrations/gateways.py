@@ -14,7 +14,13 @@ and what is written on the dossier. A gateway knows only its protocol:
 - `failure_reason(code)`: a failed payment's code in words the payer reads `{vi, en}`;
 - `staff_failure_reason(code)`: the same for staff, in the third person and with the code
   (what the clerk reads on the dossier page; the payer's "you cancelled" would mislead);
-- `query(order)` / `refund(order, amount, reason)`: optional (NotImplementedError).
+- `query(order)`: ask the gateway what became of an order whose notification never came
+  (VNPay `querydr`, MoMo `/v2/gateway/api/query`) -> a `Notification` checked and recorded by
+  the core exactly like a webhook's, or None while the gateway has no final word;
+- `refund(refund)`: give a recorded payment back (VNPay `refund`, MoMo
+  `/v2/gateway/api/refund`) -> a `RefundResult`; the same `Refund.ref` asked again must not
+  pay twice. Both optional (NotImplementedError); both raise `GatewayUnavailable` when the
+  gateway cannot be reached or answers with no verifiable word, so the caller tries later.
 """
 
 from __future__ import annotations
@@ -61,6 +67,40 @@ class ReturnInfo:
     ref: str
     says_ok: bool
     reason_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Refund:
+    """Money to give back for one paid order. `ref` is ours, unique per refund: it is the
+    gateway's idempotency key (its request id), so asking again after a lost answer never
+    pays twice. `transaction` is the gateway's id of the payment (`Notification.transaction`)."""
+
+    ref: str
+    order: PaymentOrder
+    transaction: str
+    amount: int  # VND, at most the order's amount
+    reason: str
+    requested_by: str = "system"
+
+    @property
+    def full(self) -> bool:
+        return self.amount >= self.order.amount
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """The gateway's answer to a refund: done (`ok`, its refund transaction) or refused (with
+    its code, for staff to look up)."""
+
+    ok: bool
+    transaction: str = ""
+    reason_code: str | None = None
+    message: str = ""
+
+
+class GatewayUnavailable(Exception):
+    """The gateway could not be reached, or answered nothing we can trust (bad signature,
+    not our merchant, malformed): nothing is recorded, the caller may try again later."""
 
 
 class WebhookRefused(Exception):
@@ -115,9 +155,24 @@ class Gateway(Plugin):
                 "en": f"The citizen's payment did not go through (code {code})."}
 
     def query(self, order: PaymentOrder) -> Notification | None:
-        """Ask the gateway what became of an order (reconciliation); optional."""
+        """What became of `order`, asked server-to-server: reconciles an order whose webhook
+        never came (the core checks and records the answer exactly like a webhook). None
+        while the gateway has no final word (still pending, or it never saw the order).
+        Raises GatewayUnavailable. Optional: NotImplementedError hides the staff action."""
         raise NotImplementedError
 
-    def refund(self, order: PaymentOrder, amount: int, reason: str) -> str:
-        """Give money back (a payment taken twice); the gateway's refund id. Optional."""
+    def refund(self, refund: Refund) -> RefundResult:
+        """Give a recorded payment back (a dossier refused or withdrawn whose fees the spec
+        says are refundable). Asking again with the same `refund.ref` must not pay twice.
+        Raises GatewayUnavailable. Optional: NotImplementedError means refunds are manual."""
         raise NotImplementedError
+
+    @classmethod
+    def supports(cls, method: str) -> bool:
+        """Whether this gateway implements the optional `query` or `refund`."""
+        return getattr(cls, method) is not getattr(Gateway, method)
+
+    def offers(self, method: str) -> bool:
+        """`query` / `refund` can be asked now: implemented and configured (a gateway whose
+        back-office API needs a setting of its own says so by overriding this)."""
+        return type(self).supports(method) and self.configured()

@@ -7,16 +7,44 @@ renders the value in the summary and the printed documents.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from motcua.integrations.base import Plugin
+
+log = logging.getLogger(__name__)
+
+#: What a field type may set on the citizen's `<input>`: hints for typing and the browser's own
+#: checks. The rest is the form's (id, name, value, aria-*, the field's type), and scripts
+#: (`on...` handlers) are never a plugin's to add: anything else is left out, with a warning.
+INPUT_ATTRIBUTES = frozenset({"autocapitalize", "autocomplete", "autocorrect", "enterkeyhint", "inputmode", "maxlength",
+                              "minlength", "pattern", "placeholder", "size", "spellcheck", "title"})
 
 
 class Widget(Plugin):
     #: the JSON Schema of a value (`{"type": "string", "pattern": ...}`)
     schema: ClassVar[dict[str, Any]] = {"type": "string"}
-    #: the HTML input's attributes (`inputmode`, `pattern`, `placeholder` ...)
-    input_attrs: ClassVar[dict[str, str]] = {}
+    #: the HTML input's attributes (`inputmode`, `pattern`, `placeholder` ...; a value may be
+    #: `{vi, en}`), limited to `INPUT_ATTRIBUTES` and `data-*`; a spec's `ui.placeholder` wins
+    input_attrs: ClassVar[dict[str, Any]] = {}
+
+    def html_attrs(self, lang: str = "vi") -> dict[str, str | int]:
+        """`input_attrs` as the form renders them: in the reader's language, only the allowed
+        names (INPUT_ATTRIBUTES, `data-*`); a name outside them is dropped and logged."""
+        out: dict[str, str | int] = {}
+        for name, value in (self.input_attrs or {}).items():
+            key = str(name).lower()
+            if key not in INPUT_ATTRIBUTES and not (key.startswith("data-") and key[5:].replace("-", "").isalnum()):
+                log.warning("field type %s: input attribute %r is not one a field type may set; left out", self.id, name)
+                continue
+            if isinstance(value, dict):
+                value = value.get(lang) or value.get("vi") or ""
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            if value is None or value == "":
+                continue
+            out[key] = value if isinstance(value, int) else str(value)
+        return out
 
     def clean(self, value: str) -> str:
         """The value as stored (spaces trimmed, upper-cased ...)."""

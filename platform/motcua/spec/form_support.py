@@ -3,7 +3,7 @@ refuses the rest with what to write instead), the editor schema (`motcua schema`
 completes only these keywords under `form.fields`) and the renderers (`if_condition` is the
 one shape of `if` the browser script can evaluate).
 
-Why a subset: the form is drawn from the schema field by field (`renderers.form`) and its
+Why a subset: the form is drawn from the schema field by field (`motcua_renderers.form`) and its
 conditional fields are shown and hidden by /static/renderers/form.js. A keyword outside this
 list is valid JSON Schema that the server would check but the form could not show: a `$ref`
 field rendered as one text box, a `oneOf` choice of sub-forms never drawn, a `not` or
@@ -340,7 +340,7 @@ def _split_plain(node: dict[str, Any], path: str, hints: dict[str, Any], keep_ow
 
 
 def _choice_key(value: Any) -> str:
-    """How a choice travels in HTML and is keyed in `enum_labels` (renderers.schema.choice_key)."""
+    """How a choice travels in HTML and is keyed in `enum_labels` (motcua_renderers.schema.choice_key)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)

@@ -249,7 +249,7 @@ def _json_body() -> Any:
 
 
 def normalized_answers(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str, Any]:
-    """The answers with each address as the web form keeps it (renderers.form.parse_form):
+    """The answers with each address as the web form keeps it (motcua_renderers.form.parse_form):
     the parts the schema has, with the commune resolved to its name and code
     (units.resolve_address, the province as posted), so a filing by API stores what a
     filing on the web stores. Keys the schema does not declare are kept, for validation to

@@ -38,7 +38,7 @@ from motcua.i18n import _, current_lang, local
 from motcua.public_url import external_url
 from motcua.results import attachable, results_of
 from motcua.search import fold
-from renderers.documents import FORM_TITLES, issued_forms
+from motcua_renderers.documents import FORM_TITLES, issued_forms
 from motcua.signing import current_signer
 from motcua.services import services
 from motcua.submission import delivery_choice, required_attachments, validate, validate_delivery
@@ -353,7 +353,7 @@ def supplement_asked(event: Event, spec: ProcedureSpec | None, lang: str) -> dic
 def _answer_rows(spec: ProcedureSpec | None, dossier: Dossier) -> list[tuple[str, str]]:
     if spec is None:
         return []
-    from renderers.summary import answer_rows
+    from motcua_renderers.summary import answer_rows
 
     return answer_rows(spec, dossier.data, current_lang())
 
@@ -480,7 +480,7 @@ def _staff_names() -> dict[str, str]:
 def form_document(code: str, name: str, index: int) -> Response:
     """Form 02, 03 or 04 as the workflow issued it (the timeline's event `index`), or form 05
     (`phieu-kiem-soat`, index 0) from the whole timeline, in the reader's language."""
-    from renderers.documents import FORM_FILES, form_of, form_pdf
+    from motcua_renderers.documents import FORM_FILES, form_of, form_pdf
 
     from motcua.web.downloads import attachment, document_templates
     from motcua.web.pages import private
@@ -507,7 +507,7 @@ def form_document(code: str, name: str, index: int) -> Response:
 @staff_required()
 def parcel_list(code: str) -> Response:
     """The contents list put in the parcel of a result returned by public post."""
-    from renderers.documents import parcel_pdf
+    from motcua_renderers.documents import parcel_pdf
 
     from motcua.web.downloads import attachment, document_templates
     from motcua.web.pages import private
@@ -549,7 +549,7 @@ def register_view() -> Any:
     if fmt in ("pdf", "csv"):
         from motcua.web.downloads import attachment, document_templates
         from motcua.web.pages import private
-        from renderers.documents import register_pdf
+        from motcua_renderers.documents import register_pdf
 
         base = f"so-theo-doi-ho-so-{agency}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
         if fmt == "pdf":
@@ -598,7 +598,7 @@ def receipt(code: str) -> Response:
     spec = _spec_for(dossier)
     if spec is None:
         abort(404)
-    from renderers.documents import receipt_pdf
+    from motcua_renderers.documents import receipt_pdf
 
     from motcua.web.downloads import attachment, document_templates
     from motcua.web.pages import private
@@ -717,7 +717,7 @@ def intake(procedure_code: str) -> Any:
     """The citizen's generated form, on one page, plus the channel it came by, the paper
     checklist, delivery and the fee taken at the counter. Entered by the officer with the
     papers in hand, the dossier is received at once (`_receive_at_desk`)."""
-    from renderers.form import (UNITS_BUTTON, apply_repeat, error_summary, field_id, parse_address, parse_form, render_fields,
+    from motcua_renderers.form import (UNITS_BUTTON, apply_repeat, error_summary, field_id, parse_address, parse_form, render_fields,
                                 repeat_action)
 
     user = _user()

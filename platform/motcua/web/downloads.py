@@ -29,7 +29,7 @@ def attachment(filename: str) -> str:
 def document_templates() -> str | None:
     """The deployment's folder of document template overrides (DOCUMENT_TEMPLATES_DIR), if any.
 
-    Pass it as `overrides=` to renderers.documents: its files replace ours by name
+    Pass it as `overrides=` to motcua_renderers.documents: its files replace ours by name
     (docs/documents.md).
     """
     return current_app.config.get("DOCUMENT_TEMPLATES_DIR") or None

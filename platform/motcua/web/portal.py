@@ -74,7 +74,7 @@ def _helpers() -> dict[str, Any]:
 
 def field_id(path: str) -> str:
     """The HTML id of the input named `path` (RENDER's convention, for error links)."""
-    from renderers.form import field_id as render_field_id
+    from motcua_renderers.form import field_id as render_field_id
 
     return render_field_id(path)
 
@@ -230,7 +230,7 @@ def _blank_form(code: str, kind: str) -> Response:
     if spec.level < Level.FORMS or spec.form is None:
         abort(404)
     from motcua.web.downloads import document_templates
-    from renderers import documents
+    from motcua_renderers import documents
 
     if kind == "pdf":
         body, mimetype = documents.blank_form_pdf(spec, current_lang(), document_templates()), "application/pdf"
@@ -326,14 +326,14 @@ def _render_step(
     body: Markup | str = ""
     claims = _claims()
     if step.kind == "page":
-        from renderers.form import render_fields
+        from motcua_renderers.form import render_fields
 
         if claims is not None:  # what the identity says is shown, the locked paths always as it says
             values = prefill.fill(spec, copy.deepcopy(values), claims, locked_only="updated" in draft)
         marks = prefill.marks(spec, claims) if claims is not None else None
         body = render_fields(spec, list(step.fields), values, errors, lang, marks=marks)
     elif step.kind == "attachments":
-        from renderers.form import render_attachments
+        from motcua_renderers.form import render_attachments
 
         body = render_attachments(spec, values, drafts.uploaded(draft), errors, lang, choices=_my_document_choices(spec))
     fee_rows, fee_total = _fee_rows(spec, values, draft.get(offices.FIELD))
@@ -376,7 +376,7 @@ def _render_step(
 
 
 def _check_rows(spec: ProcedureSpec, draft: dict[str, Any], token: str) -> list[dict[str, Any]]:
-    from renderers.summary import answer_rows
+    from motcua_renderers.summary import answer_rows
 
     values = draft.get("values") or {}
     out = []
@@ -414,7 +414,7 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
     if step.kind == "page" and offices.FIELD in request.form and step.id == drafts.steps(spec)[0].id:
         draft[offices.FIELD] = request.form.get(offices.FIELD, "").strip()[:40]
     if step.kind == "page":
-        from renderers.form import RepeatFull, apply_repeat, parse_form, repeat_action, repeat_limit
+        from motcua_renderers.form import RepeatFull, apply_repeat, parse_form, repeat_action, repeat_limit
 
         parsed = parse_form(spec, request.form, list(step.fields))
         action = repeat_action(request.form)
@@ -463,13 +463,13 @@ def _apply_post(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) -
                 attachments[component.id] = ref.model_dump(mode="json")
     elif step.kind == "delivery":
         kind = request.form.get("delivery.kind") or None
-        from renderers.form import parse_address
+        from motcua_renderers.form import parse_address
 
         draft["delivery"] = {"kind": kind, "address": parse_address("delivery.address", request.form)}
         if submission.home_pickup_offered(spec):
             draft["pickup"] = {"wanted": bool(request.form.get("pickup.wanted")),
                                "address": parse_address("pickup.address", request.form)}
-    if request.form.get("_units"):  # renderers.form.UNITS_BUTTON: show a province's communes, no checks yet
+    if request.form.get("_units"):  # motcua_renderers.form.UNITS_BUTTON: show a province's communes, no checks yet
         stay = True
     return stay, upload_errors
 
@@ -704,7 +704,7 @@ def _spec_of(dossier: Dossier) -> ProcedureSpec | None:
 
 
 def _qr(url: str) -> Markup:
-    from renderers.qr import qr_svg
+    from motcua_renderers.qr import qr_svg
 
     return Markup(qr_svg(url))
 
@@ -726,7 +726,7 @@ def confirmation(code: str) -> Response:
 
 @bp.get("/ho-so/<code>/bien-nhan")
 def receipt(code: str) -> Response:
-    from renderers.summary import answer_rows
+    from motcua_renderers.summary import answer_rows
 
     dossier = _readable_dossier(code)
     spec = _spec_of(dossier)
@@ -743,7 +743,7 @@ def receipt(code: str) -> Response:
 @bp.get("/ho-so/<code>/bien-nhan.pdf")
 def receipt_pdf(code: str) -> Response:
     from motcua.web.downloads import attachment, document_templates
-    from renderers.documents import receipt_pdf as render_receipt
+    from motcua_renderers.documents import receipt_pdf as render_receipt
 
     dossier = _readable_dossier(code)
     spec = _spec_of(dossier)
@@ -886,7 +886,7 @@ def _render_dossier(found: Dossier) -> str:
 
 def _forms_of(found: Dossier) -> list[tuple[int, str, str]]:
     """(event index, document name, its title) of the forms 02-04 issued to the citizen."""
-    from renderers.documents import FORM_TITLES, issued_forms
+    from motcua_renderers.documents import FORM_TITLES, issued_forms
 
     return [(i, name, _(FORM_TITLES[name])) for i, name in issued_forms(found)]
 
@@ -921,7 +921,7 @@ def form_document(code: str, name: str, index: int) -> Response:
     for the dossier's reader only (404 alike for anyone else)."""
     from motcua import accounts
     from motcua.web.downloads import attachment, document_templates
-    from renderers.documents import FORM_FILES, form_of, form_pdf
+    from motcua_renderers.documents import FORM_FILES, form_of, form_pdf
 
     found = _readable_dossier(code)
     spec = _spec_of(found)

@@ -191,7 +191,7 @@ def preview_html(spec: ProcedureSpec, answers: dict[str, Any], lang: str) -> dic
     from motcua.fees import compute_fees, total
     from motcua.web import labels, offices
     from motcua.web.portal import fee_descriptions
-    from renderers.form import render_fields
+    from motcua_renderers.form import render_fields
 
     with _language(lang):
         page = render_template("portal/_procedure_body.html", spec=spec, fees=fee_descriptions(spec),

@@ -92,7 +92,7 @@ def condition_inputs(spec: ProcedureSpec | None, fields: list[str], answers: Map
     but that are not on the page (staff ask for `intended_spouse`, shown when `purpose` is
     `ket_hon`): the page carries them as disabled hidden inputs, so the form script decides
     as the server does, on the filed answers, and nothing of them is posted."""
-    from renderers.schema import choice_key, show_conditions
+    from motcua_renderers.schema import choice_key, show_conditions
 
     from motcua.spec.conditions import lookup
 
@@ -114,7 +114,7 @@ def condition_inputs(spec: ProcedureSpec | None, fields: list[str], answers: Map
 
 def merged_answers(spec: ProcedureSpec, old: dict[str, Any], form: Any, fields: list[str]) -> dict[str, Any]:
     """The dossier's answers with the corrected fields as posted (a cleared field dropped)."""
-    from renderers.form import parse_form
+    from motcua_renderers.form import parse_form
 
     # Hidden fields are judged on the whole answers by validation, not on this part alone.
     posted = parse_form(spec, form, fields, drop_hidden=False)
@@ -139,7 +139,7 @@ def answer_errors(spec: ProcedureSpec, old: dict[str, Any], merged: dict[str, An
 
 def _page(found: Dossier, errors: dict[str, str] | None = None, note: str = "", values: dict[str, Any] | None = None,
           status: int = 200):
-    from renderers.form import render_attachments, render_fields
+    from motcua_renderers.form import render_attachments, render_fields
 
     spec = _spec_of(found)
     asked = supplement_request(found)
@@ -319,7 +319,7 @@ def supplied_changes(event: Event, spec: ProcedureSpec | None, dossier: Dossier)
     by label): the summary's rows of the whole answers before and after, compared; for the
     staff's view of the dossier. A change the summary does not show (an answer its condition
     hides) is not listed: it decides nothing."""
-    from renderers.summary import answer_rows
+    from motcua_renderers.summary import answer_rows
 
     changes = event.data.get("changes") or {}
     if spec is None or spec.form is None:

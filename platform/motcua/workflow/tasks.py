@@ -1,5 +1,5 @@
 """The workflow's jobs (motcua.jobs): sending a message, running failed step calls again,
-and the catch-up every minute. Each is idempotent: run twice, it does the work once."""
+the catch-up every minute, due-date reminders and the payment reconciliation sweep. Each is idempotent: run twice, it does the work once."""
 
 from __future__ import annotations
 
@@ -107,4 +107,24 @@ def due_dates(app: Any, today: str | None = None) -> dict[str, int]:
                                                                 {"due_date": due.isoformat()})
     if any(counts.values()):
         log.info("due dates: %s", counts)
+    return counts
+
+
+@register("reconcile_payments", attempts=1, backoff=60, cron="*/5 * * * *")
+def reconcile_payments(app: Any) -> dict[str, int]:
+    """Every five minutes: ask the gateways about open orders older than
+    `PAYMENT_RECONCILE_MINUTES` (default 15) whose notification never came, and record what
+    they say through the webhook's own checks (motcua.payments.reconcile_stale; idempotent:
+    a payment is recorded once however often it is asked about)."""
+    from datetime import timedelta
+
+    from motcua.payments import reconcile_stale
+
+    services = app.extensions["motcua"]
+    with app.app_context():
+        counts = reconcile_stale(services, app.config,
+                                 timedelta(minutes=float(app.config.get("PAYMENT_RECONCILE_MINUTES", 15))))
+        services.engine.flush()
+    if counts:
+        log.info("payment reconciliation: %s", counts)
     return counts

@@ -1,5 +1,5 @@
 /* Shows and hides conditional form fields live. The page works without this file: every
-   field is then shown and the server decides which answers count (renderers.form).
+   field is then shown and the server decides which answers count (motcua_renderers.form).
    A field carries data-show-when with a condition in the spec's Condition shape:
    {"field": "has_father", "equals": true}, {"field": "x", "in": [...]}, "not_equals",
    "is_true", and the combinations {"all": [...]}, {"any": [...]}, {"not": {...}}. */
@@ -72,7 +72,7 @@
 
 /* Address widgets: the commune list follows the chosen province. Without this script the
    "show the communes" button re-posts the page and the server draws the list
-   (renderers.form.address_views); with it the list is fetched from the units API. */
+   (motcua_renderers.form.address_views); with it the list is fetched from the units API. */
 (function () {
   "use strict";
 

@@ -31,7 +31,9 @@ class VehiclePlate(Widget):
     #: the letters are checked by the format itself)
     schema = {"type": "string", "minLength": 6, "maxLength": 14,
               "pattern": r"^\s*[0-9]{2}\s*-?\s*[A-Za-z]{1,2}[0-9]?[\s.\-]*[0-9]{3}[\s.]?[0-9]{1,2}\s*$"}
-    input_attrs = {"autocapitalize": "characters", "placeholder": "29A-123.45"}
+    #: hints for the citizen's browser: capitals, no spelling fixes, an example in each language
+    input_attrs = {"autocapitalize": "characters", "autocomplete": "off", "spellcheck": False, "maxlength": 14,
+                   "placeholder": {"vi": "Ví dụ 29A-123.45", "en": "For example 29A-123.45"}}
 
     def clean(self, value: str) -> str:
         found = _COMPACT.fullmatch(compact(value))
