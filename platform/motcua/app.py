@@ -28,6 +28,7 @@ BLUEPRINTS = [
     ("motcua.web.api", "bp", "/api/v1"),
     ("motcua.web.backoffice", "bp", "/staff"),
     ("motcua.web.stats", "bp", ""),
+    ("motcua.web.agency_page", "bp", ""),
     ("motcua.workflow.web", "bp", ""),
 ]
 
