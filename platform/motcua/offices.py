@@ -2,22 +2,25 @@
 
 Cơ quan thực hiện — a procedure is performed by one or more offices (every commune People's
 Committee performs birth registration). Statistics, the agency page and the transfer
-between offices ask only the two functions below — `performers(spec)` and
-`offices(specs)` — so when the agency registry (issue #13, docs/agencies.md) is in place
-only these change: they read `performed_by` and the registry's records instead of the
-spec's single `agency` block, which is what they read today.
+between offices ask only `performers(spec, catalogue)` and `offices(catalogue)`. When the
+catalogue carries the agency registry (`catalogue.performers(spec)` and
+`catalogue.agencies`, docs/agencies.md) both read it; a catalogue without one (or a bare
+list of specs, as tests and benchmarks build) falls back to each spec's single `agency`
+block, so nothing above this module changes when the registry arrives.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from motcua.spec.model import ProcedureSpec
 
-#: Agency tiers (cấp): the registry's, in the order reports list them. `district` stays for
-#: specs written before the 1 July 2025 reform; `other` is an office of no tier (or one the
-#: platform does not know: a dossier whose agency left the catalogue).
+#: Agency tiers (cấp), in the order reports list them. `district` stays for specs written
+#: before the 1 July 2025 reform; `other` is an office of no tier, or one the platform does
+#: not know (a dossier whose office left the catalogue).
 TIERS: tuple[str, ...] = ("province", "district", "commune", "other")
 TIER_LABELS: dict[str, dict[str, str]] = {
     "province": {"vi": "Cấp tỉnh", "en": "Province"},
@@ -31,8 +34,8 @@ TIER_LABELS: dict[str, dict[str, str]] = {
 class Office:
     """One implementing office (cơ quan thực hiện) as the public pages and reports show it.
 
-    `address`, `hours` and `phone` are {vi, en} texts when known (the registry has them; a
-    spec's `agency` block does not, so they are empty until the registry lands).
+    `address` and `hours` are {vi, en} texts and `phone` a number, when known: the registry
+    has them, a spec's `agency` block does not.
     """
 
     code: str
@@ -43,18 +46,62 @@ class Office:
     phone: str = ""
 
 
-def performers(spec: ProcedureSpec) -> tuple[str, ...]:
+def performers(spec: ProcedureSpec, catalogue: Any = None) -> tuple[str, ...]:
     """Codes of every office that performs `spec` (the procedure counts in each one's catalogue)."""
-    return (spec.agency.code,)
+    lookup = getattr(catalogue, "performers", None)
+    if callable(lookup):
+        return tuple(getattr(a, "code", a) for a in lookup(spec))
+    agency = getattr(spec, "agency", None)
+    return (agency.code,) if agency is not None else ()
 
 
-def offices(specs: Iterable[ProcedureSpec]) -> dict[str, Office]:
-    """Every office the catalogue names, by code (the first spec to name a code gives its name)."""
+_KNOWN: "weakref.WeakKeyDictionary[Any, dict[str, Office]]" = weakref.WeakKeyDictionary()
+_KNOWN_LOCK = threading.Lock()
+
+
+def offices(catalogue: Iterable[ProcedureSpec]) -> dict[str, Office]:
+    """Every office known, by code: the registry's when the catalogue has one, else the
+    offices the specs' `agency` blocks name (the first spec to name a code gives its name).
+    Kept per catalogue object (a registry of a whole province is built once)."""
+    try:
+        with _KNOWN_LOCK:
+            kept = _KNOWN.get(catalogue)
+    except TypeError:  # a plain list of specs: not weakly referable, not kept
+        kept = None
+    if kept is not None:
+        return kept
+    registry = getattr(catalogue, "agencies", None)
+    found = _from_registry(registry) if registry is not None else _from_specs(catalogue)
+    try:
+        with _KNOWN_LOCK:
+            _KNOWN[catalogue] = found
+    except TypeError:
+        pass
+    return found
+
+
+def _from_registry(registry: Iterable[Any]) -> dict[str, Office]:
+    from motcua.units import address_text
+
+    return {
+        a.code: Office(
+            code=a.code,
+            name=dict(a.name),
+            tier=a.tier if a.tier in TIERS else "other",
+            address={lang: address_text(a.address, lang) for lang in ("vi", "en")} if a.address else {},
+            hours=dict(a.hours or {}),
+            phone=a.phone or "",
+        )
+        for a in registry
+    }
+
+
+def _from_specs(specs: Iterable[ProcedureSpec]) -> dict[str, Office]:
     found: dict[str, Office] = {}
     for spec in specs:
-        code = spec.agency.code
-        if code not in found:
-            found[code] = Office(code=code, name=dict(spec.agency.name), tier=spec.agency.tier)
+        agency = getattr(spec, "agency", None)
+        if agency is not None and agency.code not in found:
+            found[agency.code] = Office(code=agency.code, name=dict(agency.name), tier=agency.tier)
     return found
 
 
@@ -64,11 +111,11 @@ def tier_of(code: str, known: Mapping[str, Office]) -> str:
     return office.tier if office is not None and office.tier in TIERS else "other"
 
 
-def procedures_of(code: str, specs: Iterable[ProcedureSpec]) -> list[ProcedureSpec]:
+def procedures_of(code: str, catalogue: Iterable[ProcedureSpec]) -> list[ProcedureSpec]:
     """The office's own catalogue: every spec it is one of the performers of."""
-    return [spec for spec in specs if code in performers(spec)]
+    return [spec for spec in catalogue if code in performers(spec, catalogue)]
 
 
-def other_performers(spec: ProcedureSpec, current: str) -> list[str]:
-    """Where a dossier of `spec` held by `current` may be transferred: the other performers."""
-    return [code for code in performers(spec) if code != current]
+def other_performers(spec: ProcedureSpec, current: str, catalogue: Any = None) -> list[str]:
+    """Where a dossier of `spec` held by `current` may be sent: the procedure's other performers."""
+    return [code for code in performers(spec, catalogue) if code != current]

@@ -11,6 +11,7 @@ figure counts is `stats.figures` (one `Figure` and one rule each); this module a
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import partial
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable, Mapping
@@ -318,17 +319,24 @@ Performers = Callable[[ProcedureSpec], "tuple[str, ...]"]
 
 
 def level_rows(
-    specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None, performers: Performers = spec_performers
+    specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None, performers: Performers | None = None
 ) -> tuple[list[LevelRow], int]:
     """Procedures offered at each service level, with shares adding up to 100%.
 
     A procedure counts once for `agencies` when any of them performs it, so a procedure
     every commune performs is in each commune's catalogue and once in a set of communes'.
+    `performers` defaults to `motcua.offices.performers` read against `specs` (the catalogue).
     """
+    if performers is None:
+        performers = partial(spec_performers, catalogue=specs)
     counts = {level: 0 for level in Level}
     for spec in specs:
         if agencies is None or not agencies.isdisjoint(performers(spec)):
             counts[Level(spec.level)] += 1
+    return _level_rows(counts)
+
+
+def _level_rows(counts: dict[Level, int]) -> tuple[list[LevelRow], int]:
     levels = list(Level)
     pcts = shares([counts[lv] for lv in levels])
     rows = [LevelRow(int(lv), LEVEL_LABELS[lv], counts[lv], pct) for lv, pct in zip(levels, pcts)]
@@ -416,7 +424,7 @@ def compute(
     online_target: Decimal | float = Decimal("0.20"),
     describe: ProcedureInfo | None = None,
     calendar: Calendar | None = None,
-    performers: Performers = spec_performers,
+    performers: Performers | None = None,
     offices: Mapping[str, Office] | None = None,
 ) -> Report:
     """The report for `period`, restricted to `agencies` (None: every agency) and to the
@@ -433,8 +441,11 @@ def compute(
     each office (name, tier); both default to `motcua.offices`, the seam to the registry.
     """
     calendar = calendar or Calendar()
+    catalogue = specs
     specs = list(specs)
-    known = dict(offices) if offices is not None else offices_of(specs)
+    known = dict(offices) if offices is not None else offices_of(catalogue)
+    if performers is None:
+        performers = partial(spec_performers, catalogue=catalogue)
     wanted = frozenset(agencies) if agencies is not None else None
 
     def in_scope(code: str) -> bool:
@@ -540,10 +551,17 @@ def compute(
 
     # Per agency: every office in scope the catalogue names, and any other that has figures.
     codes = {c for c in known if in_scope(c)} | set(per_agency) | set(rated)
+    # each office's own catalogue, in one pass over the specs (a province has ~200 offices)
+    own: dict[str, dict[Level, int]] = {code: {level: 0 for level in Level} for code in codes}
+    for spec in specs:
+        level = Level(spec.level)
+        for code in performers(spec):
+            if code in own:
+                own[code][level] += 1
     by_agency: list[Scope] = []
     for code in codes:
         office = known.get(code)
-        agency_levels, agency_total = level_rows(specs, frozenset({code}), performers)
+        agency_levels, agency_total = _level_rows(own[code])
         by_agency.append(Scope(code, office.name if office else {"vi": code}, tier_of(code, known),
                                per_agency.get(code, Tally()), agency_levels, agency_total, rated.get(code, Satisfaction())))
     by_agency.sort(key=lambda r: (TIERS.index(r.tier), localize(r.name, "vi"), r.key))

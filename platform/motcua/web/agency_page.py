@@ -33,7 +33,7 @@ bp = Blueprint("agency", __name__)
 def _performers() -> dict[str, Any]:
     """`performers(spec)` in every template: the procedure page and the catalogue link each
     office that performs a procedure to its page."""
-    return {"performers": performers}
+    return {"performers": lambda spec: performers(spec, services().catalogue)}
 
 
 def _figures_slot() -> int:
