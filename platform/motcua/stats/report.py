@@ -549,7 +549,8 @@ def compute(
     for part in rated.values():
         total_satisfaction.add(part)
 
-    # Per agency: every office in scope the catalogue names, and any other that has figures.
+    # Per agency: every office in scope that performs a procedure of the catalogue, and any
+    # other that has figures (a dossier or a rating in the period).
     codes = {c for c in known if in_scope(c)} | set(per_agency) | set(rated)
     # each office's own catalogue, in one pass over the specs (a province has ~200 offices)
     own: dict[str, dict[Level, int]] = {code: {level: 0 for level in Level} for code in codes}
@@ -560,6 +561,8 @@ def compute(
                 own[code][level] += 1
     by_agency: list[Scope] = []
     for code in codes:
+        if code not in per_agency and code not in rated and not any(own[code].values()):
+            continue  # an office of the registry that performs nothing of this catalogue
         office = known.get(code)
         agency_levels, agency_total = _level_rows(own[code])
         by_agency.append(Scope(code, office.name if office else {"vi": code}, tier_of(code, known),
