@@ -59,9 +59,14 @@ def test_the_page_shows_the_office_its_procedures_and_this_years_figures(app, cl
 
 
 def test_linked_from_the_procedure_page_and_the_catalogue(app, client):
+    catalogue = app.extensions["motcua"].catalogue
     code = birth_office(app)
-    assert f'href="/co-quan/{code}"' in client.get(f"/thu-tuc/{BIRTH}").get_data(as_text=True)
-    assert f'href="/co-quan/{code}"' in client.get("/").get_data(as_text=True)
+    # birth registration is performed by every commune: the office the citizen picked is linked
+    assert f'href="/co-quan/{code}"' in client.get(f"/thu-tuc/{BIRTH}?co_quan={code}").get_data(as_text=True)
+    single = next(spec for spec in catalogue if len(performers(spec, catalogue)) == 1)
+    only = performers(single, catalogue)[0]
+    assert f'href="/co-quan/{only}"' in client.get(f"/thu-tuc/{single.code}").get_data(as_text=True)
+    assert f'href="/co-quan/{only}"' in client.get("/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("code", ["000.99.99.H99", "not-a-code", "%3Cscript%3Ealert(1)%3C%2Fscript%3E"])
