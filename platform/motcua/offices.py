@@ -51,6 +51,9 @@ def performers(spec: ProcedureSpec, catalogue: Any = None) -> tuple[str, ...]:
     lookup = getattr(catalogue, "performers", None)
     if callable(lookup):
         return tuple(getattr(a, "code", a) for a in lookup(spec))
+    rule = getattr(spec, "performed_by", None)
+    if rule is not None and getattr(rule, "agencies", None):
+        return tuple(rule.agencies)  # a list of codes needs no registry to read
     agency = getattr(spec, "agency", None)
     return (agency.code,) if agency is not None else ()
 
