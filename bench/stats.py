@@ -1,6 +1,6 @@
 """Benchmark: the year dashboard over 100,000 stored dossiers, against reading them once.
 
-    .venv/bin/python bench/stats.py [--n 100000] [--data DIR]
+    .venv/bin/python bench/stats.py [--n 100000] [--data DIR] [--offices 190]
 
 Seeds N dossiers (fast path: `store.dossiers.add_many`, which writes each partition once
 per call instead of once per dossier) spread over 2024-2025 with every channel and outcome,
@@ -11,7 +11,10 @@ then times, in the same run:
   compute:   compute(...) over summaries already in memory (the statistics' own part)
 and prints each time and the ratio to read. The goal (issue 6): dashboard under one second
 at 100,000 dossiers. With --data DIR an existing seeded folder is reused (seeding is
-skipped when it already holds N dossiers).
+skipped when it already holds N dossiers). With --offices K the dossiers are spread over K
+commune offices (a province's registry has about 190) instead of the four of the shipped
+specs: the report's per-agency and per-tier breakdown and the communes' quarterly form then
+have K lines, and the `by_agency` line shows how many.
 """
 
 from __future__ import annotations
@@ -41,14 +44,19 @@ PROCEDURES = ["1.001193", "1.000894", "2.000815", "1.002804", "2.000488", "1.001
 CHANNELS = ["online", "online", "desk", "desk", "desk", "postal"]
 
 
-def synthetic(n: int, seed: int = 766):
+def office_codes(k: int) -> list[str]:
+    """K agency codes: the shipped specs' four, then synthetic commune offices."""
+    return AGENCIES[:k] + [f"000.{i // 100:02d}.{i % 100:02d}.H48" for i in range(max(0, k - len(AGENCIES)))]
+
+
+def synthetic(n: int, seed: int = 766, agencies: list[str] = AGENCIES):
     rng = random.Random(seed)
     start = datetime(2024, 1, 1, 7, 30, tzinfo=VN)
     span = (datetime(2025, 12, 31, 17, 0, tzinfo=VN) - start).total_seconds()
     per_day: dict[tuple[str, date], int] = {}
     moments = sorted(start + timedelta(seconds=rng.random() * span) for _ in range(n))
     for filed in moments:
-        agency = rng.choice(AGENCIES)
+        agency = rng.choice(agencies)
         key = (agency, filed.date())
         per_day[key] = per_day.get(key, 0) + 1
         d = Dossier(
@@ -92,12 +100,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--offices", type=int, default=len(AGENCIES))
     args = parser.parse_args()
     folder = args.data or Path(tempfile.mkdtemp(prefix="motcua-bench-stats-"))
     store = open_store(folder)
     catalogue = Catalogue.from_folder(ROOT / "procedure_specs")
     if store.dossiers.count() < args.n:
-        seconds, _ = timed(lambda: store.dossiers.add_many(synthetic(args.n - store.dossiers.count())))
+        seconds, _ = timed(lambda: store.dossiers.add_many(
+            synthetic(args.n - store.dossiers.count(), agencies=office_codes(args.offices))))
         print(f"seeded {args.n:,} dossiers in {seconds:.1f} s into {folder}")
     year = periods.year(2025)
     today = date(2026, 1, 15)
@@ -117,6 +127,8 @@ def main() -> None:
     t = report.totals
     print(f"dossiers: {store.dossiers.count():,}; "
           f"year 2025: received {t.received:,}, settled {t.settled:,}, on-time {t.on_time_rate}%, open {t.open:,}")
+    print(f"by_agency: {len(report.by_agency)} offices, by_tier: {len(report.by_tier)} tiers, "
+          f"communes' quarterly form: {len(report.commune_online)} lines")
     print(f"read all dossiers (baseline)   {read:7.3f} s")
     print(f"year dashboard                 {dash:7.3f} s   ratio dashboard/read = {dash / read:.3f}")
     print(f"  of which: read summaries     {summ:7.3f} s   ratio summaries/read = {summ / read:.3f}")

@@ -30,6 +30,7 @@ BLUEPRINTS = [
     ("motcua.web.backoffice", "bp", "/staff"),
     ("motcua.web.studio", "bp", "/staff/soan-thao"),
     ("motcua.web.stats", "bp", ""),
+    ("motcua.web.agency_page", "bp", ""),
     ("motcua.workflow.web", "bp", ""),
 ]
 

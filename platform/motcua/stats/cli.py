@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 import click
 
+from motcua.offices import TIER_LABELS, TIERS
 from motcua.stats.tables import TABLES
 
 
@@ -27,6 +28,7 @@ from motcua.stats.tables import TABLES
 @click.option("--from", "start", help="First day, yyyy-mm-dd or dd/mm/yyyy (a custom range).")
 @click.option("--to", "end", help="Last day, included (default: today).")
 @click.option("--agency", multiple=True, help="Agency code; repeat for several (default: all).")
+@click.option("--tier", type=click.Choice(list(TIERS)), default=None, help="Only the offices of this tier (default: all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--table", "table_name", type=click.Choice(list(TABLES)), default=None,
               help="For table/csv: which table (default: tong-hop, the summary).")
@@ -40,6 +42,7 @@ def stats(
     start: str | None,
     end: str | None,
     agency: tuple[str, ...],
+    tier: str | None,
     fmt: str,
     table_name: str | None,
     online_target: str,
@@ -66,7 +69,8 @@ def stats(
         raise click.ClickException(str(exc)) from None
     try:
         catalogue = Catalogue.from_folder(specs_dir)
-        report = build_report(store, catalogue, period=period, agencies=list(agency) or None, online_target=target)
+        report = build_report(store, catalogue, period=period, agencies=list(agency) or None, tier=tier,
+                              online_target=target)
     finally:
         store.close()
     if fmt == "json":
@@ -78,6 +82,8 @@ def stats(
         sys.stdout.write(to_csv(header, rows, bom=False))
         return
     scope = ", ".join(agency) if agency else "tất cả cơ quan"
+    if tier:
+        scope += f" – {TIER_LABELS[tier]['vi']}"
     click.echo(f"{period.label()} – {scope} – {TABLES[table_name or 'tong-hop']}")
     click.echo(to_text(header, rows))
     if table_name != "dinh-nghia":

@@ -166,6 +166,23 @@ _figure(
          "en": "the target it is compared with is set by the agency (STATS_ONLINE_TARGET)"},
     ),
 )
+_figure(
+    "commune_online_share",
+    {"vi": "Tỷ lệ trực tuyến theo quý của từng xã", "en": "Each commune's online share per quarter"},
+    {
+        "vi": "Với mỗi Ủy ban nhân dân cấp xã: trực tuyến / tiếp nhận mới × 100 trong từng quý của kỳ, so với chỉ "
+              "tiêu tối thiểu mỗi quý; xã có quý thấp nhất đứng đầu danh sách, xã chưa tiếp nhận hồ sơ nào đứng cuối.",
+        "en": "For each commune People's Committee: online / received × 100 in each quarter of the period, against "
+              "the minimum target per quarter; the commune with the lowest quarter comes first, communes that "
+              "received no dossier come last.",
+    },
+    _src(
+        {"vi": "Mẫu báo cáo tỷ lệ hồ sơ trực tuyến của cấp xã: tối thiểu 20% mỗi quý",
+         "en": "The communes' online-share reporting form: at least 20% per quarter"},
+        {"vi": "chỉ tiêu so sánh do cơ quan đặt (STATS_ONLINE_TARGET)",
+         "en": "the target it is compared with is set by the agency (STATS_ONLINE_TARGET)"},
+    ),
+)
 
 # --- what came out ----------------------------------------------------------------------------
 

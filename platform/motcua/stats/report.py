@@ -11,11 +11,13 @@ figure counts is `stats.figures` (one `Figure` and one rule each); this module a
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import partial
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable, Mapping
 
 from motcua.dossier import STATUS_LABELS, Dossier, Status
+from motcua.offices import TIER_LABELS, TIERS, Office, offices as offices_of, performers as spec_performers, tier_of
 from motcua.spec.model import Level, ProcedureSpec, localize
 from motcua.stats.figures import course, definitions, stopped_at, timing
 from motcua.stats.numbers import HUNDREDTH, percent, shares
@@ -109,6 +111,70 @@ class SectorRow:
 
 
 @dataclass
+class Scope:
+    """The figures of one agency or one tier: the same as the report's, for that part only.
+
+    `levels` / `procedures_total`: the procedures in its own catalogue (a procedure performed
+    by every commune counts in each commune's catalogue, and once in the commune tier's).
+    """
+
+    key: str
+    name: dict[str, str]
+    tier: str
+    tally: Tally
+    levels: list[LevelRow]
+    procedures_total: int
+    satisfaction: Satisfaction
+
+    def to_dict(self, lang: str = "vi") -> dict[str, Any]:
+        return {
+            "name": localize(self.name, lang),
+            "tier": self.tier,
+            "procedures": {
+                "total": self.procedures_total,
+                "by_level": [{"level": r.level, "count": r.count, "share": float(r.share)} for r in self.levels],
+            },
+            **self.tally.to_dict(),
+            "satisfaction": self.satisfaction.to_dict(),
+        }
+
+
+@dataclass
+class QuarterShare:
+    """One quarter of one commune in the reporting form: received, online and the share."""
+
+    year: int
+    quarter: int
+    received: int = 0
+    online: int = 0
+
+    @property
+    def share(self) -> Decimal | None:
+        return percent(self.online, self.received)
+
+
+@dataclass
+class CommuneOnline:
+    """One line of the seeds' reporting form: a commune's online share for each quarter of
+    the period against the target ("at least 20% per quarter")."""
+
+    code: str
+    name: dict[str, str]
+    quarters: list[QuarterShare]
+
+    @property
+    def worst(self) -> Decimal | None:
+        """The lowest quarterly share (None: no quarter received a dossier)."""
+        values = [q.share for q in self.quarters if q.share is not None]
+        return min(values) if values else None
+
+    def met(self, target: Decimal) -> bool | None:
+        """Every quarter with dossiers reached the target; None when none had any."""
+        worst = self.worst
+        return None if worst is None else worst >= target
+
+
+@dataclass
 class OverdueRow:
     code: str
     procedure_code: str
@@ -137,6 +203,12 @@ class Satisfaction:
         """Share of ratings of 4 or 5 (hài lòng, rất hài lòng)."""
         return percent(self.distribution[4] + self.distribution[5], self.count)
 
+    def add(self, other: Satisfaction) -> None:
+        self.count += other.count
+        self.total += other.total
+        for score, n in other.distribution.items():
+            self.distribution[score] += n
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "count": self.count,
@@ -150,6 +222,7 @@ class Satisfaction:
 class Report:
     period: Period
     agencies: frozenset[str] | None
+    tier: str | None
     as_of: date
     today: date
     levels: list[LevelRow]
@@ -160,6 +233,9 @@ class Report:
     by_sector: list[SectorRow]
     satisfaction: Satisfaction
     overdue: list[OverdueRow]
+    by_agency: list[Scope] = field(default_factory=list)
+    by_tier: list[Scope] = field(default_factory=list)
+    commune_online: list[CommuneOnline] = field(default_factory=list)
 
     @property
     def channels(self) -> dict[str, int]:
@@ -181,6 +257,7 @@ class Report:
         out: dict[str, Any] = {
             "period": self.period.to_dict(),
             "agencies": sorted(self.agencies) if self.agencies is not None else None,
+            "tier": self.tier,
             "as_of": self.as_of.isoformat(),
             "procedures": {
                 "total": self.procedures_total,
@@ -202,6 +279,22 @@ class Report:
             ],
             "by_sector": [{"sector": localize(r.sector, lang), **r.tally.to_dict()} for r in self.by_sector],
             "satisfaction": self.satisfaction.to_dict(),
+            "by_agency": {r.key: r.to_dict(lang) for r in self.by_agency},
+            "by_tier": {r.key: r.to_dict(lang) for r in self.by_tier},
+            "commune_online": [
+                {
+                    "agency": r.code,
+                    "name": localize(r.name, lang),
+                    "worst_share": _num(r.worst),
+                    "target_met": r.met(self.online_target),
+                    "quarters": [
+                        {"year": q.year, "quarter": q.quarter, "received": q.received, "online": q.online,
+                         "share": _num(q.share), "target_met": None if q.share is None else q.share >= self.online_target}
+                        for q in r.quarters
+                    ],
+                }
+                for r in self.commune_online
+            ],
             "definitions": definitions(lang),
         }
         if with_overdue:
@@ -222,17 +315,28 @@ class Report:
         return out
 
 
-def level_rows(specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None,
-               performers: Callable[[ProcedureSpec], Iterable[Any]] | None = None) -> tuple[list[LevelRow], int]:
-    """Procedures offered at each service level, with shares adding up to 100%."""
+Performers = Callable[[ProcedureSpec], "tuple[str, ...]"]
+
+
+def level_rows(
+    specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None, performers: Performers | None = None
+) -> tuple[list[LevelRow], int]:
+    """Procedures offered at each service level, with shares adding up to 100%.
+
+    A procedure counts once for `agencies` when any of them performs it, so a procedure
+    every commune performs is in each commune's catalogue and once in a set of communes'.
+    `performers` defaults to `motcua.offices.performers` read against `specs` (the catalogue).
+    """
+    if performers is None:
+        performers = partial(spec_performers, catalogue=specs)
     counts = {level: 0 for level in Level}
-    # who performs a spec is the catalogue's registry lookup; a bare list of specs names
-    # only the offices it lists itself (`performed_by` codes, or the old `agency`)
-    offices = performers or getattr(specs, "performers", None)
     for spec in specs:
-        codes = {a.code for a in offices(spec)} if offices else set(spec.performers_rule.agencies or [])
-        if agencies is None or codes & agencies:
+        if agencies is None or not agencies.isdisjoint(performers(spec)):
             counts[Level(spec.level)] += 1
+    return _level_rows(counts)
+
+
+def _level_rows(counts: dict[Level, int]) -> tuple[list[LevelRow], int]:
     levels = list(Level)
     pcts = shares([counts[lv] for lv in levels])
     rows = [LevelRow(int(lv), LEVEL_LABELS[lv], counts[lv], pct) for lv, pct in zip(levels, pcts)]
@@ -241,20 +345,32 @@ def level_rows(specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None,
 
 def satisfaction(ratings: Iterable[Mapping[str, Any]], period: Period, agencies: frozenset[str] | None) -> Satisfaction:
     """Ratings given in the period (by the day they were given)."""
-    result = Satisfaction()
+    total = Satisfaction()
+    for part in satisfaction_by_agency(ratings, period, agencies).values():
+        total.add(part)
+    return total
+
+
+def satisfaction_by_agency(
+    ratings: Iterable[Mapping[str, Any]], period: Period, agencies: frozenset[str] | None
+) -> dict[str, Satisfaction]:
+    """The period's ratings, per agency code of the dossier rated."""
+    result: dict[str, Satisfaction] = {}
     for rating in ratings:
-        if agencies is not None and rating.get("agency_code") not in agencies:
+        agency = str(rating.get("agency_code") or "")
+        if agencies is not None and agency not in agencies:
             continue
         at = rating.get("at")
         day = day_in_vn(datetime.fromisoformat(at) if isinstance(at, str) else at)
         if day not in period:
             continue
         score = int(rating["score"])
-        if score not in result.distribution:
+        if score not in range(1, 6):
             continue
-        result.count += 1
-        result.total += score
-        result.distribution[score] += 1
+        part = result.setdefault(agency, Satisfaction())
+        part.count += 1
+        part.total += score
+        part.distribution[score] += 1
     return result
 
 
@@ -273,12 +389,24 @@ def _past_due(d: DossierSummary, day: date, end: datetime, calendar: Calendar, *
     return lifecycle.due_on(d.due_date, status, since, day, calendar, d.calendar_days)
 
 
-def _tally(tallies: dict[str, Tally], spec_keys: dict[str, str], d: DossierSummary) -> Tally:
-    t = tallies.get(d.procedure_code)
+def _tally(tallies: dict[tuple[str, str], Tally], spec_keys: dict[str, str], d: DossierSummary) -> Tally:
+    """The counters of the dossier's (agency, procedure) pair: every breakdown adds these up."""
+    key = (d.agency_code, d.procedure_code)
+    t = tallies.get(key)
     if t is None:
-        t = tallies[d.procedure_code] = Tally()
-        spec_keys[d.procedure_code] = d.spec_key
+        t = tallies[key] = Tally()
+        spec_keys.setdefault(d.procedure_code, d.spec_key)
     return t
+
+
+def quarters_of(period: Period) -> list[tuple[int, int]]:
+    """(year, quarter) of every calendar quarter the period touches, in order."""
+    found: list[tuple[int, int]] = []
+    y, q = period.start.year, (period.start.month - 1) // 3 + 1
+    while (y, q) <= (period.end.year, (period.end.month - 1) // 3 + 1):
+        found.append((y, q))
+        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
+    return found
 
 
 ProcedureInfo = Callable[[str, str], "tuple[dict[str, str], dict[str, str]] | None"]
@@ -291,12 +419,16 @@ def compute(
     today: date,
     specs: Iterable[ProcedureSpec] = (),
     agencies: Iterable[str] | None = None,
+    tier: str | None = None,
     ratings: Iterable[Mapping[str, Any]] = (),
     online_target: Decimal | float = Decimal("0.20"),
     describe: ProcedureInfo | None = None,
     calendar: Calendar | None = None,
+    performers: Performers | None = None,
+    offices: Mapping[str, Office] | None = None,
 ) -> Report:
-    """The report for `period`, restricted to `agencies` (None: every agency).
+    """The report for `period`, restricted to `agencies` (None: every agency) and to the
+    offices of `tier` (None: every tier).
 
     `dossiers` are summaries (`store.dossiers.summaries()`, the fast path) or whole
     dossiers, summarized here by the same derivation the store uses.
@@ -305,22 +437,36 @@ def compute(
     spec_key)` names a procedure the catalogue no longer has (e.g. from the spec snapshot);
     `ratings` are the stored satisfaction ratings; `online_target` is a fraction (0.20);
     `calendar` the working days a running pause moves a due date by (None: weekends only).
+    `performers(spec)` names the offices that perform a spec and `offices` what is known of
+    each office (name, tier); both default to `motcua.offices`, the seam to the registry.
     """
     calendar = calendar or Calendar()
-    wanted = frozenset(agencies) if agencies is not None else None
-    performers = getattr(specs, "performers", None)  # the catalogue's, before it becomes a list
+    catalogue = specs
     specs = list(specs)
+    known = dict(offices) if offices is not None else offices_of(catalogue)
+    if performers is None:
+        performers = partial(spec_performers, catalogue=catalogue)
+    wanted = frozenset(agencies) if agencies is not None else None
+
+    def in_scope(code: str) -> bool:
+        return (wanted is None or code in wanted) and (tier is None or tier_of(code, known) == tier)
+
+    # The offices whose catalogue is in scope (None: all of them).
+    catalogue_scope = wanted
+    if tier is not None:
+        catalogue_scope = frozenset(code for code in (wanted if wanted is not None else known) if in_scope(code))
     start, end = period.start, period.end
     as_of = period.as_of(today)
     as_of_end = datetime.combine(as_of + timedelta(days=1), time(0), VN_TZ)
     today_end = datetime.combine(today + timedelta(days=1), time(0), VN_TZ)
-    tallies: dict[str, Tally] = {}
+    tallies: dict[tuple[str, str], Tally] = {}
     spec_keys: dict[str, str] = {}
     overdue: list[OverdueRow] = []
+    quarterly: dict[tuple[str, int, int], QuarterShare] = {}
     for d in dossiers:
         if isinstance(d, Dossier):
             d = summarize(d)
-        if wanted is not None and d.agency_code not in wanted:
+        if (wanted is not None or tier is not None) and not in_scope(d.agency_code):
             continue
         filed_day, settled, withdrawn, refused = course(d)
         due = d.due_date
@@ -337,10 +483,7 @@ def compute(
             continue
         if filed_day > end:
             continue
-        t = tallies.get(d.procedure_code)
-        if t is None:
-            t = tallies[d.procedure_code] = Tally()
-            spec_keys[d.procedure_code] = d.spec_key
+        t = _tally(tallies, spec_keys, d)
         if filed_day >= start:
             t.received += 1
             channel = d.channel
@@ -350,6 +493,13 @@ def compute(
                 t.desk += 1
             elif channel == "postal":
                 t.postal += 1
+            q = (filed_day.month - 1) // 3 + 1
+            share = quarterly.get((d.agency_code, filed_day.year, q))
+            if share is None:
+                share = quarterly[(d.agency_code, filed_day.year, q)] = QuarterShare(filed_day.year, q)
+            share.received += 1
+            if channel == "online":
+                share.online += 1
         elif (settled is None or settled >= start) and (withdrawn is None or withdrawn >= start):
             t.carried_over += 1
         if settled is not None and start <= settled <= end:
@@ -371,15 +521,20 @@ def compute(
                 if due is not None and due < as_of and _past_due(d, as_of, as_of_end, calendar, current=as_of == today):
                     t.open_overdue += 1
 
-    known = {s.code: (s.name, s.sector) for s in specs}
+    names = {s.code: (s.name, s.sector) for s in specs}
     totals = Tally()
-    by_procedure: list[ProcedureRow] = []
-    sectors: dict[str, SectorRow] = {}
-    for code, tally in tallies.items():
+    per_procedure: dict[str, Tally] = {}
+    per_agency: dict[str, Tally] = {}
+    for (agency, code), tally in tallies.items():
         if not tally.active:
             continue
         totals.add(tally)
-        info = known.get(code) or (describe(code, spec_keys[code]) if describe else None)
+        per_procedure.setdefault(code, Tally()).add(tally)
+        per_agency.setdefault(agency, Tally()).add(tally)
+    by_procedure: list[ProcedureRow] = []
+    sectors: dict[str, SectorRow] = {}
+    for code, tally in per_procedure.items():
+        info = names.get(code) or (describe(code, spec_keys[code]) if describe else None)
         name, sector = info if info else ({"vi": code}, UNKNOWN)
         by_procedure.append(ProcedureRow(code, name, sector, tally))
         row = sectors.setdefault(localize(sector, "vi"), SectorRow(sector, Tally()))
@@ -387,19 +542,66 @@ def compute(
     by_procedure.sort(key=lambda r: (-r.tally.received, -r.tally.settled, r.code))
     by_sector = sorted(sectors.values(), key=lambda r: (-r.tally.received, -r.tally.settled, localize(r.sector, "vi")))
     overdue.sort(key=lambda r: (r.due, r.code))
-    levels, procedures_total = level_rows(specs, wanted, performers)
-    target = Decimal(str(online_target)) * 100
+    levels, procedures_total = level_rows(specs, catalogue_scope, performers)
+    target = (Decimal(str(online_target)) * 100).quantize(HUNDREDTH)
+    rated = {code: part for code, part in satisfaction_by_agency(ratings, period, wanted).items() if in_scope(code)}
+    total_satisfaction = Satisfaction()
+    for part in rated.values():
+        total_satisfaction.add(part)
+
+    # Per agency: every office in scope that performs a procedure of the catalogue, and any
+    # other that has figures (a dossier or a rating in the period).
+    codes = {c for c in known if in_scope(c)} | set(per_agency) | set(rated)
+    # each office's own catalogue, in one pass over the specs (a province has ~200 offices)
+    own: dict[str, dict[Level, int]] = {code: {level: 0 for level in Level} for code in codes}
+    for spec in specs:
+        level = Level(spec.level)
+        for code in performers(spec):
+            if code in own:
+                own[code][level] += 1
+    by_agency: list[Scope] = []
+    for code in codes:
+        if code not in per_agency and code not in rated and not any(own[code].values()):
+            continue  # an office of the registry that performs nothing of this catalogue
+        office = known.get(code)
+        agency_levels, agency_total = _level_rows(own[code])
+        by_agency.append(Scope(code, office.name if office else {"vi": code}, tier_of(code, known),
+                               per_agency.get(code, Tally()), agency_levels, agency_total, rated.get(code, Satisfaction())))
+    by_agency.sort(key=lambda r: (TIERS.index(r.tier), localize(r.name, "vi"), r.key))
+    by_tier: list[Scope] = []
+    for name in TIERS:
+        members = [r for r in by_agency if r.tier == name]
+        if not members:
+            continue
+        tally, rating = Tally(), Satisfaction()
+        for r in members:
+            tally.add(r.tally)
+            rating.add(r.satisfaction)
+        tier_levels, tier_total = level_rows(specs, frozenset(r.key for r in members), performers)
+        by_tier.append(Scope(name, TIER_LABELS[name], name, tally, tier_levels, tier_total, rating))
+
+    # The seeds' reporting form: each commune's quarterly online share, worst first.
+    commune_online = [
+        CommuneOnline(r.key, r.name, [quarterly.get((r.key, y, q)) or QuarterShare(y, q) for y, q in quarters_of(period)])
+        for r in by_agency
+        if r.tier == "commune"
+    ]
+    commune_online.sort(key=lambda r: (r.worst is None, r.worst if r.worst is not None else 0, localize(r.name, "vi"), r.code))
     return Report(
         period=period,
         agencies=wanted,
+        tier=tier,
         as_of=as_of,
         today=today,
         levels=levels,
         procedures_total=procedures_total,
         totals=totals,
-        online_target=target.quantize(HUNDREDTH),
+        online_target=target,
         by_procedure=by_procedure,
         by_sector=by_sector,
-        satisfaction=satisfaction(ratings, period, wanted),
+        satisfaction=total_satisfaction,
         overdue=overdue,
+        by_agency=by_agency,
+        by_tier=by_tier,
+        commune_online=commune_online,
     )

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from motcua.catalogue import Catalogue, spec_of
+from motcua.offices import offices, performers
 from motcua.spec.model import localize
 from motcua.stats.period import Period, vn_today
 from motcua.stats.report import Report, compute
@@ -23,6 +24,7 @@ def build_report(
     *,
     period: Period,
     agencies: Iterable[str] | None = None,
+    tier: str | None = None,
     today: date | None = None,
     online_target: Decimal | float = Decimal("0.20"),
     calendar: Calendar | None = None,
@@ -46,6 +48,7 @@ def build_report(
         today=today or vn_today(),
         specs=catalogue,
         agencies=agencies,
+        tier=tier,
         ratings=(value for _key, value in store.records(RATINGS).all()),
         online_target=online_target,
         describe=describe,
@@ -56,8 +59,10 @@ def build_report(
 def agency_choices(catalogue: Catalogue, lang: str = "vi") -> list[tuple[str, str]]:
     """(agency code, name) of every agency performing a procedure of the catalogue, for the
     agency picker."""
+    known = offices(catalogue)
     seen: dict[str, str] = {}
     for spec in catalogue:
-        for office in catalogue.performers(spec):
-            seen.setdefault(office.code, localize(office.name, lang))
+        for code in performers(spec, catalogue):
+            if code in known:
+                seen.setdefault(code, localize(known[code].name, lang))
     return sorted(seen.items(), key=lambda item: (item[1], item[0]))

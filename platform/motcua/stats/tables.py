@@ -18,7 +18,8 @@ from motcua.i18n import gettext as _
 from motcua.spec.model import localize
 from motcua.stats.figures import FIGURES
 from motcua.stats.numbers import fmt_decimal, fmt_int, fmt_percent, percent
-from motcua.stats.report import CHANNEL_LABELS, Report, Tally
+from motcua.offices import TIER_LABELS
+from motcua.stats.report import CHANNEL_LABELS, Report, Scope, Tally
 
 #: Table name (used in URLs: /thong-ke/<name>.csv) -> title.
 TABLES = {
@@ -27,6 +28,9 @@ TABLES = {
     "kenh-nop": N_("Hồ sơ theo kênh tiếp nhận"),
     "thu-tuc": N_("Theo thủ tục"),
     "linh-vuc": N_("Theo lĩnh vực"),
+    "co-quan": N_("Theo cơ quan"),
+    "cap": N_("Theo cấp"),
+    "xa-truc-tuyen": N_("Tỷ lệ trực tuyến theo quý của từng xã"),
     "danh-gia": N_("Mức độ hài lòng"),
     "qua-han": N_("Hồ sơ quá hạn"),
     "dinh-nghia": N_("Định nghĩa các chỉ tiêu"),
@@ -86,6 +90,22 @@ def _tally_header(lang: str) -> list[str]:
     return [_label(key, lang) for key in TALLY_KEYS] + [_label(key, lang) + " (%)" for key in RATE_KEYS]
 
 
+def _scope_header(lang: str, *, agency: bool) -> list[str]:
+    first = [_("Mã cơ quan"), _("Tên cơ quan"), _("Cấp")] if agency else [_("Cấp")]
+    levels = [text for n in range(1, 5) for text in (_("Mức độ {n} (số thủ tục)", n=n), _("Mức độ {n} (%)", n=n))]
+    return first + [_("Tổng số thủ tục")] + levels + _tally_header(lang) + [
+        _label("ratings", lang), _label("satisfaction_average", lang), _label("satisfied_share", lang) + " (%)",
+    ]
+
+
+def _scope_cells(r: Scope, lang: str, *, agency: bool) -> list[Any]:
+    first: list[Any] = [r.key, localize(r.name, lang), localize(TIER_LABELS[r.tier], lang)] if agency else [
+        localize(r.name, lang)]
+    s = r.satisfaction
+    return first + [r.procedures_total] + [v for lv in r.levels for v in (lv.count, lv.share)] + _tally_cells(r.tally) + [
+        s.count, _n(s.average), _n(s.satisfied_share)]
+
+
 def table(report: Report, name: str, lang: str = "vi") -> tuple[list[str], list[list[Any]]]:
     """Header and rows of one named table, with raw numbers."""
     if name == "tong-hop":
@@ -107,6 +127,25 @@ def table(report: Report, name: str, lang: str = "vi") -> tuple[list[str], list[
         return [_("Lĩnh vực")] + _tally_header(lang), [
             [localize(r.sector, lang)] + _tally_cells(r.tally) for r in report.by_sector
         ]
+    if name in ("co-quan", "cap"):
+        rows = report.by_agency if name == "co-quan" else report.by_tier
+        return _scope_header(lang, agency=name == "co-quan"), [_scope_cells(r, lang, agency=name == "co-quan") for r in rows]
+    if name == "xa-truc-tuyen":
+        quarters = [(q.year, q.quarter) for q in report.commune_online[0].quarters] if report.commune_online else []
+        header = [_("Mã cơ quan"), _("Tên cơ quan")]
+        for y, q in quarters:
+            header += [_("Quý {q}/{y} tiếp nhận", q=q, y=y), _("Quý {q}/{y} trực tuyến", q=q, y=y),
+                       _("Quý {q}/{y} tỷ lệ (%)", q=q, y=y)]
+        header += [_("Quý thấp nhất (%)"), _("Đạt chỉ tiêu {p}", p=fmt_percent(report.online_target, lang))]
+        out = []
+        for r in report.commune_online:
+            cells: list[Any] = [r.code, localize(r.name, lang)]
+            for q in r.quarters:
+                cells += [q.received, q.online, _n(q.share)]
+            met = r.met(report.online_target)
+            cells += [_n(r.worst), "" if met is None else (_("Đạt") if met else _("Chưa đạt"))]
+            out.append(cells)
+        return header, out
     if name == "danh-gia":
         s = report.satisfaction
         return [_("Điểm"), _("Số lượt"), _("Tỷ lệ (%)")], [

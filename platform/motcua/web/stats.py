@@ -18,6 +18,7 @@ from motcua import feedback as fb
 from motcua.accounts import StaffUser, current_staff, staff_required
 from motcua.dossier import STATUS_LABELS
 from motcua.i18n import _, current_lang, local
+from motcua.offices import TIER_LABELS, TIERS
 from motcua.services import services
 from motcua.stats import period as periods
 from motcua.stats.charts import Bar, bar_chart
@@ -60,11 +61,21 @@ def _scope(staff: StaffUser | None) -> tuple[list[str] | None, str]:
     return None, ""
 
 
+def _tier() -> str | None:
+    """The `tier` parameter (province, district, commune, other), or None for every tier."""
+    wanted = (request.args.get("tier") or "").strip()
+    if not wanted:
+        return None
+    if wanted not in TIERS:
+        raise _Refused(_("Cấp cơ quan không hợp lệ: chọn một trong {tiers}.", tiers=", ".join(TIERS)))
+    return wanted
+
+
 def _report(staff: StaffUser | None) -> Report:
     period = periods.parse(request.args)
     agencies, _agency = _scope(staff)
-    return build_report(services().store, services().catalogue, period=period, agencies=agencies, online_target=_target(),
-                        calendar=services().engine.calendar)
+    return build_report(services().store, services().catalogue, period=period, agencies=agencies, tier=_tier(),
+                        online_target=_target(), calendar=services().engine.calendar)
 
 
 def charts(report: Report, lang: str) -> dict[str, Markup]:
@@ -120,6 +131,7 @@ def _dashboard(staff: StaffUser | None) -> Any:
         "tables": {k: v for k, v in TABLES.items() if staff is not None or k not in STAFF_ONLY},
         "overdue_shown": OVERDUE_SHOWN,
         "channel_labels": CHANNEL_LABELS,
+        "tier_labels": TIER_LABELS,
         "figures": FIGURES,
         "score_labels": fb.SCORE_LABELS,
         "status_labels": STATUS_LABELS,
@@ -132,8 +144,9 @@ def _dashboard(staff: StaffUser | None) -> Any:
     except _Refused as exc:
         return render_template("stats/dashboard.html", report=None, error=exc.message, **context), exc.status
     query = dict(report.period.params())
-    if request.args.get("agency"):
-        query["agency"] = request.args["agency"]
+    for name in ("agency", "tier"):
+        if request.args.get(name):
+            query[name] = request.args[name]
     context.update(report=report, charts=charts(report, lang), query=query, error=None)
     return render_template("stats/dashboard.html", **context)
 
@@ -181,7 +194,7 @@ def staff_csv(name: str) -> Response:
 @bp.get("/api/v1/stats")
 def api_stats() -> Any:
     """The public figures as JSON; same parameters as the page (year, quarter, month,
-    from, to, agency). GET only, so CSRF does not apply."""
+    from, to, agency, tier). GET only, so CSRF does not apply."""
     try:
         report = _report(None)
     except periods.PeriodError as exc:

@@ -33,7 +33,7 @@ from motcua.store import has_transactions, transaction
 from motcua.workdays import DEFAULT_FILE, Calendar
 from motcua.workflow import lifecycle
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
-from motcua.workflow.notes import NoteLike, message, split
+from motcua.workflow.notes import NoteLike, message, split, words
 from motcua.workflow.outbox import outbox_for
 from motcua.workflow.registry import step_registry
 from motcua.workflow.step import Step, StepContext
@@ -139,6 +139,18 @@ def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...]) -> dic
             fields=[ActionField(name="new_due_date", kind="date", label={"vi": "Ngày hẹn trả mới", "en": "New return date"})],
         ),
         a("return_result", "Trả kết quả", "Return the result", ("desk",), style="primary"),
+        a(
+            "transfer_office", "Chuyển sang cơ quan thực hiện khác", "Send to another implementing office", ("desk",),
+            needs_reason=True,
+            fields=[ActionField(
+                name="to_agency", kind="select",
+                label={"vi": "Cơ quan nhận hồ sơ", "en": "Office to send it to"},
+                help={"vi": "Chỉ các cơ quan cùng thực hiện thủ tục này; mã hồ sơ giữ nguyên, thời hạn giải quyết "
+                            "tính từ khi cơ quan nhận tiếp nhận hồ sơ.",
+                      "en": "Only offices that perform this procedure; the dossier code stays, the time limit runs "
+                            "from the receiving office's receipt."},
+            )],
+        ),
     ]
     return {x.name: x for x in actions}
 
@@ -592,8 +604,28 @@ class Engine:
                 return reason
         return None
 
+    def _transfer_targets(self, dossier: Dossier) -> dict[str, dict[str, str]]:
+        """Offices a dossier may be sent to (code -> name): the procedure's other performers,
+        as the current catalogue says (who performs it now, not when it was filed)."""
+        from motcua.offices import offices, other_performers
+
+        spec = self.services.catalogue.get(dossier.procedure_code) or self.spec_for(dossier)
+        if spec is None:
+            return {}
+        known = offices(self.services.catalogue)
+        return {code: (known[code].name if code in known else {"vi": code})
+                for code in other_performers(spec, dossier.agency_code, self.services.catalogue)}
+
+    def _with_offices(self, action: Action, dossier: Dossier) -> Action:
+        targets = self._transfer_targets(dossier)
+        field = action.fields[0].model_copy(update={"choices": [
+            (code, {lang: f"{text} ({code})" for lang, text in name.items()}) for code, name in targets.items()]})
+        return action.model_copy(update={"fields": [field]})
+
     def _rule(self, dossier: Dossier, action: str) -> str | None:
         """Rules of the one-stop mechanism beyond the status table."""
+        if action == "transfer_office" and not self._transfer_targets(dossier):
+            return "Thủ tục này chỉ có một cơ quan thực hiện nên không có cơ quan nào để chuyển hồ sơ đến."
         if action == "request_supplement" and any(e.kind == "supplement_requested" for e in dossier.events):
             return ("Hồ sơ đã được yêu cầu bổ sung một lần; theo quy định, mọi nội dung cần bổ sung "
                     "phải được thông báo đầy đủ trong một lần.")
@@ -615,6 +647,8 @@ class Engine:
         for action in _lifecycle_actions(units, approvers).values():
             if action.name == "request_supplement":
                 action = action.model_copy(update={"fields": action.fields + _supplement_fields(spec)})
+            if action.name == "transfer_office":
+                action = self._with_offices(action, dossier)
             why = None
             if not lifecycle.allowed(dossier.status, action.name):
                 why = lifecycle.not_allowed_message(dossier.status, action.name)
@@ -718,6 +752,9 @@ class Engine:
                 raise ActionNotAllowed("Hồ sơ đang ở chính đơn vị này.", field="transfer_to")
             data.update({"from": frm, "to": to})
             state["unit"] = to
+        elif action == "transfer_office":
+            self._transfer_office(d, actor, params, reason)
+            return
         elif action in ("approve", "reject"):
             data["decision"] = "approved" if action == "approve" else "rejected"
         elif action == "apologize":
@@ -752,6 +789,47 @@ class Engine:
 
         self._commit(code, change)
         return bool(recorded)
+
+    def _transfer_office(self, d: Dossier, actor: Any, params: dict[str, Any], reason: str) -> None:
+        """Send a dossier not yet received to another office performing its procedure.
+
+        Chuyển hồ sơ sang cơ quan thực hiện khác — the citizen chose the wrong office. The
+        code stays (it is the citizen's reference); the dossier's agency becomes the new
+        office, so the old office's staff no longer see it and its figures move with it; the
+        due date is cleared and set again from the receiving office's receipt (the time limit
+        is the procedure's, counted from when that office takes it on). Checked before any
+        change, under the store's lock, so a refusal leaves the dossier as it was.
+        """
+        from motcua.filing import working_days
+
+        to = params_text(params, "to_agency")
+        targets = self._transfer_targets(d)
+        if not to:
+            raise ActionNotAllowed("Cần chọn cơ quan nhận hồ sơ.", field="to_agency")
+        if to == d.agency_code:
+            raise ActionNotAllowed("Hồ sơ đang ở chính cơ quan này.", field="to_agency")
+        if to not in targets:
+            raise ActionNotAllowed(f"Cơ quan “{to}” không thực hiện thủ tục này nên không thể nhận hồ sơ.",
+                                   field="to_agency")
+        spec = self.spec_for(d)
+        from motcua.offices import offices
+
+        known = offices(self.services.catalogue)
+        frm = d.agency_code
+        from_name = known[frm].name if frm in known else {"vi": frm}
+        note = message(
+            {"vi": "Chuyển hồ sơ từ {from_office} ({from_code}) sang {to_office} ({to_code}). Lý do: {reason}",
+             "en": "Sent from {from_office} ({from_code}) to {to_office} ({to_code}). Reason: {reason}"},
+            from_office=words(from_name), from_code=frm, to_office=words(targets[to]), to_code=to, reason=reason,
+        )
+        state = lifecycle.engine_state(d)
+        if spec is not None:
+            state["due_on_receipt"] = {"working_days": working_days(spec, d.channel),
+                                       "calendar_days": spec.info.processing_time.calendar_days}
+        d.due_date = None
+        d.agency_code = to
+        _move(d, "transfer_office", actor=actor.actor, calendar=self.calendar, note=note,
+              data={"from": frm, "to": to, "reason": reason})
 
     def citizen_withdraw(self, code: str, reason: str | None = None) -> Dossier:
         """The citizen takes the dossier back; only before a decision."""

@@ -26,6 +26,7 @@ CORE_EVENTS: dict[str, EventKind] = {
     "supplemented": _kind("Bổ sung hồ sơ", "Dossier supplemented"),
     "processing_started": _kind("Chuyển xử lý", "Sent for processing"),
     "transferred": _kind("Chuyển đơn vị xử lý", "Transferred to another unit"),
+    "office_transferred": _kind("Chuyển hồ sơ sang cơ quan thực hiện khác", "Sent to another implementing office"),
     "decided": _kind("Có quyết định giải quyết", "Decision made"),
     "stopped": _kind("Dừng xử lý", "Processing stopped"),
     "resumed": _kind("Tiếp tục xử lý", "Processing resumed"),

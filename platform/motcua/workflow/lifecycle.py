@@ -33,6 +33,9 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | str | None]] = {
     "supply": (frozenset({S.SUPPLEMENT_REQUESTED}), None),
     "process": (frozenset({S.RECEIVED}), S.PROCESSING),
     "transfer": (frozenset({S.PROCESSING}), "same"),
+    # to another office that performs the procedure (the citizen chose the wrong one): only
+    # before receipt, while no office has taken it on
+    "transfer_office": (frozenset({S.NEW}), "same"),
     "approve": (frozenset({S.PROCESSING}), S.FINISHED),
     "reject": (frozenset({S.PROCESSING}), S.FINISHED),
     "stop": (frozenset({S.PROCESSING}), S.STOPPED),
@@ -54,6 +57,7 @@ EVENT_KINDS = {
     "supply": "supplemented",
     "process": "processing_started",
     "transfer": "transferred",
+    "transfer_office": "office_transferred",
     "approve": "decided",
     "reject": "decided",
     "stop": "stopped",
@@ -75,6 +79,7 @@ VERBS: dict[str, dict[str, str]] = {
     "supply": {"vi": "bổ sung hồ sơ", "en": "supply the missing documents"},
     "process": {"vi": "chuyển xử lý", "en": "send it for processing"},
     "transfer": {"vi": "chuyển hồ sơ sang đơn vị khác", "en": "transfer it to another unit"},
+    "transfer_office": {"vi": "chuyển hồ sơ sang cơ quan khác", "en": "transfer it to another office"},
     "approve": {"vi": "phê duyệt kết quả", "en": "approve the result"},
     "reject": {"vi": "từ chối giải quyết", "en": "reject the request"},
     "stop": {"vi": "dừng xử lý", "en": "stop processing"},
@@ -225,6 +230,11 @@ def apply(dossier: Dossier, event: Event, calendar: Calendar) -> list[Event]:
             counted = {"late_days": late, "calendar_days": True} if by_calendar else {"late_working_days": late}
             event.data = {**event.data, **counted}
     dossier.record(event)
+    if new == Status.RECEIVED and old == Status.NEW and "due_on_receipt" in state:
+        # transferred before receipt: the receiving office's time limit runs from now
+        limit = state.pop("due_on_receipt")
+        dossier.due_date = calendar.due_date(event.at, int(limit["working_days"]), bool(limit.get("calendar_days")))
+        event.data = {**event.data, "due_date": dossier.due_date.isoformat()}
     if new is None or new == old:
         return appended
     if new in PAUSING and old not in PAUSING:
