@@ -26,6 +26,9 @@ CORE_EVENTS: dict[str, EventKind] = {
     "supplemented": _kind("Bổ sung hồ sơ", "Dossier supplemented"),
     "processing_started": _kind("Chuyển xử lý", "Sent for processing"),
     "transferred": _kind("Chuyển đơn vị xử lý", "Transferred to another unit"),
+    # motcua.processing: internal opinions and drafts; the citizen sees the decision only
+    "proposed": _kind("Trình ý kiến xử lý", "Opinion submitted", internal=True),
+    "returned_for_rework": _kind("Lãnh đạo trả lại để xử lý lại", "Returned for rework by the leader", internal=True),
     "decided": _kind("Có quyết định giải quyết", "Decision made"),
     "stopped": _kind("Dừng xử lý", "Processing stopped"),
     "resumed": _kind("Tiếp tục xử lý", "Processing resumed"),
