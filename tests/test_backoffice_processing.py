@@ -245,10 +245,12 @@ def test_a_draft_file_over_the_limit_is_refused_before_it_is_stored(staffed, mon
     monkeypatch.setattr(processing, "DRAFT", processing.DRAFT.model_copy(update={"max_size_mb": 0.01}))
     code = in_processing(staffed)
     before = svc(staffed).store.dossiers.get(code)
+    files_before = set(svc(staffed).store.files.ids())
     page = act(logged_in(staffed, "minh"), code, "propose", opinion="x", proposal="approve",
                draft_file=(io.BytesIO(small_pdf("x" * 4000) + b"\n" * 20000), "lon.pdf"))
     assert "Tệp Dự thảo kết quả quá lớn: tối đa 0.01 MB" in page
     _unchanged(staffed, code, before)
+    assert set(svc(staffed).store.files.ids()) == files_before
 
 
 def test_a_refusal_proposal_then_the_leaders_refusal(staffed):
@@ -283,6 +285,8 @@ def test_stages_in_order_with_a_liaison_agency_and_rework_to_the_first(chain_app
     dossier = store.dossiers.get(code)
     started = dossier.events[-1]
     assert started.kind == "processing_started" and started.data["to"] == "Công chức Tư pháp – Hộ tịch"
+    assert started.data["next_due"] == min(svc(chain_app).engine.calendar.add_working_days(
+        started.at.astimezone(processing.VN_TZ).date(), 1), dossier.due_date).isoformat()  # the first stage's `days: 1`
     minh, cong, leader = logged_in(chain_app, "minh"), logged_in(chain_app, "cong"), logged_in(chain_app, "hung")
 
     page = act(minh, code, "propose", opinion="Giấy tờ hợp lệ; đề nghị Công an xã xác minh cư trú.", proposal="approve")

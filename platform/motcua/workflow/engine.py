@@ -127,8 +127,9 @@ def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...], plan: 
                       "en": "List everything at once: the citizen may be asked only once."},
             )],
         ),
+        # a spec declaring its stages says where a dossier goes first; otherwise the desk chooses
         a("process", "Chuyển xử lý", "Send for processing", ("desk",), style="primary",
-          fields=[unit_field.model_copy(update={"required": False})]),
+          fields=[] if plan is not None and plan.declared else [unit_field.model_copy(update={"required": False})]),
         a("transfer", "Chuyển đơn vị khác", "Transfer to another unit", ("specialist", "leader"), fields=[unit_field]),
         a("propose", "Trình ý kiến và dự thảo kết quả", "Submit opinion and draft result", ("specialist",), style="primary",
           fields=_proposal_fields()),
@@ -836,7 +837,7 @@ class Engine:
         elif action in ("process", "transfer"):
             plan = processing.plan_of(self.spec_for(d))
             first = plan.stages[0]
-            to = params_text(params, "transfer_to") or first.unit
+            to = first.unit if action == "process" and plan.declared else (params_text(params, "transfer_to") or first.unit)
             frm = state.get("unit") or DEFAULT_UNIT
             if action == "transfer" and to == frm:
                 raise ActionNotAllowed("Hồ sơ đang ở chính đơn vị này.", field="transfer_to")
