@@ -384,3 +384,20 @@ def test_progress_is_a_fold_over_the_timeline():
     assert (now.stage, now.round, now.pending, now.returned.opinion) == (0, 1, None, "o")
     dossier.record(Event(actor="staff:l", kind="decided", status=Status.FINISHED))
     assert processing.progress(dossier, plan).stage is None
+
+
+def test_staff_reading_english_get_the_refusals_and_panels_in_english(staffed):
+    code = in_processing(staffed)
+    leader = logged_in(staffed, "hung")
+    leader.set_cookie("lang", "en")
+    page = act(leader, code, "approve")
+    assert "No specialist has submitted an opinion and a draft result yet, so the leader cannot decide." in page
+    specialist = logged_in(staffed, "minh")
+    specialist.set_cookie("lang", "en")
+    page = act(specialist, code, "propose", opinion="Đủ điều kiện.", proposal="approve")
+    assert "A draft result (text or a PDF file) is needed to propose approval to the leader." in page
+    act(specialist, code, "propose", opinion="Đủ điều kiện.", proposal="approve", draft_text="Dự thảo.")
+    page = html.unescape(leader.get(f"/staff/ho-so/{code}").get_data(as_text=True))
+    assert "Opinions and draft result" in page and "Propose approval" in page and "Return for rework" in page
+    sheet = page[page.index("panel-control-sheet"):].split("</section>")[0]
+    assert "Dossier, opinion and draft result" in sheet and "On time" in sheet

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from motcua import i18n
 from motcua.dossier import Dossier, Event
 from motcua.spec.model import Attachment, ProcedureSpec
 from motcua.workdays import VN_TZ, Calendar
@@ -172,7 +173,8 @@ def stage_unit(plan: Plan, index: int, current_unit: str | None) -> str:
 
 
 def why_not(dossier: Dossier, plan: Plan, action: str, user: Any | None = None) -> str | None:
-    """Why `action` (propose / rework / approve / reject) cannot happen now, in Vietnamese; None if it can.
+    """Why `action` (propose / rework / approve / reject) cannot happen now, in the reader's
+    language (Vietnamese outside a request); None if it can.
 
     The status table (motcua.workflow.lifecycle) is checked separately; this is the order
     of the chain: opinions stage by stage, the leader only on a proposal, and a liên thông
@@ -181,16 +183,17 @@ def why_not(dossier: Dossier, plan: Plan, action: str, user: Any | None = None) 
     now = progress(dossier, plan)
     if action == "propose":
         if now.stage is None:
-            return "Hồ sơ đã có quyết định giải quyết."
+            return i18n.gettext("Hồ sơ đã có quyết định giải quyết.")
         if now.stage >= len(plan.stages):
-            return "Hồ sơ đang chờ lãnh đạo xem xét dự thảo; chỉ trình lại khi lãnh đạo trả lại để xử lý lại."
+            return i18n.gettext("Hồ sơ đang chờ lãnh đạo xem xét dự thảo; chỉ trình lại khi lãnh đạo trả lại để xử lý lại.")
         stage = plan.stages[now.stage]
         if stage.agency and user is not None and not user.serves(stage.agency):
-            return f"Bước “{stage.unit}” do cơ quan {stage.agency} xử lý (liên thông); bạn không thuộc cơ quan này."
+            return i18n.gettext("Bước “{unit}” do cơ quan {agency} xử lý (liên thông); bạn không thuộc cơ quan này.",
+                                unit=stage.unit, agency=stage.agency)
         return None
     if action in ("rework", "approve", "reject"):
         if now.pending is None:
-            return "Chuyên viên chưa trình ý kiến và dự thảo kết quả, nên lãnh đạo chưa thể quyết định."
+            return i18n.gettext("Chuyên viên chưa trình ý kiến và dự thảo kết quả, nên lãnh đạo chưa thể quyết định.")
         return None
     return None
 

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ValidationError
 
-from motcua import processing
+from motcua import i18n, processing
 from motcua.catalogue import spec_of
 from motcua.dossier import AttachmentRef, Contact, Dossier, Event, Status
 from motcua.fees import compute_fees, total as fee_sum
@@ -741,10 +741,10 @@ class Engine:
         if upload is None or upload == "":
             return {**params, "draft_file": None}
         if not isinstance(upload, UploadedFile):
-            raise ActionNotAllowed("Tệp dự thảo không hợp lệ.", field="draft_file")
+            raise ActionNotAllowed(i18n.gettext("Tệp dự thảo không hợp lệ."), field="draft_file")
         from motcua import submission
 
-        _type, error = submission.check_upload(processing.DRAFT, upload.data, "vi")
+        _type, error = submission.check_upload(processing.DRAFT, upload.data, i18n.current_lang())
         if error:
             raise ActionNotAllowed(error, field="draft_file")
         file_id = self.store.files.put(upload.data)
@@ -771,20 +771,20 @@ class Engine:
             draft_text = params_text(params, "draft_text")
             draft_file = params.get("draft_file") if isinstance(params.get("draft_file"), dict) else None
             if not opinion:
-                raise ActionNotAllowed("Cần nhập “Ý kiến xử lý”.", field="opinion")
+                raise ActionNotAllowed(i18n.gettext("Cần nhập “Ý kiến xử lý”."), field="opinion")
             if proposal not in processing.PROPOSALS:
-                raise ActionNotAllowed("Chọn đề xuất: phê duyệt hoặc từ chối giải quyết.", field="proposal")
+                raise ActionNotAllowed(i18n.gettext("Chọn đề xuất: phê duyệt hoặc từ chối giải quyết."), field="proposal")
             if proposal == "refuse" and not refusal:
-                raise ActionNotAllowed("Đề xuất từ chối giải quyết cần nêu rõ lý do.", field="refusal_reason")
+                raise ActionNotAllowed(i18n.gettext("Đề xuất từ chối giải quyết cần nêu rõ lý do."), field="refusal_reason")
             if final and proposal == "approve" and not draft_text and not draft_file:
-                raise ActionNotAllowed("Cần dự thảo kết quả (nội dung hoặc tệp PDF) để trình lãnh đạo phê duyệt.",
+                raise ActionNotAllowed(i18n.gettext("Cần dự thảo kết quả (nội dung hoặc tệp PDF) để trình lãnh đạo phê duyệt."),
                                        field="draft_text")
             new = processing.Proposal(stage=index, round=now.round, unit=sender, opinion=opinion, proposal=proposal,
                                       reason=refusal, draft_text=draft_text, draft_file=draft_file,
                                       actor=actor.actor, at=datetime.now(timezone.utc))
             if now.returned is not None and new.same_content(now.returned):
-                raise ActionNotAllowed("Ý kiến và dự thảo không thay đổi so với lần trình trước; lãnh đạo đã trả lại "
-                                       "để xử lý lại, cần sửa theo ý kiến của lãnh đạo trước khi trình lại.", field="opinion")
+                raise ActionNotAllowed(i18n.gettext("Ý kiến và dự thảo không thay đổi so với lần trình trước; lãnh đạo đã trả lại "
+                                       "để xử lý lại, cần sửa theo ý kiến của lãnh đạo trước khi trình lại."), field="opinion")
             data.update({"stage": index, "round": now.round, "final": final, "opinion": opinion, "proposal": proposal,
                          "reason": refusal, "draft_text": draft_text, "draft_file": draft_file})
             if draft_file:
@@ -797,9 +797,9 @@ class Engine:
             try:
                 target = int(raw) if raw else last
             except ValueError:
-                raise ActionNotAllowed("Bước trả lại không hợp lệ.", field="to_stage") from None
+                raise ActionNotAllowed(i18n.gettext("Bước trả lại không hợp lệ."), field="to_stage") from None
             if not 0 <= target <= last:
-                raise ActionNotAllowed("Bước trả lại không hợp lệ.", field="to_stage")
+                raise ActionNotAllowed(i18n.gettext("Bước trả lại không hợp lệ."), field="to_stage")
             returned_to = processing.stage_unit(plan, target, None) if plan.declared else (
                 now.pending.unit if now.pending else processing.DEFAULT_PROCESSING_UNIT)
             data.update({"stage": target, "round": now.round + 1})
