@@ -66,6 +66,7 @@ def chain_app(tmp_path: Path, store_target: str):
     accounts.create_account(store, "minh", "Trần Văn Minh", ["specialist"], [AGENCY_A], PASSWORD)
     accounts.create_account(store, "cong", "Vũ Văn Công", ["specialist"], [AGENCY_A, AGENCY_C], PASSWORD)
     accounts.create_account(store, "hung", "Phạm Văn Hùng", ["leader"], [AGENCY_A], PASSWORD)
+    accounts.create_account(store, "tuan", "Lý Văn Tuấn", ["specialist", "leader"], [AGENCY_C], PASSWORD)  # the police only
     yield app
     store.close()
 
@@ -401,3 +402,28 @@ def test_staff_reading_english_get_the_refusals_and_panels_in_english(staffed):
     assert "Opinions and draft result" in page and "Propose approval" in page and "Return for rework" in page
     sheet = page[page.index("panel-control-sheet"):].split("</section>")[0]
     assert "Dossier, opinion and draft result" in sheet and "On time" in sheet
+
+
+def test_staff_of_the_liaison_agency_only_see_the_dossier_while_it_is_at_their_stage(chain_app):
+    store = svc(chain_app).store
+    code = in_processing(chain_app)
+    tuan = logged_in(chain_app, "tuan")
+    assert code not in tuan.get("/staff/").get_data(as_text=True)
+    assert tuan.get(f"/staff/ho-so/{code}").status_code == 404
+
+    act(logged_in(chain_app, "minh"), code, "propose", opinion="Đề nghị Công an xã xác minh cư trú.", proposal="approve")
+    assert processing.liaison_agency(store.dossiers.get(code)) == AGENCY_C
+    assert code in tuan.get("/staff/").get_data(as_text=True)  # the queue reads it from the summary
+    page = html.unescape(tuan.get(f"/staff/ho-so/{code}").get_data(as_text=True))
+    assert 'value="propose"' in page
+    assert 'value="apologize"' not in page and 'value="transfer"' not in page  # the opinion, nothing else
+    before = store.dossiers.get(code)
+    assert "không được phân công" in act(tuan, code, "apologize", reason="x", new_due_date="2099-01-20")
+    _unchanged(chain_app, code, before)
+
+    act(tuan, code, "propose", opinion="Đã xác minh: có cư trú tại xã.", proposal="approve", draft_text="Dự thảo.")
+    proposed = store.dossiers.get(code).events[-1]
+    assert proposed.actor == "staff:tuan" and proposed.data["from"] == "Công an xã"
+    assert processing.liaison_agency(store.dossiers.get(code)) is None
+    assert code not in tuan.get("/staff/").get_data(as_text=True)
+    assert tuan.get(f"/staff/ho-so/{code}").status_code == 404

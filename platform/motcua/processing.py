@@ -198,6 +198,18 @@ def why_not(dossier: Dossier, plan: Plan, action: str, user: Any | None = None) 
     return None
 
 
+def liaison_agency(dossier: Dossier) -> str | None:
+    """The other agency whose stage the dossier is at now (liên thông), else None. The engine
+    keeps it in its state at each hand-over, so the store's summary (the staff queue) has it."""
+    return (dossier.steps.get("_engine") or {}).get("liaison_agency")
+
+
+def may_open(user: Any, agency_code: str, liaison: str | None) -> bool:
+    """Whether a staff member may see a dossier: its agency's staff, and while it is at a
+    liên thông stage, that stage's agency's staff too (their queue lists it meanwhile)."""
+    return bool(user.serves(agency_code) or (liaison and user.serves(liaison)))
+
+
 def draft_ref(data: bytes, filename: str, file_id: str) -> dict[str, Any]:
     """What an event keeps of a stored draft file (the file store keeps the bytes)."""
     name = (filename or "du-thao.pdf").replace("\\", "/").rsplit("/", 1)[-1][:200] or "du-thao.pdf"

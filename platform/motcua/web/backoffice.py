@@ -35,6 +35,7 @@ from motcua.agencies import office_name
 from motcua.catalogue import spec_of
 from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
+from motcua.processing import liaison_agency, may_open
 from motcua.public_url import external_url
 from motcua.results import attachable, results_of
 from motcua.search import fold
@@ -141,7 +142,7 @@ def queue(
     dossier to filter a page costs seconds (bench/staff_queue.py); only the page shown is
     read in full.
     """
-    mine = [s for s in summaries if user.serves(s.agency_code) and flt.matches(s, is_overdue)]
+    mine = [s for s in summaries if may_open(user, s.agency_code, s.liaison_agency) and flt.matches(s, is_overdue)]
     return sorted(mine, key=lambda s: (s.due_date is None, s.due_date or date.max, s.filed_at))
 
 
@@ -187,9 +188,10 @@ def _user() -> StaffUser:
 
 
 def _dossier_for(user: StaffUser, code: str) -> Dossier:
-    """The dossier if this user's agencies hold it; 404 otherwise (and when it is absent)."""
+    """The dossier if this user's agencies hold it (or it is at a liên thông stage of theirs:
+    motcua.processing.may_open); 404 otherwise (and when it is absent)."""
     dossier = services().store.dossiers.get(code)
-    if dossier is None or not user.serves(dossier.agency_code):
+    if dossier is None or not may_open(user, dossier.agency_code, liaison_agency(dossier)):
         abort(404)
     return dossier
 

@@ -149,6 +149,14 @@ def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...], plan: 
     return {x.name: x for x in actions}
 
 
+def _set_liaison(state: dict[str, Any], agency: str | None) -> None:
+    """Remember the other agency whose stage the dossier is at (summaries, access)."""
+    if agency:
+        state["liaison_agency"] = agency
+    else:
+        state.pop("liaison_agency", None)
+
+
 def _proposal_fields() -> list[ActionField]:
     """What a specialist's opinion (ý kiến xử lý) carries: the opinion, the proposal, the
     reason for a refusal, and the draft result as text and/or a PDF (motcua.processing)."""
@@ -679,7 +687,10 @@ class Engine:
         if not getattr(user, "active", True):
             return "Tài khoản đã bị khóa."
         if not user.serves(dossier.agency_code):
-            return "Bạn không được phân công xử lý hồ sơ của cơ quan này."
+            liaison = processing.liaison_agency(dossier)
+            # a liên thông stage's agency gives its opinion and nothing else
+            if not (action.name == "propose" and liaison and user.serves(liaison)):
+                return "Bạn không được phân công xử lý hồ sơ của cơ quan này."
         if not any(user.has(role) for role in action.roles):
             from motcua.accounts import ROLE_LABELS
 
@@ -791,6 +802,7 @@ class Engine:
                 data["attachments"] = [draft_file["file_id"]]  # how motcua.purge knows the file is kept
             data.update(processing.handover(d, sender, receiver, today, self.calendar, days))
             state["unit"] = receiver
+            _set_liaison(state, None if final else plan.stages[index + 1].agency)
         elif action == "rework":
             last = len(plan.stages) - 1
             raw = params_text(params, "to_stage")
@@ -806,11 +818,13 @@ class Engine:
             data.update(processing.handover(d, plan.approval_unit, returned_to, today, self.calendar,
                                             plan.stages[target].days))
             state["unit"] = returned_to
+            _set_liaison(state, plan.stages[target].agency)
         else:  # approve / reject: the leader hands the decision to the desk, which returns it
             data.update(processing.handover(d, plan.approval_unit, DEFAULT_UNIT, today, self.calendar))
             if now.pending is not None:
                 data["proposal_round"] = now.pending.round
             state["unit"] = DEFAULT_UNIT
+            _set_liaison(state, None)
 
     def _lifecycle_change(self, d: Dossier, action: str, actor: Any, params: dict[str, Any], reason: str) -> None:
         lifecycle.check(d.status, action)  # again, under the lock
@@ -844,6 +858,8 @@ class Engine:
             data.update(processing.handover(d, frm, to, lifecycle.vn_today(), self.calendar,
                                             first.days if action == "process" else None))
             state["unit"] = to
+            if action == "process":
+                _set_liaison(state, first.agency)
         elif action in ("propose", "rework"):
             self._processing_change(d, action, actor, params, reason, data)
         elif action in ("approve", "reject"):
