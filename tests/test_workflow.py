@@ -35,7 +35,8 @@ def test_staff_walk_a_dossier_through_review(app) -> None:
     transferred = [e for e in d.events if e.kind == "transferred"][0]
     assert transferred.data["from"] == "Phòng Tư pháp" and transferred.data["to"] == "Phòng Nội vụ"
     assert transferred.actor == "staff:specialist"
-    propose(engine, code)
+    d = propose(engine, code)
+    assert d.events[-1].data["from"] == "Phòng Nội vụ"  # the unit holding it hands the opinion on
     d = engine.perform(code, "approve", LEADER)
     assert d.status == Status.FINISHED
     d = engine.perform(code, "return_result", DESK)

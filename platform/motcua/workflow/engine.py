@@ -773,7 +773,8 @@ class Engine:
         if action == "propose":
             index = int(now.stage or 0)
             final = index == len(plan.stages) - 1
-            sender = processing.stage_unit(plan, index, state.get("unit"))
+            # the unit holding it hands it on: the stage's, or where a transfer moved it since
+            sender = state.get("unit") or processing.stage_unit(plan, index, None)
             receiver = plan.approval_unit if final else plan.stages[index + 1].unit
             days = plan.approval_days if final else plan.stages[index + 1].days
             opinion = params_text(params, "opinion")
