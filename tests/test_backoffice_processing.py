@@ -290,7 +290,9 @@ def test_stages_in_order_with_a_liaison_agency_and_rework_to_the_first(chain_app
         started.at.astimezone(processing.VN_TZ).date(), 1), dossier.due_date).isoformat()  # the first stage's `days: 1`
     minh, cong, leader = logged_in(chain_app, "minh"), logged_in(chain_app, "cong"), logged_in(chain_app, "hung")
 
+    assert "Đang chờ ý kiến của: Công chức Tư pháp – Hộ tịch" in html.unescape(minh.get(f"/staff/ho-so/{code}").get_data(as_text=True))
     page = act(minh, code, "propose", opinion="Giấy tờ hợp lệ; đề nghị Công an xã xác minh cư trú.", proposal="approve")
+    assert "Đang chờ ý kiến của: Công an xã – Xác minh cư trú (liên thông, cơ quan 000.00.40.H12)" in page
     proposed = store.dossiers.get(code).events[-1]
     assert (proposed.data["stage"], proposed.data["final"], proposed.data["to"]) == (0, False, "Công an xã")
     # the liên thông stage: only its agency's staff
@@ -302,6 +304,7 @@ def test_stages_in_order_with_a_liaison_agency_and_rework_to_the_first(chain_app
     act(cong, code, "propose", opinion="Đã xác minh cư trú.", proposal="approve", draft_text="Dự thảo trích lục.")
     last = store.dossiers.get(code).events[-1]
     assert (last.data["stage"], last.data["final"], last.data["to"]) == (1, True, "Chủ tịch UBND xã")
+    assert "Đang chờ lãnh đạo quyết định: Chủ tịch UBND xã" in html.unescape(leader.get(f"/staff/ho-so/{code}").get_data(as_text=True))
 
     # the leader sends it back to the first stage: its opinion must change, then the police's again
     page = leader.get(f"/staff/ho-so/{code}").get_data(as_text=True)

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from motcua import i18n
-from motcua.dossier import Dossier, Event
+from motcua.dossier import Dossier, Event, Status
 from motcua.spec.model import Attachment, ProcedureSpec
 from motcua.workdays import VN_TZ, Calendar
 
@@ -196,6 +196,21 @@ def why_not(dossier: Dossier, plan: Plan, action: str, user: Any | None = None) 
             return i18n.gettext("Chuyên viên chưa trình ý kiến và dự thảo kết quả, nên lãnh đạo chưa thể quyết định.")
         return None
     return None
+
+
+def waiting_for(dossier: Dossier, plan: Plan) -> dict[str, Any] | None:
+    """Who must act next in the chain, for the staff page: `{"unit", "title", "agency",
+    "leader": bool}`; None when the dossier is not being processed or is decided."""
+    if Status(dossier.status) != Status.PROCESSING:
+        return None
+    now = progress(dossier, plan)
+    if now.stage is None:
+        return None
+    if now.stage >= len(plan.stages):
+        return {"unit": plan.approval_unit, "title": None, "agency": None, "leader": True}
+    stage = plan.stages[now.stage]
+    holder = (dossier.steps.get("_engine") or {}).get("unit")
+    return {"unit": holder or stage_unit(plan, now.stage, None), "title": stage.title, "agency": stage.agency, "leader": False}
 
 
 def liaison_agency(dossier: Dossier) -> str | None:

@@ -35,7 +35,7 @@ from motcua.agencies import office_name
 from motcua.catalogue import spec_of
 from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
-from motcua.processing import liaison_agency, may_open
+from motcua.processing import liaison_agency, may_open, plan_of as processing_plan_of, waiting_for as processing_waiting_for
 from motcua.public_url import external_url
 from motcua.results import attachable, results_of
 from motcua.search import fold
@@ -392,6 +392,7 @@ def dossier_view(code: str) -> Any:
         can_sign=current_signer() is not None and result_policy[1] != "none",
         signature=result_policy[1],
         opinions=_opinions(dossier, spec, names),
+        waiting=processing_waiting_for(dossier, processing_plan_of(spec)),
     )
 
 
