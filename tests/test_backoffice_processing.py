@@ -365,6 +365,7 @@ def test_control_sheet_lines_mark_a_late_hand_over():
                          data={"from": "Phòng Tư pháp", "to": "Lãnh đạo", "due": "2026-03-04", "final": True}))
     dossier.record(Event(actor="staff:hung", kind="note", at=at(6)))  # not a hand-over
     lines = processing.control_sheet_lines(dossier)
+    assert [l.index for l in lines] == [1, 2, 3]
     assert [(l.sender, l.receiver, l.due, l.on_time) for l in lines] == [
         ("Tổ chức, cá nhân", processing.DESK_UNIT, None, None),
         ("Bộ phận một cửa", "Phòng Tư pháp", date(2026, 3, 10), True),

@@ -26,11 +26,13 @@ from motcua.dossier import Dossier, Event, Status
 from motcua.spec.model import Attachment, ProcedureSpec
 from motcua.workdays import VN_TZ, Calendar
 
-#: The one-stop desk (bộ phận tiếp nhận và trả kết quả): receives and returns.
-DESK_UNIT = "Bộ phận tiếp nhận và trả kết quả"
+#: The one-stop desk (bộ phận tiếp nhận và trả kết quả): receives and returns. These unit
+#: names are stored in hand-over events in Vietnamese; pages and documents show them through
+#: gettext (`_(line.sender)`), so they have English in the catalogue.
+DESK_UNIT = i18n.N_("Bộ phận tiếp nhận và trả kết quả")
 #: Where the desk sends a dossier when neither the spec nor the officer names a unit.
-DEFAULT_PROCESSING_UNIT = "Bộ phận chuyên môn"
-DEFAULT_APPROVAL_UNIT = "Lãnh đạo cơ quan"
+DEFAULT_PROCESSING_UNIT = i18n.N_("Bộ phận chuyên môn")
+DEFAULT_APPROVAL_UNIT = i18n.N_("Lãnh đạo cơ quan")
 CITIZEN = {"vi": "Tổ chức, cá nhân", "en": "Applicant"}
 
 PROPOSALS = ("approve", "refuse")
@@ -266,6 +268,7 @@ class ControlSheetLine:
     on_time: bool | None
     kind: str
     note: str | None
+    index: int  # the event's place in `dossier.events` (its full data: a decision's, an opinion's)
 
 
 def _party(value: Any, fallback: str) -> str:
@@ -280,7 +283,7 @@ def control_sheet_lines(dossier: Dossier) -> list[ControlSheetLine]:
     applicant hands to the desk, the desk returns to the applicant).
     """
     lines: list[ControlSheetLine] = []
-    for event in dossier.events:
+    for index, event in enumerate(dossier.events):
         if event.kind not in HANDOVER_KINDS:
             continue
         data = event.data or {}
@@ -301,6 +304,6 @@ def control_sheet_lines(dossier: Dossier) -> list[ControlSheetLine]:
         what_key = "proposed_final" if event.kind == PROPOSED and data.get("final") else event.kind
         lines.append(ControlSheetLine(
             at=event.at, sender=sender, receiver=receiver, what=dict(HANDED[what_key]), actor=event.actor,
-            due=due, on_time=None if due is None else handed_on <= due, kind=event.kind, note=event.note,
+            due=due, on_time=None if due is None else handed_on <= due, kind=event.kind, note=event.note, index=index,
         ))
     return lines
