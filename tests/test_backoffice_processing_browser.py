@@ -10,7 +10,7 @@ from motcua import accounts
 from motcua.dossier import Status
 
 from portal_helpers import small_pdf
-from test_backoffice import PASSWORD, answers
+from test_backoffice import AGENCY_A, PASSWORD, answers
 
 
 def _login(browser, base: str, username: str):
@@ -42,11 +42,12 @@ def test_specialist_opinion_leader_rework_second_opinion_approval(app, live_serv
     svc = app.extensions["motcua"]
     spec = svc.catalogue.get("1.001193")
     store, engine = svc.store, svc.engine
-    desk = accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [spec.agency.code], PASSWORD)
-    accounts.create_account(store, "minh", "Trần Văn Minh", ["specialist"], [spec.agency.code], PASSWORD)
-    accounts.create_account(store, "hung", "Phạm Văn Hùng", ["leader"], [spec.agency.code], PASSWORD)
+    desk = accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)
+    accounts.create_account(store, "minh", "Trần Văn Minh", ["specialist"], [AGENCY_A], PASSWORD)
+    accounts.create_account(store, "hung", "Phạm Văn Hùng", ["leader"], [AGENCY_A], PASSWORD)
     with app.test_request_context():
-        code = file_dossier(spec, answers(name="Phạm Thị Hoa"), [], channel="online", delivery=None, actor="citizen").code
+        code = file_dossier(spec, answers(name="Phạm Thị Hoa"), [], channel="online", delivery=None, actor="citizen",
+                            agency=AGENCY_A).code
     engine.perform(code, "receive", desk)
     engine.perform(code, "process", desk, transfer_to="Công chức Tư pháp – Hộ tịch")
     pdf = tmp_path / "du-thao-trich-luc.pdf"

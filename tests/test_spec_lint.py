@@ -557,11 +557,13 @@ def test_processing_of_another_agency_and_in_order_is_clean(tmp_path):
 
 def test_processing_naming_its_own_agency_as_liaison_is_an_error(tmp_path):
     data = with_processing()
-    data["processing"]["stages"][0]["agency"] = data["agency"]["code"]
+    del data["performed_by"]
+    data["agency"] = {"name": "Ủy ban nhân dân xã An Phú", "tier": "commune", "code": "000.00.31.H12"}
+    data["processing"]["stages"][0]["agency"] = "000.00.31.H12"
     path = write(tmp_path, data)
     finding = one(lint_file(path).findings)
-    assert "is this procedure's own agency; leave `agency` out" in finding.message
-    assert finding.line == line_of(path, "agency: " + data["agency"]["code"])  # the stage's, not the procedure's `agency:`
+    assert "is an office performing this procedure itself; leave `agency` out" in finding.message
+    assert finding.line == line_of(path, "agency: 000.00.31.H12")  # the stage's `agency:`
 
 
 def test_processing_stage_that_follows_itself_and_too_many_days_warn(tmp_path):

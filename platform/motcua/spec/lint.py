@@ -528,8 +528,10 @@ class Checker:
         if self.spec.level == 1:
             self.error(("processing",), "a level-1 (info) procedure takes no dossiers, so it has nothing to process; remove `processing`", key=True)
         for index, stage in enumerate(chain.stages):
-            if stage.agency is not None and stage.agency == self.spec.agency.code:
-                self.error(("processing", "stages", index, "agency"), f"`agency: {stage.agency}` is this procedure's own agency; leave `agency` out (it names another agency, for inter-agency processing)")
+            own = {self.spec.agency.code} if self.spec.agency is not None else set()
+            own |= set(getattr(self.spec.performed_by, "agencies", None) or [])
+            if stage.agency is not None and stage.agency in own:
+                self.error(("processing", "stages", index, "agency"), f"`agency: {stage.agency}` is an office performing this procedure itself; leave `agency` out (it names another agency, for inter-agency processing)")
             if index and (stage.unit, stage.agency) == (chain.stages[index - 1].unit, chain.stages[index - 1].agency):
                 self.warning(("processing", "stages", index, "unit"), f"the stage `{stage.unit}` follows itself; the same unit would give two opinions in a row (merge the two stages)")
         days = [s.days for s in chain.stages] + [chain.approval.days]
