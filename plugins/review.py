@@ -4,7 +4,9 @@ The lifecycle actions themselves (receive, request a supplement, send for proces
 transfer, approve / reject, stop, apologise, return) are the engine's, decided by the
 transition table; this step configures them (the units a dossier may be transferred
 between, who approves), holds the cursor until a decision, and shows staff the processing
-control sheet (phiếu kiểm soát quá trình giải quyết, mẫu 05) built from the timeline.
+control sheet (phiếu kiểm soát quá trình giải quyết, mẫu 05): `motcua.processing.control_sheet_lines`.
+The opinion / draft / rework chain is the core's (motcua.processing, stages from the spec's
+`processing`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,6 @@ class ReviewConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     units: list[str] = Field(default_factory=list, description="Units (phòng, bộ phận) a dossier may be transferred to")
     approver_roles: list[Literal["specialist", "leader"]] = Field(default_factory=lambda: ["leader"])
-
-
-HANDOVER_KINDS = ("received", "processing_started", "transferred", "decided", "returned")
 
 
 class ReviewStep(Step):
@@ -46,7 +45,9 @@ class ReviewStep(Step):
         from motcua.accounts import all_accounts
         from motcua.web.labels import actor_label
 
-        rows = [e for e in ctx.dossier.events if e.kind in HANDOVER_KINDS]
+        from motcua.processing import control_sheet_lines
+
+        rows = control_sheet_lines(ctx.dossier)
         if not rows:
             return None
         names = {u.username: u.name for u in all_accounts(ctx.services.store)}

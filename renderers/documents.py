@@ -671,48 +671,46 @@ def _event_text(event: Event, lang: str) -> str:
 
 
 def control_sheet_rows(dossier: Dossier, lang: str, names: Mapping[str, str] | None = None) -> list[HandOver]:
-    """Form 05's lines from the timeline's hand-overs (received, sent for processing,
-    transferred, decided, returned). Each is judged against the due date in force at that
-    moment: the filing's, moved by each pause (`clock_resumed`) and by an apology."""
+    """Form 05's lines: the hand-overs `motcua.processing.control_sheet_lines` reads from the
+    timeline (received, sent for processing, transferred, each opinion handed on, each
+    rework, the decision, the return). Each is judged against the due the line carries (the
+    hand's own, from the spec's stage `days`), never later than the dossier's due date in
+    force at that moment: the filing's, moved by each pause (`clock_resumed`) and by an apology."""
     from datetime import date as _date
+
+    from motcua.processing import control_sheet_lines
 
     names = names or {}
     changes = [e for e in dossier.events if e.kind in ("clock_resumed", "apology")]
     first = next((e.data.get("old_due_date") for e in changes if (e.data or {}).get("old_due_date")), None)
     due: _date | None = _date.fromisoformat(first) if first else dossier.due_date
-    unit = t(DESK_UNIT, lang)
-    holder = unit
+    moves = iter(sorted(((e.at, e.data or {}) for e in changes), key=lambda pair: pair[0]))
+    pending = next(moves, None)
     rows: list[HandOver] = []
-    for event in dossier.events:
-        data = event.data or {}
-        if event.kind in ("clock_resumed", "apology"):
-            moved = data.get("due_date") or data.get("new_due_date")
+    for line in control_sheet_lines(dossier):
+        while pending is not None and pending[0] <= line.at:  # the dossier's due in force then
+            moved = pending[1].get("due_date") or pending[1].get("new_due_date")
             due = _date.fromisoformat(moved) if moved else due
-            continue
-        if event.kind == "received":
-            giver, receiver = t(_APPLICANT, lang), unit
-        elif event.kind in ("processing_started", "transferred"):
-            giver, receiver = str(data.get("from") or holder), str(data.get("to") or "")
-        elif event.kind == "decided":
-            giver, receiver = holder, unit
-        elif event.kind == "returned":
-            giver, receiver = unit, t(_APPLICANT, lang)
-        else:
-            continue
-        holder = receiver
-        day = event.at.astimezone(VN_TZ).date()
-        if due is None:
+            pending = next(moves, None)
+        giver, receiver = t(line.sender, lang), t(line.receiver, lang)
+        if line.kind == "received":  # the applicant, by role, as the form has it
+            giver = t(_APPLICANT, lang)
+        elif line.kind == "returned":
+            receiver = t(_APPLICANT, lang)
+        limit = min(line.due, due) if line.due and due else (line.due or due)
+        day = line.at.astimezone(VN_TZ).date()
+        if limit is None:
             result = ""
-        elif day < due:
+        elif day < limit:
             result = t("Trước hạn", lang)
-        elif day == due:
+        elif day == limit:
             result = t("Đúng hạn", lang)
         else:
             result = t("Quá hạn", lang)
-        note = _event_text(event, lang) + (f": {event.note}" if event.note else "")
-        rows.append(HandOver(len(rows) + 1, giver, receiver, _when(event.at, lang),
-                             format_date(due, lang) if due else "", result,
-                             f"{note} ({_person(event.actor, names)})"))
+        note = _event_text(dossier.events[line.index], lang) + (f": {line.note}" if line.note else "")
+        rows.append(HandOver(len(rows) + 1, giver, receiver, _when(line.at, lang),
+                             format_date(limit, lang) if limit else "", result,
+                             f"{note} ({_person(line.actor, names)})"))
     return rows
 
 

@@ -34,8 +34,10 @@ def staff_client(app, username: str, roles: list[str], agency: str = AGENCY):
 def decided(app, code: str) -> None:
     store, engine = app.extensions["motcua"].store, app.extensions["motcua"].engine
     user = accounts.get_account(store, "lan")
-    for action in ("receive", "process", "approve"):
-        engine.perform(code, action, user)
+    engine.perform(code, "receive", user)
+    engine.perform(code, "process", user)
+    engine.perform(code, "propose", user, opinion="Đủ điều kiện.", proposal="approve", draft_text="Dự thảo kết quả.")
+    engine.perform(code, "approve", user)
 
 
 def attach(staff, code: str, data: bytes, name: str = "Giấy khai sinh.pdf"):

@@ -188,6 +188,8 @@ def _decided_unpaid(app) -> str:
                             actor=lan.actor, agency=AGENCY_A).code
     engine.perform(code, "receive", lan)
     engine.perform(code, "process", lan)
+    engine.perform(code, "propose", accounts.get_account(store, "minh"), opinion="Đủ điều kiện.", proposal="approve",
+                   draft_text="Dự thảo trích lục khai sinh.")
     engine.perform(code, "approve", accounts.get_account(store, "hung"))
     assert store.dossiers.get(code).status == Status.FINISHED
     return code

@@ -100,6 +100,8 @@ def test_form_03_at_intake_and_after_processing(app, staff):
     second = file_birth(citizen, BINH, copies="0")
     for action in ("receive", "process"):
         perform(app, second, action)
+    perform(app, second, "propose", opinion="Không đủ điều kiện.", proposal="refuse",
+            refusal_reason="Người yêu cầu không có quan hệ với trẻ")
     perform(app, second, "reject", reason="Người yêu cầu không có quan hệ với trẻ")
     links = form_links(staff.get(f"/staff/ho-so/{second}").get_data(as_text=True))
     vi = pdf_words(staff.get(links["refusal"]).data)
@@ -130,7 +132,8 @@ def test_form_05_one_line_per_hand_over(app, staff):
     code = file_birth(citizen, AN, copies="0")
     perform(app, code, "receive")
     perform(app, code, "process", transfer_to="Công chức tư pháp - hộ tịch")
-    perform(app, code, "transfer", transfer_to="Lãnh đạo UBND xã")
+    perform(app, code, "transfer", transfer_to="Công chức văn hóa - xã hội")
+    perform(app, code, "propose", opinion="Đủ điều kiện.", proposal="approve", draft_text="Dự thảo trích lục.")
     perform(app, code, "approve")
     perform(app, code, "return_result")
     link = form_links(staff.get(f"/staff/ho-so/{code}").get_data(as_text=True))["control_sheet"]
@@ -139,12 +142,14 @@ def test_form_05_one_line_per_hand_over(app, staff):
     for said in ("Mẫu số 05", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ", f"Mã hồ sơ: {code}"):
         assert said in vi, said
     rows = [r for r in pdf_cells(pdf) if r[0].isdigit()]
-    desk, tu_phap, lanh_dao = "Bộ phận tiếp nhận và trả kết quả", "Công chức tư pháp - hộ tịch", "Lãnh đạo UBND xã"
+    desk, tu_phap, van_hoa, lanh_dao = ("Bộ phận tiếp nhận và trả kết quả", "Công chức tư pháp - hộ tịch",
+                                        "Công chức văn hóa - xã hội", "Lãnh đạo cơ quan")
     assert [(r[0], r[1], r[2]) for r in rows] == [
-        ("1", "Người nộp hồ sơ", desk), ("2", desk, tu_phap), ("3", tu_phap, lanh_dao), ("4", lanh_dao, desk),
-        ("5", desk, "Người nộp hồ sơ")]
+        ("1", "Người nộp hồ sơ", desk), ("2", desk, tu_phap), ("3", tu_phap, van_hoa), ("4", van_hoa, lanh_dao),
+        ("5", lanh_dao, desk), ("6", desk, "Người nộp hồ sơ")]
     assert all(r[5] in ("Trước hạn", "Đúng hạn") for r in rows)  # none late
-    assert "Phê duyệt kết quả" in rows[3][6] and "Nguyễn Thị Lan" in rows[3][6] and "Trả kết quả" in rows[4][6]
+    assert "Trình ý kiến xử lý" in rows[3][6]
+    assert "Phê duyệt kết quả" in rows[4][6] and "Nguyễn Thị Lan" in rows[4][6] and "Trả kết quả" in rows[5][6]
     en = pdf_cells(staff.get(link + "?lang=en").data)
     assert en[0][:3] == ["TT", "Handed over by", "Received by"] or en[0][1] == "Handed over by"
     assert "PROCESSING CONTROL SHEET" in pdf_words(staff.get(link + "?lang=en").data)
@@ -156,8 +161,10 @@ def test_form_06_register_of_the_month_reconciles_with_the_statistics(app, staff
     second = file_birth(citizen, BINH, copies="0")
     refused = file_birth(citizen, AN, copies="0")
     perform(app, refused, "refuse", reason="Sai thẩm quyền")  # never received: in neither
-    for action in ("receive", "process", "approve"):
+    for action in ("receive", "process"):
         perform(app, first, action)
+    perform(app, first, "propose", opinion="Đủ điều kiện.", proposal="approve", draft_text="Dự thảo trích lục.")
+    perform(app, first, "approve")
     today = vn_today()
     args = {"agency": "000.00.A5.H12", "year": today.year, "month": today.month}
     page = staff.get("/staff/so-theo-doi", query_string=args).get_data(as_text=True)

@@ -24,7 +24,7 @@ RECORDED = [
     re.compile(r'\bkind="([a-z_]+)"'),  # Event(kind=...), engine.signal(kind=...)
     re.compile(r'\bctx\.record\(\s*"([a-z_]+)"'),  # a step's own event
 ]
-NOT_EVENTS = {"select", "text", "textarea", "list", "date", "checks"}  # ActionField kinds, also spelled kind="..."
+NOT_EVENTS = {"select", "text", "textarea", "list", "date", "checks", "file"}  # ActionField kinds, also spelled kind="..."
 
 
 def recorded_kinds() -> set[str]:
@@ -52,10 +52,14 @@ def _walk_to_returned(app, code: str) -> None:
     store = app.extensions["motcua"].store
     accounts.ensure_demo_accounts(store, app.extensions["motcua"].catalogue)
     desk, leader = accounts.get_account(store, "motcua"), accounts.get_account(store, "lanhdao")
+    specialist = accounts.get_account(store, "chuyenvien")
     engine = app.extensions["motcua"].engine
     with app.test_request_context():
         engine.signal(code, actor="gateway:vnpay", move="pay", note="Đã thanh toán trực tuyến 8.000 ₫ qua VNPay.")
-        for action, who in (("receive", desk), ("process", desk), ("approve", leader), ("return_result", desk)):
+        for action, who in (("receive", desk), ("process", desk)):
+            engine.perform(code, action, who)
+        engine.perform(code, "propose", specialist, opinion="Đủ điều kiện.", proposal="approve", draft_text="Dự thảo.")
+        for action, who in (("approve", leader), ("return_result", desk)):
             engine.perform(code, action, who)
         # a step's failure: staff see it, citizens need not
         store.dossiers.update(code, lambda d: d.record(

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 
 from conftest import LiveServer
-from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for
+from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for, propose
 from motcua.dossier import Status
 from motcua.workflow import ActionNotAllowed
 from motcua_plugins.gateways import vnpay
@@ -155,6 +155,7 @@ def test_desk_payment_level_3(app) -> None:
 
     engine.perform(code, "receive", DESK)
     engine.perform(code, "process", DESK)
+    propose(engine, code)
     engine.perform(code, "approve", LEADER)
     with pytest.raises(ActionNotAllowed, match="chưa nộp phí"):
         engine.perform(code, "return_result", DESK)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.workflow_kit import DESK, LEADER, SPECIALIST, file_dossier, kinds, make_spec
+from fixtures.workflow_kit import DESK, LEADER, SPECIALIST, file_dossier, kinds, make_spec, propose
 from motcua.app import create_app
 from motcua.dossier import Status
 from motcua.workflow import ActionNotAllowed
@@ -73,6 +73,7 @@ def test_third_party_step_from_a_spec_in_tmp(sample_step_installed, tmp_path) ->
         assert d.steps["_engine"]["cursor"] == 2 and d.steps["sample_checklist"]["checked"] == ["Giấy chứng sinh", "CCCD"]
         engine.perform(code, "receive", DESK)
         engine.perform(code, "process", DESK)
+        propose(engine, code)
         d = engine.perform(code, "approve", LEADER)
         assert d.steps["_engine"]["cursor"] == 5 and d.status == Status.FINISHED  # desk delivery: postal has nothing to do
     finally:

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from conftest import LiveServer
-from fixtures.workflow_kit import DESK, LEADER, file_dossier, kinds, make_spec, wait_for
+from fixtures.workflow_kit import DESK, LEADER, file_dossier, kinds, make_spec, wait_for, propose
 from motcua.dossier import Status
 from motcua.workflow import ActionNotAllowed
 from motcua_plugins.carriers import vnpost
@@ -36,6 +36,7 @@ def finish(app, code: str) -> None:
     engine = app.extensions["motcua"].engine
     engine.perform(code, "receive", DESK)
     engine.perform(code, "process", DESK)
+    propose(engine, code)
     engine.perform(code, "approve", LEADER)
 
 

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from conftest import LiveServer
-from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, wait_for
+from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, wait_for, propose
 from motcua.dossier import Status
 from motcua_plugins.carriers.viettelpost import STATUS_MAP, order_body
 from motcua_plugins.simulators import viettelpost as viettel_sim
@@ -39,6 +39,7 @@ def finish(app, code: str) -> None:
     engine = app.extensions["motcua"].engine
     engine.perform(code, "receive", DESK)
     engine.perform(code, "process", DESK)
+    propose(engine, code)
     engine.perform(code, "approve", LEADER)
 
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from conftest import SPECS, free_port
-from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec
+from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, propose
 from motcua import accounts, drafts
 from motcua.app import create_app
 from tests.portal_helpers import BIRTH_CODE, birth_spec, write_spec
@@ -112,6 +112,7 @@ def test_payment_return_and_carrier_callback_ignore_a_forged_host(site):
         with site.test_request_context(base_url=EVIL):  # the approving request came with a forged Host
             engine.perform(code, "receive", DESK)
             engine.perform(code, "process", DESK)
+            propose(engine, code)
             engine.perform(code, "approve", LEADER)
         [item] = sim.extensions["carrier_sim"].values()
         assert item["callback_url"] == f"{PUBLIC}/plugins/carriers/vnpost/callback"

@@ -251,6 +251,7 @@ def test_a_spec_that_never_signs_and_the_default_that_waits_for_the_decision(dat
         response = staff.post(f"/staff/ho-so/{code}/ket-qua", content_type="multipart/form-data", follow_redirects=True,
                               data={"csrf_token": csrf(page), "sign": "1", "result": (io.BytesIO(small_pdf()), "kq.pdf")})
         assert "Chỉ đính kèm kết quả khi hồ sơ đã có kết quả giải quyết" in response.get_data(as_text=True)
+        engine.perform(code, "propose", user, opinion="Đủ điều kiện.", proposal="approve", draft_text="Dự thảo.")
         engine.perform(code, "approve", user)
         page = staff.get(f"/staff/ho-so/{code}").get_data(as_text=True)
         assert 'name="sign"' not in page

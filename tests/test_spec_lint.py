@@ -538,3 +538,52 @@ def test_invalid_step_config_is_reported_at_the_config_naming_the_step(tmp_path)
     assert 'the text "cash"' in mode.message
     typo = next(f for f in found if "gatewy" in f.message)
     assert typo.line == line_of(path, "gatewy:") and "did you mean `gateway`?" in typo.message
+
+
+# --- processing (stages, liên thông, days) --------------------------------------------------------
+
+
+def with_processing(**approval) -> dict[str, Any]:
+    data = base()
+    data["processing"] = {"stages": [{"unit": "Phòng Tư pháp", "days": 1}], "approval": {"unit": "Lãnh đạo", **approval}}
+    return data
+
+
+def test_processing_of_another_agency_and_in_order_is_clean(tmp_path):
+    data = with_processing()
+    data["processing"]["stages"].append({"unit": "Công an xã", "agency": "000.00.40.H12"})
+    assert findings(tmp_path, data) == []
+
+
+def test_processing_naming_its_own_agency_as_liaison_is_an_error(tmp_path):
+    data = with_processing()
+    del data["performed_by"]
+    data["agency"] = {"name": "Ủy ban nhân dân xã An Phú", "tier": "commune", "code": "000.00.31.H12"}
+    data["processing"]["stages"][0]["agency"] = "000.00.31.H12"
+    path = write(tmp_path, data)
+    finding = one(lint_file(path).findings)
+    assert "is an office performing this procedure itself; leave `agency` out" in finding.message
+    assert finding.line == line_of(path, "agency: 000.00.31.H12")  # the stage's `agency:`
+
+
+def test_processing_stage_that_follows_itself_and_too_many_days_warn(tmp_path):
+    data = with_processing(days=30)
+    data["processing"]["stages"].append({"unit": "Phòng Tư pháp"})
+    messages = [f.message for f in findings(tmp_path, data) if f.severity == "warning"]
+    assert any("the stage `Phòng Tư pháp` follows itself" in m for m in messages)
+    assert any("add up to 31 working days, longer than the procedure's limit" in m for m in messages)
+
+
+def test_processing_on_a_level_1_procedure_is_an_error(tmp_path):
+    data = info_only()
+    data["processing"] = {"stages": [{"unit": "Phòng Tư pháp"}]}
+    assert "takes no dossiers, so it has nothing to process" in one(findings(tmp_path, data)).message
+
+
+def test_processing_shape_errors_name_the_key(tmp_path):
+    data = with_processing()
+    data["processing"]["stages"][0]["agency"] = "not a code"
+    data["processing"]["stages"][0]["days"] = 0
+    messages = sorted(f.message for f in findings(tmp_path, data))
+    assert messages[0].startswith("`processing.stages[0].agency` should be text matching")
+    assert messages[1] == "`processing.stages[0].days` should be at least 1, but it is the number 0"

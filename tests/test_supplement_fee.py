@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec
+from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, propose
 from motcua.workflow import ActionNotAllowed
 from motcua_plugins.payment import amount_due
 from tests.test_portal_supplement import valid_answers
@@ -45,6 +45,7 @@ def test_corrected_answers_recompute_the_fee_and_the_rest_is_due(app):
         panels = "".join(str(p) for p in engine.citizen_panels(engine._get(code)))
     assert "8.000 ₫" in panels and "24.000 ₫" not in panels.split("Nộp phí, lệ phí tại bộ phận một cửa", 1)[1][:200]
     engine.perform(code, "process", DESK)
+    propose(engine, code)
     engine.perform(code, "approve", LEADER)
     with pytest.raises(ActionNotAllowed, match="8.000"):
         engine.perform(code, "return_result", DESK)

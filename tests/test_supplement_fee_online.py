@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
-from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, wait_for
+from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, wait_for, propose
 from motcua.dossier import Status
 from motcua_plugins.payment import amount_due
 from tests.test_payment import citizen_chooses, gateway, start_payment  # noqa: F401 (fixture)
@@ -58,6 +58,7 @@ def test_rest_of_a_raised_fee_is_requested_and_paid_online(app, gateway, live_se
     assert amount_due(d) == 0
     assert "Thanh toán trực tuyến" not in _panel_text(app, code)
 
+    propose(engine, code)
     engine.perform(code, "approve", LEADER)
     assert engine.perform(code, "return_result", DESK).status == Status.RETURNED
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import LiveServer
-from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec
+from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, propose
 from motcua.integrations import SYNC
 from motcua.workflow.outbox import outbox_for
 from motcua_plugins.simulators import national_portal as national_sim
@@ -41,6 +41,7 @@ def test_each_status_change_is_pushed_with_national_codes(app, portal) -> None:
     code = file_dossier(app, make_spec(STEPS), fee=0)
     engine.perform(code, "receive", DESK)
     engine.perform(code, "process", DESK)
+    propose(engine, code)
     engine.perform(code, "approve", LEADER)
     engine.perform(code, "return_result", DESK)
     assert engine.flush()

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from fixtures.workflow_kit import DESK, LEADER, SPECIALIST, file_dossier, kinds, make_spec, staff
+from fixtures.workflow_kit import DESK, LEADER, SPECIALIST, file_dossier, kinds, make_spec, staff, propose
 from motcua.dossier import Event, Status
 from motcua.workdays import Calendar
 from motcua.workflow import ActionNotAllowed
@@ -36,6 +36,8 @@ def test_staff_walk_a_dossier_through_review(app) -> None:
     transferred = [e for e in d.events if e.kind == "transferred"][0]
     assert transferred.data["from"] == "Phòng Tư pháp" and transferred.data["to"] == "Phòng Nội vụ"
     assert transferred.actor == "staff:specialist"
+    d = propose(engine, code)
+    assert d.events[-1].data["from"] == "Phòng Nội vụ"  # the unit holding it hands the opinion on
     d = engine.perform(code, "approve", LEADER)
     assert d.status == Status.FINISHED
     d = engine.perform(code, "return_result", DESK)
@@ -112,6 +114,7 @@ def test_withdraw_before_decision_only(app) -> None:
     code2 = file_dossier(app, make_spec(REVIEW_ONLY))
     engine.perform(code2, "receive", DESK)
     engine.perform(code2, "process", DESK)
+    propose(engine, code2)
     engine.perform(code2, "approve", LEADER)
     with pytest.raises(ActionNotAllowed, match="không thể rút hồ sơ"):
         engine.citizen_withdraw(code2)
@@ -143,6 +146,7 @@ def test_overdue_flag_and_lateness_recorded_when_settled(app) -> None:
     assert engine.is_overdue(d, today) and not engine.is_overdue(d, due)
     engine.perform(code, "receive", DESK)
     engine.perform(code, "process", DESK)
+    propose(engine, code)
     d = engine.perform(code, "approve", LEADER)
     assert d.events[-1].status == Status.FINISHED
     assert d.events[-1].data["late_working_days"] == cal.working_days_between(due, today)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import BACKENDS, LiveServer
-from fixtures.workflow_kit import ADDRESS, DESK, LEADER, kinds, wait_for
+from fixtures.workflow_kit import ADDRESS, DESK, LEADER, kinds, wait_for, propose
 from motcua.dossier import DeliveryChoice, Status
 from motcua.workflow.outbox import outbox_for
 from motcua_plugins.simulators import carrier as carrier_sim
@@ -53,6 +53,7 @@ def test_file_pay_review_post_deliver(app, live_server) -> None:
         engine = services.engine
         engine.perform(code, "receive", DESK)
         engine.perform(code, "process", DESK)
+        propose(engine, code)
         engine.perform(code, "approve", LEADER)
         d = services.store.dossiers.get(code)
         item = d.steps["postal"]["shipments"]["delivery"]["item_number"]

@@ -270,6 +270,7 @@ class Checker:
         self.check_info()
         self.check_level()
         self.check_steps()
+        self.check_processing()
         life_events.check(self)
 
     # the form's JSON Schema
@@ -518,6 +519,27 @@ class Checker:
             if count > 1:
                 index = [s.name for s in self.spec.steps].index(name, [s.name for s in self.spec.steps].index(name) + 1)
                 self.warning(("steps", index), f"the step `{name}` appears {count} times; it will run each time")
+
+    def check_processing(self) -> None:
+        """The processing chain (`processing`): possible to run, and no longer than the time limit."""
+        chain = self.spec.processing
+        if chain is None:
+            return
+        if self.spec.level == 1:
+            self.error(("processing",), "a level-1 (info) procedure takes no dossiers, so it has nothing to process; remove `processing`", key=True)
+        for index, stage in enumerate(chain.stages):
+            own = {self.spec.agency.code} if self.spec.agency is not None else set()
+            own |= set(getattr(self.spec.performed_by, "agencies", None) or [])
+            if stage.agency is not None and stage.agency in own:
+                self.error(("processing", "stages", index, "agency"), f"`agency: {stage.agency}` is an office performing this procedure itself; leave `agency` out (it names another agency, for inter-agency processing)")
+            if index and (stage.unit, stage.agency) == (chain.stages[index - 1].unit, chain.stages[index - 1].agency):
+                self.warning(("processing", "stages", index, "unit"), f"the stage `{stage.unit}` follows itself; the same unit would give two opinions in a row (merge the two stages)")
+        days = [s.days for s in chain.stages] + [chain.approval.days]
+        time = self.spec.info.processing_time
+        limit = time.max_working_days if time.max_working_days is not None else time.working_days
+        total = sum(d for d in days if d)
+        if limit and total > limit:
+            self.warning(("processing",), f"the stages' `days` add up to {total} working days, longer than the procedure's limit ({limit}); each stage's due date is capped at the dossier's", key=True)
 
     def check_info(self) -> None:
         info = self.spec.info

@@ -570,6 +570,41 @@ StepField = Annotated[
 ]
 
 
+# --- processing (xử lý hồ sơ) ----------------------------------------------------------------
+
+AGENCY_CODE_PATTERN = r"^[0-9A-Z]{2,3}(\.[0-9A-Z]{2,3}){2,4}$"
+
+
+class ProcessingStage(Strict):
+    """One hand of the processing chain: a unit whose specialist (chuyên viên) examines the
+    dossier and records an opinion before handing it on. A stage of another agency is
+    inter-agency processing (liên thông): only that agency's staff may give its opinion."""
+
+    unit: str = Field(min_length=1, max_length=200, description="The unit (phòng, bộ phận) that examines the dossier at this stage")
+    title: LText | None = Field(default=None, description="What this stage does, e.g. Thẩm định hồ sơ")
+    agency: str | None = Field(
+        default=None, pattern=AGENCY_CODE_PATTERN,
+        description="Code of another agency performing this stage (liên thông); its staff give the opinion",
+    )
+    days: int | None = Field(default=None, ge=1, le=365, description="Working days this stage has (the control sheet's due for it)")
+
+
+class ProcessingApproval(Strict):
+    """Who decides at the end: the leader (lãnh đạo) of this unit approves, refuses, or returns for rework."""
+
+    unit: str = Field(default="Lãnh đạo cơ quan", min_length=1, max_length=200)
+    days: int | None = Field(default=None, ge=1, le=365, description="Working days the leader has to decide")
+
+
+class Processing(Strict):
+    """How a received dossier is processed (xử lý): stages in order, each recording a
+    specialist's opinion, then the leader's decision. Left out, a dossier gets one stage (the
+    unit the desk sends it to) and the leader's approval."""
+
+    stages: list[ProcessingStage] = Field(min_length=1, max_length=20)
+    approval: ProcessingApproval = Field(default_factory=ProcessingApproval)
+
+
 # --- the procedure --------------------------------------------------------------------------
 
 
@@ -600,6 +635,9 @@ class ProcedureSpec(Strict):
     attachments: list[Attachment] = Field(default_factory=list)
     fees: list[FeeRule] = Field(default_factory=list)
     steps: list[StepField] = Field(default_factory=list)
+    processing: Processing | None = Field(
+        default=None, description="Processing stages (units, liên thông) and who decides; default: one stage and the leader"
+    )
     sign_in: SignInField = Field(
         default_factory=SignIn,
         description="Whether filing needs a signed-in account, and which account level (default: optional)",

@@ -4,8 +4,8 @@ Reading a whole dossier costs a JSON parse of ~1.3 kB and a pydantic validation 
 a year dashboard over 100,000 dossiers cannot afford that, nor can the staff queue. A
 summary is one short JSON row (code, procedure, agency, channel, filing time, due date,
 status, the settle / withdrawal day, the status transitions, the applicant's name, the
-day a running pause of the clock began, whether the limit counts calendar days and whether its
-workflow has started), which a store keeps beside the dossiers and
+day a running pause of the clock began, whether the limit counts calendar days, whether its
+workflow has started and the agency of a liên thông stage it is at), which a store keeps beside the dossiers and
 rewrites in the same locked write (see docs/store.md, "Summaries").
 
 `summary_row(doc)` is the one derivation, a pure function of the dossier as stored (the
@@ -28,7 +28,7 @@ VIETNAM = timezone(timedelta(hours=7))
 
 #: The row layout's version: a store names it in each summary file and rebuilds a file of
 #: another one. Bump it whenever `summary_row` changes what a row holds.
-ROW_FORMAT = 4
+ROW_FORMAT = 5
 
 #: Statuses that settle a dossier the first time one is reached (RETURNED implies FINISHED).
 SETTLING = frozenset({Status.FINISHED, Status.REFUSED, Status.RETURNED})
@@ -64,6 +64,9 @@ class DossierSummary(NamedTuple):
     #: its workflow has started (the engine dispatched its first events); False for a dossier
     #: stored by a process that died before starting it, which the engine then starts
     started: bool = False
+    #: the agency of the processing stage the dossier is at when that is another agency's
+    #: (liên thông, motcua.processing): its staff see the dossier in their queue meanwhile
+    liaison_agency: str | None = None
 
     @property
     def spec_key(self) -> str:
@@ -146,6 +149,7 @@ def summary_row(doc: Mapping[str, Any]) -> list[Any]:
         ((doc.get("steps") or {}).get("_engine") or {}).get("paused_since"),
         bool(doc.get("calendar_days", False)),
         int(((doc.get("steps") or {}).get("_engine") or {}).get("dispatched", 0) or 0) > 0,
+        ((doc.get("steps") or {}).get("_engine") or {}).get("liaison_agency"),
     ]
 
 
@@ -155,7 +159,7 @@ _day = date.fromisoformat
 def from_row(row: list[Any]) -> DossierSummary:
     """The summary a row stands for (a row read back from JSON)."""
     (code, procedure, version, agency, channel, filed_at, filed_day, due, status, settled, refused, withdrawn, moves,
-     name, paused, calendar_days, started) = row
+     name, paused, calendar_days, started, liaison) = row
     return DossierSummary(
         code,
         procedure,
@@ -174,6 +178,7 @@ def from_row(row: list[Any]) -> DossierSummary:
         _day(paused) if paused else None,
         calendar_days,
         started,
+        liaison,
     )
 
 

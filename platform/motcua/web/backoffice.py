@@ -35,6 +35,7 @@ from motcua.agencies import office_name
 from motcua.catalogue import spec_of
 from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
+from motcua.processing import liaison_agency, may_open, plan_of as processing_plan_of, waiting_for as processing_waiting_for
 from motcua.public_url import external_url
 from motcua.results import attachable, results_of
 from motcua.search import fold
@@ -52,6 +53,8 @@ from motcua.workdays import VN_TZ, Calendar
 bp = Blueprint("backoffice", __name__)
 
 PAGE_SIZE = 25
+#: The largest file an action reads from a post (a draft result); the engine checks the real limit.
+MAX_ACTION_FILE = 20 * 1024 * 1024
 
 
 # --- pure helpers ---------------------------------------------------------------------------
@@ -139,7 +142,7 @@ def queue(
     dossier to filter a page costs seconds (bench/staff_queue.py); only the page shown is
     read in full.
     """
-    mine = [s for s in summaries if user.serves(s.agency_code) and flt.matches(s, is_overdue)]
+    mine = [s for s in summaries if may_open(user, s.agency_code, s.liaison_agency) and flt.matches(s, is_overdue)]
     return sorted(mine, key=lambda s: (s.due_date is None, s.due_date or date.max, s.filed_at))
 
 
@@ -185,9 +188,10 @@ def _user() -> StaffUser:
 
 
 def _dossier_for(user: StaffUser, code: str) -> Dossier:
-    """The dossier if this user's agencies hold it; 404 otherwise (and when it is absent)."""
+    """The dossier if this user's agencies hold it (or it is at a liên thông stage of theirs:
+    motcua.processing.may_open); 404 otherwise (and when it is absent)."""
     dossier = services().store.dossiers.get(code)
-    if dossier is None or not user.serves(dossier.agency_code):
+    if dossier is None or not may_open(user, dossier.agency_code, liaison_agency(dossier)):
         abort(404)
     return dossier
 
@@ -387,17 +391,42 @@ def dossier_view(code: str) -> Any:
         can_attach_result=attachable(dossier.status, result_policy[0]),
         can_sign=current_signer() is not None and result_policy[1] != "none",
         signature=result_policy[1],
+        opinions=_opinions(dossier, spec, names),
+        waiting=processing_waiting_for(dossier, processing_plan_of(spec)),
     )
 
 
-def _action_params(action: Action, form: Any) -> dict[str, Any]:
-    """The posted values the action declares: `reason` and its own fields, typed by kind."""
+def _opinions(dossier: Dossier, spec: ProcedureSpec | None, names: dict[str, str]) -> list[dict[str, Any]]:
+    """The processing chain as staff read it, oldest first: each opinion with its draft, and
+    each rework note of the leader (motcua.processing)."""
+    from motcua import processing
+
+    rows: list[dict[str, Any]] = []
+    for event in dossier.events:
+        if event.kind == processing.PROPOSED:
+            rows.append({"kind": "opinion", "event": event, "who": _actor_name(event.actor, names), **(event.data or {})})
+        elif event.kind == processing.REWORK:
+            rows.append({"kind": "rework", "event": event, "who": _actor_name(event.actor, names), "note": event.note,
+                         **(event.data or {})})
+    return rows
+
+
+def _action_params(action: Action, form: Any, files: Any = None) -> dict[str, Any]:
+    """The posted values the action declares: `reason` and its own fields, typed by kind
+    (a `file` field: the upload read up to one byte over the largest size any check allows,
+    so an oversized file is refused by its size without being read whole)."""
+    from motcua.workflow.actions import UploadedFile
+
     params: dict[str, Any] = {}
     if action.needs_reason:
         params["reason"] = form.get("reason", "").strip()
     for field in action.fields:
         raw = form.get(field.name, "")
-        if field.kind == "checks":
+        if field.kind == "file":
+            upload = files.get(field.name) if files is not None else None
+            params[field.name] = (UploadedFile(filename=upload.filename, data=upload.stream.read(MAX_ACTION_FILE + 1))
+                                  if upload is not None and upload.filename else None)
+        elif field.kind == "checks":
             params[field.name] = form.getlist(field.name)
         elif field.kind == "list":
             params[field.name] = [line.strip() for line in raw.splitlines() if line.strip()]
@@ -417,7 +446,7 @@ def act(code: str) -> Any:
     try:
         # An action not offered (stale page, forged post) still goes to the engine, which
         # is the one authority on what is allowed and says why not.
-        engine.perform(code, name, user, **(_action_params(action, request.form) if action else {}))
+        engine.perform(code, name, user, **(_action_params(action, request.form, request.files) if action else {}))
     except ActionNotAllowed as exc:
         flash(str(exc), "error")
     else:
@@ -561,6 +590,27 @@ def register_view() -> Any:
         return private(response)
     return render_template("backoffice/register.html", rows=rows, headers=register.headers(lang), agencies=agencies,
                            agency=agency, period=period, args=request.args)
+
+
+@bp.route("/ho-so/<code>/du-thao/<file_id>")
+@staff_required()
+def draft_file(code: str, file_id: str) -> Response:
+    """A draft result a specialist attached to an opinion (staff only, this agency's)."""
+    from motcua import processing
+
+    dossier = _dossier_for(_user(), code)
+    found = next(((e.data or {}).get("draft_file") for e in dossier.events
+                  if e.kind == processing.PROPOSED and ((e.data or {}).get("draft_file") or {}).get("file_id") == file_id), None)
+    if not found:
+        abort(404)
+    try:
+        data = services().store.files.read(file_id)
+    except (KeyError, FileNotFoundError):
+        abort(404)
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                         download_name=safe_filename(found.get("filename") or "du-thao.pdf"))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/ho-so/<code>/tep/<int:index>")

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-FieldKind = Literal["text", "textarea", "date", "select", "list", "checks"]
+FieldKind = Literal["text", "textarea", "date", "select", "list", "checks", "file"]
 
 
 class ActionField(BaseModel):
@@ -20,6 +20,7 @@ class ActionField(BaseModel):
     `list` is a multi-line text whose lines become a list of strings (the supplement list).
     `date` values are ISO dates (yyyy-mm-dd, as an HTML date input posts them).
     `checks` is a group of checkboxes over `choices`; its value is the list of values ticked.
+    `file` is one uploaded file; its value is `UploadedFile` (None when none was chosen).
     """
 
     name: str
@@ -48,6 +49,13 @@ class Action(BaseModel):
 
     def field(self, name: str) -> ActionField | None:
         return next((f for f in self.fields if f.name == name), None)
+
+
+class UploadedFile(BaseModel):
+    """A file posted with an action (a draft result): its name as sent and its bytes."""
+
+    filename: str
+    data: bytes
 
 
 class ActionNotAllowed(Exception):

@@ -25,6 +25,7 @@ from typing import Any, Callable
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ValidationError
 
+from motcua import i18n, processing
 from motcua.catalogue import spec_of
 from motcua.dossier import AttachmentRef, Contact, Dossier, Event, Status
 from motcua.fees import compute_fees, total as fee_sum
@@ -32,7 +33,7 @@ from motcua.spec.model import ProcedureSpec
 from motcua.store import has_transactions, transaction
 from motcua.workdays import DEFAULT_FILE, Calendar
 from motcua.workflow import lifecycle
-from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
+from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, UploadedFile, params_text
 from motcua.workflow.notes import NoteLike, message, split, words
 from motcua.workflow.outbox import outbox_for
 from motcua.workflow.registry import step_registry
@@ -44,7 +45,7 @@ MAX_CALLS = 400  # step calls in one cascade: a loop between steps stops here
 SETTLE_ATTEMPTS = 5  # a cascade run again when the dossier changed under it
 MAX_ATTEMPTS = 8
 RETRIES = "workflow_retries"
-DEFAULT_UNIT = "Bộ phận tiếp nhận và trả kết quả"
+DEFAULT_UNIT = processing.DESK_UNIT
 #: A dossier stored this long ago whose workflow has not started is taken as orphaned by a
 #: crash (WORKFLOW_START_GRACE_SECONDS); younger ones may still be starting in their process.
 START_GRACE_SECONDS = 120.0
@@ -103,7 +104,7 @@ class Entry:
     problem: str | None = None
 
 
-def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...]) -> dict[str, Action]:
+def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...], plan: processing.Plan | None = None) -> dict[str, Action]:
     def a(name: str, vi: str, en: str, roles: tuple[str, ...], **kw: Any) -> Action:
         return Action(name=name, label={"vi": vi, "en": en}, roles=roles, **kw)
 
@@ -126,9 +127,14 @@ def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...]) -> dic
                       "en": "List everything at once: the citizen may be asked only once."},
             )],
         ),
+        # a spec declaring its stages says where a dossier goes first; otherwise the desk chooses
         a("process", "Chuyển xử lý", "Send for processing", ("desk",), style="primary",
-          fields=[unit_field.model_copy(update={"required": False})]),
+          fields=[] if plan is not None and plan.declared else [unit_field.model_copy(update={"required": False})]),
         a("transfer", "Chuyển đơn vị khác", "Transfer to another unit", ("specialist", "leader"), fields=[unit_field]),
+        a("propose", "Trình ý kiến và dự thảo kết quả", "Submit opinion and draft result", ("specialist",), style="primary",
+          fields=_proposal_fields()),
+        a("rework", "Trả lại để xử lý lại", "Return for rework", approver_roles, needs_reason=True,
+          fields=_rework_fields(plan)),
         a("approve", "Phê duyệt kết quả", "Approve", approver_roles, style="primary"),
         a("reject", "Từ chối giải quyết", "Reject", approver_roles, needs_reason=True, style="danger"),
         a("stop", "Dừng xử lý", "Stop processing", ("leader",), needs_reason=True, style="danger"),
@@ -153,6 +159,44 @@ def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...]) -> dic
         ),
     ]
     return {x.name: x for x in actions}
+
+
+def _set_liaison(state: dict[str, Any], agency: str | None) -> None:
+    """Remember the other agency whose stage the dossier is at (summaries, access)."""
+    if agency:
+        state["liaison_agency"] = agency
+    else:
+        state.pop("liaison_agency", None)
+
+
+def _proposal_fields() -> list[ActionField]:
+    """What a specialist's opinion (ý kiến xử lý) carries: the opinion, the proposal, the
+    reason for a refusal, and the draft result as text and/or a PDF (motcua.processing)."""
+    return [
+        ActionField(name="opinion", kind="textarea", label={"vi": "Ý kiến xử lý", "en": "Opinion"}),
+        ActionField(name="proposal", kind="select", label={"vi": "Đề xuất", "en": "Proposal"},
+                    choices=[("approve", {"vi": "Đề xuất phê duyệt", "en": "Propose approval"}),
+                             ("refuse", {"vi": "Đề xuất từ chối giải quyết", "en": "Propose refusal"})]),
+        ActionField(name="refusal_reason", kind="textarea", required=False,
+                    label={"vi": "Lý do đề xuất từ chối", "en": "Reason for refusal"},
+                    help={"vi": "Bắt buộc khi đề xuất từ chối giải quyết.", "en": "Required when proposing refusal."}),
+        ActionField(name="draft_text", kind="textarea", required=False,
+                    label={"vi": "Dự thảo kết quả (nội dung)", "en": "Draft result (text)"}),
+        ActionField(name="draft_file", kind="file", required=False,
+                    label={"vi": "Tệp dự thảo kết quả", "en": "Draft result file"},
+                    help={"vi": f"PDF, tối đa {processing.DRAFT_MAX_MB} MB. Ở bước cuối, đề xuất phê duyệt cần dự thảo (nội dung hoặc tệp).",
+                          "en": f"PDF, at most {processing.DRAFT_MAX_MB} MB. At the last stage a proposal to approve needs a draft (text or file)."}),
+    ]
+
+
+def _rework_fields(plan: processing.Plan | None) -> list[ActionField]:
+    """Which stage the leader sends the dossier back to: asked only when there are several."""
+    if plan is None or len(plan.stages) < 2:
+        return []
+    return [ActionField(
+        name="to_stage", kind="select", required=False, label={"vi": "Trả lại cho", "en": "Return to"},
+        choices=[(str(st.index), {"vi": st.unit, "en": st.unit}) for st in reversed(plan.stages)],
+    )]
 
 
 def _supplement_fields(spec: ProcedureSpec | None) -> list[ActionField]:
@@ -622,8 +666,13 @@ class Engine:
             (code, {lang: f"{text} ({code})" for lang, text in name.items()}) for code, name in targets.items()]})
         return action.model_copy(update={"fields": [field]})
 
-    def _rule(self, dossier: Dossier, action: str) -> str | None:
-        """Rules of the one-stop mechanism beyond the status table."""
+    def _rule(self, dossier: Dossier, action: str, user: Any | None = None) -> str | None:
+        """Rules of the one-stop mechanism beyond the status table (the processing chain's
+        order among them: motcua.processing.why_not)."""
+        if action in ("propose", "rework", "approve", "reject"):
+            why = processing.why_not(dossier, processing.plan_of(self.spec_for(dossier)), action, user)
+            if why:
+                return why
         if action == "transfer_office" and not self._transfer_targets(dossier):
             return "Thủ tục này chỉ có một cơ quan thực hiện nên không có cơ quan nào để chuyển hồ sơ đến."
         if action == "request_supplement" and any(e.kind == "supplement_requested" for e in dossier.events):
@@ -644,7 +693,7 @@ class Engine:
         """Every action with the reason it is not possible now (None = possible)."""
         units, approvers = self._review_options(spec)
         found: list[tuple[Action, str | None]] = []
-        for action in _lifecycle_actions(units, approvers).values():
+        for action in _lifecycle_actions(units, approvers, processing.plan_of(spec)).values():
             if action.name == "request_supplement":
                 action = action.model_copy(update={"fields": action.fields + _supplement_fields(spec)})
             if action.name == "transfer_office":
@@ -652,7 +701,7 @@ class Engine:
             why = None
             if not lifecycle.allowed(dossier.status, action.name):
                 why = lifecycle.not_allowed_message(dossier.status, action.name)
-            why = why or self._rule(dossier, action.name)
+            why = why or self._rule(dossier, action.name, user)
             if why is None:
                 why = self._blocked(dossier, spec, entries, action.name)
                 if why:  # possible but for a step (an unpaid fee): shown with the reason
@@ -672,7 +721,10 @@ class Engine:
         if not getattr(user, "active", True):
             return "Tài khoản đã bị khóa."
         if not user.serves(dossier.agency_code):
-            return "Bạn không được phân công xử lý hồ sơ của cơ quan này."
+            liaison = processing.liaison_agency(dossier)
+            # a liên thông stage's agency gives its opinion and nothing else
+            if not (action.name == "propose" and liaison and user.serves(liaison)):
+                return "Bạn không được phân công xử lý hồ sơ của cơ quan này."
         if not any(user.has(role) for role in action.roles):
             from motcua.accounts import ROLE_LABELS
 
@@ -708,6 +760,8 @@ class Engine:
             value = params.get(field.name)
             if field.required and (value is None or (isinstance(value, (str, list)) and not value)):
                 raise ActionNotAllowed(f"Cần nhập “{field.label['vi']}”.", field=field.name)
+        if action == "propose":
+            params = self._store_draft(params)
         if offered.step is None:
             self._commit(code, lambda d: self._lifecycle_change(d, action, actor, params, reason))
         else:
@@ -723,9 +777,93 @@ class Engine:
             self._commit(code, lambda d: self._apply_effects(d, ctx))
         return self._get(code)
 
+    def _store_draft(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Check a posted draft file (a PDF within the size limit, type read from the bytes)
+        and put it in the file store; the event that refers to it is written afterwards, in
+        the action's one update (a file whose update is refused stays unreferenced and is
+        purged like any unreferenced upload)."""
+        upload = params.get("draft_file")
+        if upload is None or upload == "":
+            return {**params, "draft_file": None}
+        if not isinstance(upload, UploadedFile):
+            raise ActionNotAllowed(i18n.gettext("Tệp dự thảo không hợp lệ."), field="draft_file")
+        from motcua import submission
+
+        _type, error = submission.check_upload(processing.DRAFT, upload.data, i18n.current_lang())
+        if error:
+            raise ActionNotAllowed(error, field="draft_file")
+        file_id = self.store.files.put(upload.data)
+        return {**params, "draft_file": processing.draft_ref(upload.data, upload.filename, file_id)}
+
+    def _processing_change(self, d: Dossier, action: str, actor: Any, params: dict[str, Any], reason: str,
+                           data: dict[str, Any]) -> None:
+        """The data of a hand-over inside the processing chain (motcua.processing): a
+        specialist's opinion handed on, a rework sent back, a decision handed to the desk.
+        Raises ActionNotAllowed (nothing written) when the posted values do not make one."""
+        plan = processing.plan_of(self.spec_for(d))
+        state = lifecycle.engine_state(d)
+        now = processing.progress(d, plan)
+        today = lifecycle.vn_today()
+        if action == "propose":
+            index = int(now.stage or 0)
+            final = index == len(plan.stages) - 1
+            # the unit holding it hands it on: the stage's, or where a transfer moved it since
+            sender = state.get("unit") or processing.stage_unit(plan, index, None)
+            receiver = plan.approval_unit if final else plan.stages[index + 1].unit
+            days = plan.approval_days if final else plan.stages[index + 1].days
+            opinion = params_text(params, "opinion")
+            proposal = params_text(params, "proposal")
+            refusal = params_text(params, "refusal_reason")
+            draft_text = params_text(params, "draft_text")
+            draft_file = params.get("draft_file") if isinstance(params.get("draft_file"), dict) else None
+            if not opinion:
+                raise ActionNotAllowed(i18n.gettext("Cần nhập “Ý kiến xử lý”."), field="opinion")
+            if proposal not in processing.PROPOSALS:
+                raise ActionNotAllowed(i18n.gettext("Chọn đề xuất: phê duyệt hoặc từ chối giải quyết."), field="proposal")
+            if proposal == "refuse" and not refusal:
+                raise ActionNotAllowed(i18n.gettext("Đề xuất từ chối giải quyết cần nêu rõ lý do."), field="refusal_reason")
+            if final and proposal == "approve" and not draft_text and not draft_file:
+                raise ActionNotAllowed(i18n.gettext("Cần dự thảo kết quả (nội dung hoặc tệp PDF) để trình lãnh đạo phê duyệt."),
+                                       field="draft_text")
+            new = processing.Proposal(stage=index, round=now.round, unit=sender, opinion=opinion, proposal=proposal,
+                                      reason=refusal, draft_text=draft_text, draft_file=draft_file,
+                                      actor=actor.actor, at=datetime.now(timezone.utc))
+            if now.returned is not None and new.same_content(now.returned):
+                raise ActionNotAllowed(i18n.gettext("Ý kiến và dự thảo không thay đổi so với lần trình trước; lãnh đạo đã trả lại "
+                                       "để xử lý lại, cần sửa theo ý kiến của lãnh đạo trước khi trình lại."), field="opinion")
+            data.update({"stage": index, "round": now.round, "final": final, "opinion": opinion, "proposal": proposal,
+                         "reason": refusal, "draft_text": draft_text, "draft_file": draft_file})
+            if draft_file:
+                data["attachments"] = [draft_file["file_id"]]  # how motcua.purge knows the file is kept
+            data.update(processing.handover(d, sender, receiver, today, self.calendar, days))
+            state["unit"] = receiver
+            _set_liaison(state, None if final else plan.stages[index + 1].agency)
+        elif action == "rework":
+            last = len(plan.stages) - 1
+            raw = params_text(params, "to_stage")
+            try:
+                target = int(raw) if raw else last
+            except ValueError:
+                raise ActionNotAllowed(i18n.gettext("Bước trả lại không hợp lệ."), field="to_stage") from None
+            if not 0 <= target <= last:
+                raise ActionNotAllowed(i18n.gettext("Bước trả lại không hợp lệ."), field="to_stage")
+            returned_to = processing.stage_unit(plan, target, None) if plan.declared else (
+                now.pending.unit if now.pending else processing.DEFAULT_PROCESSING_UNIT)
+            data.update({"stage": target, "round": now.round + 1})
+            data.update(processing.handover(d, plan.approval_unit, returned_to, today, self.calendar,
+                                            plan.stages[target].days))
+            state["unit"] = returned_to
+            _set_liaison(state, plan.stages[target].agency)
+        else:  # approve / reject: the leader hands the decision to the desk, which returns it
+            data.update(processing.handover(d, plan.approval_unit, DEFAULT_UNIT, today, self.calendar))
+            if now.pending is not None:
+                data["proposal_round"] = now.pending.round
+            state["unit"] = DEFAULT_UNIT
+            _set_liaison(state, None)
+
     def _lifecycle_change(self, d: Dossier, action: str, actor: Any, params: dict[str, Any], reason: str) -> None:
         lifecycle.check(d.status, action)  # again, under the lock
-        rule = self._rule(d, action)
+        rule = self._rule(d, action, actor)
         if rule:
             raise ActionNotAllowed(rule)
         data: dict[str, Any] = {}
@@ -746,17 +884,31 @@ class Engine:
                 if fields:
                     data["fields"] = fields
         elif action in ("process", "transfer"):
-            to = params_text(params, "transfer_to") or "Bộ phận chuyên môn"
+            plan = processing.plan_of(self.spec_for(d))
+            first = plan.stages[0]
+            to = first.unit if action == "process" and plan.declared else (params_text(params, "transfer_to") or first.unit)
             frm = state.get("unit") or DEFAULT_UNIT
             if action == "transfer" and to == frm:
                 raise ActionNotAllowed("Hồ sơ đang ở chính đơn vị này.", field="transfer_to")
-            data.update({"from": frm, "to": to})
+            data.update(processing.handover(d, frm, to, lifecycle.vn_today(), self.calendar,
+                                            first.days if action == "process" else None))
             state["unit"] = to
+            if action == "process":
+                _set_liaison(state, first.agency)
+        elif action in ("propose", "rework"):
+            self._processing_change(d, action, actor, params, reason, data)
         elif action == "transfer_office":
             self._transfer_office(d, actor, params, reason)
             return
         elif action in ("approve", "reject"):
             data["decision"] = "approved" if action == "approve" else "rejected"
+            self._processing_change(d, action, actor, params, reason, data)
+        elif action == "receive":
+            data.update(processing.handover(d, d.contact.name or processing.CITIZEN["vi"], DEFAULT_UNIT,
+                                            lifecycle.vn_today(), self.calendar))
+        elif action == "return_result":
+            data.update(processing.handover(d, DEFAULT_UNIT, d.contact.name or processing.CITIZEN["vi"],
+                                            lifecycle.vn_today(), self.calendar))
         elif action == "apologize":
             raw = params.get("new_due_date")
             try:

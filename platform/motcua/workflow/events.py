@@ -27,6 +27,9 @@ CORE_EVENTS: dict[str, EventKind] = {
     "processing_started": _kind("Chuyển xử lý", "Sent for processing"),
     "transferred": _kind("Chuyển đơn vị xử lý", "Transferred to another unit"),
     "office_transferred": _kind("Chuyển hồ sơ sang cơ quan thực hiện khác", "Sent to another implementing office"),
+    # motcua.processing: internal opinions and drafts; the citizen sees the decision only
+    "proposed": _kind("Trình ý kiến xử lý", "Opinion submitted", internal=True),
+    "returned_for_rework": _kind("Lãnh đạo trả lại để xử lý lại", "Returned for rework by the leader", internal=True),
     "decided": _kind("Có quyết định giải quyết", "Decision made"),
     "stopped": _kind("Dừng xử lý", "Processing stopped"),
     "resumed": _kind("Tiếp tục xử lý", "Processing resumed"),

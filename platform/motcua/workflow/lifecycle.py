@@ -1,7 +1,7 @@
 """The dossier lifecycle of the one-stop mechanism, as data and pure functions.
 
 filed (1) -> received (2) | refused (3) | supplement requested (5)
-received -> processing (4) -> decided: finished (9) -> returned (10); withdrawn (7) before a
+received -> processing (4) [opinions stage by stage, rework loops: motcua.processing] -> decided: finished (9) -> returned (10); withdrawn (7) before a
 decision; payment requested (6), supplement requested (5) and stopped (8) pause the clock.
 Which action may happen in which status is `TRANSITIONS`; `allowed()` is the only test.
 The clock functions work on a dossier in memory and only ever append events.
@@ -36,6 +36,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | str | None]] = {
     # to another office that performs the procedure (the citizen chose the wrong one): only
     # before receipt, while no office has taken it on
     "transfer_office": (frozenset({S.NEW}), "same"),
+    "propose": (frozenset({S.PROCESSING}), "same"),
+    "rework": (frozenset({S.PROCESSING}), "same"),
     "approve": (frozenset({S.PROCESSING}), S.FINISHED),
     "reject": (frozenset({S.PROCESSING}), S.FINISHED),
     "stop": (frozenset({S.PROCESSING}), S.STOPPED),
@@ -58,6 +60,8 @@ EVENT_KINDS = {
     "process": "processing_started",
     "transfer": "transferred",
     "transfer_office": "office_transferred",
+    "propose": "proposed",
+    "rework": "returned_for_rework",
     "approve": "decided",
     "reject": "decided",
     "stop": "stopped",
@@ -80,6 +84,8 @@ VERBS: dict[str, dict[str, str]] = {
     "process": {"vi": "chuyển xử lý", "en": "send it for processing"},
     "transfer": {"vi": "chuyển hồ sơ sang đơn vị khác", "en": "transfer it to another unit"},
     "transfer_office": {"vi": "chuyển hồ sơ sang cơ quan khác", "en": "transfer it to another office"},
+    "propose": {"vi": "trình ý kiến và dự thảo kết quả", "en": "submit an opinion and a draft result"},
+    "rework": {"vi": "trả lại để xử lý lại", "en": "return it for rework"},
     "approve": {"vi": "phê duyệt kết quả", "en": "approve the result"},
     "reject": {"vi": "từ chối giải quyết", "en": "reject the request"},
     "stop": {"vi": "dừng xử lý", "en": "stop processing"},
