@@ -38,6 +38,7 @@ sys.path.insert(0, str(BENCH))
 
 import load  # noqa: E402
 import specgen  # noqa: E402
+from motcua.catalogue import CACHE_FILE  # noqa: E402
 
 BIRTH = "1.001193"
 CACHE = REPO / ".bench-cache"
@@ -192,7 +193,7 @@ def bench_pages(args: argparse.Namespace, bare_server: Server) -> None:
 def bench_many(args: argparse.Namespace, bare_server: Server) -> None:
     specs, data = CACHE / f"specs-{args.many}", CACHE / f"data-{args.many}"
     specgen.many_specs(specs, args.many)
-    cold = not (data / "spec_cache.pickle").exists()
+    cold = not (data / CACHE_FILE).exists()
     if cold:
         print(f"  (first run: linting {args.many} specs once; later runs start from the cache in {data})", flush=True)
         server = motcua(specs, data, args.threads, timeout=1800)
