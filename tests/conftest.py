@@ -130,7 +130,12 @@ class LiveServer:
         from waitress import wasyncore
 
         self._closing = True
-        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+        try:
+            self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+        except OSError:
+            # the trigger is closed already: the loop has ended (it closed its map as it
+            # went), so whatever is left is closed from here, with no loop to race
+            wasyncore.close_all(self.server._map)
         self.thread.join(timeout=5)
         self.server.task_dispatcher.shutdown(timeout=5)
 

@@ -9,8 +9,10 @@ whole linter), so a province's 2,000 specs would take minutes at every start and
 would re-lint the same ten files. What a file lints to depends only on its bytes and on the
 linter (its source and the registered steps), so results are kept by content hash: in this
 process (`_LINTED`, shared by every app the process builds) and, given a cache folder, in a
-file there (`spec_cache.pickle`) for the next start. A changed spec is linted again; a
-changed linter or step set makes the whole file cache stale.
+file there (`spec_cache.json`) for the next start. A changed spec is linted again; a
+changed linter or step set makes the whole file cache stale. The file is JSON read back
+through the model's own validation, not a pickle: reading it never runs code named in it,
+so a cache someone else wrote can at worst cost a full lint.
 
 A version is identified by its content as well as its name: `content_hash` is the hash of
 the spec as the model reads it. Once a dossier is filed under `code@version`, that pair is
@@ -27,7 +29,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,7 +52,9 @@ def spec_files(folder: Path) -> list[Path]:
 
 #: What a file lints to: (spec or None when it is left out, findings), by (path, sha256).
 Linted = tuple[ProcedureSpec | None, list[Finding]]
-CACHE_FILE = "spec_cache.pickle"
+CACHE_FILE = "spec_cache.json"
+#: Written with the entries; another layout of the file is not read.
+CACHE_LAYOUT = 1
 _LINTED: dict[tuple[str, str], Linted] = {}
 MAX_LINTED = 5000
 _LINTED_FINGERPRINT = ""
@@ -78,26 +81,44 @@ def _linter_fingerprint(steps: dict[str, type] | None) -> str:
     return digest.hexdigest()
 
 
+def _encode(key: tuple[str, str], linted: Linted) -> dict[str, object]:
+    spec, findings = linted
+    return {
+        "path": key[0],
+        "sha256": key[1],
+        "spec": spec.model_dump(mode="json", by_alias=True) if spec is not None else None,
+        "findings": [finding.as_dict() for finding in findings],
+    }
+
+
+def _decode(entry: dict) -> tuple[tuple[str, str], Linted]:
+    """One entry back; the spec goes through the model's validation again, so a cache
+    entry can only ever be a spec the model accepts."""
+    spec = ProcedureSpec.model_validate(entry["spec"]) if entry["spec"] is not None else None
+    findings = [Finding(**finding) for finding in entry["findings"]]
+    return (str(entry["path"]), str(entry["sha256"])), (spec, findings)
+
+
 def _read_cache(path: Path, fingerprint: str) -> dict[tuple[str, str], Linted]:
     """The file cache when it was written by this user for this linter; else nothing.
 
-    Unpickling runs code named in the file, so a file another user owns or may write is
-    never read (the data folder itself is the owner's only, see motcua.app)."""
+    Reading JSON runs no code, but a file another user owns or may write is still not read:
+    its specs would be served as linted (the data folder itself is the owner's only, see
+    motcua.app)."""
     try:
         info = path.stat()
         if info.st_uid != os.getuid() or info.st_mode & 0o022:
             log.warning("spec cache %s ignored: not owned by this user or writable by others", path)
             return {}
-        with path.open("rb") as fh:
-            kept = pickle.load(fh)
+        kept = json.loads(path.read_bytes())
+        if not isinstance(kept, dict) or kept.get("layout") != CACHE_LAYOUT or kept.get("fingerprint") != fingerprint:
+            return {}
+        return dict(_decode(entry) for entry in kept.get("entries", []))
     except FileNotFoundError:
         return {}
     except Exception as exc:  # noqa: BLE001 - a broken cache only costs a full lint
         log.warning("spec cache %s unreadable (%s): specs are linted again", path, exc)
         return {}
-    if not isinstance(kept, dict) or kept.get("fingerprint") != fingerprint:
-        return {}
-    return kept.get("entries", {})
 
 
 def _write_cache(path: Path, fingerprint: str, entries: dict[tuple[str, str], Linted]) -> None:
@@ -105,8 +126,14 @@ def _write_cache(path: Path, fingerprint: str, entries: dict[tuple[str, str], Li
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
-            pickle.dump({"fingerprint": fingerprint, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        document = {
+            "layout": CACHE_LAYOUT,
+            "fingerprint": fingerprint,
+            "entries": [_encode(key, linted) for key, linted in entries.items()],
+        }
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, ensure_ascii=False, separators=(",", ":"))
         os.chmod(tmp, 0o600)
         tmp.replace(path)
     except OSError as exc:  # a read-only data folder only costs the next start a full lint

@@ -116,7 +116,13 @@ def _passphrase(config: Mapping[str, Any], key: str) -> bytes | None:
 def load_signer(config: Mapping[str, Any], now: datetime | None = None) -> AgencySigner | None:
     """The agency's signer from the settings, None when signing is not configured.
 
-    SigningConfigError for anything that would make signing fail later."""
+    SigningConfigError for anything that would make signing fail later. The signing
+    libraries are imported only when signing is configured: pyHanko alone is ~0.5-1 s of
+    every start otherwise (docs/performance.md)."""
+    pem, p12 = config.get("SIGNING_KEY") or config.get("SIGNING_CERT"), config.get("SIGNING_PKCS12")
+    if not pem and not p12:
+        return None
+
     from asn1crypto import keys as asn1_keys, x509 as asn1_x509
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -124,9 +130,6 @@ def load_signer(config: Mapping[str, Any], now: datetime | None = None) -> Agenc
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    pem, p12 = config.get("SIGNING_KEY") or config.get("SIGNING_CERT"), config.get("SIGNING_PKCS12")
-    if not pem and not p12:
-        return None
     if pem and p12:
         raise SigningConfigError("set either SIGNING_KEY + SIGNING_CERT or SIGNING_PKCS12, not both")
     if p12:
