@@ -29,7 +29,7 @@ from typing import Any, Iterator, Mapping
 
 from motcua import answer_limits, date_rules
 from motcua.formats import FORMATS
-from motcua.spec.conditions import holds
+from motcua.spec.conditions import compile_logic, holds
 from motcua.spec.model import Condition
 from motcua.units import ADDRESS_PARTS, CODE_KEYS, LEGACY_PARTS
 
@@ -187,9 +187,18 @@ def _default_at(fields: Mapping[str, Any], parts: list[str]) -> tuple[bool, Any]
     return False, None
 
 
-def condition_schema(condition: Condition, fields: Mapping[str, Any], channel: str = "online") -> dict[str, Any] | bool:
+def condition_schema(
+    condition: Any, fields: Mapping[str, Any], channel: str = "online", computed: Mapping[str, Any] | None = None
+) -> dict[str, Any] | bool:
     """A JSON Schema over the answers that is valid exactly when `condition` holds for them
-    (motcua.spec.conditions.holds), schema defaults taking the place of missing answers."""
+    (motcua.spec.conditions.holds), schema defaults taking the place of missing answers.
+
+    A JSON Logic condition has no JSON Schema equivalent (computed values, arithmetic): it is
+    published as `{"x-json-logic": <the compiled rule>}`, a documented annotation that any
+    validator accepts and a client evaluates with a JSON Logic library over the answers plus
+    `_channel` and `_today` (docs/specs.md)."""
+    if not isinstance(condition, Condition):
+        return {"x-json-logic": compile_logic(condition, computed)}
     if condition.all is not None:
         return {"allOf": [condition_schema(c, fields, channel) for c in condition.all]}
     if condition.any is not None:

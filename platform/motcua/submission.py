@@ -530,7 +530,7 @@ def required_attachments(spec: ProcedureSpec, answers: Mapping[str, Any], channe
     # a missing answer reads as its schema default, as the published `required_if` says
     answers = published_schema.with_defaults(spec.form.fields, answers) if spec.form else answers
     for a in spec.attachments:
-        needed = holds(a.required_when, answers, channel) if a.required_when is not None else a.required
+        needed = holds(a.required_when, answers, channel, spec.computed) if a.required_when is not None else a.required
         if needed:
             out.append(a)
     return out
