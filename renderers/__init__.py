@@ -11,4 +11,4 @@ Every function is pure (spec + data in, markup or bytes out) and takes `lang` ex
 
 #: Static files for pages that show a form, relative to the app's static folder
 #: (platform/motcua/static): `url_for("static", filename=...)`.
-ASSETS = ("renderers/form.css", "renderers/form.js")
+ASSETS = ("renderers/form.css", "js/vendor/json-logic.js", "renderers/form.js")

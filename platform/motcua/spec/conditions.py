@@ -258,3 +258,26 @@ def holds(
     if condition is None:
         return True
     return truthy(evaluate(compile_logic(condition, computed), answers, channel, today))
+
+
+def for_browser(
+    condition: Any,
+    computed: Mapping[str, Computed] | None = None,
+    channel: str = "online",
+    today: _dt.date | None = None,
+) -> Logic:
+    """The compiled rule as the web form evaluates it (json-logic-js over the form's values):
+    `_today` (the serving day) and `_channel` written in as literals, so the page carries
+    only the rule, as JSON data in an attribute (no inline script: CSP)."""
+    fixed = {"_today": today_iso(today), "_channel": channel}
+    return _fix(compile_logic(condition, computed), fixed)
+
+
+def _fix(logic: Logic, fixed: Mapping[str, Any]) -> Logic:
+    if isinstance(logic, list):
+        return [_fix(item, fixed) for item in logic]
+    if isinstance(logic, Mapping):
+        if len(logic) == 1 and "var" in logic and isinstance(logic["var"], str) and logic["var"] in fixed:
+            return fixed[logic["var"]]
+        return {key: _fix(value, fixed) for key, value in logic.items()}
+    return logic
