@@ -495,7 +495,8 @@ class Computed(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Computed:
-        given = [k for k in ("age", "days_since", "count", "logic") if k in self.model_fields_set]
+        # counted by value, not by keys given: a stored snapshot writes every key (None)
+        given = [k for k in ("age", "days_since", "count", "logic") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("a computed value is exactly one of `age`, `days_since`, `count`, `logic`")
         return self
