@@ -153,7 +153,12 @@ def computed_logic(definition: Computed) -> Logic:
         return _if_date(path, {"-": [_day_number(today), _day_number({"var": path})]})
     if definition.count is not None:
         return {"reduce": [{"var": definition.count}, {"+": [{"var": "accumulator"}, 1]}, 0]}
-    return definition.logic
+    # the two libraries differ on arithmetic over a missing answer (Python reads null as 0,
+    # JavaScript gives NaN): the value is null unless every answer it reads is given
+    used = [v for v in vars_of(definition.logic) if v not in PSEUDO_FIELDS]
+    if not used:
+        return definition.logic
+    return {"if": [{"and": [{"!": {"in": [{"var": v}, [None, ""]]}} for v in used]}, definition.logic, None]}
 
 
 def compile_logic(condition: Any, computed: Mapping[str, Computed] | None = None) -> Logic:
