@@ -211,3 +211,51 @@ def test_a_field_shown_and_hidden_by_a_computed_condition_in_chromium(page):
     page.locator("#f-birth_date").fill((date.today() - timedelta(days=10)).isoformat())
     page.locator("#f-birth_date").dispatch_event("change")
     assert reason.is_hidden()
+
+
+# --- lint ------------------------------------------------------------------------------------
+
+
+def _lint(tmp_path, edit) -> list[str]:
+    import copy
+
+    import yaml
+
+    from motcua.spec.lint import lint_file
+
+    data = yaml.safe_load((REPO / "tests" / "specs_bad" / "base.yaml").read_text(encoding="utf-8"))
+    data = copy.deepcopy(data)
+    data["form"]["fields"]["properties"]["applicant"]["properties"]["birth_date"] = {"type": "string", "title": "Ngày sinh", "format": "date"}
+    edit(data)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return [f"{f.severity}: {f.message}" for f in lint_file(path).findings]
+
+
+def test_lint_accepts_computed_values_in_conditions(tmp_path):
+    def edit(data):
+        data["computed"] = {"age": {"age": "applicant.birth_date"}}
+        data["fees"][0]["exempt_when"] = {">=": [{"var": "age"}, 60]}
+        data["attachments"][0]["required_when"] = {"and": [{"==": [{"var": "purpose"}, "lam_viec"]}, {"==": [{"var": "_channel"}, "online"]}]}
+    assert [m for m in _lint(tmp_path, edit) if m.startswith("error")] == []
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda d: d["fees"][0].update(exempt_when={">=": [{"var": "agee"}, 60]}) or d.update(computed={"age": {"age": "applicant.birth_date"}}),
+     "reads `agee`, which is neither a field of `form.fields` nor a computed value; did you mean `age`?"),
+    (lambda d: d["fees"][0].update(exempt_when={"==": [{"var": "purpse"}, "hoc_tap"]}),
+     "did you mean `purpose`?"),
+    (lambda d: d["fees"][0].update(exempt_when={"=>": [{"var": "copies"}, 2]}),
+     "uses `=>`, which is not a JSON Logic operator; did you mean `>=`?"),
+    (lambda d: d.update(computed={"late": {"days_since": "applicant.full_name"}}),
+     "`days_since` needs a date field, but `applicant.full_name` is not one"),
+    (lambda d: d.update(computed={"late": {"days_since": "applicant.birth_dat"}}),
+     "did you mean `applicant.birth_date`?"),
+    (lambda d: d.update(computed={"copies": {"count": "copies"}}),
+     "has the name of a field"),
+    (lambda d: d["form"]["fields"]["properties"]["copies"].update({"x-show-when": {"==": [{"var": "purpos"}, "x"]}}),
+     "the `x-show-when` of field `copies` reads `purpos`"),
+])
+def test_lint_refuses_unknown_references_with_did_you_mean(tmp_path, edit, expected):
+    messages = _lint(tmp_path, edit)
+    assert any(expected in m and m.startswith("error") for m in messages), messages

@@ -505,7 +505,9 @@ class Checker:
                 return
         for op in operators_of(logic):
             if op not in OPERATORS:
-                close = sorted((OSA.distance(op, known), known) for known in OPERATORS)
+                # `=>` / `=<` are `>=` / `<=` written backwards: the transposition wins ties
+                close = sorted((OSA.distance(op, known), known != op[::-1], known) for known in OPERATORS)
+                close = [(d, k) for d, _, k in close]
                 hint = f"; did you mean `{close[0][1]}`?" if close and close[0][0] <= max(1, len(op) // 3) else ""
                 self.error(loc, f"{what} uses `{op}`, which is not a JSON Logic operator{hint} (jsonlogic.com/operations.html; a condition is one operator and its list of arguments: `{{\">\": [{{var: days_since_birth}}, 60]}}`)")
                 return
@@ -542,8 +544,25 @@ class Checker:
             if definition.logic is not None:
                 self._logic(definition.logic, loc + ("logic",), f"computed value `{name}`")
 
+    def check_field_conditions(self) -> None:
+        """Each field's `x-show-when` (shown, and required when listed in `required`, only
+        while it holds) is a condition like the others."""
+        def walk(node: Any, loc: Loc, path: str) -> None:
+            if not isinstance(node, dict):
+                return
+            if "x-show-when" in node:
+                self._condition(node["x-show-when"], loc + ("x-show-when",), f"the `x-show-when` of field `{path}`")
+            for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
+                walk(sub, loc + ("properties", name), f"{path}.{name}" if path else name)
+            if isinstance(node.get("items"), dict):
+                walk(node["items"], loc + ("items",), path)
+
+        if self.spec.form is not None:
+            walk(self.spec.form.fields, ("form", "fields"), "")
+
     def check_conditions_and_fees(self) -> None:
         self.check_computed()
+        self.check_field_conditions()
         for index, attachment in enumerate(self.spec.attachments):
             self._condition(attachment.required_when, ("attachments", index, "required_when"), f"the condition of attachment `{attachment.id}`")
         for index, fee in enumerate(self.spec.fees):
