@@ -137,7 +137,7 @@ def test_days_since_matches_the_calendar_for_every_day_of_four_years():
 
 def test_late_birth_registration_is_charged_from_the_birth_date():
     spec = load_file(BIRTH).spec
-    assert spec is not None and spec.version == "2026.2"
+    assert spec is not None and spec.version == "2026.3"
     filed = date(2026, 12, 4)
 
     def charge(birth: str) -> tuple[int, bool]:

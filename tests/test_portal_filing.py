@@ -107,7 +107,7 @@ def test_whole_journey_files_one_dossier_with_fee_due_date_and_delivery(app, cli
     code = file_it(client, base, token)
     assert re.fullmatch(r"000\.00\.A5\.H12-\d{6}-\d{4}", code)
     dossier = app.extensions["motcua"].store.dossiers.get(code)
-    assert dossier.procedure_code == BIRTH_CODE and dossier.spec_version == "2026.2"
+    assert dossier.procedure_code == BIRTH_CODE and dossier.spec_version == "2026.3"
     assert dossier.data["child"]["full_name"] == "Nguyễn Minh Khang"
     assert dossier.data["extract_copies"] == 2
     assert dossier.fee_total == 16000
