@@ -141,7 +141,7 @@ def test_late_birth_registration_is_charged_from_the_birth_date():
     filed = date(2026, 12, 4)
 
     def charge(birth: str) -> tuple[int, bool]:
-        lines = {line.id: line for line in compute_fees(spec, {"child": {"birth_date": birth}, "extract_copies": 0}, "online", filed)}
+        lines = {line.id: line for line in compute_fees(spec, {"child": {"birth_date": birth}, "extract_copies": 0}, "online", today=filed)}
         line = lines["le_phi_khai_sinh"]
         return line.amount, line.exempt
 
@@ -150,8 +150,8 @@ def test_late_birth_registration_is_charged_from_the_birth_date():
     assert late > 0 and not exempt
     # the bill of a dossier counts to the day it was filed, not the day it is read again
     birth = (filed - timedelta(days=30)).isoformat()
-    assert total(compute_fees(spec, {"child": {"birth_date": birth}}, "online", filed)) == 0
-    assert total(compute_fees(spec, {"child": {"birth_date": birth}}, "online", filed + timedelta(days=90))) == late
+    assert total(compute_fees(spec, {"child": {"birth_date": birth}}, "online", today=filed)) == 0
+    assert total(compute_fees(spec, {"child": {"birth_date": birth}}, "online", today=filed + timedelta(days=90))) == late
 
 
 def _spec_with_shown_field() -> ProcedureSpec:

@@ -166,7 +166,7 @@ ANSWERS = {
 
 
 def make_dossier(spec: ProcedureSpec) -> Dossier:
-    lines = compute_fees(spec, ANSWERS, "online", date(2025, 5, 20))  # the day it is filed below
+    lines = compute_fees(spec, ANSWERS, "online", today=date(2025, 5, 20))  # the day it is filed below
     return Dossier(
         code="000.00.31.H12-250520-0007",
         procedure_code=spec.code,
