@@ -17,4 +17,4 @@ if __name__ != "motcua_renderers":  # pragma: no cover - the guard itself
 
 #: Static files for pages that show a form, relative to the app's static folder
 #: (platform/motcua/static): `url_for("static", filename=...)`.
-ASSETS = ("renderers/form.css", "renderers/form.js")
+ASSETS = ("renderers/form.css", "js/vendor/json-logic.js", "renderers/form.js")

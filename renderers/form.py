@@ -153,6 +153,17 @@ class _Builder:
         ui = ui_for(self.spec, path)
         return localize(ui.help, self.lang) or str(node.get("description") or "")
 
+    def show_when(self, node: dict[str, Any], condition: dict[str, Any] | None) -> str:
+        """The field's show condition as compiled JSON Logic for form.js: the `if`/`then`
+        one (older shape) and the field's own `x-show-when`, both true to show it."""
+        from motcua.spec.conditions import for_browser
+
+        parts = [c for c in (condition, node.get("x-show-when")) if c is not None]
+        if not parts:
+            return ""
+        logic = [for_browser(c, self.spec.computed) for c in parts]
+        return json.dumps(logic[0] if len(logic) == 1 else {"and": logic}, ensure_ascii=False)
+
     def build(
         self,
         node: dict[str, Any],
@@ -177,7 +188,7 @@ class _Builder:
             hint=self.hint(node, path),
             error=self.errors.get(path, ""),
             required=required,
-            show_when=json.dumps(show_when, ensure_ascii=False) if show_when else "",
+            show_when=self.show_when(node, show_when),
         )
         if widget == "address":
             self._address(view, node, value, use_defaults)

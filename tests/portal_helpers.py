@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
+
+#: A birth date registered on time (within 60 days): the birth spec charges late registration.
+RECENT_BIRTH = (date.today() - timedelta(days=10)).isoformat()
 
 REPO = Path(__file__).resolve().parent.parent
 BIRTH = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
@@ -50,7 +54,7 @@ GOOD_ANSWERS = {
     },
     "child": {
         "child.full_name": "Nguyễn Minh Khang",
-        "child.birth_date": "2025-06-01",
+        "child.birth_date": RECENT_BIRTH,
         "child.sex": "nam",
         "child.ethnicity": "Kinh",
         "child.nationality": "Việt Nam",

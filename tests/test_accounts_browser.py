@@ -12,7 +12,7 @@ from motcua.app import create_app
 from motcua_plugins.simulators import identity as sim
 from tests.conftest import SPECS, LiveServer, free_port, watch_csp
 from tests.identity_helpers import CLIENT_ID, CLIENT_SECRET, provider_config
-from tests.portal_helpers import small_pdf
+from tests.portal_helpers import small_pdf, RECENT_BIRTH
 
 pytestmark = pytest.mark.browser
 CONTINUE = ".actions button[value=continue]"
@@ -58,7 +58,7 @@ def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, b
     page.select_option("#f-requester-relation", "cha")
     page.click(CONTINUE)
     page.fill("#f-child-full_name", "Nguyễn Minh Khang")
-    page.fill("#f-child-birth_date", "2025-06-01")
+    page.fill("#f-child-birth_date", RECENT_BIRTH)
     page.check("#f-child-sex")
     page.fill("#f-child-birth_place", "Bệnh viện Phụ sản Hà Nội")
     page.click(CONTINUE)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 
-from tests.portal_helpers import BIRTH_CODE, OFFICE, small_pdf
+from tests.portal_helpers import BIRTH_CODE, OFFICE, RECENT_BIRTH, small_pdf
 
 ANSWERS = {
     "requester": {"full_name": "Lê Thị Hoa", "cccd": "079190012345", "phone": "0987654321", "relation": "me"},
-    "child": {"full_name": "Lê Gia Bảo", "birth_date": "2025-05-20", "sex": "nam", "ethnicity": "Kinh",
+    "child": {"full_name": "Lê Gia Bảo", "birth_date": RECENT_BIRTH, "sex": "nam", "ethnicity": "Kinh",
               "nationality": "Việt Nam", "birth_place": "Bệnh viện Từ Dũ"},
     "mother": {"full_name": "Lê Thị Hoa", "birth_year": 1992},
     "has_father": False,

@@ -8,7 +8,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from tests.portal_helpers import small_pdf
+from tests.portal_helpers import small_pdf, RECENT_BIRTH
 
 pytestmark = pytest.mark.browser
 CONTINUE = ".actions button[value=continue]"
@@ -48,7 +48,7 @@ def test_citizen_files_a_birth_registration_and_tracks_it(live_server, page, bro
     # Step 2: the child.
     assert page.locator(".progress").inner_text() == "Bước 2/7"
     page.fill("#f-child-full_name", "Nguyễn Minh Khang")
-    page.fill("#f-child-birth_date", "2025-06-01")
+    page.fill("#f-child-birth_date", RECENT_BIRTH)
     page.check("#f-child-sex")
     page.fill("#f-child-birth_place", "Bệnh viện Phụ sản Hà Nội")
     page.click(CONTINUE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import watch_csp
-from tests.portal_helpers import small_pdf
+from tests.portal_helpers import small_pdf, RECENT_BIRTH
 from tests.test_accounts_browser import CONTINUE, portal, sign_in_as  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,7 @@ def fill_to_attachments(page, base: str) -> None:
     page.select_option("#f-requester-relation", "cha")
     page.click(CONTINUE)
     page.fill("#f-child-full_name", "Nguyễn Minh Khang")
-    page.fill("#f-child-birth_date", "2025-06-01")
+    page.fill("#f-child-birth_date", RECENT_BIRTH)
     page.check("#f-child-sex")
     page.fill("#f-child-birth_place", "Bệnh viện Phụ sản Hà Nội")
     page.click(CONTINUE)

@@ -76,7 +76,7 @@ def _spec_levels(tmp_path, level, with_form=True):
     data = birth_spec()
     data["level"] = level
     if not with_form:
-        for key in ("form", "steps", "fees", "attachments", "delivery"):
+        for key in ("form", "steps", "fees", "attachments", "delivery", "computed"):
             data.pop(key)
         data["channels"] = [{"kind": "desk"}, {"kind": "postal"}]
     write_spec(tmp_path / "specs", "p", data)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 import pytest
 from conftest import BACKENDS
 
 from motcua import units
 from motcua.app import create_app
-from tests.portal_helpers import BIRTH_CODE, GOOD_ANSWERS, birth_spec, csrf, small_pdf, write_spec
+from tests.portal_helpers import BIRTH_CODE, GOOD_ANSWERS, RECENT_BIRTH, birth_spec, csrf, small_pdf, write_spec
 
 FORM = f"/thu-tuc/{BIRTH_CODE}/nop"
 
@@ -100,13 +101,13 @@ def test_whole_journey_files_one_dossier_with_fee_due_date_and_delivery(app, cli
     base, token = fill_to_check(client)
     html = text(client.get(f"{base}/kiem-tra"))
     assert "Kiểm tra thông tin" in html and html.count("Thay đổi") >= 6
-    assert "Nguyễn Minh Khang" in html and "01/06/2025" in html
+    assert "Nguyễn Minh Khang" in html and date.fromisoformat(RECENT_BIRTH).strftime("%d/%m/%Y") in html
     assert "16.000 ₫" in html  # two extract copies at 8,000
     assert "25.000 ₫" in html  # postal charge shown before filing
     code = file_it(client, base, token)
     assert re.fullmatch(r"000\.00\.A5\.H12-\d{6}-\d{4}", code)
     dossier = app.extensions["motcua"].store.dossiers.get(code)
-    assert dossier.procedure_code == BIRTH_CODE and dossier.spec_version == "2026.2"
+    assert dossier.procedure_code == BIRTH_CODE and dossier.spec_version == "2026.3"
     assert dossier.data["child"]["full_name"] == "Nguyễn Minh Khang"
     assert dossier.data["extract_copies"] == 2
     assert dossier.fee_total == 16000

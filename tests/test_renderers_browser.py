@@ -11,14 +11,16 @@ from motcua.spec.model import ProcedureSpec
 from motcua_renderers.form import render_fields
 
 REPO = Path(__file__).resolve().parent.parent
-SCRIPT = REPO / "platform" / "motcua" / "static" / "renderers" / "form.js"
+STATIC = REPO / "platform" / "motcua" / "static"
+#: What a form page loads, in order: the JSON Logic library, then form.js (pages.form_assets).
+SCRIPT = "\n".join((STATIC / p).read_text() for p in ("js/vendor/json-logic.js", "renderers/form.js"))
 
 
 @pytest.mark.browser
 def test_father_block_follows_the_checkbox(page):
     spec = load_file(REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml").spec
     fields = render_fields(spec, ["mother", "has_father", "father"], {}, {}, "vi")
-    page.set_content(f"<!doctype html><meta charset=utf-8><form novalidate>{fields}</form><script>{SCRIPT.read_text()}</script>")
+    page.set_content(f"<!doctype html><meta charset=utf-8><form novalidate>{fields}</form><script>{SCRIPT}</script>")
     father = page.locator('[data-field="father"]')
     assert father.is_visible()  # has_father defaults to true
     page.get_by_label("Khai thông tin về cha").uncheck()
@@ -58,7 +60,7 @@ def test_select_condition_and_else_branch(page):
         }
     )
     fields = render_fields(spec, None, {}, {}, "vi")
-    page.set_content(f"<!doctype html><meta charset=utf-8><form novalidate>{fields}</form><script>{SCRIPT.read_text()}</script>")
+    page.set_content(f"<!doctype html><meta charset=utf-8><form novalidate>{fields}</form><script>{SCRIPT}</script>")
     cccd, tax = page.locator('[data-field="cccd"]'), page.locator('[data-field="tax"]')
     assert cccd.is_hidden() and tax.is_visible()  # nothing chosen yet: not a person
     page.get_by_label("Người nộp là").select_option("person")

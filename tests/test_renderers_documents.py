@@ -84,7 +84,7 @@ EXPECTED_ON_BLANK_FORM = [
     "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
     "Độc lập - Tự do - Hạnh phúc",
     "TỜ KHAI ĐĂNG KÝ KHAI SINH",
-    "Thủ tục: Đăng ký khai sinh (mã 1.001193, phiên bản 2026.2)",
+    "Thủ tục: Đăng ký khai sinh (mã 1.001193, phiên bản 2026.3)",
     "Kính gửi: Ủy ban nhân dân cấp xã",
     "Người được khai sinh",
     "Họ, chữ đệm, tên:",
@@ -166,7 +166,7 @@ ANSWERS = {
 
 
 def make_dossier(spec: ProcedureSpec) -> Dossier:
-    lines = compute_fees(spec, ANSWERS)
+    lines = compute_fees(spec, ANSWERS, "online", today=date(2025, 5, 20))  # the day it is filed below
     return Dossier(
         code="000.00.31.H12-250520-0007",
         procedure_code=spec.code,

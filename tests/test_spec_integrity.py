@@ -54,7 +54,7 @@ def test_changed_steps_without_a_new_version_are_refused_and_a_bump_serves_them(
     old_hash = content_hash(birth)
     old_code = _file(app, "1.001193")
     old = app.extensions["motcua"].store.dossiers.get(old_code)
-    assert old.spec_hash == old_hash and old.spec_version == "2026.2"
+    assert old.spec_hash == old_hash and old.spec_version == "2026.3"
     app.extensions["motcua"].store.close()
 
     # a step removed, version untouched: the spec is left out at start, the other served
@@ -69,24 +69,24 @@ def test_changed_steps_without_a_new_version_are_refused_and_a_bump_serves_them(
     (problem,) = [p for p in catalogue.problems if p.severity == "error"]
     assert problem.path == str(specs / BIRTH)
     assert problem.line == _line_of(specs / BIRTH, "version:")
-    assert "`2026.2`" in problem.message and "bump the version" in problem.message
+    assert "`2026.3`" in problem.message and "bump the version" in problem.message
     # filing under it directly is refused too, and the pinned content is untouched
     from motcua.spec.lint import lint_file
 
     changed = lint_file(specs / BIRTH).spec
     with pytest.raises(SpecChanged, match="bump the version"):
         snapshot(app.extensions["motcua"].store, changed)
-    assert [s.name for s in spec_of(app.extensions["motcua"].store, "1.001193@2026.2").steps] == [s.name for s in birth.steps]
+    assert [s.name for s in spec_of(app.extensions["motcua"].store, "1.001193@2026.3").steps] == [s.name for s in birth.steps]
     app.extensions["motcua"].store.close()
 
     # bumped: served, new dossiers get the new content, the old one keeps the old
-    _edit(specs / BIRTH, 'version: "2026.2"', 'version: "2026.3"')
+    _edit(specs / BIRTH, 'version: "2026.3"', 'version: "2026.4"')
     app = _app(specs, data)
     services = app.extensions["motcua"]
     new_spec = services.catalogue.get("1.001193")
     assert new_spec is not None and not [p for p in services.catalogue.problems if p.severity == "error"]
     new = services.store.dossiers.get(_file(app, "1.001193"))
-    assert new.spec_version == "2026.3" and new.spec_hash == content_hash(new_spec) != old_hash
+    assert new.spec_version == "2026.4" and new.spec_hash == content_hash(new_spec) != old_hash
     old = services.store.dossiers.get(old_code)
     assert "notify" not in [s.name for s in services.engine.spec_for(new).steps]
     assert "notify" in [s.name for s in services.engine.spec_for(old).steps]
@@ -104,10 +104,10 @@ def test_unchanged_restart_and_old_dossiers_without_a_hash(tmp_path: Path) -> No
     assert store.dossiers.get(code).spec_hash is None
     store.close()
     # comments, key order and quoting are not content
-    _edit(specs / BIRTH, 'version: "2026.2"', "version: '2026.2'   # unchanged")
+    _edit(specs / BIRTH, 'version: "2026.3"', "version: '2026.3'   # unchanged")
     app = _app(specs, data)
     services = app.extensions["motcua"]
     assert services.catalogue.get("1.001193") is not None
-    assert services.engine.spec_for(services.store.dossiers.get(code)).version == "2026.2"
+    assert services.engine.spec_for(services.store.dossiers.get(code)).version == "2026.3"
     assert _file(app, "1.001193")  # same content, same version: filing goes on
     services.store.close()

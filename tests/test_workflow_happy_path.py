@@ -14,11 +14,12 @@ from motcua_plugins.simulators import carrier as carrier_sim
 from motcua_plugins.simulators import vnpay as vnpay_sim
 from test_payment import citizen_chooses, start_payment
 from test_postal import advance
+from tests.portal_helpers import RECENT_BIRTH
 
 ANSWERS = {
     "requester": {"full_name": "Nguyễn Văn An", "cccd": "031095001234", "phone": "0912345678",
                   "email": "an@example.vn", "relation": "cha"},
-    "child": {"full_name": "Nguyễn Thị Bình", "birth_date": "2025-06-01", "sex": "nu", "ethnicity": "Kinh",
+    "child": {"full_name": "Nguyễn Thị Bình", "birth_date": RECENT_BIRTH, "sex": "nu", "ethnicity": "Kinh",
               "nationality": "Việt Nam", "birth_place": "Bệnh viện Phụ sản Hải Phòng"},
     "mother": {"full_name": "Trần Thị Cúc", "birth_year": 1995},
     "has_father": True,

@@ -340,7 +340,10 @@ class SpecChanged(ValueError):
 def content_hash(spec: ProcedureSpec) -> str:
     """SHA-256 of the spec as the model reads it (key order, comments and quoting of the file
     do not count; a changed step, field, fee or text does)."""
-    text = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    data = spec.model_dump(mode="json", by_alias=True)
+    if not data.get("computed"):
+        data.pop("computed", None)  # a spec without computed values keeps the hash it had before them
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

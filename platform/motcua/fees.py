@@ -6,6 +6,7 @@ on the dossier and the amount a payment callback is checked against all come fro
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
 from pydantic import BaseModel
@@ -79,16 +80,28 @@ def _line_amount(rule: FeeRule, quantity: int, agency: str | None = None) -> int
     return total
 
 
+def filing_day(filed_at: datetime) -> date:
+    """The day a dossier was filed, in Viet Nam: what its computed values count to."""
+    from motcua.workdays import VN_TZ
+
+    if filed_at.tzinfo is None:
+        filed_at = filed_at.replace(tzinfo=timezone.utc)
+    return filed_at.astimezone(VN_TZ).date()
+
+
 def compute_fees(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str = "online",
-                 agency: str | None = None) -> list[FeeLine]:
+                 agency: str | None = None, today: date | None = None) -> list[FeeLine]:
     """The bill for these answers at office `agency`: every applicable line, exempt ones at 0
-    and marked. A line's `by_agency` amount for that office replaces its `amount`."""
+    and marked. A line's `by_agency` amount for that office replaces its `amount`.
+
+    `today` is the filing date that computed values (days since the birth ...) count to:
+    a dossier's bill is recomputed with the day it was filed, never the day it is read."""
     lines: list[FeeLine] = []
     for rule in spec.fees:
-        if not holds(rule.when, answers, channel):
+        if not holds(rule.when, answers, channel, spec.computed, today):
             continue
         quantity = _quantity(rule, answers, max_quantity(spec, rule))
-        exempt = rule.exempt_when is not None and holds(rule.exempt_when, answers, channel)
+        exempt = rule.exempt_when is not None and holds(rule.exempt_when, answers, channel, spec.computed, today)
         amount = 0 if exempt else _line_amount(rule, quantity, agency)
         lines.append(
             FeeLine(id=rule.id, kind=rule.kind, name=dict(rule.name), quantity=quantity, amount=amount, exempt=exempt)

@@ -29,7 +29,7 @@ from typing import Any, Iterator, Mapping
 
 from motcua import answer_limits, date_rules
 from motcua.formats import FORMATS
-from motcua.spec.conditions import holds
+from motcua.spec.conditions import compile_logic, holds
 from motcua.spec.model import Condition
 from motcua.units import ADDRESS_PARTS, CODE_KEYS, LEGACY_PARTS
 
@@ -126,7 +126,7 @@ def is_address_node(node: Mapping[str, Any], widget: str | None) -> bool:
 
 
 def publish(fields: Mapping[str, Any], widgets: Mapping[str, str | None], today: date | None = None,
-            max_bytes: int | None = None) -> dict[str, Any]:
+            max_bytes: int | None = None, computed: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The published (and enforced) schema of `fields`; `widgets` maps a field's UI key
     (dotted, no item indexes) to its widget hint; `today` resolves relative dates."""
     schema = answer_limits.capped(dict(fields))
@@ -142,9 +142,28 @@ def publish(fields: Mapping[str, Any], widgets: Mapping[str, str | None], today:
             _close(node)
         if "x-date" in node and today is not None:
             node.update(date_rules.published_bounds(node["x-date"], today))
+        _show_when(node, computed)
     if max_bytes:
         schema["x-max-bytes"] = max_bytes
     return schema
+
+
+def _show_when(node: dict[str, Any], computed: Mapping[str, Any] | None) -> None:
+    """A field's `x-show-when` published as compiled JSON Logic over the whole answers (plus
+    `_channel`, `_today`); a required field that has one leaves `required` for the object's
+    `x-required-when` (name -> that rule): required exactly when shown, which no JSON Schema
+    keyword can say over computed values. The server enforces it (submission.validate)."""
+    props = node.get("properties")
+    if not isinstance(props, dict):
+        return
+    for name, sub in props.items():
+        if isinstance(sub, dict) and "x-show-when" in sub:
+            rule = compile_logic(sub["x-show-when"], computed)
+            props[name] = sub = {**sub, "x-show-when": rule}
+            required = node.get("required")
+            if isinstance(required, list) and name in required:
+                node["required"] = [r for r in required if r != name]
+                node.setdefault("x-required-when", {})[name] = rule
 
 
 # --- conditions as JSON Schema ------------------------------------------------------------
@@ -187,9 +206,18 @@ def _default_at(fields: Mapping[str, Any], parts: list[str]) -> tuple[bool, Any]
     return False, None
 
 
-def condition_schema(condition: Condition, fields: Mapping[str, Any], channel: str = "online") -> dict[str, Any] | bool:
+def condition_schema(
+    condition: Any, fields: Mapping[str, Any], channel: str = "online", computed: Mapping[str, Any] | None = None
+) -> dict[str, Any] | bool:
     """A JSON Schema over the answers that is valid exactly when `condition` holds for them
-    (motcua.spec.conditions.holds), schema defaults taking the place of missing answers."""
+    (motcua.spec.conditions.holds), schema defaults taking the place of missing answers.
+
+    A JSON Logic condition has no JSON Schema equivalent (computed values, arithmetic): it is
+    published as `{"x-json-logic": <the compiled rule>}`, a documented annotation that any
+    validator accepts and a client evaluates with a JSON Logic library over the answers plus
+    `_channel` and `_today` (docs/specs.md)."""
+    if not isinstance(condition, Condition):
+        return {"x-json-logic": compile_logic(condition, computed)}
     if condition.all is not None:
         return {"allOf": [condition_schema(c, fields, channel) for c in condition.all]}
     if condition.any is not None:

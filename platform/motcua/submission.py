@@ -87,7 +87,7 @@ def submission_schema(spec: ProcedureSpec, today: date | None = None) -> dict[st
     widgets = {key: ui.widget for key, ui in spec.form.ui.items()}
     widgets.update({key.replace(".*.", "."): w for key, w in widgets.items() if ".*." in key})
     # a plugin's field type brings its own pattern and lengths (`motcua.widgets`)
-    schema = published_schema.publish(published(dict(spec.form.fields)), widgets, today or today_vn(), answers_limit())
+    schema = published_schema.publish(published(dict(spec.form.fields)), widgets, today or today_vn(), answers_limit(), spec.computed)
     schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
     schema.setdefault("title", localize(spec.name))
     return schema
@@ -257,6 +257,8 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", 
     errors = _schema_errors(spec, answers, lang)
     for path, message in date_errors(spec, answers, lang, today).items():
         errors.setdefault(path, message)
+    for path, message in required_when_errors(spec, answers, lang, today).items():
+        errors.setdefault(path, message)
     for path, _node, value in addresses(spec, answers):
         if not value.get("province") or not value.get("commune"):
             continue  # missing parts are the schema's to report
@@ -330,6 +332,34 @@ def size_errors(answers: Mapping[str, Any], lang: str = "vi") -> dict[str, str]:
     if size <= limit:
         return {}
     return {"": t("Hồ sơ quá lớn: nội dung khai không được vượt quá {kb} KB", lang, kb=limit // 1024)}
+
+
+def required_when_errors(
+    spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", today: date | None = None
+) -> dict[str, str]:
+    """A required field with `x-show-when` is required exactly when its condition holds (the
+    published `x-required-when`): the same compiled JSON Logic the form shows it with."""
+    from motcua.spec.conditions import holds, lookup
+
+    errors: dict[str, str] = {}
+    if spec.form is None:
+        return errors
+    for path, node in published_schema.structural(spec.form.fields):
+        if "*" in path or not isinstance(node.get("properties"), dict):
+            continue  # conditions read whole-answer paths: not inside repeating groups
+        required = set(node.get("required") or [])
+        parent = lookup(answers, path) if path else answers
+        if path and not isinstance(parent, Mapping):
+            continue  # the missing group is the schema's to report
+        for name, sub in node["properties"].items():
+            if name not in required or not isinstance(sub, dict) or "x-show-when" not in sub:
+                continue
+            field = f"{path}.{name}" if path else name
+            value = parent.get(name) if isinstance(parent, Mapping) else None
+            if value in (None, "", [], {}) and holds(sub["x-show-when"], answers, "online", spec.computed, today):
+                label = field_label(spec, field, lang)
+                errors[field] = t("Nhập {label}", lang, label=_lower_first(label, lang))
+    return errors
 
 
 def date_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", today: date | None = None) -> dict[str, str]:
@@ -530,7 +560,7 @@ def required_attachments(spec: ProcedureSpec, answers: Mapping[str, Any], channe
     # a missing answer reads as its schema default, as the published `required_if` says
     answers = published_schema.with_defaults(spec.form.fields, answers) if spec.form else answers
     for a in spec.attachments:
-        needed = holds(a.required_when, answers, channel) if a.required_when is not None else a.required
+        needed = holds(a.required_when, answers, channel, spec.computed) if a.required_when is not None else a.required
         if needed:
             out.append(a)
     return out

@@ -1,16 +1,44 @@
-"""Evaluating a spec's conditions against the citizen's answers.
+"""A spec's conditions and computed values, as JSON Logic.
 
-Pure functions: the same answers give the same result on the server, in the fee shown
-before filing and in the fee recorded on the dossier.
+One condition language is used by fields (show/hide and required), attachments
+(`required_when`), fees (`when`, `exempt_when`) and steps: JSON Logic (jsonlogic.com), a
+specification with a maintained implementation in Python (`panzi-json-logic`, used here)
+and in JavaScript (`json-logic-js`, vendored as static/js/vendor/json-logic.js and used by
+the browser form). Neither side has an evaluator of its own: this module only *compiles*
+what the spec says into plain JSON Logic, and both libraries evaluate the same JSON.
+
+- The older shape (`{field, equals}`, `in`, `gt` ..., `all` / `any` / `not`) is translated
+  here (`to_logic`), so specs written before keep working unchanged (and keep their hash).
+- Computed values (`computed:` in the spec: age in years at the filing date, days since a
+  date, count of a list) compile to standard JSON Logic arithmetic over the answers and
+  `_today` (the filing date, Vietnam time, `YYYY-MM-DD`); a condition reads one with
+  `{var: name}` and gets the expression inlined, so the browser needs nothing but the
+  library and the compiled condition.
+
+The data a condition sees: the answers, plus `_channel` (online, desk, postal) and `_today`.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any, Mapping
 
-from motcua.spec.model import Condition
+from json_logic import jsonLogic
+from json_logic.builtins import BUILTINS
+
+from motcua.spec.model import Computed, Condition
 
 _MISSING = object()
+
+#: Operators of JSON Logic as both libraries know them (lint refuses others).
+OPERATORS: frozenset[str] = frozenset(BUILTINS) | {
+    "if", "?:", "and", "or", "filter", "map", "reduce", "all", "some", "none",
+}
+
+#: Names of the data a condition may read besides the answers and the computed values.
+PSEUDO_FIELDS = ("_channel", "_today")
+
+Logic = Any  # a JSON Logic value: a rule (one-key mapping), a list or a literal
 
 
 def lookup(answers: Mapping[str, Any], path: str) -> Any:
@@ -24,50 +52,237 @@ def lookup(answers: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.replace(",", "."))
-        except ValueError:
-            return None
-    return None
+# --- the older shape ---------------------------------------------------------------------------
+
+_LEGACY_KEYS = {"field", "equals", "not_equals", "in", "gt", "gte", "lt", "lte", "is_true", "all", "any", "not"}
 
 
-def holds(condition: Condition | None, answers: Mapping[str, Any], channel: str = "online") -> bool:
-    """Whether `condition` is true for these answers; no condition always holds."""
-    if condition is None:
+def is_legacy(value: Any) -> bool:
+    """Whether a mapping is written in the older condition shape (`{field, equals}`,
+    `all`/`any`/`not` of such), rather than JSON Logic (whose `all` takes `[list, test]`)."""
+    if isinstance(value, Condition):
         return True
+    if not isinstance(value, Mapping) or not value or not set(value) <= _LEGACY_KEYS:
+        return False
+    if "field" in value or "any" in value:
+        return True
+    if "all" in value:
+        items = value["all"]
+        return isinstance(items, list) and all(is_legacy(c) for c in items)
+    if "not" in value and len(value) == 1:
+        return is_legacy(value["not"])
+    return False
+
+
+def _present(path: str) -> Logic:
+    return {"!": {"in": [{"var": path}, [None, ""]]}}
+
+
+def to_logic(condition: Condition) -> Logic:
+    """The older shape in JSON Logic, with its meaning: a test on a missing or empty answer
+    is false (`not_equals` true), numbers compare as numbers."""
     if condition.all is not None:
-        return all(holds(c, answers, channel) for c in condition.all)
+        return {"and": [to_logic(c) for c in condition.all]} if condition.all else True
     if condition.any is not None:
-        return any(holds(c, answers, channel) for c in condition.any)
+        return {"or": [to_logic(c) for c in condition.any]} if condition.any else False
     if condition.not_ is not None:
-        return not holds(condition.not_, answers, channel)
+        return {"!": [to_logic(condition.not_)]}
     assert condition.field is not None
-    value = channel if condition.field == "_channel" else lookup(answers, condition.field)
-    present = value is not _MISSING and value is not None and value != ""
+    path = condition.field
+    var = {"var": path}
     fields = condition.model_fields_set
     if "equals" in fields:
-        return present and value == condition.equals
+        return {"and": [_present(path), {"===": [var, condition.equals]}]}
     if "not_equals" in fields:
-        return not present or value != condition.not_equals
+        return {"or": [{"!": [_present(path)]}, {"!==": [var, condition.not_equals]}]}
     if "in_" in fields:
-        return present and value in (condition.in_ or [])
+        return {"and": [_present(path), {"in": [var, list(condition.in_ or [])]}]}
     if "is_true" in fields:
-        return bool(present and value) is bool(condition.is_true)
-    number = _number(value) if present else None
-    if number is None:
-        return False
-    for op, bound, test in (
-        ("gt", condition.gt, float.__gt__),
-        ("gte", condition.gte, float.__ge__),
-        ("lt", condition.lt, float.__lt__),
-        ("lte", condition.lte, float.__le__),
-    ):
+        return {"!!": [var]} if condition.is_true else {"!": [var]}
+    for op, symbol in (("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<=")):
         if op in fields:
-            return bound is not None and test(number, float(bound))
+            bound = getattr(condition, op)
+            return {"and": [_present(path), {symbol: [{"+": [var]}, bound]}]}
     return False
+
+
+# --- computed values ---------------------------------------------------------------------------
+
+
+def _int_part(source: Logic, start: int, length: int) -> Logic:
+    return {"+": [{"substr": [source, start, length]}]}
+
+
+def _floor_div(x: Logic, n: int) -> Logic:
+    """x // n for x >= 0 in JSON Logic, which has no floor: (x - x % n) / n."""
+    return {"/": [{"-": [x, {"%": [x, n]}]}, n]}
+
+
+def _day_number(source: Logic) -> Logic:
+    """Days since 1970-01-01 of an ISO date (`YYYY-MM-DD`), by the civil-from-days formula
+    (Hinnant) in JSON Logic arithmetic; exact for the proleptic Gregorian calendar."""
+    year, month, day = _int_part(source, 0, 4), _int_part(source, 5, 2), _int_part(source, 8, 2)
+    y = {"-": [year, {"if": [{"<=": [month, 2]}, 1, 0]}]}
+    era = _floor_div(y, 400)
+    yoe = {"-": [y, {"*": [era, 400]}]}
+    mp = {"if": [{">": [month, 2]}, {"-": [month, 3]}, {"+": [month, 9]}]}
+    doy = {"+": [_floor_div({"+": [{"*": [153, mp]}, 2]}, 5), {"-": [day, 1]}]}
+    doe = {"+": [{"*": [yoe, 365]}, _floor_div(yoe, 4), {"-": [doy, _floor_div(yoe, 100)]}]}
+    return {"-": [{"+": [{"*": [era, 146097]}, doe]}, 719468]}
+
+
+def _date_number(source: Logic) -> Logic:
+    """YYYYMMDD as a number: differences of two of them give whole years by // 10000."""
+    return {"+": [{"cat": [{"substr": [source, 0, 4]}, {"substr": [source, 5, 2]}, {"substr": [source, 8, 2]}]}]}
+
+
+def _if_date(path: str, expr: Logic) -> Logic:
+    """`expr` when the answer at `path` is given, else null (which compares as 0)."""
+    return {"if": [{"var": path}, expr, None]}
+
+
+def computed_logic(definition: Computed) -> Logic:
+    """One computed value of the spec as a JSON Logic expression over the data."""
+    today = {"var": "_today"}
+    if definition.age is not None:
+        path = definition.age
+        diff = {"-": [_date_number(today), _date_number({"var": path})]}
+        return _if_date(path, _floor_div(diff, 10000))
+    if definition.days_since is not None:
+        path = definition.days_since
+        return _if_date(path, {"-": [_day_number(today), _day_number({"var": path})]})
+    if definition.count is not None:
+        return {"reduce": [{"var": definition.count}, {"+": [{"var": "accumulator"}, 1]}, 0]}
+    # the two libraries differ on arithmetic over a missing answer (Python reads null as 0,
+    # JavaScript gives NaN): the value is null unless every answer it reads is given
+    used = [v for v in vars_of(definition.logic) if v not in PSEUDO_FIELDS]
+    if not used:
+        return definition.logic
+    return {"if": [{"and": [{"!": {"in": [{"var": v}, [None, ""]]}} for v in used]}, definition.logic, None]}
+
+
+def compile_logic(condition: Any, computed: Mapping[str, Computed] | None = None) -> Logic:
+    """A spec condition (either shape) as plain JSON Logic, computed values inlined."""
+    if condition is None:
+        return True
+    logic = to_logic(condition if isinstance(condition, Condition) else Condition.model_validate(condition)) if is_legacy(condition) else condition
+    return _inline(logic, {name: computed_logic(d) for name, d in (computed or {}).items()})
+
+
+def _inline(logic: Logic, values: Mapping[str, Logic]) -> Logic:
+    if isinstance(logic, list):
+        return [_inline(item, values) for item in logic]
+    if isinstance(logic, Mapping):
+        if len(logic) == 1 and "var" in logic:
+            name = logic["var"]
+            name = name[0] if isinstance(name, list) and name else name
+            if isinstance(name, str) and name in values:
+                return _inline(values[name], values)
+        return {key: _inline(value, values) for key, value in logic.items()}
+    return logic
+
+
+def vars_of(logic: Logic) -> list[str]:
+    """The data paths a JSON Logic rule reads (`var` operands that are plain strings)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, Mapping):
+            for key, value in node.items():
+                if key == "var":
+                    name = value[0] if isinstance(value, list) and value else value
+                    if isinstance(name, str) and name and name not in found:
+                        found.append(name)
+                    elif not isinstance(name, str):
+                        walk(value)
+                else:
+                    walk(value)
+
+    walk(logic)
+    return found
+
+
+def operators_of(logic: Logic) -> list[str]:
+    """The operators a rule uses, outermost first (lint checks them against OPERATORS)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, Mapping):
+            if len(node) == 1:
+                (key, value), = node.items()
+                if key not in found:
+                    found.append(key)
+                walk(value)
+            else:
+                found.append("{" + ", ".join(map(str, node)) + "}")
+
+    walk(logic)
+    return found
+
+
+def today_iso(today: _dt.date | None = None) -> str:
+    """The filing date as conditions read it (Vietnam time)."""
+    if today is None:
+        from motcua.workdays import VN_TZ
+
+        today = _dt.datetime.now(VN_TZ).date()
+    return today.isoformat()
+
+
+def evaluate(logic: Logic, answers: Mapping[str, Any], channel: str = "online", today: _dt.date | None = None) -> Any:
+    """The value of compiled JSON Logic for these answers; an answer of the wrong kind
+    (text where a date is read) gives None rather than an error."""
+    data = {**answers, "_channel": channel, "_today": today_iso(today)}
+    try:
+        return jsonLogic(logic, data)
+    except (TypeError, ValueError, ArithmeticError, ReferenceError):
+        return None
+
+
+def truthy(value: Any) -> bool:
+    """JSON Logic's truthiness (an empty list is false, as `json-logic-js` says)."""
+    if isinstance(value, list):
+        return bool(value)
+    return bool(value) and value == value  # NaN is false
+
+
+def holds(
+    condition: Any,
+    answers: Mapping[str, Any],
+    channel: str = "online",
+    computed: Mapping[str, Computed] | None = None,
+    today: _dt.date | None = None,
+) -> bool:
+    """Whether `condition` (either shape) is true for these answers; none always holds."""
+    if condition is None:
+        return True
+    return truthy(evaluate(compile_logic(condition, computed), answers, channel, today))
+
+
+def for_browser(
+    condition: Any,
+    computed: Mapping[str, Computed] | None = None,
+    channel: str = "online",
+    today: _dt.date | None = None,
+) -> Logic:
+    """The compiled rule as the web form evaluates it (json-logic-js over the form's values):
+    `_today` (the serving day) and `_channel` written in as literals, so the page carries
+    only the rule, as JSON data in an attribute (no inline script: CSP)."""
+    fixed = {"_today": today_iso(today), "_channel": channel}
+    return _fix(compile_logic(condition, computed), fixed)
+
+
+def _fix(logic: Logic, fixed: Mapping[str, Any]) -> Logic:
+    if isinstance(logic, list):
+        return [_fix(item, fixed) for item in logic]
+    if isinstance(logic, Mapping):
+        if len(logic) == 1 and "var" in logic and isinstance(logic["var"], str) and logic["var"] in fixed:
+            return fixed[logic["var"]]
+        return {key: _fix(value, fixed) for key, value in logic.items()}
+    return logic

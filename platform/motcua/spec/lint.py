@@ -469,8 +469,11 @@ class Checker:
         except (TypeError, KeyError):
             return None
 
-    def _condition(self, condition: Condition | None, loc: Loc, what: str) -> None:
+    def _condition(self, condition: Any, loc: Loc, what: str) -> None:
         if condition is None:
+            return
+        if not isinstance(condition, Condition):
+            self._logic(condition, loc, what)
             return
         if condition.field and condition.field != "_channel":
             found = self._field_ref(loc + ("field",), condition.field, what)
@@ -487,7 +490,80 @@ class Checker:
                 self._condition(sub, loc + (alias, index), what)
         self._condition(condition.not_, loc + ("not",), what)
 
+    def _logic(self, logic: Any, loc: Loc, what: str) -> None:
+        """A JSON Logic condition: known operators (did-you-mean), and every `var` a field, a
+        computed value or `_channel` / `_today` (did-you-mean over all of them)."""
+        from rapidfuzz.distance import OSA
+
+        from motcua.spec.conditions import OPERATORS, PSEUDO_FIELDS, is_legacy, operators_of, vars_of
+
+        if isinstance(logic, dict) and set(logic) & {"field", "equals", "in", "all", "any", "not"} and not (set(logic) & (OPERATORS - {"in", "all", "not"})):
+            try:
+                Condition.model_validate(logic)
+            except ValueError as exc:
+                first = exc.errors()[0] if hasattr(exc, "errors") else {"msg": str(exc)}
+                self.error(loc, f"{what} is neither JSON Logic nor the older `{{field, equals}}` shape: {first['msg']}")
+                return
+        for op in operators_of(logic):
+            if op not in OPERATORS:
+                # `=>` / `=<` are `>=` / `<=` written backwards: the transposition wins ties
+                close = sorted((OSA.distance(op, known), known != op[::-1], known) for known in OPERATORS)
+                close = [(d, k) for d, _, k in close]
+                hint = f"; did you mean `{close[0][1]}`?" if close and close[0][0] <= max(1, len(op) // 3) else ""
+                self.error(loc, f"{what} uses `{op}`, which is not a JSON Logic operator{hint} (jsonlogic.com/operations.html; a condition is one operator and its list of arguments: `{{\">\": [{{var: days_since_birth}}, 60]}}`)")
+                return
+        computed = set(self.spec.computed)
+        known = list(computed) + list(PSEUDO_FIELDS) + (all_field_paths(self.schema) if self.schema is not None else [])
+        for path in vars_of(logic):
+            if path in computed or path in PSEUDO_FIELDS or path in ("accumulator", "current"):
+                continue
+            if self.schema is not None and self.schema_ok and field_at(self.schema, path) is not None:
+                continue
+            if self.schema is not None and not self.schema_ok:
+                continue
+            hint = field_hint(path, known)
+            self.error(loc, f"{what} reads `{path}`, which is neither a field of `form.fields` nor a computed value{hint}")
+
+    def check_computed(self) -> None:
+        """Each computed value names a field of the right kind and no top-level field."""
+        top = set((self.schema or {}).get("properties") or {}) if isinstance(self.schema, dict) else set()
+        for name, definition in self.spec.computed.items():
+            loc: Loc = ("computed", name)
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                self.error(loc, f"computed value `{name}`: a name is lowercase letters, digits and `_`", key=True)
+            if name in top:
+                self.error(loc, f"computed value `{name}` has the name of a field: conditions could not tell them apart; rename it", key=True)
+            for kind, want in (("age", "a date"), ("days_since", "a date"), ("count", "a list")):
+                path = getattr(definition, kind)
+                if path is None:
+                    continue
+                found = self._field_ref(loc + (kind,), path, f"computed value `{name}`")
+                if isinstance(found, dict):
+                    ok = found.get("format") == "date" if want == "a date" else "array" in field_types(self.schema, found)
+                    if not ok:
+                        self.error(loc + (kind,), f"computed value `{name}`: `{kind}` needs {want} field, but `{path}` is not one")
+            if definition.logic is not None:
+                self._logic(definition.logic, loc + ("logic",), f"computed value `{name}`")
+
+    def check_field_conditions(self) -> None:
+        """Each field's `x-show-when` (shown, and required when listed in `required`, only
+        while it holds) is a condition like the others."""
+        def walk(node: Any, loc: Loc, path: str) -> None:
+            if not isinstance(node, dict):
+                return
+            if "x-show-when" in node:
+                self._condition(node["x-show-when"], loc + ("x-show-when",), f"the `x-show-when` of field `{path}`")
+            for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
+                walk(sub, loc + ("properties", name), f"{path}.{name}" if path else name)
+            if isinstance(node.get("items"), dict):
+                walk(node["items"], loc + ("items",), path)
+
+        if self.spec.form is not None:
+            walk(self.spec.form.fields, ("form", "fields"), "")
+
     def check_conditions_and_fees(self) -> None:
+        self.check_computed()
+        self.check_field_conditions()
         for index, attachment in enumerate(self.spec.attachments):
             self._condition(attachment.required_when, ("attachments", index, "required_when"), f"the condition of attachment `{attachment.id}`")
         for index, fee in enumerate(self.spec.fees):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import IntEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -483,13 +483,43 @@ class Form(Strict):
         return {**data, "fields": fields, "ui": ui} if (fields != data["fields"] or ui != (data.get("ui") or {})) else data
 
 
+# --- computed values ------------------------------------------------------------------------
+
+
+class Computed(Strict):
+    """A value computed from the answers and the filing date, usable in conditions and fees
+    by its name (`{var: days_since_birth}`). Exactly one of: `age` (whole years from a date
+    answer to the filing date), `days_since` (days from a date answer to the filing date),
+    `count` (items of a list answer), `logic` (any JSON Logic expression over the answers).
+    All compile to JSON Logic (motcua.spec.conditions), the same on the server and in the
+    browser."""
+
+    age: str | None = Field(default=None, description="Dotted path of a date field: whole years at the filing date")
+    days_since: str | None = Field(default=None, description="Dotted path of a date field: days from it to the filing date")
+    count: str | None = Field(default=None, description="Dotted path of a list field: how many items")
+    logic: Any = Field(default=None, description="A JSON Logic expression over the answers, `_today` and `_channel`")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Computed:
+        # counted by value, not by keys given: a stored snapshot writes every key (None)
+        given = [k for k in ("age", "days_since", "count", "logic") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a computed value is exactly one of `age`, `days_since`, `count`, `logic`")
+        return self
+
+
+#: A condition: JSON Logic (`{">": [{var: days_since_birth}, 60]}`), or the older shape
+#: (`{field, equals}`, `all` / `any` / `not`), translated at evaluation (motcua.spec.conditions).
+AnyCondition = Annotated[Union[Condition, dict[str, Any]], Field(union_mode="left_to_right")]
+
+
 class Attachment(Strict):
     """A dossier component (thành phần hồ sơ)."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: LText
     required: bool = True
-    required_when: Condition | None = Field(
+    required_when: AnyCondition | None = Field(
         default=None, description="Required only when this holds (then `required` is ignored)"
     )
     originals: int = Field(default=1, ge=0, description="Bản chính")
@@ -531,8 +561,8 @@ class FeeRule(Strict):
     free_units: int = Field(default=0, ge=0, description="Units included at no cost")
     tiers: list[FeeTier] = Field(default_factory=list)
     max_amount: int | None = Field(default=None, ge=0, strict=True)
-    when: Condition | None = Field(default=None, description="The line applies only when this holds")
-    exempt_when: Condition | None = Field(default=None, description="Exemption (miễn)")
+    when: AnyCondition | None = Field(default=None, description="The line applies only when this holds")
+    exempt_when: AnyCondition | None = Field(default=None, description="Exemption (miễn)")
     exemption_note: LText | None = None
     legal_basis: str | None = None
 
@@ -634,6 +664,10 @@ class ProcedureSpec(Strict):
     form: Form | None = None
     attachments: list[Attachment] = Field(default_factory=list)
     fees: list[FeeRule] = Field(default_factory=list)
+    computed: dict[str, Computed] = Field(
+        default_factory=dict,
+        description="Values computed from the answers and the filing date, by name (`[a-z][a-z0-9_]*`), for conditions and fees",
+    )
     steps: list[StepField] = Field(default_factory=list)
     processing: Processing | None = Field(
         default=None, description="Processing stages (units, liên thông) and who decides; default: one stage and the leader"
@@ -693,6 +727,8 @@ __all__ = [
     "Attachment",
     "Channel",
     "Condition",
+    "Computed",
+    "AnyCondition",
     "Delivery",
     "FeeRule",
     "FeeTier",

@@ -442,7 +442,7 @@ def _required_if(spec: ProcedureSpec, component: Any) -> dict[str, Any] | bool:
     if component.required_when is None:
         return bool(component.required)
     fields = spec.form.fields if spec.form else {}
-    return published_schema.condition_schema(component.required_when, fields, "online")
+    return published_schema.condition_schema(component.required_when, fields, "online", spec.computed)
 
 
 def _attachment_info(spec: ProcedureSpec, component: Any, lang: str) -> dict[str, Any]:
@@ -460,8 +460,8 @@ def request_schema(spec: ProcedureSpec) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     for a in spec.attachments:
         condition = _required_if(spec, a)
-        if condition is False:
-            continue
+        if condition is False or (isinstance(condition, dict) and "x-json-logic" in condition):
+            continue  # a JSON Logic condition is published on the component (`required_if`) only
         needs = {"required": ["attachments"], "properties": {"attachments": {
             "contains": {"type": "object", "required": ["component"], "properties": {"component": {"const": a.id}}}}}}
         rules.append(needs if condition is True else {"if": {"properties": {"answers": condition}}, "then": needs})

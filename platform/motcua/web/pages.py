@@ -17,7 +17,8 @@ def form_assets() -> dict[str, list[str]]:
     folder = Path(current_app.static_folder or "") / "renderers"
     return {
         "css": [f"renderers/{p.name}" for p in sorted(folder.glob("*.css"))],
-        "js": [f"renderers/{p.name}" for p in sorted(folder.glob("*.js"))],
+        # the JSON Logic library first: form.js evaluates the fields' conditions with it
+        "js": ["js/vendor/json-logic.js"] + [f"renderers/{p.name}" for p in sorted(folder.glob("*.js"))],
     }
 
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from motcua import i18n, processing
 from motcua.catalogue import spec_of
 from motcua.dossier import AttachmentRef, Contact, Dossier, Event, Status
-from motcua.fees import compute_fees, total as fee_sum
+from motcua.fees import compute_fees, filing_day, total as fee_sum
 from motcua.spec.model import ProcedureSpec
 from motcua.store import has_transactions, transaction
 from motcua.workdays import DEFAULT_FILE, Calendar
@@ -1026,7 +1026,7 @@ class Engine:
                 d.data = dict(answers or {})
                 data["changes"] = changes
                 if spec is not None:
-                    lines = compute_fees(spec, d.data, d.channel, d.agency_code)
+                    lines = compute_fees(spec, d.data, d.channel, d.agency_code, today=filing_day(d.filed_at))
                     data["fee_total"] = {"old": d.fee_total, "new": fee_sum(lines)}
                     d.fees = [line.model_dump(mode="json") for line in lines]
                     d.fee_total = fee_sum(lines)

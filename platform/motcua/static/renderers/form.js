@@ -1,23 +1,20 @@
 /* Shows and hides conditional form fields live. The page works without this file: every
    field is then shown and the server decides which answers count (motcua_renderers.form).
-   A field carries data-show-when with a condition in the spec's Condition shape:
-   {"field": "has_father", "equals": true}, {"field": "x", "in": [...]}, "not_equals",
-   "is_true", and the combinations {"all": [...]}, {"any": [...]}, {"not": {...}}. */
+   A field carries data-show-when with its condition compiled to JSON Logic by the server
+   (motcua.spec.conditions.for_browser: computed values inlined, the serving day and the
+   channel written in), evaluated by the vendored json-logic-js (js/vendor/json-logic.js),
+   the same specification the server evaluates with panzi-json-logic: no evaluator here. */
 (function () {
   "use strict";
 
-  function key(value) {
-    if (value === true) return "true";
-    if (value === false) return "false";
-    if (value === null || value === undefined) return "";
-    return String(value);
-  }
-
-  /* The current value(s) of a field as strings, the way the server would parse them. */
+  /* The current value of a field, typed as the server parses it: a single checkbox and
+     "true"/"false" choices are booleans, a number input a number, several checked boxes a
+     list, nothing entered null. */
   function current(form, name) {
     var values = [];
     var inputs = form.querySelectorAll("[name]");
     var single = false;
+    var numeric = false;
     for (var i = 0; i < inputs.length; i++) {
       var el = inputs[i];
       if (el.name !== name) continue;
@@ -26,28 +23,41 @@
         values.push(el.checked ? "true" : "false");
       } else if (el.type === "radio" || el.type === "checkbox") {
         if (el.checked) values.push(el.value);
+        if (el.type === "checkbox") single = single || false;
       } else if (el.value.trim() !== "") {
         values.push(el.value.trim());
+        numeric = el.type === "number";
       }
     }
-    return { values: values, single: single };
+    var many = form.querySelector('.choices-checkboxes [name="' + name.replace(/"/g, "") + '"]') !== null;
+    var typed = values.map(function (v) {
+      if (v === "true") return true;
+      if (v === "false") return false;
+      if (numeric && !isNaN(Number(v))) return Number(v);
+      return v;
+    });
+    if (many) return typed;
+    return typed.length ? typed[0] : null;
   }
 
-  function holds(form, cond) {
-    if (!cond || typeof cond !== "object") return true;
-    if (cond.all) return cond.all.every(function (c) { return holds(form, c); });
-    if (cond.any) return cond.any.some(function (c) { return holds(form, c); });
-    if (cond.not) return !holds(form, cond.not);
-    var got = current(form, cond.field).values;
-    var present = got.length > 0;
-    if ("equals" in cond) return present && got.indexOf(key(cond.equals)) !== -1;
-    if ("not_equals" in cond) return !present || got.indexOf(key(cond.not_equals)) === -1;
-    if ("in" in cond) return present && cond["in"].some(function (v) { return got.indexOf(key(v)) !== -1; });
-    if ("is_true" in cond) {
-      var truthy = present && got[0] !== "false" && got[0] !== "0";
-      return truthy === Boolean(cond.is_true);
-    }
-    return true;
+  /* The data a rule reads: each of its variables from the form, nested by dotted path. */
+  function dataFor(form, logic) {
+    var data = {};
+    window.jsonLogic.uses_data(logic).forEach(function (path) {
+      var parts = String(path).split(".");
+      var node = data;
+      for (var i = 0; i < parts.length - 1; i++) {
+        if (typeof node[parts[i]] !== "object" || node[parts[i]] === null) node[parts[i]] = {};
+        node = node[parts[i]];
+      }
+      node[parts[parts.length - 1]] = current(form, path);
+    });
+    return data;
+  }
+
+  function holds(form, logic) {
+    if (!window.jsonLogic) return true;
+    return window.jsonLogic.truthy(window.jsonLogic.apply(logic, dataFor(form, logic)));
   }
 
   function update() {
