@@ -154,7 +154,9 @@ class FileStore(Protocol):
     def add(self, data: bytes) -> Put:
         """`put`, saying whether this call created the file and the version it left."""
 
-    def read(self, file_id: str) -> bytes: ...
+    def read(self, file_id: str) -> bytes:
+        """The bytes, checked against their sha256 (StoreDamaged when they no longer match).
+        An id that is not a sha256 hex raises KeyError; an absent file FileNotFoundError."""
 
     def exists(self, file_id: str) -> bool: ...
 

@@ -130,7 +130,7 @@ def migrate_command(source: str, target: str, data_dir: str | None) -> None:
     if data_dir and Path(data_dir).resolve() == Path(source).resolve():
         raise click.UsageError("--data must be a new folder, not the one moved from")
     try:
-        source_store = open_store(source)
+        source_store = open_store(source, files="folder")
         target_store = open_store(target, data_dir)
         try:
             counts = move_store(source_store, target_store)
