@@ -564,11 +564,12 @@ class PgStore:
         ensure_dir(folders.tmp)
         ensure_dir(folders.locks)
         clean_tmp(folders.tmp)
-        write_marker(self._folder, url, folders.tmp)
-        files = files or "database"
-        if files not in FILE_BACKENDS:
+        try:
+            files = file_backend(self._folder, files)
+        except StoreError:
             self._pool.close()
-            raise StoreError(f"unknown file store {files!r}: one of {', '.join(FILE_BACKENDS)}")
+            raise
+        write_marker(self._folder, url, folders.tmp, files)
         self.file_backend = files
         self.files = PgFiles(self._db) if files == "database" else TinyFiles(self._folder / "files", folders.tmp, folders)
 
@@ -626,7 +627,27 @@ def read_marker(data_dir: Path) -> dict[str, Any] | None:
     return marker if isinstance(marker, dict) and marker.get("format") == MARKER_FORMAT else None
 
 
-def write_marker(data_dir: Path, url: str, tmp: Path) -> None:
+def file_backend(data_dir: Path, wanted: str | None) -> str:
+    """Where this deployment's uploads are: the one its folder's marker names (a marker
+    written before files could live in the database names none: "folder"), else `wanted`,
+    else "database". Asking for the other one is refused rather than showing an empty file
+    store (every download a 404, and `purge` would see nothing to keep)."""
+    if wanted is not None and wanted not in FILE_BACKENDS:
+        raise StoreError(f"unknown file store {wanted!r} (FILES, MOTCUA_FILES): one of {', '.join(FILE_BACKENDS)}")
+    marker = read_marker(data_dir)
+    if marker is None:
+        return wanted or "database"
+    kept = marker.get("files", "folder")
+    if wanted is not None and wanted != kept:
+        raise StoreError(
+            f"{data_dir}: this deployment keeps its uploaded files in the {kept} (store.json), not the {wanted}; "
+            "unset FILES/MOTCUA_FILES, or move them: `motcua export`, then `motcua import` into a new data folder "
+            f"and an empty database with MOTCUA_FILES={wanted}."
+        )
+    return kept
+
+
+def write_marker(data_dir: Path, url: str, tmp: Path, files: str = "database") -> None:
     """Mark `data_dir` as this PostgreSQL store's folder (store.json: the URL without its
     password), so no command opens it as an embedded store. A folder an embedded store
     already holds is refused: the two would share files/."""
@@ -640,7 +661,7 @@ def write_marker(data_dir: Path, url: str, tmp: Path) -> None:
             "(move the embedded one with `motcua store migrate`)."
         )
     shown = safe_url(url)
-    marker = {"format": MARKER_FORMAT, "url": shown, "url_complete": shown == url}
+    marker = {"format": MARKER_FORMAT, "url": shown, "url_complete": shown == url, "files": files}
     if current != marker:
         atomic_write(path, dump_json(marker), tmp, keep_bak=False)
 
