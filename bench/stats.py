@@ -41,10 +41,11 @@ PROCEDURES = ["1.001193", "1.000894", "2.000815", "1.002804", "2.000488", "1.001
 CHANNELS = ["online", "online", "desk", "desk", "desk", "postal"]
 
 
-def synthetic(n: int, seed: int = 766):
+def synthetic(n: int, seed: int = 766, start: datetime | None = None, end: datetime | None = None):
+    """N dossiers filed between `start` and `end` (default 2024-2025), most of them settled."""
     rng = random.Random(seed)
-    start = datetime(2024, 1, 1, 7, 30, tzinfo=VN)
-    span = (datetime(2025, 12, 31, 17, 0, tzinfo=VN) - start).total_seconds()
+    start = start or datetime(2024, 1, 1, 7, 30, tzinfo=VN)
+    span = ((end or datetime(2025, 12, 31, 17, 0, tzinfo=VN)) - start).total_seconds()
     per_day: dict[tuple[str, date], int] = {}
     moments = sorted(start + timedelta(seconds=rng.random() * span) for _ in range(n))
     for filed in moments:
