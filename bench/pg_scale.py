@@ -123,7 +123,7 @@ def main() -> None:
         print(f"{n:>9,}: queue x{queue / base[1]:6.2f}  stats x{stats / base[2]:6.2f}  (against {base[0]:,})")
     if len(results) > 1:
         (n1, q1, s1), (n2, q2, s2) = results[-2], results[-1]
-        print(f"{n2:,} over {n1:,}: queue x{q2 / q1:.2f}, stats x{s2 / q1 * q1 / s1:.2f} (goal: within 2x)")
+        print(f"{n2:,} over {n1:,}: queue x{q2 / q1:.2f}, stats x{s2 / s1:.2f} (goal: within 2x)")
 
 
 if __name__ == "__main__":
