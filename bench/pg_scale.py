@@ -8,7 +8,7 @@ For each size N, a fresh database is bulk-loaded with COPY (rows built by the st
          officer of one agency): filter, count, sort by due date, render the first page;
   stats: `build_report` for the year 2025 (what /thong-ke and `motcua stats` compute).
 History grows at a fixed rate (`--per-year` dossiers a year, ending 31 Dec 2025), so the
-year's own volume is the same at 100k and 1M and only older, settled years are added:
+year's own volume is the same at 100k and 1M and only older years, all settled, are added:
 a flat figure is possible only if neither reads the history. Prints each time and its
 ratio to the smallest size's; the last line is the largest over the one before
 (the goal: 1M within 2x of 100k). Generating dossiers costs ~0.3 ms each in Python:
@@ -58,7 +58,7 @@ def load(url: str, n: int, per_year: int, seed) -> float:
         migrate(conn)
         columns = [c for c in _COLUMNS]
         with conn.cursor() as cur, cur.copy(f"COPY dossiers ({', '.join(columns)}) FROM STDIN") as copy:
-            for d in seed.synthetic(n, start=start, end=end):
+            for d in seed.synthetic(n, start=start, end=end, closed_before=datetime(2025, 1, 1, tzinfo=seed.VN)):
                 row = _columns(d.model_dump(mode="json"))
                 copy.write_row([row[c] for c in columns])
         conn.execute("INSERT INTO sequences (key, n) SELECT split_part(code, '-', 1) || '-' || split_part(code, '-', 2),"

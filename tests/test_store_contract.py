@@ -170,6 +170,13 @@ def test_all_is_filing_order_across_months_and_find_filters(store):
     assert [s.code for s in store.dossiers.summaries(datetime(2025, 5, 2, tzinfo=UTC), june_vn)] == [
         "M-1", "M-2", "M-3", "M-4"]
     assert list(store.dossiers.summaries()) == [summarize(d) for d in store.dossiers.all()]
+    # the staff queue's narrowing: some agencies, some statuses, in filing order
+    summaries = store.dossiers.summaries
+    assert [s.code for s in summaries(agency_codes=["X"])] == ["M-0", "M-1", "M-2", "M-3"]
+    assert [s.code for s in summaries(agency_codes=["X"], statuses=[Status.NEW])] == ["M-0", "M-2", "M-3"]
+    assert [s.code for s in summaries(statuses=[int(Status.RECEIVED), int(Status.NEW)], filed_to=june_vn)] == [
+        "M-0", "M-1", "M-2", "M-3", "M-4"]
+    assert list(summaries(agency_codes=[])) == [] and list(summaries(statuses=[])) == []
 
 
 def test_add_many_keeps_order_and_refuses_a_code_taken(store):

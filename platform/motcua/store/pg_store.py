@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Collection, Iterable, Iterator, TypeVar
 from urllib.parse import urlsplit
 
 from motcua.dossier import Dossier, Status
@@ -287,9 +287,20 @@ class PgDossiers:
         return [Dossier.model_validate(doc) for (doc,) in self._stream(sql, params)]
 
     def summaries(
-        self, filed_from: datetime | None = None, filed_to: datetime | None = None
+        self,
+        filed_from: datetime | None = None,
+        filed_to: datetime | None = None,
+        *,
+        agency_codes: Collection[str] | None = None,
+        statuses: Collection[int] | None = None,
     ) -> Iterator[DossierSummary]:
         where, params = self._period(filed_from, filed_to)
+        if agency_codes is not None:  # with statuses: the dossiers_queue index
+            where.append("agency_code = ANY(%s)")
+            params.append(list(agency_codes))
+        if statuses is not None:
+            where.append("status = ANY(%s)")
+            params.append([int(x) for x in statuses])
         sql = "SELECT summary FROM dossiers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY month, seq"
         for (row,) in self._stream(sql, params):
             yield from_row(row)
