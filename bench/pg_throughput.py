@@ -46,7 +46,7 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 def serve(data: Path, store: str | None, threads: int) -> Server:
     port = free_port()
     argv = [*MOTCUA, "serve", "--specs", str(REPO / "procedure_specs"), "--data", str(data), "--port", str(port),
-            "--threads", str(threads), "--outbox-interval", "0"]
+            "--threads", str(threads)]  # Server runs it without the in-process job queue
     if store:
         argv += ["--store", store]
     return Server(argv, port)
