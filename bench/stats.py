@@ -49,10 +49,13 @@ def office_codes(k: int) -> list[str]:
     return AGENCIES[:k] + [f"000.{i // 100:02d}.{i % 100:02d}.H48" for i in range(max(0, k - len(AGENCIES)))]
 
 
-def synthetic(n: int, seed: int = 766, agencies: list[str] = AGENCIES):
+def synthetic(n: int, seed: int = 766, start: datetime | None = None, end: datetime | None = None,
+              closed_before: datetime | None = None, agencies: list[str] = AGENCIES):
+    """N dossiers filed between `start` and `end` (default 2024-2025), most of them settled;
+    every one filed before `closed_before` is settled and returned (old history)."""
     rng = random.Random(seed)
-    start = datetime(2024, 1, 1, 7, 30, tzinfo=VN)
-    span = (datetime(2025, 12, 31, 17, 0, tzinfo=VN) - start).total_seconds()
+    start = start or datetime(2024, 1, 1, 7, 30, tzinfo=VN)
+    span = ((end or datetime(2025, 12, 31, 17, 0, tzinfo=VN)) - start).total_seconds()
     per_day: dict[tuple[str, date], int] = {}
     moments = sorted(start + timedelta(seconds=rng.random() * span) for _ in range(n))
     for filed in moments:
@@ -78,6 +81,8 @@ def synthetic(n: int, seed: int = 766, agencies: list[str] = AGENCIES):
         if outcome < 0.1:
             d.record(Event(at=t + timedelta(days=2), actor="staff:a", kind="supplement", status=Status.SUPPLEMENT_REQUESTED))
             d.record(Event(at=t + timedelta(days=4), actor="citizen", kind="supplemented", status=Status.PROCESSING))
+        if closed_before is not None and filed < closed_before and outcome >= 0.9:
+            outcome = 0.5  # a year long past: nothing is still open
         if outcome < 0.85:
             done = t + timedelta(days=rng.randint(1, 25))
             d.record(Event(at=done, actor="staff:b", kind="finished", status=Status.FINISHED))

@@ -22,8 +22,10 @@ OLD = datetime.now(timezone.utc) - timedelta(days=30)
 
 
 def pg_deployment(url: str, data: Path) -> str:
-    """A PostgreSQL store with one dossier referring to one uploaded file; the file's id."""
-    store = open_store(url, data)
+    """A PostgreSQL store with one dossier referring to one uploaded file, kept in the data
+    folder (files="folder": the layout where an embedded store opened there would share
+    files/); the file's id."""
+    store = open_store(url, data, files="folder")
     try:
         file_id = store.files.put(b"%PDF-1.4 giay khai sinh")
         d = dossier("H56-250510-0001")
@@ -47,7 +49,7 @@ def test_the_folder_is_marked_and_an_embedded_store_refuses_it(tmp_path: Path, p
     data = tmp_path / "data-pg"
     pg_deployment(pg_url, data)
     assert json.loads((data / "store.json").read_text()) == {
-        "format": "motcua-postgresql", "url": pg_url, "url_complete": True}
+        "format": "motcua-postgresql", "url": pg_url, "url_complete": True, "files": "folder"}
     with pytest.raises(StoreError, match="belongs to a PostgreSQL store at .*MOTCUA_STORE or pass --store"):
         open_store(data)
 
@@ -60,6 +62,30 @@ def test_an_unmarked_folder_with_files_is_not_made_an_embedded_store(tmp_path: P
         open_store(data)
     assert not (data / "store.json").exists()
     assert (data / "files" / "ab" / "ab12").exists()
+
+
+def test_the_marker_keeps_where_the_files_are(tmp_path: Path, pg_url: str, monkeypatch):
+    monkeypatch.delenv("MOTCUA_FILES", raising=False)
+    data = tmp_path / "data-pg"
+    file_id = pg_deployment(pg_url, data)
+    store = open_store(pg_url, data)  # nothing said: the marker's folder, not an empty database table
+    try:
+        assert store.files.read(file_id) == b"%PDF-1.4 giay khai sinh"
+    finally:
+        store.close()
+    with pytest.raises(StoreError, match="keeps its uploaded files in the folder"):
+        open_store(pg_url, data, files="database")
+    marker = json.loads((data / "store.json").read_text())
+    del marker["files"]  # a deployment from before files could live in the database
+    (data / "store.json").write_text(json.dumps(marker))
+    store = open_store(pg_url, data)
+    try:
+        assert store.files.exists(file_id)
+    finally:
+        store.close()
+    fresh = tmp_path / "fresh"
+    open_store(pg_url, fresh).close()
+    assert json.loads((fresh / "store.json").read_text())["files"] == "database"
 
 
 def test_a_postgresql_store_refuses_an_embedded_stores_folder(tmp_path: Path, pg_url: str):
@@ -116,10 +142,15 @@ def test_safe_url_masks_the_password_in_the_query_too():
 
 
 def test_store_check_repair_leaves_a_postgresql_folder_alone(tmp_path: Path, pg_url: str):
-    """`store check --repair` used to "repair" the marker into an embedded store's."""
+    """`store check --repair` used to "repair" the marker into an embedded store's; now it
+    follows the marker and checks the database (the deployment's dossier was added without
+    `next_code`, so its sequence is behind: found and moved on), leaving the folder alone."""
     data = tmp_path / "data-pg"
     pg_deployment(pg_url, data)
     marker = (data / "store.json").read_text()
     result = CliRunner().invoke(motcua, ["store", "check", "--repair", "--data", str(data)])
-    assert result.exit_code == 1 and "belongs to a PostgreSQL store" in result.output, result.output
+    assert result.exit_code == 0 and "sequence-behind" in result.output and "repaired sequences" in result.output, \
+        result.output
     assert (data / "store.json").read_text() == marker
+    result = CliRunner().invoke(motcua, ["store", "check", "--data", str(data)])
+    assert result.exit_code == 0 and "no damage found" in result.output, result.output

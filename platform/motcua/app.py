@@ -196,11 +196,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secret_key(data_dir)
 
-    # STORE (MOTCUA_STORE): a postgresql:// URL puts dossiers and records in PostgreSQL
-    # (uploaded files stay in DATA_DIR/files); unset, the embedded store in DATA_DIR.
-    # (or the one the folder's marker names: a PostgreSQL deployment's folder is never
-    # opened as an empty embedded store)
-    store = open_store(store_target(data_dir, app.config.get("STORE")), data_dir)
+    # STORE (MOTCUA_STORE): a postgresql:// URL puts dossiers and records in PostgreSQL;
+    # unset, the embedded store in DATA_DIR (or the one the folder's marker names: a
+    # PostgreSQL deployment's folder is never opened as an empty embedded store).
+    # FILES (MOTCUA_FILES): where a PostgreSQL store keeps uploads, "database" (default:
+    # shared by every machine) or "folder" (DATA_DIR/files); docs/store.md.
+    store = open_store(store_target(data_dir, app.config.get("STORE")), data_dir, app.config.get("FILES"))
     quick_check = getattr(store, "quick_check", None)  # cheap; `motcua store check` looks at everything
     for damage in quick_check() if quick_check else []:
         app.logger.error("store damaged: %s; run `motcua store check --data %s`", damage, data_dir)

@@ -11,12 +11,16 @@ from typing import ContextManager
 from motcua.store.base import DossierRepository, FileStore, Records, Store, StoreError
 
 
-def open_store(target: str | Path, data_dir: str | Path | None = None) -> Store:
+def open_store(target: str | Path, data_dir: str | Path | None = None, files: str | None = None) -> Store:
     """Open (creating if needed) the store `target` names.
 
-    A folder: the default embedded store there. A `postgresql://` URL: the PostgreSQL
-    store (schema migrated on open), keeping uploaded files in `<data_dir>/files`.
+    A folder: the default embedded store there (files in `<target>/files`). A
+    `postgresql://` URL: the PostgreSQL store (schema migrated on open), its session key
+    and marker in `data_dir`, uploaded files in the database (`files="database"`, the
+    default: every machine sees them) or in `<data_dir>/files` (`files="folder"`).
+    `files` defaults to MOTCUA_FILES; the embedded store has only its folder.
     """
+    files = files or os.environ.get("MOTCUA_FILES") or None
     from motcua.store.pg_store import is_url
 
     if is_url(target):
@@ -27,7 +31,10 @@ def open_store(target: str | Path, data_dir: str | Path | None = None) -> Store:
             )
         from motcua.store.pg_store import PgStore
 
-        return PgStore(str(target), Path(data_dir))
+        return PgStore(str(target), Path(data_dir), files=files)
+    if files not in (None, "folder"):
+        raise StoreError(f"the embedded store keeps its files in its folder: file store {files!r} needs a "
+                         "postgresql:// store (MOTCUA_STORE).")
     from motcua.store.tinydb_store import TinyStore
 
     return TinyStore(Path(target))

@@ -8,7 +8,7 @@ workflow or the statistics. Nothing above this package imports TinyDB.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Protocol, TypeVar
+from typing import Any, Callable, Collection, Iterable, Iterator, NamedTuple, Protocol, TypeVar
 
 from motcua.dossier import Dossier, Status
 from motcua.store.summary import DossierSummary
@@ -88,10 +88,17 @@ class DossierRepository(Protocol):
     def count(self) -> int: ...
 
     def summaries(
-        self, filed_from: datetime | None = None, filed_to: datetime | None = None
+        self,
+        filed_from: datetime | None = None,
+        filed_to: datetime | None = None,
+        *,
+        agency_codes: Collection[str] | None = None,
+        statuses: Collection[int] | None = None,
     ) -> Iterator[DossierSummary]:
         """Every dossier's summary (`motcua.store.summary`), in filing order, optionally
-        of a filing period (`filed_from` included, `filed_to` excluded).
+        of a filing period (`filed_from` included, `filed_to` excluded), of some agencies
+        and in some statuses (the staff queue: a server database answers those from an
+        index, so the queue does not grow with the closed dossiers of past years).
 
         What statistics read: a store keeps the rows beside the dossiers so this costs a
         small fraction of `all()`; `summary_row` is the derivation to reuse.
@@ -154,7 +161,9 @@ class FileStore(Protocol):
     def add(self, data: bytes) -> Put:
         """`put`, saying whether this call created the file and the version it left."""
 
-    def read(self, file_id: str) -> bytes: ...
+    def read(self, file_id: str) -> bytes:
+        """The bytes, checked against their sha256 (StoreDamaged when they no longer match).
+        An id that is not a sha256 hex raises KeyError; an absent file FileNotFoundError."""
 
     def exists(self, file_id: str) -> bool: ...
 

@@ -64,12 +64,32 @@ def export_command(data_dir: str, output: str, skip_damaged: bool) -> None:
 @click.option("--repair", is_flag=True, help="Restore what the folder's own copies (.bak files, the chunks the index "
               "and summaries derive from) can restore, and say what could not be. Stop the portal first.")
 @click.option("--no-files", is_flag=True, help="Do not read every uploaded file to check its sha256 (faster).")
-def check_command(data_dir: str, repair: bool, no_files: bool) -> None:
-    """Check every file of the store in DATA: exit status 1 when anything is damaged (after
-    --repair: when anything could not be repaired)."""
+@click.option("--store", "store_url", envvar="MOTCUA_STORE", default=None, metavar="URL",
+              help="Check this PostgreSQL store (default: the one DATA's marker names, else the folder itself).")
+def check_command(data_dir: str, repair: bool, no_files: bool, store_url: str | None) -> None:
+    """Check every file of the store in DATA (or every row of its PostgreSQL store): exit
+    status 1 when anything is damaged (after --repair: when anything could not be repaired)."""
+    from motcua.store import store_target
     from motcua.store.check import check_store
+    from motcua.store.pg_store import is_url
 
-    report = check_store(Path(data_dir), repair=repair, files=not no_files)
+    try:
+        target = store_target(data_dir, store_url)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    if is_url(target):
+        from motcua.store.pg_check import check_pg_store
+
+        try:
+            store = open_store(target, data_dir)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            report = check_pg_store(store, repair=repair, files=not no_files)
+        finally:
+            store.close()
+    else:
+        report = check_store(Path(data_dir), repair=repair, files=not no_files)
     for line in report.lines():
         click.echo(line)
     serious = [f for f in report.findings if f.serious]
@@ -130,7 +150,7 @@ def migrate_command(source: str, target: str, data_dir: str | None) -> None:
     if data_dir and Path(data_dir).resolve() == Path(source).resolve():
         raise click.UsageError("--data must be a new folder, not the one moved from")
     try:
-        source_store = open_store(source)
+        source_store = open_store(source, files="folder")
         target_store = open_store(target, data_dir)
         try:
             counts = move_store(source_store, target_store)

@@ -10,9 +10,11 @@ Tables (pg_migrations/*.sql, applied in order by `migrate`):
     sequences   one row per dossier code sequence, bumped under its row lock
     schema_version  the migrations applied
 
-Uploaded files stay on the local disk (`<data_dir>/files`, the same FileStore as the
-embedded store): bytes by content id do not belong in a database, and a deployment with
-several servers mounts one shared folder there.
+    files       uploaded files: bytea by content id (`PgFiles`, the default here), or,
+                with files="folder", the local folder `<data_dir>/files` (`TinyFiles`)
+
+Uploaded files are in the database by default so several machines share them with nothing
+else to mount (docs/store.md, "Files on PostgreSQL": why bytea, not large objects).
 
 Every call is one transaction from a connection pool (psycopg_pool), committed before it
 returns: acknowledged = committed = durable (synchronous_commit is PostgreSQL's default);
@@ -21,6 +23,7 @@ inside `PgStore.transaction()` the calls of that thread are one transaction inst
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import threading
@@ -28,11 +31,11 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Collection, Iterable, Iterator, TypeVar
 from urllib.parse import urlsplit
 
 from motcua.dossier import Dossier, Status
-from motcua.store.base import EventsRewritten, StoreError
+from motcua.store.base import Damage, EventsRewritten, Put, StoreDamaged, StoreError
 from motcua.store.summary import ROW_FORMAT, DossierSummary, from_row, summary_row
 
 T = TypeVar("T")
@@ -284,9 +287,20 @@ class PgDossiers:
         return [Dossier.model_validate(doc) for (doc,) in self._stream(sql, params)]
 
     def summaries(
-        self, filed_from: datetime | None = None, filed_to: datetime | None = None
+        self,
+        filed_from: datetime | None = None,
+        filed_to: datetime | None = None,
+        *,
+        agency_codes: Collection[str] | None = None,
+        statuses: Collection[int] | None = None,
     ) -> Iterator[DossierSummary]:
         where, params = self._period(filed_from, filed_to)
+        if agency_codes is not None:  # with statuses: the dossiers_queue index
+            where.append("agency_code = ANY(%s)")
+            params.append(list(agency_codes))
+        if statuses is not None:
+            where.append("status = ANY(%s)")
+            params.append([int(x) for x in statuses])
         sql = "SELECT summary FROM dossiers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY month, seq"
         for (row,) in self._stream(sql, params):
             yield from_row(row)
@@ -451,10 +465,95 @@ class PgSequences(PgRecords):
         return 0
 
 
-class PgStore:
-    """A PostgreSQL database for dossiers and records; a local folder for uploaded files."""
+class PgFiles:
+    """Uploaded files as bytea rows by sha256 (the `FileStore` contract of base.py).
 
-    def __init__(self, url: str, data_dir: Path, *, pool_size: int = 20) -> None:
+    Why bytea and not large objects: a file is at most MAX_CONTENT_LENGTH (60 MB), which a
+    bytea holds; a row is deleted with its bytes (a large object outlives its reference
+    until `vacuumlo` runs), is copied by pg_dump and replication like any row, needs no
+    lo_* permissions, and joins `PgStore.transaction()` like every other call. `version`
+    comes from one sequence, so a file deleted and stored again never gets an old version
+    back (a stale conditional delete cannot remove the new one). Every call is one
+    statement: the row lock orders a put and a conditional delete of the same file.
+    """
+
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    @staticmethod
+    def _valid(file_id: str) -> bool:
+        return isinstance(file_id, str) and len(file_id) == 64 and all(c in "0123456789abcdef" for c in file_id)
+
+    def put(self, data: bytes) -> str:
+        return self.add(data).file_id
+
+    def add(self, data: bytes) -> Put:
+        file_id = hashlib.sha256(data).hexdigest()
+        with self._db.connection() as conn:
+            # xmax = 0 only on a row this statement inserted (not on one it updated).
+            version, created = conn.execute(
+                "INSERT INTO files (file_id, data, size, stored_at, version)"
+                " VALUES (%s, %s, %s, clock_timestamp(), nextval('files_version'))"
+                " ON CONFLICT (file_id) DO UPDATE SET stored_at = clock_timestamp(), version = nextval('files_version')"
+                " RETURNING version, (xmax = 0)",
+                (file_id, data, len(data)),
+            ).fetchone()
+        return Put(file_id, bool(created), int(version))
+
+    def read(self, file_id: str) -> bytes:
+        if not self._valid(file_id):
+            raise KeyError(file_id)
+        with self._db.connection() as conn:
+            row = conn.execute("SELECT data FROM files WHERE file_id = %s", (file_id,)).fetchone()
+        if row is None:
+            raise FileNotFoundError(f"no file {file_id}")
+        data = bytes(row[0])
+        if hashlib.sha256(data).hexdigest() != file_id:
+            raise StoreDamaged(Damage("file-damaged", f"files/{file_id}",
+                                      "its content in the database no longer matches its sha256"),
+                               f"file {file_id} in the database is damaged (its content no longer matches its "
+                               "sha256) [file-damaged]. Restore it from the last export or backup.")
+        return data
+
+    def exists(self, file_id: str) -> bool:
+        if not self._valid(file_id):
+            return False
+        with self._db.connection() as conn:
+            return conn.execute("SELECT 1 FROM files WHERE file_id = %s", (file_id,)).fetchone() is not None
+
+    def stored_at(self, file_id: str) -> datetime | None:
+        if not self._valid(file_id):
+            return None
+        with self._db.connection() as conn:
+            row = conn.execute("SELECT stored_at FROM files WHERE file_id = %s", (file_id,)).fetchone()
+        return row[0] if row else None
+
+    def delete(self, file_id: str, *, older_than: datetime | None = None, version: int | None = None) -> bool:
+        if not self._valid(file_id):
+            return False
+        with self._db.connection() as conn:
+            row = conn.execute(
+                "DELETE FROM files WHERE file_id = %s"
+                " AND (%s::timestamptz IS NULL OR stored_at < %s::timestamptz)"
+                " AND (%s::bigint IS NULL OR version = %s::bigint) RETURNING 1",
+                (file_id, older_than and _aware(older_than), older_than and _aware(older_than), version, version),
+            ).fetchone()
+        return row is not None
+
+    def ids(self) -> Iterator[str]:
+        with self._db.connection(savepoint=False) as conn:
+            ids = [file_id for (file_id,) in conn.execute("SELECT file_id FROM files ORDER BY file_id")]
+        yield from ids
+
+
+#: Where a PostgreSQL store keeps uploaded files (FILES setting, MOTCUA_FILES).
+FILE_BACKENDS = ("database", "folder")
+
+
+class PgStore:
+    """A PostgreSQL database for dossiers, records and (by default) uploaded files."""
+
+    def __init__(self, url: str, data_dir: Path, *, pool_size: int = 20, files: str | None = None) -> None:
         import psycopg
         from psycopg_pool import ConnectionPool
 
@@ -476,8 +575,14 @@ class PgStore:
         ensure_dir(folders.tmp)
         ensure_dir(folders.locks)
         clean_tmp(folders.tmp)
-        write_marker(self._folder, url, folders.tmp)
-        self.files = TinyFiles(self._folder / "files", folders.tmp, folders)
+        try:
+            files = file_backend(self._folder, files)
+        except StoreError:
+            self._pool.close()
+            raise
+        write_marker(self._folder, url, folders.tmp, files)
+        self.file_backend = files
+        self.files = PgFiles(self._db) if files == "database" else TinyFiles(self._folder / "files", folders.tmp, folders)
 
     def records(self, name: str) -> PgRecords:
         if not name.isidentifier():
@@ -533,7 +638,27 @@ def read_marker(data_dir: Path) -> dict[str, Any] | None:
     return marker if isinstance(marker, dict) and marker.get("format") == MARKER_FORMAT else None
 
 
-def write_marker(data_dir: Path, url: str, tmp: Path) -> None:
+def file_backend(data_dir: Path, wanted: str | None) -> str:
+    """Where this deployment's uploads are: the one its folder's marker names (a marker
+    written before files could live in the database names none: "folder"), else `wanted`,
+    else "database". Asking for the other one is refused rather than showing an empty file
+    store (every download a 404, and `purge` would see nothing to keep)."""
+    if wanted is not None and wanted not in FILE_BACKENDS:
+        raise StoreError(f"unknown file store {wanted!r} (FILES, MOTCUA_FILES): one of {', '.join(FILE_BACKENDS)}")
+    marker = read_marker(data_dir)
+    if marker is None:
+        return wanted or "database"
+    kept = marker.get("files", "folder")
+    if wanted is not None and wanted != kept:
+        raise StoreError(
+            f"{data_dir}: this deployment keeps its uploaded files in the {kept} (store.json), not the {wanted}; "
+            "unset FILES/MOTCUA_FILES, or move them: `motcua export`, then `motcua import` into a new data folder "
+            f"and an empty database with MOTCUA_FILES={wanted}."
+        )
+    return kept
+
+
+def write_marker(data_dir: Path, url: str, tmp: Path, files: str = "database") -> None:
     """Mark `data_dir` as this PostgreSQL store's folder (store.json: the URL without its
     password), so no command opens it as an embedded store. A folder an embedded store
     already holds is refused: the two would share files/."""
@@ -547,7 +672,7 @@ def write_marker(data_dir: Path, url: str, tmp: Path) -> None:
             "(move the embedded one with `motcua store migrate`)."
         )
     shown = safe_url(url)
-    marker = {"format": MARKER_FORMAT, "url": shown, "url_complete": shown == url}
+    marker = {"format": MARKER_FORMAT, "url": shown, "url_complete": shown == url, "files": files}
     if current != marker:
         atomic_write(path, dump_json(marker), tmp, keep_bak=False)
 

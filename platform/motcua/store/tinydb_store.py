@@ -29,7 +29,7 @@ import zlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Collection, Iterable, Iterator, TypeVar
 
 from tinydb import Query, TinyDB
 
@@ -612,18 +612,29 @@ class TinyDossiers:
         return months
 
     def summaries(
-        self, filed_from: datetime | None = None, filed_to: datetime | None = None
+        self,
+        filed_from: datetime | None = None,
+        filed_to: datetime | None = None,
+        *,
+        agency_codes: Collection[str] | None = None,
+        statuses: Collection[int] | None = None,
     ) -> Iterator[DossierSummary]:
         """Every dossier's summary in filing order, read from the summary files.
 
-        `filed_from` is included, `filed_to` excluded, as in `find`.
+        `filed_from` is included, `filed_to` excluded, as in `find`. The agency and status
+        filters are applied to the rows read (this layout has no index of them).
         """
         lo = _aware(filed_from) if filed_from is not None else None
         hi = _aware(filed_to) if filed_to is not None else None
+        agencies = set(agency_codes) if agency_codes is not None else None
+        wanted = {int(x) for x in statuses} if statuses is not None else None
         for month in self._months_of(filed_from, filed_to):
             for n in self._chunks(month):
                 for s in self._summaries_of(month, n):
                     if (lo is not None and s.filed_at < lo) or (hi is not None and s.filed_at >= hi):
+                        continue
+                    if (agencies is not None and s.agency_code not in agencies) or (
+                            wanted is not None and int(s.status) not in wanted):
                         continue
                     yield s
 

@@ -110,6 +110,19 @@ class QueueFilter:
             out["page"] = f.page
         return out
 
+    def narrowing(self, user: StaffUser) -> dict[str, Any]:
+        """The store's `summaries()` filters that `matches` implies for `user` (their
+        agencies, the statuses asked for), so a server database reads only those rows
+        from its index instead of every dossier ever filed; `matches` still decides."""
+        out: dict[str, Any] = {}
+        if "admin" not in user.roles:
+            out["agency_codes"] = sorted(user.agencies)
+        if self.status == "open":
+            out["statuses"] = sorted(int(x) for x in Status if x not in CLOSED)
+        elif self.status != "all":
+            out["statuses"] = [int(self.status)] if self.status.isdigit() else []
+        return out
+
     def matches(self, s: DossierSummary, is_overdue: Callable[[DossierSummary], bool]) -> bool:
         if self.status == "open":
             if s.status in CLOSED:
@@ -299,7 +312,7 @@ def queue_view() -> Any:
     flt = QueueFilter.from_args(request.args)
     today, calendar = vn_today(), svc.engine.calendar
     late = lambda s: summary_overdue(s, today, calendar)  # noqa: E731
-    found = queue(svc.store.dossiers.summaries(), user, flt, late)
+    found = queue(svc.store.dossiers.summaries(**flt.narrowing(user)), user, flt, late)
     shown, page, pages = page_of(found, flt.page, current_app.config.get("STAFF_PAGE_SIZE", PAGE_SIZE))
     flt = replace(flt, page=page)
     # Only the page shown is read in full; a dossier gone meanwhile (never, today) is skipped.
