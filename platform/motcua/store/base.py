@@ -97,6 +97,7 @@ class DossierRepository(Protocol):
     ) -> Iterator[DossierSummary]:
         """Every dossier's summary (`motcua.store.summary`), in filing order, optionally
         of a filing period (`filed_from` included, `filed_to` excluded), of some agencies
+        (the dossier's own, or the one whose processing stage holds it: `liaison_agency`)
         and in some statuses (the staff queue: a server database answers those from an
         index, so the queue does not grow with the closed dossiers of past years).
 

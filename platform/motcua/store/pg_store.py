@@ -296,8 +296,10 @@ class PgDossiers:
     ) -> Iterator[DossierSummary]:
         where, params = self._period(filed_from, filed_to)
         if agency_codes is not None:  # with statuses: the dossiers_queue index
-            where.append("agency_code = ANY(%s)")
-            params.append(list(agency_codes))
+            # a dossier at another agency's processing stage ("liên thông") is in that
+            # agency's queue too (motcua.processing.liaison_agency)
+            where.append("(agency_code = ANY(%s) OR doc->'steps'->'_engine'->>'liaison_agency' = ANY(%s))")
+            params += [list(agency_codes), list(agency_codes)]
         if statuses is not None:
             where.append("status = ANY(%s)")
             params.append([int(x) for x in statuses])

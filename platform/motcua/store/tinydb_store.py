@@ -633,7 +633,8 @@ class TinyDossiers:
                 for s in self._summaries_of(month, n):
                     if (lo is not None and s.filed_at < lo) or (hi is not None and s.filed_at >= hi):
                         continue
-                    if (agencies is not None and s.agency_code not in agencies) or (
+                    if (agencies is not None and s.agency_code not in agencies
+                            and s.liaison_agency not in agencies) or (
                             wanted is not None and int(s.status) not in wanted):
                         continue
                     yield s
