@@ -180,7 +180,10 @@ class PostalStep(Step):
         if ctx.is_current:
             ctx.done()
 
-    def _book(self, ctx: StepContext, kind: str, attempt: int = 1) -> None:
+    def _book(self, ctx: StepContext, kind: str, attempt: int = 1, note: str = "") -> None:
+        """Ask for a booking: the state says "booking" at once and a `book_parcel` job, saved
+        with this change, calls the carrier (never inside the request); `job_done` records
+        the parcel. A missing address is refused here, nothing is booked."""
         shipments = ctx.state.setdefault("shipments", {})
         if kind in shipments:
             return
@@ -193,6 +196,24 @@ class PostalStep(Step):
                        data={"kind": kind})
             shipments[kind] = {"item_number": None, "status": "no_address"}
             return
+        # a rebooked parcel is a new booking: the first keeps the old key (booked before rebooking existed)
+        key = f"{ctx.dossier.code}:{kind}" if attempt == 1 else f"{ctx.dossier.code}:{kind}:{attempt}"
+        shipments[kind] = {"item_number": None, "status": "booking", "key": key,
+                           **({"attempt": attempt} if attempt > 1 else {})}
+        ctx.defer_job("book_parcel", key, kind=kind, attempt=attempt, note=note, actor=ctx.actor)
+
+    def run_job(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> Any:
+        """Book the parcel with the carrier under `key` (its idempotency key: a job run twice,
+        or a worker killed after the carrier answered, books one parcel)."""
+        if job != "book_parcel":
+            raise NotImplementedError(job)
+        kind = arguments["kind"]
+        shipment = (ctx.state.get("shipments") or {}).get(kind) or {}
+        if shipment.get("key") != key or shipment.get("item_number"):
+            return None  # booked already, or replaced: nothing to do
+        address = dict((ctx.dossier.delivery.address or {}) if ctx.dossier.delivery else {})
+        if kind == "pickup" and ctx.dossier.pickup_address:
+            address = dict(ctx.dossier.pickup_address)
         chosen = carrier_id(ctx)
         carrier_cls = CARRIERS.get(chosen, ctx.app_config)
         if carrier_cls is None:
@@ -217,18 +238,34 @@ class PostalStep(Step):
             "callback_url": callback_url(ctx),
             "note": "Kết quả giải quyết thủ tục hành chính" if kind == "delivery" else "Hồ sơ thủ tục hành chính",
         }
-        # a rebooked parcel is a new booking: the first keeps the old key (booked before rebooking existed)
-        key = f"{ctx.dossier.code}:{kind}" if attempt == 1 else f"{ctx.dossier.code}:{kind}:{attempt}"
         item = carrier_cls(ctx.app_config).book(payload, key)
         ctx.services.store.records("shipments").put(item, {"code": ctx.dossier.code, "kind": kind, "status": "booked",
                                                           "carrier": chosen})
-        shipments[kind] = {"item_number": item, "status": "booked", "cod_amount": cod, "carrier": chosen,
-                           **({"attempt": attempt} if attempt > 1 else {})}
+        return {"item_number": item, "cod_amount": cod, "carrier": chosen}
+
+    def job_done(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any], result: Any) -> None:
+        """Keep the booked parcel against the dossier, once (the current booking only)."""
+        kind = arguments["kind"]
+        shipment = (ctx.state.get("shipments") or {}).get(kind) or {}
+        if not result or shipment.get("key") != key or shipment.get("item_number"):
+            return
+        attempt = int(arguments.get("attempt") or 1)
+        item = result["item_number"]
+        ctx.state["shipments"][kind] = {**shipment, "item_number": item, "status": "booked",
+                                        "cod_amount": result["cod_amount"], "carrier": result["carrier"]}
         what = WHAT[kind]
         ctx.record("shipment_booked", note=message({"vi": "Đã đặt dịch vụ bưu chính công ích ({what}), số hiệu bưu gửi {item}.",
                                                     "en": "Public postal service booked ({what}), item number {item}."},
                                                    what=words(what), item=item),
-                   data={"kind": kind, "item_number": item, "cod_amount": cod})
+                   data={"kind": kind, "item_number": item, "cod_amount": result["cod_amount"]})
+        if attempt > 1:
+            old = (ctx.state.get("returned_parcels") or [{}])[-1].get("item_number") or ""
+            ctx.record("postal_rebooked",
+                       note=message({"vi": "Bưu gửi {old} bị chuyển hoàn; đã gửi lại kết quả, số hiệu bưu gửi mới {new}. {note}",
+                                     "en": "Item {old} was returned to sender; the result is posted again, new item number {new}. {note}"},
+                                    old=old, new=item, note=arguments.get("note") or ""),
+                       data={"old_item_number": old, "item_number": item, "attempt": attempt},
+                       actor=arguments.get("actor"))  # the clerk who asked for it
 
     def enter(self, ctx: StepContext) -> None:
         if not _wants_postal(ctx):
@@ -254,7 +291,8 @@ class PostalStep(Step):
         elif event.kind == "postal_status":
             kind, status = event.data.get("kind"), event.data.get("status")
             shipment = ctx.state.setdefault("shipments", {}).setdefault(kind, {"item_number": event.data.get("item_number")})
-            if shipment.get("item_number") and event.data.get("item_number") != shipment["item_number"]:
+            if ((shipment.get("item_number") or shipment.get("status") == "booking")
+                    and event.data.get("item_number") != shipment.get("item_number")):
                 return  # a parcel replaced by a rebooking: on the timeline, not the current one
             shipment["status"] = status
             if kind == "delivery" and status == "delivered" and ctx.status == Status.FINISHED:
@@ -262,6 +300,8 @@ class PostalStep(Step):
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         pickup = (ctx.state.get("shipments") or {}).get("pickup") or {}
+        if action == "receive" and pickup.get("status") == "booking":
+            return "Đang đặt dịch vụ thu gom hồ sơ tại nhà với bưu điện; chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy."
         if action == "receive" and pickup.get("item_number") and pickup.get("status") != "delivered":
             return ("Hồ sơ giấy đang được bưu điện chuyển đến (thu gom tại nhà, bưu gửi "
                     f"{pickup['item_number']}); chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy.")
@@ -309,15 +349,9 @@ class PostalStep(Step):
         history.append(returned)
         del ctx.state["shipments"]["delivery"]
         attempt = int(returned.get("attempt") or 1) + 1
-        self._book(ctx, "delivery", attempt=attempt)
-        booked = ctx.state["shipments"].get("delivery") or {}
-        if not booked.get("item_number"):  # no address: nothing booked, nothing changed
+        self._book(ctx, "delivery", attempt=attempt, note=params_text(params, "note"))
+        if ctx.state["shipments"]["delivery"].get("status") == "no_address":  # nothing booked, nothing changed
             raise ActionNotAllowed("Không đặt lại được dịch vụ bưu chính: thiếu địa chỉ nhận (tỉnh, xã).")
-        ctx.record("postal_rebooked",
-                   note=message({"vi": "Bưu gửi {old} bị chuyển hoàn; đã gửi lại kết quả, số hiệu bưu gửi mới {new}. {note}",
-                                 "en": "Item {old} was returned to sender; the result is posted again, new item number {new}. {note}"},
-                                old=returned.get("item_number") or "", new=booked["item_number"], note=params_text(params, "note")),
-                   data={"old_item_number": returned.get("item_number"), "item_number": booked["item_number"], "attempt": attempt})
 
     def _panel(self, ctx: StepContext, template: str) -> Markup | None:
         from flask import render_template

@@ -13,6 +13,8 @@ from tests.test_documents_forms import pdf_cells, pdf_words
 from tests.test_postal import carrier, finish  # noqa: F401 - fixture
 from tests.portal_helpers import small_pdf
 
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
+
 
 @pytest.fixture(autouse=True)
 def cheap_hashes(monkeypatch):

@@ -3,6 +3,8 @@ rating and feedback, the site footer, and `motcua serve --demo` with its staff l
 
 from __future__ import annotations
 
+import pytest
+
 import re
 import subprocess
 import sys
@@ -17,6 +19,8 @@ from motcua.workflow import lifecycle
 from motcua.workflow.events import event_kinds
 from tests.conftest import REPO, free_port
 from tests.portal_helpers import birth_spec, csrf, write_spec
+
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
 from tests.test_portal_tracking import filed, lookup
 
 SOURCES = [REPO / "platform", REPO / "plugins"]

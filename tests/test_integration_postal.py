@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fixtures.workflow_kit import file_dossier, make_spec, wait_for
 from motcua.dossier import Status
+
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
 from tests.test_postal import STEPS, advance, carrier, finish  # noqa: F401  (carrier is a fixture)
 
 

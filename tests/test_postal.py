@@ -14,6 +14,8 @@ from motcua.workflow import ActionNotAllowed
 from motcua_plugins.carriers import vnpost
 from motcua_plugins.simulators import carrier as carrier_sim
 
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
+
 STEPS = ["review", "postal"]
 
 
@@ -102,29 +104,3 @@ def test_postal_intake_books_a_pickup_at_filing(app, carrier) -> None:
     advance(server, booked.data["item_number"], "delivered")
     wait_for(lambda: "postal_status" in kinds(app.extensions["motcua"].store.dossiers.get(code)))
     assert app.extensions["motcua"].store.dossiers.get(code).status == Status.NEW  # the papers arrived; not returned
-
-
-def test_carrier_down_is_recorded_and_retried(app, live_server) -> None:
-    """The booking fails (no carrier listening); the dossier is kept and retried later."""
-    from conftest import free_port
-
-    port = free_port()
-    app.config.update(POSTAL_API_URL=f"http://127.0.0.1:{port}/api/v1", POSTAL_API_KEY="K",
-                      POSTAL_CALLBACK_SECRET="CB", PUBLIC_URL=live_server.url)
-    engine = app.extensions["motcua"].engine
-    store = app.extensions["motcua"].store
-    code = file_dossier(app, make_spec(STEPS), delivery="postal", fee=0)
-    finish(app, code)
-    d = store.dossiers.get(code)
-    failed = [e for e in d.events if e.kind == "step_failed"][0]
-    assert failed.data["step"] == "postal" and "unreachable" in failed.data["error"]
-    assert "Traceback" not in failed.note and d.status == Status.FINISHED
-    assert engine.retry_failed() == 0  # still down
-    assert store.dossiers.get(code).steps["_engine"]["failures"][0]["attempts"] == 2
-    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
-    with LiveServer(sim, port=port):
-        assert engine.retry_failed() == 1
-    d = store.dossiers.get(code)
-    assert "shipment_booked" in kinds(d) and "step_recovered" in kinds(d)
-    assert d.steps["_engine"]["failures"] == []
-    assert store.records("workflow_retries").get(code) is None

@@ -18,6 +18,8 @@ from motcua.dossier import Status
 from motcua.workflow import ActionNotAllowed
 from tests.test_postal import advance, carrier, finish  # noqa: F401  (carrier is a fixture)
 
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
+
 DESK_PAID = [{"name": "payment", "config": {"mode": "desk"}}, "review", "postal"]
 WAITING = "Kết quả sẽ được gửi qua bưu điện sau khi công dân nộp phí, lệ phí 16.000 ₫"
 POSTAGE_LINE = "Cước bưu chính (trả cho bưu điện khi nhận kết quả)"

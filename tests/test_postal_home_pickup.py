@@ -24,6 +24,8 @@ from tests.test_portal_filing import file_it, fill_to_check, summary_messages, t
 from tests.test_postal import advance
 from tests.test_spec_lint import base, findings, level, one
 
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
+
 HOME = {"delivery.kind": "postal", "delivery.address.province": "01", "delivery.address.commune": "Phường Ba Đình",
         "delivery.address.street": "Số 1 Hoàng Hoa Thám", "pickup.wanted": "1"}
 

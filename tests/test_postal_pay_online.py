@@ -8,6 +8,8 @@ them, the carrier simulator over real HTTP.
 
 from __future__ import annotations
 
+import pytest
+
 from motcua import units
 from motcua.dossier import Status
 from motcua.payments import ONLINE_DUE, amount_due, payment_token
@@ -15,6 +17,8 @@ from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for
 from tests.test_backoffice_desk import answers, filed_code, intake_post, logged_in, office, svc, two_agency_specs  # noqa: F401
 from tests.test_payment_orders import SECRET, ipn, press_pay, site  # noqa: F401 (fixtures)
 from tests.test_postal import advance, carrier, finish  # noqa: F401 (carrier is a fixture)
+
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
 from tests.test_portal_tracking import lookup
 
 ONLINE_POSTAL_COD = [{"name": "payment", "config": {"mode": "online"}}, "review", "postal"]

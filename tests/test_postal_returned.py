@@ -12,6 +12,8 @@ from motcua.dossier import Status
 from motcua.workflow import ActionNotAllowed
 from tests.test_postal import STEPS, advance, carrier, finish  # noqa: F401 (carrier is a fixture)
 
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
+
 
 DESK_PAID = [{"name": "payment", "config": {"mode": "desk"}}, *STEPS]
 

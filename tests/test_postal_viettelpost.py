@@ -16,6 +16,8 @@ from motcua.dossier import Status
 from motcua_plugins.carriers.viettelpost import STATUS_MAP, order_body
 from motcua_plugins.simulators import viettelpost as viettel_sim
 
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
+
 STEPS = ["review", {"name": "postal", "config": {"carrier": "viettelpost"}}]
 
 

@@ -16,6 +16,8 @@ from test_payment import citizen_chooses, start_payment
 from test_postal import advance
 from tests.portal_helpers import RECENT_BIRTH
 
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
+
 ANSWERS = {
     "requester": {"full_name": "Nguyễn Văn An", "cccd": "031095001234", "phone": "0912345678",
                   "email": "an@example.vn", "relation": "cha"},

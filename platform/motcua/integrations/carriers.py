@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 STATUSES = ("booked", "picked_up", "in_transit", "failed", "delivered", "returned_to_sender")
 TERMINAL = frozenset({"delivered", "returned_to_sender"})
 STATUS_LABELS = {
+    "booking": {"vi": "Đang đặt dịch vụ", "en": "Booking in progress"},
     "booked": {"vi": "Đã đặt dịch vụ", "en": "Booked"},
     "picked_up": {"vi": "Bưu điện đã nhận", "en": "Picked up"},
     "in_transit": {"vi": "Đang vận chuyển", "en": "In transit"},

@@ -45,6 +45,9 @@ MAX_CALLS = 400  # step calls in one cascade: a loop between steps stops here
 SETTLE_ATTEMPTS = 5  # a cascade run again when the dossier changed under it
 MAX_ATTEMPTS = 8
 RETRIES = "workflow_retries"
+#: Records collection of the step jobs deferred and not yet done (key `<code>|<job key>`): the
+#: catch-up defers again those whose job was lost (the embedded queue drops a job it started).
+STEP_JOBS = "workflow_step_jobs"
 DEFAULT_UNIT = processing.DESK_UNIT
 #: A dossier stored this long ago whose workflow has not started is taken as orphaned by a
 #: crash (WORKFLOW_START_GRACE_SECONDS); younger ones may still be starting in their process.
@@ -67,6 +70,7 @@ class _Run:
     worked: int = 0
     failed: bool = False
     messages: list[dict[str, Any]] = dataclass_field(default_factory=list)
+    jobs: list[dict[str, Any]] = dataclass_field(default_factory=list)
 
 
 def _assign(target: Dossier, source: Dossier) -> None:
@@ -290,9 +294,18 @@ class Engine:
 
     # --- writing: the change in one locked update, the steps' reactions in one more -----------
 
-    def _commit(self, code: str, change: Callable[[Dossier], Any]) -> Any:
-        """Persist `change` (under the store's lock), then let the steps react to it."""
-        _, result = self.store.dossiers.update(code, change)
+    def _commit(self, code: str, change: Callable[[Dossier], Any], jobs: list[dict[str, Any]] | None = None) -> Any:
+        """Persist `change` (under the store's lock) with the step jobs it asks for (in one
+        transaction on PostgreSQL; deferred right after on the embedded store, the catch-up
+        covering a crash between), then let the steps react to it."""
+        together = has_transactions(self.store)
+        with transaction(self.store):
+            _, result = self.store.dossiers.update(code, change)
+            self._keep_jobs(code, jobs or [])
+            if together and jobs:
+                self._defer(code, [], False, jobs)
+        if jobs and not together:
+            self._defer(code, [], False, jobs)
         self._settle(code)
         for listener in self.listeners:
             try:
@@ -342,12 +355,13 @@ class Engine:
                     if run.failed:
                         self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
                     self.store.dossiers.update(code, lambda current: _replace(current, base, work))
+                    self._keep_jobs(code, run.jobs)
                     if together:
-                        self._defer(code, keys, run.failed and not retry)
+                        self._defer(code, keys, run.failed and not retry, run.jobs)
             except _Conflict:
                 continue
             if not together:
-                self._defer(code, keys, run.failed and not retry)
+                self._defer(code, keys, run.failed and not retry, run.jobs)
             if retry and not run.failed and not self._open_failures(work):
                 self.store.records(RETRIES).delete(code)
             return run.worked
@@ -433,6 +447,7 @@ class Engine:
                 self._apply_effects(trial, ctx)
                 _assign(work, trial)
             run.messages.extend(ctx.outgoing)
+            run.jobs.extend(ctx.jobs)
         except Exception as exc:  # a step must never lose the dossier
             self._fail(work, entry, call, exc)
             run.failed = True
@@ -557,16 +572,77 @@ class Engine:
         if dossier is not None and self._open_failures(dossier):
             self._settle(code, retry=True)
 
-    def _defer(self, code: str, keys: list[str], failed: bool) -> None:
-        """The jobs a saved change sets off: one per message, and a retry of the failed step
-        calls (not from a retry itself: that job backs off on its own)."""
+    def _keep_jobs(self, code: str, jobs: list[dict[str, Any]]) -> None:
+        """Note the step jobs a change defers, until done (`run_step_job`), for the catch-up."""
+        for job in jobs:
+            self.store.records(STEP_JOBS).put(f"{code}|{job['key']}", {
+                **job, "code": code, "since": datetime.now(timezone.utc).isoformat()})
+
+    def _defer(self, code: str, keys: list[str], failed: bool, jobs: list[dict[str, Any]] | None = None) -> None:
+        """The jobs a saved change sets off: one per message, one per step job (a carrier
+        booking), and a retry of the failed step calls (not from a retry itself: that job
+        backs off on its own)."""
         from motcua.jobs import queue_for
-        from motcua.workflow.tasks import send_later
+        from motcua.workflow.tasks import defer_step_job, send_later
 
         if keys:
             send_later(self.store, self.config, code, keys)
+        for job in jobs or []:
+            defer_step_job(self.store, self.config, code, job)
         if failed:
             queue_for(self.store, self.config).defer("retry_steps", unique=f"retry:{code}", code=code)
+
+    def run_step_job(self, code: str, index: int, step: str, job: str, key: str, arguments: dict[str, Any]) -> bool:
+        """Run one step job (`StepContext.defer_job`): the step's `run_job` on a copy of the
+        dossier, outside the lock (it may call a carrier), then its `job_done` on the current
+        dossier in one locked update, then the steps react as after any change. An exception
+        from `run_job` propagates: the queue tries again, backing off, then keeps the job as
+        dead (motcua.jobs). False when there was nothing to do (dossier or step gone)."""
+        dossier = self.store.dossiers.get(code)
+        record_key = f"{code}|{key}"
+        if dossier is None:
+            self.store.records(STEP_JOBS).delete(record_key)
+            return False
+        spec = self.spec_for(dossier)
+        entries = self.entries(spec)
+        if index >= len(entries) or entries[index].name != step or entries[index].step is None:
+            log.error("dossier %s: step job %s (%s) names step %s #%d, which its spec no longer has",
+                      code, job, key, step, index)
+            self.store.records(STEP_JOBS).delete(record_key)
+            return False
+        entry = entries[index]
+        result = entry.step.run_job(self._context(dossier.model_copy(deep=True), spec, entry), job, key, arguments)
+
+        def change(d: Dossier) -> None:
+            ctx = self._context(d, spec, entry)
+            entry.step.job_done(ctx, job, key, arguments, result)  # type: ignore[union-attr]
+            if ctx.pending or ctx.state_changed or ctx.finished:
+                trial = d.model_copy(deep=True)
+                self._apply_effects(trial, ctx)
+                _assign(d, trial)
+
+        self.store.dossiers.update(code, change)
+        self.store.records(STEP_JOBS).delete(record_key)
+        self._settle(code)
+        for listener in self.listeners:
+            try:
+                listener(code)
+            except Exception:
+                log.exception("dossier %s: listener %r failed after a step job", code, listener)
+        return True
+
+    def lost_step_jobs(self, grace_seconds: float, backoff_seconds: float = 0.0) -> list[dict[str, Any]]:
+        """Step jobs not done although their next run is more than `grace_seconds` overdue
+        (deferred, or last failed, then the backoff of that many failures): for the catch-up,
+        since on the embedded store a job a killed worker had started is gone."""
+        now = datetime.now(timezone.utc).timestamp()
+        found = []
+        for _, value in self.store.records(STEP_JOBS).all():
+            runs = int(value.get("runs", 0))
+            wait = backoff_seconds * 2 ** (runs - 1) if runs else 0.0
+            if datetime.fromisoformat(value["since"]).timestamp() + wait + max(0.0, grace_seconds) <= now:
+                found.append(value)
+        return found
 
     def flush(self, timeout: float = 30) -> bool:
         """Run in this process the jobs due now (tests, commands that must finish their work
@@ -774,7 +850,7 @@ class Engine:
             except Exception as exc:
                 log.exception("dossier %s: step %s failed on action %s", code, entry.name, action)
                 raise ActionNotAllowed("Không thực hiện được thao tác do lỗi hệ thống; vui lòng thử lại sau.") from exc
-            self._commit(code, lambda d: self._apply_effects(d, ctx))
+            self._commit(code, lambda d: self._apply_effects(d, ctx), jobs=ctx.jobs)
         return self._get(code)
 
     def _store_draft(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -89,6 +89,17 @@ class Step:
     def staff_panel(self, ctx: StepContext) -> Markup | None:
         return None
 
+    def run_job(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> Any:
+        """Do the work of a job this step deferred (`ctx.defer_job`), in a worker, outside the
+        store's lock; raise to have it tried again (backing off). Must be idempotent by `key`:
+        a worker killed mid-job runs it again. Returns what `job_done` records; changes made to
+        `ctx` here are not saved."""
+        raise NotImplementedError(f"the step {self.name!r} defers no job {job!r}")
+
+    def job_done(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any], result: Any) -> None:
+        """Record what `run_job` returned, on the current dossier under the store's lock
+        (ctx.record / ctx.state as in `on_event`); no outside calls here."""
+
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         return None
 
@@ -118,6 +129,7 @@ class StepContext:
         self._original_state = copy.deepcopy(self.state)
         self.pending: list[tuple[str, dict[str, Any]]] = []
         self.outgoing: list[dict[str, Any]] = []
+        self.jobs: list[dict[str, Any]] = []
         self.finished = False
 
     # --- reading -------------------------------------------------------------------------
@@ -192,6 +204,14 @@ class StepContext:
         self.outgoing.append({"key": key, "code": self.dossier.code, "channel": channel, "to": to, "body": body,
                               "subject": subject, "milestone": milestone, "sender": sender,
                               "event": {"kind": event.kind, "at": event.at.isoformat()}})
+
+    def defer_job(self, job: str, key: str, **arguments: Any) -> None:
+        """Ask for `Step.run_job(ctx, job, key, arguments)` to run as a job, after this call's
+        changes are saved (in the same transaction on PostgreSQL): a call to an outside service
+        (a carrier booking) never runs inside the request. `key` names the job for good (the
+        outside service's idempotency key); its result comes back through `Step.job_done`."""
+        self.jobs.append({"step": self.step_name, "index": self.index, "job": job, "key": key,
+                          "arguments": dict(arguments)})
 
     def done(self) -> None:
         """This step has nothing more to wait for: the cursor may move past it."""

@@ -4,6 +4,7 @@ the catch-up every minute, due-date reminders and the payment reconciliation swe
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from typing import Any
 
 from motcua.jobs import Retry, queue_for, register
@@ -35,6 +36,38 @@ def send_later(store: Any, config: Any, code: str, keys: list[str]) -> None:
         queue.defer("send_message", unique=f"message:{code}:{key}", code=code, key=key)
 
 
+@register("step_job", attempts=lambda config: int(config.get("STEP_JOB_ATTEMPTS", 8)),
+          backoff=lambda config: float(config.get("STEP_JOB_BACKOFF_SECONDS", 30)))
+def step_job(app: Any, code: str, index: int, step: str, job: str, key: str, arguments: dict[str, Any]) -> bool:
+    """Run a job a step deferred (a carrier booking: motcua.workflow.engine.run_step_job);
+    idempotent by `key`, which the step passes to the outside service."""
+    from motcua.workflow.engine import STEP_JOBS
+
+    services = app.extensions["motcua"]
+    try:
+        with app.app_context():
+            return services.engine.run_step_job(code, index, step, job, key, arguments)
+    except Exception:
+        # counted where the catch-up looks: it takes the job for lost only after the backoff
+        # this run set off has passed, and never after the last run (the queue keeps it dead)
+        records = services.store.records(STEP_JOBS)
+        found = records.get(f"{code}|{key}")
+        if found is not None:
+            runs = int(found.get("runs", 0)) + 1
+            if runs >= int(app.config.get("STEP_JOB_ATTEMPTS", 8)):
+                records.delete(f"{code}|{key}")
+            else:
+                records.put(f"{code}|{key}", {**found, "runs": runs,
+                                                "since": datetime.now(timezone.utc).isoformat()})
+        raise
+
+
+def defer_step_job(store: Any, config: Any, code: str, job: dict[str, Any]) -> None:
+    """Defer one `step_job`, keyed by dossier and the step's job key."""
+    queue_for(store, config).defer("step_job", unique=f"step:{code}:{job['key']}", code=code, index=job["index"],
+                                   step=job["step"], job=job["job"], key=job["key"], arguments=job["arguments"])
+
+
 @register("retry_steps", attempts=lambda config: int(config.get("WORKFLOW_RETRY_ATTEMPTS", 8)),
           backoff=lambda config: float(config.get("WORKFLOW_RETRY_SECONDS", 60)))
 def retry_steps(app: Any, code: str) -> int:
@@ -61,10 +94,13 @@ def catch_up(app: Any) -> dict[str, int]:
         services.engine.retry_failed()
     lost = []
     if not callable(getattr(services.store, "connection", None)):  # the embedded store's jobs can be lost
-        lost = outbox_for(services, app.config).unsettled(float(app.config.get("CATCH_UP_GRACE_SECONDS",
-                                                                                CATCH_UP_GRACE_SECONDS)))
+        lost_grace = float(app.config.get("CATCH_UP_GRACE_SECONDS", CATCH_UP_GRACE_SECONDS))
+        lost = outbox_for(services, app.config).unsettled(lost_grace)
         for code, key in lost:
             send_later(services.store, app.config, code, [key])
+        for job in services.engine.lost_step_jobs(
+                lost_grace, float(app.config.get("STEP_JOB_BACKOFF_SECONDS", 30))):
+            defer_step_job(services.store, app.config, job["code"], job)
     if started or lost:
         log.warning("catch-up: %d dossier(s) started, %d message(s) deferred again", len(started), len(lost))
     return {"started": len(started), "messages": len(lost)}
