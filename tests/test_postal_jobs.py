@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from conftest import LiveServer, free_port
-from fixtures.workflow_kit import DESK, LEADER, file_dossier, kinds, make_spec
+from fixtures.workflow_kit import DESK, LEADER, file_dossier, kinds, make_spec, propose
 from motcua.jobs import dead_jobs
 from motcua.workflow.engine import STEP_JOBS
 from motcua.workflow.tasks import catch_up
@@ -29,6 +29,7 @@ def _finish(app, code: str) -> float:
     engine.perform(code, "receive", DESK)
     engine.perform(code, "process", DESK)
     started = time.monotonic()
+    propose(engine, code)
     engine.perform(code, "approve", LEADER)  # FINISHED: the postal step asks for the delivery
     return time.monotonic() - started
 
