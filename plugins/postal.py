@@ -317,7 +317,8 @@ class PostalStep(Step):
                    note=message({"vi": "Bưu gửi {old} bị chuyển hoàn; đã gửi lại kết quả, số hiệu bưu gửi mới {new}. {note}",
                                  "en": "Item {old} was returned to sender; the result is posted again, new item number {new}. {note}"},
                                 old=returned.get("item_number") or "", new=booked["item_number"], note=params_text(params, "note")),
-                   data={"old_item_number": returned.get("item_number"), "item_number": booked["item_number"], "attempt": attempt})
+                   data={"old_item_number": returned.get("item_number"), "item_number": booked["item_number"], "attempt": attempt},
+                   once="old_item_number")  # two clicks at once: one returned item is posted again once
 
     def _panel(self, ctx: StepContext, template: str) -> Markup | None:
         from flask import render_template
