@@ -408,7 +408,8 @@ def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, rea
     if result.ok:
         ctx.record("payment_refunded", actor=f"gateway:{item['gateway']}",
                    note=message(text, **common, **values, txn=result.transaction),
-                   data={**data, "refund_transaction": result.transaction})
+                   data={**data, "refund_transaction": result.transaction, "refund_ref": payments.refund_ref(item)},
+                   once="refund_ref")  # two clicks at once: the gateway pays once, the timeline says it once
     elif not any(e.kind == "payment_refund_refused" and (e.data or {}).get("txn_ref") == item["txn_ref"]
                  for e in ctx.dossier.events):
         ctx.record("payment_refund_refused", actor=f"gateway:{item['gateway']}",

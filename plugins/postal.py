@@ -265,7 +265,8 @@ class PostalStep(Step):
                                      "en": "Item {old} was returned to sender; the result is posted again, new item number {new}. {note}"},
                                     old=old, new=item, note=arguments.get("note") or ""),
                        data={"old_item_number": old, "item_number": item, "attempt": attempt},
-                       actor=arguments.get("actor"))  # the clerk who asked for it
+                       actor=arguments.get("actor"),  # the clerk who asked for it
+                       once="old_item_number")  # one returned item is posted again once
 
     def enter(self, ctx: StepContext) -> None:
         if not _wants_postal(ctx):

@@ -93,3 +93,25 @@ def test_result_must_be_a_pdf_and_the_dossier_decided(oidc_app):
     refused = attach(staff, code, b"MZ\x90\x00 not a pdf", "ket-qua.pdf").get_data(as_text=True)
     assert "Đã đính kèm" not in refused
     assert not [e for e in store.dossiers.get(code).events if e.kind == "result_attached"]
+
+
+@pytest.mark.parametrize("roles", [["desk"], ["author"]])
+def test_desk_or_author_serving_the_office_cannot_attach_the_result(oidc_app, roles):
+    """A desk clerk or an author account serving the office does not issue the official
+    result: no form, and a forged post is refused with nothing stored."""
+    store = oidc_app.extensions["motcua"].store
+    code = file_birth(oidc_app.test_client(), AN, copies="0")
+    leader = staff_client(oidc_app, "lan", ["desk", "specialist", "leader"])
+    decided(oidc_app, code)
+    clerk = staff_client(oidc_app, "clerk", roles)
+    page = clerk.get(f"/staff/ho-so/{code}")
+    assert page.status_code == 200
+    assert f'action="/staff/ho-so/{code}/ket-qua"' not in page.get_data(as_text=True)
+    forged = clerk.post(f"/staff/ho-so/{code}/ket-qua", content_type="multipart/form-data",
+                        data={"csrf_token": csrf(page.get_data(as_text=True)), "sign": "1",
+                              "result": (io.BytesIO(small_pdf()), "ket-qua.pdf")})
+    assert forged.status_code == 403
+    assert not [e for e in store.dossiers.get(code).events if e.kind == "result_attached"]
+    assert f'action="/staff/ho-so/{code}/ket-qua"' in leader.get(f"/staff/ho-so/{code}").get_data(as_text=True)
+    assert "Đã đính kèm kết quả điện tử" in attach(leader, code, small_pdf()).get_data(as_text=True)
+    assert [e for e in store.dossiers.get(code).events if e.kind == "result_attached"]

@@ -319,3 +319,48 @@ def test_a_gateway_that_cannot_refund_leaves_it_to_staff(app, vnpay_gw) -> None:
     refused = [e for e in d.events if e.kind == "payment_refund_refused"]
     assert len(refused) == 1 and refused[0].data["reason_code"] == "no_refund_api"
     assert get(vnpay_gw.url + "/sim/refunds") == []
+
+
+def test_two_staff_refunding_the_surplus_at_once_record_one_refund(app, vnpay_gw, monkeypatch) -> None:
+    """Two clicks on "refund the surplus" at the same moment: both run on a snapshot where it
+    is not refunded yet and both ask the gateway (slowed here so they overlap); the gateway
+    pays once (same refund id) and the timeline says it once."""
+    import threading
+    import time
+
+    from fixtures.workflow_kit import wait_for
+
+    engine = app.extensions["motcua"].engine
+    code = file_dossier(app, make_spec([{"name": "payment", "config": {"gateway": "vnpay"}}, "review"], version="t-race"))
+    first, second = pay_url(app, code, "vnpay"), pay_url(app, code, "vnpay")
+    citizen_chooses(second, "pay")
+    wait_for(lambda: dossier(app, code).status == Status.NEW)
+    citizen_chooses(first, "pay")
+    wait_for(lambda: "payment_surplus" in kinds(dossier(app, code)))
+
+    real_refund = VNPayGateway.refund
+
+    def slow_refund(self, refund):
+        time.sleep(0.5)  # the bank takes its time: the other click reads the dossier meanwhile
+        return real_refund(self, refund)
+
+    monkeypatch.setattr(VNPayGateway, "refund", slow_refund)
+    errors: list[Exception] = []
+
+    def click() -> None:
+        with app.app_context():
+            try:
+                engine.perform(code, "refund_surplus", DESK)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    d = dossier(app, code)
+    assert len([e for e in d.events if e.kind == "payment_refunded"]) == 1
+    assert len(get(vnpay_gw.url + "/sim/refunds")) == 1
+    assert payments.surpluses(d) == []

@@ -281,3 +281,24 @@ def test_signing_works_inside_a_running_event_loop(certs):
     with ThreadPoolExecutor(1) as pool:  # a thread of its own: this one may run a browser test's loop
         signed = pool.submit(asyncio.run, inside()).result()
     assert validate(signed, certs["ca.pem"]).valid
+
+
+def test_only_the_leader_signs_the_result(signing_app):
+    """A specialist may attach the result but not sign it with the agency's key: no sign box,
+    a forged tick is refused and nothing is stored; the leader signs."""
+    store = signing_app.extensions["motcua"].store
+    code = file_birth(signing_app.test_client(), AN, copies="0")
+    leader = staff_client(signing_app, "lan", ["desk", "specialist", "leader"])
+    decided(signing_app, code)
+    specialist = staff_client(signing_app, "minh", ["specialist"])
+    page = specialist.get(f"/staff/ho-so/{code}").get_data(as_text=True)
+    assert f'action="/staff/ho-so/{code}/ket-qua"' in page and 'name="sign"' not in page
+    response = specialist.post(f"/staff/ho-so/{code}/ket-qua", content_type="multipart/form-data", follow_redirects=True,
+                               data={"csrf_token": csrf(page), "sign": "1", "result": (io.BytesIO(small_pdf()), "kq.pdf")})
+    assert "Chỉ lãnh đạo được ký số" in response.get_data(as_text=True)
+    assert not [e for e in store.dossiers.get(code).events if e.kind == "result_attached"]
+    page = leader.get(f"/staff/ho-so/{code}").get_data(as_text=True)
+    assert 'name="sign"' in page
+    response = leader.post(f"/staff/ho-so/{code}/ket-qua", content_type="multipart/form-data", follow_redirects=True,
+                           data={"csrf_token": csrf(page), "sign": "1", "result": (io.BytesIO(small_pdf()), "kq.pdf")})
+    assert "Đã ký số và đính kèm" in response.get_data(as_text=True)

@@ -234,3 +234,20 @@ def test_an_admin_retires_a_procedure_and_brings_it_back(studio_app):
     assert 'version: "2026.1"' in page.replace("&#34;", '"')  # the folder's text still opens
     admin.post(f"/staff/soan-thao/{CODE}/ngung", data={"csrf_token": csrf_of(page)})
     assert app.test_client().get(f"/thu-tuc/{CODE}").status_code == 200
+
+
+def test_approval_checks_the_performers_against_the_deployment_registry(studio_app):
+    """A draft in review whose performers the registry does not have (submitted before the
+    registry changed, or through a path that skipped the check) is not published."""
+    store = studio_app.extensions["motcua"].store
+    registry = studio_app.extensions["motcua"].catalogue.agencies
+    text = new_text().replace(
+        "agency: {name: {vi: Ủy ban nhân dân cấp xã, en: Commune People's Committee}, tier: commune, code: 000.00.31.H12}\n",
+        "performed_by: {tier: commune, kind: khongco, name: {vi: Ủy ban nhân dân cấp xã, en: Commune People's Committee}}\n")
+    base = studio_app.extensions["motcua"].catalogue.get(CODE)
+    studio.save_draft(store, CODE, text, "soan")
+    studio.submit(store, CODE, "soan", base)  # no registry: the performer check did not run
+    with pytest.raises(studio.StudioError):
+        studio.approve(store, CODE, "quantri", base, None, registry)
+    assert not studio.record(store, CODE).get("published")
+    assert studio.record(store, CODE)["draft"]["state"] == "review"

@@ -354,6 +354,14 @@ def surpluses(dossier: Any) -> list[dict[str, Any]]:
     return found
 
 
+def refund_ref(item: dict[str, Any]) -> str:
+    """The refund id of what is left of a payment: derived from the order (and what was
+    already given back), so the same refund asked twice has the same id at the gateway and
+    in the `payment_refunded` event (recorded once per id)."""
+    prefix = "RS" if item.get("surplus") else "RF"
+    return f"{prefix}{item['txn_ref']}{'' if not item['refunded'] else item['refunded']}"
+
+
 def refund_payment(store: Any, config: Any, item: dict[str, Any], *, reason: str, requested_by: str) -> Any:
     """Ask the item's gateway to give back what is left of it (`online_payments`). The refund
     id is derived from the order, so asking again after a lost answer names the same refund
@@ -366,8 +374,7 @@ def refund_payment(store: Any, config: Any, item: dict[str, Any], *, reason: str
     if chosen is None or found is None or not chosen.offers("refund"):
         raise LookupError(f"order {item['txn_ref']}: gateway {item['gateway']!r} cannot refund here")
     amount = item["amount"] - item["refunded"]
-    prefix = "RS" if item.get("surplus") else "RF"
-    refund = Refund(ref=f"{prefix}{item['txn_ref']}{'' if not item['refunded'] else item['refunded']}", order=found[0],
+    refund = Refund(ref=refund_ref(item), order=found[0],
                     transaction=item["transaction"], amount=amount, reason=reason, requested_by=requested_by)
     return chosen.refund(refund)
 

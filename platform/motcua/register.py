@@ -12,11 +12,11 @@ store's summaries; only the rows' dossiers are read in full.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import astuple, dataclass, fields
 from typing import Callable, Iterable
 
+from motcua import csv_safe
 from motcua.agencies import office_name
 from motcua.dossier import STATUS_LABELS, Dossier, Status
 from motcua.i18n import N_, format_date, t
@@ -133,7 +133,7 @@ def register_rows(store: Store, spec_for: Callable[[Dossier], ProcedureSpec | No
 def register_csv(rows: list[RegisterRow], lang: str = "vi") -> bytes:
     """The register as CSV (UTF-8 with a BOM, so a spreadsheet opens the Vietnamese right)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow([t(c, lang) for c in COLUMNS])
     for row in rows:
         writer.writerow(astuple(row))

@@ -27,6 +27,25 @@ ATTACHABLE = frozenset({Status.FINISHED, Status.RETURNED})
 ATTACHABLE_FROM = {"decided": ATTACHABLE, "processing": ATTACHABLE | {Status.PROCESSING}}
 
 
+#: Who may attach the official result: those who process and decide the dossier (a desk
+#: clerk receives and returns, an author writes specs; neither issues a result).
+ATTACH_ROLES: tuple[str, ...] = ("specialist", "leader")
+#: Who may sign it with the agency's key: the leader, who signs the decision on paper too.
+SIGN_ROLE = "leader"
+
+
+def may_attach(user: Any) -> bool:
+    """Whether staff `user` may attach a result, so that a desk- or author-only account
+    serving the office cannot issue the official result."""
+    return any(user.has(role) for role in ATTACH_ROLES)
+
+
+def may_sign(user: Any) -> bool:
+    """Whether staff `user` may have the result signed with the agency's key (the leader:
+    the signature stands for the agency's decision)."""
+    return bool(user.has(SIGN_ROLE))
+
+
 def attachable(status: int, attach_at: str = "decided") -> bool:
     """Whether a dossier in `status` takes a result under the spec's `attach_at`."""
     return Status(status) in ATTACHABLE_FROM.get(attach_at, ATTACHABLE)

@@ -236,7 +236,7 @@ def approve(store: Store, code: str, reviewer: str, base: ProcedureSpec | None, 
         raise StudioError(_("Không có bản thảo nào đang chờ duyệt."))
     if reviewer in (draft.get("submitted_by"), draft.get("author")):
         raise StudioError(_("Người soạn không tự duyệt được: cần một quản trị viên khác duyệt."))
-    spec = check_publishable(store, code, draft["text"], base)
+    spec = check_publishable(store, code, draft["text"], base, agencies)  # the performer check too
     expected = draft.get("hash")
     if content_hash(spec) != expected:
         raise StudioError(_("Bản thảo đã thay đổi sau khi gửi duyệt; hãy gửi duyệt lại."))

@@ -206,6 +206,8 @@ def parse_yaml(text: str) -> tuple[Any, SourceMap, list[tuple[Loc, tuple[int, in
         return _parse_yaml(text, yaml.SafeLoader)
     try:
         return _parse_yaml(text, FastLoader)
+    except ExpansionTooLarge:
+        raise  # not a syntax error: PyYAML's loader would only say it again, slower
     except yaml.MarkedYAMLError:
         return _parse_yaml(text, yaml.SafeLoader)
 
@@ -223,6 +225,64 @@ def _flow_depth(text: str) -> int:
     return deepest
 
 
+#: How many values a spec may hold once its aliases (`*name`) are expanded. Specs repeat a
+#: small block with an anchor (a fee per copy, an exemption list); a few hundred nested
+#: aliases ("billion laughs") would otherwise expand a 400-byte text into gigabytes.
+MAX_EXPANDED_NODES = 200_000
+
+
+class ExpansionTooLarge(yaml.MarkedYAMLError):
+    """Aliases expand the document past MAX_EXPANDED_NODES; the mark is where."""
+
+
+def _expanded_sizes(node: yaml.Node, sizes: dict[int, int], stack: frozenset[int]) -> int:
+    """How many nodes `node` stands for once aliases are expanded, each shared node counted
+    once per use but computed once (so the check itself stays linear in the text)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in stack:  # a recursive alias: _map_nodes stops there too
+        return 1
+    stack = stack | {key}
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    else:
+        children = []
+    total = 1
+    for child in children:
+        total += _expanded_sizes(child, sizes, stack)
+        if total > MAX_EXPANDED_NODES:
+            break
+    sizes[key] = total
+    return total
+
+
+def _check_expansion(node: yaml.Node) -> None:
+    """Refuse a document whose aliases expand past MAX_EXPANDED_NODES, naming the line of
+    the smallest value that alone goes over (where the multiplying aliases are)."""
+    sizes: dict[int, int] = {}
+    if _expanded_sizes(node, sizes, frozenset()) <= MAX_EXPANDED_NODES:
+        return
+    while True:
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        over = next((c for c in children if sizes.get(id(c), 0) > MAX_EXPANDED_NODES), None)
+        if over is None or over is node:
+            break
+        node = over
+    raise ExpansionTooLarge(
+        problem=f"YAML aliases (`*name`) here expand into more than {MAX_EXPANDED_NODES:,} values; "
+        "a spec uses an anchor to repeat a small block, not to multiply one (write the values out instead)",
+        problem_mark=node.start_mark,
+    )
+
+
 def _parse_yaml(text: str, loader_class: Any) -> tuple[Any, SourceMap, list[tuple[Loc, tuple[int, int]]]]:
     loader = loader_class(text)
     source = SourceMap()
@@ -231,6 +291,7 @@ def _parse_yaml(text: str, loader_class: Any) -> tuple[Any, SourceMap, list[tupl
         node = loader.get_single_node()
         if node is None:
             return None, source, duplicates
+        _check_expansion(node)
         _map_nodes(loader, node, (), source, duplicates, frozenset())
         return loader.construct_document(node), source, duplicates
     finally:
@@ -255,6 +316,8 @@ def yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
     """Position and plain-words message for a YAML syntax error."""
     problem = exc.problem or ""
     context = exc.context or ""
+    if isinstance(exc, ExpansionTooLarge) and exc.problem_mark:
+        return (*_mark(exc.problem_mark), problem)
     mark = exc.problem_mark or exc.context_mark
     line, col = _mark(mark) if mark else (1, 1)
     here = _line_text(text, line)

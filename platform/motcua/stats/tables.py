@@ -7,11 +7,11 @@ be summed, while the page and the terminal format them the Vietnamese way.
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 from typing import Any
 
+from motcua import csv_safe
 from motcua.dossier import STATUS_LABELS
 from motcua.i18n import N_
 from motcua.i18n import gettext as _
@@ -171,7 +171,7 @@ def to_csv(header: list[str], rows: list[list[Any]], *, bom: bool = True) -> str
     out = io.StringIO()
     if bom:
         out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_safe.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()

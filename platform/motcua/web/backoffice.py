@@ -37,7 +37,7 @@ from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
 from motcua.processing import liaison_agency, may_open, plan_of as processing_plan_of, waiting_for as processing_waiting_for
 from motcua.public_url import external_url
-from motcua.results import attachable, results_of
+from motcua.results import attachable, may_attach, may_sign, results_of
 from motcua.search import fold
 from motcua_renderers.documents import FORM_TITLES, issued_forms
 from motcua.signing import current_signer
@@ -401,8 +401,9 @@ def dossier_view(code: str) -> Any:
         results=results_of(dossier),
         forms=issued_forms(dossier),
         form_titles=FORM_TITLES,
-        can_attach_result=attachable(dossier.status, result_policy[0]),
-        can_sign=current_signer() is not None and result_policy[1] != "none",
+        can_attach_result=attachable(dossier.status, result_policy[0]) and may_attach(user)
+        and (result_policy[1] != "required" or may_sign(user)),  # a required signature is the leader's
+        can_sign=current_signer() is not None and result_policy[1] != "none" and may_sign(user),
         signature=result_policy[1],
         opinions=_opinions(dossier, spec, names),
         waiting=processing_waiting_for(dossier, processing_plan_of(spec)),
@@ -475,6 +476,8 @@ def attach_result(code: str) -> Any:
 
     user = _user()
     _dossier_for(user, code)
+    if not may_attach(user):  # a desk clerk or an author does not issue the official result
+        abort(403)
     upload = request.files.get("result")
     if upload is None or not upload.filename:
         flash(_("Chọn tệp kết quả (PDF) để đính kèm."), "error")
@@ -486,6 +489,9 @@ def attach_result(code: str) -> Any:
     spec = _spec_for(dossier)
     attach_at, signature = services().engine.result_policy(spec)
     wants = request.form.get("sign") or signature == "required"  # a required signature is not the officer's choice
+    if wants and signature != "none" and not may_sign(user):
+        flash(_("Chỉ lãnh đạo được ký số kết quả bằng chứng thư số của cơ quan."), "error")
+        return redirect(url_for("backoffice.dossier_view", code=code))
     signer = current_signer() if wants else None
     try:
         results.attach(services().store, code, data, upload.filename, user.actor, current_lang(), signer=signer,

@@ -460,6 +460,10 @@ class Engine:
                 _move(d, args["action"], actor=args["actor"], calendar=self.calendar,
                       note=args["note"], data={**args["data"], "step": ctx.step_name})
             else:
+                once = args.get("once")
+                if once and any(e.kind == args["kind"] and (e.data or {}).get(once) == args["data"].get(once)
+                                for e in d.events):
+                    continue  # already recorded (a concurrent action committed it first)
                 lifecycle.apply(d, _event(actor=args["actor"], kind=args["kind"], note=args["note"],
                                           data={**args["data"], "step": ctx.step_name}), self.calendar)
         if ctx.state_changed:

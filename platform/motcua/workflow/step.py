@@ -173,15 +173,21 @@ class StepContext:
 
     # --- asking the engine -----------------------------------------------------------------
 
-    def record(self, kind: str, *, note: NoteLike = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
+    def record(self, kind: str, *, note: NoteLike = None, data: dict[str, Any] | None = None, actor: str | None = None,
+               once: str | None = None) -> None:
         """Append an event that changes no status.
 
         `note`: text a person typed (shown as is), `{vi, en}`, or `notes.message(...)` (a
         template and values rendered in the reader's language). `actor`: `staff:<username>`
-        (`user.actor`), ... ; by default `ctx.actor`.
+        (`user.actor`), ... ; by default `ctx.actor`. `once`: a key of `data`; the event is
+        left out when the dossier, as the engine commits it (under the store's lock), already
+        has an event of this kind with the same value there. A step action runs on a snapshot
+        outside the lock, so two staff clicking at once both see "not done yet": this keeps
+        what an external call did once (a refund, a booking) from being recorded twice.
         """
         notes.split(note)  # a malformed note fails here, in the step that wrote it
-        self.pending.append(("record", {"kind": kind, "note": note, "data": data or {}, "actor": actor or self.actor}))
+        self.pending.append(("record", {"kind": kind, "note": note, "data": data or {}, "actor": actor or self.actor,
+                                        "once": once}))
 
     def move(self, action: str, *, note: NoteLike = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
         """Change the status through the lifecycle table (`pay`, `deliver`, `request_payment` ...);
