@@ -9,29 +9,13 @@ import pytest
 from motcua import accounts
 from motcua.dossier import Status
 
+from fixtures.staff_pages import staff_login, submit_opinion
 from portal_helpers import small_pdf
 from test_backoffice import AGENCY_A, PASSWORD, answers
 
 
 def _login(browser, base: str, username: str):
-    context = browser.new_context(locale="vi-VN")
-    page = context.new_page()
-    page.goto(f"{base}/staff/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.get_by_role("heading", name="Hồ sơ cần xử lý").wait_for()
-    return context, page
-
-
-def _propose(page, opinion: str, draft: str, pdf_path: str | None = None) -> None:
-    form = page.locator('form[data-action="propose"]')
-    form.get_by_label("Ý kiến xử lý", exact=True).fill(opinion)
-    form.get_by_label("Đề xuất", exact=True).select_option("approve")
-    form.get_by_label("Dự thảo kết quả (nội dung)").fill(draft)
-    if pdf_path:
-        form.get_by_label("Tệp dự thảo kết quả").set_input_files(pdf_path)
-    form.get_by_role("button", name="Trình ý kiến và dự thảo kết quả").click()
+    return staff_login(browser, base, username, PASSWORD)
 
 
 @pytest.mark.browser
@@ -58,7 +42,7 @@ def test_specialist_opinion_leader_rework_second_opinion_approval(app, live_serv
     leader_ctx, leader = _login(browser, live_server.url, "hung")
     try:
         specialist.goto(url)
-        _propose(specialist, "Hồ sơ đủ điều kiện.", "Trích lục khai sinh cho cháu Nguyễn Văn Bình.", str(pdf))
+        submit_opinion(specialist, "Hồ sơ đủ điều kiện.", "Trích lục khai sinh cho cháu Nguyễn Văn Bình.", str(pdf))
         specialist.get_by_text("Đã thực hiện: Trình ý kiến và dự thảo kết quả.").wait_for()
         assert specialist.get_by_role("link", name="du-thao-trich-luc.pdf").count() == 1
 
@@ -72,9 +56,9 @@ def test_specialist_opinion_leader_rework_second_opinion_approval(app, live_serv
 
         specialist.goto(url)
         assert specialist.get_by_text("Ghi rõ quê quán của cháu.").count() >= 1
-        _propose(specialist, "Hồ sơ đủ điều kiện.", "Trích lục khai sinh cho cháu Nguyễn Văn Bình.", str(pdf))
+        submit_opinion(specialist, "Hồ sơ đủ điều kiện.", "Trích lục khai sinh cho cháu Nguyễn Văn Bình.", str(pdf))
         specialist.get_by_text("không thay đổi so với lần trình trước").wait_for()
-        _propose(specialist, "Đã ghi quê quán theo ý kiến lãnh đạo.",
+        submit_opinion(specialist, "Đã ghi quê quán theo ý kiến lãnh đạo.",
                  "Trích lục khai sinh cho cháu Nguyễn Văn Bình, quê quán Hải Phòng.")
         specialist.get_by_text("Đã thực hiện: Trình ý kiến và dự thảo kết quả.").wait_for()
 
