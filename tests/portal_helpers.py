@@ -70,3 +70,32 @@ GOOD_ANSWERS = {
     },
     "copies": {"extract_copies": "2"},
 }
+
+
+#: The form's "continue" button (every page of a multi-page form).
+CONTINUE = ".actions button[value=continue]"
+
+
+def fill_birth_steps(page, tmp_path=None, *, birth_date: str = RECENT_BIRTH,
+                     birth_place: str = "Bệnh viện Phụ sản Hà Nội", father_birth_year: str = "1985",
+                     copies: str = "1") -> None:
+    """Browser tests: the birth registration form from the child's page to the copies (steps
+    2-4), continuing past each; with `tmp_path` also the attachment page with a real PDF. The
+    citizen's own page and the delivery differ per test and stay in them."""
+    page.fill("#f-child-full_name", "Nguyễn Minh Khang")
+    page.fill("#f-child-birth_date", birth_date)
+    page.check("#f-child-sex")
+    page.fill("#f-child-birth_place", birth_place)
+    page.click(CONTINUE)
+    page.fill("#f-mother-full_name", "Trần Thị Bình")
+    page.fill("#f-mother-birth_year", "1995")
+    page.fill("#f-father-full_name", "Nguyễn Văn An")
+    page.fill("#f-father-birth_year", father_birth_year)
+    page.click(CONTINUE)
+    page.fill("#f-extract_copies", copies)
+    page.click(CONTINUE)
+    if tmp_path is not None:
+        pdf = tmp_path / "giay-chung-sinh.pdf"
+        pdf.write_bytes(small_pdf())
+        page.set_input_files("#f-attachment-giay_chung_sinh", str(pdf))
+        page.click(CONTINUE)

@@ -12,10 +12,9 @@ from motcua.app import create_app
 from motcua_plugins.simulators import identity as sim
 from tests.conftest import SPECS, LiveServer, free_port, watch_csp
 from tests.identity_helpers import CLIENT_ID, CLIENT_SECRET, provider_config
-from tests.portal_helpers import small_pdf, RECENT_BIRTH
+from tests.portal_helpers import CONTINUE, fill_birth_steps
 
 pytestmark = pytest.mark.browser
-CONTINUE = ".actions button[value=continue]"
 
 
 @pytest.fixture
@@ -57,22 +56,7 @@ def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, b
     assert not page.locator("#f-requester-cccd").is_editable()  # the server refuses a change too
     page.select_option("#f-requester-relation", "cha")
     page.click(CONTINUE)
-    page.fill("#f-child-full_name", "Nguyễn Minh Khang")
-    page.fill("#f-child-birth_date", RECENT_BIRTH)
-    page.check("#f-child-sex")
-    page.fill("#f-child-birth_place", "Bệnh viện Phụ sản Hà Nội")
-    page.click(CONTINUE)
-    page.fill("#f-mother-full_name", "Trần Thị Bình")
-    page.fill("#f-mother-birth_year", "1995")
-    page.fill("#f-father-full_name", "Nguyễn Văn An")
-    page.fill("#f-father-birth_year", "1985")
-    page.click(CONTINUE)
-    page.fill("#f-extract_copies", "1")
-    page.click(CONTINUE)
-    pdf = tmp_path / "giay-chung-sinh.pdf"
-    pdf.write_bytes(small_pdf())
-    page.set_input_files("#f-attachment-giay_chung_sinh", str(pdf))
-    page.click(CONTINUE)
+    fill_birth_steps(page, tmp_path)
     page.check("input[name='delivery.kind'][value='desk']")
     page.click(CONTINUE)
     assert page.locator("h1").inner_text() == "Kiểm tra thông tin"

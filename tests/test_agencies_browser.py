@@ -10,10 +10,9 @@ import pytest
 
 from motcua import accounts
 from motcua.agencies import load_registry
-from tests.portal_helpers import small_pdf
+from tests.portal_helpers import CONTINUE, fill_birth_steps
 
 pytestmark = pytest.mark.browser
-CONTINUE = ".actions button[value=continue]"
 PASSWORD = "mat-khau-rat-dai-1"
 REGISTRY = load_registry()
 HOA_VANG = next(a.code for a in REGISTRY.of("commune", "ubnd") if a.name["vi"] == "Ủy ban nhân dân xã Hòa Vang")
@@ -62,22 +61,7 @@ def test_a_citizen_picks_a_commune_by_typing_without_diacritics_and_only_its_sta
     page.fill("#f-requester-phone", "0912345678")
     page.select_option("#f-requester-relation", "cha")
     page.click(CONTINUE)
-    page.fill("#f-child-full_name", "Nguyễn Minh Khang")
-    page.fill("#f-child-birth_date", "2025-06-01")
-    page.check("#f-child-sex")
-    page.fill("#f-child-birth_place", "Bệnh viện Đà Nẵng")
-    page.click(CONTINUE)
-    page.fill("#f-mother-full_name", "Trần Thị Bình")
-    page.fill("#f-mother-birth_year", "1995")
-    page.fill("#f-father-full_name", "Nguyễn Văn An")
-    page.fill("#f-father-birth_year", "1990")
-    page.click(CONTINUE)
-    page.fill("#f-extract_copies", "1")
-    page.click(CONTINUE)
-    pdf = tmp_path / "giay-chung-sinh.pdf"
-    pdf.write_bytes(small_pdf())
-    page.set_input_files("#f-attachment-giay_chung_sinh", str(pdf))
-    page.click(CONTINUE)
+    fill_birth_steps(page, tmp_path, birth_date="2025-06-01", birth_place="Bệnh viện Đà Nẵng", father_birth_year="1990")
     page.check("#f-delivery-kind")  # the first option: at the desk
     page.click(CONTINUE)
 

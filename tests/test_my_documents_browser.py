@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import watch_csp
-from tests.portal_helpers import small_pdf, RECENT_BIRTH
-from tests.test_accounts_browser import CONTINUE, portal, sign_in_as  # noqa: F401 - fixture
+from tests.portal_helpers import CONTINUE, fill_birth_steps, small_pdf
+from tests.test_accounts_browser import portal, sign_in_as  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -18,18 +18,7 @@ def fill_to_attachments(page, base: str) -> None:
     page.select_option("select[name=agency]", "000.00.A5.H12")  # the commune office filed with
     page.select_option("#f-requester-relation", "cha")
     page.click(CONTINUE)
-    page.fill("#f-child-full_name", "Nguyễn Minh Khang")
-    page.fill("#f-child-birth_date", RECENT_BIRTH)
-    page.check("#f-child-sex")
-    page.fill("#f-child-birth_place", "Bệnh viện Phụ sản Hà Nội")
-    page.click(CONTINUE)
-    page.fill("#f-mother-full_name", "Trần Thị Bình")
-    page.fill("#f-mother-birth_year", "1995")
-    page.fill("#f-father-full_name", "Nguyễn Văn An")
-    page.fill("#f-father-birth_year", "1985")
-    page.click(CONTINUE)
-    page.fill("#f-extract_copies", "1")
-    page.click(CONTINUE)
+    fill_birth_steps(page)
 
 
 def finish(page) -> str:
