@@ -1,0 +1,682 @@
+"""A procedure's published record in the national procedure database, read into a draft spec.
+
+The National Public Service Portal publishes each procedure (Cơ sở dữ liệu quốc gia về thủ
+tục hành chính) under fixed headings: Mã thủ tục, Tên thủ tục, Cấp thực hiện, Lĩnh vực,
+Trình tự thực hiện, Cách thức thực hiện (a table of in person / online / postal, each with
+its own time limit and fees), Thành phần hồ sơ (components with original and copy counts),
+Đối tượng thực hiện, Cơ quan thực hiện, Kết quả thực hiện, Căn cứ pháp lý (a table of
+number, summary, date, issuer), Yêu cầu, điều kiện thực hiện. An administrator copies that
+page as text; `read_record` turns it into the spec's YAML with everything but the form's
+fields, so the author starts from the published record instead of retyping it.
+
+Nothing is guessed silently: every line the reader did not use is a `Note` with its line
+number, and what it had to guess (the service level, who performs it, amounts that depend on
+who files) is a note too, written at the top of the YAML as comments. Pure: text in, text and
+notes out; the studio (motcua.web.studio) and `motcua spec import` present the notes.
+
+Note messages are Vietnamese source strings with `{placeholders}`, marked with `N_` for
+`pybabel extract`; the caller translates them (`motcua.i18n._(note.message, **note.params)`),
+since this package sits below motcua.i18n.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import yaml
+
+
+def N_(text: str) -> str:  # noqa: N802 (gettext's own name for it)
+    """Marks a message for `pybabel extract`; translated by the caller."""
+    return text
+
+
+#: Each heading of the published record -> the section it starts (longest label first when
+#: matched). Sections mapped to None are read and left out of the spec on purpose (a note
+#: says so when they carry information).
+HEADINGS: dict[str, str | None] = {
+    "mã thủ tục": "code",
+    "số quyết định": "decision",
+    "tên thủ tục": "name",
+    "cấp thực hiện": "tier",
+    "loại thủ tục": "kind",
+    "lĩnh vực": "sector",
+    "trình tự thực hiện": "steps",
+    "cách thức thực hiện": "channels",
+    "thời hạn giải quyết": "time",
+    "phí, lệ phí": "fees",
+    "lệ phí": "fees",
+    "thành phần hồ sơ": "components",
+    "đối tượng thực hiện": "filers",
+    "cơ quan thực hiện": "agency",
+    "kết quả thực hiện": "result",
+    "căn cứ pháp lý": "legal_basis",
+    "yêu cầu, điều kiện thực hiện": "conditions",
+    "yêu cầu, điều kiện": "conditions",
+    "điều kiện thực hiện": "conditions",
+    "từ khóa": "keywords",
+    "mô tả": "description",
+    "mức độ": "level",
+    "cơ quan có thẩm quyền": None,
+    "địa chỉ tiếp nhận hs": None,
+    "địa chỉ tiếp nhận hồ sơ": None,
+    "cơ quan được ủy quyền": None,
+    "cơ quan phối hợp": None,
+}
+_HEADING = re.compile(
+    r"^\s*(" + "|".join(re.escape(h) for h in sorted(HEADINGS, key=len, reverse=True)) + r")\s*(?::|\t|$)\s*(.*)$",
+    re.IGNORECASE,
+)
+NO_INFO = {"", "không có thông tin", "không", "không có", "không quy định"}
+
+CHANNEL_WORDS = (("trực tiếp", "desk"), ("trực tuyến", "online"), ("bưu chính", "postal"))
+CHANNEL_ORDER = ("online", "desk", "postal")
+TIERS = {"xã": "commune", "tỉnh": "province", "huyện": "district", "bộ": "ministry", "trung ương": "ministry"}
+#: The office's kind in the agency registry, from words of "Cơ quan thực hiện".
+AGENCY_KINDS = (("công an", "cong-an"), ("ủy ban nhân dân", "ubnd"), ("uỷ ban nhân dân", "ubnd"), ("sở ", "so"))
+DOCUMENT_NUMBER = re.compile(r"\b\d{1,4}/\d{4}/[0-9A-Za-zĐđ\-]+|\b\d{1,4}/[A-ZĐ][0-9A-Za-zĐđ\-]+")
+FEE_ITEM = re.compile(r"(lệ phí|phí)\s*:?\s*([\d.,]+)\s*(?:đồng|vnđ|vnd|đ)\b\s*(?:\(([^)]*)\))?", re.IGNORECASE)
+COUNT = re.compile(r"bản chính\s*:?\s*(\d+).*?bản sao\s*:?\s*(\d+)", re.IGNORECASE)
+DAYS = re.compile(r"(\d+)\s*\(?[^()\d]{0,12}\)?\s*(ngày làm việc|ngày)", re.IGNORECASE)
+#: A channel's description that extends its limit: "Thời hạn không quá 15 ngày trong trường hợp ...".
+LONGEST = re.compile(r"không quá\s+(\d+)\s*(?:ngày)", re.IGNORECASE)
+PRESENCE = re.compile(r"phải có mặt|có mặt tại|trực tiếp ký|cùng có mặt", re.IGNORECASE)
+BULLET = re.compile(r"^\s*(?:[-+•*–]\s*|bước\s*\d+\s*[:.\-]\s*|\d+[.)]\s+|[a-zđ]\)\s+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the reader could not read, or guessed: `line` in the pasted text (0 for
+    the whole record), a message (Vietnamese source, translated by the caller) and its
+    parameters. `guess` notes are decisions the author should check; the others are text
+    left out of the draft."""
+
+    line: int
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    guess: bool = False
+
+    def text(self, translate: Callable[..., str] | None = None) -> str:
+        translate = translate or (lambda message, **params: message.format(**params))
+        return translate(self.message, **self.params)
+
+
+@dataclass
+class Imported:
+    """What the record was read into: the spec's data (no `form` yet), the notes, and the code."""
+
+    data: dict[str, Any]
+    notes: list[Note]
+
+    @property
+    def code(self) -> str | None:
+        return self.data.get("code")
+
+
+@dataclass
+class _Line:
+    number: int
+    text: str
+
+
+# --- reading the text into sections ---------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+
+
+def _cells(text: str) -> list[str]:
+    """A table row as copied from the portal: cells separated by tabs (or ` | `)."""
+    parts = re.split(r"\t+| \| |^\||\|$", text.strip())
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _is_empty(text: str) -> bool:
+    return text.strip().strip(".").strip().lower() in NO_INFO
+
+
+def sections(text: str) -> tuple[dict[str, list[_Line]], list[_Line], dict[str, int]]:
+    """The lines of each section (a heading's own line keeps what follows the label), the
+    lines before any heading, and the line of each heading."""
+    found: dict[str, list[_Line]] = {}
+    where: dict[str, int] = {}
+    before: list[_Line] = []
+    current: str | None = "?"
+    ignored = 0
+    for number, raw in enumerate(_norm(text).splitlines(), start=1):
+        match = _HEADING.match(raw)
+        if match and not _looks_like_table_header(raw):
+            label = match.group(1).lower()
+            key = HEADINGS[label]
+            if key is None:
+                ignored += 1
+                key = f"-{match.group(1)}"
+            current = key
+            where.setdefault(key, number)
+            found.setdefault(key, [])
+            rest = match.group(2).strip()
+            if rest:
+                found[key].append(_Line(number, rest))
+            continue
+        if not raw.strip():
+            continue
+        if current == "?":
+            before.append(_Line(number, raw.strip()))
+        else:
+            found[current].append(_Line(number, raw.rstrip()))
+    return found, before, where
+
+
+def _looks_like_table_header(raw: str) -> bool:
+    cells = _cells(raw)
+    return len(cells) > 1 and cells[0].lower() in {"thời hạn giải quyết", "phí, lệ phí", "mô tả"}
+
+
+# --- the parts ------------------------------------------------------------------------------
+
+
+def _paragraphs(lines: list[_Line]) -> list[tuple[int, str]]:
+    """Bulleted items (`-`, `+`, `Bước 1:`, `1.`), a line without a bullet continuing the one above."""
+    items: list[tuple[int, str]] = []
+    for line in lines:
+        text = line.text.strip()
+        if _is_empty(text):
+            continue
+        bullet = BULLET.match(text)
+        body = text[bullet.end():].strip() if bullet else text
+        if not body:
+            continue
+        if bullet or not items:
+            items.append((line.number, body))
+        else:
+            number, before = items[-1]
+            items[-1] = (number, f"{before} {body}")
+    return items
+
+
+def _one_text(lines: list[_Line]) -> str:
+    return " ".join(line.text.strip() for line in lines if not _is_empty(line.text)).strip()
+
+
+def parse_time(text: str) -> tuple[int, int | None, bool] | None:
+    """A time limit as the record writes it -> (days, longest days or None, calendar days?).
+
+    "Ngay trong ngày" is 0 (the same working day); "trong ngày làm việc tiếp theo" makes the
+    longest 1; "10 Ngày" counts calendar days (the law's "ngày"), "05 ngày làm việc" working
+    days. None when no limit can be read."""
+    lower = text.lower()
+    numbers = [(int(m.group(1)), m.group(2).lower()) for m in DAYS.finditer(lower)]
+    same_day = "ngay trong ngày" in lower or "trong ngày làm việc" in lower and not numbers
+    days = [n for n, _unit in numbers]
+    if same_day:
+        days = [0] + days
+        if "ngày làm việc tiếp theo" in lower:
+            days.append(1)
+    if not days:
+        return None
+    calendar = bool(numbers) and all(unit == "ngày" for _n, unit in numbers)
+    first, longest = days[0], max(days)
+    return first, (longest if longest > first else None), calendar
+
+
+def parse_fees(text: str) -> tuple[list[tuple[str, int, str]], bool]:
+    """Fee items of a cell -> ([(kind, VND, note)], whether anything else was written)."""
+    items = []
+    for m in FEE_ITEM.finditer(text):
+        kind = "charge" if m.group(1).lower() == "lệ phí" else "fee"
+        digits = re.sub(r"[.,]", "", m.group(2))
+        items.append((kind, int(digits), (m.group(3) or "").strip()))
+    rest = FEE_ITEM.sub("", text).strip(" ;,.\t")
+    return items, bool(rest) and not _is_empty(rest) and rest.lower() not in {"miễn phí", "không thu phí"}
+
+
+def _slug(text: str, words: int = 6) -> str:
+    folded = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    ascii_text = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    parts = re.findall(r"[a-z0-9]+", ascii_text)[:words]
+    slug = "_".join(parts)[:32].rstrip("_") or "thanh_phan"
+    return slug if slug[0].isalpha() else f"tp_{slug}"
+
+
+def _unique(slug: str, taken: set[str]) -> str:
+    candidate, n = slug, 2
+    while candidate in taken:
+        candidate, n = f"{slug}_{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _date(text: str) -> str | None:
+    m = re.search(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text)
+    return f"{int(m.group(1)):02d}/{int(m.group(2)):02d}/{m.group(3)}" if m else None
+
+
+# --- the reader -----------------------------------------------------------------------------
+
+
+class _Reader:
+    """One pass over a record's sections; collects the spec's data and the notes."""
+
+    def __init__(self, text: str) -> None:
+        self.found, before, self.where = sections(text)
+        self.notes: list[Note] = []
+        self.data: dict[str, Any] = {}
+        for line in before:
+            if line.text.lower() not in {"chi tiết thủ tục hành chính", "thông tin thủ tục", "chi tiết thủ tục"}:
+                self.unread(line)
+
+    def unread(self, line: _Line, message: str = N_("không đọc được: «{text}»")) -> None:
+        self.notes.append(Note(line.number, message, {"text": _short(line.text.strip())}))
+
+    def lines(self, key: str) -> list[_Line]:
+        return self.found.get(key, [])
+
+    def single(self, key: str) -> str:
+        return _one_text(self.lines(key))
+
+    # each section
+
+    def code(self) -> None:
+        text = self.single("code")
+        m = re.search(r"\d\.\d{6}(?:\.[0-9A-Za-z]+)*", text)
+        if m:
+            self.data["code"] = m.group(0)
+        else:
+            self.notes.append(Note(self.where.get("code", 0), N_("không tìm thấy mã thủ tục (dạng 1.001193): điền `code`")))
+            self.data["code"] = "0.000000"
+
+    def names(self) -> None:
+        name = self.single("name")
+        name = re.sub(r"^thủ tục\s+", "", name, flags=re.IGNORECASE).strip().rstrip(".")
+        if not name:
+            self.notes.append(Note(self.where.get("name", 0), N_("không tìm thấy tên thủ tục: điền `name`")))
+            name = "?"
+        self.data["name"] = name[0].upper() + name[1:]
+        sector = self.single("sector")
+        if not sector:
+            self.notes.append(Note(self.where.get("sector", 0), N_("không tìm thấy lĩnh vực: điền `sector`")))
+        self.data["sector"] = sector or "?"
+        kind = self.single("kind")
+        if kind:
+            self.data["kind"] = kind
+        decision = self.single("decision")
+        if decision:
+            self.data["decision"] = decision if decision.lower().startswith("quyết định") else f"Quyết định {decision}"
+
+    def performed_by(self) -> None:
+        tier_text = self.single("tier")
+        agency = self.single("agency")
+        tiers = [t for word, t in TIERS.items() if re.search(rf"\b{word}\b", tier_text.lower())]
+        tier = tiers[0] if tiers else None
+        line = self.where.get("tier", self.where.get("agency", 0))
+        if tier == "district":
+            tier = "commune"
+            self.notes.append(Note(line, N_("cấp huyện không còn từ 01/7/2025: đã chọn cấp xã; kiểm tra lại `performed_by`"), guess=True))
+        elif tier == "ministry" or tier is None:
+            tier = "other" if tier == "ministry" else "commune"
+            self.notes.append(Note(line, N_("không xác định được cấp thực hiện từ «{text}»: đã chọn `{tier}`; kiểm tra lại `performed_by`"),
+                                   {"text": tier_text, "tier": tier}, guess=True))
+        if len(tiers) > 1:
+            self.notes.append(Note(line, N_("thủ tục thực hiện ở nhiều cấp ({text}): đã chọn cấp đầu tiên; mỗi cấp là một đặc tả (mã có hậu tố)"),
+                                   {"text": tier_text}, guess=True))
+        rule: dict[str, Any] = {"tier": tier}
+        kind = next((k for word, k in AGENCY_KINDS if word in agency.lower() + " "), None)
+        if kind:
+            rule["kind"] = kind
+        if agency:
+            rule["name"] = agency
+        self.data["performed_by"] = rule
+        self.notes.append(Note(line, N_("cơ quan thực hiện đoán theo «{tier}» và «{agency}»: `performed_by: {rule}`; kiểm tra với danh mục cơ quan"),
+                               {"tier": tier_text, "agency": agency, "rule": _flow(rule)}, guess=True))
+
+    def filers(self) -> None:
+        text = self.single("filers").lower()
+        filers = []
+        if re.search(r"công dân|cá nhân|người nước ngoài|người việt nam", text):
+            filers.append("citizen")
+        if re.search(r"doanh nghiệp|tổ chức|hợp tác xã|hộ kinh doanh", text):
+            filers.append("business")
+        if not filers:
+            self.notes.append(Note(self.where.get("filers", 0), N_("không xác định được đối tượng thực hiện: đã chọn công dân (`filers: [citizen]`)"), guess=True))
+            filers = ["citizen"]
+        self.data["filers"] = filers
+
+    def info(self, channels: list[dict[str, Any]], time: dict[str, Any]) -> dict[str, Any]:
+        info: dict[str, Any] = {}
+        description = self.single("description")
+        if description:
+            info["description"] = description
+        steps = [text for _n, text in _paragraphs(self.lines("steps"))]
+        if steps:
+            info["steps"] = steps
+        conditions = [text for _n, text in _paragraphs(self.lines("conditions"))]
+        if conditions:
+            info["conditions"] = conditions
+        result = "; ".join(text for _n, text in _paragraphs(self.lines("result")))
+        if not result:
+            self.notes.append(Note(self.where.get("result", 0), N_("không tìm thấy kết quả thực hiện: điền `info.result`")))
+        info["result"] = result or "?"
+        legal = self.legal_basis()
+        if legal:
+            info["legal_basis"] = legal
+        info["processing_time"] = time
+        if PRESENCE.search(" ".join(steps + conditions + [str(c.get("note", "")) for c in channels])):
+            info["presence_required"] = True
+        return info
+
+    def legal_basis(self) -> list[dict[str, Any]]:
+        out = []
+        for line in self.lines("legal_basis"):
+            cells = _cells(line.text)
+            if not cells or _is_empty(line.text) or cells[0].lower() in {"số ký hiệu", "văn bản"}:
+                continue
+            number = DOCUMENT_NUMBER.search(cells[0])
+            if number is None:
+                self.unread(line, N_("không đọc được căn cứ pháp lý (không có số ký hiệu văn bản): «{text}»"))
+                continue
+            if len(cells) == 1:  # "60/2014/QH13 - Luật Hộ tịch" written on one line
+                title = cells[0][number.end():].strip(" -–:,")
+                cells = [number.group(0), title]
+            entry: dict[str, Any] = {"number": number.group(0), "title": cells[1] if len(cells) > 1 else number.group(0)}
+            issued = _date(cells[2]) if len(cells) > 2 else None
+            if issued:
+                entry["issued"] = issued
+            issuer = cells[3] if len(cells) > 3 else (cells[2] if len(cells) > 2 and not issued else "")
+            if issuer:
+                entry["issuer"] = issuer
+            out.append(entry)
+        return out
+
+    def channels(self) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
+        """The intake channels, the procedure's time limit and its fee lines."""
+        rows: list[tuple[_Line, list[str]]] = []
+        for line in self.lines("channels"):
+            cells = _cells(line.text)
+            if not cells or cells[0].lower() in {"hình thức nộp", "hình thức"}:
+                continue
+            if any(word in cells[0].lower() for word, _k in CHANNEL_WORDS) and len(cells[0]) < 40:
+                rows.append((line, cells))
+            elif rows:  # a cell's text broken over lines: it continues the row above
+                last = rows[-1][1]
+                last[-1] = f"{last[-1]} {cells[0]}"
+                last.extend(cells[1:])
+            elif not _is_empty(line.text):
+                self.unread(line)
+        channels: list[dict[str, Any]] = []
+        per_channel: dict[str, tuple[tuple[int, int | None, bool] | None, list[tuple[str, int, str]], int]] = {}
+        for line, cells in rows:
+            kind = next(k for word, k in CHANNEL_WORDS if word in cells[0].lower())
+            if kind in per_channel:
+                continue
+            time_text = cells[1] if len(cells) > 1 else ""
+            fee_text = cells[2] if len(cells) > 2 else ""
+            time = parse_time(time_text)
+            description = " ".join(cells[3:]).strip()
+            longest = LONGEST.search(description)
+            if time is not None and longest and int(longest.group(1)) > max(time[0], time[1] or 0):
+                time = (time[0], int(longest.group(1)), time[2])
+            if time is None and time_text and not _is_empty(time_text):
+                self.notes.append(Note(line.number, N_("không đọc được thời hạn giải quyết «{text}»"), {"text": _short(time_text)}))
+            fees, other = parse_fees(fee_text)
+            if other:
+                self.notes.append(Note(line.number, N_("không đọc được phí, lệ phí «{text}»"), {"text": _short(fee_text)}))
+            per_channel[kind] = (time, fees, line.number)
+            channel: dict[str, Any] = {"kind": kind}
+            if description and not _is_empty(description):
+                channel["note"] = description
+            channels.append(channel)
+        if not rows:
+            self.notes.append(Note(self.where.get("channels", 0), N_("không đọc được cách thức thực hiện: điền `channels`")))
+        # a separate "Thời hạn giải quyết" / "Phí, lệ phí" section applies to every channel
+        shared_time = parse_time(self.single("time")) if self.lines("time") else None
+        if self.lines("time") and shared_time is None and not _is_empty(self.single("time")):
+            self.notes.append(Note(self.where["time"], N_("không đọc được thời hạn giải quyết «{text}»"), {"text": _short(self.single("time"))}))
+        shared_fees: list[tuple[str, int, str]] = []
+        if self.lines("fees"):
+            shared_fees, other = parse_fees(self.single("fees"))
+            if other:
+                self.notes.append(Note(self.where["fees"], N_("không đọc được phí, lệ phí «{text}»"), {"text": _short(self.single("fees"))}))
+        channels.sort(key=lambda c: CHANNEL_ORDER.index(c["kind"]))
+        return channels, self.time_limit(channels, per_channel, shared_time), self.fee_lines(per_channel, shared_fees, self.data.get("name", ""))
+
+    def time_limit(self, channels: list[dict[str, Any]], per_channel: dict[str, Any], shared: Any) -> dict[str, Any]:
+        """The procedure's limit is the desk's (else the first channel's); a channel whose
+        limit differs keeps its own `working_days`."""
+        times = {kind: t for kind, (t, _f, _n) in per_channel.items() if t is not None}
+        main = shared or times.get("desk") or next(iter(times.values()), None)
+        if main is None:
+            self.notes.append(Note(self.where.get("channels", 0), N_("không tìm thấy thời hạn giải quyết: điền `info.processing_time`")))
+            return {"working_days": 0}
+        days, longest, calendar = main
+        out: dict[str, Any] = {"working_days": days}
+        if longest is not None:
+            out["max_working_days"] = longest
+        if calendar:
+            out["calendar_days"] = True
+        for channel in channels:
+            mine = times.get(channel["kind"])
+            if mine is not None and mine[0] != days:
+                channel["working_days"] = mine[0]
+        return out
+
+    def fee_lines(self, per_channel: dict[str, Any], shared: list[tuple[str, int, str]], procedure: str) -> list[dict[str, Any]]:
+        """One line per kind (phí, lệ phí): the first amount of each; a line that differs
+        between channels applies only to its channels (`when` on `_channel`). Further amounts
+        of the same kind depend on who files (students, exempt groups ...): the reader cannot
+        write that condition, so it says so instead of charging them."""
+        by_channel = {kind: fees for kind, (_t, fees, _n) in per_channel.items()}
+        if shared:
+            by_channel = {kind: shared for kind in by_channel} or {"desk": shared}
+        lines: list[dict[str, Any]] = []
+        taken: set[str] = set()
+        groups: dict[tuple[str, int, str], list[str]] = {}
+        for channel, fees in by_channel.items():
+            seen_kind: set[str] = set()
+            for kind, amount, note in fees:
+                if kind in seen_kind:
+                    number = per_channel.get(channel, (None, None, self.where.get("fees", 0)))[2]
+                    self.notes.append(Note(number, N_("thêm một mức {kind} {amount} đồng ({note}): chưa đưa vào; viết điều kiện (`when`, `exempt_when`) cho mức này"),
+                                           {"kind": "lệ phí" if kind == "charge" else "phí", "amount": f"{amount:,}".replace(",", "."), "note": note}))
+                    continue
+                seen_kind.add(kind)
+                groups.setdefault((kind, amount, note), []).append(channel)
+        every = set(by_channel)
+        for (kind, amount, note), channels in groups.items():
+            base = "le_phi" if kind == "charge" else "phi"
+            line: dict[str, Any] = {"id": _unique(base, taken), "kind": kind,
+                                    "name": f"{'Lệ phí' if kind == 'charge' else 'Phí'} {procedure[:1].lower()}{procedure[1:]}", "amount": amount}
+            if set(channels) != every:
+                ordered = sorted(channels, key=CHANNEL_ORDER.index)
+                line["when"] = {"in": [{"var": "_channel"}, ordered]}
+            if note:
+                line["exemption_note" if amount == 0 or note.lower().startswith("miễn") else "note_"] = note
+            lines.append(line)
+        for line in lines:  # a note that is not an exemption is the fee's own wording
+            note = line.pop("note_", None)
+            if note:
+                line["name"] = f"{line['name']} ({note})"
+        return lines
+
+    def components(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        taken: set[str] = set()
+        case: _Line | None = None
+        for line in self.lines("components"):
+            cells = _cells(line.text)
+            low = line.text.strip().lower()
+            if not cells or _is_empty(line.text) or low in {"bao gồm", "hồ sơ bao gồm"} or cells[0].lower() in {"tên giấy tờ", "loại giấy tờ"}:
+                continue
+            counts = COUNT.search(line.text)
+            if counts is None:
+                if low.startswith(("trường hợp", "đối với", "* trường hợp", "- trường hợp")):
+                    case = line
+                    self.notes.append(Note(line.number, N_("thành phần hồ sơ theo trường hợp «{text}»: các giấy tờ sau đặt `required: false`; viết `required_when`"),
+                                           {"text": _short(line.text.strip())}))
+                elif out and len(cells) == 1 and not BULLET.match(line.text):
+                    out[-1]["name"] = f"{out[-1]['name']} {cells[0]}"  # a name broken over lines
+                else:
+                    self.unread(line, N_("không đọc được thành phần hồ sơ (không có số bản chính, bản sao): «{text}»"))
+                continue
+            name = BULLET.sub("", cells[0]).strip().rstrip(";.")
+            attachment: dict[str, Any] = {"id": _unique(_slug(name), taken), "name": name}
+            if case is not None:
+                attachment["required"] = False
+            attachment["originals"], attachment["copies"] = int(counts.group(1)), int(counts.group(2))
+            template = next((c for c in cells[1:] if not COUNT.search(c) and not _is_empty(c)), None)
+            if template:
+                attachment["template"] = re.sub(r"\.(docx?|pdf|xlsx?)$", "", template, flags=re.IGNORECASE).strip()
+            if re.match(r"^(tờ khai|đơn|phiếu yêu cầu|văn bản đề nghị)\b", name, re.IGNORECASE):
+                self.notes.append(Note(line.number, N_("«{name}» là tờ khai: trên cổng, biểu mẫu (`form.fields`) thay cho nó; bỏ thành phần `{id}` khi đã viết biểu mẫu"),
+                                       {"name": _short(name), "id": attachment["id"]}, guess=True))
+            out.append(attachment)
+        if not self.lines("components"):
+            self.notes.append(Note(0, N_("không tìm thấy thành phần hồ sơ")))
+        return out
+
+    def level(self, channels: list[dict[str, Any]], presence: bool, templates: bool) -> int:
+        """The level as published ("Mức độ"), else a guess from the channels: online filing
+        is level 4 unless the applicant must come in person (level 3); no online filing is
+        level 2 with forms to download, else 1."""
+        text = self.single("level").lower()
+        explicit = re.search(r"[1-4]", text)
+        if explicit:
+            return int(explicit.group(0))
+        if "toàn trình" in text:
+            return 4
+        if "một phần" in text:
+            return 3
+        online = any(c["kind"] == "online" for c in channels)
+        level = (3 if presence else 4) if online else (2 if templates else 1)
+        why = {4: N_("nộp trực tuyến, không cần có mặt"), 3: N_("nộp trực tuyến nhưng phải có mặt"),
+               2: N_("không nộp trực tuyến, có mẫu đơn"), 1: N_("không nộp trực tuyến")}[level]
+        self.notes.append(Note(0, N_("mức độ đoán là {level} ({why}); kiểm tra lại `level`"), {"level": level, "why": why}, guess=True))
+        return level
+
+    def ignored(self) -> None:
+        for key, lines in self.found.items():
+            if key.startswith("-") and _one_text(lines):
+                self.notes.append(Note(lines[0].number, N_("mục «{label}» không đưa vào đặc tả: «{text}»"),
+                                       {"label": key[1:], "text": _short(_one_text(lines))}))
+        for key in ("keywords",):
+            text = self.single(key)
+            if text:
+                self.data["keywords"] = [k.strip() for k in re.split(r"[,;]", text) if k.strip()]
+
+
+def _short(text: str, length: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _flow(value: Any) -> str:
+    return yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, sort_keys=False, width=10_000).strip()
+
+
+def read_record(text: str, *, version: str = "1") -> Imported:
+    """The published record -> a draft spec's data (everything but `form`) and the notes.
+
+    `version` is the draft's version (a new procedure's first, e.g. "2026.1")."""
+    reader = _Reader(text)
+    reader.code()
+    data = reader.data
+    data["version"] = version
+    reader.names()
+    reader.performed_by()
+    reader.filers()
+    reader.ignored()
+    channels, time, fees = reader.channels()
+    attachments = reader.components()
+    info = reader.info(channels, time)
+    level = reader.level(channels, bool(info.get("presence_required")), any("template" in a for a in attachments))
+    if level == 4 and info.get("presence_required"):
+        info.pop("presence_required")
+    spec: dict[str, Any] = {
+        "code": data["code"], "version": version, "name": data["name"], "sector": data["sector"],
+        **({"kind": data["kind"]} if "kind" in data else {}),
+        **({"decision": data["decision"]} if "decision" in data else {}),
+        "performed_by": data["performed_by"], "filers": data["filers"],
+        **({"keywords": data["keywords"]} if "keywords" in data else {}),
+        "level": level, "info": info,
+    }
+    if level < 3:  # filed in person or by post: no online channel, no electronic result
+        channels = [c for c in channels if c["kind"] != "online"]
+    spec["channels"] = channels
+    spec["delivery"] = _delivery(channels, level)
+    if attachments:
+        spec["attachments"] = attachments
+    if fees:
+        spec["fees"] = fees
+    steps = _steps(spec)
+    if steps:
+        spec["steps"] = steps
+    once: dict[tuple[str, str], Note] = {}
+    for note in reader.notes:  # the same thing found on several lines (each channel's row) is said once
+        once.setdefault((note.message, repr(sorted(note.params.items()))), note)
+    notes = sorted(once.values(), key=lambda n: (n.line, not n.guess))
+    return Imported(spec, notes)
+
+
+def _delivery(channels: Iterable[dict[str, Any]], level: int) -> list[dict[str, Any]]:
+    """The result at the desk always; by post when the record offers the postal channel
+    (Decision 45/2016: the post office returns results too); electronically at level 4."""
+    kinds = {c["kind"] for c in channels}
+    out: list[dict[str, Any]] = [{"kind": "desk"}]
+    if "postal" in kinds:
+        out.append({"kind": "postal"})
+    if level == 4:
+        out.append({"kind": "electronic"})
+    return out
+
+
+def _steps(spec: dict[str, Any]) -> list[Any]:
+    """The workflow of a procedure filed online: payment when anything is charged (online at
+    level 4, at the desk at level 3), review, postal return when offered, notification."""
+    if spec["level"] < 3:
+        return []
+    steps: list[Any] = []
+    if any(f["amount"] > 0 for f in spec.get("fees", [])):
+        steps.append({"name": "payment", "config": {"mode": "online" if spec["level"] == 4 else "desk"}})
+    steps.append("review")
+    if any(d["kind"] == "postal" for d in spec["delivery"]):
+        steps.append("postal")
+    steps.append("notify")
+    return steps
+
+
+# --- the YAML -------------------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for mappings and lists, flow style for small leaf mappings (`{kind: desk}`)."""
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> Any:
+    flow = all(not isinstance(v, (dict, list)) or (isinstance(v, list) and all(not isinstance(i, (dict, list)) for i in v)) for v in data.values()) \
+        and len(_flow(data)) <= 90
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> Any:
+    flow = all(isinstance(i, (str, int)) and len(str(i)) < 30 for i in data) and len(data) <= 8
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(dict, _represent_dict)
+_Dumper.add_representer(list, _represent_list)
+
+
+def to_yaml(imported: Imported, translate: Callable[..., str] | None = None) -> str:
+    """The draft spec as YAML, the notes first as comments (`# TODO dòng N: ...`), and the
+    form left for the author: the linter's "needs a `form`" error says what is missing."""
+    say = translate or (lambda message, **params: message.format(**params))
+    header = ["# yaml-language-server: $schema=../schema.json"]
+    header.append("# " + say(N_("Nhập từ Cơ sở dữ liệu quốc gia về thủ tục hành chính. Còn phải viết biểu mẫu (`form`: fields, contact).")))
+    for note in imported.notes:
+        where = f" ({say(N_('dòng {line}'), line=note.line)})" if note.line else ""
+        header.append(f"# TODO{where}: {note.text(translate)}")
+    body = yaml.dump(imported.data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=False)
+    return "\n".join(header) + "\n" + body
