@@ -9,7 +9,7 @@ import click
 #: Modules that define click commands or groups to add to `motcua`, as (module, attribute).
 COMMANDS = [
     ("motcua.serve", "serve"),
-    ("motcua.spec.cli", "lint"), ("motcua.spec.cli", "schema"),
+    ("motcua.spec.cli", "lint"), ("motcua.spec.cli", "schema"), ("motcua.spec.cli", "spec_group"),
     ("motcua.store.cli", "export_command"),
     ("motcua.store.cli", "import_command"),
     ("motcua.store.cli", "store_group"),

@@ -31,9 +31,12 @@ and an operator who deploys a changed file still gets it served without opening 
 from __future__ import annotations
 
 import difflib
+import json
+import re
+import string
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
@@ -42,6 +45,7 @@ from motcua.i18n import _
 from motcua.spec.lint import lint_file, step_classes
 from motcua.spec.loader import Finding
 from motcua.spec.model import ProcedureSpec
+from motcua.spec.national_import import read_record, to_yaml
 from motcua.store.base import Store
 
 PROCEDURES = "studio_procedures"
@@ -52,6 +56,9 @@ GENERATION_KEY = "catalogue"
 MAX_TEXT = 200_000
 
 State = Literal["draft", "review", "published", "retired"]
+#: A procedure code as the spec model takes it (mã thủ tục, with a local suffix or not).
+CODE = re.compile(r"\d\.\d{6}(\.[0-9A-Za-z]+)*")
+BLANK = Path(__file__).parent / "data" / "studio_blank.yaml"
 
 
 class StudioError(ValueError):
@@ -157,6 +164,45 @@ def save_draft(store: Store, code: str, text: str, author: str) -> dict[str, Any
             raise StudioError(_("Bản thảo đang chờ duyệt: hãy rút lại trước khi sửa."))
         cur["draft"] = {"text": text, "author": author, "updated": _now(), "state": "draft"}
         return cur
+
+    return store.records(PROCEDURES).update(code, change)
+
+
+def first_version(today: date | None = None) -> str:
+    """A new procedure's first version: this year's first (`2026.1`)."""
+    return f"{(today or date.today()).year}.1"
+
+
+def blank_text(code: str, name: str, version: str) -> str:
+    """The blank template (`data/studio_blank.yaml`) for a new procedure: it lints clean, and
+    every part the author must write is marked TODO."""
+    template = string.Template(BLANK.read_text(encoding="utf-8"))
+    return template.safe_substitute(code=code, version=version, name=json.dumps(name or "Tên thủ tục", ensure_ascii=False))
+
+
+def imported_text(record_text: str, version: str) -> tuple[str, str, int]:
+    """A draft from a record pasted from the national procedure database: (code, YAML, how
+    many notes it carries at its top). StudioError when the record has no procedure code."""
+    imported = read_record(record_text, version=version)
+    if imported.code is None:
+        raise StudioError(_("Không tìm thấy mã thủ tục (dòng «Mã thủ tục: 1.001193») trong nội dung đã dán."))
+    return imported.code, to_yaml(imported, _), len(imported.notes)
+
+
+def create(store: Store, code: str, text: str, author: str, taken: Iterable[str]) -> dict[str, Any]:
+    """Start a new procedure: its first draft. Refused for a code already in the folder
+    (`taken`) or in the studio, so creating never replaces someone's procedure."""
+    if not CODE.fullmatch(code):
+        raise StudioError(_("Mã thủ tục «{code}» không đúng dạng, ví dụ: 1.001193.", code=code))
+    if code in set(taken):
+        raise StudioError(_("Thủ tục {code} đã có: hãy mở nó trong danh sách để sửa.", code=code))
+    if len(text) > MAX_TEXT:
+        raise StudioError(_("Nội dung quá dài."))
+
+    def change(cur: dict[str, Any] | None) -> dict[str, Any]:
+        if cur:  # decided under the record's lock: of two authors creating one code, one wins
+            raise StudioError(_("Thủ tục {code} đã có: hãy mở nó trong danh sách để sửa.", code=code))
+        return {"code": code, "draft": {"text": text, "author": author, "updated": _now(), "state": "draft"}}
 
     return store.records(PROCEDURES).update(code, change)
 

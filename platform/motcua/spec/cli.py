@@ -92,3 +92,40 @@ def schema(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+@click.group("spec")
+def spec_group() -> None:
+    """Tools for writing procedure specs."""
+
+
+@spec_group.command("import")
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--version", "version", default=None, help="The draft's `version` (default: this year's first, e.g. 2026.1).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of the notes.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the YAML to this file instead of printing it.")
+def import_command(source: Any, version: str | None, lang: str, output: Path | None) -> None:
+    """Read a procedure's record copied from the national procedure database (SOURCE, a text
+    file; `-` reads standard input) into a draft spec: YAML with everything but the form.
+
+    What could not be read, and what was guessed (level, who performs it), is printed to
+    standard error with its line number and written at the top of the YAML as TODO comments.
+    """
+    from datetime import date
+
+    from motcua.i18n import t
+    from motcua.spec.national_import import read_record, to_yaml
+
+    def say(message: str, **params: Any) -> str:
+        return t(message, lang, **params)
+
+    imported = read_record(source.read(), version=version or f"{date.today().year}.1")
+    text = to_yaml(imported, say)
+    for note in imported.notes:
+        click.echo(f"{source.name}:{note.line}: {'guess' if note.guess else 'unread'}: {note.text(say)}", err=True)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)

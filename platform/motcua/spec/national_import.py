@@ -100,6 +100,7 @@ class Note:
     guess: bool = False
 
     def text(self, translate: Callable[..., str] | None = None) -> str:
+        """The message with its parameters, through `translate(message, **params)` if given."""
         translate = translate or (lambda message, **params: message.format(**params))
         return translate(self.message, **self.params)
 
@@ -110,10 +111,7 @@ class Imported:
 
     data: dict[str, Any]
     notes: list[Note]
-
-    @property
-    def code(self) -> str | None:
-        return self.data.get("code")
+    code: str | None  # the record's code; None when it has none (the data then holds a placeholder)
 
 
 @dataclass
@@ -283,6 +281,7 @@ class _Reader:
     def code(self) -> None:
         text = self.single("code")
         m = re.search(r"\d\.\d{6}(?:\.[0-9A-Za-z]+)*", text)
+        self.found_code = m.group(0) if m else None
         if m:
             self.data["code"] = m.group(0)
         else:
@@ -515,7 +514,7 @@ class _Reader:
                 if low.startswith(("trường hợp", "đối với", "* trường hợp", "- trường hợp")):
                     case = line
                     self.notes.append(Note(line.number, N_("thành phần hồ sơ theo trường hợp «{text}»: các giấy tờ sau đặt `required: false`; viết `required_when`"),
-                                           {"text": _short(line.text.strip())}))
+                                           {"text": _short(line.text.strip())}, guess=True))
                 elif out and len(cells) == 1 and not BULLET.match(line.text):
                     out[-1]["name"] = f"{out[-1]['name']} {cells[0]}"  # a name broken over lines
                 else:
@@ -617,7 +616,7 @@ def read_record(text: str, *, version: str = "1") -> Imported:
     for note in reader.notes:  # the same thing found on several lines (each channel's row) is said once
         once.setdefault((note.message, repr(sorted(note.params.items()))), note)
     notes = sorted(once.values(), key=lambda n: (n.line, not n.guess))
-    return Imported(spec, notes)
+    return Imported(spec, notes, reader.found_code)
 
 
 def _delivery(channels: Iterable[dict[str, Any]], level: int) -> list[dict[str, Any]]:

@@ -137,6 +137,43 @@ def index() -> str:
     return render_template("studio/index.html", rows=rows)
 
 
+@bp.get("/moi")
+@staff_required("author")
+def new() -> str:
+    """"Tạo thủ tục mới": from the blank template, or from a record pasted from the national
+    procedure database (motcua.spec.national_import). Either makes a draft that then goes
+    through the same edit, lint, preview, review and publish as any other."""
+    return render_template("studio/new.html", errors=[], form={})
+
+
+@bp.post("/moi")
+@staff_required("author")
+def create() -> Any:
+    source = request.form.get("source", "blank")
+    form = {k: request.form.get(k, "") for k in ("code", "name", "record")}
+    store = services().store
+    version = studio.first_version()
+    try:
+        if len(form["record"]) > studio.MAX_TEXT:
+            raise studio.StudioError(_("Nội dung quá dài."))
+        if source == "national":
+            if not form["record"].strip():
+                raise studio.StudioError(_("Hãy dán nội dung thủ tục từ Cơ sở dữ liệu quốc gia."))
+            code, text, notes = studio.imported_text(form["record"].replace("\r\n", "\n"), version)
+        else:
+            code = form["code"].strip()
+            text, notes = studio.blank_text(code, form["name"].strip(), version), 0
+        studio.create(store, code, text, _user().username, services().catalogue.folder)
+    except studio.StudioError as exc:
+        return render_template("studio/new.html", errors=[str(exc)], form=form, source=source), 400
+    if source == "national":
+        flash(_("Đã tạo bản thảo {code} từ Cơ sở dữ liệu quốc gia. Còn phải viết biểu mẫu (form); "
+                "{n} điểm cần xem lại được ghi ở đầu bản thảo (dòng # TODO).", code=code, n=notes), "info")
+    else:
+        flash(_("Đã tạo bản thảo {code} từ mẫu trống.", code=code), "info")
+    return redirect(url_for("studio.edit", code=code))
+
+
 @bp.get("/schema.json")
 @staff_required("author")
 def schema() -> Any:
