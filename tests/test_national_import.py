@@ -137,7 +137,7 @@ def test_judicial_record_calendar_days_fee_and_what_it_could_not_read():
     unread = [(line, text) for line, guess, text in notes_of(imported) if not guess]
     # the reduced fee depends on who files: said once (not once per channel), not charged
     assert unread == [
-        (14, "thêm một mức phí 100.000 đồng (Sinh viên, người có công với cách mạng, thân nhân liệt sĩ): chưa đưa vào; "
+        (14, "thêm một mức phí 100000 đồng (Sinh viên, người có công với cách mạng, thân nhân liệt sĩ): chưa đưa vào; "
              "viết điều kiện (`when`, `exempt_when`) cho mức này"),
         (33, "không đọc được căn cứ pháp lý (không có số ký hiệu văn bản): «Ghi chú của cán bộ nhập liệu: xem lại biểu phí năm 2025»"),
     ]

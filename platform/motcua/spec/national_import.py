@@ -478,8 +478,10 @@ class _Reader:
             for kind, amount, note in fees:
                 if kind in seen_kind:
                     number = per_channel.get(channel, (None, None, self.where.get("fees", 0)))[2]
-                    self.notes.append(Note(number, N_("thêm một mức {kind} {amount} đồng ({note}): chưa đưa vào; viết điều kiện (`when`, `exempt_when`) cho mức này"),
-                                           {"kind": "lệ phí" if kind == "charge" else "phí", "amount": f"{amount:,}".replace(",", "."), "note": note}))
+                    message = (N_("thêm một mức lệ phí {amount} đồng ({note}): chưa đưa vào; viết điều kiện (`when`, `exempt_when`) cho mức này")
+                               if kind == "charge" else
+                               N_("thêm một mức phí {amount} đồng ({note}): chưa đưa vào; viết điều kiện (`when`, `exempt_when`) cho mức này"))
+                    self.notes.append(Note(number, message, {"amount": amount, "note": note}))
                     continue
                 seen_kind.add(kind)
                 groups.setdefault((kind, amount, note), []).append(channel)
@@ -675,7 +677,7 @@ def to_yaml(imported: Imported, translate: Callable[..., str] | None = None) -> 
     header = ["# yaml-language-server: $schema=../schema.json"]
     header.append("# " + say(N_("Nhập từ Cơ sở dữ liệu quốc gia về thủ tục hành chính. Còn phải viết biểu mẫu (`form`: fields, contact).")))
     for note in imported.notes:
-        where = f" ({say(N_('dòng {line}'), line=note.line)})" if note.line else ""
+        where = " (" + say(N_("dòng {line}"), line=note.line) + ")" if note.line else ""
         header.append(f"# TODO{where}: {note.text(translate)}")
     body = yaml.dump(imported.data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=False)
     return "\n".join(header) + "\n" + body
