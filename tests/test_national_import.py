@@ -228,3 +228,21 @@ def test_fee_cells():
     assert parse_fees("Lệ phí : 50,000 VNĐ") == ([("charge", 50000, "")], False)
     assert parse_fees("Không") == ([], False)
     assert parse_fees("Theo quyết định của tỉnh") == ([], True)
+
+
+def test_cli_prints_the_yaml_and_the_notes_with_their_lines(tmp_path):
+    from click.testing import CliRunner
+
+    from motcua.cli import main
+
+    source = FIXTURES / "cap-phieu-ly-lich-tu-phap.txt"
+    result = CliRunner().invoke(main, ["spec", "import", str(source), "--version", "2026.1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == to_yaml(record("cap-phieu-ly-lich-tu-phap"))
+    assert f"{source}:33: không đọc được căn cứ pháp lý (không có số ký hiệu văn bản)" in result.stderr
+    english = CliRunner().invoke(main, ["spec", "import", str(source), "--version", "2026.1", "--lang", "en", "-o", str(tmp_path / "x.yaml")])
+    assert english.exit_code == 0
+    assert f"{source}:14: another fee of 100000 VND (Sinh viên, người có công với cách mạng, thân nhân liệt sĩ): not included" in english.stderr
+    written = (tmp_path / "x.yaml").read_text(encoding="utf-8")
+    assert "# TODO (line 33): legal basis not read (no document number)" in written
+    assert "code: '2.000488'" in written and "level: 4" in written

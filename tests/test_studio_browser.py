@@ -181,3 +181,72 @@ def test_author_edits_reviewer_publishes_citizen_files_new_version_old_dossier_k
     assert kept.status == Status.RECEIVED and kept.spec_version == "2026.1" and not kept.fees
     assert svc.engine.spec_for(kept).fees == [] and svc.catalogue.get(CODE).fees[0].amount == 15000
     assert csp == []
+
+
+def test_author_creates_a_procedure_from_national_record_text_and_another_admin_publishes_it(studio_app, browser):
+    """"Tạo thủ tục mới": the record of marriage registration pasted from the national
+    database becomes a draft whose only lint error is the missing form; the author writes it
+    in the editor, sees the preview, submits; another admin publishes; citizens see it."""
+    from test_national_import import FORM
+
+    record = (Path(__file__).parent / "fixtures" / "national" / "dang-ky-ket-hon.txt").read_text(encoding="utf-8")
+    code = "1.000894"
+    svc = studio_app.extensions["motcua"]
+    with LiveServer(studio_app) as server:
+        base = server.url
+        context = browser.new_context(locale="vi-VN")
+        page = context.new_page()
+        csp: list[str] = []
+        page.on("console", lambda m: csp.append(m.text) if m.type == "error" and "Content Security Policy" in m.text else None)
+        try:
+            log_in(page, base, "soan")
+            page.goto(f"{base}/staff/soan-thao/")
+            page.get_by_role("link", name="Tạo thủ tục mới").click()
+            page.get_by_label("Nội dung thủ tục").fill(record)
+            page.get_by_role("button", name="Nhập và tạo bản thảo").click()
+            page.get_by_text("Đã tạo bản thảo 1.000894 từ Cơ sở dữ liệu quốc gia.").wait_for()
+            page.wait_for_selector("#studio[data-editor=ready] .cm-editor")
+            assert page.locator("#studio-state").inner_text() == "Bản thảo"
+            editor = page.locator(".cm-content").inner_text()
+            assert "# TODO (dòng 24): thành phần hồ sơ theo trường hợp" in editor and "Luật Hôn nhân và gia đình" in editor
+            page.wait_for_selector("#lint-list .lint-error:has-text('needs a `form`')")
+
+            # the author writes the form at the end of the draft: the error goes, the preview comes
+            page.evaluate("() => { const v = window.motcuaStudio; v.dispatch({selection: {anchor: v.state.doc.length}}); v.focus(); }")
+            page.keyboard.insert_text("\n" + FORM)
+            page.locator("#lint-list .lint-error").first.wait_for(state="detached")
+            page.wait_for_selector("#preview-vi-form:has-text('Người yêu cầu')")
+            page.wait_for_selector("#preview-en-form:has-text('Requester')")
+            assert "Giấy chứng nhận kết hôn" in page.locator("#preview-vi-procedure").text_content()  # a closed <details>
+            page.get_by_role("button", name="Gửi duyệt").click()
+            page.get_by_text("Đã gửi duyệt").wait_for()
+            assert page.locator("#studio-state").inner_text() == "Chờ duyệt"
+            context.close()
+
+            context = browser.new_context(locale="vi-VN")
+            page = context.new_page()
+            page.on("console", lambda m: csp.append(m.text) if m.type == "error" and "Content Security Policy" in m.text else None)
+            log_in(page, base, "duyet")
+            page.goto(f"{base}/staff/soan-thao/")
+            assert "Chờ duyệt" in page.locator(f"tr[data-code='{code}']").inner_text()
+            page.get_by_role("link", name=code).click()
+            page.get_by_role("button", name="Duyệt và công bố").click()
+            page.get_by_text("Đã duyệt và công bố phiên bản mới.").wait_for()
+            context.close()
+
+            context = browser.new_context(locale="vi-VN")
+            page = context.new_page()
+            page.goto(f"{base}/thu-tuc/{code}")
+            assert "Đăng ký kết hôn" in page.locator("h1").inner_text()
+            assert "52/2014/QH13" in page.content()
+            assert page.get_by_role("link", name="Nộp hồ sơ trực tuyến").count() >= 1
+        finally:
+            context.close()
+    assert svc.catalogue.get(code).version == studio_first_version()
+    assert csp == []
+
+
+def studio_first_version() -> str:
+    from motcua.studio import first_version
+
+    return first_version()

@@ -123,7 +123,7 @@ def import_command(source: Any, version: str | None, lang: str, output: Path | N
     imported = read_record(source.read(), version=version or f"{date.today().year}.1")
     text = to_yaml(imported, say)
     for note in imported.notes:
-        click.echo(f"{source.name}:{note.line}: {'guess' if note.guess else 'unread'}: {note.text(say)}", err=True)
+        click.echo(f"{source.name}:{note.line}: {note.text(say)}", err=True)
     if output is None:
         click.echo(text, nl=False)
     else:
