@@ -43,6 +43,7 @@ def test_author_imports_a_national_record_edits_submits_and_another_admin_publis
     page = author.get(f"/staff/soan-thao/{CODE}").get_data(as_text=True)
     assert "Đã tạo bản thảo 1.000894 từ Cơ sở dữ liệu quốc gia. Còn phải viết biểu mẫu (form); 5 điểm cần xem lại" in page
     assert "Bản thảo" in page and "Luật Hôn nhân và gia đình" in page  # the imported text in the editor
+    assert "Thủ tục mới: chưa có phiên bản nào được công bố." in author.get(f"/staff/soan-thao/{CODE}/lich-su").get_data(as_text=True)
     assert "so it needs a `form`" in page  # the linter says what is missing
     assert app.extensions["motcua"].catalogue.get(CODE) is None  # nothing served before approval
 

@@ -398,4 +398,5 @@ def history(code: str) -> Any:
     if draft and request.args.get("b") == "draft" and old_key in keys:
         lines = studio.diff(str((studio.version(store, old_key) or {}).get("text", "")), draft["text"], old_key, "draft")
     return render_template("studio/history.html", code=code, entries=entries, keys=keys, old_key=old_key,
-                           new_key=new_key, lines=lines, published=studio.record(store, code).get("published"))
+                           new_key=new_key, lines=lines, published=studio.record(store, code).get("published"),
+                           in_folder=code in services().catalogue.folder)
