@@ -174,12 +174,13 @@ def test_fees_that_differ_between_channels_apply_to_their_channels_and_unread_li
         "Đối tượng thực hiện: Cá nhân",
         "Cách thức thực hiện:",
         "Trực tiếp\t05 Ngày làm việc\tLệ phí : 135.000 Đồng",
+        "Lệ phí : 0 Đồng (Người có công với cách mạng)",  # line 11: the fee cell goes on (not a heading)
         "Trực tuyến\t05 Ngày làm việc\tLệ phí : 115.000 Đồng",
-        "Dịch vụ bưu chính\tkhi nào xong thì báo\tTheo biểu giá của bưu điện",  # line 12: neither read
+        "Dịch vụ bưu chính\tkhi nào xong thì báo\tTheo biểu giá của bưu điện",  # line 13: neither read
         "Thành phần hồ sơ:",
         "Đơn đề nghị đổi giấy phép lái xe\tMẫu số 01.docx\tBản chính: 1 - Bản sao: 0",
         "Giấy khám sức khỏe của người lái xe\t\tBản chính: 1 - Bản sao: 0",
-        "Ảnh màu 3x4",  # line 16: no counts; continues the name above, as a broken cell would
+        "Ảnh màu 3x4",  # line 17: no counts; continues the name above, as a broken cell would
         "Kết quả thực hiện: Giấy phép lái xe",
     ])
     imported = read_record(text, version="2026.1")
@@ -197,8 +198,10 @@ def test_fees_that_differ_between_channels_apply_to_their_channels_and_unread_li
     notes = notes_of(imported)
     assert (2, False, "không đọc được: «Trang này được in từ Cổng Dịch vụ công quốc gia»") in notes
     assert (5, True, "cấp huyện không còn từ 01/7/2025: đã chọn cấp xã; kiểm tra lại `performed_by`") in notes
-    assert (12, False, "không đọc được thời hạn giải quyết «khi nào xong thì báo»") in notes
-    assert (12, False, "không đọc được phí, lệ phí «Theo biểu giá của bưu điện»") in notes
+    assert (13, False, "không đọc được thời hạn giải quyết «khi nào xong thì báo»") in notes
+    assert (13, False, "không đọc được phí, lệ phí «Theo biểu giá của bưu điện»") in notes
+    assert (10, False, "thêm một mức lệ phí 0 đồng (Người có công với cách mạng): chưa đưa vào; "
+                       "viết điều kiện (`when`, `exempt_when`) cho mức này") in notes
     assert not any("Thông tin thủ tục" in text for _l, _g, text in notes)  # the page's own title
     assert (0, False, "không tìm thấy thành phần hồ sơ") not in notes
 

@@ -47,8 +47,7 @@ HEADINGS: dict[str, str | None] = {
     "trình tự thực hiện": "steps",
     "cách thức thực hiện": "channels",
     "thời hạn giải quyết": "time",
-    "phí, lệ phí": "fees",
-    "lệ phí": "fees",
+    "phí, lệ phí": "fees",  # not "lệ phí" alone: a fee cell broken over lines starts with it
     "thành phần hồ sơ": "components",
     "đối tượng thực hiện": "filers",
     "cơ quan thực hiện": "agency",
@@ -143,15 +142,13 @@ def sections(text: str) -> tuple[dict[str, list[_Line]], list[_Line], dict[str, 
     found: dict[str, list[_Line]] = {}
     where: dict[str, int] = {}
     before: list[_Line] = []
-    current: str | None = "?"
-    ignored = 0
+    current = "?"  # before the first heading
     for number, raw in enumerate(_norm(text).splitlines(), start=1):
         match = _HEADING.match(raw)
         if match and not _looks_like_table_header(raw):
             label = match.group(1).lower()
             key = HEADINGS[label]
-            if key is None:
-                ignored += 1
+            if key is None:  # read, and left out of the spec (a note says so)
                 key = f"-{match.group(1)}"
             current = key
             where.setdefault(key, number)
@@ -557,15 +554,16 @@ class _Reader:
         self.notes.append(Note(0, N_("mức độ đoán là {level} ({why}); kiểm tra lại `level`"), {"level": level, "why": why}, guess=True))
         return level
 
-    def ignored(self) -> None:
+    def left_out(self) -> None:
         for key, lines in self.found.items():
             if key.startswith("-") and _one_text(lines):
                 self.notes.append(Note(lines[0].number, N_("mục «{label}» không đưa vào đặc tả: «{text}»"),
                                        {"label": key[1:], "text": _short(_one_text(lines))}))
-        for key in ("keywords",):
-            text = self.single(key)
-            if text:
-                self.data["keywords"] = [k.strip() for k in re.split(r"[,;]", text) if k.strip()]
+
+    def keywords(self) -> None:
+        text = self.single("keywords")
+        if text:
+            self.data["keywords"] = [k.strip() for k in re.split(r"[,;]", text) if k.strip()]
 
 
 def _short(text: str, length: int = 80) -> str:
@@ -588,7 +586,8 @@ def read_record(text: str, *, version: str = "1") -> Imported:
     reader.names()
     reader.performed_by()
     reader.filers()
-    reader.ignored()
+    reader.keywords()
+    reader.left_out()
     channels, time, fees = reader.channels()
     attachments = reader.components()
     info = reader.info(channels, time)
