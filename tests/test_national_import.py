@@ -249,3 +249,16 @@ def test_cli_prints_the_yaml_and_the_notes_with_their_lines(tmp_path):
     written = (tmp_path / "x.yaml").read_text(encoding="utf-8")
     assert "# TODO (line 33): legal basis not read (no document number)" in written
     assert "code: '2.000488'" in written and "level: 4" in written
+
+
+def test_a_record_without_online_filing_is_level_2_and_lints_clean_without_a_form():
+    text = (FIXTURES / "cap-phieu-ly-lich-tu-phap.txt").read_text(encoding="utf-8")
+    rows = text.split("Trực tuyến\t", 1)
+    text = rows[0] + rows[1].split("\n", 2)[2]  # the online row and its second fee line removed
+    imported = read_record(text, version="2026.1")
+    assert imported.data["level"] == 2  # forms to download: the declaration names its template
+    assert [c["kind"] for c in imported.data["channels"]] == ["desk", "postal"]
+    assert imported.data["delivery"] == [{"kind": "desk"}, {"kind": "postal"}]
+    assert "steps" not in imported.data
+    assert notes_of(imported)[0] == (0, True, "mức độ đoán là 2 (không nộp trực tuyến, có mẫu đơn); kiểm tra lại `level`")
+    assert lint_text(to_yaml(imported), agencies=load_registry(registry_path())).findings == []
