@@ -608,7 +608,8 @@ StepField = Annotated[
                         "when": {
                             "description": "The step runs only when this condition (JSON Logic, or the older "
                             "{field, equals} shape) holds for the dossier as filed; `_fee_total` is the bill",
-                            "anyOf": [{"$ref": "#/$defs/Condition"}, {"type": "object", "additionalProperties": True}],
+                            "type": "object",
+                            "additionalProperties": True,
                         },
                     },
                     "required": ["name"],
