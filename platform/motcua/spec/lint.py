@@ -523,6 +523,9 @@ class Checker:
                 first = exc.errors()[0] if hasattr(exc, "errors") else {"msg": str(exc)}
                 self.error(loc, f"{what} is neither JSON Logic nor the older `{{field, equals}}` shape: {first['msg']}")
                 return
+        if is_legacy(logic):  # the older shape written in a field's `x-show-when`
+            self._condition(Condition.model_validate(logic), loc, what, item=item, extra=extra)
+            return
         for op in operators_of(logic):
             if op not in OPERATORS:
                 # `=>` / `=<` are `>=` / `<=` written backwards: the transposition wins ties
