@@ -65,12 +65,22 @@ def test_the_plan_is_decided_at_filing_and_kept(app):
     engine = _engine(app)
     code = file_dossier(app, spec, fee=0)
     assert engine._get(code).steps["_engine"]["skipped"] == [1]
+    # said from filing on, on the staff's and the citizen's pages, in the reader's language
+    from flask import g
+
+    with app.test_request_context():
+        staff = "".join(str(p) for p in engine.staff_panels(engine._get(code)))
+        g.lang = "en"
+        citizen = "".join(str(p) for p in engine.citizen_panels(engine._get(code)))
+    assert "Không áp dụng cho hồ sơ này (theo điều kiện của thủ tục): Thanh toán phí, lệ phí." in staff
+    assert "Not applicable to this dossier (by the procedure&#39;s conditions): Fee payment." in citizen
     app.extensions["motcua"].store.dossiers.update(code, lambda d: setattr(d, "fee_total", 16000))
     engine.perform(code, "receive", DESK)
     engine.perform(code, "process", DESK)
     propose(engine, code)
     d = engine.perform(code, "approve", LEADER)
     assert kinds(d).count("step_skipped") == 1 and d.events[-1].kind == "step_skipped"
+    assert engine.skipped_ahead(d) == []  # passed over now: the timeline says it
     assert "record_payment" not in {a.name for a in engine.actions(d, DESK)}
     assert engine.perform(code, "return_result", DESK).status == Status.RETURNED
 

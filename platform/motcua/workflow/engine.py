@@ -1181,6 +1181,17 @@ class Engine:
         for index in sorted(now_skipped + now_run):
             d.record(_replanned_event(spec, index, index in now_run))
 
+    def skipped_ahead(self, dossier: Dossier) -> list[str]:
+        """What people call the steps the dossier's plan skips and it has not reached yet, in
+        the reader's language: shown on its pages from filing on (the timeline records each
+        one when it is passed over)."""
+        from motcua.spec.model import localize
+
+        cursor = self.cursor(dossier)
+        titles = step_titles()
+        return [localize(titles[e.name], i18n.current_lang()) if e.name in titles else e.name
+                for e in self.entries(self.spec_for(dossier), dossier) if e.skipped and e.index >= cursor]
+
     # --- panels -------------------------------------------------------------------------------
 
     def _panels(self, dossier: Dossier, which: str) -> list[Markup]:
