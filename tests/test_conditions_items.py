@@ -167,3 +167,23 @@ def test_lint_accepts_the_item_scope(tmp_path):
 def test_lint_checks_the_item_scope(tmp_path, edit, expected):
     errors = _lint(tmp_path, edit)
     assert any(expected in m for m in errors), errors
+
+
+@pytest.mark.browser
+def test_a_count_of_the_items_is_the_same_in_the_browser(page):
+    """`{count: children}` in the form reads the items drawn, as the server reads the list."""
+    from motcua.spec.conditions import holds
+
+    data = copy.deepcopy(SPEC)
+    data["computed"] = {"children_count": {"count": "children"}}
+    data["form"]["fields"]["properties"]["large_family"] = {
+        "type": "boolean", "title": {"vi": "Gia đình đông con", "en": "Large family"},
+        "x-show-when": {">=": [{"var": "children_count"}, 2]}}
+    s = ProcedureSpec.model_validate(data)
+    scripts = (STATIC / "js" / "vendor" / "json-logic.js").read_text() + "\n" + (STATIC / "renderers" / "form.js").read_text()
+    rule = data["form"]["fields"]["properties"]["large_family"]["x-show-when"]
+    for kids, shown in (([{"name": "An"}], False), ([{"name": "An"}, {"name": "Bình"}], True), ([], False)):
+        assert holds(rule, {"children": kids}, computed=s.computed) is shown
+        fields = render_fields(s, None, {"children": kids}, {}, "vi")
+        page.set_content(f"<!doctype html><meta charset=utf-8><form novalidate>{fields}</form><script>{scripts}</script>")
+        assert page.locator('[data-field="large_family"]').is_visible() is shown, kids
