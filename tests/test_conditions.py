@@ -292,3 +292,14 @@ def test_lint_accepts_computed_values_in_conditions(tmp_path):
 def test_lint_refuses_unknown_references_with_did_you_mean(tmp_path, edit, expected):
     messages = _lint(tmp_path, edit)
     assert any(expected in m and m.startswith("error") for m in messages), messages
+
+
+def test_the_supplement_page_carries_what_a_shown_field_s_rule_reads():
+    """Staff ask to correct `late_reason` alone: its rule reads the birth date (through the
+    computed value), which is not on that page, so the page carries it for form.js."""
+    from motcua.web.supplement import condition_inputs
+
+    spec = _spec_with_shown_field()
+    answers = {"full_name": "Lê Văn A", "birth_date": "2026-01-02", "late_reason": "Ở xa"}
+    assert condition_inputs(spec, ["late_reason"], answers) == [("birth_date", "2026-01-02")]
+    assert condition_inputs(spec, ["late_reason", "birth_date"], answers) == []  # on the page itself
