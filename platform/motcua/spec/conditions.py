@@ -236,9 +236,9 @@ def operators_of(logic: Logic) -> list[str]:
 ITEM = "item"
 
 
-def reads_item(logic: Logic) -> bool:
-    """Whether a rule reads the item it stands in (`item` / `item.<field>`)."""
-    return any(path == ITEM or path.startswith(ITEM + ".") for path in vars_of(logic))
+def is_item_path(path: str) -> bool:
+    """Whether a variable reads the item its rule stands in (`item` / `item.<field>`)."""
+    return path == ITEM or path.startswith(ITEM + ".")
 
 
 def bind_item(logic: Logic, item_path: str | None) -> Logic:
@@ -249,7 +249,7 @@ def bind_item(logic: Logic, item_path: str | None) -> Logic:
         return logic
 
     def bound(name: str, node: Mapping[str, Any]) -> Any:
-        if name != ITEM and not name.startswith(ITEM + "."):
+        if not is_item_path(name):
             return _KEEP
         path = item_path + name[len(ITEM):]
         value = node["var"]

@@ -495,9 +495,9 @@ class Checker:
 
     def _item_ref(self, loc: Loc, path: str, what: str, item: Any) -> Any:
         """A field a condition reads: `item.<name>` in the item it stands in, else the answers'."""
-        from motcua.spec.conditions import ITEM
+        from motcua.spec.conditions import ITEM, is_item_path
 
-        if path != ITEM and not path.startswith(ITEM + "."):
+        if not is_item_path(path):
             return self._field_ref(loc, path, what)
         if item is None:
             self.error(loc, f"{what} reads `{path}`, but `{ITEM}.` names the same item of a repeating group and this condition is not inside one (`items`); read the answers' path instead")
@@ -534,14 +534,14 @@ class Checker:
                 hint = f"; did you mean `{close[0][1]}`?" if close and close[0][0] <= max(1, len(op) // 3) else ""
                 self.error(loc, f"{what} uses `{op}`, which is not a JSON Logic operator{hint} (jsonlogic.com/operations.html; a condition is one operator and its list of arguments: `{{\">\": [{{var: days_since_birth}}, 60]}}`)")
                 return
-        from motcua.spec.conditions import ITEM
+        from motcua.spec.conditions import ITEM, is_item_path
 
         computed = set(self.spec.computed)
         known = list(computed) + list(PSEUDO_FIELDS) + list(extra) + (all_field_paths(self.schema) if self.schema is not None else [])
         for path in vars_of(logic):
             if path in computed or path in PSEUDO_FIELDS or path in extra or path in ("accumulator", "current"):
                 continue
-            if path == ITEM or path.startswith(ITEM + "."):
+            if is_item_path(path):
                 self._item_ref(loc, path, what, item)
                 continue
             if self.schema is not None and self.schema_ok and field_at(self.schema, path) is not None:

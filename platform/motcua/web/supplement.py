@@ -92,13 +92,13 @@ def _show_when_paths(spec: ProcedureSpec, name: str) -> set[str]:
     (computed values inlined, so `days_since_birth` reads `child.birth_date`); not the
     pseudo-fields, nor an item's own fields (`item.`), which are on the page with it."""
     from motcua.published_schema import structural
-    from motcua.spec.conditions import ITEM, PSEUDO_FIELDS, compile_logic, vars_of
+    from motcua.spec.conditions import PSEUDO_FIELDS, compile_logic, is_item_path, vars_of
 
     found: set[str] = set()
     for _path, node in structural((spec.form.fields.get("properties") or {}).get(name) if spec.form else None):
         if "x-show-when" in node:
             found |= {v for v in vars_of(compile_logic(node["x-show-when"], spec.computed))
-                      if v not in PSEUDO_FIELDS and v != ITEM and not v.startswith(ITEM + ".")}
+                      if v not in PSEUDO_FIELDS and not is_item_path(v)}
     return found
 
 
