@@ -26,9 +26,10 @@ Repeating groups without JavaScript (arrays)
     so an added but unfilled item gets "required" errors next to its own fields.
 
 Conditional fields
-    Fields that the schema's `if`/`then`/`else` shows or requires carry
-    `data-show-when='{"field": "has_father", "equals": true}'` (the spec's Condition
-    shape). /static/renderers/form.js hides them live; without JavaScript they are simply
+    Fields that the schema's `if`/`then`/`else` or their own `x-show-when` shows carry
+    `data-show-when` with the rule compiled to JSON Logic (motcua.spec.conditions.for_browser;
+    inside a repeating group `item.x` is bound to the item's inputs, `children.2.x`).
+    /static/renderers/form.js hides them live; without JavaScript they are simply
     all shown. The server decides again: `parse_form` drops the answers of fields whose
     condition does not hold (evaluating the `if` subschema with jsonschema).
 
@@ -144,6 +145,8 @@ class _Builder:
         self.spec = spec
         self.errors = errors
         self.lang = lang
+        #: the repeating group's item being drawn (`children.2`): its fields' `item.` reads it
+        self.item: str | None = None
 
     def label(self, node: dict[str, Any], path: str) -> str:
         ui = ui_for(self.spec, path)
@@ -155,13 +158,14 @@ class _Builder:
 
     def show_when(self, node: dict[str, Any], condition: dict[str, Any] | None) -> str:
         """The field's show condition as compiled JSON Logic for form.js: the `if`/`then`
-        one (older shape) and the field's own `x-show-when`, both true to show it."""
+        one (older shape) and the field's own `x-show-when`, both true to show it; inside a
+        repeating group bound to the item drawn (`item.name` -> `children.2.name`)."""
         from motcua.spec.conditions import for_browser
 
         parts = [c for c in (condition, node.get("x-show-when")) if c is not None]
         if not parts:
             return ""
-        logic = [for_browser(c, self.spec.computed) for c in parts]
+        logic = [for_browser(c, self.spec.computed, item=self.item) for c in parts]
         return json.dumps(logic[0] if len(logic) == 1 else {"and": logic}, ensure_ascii=False)
 
     def build(
@@ -241,9 +245,13 @@ class _Builder:
         for index, item in enumerate(items):
             item_path = f"{view.path}.{index}"
             number = index + 1
-            child = self.build(
-                items_node, item_path, item, True, item is None, None, label=f"{item_label} {number}"
-            )
+            outer, self.item = self.item, item_path
+            try:
+                child = self.build(
+                    items_node, item_path, item, True, item is None, None, label=f"{item_label} {number}"
+                )
+            finally:
+                self.item = outer
             child.remove_value = item_path
             child.remove_label = t("Xóa {item}", self.lang, item=child.label)
             view.children.append(child)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from motcua.fees import compute_fees, total
-from motcua.spec.conditions import compile_logic, evaluate, holds, truthy
+from motcua.spec.conditions import bind_item, compile_logic, evaluate, holds, truthy
 from motcua.spec.loader import load_file
 from motcua.spec.model import Computed, Condition, ProcedureSpec
 from motcua_renderers.form import render_fields
@@ -82,8 +82,34 @@ CASES: list[tuple[object, dict, bool]] = [
 ]
 
 
-def _python(condition, answers) -> bool:
-    return holds(condition, answers, "online", COMPUTED, TODAY)
+#: (condition of a field inside `children`'s items, answers, the item it stands in, expected):
+#: `item.` reads that item only, everything else the whole answers; bound the same way on
+#: both sides (motcua.spec.conditions.bind_item) and evaluated by both libraries.
+KIDS = {"children": [{"sex": "nam", "in_school": True, "age": 7}, {"sex": "nu", "in_school": False}, {"sex": "nu"}]}
+ITEM_CASES: list[tuple[object, dict, str, bool]] = [
+    ({"==": [{"var": "item.in_school"}, True]}, KIDS, "children.0", True),
+    ({"==": [{"var": "item.in_school"}, True]}, KIDS, "children.1", False),
+    ({"==": [{"var": "item.in_school"}, True]}, KIDS, "children.2", False),  # not answered
+    ({"!": [{"var": "item.in_school"}]}, KIDS, "children.2", True),
+    ({">=": [{"var": ["item.age", 0]}, 6]}, KIDS, "children.0", True),
+    ({">=": [{"var": ["item.age", 0]}, 6]}, KIDS, "children.1", False),  # the default when absent
+    ({"field": "item.sex", "equals": "nu"}, KIDS, "children.1", True),  # the older shape too
+    ({"field": "item.sex", "equals": "nu"}, KIDS, "children.0", False),
+    ({"and": [{"==": [{"var": "item.sex"}, "nu"]}, {">=": [{"var": "children_count"}, 3]}]}, KIDS, "children.2", True),
+    ({"and": [{"==": [{"var": "item.sex"}, "nu"]}, {"==": [{"var": "_channel"}, "desk"]}]}, KIDS, "children.2", False),
+    ({"==": [{"var": "item.group.kind"}, "a"]}, {"teams": [{"group": {"kind": "b"}}, {"group": {"kind": "a"}}]}, "teams.1", True),
+    ({"==": [{"var": "item.group.kind"}, "a"]}, {"teams": [{}]}, "teams.0", False),  # an empty item
+    ({"==": [{"var": "item.group.kind"}, "a"]}, {"teams": [{}]}, "teams.3", False),  # no such item
+]
+
+
+def _python(condition, answers, item=None) -> bool:
+    return holds(condition, answers, "online", COMPUTED, TODAY, item=item)
+
+
+@pytest.mark.parametrize("condition, answers, item, expected", ITEM_CASES)
+def test_each_item_condition_on_the_server(condition, answers, item, expected):
+    assert _python(condition, answers, item) is expected
 
 
 @pytest.mark.parametrize("condition, answers, expected", CASES)
@@ -105,6 +131,13 @@ def test_every_condition_is_the_same_in_the_browser(page):
     )
     server = [_python(c, a) for c, a, _ in CASES]
     assert browser == server == [e for _, _, e in CASES]
+    # conditions of a repeating group's field, bound to their item
+    bound = [
+        {"logic": bind_item(compile_logic(c, COMPUTED), item), "data": {**a, "_channel": "online", "_today": TODAY.isoformat()}}
+        for c, a, item, _ in ITEM_CASES
+    ]
+    browser = page.evaluate("rules => rules.map(r => jsonLogic.truthy(jsonLogic.apply(r.logic, r.data)))", bound)
+    assert browser == [_python(c, a, item) for c, a, item, _ in ITEM_CASES] == [e for *_, e in ITEM_CASES]
     # the computed values themselves, not only the tests on them
     values = [
         {"logic": compile_logic({"var": name}, COMPUTED), "data": {**a, "_today": TODAY.isoformat()}}
@@ -259,3 +292,14 @@ def test_lint_accepts_computed_values_in_conditions(tmp_path):
 def test_lint_refuses_unknown_references_with_did_you_mean(tmp_path, edit, expected):
     messages = _lint(tmp_path, edit)
     assert any(expected in m and m.startswith("error") for m in messages), messages
+
+
+def test_the_supplement_page_carries_what_a_shown_field_s_rule_reads():
+    """Staff ask to correct `late_reason` alone: its rule reads the birth date (through the
+    computed value), which is not on that page, so the page carries it for form.js."""
+    from motcua.web.supplement import condition_inputs
+
+    spec = _spec_with_shown_field()
+    answers = {"full_name": "Lê Văn A", "birth_date": "2026-01-02", "late_reason": "Ở xa"}
+    assert condition_inputs(spec, ["late_reason"], answers) == [("birth_date", "2026-01-02")]
+    assert condition_inputs(spec, ["late_reason", "birth_date"], answers) == []  # on the page itself

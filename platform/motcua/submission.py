@@ -338,27 +338,31 @@ def required_when_errors(
     spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", today: date | None = None
 ) -> dict[str, str]:
     """A required field with `x-show-when` is required exactly when its condition holds (the
-    published `x-required-when`): the same compiled JSON Logic the form shows it with."""
-    from motcua.spec.conditions import holds, lookup
+    published `x-required-when`): the same compiled JSON Logic the form shows it with. Inside
+    a repeating group it is judged item by item, `item.` reading that item
+    (`children.2.school`, an error at that path)."""
+    from motcua.spec.conditions import holds, item_path_of
 
     errors: dict[str, str] = {}
     if spec.form is None:
         return errors
     for path, node in published_schema.structural(spec.form.fields):
-        if "*" in path or not isinstance(node.get("properties"), dict):
-            continue  # conditions read whole-answer paths: not inside repeating groups
+        props = node.get("properties")
         required = set(node.get("required") or [])
-        parent = lookup(answers, path) if path else answers
-        if path and not isinstance(parent, Mapping):
-            continue  # the missing group is the schema's to report
-        for name, sub in node["properties"].items():
-            if name not in required or not isinstance(sub, dict) or "x-show-when" not in sub:
-                continue
-            field = f"{path}.{name}" if path else name
-            value = parent.get(name) if isinstance(parent, Mapping) else None
-            if value in (None, "", [], {}) and holds(sub["x-show-when"], answers, "online", spec.computed, today):
-                label = field_label(spec, field, lang)
-                errors[field] = t("Nhập {label}", lang, label=_lower_first(label, lang))
+        shown = [(name, sub) for name, sub in props.items()
+                 if name in required and isinstance(sub, dict) and "x-show-when" in sub] if isinstance(props, dict) else []
+        if not shown:
+            continue
+        for here, parent in _values_at(answers, path.split(".") if path else []):
+            if not isinstance(parent, Mapping):
+                continue  # a missing or malformed group is the schema's to report
+            item = item_path_of(path, here)
+            for name, sub in shown:
+                field = f"{here}.{name}" if here else name
+                value = parent.get(name)
+                if value in (None, "", [], {}) and holds(sub["x-show-when"], answers, "online", spec.computed, today, item=item):
+                    label = field_label(spec, field, lang)
+                    errors[field] = t("Nhập {label}", lang, label=_lower_first(label, lang))
     return errors
 
 

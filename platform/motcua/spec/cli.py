@@ -29,6 +29,11 @@ def editor_schema() -> dict[str, Any]:
         "description": fields.get("description", ""),
     }
     schema["$defs"].update(editor_defs())
+    # a step's `when` completes like every other condition (its hand-written schema, which
+    # also takes a plain step name, cannot refer to the `Condition` definition itself)
+    step = schema["properties"]["steps"]["items"]["anyOf"][1]["properties"]
+    step["when"] = {"description": step["when"]["description"],
+                    "anyOf": [{"$ref": "#/$defs/Condition"}, {"type": "object", "additionalProperties": True}]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -15,13 +15,16 @@ what the spec says into plain JSON Logic, and both libraries evaluate the same J
   `{var: name}` and gets the expression inlined, so the browser needs nothing but the
   library and the compiled condition.
 
-The data a condition sees: the answers, plus `_channel` (online, desk, postal) and `_today`.
+The data a condition sees: the answers, plus `_channel` (online, desk, postal) and `_today`;
+a step's `when` also `_fee_total` (the bill at filing). A field inside a repeating group reads
+its own item as `item.<field>` (`bind_item` turns that into `children.2.<field>` for the one
+item, on both sides), everything else from the whole answers.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from json_logic import jsonLogic
 from json_logic.builtins import BUILTINS
@@ -37,6 +40,9 @@ OPERATORS: frozenset[str] = frozenset(BUILTINS) | {
 
 #: Names of the data a condition may read besides the answers and the computed values.
 PSEUDO_FIELDS = ("_channel", "_today")
+
+#: What a step's `when` reads besides those: the dossier's bill at filing (motcua.workflow.plan).
+STEP_FIELDS = ("_fee_total",)
 
 Logic = Any  # a JSON Logic value: a rule (one-key mapping), a list or a literal
 
@@ -170,60 +176,94 @@ def compile_logic(condition: Any, computed: Mapping[str, Computed] | None = None
 
 
 def _inline(logic: Logic, values: Mapping[str, Logic]) -> Logic:
+    return _map_vars(logic, lambda name, _node: _inline(values[name], values) if name in values else _KEEP)
+
+
+def _var_name(node: Any) -> str | None:
+    """The path a `{var: path}` (or `{var: [path, default]}`) reads, or None for other nodes."""
+    if not isinstance(node, Mapping) or len(node) != 1 or "var" not in node:
+        return None
+    name = node["var"]
+    name = name[0] if isinstance(name, list) and name else name
+    return name if isinstance(name, str) else None
+
+
+_KEEP = object()
+
+
+def _map_vars(logic: Logic, replace: Callable[[str, Mapping[str, Any]], Any]) -> Logic:
+    """A copy of `logic` with each `var` node replaced by `replace(path, node)` (unless it
+    gives `_KEEP`): the one walk behind inlining computed values, fixing `_today` /
+    `_channel` for the browser and binding `item.` to one item of a repeating group."""
     if isinstance(logic, list):
-        return [_inline(item, values) for item in logic]
+        return [_map_vars(item, replace) for item in logic]
     if isinstance(logic, Mapping):
-        if len(logic) == 1 and "var" in logic:
-            name = logic["var"]
-            name = name[0] if isinstance(name, list) and name else name
-            if isinstance(name, str) and name in values:
-                return _inline(values[name], values)
-        return {key: _inline(value, values) for key, value in logic.items()}
+        name = _var_name(logic)
+        if name is not None:
+            new = replace(name, logic)
+            if new is not _KEEP:
+                return new
+        return {key: _map_vars(value, replace) for key, value in logic.items()}
     return logic
+
+
+def _rules(logic: Logic) -> Iterator[Mapping[str, Any]]:
+    """Every mapping (operator application) inside a rule, outermost first."""
+    if isinstance(logic, list):
+        for item in logic:
+            yield from _rules(item)
+    elif isinstance(logic, Mapping):
+        yield logic
+        for value in logic.values():
+            yield from _rules(value)
 
 
 def vars_of(logic: Logic) -> list[str]:
     """The data paths a JSON Logic rule reads (`var` operands that are plain strings)."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, Mapping):
-            for key, value in node.items():
-                if key == "var":
-                    name = value[0] if isinstance(value, list) and value else value
-                    if isinstance(name, str) and name and name not in found:
-                        found.append(name)
-                    elif not isinstance(name, str):
-                        walk(value)
-                else:
-                    walk(value)
-
-    walk(logic)
-    return found
+    return list(dict.fromkeys(name for node in _rules(logic) if (name := _var_name(node))))
 
 
 def operators_of(logic: Logic) -> list[str]:
     """The operators a rule uses, outermost first (lint checks them against OPERATORS)."""
-    found: list[str] = []
+    return list(dict.fromkeys(
+        next(iter(node)) if len(node) == 1 else "{" + ", ".join(map(str, node)) + "}" for node in _rules(logic)
+    ))
 
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, Mapping):
-            if len(node) == 1:
-                (key, value), = node.items()
-                if key not in found:
-                    found.append(key)
-                walk(value)
-            else:
-                found.append("{" + ", ".join(map(str, node)) + "}")
 
-    walk(logic)
-    return found
+# --- repeating groups ----------------------------------------------------------------------
+
+#: Inside a repeating group's `items`, `{var: item.name}` reads `name` of the same item.
+ITEM = "item"
+
+
+def is_item_path(path: str) -> bool:
+    """Whether a variable reads the item its rule stands in (`item` / `item.<field>`)."""
+    return path == ITEM or path.startswith(ITEM + ".")
+
+
+def bind_item(logic: Logic, item_path: str | None) -> Logic:
+    """The rule of a field inside a repeating group, bound to one item: `item.name` becomes
+    that item's whole-answer path (`children.2.name`), which both JSON Logic libraries read
+    through the list by its index. Other variables keep reading the whole answers."""
+    if not item_path:
+        return logic
+
+    def bound(name: str, node: Mapping[str, Any]) -> Any:
+        if not is_item_path(name):
+            return _KEEP
+        path = item_path + name[len(ITEM):]
+        value = node["var"]
+        return {"var": [path, *value[1:]] if isinstance(value, list) else path}
+
+    return _map_vars(logic, bound)
+
+
+def item_path_of(pattern: str, concrete: str) -> str | None:
+    """The innermost item a field belongs to: `children.*.address` found at
+    `children.2.address` -> `children.2`; None outside repeating groups."""
+    parts, found = pattern.split("."), concrete.split(".")
+    stars = [i for i, part in enumerate(parts) if part == "*"]
+    return ".".join(found[: stars[-1] + 1]) if stars else None
 
 
 def today_iso(today: _dt.date | None = None) -> str:
@@ -258,11 +298,14 @@ def holds(
     channel: str = "online",
     computed: Mapping[str, Computed] | None = None,
     today: _dt.date | None = None,
+    item: str | None = None,
 ) -> bool:
-    """Whether `condition` (either shape) is true for these answers; none always holds."""
+    """Whether `condition` (either shape) is true for these answers; none always holds.
+    `item`: the whole-answer path of the repeating group's item the condition stands in
+    (`children.2`), which its `item.` variables read."""
     if condition is None:
         return True
-    return truthy(evaluate(compile_logic(condition, computed), answers, channel, today))
+    return truthy(evaluate(bind_item(compile_logic(condition, computed), item), answers, channel, today))
 
 
 def for_browser(
@@ -270,19 +313,15 @@ def for_browser(
     computed: Mapping[str, Computed] | None = None,
     channel: str = "online",
     today: _dt.date | None = None,
+    item: str | None = None,
 ) -> Logic:
     """The compiled rule as the web form evaluates it (json-logic-js over the form's values):
-    `_today` (the serving day) and `_channel` written in as literals, so the page carries
-    only the rule, as JSON data in an attribute (no inline script: CSP)."""
+    `_today` (the serving day) and `_channel` written in as literals, and `item.` bound to the
+    item's input names (`children.2.name`), so the page carries only the rule, as JSON data
+    in an attribute (no inline script: CSP)."""
     fixed = {"_today": today_iso(today), "_channel": channel}
-    return _fix(compile_logic(condition, computed), fixed)
+    return _fix(bind_item(compile_logic(condition, computed), item), fixed)
 
 
 def _fix(logic: Logic, fixed: Mapping[str, Any]) -> Logic:
-    if isinstance(logic, list):
-        return [_fix(item, fixed) for item in logic]
-    if isinstance(logic, Mapping):
-        if len(logic) == 1 and "var" in logic and isinstance(logic["var"], str) and logic["var"] in fixed:
-            return fixed[logic["var"]]
-        return {key: _fix(value, fixed) for key, value in logic.items()}
-    return logic
+    return _map_vars(logic, lambda name, _node: fixed.get(name, _KEEP))

@@ -35,6 +35,7 @@ from motcua.spec.loader import (
 from motcua.spec import life_events
 from motcua.spec.form_support import unrenderable
 from motcua.spec.model import Condition, Level, ProcedureSpec
+from motcua.spec.conditions import STEP_FIELDS
 from motcua.spec.redos import backtracking_problem
 from motcua.spec.redos import explain as explain_backtracking
 
@@ -469,14 +470,16 @@ class Checker:
         except (TypeError, KeyError):
             return None
 
-    def _condition(self, condition: Any, loc: Loc, what: str) -> None:
+    def _condition(self, condition: Any, loc: Loc, what: str, *, item: Any = None, extra: tuple[str, ...] = ()) -> None:
+        """`item`: the `items` schema of the repeating group the condition stands in (its
+        `item.` variables read that item); `extra`: more names it may read (a step's `_fee_total`)."""
         if condition is None:
             return
         if not isinstance(condition, Condition):
-            self._logic(condition, loc, what)
+            self._logic(condition, loc, what, item=item, extra=extra)
             return
-        if condition.field and condition.field != "_channel":
-            found = self._field_ref(loc + ("field",), condition.field, what)
+        if condition.field and condition.field != "_channel" and condition.field not in extra:
+            found = self._item_ref(loc + ("field",), condition.field, what, item)
             enum = found.get("enum") if isinstance(found, dict) else None
             if isinstance(enum, list):
                 values = [condition.equals] if "equals" in condition.model_fields_set else []
@@ -487,10 +490,26 @@ class Checker:
                         self.warning(loc + ("field",), f"{what} compares `{condition.field}` with `{value}`, which the field never takes (its values: {', '.join(map(str, enum))})")
         for key, alias in (("all", "all"), ("any", "any")):
             for index, sub in enumerate(getattr(condition, key) or []):
-                self._condition(sub, loc + (alias, index), what)
-        self._condition(condition.not_, loc + ("not",), what)
+                self._condition(sub, loc + (alias, index), what, item=item, extra=extra)
+        self._condition(condition.not_, loc + ("not",), what, item=item, extra=extra)
 
-    def _logic(self, logic: Any, loc: Loc, what: str) -> None:
+    def _item_ref(self, loc: Loc, path: str, what: str, item: Any) -> Any:
+        """A field a condition reads: `item.<name>` in the item it stands in, else the answers'."""
+        from motcua.spec.conditions import ITEM, is_item_path
+
+        if not is_item_path(path):
+            return self._field_ref(loc, path, what)
+        if item is None:
+            self.error(loc, f"{what} reads `{path}`, but `{ITEM}.` names the same item of a repeating group and this condition is not inside one (`items`); read the answers' path instead")
+            return None
+        rest = path[len(ITEM) + 1:]
+        found = field_at(item, rest) if rest else item
+        if found is None and self.schema_ok:
+            hint = field_hint(path, [f"{ITEM}.{p}" for p in all_field_paths(item)])
+            self.error(loc, f"{what} reads `{path}`, which is not a field of the repeating group's item{hint}")
+        return found
+
+    def _logic(self, logic: Any, loc: Loc, what: str, *, item: Any = None, extra: tuple[str, ...] = ()) -> None:
         """A JSON Logic condition: known operators (did-you-mean), and every `var` a field, a
         computed value or `_channel` / `_today` (did-you-mean over all of them)."""
         from rapidfuzz.distance import OSA
@@ -504,6 +523,9 @@ class Checker:
                 first = exc.errors()[0] if hasattr(exc, "errors") else {"msg": str(exc)}
                 self.error(loc, f"{what} is neither JSON Logic nor the older `{{field, equals}}` shape: {first['msg']}")
                 return
+        if is_legacy(logic):  # the older shape written in a field's `x-show-when`
+            self._condition(Condition.model_validate(logic), loc, what, item=item, extra=extra)
+            return
         for op in operators_of(logic):
             if op not in OPERATORS:
                 # `=>` / `=<` are `>=` / `<=` written backwards: the transposition wins ties
@@ -512,16 +534,23 @@ class Checker:
                 hint = f"; did you mean `{close[0][1]}`?" if close and close[0][0] <= max(1, len(op) // 3) else ""
                 self.error(loc, f"{what} uses `{op}`, which is not a JSON Logic operator{hint} (jsonlogic.com/operations.html; a condition is one operator and its list of arguments: `{{\">\": [{{var: days_since_birth}}, 60]}}`)")
                 return
+        from motcua.spec.conditions import ITEM, is_item_path
+
         computed = set(self.spec.computed)
-        known = list(computed) + list(PSEUDO_FIELDS) + (all_field_paths(self.schema) if self.schema is not None else [])
+        known = list(computed) + list(PSEUDO_FIELDS) + list(extra) + (all_field_paths(self.schema) if self.schema is not None else [])
         for path in vars_of(logic):
-            if path in computed or path in PSEUDO_FIELDS or path in ("accumulator", "current"):
+            if path in computed or path in PSEUDO_FIELDS or path in extra or path in ("accumulator", "current"):
+                continue
+            if is_item_path(path):
+                self._item_ref(loc, path, what, item)
                 continue
             if self.schema is not None and self.schema_ok and field_at(self.schema, path) is not None:
                 continue
             if self.schema is not None and not self.schema_ok:
                 continue
             hint = field_hint(path, known)
+            if item is not None and not hint and field_at(item, path) is not None:
+                hint = f"; inside a repeating group the item's own fields are read as `{ITEM}.<name>`: did you mean `{ITEM}.{path}`?"
             self.error(loc, f"{what} reads `{path}`, which is neither a field of `form.fields` nor a computed value{hint}")
 
     def check_computed(self) -> None:
@@ -548,24 +577,26 @@ class Checker:
     def check_field_conditions(self) -> None:
         """Each field's `x-show-when` (shown, and required when listed in `required`, only
         while it holds) is a condition like the others."""
-        def walk(node: Any, loc: Loc, path: str) -> None:
+        def walk(node: Any, loc: Loc, path: str, item: Any) -> None:
             if not isinstance(node, dict):
                 return
             if "x-show-when" in node:
-                self._condition(node["x-show-when"], loc + ("x-show-when",), f"the `x-show-when` of field `{path}`")
+                self._condition(node["x-show-when"], loc + ("x-show-when",), f"the `x-show-when` of field `{path}`", item=item)
             for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
-                walk(sub, loc + ("properties", name), f"{path}.{name}" if path else name)
+                walk(sub, loc + ("properties", name), f"{path}.{name}" if path else name, item)
             if isinstance(node.get("items"), dict):
-                walk(node["items"], loc + ("items",), path)
+                walk(node["items"], loc + ("items",), path, node["items"])
 
         if self.spec.form is not None:
-            walk(self.spec.form.fields, ("form", "fields"), "")
+            walk(self.spec.form.fields, ("form", "fields"), "", None)
 
     def check_conditions_and_fees(self) -> None:
         self.check_computed()
         self.check_field_conditions()
         for index, attachment in enumerate(self.spec.attachments):
             self._condition(attachment.required_when, ("attachments", index, "required_when"), f"the condition of attachment `{attachment.id}`")
+        for index, step in enumerate(self.spec.steps):
+            self._condition(step.when, ("steps", index, "when"), f"the `when` of step `{step.name}`", extra=STEP_FIELDS)
         for index, fee in enumerate(self.spec.fees):
             self._condition(fee.when, ("fees", index, "when"), f"the condition of fee `{fee.id}`")
             self._condition(fee.exempt_when, ("fees", index, "exempt_when"), f"the exemption of fee `{fee.id}`")

@@ -571,10 +571,22 @@ class FeeRule(Strict):
 
 
 class StepRef(Strict):
-    """A workflow step by its registered name, with the config its own model validates."""
+    """A workflow step by its registered name, with the config its own model validates, and
+    `when` it applies: a condition over the answers as filed (plus `_fee_total`, the bill),
+    decided when the dossier is filed (motcua.workflow.plan)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$")
     config: dict[str, Any] = Field(default_factory=dict)
+    when: AnyCondition | None = Field(default=None, description="The step runs only when this holds for the dossier as filed")
+
+    @model_serializer(mode="wrap")
+    def _no_when_unless_written(self, handler: Any) -> Any:
+        # a step without `when` dumps as it did before steps had one: the spec's content
+        # hash (motcua.catalogue.content_hash), which pins filed versions, stays the same
+        data = handler(self)
+        if isinstance(data, dict) and data.get("when") is None:
+            data.pop("when", None)
+        return data
 
 
 def _to_step(value: Any) -> Any:
@@ -590,7 +602,16 @@ StepField = Annotated[
                 {"type": "string", "description": "Step name"},
                 {
                     "type": "object",
-                    "properties": {"name": {"type": "string"}, "config": {"type": "object"}},
+                    "properties": {
+                        "name": {"type": "string"},
+                        "config": {"type": "object"},
+                        "when": {
+                            "description": "The step runs only when this condition (JSON Logic, or the older "
+                            "{field, equals} shape) holds for the dossier as filed; `_fee_total` is the bill",
+                            "type": "object",
+                            "additionalProperties": True,
+                        },
+                    },
                     "required": ["name"],
                     "additionalProperties": False,
                 },

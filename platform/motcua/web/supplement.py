@@ -87,6 +87,21 @@ def _condition_paths(condition: Any) -> set[str]:
     return found
 
 
+def _show_when_paths(spec: ProcedureSpec, name: str) -> set[str]:
+    """The answer paths the `x-show-when` rules inside the top-level field `name` read
+    (computed values inlined, so `days_since_birth` reads `child.birth_date`); not the
+    pseudo-fields, nor an item's own fields (`item.`), which are on the page with it."""
+    from motcua.published_schema import structural
+    from motcua.spec.conditions import PSEUDO_FIELDS, compile_logic, is_item_path, vars_of
+
+    found: set[str] = set()
+    for _path, node in structural((spec.form.fields.get("properties") or {}).get(name) if spec.form else None):
+        if "x-show-when" in node:
+            found |= {v for v in vars_of(compile_logic(node["x-show-when"], spec.computed))
+                      if v not in PSEUDO_FIELDS and not is_item_path(v)}
+    return found
+
+
 def condition_inputs(spec: ProcedureSpec | None, fields: list[str], answers: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(name, value) of the answers that the show-when conditions of the asked fields read
     but that are not on the page (staff ask for `intended_spouse`, shown when `purpose` is
@@ -99,7 +114,8 @@ def condition_inputs(spec: ProcedureSpec | None, fields: list[str], answers: Map
     if spec is None or spec.form is None or not fields:
         return []
     conditions = show_conditions(spec.form.fields, "")
-    read = sorted(set().union(*(_condition_paths(conditions.get(n)) for n in fields)))
+    read = sorted(set().union(*(_condition_paths(conditions.get(n)) for n in fields),
+                              *(_show_when_paths(spec, n) for n in fields)))
     inputs = []
     for path in read:
         if path.split(".", 1)[0] in fields:

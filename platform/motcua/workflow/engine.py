@@ -32,11 +32,11 @@ from motcua.fees import compute_fees, filing_day, total as fee_sum
 from motcua.spec.model import ProcedureSpec
 from motcua.store import has_transactions, transaction
 from motcua.workdays import DEFAULT_FILE, Calendar
-from motcua.workflow import lifecycle
+from motcua.workflow import lifecycle, plan as step_plan
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, UploadedFile, params_text
 from motcua.workflow.notes import NoteLike, message, split, words
 from motcua.workflow.outbox import outbox_for
-from motcua.workflow.registry import step_registry
+from motcua.workflow.registry import step_registry, step_titles
 from motcua.workflow.step import Step, StepContext
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,32 @@ class Entry:
     step: Step | None
     config: BaseModel | None
     problem: str | None = None
+    #: the step's `when` does not hold for this dossier (motcua.workflow.plan): it is never
+    #: entered, sees no events, offers no action and shows no panel
+    skipped: bool = False
+
+
+def _step_words(name: str) -> dict[str, Any] | str:
+    title = step_titles().get(name)
+    return words(title) if title else name
+
+
+def _skip_event(entry: Entry) -> Event:
+    return _event(actor="system", kind="step_skipped",
+                  note=message({"vi": "Bước “{step}” không áp dụng cho hồ sơ này (điều kiện của bước không thỏa mãn) nên được bỏ qua.",
+                                "en": "The “{step}” step does not apply to this dossier (its condition does not hold), so it was skipped."},
+                               step=_step_words(entry.name)),
+                  data={"step": entry.name, "index": entry.index})
+
+
+def _replanned_event(spec: ProcedureSpec, index: int, now_applies: bool) -> Event:
+    name = spec.steps[index].name
+    text = ({"vi": "Sau khi bổ sung hồ sơ, bước “{step}” được áp dụng cho hồ sơ này.",
+             "en": "After the supplement, the “{step}” step applies to this dossier."} if now_applies else
+            {"vi": "Sau khi bổ sung hồ sơ, bước “{step}” không còn áp dụng cho hồ sơ này.",
+             "en": "After the supplement, the “{step}” step no longer applies to this dossier."})
+    return _event(actor="system", kind="step_replanned", note=message(text, step=_step_words(name)),
+                  data={"step": name, "index": index, "applies": now_applies})
 
 
 def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...], plan: processing.Plan | None = None) -> dict[str, Action]:
@@ -260,10 +286,16 @@ class Engine:
                 spec = current
         return spec
 
-    def entries(self, spec: ProcedureSpec | None) -> list[Entry]:
+    def entries(self, spec: ProcedureSpec | None, dossier: Dossier | None = None) -> list[Entry]:
+        """The spec's steps, each loaded with its config; with `dossier`, those its step plan
+        skips are marked (motcua.workflow.plan)."""
         registry = step_registry()
+        skipped = set((dossier.steps.get("_engine") or {}).get("skipped") or []) if dossier is not None else set()
         found = []
         for index, ref in enumerate(spec.steps if spec else []):
+            if index in skipped:
+                found.append(Entry(index, ref.name, None, None, skipped=True))
+                continue
             cls = registry.get(ref.name)
             if cls is None:
                 found.append(Entry(index, ref.name, None, None, f"Bước xử lý “{ref.name}” chưa được cài đặt."))
@@ -335,7 +367,8 @@ class Engine:
             work = base.model_copy(deep=True)
             run = _Run()
             spec = self.spec_for(work)
-            entries = self.entries(spec)
+            self._plan(work, spec)
+            entries = self.entries(spec, work)
             if retry:
                 self._retry_in(work, spec, entries, run)
             self._react(work, spec, entries, run)
@@ -400,6 +433,13 @@ class Engine:
                 })
         state["synced"] = len(work.events)
 
+    @staticmethod
+    def _plan(work: Dossier, spec: ProcedureSpec | None) -> None:
+        """Decide once, at filing, which steps apply (a spec with a step's `when`)."""
+        state = lifecycle.engine_state(work)
+        if "skipped" not in state and step_plan.conditional(spec):
+            state["skipped"] = step_plan.skipped(spec, work)  # type: ignore[arg-type]
+
     def _react(self, work: Dossier, spec: ProcedureSpec | None, entries: list[Entry], run: _Run) -> None:
         """The cascade, in memory: dispatch new events to every step, enter the current step."""
         while run.calls < MAX_CALLS:
@@ -421,6 +461,10 @@ class Engine:
             cursor = self.cursor(work)
             if cursor < len(entries) and int(state.get("entered", -1)) < cursor:
                 state["entered"] = cursor
+                if entries[cursor].skipped:  # recorded, then the next step is entered
+                    work.record(_skip_event(entries[cursor]))
+                    state["cursor"] = cursor + 1
+                    continue
                 self._call(work, spec, entries[cursor], {"call": "enter"}, lambda step, ctx: step.enter(ctx), run)
                 continue
             return
@@ -556,6 +600,10 @@ class Engine:
         for failure in self._open_failures(work):
             if failure["index"] >= len(entries):
                 continue
+            if entries[failure["index"]].skipped:  # a supplement made the step not apply: nothing to retry
+                state = lifecycle.engine_state(work)
+                state["failures"] = [x for x in state.get("failures", []) if x is not failure]
+                continue
             entry, call = entries[failure["index"]], failure["call"]
             if call["call"] == "enter":
                 fn: Callable[[Step, StepContext], Any] = lambda step, ctx: step.enter(ctx)
@@ -608,7 +656,7 @@ class Engine:
             self.store.records(STEP_JOBS).delete(record_key)
             return False
         spec = self.spec_for(dossier)
-        entries = self.entries(spec)
+        entries = self.entries(spec, dossier)
         if index >= len(entries) or entries[index].name != step or entries[index].step is None:
             log.error("dossier %s: step job %s (%s) names step %s #%d, which its spec no longer has",
                       code, job, key, step, index)
@@ -816,7 +864,7 @@ class Engine:
         """What this staff member can do to this dossier now; with `include_blocked`, also
         what only a step holds back (its `blocked_reason` says why), so staff see what to do first."""
         spec = self.spec_for(dossier)
-        entries = self.entries(spec)
+        entries = self.entries(spec, dossier)
         return [a for a, why in self._all_actions(dossier, spec, entries, user)
                 if (why is None or (include_blocked and a.blocked_reason)) and self._role_reason(dossier, a, user) is None]
 
@@ -825,7 +873,7 @@ class Engine:
         self._retry_if_needed(code)  # what failed before goes first
         dossier = self._get(code)
         spec = self.spec_for(dossier)
-        entries = self.entries(spec)
+        entries = self.entries(spec, dossier)
         listed = {a.name: (a, why) for a, why in self._all_actions(dossier, spec, entries, actor)}
         if action not in listed:
             raise ActionNotAllowed(f"Không có thao tác “{action}” cho hồ sơ này.")
@@ -1115,10 +1163,34 @@ class Engine:
                     d.contact = contact
             lifecycle.move(d, "supply", actor="citizen", calendar=self.calendar, note=(note or "").strip() or None,
                            data=data)
+            if changes and spec is not None:
+                self._replan(d, spec)
 
         self._retry_if_needed(code)
         self._commit(code, change)
         return self._get(code)
+
+    def _replan(self, d: Dossier, spec: ProcedureSpec) -> None:
+        """Corrected answers decide again the steps not reached yet (docs/specs.md, "Step
+        conditions"); each step whose answer changed gets an event saying so."""
+        state = lifecycle.engine_state(d)
+        if "skipped" not in state:
+            return
+        skipped, now_skipped, now_run = step_plan.replanned(spec, d, list(state["skipped"]), self.cursor(d))
+        state["skipped"] = skipped
+        for index in sorted(now_skipped + now_run):
+            d.record(_replanned_event(spec, index, index in now_run))
+
+    def skipped_ahead(self, dossier: Dossier) -> list[str]:
+        """What people call the steps the dossier's plan skips and it has not reached yet, in
+        the reader's language: shown on its pages from filing on (the timeline records each
+        one when it is passed over)."""
+        from motcua.spec.model import localize
+
+        cursor = self.cursor(dossier)
+        titles = step_titles()
+        return [localize(titles[e.name], i18n.current_lang()) if e.name in titles else e.name
+                for e in self.entries(self.spec_for(dossier), dossier) if e.skipped and e.index >= cursor]
 
     # --- panels -------------------------------------------------------------------------------
 
@@ -1131,7 +1203,7 @@ class Engine:
                                overdue=self.is_overdue(dossier), failures=lifecycle.engine_state(dossier.model_copy(deep=True)).get("failures", []))
         if core.strip():
             panels.append(Markup(core))
-        for entry in self.entries(spec):
+        for entry in self.entries(spec, dossier):
             if entry.step is None:
                 continue
             try:

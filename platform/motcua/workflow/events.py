@@ -55,6 +55,9 @@ CORE_EVENTS: dict[str, EventKind] = {
     "step_gave_up": _kind("Bước xử lý tự động vẫn lỗi, cần cán bộ kiểm tra",
                           "Automatic step still failing, staff must check", internal=True),
     "step_recovered": _kind("Bước xử lý tự động đã chạy lại thành công", "Automatic step recovered", internal=True),
+    # motcua.workflow.plan: a step whose `when` does not hold, shown to the citizen too
+    "step_skipped": _kind("Bỏ qua bước không áp dụng cho hồ sơ", "Step not applicable to this dossier, skipped"),
+    "step_replanned": _kind("Xác định lại bước áp dụng sau khi bổ sung", "Step applicability decided again after the supplement"),
 }
 
 #: `decided` events are labelled by their data.decision.

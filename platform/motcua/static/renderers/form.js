@@ -40,17 +40,44 @@
     return typed.length ? typed[0] : null;
   }
 
+  function put(data, path, value) {
+    var parts = String(path).split(".");
+    var node = data;
+    for (var i = 0; i < parts.length - 1; i++) {
+      if (typeof node[parts[i]] !== "object" || node[parts[i]] === null) node[parts[i]] = {};
+      node = node[parts[i]];
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+
+  /* A repeating group's answer as the server reads it: the list of its items, each built
+     from the inputs named `<path>.<index>...` (a count reads it, `{reduce: [{var: children}, ...]}`);
+     null when the form has no item of it. */
+  function items(form, path) {
+    var prefix = path + ".";
+    var found = {};
+    var inputs = form.querySelectorAll("[name]");
+    for (var i = 0; i < inputs.length; i++) {
+      var name = inputs[i].name;
+      if (name.indexOf(prefix) !== 0) continue;
+      var rest = name.slice(prefix.length);
+      var index = rest.split(".")[0];
+      if (!/^[0-9]+$/.test(index)) return null;
+      if (!(index in found)) found[index] = {};
+      if (rest === index) found[index] = current(form, name);
+      else put(found[index], rest.slice(index.length + 1), current(form, name));
+    }
+    var keys = Object.keys(found).map(Number).sort(function (a, b) { return a - b; });
+    return keys.length ? keys.map(function (k) { return found[k]; }) : null;
+  }
+
   /* The data a rule reads: each of its variables from the form, nested by dotted path. */
   function dataFor(form, logic) {
     var data = {};
     window.jsonLogic.uses_data(logic).forEach(function (path) {
-      var parts = String(path).split(".");
-      var node = data;
-      for (var i = 0; i < parts.length - 1; i++) {
-        if (typeof node[parts[i]] !== "object" || node[parts[i]] === null) node[parts[i]] = {};
-        node = node[parts[i]];
-      }
-      node[parts[parts.length - 1]] = current(form, path);
+      var value = current(form, path);
+      if (value === null) value = items(form, String(path));
+      put(data, path, value);
     });
     return data;
   }
