@@ -55,6 +55,8 @@ CORE_EVENTS: dict[str, EventKind] = {
     "step_gave_up": _kind("Bước xử lý tự động vẫn lỗi, cần cán bộ kiểm tra",
                           "Automatic step still failing, staff must check", internal=True),
     "step_recovered": _kind("Bước xử lý tự động đã chạy lại thành công", "Automatic step recovered", internal=True),
+    # an administrator ran a dead job again (motcua.jobs.rerun_dead: /staff/viec-nen, `motcua jobs retry`)
+    "job_rerun": _kind("Chạy lại việc nền lỗi", "Failed background job run again", internal=True),
 }
 
 #: `decided` events are labelled by their data.decision.
