@@ -690,9 +690,10 @@ class Engine:
             d.record(_event(actor=actor, kind="job_rerun", note=note,
                             data={"task": task, **({"key": key} if key else {})}))
 
-        self._commit(code, change, jobs=[step_job] if step_job else None)
-        if reopen_failures:  # (lost in a crash here, the catch-up's retry_failed runs them)
+        if reopen_failures:  # before the change: the catch-up's retry_failed finds them if the job is lost
             self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
+        self._commit(code, change, jobs=[step_job] if step_job else None)
+        if reopen_failures:
             self._defer(code, [], True)
         return True
 
