@@ -138,6 +138,8 @@ class PostalStep(Step):
                                                     "en": "Result to be collected at the one-stop desk"}),
         "postal_cod_mismatch": EventKind(label={"vi": "Tiền thu hộ (COD) không khớp", "en": "Cash on delivery mismatch"},
                                          internal=True),
+        "postal_booking_failed": EventKind(label={"vi": "Đặt lịch với bưu điện thất bại", "en": "Booking with the post office failed"},
+                                           internal=True),
     }
 
     def _send_result(self, ctx: StepContext) -> None:
@@ -268,6 +270,29 @@ class PostalStep(Step):
                        actor=arguments.get("actor"),  # the clerk who asked for it
                        once="old_item_number")  # one returned item is posted again once
 
+    def job_failed(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any], error: str) -> None:
+        """Every run of the booking failed: the parcel says so ("booking_failed", "Đặt lịch
+        thất bại") on both panels, staff see why on the timeline; an administrator runs the
+        job again from the failed jobs page (`job_retried`)."""
+        kind = arguments.get("kind")
+        shipment = (ctx.state.get("shipments") or {}).get(kind) or {}
+        if shipment.get("key") != key or shipment.get("item_number"):
+            return  # booked meanwhile, or replaced
+        ctx.state["shipments"][kind] = {**shipment, "status": "booking_failed"}
+        ctx.record("postal_booking_failed",
+                   note=message({"vi": "Không đặt được dịch vụ bưu chính ({what}) sau nhiều lần thử: {error}. "
+                                       "Quản trị viên có thể cho chạy lại tại trang Việc nền lỗi.",
+                                 "en": "The postal service ({what}) could not be booked after several attempts: {error}. "
+                                       "An administrator can run it again from the failed jobs page."},
+                                what=words(WHAT[kind]), error=error),
+                   data={"kind": kind, "key": key, "error": error})
+
+    def job_retried(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> None:
+        kind = arguments.get("kind")
+        shipment = (ctx.state.get("shipments") or {}).get(kind) or {}
+        if shipment.get("key") == key and shipment.get("status") == "booking_failed":
+            ctx.state["shipments"][kind] = {**shipment, "status": "booking"}
+
     def enter(self, ctx: StepContext) -> None:
         if not _wants_postal(ctx):
             ctx.done()
@@ -303,6 +328,9 @@ class PostalStep(Step):
         pickup = (ctx.state.get("shipments") or {}).get("pickup") or {}
         if action == "receive" and pickup.get("status") == "booking":
             return "Đang đặt dịch vụ thu gom hồ sơ tại nhà với bưu điện; chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy."
+        if action == "receive" and pickup.get("status") == "booking_failed":
+            return ("Đặt lịch thu gom hồ sơ tại nhà với bưu điện thất bại; quản trị viên cần cho chạy lại "
+                    "(trang Việc nền lỗi). Chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy.")
         if action == "receive" and pickup.get("item_number") and pickup.get("status") != "delivered":
             return ("Hồ sơ giấy đang được bưu điện chuyển đến (thu gom tại nhà, bưu gửi "
                     f"{pickup['item_number']}); chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy.")

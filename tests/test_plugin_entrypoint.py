@@ -186,3 +186,32 @@ def test_a_kind_declared_as_a_dict_and_a_kind_nobody_declares(sample_step_instal
     assert labels.citizen_events([gone]) == [gone]  # shown, with a generic label ...
     assert labels.event_note(gone, "vi", citizen=True) == ""  # ... but not its note: nobody knows if it was staff-only
     assert labels.event_note(gone, "en") == "Gọi lại số 0912345678 sau 17h"  # staff see it as typed
+
+
+def test_a_dead_step_retry_is_run_again_by_an_admin(sample_step_installed, app) -> None:
+    """The `retry_steps` job gives up while the step still fails; once the cause is fixed an
+    administrator runs it again (motcua.jobs.rerun_dead) and the step recovers."""
+    import time
+
+    from motcua.jobs import dead_jobs, rerun_dead
+    from motcua_sample_step import FlakyStep
+
+    app.config.update(WORKFLOW_RETRY_ATTEMPTS=2, WORKFLOW_RETRY_SECONDS=0.05)
+    engine = app.extensions["motcua"].engine
+    store = app.extensions["motcua"].store
+    FlakyStep.failures_left = 100  # down for good
+    code = file_dossier(app, make_spec(["sample_flaky", "review"]), fee=0)
+    for _ in range(3):
+        engine.flush()
+        time.sleep(0.2)
+    [dead] = dead_jobs(store)
+    assert dead["task"] == "retry_steps" and dead["args"] == {"code": code}
+    assert "flaky_done" not in kinds(store.dossiers.get(code))
+    FlakyStep.failures_left = 0  # the register is back
+    rerun_dead(app, dead["id"], "staff:quantri")
+    assert dead_jobs(store) == []
+    engine.flush()
+    d = store.dossiers.get(code)
+    assert "flaky_done" in kinds(d) and "step_recovered" in kinds(d)
+    [rerun] = [e for e in d.events if e.kind == "job_rerun"]
+    assert rerun.actor == "staff:quantri" and rerun.data == {"task": "retry_steps"}

@@ -84,7 +84,8 @@ def test_a_booking_that_keeps_failing_is_a_dead_job_admins_see(app, live_server)
     assert len(dead) == 1 and dead[0]["args"]["key"] == f"{code}:delivery"
     assert "unreachable" in dead[0]["error"]
     assert services.store.records(STEP_JOBS).get(f"{code}|{code}:delivery") is None  # the catch-up leaves it dead
-    assert services.store.dossiers.get(code).steps["postal"]["shipments"]["delivery"]["status"] == "booking"
+    assert services.store.dossiers.get(code).steps["postal"]["shipments"]["delivery"]["status"] == "booking_failed"
+    assert "postal_booking_failed" in kinds(services.store.dossiers.get(code))  # re-run: tests/test_jobs_rerun.py
 
 
 def test_a_job_lost_after_the_carrier_booked_is_caught_up_and_books_once(app, live_server) -> None:

@@ -1,4 +1,5 @@
-"""`motcua worker` runs the job queue; `motcua jobs` shows admins the jobs that gave up."""
+"""`motcua worker` runs the job queue; `motcua jobs` shows admins the jobs that gave up, and
+`motcua jobs retry ID` runs one again."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ def _app(specs_dir: str, data_dir: str, public_url: str | None):  # type: ignore
 
     try:
         # the command runs the queue itself (or only reads it): no in-process consumer
-        return create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "JOBS_IN_PROCESS": False,
-                           **({"PUBLIC_URL": public_url} if public_url else {})})
+        app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "JOBS_IN_PROCESS": False,
+                          **({"PUBLIC_URL": public_url} if public_url else {})})
     except (RuntimeError, ValueError, StoreError) as error:  # no public address, a damaged store
         raise click.ClickException(str(error)) from None
+    # closed when the command ends: a PostgreSQL pool left to the garbage collector may be
+    # collected in one of its own threads, which cannot join itself (docs/store.md)
+    click.get_current_context().call_on_close(app.extensions["motcua"].store.close)
+    return app
 
 
 _specs = click.option("--specs", "specs_dir", envvar="MOTCUA_SPECS_DIR", default="procedure_specs", show_default=True,
@@ -50,14 +55,19 @@ def worker(specs_dir: str, data_dir: str, public_url: str | None, concurrency: i
         queue.close()
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @_specs
 @_data
 @_public
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def jobs(specs_dir: str, data_dir: str, public_url: str | None, as_json: bool) -> None:
-    """List the jobs that gave up, with their last error (exit status 1 if any)."""
+@click.pass_context
+def jobs(ctx: click.Context, specs_dir: str, data_dir: str, public_url: str | None, as_json: bool) -> None:
+    """List the jobs that gave up, with their last error (exit status 1 if any);
+    `motcua jobs retry ID` runs one again."""
     from motcua.jobs import dead_jobs
+
+    if ctx.invoked_subcommand is not None:
+        return
 
     app = _app(specs_dir, data_dir, public_url)
     dead = dead_jobs(app.extensions["motcua"].store)
@@ -71,3 +81,23 @@ def jobs(specs_dir: str, data_dir: str, public_url: str | None, as_json: bool) -
         click.echo(f"{len(dead)} job(s) gave up")
     if dead:
         raise SystemExit(1)
+
+
+@jobs.command("retry")
+@_specs
+@_data
+@_public
+@click.argument("job_id")
+def retry(specs_dir: str, data_dir: str, public_url: str | None, job_id: str) -> None:
+    """Run the dead job JOB_ID (as `motcua jobs` lists it) again, with all its attempts; the
+    dossier it concerns records it (actor `operator:<system user>`)."""
+    import getpass
+
+    from motcua.jobs import NotDead, rerun_dead
+
+    app = _app(specs_dir, data_dir, public_url)
+    try:
+        job = rerun_dead(app, job_id, f"operator:{getpass.getuser()}")
+    except NotDead:
+        raise click.ClickException(f"no dead job {job_id} (run `motcua jobs` to list them)") from None
+    click.echo(f"{job_id} ({job['task']} {json.dumps(job['args'], ensure_ascii=False)}) queued again")

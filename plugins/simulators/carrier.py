@@ -6,6 +6,11 @@ A page at `/` lists items with buttons to advance each (`POST /sim/items/<item>/
 also JSON), which sends the signed status callback, retried until the portal answers 2xx;
 `delivered` reports the COD collected (the booked amount, or JSON `cod_collected`) and the
 postage collected from the receiver.
+
+`/sim/hold` makes the next bookings slow (motcua_plugins.simulators.hold): the parcel is booked
+at once, its answer waits, so a test can kill the worker after the carrier booked and before
+the portal heard of it. Every booking request is logged (`carrier_sim_requests`: its
+idempotency key, the item answered, whether it was a repeat of a key already booked).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from flask import Flask, jsonify, redirect, render_template_string, request
 from motcua import units
 from motcua_plugins.carriers import vnpost
 from motcua_plugins.simulators import deliver_with_retries, http
+from motcua_plugins.simulators.hold import Holds, add_hold_routes
 
 PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>Bưu chính (mô phỏng)</title>
 <h1>Bưu chính công ích – môi trường mô phỏng</h1>
@@ -52,8 +58,12 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
     app.config.update(API_KEY=api_key, CALLBACK_SECRET=callback_secret)
     items: dict[str, dict] = {}
     by_key: dict[str, str] = {}
+    requests: list[dict] = []
     lock = threading.Lock()
+    holds = Holds()
+    add_hold_routes(app, holds)
     app.extensions["carrier_sim"] = items
+    app.extensions["carrier_sim_requests"] = requests
 
     def authorised() -> bool:
         return secrets.compare_digest(request.headers.get("X-Api-Key", ""), app.config["API_KEY"])
@@ -81,7 +91,9 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
             return jsonify(error="invalid shipment", problems=problems), 422
         key = request.headers.get("Idempotency-Key") or str(uuid.uuid4())
         with lock:
-            if key in by_key:
+            repeat = key in by_key
+            requests.append({"key": key, "item_number": by_key.get(key), "repeat": repeat})
+            if repeat:
                 return jsonify(items[by_key[key]]["public"]), 200
             number = new_item_number()
             citizen = body["receiver"] if body["kind"] == "delivery" else body["sender"]
@@ -93,6 +105,8 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
                 "public": {"item_number": number, "status": "booked"},
             }
             by_key[key] = number
+            requests[-1]["item_number"] = number
+        holds.wait()  # booked; a slow carrier answers late (or, held for good, after the limit)
         return jsonify(items[number]["public"]), 201
 
     @app.get("/api/v1/shipments/<number>")

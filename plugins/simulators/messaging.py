@@ -2,10 +2,9 @@
 `X-Api-Key`) store the message; `GET /` shows them. `POST /sim/fail-next` with `{"count": n}`
 makes the next n requests answer 503 (or `"status"`, with `"error"` as the answer's text),
 to watch the outbox retry or give up; a count of
--1 fails every request until told otherwise (a gateway down for good). `POST /sim/hold` with
-`{"count": n}` makes the next n requests wait (a slow gateway, its slowness in the test's
-hands) until `POST /sim/release` with `{"count": k}` lets k of them go on, oldest first;
-`GET /sim/held` says how many are waiting and how many requests came in so far.
+-1 fails every request until told otherwise (a gateway down for good). `/sim/hold`,
+`/sim/release`, `/sim/held` make requests wait (a slow gateway: motcua_plugins.simulators.hold);
+one held and never released is answered 504.
 
 Every message accepted is kept, duplicates included (the sender's `id` is stored with it),
 and every request is logged with the status answered (`GET /api/requests`), so a test can
@@ -18,7 +17,7 @@ import threading
 
 from flask import Flask, jsonify, render_template_string, request
 
-HOLD_LIMIT_SECONDS = 30  # a held request never released is answered 504 then
+from motcua_plugins.simulators.hold import Holds, add_hold_routes
 
 PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>SMS / e-mail (mô phỏng)</title>
 <h1>Tin nhắn và thư điện tử – môi trường mô phỏng</h1><ul>
@@ -31,10 +30,10 @@ def create_app(api_key: str = "SIMKEY") -> Flask:
     app.config.update(API_KEY=api_key)
     messages: list[dict] = []
     requests: list[dict] = []
-    state = {"fail_next": 0, "fail_status": 503, "fail_error": "temporarily unavailable",
-             "hold": 0, "waiting": 0, "arrived": 0}
+    state = {"fail_next": 0, "fail_status": 503, "fail_error": "temporarily unavailable"}
     lock = threading.Lock()
-    gates: list[threading.Event] = []  # one per held request, oldest first
+    holds = Holds()
+    add_hold_routes(app, holds)
     app.extensions["messaging_sim"] = messages
     app.extensions["messaging_sim_requests"] = requests
 
@@ -45,22 +44,10 @@ def create_app(api_key: str = "SIMKEY") -> Flask:
         if not secrets.compare_digest(request.headers.get("X-Api-Key", ""), app.config["API_KEY"]):
             return jsonify(error="invalid api key"), 401
         body = request.get_json(silent=True) or {}
-        with lock:
-            state["arrived"] += 1
-            gate = None
-            if state["hold"] > 0:
-                state["hold"] -= 1
-                state["waiting"] += 1
-                gate = threading.Event()
-                gates.append(gate)
-        if gate is not None:
-            released = gate.wait(HOLD_LIMIT_SECONDS)
+        if not holds.wait():
             with lock:
-                state["waiting"] -= 1
-                if not released:
-                    gates.remove(gate)
-                    requests.append({"channel": channel, "id": body.get("id"), "status": 504})
-                    return jsonify(error="held and never released"), 504
+                requests.append({"channel": channel, "id": body.get("id"), "status": 504})
+            return jsonify(error="held and never released"), 504
         with lock:
             if state["fail_next"] != 0:
                 if state["fail_next"] > 0:
@@ -83,28 +70,6 @@ def create_app(api_key: str = "SIMKEY") -> Flask:
             state["fail_error"] = str(asked.get("error") or (
                 "temporarily unavailable" if state["fail_status"] >= 500 else "request refused"))
         return jsonify(ok=True)
-
-    @app.post("/sim/hold")
-    def hold():
-        asked = request.get_json(silent=True) or {}
-        with lock:
-            state["hold"] = max(0, int(asked.get("count", 1)))
-        return jsonify(ok=True)
-
-    @app.post("/sim/release")
-    def release():
-        asked = request.get_json(silent=True) or {}
-        with lock:
-            going = gates[: max(0, int(asked.get("count", 1)))]
-            del gates[: len(going)]
-        for gate in going:
-            gate.set()
-        return jsonify(released=len(going))
-
-    @app.get("/sim/held")
-    def held():
-        with lock:
-            return jsonify(waiting=state["waiting"], arrived=state["arrived"])
 
     @app.get("/api/messages")
     def listing():

@@ -31,6 +31,7 @@ STATUSES = ("booked", "picked_up", "in_transit", "failed", "delivered", "returne
 TERMINAL = frozenset({"delivered", "returned_to_sender"})
 STATUS_LABELS = {
     "booking": {"vi": "Đang đặt dịch vụ", "en": "Booking in progress"},
+    "booking_failed": {"vi": "Đặt lịch thất bại", "en": "Booking failed"},  # the booking job gave up (motcua.jobs)
     "booked": {"vi": "Đã đặt dịch vụ", "en": "Booked"},
     "picked_up": {"vi": "Bưu điện đã nhận", "en": "Picked up"},
     "in_transit": {"vi": "Đang vận chuyển", "en": "In transit"},

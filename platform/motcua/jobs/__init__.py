@@ -20,7 +20,10 @@ The queue comes from a maintained library, chosen per store (docs/deploy.md, "Jo
 
 Retries back off (`backoff * 2**n` seconds, the task's own setting), a job that gave up is
 recorded with its error in `records("dead_jobs")`, which `motcua jobs` and the back office's
-admin page show.
+admin page show, and the task's `on_dead` lets what waited for it say so (a parcel whose
+booking failed). An administrator runs a dead job again (`rerun_dead`: `motcua jobs retry`,
+the back office's button): the task's `rerun` puts it back in the queue, with whatever the
+task must reset first, and the record goes.
 """
 
 from __future__ import annotations
@@ -49,13 +52,17 @@ class Task:
     """A kind of job: `run(flask_app, **arguments)`; `attempts(config)` runs at most,
     `backoff(config)` seconds before the second run, doubling after each; a task with a
     `cron` schedule (five fields, the worker's clock) is also deferred by the workers on that schedule,
-    once whatever their number, with no arguments."""
+    once whatever their number, with no arguments. `on_dead(flask_app, arguments, error)` runs
+    once the job gave up; `rerun(flask_app, arguments, actor)` queues a dead job again when an
+    administrator asks (None: the same arguments, deferred again)."""
 
     name: str
     run: Callable[..., Any]
     attempts: Callable[[Any], int]
     backoff: Callable[[Any], float]
     cron: str | None = None
+    on_dead: Callable[[Any, dict[str, Any], str], None] | None = None
+    rerun: Callable[[Any, dict[str, Any], str], None] | None = None
 
 
 #: Every task, by name; `register` adds to it (motcua.workflow.tasks holds Motcua's).
@@ -63,11 +70,13 @@ TASKS: dict[str, Task] = {}
 
 
 def register(name: str, *, attempts: Callable[[Any], int] | int = 8, backoff: Callable[[Any], float] | float = 60,
-             cron: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             cron: str | None = None, on_dead: Callable[[Any, dict[str, Any], str], None] | None = None,
+             rerun: Callable[[Any, dict[str, Any], str], None] | None = None
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare `fn(flask_app, **arguments)` as the task `name` (a decorator)."""
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         TASKS[name] = Task(name, fn, attempts if callable(attempts) else (lambda _c, n=attempts: n),
-                           backoff if callable(backoff) else (lambda _c, b=backoff: float(b)), cron)
+                           backoff if callable(backoff) else (lambda _c, b=backoff: float(b)), cron, on_dead, rerun)
         return fn
     return decorate
 
@@ -112,12 +121,52 @@ def queue_for(store: Any, config: Any) -> JobQueue:
     return queue
 
 
-def record_dead(store: Any, job_id: str, task: str, arguments: dict[str, Any], attempts: int, error: BaseException) -> None:
-    """Keep a job that gave up, with its last error, where admins look (`motcua jobs`)."""
+def record_dead(store: Any, job_id: str, task: str, arguments: dict[str, Any], attempts: int, error: BaseException,
+                unique: str | None = None) -> None:
+    """Keep a job that gave up, with its last error and idempotency key, where admins look
+    (`motcua jobs`)."""
     log.error("job %s (%s %s) gave up after %d run(s): %s", job_id, task, arguments, attempts, error)
     store.records(DEAD_JOBS).put(str(job_id), {
-        "task": task, "args": arguments, "attempts": attempts,
+        "task": task, "args": arguments, "attempts": attempts, "unique": unique,
         "error": f"{error.__class__.__name__}: {error}"[:500], "at": datetime.now(timezone.utc).isoformat()})
+
+
+def gave_up(flask_app: Any, store: Any, job_id: str, task: Task, arguments: dict[str, Any], attempts: int,
+            error: BaseException, unique: str | None = None) -> None:
+    """A job gave up: record it (`record_dead`), then tell its task (`on_dead`). Called by
+    either backend; a failing `on_dead` is logged, never raised into the queue."""
+    record_dead(store, job_id, task.name, arguments, attempts, error, unique)
+    if task.on_dead is not None and flask_app is not None:
+        try:
+            task.on_dead(flask_app, dict(arguments), f"{error.__class__.__name__}: {error}"[:500])
+        except Exception:
+            log.exception("job %s (%s): what follows its giving up failed", job_id, task.name)
+
+
+class NotDead(LookupError):
+    """No dead job has that id (run again already, or never dead)."""
+
+
+def rerun_dead(flask_app: Any, job_id: str, actor: str) -> dict[str, Any]:
+    """Run a dead job again, asked by `actor` (an administrator): its task's `rerun` (or the
+    same arguments deferred again), then its record goes; the record, as it was. Queued
+    before the record goes: a crash between leaves it listed, and running it again twice is
+    harmless (every task is idempotent)."""
+    store = flask_app.extensions["motcua"].store
+    found = store.records(DEAD_JOBS).get(job_id)
+    if found is None:
+        raise NotDead(job_id)
+    task = _tasks().get(found["task"])
+    if task is None:
+        raise NotDead(f"{job_id}: no task {found['task']!r} any more")
+    arguments = dict(found.get("args") or {})
+    if task.rerun is not None:
+        task.rerun(flask_app, arguments, actor)
+    else:
+        queue_for(store, flask_app.config).defer(task.name, unique=found.get("unique"), **arguments)
+    store.records(DEAD_JOBS).delete(job_id)
+    log.warning("dead job %s (%s %s) queued again by %s", job_id, task.name, arguments, actor)
+    return {"id": job_id, **found}
 
 
 def dead_jobs(store: Any) -> list[dict[str, Any]]:

@@ -4,6 +4,13 @@ Nothing to install or run beside the portal: the web process runs a consumer in 
 threads (`JOBS_IN_PROCESS`, on by default with this store; SQLite's locking lets several
 processes of one machine share the file, each job is taken by one), or `motcua worker` does.
 
+Periodic jobs (the catch-up every minute, the hourly due dates ...) are deferred once per
+minute whatever the number of processes sharing the file: each process's Huey scheduler
+checks them every minute, and the first to claim that minute (`claim_minute`: one row of
+Huey's own key-value table, inserted only if absent, in SQLite's exclusive transaction)
+defers them; the others skip it. No process owns the schedule, so one that dies leaves
+nothing to take over: the next minute is claimed by whichever process checks first.
+
 What it cannot do, and what covers it: the embedded store has no transaction across its
 files, so a job is deferred just after the change is saved, and Huey deletes a job from its
 table when a consumer takes it. A crash between the save and the deferral, or while the job
@@ -16,14 +23,44 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from motcua.jobs import Task, outcome, record_dead
+from huey.consumer import Consumer, Scheduler
+
+from motcua.jobs import Task, gave_up, outcome
 
 log = logging.getLogger(__name__)
 
 FILE = "jobs.sqlite3"
+#: Key prefix, in Huey's key-value table, of the minute a process deferred the periodic jobs of.
+PERIODIC_KEY = "motcua:periodic:"
+
+
+def claim_minute(huey: Any, now: datetime) -> bool:
+    """Whether this process defers the periodic jobs of `now`'s minute: True for the first
+    process to ask (an insert that only succeeds if the key is absent), False for the rest."""
+    minute = now.strftime("%Y-%m-%dT%H:%M")
+    if not huey.storage.put_if_empty(PERIODIC_KEY + minute, str(os.getpid()).encode()):
+        log.info("periodic jobs of %s: deferred by another process", minute)
+        return False
+    huey.storage.delete_data(PERIODIC_KEY + (now - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M"))
+    log.info("periodic jobs of %s: deferred by this process (%d)", minute, os.getpid())
+    return True
+
+
+class _OncePerMinute(Scheduler):
+    """Huey's scheduler, deferring the periodic jobs only for the minutes it claims."""
+
+    def enqueue_periodic_tasks(self, now: datetime | None) -> None:
+        now = now or self.huey._get_timestamp()
+        if claim_minute(self.huey, now):
+            super().enqueue_periodic_tasks(now)
+
+
+class _Consumer(Consumer):
+    scheduler_class = _OncePerMinute
 
 
 class EmbeddedQueue:
@@ -74,7 +111,7 @@ class EmbeddedQueue:
                 task.retries = 0  # no retry can help
             if task.retries <= 0 or outcome(spec, self.config, exc, runs) == "dead":
                 task.retries = 0
-                record_dead(self.store, f"huey-{task.id}", spec.name, dict(task.kwargs or {}), runs, exc)
+                gave_up(self.flask_app, self.store, f"huey-{task.id}", spec, dict(task.kwargs or {}), runs, exc)
 
     def defer(self, task: str, *, unique: str | None = None, **arguments: Any) -> None:
         # Huey has no "one waiting job per key"; the tasks are idempotent by their key instead
@@ -101,9 +138,8 @@ class EmbeddedQueue:
 
     def start_in_process(self, flask_app: Any) -> None:
         """Run a consumer in threads of this process (the web server's, with this store)."""
-        from huey.consumer import Consumer
 
-        class _Threads(Consumer):
+        class _Threads(_Consumer):
             def _set_signal_handlers(self) -> None:  # the server's own signals stay its own
                 pass
 
@@ -118,10 +154,8 @@ class EmbeddedQueue:
         if not wait:
             self.run_pending(flask_app)
             return
-        from huey.consumer import Consumer
-
         self.flask_app = flask_app
-        Consumer(self.huey, workers=concurrency, periodic=True, worker_type="thread").run()
+        _Consumer(self.huey, workers=concurrency, periodic=True, worker_type="thread").run()
 
     def close(self) -> None:
         if self._consumer is not None:

@@ -19,7 +19,7 @@ import procrastinate
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from procrastinate.sync_psycopg_connector import SyncPsycopgConnector, wrap_exceptions
 
-from motcua.jobs import Task, outcome, record_dead
+from motcua.jobs import Task, gave_up, outcome
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,13 @@ class PgQueue:
             def run(context: procrastinate.JobContext, _task: Task = task, **arguments: Any) -> Any:
                 arguments.pop("timestamp", None)  # given to periodic jobs
                 job = context.job
+                flask_app = context.additional_context["motcua_app"]
                 try:
-                    return _task.run(context.additional_context["motcua_app"], **arguments)
+                    return _task.run(flask_app, **arguments)
                 except Exception as error:
                     if outcome(_task, self.config, error, job.attempts + 1) == "dead":
-                        record_dead(store, f"pg-{job.id}", _task.name, arguments, job.attempts + 1, error)
+                        gave_up(flask_app, store, f"pg-{job.id}", _task, arguments, job.attempts + 1, error,
+                                job.queueing_lock)
                     raise
 
             wrapped = app.task(name=f"{NAMESPACE}:{task.name}", pass_context=True, retry=_Backoff(task, self.config),

@@ -64,8 +64,19 @@ def store_target(data_dir: str | Path, url: str | None = None) -> str | Path:
 def configured_store(data_dir: str | Path) -> Store:
     """What the app opens (its STORE setting) for a command given only `--data`: the store
     MOTCUA_STORE names (a postgresql:// URL, files in `data_dir`), else the PostgreSQL store
-    the folder's marker names, else the embedded store in `data_dir`."""
-    return open_store(store_target(data_dir, os.environ.get("MOTCUA_STORE")), data_dir)
+    the folder's marker names, else the embedded store in `data_dir`.
+
+    Inside a click command the store is closed when the command ends: a PostgreSQL pool left
+    open is closed by the garbage collector, which may run in one of the pool's own threads
+    (a test dropping the database wakes them), and a thread cannot join itself ("cannot join
+    current thread")."""
+    import click
+
+    store = open_store(store_target(data_dir, os.environ.get("MOTCUA_STORE")), data_dir)
+    command = click.get_current_context(silent=True)
+    if command is not None:
+        command.call_on_close(store.close)
+    return store
 
 
 def transaction(store: Store) -> ContextManager[None]:

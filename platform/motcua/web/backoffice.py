@@ -349,6 +349,22 @@ def jobs_view() -> Any:
     return render_template("backoffice/jobs.html", jobs=jobs)
 
 
+@bp.route("/viec-nen/<job_id>/chay-lai", methods=["POST"])
+@staff_required("admin")
+def rerun_job(job_id: str) -> Any:
+    """Run a dead job again (motcua.jobs.rerun_dead): a parcel whose booking failed is
+    booked once the carrier answers again; the dossier's timeline says which admin asked."""
+    from motcua.jobs import NotDead, rerun_dead
+
+    try:
+        job = rerun_dead(current_app._get_current_object(), job_id, _user().actor)
+    except NotDead:
+        flash(_("Không còn việc nền lỗi này (có thể đã được chạy lại)."), "error")
+    else:
+        flash(_("Đã cho chạy lại việc nền {task}.", task=job["task"]), "success")
+    return redirect(url_for("backoffice.jobs_view"))
+
+
 # --- one dossier ----------------------------------------------------------------------------
 
 

@@ -110,6 +110,8 @@ ACTORS: dict[str, dict[str, str]] = {
     "titled_step": {"vi": "Hệ thống – {name}", "en": "System – {name}"},
     "gateway": {"vi": "Cổng thanh toán {name}", "en": "{name} payment gateway"},
     "carrier": {"vi": "Đơn vị bưu chính {name}", "en": "{name} postal carrier"},
+    # a command run on the server (`motcua jobs retry`), by its system user
+    "operator": {"vi": "Quản trị hệ thống (dòng lệnh, {name})", "en": "System operator (command line, {name})"},
 }
 #: actor kind -> the registry whose plugins name themselves there (`Plugin.title`)
 ACTOR_REGISTRIES = {"gateway": "gateways", "carrier": "carriers"}

@@ -644,43 +644,105 @@ class Engine:
         if failed:
             queue_for(self.store, self.config).defer("retry_steps", unique=f"retry:{code}", code=code)
 
-    def run_step_job(self, code: str, index: int, step: str, job: str, key: str, arguments: dict[str, Any]) -> bool:
-        """Run one step job (`StepContext.defer_job`): the step's `run_job` on a copy of the
-        dossier, outside the lock (it may call a carrier), then its `job_done` on the current
-        dossier in one locked update, then the steps react as after any change. An exception
-        from `run_job` propagates: the queue tries again, backing off, then keeps the job as
-        dead (motcua.jobs). False when there was nothing to do (dossier or step gone)."""
+    def _step_entry(self, code: str, index: int, step: str, job: str, key: str) -> tuple[ProcedureSpec | None, Entry] | None:
+        """The spec and step entry a step job names, or None (dossier gone, or its spec no
+        longer has that step: the job's record goes, nothing is left to do)."""
         dossier = self.store.dossiers.get(code)
-        record_key = f"{code}|{key}"
         if dossier is None:
-            self.store.records(STEP_JOBS).delete(record_key)
-            return False
+            self.store.records(STEP_JOBS).delete(f"{code}|{key}")
+            return None
         spec = self.spec_for(dossier)
         entries = self.entries(spec, dossier)
         if index >= len(entries) or entries[index].name != step or entries[index].step is None:
             log.error("dossier %s: step job %s (%s) names step %s #%d, which its spec no longer has",
                       code, job, key, step, index)
-            self.store.records(STEP_JOBS).delete(record_key)
-            return False
-        entry = entries[index]
-        result = entry.step.run_job(self._context(dossier.model_copy(deep=True), spec, entry), job, key, arguments)
+            self.store.records(STEP_JOBS).delete(f"{code}|{key}")
+            return None
+        return spec, entries[index]
 
+    def _step_change(self, spec: ProcedureSpec | None, entry: Entry,
+                     hook: Callable[[Step, StepContext], None]) -> Callable[[Dossier], None]:
+        """A change of the current dossier that calls `hook(step, ctx)` and applies what it asked."""
         def change(d: Dossier) -> None:
             ctx = self._context(d, spec, entry)
-            entry.step.job_done(ctx, job, key, arguments, result)  # type: ignore[union-attr]
+            hook(entry.step, ctx)  # type: ignore[arg-type]
             if ctx.pending or ctx.state_changed or ctx.finished:
                 trial = d.model_copy(deep=True)
                 self._apply_effects(trial, ctx)
                 _assign(d, trial)
+        return change
 
-        self.store.dossiers.update(code, change)
-        self.store.records(STEP_JOBS).delete(record_key)
+    def run_step_job(self, code: str, index: int, step: str, job: str, key: str, arguments: dict[str, Any]) -> bool:
+        """Run one step job (`StepContext.defer_job`): the step's `run_job` on a copy of the
+        dossier, outside the lock (it may call a carrier), then its `job_done` on the current
+        dossier in one locked update, then the steps react as after any change. An exception
+        from `run_job` propagates: the queue tries again, backing off, then keeps the job as
+        dead (motcua.jobs; `step_job_gave_up`). False when there was nothing to do (dossier
+        or step gone)."""
+        found = self._step_entry(code, index, step, job, key)
+        if found is None:
+            return False
+        spec, entry = found
+        dossier = self.store.dossiers.get(code)
+        result = entry.step.run_job(self._context(dossier.model_copy(deep=True), spec, entry), job, key, arguments)  # type: ignore[union-attr]
+        self.store.dossiers.update(code, self._step_change(
+            spec, entry, lambda s, ctx: s.job_done(ctx, job, key, arguments, result)))
+        self.store.records(STEP_JOBS).delete(f"{code}|{key}")
         self._settle(code)
         for listener in self.listeners:
             try:
                 listener(code)
             except Exception:
                 log.exception("dossier %s: listener %r failed after a step job", code, listener)
+        return True
+
+    def step_job_gave_up(self, code: str, index: int, step: str, job: str, key: str, arguments: dict[str, Any],
+                         error: str) -> None:
+        """The queue gave a step job up (its last run failed): the step shows it (`job_failed`:
+        a parcel "booking failed"), and the catch-up stops looking for it; an administrator
+        may run it again (`rerun_job`)."""
+        found = self._step_entry(code, index, step, job, key)
+        self.store.records(STEP_JOBS).delete(f"{code}|{key}")
+        if found is not None:
+            self._commit(code, self._step_change(
+                *found, lambda s, ctx: s.job_failed(ctx, job, key, arguments, error)))
+
+    def rerun_job(self, code: str, actor: str, task: str, key: str | None = None,
+                  step_job: dict[str, Any] | None = None, reopen_failures: bool = False) -> bool:
+        """An administrator runs a dead job about dossier `code` again: recorded on its
+        timeline (`job_rerun`, staff only, by `actor`); for a step job (`step_job`: step,
+        index, job, key, arguments) the step is told (`job_retried`: the parcel is "booking"
+        again) and the job is deferred with that change (one transaction on PostgreSQL);
+        `reopen_failures`: the step calls given up get their attempts back and a
+        `retry_steps` job is deferred. False when the dossier is gone."""
+        if self.store.dossiers.get(code) is None:
+            return False
+        steps: Callable[[Dossier], None] | None = None
+        if step_job is not None:
+            found = self._step_entry(code, step_job["index"], step_job["step"], step_job["job"], step_job["key"])
+            if found is not None:
+                steps = self._step_change(*found, lambda s, ctx: s.job_retried(
+                    ctx, step_job["job"], step_job["key"], step_job["arguments"]))
+            else:
+                step_job = None
+        note = message({"vi": "Quản trị viên cho chạy lại việc nền lỗi ({task}).",
+                        "en": "An administrator ran the failed background job again ({task})."}, task=task)
+
+        def change(d: Dossier) -> None:
+            if steps is not None:
+                steps(d)
+            if reopen_failures:
+                for failure in lifecycle.engine_state(d).get("failures", []):
+                    failure.pop("gave_up", None)
+                    failure["attempts"] = 0
+            d.record(_event(actor=actor, kind="job_rerun", note=note,
+                            data={"task": task, **({"key": key} if key else {})}))
+
+        if reopen_failures:  # before the change: the catch-up's retry_failed finds them if the job is lost
+            self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
+        self._commit(code, change, jobs=[step_job] if step_job else None)
+        if reopen_failures:
+            self._defer(code, [], True)
         return True
 
     def lost_step_jobs(self, grace_seconds: float, backoff_seconds: float = 0.0) -> list[dict[str, Any]]:

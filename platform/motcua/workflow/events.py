@@ -58,6 +58,8 @@ CORE_EVENTS: dict[str, EventKind] = {
     # motcua.workflow.plan: a step whose `when` does not hold, shown to the citizen too
     "step_skipped": _kind("Bỏ qua bước không áp dụng cho hồ sơ", "Step not applicable to this dossier, skipped"),
     "step_replanned": _kind("Xác định lại bước áp dụng sau khi bổ sung", "Step applicability decided again after the supplement"),
+    # an administrator ran a dead job again (motcua.jobs.rerun_dead: /staff/viec-nen, `motcua jobs retry`)
+    "job_rerun": _kind("Chạy lại việc nền lỗi", "Failed background job run again", internal=True),
 }
 
 #: `decided` events are labelled by their data.decision.

@@ -295,6 +295,27 @@ class Outbox:
         if lost:
             log.error("outbox: %s of %s was taken over by another sender while this one sent it", key, code)
 
+    def reopen(self, code: str, key: str) -> bool:
+        """A message given up is due again with all its attempts (an administrator ran its
+        dead job again, motcua.workflow.tasks); its last error stays until the next attempt.
+        False when it was not given up (sent, due, or unknown): nothing changes."""
+        reopened: list[bool] = []
+
+        def change(current: dict[str, Any] | None) -> dict[str, Any]:
+            reopened.clear()
+            current = current or {"code": code, "messages": {}}
+            messages = dict(current.get("messages", {}))
+            m = messages.get(key)
+            if m is None or m["status"] not in FAILED:
+                return current
+            messages[key] = {**m, "status": "pending", "attempts": 0, "claim": None,
+                             "next_try": self.clock().isoformat(), "reopened": int(m.get("reopened", 0)) + 1}
+            reopened.append(True)
+            return {**current, "messages": messages}
+
+        self.records.update(code, change)
+        return bool(reopened)
+
     def unsettled(self, older_than: float) -> list[tuple[str, str]]:
         """(code, key) of messages neither sent nor given up whose time came more than
         `older_than` seconds ago: their job was lost (the embedded store's catch-up)."""

@@ -100,6 +100,15 @@ class Step:
         """Record what `run_job` returned, on the current dossier under the store's lock
         (ctx.record / ctx.state as in `on_event`); no outside calls here."""
 
+    def job_failed(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any], error: str) -> None:
+        """The queue gave the job up (`run_job` failed on every run; `error` is the last
+        error): show it where people look (a parcel "booking failed"), under the store's lock.
+        An administrator may run it again (`job_retried`)."""
+
+    def job_retried(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> None:
+        """An administrator runs the job again (it is deferred with this change): undo what
+        `job_failed` showed."""
+
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         return None
 

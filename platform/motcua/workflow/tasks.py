@@ -1,5 +1,9 @@
 """The workflow's jobs (motcua.jobs): sending a message, running failed step calls again,
-the catch-up every minute, due-date reminders and the payment reconciliation sweep. Each is idempotent: run twice, it does the work once."""
+the catch-up every minute, due-date reminders and the payment reconciliation sweep. Each is idempotent: run twice, it does the work once.
+
+A job about a dossier that gave up can be run again by an administrator (motcua.jobs.rerun_dead):
+each task's `rerun` resets what its giving up left (a message `failed`, a parcel "booking
+failed", step calls given up) and records who asked on the dossier's timeline (`job_rerun`)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from motcua.jobs import Retry, queue_for, register
+from motcua.store import transaction
 from motcua.workflow.outbox import MAX_ATTEMPTS, outbox_for
 
 log = logging.getLogger(__name__)
@@ -22,8 +27,18 @@ def _message_attempts(config: Any) -> int:
     return int(config.get("NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS)) + 3
 
 
+def _rerun_message(app: Any, arguments: dict[str, Any], actor: str) -> None:
+    """A message given up is due again, with all its attempts, and its job deferred."""
+    services = app.extensions["motcua"]
+    code, key = arguments["code"], arguments["key"]
+    with transaction(services.store):
+        outbox_for(services, app.config).reopen(code, key)
+        send_later(services.store, app.config, code, [key])
+    services.engine.rerun_job(code, actor, "send_message", key)
+
+
 @register("send_message", attempts=_message_attempts,
-          backoff=lambda config: float(config.get("NOTIFY_BACKOFF_SECONDS", 60)))
+          backoff=lambda config: float(config.get("NOTIFY_BACKOFF_SECONDS", 60)), rerun=_rerun_message)
 def send_message(app: Any, code: str, key: str) -> str:
     """Send one outbox message (SMS, e-mail, a sync push): motcua.workflow.outbox.send_one."""
     return outbox_for(app.extensions["motcua"], app.config).send_one(code, key)
@@ -36,8 +51,24 @@ def send_later(store: Any, config: Any, code: str, keys: list[str]) -> None:
         queue.defer("send_message", unique=f"message:{code}:{key}", code=code, key=key)
 
 
+def _step_job_dead(app: Any, arguments: dict[str, Any], error: str) -> None:
+    with app.app_context():
+        app.extensions["motcua"].engine.step_job_gave_up(
+            arguments["code"], arguments["index"], arguments["step"], arguments["job"], arguments["key"],
+            arguments["arguments"], error)
+
+
+def _rerun_step_job(app: Any, arguments: dict[str, Any], actor: str) -> None:
+    """The step is told (the parcel is "booking" again) and the job deferred, with the
+    timeline's `job_rerun`, in one change (motcua.workflow.engine.Engine.rerun_job)."""
+    job = {name: arguments[name] for name in ("step", "index", "job", "key", "arguments")}
+    with app.app_context():
+        app.extensions["motcua"].engine.rerun_job(arguments["code"], actor, "step_job", arguments["key"], step_job=job)
+
+
 @register("step_job", attempts=lambda config: int(config.get("STEP_JOB_ATTEMPTS", 8)),
-          backoff=lambda config: float(config.get("STEP_JOB_BACKOFF_SECONDS", 30)))
+          backoff=lambda config: float(config.get("STEP_JOB_BACKOFF_SECONDS", 30)),
+          on_dead=_step_job_dead, rerun=_rerun_step_job)
 def step_job(app: Any, code: str, index: int, step: str, job: str, key: str, arguments: dict[str, Any]) -> bool:
     """Run a job a step deferred (a carrier booking: motcua.workflow.engine.run_step_job);
     idempotent by `key`, which the step passes to the outside service."""
@@ -68,8 +99,15 @@ def defer_step_job(store: Any, config: Any, code: str, job: dict[str, Any]) -> N
                                    step=job["step"], job=job["job"], key=job["key"], arguments=job["arguments"])
 
 
+def _rerun_retry_steps(app: Any, arguments: dict[str, Any], actor: str) -> None:
+    """The step calls given up get their attempts back; the retry job is deferred with that change."""
+    engine = app.extensions["motcua"].engine
+    with app.app_context():
+        engine.rerun_job(arguments["code"], actor, "retry_steps", reopen_failures=True)
+
+
 @register("retry_steps", attempts=lambda config: int(config.get("WORKFLOW_RETRY_ATTEMPTS", 8)),
-          backoff=lambda config: float(config.get("WORKFLOW_RETRY_SECONDS", 60)))
+          backoff=lambda config: float(config.get("WORKFLOW_RETRY_SECONDS", 60)), rerun=_rerun_retry_steps)
 def retry_steps(app: Any, code: str) -> int:
     """Run again the step calls of `code` that failed (a carrier or gateway down). Raises
     `Retry` while one still fails, so the queue backs off; the engine itself records each
