@@ -31,9 +31,11 @@ from motcua.i18n import format_date, money
 from motcua.spec.model import localize
 from motcua.workflow.step import Step, StepContext
 
-Milestone = Literal["filed", "received", "refused", "supplement_requested", "payment_requested", "payment_due_before_posting", "finished", "returned", "apology", "withdrawn"]
+Milestone = Literal["filed", "received", "refused", "supplement_requested", "payment_requested", "payment_due_before_posting",
+                    "office_transferred", "finished", "returned", "apology", "withdrawn"]
 
-#: milestone -> (e-mail subject, message). Fields: code, procedure, due_date, amount, reason, missing.
+#: milestone -> (e-mail subject, message). Fields: code, procedure, due_date, amount, reason, missing,
+#: office (the dossier's office now), fee_change (after a transfer that changed the fee, else empty).
 TEMPLATES: dict[str, tuple[str, str]] = {
     "filed": ("Đã nộp hồ sơ {code}", "Hồ sơ {code} ({procedure}) đã được nộp. Tra cứu bằng mã hồ sơ và số điện thoại của bạn."),
     "received": ("Hồ sơ {code} đã được tiếp nhận", "Hồ sơ {code} đã được tiếp nhận. Ngày hẹn trả kết quả: {due_date}."),
@@ -43,6 +45,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     # plugins.payment: the result goes back by post; paying online early saves a trip or the postman's collection
     "payment_due_before_posting": ("Hồ sơ {code}: phí, lệ phí {amount}",
                                    "Hồ sơ {code}: phí, lệ phí {amount}. Bạn có thể thanh toán trực tuyến để kết quả được gửi qua bưu điện."),
+    # the desk sent the dossier to the office that performs it for the citizen (the sender is that office now)
+    "office_transferred": ("Hồ sơ {code} được chuyển sang {office}",
+                           "Hồ sơ {code} đã được chuyển sang {office} giải quyết; mã hồ sơ không đổi.{fee_change}"),
     "finished": ("Hồ sơ {code} đã có kết quả", "Hồ sơ {code} đã có kết quả giải quyết."),
     "returned": ("Hồ sơ {code} đã trả kết quả", "Kết quả hồ sơ {code} đã được trả. Cảm ơn bạn đã sử dụng dịch vụ công."),
     "apology": ("Thư xin lỗi về hồ sơ {code}", "Hồ sơ {code} chậm so với hẹn. Lý do: {reason}. Ngày hẹn trả mới: {due_date}. Thành thật xin lỗi."),
@@ -66,7 +71,9 @@ SMS_LIMIT = 160
 #: GSM 7-bit extension characters: each takes two of the 160.
 _GSM_EXTENDED = frozenset("^{}\\[~]|")
 #: Fields of free text, cut (longest first) when an SMS would be too long.
-_SHRINKABLE = ("missing", "reason", "procedure")
+_SHRINKABLE = ("missing", "reason", "procedure", "office")
+#: After a transfer that changed the bill: the new amount (it ends the transfer's message).
+FEE_CHANGE = " Phí, lệ phí theo mức của cơ quan mới: {amount}."
 
 
 class NotifyConfig(BaseModel):
@@ -90,6 +97,8 @@ def _fields(ctx: StepContext, event: Any) -> dict[str, str]:
         "amount": money(ctx.dossier.fee_total, "vi"),
         "reason": event.note or "",
         "missing": "; ".join(event.data.get("missing", [])),
+        "office": ctx.office.name["vi"] if ctx.office is not None else ctx.dossier.agency_code,
+        "fee_change": FEE_CHANGE.format(amount=money(ctx.dossier.fee_total, "vi")) if "fee_total" in event.data else "",
     }
 
 
