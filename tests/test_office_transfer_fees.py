@@ -45,7 +45,7 @@ def app(tmp_path: Path, data_dir: Path, store_target: str):
     spec["version"] = "fees-by-office"
     [copies] = [rule for rule in spec["fees"] if rule["id"] == "phi_ban_sao_trich_luc"]
     copies["by_agency"] = {CHEAP: 5000, DEAR: 12000}
-    spec["steps"] = [{"name": "payment", "config": {"mode": "online", "gateway": "vnpay"}}, "review", "notify"]
+    spec["steps"] = [{"name": "payment", "config": {"mode": "online", "gateway": "vnpay"}}, "review", "postal", "notify"]
     write_spec(tmp_path / "specs" / "ho-tich", "dang-ky-khai-sinh", spec)
     app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": str(tmp_path / "specs"), "TESTING": True,
                       "STORE": store_target})
