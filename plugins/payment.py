@@ -349,6 +349,8 @@ def _request_rest(ctx: StepContext) -> None:
 
 TRANSFER_REST = {"vi": "Hồ sơ được chuyển sang cơ quan có mức phí, lệ phí cao hơn; số còn phải nộp: {amount}.",
                  "en": "The dossier was sent to an office charging higher fees; still to pay: {amount}."}
+TRANSFER_NOTHING_DUE = {"vi": "Hồ sơ được chuyển sang cơ quan có mức phí, lệ phí thấp hơn: không còn khoản nào phải nộp.",
+                        "en": "The dossier was sent to an office charging lower fees: nothing is left to pay."}
 TRANSFER_SURPLUS = {"vi": "Hồ sơ được chuyển sang cơ quan có mức phí, lệ phí thấp hơn: {amount} đã nộp qua {gateway} "
                           "(giao dịch {ref}) được hoàn lại cho công dân.",
                     "en": "The dossier was sent to an office charging lower fees: {amount} paid through {gateway} "
@@ -366,12 +368,21 @@ def _after_transfer(ctx: StepContext, event: Any) -> None:
     new bill: the difference is an overpayment, recorded against the online payments (latest
     first) as `payment_surplus`, so the receiving office's desk gives it back through the
     gateway with the existing "refund the overpayment" action; what was paid in cash is
-    recorded for a refund at the desk. Recorded once per transfer (`transfer_at`)."""
-    if amount_due(ctx.dossier) > 0:
+    recorded for a refund at the desk. Recorded once per transfer (`once="transfer"`). Still
+    waiting for the fee before receipt: the open order (at the old amount) is cancelled and
+    the pay button offers the new bill; nothing left to pay resumes the dossier."""
+    if ctx.status == Status.PAYMENT_REQUESTED:
+        # the order opened at the old amount is cancelled: paid after this, it is recorded as an
+        # overpayment to refund (motcua.payments), never as paying the new bill
+        payments.cancel_open(ctx.services.store, ctx.dossier.code, "transfer_office")
+        if amount_due(ctx.dossier) > 0:
+            return  # the pay button offers amount_due, the new bill's
+        ctx.move("pay", note=message(TRANSFER_NOTHING_DUE), data={"amount": 0, "method": "none"})
+    elif amount_due(ctx.dossier) > 0:
         if ctx.engine.cursor(ctx.dossier) <= ctx.index:
             return  # not reached yet: enter() asks for the whole new bill
         if payment_mode(ctx) == "online":
-            if ctx.status == Status.PAYMENT_REQUESTED or pays_before_posting(ctx) or not allowed(ctx.status, "request_payment"):
+            if pays_before_posting(ctx) or not allowed(ctx.status, "request_payment"):
                 return  # the pay button offers amount_due, which is the new one already
             amount = amount_due(ctx.dossier)
             ctx.move("request_payment", note=message(TRANSFER_REST, amount=money(amount)), data={"amount": amount})

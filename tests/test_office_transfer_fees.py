@@ -144,3 +144,37 @@ def test_an_office_with_the_same_fee_changes_no_bill_and_the_message_says_no_fee
     assert d.status == Status.NEW and payments.amount_due(d) == 0 and "payment_surplus" not in kinds(d)
     email = next(m for m in transferred_messages(app, code) if m["channel"] == "email")
     assert email["sender"] == "Ủy ban nhân dân phường Hòa Cường" and "Phí" not in email["body"]
+
+
+def test_a_dossier_still_waiting_for_its_fee_is_sent_on_and_billed_at_the_new_rate(app, vnpay_gw) -> None:
+    """Level 4 asks for the fee before receipt: the wrong office's desk need not wait for the
+    citizen to pay its rate. The order opened at the old amount is cancelled (paid anyway, it
+    is an overpayment to refund), and the citizen pays the receiving office's amount."""
+    svc = app.extensions["motcua"]
+    spec = svc.catalogue.get(BIRTH)
+    with app.test_request_context():
+        code = file_dossier(spec, answers(copies=2), [], channel="online", delivery=None, actor="citizen", agency=WRONG).code
+    old_order = pay_url(app, code, "vnpay")  # the citizen opened the gateway's page at 16,000
+    d = svc.store.dossiers.get(code)
+    assert d.status == Status.PAYMENT_REQUESTED and "transfer_office" in [a.name for a in svc.engine.actions(d, desk(WRONG))]
+
+    d = svc.engine.perform(code, "transfer_office", desk(WRONG), to_agency=CHEAP, reason="Chọn nhầm xã")
+    assert (d.agency_code, d.status, d.fee_total, payments.amount_due(d)) == (CHEAP, Status.PAYMENT_REQUESTED, 10000, 10000)
+    assert svc.store.records(payments.OPEN).get(code) is None  # the old order is no longer the dossier's
+
+    citizen_chooses(old_order, "pay")  # paid at the old rate after all: kept for a refund, not the bill
+    wait_for(lambda: "payment_surplus" in kinds(svc.store.dossiers.get(code)))
+    d = svc.store.dossiers.get(code)
+    assert d.status == Status.PAYMENT_REQUESTED and payments.amount_due(d) == 10000
+    assert [s["amount"] for s in payments.surpluses(d)] == [16000]
+
+    citizen_chooses(pay_url(app, code, "vnpay"), "pay")
+    wait_for(lambda: svc.store.dossiers.get(code).status == Status.NEW)
+    d = svc.store.dossiers.get(code)
+    assert [e.data["amount"] for e in d.events if e.kind == "paid"] == [10000] and payments.amount_due(d) == 0
+
+    # once received by the new office it cannot be sent on, even when a fee is asked for later
+    d = svc.engine.perform(code, "receive", desk(CHEAP))
+    assert d.status == Status.RECEIVED and "transfer_office" not in [a.name for a in svc.engine.actions(d, desk(CHEAP))]
+    with pytest.raises(ActionNotAllowed):
+        svc.engine.perform(code, "transfer_office", desk(CHEAP), to_agency=WRONG, reason="Chọn nhầm")

@@ -763,6 +763,9 @@ class Engine:
                 return why
         if action == "transfer_office" and not self._transfer_targets(dossier):
             return "Thủ tục này chỉ có một cơ quan thực hiện nên không có cơ quan nào để chuyển hồ sơ đến."
+        if (action == "transfer_office" and Status(dossier.status) == Status.PAYMENT_REQUESTED
+                and lifecycle.engine_state(dossier).get("resume_to") != int(Status.NEW)):
+            return "Hồ sơ đã được tiếp nhận nên không thể chuyển hồ sơ sang cơ quan khác."
         if action == "request_supplement" and any(e.kind == "supplement_requested" for e in dossier.events):
             return ("Hồ sơ đã được yêu cầu bổ sung một lần; theo quy định, mọi nội dung cần bổ sung "
                     "phải được thông báo đầy đủ trong một lần.")
