@@ -24,8 +24,8 @@ from motcua.dossier import Dossier, Status
 
 REPO = Path(__file__).resolve().parent.parent
 BIRTH_SPEC = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
-AGENCY_A = "000.00.A5.H12"  # Phường Hải Châu's People's Committee (shipped registry, Đà Nẵng)
-AGENCY_B = "000.00.A0.H12"  # another office of the registry, the only performer of the second spec
+AGENCY_A = "000.06.50.H15"  # Phường Hải Châu's People's Committee (shipped registry, Đà Nẵng)
+AGENCY_B = "000.01.50.H15"  # another office of the registry, the only performer of the second spec
 PASSWORD = "mat-khau-rat-dai-1"
 
 
