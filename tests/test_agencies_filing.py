@@ -227,11 +227,11 @@ def _spec_with(tmp_path: Path, **who) -> Path:
 
 
 def test_lint_checks_every_code_against_the_registry_with_did_you_mean(tmp_path: Path):
-    path = _spec_with(tmp_path, performed_by=["000.06.50.H15", "000.00.A5.H21"])
+    path = _spec_with(tmp_path, performed_by=["000.07.50.H15", "000.06.50.H51"])
     loaded = lint_file(path, agencies=REGISTRY)
     [error] = [f for f in loaded.findings if f.severity == "error"]
-    assert "unknown agency code 000.00.A5.H21" in error.message and "did you mean `000.06.50.H15`?" in error.message
-    assert error.line == next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "000.00.A5.H21" in line)
+    assert "unknown agency code 000.06.50.H51" in error.message and "did you mean `000.06.50.H15`?" in error.message
+    assert error.line == next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "000.06.50.H51" in line)
 
 
 def test_lint_refuses_a_tier_and_kind_with_no_office(tmp_path: Path):
