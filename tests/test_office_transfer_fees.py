@@ -178,3 +178,19 @@ def test_a_dossier_still_waiting_for_its_fee_is_sent_on_and_billed_at_the_new_ra
     assert d.status == Status.RECEIVED and "transfer_office" not in [a.name for a in svc.engine.actions(d, desk(CHEAP))]
     with pytest.raises(ActionNotAllowed):
         svc.engine.perform(code, "transfer_office", desk(CHEAP), to_agency=WRONG, reason="Chọn nhầm")
+
+
+def test_cash_paid_at_the_wrong_desk_is_recorded_for_a_refund_at_the_desk(app) -> None:
+    """Paid in cash at the counter: no gateway can give it back, so the overpayment is left
+    for the receiving desk to refund by hand, and the citizen sees it on the timeline."""
+    svc = app.extensions["motcua"]
+    spec = svc.catalogue.get(BIRTH)
+    with app.test_request_context():
+        code = file_dossier(spec, answers(copies=2), [], channel="desk", delivery=None, actor=f"staff:desk-{WRONG}",
+                            agency=WRONG).code
+    d = svc.engine.perform(code, "record_payment", desk(WRONG), receipt_no="BL-01", amount="16.000")
+    assert d.status == Status.NEW and payments.amount_due(d) == 0
+    d = svc.engine.perform(code, "transfer_office", desk(WRONG), to_agency=CHEAP, reason="Chọn nhầm xã")
+    [cash] = [e for e in d.events if e.kind == "refund_due_at_desk"]
+    assert cash.data["amount"] == 6000 and "6.000" in cash.note and "payment_surplus" not in kinds(d)
+    assert payments.amount_due(d) == 0 and d.fee_total == 10000
