@@ -230,6 +230,11 @@ class PaymentStep(Step):
             offered.append(Action(name="refund_surplus", label={"vi": "Hoàn trả tiền nộp thừa qua cổng thanh toán",
                                                                  "en": "Refund the overpayment through the gateway"},
                                   roles=("desk", "leader")))
+        if _cash_to_refund(ctx.dossier) > 0:
+            offered.append(Action(name="refund_at_desk", label={"vi": "Ghi nhận đã hoàn trả tiền nộp thừa tại quầy",
+                                                                 "en": "Record the overpayment refunded at the desk"},
+                                  roles=("desk",),
+                                  fields=[ActionField(name="receipt_no", label={"vi": "Số phiếu chi", "en": "Payment voucher number"})]))
         if (payment_mode(ctx) == "online" and ctx.status == Status.PAYMENT_REQUESTED
                 and payments.can_reconcile(ctx.services.store, ctx.app_config, ctx.dossier.code)):
             offered.append(Action(name="check_payment", label={"vi": "Kiểm tra trạng thái thanh toán",
@@ -264,6 +269,18 @@ class PaymentStep(Step):
 
         if action == "check_payment":
             _check(ctx)
+            return
+        if action == "refund_at_desk":
+            amount = _cash_to_refund(ctx.dossier)
+            if amount <= 0:
+                raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả tại quầy.")
+            voucher = params_text(params, "receipt_no")
+            done = sum(1 for e in ctx.dossier.events if e.kind == "payment_refunded" and (e.data or {}).get("method") == "desk")
+            # a cash refund gives back part of the cash paid (`paid` events without txn_ref):
+            # motcua.payments.net_paid counts it as an overpayment's refund (`RS...`)
+            ctx.record("payment_refunded", note=message(REFUNDED_AT_DESK, amount=money(amount), voucher=voucher),
+                       data={"amount": amount, "method": "desk", "txn_ref": None, "receipt_no": voucher,
+                             "refund_ref": f"RSDESK{done + 1}"}, once="refund_ref")
             return
         if action == "refund_surplus":
             items = _refundable_surplus(ctx)
@@ -394,7 +411,7 @@ def _after_transfer(ctx: StepContext, event: Any) -> None:
     counted = {e.data.get("txn_ref") for e in ctx.dossier.events if e.kind == "paid" and e.data}
     # overpayments already recorded and not yet given back (an earlier transfer) are not owed twice
     pending = sum(item["amount"] - item["refunded"] for item in payments.surpluses(ctx.dossier) if item["txn_ref"] in counted)
-    pending += sum(e.data.get("amount", 0) for e in ctx.dossier.events if e.kind == "refund_due_at_desk" and e.data)
+    pending += _cash_to_refund(ctx.dossier)
     surplus = (paid or 0) - ctx.dossier.fee_total - pending
     if surplus <= 0:
         return
@@ -421,6 +438,18 @@ def _after_transfer(ctx: StepContext, event: Any) -> None:
     if surplus > 0:
         ctx.record("refund_due_at_desk", note=message(TRANSFER_CASH, amount=money(surplus)),
                    data={"amount": surplus, "transfer": at}, once="transfer")
+
+
+REFUNDED_AT_DESK = {"vi": "Đã hoàn trả {amount} nộp thừa tại quầy, phiếu chi số {voucher}.",
+                    "en": "{amount} overpaid refunded at the desk, voucher no. {voucher}."}
+
+
+def _cash_to_refund(dossier: Any) -> int:
+    """Cash overpaid (`refund_due_at_desk`, after a transfer) not yet recorded as given back."""
+    due = sum(e.data.get("amount", 0) for e in dossier.events if e.kind == "refund_due_at_desk" and e.data)
+    done = sum(e.data.get("amount", 0) for e in dossier.events
+               if e.kind == "payment_refunded" and e.data and e.data.get("method") == "desk")
+    return max(0, due - done)
 
 
 #: what staff read after "check payment status", per outcome of motcua.payments.reconcile

@@ -194,3 +194,14 @@ def test_cash_paid_at_the_wrong_desk_is_recorded_for_a_refund_at_the_desk(app) -
     [cash] = [e for e in d.events if e.kind == "refund_due_at_desk"]
     assert cash.data["amount"] == 6000 and "6.000" in cash.note and "payment_surplus" not in kinds(d)
     assert payments.amount_due(d) == 0 and d.fee_total == 10000
+
+    # the receiving desk gives the cash back and records it, once
+    assert "refund_at_desk" not in [a.name for a in svc.engine.actions(d, desk(WRONG))]
+    d = svc.engine.perform(code, "refund_at_desk", desk(CHEAP), receipt_no="PC-07")
+    [refund] = [e for e in d.events if e.kind == "payment_refunded"]
+    assert refund.data["amount"] == 6000 and "PC-07" in refund.note
+    assert payments.net_paid(d) == 10000 and "refund_at_desk" not in [a.name for a in svc.engine.actions(d, desk(CHEAP))]
+    # sent back to the dearer office, the 6,000 given back is owed again, at the desk
+    d = svc.engine.perform(code, "transfer_office", desk(CHEAP), to_agency=WRONG, reason="Chuyển nhầm")
+    assert d.fee_total == 16000 and payments.amount_due(d) == 6000
+    assert "record_payment" in [a.name for a in svc.engine.actions(d, desk(WRONG))]
