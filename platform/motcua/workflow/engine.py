@@ -1066,7 +1066,8 @@ class Engine:
         # the bill follows the office: a fee with a `by_agency` amount is the receiving office's
         # (at the filing date, as at filing); the payment step asks for the rest or records
         # the overpayment for a refund, the notify step tells the citizen (office_transferred)
-        lines = compute_fees(spec, d.data, d.channel, to, today=filing_day(d.filed_at)) if spec is not None else None
+        by_office = spec is not None and any(rule.by_agency for rule in spec.fees)  # else the bill is the same anywhere
+        lines = compute_fees(spec, d.data, d.channel, to, today=filing_day(d.filed_at)) if spec is not None and by_office else None
         text = TRANSFERRED
         if lines is not None and fee_sum(lines) != d.fee_total:
             data["fee_total"] = {"old": d.fee_total, "new": fee_sum(lines)}
