@@ -26,13 +26,13 @@ BIRTH = "1.001193"
 #: (name, path, goal as a ratio to the bare GET): pages as bench/portal.py's, the API as search
 PATHS = [
     ("catalogue / (agency filter: 207 offices)", "/", 0.33),
-    ("catalogue /?agency=<commune office>", "/?agency=000.00.A5.H12", 0.33),
+    ("catalogue /?agency=<commune office>", "/?agency=000.06.50.H15", 0.33),
     ("catalogue /?tier=commune", "/?tier=commune", 0.33),
     ("procedure page (94-office choice)", f"/thu-tuc/{BIRTH}", 0.33),
-    ("form page /nop?co_quan=<office>", f"/thu-tuc/{BIRTH}/nop?co_quan=000.00.A5.H12", 0.33),
+    ("form page /nop?co_quan=<office>", f"/thu-tuc/{BIRTH}/nop?co_quan=000.06.50.H15", 0.33),
     ("GET /api/v1/agencies (all 207)", "/api/v1/agencies", 0.2),
     ("GET /api/v1/agencies?procedure=&q=", f"/api/v1/agencies?procedure={BIRTH}&q=hai+chau", 0.2),
-    ("GET /api/v1/procedures?agency=", "/api/v1/procedures?agency=000.00.A5.H12", 0.2),
+    ("GET /api/v1/procedures?agency=", "/api/v1/procedures?agency=000.06.50.H15", 0.2),
 ]
 
 

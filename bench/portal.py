@@ -140,7 +140,7 @@ def filing_body() -> bytes:
     from portal_helpers import small_pdf
 
     return json.dumps({
-        "agency": "000.00.A5.H12",  # births are filed with a commune office of the registry
+        "agency": "000.06.50.H15",  # births are filed with a commune office of the registry
         "answers": {
             "requester": {"full_name": "Lê Thị Hoa", "cccd": "079190012345", "phone": "0987654321", "relation": "me"},
             "child": {"full_name": "Lê Gia Bảo", "birth_date": "2025-05-20", "sex": "nam", "ethnicity": "Kinh",

@@ -39,7 +39,7 @@ from motcua.stats.source import build_report  # noqa: E402
 from motcua.store import open_store  # noqa: E402
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-AGENCIES = ["000.00.31.H12", "000.05.21.H12", "000.08.35.H12", "000.06.35.H12"]
+AGENCIES = ["000.00.31.H12", "000.05.21.H12", "000.08.35.H15", "000.06.35.H15"]
 PROCEDURES = ["1.001193", "1.000894", "2.000815", "1.002804", "2.000488", "1.001612"]
 CHANNELS = ["online", "online", "desk", "desk", "desk", "postal"]
 

@@ -31,9 +31,11 @@ from motcua.i18n import format_date, money
 from motcua.spec.model import localize
 from motcua.workflow.step import Step, StepContext
 
-Milestone = Literal["filed", "received", "refused", "supplement_requested", "payment_requested", "payment_due_before_posting", "finished", "returned", "apology", "withdrawn"]
+Milestone = Literal["filed", "received", "refused", "supplement_requested", "payment_requested", "payment_due_before_posting",
+                    "office_transferred", "finished", "returned", "apology", "withdrawn"]
 
-#: milestone -> (e-mail subject, message). Fields: code, procedure, due_date, amount, reason, missing.
+#: milestone -> (e-mail subject, message). Fields: code, procedure, due_date, amount, reason, missing,
+#: office (the dossier's office now), fee_change (after a transfer that changed the fee, else empty).
 TEMPLATES: dict[str, tuple[str, str]] = {
     "filed": ("Đã nộp hồ sơ {code}", "Hồ sơ {code} ({procedure}) đã được nộp. Tra cứu bằng mã hồ sơ và số điện thoại của bạn."),
     "received": ("Hồ sơ {code} đã được tiếp nhận", "Hồ sơ {code} đã được tiếp nhận. Ngày hẹn trả kết quả: {due_date}."),
@@ -43,6 +45,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     # plugins.payment: the result goes back by post; paying online early saves a trip or the postman's collection
     "payment_due_before_posting": ("Hồ sơ {code}: phí, lệ phí {amount}",
                                    "Hồ sơ {code}: phí, lệ phí {amount}. Bạn có thể thanh toán trực tuyến để kết quả được gửi qua bưu điện."),
+    # the desk sent the dossier to the office that performs it for the citizen (the sender is that office now)
+    "office_transferred": ("Hồ sơ {code} được chuyển sang {office}",
+                           "Hồ sơ {code} đã được chuyển sang {office} giải quyết; mã hồ sơ không đổi. {fee_change}"),
     "finished": ("Hồ sơ {code} đã có kết quả", "Hồ sơ {code} đã có kết quả giải quyết."),
     "returned": ("Hồ sơ {code} đã trả kết quả", "Kết quả hồ sơ {code} đã được trả. Cảm ơn bạn đã sử dụng dịch vụ công."),
     "apology": ("Thư xin lỗi về hồ sơ {code}", "Hồ sơ {code} chậm so với hẹn. Lý do: {reason}. Ngày hẹn trả mới: {due_date}. Thành thật xin lỗi."),
@@ -54,6 +59,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 #: up with the code and your phone" is the SMS's ending already.
 SMS_TEMPLATES: dict[str, str] = {
     "filed": "Hồ sơ {code} ({procedure}) đã được nộp.",
+    "office_transferred": "Hồ sơ {code} đã chuyển sang {office}. {fee_change}",
 }
 #: What ends every e-mail: the private tracking link.
 FOLLOW = "Theo dõi hồ sơ: {link}"
@@ -66,7 +72,9 @@ SMS_LIMIT = 160
 #: GSM 7-bit extension characters: each takes two of the 160.
 _GSM_EXTENDED = frozenset("^{}\\[~]|")
 #: Fields of free text, cut (longest first) when an SMS would be too long.
-_SHRINKABLE = ("missing", "reason", "procedure")
+_SHRINKABLE = ("missing", "reason", "procedure", "office")
+#: After a transfer that changed the bill: the new amount (it ends the transfer's message).
+FEE_CHANGE = "Phí, lệ phí mới: {amount}."
 
 
 class NotifyConfig(BaseModel):
@@ -90,6 +98,8 @@ def _fields(ctx: StepContext, event: Any) -> dict[str, str]:
         "amount": money(ctx.dossier.fee_total, "vi"),
         "reason": event.note or "",
         "missing": "; ".join(event.data.get("missing", [])),
+        "office": ctx.office.name["vi"] if ctx.office is not None else ctx.dossier.agency_code,
+        "fee_change": FEE_CHANGE.format(amount=money(ctx.dossier.fee_total, "vi")) if "fee_total" in event.data else "",
     }
 
 
@@ -123,7 +133,7 @@ def sms_text(template: str, fields: dict[str, str], address: str | None) -> str:
     suffix = " " + LOOKUP.format(address=address) if address else ""
     plain = _plain(template)
     while True:
-        text = plain.format(**values) + suffix
+        text = plain.format(**values).rstrip() + suffix
         over = gsm_length(text) - SMS_LIMIT
         if over <= 0:
             return text
@@ -132,7 +142,7 @@ def sms_text(template: str, fields: dict[str, str], address: str | None) -> str:
         if f"{{{longest}}}" not in plain or len(value) <= 3:
             break
         values[longest] = value[: max(0, len(value) - over - 3)].rstrip() + "..."
-    body = plain.format(**values)
+    body = plain.format(**values).rstrip()
     while gsm_length(body + "..." + suffix) > SMS_LIMIT and body:
         body = body[:-1]
     text = body.rstrip() + "..." + suffix
@@ -148,7 +158,7 @@ def sms_for(milestone: str, fields: dict[str, str], address: str | None) -> str:
 
 
 def email_text(template: str, fields: dict[str, str], link: str | None) -> str:
-    body = template.format(**fields)
+    body = template.format(**fields).rstrip()
     return f"{body}\n\n{FOLLOW.format(link=link)}" if link else body
 
 

@@ -180,6 +180,9 @@ class PaymentStep(Step):
                                                    "en": "The gateway refused the refund; staff must act"}, internal=True),
         "payment_checked": EventKind(label={"vi": "Kiểm tra trạng thái thanh toán", "en": "Payment status checked"},
                                      internal=True),
+        # paid in cash more than the receiving office charges (a transfer between offices)
+        "refund_due_at_desk": EventKind(label={"vi": "Chờ hoàn trả tiền nộp thừa tại quầy",
+                                               "en": "Overpayment to be refunded at the desk"}),
     }
 
     def enter(self, ctx: StepContext) -> None:
@@ -216,6 +219,8 @@ class PaymentStep(Step):
             ctx.state["last_failure_reason"] = event.data.get("reason")
         elif event.kind == "supplemented":
             _request_rest(ctx)
+        elif event.kind == "office_transferred" and "fee_total" in (event.data or {}):
+            _after_transfer(ctx, event)
         elif event.kind in ctx.config.refund_on and event.kind in ("refused", "withdrawn"):
             _refund_all(ctx, event.kind)
 
@@ -225,6 +230,11 @@ class PaymentStep(Step):
             offered.append(Action(name="refund_surplus", label={"vi": "Hoàn trả tiền nộp thừa qua cổng thanh toán",
                                                                  "en": "Refund the overpayment through the gateway"},
                                   roles=("desk", "leader")))
+        if _cash_to_refund(ctx.dossier) > 0:
+            offered.append(Action(name="refund_at_desk", label={"vi": "Ghi nhận đã hoàn trả tiền nộp thừa tại quầy",
+                                                                 "en": "Record the overpayment refunded at the desk"},
+                                  roles=("desk",),
+                                  fields=[ActionField(name="receipt_no", label={"vi": "Số phiếu chi", "en": "Payment voucher number"})]))
         if (payment_mode(ctx) == "online" and ctx.status == Status.PAYMENT_REQUESTED
                 and payments.can_reconcile(ctx.services.store, ctx.app_config, ctx.dossier.code)):
             offered.append(Action(name="check_payment", label={"vi": "Kiểm tra trạng thái thanh toán",
@@ -259,6 +269,18 @@ class PaymentStep(Step):
 
         if action == "check_payment":
             _check(ctx)
+            return
+        if action == "refund_at_desk":
+            amount = _cash_to_refund(ctx.dossier)
+            if amount <= 0:
+                raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả tại quầy.")
+            voucher = params_text(params, "receipt_no")
+            done = sum(1 for e in ctx.dossier.events if e.kind == "payment_refunded" and (e.data or {}).get("method") == "desk")
+            # a cash refund gives back part of the cash paid (`paid` events without txn_ref):
+            # motcua.payments.net_paid counts it as an overpayment's refund (`RS...`)
+            ctx.record("payment_refunded", note=message(REFUNDED_AT_DESK, amount=money(amount), voucher=voucher),
+                       data={"amount": amount, "method": "desk", "txn_ref": None, "receipt_no": voucher,
+                             "refund_ref": f"RSDESK{done + 1}"}, once="refund_ref")
             return
         if action == "refund_surplus":
             items = _refundable_surplus(ctx)
@@ -340,6 +362,94 @@ def _request_rest(ctx: StepContext) -> None:
     ctx.move("request_payment", note=message({"vi": "Hồ sơ bổ sung làm tăng phí, lệ phí; số còn phải nộp: {amount}.",
                                               "en": "The supplement raised the fees; still to pay: {amount}."},
                                              amount=money(amount)), data={"amount": amount})
+
+
+TRANSFER_REST = {"vi": "Hồ sơ được chuyển sang cơ quan có mức phí, lệ phí cao hơn; số còn phải nộp: {amount}.",
+                 "en": "The dossier was sent to an office charging higher fees; still to pay: {amount}."}
+TRANSFER_NOTHING_DUE = {"vi": "Hồ sơ được chuyển sang cơ quan có mức phí, lệ phí thấp hơn: không còn khoản nào phải nộp.",
+                        "en": "The dossier was sent to an office charging lower fees: nothing is left to pay."}
+TRANSFER_SURPLUS = {"vi": "Hồ sơ được chuyển sang cơ quan có mức phí, lệ phí thấp hơn: {amount} đã nộp qua {gateway} "
+                          "(giao dịch {ref}) được hoàn lại cho công dân.",
+                    "en": "The dossier was sent to an office charging lower fees: {amount} paid through {gateway} "
+                          "(payment {ref}) is to be refunded to the citizen."}
+TRANSFER_CASH = {"vi": "Hồ sơ được chuyển sang cơ quan có mức phí, lệ phí thấp hơn: {amount} đã nộp tại quầy được "
+                       "hoàn trả cho công dân tại quầy.",
+                 "en": "The dossier was sent to an office charging lower fees: {amount} paid at the desk is to be "
+                       "refunded to the citizen at the desk."}
+
+
+def _after_transfer(ctx: StepContext, event: Any) -> None:
+    """The dossier went to another office whose fee differs (the engine re-billed it, event
+    data `fee_total` {old, new}). Owing more: the rest is asked for as after a supplement
+    (online: "payment requested" again; at the desk: the new amount due). Paid more than the
+    new bill: the difference is an overpayment, recorded against the online payments (latest
+    first) as `payment_surplus`, so the receiving office's desk gives it back through the
+    gateway with the existing "refund the overpayment" action; what was paid in cash is
+    recorded for a refund at the desk. Recorded once per transfer (`once="transfer"`). Still
+    waiting for the fee before receipt: the open order (at the old amount) is cancelled and
+    the pay button offers the new bill; nothing left to pay resumes the dossier."""
+    if ctx.status == Status.PAYMENT_REQUESTED:
+        # the order opened at the old amount is cancelled: paid after this, it is recorded as an
+        # overpayment to refund (motcua.payments), never as paying the new bill
+        payments.cancel_open(ctx.services.store, ctx.dossier.code, "transfer_office")
+        if amount_due(ctx.dossier) > 0:
+            return  # the pay button offers amount_due, the new bill's
+        ctx.move("pay", note=message(TRANSFER_NOTHING_DUE), data={"amount": 0, "method": "none"})
+    elif amount_due(ctx.dossier) > 0:
+        if ctx.engine.cursor(ctx.dossier) <= ctx.index:
+            return  # not reached yet: enter() asks for the whole new bill
+        if payment_mode(ctx) == "online":
+            if pays_before_posting(ctx) or not allowed(ctx.status, "request_payment"):
+                return  # the pay button offers amount_due, which is the new one already
+            amount = amount_due(ctx.dossier)
+            ctx.move("request_payment", note=message(TRANSFER_REST, amount=money(amount)), data={"amount": amount})
+        elif any(e.kind == "payment_due_at_desk" for e in ctx.dossier.events):
+            amount = amount_due(ctx.dossier)
+            ctx.record("payment_due_at_desk", note=message(DUE_AT_DESK, amount=money(amount)), data={"amount": amount})
+        return
+    paid = payments.net_paid(ctx.dossier)
+    counted = {e.data.get("txn_ref") for e in ctx.dossier.events if e.kind == "paid" and e.data}
+    # overpayments already recorded and not yet given back (an earlier transfer) are not owed twice
+    pending = sum(item["amount"] - item["refunded"] for item in payments.surpluses(ctx.dossier) if item["txn_ref"] in counted)
+    pending += _cash_to_refund(ctx.dossier)
+    surplus = (paid or 0) - ctx.dossier.fee_total - pending
+    if surplus <= 0:
+        return
+    at = event.at.isoformat()
+    recorded = {e.data.get("txn_ref"): e.data.get("refund_due", 0) for e in ctx.dossier.events
+                if e.kind == "payment_surplus" and e.data and isinstance(e.data.get("refund_due"), int)}
+    for item in reversed(payments.online_payments(ctx.dossier)):  # the latest payment first
+        if surplus <= 0:
+            break
+        if item["gateway"] in (None, "desk", "cod") or item["txn_ref"] not in counted:
+            continue
+        part = min(surplus, item["amount"] - max(item["refunded"], recorded.get(item["txn_ref"], 0)))
+        if part <= 0:
+            continue
+        surplus -= part
+        cls = GATEWAYS.get(item["gateway"] or "")
+        name = words(getattr(cls, "title", None) or {"vi": item["gateway"], "en": item["gateway"]})
+        # `refund_due` is this payment's whole overpayment so far (motcua.payments.surpluses
+        # takes the latest per payment and gives back what its refunds have not)
+        ctx.record("payment_surplus", note=message(TRANSFER_SURPLUS, amount=money(part), gateway=name, ref=item["txn_ref"]),
+                   data={"txn_ref": item["txn_ref"], "method": item["gateway"], "amount": item["amount"],
+                         "transaction_no": item["transaction"], "refund_due": part + recorded.get(item["txn_ref"], 0),
+                         "transfer": f"{at}:{item['txn_ref']}"}, once="transfer")
+    if surplus > 0:
+        ctx.record("refund_due_at_desk", note=message(TRANSFER_CASH, amount=money(surplus)),
+                   data={"amount": surplus, "transfer": at}, once="transfer")
+
+
+REFUNDED_AT_DESK = {"vi": "Đã hoàn trả {amount} nộp thừa tại quầy, phiếu chi số {voucher}.",
+                    "en": "{amount} overpaid refunded at the desk, voucher no. {voucher}."}
+
+
+def _cash_to_refund(dossier: Any) -> int:
+    """Cash overpaid (`refund_due_at_desk`, after a transfer) not yet recorded as given back."""
+    due = sum(e.data.get("amount", 0) for e in dossier.events if e.kind == "refund_due_at_desk" and e.data)
+    done = sum(e.data.get("amount", 0) for e in dossier.events
+               if e.kind == "payment_refunded" and e.data and e.data.get("method") == "desk")
+    return max(0, due - done)
 
 
 #: what staff read after "check payment status", per outcome of motcua.payments.reconcile

@@ -16,7 +16,7 @@ BIRTH = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
 BIRTH_CODE = "1.001193"
 #: The office the portal tests file with: Phường Hải Châu's People's Committee (Đà Nẵng) in
 #: the shipped agency registry; births are filed with a commune office of the citizen's choice.
-OFFICE = "000.00.A5.H12"
+OFFICE = "000.06.50.H15"
 
 
 def birth_spec() -> dict:

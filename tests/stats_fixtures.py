@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from motcua.dossier import Contact, Dossier, Event, Status
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-AGENCY_A = "000.00.A5.H12"  # Phường Hải Châu (shipped registry): performs the shipped birth spec
+AGENCY_A = "000.06.50.H15"  # Phường Hải Châu (shipped registry): performs the shipped birth spec
 AGENCY_B = "000.00.99.H99"
 BIRTH = "1.001193"  # a shipped spec: name and sector come from the catalogue
 OTHER = "9.999999"  # in no catalogue: falls back to the code

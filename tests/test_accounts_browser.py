@@ -47,7 +47,7 @@ def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, b
     assert page.locator("[data-signed-in]").inner_text() == "Nguyễn Văn An"
 
     page.goto(base + "/thu-tuc/1.001193/nop")
-    page.select_option("select[name=agency]", "000.00.A5.H12")  # the commune office filed with
+    page.select_option("select[name=agency]", "000.06.50.H15")  # the commune office filed with
     assert page.input_value("#f-requester-full_name") == "Nguyễn Văn An"
     assert page.input_value("#f-requester-cccd") == "001085012345"
     assert page.input_value("#f-requester-phone") == "0912345678"
@@ -62,7 +62,7 @@ def test_signed_in_citizen_files_a_prefilled_form_and_only_they_see_it(portal, b
     assert page.locator("h1").inner_text() == "Kiểm tra thông tin"
     page.click("button:has-text('Nộp hồ sơ')")
     code = page.locator("#dossier-code").inner_text().strip()
-    assert re.fullmatch(r"000\.00\.A5\.H12-\d{6}-\d{4}", code)
+    assert re.fullmatch(r"000\.06\.50\.H15-\d{6}-\d{4}", code)
 
     page.click("a:has-text('Hồ sơ của tôi')")
     row = page.locator(f"tr[data-dossier='{code}']")

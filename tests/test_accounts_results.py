@@ -15,7 +15,7 @@ from tests.portal_helpers import csrf, small_pdf
 from tests.test_accounts_dossiers import AN, file_birth
 
 PASSWORD = "mat-khau-thu-nghiem-dai"
-AGENCY = "000.00.A5.H12"  # Phường Hải Châu (shipped registry)
+AGENCY = "000.06.50.H15"  # Phường Hải Châu (shipped registry)
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-rat-dai-1"
 REGISTRY = load_registry()
 HOA_VANG = next(a.code for a in REGISTRY.of("commune", "ubnd") if a.name["vi"] == "Ủy ban nhân dân xã Hòa Vang")
-HAI_CHAU = "000.00.A5.H12"
+HAI_CHAU = "000.06.50.H15"
 
 
 def _queue_codes(browser, base: str, username: str) -> str:

@@ -28,7 +28,7 @@ FORM = f"/thu-tuc/{BIRTH_CODE}/nop"
 REGISTRY = load_registry()
 HAI_CHAU = OFFICE
 HOA_VANG = next(a.code for a in REGISTRY.of("commune", "ubnd") if a.name["vi"] == "Ủy ban nhân dân xã Hòa Vang")
-TRAFFIC_POLICE = "000.08.35.H12"
+TRAFFIC_POLICE = "000.08.35.H15"
 PASSWORD = "mat-khau-rat-dai-1"
 
 
@@ -56,7 +56,7 @@ def test_the_procedure_page_offers_every_commune_office_as_a_plain_select(client
     html = text(client.get(f"/thu-tuc/{BIRTH_CODE}"))
     select = re.search(r'<select name="co_quan".*?</select>', html, re.S).group(0)
     assert len(re.findall(r'<option value="0', select)) == 94  # every commune of Đà Nẵng
-    assert '<option value="000.00.A5.H12"' in select and "Ủy ban nhân dân phường Hải Châu" in select
+    assert '<option value="000.06.50.H15"' in select and "Ủy ban nhân dân phường Hải Châu" in select
     assert 'action="/thu-tuc/1.001193/nop"' in html and 'method="get"' in html
     assert "js/office-choice.js" in html and "<script>" not in html  # a file: CSP has no inline scripts
     # chosen there, it arrives preselected at the start of the form, with address and hours
@@ -99,7 +99,7 @@ def test_the_choice_goes_on_the_check_page_the_code_the_receipt_and_the_tracking
     assert f'/thu-tuc/{BIRTH_CODE}/nop/' in check and "#f-agency" in check  # change it on the first page
     code = file_it(client, base, token)
     today = datetime.now(VN_TZ).strftime("%y%m%d")
-    assert re.fullmatch(rf"000\.00\.A5\.H12-\d{{6}}-0001", code)
+    assert re.fullmatch(rf"000\.06\.50\.H15-\d{{6}}-0001", code)
     dossier = app.extensions["motcua"].store.dossiers.get(code)
     assert dossier.agency_code == HAI_CHAU
     for page in (f"/ho-so/{code}/xac-nhan", f"/ho-so/{code}/bien-nhan"):
@@ -151,7 +151,7 @@ def test_filing_refuses_a_wrong_office_before_taking_a_number(app, agency, reaso
 
 def test_a_one_office_procedure_needs_no_choice(app):
     spec = app.extensions["motcua"].catalogue.get("2.000488")
-    assert [a.code for a in app.extensions["motcua"].catalogue.performers(spec)] == ["000.06.35.H12"]
+    assert [a.code for a in app.extensions["motcua"].catalogue.performers(spec)] == ["000.06.35.H15"]
 
 
 def test_the_queue_shows_a_dossier_to_its_office_only(app):
@@ -212,7 +212,7 @@ def test_lint_refuses_a_fee_for_an_office_that_does_not_perform_it(tmp_path: Pat
     path = _with_fee_by_agency(tmp_path, {TRAFFIC_POLICE: 5000})
     loaded = lint_file(path, agencies=REGISTRY)
     [error] = [f for f in loaded.findings if f.severity == "error"]
-    assert "000.08.35.H12 does not perform this procedure" in error.message
+    assert "000.08.35.H15 does not perform this procedure" in error.message
     assert error.line == next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if TRAFFIC_POLICE in line)
 
 
@@ -227,11 +227,11 @@ def _spec_with(tmp_path: Path, **who) -> Path:
 
 
 def test_lint_checks_every_code_against_the_registry_with_did_you_mean(tmp_path: Path):
-    path = _spec_with(tmp_path, performed_by=["000.00.A5.H12", "000.00.A5.H21"])
+    path = _spec_with(tmp_path, performed_by=["000.07.50.H15", "000.06.50.H51"])
     loaded = lint_file(path, agencies=REGISTRY)
     [error] = [f for f in loaded.findings if f.severity == "error"]
-    assert "unknown agency code 000.00.A5.H21" in error.message and "did you mean `000.00.A5.H12`?" in error.message
-    assert error.line == next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "000.00.A5.H21" in line)
+    assert "unknown agency code 000.06.50.H51" in error.message and "did you mean `000.06.50.H15`?" in error.message
+    assert error.line == next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "000.06.50.H51" in line)
 
 
 def test_lint_refuses_a_tier_and_kind_with_no_office(tmp_path: Path):
@@ -241,8 +241,8 @@ def test_lint_refuses_a_tier_and_kind_with_no_office(tmp_path: Path):
 
 
 def test_both_keys_or_neither_are_refused(tmp_path: Path):
-    old = {"name": {"vi": "UBND"}, "tier": "commune", "code": "000.00.A5.H12"}
-    both = lint_file(_spec_with(tmp_path, performed_by="000.00.A5.H12", agency=old), agencies=REGISTRY)
+    old = {"name": {"vi": "UBND"}, "tier": "commune", "code": "000.06.50.H15"}
+    both = lint_file(_spec_with(tmp_path, performed_by="000.06.50.H15", agency=old), agencies=REGISTRY)
     assert any("`agency` is the old key of `performed_by`" in f.message for f in both.findings)
     neither = lint_file(_spec_with(tmp_path), agencies=REGISTRY)
     assert any("say who performs the procedure" in f.message for f in neither.findings)
@@ -317,7 +317,7 @@ def test_api_filing_with_an_office_carries_its_prefix(app, client):
     schema = client.get(f"/api/v1/procedures/{BIRTH_CODE}").json["request_schema"]
     assert "agency" in schema["required"] and HOA_VANG in schema["properties"]["agency"]["enum"]
     judicial = client.get("/api/v1/procedures/2.000488").json["request_schema"]
-    assert "agency" not in judicial["required"] and judicial["properties"]["agency"]["enum"] == ["000.06.35.H12"]
+    assert "agency" not in judicial["required"] and judicial["properties"]["agency"]["enum"] == ["000.06.35.H15"]
 
 
 def test_api_lists_agencies_by_tier_procedure_and_words(client):

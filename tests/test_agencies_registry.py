@@ -3,6 +3,7 @@ lines, the setting that points at another file, and the generator that writes it
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 
 from motcua import units
 from motcua.agencies import DEFAULT_REGISTRY, RegistryError, agency_registry, load_registry, parse_registry
-from motcua.agencies_cli import agencies_group, build_registry, commune_number
+from motcua.agencies_cli import agencies_group, build_registry, commune_slots
 from motcua.app import create_app
 from tests.conftest import SPECS
 
@@ -42,12 +43,12 @@ def test_the_shipped_registry_is_da_nang_whole():
     hai_chau = registry.serving(units.find_commune("48", "Hải Châu").code, ubnd)
     assert hai_chau.name["vi"] == "Ủy ban nhân dân phường Hải Châu"
     assert hai_chau.name["en"] == "Hai Chau Ward People's Committee"
-    assert hai_chau.parent == "000.00.00.H12" and registry.get(hai_chau.parent).tier == "province"
+    assert hai_chau.parent == "000.00.00.H15" and registry.get(hai_chau.parent).tier == "province"
     assert hai_chau.address["commune"] == "Phường Hải Châu" and hai_chau.address["province_code"] == "48"
     assert "7:30" in hai_chau.hours["vi"]
     # the codes the specs used before keep their meaning
-    assert registry.get("000.12.09.H12").name["vi"] == "Trung tâm Dịch vụ việc làm thành phố"
-    assert registry.get("000.08.35.H12").parent == "000.00.35.H12"
+    assert registry.get("000.12.09.H15").name["vi"] == "Trung tâm Dịch vụ việc làm thành phố"
+    assert registry.get("000.08.35.H15").parent == "000.00.35.H15"
 
 
 def test_search_ignores_diacritics_and_case():
@@ -59,15 +60,15 @@ def test_search_ignores_diacritics_and_case():
 
 
 def test_duplicate_codes_are_refused_with_both_lines():
-    text = HEAD + office("000.00.09.H12") + office("000.00.09.H12")
+    text = HEAD + office("000.00.09.H15") + office("000.00.09.H15")
     with pytest.raises(RegistryError) as caught:
         parse_registry(text, "reg.yaml")
     [problem] = caught.value.problems
-    assert str(problem) == "reg.yaml:10: error: duplicate agency code 000.00.09.H12 (first at line 5)"
+    assert str(problem) == "reg.yaml:10: error: duplicate agency code 000.00.09.H15 (first at line 5)"
 
 
 def test_an_unknown_commune_code_is_refused_at_its_line():
-    text = HEAD + office("000.00.09.H12") + office("000.00.A0.H12", tier="commune", kind="ubnd", commune_code="99999")
+    text = HEAD + office("000.00.09.H15") + office("000.01.50.H15", tier="commune", kind="ubnd", commune_code="99999")
     with pytest.raises(RegistryError) as caught:
         parse_registry(text, "reg.yaml")
     [problem] = caught.value.problems
@@ -76,45 +77,45 @@ def test_an_unknown_commune_code_is_refused_at_its_line():
 
 def test_a_commune_of_another_province_is_refused():
     hoan_kiem = units.find_commune("01", "Hoàn Kiếm").code
-    text = HEAD + office("000.00.A0.H12", tier="commune", kind="ubnd", commune_code=hoan_kiem)
+    text = HEAD + office("000.01.50.H15", tier="commune", kind="ubnd", commune_code=hoan_kiem)
     with pytest.raises(RegistryError, match=f"reg.yaml:5: error: .*{hoan_kiem} is not a commune of province 48"):
         parse_registry(text, "reg.yaml")
 
 
 def test_an_unknown_parent_says_did_you_mean():
-    text = HEAD + office("000.00.09.H12") + office("000.12.09.H12", parent="000.00.90.H12")
+    text = HEAD + office("000.00.09.H15") + office("000.12.09.H15", parent="000.00.90.H12")
     with pytest.raises(RegistryError) as caught:
         parse_registry(text, "reg.yaml")
-    assert "reg.yaml:10: error: 000.12.09.H12: unknown parent 000.00.90.H12; did you mean `000.00.09.H12`?" == str(caught.value.problems[0])
+    assert "reg.yaml:10: error: 000.12.09.H15: unknown parent 000.00.90.H12; did you mean `000.00.09.H15`?" == str(caught.value.problems[0])
 
 
 def test_a_bad_field_is_placed_and_named():
-    text = HEAD + office("000.00.09.H12", tier="district")
+    text = HEAD + office("000.00.09.H15", tier="district")
     with pytest.raises(RegistryError) as caught:
         parse_registry(text, "reg.yaml")
     [problem] = caught.value.problems
-    assert problem.line == 7 and problem.message.startswith("000.00.09.H12: tier: Input should be")
+    assert problem.line == 7 and problem.message.startswith("000.00.09.H15: tier: Input should be")
 
 
 def test_the_app_serves_the_configured_registry_and_refuses_a_wrong_one(tmp_path: Path):
     good = tmp_path / "good.yaml"
-    good.write_text(HEAD + office("000.00.09.H12"), encoding="utf-8")
+    good.write_text(HEAD + office("000.00.09.H15"), encoding="utf-8")
     app = create_app({"DATA_DIR": str(tmp_path / "d1"), "SPECS_DIR": str(SPECS), "TESTING": True, "AGENCY_REGISTRY": str(good)})
     with app.app_context():
-        assert agency_registry().codes() == ["000.00.09.H12"]
+        assert agency_registry().codes() == ["000.00.09.H15"]
     assert agency_registry(app) is app.extensions["motcua"].agencies
     bad = tmp_path / "bad.yaml"
-    bad.write_text(HEAD + office("000.00.09.H12") + office("000.00.09.H12"), encoding="utf-8")
+    bad.write_text(HEAD + office("000.00.09.H15") + office("000.00.09.H15"), encoding="utf-8")
     with pytest.raises(RegistryError, match=f"{bad}:10: error: duplicate agency code"):
         create_app({"DATA_DIR": str(tmp_path / "d2"), "SPECS_DIR": str(SPECS), "TESTING": True, "AGENCY_REGISTRY": str(bad)})
 
 
 def test_the_environment_names_the_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     good = tmp_path / "env.yaml"
-    good.write_text(HEAD + office("000.00.10.H12"), encoding="utf-8")
+    good.write_text(HEAD + office("000.00.10.H15"), encoding="utf-8")
     monkeypatch.setenv("MOTCUA_AGENCY_REGISTRY", str(good))
     app = create_app({"DATA_DIR": str(tmp_path / "d"), "SPECS_DIR": str(SPECS), "TESTING": True})
-    assert agency_registry(app).codes() == ["000.00.10.H12"]
+    assert agency_registry(app).codes() == ["000.00.10.H15"]
 
 
 def test_the_default_is_the_shipped_file(app):
@@ -131,10 +132,25 @@ def test_generate_writes_what_is_shipped_and_keeps_codes(tmp_path: Path):
     assert [(a["code"], a.get("commune_code")) for a in fresh["agencies"]] == [(a["code"], a.get("commune_code")) for a in shipped["agencies"]]
     # a commune renumbered by hand keeps its code when the file is generated again
     first = next(a for a in fresh["agencies"] if a["kind"] == "ubnd" and a["tier"] == "commune")
-    first["code"] = "000.00.ZZ.H12"
-    again = build_registry("48", "H12", fresh)
-    assert next(a for a in again["agencies"] if a.get("commune_code") == first["commune_code"] and a["kind"] == "ubnd")["code"] == "000.00.ZZ.H12"
+    first["code"] = "000.77.49.H15"
+    again = build_registry("48", "H15", fresh)
+    assert next(a for a in again["agencies"] if a.get("commune_code") == first["commune_code"] and a["kind"] == "ubnd")["code"] == "000.77.49.H15"
     assert len({a["code"] for a in again["agencies"]}) == len(again["agencies"])
+
+
+def test_generated_codes_follow_qcvn_102_with_da_nangs_level_1_code():
+    """Đà Nẵng's People's Committee is 000.00.00.H15; every code is digits in V1V2V3.Z1Z2.Y1Y2,
+    a department is level 2, a commune People's Committee level 3 under the communes' block,
+    its police level 4 under the provincial police."""
+    registry = load_registry()
+    assert registry.get("000.00.00.H15").name["vi"] == "Ủy ban nhân dân Thành phố Đà Nẵng"
+    assert all(re.fullmatch(r"\d{3}\.\d{2}\.\d{2}\.H15", a.code) for a in registry)
+    assert registry.get("000.00.10.H15").name["vi"] == "Sở Tư pháp"
+    first, last = sorted(units.communes("48"), key=lambda c: c.code)[0], sorted(units.communes("48"), key=lambda c: c.code)[-1]
+    ubnd = {a.commune_code: a.code for a in registry.of("commune", "ubnd")}
+    police = {a.commune_code: a.code for a in registry.of("commune", "cong-an")}
+    assert (ubnd[first.code], ubnd[last.code]) == ("000.01.50.H15", "000.94.50.H15")
+    assert (police[first.code], police[last.code]) == ("001.50.35.H15", "094.50.35.H15")
 
 
 def test_generate_refuses_an_unknown_province(tmp_path: Path):
@@ -145,15 +161,54 @@ def test_generate_refuses_an_unknown_province(tmp_path: Path):
 
 def test_check_prints_file_line_problems(tmp_path: Path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(HEAD + office("000.00.09.H12") + office("000.00.09.H12"), encoding="utf-8")
+    bad.write_text(HEAD + office("000.00.09.H15") + office("000.00.09.H15"), encoding="utf-8")
     result = CliRunner().invoke(agencies_group, ["check", str(bad)])
     assert result.exit_code == 1 and f"{bad}:10: error: duplicate agency code" in result.output
 
 
-def test_commune_numbers_stay_clear_of_department_digits():
-    assert commune_number(0) == "A0" and commune_number(35) == "AZ" and commune_number(36) == "B0"
+def test_commune_slots_are_digits_and_move_to_the_next_block_after_99():
+    assert commune_slots(0) == {"block": "50", "z": "01", "v": "001"}
+    assert commune_slots(98) == {"block": "50", "z": "99", "v": "099"}
+    assert commune_slots(99) == {"block": "51", "z": "01", "v": "100"}
     with pytest.raises(ValueError):
-        commune_number(936)
+        commune_slots(999)
+
+
+def test_generate_needs_the_level_1_code_of_a_province_it_does_not_know(tmp_path: Path):
+    out = tmp_path / "x.yaml"
+    result = CliRunner().invoke(agencies_group, ["generate", "--province", "01", "--output", str(out)])
+    assert result.exit_code != 0 and "--suffix" in result.output and not out.exists()
+    result = CliRunner().invoke(agencies_group, ["generate", "--province", "48", "--suffix", "h15", "--output", str(out)])
+    assert result.exit_code != 0 and "not a level-1 code" in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("code, says", [
+    ("000.00.A0.H15", "is not a QCVN 102:2016 code"),      # letters where the standard has digits
+    ("000.00.9.H15", "is not a QCVN 102:2016 code"),       # a part too short
+    ("000.05.00.H15", "each level of a QCVN 102:2016 code"),  # level 3 with no level 2
+    ("001.00.09.H15", "each level of a QCVN 102:2016 code"),  # level 4 with no level 3
+])
+def test_a_code_not_of_the_standards_shape_is_refused_with_its_line(code: str, says: str):
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(HEAD + office("000.00.09.H15") + office(code), "reg.yaml")
+    [problem] = caught.value.problems
+    assert problem.line == 10 and says in problem.message and code in problem.message
+
+
+def test_per_office_overrides_are_checked():
+    """An office's own hours, street and phone replace the file's defaults; a phone that is not
+    one, or hours missing a language, are refused with their line."""
+    good = HEAD + office("000.00.09.H15", street="24 Trần Phú", phone="0236 3821 234") + \
+        "    hours: {vi: 'Thứ Hai–Thứ Bảy', en: 'Monday–Saturday'}\n"
+    registry = parse_registry(good, "reg.yaml")
+    dept = registry.get("000.00.09.H15")
+    assert (dept.hours["vi"], dept.phone, dept.address["street"]) == ("Thứ Hai–Thứ Bảy", "0236 3821 234", "24 Trần Phú")
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(HEAD + office("000.00.09.H15", phone="1900-xyz"), "reg.yaml")
+    assert [(p.line, "is not a phone number" in p.message) for p in caught.value.problems] == [(10, True)]  # the phone line
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(HEAD + office("000.00.09.H15") + "    hours: {vi: '', en: 'Monday'}\n", "reg.yaml")
+    assert caught.value.problems[0].line == 10 and "hours.vi" in caught.value.problems[0].message
 
 
 def test_specs_are_linted_again_against_another_registry(tmp_path: Path):
@@ -162,17 +217,17 @@ def test_specs_are_linted_again_against_another_registry(tmp_path: Path):
     from tests.portal_helpers import birth_spec, write_spec
 
     data = birth_spec()
-    data["performed_by"] = "000.00.09.H12"
+    data["performed_by"] = "000.00.09.H15"
     specs = tmp_path / "specs"
     write_spec(specs, "khai-sinh", data)
     with_it = tmp_path / "a.yaml"
-    with_it.write_text(HEAD + office("000.00.09.H12"), encoding="utf-8")
+    with_it.write_text(HEAD + office("000.00.09.H15"), encoding="utf-8")
     without = tmp_path / "b.yaml"
-    without.write_text(HEAD + office("000.00.10.H12"), encoding="utf-8")
+    without.write_text(HEAD + office("000.00.10.H15"), encoding="utf-8")
     config = {"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(specs), "TESTING": True}
     served = create_app({**config, "AGENCY_REGISTRY": str(with_it)}).extensions["motcua"].catalogue
     assert served.get("1.001193") is not None
     left_out = create_app({**config, "AGENCY_REGISTRY": str(without)}).extensions["motcua"].catalogue
     assert left_out.get("1.001193") is None
-    assert any("unknown agency code 000.00.09.H12" in p.message and "did you mean `000.00.10.H12`" in p.message
+    assert any("unknown agency code 000.00.09.H15" in p.message and "did you mean `000.00.10.H15`" in p.message
                for p in left_out.problems)

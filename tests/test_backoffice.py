@@ -24,8 +24,8 @@ from motcua.dossier import Dossier, Status
 
 REPO = Path(__file__).resolve().parent.parent
 BIRTH_SPEC = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
-AGENCY_A = "000.00.A5.H12"  # Phường Hải Châu's People's Committee (shipped registry, Đà Nẵng)
-AGENCY_B = "000.00.A0.H12"  # another office of the registry, the only performer of the second spec
+AGENCY_A = "000.06.50.H15"  # Phường Hải Châu's People's Committee (shipped registry, Đà Nẵng)
+AGENCY_B = "000.01.50.H15"  # another office of the registry, the only performer of the second spec
 PASSWORD = "mat-khau-rat-dai-1"
 
 
@@ -542,6 +542,10 @@ def test_demo_accounts_are_created_once(office):
     assert set(desk.agencies) == {a.code for spec in catalogue for a in catalogue.performers(spec)}  # every performer
     assert {AGENCY_A, AGENCY_B} <= set(desk.agencies)
     assert accounts.authenticate(store, "motcua", accounts.DEMO_PASSWORD).ok
+    # a demo data folder from before the registry was recoded: its demo accounts follow the registry
+    store.records(accounts.ACCOUNTS).update("motcua", lambda current: {**current, "agencies": ["000.00.A5.H12"]})
+    assert accounts.ensure_demo_accounts(store, catalogue) == []
+    assert set(accounts.get_account(store, "motcua").agencies) == set(desk.agencies)
 
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)

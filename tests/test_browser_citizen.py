@@ -93,7 +93,7 @@ def test_citizen_files_a_birth_registration_and_tracks_it(live_server, page, bro
     assert page.locator("a:has-text('Thay đổi')").count() >= 6
     page.click("button:has-text('Nộp hồ sơ')")
     code = page.locator("#dossier-code").inner_text().strip()
-    assert re.fullmatch(r"000\.00\.A5\.H12-\d{6}-\d{4}", code)
+    assert re.fullmatch(r"000\.06\.50\.H15-\d{6}-\d{4}", code)
 
     # The receipt PDF carries the code.
     href = page.get_attribute("a:has-text('Tải giấy tiếp nhận (PDF)')", "href")

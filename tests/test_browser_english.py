@@ -85,7 +85,7 @@ def test_citizen_reading_english_files_a_judicial_record_request(live_server, pa
     filed_at = datetime.now(VN_TZ)
     assert page.locator("h1").inner_text() == "Dossier filed"
     code = page.locator("#dossier-code").inner_text().strip()
-    assert re.fullmatch(r"000\.06\.35\.H12-\d{6}-\d{4}", code)
+    assert re.fullmatch(r"000\.06\.35\.H15-\d{6}-\d{4}", code)
     due = Calendar.load().due_date(filed_at, 10, calendar_days=True)  # the Friday case: test_l10n_english
 
     # The receipt, in English.

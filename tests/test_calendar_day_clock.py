@@ -119,7 +119,7 @@ def test_filing_records_whether_the_limit_counts_calendar_days(app):
         filed = add_dossier(judicial, {}, [], "online", None, "citizen")
         assert filed.calendar_days is True
         assert services().store.dossiers.get(filed.code).calendar_days is True
-        assert add_dossier(birth, {}, [], "online", None, "citizen", agency="000.00.A5.H12").calendar_days is False
+        assert add_dossier(birth, {}, [], "online", None, "citizen", agency="000.06.50.H15").calendar_days is False
 
 
 def test_statistics_judge_overdue_by_the_same_rule():

@@ -166,7 +166,7 @@ def test_form_06_register_of_the_month_reconciles_with_the_statistics(app, staff
     perform(app, first, "propose", opinion="Đủ điều kiện.", proposal="approve", draft_text="Dự thảo trích lục.")
     perform(app, first, "approve")
     today = vn_today()
-    args = {"agency": "000.00.A5.H12", "year": today.year, "month": today.month}
+    args = {"agency": "000.06.50.H15", "year": today.year, "month": today.month}
     page = staff.get("/staff/so-theo-doi", query_string=args).get_data(as_text=True)
     assert first in page and second in page and refused not in page
 
@@ -181,7 +181,7 @@ def test_form_06_register_of_the_month_reconciles_with_the_statistics(app, staff
 
     store = app.extensions["motcua"].store
     report = build_report(store, app.extensions["motcua"].catalogue, period=month(today.year, today.month),
-                          agencies=["000.00.A5.H12"], today=today, calendar=app.extensions["motcua"].engine.calendar)
+                          agencies=["000.06.50.H15"], today=today, calendar=app.extensions["motcua"].engine.calendar)
     assert report.totals.received == len(rows) - 1 == 2
     assert report.totals.online == sum(1 for r in rows[1:] if "Trực tuyến" in r[13])
     assert report.totals.settled == sum(1 for r in rows[1:] if r[10])  # decided this month

@@ -71,7 +71,7 @@ def test_error_summary_box_is_in_field_order():
 
 def test_form_page_summary_lists_name_before_id_number(client):
     token = csrf(client.get(FORM).get_data(as_text=True))
-    html = client.post(FORM, data={"csrf_token": token, "agency": "000.00.A5.H12", "requester.cccd": "12",
+    html = client.post(FORM, data={"csrf_token": token, "agency": "000.06.50.H15", "requester.cccd": "12",
                                    "requester.phone": "0912345678", "requester.relation": "cha"}).get_data(as_text=True)
     box = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
     hrefs = re.findall(r'href="#([^"]+)"', box)

@@ -149,7 +149,7 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
     store = open_store(tmp_path / "data")
     try:
         user = accounts.get_account(store, "motcua")
-        assert user is not None and user.check_password(accounts.DEMO_PASSWORD) and user.serves("000.00.A5.H12")
+        assert user is not None and user.check_password(accounts.DEMO_PASSWORD) and user.serves("000.06.50.H15")
     finally:
         store.close()
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 def fill_to_attachments(page, base: str) -> None:
     page.goto(base + "/thu-tuc/1.001193/nop")
-    page.select_option("select[name=agency]", "000.00.A5.H12")  # the commune office filed with
+    page.select_option("select[name=agency]", "000.06.50.H15")  # the commune office filed with
     page.select_option("#f-requester-relation", "cha")
     page.click(CONTINUE)
     fill_birth_steps(page)

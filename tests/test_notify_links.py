@@ -115,6 +115,8 @@ LONG_FIELDS = {
     "amount": "1.250.000 ₫",
     "reason": "Giấy chứng sinh không hợp lệ [bản chụp mờ], thiếu chữ ký {người đi khai}; " * 4,
     "missing": "; ".join(["Bản sao giấy chứng sinh có chứng thực", "Giấy xác nhận tình trạng hôn nhân"] * 4),
+    "office": "Ủy ban nhân dân phường Tân Định, Thành phố Hồ Chí Minh (Bộ phận tiếp nhận và trả kết quả) " * 2,
+    "fee_change": "Phí, lệ phí mới: 1.250.000 ₫.",
 }
 
 

@@ -115,7 +115,7 @@ def test_declared_labels_internal_events_and_notes_in_the_readers_language(sampl
     from tests.test_portal_tracking import lookup
 
     store = app.extensions["motcua"].store
-    specialist = create_account(store, "binh", "Trần Thị Bình", ["specialist"], ["000.00.A5.H12"], PASSWORD)
+    specialist = create_account(store, "binh", "Trần Thị Bình", ["specialist"], ["000.06.50.H15"], PASSWORD)
     spec = make_spec([{"name": "sample_checklist", "config": {"items": ["Giấy chứng sinh", "CCCD"]}}, "review"])
     code = file_dossier(app, spec, fee=0)
     app.extensions["motcua"].engine.perform(code, "confirm_checklist", specialist, checked="Giấy chứng sinh\nCCCD")

@@ -54,7 +54,7 @@ def site(plate_installed, tmp_path):
 
 
 def filing(plate: str) -> dict:
-    return {"agency": "000.00.A5.H12", "answers": {**ANSWERS, "bien_so": plate}, "delivery": {"kind": "desk"},
+    return {"agency": "000.06.50.H15", "answers": {**ANSWERS, "bien_so": plate}, "delivery": {"kind": "desk"},
             "attachments": [{"component": "giay_chung_sinh", "filename": "cs.pdf",
                              "content_base64": base64.b64encode(small_pdf()).decode()}]}
 

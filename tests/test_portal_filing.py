@@ -105,7 +105,7 @@ def test_whole_journey_files_one_dossier_with_fee_due_date_and_delivery(app, cli
     assert "16.000 ₫" in html  # two extract copies at 8,000
     assert "25.000 ₫" in html  # postal charge shown before filing
     code = file_it(client, base, token)
-    assert re.fullmatch(r"000\.00\.A5\.H12-\d{6}-\d{4}", code)
+    assert re.fullmatch(r"000\.06\.50\.H15-\d{6}-\d{4}", code)
     dossier = app.extensions["motcua"].store.dossiers.get(code)
     assert dossier.procedure_code == BIRTH_CODE and dossier.spec_version == "2026.3"
     assert dossier.data["child"]["full_name"] == "Nguyễn Minh Khang"

@@ -76,7 +76,7 @@ def test_staff_receipt_ignores_a_forged_host(site, monkeypatch):
 
     monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     code = site.test_client().post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json=body()).get_json()["code"]
-    accounts.create_account(site.extensions["motcua"].store, "lan", "Nguyễn Thị Lan", ["desk"], ["000.00.A5.H12"], "mat-khau-rat-dai-1")
+    accounts.create_account(site.extensions["motcua"].store, "lan", "Nguyễn Thị Lan", ["desk"], ["000.06.50.H15"], "mat-khau-rat-dai-1")
     staff = site.test_client()
     staff.environ_base["HTTP_HOST"] = "evil.example"
     from tests.test_backoffice import login

@@ -171,7 +171,7 @@ def make_dossier(spec: ProcedureSpec) -> Dossier:
         code="000.00.31.H12-250520-0007",
         procedure_code=spec.code,
         spec_version=spec.version,
-        agency_code="000.00.A5.H12",
+        agency_code="000.06.50.H15",
         channel="online",
         data=ANSWERS,
         attachments=[

@@ -37,7 +37,7 @@ def test_officer_signs_the_result_and_the_citizen_downloads_it(app, live_server,
     monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     store = app.extensions["motcua"].store
     code = file_birth(app.test_client(), AN, copies="0")
-    accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk", "specialist", "leader"], ["000.00.A5.H12"], PASSWORD)
+    accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk", "specialist", "leader"], ["000.06.50.H15"], PASSWORD)
     decided(app, code)
     result = tmp_path / "Giấy khai sinh.pdf"
     result.write_bytes(small_pdf("Giay khai sinh ban dien tu"))

@@ -50,7 +50,7 @@ def _walk(app) -> list[tuple[str, object]]:
             get(rule.rule)
     staff = app.test_client()
     accounts.create_account(app.extensions["motcua"].store, "lan", "Nguyễn Thị Lan", ["desk", "leader"],
-                            ["000.00.A5.H12"], "mat-khau-rat-dai-1")
+                            ["000.06.50.H15"], "mat-khau-rat-dai-1")
     login = staff.get("/staff/login")
     seen.append(("/staff/login", login))
     staff.post("/staff/login", data={"username": "lan", "password": "mat-khau-rat-dai-1", "csrf_token": csrf(text(login))})

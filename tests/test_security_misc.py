@@ -50,7 +50,7 @@ def test_the_session_cookie_carries_no_part_of_the_password_hash(app, client):
     from motcua import accounts
 
     store = app.extensions["motcua"].store
-    user = accounts.create_account(store, "canbo", "Trần Thị Lan", ["desk"], ["000.00.A5.H12"], "mat-khau-rat-dai-2025")
+    user = accounts.create_account(store, "canbo", "Trần Thị Lan", ["desk"], ["000.06.50.H15"], "mat-khau-rat-dai-2025")
     token = _re.search(r'name="csrf_token" value="([^"]+)"', client.get("/staff/login").get_data(as_text=True)).group(1)
     client.post("/staff/login", data={"username": "canbo", "password": "mat-khau-rat-dai-2025", "csrf_token": token})
     assert client.get("/staff/").status_code == 200

@@ -127,7 +127,7 @@ def test_unknown_usernames_and_wrong_passwords_look_the_same(office):
 
     pages = {}
     store = office.extensions["motcua"].store
-    accounts.create_account(store, "tat", "Tạ Văn Tắt", ["desk"], ["000.00.A5.H12"], PASSWORD)
+    accounts.create_account(store, "tat", "Tạ Văn Tắt", ["desk"], ["000.06.50.H15"], PASSWORD)
     accounts.set_active(store, "tat", False)
     for name in ("lan", "khongco", "tat"):
         client = _from(office, "203.0.113.9")

@@ -170,8 +170,8 @@ def test_the_406_mix_for_the_catalogue_and_each_office(app):
     levels = [Level.FORMS] * 4 + [Level.PARTIAL] * 191 + [Level.FULL] * 211
     commune_specs = [base.model_copy(update={"code": f"1.{i:06d}", "level": lv}) for i, lv in enumerate(levels)]
     province_specs = [base.model_copy(update={"code": f"2.{i:06d}", "level": Level.FULL}) for i in range(10)]
-    communes = ("000.00.01.H12", "000.00.02.H12", "000.00.03.H12")
-    department = "000.01.00.H12"
+    communes = ("000.00.01.H15", "000.00.02.H15", "000.00.03.H15")
+    department = "000.01.00.H15"
     offices = {code: Office(code, {"vi": f"UBND xã {code}"}, "commune") for code in communes}
     offices[department] = Office(department, {"vi": "Sở Tư pháp"}, "province")
 

@@ -20,7 +20,7 @@ from motcua.submission import today_vn, validate
 from tests.portal_helpers import BIRTH_CODE, OFFICE, birth_spec, small_pdf
 
 #: The commune police office of Phường Hải Châu (shipped registry): permanent residence is filed there.
-POLICE = "000.A5.35.H12"
+POLICE = "006.50.35.H15"
 from tests.test_api_portal import ANSWERS, body
 
 MARRIAGE_CODE = "1.000894"

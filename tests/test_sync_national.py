@@ -48,7 +48,7 @@ def test_each_status_change_is_pushed_with_national_codes(app, portal) -> None:
     pushed = records(sim, code)
     assert [r["TrangThaiHoSo"] for r in pushed] == [1, 2, 4, 9, 10]
     assert {r["KenhThucHien"] for r in pushed} == {2}  # filed online
-    assert pushed[0]["SuKien"] == "filed" and pushed[0]["MaTTHC"] and pushed[0]["MaDonVi"] == "000.00.A5.H12"
+    assert pushed[0]["SuKien"] == "filed" and pushed[0]["MaTTHC"] and pushed[0]["MaDonVi"] == "000.06.50.H15"
     assert len({r["key"] for r in pushed}) == 5 and all(r["key"].startswith(f"sync:national:{code}:") for r in pushed)
 
 

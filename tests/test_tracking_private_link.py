@@ -228,7 +228,7 @@ def test_the_desk_receipt_prints_the_private_link_and_saves_under_its_name(app, 
 
     monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     _, code = filed_in_browser(app)
-    accounts.create_account(app.extensions["motcua"].store, "lan", "Nguyễn Thị Lan", ["desk"], ["000.00.A5.H12"], "mat-khau-rat-dai-1")
+    accounts.create_account(app.extensions["motcua"].store, "lan", "Nguyễn Thị Lan", ["desk"], ["000.06.50.H15"], "mat-khau-rat-dai-1")
     staff = app.test_client()
     assert login(staff, "lan", "mat-khau-rat-dai-1").status_code == 302
     receipt = staff.get(f"/staff/ho-so/{code}/giay-tiep-nhan.pdf")

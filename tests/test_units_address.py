@@ -176,7 +176,7 @@ OLD_ADDRESS = {"province": "Hà Nội", "district": "Quận Ba Đình", "commune
 def test_an_old_dossier_with_a_district_still_reads(birth):
     assert units.address_text(OLD_ADDRESS) == "Số 3 Phó Đức Chính, Phường Phúc Xá, Quận Ba Đình, Thành phố Hà Nội"
     dossier = Dossier(
-        code="000.00.31.H12-250520-0001", procedure_code=birth.code, spec_version=birth.version, agency_code="000.00.A5.H12",
+        code="000.00.31.H12-250520-0001", procedure_code=birth.code, spec_version=birth.version, agency_code="000.06.50.H15",
         channel="online", data={}, delivery=DeliveryChoice(kind="postal", address=dict(OLD_ADDRESS), postal_charge=25000),
         contact=Contact(name="Nguyễn Văn An", phone="0912345678"), filed_at=datetime(2025, 5, 20, tzinfo=timezone.utc),
     )

@@ -46,7 +46,7 @@ def test_file_pay_review_post_deliver(app, live_server) -> None:
         spec = services.catalogue.get("1.001193")
         with app.app_context():
             dossier = file_dossier(spec, ANSWERS, [], "online", DeliveryChoice(kind="postal", address=ADDRESS, postal_charge=25000), "citizen",
-                                   agency="000.00.A5.H12")
+                                   agency="000.06.50.H15")
         code = dossier.code
         assert dossier.fee_total == 16000 and dossier.status == Status.PAYMENT_REQUESTED
 

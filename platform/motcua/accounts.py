@@ -458,8 +458,12 @@ def ensure_demo_accounts(store: Store, catalogue: Iterable[Any]) -> list[StaffUs
             except AccountError:
                 continue  # created meanwhile by another process
             store.records(ACCOUNTS).update(username, lambda current: {**(current or {}), "demo": True})
-        elif existing.demo and not existing.active:
-            set_active(store, username, True)  # disabled by a normal start; this is a demo again
+        else:
+            if existing.demo and not existing.active:
+                set_active(store, username, True)  # disabled by a normal start; this is a demo again
+            if existing.demo and sorted(existing.agencies) != agencies:
+                # the registry changed since (offices added, recoded): a demo serves every office
+                store.records(ACCOUNTS).update(username, lambda current: {**(current or {}), "agencies": agencies})
     return created
 
 

@@ -19,6 +19,7 @@ nowhere. `motcua agencies generate` writes the file from the unit table (docs/ag
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,25 @@ TIERS = ("province", "commune", "other")
 
 #: QCVN 102:2016 shape, as the spec model has always checked it.
 CODE_PATTERN = r"^[0-9A-Z]{2,3}(\.[0-9A-Z]{2,3}){2,4}$"
+#: What a registry code must be exactly: V1V2V3.Z1Z2.Y1Y2.MX1X2, digits in the first three
+#: parts (QCVN 102:2016/BTTTT, Circular 10/2016/TT-BTTTT), M a letter and X1X2 two digits.
+QCVN_CODE = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z]\d{2})$")
+#: A phone number as offices publish it: digits, spaces, dots or dashes, 10 or 11 digits from 0.
+PHONE = re.compile(r"^0[0-9 .\-]{8,16}$")
+
+
+def qcvn_problem(code: str) -> str | None:
+    """Why `code` is not a QCVN 102:2016 agency code, or None. Each level sits under the one
+    to its right: a level-3 part (Z1Z2) needs a level-2 one (Y1Y2), a level-4 part (V1V2V3)
+    both."""
+    found = QCVN_CODE.match(code)
+    if found is None:
+        return (f"{code} is not a QCVN 102:2016 code: V1V2V3.Z1Z2.Y1Y2.MX1X2, digits in the first three parts, "
+                "e.g. 000.00.09.H15")
+    v, z, y, _ = found.groups()
+    if (z != "00" and y == "00") or (v != "000" and (z == "00" or y == "00")):
+        return f"{code}: each level of a QCVN 102:2016 code sits under the one to its right (V1V2V3 under Z1Z2 under Y1Y2)"
+    return None
 
 
 class _Strict(BaseModel):
@@ -49,14 +69,14 @@ class _Text(_Strict):
 
 
 class _Hours(_Strict):
-    vi: str
-    en: str
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
 
 
 class _Record(_Strict):
     """One office as written in the registry file (validated by pydantic, placed by line)."""
 
-    code: str = Field(pattern=CODE_PATTERN, description="QCVN 102:2016 code, the dossier code prefix")
+    code: str = Field(min_length=1, description="QCVN 102:2016 code, the dossier code prefix (checked by qcvn_problem)")
     name: _Text
     tier: Literal["province", "commune", "other"]
     kind: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="which offices of a tier a spec means: ubnd, cong-an, so ...")
@@ -230,10 +250,12 @@ def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
     if units.province(head.province_code) is None:
         problems.append(RegistryProblem(path, source.value(("province_code",))[0], f"unknown province code {head.province_code}"))
     records: list[tuple[_Record, int]] = []
+    index_of: dict[int, int] = {}  # line -> place in `agencies` (for a field's own line)
     for i, raw in enumerate(head.agencies):
         line = source.value(("agencies", i))[0]
         try:
             records.append((_Record.model_validate(raw), line))
+            index_of[line] = i
         except ValidationError as exc:
             code = raw.get("code") if isinstance(raw, dict) else None
             label = f"{code}: " if code else f"agency {i + 1}: "
@@ -244,6 +266,13 @@ def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
             problems.append(RegistryProblem(path, line, f"duplicate agency code {record.code} (first at line {seen[record.code]})"))
         else:
             seen[record.code] = line
+        shape = qcvn_problem(record.code)
+        if shape:
+            problems.append(RegistryProblem(path, line, shape))
+        if record.phone and (not PHONE.match(record.phone) or len(re.sub(r"\D", "", record.phone)) not in (10, 11)):
+            problems.append(RegistryProblem(path, source.value(("agencies", index_of[line], "phone"))[0],
+                                            f"{record.code}: phone {record.phone!r} is not a phone number "
+                                            "(10 or 11 digits from 0, e.g. 0236 3821 234)"))
     agencies: dict[str, Agency] = {}
     for record, line in records:
         province = units.province(record.province_code)

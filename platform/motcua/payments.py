@@ -46,18 +46,35 @@ CONFIRMED = "payment_ipn"
 OPEN = "payment_open"
 
 
-def amount_due(dossier: Any) -> int:
-    """The fee total less the payments recorded: after a supplement's corrected answers raise
-    the fee, a dossier paid in full owes the difference. A `paid` event without an amount
-    (none is written so today) counts as paying everything."""
-    paid = 0
+def net_paid(dossier: Any) -> int | None:
+    """What the citizen has paid and kept paid: the `paid` events' amounts, less the refunds of
+    an overpayment of those same payments (refund ids `RS...`, `refund_ref`: the part of a
+    payment the dossier no longer owed, e.g. after a transfer to an office charging less).
+    A refund of a payment never counted as paid (a superseded order's, recorded only as
+    `payment_surplus`) changes nothing, nor does the refund of a refused or withdrawn
+    dossier (`RF...`). None when a `paid` event has no amount (none is written so today)."""
+    paid, refs = 0, set()
     for event in dossier.events:
         if event.kind == "paid":
             amount = (event.data or {}).get("amount")
             if not isinstance(amount, int):
-                return 0
+                return None
             paid += amount
-    return max(0, dossier.fee_total - paid)
+            refs.add((event.data or {}).get("txn_ref"))
+    for event in dossier.events:
+        data = event.data or {}
+        if (event.kind == "payment_refunded" and str(data.get("refund_ref", "")).startswith("RS")
+                and data.get("txn_ref") in refs and isinstance(data.get("amount"), int)):
+            paid -= data["amount"]
+    return paid
+
+
+def amount_due(dossier: Any) -> int:
+    """The fee total less what is paid (`net_paid`): after a supplement's corrected answers,
+    or a transfer to another office, raise the fee, a dossier paid in full owes the
+    difference. A `paid` event without an amount counts as paying everything."""
+    paid = net_paid(dossier)
+    return 0 if paid is None else max(0, dossier.fee_total - paid)
 
 
 #: The event a payment step records when the fee may be paid online WITHOUT the dossier
@@ -344,11 +361,16 @@ def surpluses(dossier: Any) -> list[dict[str, Any]]:
         data = event.data or {}
         if event.kind == "payment_refunded" and isinstance(data.get("amount"), int):
             refunded[data.get("txn_ref")] = refunded.get(data.get("txn_ref"), 0) + data["amount"]
-    found = []
+    latest: dict[str, dict[str, Any]] = {}  # per payment, its last overpayment record: each says the whole so far
     for event in dossier.events:
         data = event.data or {}
         due, ref = data.get("refund_due"), data.get("txn_ref")
-        if event.kind == "payment_surplus" and isinstance(due, int) and ref and due > refunded.get(ref, 0):
+        if event.kind == "payment_surplus" and isinstance(due, int) and ref:
+            latest[ref] = data
+    found = []
+    for ref, data in latest.items():
+        due = data["refund_due"]
+        if due > refunded.get(ref, 0):
             found.append({"txn_ref": ref, "gateway": data.get("method"), "amount": due, "refunded": refunded.get(ref, 0),
                           "transaction": str(data.get("transaction_no") or ""), "surplus": True})
     return found

@@ -571,7 +571,7 @@ def explain(error: dict[str, Any], root: type[BaseModel] = ProcedureSpec) -> tup
         hint = did_you_mean(loc[-1], choices) or (f"; the keys allowed here are: {', '.join(choices)}" if choices else "")
         return loc, True, f"unknown key `{loc[-1]}` in {named(loc[:-1], top)}{hint}"
     if kind == "string_pattern_mismatch":
-        hint = PATTERN_HINTS.get(str(loc[-1])) if loc[:1] != ("agency",) else "an agency code like 000.00.31.H12 (QCVN 102:2016)"
+        hint = PATTERN_HINTS.get(str(loc[-1])) if loc[:1] != ("agency",) else "an agency code like 000.06.50.H15 (QCVN 102:2016)"
         return loc, False, f"{where} should be {hint or 'text matching ' + ctx.get('pattern', '')}, but it is {describe_value(value)}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         words = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most", "less_than": "less than"}[kind]

@@ -225,7 +225,7 @@ class PerformedBy(Strict):
 
 
 def _to_performed_by(value: Any) -> Any:
-    """`performed_by: 000.06.35.H12` (one office) and `performed_by: [a, b]` (a list) are
+    """`performed_by: 000.06.35.H15` (one office) and `performed_by: [a, b]` (a list) are
     shorthands of `{agencies: [...]}`."""
     if isinstance(value, str):
         return {"agencies": [value]}

@@ -34,7 +34,7 @@ from motcua.store import has_transactions, transaction
 from motcua.workdays import DEFAULT_FILE, Calendar
 from motcua.workflow import lifecycle, plan as step_plan
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, UploadedFile, params_text
-from motcua.workflow.notes import NoteLike, message, split, words
+from motcua.workflow.notes import NoteLike, message, money, split, words
 from motcua.workflow.outbox import outbox_for
 from motcua.workflow.registry import step_registry, step_titles
 from motcua.workflow.step import Step, StepContext
@@ -89,6 +89,14 @@ def _event(*, actor: str, kind: str, note: NoteLike, data: dict[str, Any]) -> Ev
     """An event whose note may be a message (stored with its Vietnamese rendering)."""
     text, msg = split(note)
     return Event(actor=actor, kind=kind, note=text, message=msg, data=data)
+
+
+#: The timeline note of a transfer between offices (and, when the receiving office charges
+#: another amount, the fee line after it).
+TRANSFERRED = {"vi": "Chuyển hồ sơ từ {from_office} ({from_code}) sang {to_office} ({to_code}). Lý do: {reason}",
+               "en": "Sent from {from_office} ({from_code}) to {to_office} ({to_code}). Reason: {reason}"}
+TRANSFERRED_FEE = {"vi": " Phí, lệ phí theo mức của cơ quan nhận: {new_fee} (trước đây {old_fee}).",
+                   "en": " Fees at the receiving office's rate: {new_fee} (was {old_fee})."}
 
 
 def _move(d: Dossier, action: str, *, actor: str, calendar: Calendar, note: NoteLike, data: dict[str, Any] | None) -> None:
@@ -865,6 +873,9 @@ class Engine:
                 return why
         if action == "transfer_office" and not self._transfer_targets(dossier):
             return "Thủ tục này chỉ có một cơ quan thực hiện nên không có cơ quan nào để chuyển hồ sơ đến."
+        if (action == "transfer_office" and Status(dossier.status) == Status.PAYMENT_REQUESTED
+                and lifecycle.engine_state(dossier).get("resume_to") != int(Status.NEW)):
+            return "Hồ sơ đã được tiếp nhận nên không thể chuyển hồ sơ sang cơ quan khác."
         if action == "request_supplement" and any(e.kind == "supplement_requested" for e in dossier.events):
             return ("Hồ sơ đã được yêu cầu bổ sung một lần; theo quy định, mọi nội dung cần bổ sung "
                     "phải được thông báo đầy đủ trong một lần.")
@@ -1159,19 +1170,28 @@ class Engine:
         known = offices(self.services.catalogue)
         frm = d.agency_code
         from_name = known[frm].name if frm in known else {"vi": frm}
-        note = message(
-            {"vi": "Chuyển hồ sơ từ {from_office} ({from_code}) sang {to_office} ({to_code}). Lý do: {reason}",
-             "en": "Sent from {from_office} ({from_code}) to {to_office} ({to_code}). Reason: {reason}"},
-            from_office=words(from_name), from_code=frm, to_office=words(targets[to]), to_code=to, reason=reason,
-        )
+        values = {"from_office": words(from_name), "from_code": frm, "to_office": words(targets[to]), "to_code": to,
+                  "reason": reason}
+        data: dict[str, Any] = {"from": frm, "to": to, "reason": reason}
+        # the bill follows the office: a fee with a `by_agency` amount is the receiving office's
+        # (at the filing date, as at filing); the payment step asks for the rest or records
+        # the overpayment for a refund, the notify step tells the citizen (office_transferred)
+        by_office = spec is not None and any(rule.by_agency for rule in spec.fees)  # else the bill is the same anywhere
+        lines = compute_fees(spec, d.data, d.channel, to, today=filing_day(d.filed_at)) if spec is not None and by_office else None
+        text = TRANSFERRED
+        if lines is not None and fee_sum(lines) != d.fee_total:
+            data["fee_total"] = {"old": d.fee_total, "new": fee_sum(lines)}
+            values.update(old_fee=money(d.fee_total), new_fee=money(fee_sum(lines)))
+            text = {lang: TRANSFERRED[lang] + TRANSFERRED_FEE[lang] for lang in TRANSFERRED}
+            d.fees = [line.model_dump(mode="json") for line in lines]
+            d.fee_total = fee_sum(lines)
         state = lifecycle.engine_state(d)
         if spec is not None:
             state["due_on_receipt"] = {"working_days": working_days(spec, d.channel),
                                        "calendar_days": spec.info.processing_time.calendar_days}
         d.due_date = None
         d.agency_code = to
-        _move(d, "transfer_office", actor=actor.actor, calendar=self.calendar, note=note,
-              data={"from": frm, "to": to, "reason": reason})
+        _move(d, "transfer_office", actor=actor.actor, calendar=self.calendar, note=message(text, **values), data=data)
 
     def citizen_withdraw(self, code: str, reason: str | None = None) -> Dossier:
         """The citizen takes the dossier back; only before a decision."""

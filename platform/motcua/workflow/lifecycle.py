@@ -34,8 +34,9 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | str | None]] = {
     "process": (frozenset({S.RECEIVED}), S.PROCESSING),
     "transfer": (frozenset({S.PROCESSING}), "same"),
     # to another office that performs the procedure (the citizen chose the wrong one): only
-    # before receipt, while no office has taken it on
-    "transfer_office": (frozenset({S.NEW}), "same"),
+    # before receipt, while no office has taken it on (also while a level-4 dossier waits for
+    # its fee before receipt: the engine checks the pause began at "new")
+    "transfer_office": (frozenset({S.NEW, S.PAYMENT_REQUESTED}), "same"),
     "propose": (frozenset({S.PROCESSING}), "same"),
     "rework": (frozenset({S.PROCESSING}), "same"),
     "approve": (frozenset({S.PROCESSING}), S.FINISHED),

@@ -149,8 +149,9 @@ class StepContext:
 
     @property
     def office(self) -> Any:
-        """The office (motcua.agencies.Agency) the dossier was filed with, or None when the
-        registry no longer has it."""
+        """The office (motcua.agencies.Agency) holding the dossier — the one it was filed with,
+        or the one a transfer between offices sent it to — or None when the registry no
+        longer has it."""
         catalogue = getattr(self.services, "catalogue", None)
         return catalogue.office(self.dossier.agency_code, self.spec) if catalogue is not None else None
 
