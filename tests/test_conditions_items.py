@@ -22,7 +22,7 @@ from tests.portal_helpers import write_spec
 REPO = Path(__file__).resolve().parent.parent
 STATIC = REPO / "platform" / "motcua" / "static"
 CODE = "1.000777"
-OFFICE = "000.00.A5.H12"
+OFFICE = "000.06.50.H15"
 
 SPEC = {
     "code": CODE, "version": "1",
