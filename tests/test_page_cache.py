@@ -88,4 +88,4 @@ def test_a_kept_page_carries_this_responses_script_nonce(app):
     with app.test_request_context("/thu-tuc/x"):
         app.preprocess_request()
         kept = page_cache.page("nonce-test", lambda: "drawn again")  # not drawn again: kept
-        assert kept == f'<script nonce="{csp_nonce()}">1</script>' and kept != first
+        assert kept == f'<script nonce="{csp_nonce()}">1</script>'.encode() and kept != first.encode()

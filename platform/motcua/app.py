@@ -18,6 +18,7 @@ from motcua.public_url import check, public_url
 from motcua.services import Services
 from motcua.store import open_store, store_target
 from motcua.store.secret import secret_key
+from motcua.web.session_cookie import SessionCookie
 
 csrf = CSRFProtect()
 
@@ -155,6 +156,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     import importlib
 
     app = Flask(__name__)
+    app.session_interface = SessionCookie()  # its signer made once, not per request
     app.config.from_mapping(
         DATA_DIR=os.environ.get("MOTCUA_DATA_DIR", "data"),
         SPECS_DIR=os.environ.get("MOTCUA_SPECS_DIR", "procedure_specs"),
@@ -257,12 +259,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
-        if request.args.get("lang") in i18n.LANGS:
+        if "lang" in request.args and request.args["lang"] in i18n.LANGS:
             response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+        return response  # the other headers every page gets: motcua.web.headers
 
     app.jinja_env.bytecode_cache = _TEMPLATE_CODE  # compiled once per process, not once per app
     app.jinja_env.globals.update(_=i18n.gettext, gettext=i18n.gettext, pgettext=i18n.pgettext, ngettext=i18n.ngettext,

@@ -154,9 +154,9 @@ def _sign_in_gate(spec: ProcedureSpec):
 @bp.get("/")
 def catalogue() -> str:
     f = Filters.from_args(request.args)
-    if not f.q:  # browsing (filters, pages): the same page for every visitor, drawn once
-        return page_cache.page("catalogue", lambda: _catalogue_page(f))
-    return _catalogue_page(f)
+    # browsing (filters, pages) and searching: the same page for every visitor, drawn once per
+    # address; searches are kept apart, so many different queries never push other pages out
+    return page_cache.page("catalogue", lambda: _catalogue_page(f), kind="search" if f.q else "page")
 
 
 def _catalogue_page(f: Filters) -> str:
