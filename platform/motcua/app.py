@@ -152,7 +152,19 @@ _TEMPLATE_CODE = _TemplateCode()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build a fresh portal. Tests pass their own DATA_DIR and SPECS_DIR."""
+    """Build a fresh portal. Tests pass their own DATA_DIR and SPECS_DIR.
+
+    The garbage collector is paused while it builds: a province's catalogue is millions of
+    objects made here to live as long as the app, and every collection pass started by the
+    building that follows the catalogue's load would walk all of them again (~0.2 s CPU at
+    2,000 specs, docs/performance.md). `motcua serve` then freezes them out of later passes."""
+    from motcua.catalogue import paused_collection
+
+    with paused_collection():
+        return _create_app(config)
+
+
+def _create_app(config: dict[str, Any] | None) -> Flask:
     import importlib
 
     app = Flask(__name__)
@@ -273,9 +285,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(address_text=address_text, address_fields=render_address)  # postal addresses
     # who performs a procedure, and a dossier's office, for templates (docs/agencies.md)
     from motcua.web.offices import details as office_details
+    from motcua.web.offices import shared_hours as office_hours
 
     app.jinja_env.globals.update(performers_name=catalogue.performers_name, spec_tier=catalogue.tier, office=catalogue.office,
-                                 office_details=office_details)
+                                 office_details=office_details, office_hours=office_hours)
     from motcua.fees import bill
 
     app.jinja_env.globals.update(bill=bill)  # fees and postal charge, with who is paid what
