@@ -34,6 +34,8 @@ class Result:
     requests: int
     bad: int  # responses with another status than expected, or failed connections
     tool: str
+    #: The server process's own CPU (user + system) per request, when the caller measured it.
+    server_cpu_ms: float = float("nan")
 
 
 def measure(url: str, seconds: float = 4.0, connections: int = 8, method: str = "GET", body: bytes | None = None,

@@ -1,10 +1,12 @@
 """Pages and fragments rendered once per spec version and language, not per request.
 
-A procedure's information page, the blank first step of its form and the catalogue's
-pieces depend on the spec, the language and the page's address only, yet Jinja redrew them
-for every request (the bulk of their cost, see docs/performance.md). They are kept here,
-per catalogue (a new catalogue, e.g. after a restart with changed specs, starts empty), in
-a bounded LRU (query strings are the visitor's to choose, so memory stays bounded).
+A procedure's information page, the blank first step of its form and the catalogue's pages
+(browsing and search results alike) depend on the spec, the language and the page's address
+only, yet Jinja redrew them for every request (the bulk of their cost, see
+docs/performance.md). They are kept here, per catalogue (a new catalogue, e.g. after a
+restart with changed specs, starts empty), in bounded LRUs (query strings are the visitor's
+to choose, so memory stays bounded; searches have their own, so many different queries
+never push the procedure and form pages out), encoded and cut at their holes.
 
 What differs per request is never kept: the CSRF token is taken out of a kept page and the
 visitor's own put back in on every use, and so is the Content-Security-Policy nonce of
@@ -145,10 +147,16 @@ def _cut(html: str) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
 
 def fragment(key: Hashable, render: Callable[[], str]) -> Markup:
     """A piece of a page that holds no per-request value, kept by `key` and language."""
-    full_key = (current_lang(), key)
-    cache = _cache("fragment")
-    kept = cache.get(full_key)
-    if kept is None:
-        kept = Markup(render())
-        cache.put(full_key, kept)
-    return kept
+    return kept("fragment", (current_lang(), key), lambda: Markup(render()))
+
+
+def kept(kind: str, key: Hashable, make: Callable[[], Any]) -> Any:
+    """What `make` returns for `key` (which must name everything it depends on but the
+    catalogue), made once and kept in the `kind` LRU of this catalogue: for an answer that
+    is the same for every visitor and holds no per-request value (an API list's body)."""
+    cache = _cache(kind)
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        cache.put(key, value)
+    return value
