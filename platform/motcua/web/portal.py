@@ -8,6 +8,7 @@ Per-step state lives in a server-side draft (motcua.drafts), never in hidden fie
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hmac
 import json
 import time
@@ -168,7 +169,8 @@ def _catalogue_page(f: Filters) -> str:
     here = url_for("portal.catalogue")  # links to other pages of results: this address, other arguments
     options = facets(specs, f, found_any_level=any_level)
     # the filter panel and each result are the same for every visitor: drawn once (page_cache)
-    panel = page_cache.fragment(("filters", f.without_level(), f.level), lambda: render_template(
+    # (the panel shows the choices, not the query: a new search finds it drawn already)
+    panel = page_cache.fragment(("filters", dataclasses.replace(f, q="")), lambda: render_template(
         "portal/catalogue_filters.html", filters=f, facets=options))
     entries = [page_cache.fragment(("entry", s.code), lambda s=s: render_template("portal/catalogue_item.html", spec=s))
                for s in page.items]
