@@ -153,7 +153,7 @@ def _sign_in_gate(spec: ProcedureSpec):
 
 
 @bp.get("/")
-def catalogue() -> str:
+def catalogue() -> str | bytes:
     f = Filters.from_args(request.args)
     # browsing (filters, pages) and searching: the same page for every visitor, drawn once per
     # address; searches are kept apart, so many different queries never push other pages out
@@ -210,7 +210,7 @@ def fee_descriptions(spec: ProcedureSpec) -> list[dict[str, Any]]:
 
 
 @bp.get("/thu-tuc/<code>")
-def procedure(code: str) -> str:
+def procedure(code: str) -> str | bytes:
     spec = _spec_or_404(code)
     # the office chosen here travels to the form (?co_quan=); a signed-in citizen's is
     # preselected from their address (their page is drawn afresh, never kept)
