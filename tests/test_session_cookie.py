@@ -38,3 +38,19 @@ def test_a_visitor_without_a_session_gets_no_cookie_but_a_vary(app):
     response = app.test_client().get("/_get")
     assert "Set-Cookie" not in response.headers
     assert "Cookie" in response.headers.get("Vary", "")
+
+
+def test_a_short_session_is_not_compressed_a_long_one_is_and_both_read_back(app):
+    from itsdangerous import URLSafeTimedSerializer
+
+    from motcua.web.session_cookie import COMPRESS_FROM
+
+    signer = app.session_interface.get_signing_serializer(app)
+    short, long = {"who": "An"}, {"codes": ["000.00.A5.H12-250601-0001"] * 40}
+    assert not signer.dumps(short).startswith(".") and signer.loads(signer.dumps(short)) == short
+    assert len(str(long)) > COMPRESS_FROM and signer.dumps(long).startswith(".")  # zlib: "." first
+    assert signer.loads(signer.dumps(long)) == long
+    # a cookie Flask's own signer wrote (compressed whenever shorter) still reads
+    flask_made = URLSafeTimedSerializer([app.secret_key], salt="cookie-session", serializer=signer.serializer,
+                                        signer_kwargs={"key_derivation": "hmac", "digest_method": signer.signer_kwargs["digest_method"]})
+    assert signer.loads(flask_made.dumps(long)) == long and signer.loads(flask_made.dumps(short)) == short

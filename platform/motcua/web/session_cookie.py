@@ -4,7 +4,8 @@ Flask's `SecureCookieSessionInterface` builds a new `URLSafeTimedSerializer` (an
 its digest) at the start of every request, also for a visitor who sends no cookie: about a
 twentieth of the CPU of a kept page (docs/performance.md). The serializer holds nothing
 per request, so one per set of keys serves every thread. And a visitor with no session who
-got none (most readers of a kept page) costs no look-up of the cookie's seven settings. Everything else (cookie name,
+got none (most readers of a kept page) costs no look-up of the cookie's seven settings, and
+a short session is not run through zlib (`COMPRESS_FROM`). Everything else (cookie name,
 flags, lifetime, the JSON tags, key rotation through SECRET_KEY_FALLBACKS) is Flask's own.
 """
 
@@ -14,8 +15,26 @@ from typing import Any
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from werkzeug.wrappers import Response
 from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.serializer import Serializer
+from werkzeug.wrappers import Response
+
+#: Payloads shorter than this are not tried with zlib: a new visitor's session (its CSRF
+#: token) is ~60 bytes, which zlib cannot shorten, yet each try costs ~20 µs (deflate's
+#: set-up) and lets go of the GIL. itsdangerous reads both forms (a compressed one starts
+#: with ".").
+COMPRESS_FROM = 256
+
+
+class _Signer(URLSafeTimedSerializer):
+    """itsdangerous's URL-safe timed serializer, compressing only payloads long enough."""
+
+    def dump_payload(self, obj: Any) -> bytes:
+        json = Serializer.dump_payload(self, obj)
+        if len(json) < COMPRESS_FROM:
+            return base64_encode(json)
+        return super().dump_payload(obj)
 
 
 class SessionCookie(SecureCookieSessionInterface):
@@ -28,7 +47,11 @@ class SessionCookie(SecureCookieSessionInterface):
         keys = (*(app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key)
         made = self._made
         if made is None or made[0] != keys:  # a key changed (a test, a rotation): made again
-            made = self._made = (keys, super().get_signing_serializer(app))
+            signer = None
+            if app.secret_key:  # as Flask makes it (the current key last), with the signer above
+                signer = _Signer(list(keys), salt=self.salt, serializer=self.serializer,  # type: ignore[arg-type]
+                                 signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method})
+            made = self._made = (keys, signer)
         return made[1]
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
