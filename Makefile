@@ -27,7 +27,7 @@ lint: $(VENV)/.installed
 #: The benches (bench/load.py, bare_app.py and specgen.py are their helpers). bench/portal.py
 #: drives real servers from wrk when installed (apt-get install wrk), else from its own
 #: multi-process client; see docs/performance.md.
-BENCHES := bench/portal.py bench/staff_queue.py bench/store_write_parts.py bench/store_growth.py bench/stats.py
+BENCHES := bench/portal.py bench/agencies.py bench/staff_queue.py bench/store_write_parts.py bench/store_growth.py bench/stats.py
 
 bench: $(VENV)/.installed  ## every benchmark, each printing its ratio to a baseline of the same run
 	for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -20,7 +20,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import load  # noqa: E402
-from portal import REPO, bare, http_line, motcua  # noqa: E402
+from portal import REPO, bare, http_line, measured, motcua  # noqa: E402
 
 BIRTH = "1.001193"
 #: (name, path, goal as a ratio to the bare GET): pages as bench/portal.py's, the API as search
@@ -51,9 +51,9 @@ def main() -> None:
                     load.measure(portal.url + path, 1, 2)  # warm up: templates compiled, caches filled
                 for name, path, goal in PATHS:
                     # the baseline right before each line: on a shared machine the load moves
-                    base = load.measure(bare_server.url + "/", args.seconds, args.connections)
+                    base = measured(bare_server, bare_server.url + "/", args.seconds, args.connections)
                     http_line("  bare Flask GET", base, None, "", None)
-                    http_line(name, load.measure(portal.url + path, args.seconds, args.connections), base, "bare GET", goal)
+                    http_line(name, measured(portal, portal.url + path, args.seconds, args.connections), base, "bare GET", goal)
             finally:
                 portal.stop()
     finally:

@@ -4,7 +4,7 @@ wrk (Debian's package `wrk`) when it is installed; else this module's own client
 separate processes (`python bench/load.py URL ...`, one per CPU) with keep-alive
 connections, so that the server never shares an interpreter (or a GIL) with its client.
 
-    measure(url, seconds=4, connections=8, method="GET", body=None) -> Result
+    measure(url, seconds=4, connections=8, method="GET", body=None, paths=None) -> Result
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -33,15 +34,18 @@ class Result:
     requests: int
     bad: int  # responses with another status than expected, or failed connections
     tool: str
+    #: The server process's own CPU (user + system) per request, when the caller measured it.
+    server_cpu_ms: float = float("nan")
 
 
 def measure(url: str, seconds: float = 4.0, connections: int = 8, method: str = "GET", body: bytes | None = None,
-            expect: int = 200, cookie: str = "") -> Result:
+            expect: int = 200, cookie: str = "", paths: list[str] | None = None) -> Result:
     """Requests per second and latency of `url` under `connections` keep-alive connections;
-    `cookie` is sent with every request (a visitor who already has a session)."""
+    `cookie` is sent with every request (a visitor who already has a session). With `paths`,
+    the requests go to those paths of `url`'s server in turn (e.g. a different search each)."""
     if shutil.which("wrk"):
-        return _wrk(url, seconds, connections, method, body, expect, cookie)
-    return _python(url, seconds, connections, method, body, expect, cookie)
+        return _wrk(url, seconds, connections, method, body, expect, cookie, paths)
+    return _python(url, seconds, connections, method, body, expect, cookie, paths)
 
 
 # --- wrk ----------------------------------------------------------------------------------------
@@ -51,6 +55,7 @@ wrk.method = "{method}"
 {body}
 wrk.headers["Content-Type"] = "application/json"
 {cookie}
+{paths}
 local bad = 0
 response = function(status, headers, body)
   if status ~= {expect} then bad = bad + 1 end
@@ -63,7 +68,20 @@ end
 """
 
 
-def _wrk(url: str, seconds: float, connections: int, method: str, body: bytes | None, expect: int, cookie: str) -> Result:
+def _paths_lua(paths: list[str] | None) -> str:
+    """A wrk `request` function sending each path in turn (every thread from its own start)."""
+    if not paths:
+        return ""
+    listed = ", ".join(json.dumps(p) for p in paths)  # a JSON string is a Lua string here (ASCII paths)
+    # each thread starts far from the others (a path another thread just asked for may be kept)
+    return (f"local paths = {{{listed}}}\nlocal threads = 0\nlocal at = 0\n"
+            "setup = function(thread)\n  threads = threads + 1\n  thread:set(\"start\", threads * 997)\nend\n"
+            "init = function(args)\n  at = (start or 0) % #paths\nend\n"
+            "request = function()\n  at = at % #paths + 1\n  return wrk.format(nil, paths[at])\nend")
+
+
+def _wrk(url: str, seconds: float, connections: int, method: str, body: bytes | None, expect: int, cookie: str,
+         paths: list[str] | None = None) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "bench.lua"
         body_lua = ""
@@ -71,7 +89,7 @@ def _wrk(url: str, seconds: float, connections: int, method: str, body: bytes | 
             (Path(tmp) / "body").write_bytes(body)
             body_lua = f'local f = io.open("{Path(tmp) / "body"}", "rb"); wrk.body = f:read("*a"); f:close()'
         cookie_lua = f'wrk.headers["Cookie"] = "{cookie}"' if cookie else ""
-        script.write_text(_LUA.format(method=method, body=body_lua, expect=expect, cookie=cookie_lua))
+        script.write_text(_LUA.format(method=method, body=body_lua, expect=expect, cookie=cookie_lua, paths=_paths_lua(paths)))
         threads = max(1, min(connections, os.cpu_count() or 1))
         out = subprocess.run(
             ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), url],
@@ -86,17 +104,22 @@ def _wrk(url: str, seconds: float, connections: int, method: str, body: bytes | 
 # --- the Python client (separate processes) ---------------------------------------------------
 
 
-def _python(url: str, seconds: float, connections: int, method: str, body: bytes | None, expect: int, cookie: str) -> Result:
+def _python(url: str, seconds: float, connections: int, method: str, body: bytes | None, expect: int, cookie: str,
+            paths: list[str] | None = None) -> Result:
     procs = max(1, min(connections, os.cpu_count() or 1))
     per = [connections // procs + (1 if i < connections % procs else 0) for i in range(procs)]
     with tempfile.TemporaryDirectory() as tmp:
         body_path = Path(tmp) / "body"
         if body is not None:
             body_path.write_bytes(body)
+        paths_path = Path(tmp) / "paths"
+        if paths:
+            paths_path.write_text("\n".join(paths))
         children = [
             subprocess.Popen(
                 [sys.executable, __file__, url, "--seconds", str(seconds), "--connections", str(n), "--method", method,
-                 "--expect", str(expect), "--cookie", cookie] + (["--body", str(body_path)] if body is not None else []),
+                 "--expect", str(expect), "--cookie", cookie] + (["--body", str(body_path)] if body is not None else [])
+                + (["--paths", str(paths_path)] if paths else []),
                 stdout=subprocess.PIPE, text=True,
             )
             for n in per if n
@@ -121,9 +144,11 @@ def _client_main() -> None:
     parser.add_argument("--body")
     parser.add_argument("--expect", type=int, default=200)
     parser.add_argument("--cookie", default="")
+    parser.add_argument("--paths", help="a file of paths, one a line, requested in turn")
     args = parser.parse_args()
     parts = urlsplit(args.url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
+    paths = Path(args.paths).read_text().split("\n") if args.paths else [path]
     body = Path(args.body).read_bytes() if args.body else None
     latencies: list[list[float]] = [[] for _ in range(args.connections)]
     bad = [0] * args.connections
@@ -134,10 +159,12 @@ def _client_main() -> None:
         headers = {"Content-Type": "application/json"} if body else {}
         if args.cookie:
             headers["Cookie"] = args.cookie
+        turn = random.randrange(len(paths))  # connections and processes start far apart
         while time.perf_counter() < stop:
             started = time.perf_counter()
+            turn = (turn + 1) % len(paths)
             try:
-                conn.request(args.method, path, body=body, headers=headers)
+                conn.request(args.method, paths[turn], body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == args.expect

@@ -2,6 +2,7 @@
 
     many_specs(folder, n)   n spec files: each shipped spec again under its own code, a
                             varied name and varied keywords (a province's 2,000 procedures)
+    queries()               ~2,800 different searches over those names (no diacritics)
     wide_spec()             the birth spec with 50 more fields, half of them conditional,
                             and an answer that fills them (validation bench)
 """
@@ -56,6 +57,20 @@ def many_specs(folder: Path, n: int, seed: int = 17) -> list[Path]:
     for extra in sorted(folder.glob("p*.yaml"))[n:]:
         extra.unlink()
     return paths
+
+
+def queries(seed: int = 13) -> list[str]:
+    """Searches a citizen could type over `many_specs`' names, without diacritics, each
+    different (action + subject, subject + place, action + subject + place: ~2,800), in a
+    shuffled order: a load where almost no answer was kept from an earlier request."""
+    from motcua.search import fold
+
+    made = {fold(" ".join(words)) for words in (
+        [(a, s) for a in ACTIONS for s in SUBJECTS] + [(s, p) for s in SUBJECTS for p in PLACES]
+        + [(a, s, p) for a in ACTIONS for s in SUBJECTS for p in PLACES])}
+    out = sorted(made)
+    random.Random(seed).shuffle(out)
+    return out
 
 
 def wide_spec() -> tuple[Any, dict[str, Any]]:

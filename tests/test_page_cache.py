@@ -88,4 +88,39 @@ def test_a_kept_page_carries_this_responses_script_nonce(app):
     with app.test_request_context("/thu-tuc/x"):
         app.preprocess_request()
         kept = page_cache.page("nonce-test", lambda: "drawn again")  # not drawn again: kept
-        assert kept == f'<script nonce="{csp_nonce()}">1</script>' and kept != first
+        assert kept == f'<script nonce="{csp_nonce()}">1</script>'.encode() and kept != first.encode()
+
+
+def test_a_search_is_kept_per_query_and_never_pushes_other_pages_out(app, monkeypatch):
+    monkeypatch.setitem(page_cache.SIZES, "search", 4)
+    client = app.test_client()
+    client.get(f"/thu-tuc/{BIRTH_CODE}")  # a procedure page, kept
+    birth = client.get("/?q=khai+sinh").get_data(as_text=True)
+    assert "Đăng ký khai sinh" in birth
+    other = app.test_client().get("/?q=khai+tu").get_data(as_text=True)  # another query: its own page
+    assert "Đăng ký khai sinh" not in other and 'value="khai tu"' in other
+    for i in range(10):  # many different searches
+        client.get(f"/?q=giay+{i}")
+    caches = page_cache._CACHES[app.extensions["motcua"].catalogue]
+    assert len(caches["search"].items) == 4
+    assert (f"/thu-tuc/{BIRTH_CODE}", b"", "vi", BIRTH_CODE) in caches["page"].items  # still kept
+    assert app.test_client().get("/?q=khai+sinh").get_data(as_text=True) == birth  # the same page again
+
+
+def test_a_kept_page_is_answered_as_the_bytes_drawn_with_this_visitors_token(app):
+    first, second = app.test_client(), app.test_client()
+    drawn = first.get(FORM).get_data()
+    kept = second.get(FORM).get_data()
+    assert kept.decode() == drawn.decode().replace(csrf(drawn.decode()), csrf(kept.decode()))
+    assert "Họ, chữ đệm, tên" in kept.decode()  # UTF-8 intact through the cut pieces
+
+
+def test_the_office_list_writes_the_shared_hours_once(client):
+    html = client.get(f"/thu-tuc/{BIRTH_CODE}").get_data(as_text=True)
+    select = re.search(r"<select name=\"co_quan\"[^>]*>(.*?)</select>", html, re.S)
+    assert select is not None
+    assert re.search(r'<select name="co_quan"[^>]*data-hours="[^"]*7:30', html)  # on the list, once
+    options = re.findall(r"<option value=\"[^\"]+\"[^>]*>", select.group(1))
+    assert len(options) == 94
+    assert not any("data-hours" in o for o in options)  # every commune keeps the shared hours
+    assert 'data-phone=""' not in select.group(1)

@@ -18,6 +18,7 @@ from motcua.public_url import check, public_url
 from motcua.services import Services
 from motcua.store import open_store, store_target
 from motcua.store.secret import secret_key
+from motcua.web.session_cookie import SessionCookie
 
 csrf = CSRFProtect()
 
@@ -151,10 +152,23 @@ _TEMPLATE_CODE = _TemplateCode()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build a fresh portal. Tests pass their own DATA_DIR and SPECS_DIR."""
+    """Build a fresh portal. Tests pass their own DATA_DIR and SPECS_DIR.
+
+    The garbage collector is paused while it builds: a province's catalogue is millions of
+    objects made here to live as long as the app, and every collection pass started by the
+    building that follows the catalogue's load would walk all of them again (~0.2 s CPU at
+    2,000 specs, docs/performance.md). `motcua serve` then freezes them out of later passes."""
+    from motcua.catalogue import paused_collection
+
+    with paused_collection():
+        return _create_app(config)
+
+
+def _create_app(config: dict[str, Any] | None) -> Flask:
     import importlib
 
     app = Flask(__name__)
+    app.session_interface = SessionCookie()  # its signer made once, not per request
     app.config.from_mapping(
         DATA_DIR=os.environ.get("MOTCUA_DATA_DIR", "data"),
         SPECS_DIR=os.environ.get("MOTCUA_SPECS_DIR", "procedure_specs"),
@@ -257,12 +271,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
-        if request.args.get("lang") in i18n.LANGS:
+        if "lang" in request.args and request.args["lang"] in i18n.LANGS:
             response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+        return response  # the other headers every page gets: motcua.web.headers
 
     app.jinja_env.bytecode_cache = _TEMPLATE_CODE  # compiled once per process, not once per app
     app.jinja_env.globals.update(_=i18n.gettext, gettext=i18n.gettext, pgettext=i18n.pgettext, ngettext=i18n.ngettext,
@@ -274,9 +285,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(address_text=address_text, address_fields=render_address)  # postal addresses
     # who performs a procedure, and a dossier's office, for templates (docs/agencies.md)
     from motcua.web.offices import details as office_details
+    from motcua.web.offices import shared_hours as office_hours
 
     app.jinja_env.globals.update(performers_name=catalogue.performers_name, spec_tier=catalogue.tier, office=catalogue.office,
-                                 office_details=office_details)
+                                 office_details=office_details, office_hours=office_hours)
     from motcua.fees import bill
 
     app.jinja_env.globals.update(bill=bill)  # fees and postal charge, with who is paid what

@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -180,7 +181,7 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None, agencies: A
 
 
 @contextmanager
-def _no_collection() -> Iterator[None]:
+def paused_collection() -> Iterator[None]:
     """The garbage collector paused while a catalogue loads: a province's specs are millions
     of objects, and each collection pass would walk all of those made so far (it took more
     time than unpickling them). `motcua serve` then freezes them out of later passes."""
@@ -204,7 +205,10 @@ class Catalogue:
         #: Who performs each spec, resolved once (by spec key: a pinned older version too).
         self._performers: dict[str, tuple[Agency, ...]] = {}
         self._by_code: dict[str, dict[str, Agency]] = {}
-        self._index = Index(self._sorted, self.performers)  # built once, at load: every search reads it
+        #: The search index, built by the first search (`search_index`): a start builds two
+        #: catalogues (the folder's, then with the studio's publications) and serves one.
+        self._index: Index | None = None
+        self._index_lock = threading.Lock()
         #: The file each served spec was read from, by procedure code.
         self.paths = paths or {}
         #: The folder's specs before the studio's publications were applied (`with_studio`).
@@ -220,7 +224,7 @@ class Catalogue:
     def from_folder(cls, folder: str | Path, cache_dir: str | Path | None = None, agencies: AgencyRegistry | None = None) -> Catalogue:
         """The specs of `folder`, linted against `agencies` (default: the shipped registry);
         `cache_dir` (the data folder) keeps lint results for the next start."""
-        with _no_collection():
+        with paused_collection():
             return cls._from_folder(folder, cache_dir, agencies if agencies is not None else load_registry())
 
     @classmethod
@@ -261,7 +265,7 @@ class Catalogue:
             refused.append(finding)
         if refused:
             self._sorted = sorted(self._specs.values(), key=lambda s: s.code)
-            self._index = Index(self._sorted)
+            self._index = None  # made again from the specs left
         self.problems.extend(refused)
         return refused
 
@@ -329,8 +333,15 @@ class Catalogue:
         return len(self._specs)
 
     def search_index(self) -> Index:
-        """The full-text index of these procedures (motcua.search)."""
-        return self._index
+        """The full-text index of these procedures (motcua.search), built once, when first asked for."""
+        index = self._index
+        if index is None:
+            with self._index_lock:  # the first requests may come together: one builds it
+                if self._index is None:
+                    with paused_collection():
+                        self._index = Index(self._sorted, self.performers)
+                index = self._index
+        return index
 
 
 class SpecChanged(ValueError):

@@ -92,9 +92,10 @@ def current_lang() -> str:
 
 def choose_lang() -> str:
     """`?lang=` wins, then the `lang` cookie, then Vietnamese."""
-    for candidate in (request.args.get("lang"), request.cookies.get("lang")):
-        if candidate in LANGS:
-            return candidate
+    # `in` first: werkzeug's .get() of a missing key builds and drops a BadRequestKeyError
+    for source in (request.args, request.cookies):
+        if "lang" in source and source["lang"] in LANGS:
+            return source["lang"]
     return DEFAULT_LANG
 
 

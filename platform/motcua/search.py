@@ -134,7 +134,7 @@ def _fts_query(query_words: list[str]) -> str:
 
 
 class Index:
-    """A full-text index of procedures, built once when the catalogue loads.
+    """A full-text index of procedures, built once per catalogue, by its first search.
 
     SQLite's FTS5 (in Python's standard library, in memory): whole-word matching over an
     inverted index and BM25 ranking, with no server and no new dependency. Text is folded

@@ -60,6 +60,7 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
     from motcua.signing import SigningConfigError
     from motcua.store import StoreError
 
+    gc.disable()  # until the app's objects are frozen below: a first pass would walk them all
     try:
         app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "STORE": store_url, "DEMO": demo,
                           "PUBLIC_URL": public_url})
@@ -68,6 +69,7 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
     except SigningConfigError as error:  # the agency's signing key: which setting, what is wrong
         raise click.ClickException(f"cannot start: {error}") from None
     gc.freeze()  # the catalogue's objects live as long as the process: out of every collection pass
+    gc.enable()
     catalogue = app.extensions["motcua"].catalogue
     from motcua.store.pg_store import safe_url
 

@@ -8,6 +8,7 @@ the citizen types, diacritics ignored). docs/agencies.md.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from motcua.agencies import Agency
@@ -92,3 +93,11 @@ def details(office: Agency, lang: str) -> dict[str, str]:
     """What the page shows of an office: name, address, hours, phone."""
     return {"code": office.code, "name": office.label(lang), "address": address_text(office.address, lang),
             "hours": office.hours.get(lang) or office.hours.get("vi", ""), "phone": office.phone}
+
+
+def shared_hours(offices: Iterable[Agency], lang: str) -> str:
+    """The working hours most of `offices` share: written once on the office list, and only
+    the others' on their own option (94 communes with the same hours were two thirds of the
+    procedure page's bytes)."""
+    counts = Counter(details(office, lang)["hours"] for office in offices)
+    return counts.most_common(1)[0][0] if counts else ""

@@ -1,10 +1,12 @@
 """Pages and fragments rendered once per spec version and language, not per request.
 
-A procedure's information page, the blank first step of its form and the catalogue's
-pieces depend on the spec, the language and the page's address only, yet Jinja redrew them
-for every request (the bulk of their cost, see docs/performance.md). They are kept here,
-per catalogue (a new catalogue, e.g. after a restart with changed specs, starts empty), in
-a bounded LRU (query strings are the visitor's to choose, so memory stays bounded).
+A procedure's information page, the blank first step of its form and the catalogue's pages
+(browsing and search results alike) depend on the spec, the language and the page's address
+only, yet Jinja redrew them for every request (the bulk of their cost, see
+docs/performance.md). They are kept here, per catalogue (a new catalogue, e.g. after a
+restart with changed specs, starts empty), in bounded LRUs (query strings are the visitor's
+to choose, so memory stays bounded; searches have their own, so many different queries
+never push the procedure and form pages out), encoded and cut at their holes.
 
 What differs per request is never kept: the CSRF token is taken out of a kept page and the
 visitor's own put back in on every use, and so is the Content-Security-Policy nonce of
@@ -15,6 +17,7 @@ another per-request value must add it to `HOLES`.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import weakref
@@ -25,6 +28,7 @@ from flask import g, request, session
 from markupsafe import Markup
 
 from motcua.i18n import current_lang
+from motcua.services import services
 
 #: The session key of a signed-in citizen (motcua.web.signin.SESSION_KEY).
 SIGNED_IN = "citizen_session"
@@ -58,9 +62,10 @@ HOLES["csrf"] = (_csrf_rendered, _csrf_fresh)
 HOLES["nonce"] = (_nonce_rendered, _nonce_fresh)
 _MARKS = {name: f"\x1emotcua-{name}-{secrets.token_hex(8)}\x1e" for name in HOLES}
 
-#: Kept pages (a page per address: the query string is the visitor's) and fragments (a
-#: catalogue's result entries in two languages, filter panels).
-SIZES = {"page": 512, "fragment": 8192}
+#: Kept pages (a page per address: the query string is the visitor's), search results (apart,
+#: so that many different queries never push the procedure and form pages out) and
+#: fragments (a catalogue's result entries in two languages, filter panels).
+SIZES = {"page": 512, "search": 512, "fragment": 8192}
 
 
 class _LRU:
@@ -89,8 +94,6 @@ _CACHES_LOCK = threading.Lock()
 
 
 def _cache(kind: str) -> _LRU:
-    from motcua.services import services
-
     catalogue = services().catalogue
     with _CACHES_LOCK:
         caches = _CACHES.get(catalogue)
@@ -99,38 +102,61 @@ def _cache(kind: str) -> _LRU:
         return caches[kind]
 
 
-def page(key: Hashable, render: Callable[[], str]) -> str:
+def page(key: Hashable, render: Callable[[], str], kind: str = "page") -> str | bytes:
     """The page `render` draws for this address and language, drawn once and kept.
 
-    `key` names what else the page depends on (the spec's code: it is per catalogue)."""
+    `key` names what else the page depends on (the spec's code: it is per catalogue);
+    `kind` the LRU it is kept in (`SIZES`). A kept page is kept encoded, cut at its holes,
+    and answered as bytes: encoding a 30 KB page to UTF-8 was a tenth of a kept page's
+    cost (docs/performance.md)."""
     if "_flashes" in session or session.get(SIGNED_IN):
         # a message for this visitor only, or a signed-in citizen's page (their name in the
         # header, their identity prefilled in a form): drawn afresh, never kept
         return render()
     full_key = (request.path, request.query_string, current_lang(), key)
-    cache = _cache("page")
+    cache = _cache(kind)
     kept = cache.get(full_key)
     if kept is None:
         html = render()
-        kept = str(html)
-        for name, (rendered, _fresh) in HOLES.items():
-            value = rendered()
-            if value:
-                kept = kept.replace(value, _MARKS[name])
-        cache.put(full_key, kept)
+        cache.put(full_key, _cut(str(html)))
         return html
-    for name, (_rendered, fresh) in HOLES.items():
-        if _MARKS[name] in kept:
-            kept = kept.replace(_MARKS[name], fresh())
-    return kept
+    pieces, holes = kept
+    if not holes:
+        return pieces[0]
+    values = {name: HOLES[name][1]().encode() for name in set(holes)}  # one token, one nonce per response
+    out = [pieces[0]]
+    for name, piece in zip(holes, pieces[1:]):
+        out += (values[name], piece)
+    return b"".join(out)
+
+
+def _cut(html: str) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+    """The page with this request's values taken out: its text between the holes (encoded)
+    and the name of each hole, in order."""
+    names = {}
+    for name, (rendered, _fresh) in HOLES.items():
+        value = rendered()
+        if value and value in html:
+            html = html.replace(value, _MARKS[name])
+            names[_MARKS[name]] = name
+    if not names:
+        return (html.encode(),), ()
+    parts = re.split("(" + "|".join(map(re.escape, names)) + ")", html)
+    return tuple(p.encode() for p in parts[0::2]), tuple(names[m] for m in parts[1::2])
 
 
 def fragment(key: Hashable, render: Callable[[], str]) -> Markup:
     """A piece of a page that holds no per-request value, kept by `key` and language."""
-    full_key = (current_lang(), key)
-    cache = _cache("fragment")
-    kept = cache.get(full_key)
-    if kept is None:
-        kept = Markup(render())
-        cache.put(full_key, kept)
-    return kept
+    return kept("fragment", (current_lang(), key), lambda: Markup(render()))
+
+
+def kept(kind: str, key: Hashable, make: Callable[[], Any]) -> Any:
+    """What `make` returns for `key` (which must name everything it depends on but the
+    catalogue), made once and kept in the `kind` LRU of this catalogue: for an answer that
+    is the same for every visitor and holds no per-request value (an API list's body)."""
+    cache = _cache(kind)
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        cache.put(key, value)
+    return value

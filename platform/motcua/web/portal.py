@@ -8,6 +8,7 @@ Per-step state lives in a server-side draft (motcua.drafts), never in hidden fie
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hmac
 import json
 import time
@@ -152,11 +153,11 @@ def _sign_in_gate(spec: ProcedureSpec):
 
 
 @bp.get("/")
-def catalogue() -> str:
+def catalogue() -> str | bytes:
     f = Filters.from_args(request.args)
-    if not f.q:  # browsing (filters, pages): the same page for every visitor, drawn once
-        return page_cache.page("catalogue", lambda: _catalogue_page(f))
-    return _catalogue_page(f)
+    # browsing (filters, pages) and searching: the same page for every visitor, drawn once per
+    # address; searches are kept apart, so many different queries never push other pages out
+    return page_cache.page("catalogue", lambda: _catalogue_page(f), kind="search" if f.q else "page")
 
 
 def _catalogue_page(f: Filters) -> str:
@@ -168,7 +169,8 @@ def _catalogue_page(f: Filters) -> str:
     here = url_for("portal.catalogue")  # links to other pages of results: this address, other arguments
     options = facets(specs, f, found_any_level=any_level)
     # the filter panel and each result are the same for every visitor: drawn once (page_cache)
-    panel = page_cache.fragment(("filters", f.without_level(), f.level), lambda: render_template(
+    # (the panel shows the choices, not the query: a new search finds it drawn already)
+    panel = page_cache.fragment(("filters", dataclasses.replace(f, q="")), lambda: render_template(
         "portal/catalogue_filters.html", filters=f, facets=options))
     entries = [page_cache.fragment(("entry", s.code), lambda s=s: render_template("portal/catalogue_item.html", spec=s))
                for s in page.items]
@@ -208,7 +210,7 @@ def fee_descriptions(spec: ProcedureSpec) -> list[dict[str, Any]]:
 
 
 @bp.get("/thu-tuc/<code>")
-def procedure(code: str) -> str:
+def procedure(code: str) -> str | bytes:
     spec = _spec_or_404(code)
     # the office chosen here travels to the form (?co_quan=); a signed-in citizen's is
     # preselected from their address (their page is drawn afresh, never kept)

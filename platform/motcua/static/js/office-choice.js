@@ -23,7 +23,9 @@
       if (!option || !option.value) { details.hidden = true; return; }
       details.hidden = false;
       details.querySelector("[data-office-address]").textContent = option.getAttribute("data-address") || "";
-      details.querySelector("[data-office-hours]").textContent = option.getAttribute("data-hours") || "";
+      // the hours most offices share are on the select, an office's own on its option
+      var hours = option.hasAttribute("data-hours") ? option.getAttribute("data-hours") : select.getAttribute("data-hours");
+      details.querySelector("[data-office-hours]").textContent = hours || "";
       var phone = option.getAttribute("data-phone") || "";
       var phoneBox = details.querySelector("[data-office-phone]");
       var phoneLabel = details.querySelector("[data-office-phone-label]");
