@@ -259,9 +259,16 @@ class PgDossiers:
             conn.execute(_UPDATE, new)
         return dossier, result
 
-    def _stream(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Iterator[Any]:
-        """Rows of a query read with a server-side cursor: one batch in memory at a time."""
+    def _stream(self, sql: str, params: tuple[Any, ...] | list[Any] = (), *, whole: bool = False) -> Iterator[Any]:
+        """Rows of a query read with a server-side cursor: one batch in memory at a time.
+
+        `whole`: the caller reads every row. PostgreSQL plans a cursor for its first tenth
+        (cursor_tuple_fraction), which for a filtered read in filing order means walking
+        the whole table along dossiers_order and dropping most rows (2.5 s for 52,000 of
+        1,000,000 rows, against 0.3 s through the filters' indexes and a sort)."""
         with self._db.connection(atomic=True) as conn:
+            if whole:  # LOCAL: until the end of this transaction (of the caller's, when inside one)
+                conn.execute("SET LOCAL cursor_tuple_fraction = 1")
             with conn.cursor(name=f"motcua_stream_{next(_CURSORS)}") as cur:
                 cur.itersize = _BATCH
                 cur.execute(sql, params)
@@ -335,7 +342,10 @@ class PgDossiers:
             where.append("procedure_code = %s")
             params.append(procedure_code)
         sql = "SELECT summary FROM dossiers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY month, seq"
-        for (row,) in self._stream(sql, params):
+        # read to the end through the filters' indexes; but every row, or one procedure's
+        # (whose first rows may be all that is read), is best read in order
+        whole = agency_codes is not None or statuses is not None or active_since is not None
+        for (row,) in self._stream(sql, params, whole=whole):
             yield from_row(row)
 
     def count(self) -> int:
