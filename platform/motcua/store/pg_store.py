@@ -149,6 +149,36 @@ _UPDATE = (
 )
 
 
+def summaries_query(
+    filed_from: datetime | None = None,
+    filed_to: datetime | None = None,
+    *,
+    agency_codes: Collection[str] | None = None,
+    statuses: Collection[int] | None = None,
+    active_since: date | None = None,
+    procedure_code: str | None = None,
+) -> tuple[str, list[Any]]:
+    """The SQL of `PgDossiers.summaries` and its parameters; each filter is written so an
+    index of migrations 0001/0003 can answer it (tests/test_store_postgresql.py EXPLAINs them)."""
+    where, params = PgDossiers._period(filed_from, filed_to)
+    if agency_codes is not None:  # with statuses: the dossiers_queue and dossiers_liaison indexes
+        # a dossier at another agency's processing stage ("liên thông") is in that agency's
+        # queue too (motcua.processing.liaison_agency); the IS NOT NULL lets the planner use
+        # the partial index dossiers_liaison for that side of the OR
+        where.append(f"(agency_code = ANY(%s) OR ({_LIAISON} IS NOT NULL AND {_LIAISON} = ANY(%s)))")
+        params += [list(agency_codes), list(agency_codes)]
+    if statuses is not None:
+        where.append("status = ANY(%s)")
+        params.append([int(x) for x in statuses])
+    if active_since is not None:  # the dossiers_closed_on and dossiers_filed_at indexes
+        where.append("(closed_on IS NULL OR closed_on >= %s OR filed_at >= %s)")
+        params += [active_since, datetime.combine(active_since, time(0), VIETNAM)]
+    if procedure_code is not None:  # the dossiers_procedure index, in filing order
+        where.append("procedure_code = %s")
+        params.append(procedure_code)
+    return "SELECT summary FROM dossiers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY month, seq", params
+
+
 class _Db:
     """The pool, and the connection of this thread's open `PgStore.transaction()`, if any.
 
@@ -325,23 +355,8 @@ class PgDossiers:
         active_since: date | None = None,
         procedure_code: str | None = None,
     ) -> Iterator[DossierSummary]:
-        where, params = self._period(filed_from, filed_to)
-        if agency_codes is not None:  # with statuses: the dossiers_queue and dossiers_liaison indexes
-            # a dossier at another agency's processing stage ("liên thông") is in that
-            # agency's queue too (motcua.processing.liaison_agency); the IS NOT NULL lets the
-            # planner use the partial index dossiers_liaison for that side of the OR
-            where.append(f"(agency_code = ANY(%s) OR ({_LIAISON} IS NOT NULL AND {_LIAISON} = ANY(%s)))")
-            params += [list(agency_codes), list(agency_codes)]
-        if statuses is not None:
-            where.append("status = ANY(%s)")
-            params.append([int(x) for x in statuses])
-        if active_since is not None:  # the dossiers_closed_on and dossiers_filed_at indexes
-            where.append("(closed_on IS NULL OR closed_on >= %s OR filed_at >= %s)")
-            params += [active_since, datetime.combine(active_since, time(0), VIETNAM)]
-        if procedure_code is not None:  # the dossiers_procedure index, in filing order
-            where.append("procedure_code = %s")
-            params.append(procedure_code)
-        sql = "SELECT summary FROM dossiers" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY month, seq"
+        sql, params = summaries_query(filed_from, filed_to, agency_codes=agency_codes, statuses=statuses,
+                                      active_since=active_since, procedure_code=procedure_code)
         # read to the end through the filters' indexes; but every row, or one procedure's
         # (whose first rows may be all that is read), is best read in order
         whole = agency_codes is not None or statuses is not None or active_since is not None
