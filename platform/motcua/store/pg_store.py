@@ -443,29 +443,30 @@ class PgRecords:
 
     def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
         _storable(key, f"records {self._name}")
-        select = f"SELECT {self._value} FROM {self._table} WHERE {self._where} FOR UPDATE"
+        # One statement claims the key or locks its row: absent, a placeholder row only this
+        # transaction sees is inserted (it holds the key's lock until commit, when the real
+        # value has replaced it); present, the row is locked FOR UPDATE and read. A row
+        # another writer committed meanwhile is in neither (the statement's snapshot is
+        # older than it, its insert conflicts): ask again, it is then locked and read.
+        claim_or_lock = (
+            f"WITH claimed AS ({self._insert} ON CONFLICT DO NOTHING RETURNING key),"
+            f" locked AS (SELECT {self._value} FROM {self._table} WHERE {self._where} FOR UPDATE)"
+            f" SELECT (SELECT count(*) FROM claimed), (SELECT {self._value} FROM locked)"
+        )
         with self._db.connection(atomic=True) as conn:
             while True:
-                row = conn.execute(select, (*self._params, key)).fetchone()
-                if row is not None:
-                    current = self._decode(row[0])
+                claimed, stored = conn.execute(
+                    claim_or_lock, (*self._params, key, self._placeholder(), *self._params, key)).fetchone()
+                if claimed or stored is not None:
                     break
-                # Absent: claim the key with a placeholder row only this transaction sees; it
-                # holds the key's lock until commit, when the real value has replaced it. A
-                # writer that got there first makes this insert do nothing: read theirs.
-                claimed = conn.execute(
-                    f"{self._insert} ON CONFLICT DO NOTHING RETURNING key", (*self._params, key, self._placeholder())
-                ).fetchone()
-                if claimed is not None:
-                    current = None
-                    break
+            current = None if claimed else self._decode(stored)
             try:
                 new = change(current)
                 encoded = self._encode(new)
             except BaseException:
                 # Nothing may be written: outside `transaction()` the rollback takes the
                 # placeholder away; inside one (no savepoint here) it is deleted by hand.
-                if current is None and self._db.bound() is conn:
+                if claimed and self._db.bound() is conn:
                     conn.execute(f"DELETE FROM {self._table} WHERE {self._where}", (*self._params, key))
                 raise
             conn.execute(f"UPDATE {self._table} SET {self._value} = %s WHERE {self._where}", (encoded, *self._params, key))
