@@ -5,7 +5,7 @@ Tables (pg_migrations/*.sql, applied in order by `migrate`):
 
     dossiers    one row per dossier: JSONB, the columns the staff queue and statistics
                 filter on (code, agency, procedure, status, filed_at, month, due date,
-                name) and the summary row, all written by the same statement
+                name, closing day) and the summary row, all written by the same statement
     records     (collection, key) -> JSONB, every records collection but `sequences`
     sequences   one row per dossier code sequence, bumped under its row lock
     schema_version  the migrations applied
@@ -17,8 +17,10 @@ Uploaded files are in the database by default so several machines share them wit
 else to mount (docs/store.md, "Files on PostgreSQL": why bytea, not large objects).
 
 Every call is one transaction from a connection pool (psycopg_pool), committed before it
-returns: acknowledged = committed = durable (synchronous_commit is PostgreSQL's default);
-inside `PgStore.transaction()` the calls of that thread are one transaction instead.
+returns: acknowledged = committed = durable (synchronous_commit is PostgreSQL's default).
+The connections are in autocommit, so a call of one statement is one round trip; a call of
+several is wrapped in BEGIN/COMMIT (`_Db`). Inside `PgStore.transaction()` the calls of that
+thread are one transaction instead.
 """
 
 from __future__ import annotations
