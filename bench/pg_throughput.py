@@ -20,15 +20,10 @@ are sent one after the other and the count divided by 40.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import shutil
-import socket
-import struct
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -38,6 +33,7 @@ sys.path.insert(0, str(BENCH))
 
 import load  # noqa: E402
 import psycopg  # noqa: E402
+from pg_wire import CountingProxy  # noqa: E402
 from portal import BIRTH, MOTCUA, REPO, Server, cpu_seconds, filing_body, free_port  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -83,54 +79,10 @@ def measure(servers: list[Server], args: argparse.Namespace, body: bytes) -> tup
     return rps, cpu * 1000 / max(n, 1)
 
 
-class CountingProxy:
-    """A TCP proxy to PostgreSQL counting the client's round trips ('Q' and 'S' messages)."""
-
-    def __init__(self, target_port: int = 5432) -> None:
-        self.target_port = target_port
-        self.round_trips = 0
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
-        ready.wait()
-
-    def _run(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", self.port))
-        ready.set()
-        self.loop.run_forever()
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-
-        async def down() -> None:
-            while data := await up_reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-            writer.close()
-
-        task = asyncio.ensure_future(down())
-        try:
-            (length,) = struct.unpack("!I", await reader.readexactly(4))  # the startup message
-            up_writer.write(struct.pack("!I", length) + await reader.readexactly(length - 4))
-            while True:
-                head = await reader.readexactly(5)
-                kind, length = head[:1], struct.unpack("!I", head[1:])[0]
-                if kind in (b"Q", b"S"):
-                    self.round_trips += 1
-                up_writer.write(head + await reader.readexactly(length - 4))
-                await up_writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        up_writer.close()
-        task.cancel()
-
-
 def round_trips(url: str, threads: int, body: bytes, n: int = 40) -> float:
     proxy = CountingProxy()
     db = url.rsplit("/", 1)[1]
-    via = f"postgresql://postgres@127.0.0.1:{proxy.port}/{db}?sslmode=disable&gssencmode=disable"
+    via = proxy.url(db)
     data = Path(tempfile.mkdtemp(prefix="motcua-bench-rt-"))
     server = serve(data, via, threads)
     try:

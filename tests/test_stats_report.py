@@ -213,3 +213,68 @@ def test_bad_period_parameters_say_why_in_vietnamese(params):
     with pytest.raises(periods.PeriodError) as error:
         periods.parse(params, today=TODAY)
     assert any(word in str(error.value) for word in ("Năm", "Quý", "Tháng", "Ngày"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_a_report_reads_only_what_can_count_and_gets_the_figures_of_every_dossier(stored):
+    """`build_report` asks the store for the dossiers still active in the period
+    (`summaries(active_since=)`); every figure and name must be what a pass over every
+    dossier gives, for old history, boundary days, scopes and a period still to come."""
+    from motcua.workdays import Calendar
+
+    svc, _items = stored
+    store, catalogue = svc.store, svc.catalogue
+    S = Status
+    birth = catalogue.get(BIRTH)
+    # OTHER is gone from the catalogue: its rows are named from the spec it was first seen under
+    for version, name in (("1", "Tên cũ của thủ tục"), ("2", "Tên mới của thủ tục")):
+        old = birth.model_copy(update={"code": OTHER, "version": version, "name": {"vi": name, "en": name}})
+        store.records("spec_versions").put(old.key, old.model_dump(mode="json", by_alias=True))
+    from stats_fixtures import make
+
+    history = [
+        # closed long before 2025: none of the 2025 figures may change by leaving them out
+        make("H1", at(2023, 3, 1), date(2023, 3, 10), (at(2023, 3, 2), S.RECEIVED), (at(2023, 3, 8), S.FINISHED)),
+        make("H2", at(2023, 5, 1), date(2023, 5, 10), (at(2023, 5, 2), S.WITHDRAWN), procedure=OTHER),
+        make("H3", at(2024, 6, 1), date(2024, 6, 10), (at(2024, 6, 2), S.REFUSED), agency=AGENCY_B),
+        # settled 23:30 on 31/12/2024 in Vietnam (16:30 UTC): closed before 2025
+        make("H4", at(2024, 12, 20), date(2025, 1, 3), (at(2024, 12, 31, 23, 30), S.FINISHED)),
+        # settled 00:30 on 01/01/2025 in Vietnam (17:30 UTC on 31/12): carried over into 2025
+        make("H5", at(2024, 12, 21), date(2025, 1, 3), (at(2025, 1, 1, 0, 30), S.FINISHED)),
+        make("H6", at(2024, 8, 1), date(2024, 8, 10), (at(2024, 8, 2), S.RECEIVED)),  # open since 2024, overdue
+        make("H7", at(2024, 9, 1), date(2024, 9, 20), (at(2024, 9, 2), S.STOPPED)),  # stopped since 2024
+    ]
+    history[1].spec_version = "1"
+    store.dossiers.add_many(history)
+    later = make("H8", at(2025, 5, 5), date(2025, 12, 30), (at(2025, 5, 5), S.RECEIVED), procedure=OTHER)
+    later.spec_version = "2"
+    store.dossiers.add(later)
+    everything = list(store.dossiers.summaries())
+    assert len(everything) == 17 + 8
+
+    from motcua.catalogue import spec_of
+
+    def full_pass(period, agencies, tier, today):
+        describe = lambda code, key: (lambda s: (s.name, s.sector) if s else None)(spec_of(store, key))  # noqa: E731
+        return compute(everything, period=period, today=today, specs=catalogue, agencies=agencies, tier=tier,
+                       ratings=(v for _k, v in store.records("ratings").all()), describe=describe,
+                       calendar=Calendar.load())
+
+    cases = [(periods.year(2025), None, None, TODAY), (periods.year(2025), [AGENCY_A], None, TODAY),
+             (periods.year(2025), None, "commune", TODAY), (periods.quarter(2025, 1), [AGENCY_B], None, TODAY),
+             (periods.year(2024), None, None, TODAY), (periods.month(2025, 1), None, None, date(2025, 1, 1)),
+             (periods.year(2026), None, None, TODAY),  # still to come: as_of is today, before its start
+             (periods.span(date(2024, 12, 31), date(2025, 1, 1)), None, None, TODAY)]
+    cases += [(periods.month(2025, m), None, None, TODAY) for m in range(1, 13)]
+    for period, agencies, tier, today in cases:
+        read = build_report(store, catalogue, period=period, agencies=agencies, tier=tier, today=today)
+        assert read.to_dict(with_overdue=True) == full_pass(period, agencies, tier, today).to_dict(with_overdue=True), (
+            period, agencies, tier)
+    year = build_report(store, catalogue, period=periods.year(2025), today=TODAY)
+    names = {r.code: r.name["vi"] for r in year.by_procedure}
+    assert names[OTHER] == "Tên cũ của thủ tục"  # first seen under version 1 (H2, closed in 2023)
+    assert year.totals.carried_over == 4  # A11, H5, H6, H7; not H4 (closed 31/12/2024 in Vietnam time)
+    assert year.totals.stopped == 2  # on 15/07: A13, and H7 stopped since 2024 (A15 resumed in April)
+    # and the store did leave the old ones out
+    active = {s.code for s in store.dossiers.summaries(active_since=date(2025, 1, 1))}
+    assert {h.code for h in history[:4]}.isdisjoint(active) and {h.code for h in history[4:]} <= active

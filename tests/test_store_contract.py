@@ -179,6 +179,49 @@ def test_all_is_filing_order_across_months_and_find_filters(store):
     assert list(summaries(agency_codes=[])) == [] and list(summaries(statuses=[])) == []
 
 
+def test_summaries_active_since_leave_out_only_the_dossiers_closed_before_the_day(store):
+    """What a period's statistics read (`active_since`): open ones however old, the ones
+    closed on or after the day (in Vietnam time), the ones filed since; never the others."""
+    vn = timezone(timedelta(hours=7))
+
+    def moved(code, filed, *moves, **kw):
+        d = dossier(code, filed, **kw)
+        d.events = [Event(at=filed, actor="citizen", kind="filed", status=Status.NEW)]
+        for at, status in moves:
+            d.record(Event(at=at, actor="staff:lan", kind=status.name.lower(), status=status))
+        return d
+
+    old = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)
+    store.dossiers.add_many([
+        moved("S-1", old, (datetime(2024, 3, 5, tzinfo=UTC), Status.FINISHED)),  # settled in 2024
+        moved("W-1", old, (datetime(2024, 3, 5, tzinfo=UTC), Status.WITHDRAWN)),  # withdrawn in 2024
+        moved("R-1", old, (datetime(2024, 3, 5, tzinfo=UTC), Status.REFUSED), procedure_code="other"),
+        moved("O-1", old, (datetime(2024, 3, 2, tzinfo=UTC), Status.RECEIVED)),  # still open
+        moved("T-1", old, (datetime(2024, 3, 2, tzinfo=UTC), Status.STOPPED)),  # stopped: not closed
+        # 23:59 on 31 Dec in Vietnam: closed before 2025; 00:01 on 1 Jan: on the day
+        moved("E-1", old, (datetime(2024, 12, 31, 23, 59, tzinfo=vn), Status.FINISHED)),
+        moved("E-2", old, (datetime(2025, 1, 1, 0, 1, tzinfo=vn), Status.REFUSED), procedure_code="other"),
+        moved("N-1", datetime(2025, 1, 1, 0, 30, tzinfo=vn), (datetime(2025, 1, 2, tzinfo=UTC), Status.FINISHED)),
+    ])
+    store.dossiers.add(dossier("L-1", datetime(2024, 6, 1, tzinfo=UTC), agency_code="X"))  # open: closed below
+    store.dossiers.update("L-1", lambda d: d.record(Event(at=datetime(2025, 2, 1, tzinfo=UTC), actor="citizen",
+                                                          kind="withdrawn", status=Status.WITHDRAWN)))
+    summaries = store.dossiers.summaries
+    new_year = date(2025, 1, 1)
+    assert [s.code for s in summaries(active_since=new_year)] == ["O-1", "T-1", "E-2", "L-1", "N-1"]
+    assert [s.code for s in summaries(active_since=date(2025, 1, 2))] == ["O-1", "T-1", "L-1", "N-1"]
+    assert [s.code for s in summaries(active_since=date(2024, 3, 5))] == [
+        "S-1", "W-1", "R-1", "O-1", "T-1", "E-1", "E-2", "L-1", "N-1"]
+    assert [s.code for s in summaries(active_since=new_year, agency_codes=["X"])] == ["L-1"]
+    assert [s.code for s in summaries(active_since=new_year, statuses=[int(Status.REFUSED)])] == ["E-2"]
+    assert [s.code for s in summaries(procedure_code="other")] == ["R-1", "E-2"]
+    assert [s.code for s in summaries(procedure_code="other", filed_to=datetime(2024, 12, 1, tzinfo=UTC))] == [
+        "R-1", "E-2"]
+    assert {s.code: s.closed_on for s in summaries()} == {
+        "S-1": date(2024, 3, 5), "W-1": date(2024, 3, 5), "R-1": date(2024, 3, 5), "O-1": None, "T-1": None,
+        "E-1": date(2024, 12, 31), "E-2": new_year, "L-1": date(2025, 2, 1), "N-1": date(2025, 1, 2)}
+
+
 def test_add_many_keeps_order_and_refuses_a_code_taken(store):
     store.dossiers.add(dossier("A-0", datetime(2025, 5, 1, tzinfo=UTC)))
     store.dossiers.add_many([dossier(f"A-{i}", datetime(2025, 5, 1 + i, tzinfo=UTC)) for i in range(1, 8)])

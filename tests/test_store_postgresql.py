@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -97,5 +98,128 @@ def test_a_filing_that_fails_leaves_no_gap_in_the_codes(tmp_path: Path, pg_url: 
             filed = add_dossier(spec, answers(), [], "online", None, "citizen", at=at, agency=OFFICE)
         assert filed.code == f"{OFFICE}-250510-0002"
         assert store.dossiers.get(filed.code) == filed
+    finally:
+        store.close()
+
+
+def test_migration_3_fills_the_closing_day_of_the_dossiers_already_stored(pg_url: str, tmp_path: Path):
+    from motcua.dossier import Event, Status
+
+    store = open_store(pg_url, tmp_path)
+    try:
+        settled = dossier("S-1", datetime(2024, 3, 1, tzinfo=timezone.utc))
+        settled.record(Event(at=datetime(2024, 3, 4, 18, tzinfo=timezone.utc), actor="s", kind="finished",
+                             status=Status.FINISHED))  # 01:00 on 5 March in Vietnam
+        withdrawn = dossier("W-1", datetime(2024, 3, 1, tzinfo=timezone.utc))
+        withdrawn.record(Event(at=datetime(2024, 4, 2, tzinfo=timezone.utc), actor="c", kind="withdrawn",
+                               status=Status.WITHDRAWN))
+        store.dossiers.add_many([settled, withdrawn, dossier("O-1")])
+    finally:
+        store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # the database as schema version 2 left it
+        conn.execute("DROP INDEX dossiers_liaison; DROP INDEX dossiers_closed_on")
+        conn.execute("ALTER TABLE dossiers DROP COLUMN closed_on")
+        conn.execute("DELETE FROM schema_version WHERE version = 3")
+    store = open_store(pg_url, tmp_path)
+    try:
+        with psycopg.connect(pg_url) as conn:
+            assert dict(conn.execute("SELECT code, closed_on FROM dossiers").fetchall()) == {
+                "S-1": date(2024, 3, 5), "W-1": date(2024, 4, 2), "O-1": None}
+        assert [s.code for s in store.dossiers.summaries(active_since=date(2024, 4, 1))] == ["W-1", "O-1"]
+    finally:
+        store.close()
+
+
+def _wire():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "pg_wire.py"
+    spec = importlib.util.spec_from_file_location("pg_wire", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_round_trips_one_per_statement_and_savepoints_only_where_a_failure_is_caught(pg_url: str, tmp_path: Path):
+    """Counted on the wire (bench/pg_wire.py): a call of one statement outside a
+    transaction is one round trip (the pool is in autocommit: no BEGIN/COMMIT); inside
+    `transaction()` the calls add no SAVEPOINT/RELEASE, except the one whose failure is
+    caught (add_many's unique violation), and the transaction goes on after it."""
+    from motcua.dossier import Event, Status
+
+    proxy = _wire().CountingProxy(int(urlsplit(pg_url).port or 5432))
+    store = open_store(proxy.url(urlsplit(pg_url).path.lstrip("/")), tmp_path)
+    drafts = store.records("drafts")
+
+    def trips(action) -> int:
+        before = proxy.round_trips
+        action()
+        return proxy.round_trips - before
+
+    try:
+        assert trips(lambda: store.dossiers.get("nothing")) == 1
+        assert trips(lambda: drafts.put("d", {"a": 1})) == 1
+        assert trips(lambda: store.dossiers.add(dossier("A-1"))) == 1
+        assert trips(lambda: store.dossiers.next_code("H56", date(2025, 5, 10))) == 1
+        # SELECT ... FOR UPDATE and UPDATE must commit together: BEGIN, 2 statements, COMMIT
+        assert trips(lambda: store.dossiers.update("A-1", lambda d: d.record(
+            Event(actor="s", kind="received", status=Status.RECEIVED)))) == 4
+
+        def filing() -> None:
+            with store.transaction():
+                code = store.dossiers.next_code("H56", date(2025, 5, 10))
+                store.dossiers.add(dossier(code))
+                drafts.insert_new("e", {"code": code})
+
+        assert trips(filing) == 2 + 3  # BEGIN, three statements, COMMIT
+
+        def recovered() -> None:
+            with store.transaction():
+                drafts.put("f", {})
+                with pytest.raises(StoreError):
+                    store.dossiers.add_many([dossier("B-1"), dossier("A-1")])  # A-1 is taken
+                with pytest.raises(ValueError):  # a claimed key is given back, without a savepoint
+                    drafts.update("g", lambda current: (_ for _ in ()).throw(ValueError("no")))
+                drafts.put("h", {})
+
+        recovered()
+        assert drafts.get("f") == {} and drafts.get("h") == {} and drafts.get("g") is None
+        assert store.dossiers.get("B-1") is None
+    finally:
+        store.close()
+
+
+def test_the_queue_and_the_statistics_filters_can_be_answered_from_indexes(pg_url: str, tmp_path: Path):
+    """The plans of `summaries()` with the staff queue's and the statistics' filters use
+    the indexes (sequential scans off, so a small table does not hide a filter no index
+    can serve: the queue's liên thông side once made PostgreSQL read every row)."""
+    from motcua.dossier import Event, Status
+    from motcua.store.pg_store import summaries_query
+
+    store = open_store(pg_url, tmp_path)
+    try:
+        rows = []
+        for i in range(400):
+            d = dossier(f"P-{i:04d}", datetime(2024, 1, 1, tzinfo=timezone.utc), agency_code=f"A{i % 4}")
+            if i % 10:
+                d.record(Event(at=datetime(2024, 2, 1, tzinfo=timezone.utc), actor="s", kind="finished",
+                               status=Status.FINISHED))
+            if i % 50 == 0:
+                d.steps["_engine"] = {"liaison_agency": "A1"}
+            rows.append(d)
+        store.dossiers.add_many(rows)
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("ANALYZE dossiers")
+            conn.execute("SET enable_seqscan = off")
+
+            def plan(**filters) -> str:
+                sql, params = summaries_query(**filters)
+                return "\n".join(r for (r,) in conn.execute("EXPLAIN " + sql, params))
+
+            queue = plan(agency_codes=["A1"], statuses=[int(Status.NEW)])
+            assert "dossiers_queue" in queue and "dossiers_liaison" in queue, queue
+            assert "dossiers_closed_on" in plan(active_since=date(2025, 1, 1)), plan(active_since=date(2025, 1, 1))
+        assert [s.code for s in store.dossiers.summaries(agency_codes=["A1"], statuses=[int(Status.NEW)])] == [
+            "P-0000", "P-0050", "P-0100", "P-0150", "P-0200", "P-0250", "P-0300", "P-0350"]
     finally:
         store.close()

@@ -426,6 +426,7 @@ def compute(
     calendar: Calendar | None = None,
     performers: Performers | None = None,
     offices: Mapping[str, Office] | None = None,
+    history: Callable[[str], Iterable[DossierSummary]] | None = None,
 ) -> Report:
     """The report for `period`, restricted to `agencies` (None: every agency) and to the
     offices of `tier` (None: every tier).
@@ -439,6 +440,12 @@ def compute(
     `calendar` the working days a running pause moves a due date by (None: weekends only).
     `performers(spec)` names the offices that perform a spec and `offices` what is known of
     each office (name, tier); both default to `motcua.offices`, the seam to the registry.
+
+    `dossiers` may leave out the ones closed before the period (and before `as_of`):
+    nothing of them is counted (`summaries(active_since=)`). One thing they decided is the
+    spec key `describe` names a procedure by, the one it was first seen under in filing
+    order; `history(procedure_code)`, that procedure's summaries in filing order, finds
+    it then (asked only for a procedure the catalogue no longer has).
     """
     calendar = calendar or Calendar()
     catalogue = specs
@@ -533,8 +540,22 @@ def compute(
         per_agency.setdefault(agency, Tally()).add(tally)
     by_procedure: list[ProcedureRow] = []
     sectors: dict[str, SectorRow] = {}
+
+    def first_seen(code: str) -> str:
+        """The spec key of the procedure's first dossier counted above, had `dossiers` been
+        every one: in scope, and not left out as filed after the period or refused outside it."""
+        if history is None:
+            return spec_keys[code]
+        for d in history(code):
+            if (wanted is not None or tier is not None) and not in_scope(d.agency_code):
+                continue
+            filed_day, _settled, _withdrawn, refused = course(d)
+            if (start <= refused <= end) if refused is not None else filed_day <= end:
+                return d.spec_key
+        return spec_keys[code]
+
     for code, tally in per_procedure.items():
-        info = names.get(code) or (describe(code, spec_keys[code]) if describe else None)
+        info = names.get(code) or (describe(code, first_seen(code)) if describe else None)
         name, sector = info if info else ({"vi": code}, UNKNOWN)
         by_procedure.append(ProcedureRow(code, name, sector, tally))
         row = sectors.setdefault(localize(sector, "vi"), SectorRow(sector, Tally()))

@@ -94,12 +94,21 @@ class DossierRepository(Protocol):
         *,
         agency_codes: Collection[str] | None = None,
         statuses: Collection[int] | None = None,
+        active_since: date | None = None,
+        procedure_code: str | None = None,
     ) -> Iterator[DossierSummary]:
         """Every dossier's summary (`motcua.store.summary`), in filing order, optionally
         of a filing period (`filed_from` included, `filed_to` excluded), of some agencies
         (the dossier's own, or the one whose processing stage holds it: `liaison_agency`)
         and in some statuses (the staff queue: a server database answers those from an
         index, so the queue does not grow with the closed dossiers of past years).
+
+        `active_since` (a day): only the dossiers that can still count in a period
+        beginning that day: not closed (settled, refused or withdrawn:
+        `DossierSummary.closed_on`) before it, or filed on or after it. The statistics
+        ask for that, so a year's report reads that year's dossiers and the ones still
+        open, not every year before (a server database answers from an index on the
+        closing day). `procedure_code`: one procedure's dossiers, still in filing order.
 
         What statistics read: a store keeps the rows beside the dossiers so this costs a
         small fraction of `all()`; `summary_row` is the derivation to reuse.

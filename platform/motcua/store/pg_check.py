@@ -5,7 +5,7 @@ restore here; what can still disagree is what Motcua derives or keeps beside the
 (docs/store.md, "Checking a PostgreSQL store"):
 
 - a dossier row whose JSON no longer validates (`dossier-invalid`), or whose columns
-  (agency, procedure, status, filing month, due date) say something else than its JSON
+  (agency, procedure, status, filing month, due date, closing day) say something else than its JSON
   (`columns-mismatch`: the staff queue and statistics filter on the columns);
 - a summary row that is not what `summary_row` derives from the JSON (`summary-mismatch`);
 - a code sequence behind a code in use (`sequence-behind`: the next filing would fail);
@@ -32,11 +32,11 @@ from motcua.store.check import _CODE, Report
 from motcua.store.pg_store import ROW_FORMAT, PgFiles, PgStore, _columns
 from motcua.store.summary import summary_row
 
-_COLUMNS = ("month", "agency_code", "procedure_code", "status", "due_date", "name")
+_COLUMNS = ("month", "agency_code", "procedure_code", "status", "due_date", "name", "closed_on")
 
 
 def _comparable(name: str, value: Any) -> Any:
-    if name == "due_date" and isinstance(value, str):
+    if name in ("due_date", "closed_on") and isinstance(value, str):
         return date.fromisoformat(value[:10])
     return value
 
@@ -52,11 +52,11 @@ def check_pg_store(store: PgStore, repair: bool = False, files: bool = True) -> 
     referenced: set[str] = set()
     named: dict[str, list[str]] = {}
     fix_rows: list[str] = []
-    with store._db.connection(savepoint=False) as conn:
+    with store._db.connection(atomic=True) as conn:
         with conn.cursor(name="motcua_check") as cur:
             cur.itersize = 1000
             cur.execute("SELECT code, doc, summary, summary_format, month, agency_code, procedure_code, status,"
-                        " due_date, name FROM dossiers ORDER BY month, seq")
+                        " due_date, name, closed_on FROM dossiers ORDER BY month, seq")
             for code, doc, summary, summary_format, *stored in cur:
                 where = f"dossiers/{code}"
                 m = _CODE.match(code)
@@ -102,7 +102,7 @@ def check_pg_store(store: PgStore, repair: bool = False, files: bool = True) -> 
                    f"(first {orphans[0]}): `motcua purge` removes them once older than its grace period",
                    serious=False)
     if files and isinstance(store.files, PgFiles):
-        with store._db.connection(savepoint=False) as conn, conn.cursor(name="motcua_check_files") as cur:
+        with store._db.connection(atomic=True) as conn, conn.cursor(name="motcua_check_files") as cur:
             cur.itersize = 20  # a file is up to MAX_CONTENT_LENGTH: few in memory at once
             cur.execute("SELECT file_id, data FROM files ORDER BY file_id")
             for file_id, data in cur:

@@ -69,6 +69,14 @@ class DossierSummary(NamedTuple):
     liaison_agency: str | None = None
 
     @property
+    def closed_on(self) -> date | None:
+        """The Vietnam day it was closed: settled (refused included) or withdrawn, whichever
+        came first (a summary holds only that one); None while open. Nothing after that day
+        changes its figures, which is how a store leaves it out of a later period's report
+        (`summaries(active_since=)`)."""
+        return self.settled or self.withdrawn
+
+    @property
     def spec_key(self) -> str:
         return f"{self.procedure_code}@{self.spec_version}"
 
@@ -151,6 +159,11 @@ def summary_row(doc: Mapping[str, Any]) -> list[Any]:
         int(((doc.get("steps") or {}).get("_engine") or {}).get("dispatched", 0) or 0) > 0,
         ((doc.get("steps") or {}).get("_engine") or {}).get("liaison_agency"),
     ]
+
+
+def row_closed_on(row: list[Any]) -> str | None:
+    """`DossierSummary.closed_on` of a row (an ISO day, or None), without building the summary."""
+    return row[9] or row[11]
 
 
 _day = date.fromisoformat

@@ -618,11 +618,14 @@ class TinyDossiers:
         *,
         agency_codes: Collection[str] | None = None,
         statuses: Collection[int] | None = None,
+        active_since: date | None = None,
+        procedure_code: str | None = None,
     ) -> Iterator[DossierSummary]:
         """Every dossier's summary in filing order, read from the summary files.
 
-        `filed_from` is included, `filed_to` excluded, as in `find`. The agency and status
-        filters are applied to the rows read (this layout has no index of them).
+        `filed_from` is included, `filed_to` excluded, as in `find`. The agency, status,
+        procedure and `active_since` filters are applied to the rows read (this layout has
+        no index of them: every summary file is still read).
         """
         lo = _aware(filed_from) if filed_from is not None else None
         hi = _aware(filed_to) if filed_to is not None else None
@@ -636,6 +639,11 @@ class TinyDossiers:
                     if (agencies is not None and s.agency_code not in agencies
                             and s.liaison_agency not in agencies) or (
                             wanted is not None and int(s.status) not in wanted):
+                        continue
+                    if procedure_code is not None and s.procedure_code != procedure_code:
+                        continue
+                    if active_since is not None and s.filed_day < active_since and (
+                            s.closed_on is not None and s.closed_on < active_since):
                         continue
                     yield s
 
