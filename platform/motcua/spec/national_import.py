@@ -260,16 +260,16 @@ def parse_fees(text: str) -> tuple[list[tuple[str, int, str]], bool]:
     """Fee items of a cell -> ([(kind, VND, note)], whether anything else was written)."""
     items = []
     for m in FEE_ITEM.finditer(text):
-        kind = "charge" if m.group(1).lower() == "lệ phí" else "fee"
-        digits = m.group(2).replace(".", "").replace(",", "")
-        if len(digits) > MAX_AMOUNT_DIGITS:
+        if _too_long(m):
             continue  # left in the rest: the caller notes it as not read
-        items.append((kind, int(digits), (m.group(3) or "").strip()))
+        kind = "charge" if m.group(1).lower() == "lệ phí" else "fee"
+        items.append((kind, int(m.group(2).replace(".", "").replace(",", "")), (m.group(3) or "").strip()))
     rest = FEE_ITEM.sub(lambda m: m.group(0) if _too_long(m) else "", text).strip(" ;,.\t")
     return items, bool(rest) and not _is_empty(rest) and rest.lower() not in {"miễn phí", "không thu phí"}
 
 
 def _too_long(fee: re.Match[str]) -> bool:
+    """Whether a fee's amount has more digits than any fee (and than `int()` should be given)."""
     return len(fee.group(2).replace(".", "").replace(",", "")) > MAX_AMOUNT_DIGITS
 
 
