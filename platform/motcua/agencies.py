@@ -40,7 +40,7 @@ TIERS = ("province", "commune", "other")
 CODE_PATTERN = r"^[0-9A-Z]{2,3}(\.[0-9A-Z]{2,3}){2,4}$"
 #: What a registry code must be exactly: V1V2V3.Z1Z2.Y1Y2.MX1X2, digits in the first three
 #: parts (QCVN 102:2016/BTTTT, Circular 10/2016/TT-BTTTT), M a letter and X1X2 two digits.
-QCVN_CODE = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z]\d{2})$")
+QCVN_CODE = re.compile(r"^([0-9]{3})\.([0-9]{2})\.([0-9]{2})\.([A-Z][0-9]{2})$")
 #: A phone number as offices publish it: digits, spaces, dots or dashes, 10 or 11 digits from 0.
 PHONE = re.compile(r"^0[0-9 .\-]{8,16}$")
 
@@ -81,8 +81,8 @@ class _Record(_Strict):
     tier: Literal["province", "commune", "other"]
     kind: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="which offices of a tier a spec means: ubnd, cong-an, so ...")
     parent: str | None = None
-    province_code: str = Field(pattern=r"^\d{2}$")
-    commune_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+    province_code: str = Field(pattern=r"^[0-9]{2}$")
+    commune_code: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
     street: str = ""
     hours: _Hours | None = None
     phone: str = ""
@@ -90,7 +90,7 @@ class _Record(_Strict):
 
 class _File(_Strict):
     version: str = Field(min_length=1)
-    province_code: str = Field(pattern=r"^\d{2}$")
+    province_code: str = Field(pattern=r"^[0-9]{2}$")
     source: str = ""
     hours: _Hours
     agencies: list[dict[str, Any]]

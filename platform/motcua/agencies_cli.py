@@ -44,8 +44,8 @@ def _sequence_in(code: str, stem: str) -> int | None:
     or None when the code does not have that shape (it was renumbered by hand)."""
     import re
 
-    pattern = re.escape(stem).replace(r"\{z\}", r"(?P<z>\d{2})").replace(r"\{block\}", r"(?P<block>\d{2})")
-    pattern = pattern.replace(r"\{v\}", r"(?P<v>\d{3})")
+    pattern = re.escape(stem).replace(r"\{z\}", r"(?P<z>[0-9]{2})").replace(r"\{block\}", r"(?P<block>[0-9]{2})")
+    pattern = pattern.replace(r"\{v\}", r"(?P<v>[0-9]{3})")
     found = re.match(pattern + r"\.", code)
     if found is None:
         return None
@@ -181,7 +181,7 @@ def generate(province_code: str, suffix: str | None, output: Path, renumber: boo
     if not suffix:
         raise click.BadParameter(f"the QCVN 102:2016 level-1 code of province {province_code} is not in the template: "
                                  "give it (e.g. --suffix H15)", param_hint="--suffix")
-    if not re.fullmatch(r"[A-Z]\d{2}", suffix):
+    if not re.fullmatch(r"[A-Z][0-9]{2}", suffix):
         raise click.BadParameter(f"{suffix!r} is not a level-1 code (a letter and two digits, e.g. H15)", param_hint="--suffix")
     previous = yaml.safe_load(output.read_text(encoding="utf-8")) if output.exists() and not renumber else None
     if previous and previous.get("province_code") not in (None, province_code):

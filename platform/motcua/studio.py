@@ -31,7 +31,6 @@ and an operator who deploys a changed file still gets it served without opening 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import string
 import tempfile
@@ -40,12 +39,14 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
+import yaml
+
 from motcua.catalogue import SpecChanged, content_hash, pinned_hash
 from motcua.i18n import _
 from motcua.spec.lint import lint_file, step_classes
 from motcua.spec.loader import Finding
-from motcua.spec.model import ProcedureSpec
-from motcua.spec.national_import import read_record, to_yaml
+from motcua.spec.model import CODE_PATTERN, ProcedureSpec
+from motcua.spec.national_import import RecordRefused, read_record, to_yaml
 from motcua.store.base import Store
 
 PROCEDURES = "studio_procedures"
@@ -57,7 +58,7 @@ MAX_TEXT = 200_000
 
 State = Literal["draft", "review", "published", "retired"]
 #: A procedure code as the spec model takes it (mã thủ tục, with a local suffix or not).
-CODE = re.compile(r"\d\.\d{6}(\.[0-9A-Za-z]+)*")
+CODE = re.compile(CODE_PATTERN)
 BLANK = Path(__file__).parent / "data" / "studio_blank.yaml"
 
 
@@ -177,13 +178,20 @@ def blank_text(code: str, name: str, version: str) -> str:
     """The blank template (`data/studio_blank.yaml`) for a new procedure: it lints clean, and
     every part the author must write is marked TODO."""
     template = string.Template(BLANK.read_text(encoding="utf-8"))
-    return template.safe_substitute(code=code, version=version, name=json.dumps(name or "Tên thủ tục", ensure_ascii=False))
+    name = " ".join(name.split()) or "Tên thủ tục"  # a name is one line
+    # a YAML double-quoted scalar, not JSON: JSON leaves DEL and C1 controls as they are, which
+    # YAML refuses ("unacceptable character"); YAML escapes them (`\x7F`)
+    quoted = yaml.safe_dump(name, allow_unicode=True, default_style='"', width=float("inf")).strip()
+    return template.safe_substitute(code=code, version=version, name=quoted)
 
 
 def imported_text(record_text: str, version: str) -> tuple[str, str, int]:
     """A draft from a record pasted from the national procedure database: (code, YAML, how
     many notes it carries at its top). StudioError when the record has no procedure code."""
-    imported = read_record(record_text, version=version)
+    try:
+        imported = read_record(record_text, version=version)
+    except RecordRefused as exc:
+        raise StudioError(exc.text(_)) from None
     if imported.code is None:
         raise StudioError(_("Không tìm thấy mã thủ tục (dòng «Mã thủ tục: 1.001193») trong nội dung đã dán."))
     return imported.code, to_yaml(imported, _), len(imported.notes)

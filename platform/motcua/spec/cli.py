@@ -105,7 +105,7 @@ def spec_group() -> None:
 
 
 @spec_group.command("import")
-@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("source", type=click.File("rb"))
 @click.option("--version", "version", default=None, help="The draft's `version` (default: this year's first, e.g. 2026.1).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of the notes.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -119,13 +119,22 @@ def import_command(source: Any, version: str | None, lang: str, output: Path | N
     """
     from datetime import date
 
-    from motcua.i18n import t
-    from motcua.spec.national_import import read_record, to_yaml
+    from motcua.i18n import N_, t
+    from motcua.spec.national_import import RecordRefused, read_record, to_yaml
 
     def say(message: str, **params: Any) -> str:
         return t(message, lang, **params)
 
-    imported = read_record(source.read(), version=version or f"{date.today().year}.1")
+    raw = source.read()
+    try:
+        record = raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(say(N_("{name} không phải văn bản UTF-8 (byte không đọc được ở vị trí {position}): "
+                                          "hãy lưu tệp với bảng mã UTF-8 rồi nhập lại."), name=source.name, position=exc.start)) from None
+    try:
+        imported = read_record(record, version=version or f"{date.today().year}.1")
+    except RecordRefused as exc:
+        raise click.ClickException(f"{source.name}: {exc.text(say)}") from None
     text = to_yaml(imported, say)
     for note in imported.notes:
         click.echo(f"{source.name}:{note.line}: {note.text(say)}", err=True)

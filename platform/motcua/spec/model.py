@@ -624,6 +624,9 @@ StepField = Annotated[
 # --- processing (xử lý hồ sơ) ----------------------------------------------------------------
 
 AGENCY_CODE_PATTERN = r"^[0-9A-Z]{2,3}(\.[0-9A-Z]{2,3}){2,4}$"
+#: A procedure code (mã thủ tục, e.g. 1.001193, with a local suffix or not). ASCII digits:
+#: `\d` would take `١.٠٠١١٩٣`, a look-alike of 1.001193 published beside it.
+CODE_PATTERN = r"^[0-9]\.[0-9]{6}(\.[0-9A-Za-z]+)*$"
 
 
 class ProcessingStage(Strict):
@@ -663,7 +666,7 @@ class ProcedureSpec(Strict):
     """One administrative procedure, as an administrator declares it."""
 
     code: str = Field(
-        pattern=r"^\d\.\d{6}(\.[0-9A-Za-z]+)*$",
+        pattern=CODE_PATTERN,
         description="Mã thủ tục in the national procedure database, e.g. 1.001193",
     )
     version: str = Field(description="Spec version; dossiers record the version they were filed under")

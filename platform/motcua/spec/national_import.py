@@ -65,8 +65,9 @@ HEADINGS: dict[str, str | None] = {
     "cơ quan được ủy quyền": None,
     "cơ quan phối hợp": None,
 }
+#: A heading at the start of a stripped line; what follows it on the line is `line[end:]`.
 _HEADING = re.compile(
-    r"^\s*(" + "|".join(re.escape(h) for h in sorted(HEADINGS, key=len, reverse=True)) + r")\s*(?::|\t|$)\s*(.*)$",
+    "(" + "|".join(re.escape(h) for h in sorted(HEADINGS, key=len, reverse=True)) + r")\s{0,40}(?::|\t|$)",
     re.IGNORECASE,
 )
 NO_INFO = {"", "không có thông tin", "không", "không có", "không quy định"}
@@ -76,14 +77,38 @@ CHANNEL_ORDER = ("online", "desk", "postal")
 TIERS = {"xã": "commune", "tỉnh": "province", "huyện": "district", "bộ": "ministry", "trung ương": "ministry"}
 #: The office's kind in the agency registry, from words of "Cơ quan thực hiện".
 AGENCY_KINDS = (("công an", "cong-an"), ("ủy ban nhân dân", "ubnd"), ("uỷ ban nhân dân", "ubnd"), ("sở ", "so"))
-DOCUMENT_NUMBER = re.compile(r"\b\d{1,4}/\d{4}/[0-9A-Za-zĐđ\-]+|\b\d{1,4}/[A-ZĐ][0-9A-Za-zĐđ\-]+")
-FEE_ITEM = re.compile(r"(lệ phí|phí)\s*:?\s*([\d.,]+)\s*(?:đồng|vnđ|vnd|đ)\b\s*(?:\(([^)]*)\))?", re.IGNORECASE)
-COUNT = re.compile(r"bản chính\s*:?\s*(\d+).*?bản sao\s*:?\s*(\d+)", re.IGNORECASE)
-DAYS = re.compile(r"(\d+)\s*\(?[^()\d]{0,12}\)?\s*(ngày làm việc|ngày)", re.IGNORECASE)
+# Every expression below is searched over text an administrator pasted, so each repetition has
+# an upper bound: the work at each position of a line is then bounded, and reading a record
+# is linear in its length (an unbounded `.*?` between two words made a long line quadratic;
+# tests/test_national_import_limits.py checks the bounds). Numbers are ASCII digits, `[0-9]`
+# and not `\d` (which takes Arabic-Indic and full-width digits, and `int()` reads them), and
+# never cut short: `(?<![0-9])` and `(?![0-9])` around a bounded run.
+DOCUMENT_NUMBER = re.compile(r"(?<![0-9])[0-9]{1,4}/[0-9]{4}/[0-9A-Za-zĐđ\-]{1,40}|(?<![0-9])[0-9]{1,4}/[A-ZĐ][0-9A-Za-zĐđ\-]{1,40}")
+FEE_ITEM = re.compile(
+    r"(lệ phí|phí)\s{0,10}(?::\s{0,10})?([0-9][0-9.,]{0,40})(?![0-9.,])\s{0,10}(?:đồng|vnđ|vnd|đ)\b\s{0,10}(?:\(([^)]{0,300})\))?",
+    re.IGNORECASE,
+)
+COUNT = re.compile(r"bản chính\s{0,10}(?::\s{0,10})?([0-9]{1,3})(?![0-9]).{0,40}?bản sao\s{0,10}(?::\s{0,10})?([0-9]{1,3})(?![0-9])", re.IGNORECASE)
+DAYS = re.compile(r"(?<![0-9])([0-9]{1,4})(?![0-9])\s{0,10}\(?[^()0-9]{0,12}\)?\s{0,10}(ngày làm việc|ngày)", re.IGNORECASE)
 #: A channel's description that extends its limit: "Thời hạn không quá 15 ngày trong trường hợp ...".
-LONGEST = re.compile(r"không quá\s+(\d+)\s*(?:ngày)", re.IGNORECASE)
+LONGEST = re.compile(r"không quá\s{1,10}([0-9]{1,4})(?![0-9])\s{0,10}ngày", re.IGNORECASE)
 PRESENCE = re.compile(r"phải có mặt|có mặt tại|trực tiếp ký|cùng có mặt", re.IGNORECASE)
-BULLET = re.compile(r"^\s*(?:[-+•*–]\s*|bước\s*\d+\s*[:.\-]\s*|\d+[.)]\s+|[a-zđ]\)\s+)", re.IGNORECASE)
+#: A bullet at the start of a stripped line (what follows is stripped by the caller).
+BULLET = re.compile(r"(?:[-+•*–]|bước\s{0,10}[0-9]{1,3}\s{0,10}[:.\-]|[0-9]{1,3}[.)]\s|[a-zđ]\)\s)", re.IGNORECASE)
+#: A procedure code in the record (mã thủ tục, with a local suffix or not).
+CODE = re.compile(r"(?<![0-9])[0-9]\.[0-9]{6}(?:\.[0-9A-Za-z]{1,20}){0,5}(?![0-9A-Za-z])")
+TIER_WORD = re.compile(r"\b(?:" + "|".join(re.escape(word) for word in TIERS) + r")\b")
+CELL_SEPARATOR = re.compile(r"\t{1,50}| \| |^\||\|$")
+DATE = re.compile(r"(?<![0-9])([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})(?![0-9])")
+SLUG_WORD = re.compile(r"[a-z0-9]{1,32}")
+FILER_CITIZEN = re.compile(r"công dân|cá nhân|người nước ngoài|người việt nam")
+FILER_BUSINESS = re.compile(r"doanh nghiệp|tổ chức|hợp tác xã|hộ kinh doanh")
+#: The longest amount read, in digits (999 billion VND); a longer one is a note, not a fee.
+MAX_AMOUNT_DIGITS = 12
+#: The longest record and line the reader takes: a record is a few pages (5-30 kB), a line a
+#: paragraph; anything longer was pasted by mistake (a whole file, a binary).
+MAX_RECORD_CHARS = 100_000
+MAX_LINE_CHARS = 5_000
 
 
 @dataclass(frozen=True)
@@ -100,6 +125,20 @@ class Note:
 
     def text(self, translate: Callable[..., str] | None = None) -> str:
         """The message with its parameters, through `translate(message, **params)` if given."""
+        translate = translate or (lambda message, **params: message.format(**params))
+        return translate(self.message, **self.params)
+
+
+class RecordRefused(ValueError):
+    """A text the reader does not take (too long, a line too long): `message` (Vietnamese
+    source, translated by the caller like a note's) and its parameters."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message.format(**params))
+        self.message = message
+        self.params = params
+
+    def text(self, translate: Callable[..., str] | None = None) -> str:
         translate = translate or (lambda message, **params: message.format(**params))
         return translate(self.message, **self.params)
 
@@ -128,7 +167,7 @@ def _norm(text: str) -> str:
 
 def _cells(text: str) -> list[str]:
     """A table row as copied from the portal: cells separated by tabs (or ` | `)."""
-    parts = re.split(r"\t+| \| |^\||\|$", text.strip())
+    parts = CELL_SEPARATOR.split(text.strip())
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -144,7 +183,7 @@ def sections(text: str) -> tuple[dict[str, list[_Line]], list[_Line], dict[str, 
     before: list[_Line] = []
     current = "?"  # before the first heading
     for number, raw in enumerate(_norm(text).splitlines(), start=1):
-        match = _HEADING.match(raw)
+        match = _HEADING.match(raw.strip())
         if match and not _looks_like_table_header(raw):
             label = match.group(1).lower()
             key = HEADINGS[label]
@@ -153,7 +192,7 @@ def sections(text: str) -> tuple[dict[str, list[_Line]], list[_Line], dict[str, 
             current = key
             where.setdefault(key, number)
             found.setdefault(key, [])
-            rest = match.group(2).strip()
+            rest = raw.strip()[match.end():].strip()
             if rest:
                 found[key].append(_Line(number, rest))
             continue
@@ -176,7 +215,7 @@ def _looks_like_table_header(raw: str) -> bool:
 
 def _paragraphs(lines: list[_Line]) -> list[tuple[int, str]]:
     """Bulleted items (`-`, `+`, `Bước 1:`, `1.`), a line without a bullet continuing the one above."""
-    items: list[tuple[int, str]] = []
+    items: list[tuple[int, list[str]]] = []
     for line in lines:
         text = line.text.strip()
         if _is_empty(text):
@@ -186,11 +225,10 @@ def _paragraphs(lines: list[_Line]) -> list[tuple[int, str]]:
         if not body:
             continue
         if bullet or not items:
-            items.append((line.number, body))
-        else:
-            number, before = items[-1]
-            items[-1] = (number, f"{before} {body}")
-    return items
+            items.append((line.number, [body]))
+        else:  # parts joined once at the end: joining line by line is quadratic in the text
+            items[-1][1].append(body)
+    return [(number, " ".join(parts)) for number, parts in items]
 
 
 def _one_text(lines: list[_Line]) -> str:
@@ -222,17 +260,23 @@ def parse_fees(text: str) -> tuple[list[tuple[str, int, str]], bool]:
     """Fee items of a cell -> ([(kind, VND, note)], whether anything else was written)."""
     items = []
     for m in FEE_ITEM.finditer(text):
+        if _too_long(m):
+            continue  # left in the rest: the caller notes it as not read
         kind = "charge" if m.group(1).lower() == "lệ phí" else "fee"
-        digits = re.sub(r"[.,]", "", m.group(2))
-        items.append((kind, int(digits), (m.group(3) or "").strip()))
-    rest = FEE_ITEM.sub("", text).strip(" ;,.\t")
+        items.append((kind, int(m.group(2).replace(".", "").replace(",", "")), (m.group(3) or "").strip()))
+    rest = FEE_ITEM.sub(lambda m: m.group(0) if _too_long(m) else "", text).strip(" ;,.\t")
     return items, bool(rest) and not _is_empty(rest) and rest.lower() not in {"miễn phí", "không thu phí"}
+
+
+def _too_long(fee: re.Match[str]) -> bool:
+    """Whether a fee's amount has more digits than any fee (and than `int()` should be given)."""
+    return len(fee.group(2).replace(".", "").replace(",", "")) > MAX_AMOUNT_DIGITS
 
 
 def _slug(text: str, words: int = 6) -> str:
     folded = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     ascii_text = "".join(c for c in folded if not unicodedata.combining(c)).lower()
-    parts = re.findall(r"[a-z0-9]+", ascii_text)[:words]
+    parts = SLUG_WORD.findall(ascii_text)[:words]
     slug = "_".join(parts)[:32].rstrip("_") or "thanh_phan"
     return slug if slug[0].isalpha() else f"tp_{slug}"
 
@@ -246,7 +290,7 @@ def _unique(slug: str, taken: set[str]) -> str:
 
 
 def _date(text: str) -> str | None:
-    m = re.search(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text)
+    m = DATE.search(text)
     return f"{int(m.group(1)):02d}/{int(m.group(2)):02d}/{m.group(3)}" if m else None
 
 
@@ -277,7 +321,7 @@ class _Reader:
 
     def code(self) -> None:
         text = self.single("code")
-        m = re.search(r"\d\.\d{6}(?:\.[0-9A-Za-z]+)*", text)
+        m = CODE.search(text)
         self.found_code = m.group(0) if m else None
         if m:
             self.data["code"] = m.group(0)
@@ -287,7 +331,7 @@ class _Reader:
 
     def names(self) -> None:
         name = self.single("name")
-        name = re.sub(r"^thủ tục\s+", "", name, flags=re.IGNORECASE).strip().rstrip(".")
+        name = re.sub(r"^thủ tục\s", "", name, flags=re.IGNORECASE).strip().rstrip(".")
         if not name:
             self.notes.append(Note(self.where.get("name", 0), N_("không tìm thấy tên thủ tục: điền `name`")))
             name = "?"
@@ -306,7 +350,8 @@ class _Reader:
     def performed_by(self) -> None:
         tier_text = self.single("tier")
         agency = self.single("agency")
-        tiers = [t for word, t in TIERS.items() if re.search(rf"\b{word}\b", tier_text.lower())]
+        words = set(TIER_WORD.findall(tier_text.lower()))
+        tiers = [t for word, t in TIERS.items() if word in words]
         tier = tiers[0] if tiers else None
         line = self.where.get("tier", self.where.get("agency", 0))
         if tier == "district":
@@ -315,10 +360,10 @@ class _Reader:
         elif tier == "ministry" or tier is None:
             tier = "other" if tier == "ministry" else "commune"
             self.notes.append(Note(line, N_("không xác định được cấp thực hiện từ «{text}»: đã chọn `{tier}`; kiểm tra lại `performed_by`"),
-                                   {"text": tier_text, "tier": tier}, guess=True))
+                                   {"text": _short(tier_text), "tier": tier}, guess=True))
         if len(tiers) > 1:
             self.notes.append(Note(line, N_("thủ tục thực hiện ở nhiều cấp ({text}): đã chọn cấp đầu tiên; mỗi cấp là một đặc tả (mã có hậu tố)"),
-                                   {"text": tier_text}, guess=True))
+                                   {"text": _short(tier_text)}, guess=True))
         rule: dict[str, Any] = {"tier": tier}
         kind = next((k for word, k in AGENCY_KINDS if word in agency.lower() + " "), None)
         if kind:
@@ -327,14 +372,14 @@ class _Reader:
             rule["name"] = agency
         self.data["performed_by"] = rule
         self.notes.append(Note(line, N_("cơ quan thực hiện đoán theo «{tier}» và «{agency}»: `performed_by: {rule}`; kiểm tra với danh mục cơ quan"),
-                               {"tier": tier_text, "agency": agency, "rule": _flow(rule)}, guess=True))
+                               {"tier": _short(tier_text), "agency": _short(agency), "rule": _flow(rule)}, guess=True))
 
     def filers(self) -> None:
         text = self.single("filers").lower()
         filers = []
-        if re.search(r"công dân|cá nhân|người nước ngoài|người việt nam", text):
+        if FILER_CITIZEN.search(text):
             filers.append("citizen")
-        if re.search(r"doanh nghiệp|tổ chức|hợp tác xã|hộ kinh doanh", text):
+        if FILER_BUSINESS.search(text):
             filers.append("business")
         if not filers:
             self.notes.append(Note(self.where.get("filers", 0), N_("không xác định được đối tượng thực hiện: đã chọn công dân (`filers: [citizen]`)"), guess=True))
@@ -389,19 +434,20 @@ class _Reader:
 
     def channels(self) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
         """The intake channels, the procedure's time limit and its fee lines."""
-        rows: list[tuple[_Line, list[str]]] = []
+        pieces: list[tuple[_Line, list[list[str]]]] = []  # each row's cells, in the parts of their lines
         for line in self.lines("channels"):
             cells = _cells(line.text)
             if not cells or cells[0].lower() in {"hình thức nộp", "hình thức"}:
                 continue
             if any(word in cells[0].lower() for word, _k in CHANNEL_WORDS) and len(cells[0]) < 40:
-                rows.append((line, cells))
-            elif rows:  # a cell's text broken over lines: it continues the row above
-                last = rows[-1][1]
-                last[-1] = f"{last[-1]} {cells[0]}"
-                last.extend(cells[1:])
+                pieces.append((line, [[cell] for cell in cells]))
+            elif pieces:  # a cell's text broken over lines: it continues the row above
+                last = pieces[-1][1]
+                last[-1].append(cells[0])
+                last.extend([cell] for cell in cells[1:])
             elif not _is_empty(line.text):
                 self.unread(line)
+        rows = [(line, [" ".join(parts) for parts in cells]) for line, cells in pieces]
         channels: list[dict[str, Any]] = []
         per_channel: dict[str, tuple[tuple[int, int | None, bool] | None, list[tuple[str, int, str]], int]] = {}
         for line, cells in rows:
@@ -501,6 +547,7 @@ class _Reader:
 
     def components(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
+        names: list[list[str]] = []  # each attachment's name, in the parts of its lines
         taken: set[str] = set()
         case: _Line | None = None
         for line in self.lines("components"):
@@ -514,8 +561,8 @@ class _Reader:
                     case = line
                     self.notes.append(Note(line.number, N_("thành phần hồ sơ theo trường hợp «{text}»: các giấy tờ sau đặt `required: false`; viết `required_when`"),
                                            {"text": _short(line.text.strip())}, guess=True))
-                elif out and len(cells) == 1 and not BULLET.match(line.text):
-                    out[-1]["name"] = f"{out[-1]['name']} {cells[0]}"  # a name broken over lines
+                elif out and len(cells) == 1 and not BULLET.match(line.text.strip()):
+                    names[-1].append(cells[0])  # a name broken over lines
                 else:
                     self.unread(line, N_("không đọc được thành phần hồ sơ (không có số bản chính, bản sao): «{text}»"))
                 continue
@@ -531,6 +578,9 @@ class _Reader:
                 self.notes.append(Note(line.number, N_("«{name}» là tờ khai: trên cổng, biểu mẫu (`form.fields`) thay cho nó; bỏ thành phần `{id}` khi đã viết biểu mẫu"),
                                        {"name": _short(name), "id": attachment["id"]}, guess=True))
             out.append(attachment)
+            names.append([name])
+        for attachment, parts in zip(out, names):  # joined once: line by line is quadratic
+            attachment["name"] = " ".join(parts)
         if not self.lines("components"):
             self.notes.append(Note(0, N_("không tìm thấy thành phần hồ sơ")))
         return out
@@ -572,13 +622,16 @@ def _short(text: str, length: int = 80) -> str:
 
 
 def _flow(value: Any) -> str:
-    return yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, sort_keys=False, width=10_000).strip()
+    return yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, sort_keys=False, width=float("inf")).strip()
 
 
 def read_record(text: str, *, version: str = "1") -> Imported:
     """The published record -> a draft spec's data (everything but `form`) and the notes.
 
-    `version` is the draft's version (a new procedure's first, e.g. "2026.1")."""
+    `version` is the draft's version (a new procedure's first, e.g. "2026.1"). RecordRefused
+    for a text longer than a record (MAX_RECORD_CHARS) or with a line longer than a
+    paragraph (MAX_LINE_CHARS): the caller says so and keeps the text."""
+    check_size(text)
     reader = _Reader(text)
     reader.code()
     data = reader.data
@@ -620,6 +673,19 @@ def read_record(text: str, *, version: str = "1") -> Imported:
     return Imported(spec, notes, reader.found_code)
 
 
+def check_size(text: str) -> None:
+    """RecordRefused when the text is longer than a record or has a line longer than a
+    paragraph: pasted by mistake, and not worth reading (every reader step is linear, but a
+    request should not spend seconds on a file pasted whole)."""
+    if len(text) > MAX_RECORD_CHARS:
+        raise RecordRefused(N_("Nội dung đã dán dài {length} ký tự, quá giới hạn {limit} ký tự của một thủ tục: "
+                               "hãy chỉ dán trang chi tiết của một thủ tục."), length=len(text), limit=MAX_RECORD_CHARS)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise RecordRefused(N_("Dòng {line} dài {length} ký tự, quá giới hạn {limit} ký tự của một dòng: "
+                                   "hãy kiểm tra lại nội dung đã dán."), line=number, length=len(line), limit=MAX_LINE_CHARS)
+
+
 def _delivery(channels: Iterable[dict[str, Any]], level: int) -> list[dict[str, Any]]:
     """The result at the desk always; by post when the record offers the postal channel
     (Decision 45/2016: the post office returns results too); electronically at level 4."""
@@ -649,6 +715,17 @@ def _steps(spec: dict[str, Any]) -> list[Any]:
 
 # --- the YAML -------------------------------------------------------------------------------
 
+#: What YAML refuses anywhere in a stream, comments included (PyYAML's reader: "unacceptable
+#: character"): C0 controls but tab and line breaks, DEL, C1 controls, surrogates, U+FFFE/F.
+_NOT_YAML = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+
+
+def _comment(text: str) -> str:
+    """One `# ...` line whatever the note holds: its line breaks and runs of white space
+    (YAML's line breaks include U+0085, U+2028, U+2029) become one space, and characters YAML
+    refuses become U+FFFD, so no pasted text can end the comment or make the draft unreadable."""
+    return "# " + " ".join(_NOT_YAML.sub("\uFFFD", text).split())
+
 
 class _Dumper(yaml.SafeDumper):
     """Block style for mappings and lists, flow style for small leaf mappings (`{kind: desk}`)."""
@@ -674,9 +751,9 @@ def to_yaml(imported: Imported, translate: Callable[..., str] | None = None) -> 
     form left for the author: the linter's "needs a `form`" error says what is missing."""
     say = translate or (lambda message, **params: message.format(**params))
     header = ["# yaml-language-server: $schema=../schema.json"]
-    header.append("# " + say(N_("Nhập từ Cơ sở dữ liệu quốc gia về thủ tục hành chính. Còn phải viết biểu mẫu (`form`: fields, contact).")))
+    header.append(_comment(say(N_("Nhập từ Cơ sở dữ liệu quốc gia về thủ tục hành chính. Còn phải viết biểu mẫu (`form`: fields, contact)."))))
     for note in imported.notes:
         where = " (" + say(N_("dòng {line}"), line=note.line) + ")" if note.line else ""
-        header.append(f"# TODO{where}: {note.text(translate)}")
+        header.append(_comment(f"TODO{where}: {note.text(translate)}"))
     body = yaml.dump(imported.data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=False)
     return "\n".join(header) + "\n" + body

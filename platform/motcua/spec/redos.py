@@ -276,7 +276,7 @@ def _kinds(pattern: str) -> list[str]:
 
 # --- where, in the administrator's text -----------------------------------------------------
 
-_QUANTIFIER = re.compile(r"(?:[*+?]|\{\d*(?:,\d*)?\})[?+]?")
+_QUANTIFIER = re.compile(r"(?:[*+?]|\{[0-9]*(?:,[0-9]*)?\})[?+]?")  # `re` reads ASCII digits only in `{m,n}`
 
 
 def _groups(pattern: str) -> list[tuple[int, int]]:
@@ -325,7 +325,7 @@ def backtracking_problem(pattern: str) -> Problem | None:
         part = pattern[start:end]
         if prefix and part.startswith(prefix):
             continue
-        local = _kinds(prefix + re.sub(r"\\[1-9]\d*|\(\?P=\w+\)", "", part))
+        local = _kinds(prefix + re.sub(r"\\[1-9][0-9]*|\(\?P=\w+\)", "", part))
         if local:
             return Problem(local[0], start, part)
     return Problem(kinds[0], None, pattern)
@@ -340,5 +340,40 @@ def explain(problem: Problem) -> str:
         why = "repeats a part that can match the same text in more than one way (a repetition inside a repetition, or alternatives that overlap)"
     return (f"the part `{problem.snippet}`{where} {why}: a long wrong answer would make the server try "
             f"every way of splitting it and hang for minutes (catastrophic backtracking). Rewrite it so each "
-            f"character can be matched only one way, e.g. `[a-z]+` instead of `([a-z]+)+`, `(\\d+-)*\\d+` "
-            f"instead of `(\\d+-?)+`, and limit lengths with `maxLength`")
+            f"character can be matched only one way, e.g. `[a-z]+` instead of `([a-z]+)+`, `([0-9]+-)*[0-9]+` "
+            f"instead of `([0-9]+-?)+`, and limit lengths with `maxLength`")
+
+
+def unbounded_repeats(pattern: str, flags: int = 0) -> list[str]:
+    """The repetitions in `pattern` with no upper bound (`*`, `+`, `{n,}`), each as `re`
+    parsed it (`MAX_REPEAT 0 MAXREPEAT ...`).
+
+    An expression the platform itself searches over pasted text (motcua.spec.national_import)
+    must have none: with every repetition bounded, the work at each position of the text is
+    bounded, so a search is linear in the text's length. One unbounded gap between two words
+    (`a.*?b`) scans to the end of the line from every `a` that has no `b` after it: quadratic,
+    and no nested repetition for `backtracking_problem` to see."""
+    found: list[str] = []
+
+    def walk(items: Iterable[Any]) -> None:
+        for op, av in items:
+            if op in REPEATS or op is C.POSSESSIVE_REPEAT:
+                if av[1] == C.MAXREPEAT:
+                    found.append(f"{op} {av[0]} MAXREPEAT {list(av[2])}")
+                walk(av[2])
+            elif op is C.SUBPATTERN:
+                walk(av[-1])
+            elif op is C.ATOMIC_GROUP:
+                walk(av)
+            elif op is C.BRANCH:
+                for alt in av[1]:
+                    walk(alt)
+            elif op is C.GROUPREF_EXISTS:
+                for alt in av[1:]:
+                    if alt is not None:
+                        walk(alt)
+            elif op in (C.ASSERT, C.ASSERT_NOT):
+                walk(av[1])
+
+    walk(sre_parse.parse(pattern, flags).data)
+    return found

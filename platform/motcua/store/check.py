@@ -60,8 +60,8 @@ from motcua.store.tinydb_store import (
     write_id_of,
 )
 
-_CODE = re.compile(r"^(.+-\d{6})-(\d{4,})$")
-_CHUNK_BAK = re.compile(r"^(\d{5})\.json\.bak$")
+_CODE = re.compile(r"^(.+-[0-9]{6})-([0-9]{4,})$")
+_CHUNK_BAK = re.compile(r"^([0-9]{5})\.json\.bak$")
 
 
 @dataclass

@@ -58,8 +58,8 @@ VERSION = 1
 DEFAULT_CHUNK_SIZE = 100
 VIETNAM = timezone(timedelta(hours=7))
 
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
-_CHUNK = re.compile(r"^(\d{5})\.json$")
+_MONTH = re.compile(r"^[0-9]{4}-[0-9]{2}$")
+_CHUNK = re.compile(r"^([0-9]{5})\.json$")
 _BUCKET = re.compile(r"^[0-9a-f]{2}\.json$")
 SUMMARY_SUFFIX = ".summary"
 SUMMARY_FORMAT = ROW_FORMAT  # the row layout of motcua.store.summary; another one is rebuilt
