@@ -26,6 +26,29 @@ SPECS = REPO / "procedure_specs"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 
+#: Set by `pytest --deep` (or in the environment): the property-based tests draw many more
+#: examples (docs/performance.md, "Test suite"). The default run keeps them bounded.
+DEEP_ENV = "MOTCUA_TEST_DEEP"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--deep", action="store_true",
+                     help="property-based tests draw their deep number of examples (MOTCUA_TEST_DEEP=1)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # an environment variable, not a global: test modules import this file as
+    # `tests.conftest`, a second module object beside the one pytest loaded
+    if config.getoption("--deep"):
+        os.environ[DEEP_ENV] = "1"
+
+
+def examples(quick: int, deep: int) -> int:
+    """How many examples a property-based test draws: `quick` in the default run, `deep` with
+    `--deep`. Read when the test module is collected (after the options are parsed)."""
+    return deep if os.environ.get(DEEP_ENV, "") not in ("", "0") else quick
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

@@ -6,7 +6,8 @@ The generator reads only what the API publishes: the submission schema (hypothes
 the documented formats (cccd, vn-mobile, tax-code: docs/specs.md), the documented keywords
 `formatMinimum` / `formatMaximum` (relative dates resolved for today) and `x-units` (the
 commune is one of the province's, GET /api/v1/units/{province}/communes), and each
-attachment's `required_if`. Examples are bounded so each procedure takes a few seconds.
+attachment's `required_if`. Examples are bounded so each procedure takes a second or two;
+`pytest --deep` draws many more (docs/performance.md, "Test suite").
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
 from motcua.formats import CCCD_PATTERN, MOBILE, tax_check_digit
-from tests.conftest import SPECS
+from tests.conftest import SPECS, examples
 from tests.portal_helpers import small_pdf
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
-SETTINGS = settings(max_examples=6, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=examples(4, 100), deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 
@@ -205,7 +206,7 @@ def test_mutated_documents_are_refused_with_their_pointer(app, units, code):
     before = app.extensions["motcua"].store.dossiers.count()
     seen: set[str] = set()
 
-    @settings(SETTINGS, max_examples=2)
+    @settings(SETTINGS, max_examples=examples(2, 25))
     @given(from_schema(schema, custom_formats=CUSTOM_FORMATS), st.integers(0, 10_000))
     def refuse(answers, pick):
         answers = _repair(schema, answers, units, pick)
