@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from functools import lru_cache
 from typing import Any, Iterator
 
 import hypothesis.strategies as st
@@ -32,12 +33,13 @@ SETTINGS = settings(max_examples=examples(4, 100), deadline=None, derandomize=Tr
                     suppress_health_check=list(HealthCheck))
 
 
+@lru_cache(maxsize=1)
 def _codes() -> list[str]:
     import yaml
 
     codes = []
-    for path in sorted(SPECS.glob("*/*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for path in sorted(SPECS.glob("*/*.yaml")):  # read once per run, with libyaml when there
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         if data.get("form") and any(c.get("kind") == "online" for c in data.get("channels") or []):
             codes.append(str(data["code"]))
     return codes
