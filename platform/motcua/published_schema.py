@@ -119,7 +119,7 @@ def _refuse_nul(node: dict[str, Any]) -> None:
     elif {"pattern": NO_NUL} not in node.get("allOf", []):
         # a spec's own pattern may let a NUL through (`.+`): the rule is published beside it,
         # else a client following the schema is refused (tests/test_schema_roundtrip.py drew
-        # "Hộ kinh doanh \x00" for 1.001612's household name)
+        # a NUL into 1.001612's household name, pattern `^(Hộ kinh doanh|HỘ KINH DOANH) .+`)
         node.setdefault("allOf", []).append({"pattern": NO_NUL})
 
 
