@@ -18,8 +18,11 @@ $(VENV)/.installed: pyproject.toml setup.py
 serve: $(VENV)/.installed  ## install, then serve the portal at http://127.0.0.1:8000
 	$(BIN)/motcua serve --specs procedure_specs --data data --host 127.0.0.1 --port 8000 $(ARGS)
 
+# One pytest worker per CPU (pytest-xdist), each test file on one worker (its module fixtures
+# made once); ARGS="-n 0" runs in one process, ARGS=--deep draws many more examples in the
+# property-based tests (docs/performance.md, "Test suite").
 test: $(VENV)/.installed  ## install, then run the whole test suite (browser tests need /usr/bin/chromium)
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile $(ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/motcua lint procedure_specs

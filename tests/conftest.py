@@ -11,19 +11,52 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import threading
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import pytest
+# Compiled bytecode is kept (in the git-ignored __pycache__ folders) even where the
+# environment says not to (PYTHONDONTWRITEBYTECODE): without it every run compiles the
+# project and rewrites the asserts of every test module again (~4 s of CPU before the first
+# test), and every `motcua serve` / `motcua worker` a test spawns compiles the project anew.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
-from motcua.app import create_app
+import pytest  # noqa: E402
+
+from motcua.app import create_app  # noqa: E402
+from tests import route_builders  # noqa: E402
+from tests.pg_databases import PG_ADMIN_URL, finish as _finish_pg_databases, pg_database  # noqa: F401 (re-exported)
+
+route_builders.install()  # each app's URL builders: compiled once per rule for the run, not per app
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "procedure_specs"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+#: Set by `pytest --deep` (or in the environment): the property-based tests draw many more
+#: examples (docs/performance.md, "Test suite"). The default run keeps them bounded.
+DEEP_ENV = "MOTCUA_TEST_DEEP"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--deep", action="store_true",
+                     help="property-based tests draw their deep number of examples (MOTCUA_TEST_DEEP=1)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # an environment variable, not a global: test modules import this file as
+    # `tests.conftest`, a second module object beside the one pytest loaded
+    if config.getoption("--deep"):
+        os.environ[DEEP_ENV] = "1"
+
+
+def examples(quick: int, deep: int) -> int:
+    """How many examples a property-based test draws: `quick` in the default run, `deep` with
+    `--deep`. Read when the test module is collected (after the options are parsed)."""
+    return deep if os.environ.get(DEEP_ENV, "") not in ("", "0") else quick
 
 
 @pytest.fixture
@@ -31,32 +64,17 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-#: The maintenance database test databases are created from (trust auth on the CI machine).
-PG_ADMIN_URL = os.environ.get("MOTCUA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["tinydb", "postgresql"]
 
 
-@contextmanager
-def pg_database() -> Iterator[str]:
-    """A new empty database `motcua_test_<random>`, dropped afterwards; its URL."""
-    import psycopg
-
-    name = f"motcua_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL does not answer at {PG_ADMIN_URL} (set MOTCUA_TEST_PG, start it): {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _finish_pg_databases()  # the test databases' drops, run in the background, and the template
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    with pg_database() as url:
+    """A new empty database (no schema yet: the migrations' own tests start from nothing)."""
+    with pg_database(empty=True) as url:
         yield url
 
 

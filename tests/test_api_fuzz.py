@@ -1,6 +1,7 @@
 """Fuzz the JSON API from its own OpenAPI document (schemathesis, in-process through the WSGI
 app): whatever a client sends, the answer is never a 500. Bounded in examples per operation
-(and derandomized) so `make test` stays quick and a failure replays."""
+(and derandomized) so `make test` stays quick and a failure replays; `pytest --deep` draws
+many more (docs/performance.md, "Test suite")."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, given, settings
 
 from motcua.app import create_app
-from tests.conftest import SPECS
+from tests.conftest import SPECS, examples
 
-EXAMPLES = 30
+EXAMPLES = examples(15, 300)
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,15 @@ The generator reads only what the API publishes: the submission schema (hypothes
 the documented formats (cccd, vn-mobile, tax-code: docs/specs.md), the documented keywords
 `formatMinimum` / `formatMaximum` (relative dates resolved for today) and `x-units` (the
 commune is one of the province's, GET /api/v1/units/{province}/communes), and each
-attachment's `required_if`. Examples are bounded so each procedure takes a few seconds.
+attachment's `required_if`. Examples are bounded so each procedure takes a second or two;
+`pytest --deep` draws many more (docs/performance.md, "Test suite").
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+from functools import lru_cache
 from typing import Any, Iterator
 
 import hypothesis.strategies as st
@@ -22,21 +24,22 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
 from motcua.formats import CCCD_PATTERN, MOBILE, tax_check_digit
-from tests.conftest import SPECS
+from tests.conftest import SPECS, examples
 from tests.portal_helpers import small_pdf
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
-SETTINGS = settings(max_examples=6, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=examples(4, 100), deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 
+@lru_cache(maxsize=1)
 def _codes() -> list[str]:
     import yaml
 
     codes = []
-    for path in sorted(SPECS.glob("*/*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for path in sorted(SPECS.glob("*/*.yaml")):  # read once per run, with libyaml when there
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         if data.get("form") and any(c.get("kind") == "online" for c in data.get("channels") or []):
             codes.append(str(data["code"]))
     return codes
@@ -205,7 +208,7 @@ def test_mutated_documents_are_refused_with_their_pointer(app, units, code):
     before = app.extensions["motcua"].store.dossiers.count()
     seen: set[str] = set()
 
-    @settings(SETTINGS, max_examples=2)
+    @settings(SETTINGS, max_examples=examples(2, 25))
     @given(from_schema(schema, custom_formats=CUSTOM_FORMATS), st.integers(0, 10_000))
     def refuse(answers, pick):
         answers = _repair(schema, answers, units, pick)

@@ -57,7 +57,7 @@ class Filters:
             q=(args.get("q") or "").strip()[:200],
             sector=(args.get("sector") or "").strip(),
             tier=(args.get("tier") or "").strip(),
-            level=int(level) if level.isdigit() and int(level) in {lv.value for lv in Level} else None,
+            level=int(level) if level in {str(lv.value) for lv in Level} else None,  # not isdigit(): "¹" is one
             filer=(args.get("filer") or "").strip(),
             life_event=(args.get("life_event") or "").strip(),
             agency=(args.get("agency") or "").strip()[:40],

@@ -120,7 +120,7 @@ class QueueFilter:
         if self.status == "open":
             out["statuses"] = sorted(int(x) for x in Status if x not in CLOSED)
         elif self.status != "all":
-            out["statuses"] = [int(self.status)] if self.status.isdigit() else []
+            out["statuses"] = [int(self.status)] if self.status.isascii() and self.status.isdigit() else []
         return out
 
     def matches(self, s: DossierSummary, is_overdue: Callable[[DossierSummary], bool]) -> bool:
