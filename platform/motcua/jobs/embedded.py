@@ -26,11 +26,30 @@ log = logging.getLogger(__name__)
 FILE = "jobs.sqlite3"
 
 
+def _storage_class() -> Any:
+    from huey.storage import SqliteStorage
+
+    class WalNormalStorage(SqliteStorage):
+        """SQLite in WAL mode with `synchronous=NORMAL`: a commit survives the process's crash
+        and the file is never corrupted; a power loss may undo the last commits, as a crash
+        between a change and its deferral already can (the `catch_up` task covers both).
+        `synchronous=FULL` cost two fsyncs of every filing, serialised on SQLite's lock."""
+
+        def _create_connection(self) -> Any:
+            conn = super()._create_connection()
+            conn.execute("pragma synchronous=1")
+            return conn
+
+    return WalNormalStorage
+
+
 class EmbeddedQueue:
     """motcua.jobs.JobQueue on Huey (SqliteHuey)."""
 
     def __init__(self, store: Any, config: Any, tasks: dict[str, Task]) -> None:
         from huey import SqliteHuey, crontab
+
+        _WalNormalStorage = _storage_class()
         from huey.signals import SIGNAL_ERROR
 
         from motcua.store.durable import ensure_dir
@@ -44,7 +63,8 @@ class EmbeddedQueue:
         for each in (path, path.with_name(FILE + "-wal"), path.with_name(FILE + "-shm")):
             if each.exists():
                 each.chmod(0o600)
-        self.huey = SqliteHuey(name="motcua", filename=str(path), fsync=True, utc=True, results=False)
+        self.huey = SqliteHuey(name="motcua", filename=str(path), utc=True, results=False,
+                               storage_class=_WalNormalStorage)
         self.store = store
         self.config = config
         self.flask_app: Any = None

@@ -262,7 +262,26 @@ def holds(
     """Whether `condition` (either shape) is true for these answers; none always holds."""
     if condition is None:
         return True
-    return truthy(evaluate(compile_logic(condition, computed), answers, channel, today))
+    return truthy(evaluate(_compiled(condition, computed), answers, channel, today))
+
+
+_COMPILED: dict[tuple[int, int], tuple[Any, Any, Logic]] = {}
+
+
+def _compiled(condition: Any, computed: Mapping[str, Computed] | None) -> Logic:
+    """`compile_logic`, once per condition and spec: a filing evaluates the same fee rules
+    every time, and compiling (inlining the computed values) cost more than evaluating.
+    Keyed by identity; the entry keeps both objects alive, so an id is never reused while
+    its entry is there. The evaluator does not change the rule it is given."""
+    key = (id(condition), id(computed))
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is condition and hit[1] is computed:
+        return hit[2]
+    logic = compile_logic(condition, computed)
+    if len(_COMPILED) >= 4096:  # specs reloaded many times (tests, the studio): start again
+        _COMPILED.clear()
+    _COMPILED[key] = (condition, computed, logic)
+    return logic
 
 
 def for_browser(
