@@ -37,9 +37,10 @@ import os
 import re
 import threading
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable, ContextManager, Iterator
 
 from motcua.store.durable import FILE_MODE, damaged, ensure_dir, fsync_dir
 
@@ -114,6 +115,7 @@ class Journal:
         self._read: dict[int, tuple[int, list[dict[str, Any]]]] = {}  # gen -> (offset, changes)
         self._view = View()
         self._view_gens: tuple[int, ...] = ()
+        self._local = threading.local()  # a thread's `synced_at_end` block
 
     # -- generations --------------------------------------------------------------------
 
@@ -184,9 +186,28 @@ class Journal:
                 os.write(fd, data)
                 end = os.fstat(fd).st_size
                 self._written[gen] = max(self._written.get(gen, 0), end)
-        if wait:
+        group = getattr(self._local, "group", None)
+        if group is not None:  # inside `synced_at_end`: the block's end waits for it
+            group[gen] = max(group.get(gen, 0), end)
+        elif wait:
             self._sync(gen, end)
         return end
+
+    @contextmanager
+    def synced_at_end(self) -> Iterator[None]:
+        """Appends of this thread inside the block return at once; the block's end waits
+        for one fsync covering them all (nested blocks join the outer one). Not atomic: a
+        crash inside the block keeps the changes already appended, like separate calls."""
+        if getattr(self._local, "group", None) is not None:
+            yield
+            return
+        self._local.group = group = {}
+        try:
+            yield
+        finally:
+            self._local.group = None
+            for gen, end in sorted(group.items()):
+                self._sync(gen, end)
 
     def is_empty(self) -> bool:
         """Nothing to fold: no generation, or one empty one (a stat, no lock)."""

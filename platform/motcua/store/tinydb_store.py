@@ -909,6 +909,11 @@ class TinyStore:
         elif size >= self._fold_bytes and self._folding.acquire(blocking=False):
             threading.Thread(target=self._fold_in_background, name="motcua-journal-fold", daemon=True).start()
 
+    def synced_at_end(self):
+        """A block whose writes share one fsync at its end (`motcua.store.transaction` on
+        this store): durable when the block ends, not atomic (journal.py)."""
+        return self.journal.synced_at_end()
+
     def _fold_in_background(self) -> None:
         try:
             self.fold()
