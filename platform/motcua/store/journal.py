@@ -147,7 +147,13 @@ class Journal:
         if fd is None:
             fd = os.open(self.path(gen), os.O_RDWR | os.O_APPEND)
             self._fds[gen] = fd
-            self._cut_torn_tail(fd)
+            # first append of this process to it: check every line once (after a power
+            # loss the unsynced tail may be garbage that happens to end in a newline)
+            size = os.fstat(fd).st_size
+            good = decode_lines(os.pread(fd, size, 0))[1] if size else 0
+            if good != size:
+                os.ftruncate(fd, good)
+                os.fsync(fd)
         return fd
 
     @staticmethod
