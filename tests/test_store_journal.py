@@ -60,7 +60,7 @@ def test_a_garbage_tail_after_a_power_loss_is_dropped_when_a_process_first_appen
     other = _fresh_reader(store)  # a process started after the power loss
     other.append([{"r": "drafts", "k": "t", "v": {"a": 1}}])
     assert path.read_bytes() == good + encode({"r": "drafts", "k": "t", "v": {"a": 1}})
-    assert reader.view().records[("drafts", "t")] == {"a": 1}
+    assert reader.view().record("drafts", "t") == (True, {"a": 1})
 
 
 def test_concurrent_writers_share_fsyncs_and_every_write_is_there(tmp_path: Path, monkeypatch):

@@ -54,9 +54,10 @@ def encode(change: dict[str, Any]) -> bytes:
     return b"%08x " % zlib.crc32(body) + body + b"\n"
 
 
-def decode_lines(raw: bytes) -> tuple[list[dict[str, Any]], int]:
+def decode_lines(raw: bytes, bodies: list[bytes] | None = None) -> tuple[list[dict[str, Any]], int]:
     """The changes of the whole, checked lines at the start of `raw`, and the bytes they
-    take; stops at the first line that is torn or does not match its crc32."""
+    take; stops at the first line that is torn or does not match its crc32. With `bodies`,
+    each change's JSON text is appended to it too."""
     changes: list[dict[str, Any]] = []
     good = 0
     while True:
@@ -76,26 +77,37 @@ def decode_lines(raw: bytes) -> tuple[list[dict[str, Any]], int]:
         if not isinstance(change, dict):
             break
         changes.append(change)
+        if bodies is not None:
+            bodies.append(body)
         good = end + 1
     return changes, good
 
 
 @dataclass
 class View:
-    """What the journal holds now, newest change last: the overlay on the store's files."""
+    """What the journal holds now, newest change last: the overlay on the store's files.
 
-    dossiers: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # code -> (month, doc)
-    records: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
+    It keeps each change's JSON text and parses it for each reader, so every reader gets
+    its own copy (the view is shared by the process's threads) for one `json.loads`."""
 
-    def apply(self, change: dict[str, Any]) -> None:
+    dossiers: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # code -> (month, JSON)
+    records: dict[tuple[str, str], bytes] = field(default_factory=dict)
+
+    def apply(self, change: dict[str, Any], body: bytes) -> None:
         if "d" in change:
-            self.dossiers[change["d"]] = (change["m"], change["v"])
+            self.dossiers[change["d"]] = (change["m"], body)
         elif "r" in change:
-            self.records[(change["r"], change["k"])] = change["v"]
+            self.records[(change["r"], change["k"])] = body
 
-    @property
-    def empty(self) -> bool:
-        return not self.dossiers and not self.records
+    def dossier(self, code: str) -> tuple[str, dict[str, Any]] | None:
+        """(month, stored JSON) of the dossier's last change here, a copy of its own."""
+        found = self.dossiers.get(code)
+        return None if found is None else (found[0], json.loads(found[1])["v"])
+
+    def record(self, collection: str, key: str) -> tuple[bool, dict[str, Any] | None]:
+        """(whether the journal has the record, its value: None when deleted)."""
+        body = self.records.get((collection, key))
+        return (False, None) if body is None else (True, json.loads(body)["v"])
 
 
 class Journal:
@@ -112,7 +124,7 @@ class Journal:
         self._synced: dict[int, int] = {}  # generation -> end known durable
         self._syncing = False
         self._sync_done = threading.Condition(self._mutex)
-        self._read: dict[int, tuple[int, list[dict[str, Any]]]] = {}  # gen -> (offset, changes)
+        self._read: dict[int, tuple[int, list[tuple[dict[str, Any], bytes]]]] = {}  # gen -> (offset, (change, JSON))
         self._view = View()
         self._view_gens: tuple[int, ...] = ()
         self._local = threading.local()  # a thread's `synced_at_end` block
@@ -305,7 +317,7 @@ class Journal:
             for gone in [g for g in self._read if g not in gens]:
                 del self._read[gone]
             rebuild = gens[: len(self._view_gens)] != self._view_gens  # a generation was folded
-            appended: list[dict[str, Any]] = []
+            appended: list[tuple[dict[str, Any], bytes]] = []
             for gen in gens:
                 offset, changes = self._read.get(gen, (0, []))
                 try:
@@ -314,19 +326,21 @@ class Journal:
                         raw = f.read()
                 except FileNotFoundError:
                     continue  # folded meanwhile: the files hold it now
-                new, used = decode_lines(raw)
-                changes.extend(new)
+                bodies: list[bytes] = []
+                new, used = decode_lines(raw, bodies)
+                pairs = list(zip(new, bodies))
+                changes.extend(pairs)
                 self._read[gen] = (offset + used, changes)
-                appended.extend(new)
+                appended.extend(pairs)
             if rebuild:
                 view = View()
                 for gen in gens:
-                    for c in self._read.get(gen, (0, []))[1]:
-                        view.apply(c)
+                    for change, body in self._read.get(gen, (0, []))[1]:
+                        view.apply(change, body)
                 self._view = view
             else:
-                for c in appended:
-                    self._view.apply(c)
+                for change, body in appended:
+                    self._view.apply(change, body)
             self._view_gens = gens
             return self._view
 

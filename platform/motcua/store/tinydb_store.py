@@ -204,10 +204,9 @@ class TinyRecords:
 
     def _current(self, key: str) -> dict[str, Any] | None:
         """The value now: the journal's last change of it, else the bucket file's."""
-        view = self._store.journal.view()
-        journaled = view.records.get((self._name, key), _ABSENT)
-        if journaled is not _ABSENT:
-            return _copy(journaled)
+        there, value = self._store.journal.view().record(self._name, key)
+        if there:
+            return value
         doc = self._f.db(self._path(bucket(key))).get(Query().key == key)
         return doc["value"] if doc else None
 
@@ -300,14 +299,6 @@ class TinyRecords:
                     else:
                         table[str(max((int(i) for i in table), default=0) + 1)] = {"key": key, "value": value}
                 storage.write(data)
-
-
-_ABSENT: Any = object()
-
-
-def _copy(value: Any) -> Any:
-    """A private copy of a journal value (the overlay is shared by the process's readers)."""
-    return None if value is None else json.loads(json.dumps(value))
 
 
 class TinyDossiers:
@@ -412,9 +403,9 @@ class TinyDossiers:
         """(month, chunk file or None while in the journal, stored JSON) of a dossier: the
         journal's last change of it, else its chunk. The journal is read first: a fold
         between the two reads cannot hide a change (the journal goes only once folded)."""
-        journaled = self._store.journal.view().dossiers.get(code)
+        journaled = self._store.journal.view().dossier(code)
         if journaled is not None:
-            return journaled[0], None, _copy(journaled[1])
+            return journaled[0], None, journaled[1]
         where = self._where(code)
         doc = self._doc_in(*where, code) if where else None
         return (where[0], self._chunk_path(*where), doc) if where and doc else None
