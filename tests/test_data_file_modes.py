@@ -41,6 +41,7 @@ def test_nothing_in_the_data_folder_is_readable_by_others(tmp_path, loose_umask,
     client = app.test_client()
     base, token = start(client)  # a draft
     client.post(f"{base}/child", data={"csrf_token": token, **GOOD_ANSWERS["child"], "_action": "save"})
+    app.extensions["motcua"].store.fold()  # the draft into its bucket now: filing rewrites it (a .bak)
     base, token = fill_to_check(client)  # an upload
     code = file_it(client, base, token)  # a dossier, its index, summaries, sequences, .bak files
     store = app.extensions["motcua"].store
@@ -55,7 +56,7 @@ def test_nothing_in_the_data_folder_is_readable_by_others(tmp_path, loose_umask,
     assert staff.get(f"/staff/ho-so/{code}").status_code == 200
     store.close()
     kinds = {p.suffix for p in data.rglob("*") if p.is_file()}
-    assert {".bak", ".lock"} <= kinds and (data / "secret_key").exists()
+    assert {".bak", ".lock", ".log"} <= kinds and (data / "secret_key").exists()
     assert _loose(data) == []
 
 
