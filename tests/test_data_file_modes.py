@@ -41,10 +41,11 @@ def test_nothing_in_the_data_folder_is_readable_by_others(tmp_path, loose_umask,
     client = app.test_client()
     base, token = start(client)  # a draft
     client.post(f"{base}/child", data={"csrf_token": token, **GOOD_ANSWERS["child"], "_action": "save"})
-    app.extensions["motcua"].store.fold()  # the draft into its bucket now: filing rewrites it (a .bak)
     base, token = fill_to_check(client)  # an upload
     code = file_it(client, base, token)  # a dossier, its index, summaries, sequences, .bak files
     store = app.extensions["motcua"].store
+    store.fold()  # the journal into the files; the fold at close rewrites the chunk (a .bak)
+    store.dossiers.update(code, lambda d: None)
     accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [app.extensions["motcua"].store.dossiers.get(code).agency_code],
                             "mat-khau-rat-dai-1")
     staff = app.test_client()
