@@ -14,6 +14,7 @@ defers again whatever a lost job left undone.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 FILE = "jobs.sqlite3"
 
 
+@functools.cache
 def _storage_class() -> Any:
+    """Made on first use: Huey is imported only by a process that queues jobs."""
     from huey.storage import SqliteStorage
 
     class WalNormalStorage(SqliteStorage):
@@ -48,8 +51,6 @@ class EmbeddedQueue:
 
     def __init__(self, store: Any, config: Any, tasks: dict[str, Task]) -> None:
         from huey import SqliteHuey, crontab
-
-        _WalNormalStorage = _storage_class()
         from huey.signals import SIGNAL_ERROR
 
         from motcua.store.durable import ensure_dir
@@ -64,7 +65,7 @@ class EmbeddedQueue:
             if each.exists():
                 each.chmod(0o600)
         self.huey = SqliteHuey(name="motcua", filename=str(path), utc=True, results=False,
-                               storage_class=_WalNormalStorage)
+                               storage_class=_storage_class())
         self.store = store
         self.config = config
         self.flask_app: Any = None
