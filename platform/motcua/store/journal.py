@@ -246,19 +246,24 @@ class Journal:
                 if self._syncing:
                     self._sync_done.wait()
                     continue
-                self._syncing = True
-                target = self._written.get(gen, end)
                 fd = self._fds.get(gen)
                 if fd is None:  # sealed and closed: durable already
                     self._synced[gen] = 1 << 62
                     break
+                self._syncing = True
+                target = self._written.get(gen, end)
+                fd = os.dup(fd)  # a fold may close the generation's fd meanwhile
                 self._mutex.release()
+                done = False
                 try:
                     os.fdatasync(fd)
+                    done = True  # a failed fsync acknowledges nothing: the writer gets the error
                 finally:
+                    os.close(fd)
                     self._mutex.acquire()
                     self._syncing = False
-                    self._synced[gen] = max(self._synced.get(gen, 0), target)
+                    if done:
+                        self._synced[gen] = max(self._synced.get(gen, 0), target)
                     self._sync_done.notify_all()
 
     def seal(self) -> list[int]:
