@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
 
-from motcua.store.durable import FILE_MODE, damaged, ensure_dir, fsync_dir
+from motcua.store.durable import FILE_MODE, ensure_dir, fsync_dir
 
 SUFFIX = ".log"
 _GEN = re.compile(r"^(\d{8})\.log$")
@@ -364,20 +364,6 @@ class Journal:
             return False
         return not os.path.exists(self.path(gens[-1] + 1))
 
-    def pending(self) -> int:
-        """How many changes wait to be folded (as this process last read them)."""
-        with self._mutex:
-            return sum(len(c) for _, c in self._read.values())
-
-    def damage_check(self) -> list[str]:
-        """Generations whose content does not fully check (a torn or garbage tail)."""
-        bad = []
-        for gen in self.generations():
-            raw = self.path(gen).read_bytes()
-            if decode_lines(raw)[1] != len(raw):
-                bad.append(str(self.path(gen)))
-        return bad
-
 
 _registry: dict[str, Journal] = {}
 _registry_lock = threading.Lock()
@@ -396,4 +382,4 @@ def journal_of(folder: Path, lock: Callable[[str], ContextManager[None]]) -> Jou
         return journal
 
 
-__all__ = ["Journal", "View", "decode_lines", "encode", "journal_of", "damaged"]
+__all__ = ["Journal", "View", "decode_lines", "encode", "journal_of"]
