@@ -38,6 +38,7 @@ def test_summary_carries_the_applicants_name_and_the_pause_start():
 def test_a_summary_file_of_the_previous_row_format_is_rebuilt(tmp_path: Path):
     store = open_store(tmp_path / "data")
     store.dossiers.add(dossier("A", "Lê Thị Hoa", datetime(2025, 5, 2, tzinfo=UTC)))
+    store.fold()  # from the journal into the chunk and its summary file
     chunk = tmp_path / "data" / "dossiers" / "2025-05" / "00000.json"
     side = summary_path(chunk)
     write_id, rows = decode_summary(side.read_bytes())

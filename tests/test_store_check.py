@@ -41,7 +41,9 @@ def data(tmp_path: Path) -> Path:
     """35 dossiers in chunks of 10 (so 4 chunks), a draft saved twice, one uploaded file."""
     root = tmp_path / "data"
     root.mkdir()
-    (root / "store.json").write_text(json.dumps({"format": "motcua-tinydb", "version": 1, "chunk_size": CHUNK}))
+    # write-through (no journal left unfolded): the damage below is done to the chunk files
+    (root / "store.json").write_text(json.dumps({"format": "motcua-tinydb", "version": 1, "chunk_size": CHUNK,
+                                                 "journal_fold_bytes": 0}))
     store = open_store(root)
     content = b"%PDF-1.4 giay chung sinh"
     file_id = store.files.put(content)
@@ -233,6 +235,7 @@ def test_the_damage_message_reads_as_a_sentence_whatever_the_remedies(tmp_path: 
     root = tmp_path / "data"
     store = open_store(root)
     store.records("accounts").put("lan", {"role": "staff"})  # first write: no .bak yet
+    store.fold()
     [path] = (root / "records" / "accounts").glob("*.json")
     path.write_text("{")
     with pytest.raises(StoreError) as err:

@@ -38,7 +38,9 @@ def dossier(code: str, filed_at: datetime, *events: tuple[datetime, Status], **k
 def store(tmp_path: Path):
     folder = tmp_path / "data"
     folder.mkdir()
-    (folder / "store.json").write_text(json.dumps({"format": "motcua-tinydb", "version": 1, "chunk_size": 3}))
+    # write-through: these tests look at each chunk write and its summary file
+    (folder / "store.json").write_text(json.dumps({"format": "motcua-tinydb", "version": 1, "chunk_size": 3,
+                                                   "journal_fold_bytes": 0}))
     return open_store(folder)
 
 

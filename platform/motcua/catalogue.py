@@ -31,6 +31,7 @@ import logging
 import os
 import sys
 import threading
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -380,11 +381,29 @@ def pinned_hash(store: Store, key: str) -> str | None:
     return content_hash(ProcedureSpec.model_validate(data)) if data else None
 
 
+#: Per store: what `snapshot` already checked (`code@version` -> the spec object and its hash)
+#: and the specs `spec_of` already read. A snapshot is written once and never changes
+#: (`insert_new`), so an answer stays true for that store; filing each dossier re-dumped,
+#: compared and re-validated the whole spec (~1 ms a filing, issue 17).
+_PINNED: "weakref.WeakKeyDictionary[Store, dict[str, tuple[ProcedureSpec, str]]]" = weakref.WeakKeyDictionary()
+_FILED_UNDER: "weakref.WeakKeyDictionary[Store, dict[str, ProcedureSpec]]" = weakref.WeakKeyDictionary()
+
+
 def snapshot(store: Store, spec: ProcedureSpec) -> str:
     """Keep the exact spec a dossier is filed under (idempotent); its content hash.
 
     Raises `SpecChanged` when `code@version` was filed under other content: the dossier
     would claim a version whose steps and fees it does not have."""
+    known = _PINNED.setdefault(store, {})
+    hit = known.get(spec.key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    digest = _pinned_digest(store, spec)
+    known[spec.key] = (spec, digest)
+    return digest
+
+
+def _pinned_digest(store: Store, spec: ProcedureSpec) -> str:
     digest = content_hash(spec)
     records = store.records("spec_versions")
     if not records.insert_new(spec.key, spec.model_dump(mode="json", by_alias=True)):
@@ -401,6 +420,13 @@ def _same_content(pinned: dict, spec: ProcedureSpec) -> bool:
 
 
 def spec_of(store: Store, key: str) -> ProcedureSpec | None:
-    """The spec a dossier was filed under, by `code@version`."""
-    data = store.records("spec_versions").get(key)
-    return ProcedureSpec.model_validate(data) if data else None
+    """The spec a dossier was filed under, by `code@version` (read once per store: a
+    snapshot never changes; callers never change the spec they are given)."""
+    known = _FILED_UNDER.setdefault(store, {})
+    spec = known.get(key)
+    if spec is None:
+        data = store.records("spec_versions").get(key)
+        if not data:
+            return None
+        spec = known[key] = ProcedureSpec.model_validate(data)
+    return spec

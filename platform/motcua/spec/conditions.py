@@ -305,7 +305,57 @@ def holds(
     (`children.2`), which its `item.` variables read."""
     if condition is None:
         return True
-    return truthy(evaluate(bind_item(compile_logic(condition, computed), item), answers, channel, today))
+    day = today_iso(today)
+    return truthy(evaluate(bind_item(_compiled(condition, computed, channel, day), item), answers, channel, today))
+
+
+_COMPILED: dict[tuple[int, int, str, str], tuple[Any, Any, Logic]] = {}
+
+
+def _compiled(condition: Any, computed: Mapping[str, Computed] | None, channel: str, day: str) -> Logic:
+    """`compile_logic` with `_channel` and `_today` written in and what depends on them
+    alone computed once (`_fold`), per condition, spec, channel and day: a filing evaluates
+    the same fee rules every time, and compiling cost more than evaluating; a computed date
+    difference is ~400 operations per date, half of them on `_today`. Keyed by identity; the
+    entry keeps both objects alive, so an id is never reused while its entry is there. The
+    evaluator does not change the rule it is given."""
+    key = (id(condition), id(computed), channel, day)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is condition and hit[1] is computed:
+        return hit[2]
+    logic = _fold(_fix(compile_logic(condition, computed), {"_today": day, "_channel": channel}))
+    if len(_COMPILED) >= 4096:  # specs reloaded many times (tests, the studio), or a new day
+        _COMPILED.clear()
+    _COMPILED[key] = (condition, computed, logic)
+    return logic
+
+
+def _fold(logic: Logic) -> Logic:
+    """Each operation that reads no data replaced by its value (computed by the library
+    itself, so nothing is evaluated differently); only values that stay literals in JSON
+    Logic (numbers, text, booleans, null) are written in."""
+    if isinstance(logic, list):
+        return [_fold(item) for item in logic]
+    if not isinstance(logic, Mapping):
+        return logic
+    folded = {key: _fold(value) for key, value in logic.items()}
+    if len(folded) == 1 and not _reads_data(folded):
+        try:
+            value = jsonLogic(folded, {})
+        except (TypeError, ValueError, ArithmeticError, ReferenceError):
+            return folded
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+    return folded
+
+
+def _reads_data(logic: Logic) -> bool:
+    if isinstance(logic, list):
+        return any(_reads_data(item) for item in logic)
+    if isinstance(logic, Mapping):
+        return "var" in logic or "missing" in logic or "missing_some" in logic or any(
+            _reads_data(v) for v in logic.values())
+    return False
 
 
 def for_browser(

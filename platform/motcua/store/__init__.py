@@ -81,10 +81,14 @@ def configured_store(data_dir: str | Path) -> Store:
 
 def transaction(store: Store) -> ContextManager[None]:
     """The store's `transaction()` where the backend has one (PostgreSQL: the calls of the
-    block commit together or not at all), else a block that changes nothing (the embedded
-    store: each call is durable on its own, as before)."""
+    block commit together or not at all). The embedded store has none: each call is applied
+    on its own, and the block's calls share one fsync at its end (`synced_at_end`), so
+    what the block wrote is durable when it ends, not before, and not atomically."""
     begin = getattr(store, "transaction", None)
-    return begin() if begin is not None else nullcontext()
+    if begin is not None:
+        return begin()
+    group = getattr(store, "synced_at_end", None)
+    return group() if group is not None else nullcontext()
 
 
 def has_transactions(store: Store) -> bool:

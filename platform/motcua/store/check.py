@@ -171,6 +171,8 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
             problem = f"bad chunk_size {layout.get('chunk_size')!r}"
     if problem is not None:
         report.add("store-marker-damaged", marker, f"{problem}; the portal will not start with it")
+    elif chunk_size is not None:
+        _fold_journal(root, report)
 
     # -- chunks -----------------------------------------------------------------------------
     months = sorted(p.name for p in dossiers_dir.iterdir() if p.is_dir() and _MONTH.match(p.name)) if dossiers_dir.is_dir() else []
@@ -364,6 +366,21 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
         _repair(report, root, tmp, _Scan(chunk_size, in_chunk, located, missing_chunks, unreadable, lost_in, index,
                                           indexed, damaged_buckets, bad_records, highest))
     return report
+
+
+def _fold_journal(root: Path, report: Report) -> None:
+    """Write the journal's changes into the files first (as every scan of the store does),
+    so the files checked say everything. A torn last line is a change that was never
+    acknowledged (journal.py) and goes; a journal that cannot be folded (it names a damaged
+    chunk or bucket) stays and its changes are still read from it: the finding says so."""
+    folder = root / "journal"
+    if not folder.is_dir():
+        return
+    try:
+        TinyStore(root).fold()
+    except (StoreError, OSError) as exc:
+        report.add("journal-not-folded", folder, f"its changes could not be written into the files ({exc}); they are "
+                   "kept in the journal, which the portal reads: repair the file named, then run the check again")
 
 
 def _records_ok(data: Any, b: str, bucket: Any) -> bool:

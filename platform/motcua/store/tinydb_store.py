@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import threading
@@ -47,6 +48,7 @@ from motcua.store.durable import (
     fsync_dir,
     read_json,
 )
+from motcua.store.journal import Journal, journal_of
 from motcua.store.locks import locked
 from motcua.store.summary import ROW_FORMAT, DossierSummary, from_row, summary_row
 
@@ -56,6 +58,9 @@ FORMAT = "motcua-tinydb"
 STORE_CONTENT = ("files", "dossiers", "records")  # what only an existing store's folder holds
 VERSION = 1
 DEFAULT_CHUNK_SIZE = 100
+#: Fold the journal into the chunk files once it holds this many bytes (~1,000 filings' changes).
+DEFAULT_FOLD_BYTES = 4 * 1024 * 1024
+log = logging.getLogger(__name__)
 VIETNAM = timezone(timedelta(hours=7))
 
 _MONTH = re.compile(r"^[0-9]{4}-[0-9]{2}$")
@@ -182,12 +187,14 @@ class ChunkStorage(AtomicJSONStorage):
 
 
 class TinyRecords:
-    """A records collection: TinyDB buckets of {key, value} documents by hash of the key."""
+    """A records collection: TinyDB buckets of {key, value} documents by hash of the key,
+    with the journal's newer changes over them (a write is one journal line)."""
 
-    def __init__(self, folders: _Folders, name: str) -> None:
+    def __init__(self, folders: _Folders, name: str, store: "TinyStore") -> None:
         self._f = folders
         self._name = name
         self._dir = folders.root / "records" / name
+        self._store = store
 
     def _path(self, b: str) -> Path:
         return self._dir / f"{b}.json"
@@ -195,45 +202,50 @@ class TinyRecords:
     def _lock(self, b: str):
         return self._f.lock("records", self._name, b)
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def _current(self, key: str) -> dict[str, Any] | None:
+        """The value now: the journal's last change of it, else the bucket file's."""
+        there, value = self._store.journal.view().record(self._name, key)
+        if there:
+            return value
         doc = self._f.db(self._path(bucket(key))).get(Query().key == key)
         return doc["value"] if doc else None
 
+    def _write(self, key: str, value: dict[str, Any] | None, wait: bool = True) -> None:
+        if value is not None and not isinstance(value, dict):
+            raise TypeError(f"record {self._name}/{key}: a value is a dict")
+        self._store.write([{"r": self._name, "k": key, "v": value}], wait=wait)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self._current(key)
+
     def put(self, key: str, value: dict[str, Any]) -> None:
+        # reads the current value too: a damaged bucket is reported, never written past
         self.update(key, lambda _current: value)
 
     def insert_new(self, key: str, value: dict[str, Any]) -> bool:
-        b = bucket(key)
-        with self._lock(b):
-            db = self._f.db(self._path(b))
-            if db.contains(Query().key == key):
+        with self._lock(bucket(key)):
+            if self._current(key) is not None:
                 return False
-            db.insert({"key": key, "value": value})
+            self._write(key, value)
             return True
 
-    def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
-        b = bucket(key)
-        with self._lock(b):
-            db = self._f.db(self._path(b))
-            doc = db.get(Query().key == key)
-            new = change(doc["value"] if doc else None)
-            if doc is None:
-                db.insert({"key": key, "value": new})
-            else:
-                db.update(_replace_with({"key": key, "value": new}), doc_ids=[doc.doc_id])
+    def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any]], *, wait: bool = True) -> dict[str, Any]:
+        """`wait=False` (the store's own sequences only): return before the fsync, because
+        the change that uses the value waits for one that covers this one too."""
+        with self._lock(bucket(key)):
+            new = change(self._current(key))
+            self._write(key, new, wait)
             return new
 
     def delete(self, key: str) -> None:
-        b = bucket(key)
-        with self._lock(b):
-            db = self._f.db(self._path(b))
-            doc = db.get(Query().key == key)
-            if doc is not None:
-                db.remove(doc_ids=[doc.doc_id])
+        with self._lock(bucket(key)):
+            if self._current(key) is not None:
+                self._write(key, None)
 
     def all(self, on_damage: OnDamage | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every record; a bucket that does not read raises StoreDamaged, or with `on_damage`
         is reported to it and skipped."""
+        self._store.fold()
         if not self._dir.is_dir():
             return
         for path in sorted(p for p in self._dir.iterdir() if _BUCKET.match(p.name)):
@@ -249,6 +261,7 @@ class TinyRecords:
 
     def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """Bulk path (import): each bucket written once; keys must be new."""
+        self._store.fold()
         by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key, value in items:
             by_bucket[bucket(key)].append({"key": key, "value": value})
@@ -264,19 +277,35 @@ class TinyRecords:
         for folder in dirty:
             fsync_dir(folder)
 
-
-def _replace_with(new: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
-    def replace(doc: dict[str, Any]) -> None:
-        doc.clear()
-        doc.update(new)
-
-    return replace
+    def fold(self, values: dict[str, dict[str, Any] | None], dirty: set[Path]) -> None:
+        """Write the journal's last value of each key into its bucket (None: delete);
+        each bucket once. Idempotent: a fold done again writes the same buckets."""
+        by_bucket: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
+        for key, value in values.items():
+            by_bucket[bucket(key)][key] = value
+        for b in sorted(by_bucket):
+            with self._lock(b):
+                storage = AtomicJSONStorage(self._path(b), self._f.tmp, dirty)
+                data = storage.read() or {}
+                table = data.setdefault("_default", {})
+                ids = {doc.get("key"): doc_id for doc_id, doc in table.items()}
+                for key, value in by_bucket[b].items():
+                    doc_id = ids.get(key)
+                    if value is None:
+                        if doc_id is not None:
+                            del table[doc_id]
+                    elif doc_id is not None:
+                        table[doc_id] = {"key": key, "value": value}
+                    else:
+                        table[str(max((int(i) for i in table), default=0) + 1)] = {"key": key, "value": value}
+                storage.write(data)
 
 
 class TinyDossiers:
     """Dossiers in chunks by filing month, found by code through a hashed index."""
 
-    def __init__(self, folders: _Folders, sequences: TinyRecords, chunk_size: int) -> None:
+    def __init__(self, folders: _Folders, sequences: TinyRecords, chunk_size: int, store: "TinyStore") -> None:
+        self._store = store
         self._f = folders
         self._sequences = sequences
         self._chunk_size = chunk_size
@@ -363,54 +392,38 @@ class TinyDossiers:
 
     def next_code(self, agency_code: str, on: date) -> str:
         day = on.strftime("%y%m%d")
+        # No fsync of its own: a code only matters once the dossier that carries it is
+        # stored, and that write's fsync covers this earlier line of the journal too.
         counter = self._sequences.update(
-            f"{agency_code}-{day}", lambda cur: {"n": (cur or {"n": 0})["n"] + 1}
+            f"{agency_code}-{day}", lambda cur: {"n": (cur or {"n": 0})["n"] + 1}, wait=False
         )
         return f"{agency_code}-{day}-{counter['n']:04d}"
+
+    def _current(self, code: str) -> tuple[str, Path | None, dict[str, Any]] | None:
+        """(month, chunk file or None while in the journal, stored JSON) of a dossier: the
+        journal's last change of it, else its chunk. The journal is read first: a fold
+        between the two reads cannot hide a change (the journal goes only once folded)."""
+        journaled = self._store.journal.view().dossier(code)
+        if journaled is not None:
+            return journaled[0], None, journaled[1]
+        where = self._where(code)
+        doc = self._doc_in(*where, code) if where else None
+        return (where[0], self._chunk_path(*where), doc) if where and doc else None
 
     def add(self, dossier: Dossier) -> None:
         doc = dossier.model_dump(mode="json")
         code = dossier.code
         month = filing_month(dossier.filed_at)
-        b = bucket(code)
-        with self._f.lock("dossiers", month):
-            n = self._head(month)
-            while True:
-                with self._chunk_lock(month, n):
-                    db = self._f.chunk_db(self._chunk_path(month, n))
-                    if len(db) >= self._chunk_size:
-                        n += 1
-                        continue
-                    with self._f.lock("dossiers", "index", b):
-                        index = self._read_index(b)
-                        if code in index:
-                            where = self._where(code)
-                            if where is not None and self._doc_in(*where, code) is not None:
-                                raise StoreError(f"dossier {code} already exists")
-                        # What cannot be written (text that is not UTF-8, a row the
-                        # summary cannot hold) fails here, before the index names it.
-                        dump_json(doc)
-                        summary_row(doc)
-                        # Index first: an entry whose chunk lacks the dossier (a crash
-                        # between the two writes) reads as absent, never the reverse.
-                        before = index.get(code)
-                        index[code] = f"{month}/{n:05d}"
-                        self._write_index(b, index)
-                        try:
-                            db.insert(doc)
-                        except BaseException:
-                            # a failure (not a crash) takes its entry back: no index entry
-                            # is left pointing at nothing
-                            if before is None:
-                                index.pop(code, None)
-                            else:
-                                index[code] = before
-                            self._write_index(b, index)
-                            raise
-                    break
-            self._set_head(month, n)
+        with self._f.lock("dossiers", "index", bucket(code)):
+            if self._current(code) is not None:
+                raise StoreError(f"dossier {code} already exists")
+            # What cannot be written (text that is not UTF-8, a row the summary cannot
+            # hold) fails here, before anything is written.
+            summary_row(doc)
+            self._store.write([{"d": code, "m": month, "v": doc}])
 
     def add_many(self, dossiers: Iterable[Dossier]) -> None:
+        self._store.fold()
         by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
         seen: set[str] = set()
         for dossier in dossiers:
@@ -457,23 +470,23 @@ class TinyDossiers:
             self._set_head(month, plan[-1][0])
 
     def get(self, code: str) -> Dossier | None:
-        where = self._where(code)
-        doc = self._doc_in(*where, code) if where else None
-        return self._validate(self._chunk_path(*where), doc) if where and doc else None
+        found = self._current(code)
+        if found is None:
+            return None
+        month, chunk, doc = found
+        return self._validate(chunk or self._store.journal.folder, doc)
 
     def update(self, code: str, change: Callable[[Dossier], T]) -> tuple[Dossier, T]:
-        where = self._where(code)
-        if where is None:
-            raise KeyError(code)
-        with self._chunk_lock(*where):
-            db = self._f.chunk_db(self._chunk_path(*where))
-            doc = db.get(Query().code == code)
-            if doc is None:
+        # The index bucket's lock orders every writer of this dossier (add takes it too).
+        with self._f.lock("dossiers", "index", bucket(code)):
+            found = self._current(code)
+            if found is None:
                 raise KeyError(code)
-            dossier = self._validate(self._chunk_path(*where), doc)
-            before = [e.model_dump(mode="json") for e in dossier.events]
+            month, chunk, doc = found
+            dossier = self._validate(chunk or self._store.journal.folder, doc)
+            before = doc.get("events", [])
             result = change(dossier)
-            if dossier.code != code or filing_month(dossier.filed_at) != where[0]:
+            if dossier.code != code or filing_month(dossier.filed_at) != month:
                 raise StoreError(f"dossier {code}: its code and filing time never change")
             after = dossier.model_dump(mode="json")
             if after["events"][: len(before)] != before:
@@ -481,8 +494,75 @@ class TinyDossiers:
                     f"dossier {code}: an update may only append events; the {len(before)} stored "
                     "ones must stay as they are. Nothing was written."
                 )
-            db.update(_replace_with(after), doc_ids=[doc.doc_id])
+            summary_row(after)
+            self._store.write([{"d": code, "m": month, "v": after}])
         return dossier, result
+
+    def fold(self, changes: dict[str, tuple[str, dict[str, Any]]], dirty: set[Path]) -> None:
+        """Write the journal's dossiers into their chunks: a dossier the index knows replaces
+        its copy in that chunk, a new one goes to its month's last chunk (a new chunk when
+        that one is full), in journal (filing) order. Index entries are written and made
+        durable first, as `add_many` does, so a fold killed part way and done again finds
+        each dossier's chunk and never stores one twice."""
+        indexes: dict[str, dict[str, str]] = {}
+
+        def index(b: str) -> dict[str, str]:
+            if b not in indexes:
+                indexes[b] = self._read_index(b)
+            return indexes[b]
+
+        by_month: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        for code, (month, doc) in changes.items():
+            by_month[month].append((code, doc))
+        for month in sorted(by_month):
+            with self._f.lock("dossiers", month):
+                plan: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+                fresh: list[tuple[str, dict[str, Any]]] = []
+                for code, doc in by_month[month]:
+                    part = index(bucket(code)).get(code)
+                    m, _, n = str(part or "").partition("/")
+                    if part and m == month and n.isdigit():
+                        plan[int(n)][code] = doc
+                    else:
+                        fresh.append((code, doc))
+                n = self._head(month)
+                new_entries: dict[str, dict[str, str]] = defaultdict(dict)
+                while fresh:
+                    storage = ChunkStorage(self._chunk_path(month, n), self._f.tmp)
+                    held = (storage.read() or {}).get("_default", {})
+                    there = {d.get("code") for d in held.values()}
+                    room = self._chunk_size - len(held) - sum(1 for c in plan.get(n, {}) if c not in there)
+                    while fresh and (room > 0 or fresh[0][0] in there):
+                        code, doc = fresh.pop(0)
+                        if code not in there:
+                            room -= 1
+                        plan[n][code] = doc
+                        new_entries[bucket(code)][code] = f"{month}/{n:05d}"
+                    if fresh:
+                        n += 1
+                index_dirty: set[Path] = set()
+                for b in sorted(new_entries):
+                    with self._f.lock("dossiers", "index", b):
+                        current = self._read_index(b)
+                        current.update(new_entries[b])
+                        self._write_index(b, current, index_dirty)
+                for folder in index_dirty:
+                    fsync_dir(folder)
+                for chunk_n in sorted(plan):
+                    with self._chunk_lock(month, chunk_n):
+                        storage = ChunkStorage(self._chunk_path(month, chunk_n), self._f.tmp, dirty)
+                        data = storage.read() or {}
+                        table = data.setdefault("_default", {})
+                        ids = {d.get("code"): doc_id for doc_id, d in table.items()}
+                        top = max((int(i) for i in table), default=0)
+                        for code, doc in plan[chunk_n].items():
+                            doc_id = ids.get(code)
+                            if doc_id is None:
+                                top += 1
+                                doc_id = str(top)
+                            table[doc_id] = doc
+                        storage.write(data)
+                self._set_head(month, max(n, max(plan, default=n)))
 
     def _docs_at(self, months: Iterable[str], on_damage: OnDamage | None = None) -> Iterator[tuple[Path, dict[str, Any]]]:
         """(chunk path, stored dossier) in filing order; a chunk that does not read raises
@@ -524,6 +604,7 @@ class TinyDossiers:
         """Every dossier in filing order. Damage (a chunk that does not read, a dossier that
         does not validate) raises StoreDamaged naming file and code, or, with `on_damage`,
         is reported to it and skipped (export --skip-damaged)."""
+        self._store.fold()
         for chunk, doc in self._docs_at(self._months(), on_damage):
             dossier = self._validate(chunk, doc, on_damage)
             if dossier is not None:
@@ -531,6 +612,7 @@ class TinyDossiers:
 
     def all_raw(self) -> Iterator[dict[str, Any]]:
         """Every dossier as stored (JSON), in filing order: export without re-validating."""
+        self._store.fold()
         for doc in self._docs(self._months()):
             yield dict(doc)
 
@@ -540,6 +622,7 @@ class TinyDossiers:
         gone, a month whose chunks have a gap, fewer index entries than dossiers (a lost
         index bucket: those dossiers answer 404). Reads the index buckets, the chunk folders'
         names and each month's last chunk."""
+        self._store.fold()
         found: list[Damage] = []
         parts: dict[str, int] = defaultdict(int)
         entries = 0
@@ -584,6 +667,7 @@ class TinyDossiers:
         filed_from: datetime | None = None,
         filed_to: datetime | None = None,
     ) -> list[Dossier]:
+        self._store.fold()
         months = self._months_of(filed_from, filed_to)
         lo = _aware(filed_from) if filed_from is not None else None
         hi = _aware(filed_to) if filed_to is not None else None
@@ -627,6 +711,7 @@ class TinyDossiers:
         procedure and `active_since` filters are applied to the rows read (this layout has
         no index of them: every summary file is still read).
         """
+        self._store.fold()
         lo = _aware(filed_from) if filed_from is not None else None
         hi = _aware(filed_to) if filed_to is not None else None
         agencies = set(agency_codes) if agency_codes is not None else None
@@ -684,6 +769,7 @@ class TinyDossiers:
     def count(self) -> int:
         # Every chunk but a month's last is full: a chunk is only started when the one
         # before it holds `chunk_size` dossiers, and dossiers are never deleted.
+        self._store.fold()
         total = 0
         for month in self._months():
             chunks = self._chunks(month)
@@ -801,10 +887,64 @@ class TinyStore:
         ensure_dir(self._f.locks)
         clean_tmp(self._f.tmp)
         layout = self._layout()
+        self.journal: Journal = journal_of(folder / "journal", lambda name: self._f.lock(name))
+        fold_bytes = layout.get("journal_fold_bytes")
+        self._fold_bytes = DEFAULT_FOLD_BYTES if fold_bytes is None else int(fold_bytes)
+        self._folding = threading.Lock()  # one background fold at a time in this object
         self._records: dict[str, TinyRecords] = {}
         self._records_lock = threading.Lock()
-        self.dossiers = TinyDossiers(self._f, self.records("sequences"), layout["chunk_size"])
+        self.dossiers = TinyDossiers(self._f, self.records("sequences"), layout["chunk_size"], self)
         self.files = TinyFiles(folder / "files", self._f.tmp, self._f)
+
+    def write(self, changes: list[dict[str, Any]], *, wait: bool = True) -> None:
+        """Append changes to the journal (durable on return with `wait`); fold in the
+        background once the journal is big, or at once with `journal_fold_bytes: 0` in
+        store.json (write-through: every write reaches the chunk files before it returns,
+        as before the journal; slower, for a folder other tools read while it is written)."""
+        size = self.journal.append(changes, wait=wait)
+        if self._fold_bytes == 0:
+            if wait:
+                self.fold()
+        elif size >= self._fold_bytes and self._folding.acquire(blocking=False):
+            threading.Thread(target=self._fold_in_background, name="motcua-journal-fold", daemon=True).start()
+
+    def synced_at_end(self):
+        """A block whose writes share one fsync at its end (`motcua.store.transaction` on
+        this store): durable when the block ends, not atomic (journal.py)."""
+        return self.journal.synced_at_end()
+
+    def _fold_in_background(self) -> None:
+        try:
+            self.fold()
+        except Exception:  # the journal stays; the next fold (any scan, the next start) retries
+            log.exception("folding the store's journal into its files failed")
+        finally:
+            self._folding.release()
+
+    def fold(self) -> None:
+        """Write what the journal holds into the chunk, index and records files, then drop
+        it (journal.py). Every scan (all, find, summaries, count, export) folds first, so
+        the files it reads are whole; cheap when the journal is empty (one directory read)."""
+        if self.journal.is_empty():
+            return
+        with self._f.lock("journal-fold"):
+            gens = self.journal.seal()
+            if not gens:
+                return
+            dossiers: dict[str, tuple[str, dict[str, Any]]] = {}
+            records: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
+            for change in self.journal.changes(gens):
+                if "d" in change:
+                    dossiers[change["d"]] = (change["m"], change["v"])
+                elif "r" in change:
+                    records[change["r"]][change["k"]] = change["v"]
+            dirty: set[Path] = set()
+            for name in sorted(records):
+                self.records(name).fold(records[name], dirty)
+            self.dossiers.fold(dossiers, dirty)
+            for folder in dirty:
+                fsync_dir(folder)
+            self.journal.drop(gens)
 
     def _layout(self) -> dict[str, Any]:
         from motcua.store.pg_store import MARKER_FORMAT
@@ -843,10 +983,11 @@ class TinyStore:
             raise ValueError(f"bad collection name {name!r}")
         with self._records_lock:
             if name not in self._records:
-                self._records[name] = TinyRecords(self._f, name)
+                self._records[name] = TinyRecords(self._f, name, self)
             return self._records[name]
 
     def collections(self) -> list[str]:
+        self.fold()
         folder = self._folder / "records"
         if not folder.is_dir():
             return []
@@ -861,6 +1002,11 @@ class TinyStore:
         return self.dossiers.quick_check()
 
     def close(self) -> None:
-        """Nothing is held between calls: locks and files are per operation."""
+        """Locks and files are per operation; the journal is folded, so the files alone say
+        everything (an operator's copy, a tool that reads them)."""
+        try:
+            self.fold()
+        except (OSError, StoreError):
+            log.exception("folding the store's journal at close failed; it is kept and folded later")
 
 
