@@ -77,6 +77,33 @@ def test_each_item_is_judged_on_its_own_answers():
     assert validate(s, ANSWERS) == {}  # no children: nothing to judge
 
 
+def test_an_oversized_group_is_refused_by_its_count_alone():
+    """60,000 empty items against `maxItems: 5` (what an anonymous POST may carry within the
+    size limit): one error, the count, and no per-item work (it cost seconds of CPU)."""
+    import time
+
+    s = spec()
+    started = time.process_time()
+    assert validate(s, {**ANSWERS, "children": [{}] * 60000}) == {"children": "Con: nhiều nhất 5 mục"}
+    assert validate(s, {**ANSWERS, "children": [{}] * 6}, "en") == {"children": "Children: at most 5 items"}
+    assert time.process_time() - started < 1.0  # was ~6 s on the test machine
+    assert validate(s, {**ANSWERS, "children": [{"name": "An"}] * 5}) == {}
+
+
+def test_an_item_rule_is_compiled_once_per_field(monkeypatch):
+    """Many items (here within a larger maxItems) compile the field's rule once, bound per item."""
+    from motcua.spec import conditions
+    from motcua.submission import required_when_errors
+
+    compiled = []
+    real = conditions.compile_logic
+    monkeypatch.setattr(conditions, "compile_logic", lambda *a, **k: compiled.append(a) or real(*a, **k))
+    kids = [{"name": "An", "in_school": i % 2 == 0} for i in range(2000)]
+    errors = required_when_errors(spec(), {**ANSWERS, "children": kids})
+    assert len(errors) == 1000 and "children.1998.school" in errors and "children.1.school" not in errors
+    assert len(compiled) == 1
+
+
 def test_the_published_schema_keeps_the_item_rule():
     items = submission_schema(spec())["properties"]["children"]["items"]
     assert "school" not in items["required"] and "name" in items["required"]

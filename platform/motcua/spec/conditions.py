@@ -373,6 +373,37 @@ def holds(
     return truthy(evaluate(bind_item(compile_logic(condition, computed), item), answers, channel, today))
 
 
+def checker(
+    condition: Any,
+    answers: Mapping[str, Any],
+    channel: str = "online",
+    computed: Mapping[str, Computed] | None = None,
+    today: _dt.date | None = None,
+) -> Callable[[str | None], bool]:
+    """`holds` for one condition over many items of a repeating group: compiled once (and
+    the data built once), only bound to each item; a rule that reads no `item.` is even
+    evaluated once. Whether it holds for `item` (`children.2`, or None) is the call."""
+    logic = compile_logic(condition, computed)
+    data = {**answers, "_channel": channel, "_today": today_iso(today)}
+    per_item = any(is_item_path(v) for v in vars_of(logic))
+    once: list[bool] = []
+
+    def run(rule: Logic) -> bool:
+        try:
+            return truthy(jsonLogic(rule, data))
+        except (TypeError, ValueError, ArithmeticError, ReferenceError):
+            return False
+
+    def check(item: str | None) -> bool:
+        if per_item and item:
+            return run(bind_item(logic, item))
+        if not once:
+            once.append(run(logic))
+        return once[0]
+
+    return check
+
+
 def for_browser(
     condition: Any,
     computed: Mapping[str, Computed] | None = None,
