@@ -100,6 +100,11 @@ ITEM_CASES: list[tuple[object, dict, str, bool]] = [
     ({"==": [{"var": "item.group.kind"}, "a"]}, {"teams": [{"group": {"kind": "b"}}, {"group": {"kind": "a"}}]}, "teams.1", True),
     ({"==": [{"var": "item.group.kind"}, "a"]}, {"teams": [{}]}, "teams.0", False),  # an empty item
     ({"==": [{"var": "item.group.kind"}, "a"]}, {"teams": [{}]}, "teams.3", False),  # no such item
+    # the whole item: an object on both sides, even an empty one (truthy, as json-logic-js says)
+    ({"!!": [{"var": "item"}]}, KIDS, "children.1", True),
+    ({"!!": [{"var": "item"}]}, {"teams": [{}]}, "teams.0", True),
+    ({"var": "item"}, {"teams": [{}]}, "teams.0", True),
+    ({"==": [{"var": "item"}, None]}, {"teams": [{}]}, "teams.3", True),
 ]
 
 

@@ -257,6 +257,7 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", 
     oversized = too_many_items(spec, answers, lang)
     if oversized:
         return oversized
+    answers = visible_answers(spec, answers, today=today)  # what is hidden is dropped, not judged
     errors = _schema_errors(spec, answers, lang)
     for path, message in date_errors(spec, answers, lang, today).items():
         errors.setdefault(path, message)
@@ -369,6 +370,36 @@ def required_when_errors(
                     label = field_label(spec, field, lang)
                     errors[field] = t("Nhập {label}", lang, label=_lower_first(label, lang))
     return errors
+
+
+def visible_answers(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str = "online",
+                    today: date | None = None) -> dict[str, Any]:
+    """The answers without those of fields their `x-show-when` hides (item by item inside a
+    repeating group), as the citizen saw the form: an answer the citizen could not see must
+    not drive a fee, a step's `when` or a required attachment. Form, API, desk and
+    supplement alike: validation judges these answers and filing stores them. Repeated until
+    nothing changes, since a hidden field may be what another's rule reads."""
+    from motcua.spec.conditions import checker, item_path_of
+
+    if spec.form is None:
+        return dict(answers)
+    fields = [(path, name, sub["x-show-when"]) for path, node in published_schema.structural(spec.form.fields)
+              if isinstance(props := node.get("properties"), dict)
+              for name, sub in props.items() if isinstance(sub, dict) and "x-show-when" in sub]
+    if not fields:
+        return dict(answers)
+    data = copy.deepcopy(dict(answers))
+    for _ in range(len(fields) + 1):
+        dropped = False
+        for path, name, condition in fields:
+            rule = checker(condition, data, channel, spec.computed, today)
+            for here, parent in list(_values_at(data, path.split(".") if path else [])):
+                if isinstance(parent, dict) and name in parent and not rule(item_path_of(path, here)):
+                    del parent[name]
+                    dropped = True
+        if not dropped:
+            break
+    return data
 
 
 def too_many_items(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") -> dict[str, str]:

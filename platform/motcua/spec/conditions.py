@@ -351,9 +351,12 @@ def evaluate(logic: Logic, answers: Mapping[str, Any], channel: str = "online", 
 
 
 def truthy(value: Any) -> bool:
-    """JSON Logic's truthiness (an empty list is false, as `json-logic-js` says)."""
+    """JSON Logic's truthiness (an empty list is false, an object, even empty, true, as
+    `json-logic-js` says: `{var: item}` reads a whole item)."""
     if isinstance(value, list):
         return bool(value)
+    if isinstance(value, Mapping):
+        return True
     return bool(value) and value == value  # NaN is false
 
 

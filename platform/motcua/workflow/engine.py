@@ -1251,7 +1251,13 @@ class Engine:
         the old and new `fee_total`; what a payment already made does not cover is then due
         (the payment step reads the new total).
         """
-        spec = self.spec_for(self._get(code)) if answers is not None else None
+        current = self._get(code)
+        spec = self.spec_for(current) if answers is not None else None
+        if answers is not None and spec is not None:
+            from motcua.submission import visible_answers
+
+            # as at filing: an answer to a field its condition hides is not kept
+            answers = visible_answers(spec, answers, current.channel, filing_day(current.filed_at))
 
         def change(d: Dossier) -> None:
             lifecycle.check(d.status, "supply")
