@@ -167,10 +167,14 @@ def test_a_payment_step_already_passed_comes_back_when_a_supplement_raises_the_f
     assert engine.perform(code, "return_result", DESK).status == Status.RETURNED
 
 
-def test_the_result_is_never_returned_unpaid_whatever_the_steps(app):
-    """The core's own guard: with no step to collect it (none in the spec), a dossier whose fee
-    total exceeds what was paid is not returned, and staff are told why and what to do."""
-    spec = make_spec([REVIEW])
+def test_the_result_is_never_returned_unpaid_whatever_the_steps(app, monkeypatch):
+    """The core's own guard: even when the payment step does not hold the result back (here
+    its `blocks` says nothing), a dossier whose fee total exceeds what was paid is not
+    returned; staff are told why and what to do, and recording the payment lets it go."""
+    from motcua_plugins.payment import PaymentStep
+
+    monkeypatch.setattr(PaymentStep, "blocks", lambda self, ctx, action: None)
+    spec = make_spec([REVIEW, {"name": "payment", "config": {"mode": "desk"}}])
     engine = _engine(app)
     code = file_dossier(app, spec, fee=16000)
     engine.perform(code, "receive", DESK)
@@ -181,13 +185,16 @@ def test_the_result_is_never_returned_unpaid_whatever_the_steps(app):
         engine.perform(code, "return_result", DESK)
     assert str(refused.value) == ("Hồ sơ còn 16.000 ₫ phí, lệ phí chưa nộp nên chưa thể trả kết quả: ghi nhận đã thu "
                                   "phí tại quầy hoặc chờ công dân thanh toán trực tuyến.")
-    free = file_dossier(app, spec, fee=0)
+    assert "record_payment" in {a.name for a in engine.actions(d, DESK)}
+    engine.perform(code, "record_payment", DESK, receipt_no="BL-4", amount="16000")
+    assert engine.perform(code, "return_result", DESK).status == Status.RETURNED
+    # a spec with no step collecting its fee keeps the fee outside the platform, as before
+    outside = file_dossier(app, make_spec([REVIEW], version="no-payment"), fee=16000)
     for action in ("receive", "process"):
-        engine.perform(free, action, DESK)
-    propose(engine, free)
-    engine.perform(free, "approve", LEADER)
-    assert engine.perform(free, "return_result", DESK).status == Status.RETURNED
-    assert d.status == Status.FINISHED
+        engine.perform(outside, action, DESK)
+    propose(engine, outside)
+    engine.perform(outside, "approve", LEADER)
+    assert engine.perform(outside, "return_result", DESK).status == Status.RETURNED
 
 
 def test_a_condition_on_the_answers_and_the_older_shape(app):

@@ -150,10 +150,15 @@ def _rejoined_event(spec: ProcedureSpec, index: int) -> Event:
                   data={"step": name, "index": index, "applies": True, "rejoined": True})
 
 
-def _unpaid_reason(dossier: Dossier, action: str) -> str | None:
-    """The core's own guard, whatever the steps say (one skipped by its `when`, or none at
-    all): the result is not handed over while the fee total exceeds what was paid."""
-    if action != "return_result":
+def _unpaid_reason(dossier: Dossier, spec: ProcedureSpec | None, action: str) -> str | None:
+    """The core's own guard, whatever the steps say (one skipped by its `when`, one that does
+    not block, or fails to): the result of a procedure that collects its fee (a step with
+    `collects_fees`, which offers the way to pay) is not handed over while the fee total
+    exceeds what was paid. A spec with no such step keeps its fee outside the platform."""
+    if action != "return_result" or spec is None:
+        return None
+    registry = step_registry()
+    if not any(getattr(registry.get(ref.name), "collects_fees", False) for ref in spec.steps):
         return None
     from motcua.payments import amount_due
 
@@ -880,7 +885,7 @@ class Engine:
                 reason = None
             if reason:
                 return reason
-        return _unpaid_reason(dossier, action)
+        return _unpaid_reason(dossier, spec, action)
 
     def _transfer_targets(self, dossier: Dossier) -> dict[str, dict[str, str]]:
         """Offices a dossier may be sent to (code -> name): the procedure's other performers,
