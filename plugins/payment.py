@@ -168,6 +168,7 @@ class PaymentStep(Step):
     title = {"vi": "Thanh toán phí, lệ phí", "en": "Fee payment"}
     template_folder = TEMPLATES
     Config = PaymentConfig
+    collects_fees = True  # skipped by a `when`, it applies again once a fee is owed (motcua.workflow.plan)
     events = {
         "payment_not_needed": EventKind(label={"vi": "Không phải nộp phí, lệ phí", "en": "No fees to pay"}),
         # due, not paid: the desk takes the money later (record_payment writes `paid`)

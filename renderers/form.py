@@ -29,9 +29,12 @@ Conditional fields
     Fields that the schema's `if`/`then`/`else` or their own `x-show-when` shows carry
     `data-show-when` with the rule compiled to JSON Logic (motcua.spec.conditions.for_browser;
     inside a repeating group `item.x` is bound to the item's inputs, `children.2.x`).
-    /static/renderers/form.js hides them live; without JavaScript they are simply
-    all shown. The server decides again: `parse_form` drops the answers of fields whose
-    condition does not hold (evaluating the `if` subschema with jsonschema).
+    /static/renderers/form.js hides them live and disables their inputs (not posted);
+    without JavaScript they are simply all shown. The server decides again: `parse_form`
+    drops the answers of fields an `if`/`then` hides (evaluating the `if` subschema with
+    jsonschema), and `motcua.submission.visible_answers` those an `x-show-when` hides, item
+    by item, over the whole answers (a page may read another page's), before validation and
+    filing, for the form, the API and the desk alike.
 
 The page's <form> should carry `novalidate`: inputs carry `pattern`, `maxlength` and
 `type=email` as hints for phones' keyboards, but the messages come from the server, in

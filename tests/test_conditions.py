@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from motcua.fees import compute_fees, total
-from motcua.spec.conditions import bind_item, compile_logic, evaluate, holds, truthy
+from motcua.spec.conditions import CircularComputed, bind_item, compile_logic, computed_cycle, evaluate, fee_implies, holds, truthy
 from motcua.spec.loader import load_file
 from motcua.spec.model import Computed, Condition, ProcedureSpec
 from motcua_renderers.form import render_fields
@@ -100,6 +100,11 @@ ITEM_CASES: list[tuple[object, dict, str, bool]] = [
     ({"==": [{"var": "item.group.kind"}, "a"]}, {"teams": [{"group": {"kind": "b"}}, {"group": {"kind": "a"}}]}, "teams.1", True),
     ({"==": [{"var": "item.group.kind"}, "a"]}, {"teams": [{}]}, "teams.0", False),  # an empty item
     ({"==": [{"var": "item.group.kind"}, "a"]}, {"teams": [{}]}, "teams.3", False),  # no such item
+    # the whole item: an object on both sides, even an empty one (truthy, as json-logic-js says)
+    ({"!!": [{"var": "item"}]}, KIDS, "children.1", True),
+    ({"!!": [{"var": "item"}]}, {"teams": [{}]}, "teams.0", True),
+    ({"var": "item"}, {"teams": [{}]}, "teams.0", True),
+    ({"==": [{"var": "item"}, None]}, {"teams": [{}]}, "teams.3", True),
 ]
 
 
@@ -292,6 +297,52 @@ def test_lint_accepts_computed_values_in_conditions(tmp_path):
 def test_lint_refuses_unknown_references_with_did_you_mean(tmp_path, edit, expected):
     messages = _lint(tmp_path, edit)
     assert any(expected in m and m.startswith("error") for m in messages), messages
+
+
+LOOPS = [
+    ({"loop": {"logic": {"+": [{"var": "loop"}, 1]}}}, "loop -> loop"),
+    ({"a": {"logic": {"var": "b"}}, "b": {"logic": {"*": [{"var": "a"}, 2]}}}, "a -> b -> a"),
+    ({"a": {"logic": {"var": "b"}}, "b": {"logic": {"var": "c"}}, "c": {"count": "a"}}, "a -> b -> c -> a"),  # through a path
+]
+
+
+@pytest.mark.parametrize("computed, chain", LOOPS)
+def test_a_computed_value_that_reads_itself_is_refused(tmp_path, computed, chain):
+    """A loop among computed values lints with a clear error (it used to lint clean and then
+    raise RecursionError at filing, at the desk and on the form); compiling one raises
+    CircularComputed, whatever reads it, in time."""
+    def edit(data):
+        data["computed"] = computed
+        data["fees"][0]["exempt_when"] = {">": [{"var": next(iter(computed))}, 0]}
+    messages = [m for m in _lint(tmp_path, edit) if m.startswith("error")]
+    assert any(f"reads itself ({chain})" in m for m in messages), messages
+    parsed = {name: Computed.model_validate(d) for name, d in computed.items()}
+    assert " -> ".join(computed_cycle(parsed)) == chain
+    with pytest.raises(CircularComputed, match="reads itself"):
+        compile_logic({"var": next(iter(computed))}, parsed)
+
+
+def test_computed_values_reading_others_without_a_loop_are_fine(tmp_path):
+    chain = {"double_copies": Computed(logic={"*": [{"var": "copies"}, 2]}),
+             "quad": Computed(logic={"+": [{"var": "double_copies"}, {"var": "double_copies"}]})}
+    assert computed_cycle(chain) is None
+    assert holds({"==": [{"var": "quad"}, 12]}, {"copies": 3}, "online", chain, TODAY)
+
+
+@pytest.mark.parametrize("when, implied", [
+    ({">": [{"var": "_fee_total"}, 0]}, True),
+    ({">=": [{"var": "_fee_total"}, 1]}, True),
+    ({"<": [0, {"var": "_fee_total"}]}, True),
+    ({"!=": [{"var": "_fee_total"}, 0]}, True),
+    ({"!!": [{"var": "_fee_total"}]}, True),
+    ({"or": [{">": [{"var": "_fee_total"}, 0]}, {"==": [{"var": "_channel"}, "desk"]}]}, True),
+    ({"==": [{"var": "_channel"}, "desk"]}, False),
+    ({">": [{"var": "_fee_total"}, 50000]}, False),  # a fee below that would go unpaid
+    ({"and": [{">": [{"var": "_fee_total"}, 0]}, {"==": [{"var": "_channel"}, "desk"]}]}, False),
+    ({">=": [{"var": "_fee_total"}, True]}, False),
+])
+def test_what_a_payment_step_s_when_may_say(when, implied):
+    assert fee_implies(when) is implied
 
 
 def test_the_supplement_page_carries_what_a_shown_field_s_rule_reads():

@@ -15,7 +15,7 @@ import yaml
 
 from motcua.app import create_app
 from motcua.spec.model import ProcedureSpec
-from motcua.submission import submission_schema, validate
+from motcua.submission import submission_schema, validate, visible_answers
 from motcua_renderers.form import render_fields
 from tests.portal_helpers import write_spec
 
@@ -71,10 +71,67 @@ def test_each_item_is_judged_on_its_own_answers():
     assert validate(s, {**ANSWERS, "children": kids}, "en") == {"children.1.school": "Enter School"}
     kids[1]["school"] = "Trường Tiểu học Kim Đồng"
     assert validate(s, {**ANSWERS, "children": kids}) == {}
-    # the answer of a child not at school is neither asked for nor refused
+    # the answer of a child not at school is neither asked for nor refused: it is dropped
     kids[0]["school"] = "Trường cũ"
     assert validate(s, {**ANSWERS, "children": kids}) == {}
+    assert "school" not in visible_answers(s, {**ANSWERS, "children": kids})["children"][0]
     assert validate(s, ANSWERS) == {}  # no children: nothing to judge
+
+
+def test_an_oversized_group_is_refused_by_its_count_alone():
+    """60,000 empty items against `maxItems: 5` (what an anonymous POST may carry within the
+    size limit): one error, the count, and no per-item work (it cost seconds of CPU)."""
+    import time
+
+    s = spec()
+    started = time.process_time()
+    assert validate(s, {**ANSWERS, "children": [{}] * 60000}) == {"children": "Con: nhiều nhất 5 mục"}
+    assert validate(s, {**ANSWERS, "children": [{}] * 6}, "en") == {"children": "Children: at most 5 items"}
+    assert time.process_time() - started < 1.0  # was ~6 s on the test machine
+    assert validate(s, {**ANSWERS, "children": [{"name": "An"}] * 5}) == {}
+
+
+def test_an_item_rule_is_compiled_once_per_field(monkeypatch):
+    """Many items (here within a larger maxItems) compile the field's rule once, bound per item."""
+    from motcua.spec import conditions
+    from motcua.submission import required_when_errors
+
+    compiled = []
+    real = conditions.compile_logic
+    monkeypatch.setattr(conditions, "compile_logic", lambda *a, **k: compiled.append(a) or real(*a, **k))
+    kids = [{"name": "An", "in_school": i % 2 == 0} for i in range(2000)]
+    errors = required_when_errors(spec(), {**ANSWERS, "children": kids})
+    assert len(errors) == 1000 and "children.1998.school" in errors and "children.1.school" not in errors
+    assert len(compiled) == 1
+
+
+def test_answers_hidden_by_their_condition_are_dropped_item_by_item_and_in_chains():
+    """What the citizen could not see is not an answer: dropped per item, and again until
+    nothing changes (a hidden field may be what another field's rule reads)."""
+    data = copy.deepcopy(SPEC)
+    props = data["form"]["fields"]["properties"]
+    props["has_pet"] = {"type": "boolean", "title": "Có vật nuôi"}
+    props["pet_kind"] = {"type": "string", "title": "Loài", "x-show-when": {"==": [{"var": "has_pet"}, True]}}
+    props["pet_vaccine"] = {"type": "string", "title": "Tiêm phòng", "x-show-when": {"==": [{"var": "pet_kind"}, "chó"]}}
+    s = ProcedureSpec.model_validate(data)
+    given = {**ANSWERS, "has_pet": False, "pet_kind": "chó", "pet_vaccine": "dại",
+             "children": [{"name": "An", "school": "Cũ"}, {"name": "Bình", "in_school": True, "school": "Kim Đồng"}]}
+    seen = visible_answers(s, given)
+    assert "pet_kind" not in seen and "pet_vaccine" not in seen  # the second only through the first
+    assert seen["children"] == [{"name": "An"}, {"name": "Bình", "in_school": True, "school": "Kim Đồng"}]
+    assert given["pet_kind"] == "chó"  # the caller's answers are not changed
+    assert visible_answers(s, {**given, "has_pet": True}) == {**given, "has_pet": True, "children": seen["children"]}
+
+
+def test_the_api_drops_a_hidden_answer_and_files_the_rest(app):
+    """The API's rule, as the form's: an answer to a field hidden by its condition is dropped
+    (not refused), before validation and before filing."""
+    kids = [{"name": "An", "in_school": False, "school": "Trường cũ"}, {"name": "Bình", "in_school": True, "school": "Kim Đồng"}]
+    response = app.test_client().post(f"/api/v1/procedures/{CODE}/dossiers", json={
+        "agency": OFFICE, "answers": {**ANSWERS, "children": kids}, "delivery": {"kind": "desk"}})
+    assert response.status_code == 201, response.get_json()
+    stored = app.extensions["motcua"].store.dossiers.get(response.get_json()["code"])
+    assert stored.data["children"] == [{"name": "An", "in_school": False}, {"name": "Bình", "in_school": True, "school": "Kim Đồng"}]
 
 
 def test_the_published_schema_keeps_the_item_rule():
@@ -132,8 +189,19 @@ def test_items_added_with_the_button_show_their_field_on_their_own_answers(app, 
     assert "Nhập tên trường" in page.locator("#f-children-1-school-error").inner_text()
     assert page.locator("#f-children-0-school-error").count() == 0
     assert page.locator("#f-children-1-in_school").is_checked() and second.is_visible()
+    page.fill("#f-children-1-school", "Kim Đồng")
     page.uncheck("#f-children-1-in_school")
     assert second.is_hidden()
+    # hidden, its input is disabled, so the answer the citizen cannot see is not posted
+    assert page.locator("#f-children-1-school").is_disabled()
+    assert page.locator("#f-children-0-school").is_disabled() and page.locator("#f-children-0-name").is_enabled()
+    page.check("#f-children-1-in_school")
+    assert page.locator("#f-children-1-school").is_enabled() and page.input_value("#f-children-1-school") == "Kim Đồng"
+    page.uncheck("#f-children-1-in_school")
+    with page.expect_request(lambda r: r.method == "POST") as posted:
+        page.click(".actions button[value=continue]")
+    body = posted.value.post_data or ""
+    assert 'name="children.1.name"' in body and 'name="children.1.school"' not in body
 
 
 def _lint(tmp_path, edit) -> list[str]:
@@ -167,6 +235,33 @@ def test_lint_accepts_the_item_scope(tmp_path):
 def test_lint_checks_the_item_scope(tmp_path, edit, expected):
     errors = _lint(tmp_path, edit)
     assert any(expected in m for m in errors), errors
+
+
+#: rules reading a whole item (`{var: item}`: an object on the server) and an object field,
+#: for the items drawn: the browser must read the same object (it used to read null)
+WHOLE_ITEM_RULES = [
+    {"!": [{"var": "item"}]},
+    {"!!": [{"var": "item"}]},
+    {"==": [{"var": "item"}, None]},
+    {"!=": [{"var": "item"}, None]},
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("rule", WHOLE_ITEM_RULES)
+def test_a_whole_item_reads_the_same_in_the_browser(page, rule):
+    from motcua.spec.conditions import holds
+
+    data = copy.deepcopy(SPEC)
+    data["form"]["fields"]["properties"]["children"]["items"]["properties"]["school"]["x-show-when"] = rule
+    s = ProcedureSpec.model_validate(data)
+    scripts = (STATIC / "js" / "vendor" / "json-logic.js").read_text() + "\n" + (STATIC / "renderers" / "form.js").read_text()
+    kids = [{"name": "An"}, {}, {"in_school": True}]
+    fields = render_fields(s, None, {**ANSWERS, "children": kids}, {}, "vi")
+    page.set_content(f"<!doctype html><meta charset=utf-8><form novalidate>{fields}</form><script>{scripts}</script>")
+    for i, _kid in enumerate(kids):
+        server = holds(rule, {**ANSWERS, "children": kids}, item=f"children.{i}")
+        assert page.locator(f'[data-field="children.{i}.school"]').is_visible() is server, (rule, i, server)
 
 
 @pytest.mark.browser

@@ -60,11 +60,14 @@ def test_an_online_payment_step_runs_only_when_there_is_a_fee(app):
 
 
 def test_the_plan_is_decided_at_filing_and_kept(app):
-    """A later change of the bill that is no supplement does not bring a skipped step back."""
-    spec = make_spec([REVIEW, {"name": "payment", "config": {"mode": "desk"}, "when": HAS_FEE}])
+    """A skipped step stays skipped through the dossier's life (said on its pages from filing on),
+    unless it collects a fee the dossier has come to owe: then it applies again, whatever raised
+    the bill (here a change that is no supplement), and the result waits for the money."""
+    spec = make_spec([REVIEW, {"name": "notify", "when": {"==": [{"var": "_channel"}, "desk"]}},
+                      {"name": "payment", "config": {"mode": "desk"}, "when": HAS_FEE}])
     engine = _engine(app)
     code = file_dossier(app, spec, fee=0)
-    assert engine._get(code).steps["_engine"]["skipped"] == [1]
+    assert engine._get(code).steps["_engine"]["skipped"] == [1, 2]
     # said from filing on, on the staff's and the citizen's pages, in the reader's language
     from flask import g
 
@@ -72,16 +75,22 @@ def test_the_plan_is_decided_at_filing_and_kept(app):
         staff = "".join(str(p) for p in engine.staff_panels(engine._get(code)))
         g.lang = "en"
         citizen = "".join(str(p) for p in engine.citizen_panels(engine._get(code)))
-    assert "Không áp dụng cho hồ sơ này (theo điều kiện của thủ tục): Thanh toán phí, lệ phí." in staff
-    assert "Not applicable to this dossier (by the procedure&#39;s conditions): Fee payment." in citizen
+    assert "Không áp dụng cho hồ sơ này (theo điều kiện của thủ tục): Thông báo, Thanh toán phí, lệ phí." in staff
+    assert "Not applicable to this dossier (by the procedure&#39;s conditions): Notifications, Fee payment." in citizen
     app.extensions["motcua"].store.dossiers.update(code, lambda d: setattr(d, "fee_total", 16000))
-    engine.perform(code, "receive", DESK)
+    d = engine.perform(code, "receive", DESK)
+    assert d.steps["_engine"]["skipped"] == [1]  # the notify step stays skipped; the payment step is back
+    rejoined = next(e for e in d.events if e.kind == "step_replanned")
+    assert rejoined.data == {"step": "payment", "index": 2, "applies": True, "rejoined": True}
+    assert render(rejoined.message, "vi") == "Hồ sơ nay phải nộp phí, lệ phí nên bước “Thanh toán phí, lệ phí” được áp dụng lại cho hồ sơ."
     engine.perform(code, "process", DESK)
     propose(engine, code)
     d = engine.perform(code, "approve", LEADER)
-    assert kinds(d).count("step_skipped") == 1 and d.events[-1].kind == "step_skipped"
+    assert kinds(d).count("step_skipped") == 1 and "payment_due_at_desk" in kinds(d)
     assert engine.skipped_ahead(d) == []  # passed over now: the timeline says it
-    assert "record_payment" not in {a.name for a in engine.actions(d, DESK)}
+    with pytest.raises(ActionNotAllowed):
+        engine.perform(code, "return_result", DESK)
+    engine.perform(code, "record_payment", DESK, receipt_no="BL-2", amount="16000")
     assert engine.perform(code, "return_result", DESK).status == Status.RETURNED
 
 
@@ -130,13 +139,62 @@ def test_a_supplement_drops_a_step_that_no_longer_applies(app):
     assert engine.perform(code, "return_result", DESK).status == Status.RETURNED
 
 
-def test_a_step_already_passed_stays_as_it_was(app):
-    """The payment step comes first and was skipped at filing: a supplement does not run it
-    afterwards (history is not rewritten); docs/specs.md says to place such a step later."""
-    spec = make_spec([{"name": "payment", "config": {"mode": "desk"}, "when": HAS_FEE}, REVIEW])
-    _code, d = _supplemented(app, spec, filed_fee=0, copies=3)
-    assert d.fee_total > 0
-    assert "step_replanned" not in kinds(d) and d.steps["_engine"]["skipped"] == [0]
+@pytest.mark.parametrize("mode", ["desk", "online"])
+def test_a_payment_step_already_passed_comes_back_when_a_supplement_raises_the_fee(app, mode):
+    """The payment step comes first and was skipped at filing (no fee then); the supplement
+    raises the fee after the cursor passed it: the step applies again, so the fee is asked for
+    (online: "payment requested" again) or recorded at the desk, and the result is not
+    returned unpaid (the review finding: it was approved and returned without payment)."""
+    spec = make_spec([{"name": "payment", "config": {"mode": mode}, "when": HAS_FEE}, REVIEW])
+    engine = _engine(app)
+    code, d = _supplemented(app, spec, filed_fee=0, copies=3)
+    assert d.fee_total > 0 and d.steps["_engine"]["skipped"] == []
+    assert any(e.kind == "step_replanned" and e.data["step"] == "payment" for e in d.events)
+    if mode == "online":
+        assert Status(d.status) == Status.PAYMENT_REQUESTED
+        assert "record_payment" in {a.name for a in engine.actions(d, DESK)}  # cash settles it too
+        d = engine.perform(code, "record_payment", DESK, receipt_no="BL-3", amount=str(d.fee_total))
+        assert Status(d.status) == Status.RECEIVED
+    engine.perform(code, "process", DESK)
+    propose(engine, code)
+    d = engine.perform(code, "approve", LEADER)
+    if mode == "desk":
+        blocked = {a.name: a.blocked_reason for a in engine.actions(d, DESK, include_blocked=True)}
+        assert "record_payment" in blocked and blocked["return_result"]
+        with pytest.raises(ActionNotAllowed, match="chưa nộp phí, lệ phí"):
+            engine.perform(code, "return_result", DESK)
+        engine.perform(code, "record_payment", DESK, receipt_no="BL-3", amount=str(d.fee_total))
+    assert engine.perform(code, "return_result", DESK).status == Status.RETURNED
+
+
+def test_the_result_is_never_returned_unpaid_whatever_the_steps(app, monkeypatch):
+    """The core's own guard: even when the payment step does not hold the result back (here
+    its `blocks` says nothing), a dossier whose fee total exceeds what was paid is not
+    returned; staff are told why and what to do, and recording the payment lets it go."""
+    from motcua_plugins.payment import PaymentStep
+
+    monkeypatch.setattr(PaymentStep, "blocks", lambda self, ctx, action: None)
+    spec = make_spec([REVIEW, {"name": "payment", "config": {"mode": "desk"}}])
+    engine = _engine(app)
+    code = file_dossier(app, spec, fee=16000)
+    engine.perform(code, "receive", DESK)
+    engine.perform(code, "process", DESK)
+    propose(engine, code)
+    d = engine.perform(code, "approve", LEADER)
+    with pytest.raises(ActionNotAllowed) as refused:
+        engine.perform(code, "return_result", DESK)
+    assert str(refused.value) == ("Hồ sơ còn 16.000 ₫ phí, lệ phí chưa nộp nên chưa thể trả kết quả: ghi nhận đã thu "
+                                  "phí tại quầy hoặc chờ công dân thanh toán trực tuyến.")
+    assert "record_payment" in {a.name for a in engine.actions(d, DESK)}
+    engine.perform(code, "record_payment", DESK, receipt_no="BL-4", amount="16000")
+    assert engine.perform(code, "return_result", DESK).status == Status.RETURNED
+    # a spec with no step collecting its fee keeps the fee outside the platform, as before
+    outside = file_dossier(app, make_spec([REVIEW], version="no-payment"), fee=16000)
+    for action in ("receive", "process"):
+        engine.perform(outside, action, DESK)
+    propose(engine, outside)
+    engine.perform(outside, "approve", LEADER)
+    assert engine.perform(outside, "return_result", DESK).status == Status.RETURNED
 
 
 def test_a_condition_on_the_answers_and_the_older_shape(app):
@@ -189,7 +247,9 @@ def test_lint_accepts_step_conditions(tmp_path):
     steps = _base_steps()
     steps[0] = {"name": steps[0]["name"] if isinstance(steps[0], dict) else steps[0],
                 **({"config": steps[0]["config"]} if isinstance(steps[0], dict) and "config" in steps[0] else {}),
-                "when": {"and": [HAS_FEE, {"<=": [{"var": "days_since_birth"}, 365]}]}}
+                "when": {"or": [HAS_FEE, {"<=": [{"var": "days_since_birth"}, 365]}]}}
+    assert _lint(tmp_path, steps) == []
+    steps.append({"name": "notify", "when": {"and": [HAS_FEE, {"<=": [{"var": "days_since_birth"}, 365]}]}})
     assert _lint(tmp_path, steps) == []
 
 
@@ -203,6 +263,61 @@ def test_lint_checks_a_step_condition(tmp_path, when, expected):
     steps = [s for s in _base_steps() if (s if isinstance(s, str) else s["name"]) != "review"]
     errors = _lint(tmp_path, steps + [{"name": "review", "when": when}])
     assert any(expected in m for m in errors), errors
+
+
+def _payment_steps(when, first: bool = False) -> list:
+    steps = [s for s in _base_steps() if (s if isinstance(s, str) else s["name"]) != "payment"]
+    payment = {"name": "payment", "config": {"mode": "online"}, "when": when}
+    return [payment] + steps if first else steps + [payment]
+
+
+def _lint_all(tmp_path, steps) -> list[tuple[str, str]]:
+    from motcua.spec.lint import lint_file
+
+    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data["steps"] = steps
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return [(f.severity, f.message) for f in lint_file(path).findings]
+
+
+@pytest.mark.parametrize("when", [{"==": [{"var": "_channel"}, "desk"]}, {">": [{"var": "_fee_total"}, 100000]},
+                                  {"field": "requester.relation", "equals": "cha"}])
+def test_lint_refuses_a_payment_step_condition_that_could_skip_a_fee_due(tmp_path, when):
+    """A level-4 spec with fees whose payment step runs "only at the desk": lint used to pass
+    it (the "fees but no way to pay" rule saw a payment step), and online dossiers went unpaid."""
+    findings = _lint_all(tmp_path, _payment_steps(when))
+    assert any(sev == "error" and "the `when` of the `payment` step must hold whenever a fee is due" in m
+               for sev, m in findings), findings
+
+
+def test_lint_warns_about_a_conditional_payment_step_before_review(tmp_path):
+    early = _lint_all(tmp_path, _payment_steps(HAS_FEE, first=True))
+    assert [m for sev, m in early if sev == "error"] == []
+    assert any(sev == "warning" and "comes before `review`" in m for sev, m in early), early
+    late = _lint_all(tmp_path, _payment_steps({"or": [HAS_FEE, {"==": [{"var": "_channel"}, "desk"]}]}))
+    assert not [m for _sev, m in late if "payment" in m and "when" in m], late
+
+
+def test_a_step_condition_that_cannot_be_evaluated_runs_the_step(app, caplog):
+    """Fail closed: a spec with a loop among computed values (lint refuses it; this one
+    bypasses lint) files, and the desk receives it, with the step run and the error logged
+    (it used to fail the workflow's start and give the desk a 500 for ever)."""
+    import logging
+
+    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data.update(version="loop", steps=[{"name": "notify", "when": {">": [{"var": "loop"}, 0]}}, REVIEW],
+                computed={**data.get("computed", {}), "loop": {"logic": {"+": [{"var": "loop"}, 1]}}})
+    from motcua.spec.model import ProcedureSpec
+
+    spec = ProcedureSpec.model_validate(data)
+    engine = _engine(app)
+    with caplog.at_level(logging.ERROR, logger="motcua.workflow.plan"):
+        code = file_dossier(app, spec, fee=0)
+    d = engine._get(code)
+    assert d.steps["_engine"]["skipped"] == [] and "step_skipped" not in kinds(d)
+    assert any("cannot be evaluated; the step runs" in r.getMessage() for r in caplog.records)
+    assert Status(engine.perform(code, "receive", DESK).status) == Status.RECEIVED
 
 
 def test_the_fee_total_is_a_step_condition_s_only(tmp_path):

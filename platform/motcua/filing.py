@@ -22,6 +22,7 @@ from motcua.services import services
 from motcua.spec.conditions import lookup
 from motcua.spec.model import ProcedureSpec
 from motcua.store import transaction
+from motcua.submission import visible_answers
 from motcua.workdays import DEFAULT_FILE, VN_TZ, Calendar
 
 
@@ -144,6 +145,7 @@ def _add_dossier(
     svc = services()
     office = chosen_office(spec, agency)
     received = at or now()
+    answers = visible_answers(spec, answers, channel, received.astimezone(VN_TZ).date())
     lines = compute_fees(spec, answers, channel, office.code)
     # What cannot be stored (text that is not UTF-8) fails before a number is taken from
     # the day's sequence: callers validate first (submission.text_errors), this is the guard.

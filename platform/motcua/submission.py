@@ -254,6 +254,10 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", 
     too_big = size_errors(answers, lang)
     if too_big:
         return too_big
+    oversized = too_many_items(spec, answers, lang)
+    if oversized:
+        return oversized
+    answers = visible_answers(spec, answers, today=today)  # what is hidden is dropped, not judged
     errors = _schema_errors(spec, answers, lang)
     for path, message in date_errors(spec, answers, lang, today).items():
         errors.setdefault(path, message)
@@ -341,7 +345,7 @@ def required_when_errors(
     published `x-required-when`): the same compiled JSON Logic the form shows it with. Inside
     a repeating group it is judged item by item, `item.` reading that item
     (`children.2.school`, an error at that path)."""
-    from motcua.spec.conditions import holds, item_path_of
+    from motcua.spec.conditions import checker, item_path_of
 
     errors: dict[str, str] = {}
     if spec.form is None:
@@ -353,16 +357,66 @@ def required_when_errors(
                  if name in required and isinstance(sub, dict) and "x-show-when" in sub] if isinstance(props, dict) else []
         if not shown:
             continue
+        # compiled once per field, bound to each item (a group may hold thousands of them)
+        rules = {name: checker(sub["x-show-when"], answers, "online", spec.computed, today) for name, sub in shown}
         for here, parent in _values_at(answers, path.split(".") if path else []):
             if not isinstance(parent, Mapping):
                 continue  # a missing or malformed group is the schema's to report
             item = item_path_of(path, here)
-            for name, sub in shown:
+            for name, _sub in shown:
                 field = f"{here}.{name}" if here else name
                 value = parent.get(name)
-                if value in (None, "", [], {}) and holds(sub["x-show-when"], answers, "online", spec.computed, today, item=item):
+                if value in (None, "", [], {}) and rules[name](item):
                     label = field_label(spec, field, lang)
                     errors[field] = t("Nhập {label}", lang, label=_lower_first(label, lang))
+    return errors
+
+
+def visible_answers(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str = "online",
+                    today: date | None = None) -> dict[str, Any]:
+    """The answers without those of fields their `x-show-when` hides (item by item inside a
+    repeating group), as the citizen saw the form: an answer the citizen could not see must
+    not drive a fee, a step's `when` or a required attachment. Form, API, desk and
+    supplement alike: validation judges these answers and filing stores them. Repeated until
+    nothing changes, since a hidden field may be what another's rule reads."""
+    from motcua.spec.conditions import checker, item_path_of
+
+    if spec.form is None:
+        return dict(answers)
+    fields = [(path, name, sub["x-show-when"]) for path, node in published_schema.structural(spec.form.fields)
+              if isinstance(props := node.get("properties"), dict)
+              for name, sub in props.items() if isinstance(sub, dict) and "x-show-when" in sub]
+    if not fields:
+        return dict(answers)
+    data = copy.deepcopy(dict(answers))
+    for _ in range(len(fields) + 1):
+        dropped = False
+        for path, name, condition in fields:
+            rule = checker(condition, data, channel, spec.computed, today)
+            for here, parent in list(_values_at(data, path.split(".") if path else [])):
+                if isinstance(parent, dict) and name in parent and not rule(item_path_of(path, here)):
+                    del parent[name]
+                    dropped = True
+        if not dropped:
+            break
+    return data
+
+
+def too_many_items(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi") -> dict[str, str]:
+    """Repeating groups holding more items than their `maxItems`: checked first and alone
+    (`validate` stops there), so an oversized list, say 60,000 empty items sent to the API,
+    costs one count, not a schema error and a condition per item."""
+    errors: dict[str, str] = {}
+    if spec.form is None:
+        return errors
+    for path, node in published_schema.structural(spec.form.fields):
+        most = node.get("maxItems")
+        if not isinstance(most, int) or isinstance(most, bool):
+            continue
+        for here, value in _values_at(answers, path.split(".") if path else []):
+            if isinstance(value, list) and len(value) > most:
+                label = field_label(spec, here, lang) if here else t("Hồ sơ", lang)
+                errors[here] = ngettext("{label}: nhiều nhất {n} mục", "{label}: nhiều nhất {n} mục", most, lang=lang, label=label)
     return errors
 
 

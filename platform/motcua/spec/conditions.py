@@ -167,6 +167,36 @@ def computed_logic(definition: Computed) -> Logic:
     return {"if": [{"and": [{"!": {"in": [{"var": v}, [None, ""]]}} for v in used]}, definition.logic, None]}
 
 
+def computed_cycle(computed: Mapping[str, Computed]) -> list[str] | None:
+    """A chain of computed values that leads back to its start (`a -> b -> a`), or None.
+    Each value reads others through its `logic` or the path of `age` / `days_since` / `count`
+    (both are `var`s of `computed_logic`); a loop could never be inlined (lint refuses it)."""
+    reads = {name: [v for v in vars_of(computed_logic(d)) if v in computed] for name, d in computed.items()}
+    done: set[str] = set()
+
+    def walk(name: str, path: list[str]) -> list[str] | None:
+        if name in path:
+            return path[path.index(name):] + [name]
+        if name in done:
+            return None
+        for other in reads[name]:
+            found = walk(other, path + [name])
+            if found:
+                return found
+        done.add(name)
+        return None
+
+    for name in computed:
+        found = walk(name, [])
+        if found:
+            return found
+    return None
+
+
+class CircularComputed(ValueError):
+    """A computed value that reads itself, directly or through others (a spec lint refuses)."""
+
+
 def compile_logic(condition: Any, computed: Mapping[str, Computed] | None = None) -> Logic:
     """A spec condition (either shape) as plain JSON Logic, computed values inlined."""
     if condition is None:
@@ -175,8 +205,43 @@ def compile_logic(condition: Any, computed: Mapping[str, Computed] | None = None
     return _inline(logic, {name: computed_logic(d) for name, d in (computed or {}).items()})
 
 
-def _inline(logic: Logic, values: Mapping[str, Logic]) -> Logic:
-    return _map_vars(logic, lambda name, _node: _inline(values[name], values) if name in values else _KEEP)
+def _inline(logic: Logic, values: Mapping[str, Logic], seen: tuple[str, ...] = ()) -> Logic:
+    """`logic` with each computed value it reads replaced by its expression; `seen`: the
+    values being inlined around it, so a loop raises CircularComputed, never RecursionError."""
+    def replace(name: str, _node: Mapping[str, Any]) -> Any:
+        if name not in values:
+            return _KEEP
+        if name in seen:
+            raise CircularComputed(f"computed value `{name}` reads itself: {' -> '.join(seen + (name,))}")
+        return _inline(values[name], values, seen + (name,))
+
+    return _map_vars(logic, replace)
+
+
+def fee_implies(logic: Logic) -> bool:
+    """Whether a step's `when` (JSON Logic) surely holds for every dossier that owes a fee
+    (`_fee_total > 0`): `{">": [{var: _fee_total}, 0]}` and the like, or an `or` with one
+    such part, or an `and` of such parts. Lint asks it of a payment step's `when`, so a
+    condition never switches payment off while a fee is due."""
+    if logic is True or _var_name(logic) == "_fee_total":
+        return True
+    if not isinstance(logic, Mapping) or len(logic) != 1:
+        return False
+    op, args = next(iter(logic.items()))
+    if op in ("and", "or") and isinstance(args, list) and args:
+        parts = [fee_implies(a) for a in args]
+        return all(parts) if op == "and" else any(parts)
+    if op == "!!":
+        return fee_implies(args[0] if isinstance(args, list) and len(args) == 1 else args)
+    if not isinstance(args, list) or len(args) != 2:
+        return False
+    left, right = args
+    flipped = {"<": ">", "<=": ">=", "!=": "!=", "!==": "!=="}
+    if _var_name(right) == "_fee_total" and op in flipped:
+        op, left, right = flipped[op], right, left
+    if _var_name(left) != "_fee_total" or isinstance(right, bool) or not isinstance(right, (int, float)):
+        return False
+    return (op == ">" and right <= 0) or (op == ">=" and right <= 1) or (op in ("!=", "!==") and right == 0)
 
 
 def _var_name(node: Any) -> str | None:
@@ -286,9 +351,12 @@ def evaluate(logic: Logic, answers: Mapping[str, Any], channel: str = "online", 
 
 
 def truthy(value: Any) -> bool:
-    """JSON Logic's truthiness (an empty list is false, as `json-logic-js` says)."""
+    """JSON Logic's truthiness (an empty list is false, an object, even empty, true, as
+    `json-logic-js` says: `{var: item}` reads a whole item)."""
     if isinstance(value, list):
         return bool(value)
+    if isinstance(value, Mapping):
+        return True
     return bool(value) and value == value  # NaN is false
 
 
@@ -356,6 +424,37 @@ def _reads_data(logic: Logic) -> bool:
         return "var" in logic or "missing" in logic or "missing_some" in logic or any(
             _reads_data(v) for v in logic.values())
     return False
+
+
+def checker(
+    condition: Any,
+    answers: Mapping[str, Any],
+    channel: str = "online",
+    computed: Mapping[str, Computed] | None = None,
+    today: _dt.date | None = None,
+) -> Callable[[str | None], bool]:
+    """`holds` for one condition over many items of a repeating group: compiled once (and
+    the data built once), only bound to each item; a rule that reads no `item.` is even
+    evaluated once. Whether it holds for `item` (`children.2`, or None) is the call."""
+    logic = compile_logic(condition, computed)
+    data = {**answers, "_channel": channel, "_today": today_iso(today)}
+    per_item = any(is_item_path(v) for v in vars_of(logic))
+    once: list[bool] = []
+
+    def run(rule: Logic) -> bool:
+        try:
+            return truthy(jsonLogic(rule, data))
+        except (TypeError, ValueError, ArithmeticError, ReferenceError):
+            return False
+
+    def check(item: str | None) -> bool:
+        if per_item and item:
+            return run(bind_item(logic, item))
+        if not once:
+            once.append(run(logic))
+        return once[0]
+
+    return check
 
 
 def for_browser(

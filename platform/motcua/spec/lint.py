@@ -35,7 +35,7 @@ from motcua.spec.loader import (
 from motcua.spec import life_events
 from motcua.spec.form_support import unrenderable
 from motcua.spec.model import Condition, Level, ProcedureSpec
-from motcua.spec.conditions import STEP_FIELDS
+from motcua.spec.conditions import STEP_FIELDS, computed_cycle, fee_implies, is_legacy
 from motcua.spec.redos import backtracking_problem
 from motcua.spec.redos import explain as explain_backtracking
 
@@ -573,6 +573,10 @@ class Checker:
                         self.error(loc + (kind,), f"computed value `{name}`: `{kind}` needs {want} field, but `{path}` is not one")
             if definition.logic is not None:
                 self._logic(definition.logic, loc + ("logic",), f"computed value `{name}`")
+        cycle = computed_cycle(self.spec.computed)
+        if cycle:
+            self.error(("computed", cycle[0]), f"computed value `{cycle[0]}` reads itself ({' -> '.join(cycle)}): "
+                       "a value cannot be worked out from itself; make one of them read the answers instead", key=True)
 
     def check_field_conditions(self) -> None:
         """Each field's `x-show-when` (shown, and required when listed in `required`, only
@@ -597,6 +601,7 @@ class Checker:
             self._condition(attachment.required_when, ("attachments", index, "required_when"), f"the condition of attachment `{attachment.id}`")
         for index, step in enumerate(self.spec.steps):
             self._condition(step.when, ("steps", index, "when"), f"the `when` of step `{step.name}`", extra=STEP_FIELDS)
+        self.check_payment_condition()
         for index, fee in enumerate(self.spec.fees):
             self._condition(fee.when, ("fees", index, "when"), f"the condition of fee `{fee.id}`")
             self._condition(fee.exempt_when, ("fees", index, "exempt_when"), f"the exemption of fee `{fee.id}`")
@@ -606,6 +611,25 @@ class Checker:
                     self.error(("fees", index, "quantity_field"), f"`quantity_field` of fee `{fee.id}` should name a number field, but `{fee.quantity_field}` is not `type: integer`")
                 elif isinstance(found, dict) and not any("maximum" in branch for branch in _branches(self.schema, found)):
                     self.warning(("fees", index, "quantity_field"), f"`quantity_field` of fee `{fee.id}` names `{fee.quantity_field}`, which has no `maximum`; give it one (the fee counts at most 10000 units without it)")
+
+    def check_payment_condition(self) -> None:
+        """A payment step's `when` may only skip it for dossiers that owe nothing: it must hold
+        whenever `_fee_total > 0`, else a condition would switch payment off while a fee is
+        due (and bypass "fees but no way to pay"). Placed before `review`, it is decided before
+        a supplement can raise the fee: the fee is then asked for late (warning)."""
+        names = [s.name for s in self.spec.steps]
+        for index, step in enumerate(self.spec.steps):
+            if step.name != "payment" or step.when is None:
+                continue
+            logic = step.when if not is_legacy(step.when) else None
+            if logic is None or not fee_implies(logic):
+                self.error(("steps", index, "when"), "the `when` of the `payment` step must hold whenever a fee is due, or a "
+                           "dossier could skip paying; write `{\">\": [{\"var\": \"_fee_total\"}, 0]}` (optionally "
+                           "`or` another condition)")
+            elif "review" in names[index + 1:]:
+                self.warning(("steps", index, "when"), "the `payment` step has a `when` and comes before `review`: a dossier that "
+                             "owes nothing at filing skips it, and if a supplement raises the fee, payment is asked for only then; "
+                             "place the conditional `payment` step after `review`")
 
     def check_unique_ids(self) -> None:
         groups: list[tuple[str, Loc, list[str], str]] = [

@@ -142,6 +142,33 @@ def _replanned_event(spec: ProcedureSpec, index: int, now_applies: bool) -> Even
                   data={"step": name, "index": index, "applies": now_applies})
 
 
+def _rejoined_event(spec: ProcedureSpec, index: int) -> Event:
+    name = spec.steps[index].name
+    text = {"vi": "Hồ sơ nay phải nộp phí, lệ phí nên bước “{step}” được áp dụng lại cho hồ sơ.",
+            "en": "The dossier now owes fees, so the “{step}” step applies to it again."}
+    return _event(actor="system", kind="step_replanned", note=message(text, step=_step_words(name)),
+                  data={"step": name, "index": index, "applies": True, "rejoined": True})
+
+
+def _unpaid_reason(dossier: Dossier, spec: ProcedureSpec | None, action: str) -> str | None:
+    """The core's own guard, whatever the steps say (one skipped by its `when`, one that does
+    not block, or fails to): the result of a procedure that collects its fee (a step with
+    `collects_fees`, which offers the way to pay) is not handed over while the fee total
+    exceeds what was paid. A spec with no such step keeps its fee outside the platform."""
+    if action != "return_result" or spec is None:
+        return None
+    registry = step_registry()
+    if not any(getattr(registry.get(ref.name), "collects_fees", False) for ref in spec.steps):
+        return None
+    from motcua.payments import amount_due
+
+    due = amount_due(dossier)
+    if due <= 0:
+        return None
+    return i18n.gettext("Hồ sơ còn {amount} phí, lệ phí chưa nộp nên chưa thể trả kết quả: ghi nhận đã thu phí tại quầy "
+                        "hoặc chờ công dân thanh toán trực tuyến.", amount=i18n.money(due, i18n.current_lang()))
+
+
 def _lifecycle_actions(units: list[str], approver_roles: tuple[str, ...], plan: processing.Plan | None = None) -> dict[str, Action]:
     def a(name: str, vi: str, en: str, roles: tuple[str, ...], **kw: Any) -> Action:
         return Action(name=name, label={"vi": vi, "en": en}, roles=roles, **kw)
@@ -443,10 +470,24 @@ class Engine:
 
     @staticmethod
     def _plan(work: Dossier, spec: ProcedureSpec | None) -> None:
-        """Decide once, at filing, which steps apply (a spec with a step's `when`)."""
+        """Decide once, at filing, which steps apply (a spec with a step's `when`); later, let
+        a skipped step that collects the fee (`Step.collects_fees`) apply again once the
+        dossier owes money, with an event saying so, while the dossier is open."""
         state = lifecycle.engine_state(work)
-        if "skipped" not in state and step_plan.conditional(spec):
-            state["skipped"] = step_plan.skipped(spec, work)  # type: ignore[arg-type]
+        if spec is None or not step_plan.conditional(spec):
+            return
+        if "skipped" not in state:
+            state["skipped"] = step_plan.skipped(spec, work)
+            return
+        if not state["skipped"] or Status(work.status) in (Status.RETURNED, Status.REFUSED, Status.WITHDRAWN):
+            return
+        registry = step_registry()
+        collecting = {i for i, ref in enumerate(spec.steps) if getattr(registry.get(ref.name), "collects_fees", False)}
+        skipped, back = step_plan.rejoined(work, list(state["skipped"]), collecting)
+        if back:
+            state["skipped"] = skipped
+            for index in back:
+                work.record(_rejoined_event(spec, index))
 
     def _react(self, work: Dossier, spec: ProcedureSpec | None, entries: list[Entry], run: _Run) -> None:
         """The cascade, in memory: dispatch new events to every step, enter the current step."""
@@ -844,7 +885,7 @@ class Engine:
                 reason = None
             if reason:
                 return reason
-        return None
+        return _unpaid_reason(dossier, spec, action)
 
     def _transfer_targets(self, dossier: Dossier) -> dict[str, dict[str, str]]:
         """Offices a dossier may be sent to (code -> name): the procedure's other performers,
@@ -1215,7 +1256,13 @@ class Engine:
         the old and new `fee_total`; what a payment already made does not cover is then due
         (the payment step reads the new total).
         """
-        spec = self.spec_for(self._get(code)) if answers is not None else None
+        current = self._get(code)
+        spec = self.spec_for(current) if answers is not None else None
+        if answers is not None and spec is not None:
+            from motcua.submission import visible_answers
+
+            # as at filing: an answer to a field its condition hides is not kept
+            answers = visible_answers(spec, answers, current.channel, filing_day(current.filed_at))
 
         def change(d: Dossier) -> None:
             lifecycle.check(d.status, "supply")

@@ -7,18 +7,29 @@ intake channel and the bill (`_fee_total`); it is kept in the dossier (`_engine.
 so a later edit of the spec's conditions never changes it (the spec is pinned anyway).
 
 A supplement that corrects answers decides again only the steps not reached yet (after the
-cursor): what already ran, or was already skipped, is history and stays. Pure functions:
+cursor): what already ran, or was already skipped, is history and stays, except a step that
+collects the fee (`Step.collects_fees`, the payment step): it acts on the dossier's events and
+the desk's actions rather than only on being entered, so once the dossier owes money (a
+supplement or a transfer raised the fee of a dossier that owed nothing at filing) it applies
+again wherever the cursor is, and the fee is asked for and can be recorded. Pure functions:
 the engine records what they say.
+
+A condition that cannot be evaluated (a spec published before lint refused what breaks it)
+fails closed: the step runs, and the error is logged.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Collection
 
 from motcua.dossier import Dossier
 from motcua.fees import filing_day
+from motcua.payments import amount_due
 from motcua.spec.conditions import holds
 from motcua.spec.model import ProcedureSpec
+
+log = logging.getLogger(__name__)
 
 
 def conditional(spec: ProcedureSpec | None) -> bool:
@@ -27,12 +38,18 @@ def conditional(spec: ProcedureSpec | None) -> bool:
 
 
 def applies(spec: ProcedureSpec, index: int, dossier: Dossier) -> bool:
-    """Whether the step at `index` applies to the dossier as it stands now."""
+    """Whether the step at `index` applies to the dossier as it stands now (True when its
+    condition cannot be evaluated: skipping a step by mistake may skip a fee or a check)."""
     when = spec.steps[index].when
     if when is None:
         return True
     data: dict[str, Any] = {**dossier.data, "_fee_total": dossier.fee_total}
-    return holds(when, data, dossier.channel, spec.computed, filing_day(dossier.filed_at))
+    try:
+        return holds(when, data, dossier.channel, spec.computed, filing_day(dossier.filed_at))
+    except Exception:
+        log.exception("dossier %s: the `when` of step %d (%s) cannot be evaluated; the step runs",
+                      dossier.code, index, spec.steps[index].name)
+        return True
 
 
 def skipped(spec: ProcedureSpec, dossier: Dossier, start: int = 0) -> list[int]:
@@ -47,3 +64,12 @@ def replanned(spec: ProcedureSpec, dossier: Dossier, before: list[int], cursor: 
     again = skipped(spec, dossier, cursor + 1)
     old_later = {i for i in before if i > cursor}
     return kept + again, sorted(set(again) - old_later), sorted(old_later - set(again))
+
+
+def rejoined(dossier: Dossier, before: list[int], collecting: Collection[int]) -> tuple[list[int], list[int]]:
+    """(new skipped list, steps that apply again): the skipped steps that collect the fee
+    (`collecting`), once the dossier owes money, wherever the cursor is (see above)."""
+    if amount_due(dossier) <= 0:
+        return before, []
+    back = [i for i in before if i in collecting]
+    return [i for i in before if i not in back], back

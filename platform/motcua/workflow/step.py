@@ -70,6 +70,10 @@ class Step:
     title: ClassVar[LText | str | None] = None
     #: kind -> EventKind (or a dict `{label: {vi, en}, internal: bool}`) for every kind it records
     events: ClassVar[dict[str, EventKind | dict[str, Any]]] = {}
+    #: the step collects the dossier's fee (the payment step): skipped by its `when`, it
+    #: applies again as soon as the dossier owes money, even once the cursor is past it
+    #: (motcua.workflow.plan), so a fee raised later is asked for and can be recorded
+    collects_fees: ClassVar[bool] = False
 
     def enter(self, ctx: StepContext) -> None:
         ctx.done()

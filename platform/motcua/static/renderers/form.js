@@ -7,6 +7,11 @@
 (function () {
   "use strict";
 
+  /* Marks an input this script disabled because its field is hidden: a disabled input is
+     not posted, so the server gets no answer the citizen could not see (it drops one
+     anyway: motcua.submission.visible_answers); inputs the page itself disabled stay so. */
+  var OFF = "data-hidden-off";
+
   /* The current value of a field, typed as the server parses it: a single checkbox and
      "true"/"false" choices are booleans, a number input a number, several checked boxes a
      list, nothing entered null. */
@@ -17,7 +22,7 @@
     var numeric = false;
     for (var i = 0; i < inputs.length; i++) {
       var el = inputs[i];
-      if (el.name !== name) continue;
+      if (el.name !== name || el.hasAttribute(OFF)) continue;  // a hidden field has no answer
       if (el.type === "checkbox" && el.value === "true" && !el.closest(".choices-checkboxes")) {
         single = true;
         values.push(el.checked ? "true" : "false");
@@ -50,25 +55,36 @@
     node[parts[parts.length - 1]] = value;
   }
 
-  /* A repeating group's answer as the server reads it: the list of its items, each built
-     from the inputs named `<path>.<index>...` (a count reads it, `{reduce: [{var: children}, ...]}`);
-     null when the form has no item of it. */
+  /* A group's answer as the server reads it, built from the inputs named `<path>.<key>...`:
+     a repeating group (numeric keys) is the list of its items (a count reads it,
+     `{reduce: [{var: children}, ...]}`), an object (an item itself, `{var: item}` bound to
+     `children.2`, or a group of fields) the object of its answers, without the empty ones,
+     as the server keeps them; null when the form has no input under it. */
   function items(form, path) {
     var prefix = path + ".";
     var found = {};
+    var numeric = true;
     var inputs = form.querySelectorAll("[name]");
     for (var i = 0; i < inputs.length; i++) {
       var name = inputs[i].name;
-      if (name.indexOf(prefix) !== 0) continue;
+      if (name.indexOf(prefix) !== 0 || inputs[i].hasAttribute(OFF)) continue;
       var rest = name.slice(prefix.length);
-      var index = rest.split(".")[0];
-      if (!/^[0-9]+$/.test(index)) return null;
-      if (!(index in found)) found[index] = {};
-      if (rest === index) found[index] = current(form, name);
-      else put(found[index], rest.slice(index.length + 1), current(form, name));
+      var key = rest.split(".")[0];
+      if (!/^[0-9]+$/.test(key)) numeric = false;
+      if (key in found) continue;  // built once, from all its inputs
+      found[key] = rest === key ? current(form, name) : (items(form, prefix + key) || {});
     }
-    var keys = Object.keys(found).map(Number).sort(function (a, b) { return a - b; });
-    return keys.length ? keys.map(function (k) { return found[k]; }) : null;
+    var keys = Object.keys(found);
+    if (!keys.length) return null;
+    if (numeric) {
+      return keys.map(Number).sort(function (a, b) { return a - b; }).map(function (k) { return found[k]; });
+    }
+    var object = {};
+    keys.forEach(function (k) {
+      var v = found[k];
+      if (v !== null && !(typeof v === "object" && !Array.isArray(v) && !Object.keys(v).length)) object[k] = v;
+    });
+    return object;
   }
 
   /* The data a rule reads: each of its variables from the form, nested by dotted path. */
@@ -87,14 +103,36 @@
     return window.jsonLogic.truthy(window.jsonLogic.apply(logic, dataFor(form, logic)));
   }
 
+  /* Hide each conditional field whose rule does not hold and disable its inputs (inside
+     any hidden field); again until nothing changes, since a hidden field may be what another
+     rule reads, as the server does. */
   function update() {
-    var groups = document.querySelectorAll("[data-show-when]");
-    for (var i = 0; i < groups.length; i++) {
-      var el = groups[i];
-      var form = el.closest("form") || document;
-      var cond;
-      try { cond = JSON.parse(el.getAttribute("data-show-when")); } catch (e) { continue; }
-      el.hidden = !holds(form, cond);
+    for (var pass = 0; pass < 10; pass++) {
+      var changed = false;
+      var groups = document.querySelectorAll("[data-show-when]");
+      for (var i = 0; i < groups.length; i++) {
+        var el = groups[i];
+        var form = el.closest("form") || document;
+        var cond;
+        try { cond = JSON.parse(el.getAttribute("data-show-when")); } catch (e) { continue; }
+        var hide = !holds(form, cond);
+        if (el.hidden !== hide) { el.hidden = hide; changed = true; }
+      }
+      var inputs = document.querySelectorAll("[data-show-when] [name]");
+      for (var j = 0; j < inputs.length; j++) {
+        var input = inputs[j];
+        var off = input.closest("[data-show-when][hidden]") !== null;
+        if (off && !input.disabled) {
+          input.disabled = true;
+          input.setAttribute(OFF, "");
+          changed = true;
+        } else if (!off && input.hasAttribute(OFF)) {
+          input.disabled = false;
+          input.removeAttribute(OFF);
+          changed = true;
+        }
+      }
+      if (!changed) return;
     }
   }
 
