@@ -22,6 +22,15 @@ returned one stays on the timeline and in `state["returned_parcels"]`) or switch
 dossier to pickup at the desk (`switch_to_desk`: then `return_result` hands it over). A
 parcel that was delivered is never rebooked. Callbacks of a returned parcel still reach the
 timeline but no longer change the current parcel's status.
+A booking whose job gave up (`booking_failed`: the carrier down through every retry) is no
+dead end either: an administrator runs the job again (`job_retried`), or the desk does
+(`rebook_delivery`, under the same idempotency key: a booking the carrier took although its
+answer was lost is not booked twice) or switches the result to the desk (`switch_to_desk`,
+and `return_result` is no longer held back); a failed home pickup no longer holds `receive`
+back: the citizen may bring the papers, and once the desk receives them the pickup is
+dropped (`postal_pickup_dropped`). A booking is only ever made for a dossier still open and
+a parcel still wanted (`_wanted`): a dossier withdrawn or refused cancels the parcels not yet
+booked (`postal_booking_cancelled`), and running their job again then books nothing.
 The carrier is a `motcua.carriers` plugin: the spec's `config.carrier`, else the
 deployment's POSTAL_CARRIER, else `vnpost`; its settings come from the app config (VNPost:
 POSTAL_API_URL, POSTAL_API_KEY, POSTAL_CALLBACK_SECRET), and PUBLIC_URL says where the
@@ -35,7 +44,7 @@ from typing import Any
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from motcua import units
+from motcua import i18n, units
 from motcua.dossier import Status
 from motcua.integrations import CARRIERS
 from motcua.integrations.carriers import STATUS_LABELS
@@ -116,10 +125,37 @@ def callback_url(ctx: StepContext) -> str:
     return public_url(f"/plugins/carriers/{carrier_id(ctx)}/callback", ctx.app_config)
 
 
+#: The events that close a dossier before a result, as the timeline says it ("Hồ sơ đã ...").
+CLOSED_WHY = {
+    "withdrawn": {"vi": "được công dân rút", "en": "withdrawn by the citizen"},
+    "refused": {"vi": "bị từ chối tiếp nhận", "en": "refused"},
+}
+
 WHAT = {
     "delivery": {"vi": "chuyển phát kết quả", "en": "delivery of the result"},
     "pickup": {"vi": "thu gom hồ sơ tại nhà", "en": "collection of the papers at home"},
 }
+
+#: A result parcel that will not reach the citizen as things stand: the desk posts it again or
+#: hands the result over itself (`return_result` is not held back).
+DEAD_ENDS = frozenset({"returned_to_sender", "booking_failed", "no_address"})
+#: The dead ends the desk's `rebook_delivery` and `switch_to_desk` lead out of.
+OUT_OF_DEAD_END = frozenset({"returned_to_sender", "booking_failed"})
+#: Statuses after which nothing is booked for a dossier any more.
+CLOSED = frozenset({Status.WITHDRAWN, Status.REFUSED, Status.RETURNED})
+#: Parcels not booked yet: cancelled if the dossier closes, dropped if the papers come anyway.
+NOT_BOOKED = frozenset({"booking", "booking_failed"})
+
+
+def _wanted(ctx: StepContext, kind: str, key: str, status: str = "booking") -> bool:
+    """Whether the booking `key` of `kind` is still to be made: it is the current one, in
+    `status`, not booked, the dossier still open, and a result still going by post."""
+    shipment = (ctx.state.get("shipments") or {}).get(kind) or {}
+    if shipment.get("key") != key or shipment.get("item_number") or shipment.get("status") != status:
+        return False
+    if Status(ctx.status) in CLOSED:
+        return False
+    return kind != "delivery" or (_wants_postal(ctx) and not ctx.state.get("switched_to_desk"))
 
 
 class PostalStep(Step):
@@ -140,6 +176,10 @@ class PostalStep(Step):
                                          internal=True),
         "postal_booking_failed": EventKind(label={"vi": "Đặt lịch với bưu điện thất bại", "en": "Booking with the post office failed"},
                                            internal=True),
+        "postal_booking_retried": EventKind(label={"vi": "Đặt lại dịch vụ bưu chính", "en": "Postal service booked again"},
+                                            internal=True),
+        "postal_booking_cancelled": EventKind(label={"vi": "Hủy yêu cầu dịch vụ bưu chính", "en": "Postal service request cancelled"}),
+        "postal_pickup_dropped": EventKind(label={"vi": "Bỏ thu gom hồ sơ tại nhà", "en": "Collection at home dropped"}),
     }
 
     def _send_result(self, ctx: StepContext) -> None:
@@ -210,9 +250,8 @@ class PostalStep(Step):
         if job != "book_parcel":
             raise NotImplementedError(job)
         kind = arguments["kind"]
-        shipment = (ctx.state.get("shipments") or {}).get(kind) or {}
-        if shipment.get("key") != key or shipment.get("item_number"):
-            return None  # booked already, or replaced: nothing to do
+        if not _wanted(ctx, kind, key):
+            return None  # booked already, replaced, cancelled, or the dossier closed: nothing to do
         address = dict((ctx.dossier.delivery.address or {}) if ctx.dossier.delivery else {})
         if kind == "pickup" and ctx.dossier.pickup_address:
             address = dict(ctx.dossier.pickup_address)
@@ -287,11 +326,41 @@ class PostalStep(Step):
                                 what=words(WHAT[kind]), error=error),
                    data={"kind": kind, "key": key, "error": error})
 
-    def job_retried(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> None:
-        kind = arguments.get("kind")
-        shipment = (ctx.state.get("shipments") or {}).get(kind) or {}
-        if shipment.get("key") == key and shipment.get("status") == "booking_failed":
-            ctx.state["shipments"][kind] = {**shipment, "status": "booking"}
+    def job_retried(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> bool:
+        """The failed booking is "booking" again, and its job queued, only while it is still
+        wanted (`_wanted`): not for a withdrawn dossier, a parcel the desk booked again or
+        gave up for collection at the desk."""
+        kind = str(arguments.get("kind"))
+        if not _wanted(ctx, kind, key, status="booking_failed"):
+            return False
+        ctx.state["shipments"][kind] = {**ctx.state["shipments"][kind], "status": "booking"}
+        return True
+
+    def _let_go(self, ctx: StepContext, why: str) -> None:
+        """The dossier closed (`why`: "withdrawn", "refused"): every parcel not booked yet is
+        cancelled, so no job, rerun or desk action books it any more."""
+        for kind, shipment in (ctx.state.get("shipments") or {}).items():
+            if shipment.get("status") in NOT_BOOKED and not shipment.get("item_number"):
+                ctx.state["shipments"][kind] = {**shipment, "status": "cancelled"}
+                ctx.record("postal_booking_cancelled",
+                           note=message({"vi": "Hồ sơ đã {why}: hủy yêu cầu {what} chưa đặt được với bưu điện.",
+                                         "en": "The dossier was {why}: the {what} not yet booked with the post office is cancelled."},
+                                        why=words(CLOSED_WHY[why]), what=words(WHAT[kind])),
+                           data={"kind": kind, "key": shipment.get("key"), "why": why})
+
+    def _pickup_dropped(self, ctx: StepContext) -> None:
+        """The desk received the papers although the pickup booking failed: the citizen
+        brought them, the pickup is no longer wanted."""
+        pickup = (ctx.state.get("shipments") or {}).get("pickup") or {}
+        if pickup.get("status") != "booking_failed" or pickup.get("item_number"):
+            return
+        ctx.state["shipments"]["pickup"] = {**pickup, "status": "cancelled"}
+        ctx.record("postal_pickup_dropped",
+                   note={"vi": "Bộ phận một cửa đã nhận hồ sơ giấy do công dân mang đến; "
+                               "bỏ yêu cầu thu gom hồ sơ tại nhà (đặt lịch với bưu điện thất bại).",
+                         "en": "The one-stop desk received the papers the citizen brought; the collection "
+                               "at home (whose booking with the post office failed) is dropped."},
+                   data={"kind": "pickup", "key": pickup.get("key")})
 
     def enter(self, ctx: StepContext) -> None:
         if not _wants_postal(ctx):
@@ -302,7 +371,11 @@ class PostalStep(Step):
             ctx.state["waiting_for_result"] = True  # listed before the decision: book when it comes
 
     def on_event(self, ctx: StepContext, event: Any) -> None:
-        if event.kind == "filed" and _wants_pickup(ctx) and ctx.config.pickup and not entered_by_staff(ctx.dossier):
+        if event.kind in CLOSED_WHY:
+            self._let_go(ctx, event.kind)
+        elif event.kind == "received":
+            self._pickup_dropped(ctx)
+        elif event.kind == "filed" and _wants_pickup(ctx) and ctx.config.pickup and not entered_by_staff(ctx.dossier):
             # a citizen filing by post, or online with home pickup, has the papers collected at
             # home; paper that came by post and was entered at the desk is already there
             self._book(ctx, "pickup")
@@ -328,22 +401,20 @@ class PostalStep(Step):
         pickup = (ctx.state.get("shipments") or {}).get("pickup") or {}
         if action == "receive" and pickup.get("status") == "booking":
             return "Đang đặt dịch vụ thu gom hồ sơ tại nhà với bưu điện; chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy."
-        if action == "receive" and pickup.get("status") == "booking_failed":
-            return ("Đặt lịch thu gom hồ sơ tại nhà với bưu điện thất bại; quản trị viên cần cho chạy lại "
-                    "(trang Việc nền lỗi). Chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy.")
+        # a pickup whose booking failed holds nothing back: the citizen may bring the papers
         if action == "receive" and pickup.get("item_number") and pickup.get("status") != "delivered":
             return ("Hồ sơ giấy đang được bưu điện chuyển đến (thu gom tại nhà, bưu gửi "
                     f"{pickup['item_number']}); chỉ tiếp nhận khi đã nhận và kiểm tra bản giấy.")
         shipment = (ctx.state.get("shipments") or {}).get("delivery") or {}
         if (action == "return_result" and _wants_postal(ctx) and not ctx.state.get("switched_to_desk")
-                and shipment.get("status") not in ("returned_to_sender", "no_address")):
+                and shipment.get("status") not in DEAD_ENDS):
             return "Kết quả được trả qua bưu chính công ích; hồ sơ chuyển sang “Đã trả kết quả” khi bưu điện phát thành công."
         return None
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
         shipment = (ctx.state.get("shipments") or {}).get("delivery") or {}
         if (not _wants_postal(ctx) or ctx.state.get("switched_to_desk") or ctx.status != Status.FINISHED
-                or shipment.get("status") != "returned_to_sender"):
+                or shipment.get("status") not in OUT_OF_DEAD_END):
             return []
         return [
             Action(name="rebook_delivery", label={"vi": "Gửi lại kết quả qua bưu chính", "en": "Post the result again"},
@@ -362,8 +433,12 @@ class PostalStep(Step):
             raise ActionNotAllowed(f"Không có thao tác “{action}” cho hồ sơ này.")
         if status == "delivered":
             raise ActionNotAllowed("Bưu gửi kết quả đã được phát thành công; không thể gửi lại hay chuyển sang nhận tại quầy.")
-        if status != "returned_to_sender" or ctx.status != Status.FINISHED or ctx.state.get("switched_to_desk"):
-            raise ActionNotAllowed("Chỉ gửi lại hoặc chuyển sang nhận tại quầy khi bưu gửi kết quả đã bị chuyển hoàn.")
+        if status not in OUT_OF_DEAD_END or ctx.status != Status.FINISHED or ctx.state.get("switched_to_desk"):
+            raise ActionNotAllowed(i18n.gettext("Chỉ gửi lại hoặc chuyển sang nhận tại quầy khi bưu gửi kết quả đã bị "
+                                                "chuyển hoàn hoặc đặt lịch với bưu điện thất bại."))
+        if status == "booking_failed":
+            self._out_of_failed_booking(ctx, action, shipment, params)
+            return
         returned = {**shipment}
         if action == "switch_to_desk":
             reason = params_text(params, "reason")
@@ -382,6 +457,34 @@ class PostalStep(Step):
         if ctx.state["shipments"]["delivery"].get("status") == "no_address":  # nothing booked, nothing changed
             raise ActionNotAllowed("Không đặt lại được dịch vụ bưu chính: thiếu địa chỉ nhận (tỉnh, xã).")
 
+    def _out_of_failed_booking(self, ctx: StepContext, action: str, shipment: dict[str, Any],
+                               params: dict[str, Any]) -> None:
+        """The desk's way out of a result booking that gave up. Posting again books under the
+        same key as the failed booking (the carrier may have taken it although its answer
+        was lost: it then answers the same item); switching to the desk cancels it, so an
+        administrator's later re-run books nothing (`job_retried`)."""
+        if action == "switch_to_desk":
+            reason = params_text(params, "reason")
+            ctx.state["switched_to_desk"] = True
+            ctx.state["shipments"]["delivery"] = {**shipment, "status": "cancelled"}
+            ctx.record("postal_switched_to_desk",
+                       note=message({"vi": "Không đặt được dịch vụ bưu chính để gửi kết quả; công dân nhận kết quả tại "
+                                           "Bộ phận một cửa. {reason}",
+                                     "en": "The postal service could not be booked for the result; the citizen collects "
+                                           "it at the one-stop desk. {reason}"}, reason=reason),
+                       data={"item_number": None, "key": shipment.get("key"), "reason": reason})
+            return
+        note = params_text(params, "note")
+        ctx.state["shipments"]["delivery"] = {**shipment, "status": "booking"}
+        ctx.defer_job("book_parcel", shipment["key"], kind="delivery", attempt=int(shipment.get("attempt") or 1),
+                      note=note, actor=ctx.actor)
+        ctx.record("postal_booking_retried",
+                   note=message({"vi": "Đặt lịch với bưu điện đã thất bại; cán bộ cho đặt lại dịch vụ bưu chính "
+                                       "(chuyển phát kết quả). {note}",
+                                 "en": "The booking with the post office had failed; staff booked the postal service "
+                                       "again (delivery of the result). {note}"}, note=note),
+                   data={"kind": "delivery", "key": shipment.get("key")})
+
     def _panel(self, ctx: StepContext, template: str) -> Markup | None:
         from flask import render_template
 
@@ -392,7 +495,8 @@ class PostalStep(Step):
         return Markup(render_template(template, shipments=shipments, labels=STATUS_LABELS, dossier=ctx.dossier,
                                       waiting_for_fee=waiting, postage=_postage(ctx),
                                       returned_parcels=ctx.state.get("returned_parcels") or [],
-                                      at_desk=bool(ctx.state.get("switched_to_desk"))))
+                                      at_desk=bool(ctx.state.get("switched_to_desk")),
+                                      pickup_failed=((shipments.get("pickup") or {}).get("status") == "booking_failed")))
 
     def citizen_panel(self, ctx: StepContext) -> Markup | None:
         return self._panel(ctx, "postal/citizen.html")

@@ -166,3 +166,88 @@ def test_a_dead_message_rerun_is_sent_with_all_its_attempts(app) -> None:
     assert messages(app, code)[key]["status"] == "sent"
     assert sum(1 for m in sim.extensions["messaging_sim"] if m.get("id") == key) == 1
     assert "job_rerun" in kinds(app.extensions["motcua"].store.dossiers.get(code))
+
+
+@pytest.mark.parametrize("backend", ["tinydb", "postgresql"], indirect=True)
+def test_two_admins_rerunning_the_same_dead_job_at_once_run_it_once(app, live_server, monkeypatch) -> None:
+    """The second admin's press, while the first one's re-run is under way, finds the record
+    claimed: one `job_rerun`, one job, one parcel."""
+    import dataclasses
+    import threading
+
+    from motcua import jobs
+    from motcua.jobs import NotDead, rerun_dead
+
+    code, port = _dead_booking(app, live_server)
+    store, engine = app.extensions["motcua"].store, app.extensions["motcua"].engine
+    [dead] = dead_jobs(store)
+    real = jobs.TASKS["step_job"]
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_rerun(flask_app, arguments, actor):  # the first admin's re-run, held half-way
+        inside.set()
+        release.wait(5)
+        return real.rerun(flask_app, arguments, actor)
+
+    monkeypatch.setitem(jobs.TASKS, "step_job", dataclasses.replace(real, rerun=slow_rerun))
+    outcomes: list[str] = []
+
+    def press(who: str) -> None:
+        with app.test_request_context():
+            try:
+                rerun_dead(app, dead["id"], who)
+                outcomes.append("ran")
+            except NotDead:
+                outcomes.append("refused")
+
+    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
+    with LiveServer(sim, port=port):
+        first = threading.Thread(target=press, args=("staff:quantri",))
+        first.start()
+        assert inside.wait(5)
+        press("staff:admin2")  # while the first is still under way
+        release.set()
+        first.join(10)
+        engine.flush()
+        engine.flush()
+    assert sorted(outcomes) == ["ran", "refused"] and dead_jobs(store) == []
+    d = store.dossiers.get(code)
+    assert kinds(d).count("job_rerun") == 1 and kinds(d).count("shipment_booked") == 1
+    assert len(sim.extensions["carrier_sim"]) == 1
+
+
+@pytest.mark.parametrize("backend", ["tinydb", "postgresql"], indirect=True)
+def test_a_failed_rerun_gives_the_record_back_and_a_crashed_ones_claim_lapses(app, live_server, monkeypatch) -> None:
+    """A re-run that raises leaves the dead job listed and unclaimed; a process that died
+    after claiming one leaves it listed, and once the claim is older than
+    RERUN_CLAIM_SECONDS another admin runs it."""
+    import dataclasses
+    from datetime import datetime, timedelta, timezone
+
+    from motcua import jobs
+    from motcua.jobs import DEAD_JOBS, RERUN_CLAIM_SECONDS, NotDead, rerun_dead
+
+    code, port = _dead_booking(app, live_server)
+    store = app.extensions["motcua"].store
+    [dead] = dead_jobs(store)
+
+    def failing_rerun(flask_app, arguments, actor):
+        raise RuntimeError("the store went away")
+
+    with monkeypatch.context() as patch:
+        patch.setitem(jobs.TASKS, "step_job", dataclasses.replace(jobs.TASKS["step_job"], rerun=failing_rerun))
+        with app.test_request_context(), pytest.raises(RuntimeError):
+            rerun_dead(app, dead["id"], "staff:quantri")
+    [back] = dead_jobs(store)  # given back, and not claimed: the next press may run it
+    assert back["id"] == dead["id"] and "rerun_claimed" not in back
+
+    record = store.records(DEAD_JOBS).get(dead["id"])
+    fresh = datetime.now(timezone.utc) - timedelta(seconds=5)
+    store.records(DEAD_JOBS).put(dead["id"], {**record, "rerun_claimed": fresh.isoformat()})
+    with app.test_request_context(), pytest.raises(NotDead):
+        rerun_dead(app, dead["id"], "staff:quantri")
+    old = datetime.now(timezone.utc) - timedelta(seconds=RERUN_CLAIM_SECONDS + 5)
+    store.records(DEAD_JOBS).put(dead["id"], {**record, "rerun_claimed": old.isoformat()})
+    with app.test_request_context():
+        assert rerun_dead(app, dead["id"], "staff:quantri")["queued"] is True
+    assert dead_jobs(store) == [] and _delivery(app, code)["status"] == "booking"

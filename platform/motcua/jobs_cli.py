@@ -100,4 +100,5 @@ def retry(specs_dir: str, data_dir: str, public_url: str | None, job_id: str) ->
         job = rerun_dead(app, job_id, f"operator:{getpass.getuser()}")
     except NotDead:
         raise click.ClickException(f"no dead job {job_id} (run `motcua jobs` to list them)") from None
-    click.echo(f"{job_id} ({job['task']} {json.dumps(job['args'], ensure_ascii=False)}) queued again")
+    what = "queued again" if job["queued"] else "nothing left to run (dossier closed or done another way), dropped"
+    click.echo(f"{job_id} ({job['task']} {json.dumps(job['args'], ensure_ascii=False)}) {what}")

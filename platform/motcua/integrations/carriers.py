@@ -32,6 +32,7 @@ TERMINAL = frozenset({"delivered", "returned_to_sender"})
 STATUS_LABELS = {
     "booking": {"vi": "Đang đặt dịch vụ", "en": "Booking in progress"},
     "booking_failed": {"vi": "Đặt lịch thất bại", "en": "Booking failed"},  # the booking job gave up (motcua.jobs)
+    "cancelled": {"vi": "Đã hủy", "en": "Cancelled"},  # not booked, no longer wanted (dossier closed, papers brought)
     "booked": {"vi": "Đã đặt dịch vụ", "en": "Booked"},
     "picked_up": {"vi": "Bưu điện đã nhận", "en": "Picked up"},
     "in_transit": {"vi": "Đang vận chuyển", "en": "In transit"},

@@ -22,15 +22,18 @@ Retries back off (`backoff * 2**n` seconds, the task's own setting), a job that 
 recorded with its error in `records("dead_jobs")`, which `motcua jobs` and the back office's
 admin page show, and the task's `on_dead` lets what waited for it say so (a parcel whose
 booking failed). An administrator runs a dead job again (`rerun_dead`: `motcua jobs retry`,
-the back office's button): the task's `rerun` puts it back in the queue, with whatever the
-task must reset first, and the record goes.
+the back office's button): the record is claimed first (two admins pressing at once run it
+once), the task's `rerun` puts it back in the queue, with whatever the task must reset
+first, or says there is nothing left to run (the dossier closed, the work done another
+way), and the record goes. The dead jobs of a dossier that closes (withdrawn, refused) go
+with it (`drop_dead`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,8 @@ class Task:
     `cron` schedule (five fields, the worker's clock) is also deferred by the workers on that schedule,
     once whatever their number, with no arguments. `on_dead(flask_app, arguments, error)` runs
     once the job gave up; `rerun(flask_app, arguments, actor)` queues a dead job again when an
-    administrator asks (None: the same arguments, deferred again)."""
+    administrator asks (None: the same arguments, deferred again) and returns False when
+    there is nothing left to run (the dossier closed meanwhile), anything else when queued."""
 
     name: str
     run: Callable[..., Any]
@@ -62,7 +66,7 @@ class Task:
     backoff: Callable[[Any], float]
     cron: str | None = None
     on_dead: Callable[[Any, dict[str, Any], str], None] | None = None
-    rerun: Callable[[Any, dict[str, Any], str], None] | None = None
+    rerun: Callable[[Any, dict[str, Any], str], bool | None] | None = None
 
 
 #: Every task, by name; `register` adds to it (motcua.workflow.tasks holds Motcua's).
@@ -71,7 +75,7 @@ TASKS: dict[str, Task] = {}
 
 def register(name: str, *, attempts: Callable[[Any], int] | int = 8, backoff: Callable[[Any], float] | float = 60,
              cron: str | None = None, on_dead: Callable[[Any, dict[str, Any], str], None] | None = None,
-             rerun: Callable[[Any, dict[str, Any], str], None] | None = None
+             rerun: Callable[[Any, dict[str, Any], str], bool | None] | None = None
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare `fn(flask_app, **arguments)` as the task `name` (a decorator)."""
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -147,26 +151,70 @@ class NotDead(LookupError):
     """No dead job has that id (run again already, or never dead)."""
 
 
+#: Seconds a dead job's record stays claimed by the administrator running it again: a second
+#: run asked meanwhile is refused; a claim older than this (its process died between) lapses.
+RERUN_CLAIM_SECONDS = 300.0
+
+
+def _claim(job_id: str, now: datetime) -> Callable[[dict[str, Any] | None], dict[str, Any]]:
+    def claim(current: dict[str, Any] | None) -> dict[str, Any]:
+        if current is None:  # raising inside `update` writes nothing
+            raise NotDead(job_id)
+        claimed = current.get("rerun_claimed")
+        if claimed and datetime.fromisoformat(claimed) > now - timedelta(seconds=RERUN_CLAIM_SECONDS):
+            raise NotDead(f"{job_id}: being run again")
+        return {**current, "rerun_claimed": now.isoformat()}
+    return claim
+
+
 def rerun_dead(flask_app: Any, job_id: str, actor: str) -> dict[str, Any]:
-    """Run a dead job again, asked by `actor` (an administrator): its task's `rerun` (or the
-    same arguments deferred again), then its record goes; the record, as it was. Queued
-    before the record goes: a crash between leaves it listed, and running it again twice is
-    harmless (every task is idempotent)."""
+    """Run a dead job again, asked by `actor` (an administrator); the record as it was, with
+    `queued`: False when its task's `rerun` found nothing left to run.
+
+    The record is claimed first, in one locked update (`Records.update`), so two admins
+    pressing at once, or two processes, run it once: the second gets NotDead. The job is
+    queued (its task's `rerun`, or the same arguments deferred again) before the record
+    goes: a crash between leaves it listed, claimed for RERUN_CLAIM_SECONDS, and running it
+    again then is harmless (every task is idempotent). A `rerun` that raises gives the
+    record back, unclaimed."""
     store = flask_app.extensions["motcua"].store
-    found = store.records(DEAD_JOBS).get(job_id)
-    if found is None:
+    records = store.records(DEAD_JOBS)
+    if records.get(job_id) is None:  # no record made for an unknown id
         raise NotDead(job_id)
+    claimed = records.update(job_id, _claim(job_id, datetime.now(timezone.utc)))
+    found = {key: value for key, value in claimed.items() if key != "rerun_claimed"}
     task = _tasks().get(found["task"])
-    if task is None:
-        raise NotDead(f"{job_id}: no task {found['task']!r} any more")
-    arguments = dict(found.get("args") or {})
-    if task.rerun is not None:
-        task.rerun(flask_app, arguments, actor)
+    try:
+        if task is None:
+            raise NotDead(f"{job_id}: no task {found['task']!r} any more")
+        arguments = dict(found.get("args") or {})
+        if task.rerun is not None:
+            queued = task.rerun(flask_app, arguments, actor) is not False
+        else:
+            queued = True
+            queue_for(store, flask_app.config).defer(task.name, unique=found.get("unique"), **arguments)
+    except BaseException:
+        records.update(job_id, lambda current: {key: value for key, value in (current or found).items()
+                                                if key != "rerun_claimed"})
+        raise
+    records.delete(job_id)
+    if queued:
+        log.warning("dead job %s (%s %s) queued again by %s", job_id, task.name, arguments, actor)
     else:
-        queue_for(store, flask_app.config).defer(task.name, unique=found.get("unique"), **arguments)
-    store.records(DEAD_JOBS).delete(job_id)
-    log.warning("dead job %s (%s %s) queued again by %s", job_id, task.name, arguments, actor)
-    return {"id": job_id, **found}
+        log.warning("dead job %s (%s %s): nothing left to run, dropped by %s", job_id, task.name, arguments, actor)
+    return {"id": job_id, **found, "queued": queued}
+
+
+def drop_dead(store: Any, concerns: Callable[[dict[str, Any]], bool]) -> list[str]:
+    """Forget the dead jobs whose record `concerns` (a dossier closed: running them again
+    would book a parcel or send a message about it); their ids."""
+    records = store.records(DEAD_JOBS)
+    gone = [key for key, value in records.all() if concerns(value)]
+    for key in gone:
+        records.delete(key)
+    if gone:
+        log.warning("dead jobs %s dropped: what they were for is closed", ", ".join(gone))
+    return gone
 
 
 def dead_jobs(store: Any) -> list[dict[str, Any]]:

@@ -361,7 +361,11 @@ def rerun_job(job_id: str) -> Any:
     except NotDead:
         flash(_("Không còn việc nền lỗi này (có thể đã được chạy lại)."), "error")
     else:
-        flash(_("Đã cho chạy lại việc nền {task}.", task=job["task"]), "success")
+        if job["queued"]:
+            flash(_("Đã cho chạy lại việc nền {task}.", task=job["task"]), "success")
+        else:
+            flash(_("Việc nền {task} không còn gì để chạy (hồ sơ đã đóng, hoặc việc đã được giải quyết cách khác); "
+                    "đã bỏ khỏi danh sách.", task=job["task"]), "info")
     return redirect(url_for("backoffice.jobs_view"))
 
 

@@ -49,6 +49,8 @@ RETRIES = "workflow_retries"
 #: catch-up defers again those whose job was lost (the embedded queue drops a job it started).
 STEP_JOBS = "workflow_step_jobs"
 DEFAULT_UNIT = processing.DESK_UNIT
+#: Statuses that close a dossier before any result: nothing is booked or re-run for it after.
+CLOSED = frozenset({Status.WITHDRAWN, Status.REFUSED})
 #: A dossier stored this long ago whose workflow has not started is taken as orphaned by a
 #: crash (WORKFLOW_START_GRACE_SECONDS); younger ones may still be starting in their process.
 START_GRACE_SECONDS = 120.0
@@ -361,18 +363,30 @@ class Engine:
 
     # --- writing: the change in one locked update, the steps' reactions in one more -----------
 
-    def _commit(self, code: str, change: Callable[[Dossier], Any], jobs: list[dict[str, Any]] | None = None) -> Any:
+    def _commit(self, code: str, change: Callable[[Dossier], Any],
+                jobs: list[dict[str, Any]] | Callable[[Any], list[dict[str, Any]]] | None = None) -> Any:
         """Persist `change` (under the store's lock) with the step jobs it asks for (in one
         transaction on PostgreSQL; deferred right after on the embedded store, the catch-up
-        covering a crash between), then let the steps react to it."""
+        covering a crash between), then let the steps react to it. `jobs` may be a function
+        of what `change` returned (a job deferred only if the change re-armed it). A change
+        that closes the dossier (withdrawn, refused) takes its dead jobs away (`_closed`)."""
         together = has_transactions(self.store)
+        before: dict[str, Status] = {}
+
+        def tracked(d: Dossier) -> Any:
+            before["status"] = Status(d.status)
+            return change(d)
+
         with transaction(self.store):
-            _, result = self.store.dossiers.update(code, change)
+            stored, result = self.store.dossiers.update(code, tracked)
+            jobs = jobs(result) if callable(jobs) else jobs
             self._keep_jobs(code, jobs or [])
             if together and jobs:
                 self._defer(code, [], False, jobs)
         if jobs and not together:
             self._defer(code, [], False, jobs)
+        if Status(stored.status) in CLOSED and before["status"] not in CLOSED:
+            self._closed(code)
         self._settle(code)
         for listener in self.listeners:
             try:
@@ -760,39 +774,55 @@ class Engine:
                   step_job: dict[str, Any] | None = None, reopen_failures: bool = False) -> bool:
         """An administrator runs a dead job about dossier `code` again: recorded on its
         timeline (`job_rerun`, staff only, by `actor`); for a step job (`step_job`: step,
-        index, job, key, arguments) the step is told (`job_retried`: the parcel is "booking"
-        again) and the job is deferred with that change (one transaction on PostgreSQL);
-        `reopen_failures`: the step calls given up get their attempts back and a
-        `retry_steps` job is deferred. False when the dossier is gone."""
+        index, job, key, arguments) the step is asked (`job_retried`: the parcel is "booking"
+        again) and the job is deferred with that change (one transaction on PostgreSQL) only
+        if the step re-armed it; `reopen_failures`: the step calls given up get their
+        attempts back and a `retry_steps` job is deferred. False, with nothing recorded or
+        queued, when there is nothing left to run: the dossier gone, or the step no longer
+        wants the job (the dossier withdrawn, the parcel booked or given up another way)."""
         if self.store.dossiers.get(code) is None:
             return False
-        steps: Callable[[Dossier], None] | None = None
+        found = None
         if step_job is not None:
             found = self._step_entry(code, step_job["index"], step_job["step"], step_job["job"], step_job["key"])
-            if found is not None:
-                steps = self._step_change(*found, lambda s, ctx: s.job_retried(
-                    ctx, step_job["job"], step_job["key"], step_job["arguments"]))
-            else:
-                step_job = None
+            if found is None:
+                return False
         note = message({"vi": "Quản trị viên cho chạy lại việc nền lỗi ({task}).",
                         "en": "An administrator ran the failed background job again ({task})."}, task=task)
 
-        def change(d: Dossier) -> None:
-            if steps is not None:
-                steps(d)
+        def change(d: Dossier) -> bool:
+            if found is not None:
+                spec, entry = found
+                ctx = self._context(d, spec, entry)
+                # a step written before job_retried answered returns None: taken as re-armed
+                if entry.step.job_retried(ctx, step_job["job"], step_job["key"], step_job["arguments"]) is False:  # type: ignore[union-attr, index]
+                    return False
+                if ctx.pending or ctx.state_changed or ctx.finished:
+                    trial = d.model_copy(deep=True)
+                    self._apply_effects(trial, ctx)
+                    _assign(d, trial)
             if reopen_failures:
                 for failure in lifecycle.engine_state(d).get("failures", []):
                     failure.pop("gave_up", None)
                     failure["attempts"] = 0
             d.record(_event(actor=actor, kind="job_rerun", note=note,
                             data={"task": task, **({"key": key} if key else {})}))
+            return True
 
         if reopen_failures:  # before the change: the catch-up's retry_failed finds them if the job is lost
             self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
-        self._commit(code, change, jobs=[step_job] if step_job else None)
+        rearmed = self._commit(code, change, jobs=lambda rearmed: [step_job] if rearmed and step_job else [])
         if reopen_failures:
             self._defer(code, [], True)
-        return True
+        return bool(rearmed)
+
+    def _closed(self, code: str) -> None:
+        """The dossier was just withdrawn or refused: its dead jobs go (an administrator
+        running one again would book a parcel or send a message for a closed dossier);
+        its steps, told by the event, let go of what waited (a parcel not yet booked)."""
+        from motcua.jobs import drop_dead
+
+        drop_dead(self.store, lambda job: (job.get("args") or {}).get("code") == code)
 
     def lost_step_jobs(self, grace_seconds: float, backoff_seconds: float = 0.0) -> list[dict[str, Any]]:
         """Step jobs not done although their next run is more than `grace_seconds` overdue

@@ -109,9 +109,12 @@ class Step:
         error): show it where people look (a parcel "booking failed"), under the store's lock.
         An administrator may run it again (`job_retried`)."""
 
-    def job_retried(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> None:
-        """An administrator runs the job again (it is deferred with this change): undo what
-        `job_failed` showed."""
+    def job_retried(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> bool:
+        """An administrator asks to run the job again: undo what `job_failed` showed and
+        return True to have it deferred with this change; False when the job is no longer
+        wanted (the dossier withdrawn, the work done another way): nothing is queued and the
+        timeline records no re-run."""
+        return True
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         return None

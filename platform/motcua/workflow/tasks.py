@@ -27,14 +27,14 @@ def _message_attempts(config: Any) -> int:
     return int(config.get("NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS)) + 3
 
 
-def _rerun_message(app: Any, arguments: dict[str, Any], actor: str) -> None:
+def _rerun_message(app: Any, arguments: dict[str, Any], actor: str) -> bool:
     """A message given up is due again, with all its attempts, and its job deferred."""
     services = app.extensions["motcua"]
     code, key = arguments["code"], arguments["key"]
     with transaction(services.store):
         outbox_for(services, app.config).reopen(code, key)
         send_later(services.store, app.config, code, [key])
-    services.engine.rerun_job(code, actor, "send_message", key)
+    return services.engine.rerun_job(code, actor, "send_message", key)
 
 
 @register("send_message", attempts=_message_attempts,
@@ -58,12 +58,14 @@ def _step_job_dead(app: Any, arguments: dict[str, Any], error: str) -> None:
             arguments["arguments"], error)
 
 
-def _rerun_step_job(app: Any, arguments: dict[str, Any], actor: str) -> None:
-    """The step is told (the parcel is "booking" again) and the job deferred, with the
-    timeline's `job_rerun`, in one change (motcua.workflow.engine.Engine.rerun_job)."""
+def _rerun_step_job(app: Any, arguments: dict[str, Any], actor: str) -> bool:
+    """The step is asked (the parcel is "booking" again) and the job deferred, with the
+    timeline's `job_rerun`, in one change (motcua.workflow.engine.Engine.rerun_job); False
+    when the step no longer wants it (the dossier withdrawn, the parcel given up)."""
     job = {name: arguments[name] for name in ("step", "index", "job", "key", "arguments")}
     with app.app_context():
-        app.extensions["motcua"].engine.rerun_job(arguments["code"], actor, "step_job", arguments["key"], step_job=job)
+        return app.extensions["motcua"].engine.rerun_job(arguments["code"], actor, "step_job", arguments["key"],
+                                                         step_job=job)
 
 
 @register("step_job", attempts=lambda config: int(config.get("STEP_JOB_ATTEMPTS", 8)),
@@ -99,11 +101,11 @@ def defer_step_job(store: Any, config: Any, code: str, job: dict[str, Any]) -> N
                                    step=job["step"], job=job["job"], key=job["key"], arguments=job["arguments"])
 
 
-def _rerun_retry_steps(app: Any, arguments: dict[str, Any], actor: str) -> None:
+def _rerun_retry_steps(app: Any, arguments: dict[str, Any], actor: str) -> bool:
     """The step calls given up get their attempts back; the retry job is deferred with that change."""
     engine = app.extensions["motcua"].engine
     with app.app_context():
-        engine.rerun_job(arguments["code"], actor, "retry_steps", reopen_failures=True)
+        return engine.rerun_job(arguments["code"], actor, "retry_steps", reopen_failures=True)
 
 
 @register("retry_steps", attempts=lambda config: int(config.get("WORKFLOW_RETRY_ATTEMPTS", 8)),
