@@ -28,7 +28,9 @@ RECORDED = [
     re.compile(r'\bkind="([a-z_]+)"'),  # Event(kind=...), engine.signal(kind=...)
     re.compile(r'\bctx\.record\(\s*"([a-z_]+)"'),  # a step's own event
 ]
-NOT_EVENTS = {"select", "text", "textarea", "list", "date", "checks", "file"}  # ActionField kinds, also spelled kind="..."
+NOT_EVENTS = {"select", "text", "textarea", "list", "date", "checks", "file",  # ActionField kinds, also spelled kind="..."
+              "search",  # a page cache's kind (web/page_cache.py)
+              "delivery"}  # a parcel's kind (plugins/postal.py, `ctx.defer_job(..., kind=...)`)
 
 
 def recorded_kinds() -> set[str]:

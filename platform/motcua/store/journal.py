@@ -45,7 +45,7 @@ from typing import Any, Callable, ContextManager, Iterator
 from motcua.store.durable import FILE_MODE, ensure_dir, fsync_dir
 
 SUFFIX = ".log"
-_GEN = re.compile(r"^(\d{8})\.log$")
+_GEN = re.compile(r"^([0-9]{8})\.log$")
 
 
 def encode(change: dict[str, Any]) -> bytes:
