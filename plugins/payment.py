@@ -423,7 +423,7 @@ def _bring_refunds_to(ctx: StepContext, over: int, at: str) -> None:
         cut = min(cash, excess)
         if cut:
             excess -= cut
-            done = cash_done(dossier)
+            done = payments.cash_refunded(dossier)
             ctx.record("refund_due_at_desk", note=message(TRANSFER_LESS_TO_REFUND, amount=money(cash - cut)),
                        data={"amount": cash - cut, "refund_due": done + cash - cut, "transfer": at}, once="transfer")
         for item in reversed(online):  # the latest payment's overpayment is lowered first
@@ -461,13 +461,7 @@ def _bring_refunds_to(ctx: StepContext, over: int, at: str) -> None:
                          "transfer": f"{at}:{item['txn_ref']}"}, once="transfer")
     if surplus > 0:
         ctx.record("refund_due_at_desk", note=message(TRANSFER_CASH, amount=money(surplus)),
-                   data={"amount": surplus, "refund_due": cash_done(dossier) + cash + surplus, "transfer": at}, once="transfer")
-
-
-def cash_done(dossier: Any) -> int:
-    """Cash given back at the desk so far (`payment_refunded`, method `desk`)."""
-    return sum(int((e.data or {}).get("amount") or 0) for e in dossier.events
-               if e.kind == "payment_refunded" and (e.data or {}).get("method") == "desk")
+                   data={"amount": surplus, "refund_due": payments.cash_refunded(dossier) + cash + surplus, "transfer": at}, once="transfer")
 
 
 REFUNDED_AT_DESK = {"vi": "Đã hoàn trả {amount} nộp thừa tại quầy, phiếu chi số {voucher}.",

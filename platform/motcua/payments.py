@@ -404,9 +404,13 @@ def cash_recorded(dossier: Any) -> int:
         data = event.data or {}
         if event.kind == "refund_due_at_desk":
             due = data["refund_due"] if isinstance(data.get("refund_due"), int) else due + int(data.get("amount") or 0)
-    done = sum(int((e.data or {}).get("amount") or 0) for e in dossier.events
+    return max(0, due - cash_refunded(dossier))
+
+
+def cash_refunded(dossier: Any) -> int:
+    """Cash given back at the desk so far (`payment_refunded`, method `desk`)."""
+    return sum(int((e.data or {}).get("amount") or 0) for e in dossier.events
                if e.kind == "payment_refunded" and (e.data or {}).get("method") == "desk")
-    return max(0, due - done)
 
 
 def cash_to_refund(dossier: Any) -> int:
