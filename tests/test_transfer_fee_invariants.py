@@ -78,6 +78,7 @@ def test_cash_sent_back_to_the_dearer_office_before_the_refund_is_not_given_back
     assert payments.cash_to_refund(d) == 6000
 
 
+@pytest.mark.parametrize("backend", ["tinydb", "postgresql"], indirect=True)
 def test_cash_refunds_pressed_at_once_give_back_the_overpayment_once(app) -> None:
     svc = app.extensions["motcua"]
     code = filed_at_the_desk_paid_in_cash(app)
