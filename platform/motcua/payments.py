@@ -32,7 +32,6 @@ from typing import Any
 
 from motcua.dossier import Status
 from motcua.integrations.gateways import Gateway, Notification, Outcome, PaymentOrder
-from motcua.workflow import notes
 
 #: event data key of the staff's wording (motcua.web.labels.STAFF_NOTE; not imported: web is above)
 STAFF_NOTE = "staff_note"
@@ -258,6 +257,8 @@ def decide_notice(dossier: Any, gateway: Gateway, order: PaymentOrder, stored: d
                   current: bool) -> list[dict[str, Any]]:
     """What a verified notice records on `dossier` (engine wishes, see Engine.decide): pure,
     so the same answer whoever calls it. `current`: the order is the dossier's open one."""
+    from motcua.workflow import notes  # lazy: the workflow package (engine, plan) imports this module
+
     actor = f"gateway:{gateway.id}"
     name = notes.words(gateway.title or {"vi": gateway.id, "en": gateway.id})
     data = {"amount": order.amount, "method": gateway.id, "txn_ref": order.ref, "transaction_no": notice.transaction,
