@@ -210,9 +210,10 @@ class PaymentStep(Step):
         ctx.done()  # level 3: paid at the desk (or to the postman); only returning the result waits for it
 
     def on_event(self, ctx: StepContext, event: Any) -> None:
-        if event.kind == "paid" and not ctx.state.get("paid"):
-            ctx.state.update(paid=True, amount=event.data.get("amount"), method=event.data.get("method"))
-            if ctx.is_current:
+        if event.kind == "paid":
+            if not ctx.state.get("paid"):
+                ctx.state.update(paid=True, amount=event.data.get("amount"), method=event.data.get("method"))
+            if ctx.is_current and not _owes(ctx):  # part of the bill paid: still waiting for the rest
                 ctx.done()
         elif event.kind == "payment_failed":
             ctx.state["last_failure"] = event.note
@@ -227,11 +228,11 @@ class PaymentStep(Step):
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
         offered: list[Action] = []
-        if _refundable_surplus(ctx):
+        if _refundable(ctx, ctx.dossier):
             offered.append(Action(name="refund_surplus", label={"vi": "Hoàn trả tiền nộp thừa qua cổng thanh toán",
                                                                  "en": "Refund the overpayment through the gateway"},
                                   roles=("desk", "leader")))
-        if _cash_to_refund(ctx.dossier) > 0:
+        if payments.cash_to_refund(ctx.dossier) > 0:
             offered.append(Action(name="refund_at_desk", label={"vi": "Ghi nhận đã hoàn trả tiền nộp thừa tại quầy",
                                                                  "en": "Record the overpayment refunded at the desk"},
                                   roles=("desk",),
@@ -272,25 +273,13 @@ class PaymentStep(Step):
             _check(ctx)
             return
         if action == "refund_at_desk":
-            amount = _cash_to_refund(ctx.dossier)
-            if amount <= 0:
-                raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả tại quầy.")
             voucher = params_text(params, "receipt_no")
-            done = sum(1 for e in ctx.dossier.events if e.kind == "payment_refunded" and (e.data or {}).get("method") == "desk")
-            # a cash refund gives back part of the cash paid (`paid` events without txn_ref):
-            # motcua.payments.net_paid counts it as an overpayment's refund (`RS...`)
-            ctx.record("payment_refunded", note=message(REFUNDED_AT_DESK, amount=money(amount), voucher=voucher),
-                       data={"amount": amount, "method": "desk", "txn_ref": None, "receipt_no": voucher,
-                             "refund_ref": f"RSDESK{done + 1}"}, once="refund_ref")
+            ctx.engine.decide(ctx.dossier.code, lambda d: _cash_refund(d, voucher, ctx.actor, ctx.step_name))
             return
         if action == "refund_surplus":
-            items = _refundable_surplus(ctx)
-            if not items:
-                raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả.")
+            by = getattr(user, "username", "staff")
             try:
-                for item in items:
-                    _refund(ctx, item, REFUNDED_SURPLUS, reason=f"{ctx.dossier.code}: overpayment",
-                            requested_by=getattr(user, "username", "staff"))
+                ctx.engine.decide(ctx.dossier.code, lambda d: _surplus_refunds(ctx, d, by))
             except GatewayUnavailable as exc:
                 raise ActionNotAllowed("Không kết nối được cổng thanh toán; vui lòng thử lại sau.") from exc
             return
@@ -389,6 +378,7 @@ def _after_transfer(ctx: StepContext, event: Any) -> None:
     recorded for a refund at the desk. Recorded once per transfer (`once="transfer"`). Still
     waiting for the fee before receipt: the open order (at the old amount) is cancelled and
     the pay button offers the new bill; nothing left to pay resumes the dossier."""
+    _bring_refunds_to(ctx, payments.overpaid(ctx.dossier), event.at.isoformat())
     if ctx.status == Status.PAYMENT_REQUESTED:
         # the order opened at the old amount is cancelled: paid after this, it is recorded as an
         # overpayment to refund (motcua.payments), never as paying the new bill
@@ -404,22 +394,55 @@ def _after_transfer(ctx: StepContext, event: Any) -> None:
                 return  # the pay button offers amount_due, which is the new one already
             amount = amount_due(ctx.dossier)
             ctx.move("request_payment", note=message(TRANSFER_REST, amount=money(amount)), data={"amount": amount})
-        elif any(e.kind == "payment_due_at_desk" for e in ctx.dossier.events):
+        else:  # at the desk: the new amount due is on the timeline, `record_payment` takes it
             amount = amount_due(ctx.dossier)
             ctx.record("payment_due_at_desk", note=message(DUE_AT_DESK, amount=money(amount)), data={"amount": amount})
+
+
+TRANSFER_LESS_TO_REFUND = {"vi": "Hồ sơ được chuyển sang cơ quan có mức phí, lệ phí khác: số tiền nộp thừa còn phải hoàn trả "
+                                 "cho công dân là {amount}.",
+                           "en": "The dossier was sent to an office charging other fees: the overpayment still to be "
+                                 "refunded to the citizen is {amount}."}
+
+
+def _bring_refunds_to(ctx: StepContext, over: int, at: str) -> None:
+    """Make the recorded overpayments still to give back add up to `over` (what is paid
+    beyond the new bill, motcua.payments.overpaid): derived on every transfer, never added
+    to what an earlier transfer recorded. Short of it: the rest is recorded against the
+    online payments (latest first, `payment_surplus`, `refund_due` the payment's whole
+    overpayment so far), then as cash to give back at the desk (`refund_due_at_desk`).
+    Beyond it (sent back to a dearer office before the refund): the records are lowered,
+    cash first, and the timeline says what is still to be refunded. The refund actions
+    cap what they give back by `overpaid` anyway (motcua.payments.surpluses)."""
+    dossier = ctx.dossier
+    counted = {e.data.get("txn_ref") for e in dossier.events if e.kind == "paid" and e.data}
+    online = [i for i in payments.recorded_surpluses(dossier) if i["txn_ref"] in counted]
+    cash = payments.cash_recorded(dossier)
+    pending = sum(i["amount"] - i["refunded"] for i in online) + cash
+    if over < pending:
+        excess = pending - over
+        cut = min(cash, excess)
+        if cut:
+            excess -= cut
+            done = payments.cash_refunded(dossier)
+            ctx.record("refund_due_at_desk", note=message(TRANSFER_LESS_TO_REFUND, amount=money(cash - cut)),
+                       data={"amount": cash - cut, "refund_due": done + cash - cut, "transfer": at}, once="transfer")
+        for item in reversed(online):  # the latest payment's overpayment is lowered first
+            cut = min(item["amount"] - item["refunded"], excess)
+            if cut <= 0:
+                continue
+            excess -= cut
+            left = item["amount"] - item["refunded"] - cut
+            ctx.record("payment_surplus", note=message(TRANSFER_LESS_TO_REFUND, amount=money(left)),
+                       data={"txn_ref": item["txn_ref"], "method": item["gateway"], "amount": item["amount"],
+                             "transaction_no": item["transaction"], "refund_due": item["amount"] - cut,
+                             "transfer": f"{at}:{item['txn_ref']}"}, once="transfer")
         return
-    paid = payments.net_paid(ctx.dossier)
-    counted = {e.data.get("txn_ref") for e in ctx.dossier.events if e.kind == "paid" and e.data}
-    # overpayments already recorded and not yet given back (an earlier transfer) are not owed twice
-    pending = sum(item["amount"] - item["refunded"] for item in payments.surpluses(ctx.dossier) if item["txn_ref"] in counted)
-    pending += _cash_to_refund(ctx.dossier)
-    surplus = (paid or 0) - ctx.dossier.fee_total - pending
+    surplus = over - pending
     if surplus <= 0:
         return
-    at = event.at.isoformat()
-    recorded = {e.data.get("txn_ref"): e.data.get("refund_due", 0) for e in ctx.dossier.events
-                if e.kind == "payment_surplus" and e.data and isinstance(e.data.get("refund_due"), int)}
-    for item in reversed(payments.online_payments(ctx.dossier)):  # the latest payment first
+    recorded = {i["txn_ref"]: i["amount"] for i in online}
+    for item in reversed(payments.online_payments(dossier)):  # the latest payment first
         if surplus <= 0:
             break
         if item["gateway"] in (None, "desk", "cod") or item["txn_ref"] not in counted:
@@ -434,23 +457,47 @@ def _after_transfer(ctx: StepContext, event: Any) -> None:
         # takes the latest per payment and gives back what its refunds have not)
         ctx.record("payment_surplus", note=message(TRANSFER_SURPLUS, amount=money(part), gateway=name, ref=item["txn_ref"]),
                    data={"txn_ref": item["txn_ref"], "method": item["gateway"], "amount": item["amount"],
-                         "transaction_no": item["transaction"], "refund_due": part + recorded.get(item["txn_ref"], 0),
+                         "transaction_no": item["transaction"],
+                         "refund_due": part + max(item["refunded"], recorded.get(item["txn_ref"], 0)),
                          "transfer": f"{at}:{item['txn_ref']}"}, once="transfer")
     if surplus > 0:
         ctx.record("refund_due_at_desk", note=message(TRANSFER_CASH, amount=money(surplus)),
-                   data={"amount": surplus, "transfer": at}, once="transfer")
+                   data={"amount": surplus, "refund_due": payments.cash_refunded(dossier) + cash + surplus, "transfer": at}, once="transfer")
 
 
 REFUNDED_AT_DESK = {"vi": "Đã hoàn trả {amount} nộp thừa tại quầy, phiếu chi số {voucher}.",
                     "en": "{amount} overpaid refunded at the desk, voucher no. {voucher}."}
 
 
-def _cash_to_refund(dossier: Any) -> int:
-    """Cash overpaid (`refund_due_at_desk`, after a transfer) not yet recorded as given back."""
-    due = sum(e.data.get("amount", 0) for e in dossier.events if e.kind == "refund_due_at_desk" and e.data)
-    done = sum(e.data.get("amount", 0) for e in dossier.events
-               if e.kind == "payment_refunded" and e.data and e.data.get("method") == "desk")
-    return max(0, due - done)
+def _cash_refund(dossier: Any, voucher: str, actor: str, step: str) -> list[dict[str, Any]]:
+    """The desk's cash refund of an overpayment, decided under the dossier's lock
+    (Engine.decide): the amount is `payments.cash_to_refund` of the dossier as it is then, so
+    two clerks at once, or a transfer back to a dearer office just before, never give back
+    money the bill needs."""
+    amount = payments.cash_to_refund(dossier)
+    if amount <= 0:
+        raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả tại quầy.")
+    done = sum(1 for e in dossier.events if e.kind == "payment_refunded" and (e.data or {}).get("method") == "desk")
+    # a cash refund gives back part of the cash paid (`paid` events without txn_ref):
+    # motcua.payments.net_paid counts it as an overpayment's refund (`RS...`)
+    return [{"actor": actor, "kind": "payment_refunded", "note": message(REFUNDED_AT_DESK, amount=money(amount), voucher=voucher),
+             "data": {"amount": amount, "method": "desk", "txn_ref": None, "receipt_no": voucher,
+                      "refund_ref": f"RSDESK{done + 1}", "step": step}, "once": "refund_ref"}]
+
+
+def _surplus_refunds(ctx: StepContext, dossier: Any, requested_by: str) -> list[dict[str, Any]]:
+    """The overpayments given back through their gateways, decided under the dossier's lock
+    (Engine.decide): what may be given back is `payments.surpluses` of the dossier as it is
+    then (capped by the bill), and the gateway is asked while the lock is held, so a transfer
+    or a second clerk waits for the refund and sees it."""
+    items = _refundable(ctx, dossier)
+    if not items:
+        raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả.")
+    wishes: list[dict[str, Any]] = []
+    for item in items:
+        wishes += _refund_wishes(ctx, dossier, item, REFUNDED_SURPLUS, reason=f"{dossier.code}: overpayment",
+                                 requested_by=requested_by)
+    return wishes
 
 
 #: what staff read after "check payment status", per outcome of motcua.payments.reconcile
@@ -490,22 +537,23 @@ REFUNDED_SURPLUS = {"vi": "Đã hoàn trả {amount} nộp thừa qua {gateway} 
                     "en": "{amount} overpaid refunded through {gateway} (payment {ref}, refund {txn})."}
 
 
-def _refundable_surplus(ctx: StepContext) -> list[dict[str, Any]]:
-    """Overpayments still to give back whose gateway can refund them."""
+def _refundable(ctx: StepContext, dossier: Any) -> list[dict[str, Any]]:
+    """Overpayments still to give back (capped by the bill: motcua.payments.surpluses) whose
+    gateway can refund them."""
     items = []
-    for item in payments.surpluses(ctx.dossier):
+    for item in payments.surpluses(dossier):
         chosen = payments.gateway_for(ctx.app_config, item["gateway"] or "")
         if chosen is not None and chosen.offers("refund"):
             items.append(item)
     return items
 
 
-def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, reason: str, requested_by: str = "system",
-            **values: Any) -> None:
-    """One refund through the item's gateway, recorded: `payment_refunded` (the citizen sees
-    it) or, when the gateway says no or cannot refund at all, the staff-only
-    `payment_refund_refused` (once per order). `values` fill `text` besides amount, gateway,
-    ref and txn."""
+def _refund_wishes(ctx: StepContext, dossier: Any, item: dict[str, Any], text: dict[str, str], *, reason: str,
+                   requested_by: str = "system", **values: Any) -> list[dict[str, Any]]:
+    """One refund through the item's gateway, and what to record of it: `payment_refunded`
+    (the citizen sees it) or, when the gateway says no or cannot refund at all, the
+    staff-only `payment_refund_refused` (once per order). `values` fill `text` besides
+    amount, gateway, ref and txn."""
     chosen = payments.gateway_for(ctx.app_config, item["gateway"] or "")
     if chosen is not None and chosen.offers("refund"):
         result = payments.refund_payment(ctx.services.store, ctx.app_config, item, requested_by=requested_by, reason=reason)
@@ -515,17 +563,24 @@ def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, rea
     amount = item["amount"] - item["refunded"]
     common = {"amount": money(amount), "ref": item["txn_ref"],
               "gateway": words(getattr(cls, "title", None) or {"vi": item["gateway"], "en": item["gateway"]})}
-    data = {"txn_ref": item["txn_ref"], "method": item["gateway"], "amount": amount}
+    data = {"txn_ref": item["txn_ref"], "method": item["gateway"], "amount": amount, "step": ctx.step_name}
+    actor = f"gateway:{item['gateway']}"
     if result.ok:
-        ctx.record("payment_refunded", actor=f"gateway:{item['gateway']}",
-                   note=message(text, **common, **values, txn=result.transaction),
-                   data={**data, "refund_transaction": result.transaction, "refund_ref": payments.refund_ref(item)},
-                   once="refund_ref")  # two clicks at once: the gateway pays once, the timeline says it once
-    elif not any(e.kind == "payment_refund_refused" and (e.data or {}).get("txn_ref") == item["txn_ref"]
-                 for e in ctx.dossier.events):
-        ctx.record("payment_refund_refused", actor=f"gateway:{item['gateway']}",
-                   note=message(REFUND_REFUSED, **common, code=result.reason_code or "?"),
-                   data={**data, "reason_code": result.reason_code, "message": result.message})
+        return [{"actor": actor, "kind": "payment_refunded", "note": message(text, **common, **values, txn=result.transaction),
+                 "data": {**data, "refund_transaction": result.transaction, "refund_ref": payments.refund_ref(item)},
+                 "once": "refund_ref"}]  # asked twice: the gateway pays once, the timeline says it once
+    if any(e.kind == "payment_refund_refused" and (e.data or {}).get("txn_ref") == item["txn_ref"] for e in dossier.events):
+        return []
+    return [{"actor": actor, "kind": "payment_refund_refused", "note": message(REFUND_REFUSED, **common, code=result.reason_code or "?"),
+             "data": {**data, "reason_code": result.reason_code, "message": result.message}}]
+
+
+def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, reason: str, requested_by: str = "system",
+            **values: Any) -> None:
+    """`_refund_wishes` recorded by the step (a reaction to `refused` / `withdrawn`)."""
+    for wish in _refund_wishes(ctx, ctx.dossier, item, text, reason=reason, requested_by=requested_by, **values):
+        ctx.record(wish["kind"], actor=wish["actor"], note=wish["note"],
+                   data={k: v for k, v in wish["data"].items() if k != "step"}, once=wish.get("once"))
 
 
 def _refund_all(ctx: StepContext, why: str) -> None:

@@ -94,7 +94,8 @@ def test_a_bad_field_is_placed_and_named():
     with pytest.raises(RegistryError) as caught:
         parse_registry(text, "reg.yaml")
     [problem] = caught.value.problems
-    assert problem.line == 7 and problem.message.startswith("000.00.09.H15: tier: Input should be")
+    assert problem.line == 7 and problem.message == ('000.00.09.H15: `tier` should be one of province, commune, other, '
+                                                                'but it is the text "district"')
 
 
 def test_the_app_serves_the_configured_registry_and_refuses_a_wrong_one(tmp_path: Path):
@@ -231,3 +232,53 @@ def test_specs_are_linted_again_against_another_registry(tmp_path: Path):
     assert left_out.get("1.001193") is None
     assert any("unknown agency code 000.00.09.H15" in p.message and "did you mean `000.00.10.H15`" in p.message
                for p in left_out.problems)
+
+
+def check_output(tmp_path: Path, text: str) -> list[str]:
+    """What `motcua agencies check` prints for a file holding `text`, one problem a line."""
+    bad = tmp_path / "registry.yaml"
+    bad.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(agencies_group, ["check", str(bad)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    return [line.split(": error: ", 1)[1] for line in result.output.splitlines() if ": error: " in line]
+
+
+def test_check_reports_a_duplicate_code_once_without_a_follow_on_error(tmp_path: Path):
+    # the second entry's parent is the first entry, whose code it repeats: one mistake, one line
+    problems = check_output(tmp_path, HEAD + office("000.00.00.H15", parent="null")
+                            + office("000.00.00.H15", parent="000.00.00.H15"))
+    assert problems == ["duplicate agency code 000.00.00.H15 (first at line 5)"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", ["the registry file is empty"]),
+    ("- a\n- b\n", ["the registry file should be a mapping of `key: value` lines (version, province_code, source, hours, "
+                    "agencies), but it is a list"]),
+    (HEAD.replace('{vi: "Thứ Hai–Thứ Sáu", en: "Monday–Friday"}', "5") + office("000.00.09.H15"),
+     ["`hours` should be a mapping of `key: value` lines, but it is the number 5"]),
+])
+def test_check_words_shape_problems_plainly(tmp_path: Path, text: str, expected: list[str]):
+    problems = check_output(tmp_path, text)
+    assert problems == expected
+    assert not any(re.search(r"_File|_Hours|_Record|_Text|instance of|Input should", p) for p in problems)
+
+
+def test_check_lists_the_problems_of_every_entry_even_when_the_head_is_wrong(tmp_path: Path):
+    text = ("version: 1\nprovince_code: '48'\nagencies:\n- just a string\n"
+            "- code: 000.00.00.H15\n  name: 5\n  tier: [1]\n"
+            + office("000.00.09.H15", province_code="4", kind="Sở").replace("  - ", "- ", 1).replace("\n    ", "\n  "))
+    problems = check_output(tmp_path, text)
+    assert problems[:2] == ["`version` should be a text, but it is the number 1",
+                            "the registry file needs the key `hours`, which is missing"]
+    assert 'agency 1: each entry of `agencies` should be a mapping of `key: value` lines (code, name, tier, kind ...), ' \
+           'but it is the text "just a string"' in problems
+    second = [p for p in problems if p.startswith("000.00.00.H15: ")]
+    assert {p.split(": ", 1)[1] for p in second} == {
+        "`name` should be a mapping of `key: value` lines, but it is the number 5",
+        "`tier` should be one of province, commune, other, but it is a list",
+        "this entry needs the key `kind`, which is missing",
+        "this entry needs the key `province_code`, which is missing"}
+    third = [p for p in problems if p.startswith("000.00.09.H15: ")]
+    assert len(third) == 2 and any("two digits" in p for p in third) and any("lowercase letters" in p for p in third)
+    assert not any(re.search(r"_File|_Hours|_Record|_Text|instance of|Input should", p) for p in problems)

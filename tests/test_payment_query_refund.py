@@ -359,7 +359,9 @@ def test_two_staff_refunding_the_surplus_at_once_record_one_refund(app, vnpay_gw
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert not errors, errors
+    # the refund is decided under the dossier's lock: the second clerk waits, then is told
+    # nothing is left to give back (or no longer offered it)
+    assert len(errors) <= 1 and all(isinstance(e, ActionNotAllowed) for e in errors), errors
     d = dossier(app, code)
     assert len([e for e in d.events if e.kind == "payment_refunded"]) == 1
     assert len(get(vnpay_gw.url + "/sim/refunds")) == 1

@@ -93,7 +93,8 @@ class _File(_Strict):
     province_code: str = Field(pattern=r"^[0-9]{2}$")
     source: str = ""
     hours: _Hours
-    agencies: list[dict[str, Any]]
+    #: each entry is checked on its own (`_Record`), so every entry's problems are listed
+    agencies: list[Any]
 
 
 @dataclass(frozen=True)
@@ -221,12 +222,31 @@ class AgencyRegistry:
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
-def _problems_from(exc: ValidationError, path: str, line_of: Any, label: str = "") -> list[RegistryProblem]:
+#: What a registry value must look like, by key, when it does not (the spec linter's wording).
+_REGISTRY_PATTERNS = {"province_code": "two digits, e.g. 48", "commune_code": "five digits, e.g. 20242",
+                      "kind": "lowercase letters, digits and `-`, e.g. `cong-an`"}
+
+
+def _problems_from(exc: ValidationError, path: str, line_of: Any, root: type[BaseModel], top: str,
+                   label: str = "") -> list[RegistryProblem]:
+    """Plain-worded `path:line` problems for a model's errors (motcua.spec.loader.explain:
+    what was expected and what was written, never pydantic's own type names)."""
+    from motcua.spec.loader import describe_value, explain
+
     out = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        where = ".".join(str(p) for p in loc) or "the file"
-        out.append(RegistryProblem(path, line_of(loc), f"{label}{where}: {error['msg']}"))
+        if not loc and error.get("input") is None:
+            message = f"{top} is empty"
+        elif not loc and error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+            message = (f"{top} should be a mapping of `key: value` lines ({', '.join(root.model_fields)}), "
+                       f"but it is {describe_value(error.get('input'))}")
+        elif error["type"] == "string_pattern_mismatch" and str(loc[-1]) in _REGISTRY_PATTERNS:
+            message = (f"`{'.'.join(map(str, loc))}` should be {_REGISTRY_PATTERNS[str(loc[-1])]}, "
+                       f"but it is {describe_value(error.get('input'))}")
+        else:
+            _, _, message = explain(error, root, top)
+        out.append(RegistryProblem(path, line_of(loc), f"{label}{message}"))
     return out
 
 
@@ -235,7 +255,7 @@ def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
     import yaml
 
     from motcua import units
-    from motcua.spec.loader import did_you_mean, parse_yaml
+    from motcua.spec.loader import describe_value, did_you_mean, parse_yaml
 
     try:
         data, source, duplicates = parse_yaml(text)
@@ -243,27 +263,36 @@ def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
         mark = exc.problem_mark or exc.context_mark
         raise RegistryError([RegistryProblem(path, (mark.line + 1) if mark else 1, str(exc.problem or exc))]) from None
     problems = [RegistryProblem(path, pos[0], f"duplicate key {'.'.join(map(str, loc))}") for loc, pos in duplicates]
+    head: _File | None = None
     try:
         head = _File.model_validate(data)
-    except ValidationError as exc:
-        raise RegistryError(problems + _problems_from(exc, path, lambda loc: source.value(loc)[0])) from None
-    if units.province(head.province_code) is None:
+    except ValidationError as exc:  # the entries are still checked, so every problem is listed at once
+        problems += _problems_from(exc, path, lambda loc: source.value(loc)[0], _File, "the registry file")
+    if head is not None and units.province(head.province_code) is None:
         problems.append(RegistryProblem(path, source.value(("province_code",))[0], f"unknown province code {head.province_code}"))
+    entries = data.get("agencies") if isinstance(data, dict) else None
     records: list[tuple[_Record, int]] = []
     index_of: dict[int, int] = {}  # line -> place in `agencies` (for a field's own line)
-    for i, raw in enumerate(head.agencies):
+    for i, raw in enumerate(entries if isinstance(entries, list) else []):
         line = source.value(("agencies", i))[0]
+        code = raw.get("code") if isinstance(raw, dict) else None
+        label = f"{code}: " if isinstance(code, str) and code else f"agency {i + 1}: "
+        if not isinstance(raw, dict):
+            problems.append(RegistryProblem(path, line, f"{label}each entry of `agencies` should be a mapping of `key: value` "
+                                                        f"lines (code, name, tier, kind ...), but it is {describe_value(raw)}"))
+            continue
         try:
             records.append((_Record.model_validate(raw), line))
             index_of[line] = i
         except ValidationError as exc:
-            code = raw.get("code") if isinstance(raw, dict) else None
-            label = f"{code}: " if code else f"agency {i + 1}: "
-            problems += _problems_from(exc, path, lambda loc, i=i: source.value(("agencies", i, *loc))[0], label)
+            problems += _problems_from(exc, path, lambda loc, i=i: source.value(("agencies", i, *loc))[0], _Record,
+                                       "this entry", label)
     seen: dict[str, int] = {}
+    duplicates: set[int] = set()  # lines of a second entry with a code already given
     for record, line in records:
         if record.code in seen:
             problems.append(RegistryProblem(path, line, f"duplicate agency code {record.code} (first at line {seen[record.code]})"))
+            duplicates.add(line)
         else:
             seen[record.code] = line
         shape = qcvn_problem(record.code)
@@ -287,9 +316,9 @@ def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
             problems.append(RegistryProblem(path, line, f"{record.code}: a commune office needs the commune_code it serves"))
         if record.parent is not None and record.parent not in seen:
             problems.append(RegistryProblem(path, line, f"{record.code}: unknown parent {record.parent}{did_you_mean(record.parent, seen)}"))
-        if record.parent == record.code:
+        if record.parent == record.code and line not in duplicates:  # a duplicate's parent may be the first entry
             problems.append(RegistryProblem(path, line, f"{record.code}: an agency cannot be its own parent"))
-        if record.code in agencies:
+        if record.code in agencies or head is None:  # a duplicate, or a file whose head is wrong: problems only
             continue
         address = {"street": record.street}
         if province:
@@ -301,7 +330,7 @@ def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
             code=record.code, name={"vi": record.name.vi, "en": record.name.en}, tier=record.tier, kind=record.kind,
             parent=record.parent, province_code=record.province_code, commune_code=record.commune_code,
             address=address, hours={"vi": hours.vi, "en": hours.en}, phone=record.phone, line=line)
-    if problems:
+    if problems or head is None:
         raise RegistryError(problems)
     return AgencyRegistry(version=head.version, province_code=head.province_code, path=path, agencies=agencies)
 

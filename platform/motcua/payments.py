@@ -32,8 +32,6 @@ from typing import Any
 
 from motcua.dossier import Status
 from motcua.integrations.gateways import Gateway, Notification, Outcome, PaymentOrder
-from motcua.workflow import notes
-from motcua.workflow.actions import ActionNotAllowed
 
 #: event data key of the staff's wording (motcua.web.labels.STAFF_NOTE; not imported: web is above)
 STAFF_NOTE = "staff_note"
@@ -67,6 +65,19 @@ def net_paid(dossier: Any) -> int | None:
                 and data.get("txn_ref") in refs and isinstance(data.get("amount"), int)):
             paid -= data["amount"]
     return paid
+
+
+def overpaid(dossier: Any) -> int:
+    """What the citizen paid and kept paid beyond the bill as it is now: max(0, net_paid -
+    fee_total). Derived, never accumulated: the most an overpayment refund of a counted
+    payment (online or cash) may give back, whatever transfers between offices came before."""
+    paid = net_paid(dossier)
+    return 0 if paid is None else max(0, paid - dossier.fee_total)
+
+
+def _counted(dossier: Any) -> set[Any]:
+    """The order refs of the `paid` events (None for cash at the desk)."""
+    return {(e.data or {}).get("txn_ref") for e in dossier.events if e.kind == "paid"}
 
 
 def amount_due(dossier: Any) -> int:
@@ -228,10 +239,26 @@ STALE_FAILURE = {"vi": "Giao dịch {ref} qua {gateway} không thành công ({re
 
 
 def _record(services: Any, gateway: Gateway, order: PaymentOrder, stored: dict[str, Any], notice: Notification) -> None:
-    engine = services.engine
-    dossier = services.store.dossiers.get(order.code)
-    if dossier is None:
+    """Record the notice on its dossier. What it does (pays, pays part, is a surplus to
+    refund, a failure shown or not) is decided inside the dossier's locked update, from the
+    bill, the status and the order as they are then (`decide_notice`): a transfer between
+    offices or a desk payment committed while the notice was on its way is never missed."""
+    if services.store.dossiers.get(order.code) is None:
         raise LookupError(f"dossier {order.code} of payment {order.ref} is missing")
+
+    def decide(dossier: Any) -> list[dict[str, Any]]:
+        current = services.store.records(PAYMENTS).get(order.ref) or stored  # the desk may have cancelled it
+        return decide_notice(dossier, gateway, order, current, notice, is_current(services.store, order.ref, current))
+
+    services.engine.decide(order.code, decide)
+
+
+def decide_notice(dossier: Any, gateway: Gateway, order: PaymentOrder, stored: dict[str, Any], notice: Notification,
+                  current: bool) -> list[dict[str, Any]]:
+    """What a verified notice records on `dossier` (engine wishes, see Engine.decide): pure,
+    so the same answer whoever calls it. `current`: the order is the dossier's open one."""
+    from motcua.workflow import notes  # lazy: the workflow package (engine, plan) imports this module
+
     actor = f"gateway:{gateway.id}"
     name = notes.words(gateway.title or {"vi": gateway.id, "en": gateway.id})
     data = {"amount": order.amount, "method": gateway.id, "txn_ref": order.ref, "transaction_no": notice.transaction,
@@ -239,41 +266,34 @@ def _record(services: Any, gateway: Gateway, order: PaymentOrder, stored: dict[s
     due = amount_due(dossier)
     if notice.ok and stored.get("status") == CANCELLED:  # the desk settled it meanwhile: never paid twice
         values = {"amount": notes.money(order.amount), "gateway": name, "txn": notice.transaction, "ref": order.ref}
-        engine.signal(order.code, actor=actor, kind="payment_surplus", note=notes.message(AFTER_CANCEL, **values),
-                      data={**data, "refund_due": order.amount, "cancelled_order": True})
-        return
+        return [{"actor": actor, "kind": "payment_surplus", "note": notes.message(AFTER_CANCEL, **values),
+                 "data": {**data, "refund_due": order.amount, "cancelled_order": True}}]
     if notice.ok:
         values = {"amount": notes.money(order.amount), "gateway": name, "txn": notice.transaction}
         if due <= 0:  # money taken that the dossier did not owe: kept, for a refund
-            engine.signal(order.code, actor=actor, kind="payment_surplus",
-                          note=notes.message(SURPLUS, **{**values, "ref": order.ref}),
-                          data={**data, "refund_due": order.amount})
-            return
-        if order.amount == due and Status(dossier.status) == Status.PAYMENT_REQUESTED:
-            try:
-                engine.signal(order.code, actor=actor, move="pay", note=notes.message(PAID, **values), data=data)
-            except ActionNotAllowed:
-                late = {lang: PAID[lang] + LATE[lang] for lang in PAID}
-                engine.signal(order.code, actor=actor, kind="paid", note=notes.message(late, **values), data=data)
+            return [{"actor": actor, "kind": "payment_surplus", "note": notes.message(SURPLUS, **{**values, "ref": order.ref}),
+                     "data": {**data, "refund_due": order.amount}}]
+        waiting = Status(dossier.status) == Status.PAYMENT_REQUESTED
+        if waiting and order.amount >= due:  # settles the bill: the dossier moves on
+            wishes = [{"actor": actor, "move": "pay", "note": notes.message(PAID, **values), "data": data}]
         else:  # pays part of what is owed now, or came while the dossier was not waiting for it
             text = PAID if may_pay_online(dossier) else {lang: PAID[lang] + LATE[lang] for lang in PAID}
-            engine.signal(order.code, actor=actor, kind="paid", note=notes.message(text, **values), data=data)
-            if order.amount > due:
-                engine.signal(order.code, actor=actor, kind="payment_surplus",
-                              note=notes.message(SURPLUS, **{**values, "amount": notes.money(order.amount - due), "ref": order.ref}),
-                              data={**data, "refund_due": order.amount - due})
-        return
+            wishes = [{"actor": actor, "kind": "paid", "note": notes.message(text, **values), "data": data}]
+        if order.amount > due:
+            wishes.append({"actor": actor, "kind": "payment_surplus",
+                           "note": notes.message(SURPLUS, **{**values, "amount": notes.money(order.amount - due), "ref": order.ref}),
+                           "data": {**data, "refund_due": order.amount - due}})
+        return wishes
     reason = gateway.failure_reason(notice.reason_code)
     # the citizen's words ("Bạn đã hủy giao dịch") for the tracking page, the staff's for the desk
     failed = {**data, "response_code": notice.reason_code, "reason": reason,
               STAFF_NOTE: notes.message(gateway.staff_failure_reason(notice.reason_code))}
-    if stored.get("status") != CANCELLED and is_current(services.store, order.ref, stored) and may_pay_online(dossier):
-        engine.signal(order.code, actor=actor, kind="payment_failed", note=reason, data=failed)
-    else:
-        engine.signal(order.code, actor=actor, kind="payment_failed_stale",
-                      note=notes.message(STALE_FAILURE, ref=order.ref, gateway=name,
-                                         reason=notes.words(gateway.staff_failure_reason(notice.reason_code))),
-                      data={k: v for k, v in failed.items() if k != STAFF_NOTE})  # staff-only: its note is the staff's
+    if stored.get("status") != CANCELLED and current and may_pay_online(dossier):
+        return [{"actor": actor, "kind": "payment_failed", "note": reason, "data": failed}]
+    return [{"actor": actor, "kind": "payment_failed_stale",
+             "note": notes.message(STALE_FAILURE, ref=order.ref, gateway=name,
+                                   reason=notes.words(gateway.staff_failure_reason(notice.reason_code))),
+             "data": {k: v for k, v in failed.items() if k != STAFF_NOTE}}]  # staff-only: its note is the staff's
 
 
 def return_outcome(store: Any, stored: dict[str, Any], says_ok: bool) -> str:
@@ -354,8 +374,57 @@ def online_payments(dossier: Any) -> list[dict[str, Any]]:
 
 
 def surpluses(dossier: Any) -> list[dict[str, Any]]:
-    """Money taken beyond what the dossier owed (`payment_surplus`, `refund_due`) and not yet
-    given back: one item per order, as `online_payments` lists them, `amount` the surplus."""
+    """Money taken beyond what the dossier owed and not yet given back: one item per order,
+    as `online_payments` lists them, `amount` the surplus (refunded + what is left to give).
+
+    Two kinds: a payment never counted as paid (a superseded or cancelled order paid
+    anyway) is owed back whole; the recorded overpayment of a counted payment is capped by
+    `overpaid`, shared in the order recorded, so a record an office transfer made stale (sent
+    back to the dearer office before the refund) never gives away money the bill needs."""
+    found = recorded_surpluses(dossier)
+    counted = _counted(dossier)
+    budget = overpaid(dossier)
+    capped = []
+    for item in found:
+        if item["txn_ref"] in counted:
+            left = min(item["amount"] - item["refunded"], budget)
+            budget -= left
+            if left <= 0:
+                continue
+            item = {**item, "amount": item["refunded"] + left}
+        capped.append(item)
+    return capped
+
+
+def cash_recorded(dossier: Any) -> int:
+    """Cash overpaid that the timeline says is to be given back at the desk and was not yet
+    (`refund_due_at_desk` less the desk's `payment_refunded`). Each record's `refund_due`
+    is the whole so far (older records: `amount`, added up)."""
+    due = 0
+    for event in dossier.events:
+        data = event.data or {}
+        if event.kind == "refund_due_at_desk":
+            due = data["refund_due"] if isinstance(data.get("refund_due"), int) else due + int(data.get("amount") or 0)
+    return max(0, due - cash_refunded(dossier))
+
+
+def cash_refunded(dossier: Any) -> int:
+    """Cash given back at the desk so far (`payment_refunded`, method `desk`)."""
+    return sum(int((e.data or {}).get("amount") or 0) for e in dossier.events
+               if e.kind == "payment_refunded" and (e.data or {}).get("method") == "desk")
+
+
+def cash_to_refund(dossier: Any) -> int:
+    """Cash the desk may give back now: what is recorded, capped by `overpaid` less the
+    online overpayments that come first (see `surpluses`)."""
+    counted = _counted(dossier)
+    online = sum(i["amount"] - i["refunded"] for i in surpluses(dossier) if i["txn_ref"] in counted)
+    return max(0, min(cash_recorded(dossier), overpaid(dossier) - online))
+
+
+def recorded_surpluses(dossier: Any) -> list[dict[str, Any]]:
+    """The overpayments as recorded (`payment_surplus`, `refund_due`, the latest record per
+    order) less what was given back, before `surpluses` caps them by the bill."""
     refunded: dict[str, int] = {}
     for event in dossier.events:
         data = event.data or {}

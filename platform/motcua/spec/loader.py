@@ -546,11 +546,11 @@ def _expected(annotation: Any, error: dict[str, Any]) -> str:
     }.get(kind, "")
 
 
-def explain(error: dict[str, Any], root: type[BaseModel] = ProcedureSpec) -> tuple[Loc, bool, str]:
+def explain(error: dict[str, Any], root: type[BaseModel] = ProcedureSpec, top: str | None = None) -> tuple[Loc, bool, str]:
     """(location, whether to point at the key, message) for one pydantic error.
 
     `root` is the model the error's location starts from (a step's `Config` for a step's
-    config)."""
+    config, an agency registry's models); `top` names the whole in messages."""
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -561,7 +561,7 @@ def explain(error: dict[str, Any], root: type[BaseModel] = ProcedureSpec) -> tup
         if _is_ltext(annotation_at(parent, root)):
             return loc[:-1], True, f"`{dotted(parent)}` takes texts in `vi` and `en` only, not `{loc[-2]}`{did_you_mean(loc[-2], choices)}"
         return loc[:-1], True, f"`{loc[-2]}` is not an allowed key in `{dotted(parent)}`" + (f" (allowed: {', '.join(map(str, choices))})" if choices else "")
-    top = "the spec" if root is ProcedureSpec else "the config"
+    top = top or ("the spec" if root is ProcedureSpec else "the config")
     where = named(loc, top)
     annotation = annotation_at(loc, root)
     if kind == "missing":

@@ -102,7 +102,17 @@ TRANSFERRED_FEE = {"vi": " Phí, lệ phí theo mức của cơ quan nhận: {ne
 
 
 def _move(d: Dossier, action: str, *, actor: str, calendar: Calendar, note: NoteLike, data: dict[str, Any] | None) -> None:
-    """lifecycle.move with a note that may be a message."""
+    """lifecycle.move with a note that may be a message. A `pay` move that leaves part of the
+    bill unpaid (an order opened at an amount the bill no longer is, e.g. before a transfer to
+    an office charging more) records the payment (`paid`) and keeps the dossier waiting for
+    the rest: a dossier never leaves "payment requested" owing money."""
+    from motcua.payments import net_paid
+
+    if action == "pay" and isinstance((data or {}).get("amount"), int):
+        paid = net_paid(d)
+        if paid is not None and paid + data["amount"] < d.fee_total:  # type: ignore[index]
+            lifecycle.apply(d, _event(actor=actor, kind="paid", note=note, data=dict(data or {})), calendar)
+            return
     text, msg = split(note)
     appended = lifecycle.move(d, action, actor=actor, calendar=calendar, note=text, data=data)
     if msg is not None:
@@ -870,11 +880,31 @@ class Engine:
         `StepContext.record`: plain text, `{vi, en}` or `notes.message(...)`.
         """
 
+        wish = {"actor": actor, "move": move, "kind": kind, "note": note, "data": data}
+        return self.decide(code, lambda d: [wish])
+
+    def decide(self, code: str, decide: Callable[[Dossier], list[dict[str, Any]]]) -> Dossier:
+        """Record what `decide` concludes from the dossier as it is under the store's lock.
+
+        For money: what a gateway's notice pays, or how much an overpayment refund may give
+        back, depends on the bill and the payments at that moment; read before the lock, a
+        transfer between offices committed meanwhile would be missed. `decide(dossier)`
+        returns wishes, each `{actor, move | kind, note, data, once}` as for `signal` (`once`:
+        a key of `data`, recorded once per value); it may raise ActionNotAllowed (nothing is
+        written). It holds the dossier's lock while it runs: keep it short (one gateway call).
+        """
+
         def change(d: Dossier) -> None:
-            if move:
-                _move(d, move, actor=actor, calendar=self.calendar, note=note, data=data)
-            else:
-                lifecycle.apply(d, _event(actor=actor, kind=kind or "note", note=note, data=dict(data or {})), self.calendar)
+            for wish in decide(d):
+                data = dict(wish.get("data") or {})
+                if wish.get("move"):
+                    _move(d, wish["move"], actor=wish["actor"], calendar=self.calendar, note=wish.get("note"), data=data)
+                    continue
+                once = wish.get("once")
+                kind = wish.get("kind") or "note"
+                if once and any(e.kind == kind and (e.data or {}).get(once) == data.get(once) for e in d.events):
+                    continue
+                lifecycle.apply(d, _event(actor=wish["actor"], kind=kind, note=wish.get("note"), data=data), self.calendar)
 
         self._retry_if_needed(code)  # what failed before goes first
         self._commit(code, change)
