@@ -30,7 +30,7 @@ import zlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Collection, ContextManager, Iterable, Iterator, TypeVar
 
 from tinydb import Query, TinyDB
 
@@ -928,7 +928,7 @@ class TinyStore:
         finally:
             self._folding.release()
 
-    def fold_lock(self):
+    def fold_lock(self) -> ContextManager[None]:
         """The lock every writer of chunk, index and records files holds (a fold, add_many,
         put_many): it orders them, so none of them takes a month, index or records bucket
         lock (see `fold`). Re-entrant in a thread, shared by the process's store objects."""
