@@ -369,6 +369,20 @@ _registry: dict[str, Journal] = {}
 _registry_lock = threading.Lock()
 
 
+def _reset_after_fork() -> None:
+    """In a forked child: fresh thread locks (a thread of the parent may have held one, and
+    it does not exist here); the descriptors stay (appends with O_APPEND are atomic)."""
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    for journal in _registry.values():
+        journal._mutex = threading.Lock()
+        journal._sync_done = threading.Condition(journal._mutex)
+        journal._syncing = False
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 def journal_of(folder: Path, lock: Callable[[str], ContextManager[None]]) -> Journal:
     """The process's one Journal of this folder (group commit and overlay are shared)."""
     ensure_dir(folder)

@@ -3,9 +3,23 @@
 A thread lock first (threads of this process queue on it without polling), then an `flock`
 on the partition's lock file for the other processes (blocking in the kernel, no polling).
 The pair is shared by every store object of the process that opens the same folder, so two
-`open_store()` on one folder also exclude each other. Locks are always taken in the order
-month -> chunk -> index bucket, and an index bucket or records bucket is the innermost lock
-(the journal's append lock is inside all of them): no cycle, no deadlock.
+`open_store()` on one folder also exclude each other.
+
+Why no deadlock (docs/store.md, "Locks"): a writer holds an index or records bucket lock
+(several when an `update` callback writes again, e.g. the portal's draft filing a dossier)
+and then the journal's append lock; a fold or bulk import holds the fold lock and then only
+the journal's append lock and chunk locks. The append and chunk locks are innermost: their
+holders wait for no other lock. So no thread ever waits for the fold lock while the fold
+waits for a lock that thread holds, whatever a callback does (scans included).
+
+An `flock` belongs to an open file description, not to a thread or a process: a second
+`open()` of the same file in one process would wait for the process's own lock. Hence one
+entry per lock file, keyed by its real path (a folder reached by a relative path, an
+absolute one or a symlink is one lock), and a thread re-entering a lock it holds only
+counts depth. A forked child inherits the parent's descriptors, and with them the parent's
+flocks (the lock would stay held until the child closed them) and thread locks held by
+threads that do not exist in it: the child closes those descriptors and starts with fresh
+locks (`_forget_after_fork`).
 
 Plain `fcntl.flock` rather than the `filelock` package: a filing takes about ten locks, and
 filelock's bookkeeping (fork tracking, path resolution, polling) was ~1 ms of a filing's CPU
@@ -40,7 +54,7 @@ _registry_lock = threading.Lock()
 
 
 def _lock_of(lock_path: Path) -> _PartitionLock:
-    key = str(lock_path)
+    key = str(lock_path)  # a real path (the store resolves its lock folder once)
     lock = _registry.get(key)
     if lock is None:
         with _registry_lock:
@@ -71,4 +85,22 @@ def locked(lock_path: Path) -> Iterator[None]:
             lock.depth -= 1
             if lock.depth == 0:
                 fd, lock.fd = lock.fd, -1
-                os.close(fd)  # closing the file releases its flock
+                if fd >= 0:  # -1: a forked child's copy, closed at the fork
+                    os.close(fd)  # closing the file releases its flock
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: drop the parent's locks (see the module docstring)."""
+    global _registry, _registry_lock
+    for lock in _registry.values():
+        if lock.fd >= 0:
+            try:
+                os.close(lock.fd)  # the parent keeps its flock through its own descriptor
+            except OSError:
+                pass
+            lock.fd = -1
+    _registry = {}
+    _registry_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

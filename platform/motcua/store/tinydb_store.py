@@ -30,7 +30,7 @@ import zlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Collection, ContextManager, Iterable, Iterator, TypeVar
 
 from tinydb import Query, TinyDB
 
@@ -93,7 +93,8 @@ class _Folders:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp = root / "tmp"
-        self.locks = root / "locks"
+        # the real path: locks are shared by lock file path (locks.py)
+        self.locks = (root / "locks").resolve()
 
     def db(self, path: Path, dirty: set[Path] | None = None) -> TinyDB:
         return TinyDB(path, self.tmp, dirty, storage=AtomicJSONStorage)
@@ -261,44 +262,46 @@ class TinyRecords:
 
     def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """Bulk path (import): each bucket written once; keys must be new."""
-        self._store.fold()
         by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key, value in items:
             by_bucket[bucket(key)].append({"key": key, "value": value})
         dirty: set[Path] = set()
-        for b in sorted(by_bucket):
-            with self._lock(b):
+        # Under the fold lock, like every writer of bucket files (see TinyStore.fold).
+        with self._store.fold_lock():
+            self._store.fold()
+            for b in sorted(by_bucket):
                 db = self._f.db(self._path(b), dirty)
                 Q = Query()
                 for doc in by_bucket[b]:
                     if db.contains(Q.key == doc["key"]):
                         raise StoreError(f"record {self._name}/{doc['key']} already exists")
                 db.insert_multiple(by_bucket[b])
-        for folder in dirty:
-            fsync_dir(folder)
+            for folder in dirty:
+                fsync_dir(folder)
 
     def fold(self, values: dict[str, dict[str, Any] | None], dirty: set[Path]) -> None:
         """Write the journal's last value of each key into its bucket (None: delete);
-        each bucket once. Idempotent: a fold done again writes the same buckets."""
+        each bucket once. Idempotent: a fold done again writes the same buckets. Call under
+        the fold lock, which every writer of bucket files holds: no bucket lock is taken, as
+        a writer holding one may be waiting for this fold (TinyStore.fold)."""
         by_bucket: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
         for key, value in values.items():
             by_bucket[bucket(key)][key] = value
         for b in sorted(by_bucket):
-            with self._lock(b):
-                storage = AtomicJSONStorage(self._path(b), self._f.tmp, dirty)
-                data = storage.read() or {}
-                table = data.setdefault("_default", {})
-                ids = {doc.get("key"): doc_id for doc_id, doc in table.items()}
-                for key, value in by_bucket[b].items():
-                    doc_id = ids.get(key)
-                    if value is None:
-                        if doc_id is not None:
-                            del table[doc_id]
-                    elif doc_id is not None:
-                        table[doc_id] = {"key": key, "value": value}
-                    else:
-                        table[str(max((int(i) for i in table), default=0) + 1)] = {"key": key, "value": value}
-                storage.write(data)
+            storage = AtomicJSONStorage(self._path(b), self._f.tmp, dirty)
+            data = storage.read() or {}
+            table = data.setdefault("_default", {})
+            ids = {doc.get("key"): doc_id for doc_id, doc in table.items()}
+            for key, value in by_bucket[b].items():
+                doc_id = ids.get(key)
+                if value is None:
+                    if doc_id is not None:
+                        del table[doc_id]
+                elif doc_id is not None:
+                    table[doc_id] = {"key": key, "value": value}
+                else:
+                    table[str(max((int(i) for i in table), default=0) + 1)] = {"key": key, "value": value}
+            storage.write(data)
 
 
 class TinyDossiers:
@@ -371,7 +374,7 @@ class TinyDossiers:
         return sorted(int(m.group(1)) for p in folder.iterdir() if (m := _CHUNK.match(p.name)))
 
     def _head(self, month: str) -> int:
-        """The chunk new dossiers of `month` go to; call under the month's lock."""
+        """The chunk new dossiers of `month` go to; call under the fold lock."""
         with self._heads_lock:
             n = self._heads.get(month)
         if n is None:
@@ -423,7 +426,6 @@ class TinyDossiers:
             self._store.write([{"d": code, "m": month, "v": doc}])
 
     def add_many(self, dossiers: Iterable[Dossier]) -> None:
-        self._store.fold()
         by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
         seen: set[str] = set()
         for dossier in dossiers:
@@ -432,42 +434,45 @@ class TinyDossiers:
             seen.add(dossier.code)
             by_month[filing_month(dossier.filed_at)].append(dossier.model_dump(mode="json"))
         dirty: set[Path] = set()
-        for month in sorted(by_month):
-            self._add_month(month, by_month[month], dirty)
-        for folder in dirty:
-            fsync_dir(folder)
+        # Under the fold lock, like every writer of chunk and index files (TinyStore.fold);
+        # the caller's iterable is read before it is taken.
+        with self._store.fold_lock():
+            self._store.fold()
+            for month in sorted(by_month):
+                self._add_month(month, by_month[month], dirty)
+            for folder in dirty:
+                fsync_dir(folder)
 
     def _add_month(self, month: str, docs: list[dict[str, Any]], dirty: set[Path]) -> None:
-        with self._f.lock("dossiers", month):
-            n = self._head(month)
-            with self._chunk_lock(month, n):
-                room = self._chunk_size - len(self._f.chunk_db(self._chunk_path(month, n)))
-            if room <= 0:
-                n, room = n + 1, self._chunk_size
-            plan: list[tuple[int, list[dict[str, Any]]]] = []
-            rest = docs
-            while rest:
-                plan.append((n, rest[:room]))
-                rest = rest[room:]
-                n, room = n + 1, self._chunk_size
-            entries: dict[str, dict[str, str]] = defaultdict(dict)
-            for chunk_n, chunk_docs in plan:
-                for doc in chunk_docs:
-                    entries[bucket(doc["code"])][doc["code"]] = f"{month}/{chunk_n:05d}"
-            for b in sorted(entries):
-                index = self._read_index(b)
-                for code in entries[b]:
-                    if code in index and (where := self._where(code)) and self._doc_in(*where, code):
-                        raise StoreError(f"dossier {code} already exists")
-            for b in sorted(entries):
-                with self._f.lock("dossiers", "index", b):
-                    index = self._read_index(b)
-                    index.update(entries[b])
-                    self._write_index(b, index, dirty)
-            for chunk_n, chunk_docs in plan:
-                with self._chunk_lock(month, chunk_n):
-                    self._f.chunk_db(self._chunk_path(month, chunk_n), dirty).insert_multiple(chunk_docs)
-            self._set_head(month, plan[-1][0])
+        """Call under the fold lock (which orders every writer of chunk and index files)."""
+        n = self._head(month)
+        with self._chunk_lock(month, n):
+            room = self._chunk_size - len(self._f.chunk_db(self._chunk_path(month, n)))
+        if room <= 0:
+            n, room = n + 1, self._chunk_size
+        plan: list[tuple[int, list[dict[str, Any]]]] = []
+        rest = docs
+        while rest:
+            plan.append((n, rest[:room]))
+            rest = rest[room:]
+            n, room = n + 1, self._chunk_size
+        entries: dict[str, dict[str, str]] = defaultdict(dict)
+        for chunk_n, chunk_docs in plan:
+            for doc in chunk_docs:
+                entries[bucket(doc["code"])][doc["code"]] = f"{month}/{chunk_n:05d}"
+        for b in sorted(entries):
+            index = self._read_index(b)
+            for code in entries[b]:
+                if code in index and (where := self._where(code)) and self._doc_in(*where, code):
+                    raise StoreError(f"dossier {code} already exists")
+        for b in sorted(entries):
+            index = self._read_index(b)
+            index.update(entries[b])
+            self._write_index(b, index, dirty)
+        for chunk_n, chunk_docs in plan:
+            with self._chunk_lock(month, chunk_n):
+                self._f.chunk_db(self._chunk_path(month, chunk_n), dirty).insert_multiple(chunk_docs)
+        self._set_head(month, plan[-1][0])
 
     def get(self, code: str) -> Dossier | None:
         found = self._current(code)
@@ -503,7 +508,11 @@ class TinyDossiers:
         its copy in that chunk, a new one goes to its month's last chunk (a new chunk when
         that one is full), in journal (filing) order. Index entries are written and made
         durable first, as `add_many` does, so a fold killed part way and done again finds
-        each dossier's chunk and never stores one twice."""
+        each dossier's chunk and never stores one twice.
+
+        Call under the fold lock, which every writer of chunk and index files holds; only
+        chunk locks are taken (against a reader rewriting a summary file), never a month's
+        or an index bucket's, which a writer waiting for this fold may hold (TinyStore.fold)."""
         indexes: dict[str, dict[str, str]] = {}
 
         def index(b: str) -> dict[str, str]:
@@ -515,54 +524,52 @@ class TinyDossiers:
         for code, (month, doc) in changes.items():
             by_month[month].append((code, doc))
         for month in sorted(by_month):
-            with self._f.lock("dossiers", month):
-                plan: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-                fresh: list[tuple[str, dict[str, Any]]] = []
-                for code, doc in by_month[month]:
-                    part = index(bucket(code)).get(code)
-                    m, _, n = str(part or "").partition("/")
-                    if part and m == month and n.isdigit():
-                        plan[int(n)][code] = doc
-                    else:
-                        fresh.append((code, doc))
-                n = self._head(month)
-                new_entries: dict[str, dict[str, str]] = defaultdict(dict)
-                while fresh:
-                    storage = ChunkStorage(self._chunk_path(month, n), self._f.tmp)
-                    held = (storage.read() or {}).get("_default", {})
-                    there = {d.get("code") for d in held.values()}
-                    room = self._chunk_size - len(held) - sum(1 for c in plan.get(n, {}) if c not in there)
-                    while fresh and (room > 0 or fresh[0][0] in there):
-                        code, doc = fresh.pop(0)
-                        if code not in there:
-                            room -= 1
-                        plan[n][code] = doc
-                        new_entries[bucket(code)][code] = f"{month}/{n:05d}"
-                    if fresh:
-                        n += 1
-                index_dirty: set[Path] = set()
-                for b in sorted(new_entries):
-                    with self._f.lock("dossiers", "index", b):
-                        current = self._read_index(b)
-                        current.update(new_entries[b])
-                        self._write_index(b, current, index_dirty)
-                for folder in index_dirty:
-                    fsync_dir(folder)
-                for chunk_n in sorted(plan):
-                    with self._chunk_lock(month, chunk_n):
-                        storage = ChunkStorage(self._chunk_path(month, chunk_n), self._f.tmp, dirty)
-                        data = storage.read() or {}
-                        table = data.setdefault("_default", {})
-                        ids = {d.get("code"): doc_id for doc_id, d in table.items()}
-                        top = max((int(i) for i in table), default=0)
-                        for code, doc in plan[chunk_n].items():
-                            doc_id = ids.get(code)
-                            if doc_id is None:
-                                top += 1
-                                doc_id = str(top)
-                            table[doc_id] = doc
-                        storage.write(data)
-                self._set_head(month, max(n, max(plan, default=n)))
+            plan: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+            fresh: list[tuple[str, dict[str, Any]]] = []
+            for code, doc in by_month[month]:
+                part = index(bucket(code)).get(code)
+                m, _, n = str(part or "").partition("/")
+                if part and m == month and n.isdigit():
+                    plan[int(n)][code] = doc
+                else:
+                    fresh.append((code, doc))
+            n = self._head(month)
+            new_entries: dict[str, dict[str, str]] = defaultdict(dict)
+            while fresh:
+                storage = ChunkStorage(self._chunk_path(month, n), self._f.tmp)
+                held = (storage.read() or {}).get("_default", {})
+                there = {d.get("code") for d in held.values()}
+                room = self._chunk_size - len(held) - sum(1 for c in plan.get(n, {}) if c not in there)
+                while fresh and (room > 0 or fresh[0][0] in there):
+                    code, doc = fresh.pop(0)
+                    if code not in there:
+                        room -= 1
+                    plan[n][code] = doc
+                    new_entries[bucket(code)][code] = f"{month}/{n:05d}"
+                if fresh:
+                    n += 1
+            index_dirty: set[Path] = set()
+            for b in sorted(new_entries):
+                current = self._read_index(b)
+                current.update(new_entries[b])
+                self._write_index(b, current, index_dirty)
+            for folder in index_dirty:
+                fsync_dir(folder)
+            for chunk_n in sorted(plan):
+                with self._chunk_lock(month, chunk_n):
+                    storage = ChunkStorage(self._chunk_path(month, chunk_n), self._f.tmp, dirty)
+                    data = storage.read() or {}
+                    table = data.setdefault("_default", {})
+                    ids = {d.get("code"): doc_id for doc_id, d in table.items()}
+                    top = max((int(i) for i in table), default=0)
+                    for code, doc in plan[chunk_n].items():
+                        doc_id = ids.get(code)
+                        if doc_id is None:
+                            top += 1
+                            doc_id = str(top)
+                        table[doc_id] = doc
+                    storage.write(data)
+            self._set_head(month, max(n, max(plan, default=n)))
 
     def _docs_at(self, months: Iterable[str], on_damage: OnDamage | None = None) -> Iterator[tuple[Path, dict[str, Any]]]:
         """(chunk path, stored dossier) in filing order; a chunk that does not read raises
@@ -921,13 +928,26 @@ class TinyStore:
         finally:
             self._folding.release()
 
+    def fold_lock(self) -> ContextManager[None]:
+        """The lock every writer of chunk, index and records files holds (a fold, add_many,
+        put_many): it orders them, so none of them takes a month, index or records bucket
+        lock (see `fold`). Re-entrant in a thread, shared by the process's store objects."""
+        return self._f.lock("journal-fold")
+
     def fold(self) -> None:
         """Write what the journal holds into the chunk, index and records files, then drop
         it (journal.py). Every scan (all, find, summaries, count, export) folds first, so
-        the files it reads are whole; cheap when the journal is empty (one directory read)."""
+        the files it reads are whole; cheap when the journal is empty (one directory read).
+
+        Never deadlocks, whoever calls it: a scan may run inside an `update` callback or any
+        other held partition lock, so the fold waits for no month, index or records bucket
+        lock. Under the fold lock it only takes the journal's append lock and chunk locks,
+        and their holders (an append, a seal, a reader rewriting a summary file) never wait
+        for any lock while holding them. Writers of the files all hold the fold lock, which
+        is why the fold needs no other lock to write them (docs/store.md, "Locks")."""
         if self.journal.is_empty():
             return
-        with self._f.lock("journal-fold"):
+        with self.fold_lock():
             gens = self.journal.seal()
             if not gens:
                 return
