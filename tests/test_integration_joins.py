@@ -132,14 +132,14 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
     )
     try:
         body = ""
-        for _ in range(150):
+        deadline = time.monotonic() + 90  # a start-up wait, not a timing: the suite's workers load the machine
+        while not body and process.poll() is None and time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/staff/login", timeout=2) as response:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/staff/login", timeout=5) as response:
                     body = response.read().decode()
-                    break
             except OSError:
-                time.sleep(0.1)
-        assert "csrf_token" in body
+                time.sleep(0.2)
+        assert "csrf_token" in body, f"the server did not answer (exit code {process.poll()})"
     finally:
         process.terminate()
         out, err = process.communicate(timeout=10)
