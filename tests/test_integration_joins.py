@@ -8,8 +8,6 @@ import pytest
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from motcua import accounts
@@ -17,7 +15,7 @@ from motcua.dossier import Event
 from motcua.web import labels
 from motcua.workflow import lifecycle
 from motcua.workflow.events import event_kinds
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, wait_for_server
 from tests.portal_helpers import birth_spec, csrf, write_spec
 
 pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
@@ -131,15 +129,8 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        body = ""
-        deadline = time.monotonic() + 90  # a start-up wait, not a timing: the suite's workers load the machine
-        while not body and process.poll() is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/staff/login", timeout=5) as response:
-                    body = response.read().decode()
-            except OSError:
-                time.sleep(0.2)
-        assert "csrf_token" in body, f"the server did not answer (exit code {process.poll()})"
+        body = wait_for_server(process, f"http://127.0.0.1:{port}/staff/login")
+        assert "csrf_token" in body
     finally:
         process.terminate()
         out, err = process.communicate(timeout=10)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_server
 from tests.portal_helpers import BIRTH_CODE, birth_spec, write_spec
 
 
@@ -27,14 +26,7 @@ def test_serve_leaves_a_broken_spec_out_and_serves_the_rest(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        body = ""
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/thu-tuc/{BIRTH_CODE}", timeout=2) as response:
-                    body = response.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.1)
+        body = wait_for_server(process, f"http://127.0.0.1:{port}/thu-tuc/{BIRTH_CODE}")
         assert "Đăng ký khai sinh" in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
             assert response.headers["Server"] == "motcua"
