@@ -483,9 +483,9 @@ def fill_start(code: str):
     refused = _sign_in_gate(spec)
     if refused is not None:
         return refused
-    first = drafts.steps(spec)[0]
     if request.method == "GET":  # no answers yet: the same page for every visitor but the CSRF token
-        return page_cache.page(code, lambda: _render_step(spec, None, {"values": {}}, first, {}))
+        return page_cache.page(code, lambda: _render_step(spec, None, {"values": {}}, drafts.steps(spec)[0], {}))
+    first = drafts.steps(spec)[0]
     account = current_account()
     token, draft = drafts.new(services().store.records("drafts"), spec, account.key if account else None)
     if account is not None:  # the later pages' prefilled answers too; this page's come from the post
