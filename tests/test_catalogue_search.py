@@ -179,32 +179,3 @@ def test_a_cache_entry_the_model_refuses_costs_a_full_lint_not_a_bad_spec(tmp_pa
         loaded = Catalogue.from_folder(specs, data).get(BIRTH_CODE)
     assert loaded is not None and not hasattr(loaded, "bogus_key")
     assert "unreadable" in caplog.text and "linted 1 of 1" in caplog.text
-
-
-def test_threads_search_their_own_copies_of_the_index_with_the_same_answers():
-    """Each server thread queries its own copy of the index (SQLite lets go of the GIL while
-    it searches, docs/performance.md): eight threads asking at once find what one finds."""
-    import threading
-
-    cat = variants("Đăng ký lại khai sinh", "Đăng ký khai sinh", "Đăng ký khai tử", "Cấp bản sao trích lục",
-                   keywords=[])
-    queries = ["dang ky khai sinh", "khai tu", "ban sao", "dang ky", "khong co"]
-    expected = {q: names(search(cat, Filters(q=q))) for q in queries}
-    assert expected["dang ky khai sinh"][0] == "Đăng ký khai sinh" and expected["khong co"] == []
-    answers: list[tuple[str, list[str]]] = []
-    connections: list[object] = []  # kept alive, so no two share an id()
-
-    def ask() -> None:
-        for _ in range(20):
-            for q in queries:
-                answers.append((q, names(search(cat, Filters(q=q)))))
-        connections.append(cat.search_index()._db())
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(answers) == 8 * 20 * len(queries)
-    assert all(found == expected[q] for q, found in answers)
-    assert len({id(c) for c in connections}) == 8  # a connection per thread, none shared

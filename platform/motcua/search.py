@@ -156,28 +156,12 @@ class Index:
         for i, s in enumerate(self.specs):
             for name in {" ".join(words(n)) for n in s.name.values()}:
                 self._exact.setdefault(name, []).append(i)
-        self._source = sqlite3.connect(":memory:", check_same_thread=False)
-        self._source.execute("CREATE VIRTUAL TABLE procedures USING fts5(name, rest, tokenize = \"unicode61 tokenchars '.'\")")
-        self._source.executemany("INSERT INTO procedures (rowid, name, rest) VALUES (?, ?, ?)",
-                                 [(i, *h) for i, h in enumerate(haystacks)])
-        self._source.commit()
-        # Each server thread queries its own copy of the index: SQLite lets go of the GIL while
-        # it searches, so threads search side by side instead of queueing behind one shared
-        # connection's lock (docs/performance.md). A copy is made once per thread, by SQLite's
-        # backup (a plain in-memory database: a deserialized image was 20 % slower to query).
-        self._copy_lock = threading.Lock()
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute("CREATE VIRTUAL TABLE procedures USING fts5(name, rest, tokenize = \"unicode61 tokenchars '.'\")")
+        self._db.executemany("INSERT INTO procedures (rowid, name, rest) VALUES (?, ?, ?)",
+                             [(i, *h) for i, h in enumerate(haystacks)])
         self._facets: dict[str, Facets] = {}
-
-    def _db(self) -> sqlite3.Connection:
-        """This thread's connection to the index."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(":memory:", check_same_thread=False)
-            with self._copy_lock:
-                self._source.backup(db)
-            self._local.db = db
-        return db
 
     def query(self, q: str) -> list[ProcedureSpec]:
         """Procedures with every word of `q`, best first: the exact name, then the words as a
@@ -190,13 +174,13 @@ class Index:
         if not query_words:
             return list(self.specs)
         phrase = " ".join(query_words)
-        db = self._db()
-        ranked = [i for (i,) in db.execute(
-            "SELECT rowid FROM procedures WHERE procedures MATCH ? ORDER BY bm25(procedures, 10.0, 1.0), rowid",
-            (_fts_query(query_words),),
-        )]
-        in_name = {i for (i,) in db.execute(
-            "SELECT rowid FROM procedures WHERE procedures MATCH ?", (f'name : "{phrase}"',))}
+        with self._lock:
+            ranked = [i for (i,) in self._db.execute(
+                "SELECT rowid FROM procedures WHERE procedures MATCH ? ORDER BY bm25(procedures, 10.0, 1.0), rowid",
+                (_fts_query(query_words),),
+            )]
+            in_name = {i for (i,) in self._db.execute(
+                "SELECT rowid FROM procedures WHERE procedures MATCH ?", (f'name : "{phrase}"',))}
         exact = set(self._exact.get(phrase, ()))
         first = [i for i in ranked if i in exact]
         then = [i for i in ranked if i in in_name and i not in exact]
