@@ -239,6 +239,10 @@ def _create_app(config: dict[str, Any] | None) -> Flask:
         raise signing.SigningConfigError(
             f"{', '.join(needs_key)}: the spec's result step says `signature: required` but no signing key is set "
             "(SIGNING_KEY + SIGNING_CERT, or SIGNING_PKCS12; `motcua signing dev-cert` makes a test one)")
+    from motcua.workflow.registry import start_warnings
+
+    for warning in start_warnings(catalogue, app.config):  # e.g. online payment with no gateway configured
+        app.logger.warning("%s", warning)
     from motcua import issued
 
     # forms 02-04 are printed once, when the workflow issues them, and kept with the dossier
