@@ -210,7 +210,7 @@ class PaymentStep(Step):
         chosen = config.gateway or app_config.get("PAYMENT_GATEWAY") or DEFAULT_GATEWAY
         where = "the spec's payment step (config.gateway)" if config.gateway else (
             "PAYMENT_GATEWAY (MOTCUA_PAYMENT_GATEWAY)" if app_config.get("PAYMENT_GATEWAY") else
-            f"the default, as PAYMENT_GATEWAY (MOTCUA_PAYMENT_GATEWAY) is unset")
+            "the default, as PAYMENT_GATEWAY (MOTCUA_PAYMENT_GATEWAY) is unset")
         gateway = GATEWAYS.get(chosen, app_config)
         if gateway is None:
             installed = GATEWAYS.all().get(chosen)
