@@ -16,6 +16,7 @@ for an administrator (the first account) or when given `--create`.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -63,8 +64,8 @@ def _ask_password() -> str:
     does not cost a password typed for nothing. Piped on stdin (a script, not a terminal):
     read as a line, or two equal lines, without getpass, which would warn twice that the
     input "may be echoed" for a password nobody types."""
-    stdin = click.get_text_stream("stdin")
-    if not stdin.isatty():
+    stdin = sys.stdin
+    if stdin is not None and not stdin.isatty():
         first, second = stdin.readline().rstrip("\r\n"), stdin.readline()
         if not first:
             raise StaffError("Không đọc được mật khẩu từ đầu vào chuẩn (stdin): gửi mật khẩu trên một dòng.")
