@@ -193,6 +193,7 @@ def test_no_gateway_configured_offers_the_desk_and_says_so_at_start(data_dir, ca
 
     from conftest import SPECS
     from motcua.app import create_app
+    from motcua_plugins.payment import payment_token
 
     with caplog.at_level(logging.WARNING):
         app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": str(SPECS), "PUBLIC_URL": "http://127.0.0.1:8000"})
@@ -209,6 +210,17 @@ def test_no_gateway_configured_offers_the_desk_and_says_so_at_start(data_dir, ca
             panel = " ".join("".join(engine.citizen_panels(online)).split())
         assert "Thanh toán trực tuyến" not in panel and "/plugins/gateways/" not in panel
         assert "Nộp phí, lệ phí tại bộ phận một cửa: <strong>16.000 ₫</strong>" in panel
+        # a pay form posted from a page kept from before (or crafted): 503, and the log says why
+        with app.test_request_context():
+            token = payment_token(online.code, "vnpay")
+        client = app.test_client()
+        app.config["WTF_CSRF_ENABLED"] = False
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            response = client.post(f"/plugins/gateways/vnpay/start/{online.code}", data={"token": token},
+                                   base_url="http://127.0.0.1:8000")
+        assert response.status_code == 503
+        assert any("not configured" in r.getMessage() and "VNPAY_TMN_CODE" in r.getMessage() for r in caplog.records)
         d = engine.perform(online.code, "record_payment", DESK, receipt_no="0000078", amount="16000")
         assert d.events[-1].kind == "paid"
     finally:
