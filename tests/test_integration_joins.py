@@ -149,10 +149,16 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
 
 def test_confirmation_offers_online_payment_right_away(app, client):
     """A level-4 dossier waiting for its fee: the citizen sees the pay button on filing."""
+    from fixtures.workflow_kit import vnpay_settings
     from tests.test_portal_filing import file_it, fill_to_check
 
     base, token = fill_to_check(client)
     code = file_it(client, base, token)
     assert app.extensions["motcua"].store.dossiers.get(code).status == 6
     html = client.get(f"/ho-so/{code}/xac-nhan").get_data(as_text=True)
-    assert "Thanh toán trực tuyến" in html and "panel-payment" in html
+    # no gateway configured: no pay button that could only fail, the desk instead
+    assert "Thanh toán trực tuyến" not in html and "data-no-online-payment" in html
+    assert "Nộp phí, lệ phí tại bộ phận một cửa" in html
+    vnpay_settings(app)
+    html = client.get(f"/ho-so/{code}/xac-nhan").get_data(as_text=True)
+    assert "Thanh toán trực tuyến" in html and "panel-payment" in html and "data-no-online-payment" not in html

@@ -41,3 +41,15 @@ def test_serve_leaves_a_broken_spec_out_and_serves_the_rest(tmp_path):
     assert any(" ERROR " in line for line in broken)
     assert warned and not any("left out" in line or " ERROR " in line for line in warned), warned
     assert any(" WARNING " in line and "no `legal_basis`" in line for line in warned), warned
+
+
+def test_make_demo_starts_the_simulators_and_make_serve_starts_none():
+    """The README's first commands say what they give: `make demo` the simulators (online
+    payment works at once), `make serve` the portal as deployed (no simulators)."""
+    repo = Path(__file__).resolve().parents[1]
+    demo = subprocess.run(["make", "-n", "-s", "demo"], cwd=repo, capture_output=True, text=True, timeout=60).stdout
+    serve = subprocess.run(["make", "-n", "-s", "serve"], cwd=repo, capture_output=True, text=True, timeout=60).stdout
+    assert "motcua serve --demo" in demo
+    assert "motcua serve" in serve and "--demo" not in serve
+    readme = (repo / "README.md").read_text(encoding="utf-8").split("```")[1]
+    assert "make demo" in readme and "make serve" in readme and "VNPAY_" in readme

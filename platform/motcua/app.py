@@ -12,7 +12,7 @@ from flask import Flask, g, request
 from jinja2.bccache import Bucket, BytecodeCache
 
 from motcua import i18n
-from motcua.catalogue import Catalogue
+from motcua.catalogue import published_catalogue
 from motcua.public_url import check, public_url
 from motcua.services import Services
 from motcua.store import open_store, store_target
@@ -237,9 +237,8 @@ def _create_app(config: dict[str, Any] | None) -> Flask:
     # AGENCY_REGISTRY (MOTCUA_AGENCY_REGISTRY): the offices of this deployment; a wrong file
     # stops the start with path:line errors (docs/agencies.md). Specs are linted against it.
     agencies = load_registry(registry_path(app.config))
-    catalogue = Catalogue.from_folder(app.config["SPECS_DIR"], cache_dir=data_dir, agencies=agencies)  # lint results kept there
-    catalogue.check_pinned(store)  # a changed spec under a version already filed under is left out
-    catalogue = catalogue.with_studio(store)  # the authoring studio's publications (motcua.studio)
+    # lint results kept in the data folder; pinned versions checked; studio publications applied
+    catalogue = published_catalogue(app.config["SPECS_DIR"], store, cache_dir=data_dir, agencies=agencies)
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":
             app.logger.warning("spec warning (the spec is served): %s", problem)
@@ -253,6 +252,10 @@ def _create_app(config: dict[str, Any] | None) -> Flask:
         raise signing.SigningConfigError(
             f"{', '.join(needs_key)}: the spec's result step says `signature: required` but no signing key is set "
             "(SIGNING_KEY + SIGNING_CERT, or SIGNING_PKCS12; `motcua signing dev-cert` makes a test one)")
+    from motcua.workflow.registry import start_warnings
+
+    for warning in start_warnings(catalogue, app.config):  # e.g. online payment with no gateway configured
+        app.logger.warning("%s", warning)
     from motcua import issued
 
     # forms 02-04 are printed once, when the workflow issues them, and kept with the dossier
