@@ -137,9 +137,7 @@ class StepContext:
         self.index = index
         self.config = config
         self.acting = acting  # the staff member whose action this call carries out, if any
-        # deep copies: a step changing a nested value must neither touch the dossier nor go unseen
-        self.state: dict[str, Any] = copy.deepcopy(dossier.steps.get(step_name) or {})
-        self._original_state = copy.deepcopy(self.state)
+        self._state: dict[str, Any] | None = None  # copied on first use (most calls never look)
         self.pending: list[tuple[str, dict[str, Any]]] = []
         self.outgoing: list[dict[str, Any]] = []
         self.jobs: list[dict[str, Any]] = []
@@ -238,5 +236,19 @@ class StepContext:
         self.finished = True
 
     @property
+    def state(self) -> dict[str, Any]:
+        """This step's own JSON state on this dossier, to read and change in place; saved
+        with the call's other wishes. A deep copy, made when first asked for: a step changing
+        a nested value must neither touch the dossier nor go unseen."""
+        if self._state is None:
+            self._state = copy.deepcopy(self.dossier.steps.get(self.step_name) or {})
+        return self._state
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        self._state = value
+
+    @property
     def state_changed(self) -> bool:
-        return self.state != self._original_state
+        # compared with the dossier's own value, which the step never edits (it has a copy)
+        return self._state is not None and self._state != (self.dossier.steps.get(self.step_name) or {})
