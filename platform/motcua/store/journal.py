@@ -190,7 +190,8 @@ class Journal:
 
         `wait=False` is for a change that only matters with a later one of the same thread
         that waits (its fsync covers everything written before it): a code's sequence."""
-        data = b"".join(encode(c) for c in changes)
+        lines = [encode(c) for c in changes]
+        data = b"".join(lines)
         with self._lock("journal"):
             with self._mutex:
                 gen = self._current()
@@ -204,12 +205,29 @@ class Journal:
                 os.write(fd, data)
                 end = os.fstat(fd).st_size
                 self._written[gen] = max(self._written.get(gen, 0), end)
+                self._seen(gen, end - len(data), end, changes, lines)
         group = getattr(self._local, "group", None)
         if group is not None:  # inside `synced_at_end`: the block's end waits for it
             group[gen] = max(group.get(gen, 0), end)
         elif wait:
             self._sync(gen, end)
         return end
+
+    def _seen(self, gen: int, start: int, end: int, changes: list[dict[str, Any]], lines: list[bytes]) -> None:
+        """Our own lines go into this process's overlay as they are written, when the view
+        had read that generation right up to them (nobody appended in between): the next
+        reader need not read back and parse what this process just wrote. Otherwise the
+        next `view` reads them from the file like anyone else's. Call under `_mutex`."""
+        if not self._view_gens or self._view_gens[-1] != gen:
+            return
+        offset, read = self._read.get(gen, (0, []))
+        if offset != start:
+            return
+        for change, line in zip(changes, lines):
+            body = line[9:-1]  # without the crc32 and the newline, as decode_lines gives it
+            read.append((change, body))
+            self._view.apply(change, body)
+        self._read[gen] = (end, read)
 
     @contextmanager
     def synced_at_end(self) -> Iterator[None]:
