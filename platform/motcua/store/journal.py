@@ -330,6 +330,41 @@ class Journal:
             found.extend(decode_lines(raw)[0])
         return found
 
+    def latest(self, gens: list[int]) -> list[dict[str, Any]]:
+        """What a fold writes from these sealed generations: the last change of each dossier
+        and record, in the order each was first changed (as a dict of them, filled in journal
+        order, would hold them). Only those are parsed: a filing's dossier is in the journal
+        twice (stored, then its workflow's changes), and each line's text is taken from this
+        process's overlay when it holds the whole generation (it read or wrote every line:
+        checked already), else read and checked from the file."""
+        last: dict[tuple[str, ...], bytes] = {}
+        for gen in gens:
+            pairs = self._whole(gen)
+            if pairs is None:
+                try:
+                    raw = self.path(gen).read_bytes()
+                except FileNotFoundError:
+                    continue
+                bodies: list[bytes] = []
+                changes, _ = decode_lines(raw, bodies)
+                pairs = list(zip(changes, bodies))
+            for change, body in pairs:
+                if "d" in change:
+                    last[("d", change["d"])] = body
+                elif "r" in change:
+                    last[("r", change["r"], change["k"])] = body
+        return [json.loads(body) for body in last.values()]
+
+    def _whole(self, gen: int) -> list[tuple[dict[str, Any], bytes]] | None:
+        """The overlay's (change, JSON) of a sealed generation, if it has read all of it."""
+        with self._mutex:
+            offset, pairs = self._read.get(gen, (-1, []))
+            try:
+                whole = offset == os.path.getsize(self.path(gen))
+            except FileNotFoundError:
+                return None
+            return list(pairs) if whole else None
+
     def view(self) -> View:
         """The overlay as of now: reads only what was appended since the last call. The
         object is this process's own and changes with later calls: look up, don't iterate."""
