@@ -27,11 +27,11 @@ from markupsafe import Markup
 
 from motcua import drafts, studio
 from motcua.accounts import StaffUser, current_staff, staff_required
-from motcua.catalogue import Catalogue, content_hash
+from motcua.catalogue import Catalogue
 from motcua.i18n import LANGS, N_, _, local, money
 from motcua.services import services
 from motcua.spec.cli import editor_schema
-from motcua.spec.model import Level, ProcedureSpec
+from motcua.spec.model import ProcedureSpec
 
 bp = Blueprint("studio", __name__)
 
