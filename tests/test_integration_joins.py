@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -123,6 +124,14 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
     specs = tmp_path / "specs"
     write_spec(specs, "birth", birth_spec())
     port = free_port()
+    # the first simulator's usual port (port + 1) is taken, as another server beside this one
+    # (or a parallel test) may hold it: the simulator moves on instead of stopping the start
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", port + 1))
+        taken.listen()
+    except OSError:
+        pass  # already taken by someone else: the same case
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "motcua"), "serve", "--demo", "--specs", str(specs),
          "--data", str(tmp_path / "data"), "--host", "127.0.0.1", "--port", str(port)],
@@ -133,6 +142,7 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
         assert "csrf_token" in body
     finally:
         process.terminate()
+        taken.close()
         out, err = process.communicate(timeout=10)
     assert accounts.DEMO_PASSWORD in out, (out, err)
     for username, _name, _roles in accounts.DEMO_ACCOUNTS:
