@@ -41,3 +41,9 @@ def say(text: str, /, **params: object) -> str:
     Always formatted, so a literal brace in a message is written `{{` / `}}` whether or not
     the message has fields (the catalogue holds it the same way in both languages)."""
     return translations(lint_lang()).gettext(text).format(**params)
+
+
+def word(text: str) -> str:
+    """A text marked with `N_` where it is kept (a table of reasons), in the lint language, as
+    written: no fields are filled, so its braces are YAML examples, not placeholders."""
+    return translations(lint_lang()).gettext(text)
