@@ -81,8 +81,9 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
 
     where = f"store {safe_url(store_url)}, files in {data_dir}" if store_url else f"data in {data_dir}"
     click.echo(f"Motcua: {len(catalogue)} procedures from {specs_dir}, {where}")
+    left_out = t("bị loại: ", lang)
     for problem in catalogue.problems:
-        click.echo(f"  {t('bị loại: ', lang) if problem.severity == 'error' else ''}{problem}", err=True)
+        click.echo(f"  {left_out if problem.severity == 'error' else ''}{problem}", err=True)
     if demo:
         from motcua.workflow.demo import start_simulators
 
