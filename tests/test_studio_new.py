@@ -44,7 +44,7 @@ def test_author_imports_a_national_record_edits_submits_and_another_admin_publis
     assert "Đã tạo bản thảo 1.000894 từ Cơ sở dữ liệu quốc gia. Còn phải viết biểu mẫu (form); 5 điểm cần xem lại" in page
     assert "Bản thảo" in page and "Luật Hôn nhân và gia đình" in page  # the imported text in the editor
     assert "Thủ tục mới: chưa có phiên bản nào được công bố." in author.get(f"/staff/soan-thao/{CODE}/lich-su").get_data(as_text=True)
-    assert "so it needs a `form`" in page  # the linter says what is missing
+    assert "nên cần có `form`" in page  # the linter says what is missing (in the studio's language)
     assert app.extensions["motcua"].catalogue.get(CODE) is None  # nothing served before approval
 
     # submitting without a form is refused by the linter, like any draft with errors
