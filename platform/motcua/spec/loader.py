@@ -632,7 +632,7 @@ def load_file(path: str | Path) -> Loaded:
         return loaded
     if not isinstance(loaded.data, dict):
         holds = say("không có gì") if loaded.data is None else describe_value(loaded.data)
-        loaded.at((), "error", say("đặc tả là một ánh xạ các khóa (code:, name:, level: ...), nhưng tệp này chứa {holds}", holds=holds))
+        loaded.at((), "error", say("đặc tả là một ánh xạ các khóa (`code:`, `name:`, `level:` ...), nhưng tệp này chứa {holds}", holds=holds))
         return loaded
     from motcua.spec.money import grouped_amounts  # it reads positions with this module's helpers
 
