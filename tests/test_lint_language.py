@@ -16,6 +16,7 @@ from motcua.cli import main
 from motcua.spec.lint import lint_file, lint_paths
 from motcua.spec.words import lint_lang, speaking
 from tests.test_spec_lint import base, write
+from tests.test_studio import cheap_hashes, specs, studio_app  # noqa: F401 - fixtures
 
 #: English words no Vietnamese finding may hold outside backticks and quotes.
 ENGLISH = re.compile(
@@ -219,3 +220,20 @@ def test_the_catalogue_lints_again_in_another_language(tmp_path: Path) -> None:
         en = Catalogue.from_folder(specs, tmp_path / "cache").problems
     assert [f.message for f in vi] == ["thiếu `legal_basis`: công dân cần thấy các văn bản pháp luật làm căn cứ cho thủ tục này"]
     assert [f.message for f in en] == ["no `legal_basis`: citizens should see the legal texts this procedure rests on"]
+
+
+def test_the_studio_words_findings_in_its_ui_language(studio_app) -> None:  # noqa: F811
+    from tests.test_studio import client_of, new_text, token
+
+    author = client_of(studio_app, "soan")
+    bad = new_text().replace("amount: 15000", "amout: 15000")
+    csrf = {"X-CSRFToken": token(author)}
+    vi = author.post("/staff/soan-thao/kiem-tra", json={"text": bad}, headers=csrf).get_json()
+    en = author.post("/staff/soan-thao/kiem-tra?lang=en", json={"text": bad}, headers=csrf).get_json()
+    assert not vi["ok"] and not en["ok"]
+    assert any(f["message"].startswith("khóa `amout` không hợp lệ") and "ý bạn là `amount`?" in f["message"] for f in vi["findings"])
+    assert any(f["message"].startswith("unknown key `amout`") and "did you mean `amount`?" in f["message"] for f in en["findings"])
+    assert [(f["line"], f["col"]) for f in vi["findings"]] == [(f["line"], f["col"]) for f in en["findings"]]
+    # the cookie `?lang=en` left keeps the studio in English, as for every page
+    again = author.post("/staff/soan-thao/kiem-tra", json={"text": bad}, headers=csrf).get_json()
+    assert again["findings"] == en["findings"]
