@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test bench lint messages catalogues studio-assets
+.PHONY: serve demo test bench lint messages catalogues studio-assets
 
 # An install from before setup.py mapped the folders left motcua.egg-info at the root: with the
 # root on sys.path (tests) its old entry points (`plugins.payment:...`) would shadow the real
@@ -17,6 +17,12 @@ $(VENV)/.installed: pyproject.toml setup.py
 
 serve: $(VENV)/.installed  ## install, then serve the portal at http://127.0.0.1:8000
 	$(BIN)/motcua serve --specs procedure_specs --data data --host 127.0.0.1 --port 8000 $(ARGS)
+
+# The same portal with every plugin's simulator (payment gateways, carriers, SMS, identity
+# provider) on the next ports and demo staff accounts (published password): what a first
+# walk-through needs, never a deployment.
+demo: $(VENV)/.installed  ## install, then serve the portal with the simulators and demo accounts
+	$(BIN)/motcua serve --demo --specs procedure_specs --data data --host 127.0.0.1 --port 8000 $(ARGS)
 
 # One pytest worker per CPU (pytest-xdist), each test file on one worker (its module fixtures
 # made once); ARGS="-n 0" runs in one process, ARGS=--deep draws many more examples in the

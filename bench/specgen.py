@@ -38,8 +38,9 @@ def shipped_texts() -> list[str]:
 
 
 def many_specs(folder: Path, n: int, seed: int = 17) -> list[Path]:
-    """Write n specs to `folder` (again only when missing: the same n and seed give the same
-    bytes, so a lint cache built on them stays valid). Returns their paths."""
+    """Write n specs to `folder` (again only when missing or different: the same n, seed and
+    shipped specs give the same bytes, so a lint cache built on them stays valid, and a cache
+    made before the shipped specs changed is brought up to date). Returns their paths."""
     rng = random.Random(seed)
     bases = [yaml.safe_load(text) for text in shipped_texts()]
     folder.mkdir(parents=True, exist_ok=True)
@@ -51,8 +52,9 @@ def many_specs(folder: Path, n: int, seed: int = 17) -> list[Path]:
         data["name"] = {"vi": f"{action} {subject} {place}", "en": f"Procedure {i} ({data['name'].get('en', '')})"}
         data["keywords"] = rng.sample(KEYWORDS, 3) + [subject]
         path = folder / f"p{i:05d}.yaml"
-        if not path.exists():
-            path.write_text(yaml.dump(data, Dumper=DUMPER, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        text = yaml.dump(data, Dumper=DUMPER, allow_unicode=True, sort_keys=False)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
         paths.append(path)
     for extra in sorted(folder.glob("p*.yaml"))[n:]:
         extra.unlink()

@@ -77,6 +77,21 @@ def gateway_id(ctx: StepContext) -> str:
     return ctx.config.gateway or ctx.app_config.get("PAYMENT_GATEWAY") or DEFAULT_GATEWAY
 
 
+def online_gateway(gateway: str, app_config: Any) -> Any:
+    """The gateway `gateway` as this deployment has it, when it can take a payment now:
+    installed, enabled (a demo-only simulator only in demo/test mode) and with its settings.
+    None: online payment is not offered; the citizen is shown the other ways to pay."""
+    chosen = payments.gateway_for(app_config, gateway)
+    return chosen if chosen is not None and chosen.configured() else None
+
+
+def _simulated(gateway: Any) -> bool:
+    """The gateway brings a simulator (`Plugin.simulate` overridden)."""
+    from motcua.integrations.base import Plugin
+
+    return getattr(gateway.simulate, "__func__", None) is not Plugin.simulate.__func__
+
+
 def entered_by_staff(dossier: Any) -> bool:
     """Filed by a desk officer (a walk-in, or paper that came by post and was entered at the
     desk): the papers and the citizen's fee reach the desk, not the online portal."""
@@ -188,6 +203,30 @@ class PaymentStep(Step):
         "refund_due_at_desk": EventKind(label={"vi": "Chờ hoàn trả tiền nộp thừa tại quầy",
                                                "en": "Overpayment to be refunded at the desk"}),
     }
+
+    @classmethod
+    def start_warnings(cls, config: Any, app_config: Any) -> list[str]:
+        """Online payment asked for, but the gateway it goes through cannot take one: name the
+        setting to set (citizens are shown the desk, or the post's cash on delivery, meanwhile)."""
+        if config.mode != "online":
+            return []
+        chosen = config.gateway or app_config.get("PAYMENT_GATEWAY") or DEFAULT_GATEWAY
+        where = "the spec's payment step (config.gateway)" if config.gateway else (
+            "PAYMENT_GATEWAY (MOTCUA_PAYMENT_GATEWAY)" if app_config.get("PAYMENT_GATEWAY") else
+            "the default, as PAYMENT_GATEWAY (MOTCUA_PAYMENT_GATEWAY) is unset")
+        gateway = GATEWAYS.get(chosen, app_config)
+        if gateway is None:
+            installed = GATEWAYS.all().get(chosen)
+            why = "a demo-only simulator, enabled only by `motcua serve --demo`" if installed else "not an installed gateway"
+            return [f"online payment goes through the gateway {chosen!r} ({where}), which is {why}: online payment is "
+                    "not offered; citizens are told to pay at the desk (docs/plugins.md)"]
+        if gateway(app_config).configured() or (app_config.get("DEMO") and _simulated(gateway)):
+            return []  # `motcua serve --demo` points the gateway at its simulator after create_app
+        missing = [key for key in gateway.settings if not app_config.get(key)] or list(gateway.settings)
+        settings = ", ".join(f"{key} (MOTCUA_{key})" for key in missing) or "its settings"
+        return [f"online payment goes through the gateway {chosen!r} ({where}), which is not configured: set {settings}, "
+                "or start with `motcua serve --demo` for the payment simulators; until then online payment is not "
+                "offered and citizens are told to pay at the desk"]
 
     def enter(self, ctx: StepContext) -> None:
         if not _owes(ctx):
@@ -326,6 +365,7 @@ class PaymentStep(Step):
         return Markup(render_template("payment/citizen.html", ctx=ctx, dossier=ctx.dossier,
                                       paid=_paid(ctx), config=_shown(ctx), token=payment_token(ctx.dossier.code, chosen),
                                       pay_online=payment_mode(ctx) == "online" and may_pay_online(ctx.dossier),
+                                      gateway_ready=online_gateway(chosen, ctx.app_config) is not None,
                                       failure=_last_failure(ctx), gateway_id=chosen, refunded=_refunded(ctx),
                                       gateway_title=(getattr(cls, "title", None) or {"vi": chosen})))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 import sys
 import threading
 from pathlib import Path
@@ -110,6 +111,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for_server(process, url: str, timeout: float = 90.0) -> str:
+    """The body of `url` once the spawned server answers it. A start-up wait, not a timing:
+    under the suite's parallel workers a `motcua serve` may take many seconds to start, so
+    the wait ends only when it answers, exits (the failure names its exit code) or `timeout`."""
+    import urllib.request
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"the server at {url} did not answer (exit code {process.poll()})")
 
 
 class LiveServer:

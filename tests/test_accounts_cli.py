@@ -122,3 +122,53 @@ def test_the_password_is_no_option() -> None:
     for command in ("add", "passwd"):
         result = _run(command, "--help")
         assert result.exit_code == 0 and "--password" not in result.output
+
+
+def test_list_summarises_many_agencies_and_all_agencies_lists_them(tmp_path: Path) -> None:
+    """A demo account serving every office of the registry takes one line, not 200 codes."""
+    from motcua.accounts import create_account
+    from motcua.agencies import load_registry
+
+    codes = load_registry().codes()
+    store = open_store(tmp_path / "data")
+    create_account(store, "motcua", "Cán bộ một cửa (demo)", ["desk"], codes, PASSWORD)
+    create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], codes[:6], PASSWORD)
+    create_account(store, "hoa", "Phạm Thị Hoa", ["desk"], codes[:2], PASSWORD)
+    store.close()
+    data = str(tmp_path / "data")
+    result = _run("list", "--data", data)
+    assert result.exit_code == 0, result.output
+    lines = {line.split("\t")[0]: line for line in result.output.splitlines()}
+    assert lines["motcua"].endswith(f"\ttất cả {len(codes)} cơ quan")
+    assert lines["lan"].endswith(f"\t{' '.join(codes[:3])} và 3 cơ quan khác")
+    assert lines["hoa"].endswith(f"\t{' '.join(codes[:2])}")
+    assert len(result.output.splitlines()) == 3 and len(result.output) < 600
+    result = _run("list", "--all-agencies", "--data", data)
+    every = {line.split("\t")[0]: line for line in result.output.splitlines()}
+    assert every["motcua"].endswith("\t" + " ".join(codes)) and every["lan"].endswith("\t" + " ".join(codes[:6]))
+
+
+def test_a_piped_password_is_read_without_the_echo_warning(tmp_path: Path) -> None:
+    """`printf 'pw\\npw\\n' | motcua staff add ...`, a real process whose stdin is a pipe:
+    no getpass, so no "Password input may be echoed" (it came twice), and the password works."""
+    import subprocess
+    import sys
+
+    from motcua.accounts import get_account
+
+    command = [sys.executable, "-c", "from motcua.cli import main; main()", "staff", "add", "admin", "--name", "Quản trị",
+               "--role", "admin", "--data", str(tmp_path / "data")]
+    done = subprocess.run(command, input=f"{PASSWORD}\n{PASSWORD}\n", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "echoed" not in done.stderr + done.stdout and "Warning" not in done.stderr
+    one_line = subprocess.run([*command[:4], "passwd", "admin", "--data", str(tmp_path / "data")],
+                              input="mat-khau-moi-rat-dai\n", capture_output=True, text=True, timeout=120)
+    assert one_line.returncode == 0, one_line.stderr
+    store = open_store(tmp_path / "data")
+    try:
+        assert get_account(store, "admin").check_password("mat-khau-moi-rat-dai")
+    finally:
+        store.close()
+    mismatch = subprocess.run([*command[:4], "passwd", "admin", "--data", str(tmp_path / "data")],
+                              input="mat-khau-mot-dai\nmat-khau-hai-dai\n", capture_output=True, text=True, timeout=120)
+    assert mismatch.returncode != 0 and "không khớp" in mismatch.stderr and "Traceback" not in mismatch.stderr

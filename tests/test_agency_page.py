@@ -56,6 +56,8 @@ def test_the_page_shows_the_office_its_procedures_and_this_years_figures(app, cl
     english = client.get(f"/co-quan/{code}?lang=en").get_data(as_text=True)
     assert figure(english, "online_share").startswith("66.67%")
     assert '<html lang="en">' in english
+    address = office.address["en"]  # the commune in English beside the English name
+    assert address and address in english and "Phường" not in address and "Xã" not in address
 
 
 def test_linked_from_the_procedure_page_and_the_catalogue(app, client):

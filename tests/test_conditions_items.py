@@ -72,7 +72,7 @@ def test_each_item_is_judged_on_its_own_answers():
     kids = [{"name": "An", "in_school": False}, {"name": "Bình", "in_school": True}, {"name": "Chi"}]
     errors = validate(s, {**ANSWERS, "children": kids})
     assert errors == {"children.1.school": "Nhập tên trường"}  # only the child at school
-    assert validate(s, {**ANSWERS, "children": kids}, "en") == {"children.1.school": "Enter School"}
+    assert validate(s, {**ANSWERS, "children": kids}, "en") == {"children.1.school": "Enter school"}
     kids[1]["school"] = "Trường Tiểu học Kim Đồng"
     assert validate(s, {**ANSWERS, "children": kids}) == {}
     # the answer of a child not at school is neither asked for nor refused: it is dropped

@@ -8,8 +8,6 @@ import pytest
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from motcua import accounts
@@ -17,7 +15,7 @@ from motcua.dossier import Event
 from motcua.web import labels
 from motcua.workflow import lifecycle
 from motcua.workflow.events import event_kinds
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, wait_for_server
 from tests.portal_helpers import birth_spec, csrf, write_spec
 
 pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
@@ -131,14 +129,7 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        body = ""
-        for _ in range(150):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/staff/login", timeout=2) as response:
-                    body = response.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.1)
+        body = wait_for_server(process, f"http://127.0.0.1:{port}/staff/login")
         assert "csrf_token" in body
     finally:
         process.terminate()
@@ -158,10 +149,16 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
 
 def test_confirmation_offers_online_payment_right_away(app, client):
     """A level-4 dossier waiting for its fee: the citizen sees the pay button on filing."""
+    from fixtures.workflow_kit import vnpay_settings
     from tests.test_portal_filing import file_it, fill_to_check
 
     base, token = fill_to_check(client)
     code = file_it(client, base, token)
     assert app.extensions["motcua"].store.dossiers.get(code).status == 6
     html = client.get(f"/ho-so/{code}/xac-nhan").get_data(as_text=True)
-    assert "Thanh toán trực tuyến" in html and "panel-payment" in html
+    # no gateway configured: no pay button that could only fail, the desk instead
+    assert "Thanh toán trực tuyến" not in html and "data-no-online-payment" in html
+    assert "Nộp phí, lệ phí tại bộ phận một cửa" in html
+    vnpay_settings(app)
+    html = client.get(f"/ho-so/{code}/xac-nhan").get_data(as_text=True)
+    assert "Thanh toán trực tuyến" in html and "panel-payment" in html and "data-no-online-payment" not in html

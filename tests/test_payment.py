@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 
 from conftest import LiveServer
-from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for, propose
+from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, propose, vnpay_settings, wait_for
 from motcua.dossier import Status
 from motcua.workflow import ActionNotAllowed
 from motcua_plugins.gateways import vnpay
@@ -168,6 +168,7 @@ def test_desk_payment_level_3(app) -> None:
 
 def test_level_4_filed_at_the_desk_pays_at_the_desk(app, client) -> None:
     """An online-payment procedure filed at the one-stop desk: the citizen pays at the counter."""
+    vnpay_settings(app)
     engine = app.extensions["motcua"].engine
     spec = make_spec([{"name": "payment", "config": {"mode": "online"}}, "review"])
     at_desk = app.extensions["motcua"].store.dossiers.get(file_dossier(app, spec, channel="desk"))
@@ -183,3 +184,75 @@ def test_level_4_filed_at_the_desk_pays_at_the_desk(app, client) -> None:
         assert "Thanh toán trực tuyến" not in "".join(engine.citizen_panels(at_desk))
     d = engine.perform(at_desk.code, "record_payment", DESK, receipt_no="0000077", amount="16000")
     assert d.events[-1].kind == "paid" and d.status == Status.NEW
+
+
+def test_no_gateway_configured_offers_the_desk_and_says_so_at_start(data_dir, caplog) -> None:
+    """A plain start (no --demo, no VNPAY_* settings): the start-up log names the settings, the
+    tracking panel offers no pay button that could only fail, and the desk still takes cash."""
+    import logging
+
+    from conftest import SPECS
+    from motcua.app import create_app
+    from motcua_plugins.payment import payment_token
+
+    with caplog.at_level(logging.WARNING):
+        app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": str(SPECS), "PUBLIC_URL": "http://127.0.0.1:8000"})
+    try:
+        warnings = [r.getMessage() for r in caplog.records if "online payment" in r.getMessage()]
+        assert len(warnings) == 1, warnings  # once, naming every spec concerned
+        assert "1.001193@" in warnings[0] and "VNPAY_PAY_URL" in warnings[0] and "VNPAY_HASH_SECRET" in warnings[0]
+        assert "PAYMENT_GATEWAY" in warnings[0] and "--demo" in warnings[0]
+        engine = app.extensions["motcua"].engine
+        spec = make_spec([{"name": "payment", "config": {"mode": "online"}}, "review"])
+        online = app.extensions["motcua"].store.dossiers.get(file_dossier(app, spec, channel="online"))
+        assert online.status == Status.PAYMENT_REQUESTED
+        with app.test_request_context():
+            panel = " ".join("".join(engine.citizen_panels(online)).split())
+        assert "Thanh toán trực tuyến" not in panel and "/plugins/gateways/" not in panel
+        assert "Nộp phí, lệ phí tại bộ phận một cửa: <strong>16.000 ₫</strong>" in panel
+        # a pay form posted from a page kept from before (or crafted): 503, and the log says why
+        with app.test_request_context():
+            token = payment_token(online.code, "vnpay")
+        client = app.test_client()
+        app.config["WTF_CSRF_ENABLED"] = False
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            response = client.post(f"/plugins/gateways/vnpay/start/{online.code}", data={"token": token},
+                                   base_url="http://127.0.0.1:8000")
+        assert response.status_code == 503
+        assert any("not configured" in r.getMessage() and "VNPAY_TMN_CODE" in r.getMessage() for r in caplog.records)
+        d = engine.perform(online.code, "record_payment", DESK, receipt_no="0000078", amount="16000")
+        assert d.events[-1].kind == "paid"
+    finally:
+        app.extensions["motcua"].store.close()
+
+
+def test_start_warnings_name_what_online_payment_lacks() -> None:
+    """A spec choosing a demo-only gateway outside a demo, or a gateway missing a setting: the
+    warning says which; a desk-mode step or a configured gateway warns of nothing."""
+    from motcua.integrations import GATEWAYS
+    from motcua.integrations.gateways import Gateway
+    from motcua_plugins.payment import PaymentConfig, PaymentStep
+
+    class PaysAtOnce(Gateway):
+        id = "pays-at-once"
+        demo_only = True
+
+        def configured(self) -> bool:
+            return True
+
+    GATEWAYS.register("pays-at-once", PaysAtOnce)
+    try:
+        (warning,) = PaymentStep.start_warnings(PaymentConfig(mode="online", gateway="pays-at-once"), {"DEMO": False})
+        assert "demo-only" in warning and "config.gateway" in warning
+        assert PaymentStep.start_warnings(PaymentConfig(mode="online", gateway="pays-at-once"), {"DEMO": True}) == []
+    finally:
+        GATEWAYS.unregister("pays-at-once")
+    config = {"DEMO": False}
+    assert PaymentStep.start_warnings(PaymentConfig(mode="desk"), config) == []
+    ready = {"VNPAY_PAY_URL": "https://pay.example/vpcpay.html", "VNPAY_TMN_CODE": "X", "VNPAY_HASH_SECRET": "s"}
+    assert PaymentStep.start_warnings(PaymentConfig(mode="online"), ready) == []
+    (warning,) = PaymentStep.start_warnings(PaymentConfig(mode="online"), {"VNPAY_PAY_URL": "https://pay.example/"})
+    assert "VNPAY_TMN_CODE" in warning and "VNPAY_PAY_URL" not in warning
+    # a demo start configures the gateway with its simulator after create_app: nothing to warn of
+    assert PaymentStep.start_warnings(PaymentConfig(mode="online"), {"DEMO": True}) == []

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_server
 from tests.portal_helpers import BIRTH_CODE, birth_spec, write_spec
 
 
@@ -27,14 +26,7 @@ def test_serve_leaves_a_broken_spec_out_and_serves_the_rest(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        body = ""
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/thu-tuc/{BIRTH_CODE}", timeout=2) as response:
-                    body = response.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.1)
+        body = wait_for_server(process, f"http://127.0.0.1:{port}/thu-tuc/{BIRTH_CODE}")
         assert "Đăng ký khai sinh" in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
             assert response.headers["Server"] == "motcua"
@@ -49,3 +41,15 @@ def test_serve_leaves_a_broken_spec_out_and_serves_the_rest(tmp_path):
     assert any(" ERROR " in line for line in broken)
     assert warned and not any("left out" in line or " ERROR " in line for line in warned), warned
     assert any(" WARNING " in line and "no `legal_basis`" in line for line in warned), warned
+
+
+def test_make_demo_starts_the_simulators_and_make_serve_starts_none():
+    """The README's first commands say what they give: `make demo` the simulators (online
+    payment works at once), `make serve` the portal as deployed (no simulators)."""
+    repo = Path(__file__).resolve().parents[1]
+    demo = subprocess.run(["make", "-n", "-s", "demo"], cwd=repo, capture_output=True, text=True, timeout=60).stdout
+    serve = subprocess.run(["make", "-n", "-s", "serve"], cwd=repo, capture_output=True, text=True, timeout=60).stdout
+    assert "motcua serve --demo" in demo
+    assert "motcua serve" in serve and "--demo" not in serve
+    readme = (repo / "README.md").read_text(encoding="utf-8").split("```")[1]
+    assert "make demo" in readme and "make serve" in readme and "VNPAY_" in readme

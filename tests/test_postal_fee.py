@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for
+from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, vnpay_settings, wait_for
 from motcua.dossier import Status
 from motcua.workflow import ActionNotAllowed
 from tests.test_postal import advance, carrier, finish  # noqa: F401  (carrier is a fixture)
@@ -136,6 +136,7 @@ def test_a_malformed_collected_amount_is_refused(app, carrier) -> None:  # noqa:
 
 
 def test_postal_charge_line_on_check_page_confirmation_receipt_and_payment_panel(app, client) -> None:
+    vnpay_settings(app)
     from tests.test_portal_filing import file_it, fill_to_check
     from tests.test_renderers_documents import pdf_text
 
@@ -194,6 +195,7 @@ def test_delivery_step_totals_only_the_agency_fees_whatever_is_chosen(app, clien
 
 def test_confirmation_and_tracking_pages_show_the_bill_once(app, client) -> None:
     """The page's summary holds the bill; the payment panel says how to pay and points to it."""
+    vnpay_settings(app)
     from tests.test_portal_filing import file_it, fill_to_check
     from tests.test_portal_tracking import lookup
 

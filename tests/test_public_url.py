@@ -10,7 +10,6 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import SPECS, free_port
+from conftest import SPECS, free_port, wait_for_server
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, make_spec, propose
 from motcua import accounts, drafts
 from motcua.app import create_app
@@ -175,13 +174,7 @@ def test_serve_answers_only_its_public_host(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "MOTCUA_PUBLIC_URL": ""},
     )
     try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except urllib.error.URLError:
-                time.sleep(0.1)
+        wait_for_server(process, f"http://127.0.0.1:{port}/")
         forged = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": "evil.example"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(forged, timeout=2)

@@ -65,13 +65,11 @@ def test_the_session_cookie_carries_no_part_of_the_password_hash(app, client):
 def test_demo_accounts_are_disabled_on_a_normal_start(tmp_path):
     import subprocess
     import sys
-    import time
-    import urllib.request
     from pathlib import Path
 
     from motcua import accounts
     from motcua.app import create_app
-    from tests.conftest import SPECS, free_port
+    from tests.conftest import SPECS, free_port, wait_for_server
 
     data = tmp_path / "data"
     app = create_app({"DATA_DIR": str(data), "SPECS_DIR": str(SPECS), "TESTING": True})
@@ -89,12 +87,7 @@ def test_demo_accounts_are_disabled_on_a_normal_start(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_server(process, f"http://127.0.0.1:{port}/")
     finally:
         process.terminate()
         _out, err = process.communicate(timeout=10)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_server
 from tests.portal_helpers import BIRTH_CODE, birth_spec, write_spec
 
 LIMIT = 1024 * 1024  # the app's MAX_CONTENT_LENGTH in these tests
@@ -33,14 +33,7 @@ def server(tmp_path_factory):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:
-        for _ in range(150):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("motcua serve did not start")
+        wait_for_server(process, f"http://127.0.0.1:{port}/")
         yield port
     finally:
         process.terminate()

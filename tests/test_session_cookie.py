@@ -43,7 +43,7 @@ def test_a_visitor_without_a_session_gets_no_cookie_but_a_vary(app):
 def test_a_short_session_is_not_compressed_a_long_one_is_and_both_read_back(app):
     from itsdangerous import URLSafeTimedSerializer
 
-    from motcua.web.session_cookie import COMPRESS_FROM
+    from motcua.web.kept_signer import COMPRESS_FROM
 
     signer = app.session_interface.get_signing_serializer(app)
     short, long = {"who": "An"}, {"codes": ["000.00.A5.H12-250601-0001"] * 40}

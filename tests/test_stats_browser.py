@@ -147,3 +147,37 @@ def test_a_definition_shows_on_hover_and_on_keyboard_focus(app, live_server, pag
     # its accessible description is the definition under the table
     described = page.locator("#def-ket-qua-refused_at_intake")
     assert described.is_visible() and "trạng thái 3" in described.text_content()
+
+
+def test_the_long_per_office_tables_are_folded_worst_first(app, live_server, js_off_page):
+    """The shipped registry's ~200 offices: the worst ones on show, every office's row one
+    click away (<details>, no script), so the dashboard is not tens of thousands of px tall."""
+    from motcua.stats.report import worst_first
+    from motcua.stats.source import build_report
+    from motcua.stats import period as periods
+
+    app.extensions["motcua"].store.dossiers.add_many(dossiers().values())
+    svc = app.extensions["motcua"]
+    report = build_report(svc.store, svc.catalogue, period=periods.parse({"year": "2025"}))
+    assert len(report.by_agency) > 100 and len(report.commune_online) > 100  # the case worth folding
+    page = js_off_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/thong-ke?year=2025")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 12000, height  # 24,800 px with every row unfolded; 8,900 folded (2026-12)
+    folded = page.locator("details[data-folded=co-quan]")
+    assert folded.get_attribute("open") is None
+    shown = page.locator("#co-quan ~ .stats-wide").first.locator("tbody tr")
+    worst = worst_first(report.by_agency)[:10]
+    assert shown.count() == 10
+    assert [shown.nth(i).locator("th .hint").text_content() for i in range(10)] == [f"({r.key})" for r in worst]
+    communes = page.locator("table.commune-online").first.locator("tbody tr")
+    assert [communes.nth(i).get_attribute("data-agency") for i in range(10)] == [r.code for r in report.commune_online[:10]]
+    # one click (no script) opens the whole table, every office in the registry's order
+    folded.locator("summary").click()
+    rows = folded.locator("tbody tr")
+    assert rows.count() == len(report.by_agency) and rows.first.is_visible()
+    assert page.evaluate("document.documentElement.scrollHeight") > height
+    rest = page.locator("details[data-folded=xa-truc-tuyen]")
+    rest.locator("summary").click()
+    assert rest.locator("tbody tr").count() == len(report.commune_online) - 10

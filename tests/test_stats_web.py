@@ -154,3 +154,36 @@ def test_cli_table_json_csv(app, stored, tmp_path):
     assert rows[1:] == [["Trực tuyến", "7", "58.33"], ["Trực tiếp", "4", "33.33"], ["Bưu chính công ích", "1", "8.33"]]
     result = runner.invoke(main, ["stats", "--data", data_dir, "--specs", specs, "--quarter", "7"])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_cli_counts_the_published_catalogue_like_the_web_page(app, client, tmp_path):
+    """A procedure published in the authoring studio is served (not in the --specs folder):
+    `motcua stats` counts it, as the statistics page and the API do (docs/statistics.md)."""
+    from motcua import studio
+
+    svc = app.extensions["motcua"]
+    text = svc.catalogue.paths["1.001193"].read_text(encoding="utf-8")
+    new_text = text.replace('code: "1.001193"', 'code: "9.999001"', 1)
+    assert new_text != text
+    store = svc.store
+    studio.create(store, "9.999001", new_text, "soan", [s.code for s in svc.catalogue])
+    studio.submit(store, "9.999001", "soan", None, svc.agencies)
+    studio.approve(store, "9.999001", "quantri", None, None, svc.agencies)
+    folder_count = len(svc.catalogue)
+    fresh = create_app_like(app)  # a new start serves the publication
+    try:
+        web = fresh.test_client().get("/api/v1/stats?year=2025").get_json()["procedures"]["total"]
+    finally:
+        fresh.extensions["motcua"].store.close()
+    assert web == folder_count + 1
+    store.close()  # the command opens the store itself
+    result = CliRunner().invoke(main, ["stats", "--data", app.config["DATA_DIR"], "--specs", app.config["SPECS_DIR"],
+                                       "--year", "2025", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["procedures"]["total"] == web
+
+
+def create_app_like(app):
+    from motcua.app import create_app
+
+    return create_app({k: app.config[k] for k in ("DATA_DIR", "SPECS_DIR", "TESTING", "STORE")})

@@ -322,3 +322,26 @@ def test_the_commune_hint_offers_typing_only_while_the_field_is_a_text_box(live_
     page.select_option("#f-address-province", "79")
     page.wait_for_selector("select#f-address-commune option[value='26743']", state="attached")
     assert hint.inner_text() == "Chọn xã, phường, đặc khu trong danh sách."
+
+
+def test_an_english_address_names_the_commune_in_english_like_the_province():
+    """The office's address beside its English name: "Hai Chau Ward, Da Nang", never the
+    Vietnamese unit next to the translated province."""
+    office = {"commune": "Phường Hải Châu", "commune_code": "20242", "province": "Thành phố Đà Nẵng", "province_code": "48"}
+    assert units.address_text(office, "en") == "Hai Chau Ward, Da Nang"
+    assert units.address_text(office, "vi") == "Phường Hải Châu, Thành phố Đà Nẵng"
+    assert units.address_text({"commune_code": "20242", "province_code": "48"}, "en") == "Hai Chau Ward"
+    kinds = {c.kind: c for p in units.provinces() for c in units.communes(p.code)}
+    assert kinds["xã"].en.endswith(" Commune") and kinds["đặc khu"].en.endswith(" Special Zone")
+    assert all(ord(ch) < 128 for c in kinds.values() for ch in c.en)
+    # a commune written otherwise than the table names it (a citizen's own spelling) is kept
+    typed = {"commune": "P. Hải Châu", "commune_code": "20242", "province_code": "48", "province": "Đà Nẵng"}
+    assert units.address_text(typed, "en") == "P. Hải Châu, Da Nang"
+
+
+def test_an_english_required_message_reads_as_a_sentence():
+    """"Enter full name", not "Enter Full name"; an acronym keeps its capitals."""
+    from motcua.submission import _lower_first
+
+    assert _lower_first("Full name", "en") == "full name" and _lower_first("Họ và tên", "vi") == "họ và tên"
+    assert _lower_first("ID number", "en") == "ID number" and _lower_first("CCCD", "vi") == "CCCD"

@@ -16,6 +16,7 @@ for an administrator (the first account) or when given `--create`.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -60,7 +61,17 @@ def _existing_store(data_dir: str) -> Store:
 
 def _ask_password() -> str:
     """Asked for twice, never echoed; after every other check, so a typo in the command
-    does not cost a password typed for nothing."""
+    does not cost a password typed for nothing. Piped on stdin (a script, not a terminal):
+    read as a line, or two equal lines, without getpass, which would warn twice that the
+    input "may be echoed" for a password nobody types."""
+    stdin = sys.stdin
+    if stdin is not None and not stdin.isatty():
+        first, second = stdin.readline().rstrip("\r\n"), stdin.readline()
+        if not first:
+            raise StaffError("Không đọc được mật khẩu từ đầu vào chuẩn (stdin): gửi mật khẩu trên một dòng.")
+        if second and second.rstrip("\r\n") != first:
+            raise StaffError("Hai dòng mật khẩu trên đầu vào chuẩn không khớp nhau.")
+        return first
     return click.prompt(
         "Mật khẩu",
         hide_input=True,
@@ -143,18 +154,41 @@ def add(
         click.echo(f"Cảnh báo: không thủ tục nào trong {specs_dir} thuộc cơ quan {code}; tài khoản sẽ không thấy hồ sơ nào.", err=True)
 
 
+#: agencies listed by code before the rest are counted (`staff list` without --all-agencies)
+AGENCIES_SHOWN = 3
+
+
+def agencies_text(agencies: list[str], registry_codes: set[str], *, every: bool = False) -> str:
+    """An account's agencies as one column: `*` for none (an admin or author), "tất cả N cơ
+    quan" for every office of the registry, else the first few codes and how many more, so a
+    demo account serving 200 offices takes one line; `every` lists them all."""
+    if not agencies:
+        return "*"
+    if every:
+        return " ".join(agencies)
+    if registry_codes and registry_codes <= set(agencies):
+        return f"tất cả {len(registry_codes)} cơ quan"
+    if len(agencies) <= AGENCIES_SHOWN + 1:
+        return " ".join(agencies)
+    return f"{' '.join(agencies[:AGENCIES_SHOWN])} và {len(agencies) - AGENCIES_SHOWN} cơ quan khác"
+
+
 @staff.command("list")
 @_data_option
-def list_(data_dir: str) -> None:
-    """Every account with its roles and agencies."""
+@click.option("--all-agencies", "every", is_flag=True, help="List every agency code of each account (default: a summary).")
+def list_(data_dir: str, every: bool) -> None:
+    """Every account with its roles and agencies (summarised; --all-agencies lists each code)."""
+    from motcua.agencies import load_registry, registry_path
+
     accounts = all_accounts(_existing_store(data_dir))
     if not accounts:
         click.echo("Chưa có tài khoản nào. Tạo quản trị viên đầu tiên: motcua staff add admin --name ... --role admin")
         return
+    codes = set(load_registry(registry_path()).codes())
     for user in accounts:
         roles = _roles_text(user.roles)
         state = "" if user.active else "  [đã khóa]"
-        click.echo(f"{user.username}\t{user.name}\t{roles}\t{' '.join(user.agencies) or '*'}{state}")
+        click.echo(f"{user.username}\t{user.name}\t{roles}\t{agencies_text(list(user.agencies), codes, every=every)}{state}")
 
 
 @staff.command("passwd")

@@ -9,18 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
-from flask_wtf.csrf import CSRFProtect
 from jinja2.bccache import Bucket, BytecodeCache
 
 from motcua import i18n
-from motcua.catalogue import Catalogue
+from motcua.catalogue import published_catalogue
 from motcua.public_url import check, public_url
 from motcua.services import Services
 from motcua.store import open_store, store_target
 from motcua.store.secret import secret_key
+from motcua.web.csrf_token import CSRFCheck
 from motcua.web.session_cookie import SessionCookie
 
-csrf = CSRFProtect()
+csrf = CSRFCheck()
 
 #: Blueprints, one per area of the site: (module, attribute, url prefix).
 BLUEPRINTS = [
@@ -34,6 +34,19 @@ BLUEPRINTS = [
     ("motcua.web.agency_page", "bp", ""),
     ("motcua.workflow.web", "bp", ""),
 ]
+
+
+class _App(Flask):
+    """Flask, answering `ensure_sync` from a table: Flask asks it of every hook and view on
+    every request (nine a page here), and each answer walked `inspect.iscoroutinefunction`
+    (~4 % of a kept page's CPU, docs/performance.md). A function's kind never changes."""
+
+    def ensure_sync(self, func: Any) -> Any:
+        table = self.__dict__.setdefault("_sync", {})
+        made = table.get(func)
+        if made is None:
+            made = table[func] = super().ensure_sync(func)
+        return made
 
 
 def _limit_forms() -> None:
@@ -167,7 +180,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _create_app(config: dict[str, Any] | None) -> Flask:
     import importlib
 
-    app = Flask(__name__)
+    app = _App(__name__)
     app.session_interface = SessionCookie()  # its signer made once, not per request
     app.config.from_mapping(
         DATA_DIR=os.environ.get("MOTCUA_DATA_DIR", "data"),
@@ -224,9 +237,8 @@ def _create_app(config: dict[str, Any] | None) -> Flask:
     # AGENCY_REGISTRY (MOTCUA_AGENCY_REGISTRY): the offices of this deployment; a wrong file
     # stops the start with path:line errors (docs/agencies.md). Specs are linted against it.
     agencies = load_registry(registry_path(app.config))
-    catalogue = Catalogue.from_folder(app.config["SPECS_DIR"], cache_dir=data_dir, agencies=agencies)  # lint results kept there
-    catalogue.check_pinned(store)  # a changed spec under a version already filed under is left out
-    catalogue = catalogue.with_studio(store)  # the authoring studio's publications (motcua.studio)
+    # lint results kept in the data folder; pinned versions checked; studio publications applied
+    catalogue = published_catalogue(app.config["SPECS_DIR"], store, cache_dir=data_dir, agencies=agencies)
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":
             app.logger.warning("spec warning (the spec is served): %s", problem)
@@ -240,6 +252,10 @@ def _create_app(config: dict[str, Any] | None) -> Flask:
         raise signing.SigningConfigError(
             f"{', '.join(needs_key)}: the spec's result step says `signature: required` but no signing key is set "
             "(SIGNING_KEY + SIGNING_CERT, or SIGNING_PKCS12; `motcua signing dev-cert` makes a test one)")
+    from motcua.workflow.registry import start_warnings
+
+    for warning in start_warnings(catalogue, app.config):  # e.g. online payment with no gateway configured
+        app.logger.warning("%s", warning)
     from motcua import issued
 
     # forms 02-04 are printed once, when the workflow issues them, and kept with the dossier
@@ -250,7 +266,7 @@ def _create_app(config: dict[str, Any] | None) -> Flask:
 
     identity.init_app(app)  # sign-in providers (IDENTITY_PROVIDERS); nothing is fetched yet
     app.before_request(_limit_forms)  # before CSRFProtect's hook, which reads the form
-    csrf.init_app(app)
+    csrf.init_app(app)  # checks every form post (flask-wtf), with cheaper tokens (motcua.web.csrf_token)
     for module, attr, prefix in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module), attr), url_prefix=prefix or None)
     from motcua.integrations.web import mount

@@ -351,6 +351,16 @@ class Catalogue:
         return index
 
 
+def published_catalogue(folder: str | Path, store: Store, *, cache_dir: str | Path | None = None,
+                        agencies: AgencyRegistry | None = None) -> Catalogue:
+    """The catalogue the portal serves: the folder's specs, less those changed under a version
+    already filed under, with the authoring studio's publications applied. One function, so
+    the web app and the command line (`motcua stats` ...) count the same procedures."""
+    catalogue = Catalogue.from_folder(folder, cache_dir=cache_dir, agencies=agencies)
+    catalogue.check_pinned(store)  # a changed spec under a version already filed under is left out
+    return catalogue.with_studio(store)  # the authoring studio's publications (motcua.studio)
+
+
 class SpecChanged(ValueError):
     """A spec's content differs from what its `code@version` was filed under."""
 

@@ -226,7 +226,9 @@ def _leaves(error: ValidationError) -> Iterable[ValidationError]:
 
 
 def _lower_first(text: str, lang: str) -> str:
-    if lang != "vi" or len(text) < 2 or text[1].isupper():
+    """A field's label inside a sentence ("Nhập họ và tên", "Enter full name"): its first
+    letter lower-cased in both languages, unless the label starts with an acronym (CCCD, ID)."""
+    if len(text) < 2 or text[1].isupper():
         return text
     return text[0].lower() + text[1:]
 

@@ -56,6 +56,23 @@ class Commune:
     province_code: str
     kind: str  # "xã", "phường" or "đặc khu"
 
+    @property
+    def en(self) -> str:
+        """The English name, as the province's is written: without diacritics, the kind after
+        the name (Phường Hải Châu -> Hai Chau Ward; Xã Hòa Vang -> Hoa Vang Commune)."""
+        from unidecode import unidecode
+
+        kind = self.kind.strip()
+        bare = self.name[len(kind):].strip() if kind and self.name.lower().startswith(kind.lower()) else self.name
+        word = KIND_EN.get(kind.lower())
+        if not word:
+            return unidecode(self.name)
+        return f"{word} {unidecode(bare)}" if bare.isdigit() else f"{unidecode(bare)} {word}"
+
+
+#: A commune's kind in English, written after its name ("Hai Chau Ward").
+KIND_EN = {"phường": "Ward", "xã": "Commune", "đặc khu": "Special Zone", "thị trấn": "Town"}
+
 
 @dataclass(frozen=True)
 class _Table:
@@ -261,8 +278,10 @@ def address_text(address: Mapping[str, Any] | None, lang: str = "vi") -> str:
         if part == "province" and value:
             found = province(address.get("province_code")) or province(value)
             value = (found.en if lang == "en" else found.name) if found else value
-        elif part == "commune" and not value and address.get("commune_code"):
-            value = getattr(commune(address.get("commune_code")), "name", "")
+        elif part == "commune" and address.get("commune_code"):
+            found = commune(address.get("commune_code"))
+            if found is not None and (not value or value == found.name):  # the unit as the table names it
+                value = found.en if lang == "en" else found.name
         if value:
             parts.append(value)
     return ", ".join(parts)

@@ -140,10 +140,11 @@ def _int(value: Any) -> int | None:
 class MoMoGateway(Gateway):
     id = "momo"
     title = {"vi": "MoMo", "en": "MoMo"}
+    settings = ("MOMO_ENDPOINT", "MOMO_PARTNER_CODE", "MOMO_ACCESS_KEY", "MOMO_SECRET_KEY")
 
     def partner(self) -> Partner | None:
         c = self.config
-        if not all(c.get(k) for k in ("MOMO_ENDPOINT", "MOMO_PARTNER_CODE", "MOMO_ACCESS_KEY", "MOMO_SECRET_KEY")):
+        if not all(c.get(k) for k in self.settings):
             return None
         return Partner(c["MOMO_ENDPOINT"].rstrip("/"), c["MOMO_PARTNER_CODE"], c["MOMO_ACCESS_KEY"], c["MOMO_SECRET_KEY"])
 

@@ -201,6 +201,7 @@ class VNPayGateway(Gateway):
 
     id = "vnpay"
     title = {"vi": "VNPay", "en": "VNPay"}
+    settings = ("VNPAY_PAY_URL", "VNPAY_TMN_CODE", "VNPAY_HASH_SECRET")
 
     def offers(self, method: str) -> bool:
         # querydr and refund go to the merchant API, a URL of its own
@@ -208,7 +209,7 @@ class VNPayGateway(Gateway):
 
     def merchant(self) -> Merchant | None:
         config = self.config
-        if not (config.get("VNPAY_PAY_URL") and config.get("VNPAY_TMN_CODE") and config.get("VNPAY_HASH_SECRET")):
+        if not all(config.get(key) for key in self.settings):
             return None
         return Merchant(config["VNPAY_TMN_CODE"], config["VNPAY_HASH_SECRET"], config["VNPAY_PAY_URL"])
 

@@ -115,8 +115,13 @@ class WebhookRefused(Exception):
 class Gateway(Plugin):
     """An online payment gateway. Instantiated with the app's config."""
 
+    #: the settings `configured()` needs, named in the start-up warning when a spec asks for
+    #: online payment through this gateway and one is missing
+    settings: tuple[str, ...] = ()
+
     def configured(self) -> bool:
-        """Its settings are all there (else the pay button answers "not available")."""
+        """Its settings are all there (else online payment is not offered: the citizen is
+        shown the other ways to pay, and the start-up log names the missing settings)."""
         raise NotImplementedError
 
     def start(self, order: PaymentOrder, *, return_url: str, webhook_url: str, client_ip: str, lang: str) -> str:

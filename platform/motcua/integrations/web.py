@@ -70,7 +70,9 @@ def gateway_start(gateway_id: str, code: str):
         return render_template("workflow/payment_return.html", outcome="not_due", dossier=dossier), 409
     cls = GATEWAYS.get(gateway_id, current_app.config)
     chosen = cls(current_app.config) if cls else None
-    if chosen is None or not chosen.configured():
+    if chosen is None or not chosen.configured():  # the page offers no pay button then; a stale page or a crafted post
+        log.warning("gateway %s: payment of %s refused, the gateway is %s", gateway_id, code,
+                    "not configured (settings: %s)" % ", ".join(chosen.settings) if chosen else "not enabled")
         return render_template("workflow/payment_return.html", outcome="unavailable", dossier=dossier), 503
     order = payments.open_order(services().store, code, due, gateway_id)
     try:

@@ -48,7 +48,8 @@ def stats(
     online_target: str,
 ) -> None:
     """Procedures per level, dossiers per channel, on-time rate, satisfaction for a period."""
-    from motcua.catalogue import Catalogue
+    from motcua.agencies import load_registry, registry_path
+    from motcua.catalogue import published_catalogue
     from motcua.stats import period as periods
     from motcua.stats.source import build_report
     from motcua.stats.tables import table, to_csv, to_text
@@ -68,7 +69,9 @@ def stats(
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        catalogue = Catalogue.from_folder(specs_dir)
+        # the portal's catalogue (folder + studio publications, the same rule as create_app),
+        # so the terminal counts the procedures the statistics page counts
+        catalogue = published_catalogue(specs_dir, store, agencies=load_registry(registry_path()))
         report = build_report(store, catalogue, period=period, agencies=list(agency) or None, tier=tier,
                               online_target=target)
     finally:

@@ -318,6 +318,20 @@ class Report:
 Performers = Callable[[ProcedureSpec], "tuple[str, ...]"]
 
 
+def worst_first(rows: Iterable[Scope]) -> list[Scope]:
+    """Offices worst first, for the dashboard's summary above the full table (which a province
+    of hundreds of offices keeps folded): the lowest on-time rate first, then the most open
+    overdue dossiers, then the lowest online share; offices with nothing settled and nothing
+    overdue come last. A reordering only: every figure stays the report's."""
+
+    def key(r: Scope) -> tuple[Any, ...]:
+        rate, share = r.tally.on_time_rate, r.tally.online_share
+        return (rate is None and not r.tally.open_overdue, rate if rate is not None else Decimal(101),
+                -r.tally.open_overdue, share if share is not None else Decimal(101), localize(r.name, "vi"), r.key)
+
+    return sorted(rows, key=key)
+
+
 def level_rows(
     specs: Iterable[ProcedureSpec], agencies: frozenset[str] | None, performers: Performers | None = None
 ) -> tuple[list[LevelRow], int]:

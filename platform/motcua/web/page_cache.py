@@ -43,9 +43,9 @@ def _csrf_rendered() -> str | None:
 
 
 def _csrf_fresh() -> str:
-    from flask_wtf.csrf import generate_csrf
+    from motcua.web.csrf_token import csrf_token
 
-    return generate_csrf()
+    return csrf_token()
 
 
 def _nonce_rendered() -> str | None:

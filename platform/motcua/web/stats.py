@@ -24,13 +24,15 @@ from motcua.stats import period as periods
 from motcua.stats.charts import Bar, bar_chart
 from motcua.stats.figures import FIGURES
 from motcua.stats.numbers import fmt_decimal, fmt_int, fmt_percent, percent
-from motcua.stats.report import CHANNEL_LABELS, Report
+from motcua.stats.report import CHANNEL_LABELS, Report, worst_first
 from motcua.stats.source import agency_choices, build_report
 from motcua.stats.tables import STAFF_ONLY, TABLES, table, to_csv
 
 bp = Blueprint("stats", __name__)
 
 OVERDUE_SHOWN = 200
+#: rows of a per-office table shown before the rest is folded (<details>): the worst ones
+ROWS_SHOWN = 10
 AGENCY_CODE = re.compile(r"^[0-9A-Z]{2,3}(\.[0-9A-Z]{2,3}){2,4}$")
 PER_PROCEDURE_CHART = 10
 
@@ -130,6 +132,8 @@ def _dashboard(staff: StaffUser | None) -> Any:
         "fmt_decimal": lambda v: fmt_decimal(v, lang),
         "tables": {k: v for k, v in TABLES.items() if staff is not None or k not in STAFF_ONLY},
         "overdue_shown": OVERDUE_SHOWN,
+        "rows_shown": ROWS_SHOWN,
+        "worst_first": worst_first,
         "channel_labels": CHANNEL_LABELS,
         "tier_labels": TIER_LABELS,
         "figures": FIGURES,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -76,6 +76,25 @@ def step_titles() -> dict[str, dict[str, str]]:
         except ValidationError as exc:
             log.warning("step %s declares its title badly: %s", name, exc.errors()[0]["msg"])
     return found
+
+
+def start_warnings(specs: Iterable[Any], app_config: Mapping[str, Any]) -> list[str]:
+    """Every `Step.start_warnings` of the served specs, each once with the specs it concerns
+    (`1.001193@2026.3, ...: <what is missing>`), for `create_app` to log."""
+    found: dict[str, list[str]] = {}
+    registry = step_registry()
+    for spec in specs:
+        for ref in spec.steps:
+            cls = registry.get(ref.name)
+            if cls is None:
+                continue
+            try:
+                config = cls.Config.model_validate(ref.config)
+            except ValidationError:
+                continue  # the linter reported it
+            for warning in cls.start_warnings(config, app_config):
+                found.setdefault(warning, []).append(spec.key)
+    return [f"{', '.join(keys)}: {warning}" for warning, keys in found.items()]
 
 
 def reload() -> dict[str, type]:

@@ -32,7 +32,7 @@ to run again (use idempotency keys for anything sent outside).
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
@@ -118,6 +118,13 @@ class Step:
 
     def blocks(self, ctx: StepContext, action: str) -> str | None:
         return None
+
+    @classmethod
+    def start_warnings(cls, config: BaseModel, app_config: Mapping[str, Any]) -> list[str]:
+        """What this deployment lacks for a spec configuring the step with `config` (a gateway
+        with no settings ...), in English for the operator: logged once at start, so a missing
+        setting is found in the log, not by the first citizen it fails. The step still serves."""
+        return []
 
 
 class StepContext:
