@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 import yaml
 
 from motcua.catalogue import Catalogue
