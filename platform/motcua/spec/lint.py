@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel, ValidationError
 
 from motcua.formats import CUSTOM_FORMATS
+from motcua.i18n import N_
 from motcua.integrations import WIDGETS
 from motcua.spec.loader import (
     Finding,
@@ -39,7 +40,6 @@ from motcua.spec.conditions import STEP_FIELDS, computed_cycle, fee_implies, is_
 from motcua.spec.redos import backtracking_problem
 from motcua.spec.redos import explain as explain_backtracking
 from motcua.spec.words import lint_lang, say, speaking
-from motcua.i18n import N_
 
 #: Formats of JSON Schema 2020-12 (section 7.3) that jsonschema knows, checked or not.
 STANDARD_FORMATS = (
