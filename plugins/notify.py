@@ -89,17 +89,34 @@ def milestone_of(event: Any) -> str | None:
     return event.kind if event.kind in TEMPLATES else None
 
 
-def _fields(ctx: StepContext, event: Any) -> dict[str, str]:
+def _values(ctx: StepContext, event: Any) -> dict[str, Any]:
+    """What a milestone's messages say, as the dossier is at that event, in JSON: kept with
+    the message and formatted by `_fields` in the job that sends it (`render_message`)."""
     due = ctx.dossier.due_date
     return {
         "code": ctx.dossier.code,
         "procedure": localize(ctx.spec.name) if ctx.spec else ctx.dossier.procedure_code,
-        "due_date": format_date(due, "vi"),  # messages are Vietnamese, whoever reads the page
-        "amount": money(ctx.dossier.fee_total, "vi"),
+        "due_date": due.isoformat() if due else None,
+        "fee_total": ctx.dossier.fee_total,
         "reason": event.note or "",
         "missing": "; ".join(event.data.get("missing", [])),
         "office": ctx.office.name["vi"] if ctx.office is not None else ctx.dossier.agency_code,
-        "fee_change": FEE_CHANGE.format(amount=money(ctx.dossier.fee_total, "vi")) if "fee_total" in event.data else "",
+        "fee_changed": "fee_total" in event.data,
+    }
+
+
+def _fields(values: dict[str, Any]) -> dict[str, str]:
+    """The templates' fields, written out (Vietnamese, whoever reads the page)."""
+    amount = money(values["fee_total"], "vi")
+    return {
+        "code": values["code"],
+        "procedure": values["procedure"],
+        "due_date": format_date(values["due_date"], "vi"),
+        "amount": amount,
+        "reason": values["reason"],
+        "missing": values["missing"],
+        "office": values["office"],
+        "fee_change": FEE_CHANGE.format(amount=amount) if values["fee_changed"] else "",
     }
 
 
@@ -171,18 +188,30 @@ class NotifyStep(Step):
         milestone = milestone_of(event)
         if milestone is None or milestone not in ctx.config.milestones:
             return
-        subject, text = TEMPLATES[milestone]
-        fields = _fields(ctx, event)
         contact = ctx.dossier.contact
+        channels = [(c, contact.phone if c == "sms" else contact.email) for c in ctx.config.channels]
+        channels = [(c, to) for c, to in channels if to]
+        if not channels:
+            return
+        render: dict[str, Any] = {"milestone": milestone, "values": _values(ctx, event)}
+        if not ctx.app_config.get("PUBLIC_URL"):
+            # a demo's or test's links come from the request's host, there only now
+            render["links"] = list(_links(ctx.app_config, ctx.dossier.code))
         stamp = event.at.isoformat()
-        link, address = _links(ctx.app_config, ctx.dossier.code)
-        for channel in ctx.config.channels:
-            to = contact.phone if channel == "sms" else contact.email
-            if not to:
-                continue
-            body = sms_for(milestone, fields, address) if channel == "sms" else email_text(text, fields, link)
-            ctx.send_message(f"{ctx.dossier.code}:{milestone}:{stamp}:{channel}", event, channel=channel, to=to, body=body,
-                             subject=subject.format(**fields) if channel == "email" else None, milestone=milestone)
+        for channel, to in channels:
+            ctx.send_message(f"{ctx.dossier.code}:{milestone}:{stamp}:{channel}", event, channel=channel, to=to,
+                             milestone=milestone, render=render)
+
+    @classmethod
+    def render_message(cls, message: dict[str, Any], config: Any) -> dict[str, Any]:
+        """The SMS or e-mail of a milestone, written in the job that sends it."""
+        how = message["render"]
+        milestone, fields = how["milestone"], _fields(how["values"])
+        link, address = how["links"] if "links" in how else _links(config, fields["code"])
+        subject, text = TEMPLATES[milestone]
+        if message["channel"] == "sms":
+            return {"body": sms_for(milestone, fields, address), "subject": None}
+        return {"body": email_text(text, fields, link), "subject": subject.format(**fields)}
 
     def staff_panel(self, ctx: StepContext) -> Markup | None:
         from flask import render_template

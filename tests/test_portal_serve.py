@@ -44,12 +44,15 @@ def test_serve_leaves_a_broken_spec_out_and_serves_the_rest(tmp_path):
 
 
 def test_make_demo_starts_the_simulators_and_make_serve_starts_none():
-    """The README's first commands say what they give: `make demo` the simulators (online
-    payment works at once), `make serve` the portal as deployed (no simulators)."""
+    """`make demo` gives the simulators (online payment works at once), `make serve` the
+    portal as deployed (no simulators); the README's first block stays the two set-up
+    commands (serve, test), and the paragraph after it says what each start gives."""
     repo = Path(__file__).resolve().parents[1]
     demo = subprocess.run(["make", "-n", "-s", "demo"], cwd=repo, capture_output=True, text=True, timeout=60).stdout
     serve = subprocess.run(["make", "-n", "-s", "serve"], cwd=repo, capture_output=True, text=True, timeout=60).stdout
     assert "motcua serve --demo" in demo
     assert "motcua serve" in serve and "--demo" not in serve
-    readme = (repo / "README.md").read_text(encoding="utf-8").split("```")[1]
-    assert "make demo" in readme and "make serve" in readme and "VNPAY_" in readme
+    parts = (repo / "README.md").read_text(encoding="utf-8").split("```")
+    commands = [line.split("#")[0].strip() for line in parts[1].splitlines()[1:]]
+    assert [c for c in commands if c] == ["make serve", "make test"]
+    assert "make demo" in parts[2] and "VNPAY_" in parts[2]

@@ -53,9 +53,10 @@ def test_paper_by_post_both_ways_is_received_and_paid_online_from_the_tracking_p
     with office.test_request_context():
         assert event_note(due, "vi", citizen=True).startswith("Phí, lệ phí 16.000 ₫: thanh toán trực tuyến")
         assert event_note(due, "vi").startswith("Phí, lệ phí 16.000 ₫ chưa nộp: công dân có thể thanh toán trực tuyến")
-    from motcua.workflow.outbox import outbox_for
+    from motcua.workflow.outbox import outbox_for, rendered
 
-    told = [m["body"] for m in outbox_for(svc(office), office.config).messages(code)]
+    # the texts the messages' jobs will send (written by the notify step when sent)
+    told = [rendered(m, office.config)["body"] for m in outbox_for(svc(office), office.config).messages(code)]
     assert any("thanh toan truc tuyen" in body.lower() and "16.000" in body for body in told), told  # by SMS too
     page = tracking_page(office, code, "0912345678")
     assert "Thanh toán trực tuyến" in page and "16.000 ₫" in page

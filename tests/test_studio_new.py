@@ -5,6 +5,7 @@ for a code that exists and for a record without a code."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,12 @@ from test_studio import cheap_hashes, client_of, specs, studio_app  # noqa: F401
 
 RECORD = (Path(__file__).parent / "fixtures" / "national" / "dang-ky-ket-hon.txt").read_text(encoding="utf-8")
 CODE = "1.000894"
+
+
+def resolved(text: str) -> str:
+    """The text with its TODO notes removed, as an author does once each part is written."""
+    lines = [re.sub(r"\s+# TODO.*$", "", line) for line in text.splitlines() if not line.lstrip().startswith("# TODO")]
+    return "\n".join(lines) + "\n"
 
 
 def create(client, **form):
@@ -51,8 +58,16 @@ def test_author_imports_a_national_record_edits_submits_and_another_admin_publis
     csrf = csrf_of(page)
     refused = author.post(f"/staff/soan-thao/{CODE}/gui-duyet", data={"text": draft["text"], "csrf_token": csrf}, follow_redirects=True)
     assert "Bản thảo còn lỗi" in refused.get_data(as_text=True)
-    # the author writes the form and submits
-    done = author.post(f"/staff/soan-thao/{CODE}/gui-duyet", data={"text": draft["text"] + FORM, "csrf_token": csrf}, follow_redirects=True)
+    # with the form written but the import's TODO notes left, it is refused too, each note listed
+    notes = studio.todo_notes(draft["text"] + FORM)
+    assert len(notes) == 5
+    refused = author.post(f"/staff/soan-thao/{CODE}/gui-duyet", data={"text": draft["text"] + FORM, "csrf_token": csrf},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "Bản thảo còn 5 chỗ cần viết (ghi chú # TODO)" in refused
+    assert all(f"Dòng {line}: " in refused for line, _ in notes)
+    assert studio.record(store, CODE)["draft"]["state"] == "draft"
+    # the author resolves the notes (removes them) and submits
+    done = author.post(f"/staff/soan-thao/{CODE}/gui-duyet", data={"text": resolved(draft["text"] + FORM), "csrf_token": csrf}, follow_redirects=True)
     assert "Đã gửi duyệt" in done.get_data(as_text=True)
     assert studio.record(store, CODE)["draft"]["state"] == "review"
 
@@ -85,7 +100,114 @@ def test_blank_template_makes_a_draft_that_lints_clean(studio_app):
     linted = studio.lint_text(text, agencies=studio_app.extensions["motcua"].catalogue.agencies)
     assert linted.ok and linted.spec is not None and linted.spec.code == "1.999123"
     page = author.get("/staff/soan-thao/1.999123").get_data(as_text=True)
-    assert "Đã tạo bản thảo 1.999123 từ mẫu trống." in page and "Không có lỗi." in page
+    assert "Đã tạo bản thảo 1.999123 từ mẫu trống." in page
+    # no lint error, but each placeholder is listed as a warning at its line
+    notes = studio.todo_notes(text)
+    assert [line for line, _ in notes] == [n for n, line in enumerate(text.splitlines(), 1) if "# TODO" in line]
+    assert {"lĩnh vực của thủ tục", "kết quả thực hiện", "căn cứ pháp lý"} <= {note for _, note in notes}
+    assert page.count('class="lint-warning"') == len(notes) and "Chỗ cần viết (ghi chú # TODO): lĩnh vực của thủ tục" in page
+
+
+PLACEHOLDERS = ("sector: Lĩnh vực", "result: Kết quả thực hiện", "00/2025/QH15")
+
+
+@pytest.mark.parametrize("backend", ["tinydb", "postgresql"], indirect=True)
+def test_the_blank_templates_placeholders_block_review_and_approval(studio_app):
+    """The walkthrough's bug: 1.099001 from the blank template, submitted and approved as it
+    was, showed "Lĩnh vực" and "00/2025/QH15 – Văn bản căn cứ" to citizens."""
+    app = studio_app
+    store = app.extensions["motcua"].store
+    author = client_of(app, "soan")
+    assert create(author, source="blank", code="1.099001", name="Cấp giấy phép thử").status_code == 302
+    text = studio.record(store, "1.099001")["draft"]["text"]
+    assert all(p in text for p in PLACEHOLDERS)
+    page = author.get("/staff/soan-thao/1.099001").get_data(as_text=True)
+    refused = author.post("/staff/soan-thao/1.099001/gui-duyet", data={"text": text, "csrf_token": csrf_of(page)},
+                          follow_redirects=True).get_data(as_text=True)
+    sector_line = next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith("sector:"))
+    assert "Bản thảo còn 6 chỗ cần viết (ghi chú # TODO)" in refused
+    assert f"Dòng {sector_line}: lĩnh vực của thủ tục" in refused
+    assert 'class="notice notice-error studio-not-ready"' in refused  # the editor clears it once ready
+    assert studio.record(store, "1.099001")["draft"]["state"] == "draft"
+
+    # a draft that reached review with its notes (submitted before this check) is not approved
+    studio.save_draft(store, "1.099001", text, "soan")
+    store.records(studio.PROCEDURES).update("1.099001", lambda cur: {**cur, "draft": {
+        **cur["draft"], "state": "review", "submitted_by": "soan",
+        "hash": studio.content_hash(studio.lint_text(text).spec)}})
+    reviewer = client_of(app, "quantri")
+    page = reviewer.get("/staff/soan-thao/1.099001").get_data(as_text=True)
+    approved = reviewer.post("/staff/soan-thao/1.099001/duyet", data={"csrf_token": csrf_of(page)},
+                             follow_redirects=True).get_data(as_text=True)
+    assert "chỗ cần viết (ghi chú # TODO)" in approved and app.extensions["motcua"].catalogue.get("1.099001") is None
+    page = author.get("/staff/soan-thao/1.099001").get_data(as_text=True)
+    assert author.post("/staff/soan-thao/1.099001/rut-lai", data={"csrf_token": csrf_of(page)}).status_code == 302
+
+    # written: the placeholders replaced and the notes removed, it goes through
+    written = resolved(text.replace("sector: Lĩnh vực", "sector: Hộ tịch")
+                       .replace("result: Kết quả thực hiện", "result: Giấy phép thử")
+                       .replace("{number: 00/2025/QH15, title: Văn bản căn cứ}", "{number: 60/2014/QH13, title: Luật Hộ tịch}"))
+    done = author.post("/staff/soan-thao/1.099001/gui-duyet", data={"text": written, "csrf_token": csrf_of(page)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Đã gửi duyệt" in done
+    page = reviewer.get("/staff/soan-thao/1.099001").get_data(as_text=True)
+    reviewer.post("/staff/soan-thao/1.099001/duyet", data={"csrf_token": csrf_of(page)})
+    public = app.test_client().get("/thu-tuc/1.099001").get_data(as_text=True)
+    assert "Hộ tịch" in public and "60/2014/QH13" in public and "Giấy phép thử" in public
+    assert "00/2025/QH15" not in public and "Văn bản căn cứ" not in public
+
+
+def test_list_and_editor_name_a_new_draft_and_say_where_it_comes_from(studio_app):
+    author = client_of(studio_app, "soan")
+    create(author, source="blank", code="1.099002", name="Cấp giấy phép thử")
+    listing = author.get("/staff/soan-thao/").get_data(as_text=True)
+    row = re.search(r'<tr data-code="1.099002">(.*?)</tr>', listing, re.S).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert cells[1] == "Cấp giấy phép thử" and cells[3] == "xưởng soạn thảo" and "Bản thảo" in cells[4]
+    folder_row = re.search(r'<tr data-code="1.999001">(.*?)</tr>', listing, re.S).group(1)
+    folder_cells = re.findall(r"<td>(.*?)</td>", folder_row, re.S)
+    assert folder_cells[3] == "thư mục" and folder_cells[5] == "2026.1 (thư mục)"  # the folder's version is listed
+    page = author.get("/staff/soan-thao/1.099002").get_data(as_text=True)
+    assert "<h1>1.099002 – Cấp giấy phép thử</h1>" in page
+    english = author.get("/staff/soan-thao/?lang=en").get_data(as_text=True)
+    assert "2026.1 (folder)" in english and "studio" in re.search(r'<tr data-code="1.099002">(.*?)</tr>', english, re.S).group(1)
+
+
+def test_preview_says_why_it_is_empty_in_each_language(studio_app):
+    author = client_of(studio_app, "soan")
+    create(author, source="national", record=RECORD)  # an import: no form yet, so a lint error
+    page = author.get(f"/staff/soan-thao/{CODE}").get_data(as_text=True)
+    vi = re.search(r'id="preview-vi-notice">(.*?)</p>', page, re.S).group(1)
+    en = re.search(r'id="preview-en-notice">(.*?)</p>', page, re.S).group(1)
+    assert vi.startswith("Bản thảo còn lỗi nên chưa xem trước được: dòng ") and "needs a `form`" in vi.replace("&#96;", "`")
+    assert en.startswith("The draft has errors, so it cannot be previewed yet: line ")
+    # the English column's headings are English, the Vietnamese column's Vietnamese
+    assert re.search(r'<section class="studio-lang" lang="en">.*?<summary>Fees and charges</summary>.*?<summary>Forms</summary>.*?<summary>Procedure page</summary>', page, re.S)
+    assert re.search(r'<section class="studio-lang" lang="vi">.*?<summary>Phí, lệ phí</summary>', page, re.S)
+    shown = author.post(f"/staff/soan-thao/{CODE}/xem-truoc", json={"text": studio.record(studio_app.extensions["motcua"].store, CODE)["draft"]["text"]},
+                        headers={"X-CSRFToken": csrf_of(page)}).get_json()
+    assert not shown["ok"] and not shown["ready"]
+    assert shown["notice"]["vi"].startswith("Bản thảo còn lỗi") and shown["notice"]["en"].startswith("The draft has errors")
+    # a valid spec without a form: the form part says so
+    without_form = (resolved(studio.blank_text("1.099003", "Thử", "2026.1")).replace("level: partial", "level: 1")
+                    .replace("channels: [{kind: online}, {kind: desk}]", "channels: [{kind: desk}]"))
+    without_form = without_form[:without_form.index("form:\n")] + without_form[without_form.index("steps:\n  - review"):]
+    shown = author.post(f"/staff/soan-thao/{CODE}/xem-truoc", json={"text": without_form},
+                        headers={"X-CSRFToken": csrf_of(page)}).get_json()
+    assert shown["ok"], shown["findings"]
+    assert "Thủ tục chưa có biểu mẫu" in shown["vi"]["form"] and "no form" in shown["en"]["form"]
+
+
+def test_retiring_is_not_offered_for_a_draft_never_published(studio_app):
+    admin = client_of(studio_app, "quantri")
+    create(admin, source="blank", code="1.099004", name="Thử")
+    page = admin.get("/staff/soan-thao/1.099004").get_data(as_text=True)
+    assert "Ngừng áp dụng thủ tục" not in page
+    refused = admin.post("/staff/soan-thao/1.099004/ngung", data={"retired": "1", "csrf_token": csrf_of(page)},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "chưa được công bố nên không có gì để ngừng áp dụng" in refused
+    assert not studio.record(studio_app.extensions["motcua"].store, "1.099004").get("retired")
+    assert "Ngừng áp dụng thủ tục" in admin.get("/staff/soan-thao/1.999001").get_data(as_text=True)  # the folder's is served
 
 
 def test_creating_is_refused_for_a_taken_code_a_bad_code_and_a_record_without_code(studio_app):

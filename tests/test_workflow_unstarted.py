@@ -35,7 +35,7 @@ from motcua.app import create_app
 app = create_app({"DATA_DIR": sys.argv[1], "SPECS_DIR": sys.argv[2], "TESTING": True})
 
 
-def die(code):  # the process dies between storing the dossier and starting its workflow
+def die(code, dossier=None):  # the process dies between storing the dossier and starting its workflow
     print(code, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 

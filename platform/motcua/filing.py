@@ -100,9 +100,7 @@ def file_dossier(
 ) -> Dossier:
     """Store a new dossier, durably, then hand it to the workflow engine."""
     dossier = add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency)
-    svc = services()
-    svc.engine.on_filed(dossier.code)
-    return svc.store.dossiers.get(dossier.code) or dossier
+    return services().engine.on_filed(dossier.code, dossier) or dossier
 
 
 def add_dossier(

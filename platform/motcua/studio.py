@@ -43,7 +43,7 @@ import yaml
 from flask import has_request_context
 
 from motcua.catalogue import SpecChanged, content_hash, pinned_hash
-from motcua.i18n import _, current_lang
+from motcua.i18n import _, current_lang, local
 from motcua.spec.lint import lint_file, step_classes
 from motcua.spec.loader import Finding
 from motcua.spec.model import CODE_PATTERN, ProcedureSpec
@@ -67,6 +67,50 @@ BLANK = Path(__file__).parent / "data" / "studio_blank.yaml"
 class StudioError(ValueError):
     """An action the studio refuses; the message is for the author, in the reader's
     language (motcua.i18n)."""
+
+
+class DraftNotReady(StudioError):
+    """A draft refused for review because of its text (lint errors, TODO notes left): the
+    editor clears this notice once the text it checks is ready."""
+
+
+#: A note the author must resolve before publishing: a YAML comment starting with TODO. The
+#: blank template marks each placeholder so, the national import each guess and unread line;
+#: the author writes the part and removes the note. (A comment needs a blank or the line start
+#: before `#`; a `# TODO` inside a quoted text would count too, and has no place in one.)
+TODO_NOTE = re.compile(r"(?:^|\s)#\s*TODO\b\s*(?:\([^)]*\))?\s*:?\s*(.*)$")
+
+
+def todo_notes(text: str) -> list[tuple[int, str]]:
+    """The TODO notes left in a spec text: (line number, what the note says)."""
+    notes = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = TODO_NOTE.search(line)
+        if found:
+            notes.append((number, found.group(1).strip()))
+    return notes
+
+
+def todo_findings(text: str, name: str = "spec.yaml") -> list[Finding]:
+    """The TODO notes as lint warnings, so the editor underlines and lists them."""
+    return [Finding(name, line, 1, "warning", _("Chỗ cần viết (ghi chú # TODO): {note}; viết xong thì xoá ghi chú.",
+                                                 note=note or _("phần đánh dấu TODO")))
+            for line, note in todo_notes(text)]
+
+
+def display_name(text: str) -> str | None:
+    """A draft's procedure name in the reader's language, read from its YAML (None when the
+    text does not parse or has no name): the list and the editor name new drafts by it."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    if isinstance(name, dict):
+        name = local({str(k): str(v) for k, v in name.items()})
+    if not name:
+        return None
+    return " ".join(str(name).split()) or None
 
 
 @dataclass
@@ -99,6 +143,8 @@ def lint_text(text: str, name: str = "spec.yaml", agencies: Any = None, lang: st
         path.write_text(text, encoding="utf-8")
         loaded = lint_file(path, steps, load_steps=False, agencies=agencies, lang=lang)
     findings = [Finding(name, f.line, f.col, f.severity, f.message) for f in loaded.findings]
+    findings += todo_findings(text, name)
+    findings.sort(key=lambda f: (f.line, f.col))
     return Linted(loaded.spec if loaded.ok else None, findings)
 
 
@@ -182,12 +228,15 @@ def first_version(today: date | None = None) -> str:
 
 def blank_text(code: str, name: str, version: str) -> str:
     """The blank template (`data/studio_blank.yaml`) for a new procedure: it lints clean, and
-    every part the author must write is marked TODO."""
+    every part the author must write carries a `# TODO` note, which blocks review until the
+    author writes the part and removes the note (`todo_notes`)."""
     template = string.Template(BLANK.read_text(encoding="utf-8"))
-    name = " ".join(name.split()) or "Tên thủ tục"  # a name is one line
+    name = " ".join(name.split())  # a name is one line
     # a YAML double-quoted scalar, not JSON: JSON leaves DEL and C1 controls as they are, which
     # YAML refuses ("unacceptable character"); YAML escapes them (`\x7F`)
-    quoted = yaml.safe_dump(name, allow_unicode=True, default_style='"', width=float("inf")).strip()
+    quoted = yaml.safe_dump(name or "-", allow_unicode=True, default_style='"', width=float("inf")).strip()
+    if not name:
+        quoted = '"Tên thủ tục"   # TODO: tên thủ tục'
     return template.safe_substitute(code=code, version=version, name=quoted)
 
 
@@ -263,7 +312,13 @@ def check_publishable(store: Store, code: str, text: str, base: ProcedureSpec | 
     before and the versions dossiers were filed under (content pinned by hash)."""
     linted = lint_text(text, agencies=agencies)
     if not linted.ok or linted.spec is None:
-        raise StudioError(_("Bản thảo còn lỗi: sửa hết lỗi trước khi gửi duyệt."))
+        raise DraftNotReady(_("Bản thảo còn lỗi: sửa hết lỗi trước khi gửi duyệt."))
+    notes = todo_notes(text)
+    if notes:
+        where = [_("Dòng {line}: {note}", line=line, note=note or "TODO") for line, note in notes]
+        raise DraftNotReady(_(
+            "Bản thảo còn {n} chỗ cần viết (ghi chú # TODO): viết xong từng chỗ rồi xoá ghi chú, "
+            "sau đó gửi duyệt lại. {lines}", n=len(notes), lines="; ".join(where)))
     spec = linted.spec
     if spec.code != code:
         raise StudioError(_("Mã thủ tục trong bản thảo ({found}) khác mã đang soạn ({code}).", found=spec.code, code=code))

@@ -193,14 +193,24 @@ function showPreview(result) {
     answersError.textContent = result.answers_error;
     answersError.hidden = false;
   }
-  if (!result.ok) return;
+  if (result.ready) {
+    // the text is ready now: a refused submission's "not ready" notice no longer holds
+    for (const el of document.querySelectorAll(".notice.studio-not-ready")) el.hidden = true;
+  }
   for (const lang of ["vi", "en"]) {
+    // no preview of a draft with errors: each column says why, in its language
+    const notice = document.getElementById(`preview-${lang}-notice`);
+    if (notice) {
+      notice.textContent = result.ok ? "" : (result.notice || {})[lang] || "";
+      notice.hidden = !notice.textContent;
+    }
     for (const part of ["procedure", "form", "fees"]) {
       const target = document.getElementById(`preview-${lang}-${part}`);
       // server-rendered by the portal's own (escaping) templates
-      if (target && result[lang]) target.innerHTML = result[lang][part];
+      if (target) target.innerHTML = result.ok && result[lang] ? result[lang][part] : "";
     }
   }
+  if (!result.ok) return;
   root.dataset.previewed = String(Number(root.dataset.previewed || 0) + 1);
 }
 
@@ -230,6 +240,7 @@ const view = new EditorView({
     extensions: [
       basicSetup,
       yaml(),
+      EditorView.lineWrapping, // long lines (the import's TODO notes) wrap instead of hiding
       EditorView.cspNonce.of(root.dataset.nonce || ""),
       EditorState.readOnly.of(readOnly),
       autocompletion({ override: [schemaCompletion] }),

@@ -91,12 +91,25 @@ def _tasks() -> dict[str, Task]:
     return TASKS
 
 
+@dataclass(frozen=True)
+class Job:
+    """One job to defer: its task, idempotency key (`unique`) and arguments (`defer_many`)."""
+
+    task: str
+    unique: str | None
+    arguments: dict[str, Any]
+
+
 class JobQueue(Protocol):
     """What the engine and the commands need of a queue; one per store."""
 
     def defer(self, task: str, *, unique: str | None = None, **arguments: Any) -> None:
         """Queue a job; inside `store.transaction()` (PostgreSQL) it commits with the rest.
         `unique` is its idempotency key: while a job with that key waits, another is not queued."""
+
+    def defer_many(self, jobs: list[Job]) -> None:
+        """Queue several jobs, as `defer` each, in one write of the queue where the backend can
+        (the embedded queue: one SQLite transaction, one commit, for a change's messages)."""
 
     def run_pending(self, flask_app: Any) -> int:
         """Run in this process every job due now, until none is; how many ran (tests, the

@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from huey.consumer import Consumer, Scheduler
+from huey.signals import SIGNAL_ENQUEUED
 
-from motcua.jobs import Task, gave_up, outcome
+from motcua.jobs import Job, Task, gave_up, outcome
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,12 @@ def _storage_class() -> Any:
             conn = super()._create_connection()
             conn.execute("pragma synchronous=1")
             return conn
+
+        def enqueue_many(self, items: list[tuple[bytes, float]]) -> None:
+            """Several tasks (serialized, priority) in one transaction: one commit for all."""
+            with self.db(commit=True) as cursor:
+                cursor.executemany("insert into task (queue, data, priority) values (?, ?, ?)",
+                                   [(self.name, self.to_blob(data), priority or 0) for data, priority in items])
 
     return WalNormalStorage
 
@@ -134,16 +141,30 @@ class EmbeddedQueue:
                 task.retries = 0
                 gave_up(self.flask_app, self.store, f"huey-{task.id}", spec, dict(task.kwargs or {}), runs, exc)
 
-    def defer(self, task: str, *, unique: str | None = None, **arguments: Any) -> None:
-        # Huey has no "one waiting job per key"; the tasks are idempotent by their key instead
-        # (a message already sent is not sent again), so a second job only finds nothing to do.
+    def _job(self, task: str, arguments: dict[str, Any]) -> Any:
         spec = self._tasks[task]
         job = self._wrapped[task].s(**arguments)
         # the retry rule read from the settings now, not when the queue was made
         job.retries = max(1, spec.attempts(self.config)) - 1
         job.retry_delay = spec.backoff(self.config)
         job.retry_backoff = 2
-        self.huey.enqueue(job)
+        return job
+
+    def defer(self, task: str, *, unique: str | None = None, **arguments: Any) -> None:
+        # Huey has no "one waiting job per key"; the tasks are idempotent by their key instead
+        # (a message already sent is not sent again), so a second job only finds nothing to do.
+        self.huey.enqueue(self._job(task, arguments))
+
+    def defer_many(self, jobs: list[Job]) -> None:
+        made = [self._job(job.task, job.arguments) for job in jobs]
+        if len(made) == 1 or self.huey.immediate:
+            for job in made:
+                self.huey.enqueue(job)
+            return
+        # what `huey.enqueue` does for each (we use neither results nor expiry), in one commit
+        for job in made:
+            self.huey._emit(SIGNAL_ENQUEUED, job)
+        self.huey.storage.enqueue_many([(self.huey.serialize_task(job), job.priority) for job in made])
 
     def run_pending(self, flask_app: Any) -> int:
         self.flask_app = flask_app

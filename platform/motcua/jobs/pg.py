@@ -19,7 +19,7 @@ import procrastinate
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from procrastinate.sync_psycopg_connector import SyncPsycopgConnector, wrap_exceptions
 
-from motcua.jobs import Task, gave_up, outcome
+from motcua.jobs import Job, Task, gave_up, outcome
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,12 @@ class PgQueue:
             self.app.configure_task(f"{NAMESPACE}:{task}", queueing_lock=unique).defer(**arguments)
         except procrastinate.exceptions.AlreadyEnqueued:
             pass  # that key's job still waits: it will do this work
+
+    def defer_many(self, jobs: list[Job]) -> None:
+        # one insert each (their queueing locks differ); inside the store's transaction they
+        # commit together with the change anyway
+        for job in jobs:
+            self.defer(job.task, unique=job.unique, **job.arguments)
 
     def _worker_app(self) -> procrastinate.App:
         from procrastinate import PsycopgConnector

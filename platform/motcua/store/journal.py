@@ -190,7 +190,8 @@ class Journal:
 
         `wait=False` is for a change that only matters with a later one of the same thread
         that waits (its fsync covers everything written before it): a code's sequence."""
-        data = b"".join(encode(c) for c in changes)
+        lines = [encode(c) for c in changes]
+        data = b"".join(lines)
         with self._lock("journal"):
             with self._mutex:
                 gen = self._current()
@@ -204,12 +205,29 @@ class Journal:
                 os.write(fd, data)
                 end = os.fstat(fd).st_size
                 self._written[gen] = max(self._written.get(gen, 0), end)
+                self._seen(gen, end - len(data), end, changes, lines)
         group = getattr(self._local, "group", None)
         if group is not None:  # inside `synced_at_end`: the block's end waits for it
             group[gen] = max(group.get(gen, 0), end)
         elif wait:
             self._sync(gen, end)
         return end
+
+    def _seen(self, gen: int, start: int, end: int, changes: list[dict[str, Any]], lines: list[bytes]) -> None:
+        """Our own lines go into this process's overlay as they are written, when the view
+        had read that generation right up to them (nobody appended in between): the next
+        reader need not read back and parse what this process just wrote. Otherwise the
+        next `view` reads them from the file like anyone else's. Call under `_mutex`."""
+        if not self._view_gens or self._view_gens[-1] != gen:
+            return
+        offset, read = self._read.get(gen, (0, []))
+        if offset != start:
+            return
+        for change, line in zip(changes, lines):
+            body = line[9:-1]  # without the crc32 and the newline, as decode_lines gives it
+            read.append((change, body))
+            self._view.apply(change, body)
+        self._read[gen] = (end, read)
 
     @contextmanager
     def synced_at_end(self) -> Iterator[None]:
@@ -311,6 +329,41 @@ class Journal:
                 continue
             found.extend(decode_lines(raw)[0])
         return found
+
+    def latest(self, gens: list[int]) -> list[dict[str, Any]]:
+        """What a fold writes from these sealed generations: the last change of each dossier
+        and record, in the order each was first changed (as a dict of them, filled in journal
+        order, would hold them). Only those are parsed: a filing's dossier is in the journal
+        twice (stored, then its workflow's changes), and each line's text is taken from this
+        process's overlay when it holds the whole generation (it read or wrote every line:
+        checked already), else read and checked from the file."""
+        last: dict[tuple[str, ...], bytes] = {}
+        for gen in gens:
+            pairs = self._whole(gen)
+            if pairs is None:
+                try:
+                    raw = self.path(gen).read_bytes()
+                except FileNotFoundError:
+                    continue
+                bodies: list[bytes] = []
+                changes, _ = decode_lines(raw, bodies)
+                pairs = list(zip(changes, bodies))
+            for change, body in pairs:
+                if "d" in change:
+                    last[("d", change["d"])] = body
+                elif "r" in change:
+                    last[("r", change["r"], change["k"])] = body
+        return [json.loads(body) for body in last.values()]
+
+    def _whole(self, gen: int) -> list[tuple[dict[str, Any], bytes]] | None:
+        """The overlay's (change, JSON) of a sealed generation, if it has read all of it."""
+        with self._mutex:
+            offset, pairs = self._read.get(gen, (-1, []))
+            try:
+                whole = offset == os.path.getsize(self.path(gen))
+            except FileNotFoundError:
+                return None
+            return list(pairs) if whole else None
 
     def view(self) -> View:
         """The overlay as of now: reads only what was appended since the last call. The

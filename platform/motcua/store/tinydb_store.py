@@ -953,7 +953,7 @@ class TinyStore:
                 return
             dossiers: dict[str, tuple[str, dict[str, Any]]] = {}
             records: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
-            for change in self.journal.changes(gens):
+            for change in self.journal.latest(gens):  # the last change of each
                 if "d" in change:
                     dossiers[change["d"]] = (change["m"], change["v"])
                 elif "r" in change:

@@ -570,10 +570,9 @@ def create_dossier(code: str):
                               account=account.key if account is not None else None, agency=body.agency or None,
                               pickup_address=pickup_address)
     try:
-        services().engine.on_filed(dossier.code)
+        dossier = services().engine.on_filed(dossier.code, dossier) or dossier
     except Exception:
         current_app.logger.exception("dossier %s filed; starting its workflow failed", dossier.code)
-    dossier = services().store.dossiers.get(dossier.code) or dossier
     created = DossierCreated(
         code=dossier.code,
         tracking_url=external_url("portal.dossier", code=dossier.code),

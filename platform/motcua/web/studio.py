@@ -27,11 +27,11 @@ from markupsafe import Markup
 
 from motcua import drafts, studio
 from motcua.accounts import StaffUser, current_staff, staff_required
-from motcua.catalogue import Catalogue, content_hash
+from motcua.catalogue import Catalogue
 from motcua.i18n import LANGS, N_, _, local, money
 from motcua.services import services
 from motcua.spec.cli import editor_schema
-from motcua.spec.model import Level, ProcedureSpec
+from motcua.spec.model import ProcedureSpec
 
 bp = Blueprint("studio", __name__)
 
@@ -108,6 +108,14 @@ def _served_text(code: str) -> str | None:
     return path.read_text(encoding="utf-8-sig")
 
 
+def _name(code: str, spec: ProcedureSpec | None, draft: dict[str, Any]) -> str:
+    """What to call a procedure: the served version's name, else its draft's (a new
+    procedure never published), else its code."""
+    if spec is not None:
+        return local(spec.name)
+    return studio.display_name(draft.get("text") or "") or code
+
+
 def _codes() -> list[str]:
     catalogue = services().catalogue
     return sorted(set(catalogue.folder) | set(studio.codes(services().store)))
@@ -124,15 +132,19 @@ def index() -> str:
         spec = _served(code)
         draft = rec.get("draft") or {}
         state = studio.state_of(rec, served=catalogue.get(code) is not None)
+        versions = [e["key"].split("@", 1)[1] for e in studio.history(store, code)]
+        folder = catalogue.folder.get(code)
+        if not versions and folder is not None:  # never published in the studio: the file is the one version
+            versions = [_("{version} (thư mục)", version=folder.version)]
         rows.append({
             "code": code,
-            "name": local(spec.name) if spec else code,
+            "name": _name(code, spec, draft),
             "version": spec.version if spec else "",
-            "source": _("xưởng soạn thảo") if code in catalogue.from_studio else _("thư mục"),
+            "source": _("thư mục") if code in catalogue.folder and code not in catalogue.from_studio else _("xưởng soạn thảo"),
             "state": state,
             "state_label": _(STATES[state]),
             "draft_by": draft.get("submitted_by") or draft.get("author") or "",
-            "versions": [e["key"].split("@", 1)[1] for e in studio.history(store, code)],
+            "versions": versions,
         })
     return render_template("studio/index.html", rows=rows)
 
@@ -234,7 +246,8 @@ def preview_html(spec: ProcedureSpec, answers: dict[str, Any], lang: str) -> dic
         page = render_template("portal/_procedure_body.html", spec=spec, fees=fee_descriptions(spec),
                                has_blank_form=False, can_file=False, offices=offices.offices(spec),
                                office_selected=None, office_query=offices.QUERY)
-        form = Markup("")
+        form = Markup('<p class="studio-preview-notice">{}</p>').format(
+            _("Thủ tục chưa có biểu mẫu (mục `form`): viết `form` để xem trước biểu mẫu."))
         if spec.form is not None:
             errors = submission.validate(spec, answers, lang) if answers else {}
             parts = []
@@ -268,10 +281,22 @@ def preview(code: str) -> Any:
     if not isinstance(answers, dict):
         return jsonify({"ok": False, "findings": [], "answers_error": _("Câu trả lời mẫu phải là một đối tượng JSON, ví dụ {\"so_ban\": 2}.")})
     linted = studio.lint_text(text, agencies=services().catalogue.agencies)
+    findings = [_finding(f) for f in linted.findings]
+    ready = linted.ok and not studio.todo_notes(text)  # the editor then clears a refused submission's notice
     if not linted.ok or linted.spec is None:
-        return jsonify({"ok": False, "findings": [_finding(f) for f in linted.findings]})
-    return jsonify({"ok": True, "findings": [_finding(f) for f in linted.findings],
+        return jsonify({"ok": False, "ready": ready, "findings": findings,
+                        "notice": {lang: _preview_notice(linted, lang) for lang in LANGS}})
+    return jsonify({"ok": True, "ready": ready, "findings": findings,
                     **{lang: preview_html(linted.spec, answers, lang) for lang in LANGS}})
+
+
+def _preview_notice(linted: studio.Linted, lang: str) -> str:
+    """Why a column of the preview is empty, in that column's language: the draft's errors."""
+    with _language(lang):
+        errors = [f for f in linted.findings if f.severity == "error"][:5]
+        where = [_("dòng {line}: {message}", line=f.line, message=f.message) for f in errors]
+        lines = "; ".join(where)
+        return _("Bản thảo còn lỗi nên chưa xem trước được: {errors}", errors=lines or "?")
 
 
 @bp.get("/<code>")
@@ -286,10 +311,14 @@ def edit(code: str) -> Any:
     linted = studio.lint_text(text or "", agencies=services().catalogue.agencies)
     served = _served(code)
     user = _user()
+    ok = linted.ok and linted.spec is not None
     return render_template(
         "studio/edit.html",
         code=code,
         spec=served,
+        name=_name(code, served, draft) if served or draft else code,
+        preview_notice=None if ok else {lang: _preview_notice(linted, lang) for lang in LANGS},
+        headings={lang: _headings(lang) for lang in LANGS},
         rec=rec,
         draft=draft,
         text=text or "",
@@ -303,11 +332,19 @@ def edit(code: str) -> Any:
     )
 
 
+def _headings(lang: str) -> dict[str, str]:
+    """The preview column's section headings, in the column's language."""
+    with _language(lang):
+        return {"fees": _("Phí, lệ phí"), "form": _("Biểu mẫu"), "procedure": _("Trang thủ tục")}
+
+
 def _act(code: str, action: Any, done: str) -> Any:
     if code not in _codes():
         abort(404)
     try:
         action()
+    except studio.DraftNotReady as exc:  # the editor clears it once the text it checks is ready
+        flash(str(exc), "error studio-not-ready")
     except studio.StudioError as exc:
         flash(str(exc), "error")
     else:
@@ -366,6 +403,9 @@ def retire(code: str) -> Any:
     retired = request.form.get("retired") == "1"
 
     def run() -> None:
+        rec = studio.record(services().store, code)
+        if retired and _served(code) is None and not rec.get("published"):
+            raise studio.StudioError(_("Thủ tục chưa được công bố nên không có gì để ngừng áp dụng."))
         studio.set_retired(services().store, code, retired)
         _rebuild()
 

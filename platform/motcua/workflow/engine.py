@@ -15,8 +15,8 @@ every minute. Messages the steps ask for are stored with the change and sent by
 
 from __future__ import annotations
 
+import copy
 import json
-
 import logging
 from dataclasses import dataclass, field as dataclass_field
 from datetime import date, datetime, timezone
@@ -78,6 +78,16 @@ class _Run:
 def _assign(target: Dossier, source: Dossier) -> None:
     for name in type(source).model_fields:
         setattr(target, name, getattr(source, name))
+
+
+def _fork(d: Dossier) -> Dossier:
+    """A working copy of `d` for the engine to change: its own events list and step states,
+    the rest shared. What the engine and the lifecycle change is only those two (events are
+    appended, never edited once recorded; step states are edited in place) and top-level
+    fields (status, due date), set on the copy; a step never edits the dossier (it asks
+    through its StepContext). A deep copy of the whole dossier (answers, attachments, fees,
+    every event) cost more than the rest of the cascade of a filing."""
+    return d.model_copy(update={"events": list(d.events), "steps": copy.deepcopy(d.steps)})
 
 
 def _replace(current: Dossier, base: Dossier, work: Dossier) -> None:
@@ -406,6 +416,9 @@ class Engine:
         return result
 
     def _settle(self, code: str, retry: bool = False) -> int:
+        return self._cascade(code, retry)[0]
+
+    def _cascade(self, code: str, retry: bool = False, stored: Dossier | None = None) -> tuple[int, Dossier | None]:
         """Show the steps every event they have not seen, move the cursor, and save it all at once.
 
         The steps run outside the store's lock on a working copy: each call's wishes are
@@ -417,13 +430,18 @@ class Engine:
         change to the dossier (or `retry_failed`) shows the steps the same events again.
         Messages the steps asked for are stored (claimed by this process) before that
         write (or with it, in the store's transaction) and sent by jobs deferred with it or
-        right after it (motcua.jobs). Returns how many retried calls worked.
+        right after it (motcua.jobs). Returns how many retried calls worked, and the dossier
+        as saved (None when it is gone).
+
+        `stored`: the dossier exactly as the caller just stored it (filing), so the first
+        attempt need not read it back; had it changed meanwhile, the write finds out (the
+        same check as for any concurrent change) and the next attempt reads it.
         """
         for _ in range(SETTLE_ATTEMPTS):
-            base = self.store.dossiers.get(code)
+            base, stored = (stored, None) if stored is not None else (self.store.dossiers.get(code), None)
             if base is None:
-                return 0
-            work = base.model_copy(deep=True)
+                return 0, None
+            work = _fork(base)
             run = _Run()
             spec = self.spec_for(work)
             self._plan(work, spec)
@@ -433,7 +451,7 @@ class Engine:
             self._react(work, spec, entries, run)
             self._sync(work, run)
             if work == base:
-                return run.worked
+                return run.worked, base
             outbox = outbox_for(self.services, self.config) if run.messages else None
             keys = [m["key"] for m in run.messages]
             together = has_transactions(self.store)
@@ -456,9 +474,9 @@ class Engine:
                 self._defer(code, keys, run.failed and not retry, run.jobs)
             if retry and not run.failed and not self._open_failures(work):
                 self.store.records(RETRIES).delete(code)
-            return run.worked
+            return run.worked, work
         log.error("dossier %s: changed %d times while its steps reacted; the next change catches up", code, SETTLE_ATTEMPTS)
-        return 0
+        return 0, self.store.dossiers.get(code)
 
     def _sync(self, work: Dossier, run: _Run) -> None:
         """Status changes not yet handed to the deployment's sync plugins (`SYNC`, e.g. the
@@ -560,7 +578,7 @@ class Engine:
             ctx = self._context(work, spec, entry)
             fn(entry.step, ctx)
             if ctx.pending or ctx.state_changed or ctx.finished:
-                trial = work.model_copy(deep=True)  # all of the call's wishes, or none
+                trial = _fork(work)  # all of the call's wishes, or none
                 self._apply_effects(trial, ctx)
                 _assign(work, trial)
             run.messages.extend(ctx.outgoing)
@@ -859,9 +877,11 @@ class Engine:
 
     # --- the API the portal and the back office use -----------------------------------------------
 
-    def on_filed(self, code: str) -> None:
-        """Called once a new dossier is durably stored (its `filed` event included)."""
-        self._settle(code)
+    def on_filed(self, code: str, dossier: Dossier | None = None) -> Dossier | None:
+        """Called once a new dossier is durably stored (its `filed` event included); returns
+        it as its workflow left it (None if it is gone). `dossier`: the object just stored
+        (`motcua.filing.add_dossier`'s), which saves reading it back."""
+        return self._cascade(code, stored=dossier)[1]
 
     def signal(
         self,

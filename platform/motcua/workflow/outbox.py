@@ -73,9 +73,16 @@ def shown(text: str | None) -> str:
     return redact_links(text or "")
 
 
-def for_display(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copies of outbox messages fit for /dev/outbox (anyone on a dev server can open it)."""
-    return [{**m, "body": shown(m.get("body"))} for m in messages]
+def for_display(messages: list[dict[str, Any]], config: Any = None) -> list[dict[str, Any]]:
+    """Copies of outbox messages fit for /dev/outbox (anyone on a dev server can open it);
+    one not sent yet shows the text its step will write (`rendered`)."""
+    def text(m: dict[str, Any]) -> str:
+        try:
+            return shown(rendered(m, config or {}).get("body"))
+        except Exception:  # its step is gone or fails: the job that sends it will say so
+            return ""
+
+    return [{**m, "body": text(m)} for m in messages]
 
 
 class HttpSender:
@@ -162,6 +169,25 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def rendered(message: dict[str, Any], config: Any) -> dict[str, Any]:
+    """`message` with its body and subject: as stored, or written now by the step that asked
+    for it with `render` data (`Step.render_message`), in the job that sends it."""
+    how = message.get("render")
+    if message.get("body") is not None or not how:
+        return message
+    from motcua.workflow.registry import step_registry
+
+    cls = step_registry().get(how.get("step", ""))
+    if cls is None:
+        raise RuntimeError(f"message {message.get('key')}: the step {how.get('step')!r} that renders it is not installed")
+    text = cls.render_message(message, config)
+    return {**message, "body": text["body"], "subject": text.get("subject")}
+
+
+class _NothingNew(Exception):
+    """Every message asked for is in the record already: the update is abandoned unwritten."""
+
+
 def _event_saved(dossier: Any, event: dict[str, Any] | None) -> bool:
     if not event:
         return True
@@ -170,8 +196,9 @@ def _event_saved(dossier: Any, event: dict[str, Any] | None) -> bool:
 
 class Outbox:
     def __init__(self, store: Any, sender: Sender, backoff_seconds: float = 60, max_attempts: int = MAX_ATTEMPTS,
-                 clock: Callable[[], datetime] = _now, lease_seconds: float = LEASE_SECONDS) -> None:
+                 clock: Callable[[], datetime] = _now, lease_seconds: float = LEASE_SECONDS, config: Any = None) -> None:
         self.store = store
+        self.config = config or {}
         self.lease = lease_seconds
         self.clock = clock
         self.records = store.records(OUTBOX)
@@ -182,9 +209,6 @@ class Outbox:
     # --- writing messages ----------------------------------------------------------------------
 
     def _add(self, code: str, messages: list[dict[str, Any]], verified: bool) -> list[str]:
-        current = self.records.get(code) or {}
-        if all(m["key"] in current.get("messages", {}) for m in messages):
-            return []  # nothing new: no write
         added: list[str] = []
         created = self.clock().isoformat()
 
@@ -198,9 +222,14 @@ class Outbox:
                                         "next_try": created, "verified": verified,
                                         "error": None, "sent_at": None, "claim": None}
                     added.append(m["key"])
+            if not added:
+                raise _NothingNew  # no write (a cascade run again asks for the same messages)
             return {"code": code, "messages": stored}
 
-        self.records.update(code, change)
+        try:
+            self.records.update(code, change)  # one read, under the lock, not one before it too
+        except _NothingNew:
+            return []
         return added
 
     def hold(self, code: str, messages: list[dict[str, Any]], *, verified: bool = False) -> list[str]:
@@ -230,6 +259,10 @@ class Outbox:
         if stored is None or stored["status"] not in DUE:
             return "done"  # no write: the common case of a job run again
         dossier = self.store.dossiers.get(code) if not stored.get("verified", True) else None
+        # a body its step writes now (outside the lock); kept with the claim, so the record
+        # shows what was sent
+        text = rendered(stored, self.config)
+        text = {"body": text["body"], "subject": text.get("subject")} if text is not stored else {}
         token = secrets.token_hex(8)
         taken: dict[str, Any] = {}
 
@@ -247,7 +280,7 @@ class Outbox:
                 messages[key] = {**m, "status": "dropped", "error": "event never saved"}
                 taken["outcome"] = "dropped"
             else:
-                messages[key] = {**m, "status": "sending", "claim": token, "verified": True,
+                messages[key] = {**m, **(text if m.get("body") is None else {}), "status": "sending", "claim": token, "verified": True,
                                  "next_try": (now + timedelta(seconds=self.lease)).isoformat()}
                 taken["message"] = messages[key]
             return {**current, "messages": messages}
@@ -335,4 +368,4 @@ class Outbox:
 def outbox_for(services: Any, config: Any) -> Outbox:
     return Outbox(services.store, sender_for(config), float(config.get("NOTIFY_BACKOFF_SECONDS", 60)),
                   int(config.get("NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS)),
-                  lease_seconds=float(config.get("NOTIFY_LEASE_SECONDS", LEASE_SECONDS)))
+                  lease_seconds=float(config.get("NOTIFY_LEASE_SECONDS", LEASE_SECONDS)), config=config)

@@ -126,6 +126,14 @@ class Step:
         setting is found in the log, not by the first citizen it fails. The step still serves."""
         return []
 
+    @classmethod
+    def render_message(cls, message: dict[str, Any], config: Any) -> dict[str, Any]:
+        """The `body` (and `subject`) of a message this step asked for with `render=` instead
+        of a body (`ctx.send_message`): called by the job that sends it, with the app's config,
+        from the message's `render` data alone. Formatting text (money, dates, an SMS without
+        diacritics cut to 160 characters) belongs in the job, not in the change that asks for it."""
+        raise NotImplementedError(f"the step {cls.name!r} renders no message")
+
 
 class StepContext:
     """What one step sees of one dossier during one call, and what it asks the engine to do."""
@@ -147,9 +155,7 @@ class StepContext:
         self.index = index
         self.config = config
         self.acting = acting  # the staff member whose action this call carries out, if any
-        # deep copies: a step changing a nested value must neither touch the dossier nor go unseen
-        self.state: dict[str, Any] = copy.deepcopy(dossier.steps.get(step_name) or {})
-        self._original_state = copy.deepcopy(self.state)
+        self._state: dict[str, Any] | None = None  # copied on first use (most calls never look)
         self.pending: list[tuple[str, dict[str, Any]]] = []
         self.outgoing: list[dict[str, Any]] = []
         self.jobs: list[dict[str, Any]] = []
@@ -219,21 +225,31 @@ class StepContext:
         notes.split(note)
         self.pending.append(("move", {"action": action, "note": note, "data": data or {}, "actor": actor or self.actor}))
 
-    def send_message(self, key: str, event: Event, *, channel: str, to: str, body: str,
-                     subject: str | None = None, milestone: str = "", sender: str | None = None) -> None:
+    def send_message(self, key: str, event: Event, *, channel: str, to: str, body: str | None = None,
+                     subject: str | None = None, milestone: str = "", sender: str | None = None,
+                     render: dict[str, Any] | None = None) -> None:
         """Queue an SMS / e-mail about `event`; sent only once the event is saved.
 
         `key` names the message for good (a step run again never sends it twice). The engine
         stores it in the outbox before it saves the dossier and sends it after, in the
         background; a message whose event never got saved is dropped, not sent. `sender` is
         the name it is sent in: by default the dossier's office (Vietnamese).
+
+        Either `body` (and `subject`), or `render`: JSON data from which this step's
+        `render_message` writes them in the job that sends the message (kept with the message
+        as `render`, with the step's name), so the change that asks for it does no formatting.
         """
+        if (body is None) == (render is None):
+            raise ValueError("send_message takes a body or render data, one of them")
         if sender is None:
             office = self.office
             sender = office.name["vi"] if office is not None else None
-        self.outgoing.append({"key": key, "code": self.dossier.code, "channel": channel, "to": to, "body": body,
-                              "subject": subject, "milestone": milestone, "sender": sender,
-                              "event": {"kind": event.kind, "at": event.at.isoformat()}})
+        message = {"key": key, "code": self.dossier.code, "channel": channel, "to": to, "body": body,
+                   "subject": subject, "milestone": milestone, "sender": sender,
+                   "event": {"kind": event.kind, "at": event.at.isoformat()}}
+        if render is not None:
+            message["render"] = {"step": self.step_name, **render}
+        self.outgoing.append(message)
 
     def defer_job(self, job: str, key: str, **arguments: Any) -> None:
         """Ask for `Step.run_job(ctx, job, key, arguments)` to run as a job, after this call's
@@ -248,5 +264,19 @@ class StepContext:
         self.finished = True
 
     @property
+    def state(self) -> dict[str, Any]:
+        """This step's own JSON state on this dossier, to read and change in place; saved
+        with the call's other wishes. A deep copy, made when first asked for: a step changing
+        a nested value must neither touch the dossier nor go unseen."""
+        if self._state is None:
+            self._state = copy.deepcopy(self.dossier.steps.get(self.step_name) or {})
+        return self._state
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        self._state = value
+
+    @property
     def state_changed(self) -> bool:
-        return self.state != self._original_state
+        # compared with the dossier's own value, which the step never edits (it has a copy)
+        return self._state is not None and self._state != (self.dossier.steps.get(self.step_name) or {})

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from motcua.jobs import Retry, queue_for, register
+from motcua.jobs import Job, Retry, queue_for, register
 from motcua.store import transaction
 from motcua.workflow.outbox import MAX_ATTEMPTS, outbox_for
 
@@ -45,10 +45,10 @@ def send_message(app: Any, code: str, key: str) -> str:
 
 
 def send_later(store: Any, config: Any, code: str, keys: list[str]) -> None:
-    """Defer one `send_message` job per message, keyed by dossier and message."""
-    queue = queue_for(store, config)
-    for key in keys:
-        queue.defer("send_message", unique=f"message:{code}:{key}", code=code, key=key)
+    """Defer one `send_message` job per message, keyed by dossier and message, all in one
+    write of the queue (a filing's SMS and e-mail)."""
+    queue_for(store, config).defer_many(
+        [Job("send_message", f"message:{code}:{key}", {"code": code, "key": key}) for key in keys])
 
 
 def _step_job_dead(app: Any, arguments: dict[str, Any], error: str) -> None:

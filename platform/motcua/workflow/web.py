@@ -37,4 +37,4 @@ def dev_outbox():
     if not (current_app.config.get("DEMO") or current_app.config.get("TESTING")):
         abort(404)
     outbox = outbox_for(services(), current_app.config)
-    return render_template("workflow/outbox.html", messages=for_display(outbox.messages(request.args.get("code"))))
+    return render_template("workflow/outbox.html", messages=for_display(outbox.messages(request.args.get("code")), current_app.config))

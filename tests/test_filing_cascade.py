@@ -1,0 +1,86 @@
+"""A filing's workflow start (issue 17, second pass): the cascade starts from the dossier the
+filing just stored instead of reading it back, notices when it changed meanwhile, returns
+what it saved; the notify step's texts are written by the job that sends them; a change's
+message jobs go to the queue in one write. On both stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import BACKENDS
+from fixtures.workflow_kit import file_dossier, make_spec
+from motcua.dossier import Event
+from motcua.jobs import Job, queue_for
+from motcua.workflow import lifecycle
+from motcua.workflow.outbox import outbox_for
+from motcua_plugins.notify import NotifyStep
+from tests.portal_helpers import BIRTH_CODE
+from tests.test_api_portal import body
+
+STEPS = ["review", "notify"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_an_api_filing_reads_nothing_back_and_answers_what_was_saved(app, client, monkeypatch) -> None:
+    dossiers = app.extensions["motcua"].store.dossiers
+    reads: list[str] = []
+    real_get = dossiers.get
+    monkeypatch.setattr(dossiers, "get", lambda code: reads.append(code) or real_get(code))
+    response = client.post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json=body())
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert reads == []  # stored, settled and answered without reading the dossier back
+    answer = response.get_json()
+    saved = real_get(answer["code"])
+    assert (answer["status"], answer["fee_total"], answer["due_date"]) == (
+        int(saved.status), saved.fee_total, saved.due_date.isoformat())
+    assert lifecycle.engine_state(saved)["dispatched"] > 0  # its workflow ran and was saved
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_the_cascade_catches_a_change_made_after_the_filing_stored_it(app) -> None:
+    services = app.extensions["motcua"]
+    code = file_dossier(app, make_spec(STEPS), start=False)
+    as_filed = services.store.dossiers.get(code)
+    # someone else changes the dossier between the filing's write and its workflow start
+    services.store.dossiers.update(code, lambda d: d.record(Event(actor="staff:an", kind="note", note="Gọi lại")))
+    saved = services.engine.on_filed(code, as_filed)
+    assert saved == services.store.dossiers.get(code)
+    assert "note" in [e.kind for e in saved.events]  # not lost under the stale copy
+    assert lifecycle.engine_state(saved)["dispatched"] == len(saved.events)  # the steps saw every event
+    assert as_filed.events == services.store.dossiers.get(code).events[: len(as_filed.events)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_the_notify_texts_are_written_by_the_job_that_sends_them(app) -> None:
+    services = app.extensions["motcua"]
+    code = file_dossier(app, make_spec(STEPS))
+    outbox = outbox_for(services, app.config)
+    waiting = outbox.messages(code)
+    assert [(m["milestone"], m["channel"]) for m in waiting] == [("filed", "sms"), ("filed", "email")]
+    assert all(m["body"] is None and m["render"]["step"] == "notify" for m in waiting)  # nothing formatted yet
+    expected = {m["key"]: NotifyStep.render_message(m, app.config) for m in waiting}
+    assert services.engine.flush()
+    sent = {m["key"]: m for m in outbox.messages(code)}
+    for key, text in expected.items():
+        assert sent[key]["status"] == "sent"
+        assert (sent[key]["body"], sent[key]["subject"]) == (text["body"], text["subject"])
+    sms = next(m for m in sent.values() if m["channel"] == "sms")
+    assert sms["body"].startswith(f"Ho so {code} (") and "da duoc nop" in sms["body"] and len(sms["body"]) <= 160
+    email = next(m for m in sent.values() if m["channel"] == "email")
+    assert email["subject"] == f"Đã nộp hồ sơ {code}" and "đã được nộp" in email["body"]
+
+
+def test_several_jobs_deferred_in_one_write_all_run(app) -> None:
+    from motcua.jobs import Task
+    from motcua.jobs.embedded import EmbeddedQueue
+
+    ran: list[str] = []
+    note = Task("note", lambda flask_app, name: ran.append(name), lambda _c: 1, lambda _c: 1.0)
+    queue = EmbeddedQueue(app.extensions["motcua"].store, app.config, {"note": note})
+    try:
+        queue.defer_many([Job("note", None, {"name": "a"}), Job("note", None, {"name": "b"})])
+        assert queue.huey.pending_count() == 2
+        assert queue.run_pending(app) == 2
+        assert sorted(ran) == ["a", "b"]
+    finally:
+        queue.close()
