@@ -53,7 +53,7 @@ messages: $(VENV)/.installed  ## refresh the .po catalogues after adding or chan
 
 catalogues:
 	@mkdir -p $(dir $(POT))
-	$(PYBABEL) -q extract -F babel.cfg -k t --no-location --sort-output --omit-header -o $(POT) .
+	$(PYBABEL) -q extract -F babel.cfg -k t -k say --no-location --sort-output --omit-header -o $(POT) .
 	$(PYBABEL) -q update -i $(POT) -d $(LOCALES) -D messages --ignore-obsolete --ignore-pot-creation-date
 
 # The authoring studio's editor (CodeMirror 6 + YAML, docs/specs.md "Authoring studio"): the

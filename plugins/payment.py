@@ -48,8 +48,11 @@ DEFAULT_GATEWAY = "vnpay"
 def known_plugin(registry: Any, value: str | None) -> str | None:
     """A spec's choice of plugin must name one that is installed (the registry's ids)."""
     if value is not None and value not in registry.all():
-        known = ", ".join(sorted(registry.all())) or "none"
-        raise ValueError(f"no {registry.kind} plugin is registered as {value!r} (installed: {known})")
+        from motcua.spec.words import say
+
+        known = ", ".join(sorted(registry.all())) or say("không có")
+        raise ValueError(say("không có plugin {kind} nào được đăng ký với tên {value} (đã cài: {known})",
+                             kind=registry.kind, value=repr(value), known=known))
     return value
 
 

@@ -256,3 +256,15 @@ def jobs_run_at_once(app, monkeypatch):
 
         monkeypatch.setattr(engine, name, at_once)
     return engine
+
+
+@pytest.fixture
+def english_findings(monkeypatch) -> Iterator[None]:
+    """Lint findings worded in English (they are Vietnamese by default, docs/i18n.md): for the
+    tests that hold the linter's wording, written in English when they were. The CLI reads
+    MOTCUA_LANG; the library the lint language (motcua.spec.words.speaking)."""
+    from motcua.spec.words import speaking
+
+    monkeypatch.setenv("MOTCUA_LANG", "en")
+    with speaking("en"):
+        yield

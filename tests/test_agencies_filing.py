@@ -24,6 +24,10 @@ from motcua.workdays import VN_TZ
 from tests.conftest import SPECS
 from tests.portal_helpers import BIRTH, BIRTH_CODE, GOOD_ANSWERS, OFFICE, birth_spec, csrf, write_spec
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 FORM = f"/thu-tuc/{BIRTH_CODE}/nop"
 REGISTRY = load_registry()
 HAI_CHAU = OFFICE

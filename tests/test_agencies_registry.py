@@ -16,6 +16,10 @@ from motcua.agencies_cli import agencies_group, build_registry, commune_slots
 from motcua.app import create_app
 from tests.conftest import SPECS
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 HEAD = """version: "2026.1"
 province_code: "48"
 hours: {vi: "Thứ Hai–Thứ Sáu", en: "Monday–Friday"}

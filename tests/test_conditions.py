@@ -16,6 +16,10 @@ from motcua.spec.loader import load_file
 from motcua.spec.model import Computed, Condition, ProcedureSpec
 from motcua_renderers.form import render_fields
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 REPO = Path(__file__).resolve().parent.parent
 STATIC = REPO / "platform" / "motcua" / "static"
 LIBRARY = STATIC / "js" / "vendor" / "json-logic.js"

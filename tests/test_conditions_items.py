@@ -19,6 +19,10 @@ from motcua.submission import submission_schema, validate, visible_answers
 from motcua_renderers.form import render_fields
 from tests.portal_helpers import write_spec
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 REPO = Path(__file__).resolve().parent.parent
 STATIC = REPO / "platform" / "motcua" / "static"
 CODE = "1.000777"

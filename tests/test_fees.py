@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import yaml
 
 from motcua.catalogue import Catalogue
@@ -66,6 +67,7 @@ def test_quantity_without_a_maximum_is_clamped_to_the_default(tmp_path):
     assert line.amount == DEFAULT_MAX_QUANTITY * 8000
 
 
+@pytest.mark.usefixtures("english_findings")  # the findings' English wording
 def test_linter_warns_when_a_quantity_field_has_no_maximum(tmp_path):
     data = base()
     del data["form"]["fields"]["properties"]["copies"]["maximum"]

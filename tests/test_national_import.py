@@ -143,6 +143,7 @@ def test_judicial_record_calendar_days_fee_and_what_it_could_not_read():
     ]
 
 
+@pytest.mark.usefixtures("english_findings")  # the findings' English wording
 @pytest.mark.parametrize("name", ["dang-ky-khai-sinh", "dang-ky-ket-hon", "cap-phieu-ly-lich-tu-phap"])
 def test_the_draft_lints_with_only_the_missing_form_and_clean_once_a_form_is_added(name):
     text = to_yaml(record(name))

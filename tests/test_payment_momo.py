@@ -159,7 +159,11 @@ def test_a_spec_naming_an_unknown_gateway_is_refused_by_the_step_model() -> None
 
     from motcua.integrations import STEPS
 
-    with pytest.raises(ValidationError, match="no gateways plugin is registered as 'nope'"):
+    from motcua.spec.words import speaking
+
+    with pytest.raises(ValidationError, match="không có plugin gateways nào được đăng ký với tên 'nope'"):
+        STEPS.all()["payment"].Config.model_validate({"gateway": "nope"})
+    with speaking("en"), pytest.raises(ValidationError, match="no gateways plugin is registered as 'nope'"):
         STEPS.all()["payment"].Config.model_validate({"gateway": "nope"})
     assert STEPS.all()["payment"].Config.model_validate({"gateway": "momo"}).gateway == "momo"
 

@@ -22,7 +22,7 @@ def test_serve_leaves_a_broken_spec_out_and_serves_the_rest(tmp_path):
     port = free_port()
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "motcua"), "serve", "--specs", str(specs), "--data", str(tmp_path / "data"),
-         "--host", "127.0.0.1", "--port", str(port)],
+         "--host", "127.0.0.1", "--port", str(port), "--lang", "en"],  # findings in English (default Vietnamese)
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -105,6 +105,7 @@ def test_pickup_reuses_the_postal_return_address_and_needs_one(app):
     assert any("tỉnh" in m for m in summary_messages(text(response)))
 
 
+@pytest.mark.usefixtures("english_findings")  # the findings' English wording
 def test_lint_home_pickup_only_on_the_postal_channel_online_with_a_postal_step(tmp_path):
     data = base()
     data["channels"] = [{"kind": "online"}, {"kind": "desk", "home_pickup": True}]

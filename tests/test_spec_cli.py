@@ -14,6 +14,10 @@ from click.testing import CliRunner
 
 from motcua.cli import main
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 REPO = Path(__file__).resolve().parent.parent
 BASE = Path(__file__).parent / "specs_bad" / "base.yaml"
 

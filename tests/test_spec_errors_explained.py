@@ -15,6 +15,10 @@ from motcua.spec.lint import lint_file
 from motcua.submission import validate
 from motcua.spec.model import ProcedureSpec
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 BASE = Path(__file__).parent / "specs_bad" / "base.yaml"
 
 

@@ -17,6 +17,10 @@ from motcua.spec.form_support import SUPPORTED, UNSUPPORTED, if_condition
 from motcua.spec.lint import lint_file
 from motcua_renderers.schema import show_conditions
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 REPO = Path(__file__).resolve().parent.parent
 BASE = Path(__file__).parent / "specs_bad" / "base.yaml"
 SHIPPED = spec_files(REPO / "procedure_specs")

@@ -13,6 +13,10 @@ from motcua.app import create_app
 from motcua.catalogue import SpecChanged, content_hash, snapshot, spec_of
 from motcua.filing import add_dossier
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 REPO = Path(__file__).resolve().parent.parent
 BIRTH = "ho-tich/dang-ky-khai-sinh.yaml"
 MARRIAGE = "ho-tich/dang-ky-ket-hon.yaml"

@@ -19,6 +19,10 @@ from motcua.spec import lint as lint_module
 from motcua.spec.lint import field_at, lint_file, lint_paths, step_classes
 from motcua.spec.loader import Finding
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 BASE = Path(__file__).parent / "specs_bad" / "base.yaml"
 
 

@@ -3,9 +3,14 @@ the result is posted only once the fee is paid, so the citizen would have to com
 
 from __future__ import annotations
 
+import pytest
 from test_spec_lint import base, findings, level, line_of, one, write
 
 from motcua.spec.lint import lint_file
+
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
 
 RULE = "postal return is offered without `cash_on_delivery`"
 

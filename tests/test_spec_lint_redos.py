@@ -16,6 +16,10 @@ from motcua.spec.lint import lint_file, lint_paths
 from motcua.spec.redos import backtracking_problem
 from tests.test_spec_lint import base, findings, line_of, one, write
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 BAD = Path(__file__).parent / "specs_bad" / "redos.yaml"
 SPECS = Path(__file__).parent.parent / "procedure_specs"
 

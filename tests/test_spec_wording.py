@@ -11,6 +11,10 @@ import yaml
 from motcua.spec.lint import lint_file
 from motcua.spec.model import Level, ProcedureSpec
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 BASE = Path(__file__).parent / "specs_bad" / "base.yaml"
 
 

@@ -23,6 +23,10 @@ from motcua.workflow import ActionNotAllowed
 from motcua.workflow.notes import render
 from tests.test_portal_supplement import valid_answers
 
+#: The findings' English wording is what these tests hold (Vietnamese is the default).
+pytestmark = pytest.mark.usefixtures("english_findings")
+
+
 HAS_FEE = {">": [{"var": "_fee_total"}, 0]}
 REVIEW = {"name": "review", "config": {"units": ["Phòng Tư pháp"]}}
 

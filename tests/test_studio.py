@@ -172,7 +172,7 @@ def test_a_draft_with_lint_errors_cannot_be_submitted(studio_app):
     response = save_and_submit(author, bad)
     page = author.get(response.headers["Location"]).get_data(as_text=True)
     assert "Bản thảo còn lỗi" in page
-    assert "did you mean `amount`" in page  # the finding is listed beside the editor, without JavaScript too
+    assert "ý bạn là `amount`" in page  # the finding is listed beside the editor, without JavaScript too, in the UI language
 
 
 def test_operator_deploys_a_new_folder_file_it_wins_over_an_older_studio_publication(studio_app, data_dir, specs, store_target):

@@ -115,7 +115,7 @@ def test_author_edits_reviewer_publishes_citizen_files_new_version_old_dossier_k
             # the linter's error, inline (underlined in the editor) and listed beside it
             page.wait_for_selector("#lint-list .lint-error:has-text('amout')")
             page.wait_for_selector(".cm-lintRange-error")
-            assert "did you mean `amount`" in page.locator("#lint-list").inner_text()
+            assert "ý bạn là `amount`" in page.locator("#lint-list").inner_text()  # in the studio's language
 
             # fix the typo: the error goes and the live preview shows the field and the fee
             select(page, "amout", after=False)
@@ -217,7 +217,7 @@ def test_author_creates_a_procedure_from_national_record_text_and_another_admin_
             assert page.locator("h1").inner_text() == "1.000894 – Đăng ký kết hôn"
             editor = page.locator(".cm-content").inner_text()
             assert "# TODO (dòng 24): thành phần hồ sơ theo trường hợp" in editor and "Luật Hôn nhân và gia đình" in editor
-            page.wait_for_selector("#lint-list .lint-error:has-text('needs a `form`')")
+            page.wait_for_selector("#lint-list .lint-error:has-text('cần có `form`')")  # in the studio's language
             assert page.locator("#lint-list .lint-warning:has-text('Chỗ cần viết (ghi chú # TODO)')").count() == 5
 
             # no preview yet, and each column says why in its own language

@@ -51,7 +51,7 @@ def test_author_imports_a_national_record_edits_submits_and_another_admin_publis
     assert "Đã tạo bản thảo 1.000894 từ Cơ sở dữ liệu quốc gia. Còn phải viết biểu mẫu (form); 5 điểm cần xem lại" in page
     assert "Bản thảo" in page and "Luật Hôn nhân và gia đình" in page  # the imported text in the editor
     assert "Thủ tục mới: chưa có phiên bản nào được công bố." in author.get(f"/staff/soan-thao/{CODE}/lich-su").get_data(as_text=True)
-    assert "so it needs a `form`" in page  # the linter says what is missing
+    assert "nên cần có `form`" in page  # the linter says what is missing (in the studio's language)
     assert app.extensions["motcua"].catalogue.get(CODE) is None  # nothing served before approval
 
     # submitting without a form is refused by the linter, like any draft with errors
@@ -179,8 +179,8 @@ def test_preview_says_why_it_is_empty_in_each_language(studio_app):
     page = author.get(f"/staff/soan-thao/{CODE}").get_data(as_text=True)
     vi = re.search(r'id="preview-vi-notice">(.*?)</p>', page, re.S).group(1)
     en = re.search(r'id="preview-en-notice">(.*?)</p>', page, re.S).group(1)
-    assert vi.startswith("Bản thảo còn lỗi nên chưa xem trước được: dòng ") and "needs a `form`" in vi.replace("&#96;", "`")
-    assert en.startswith("The draft has errors, so it cannot be previewed yet: line ")
+    assert vi.startswith("Bản thảo còn lỗi nên chưa xem trước được: dòng ") and "nên cần có `form`" in vi.replace("&#96;", "`")
+    assert en.startswith("The draft has errors, so it cannot be previewed yet: line ") and "so it needs a `form`" in en.replace("&#96;", "`")
     # the English column's headings are English, the Vietnamese column's Vietnamese
     assert re.search(r'<section class="studio-lang" lang="en">.*?<summary>Fees and charges</summary>.*?<summary>Forms</summary>.*?<summary>Procedure page</summary>', page, re.S)
     assert re.search(r'<section class="studio-lang" lang="vi">.*?<summary>Phí, lệ phí</summary>', page, re.S)

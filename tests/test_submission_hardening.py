@@ -363,7 +363,7 @@ def test_lint_refuses_a_date_rule_it_cannot_read(tmp_path):
     data = birth_spec()
     data["form"]["fields"]["properties"]["child"]["properties"]["birth_date"]["x-date"] = {"max": "child.birth_dat+60d"}
     data["form"]["fields"]["properties"]["child"]["properties"]["full_name"]["x-date"] = {"max": "today"}
-    findings = lint_file(write_spec(tmp_path, "bad", data)).findings
+    findings = lint_file(write_spec(tmp_path, "bad", data), lang="en").findings
     text = "\n".join(str(f) for f in findings)
     assert "`child.birth_dat` is not a date field" in text and "did you mean" in text
     assert "`x-date` applies to a date field" in text

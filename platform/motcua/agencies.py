@@ -27,7 +27,9 @@ from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from motcua.i18n import N_
 from motcua.search import fold
+from motcua.spec.words import say
 
 #: The registry shipped with the package: one whole real province (docs/agencies.md).
 DEFAULT_REGISTRY = Path(__file__).parent / "data" / "agencies.yaml"
@@ -51,11 +53,11 @@ def qcvn_problem(code: str) -> str | None:
     both."""
     found = QCVN_CODE.match(code)
     if found is None:
-        return (f"{code} is not a QCVN 102:2016 code: V1V2V3.Z1Z2.Y1Y2.MX1X2, digits in the first three parts, "
-                "e.g. 000.00.09.H15")
+        return say("{code} không phải mã theo QCVN 102:2016: V1V2V3.Z1Z2.Y1Y2.MX1X2, ba phần đầu là chữ số, "
+                   "ví dụ 000.00.09.H15", code=code)
     v, z, y, _ = found.groups()
     if (z != "00" and y == "00") or (v != "000" and (z == "00" or y == "00")):
-        return f"{code}: each level of a QCVN 102:2016 code sits under the one to its right (V1V2V3 under Z1Z2 under Y1Y2)"
+        return say("{code}: trong mã QCVN 102:2016, mỗi cấp nằm dưới cấp bên phải nó (V1V2V3 dưới Z1Z2, Z1Z2 dưới Y1Y2)", code=code)
     return None
 
 
@@ -149,7 +151,7 @@ class RegistryError(ValueError):
 
     def __init__(self, problems: list[RegistryProblem]) -> None:
         self.problems = problems
-        super().__init__("agency registry refused:\n" + "\n".join(str(p) for p in problems))
+        super().__init__(say("danh mục cơ quan bị từ chối:") + "\n" + "\n".join(str(p) for p in problems))
 
 
 @dataclass
@@ -223,8 +225,8 @@ class AgencyRegistry:
 
 
 #: What a registry value must look like, by key, when it does not (the spec linter's wording).
-_REGISTRY_PATTERNS = {"province_code": "two digits, e.g. 48", "commune_code": "five digits, e.g. 20242",
-                      "kind": "lowercase letters, digits and `-`, e.g. `cong-an`"}
+_REGISTRY_PATTERNS = {"province_code": N_("hai chữ số, ví dụ 48"), "commune_code": N_("năm chữ số, ví dụ 20242"),
+                      "kind": N_("chữ thường, chữ số và `-`, ví dụ `cong-an`")}
 
 
 def _problems_from(exc: ValidationError, path: str, line_of: Any, root: type[BaseModel], top: str,
@@ -237,13 +239,13 @@ def _problems_from(exc: ValidationError, path: str, line_of: Any, root: type[Bas
     for error in exc.errors():
         loc = tuple(error["loc"])
         if not loc and error.get("input") is None:
-            message = f"{top} is empty"
+            message = say("{what} đang trống", what=top)
         elif not loc and error["type"] in ("model_type", "model_attributes_type", "dict_type"):
-            message = (f"{top} should be a mapping of `key: value` lines ({', '.join(root.model_fields)}), "
-                       f"but it is {describe_value(error.get('input'))}")
+            message = say("{what} phải là một ánh xạ gồm các dòng `khóa: giá trị` ({keys}), nhưng giá trị là {value}",
+                          what=top, keys=', '.join(root.model_fields), value=describe_value(error.get('input')))
         elif error["type"] == "string_pattern_mismatch" and str(loc[-1]) in _REGISTRY_PATTERNS:
-            message = (f"`{'.'.join(map(str, loc))}` should be {_REGISTRY_PATTERNS[str(loc[-1])]}, "
-                       f"but it is {describe_value(error.get('input'))}")
+            message = say("`{where}` phải là {wanted}, nhưng giá trị là {value}", where='.'.join(map(str, loc)),
+                          wanted=say(_REGISTRY_PATTERNS[str(loc[-1])]), value=describe_value(error.get('input')))
         else:
             _, _, message = explain(error, root, top)
         out.append(RegistryProblem(path, line_of(loc), f"{label}{message}"))
@@ -262,36 +264,36 @@ def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise RegistryError([RegistryProblem(path, (mark.line + 1) if mark else 1, str(exc.problem or exc))]) from None
-    problems = [RegistryProblem(path, pos[0], f"duplicate key {'.'.join(map(str, loc))}") for loc, pos in duplicates]
+    problems = [RegistryProblem(path, pos[0], say("khóa {key} bị lặp", key='.'.join(map(str, loc)))) for loc, pos in duplicates]
     head: _File | None = None
     try:
         head = _File.model_validate(data)
     except ValidationError as exc:  # the entries are still checked, so every problem is listed at once
-        problems += _problems_from(exc, path, lambda loc: source.value(loc)[0], _File, "the registry file")
+        problems += _problems_from(exc, path, lambda loc: source.value(loc)[0], _File, say("tệp danh mục"))
     if head is not None and units.province(head.province_code) is None:
-        problems.append(RegistryProblem(path, source.value(("province_code",))[0], f"unknown province code {head.province_code}"))
+        problems.append(RegistryProblem(path, source.value(("province_code",))[0], say("mã tỉnh {code} không tồn tại", code=head.province_code)))
     entries = data.get("agencies") if isinstance(data, dict) else None
     records: list[tuple[_Record, int]] = []
     index_of: dict[int, int] = {}  # line -> place in `agencies` (for a field's own line)
     for i, raw in enumerate(entries if isinstance(entries, list) else []):
         line = source.value(("agencies", i))[0]
         code = raw.get("code") if isinstance(raw, dict) else None
-        label = f"{code}: " if isinstance(code, str) and code else f"agency {i + 1}: "
+        label = f"{code}: " if isinstance(code, str) and code else say("cơ quan thứ {n}: ", n=i + 1)
         if not isinstance(raw, dict):
-            problems.append(RegistryProblem(path, line, f"{label}each entry of `agencies` should be a mapping of `key: value` "
-                                                        f"lines (code, name, tier, kind ...), but it is {describe_value(raw)}"))
+            problems.append(RegistryProblem(path, line, label + say("mỗi mục của `agencies` phải là một ánh xạ gồm các dòng `khóa: giá trị` "
+                                                                "(code, name, tier, kind ...), nhưng giá trị là {value}", value=describe_value(raw))))
             continue
         try:
             records.append((_Record.model_validate(raw), line))
             index_of[line] = i
         except ValidationError as exc:
             problems += _problems_from(exc, path, lambda loc, i=i: source.value(("agencies", i, *loc))[0], _Record,
-                                       "this entry", label)
+                                       say("mục này"), label)
     seen: dict[str, int] = {}
     duplicates: set[int] = set()  # lines of a second entry with a code already given
     for record, line in records:
         if record.code in seen:
-            problems.append(RegistryProblem(path, line, f"duplicate agency code {record.code} (first at line {seen[record.code]})"))
+            problems.append(RegistryProblem(path, line, say("mã cơ quan {code} bị lặp (lần đầu ở dòng {line})", code=record.code, line=seen[record.code])))
             duplicates.add(line)
         else:
             seen[record.code] = line
@@ -300,24 +302,25 @@ def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
             problems.append(RegistryProblem(path, line, shape))
         if record.phone and (not PHONE.match(record.phone) or len(re.sub(r"\D", "", record.phone)) not in (10, 11)):
             problems.append(RegistryProblem(path, source.value(("agencies", index_of[line], "phone"))[0],
-                                            f"{record.code}: phone {record.phone!r} is not a phone number "
-                                            "(10 or 11 digits from 0, e.g. 0236 3821 234)"))
+                                            say("{code}: điện thoại {phone} không phải số điện thoại "
+                                                "(10 hoặc 11 chữ số, bắt đầu bằng 0, ví dụ 0236 3821 234)", code=record.code, phone=repr(record.phone))))
     agencies: dict[str, Agency] = {}
     for record, line in records:
         province = units.province(record.province_code)
         commune = units.commune(record.commune_code) if record.commune_code else None
         if province is None:
-            problems.append(RegistryProblem(path, line, f"{record.code}: unknown province code {record.province_code}"))
+            problems.append(RegistryProblem(path, line, say("{code}: mã tỉnh {province} không tồn tại", code=record.code, province=record.province_code)))
         if record.commune_code and (commune is None or commune.province_code != record.province_code):
             problems.append(RegistryProblem(
-                path, line, f"{record.code}: commune code {record.commune_code} is not a commune of province "
-                f"{record.province_code} in {units.version()} (codes as published after {units.EFFECTIVE})"))
+                path, line, say("{code}: mã xã {commune} không phải một xã của tỉnh {province} trong {version} "
+                                "(mã theo danh mục công bố sau {effective})", code=record.code, commune=record.commune_code,
+                                province=record.province_code, version=units.version(), effective=units.EFFECTIVE)))
         if record.tier == "commune" and not record.commune_code:
-            problems.append(RegistryProblem(path, line, f"{record.code}: a commune office needs the commune_code it serves"))
+            problems.append(RegistryProblem(path, line, say("{code}: cơ quan cấp xã cần `commune_code` của xã mà nó phục vụ", code=record.code)))
         if record.parent is not None and record.parent not in seen:
-            problems.append(RegistryProblem(path, line, f"{record.code}: unknown parent {record.parent}{did_you_mean(record.parent, seen)}"))
+            problems.append(RegistryProblem(path, line, say("{code}: cơ quan cấp trên {parent} không tồn tại{hint}", code=record.code, parent=record.parent, hint=did_you_mean(record.parent, seen))))
         if record.parent == record.code and line not in duplicates:  # a duplicate's parent may be the first entry
-            problems.append(RegistryProblem(path, line, f"{record.code}: an agency cannot be its own parent"))
+            problems.append(RegistryProblem(path, line, say("{code}: một cơ quan không thể là cơ quan cấp trên của chính nó", code=record.code)))
         if record.code in agencies or head is None:  # a duplicate, or a file whose head is wrong: problems only
             continue
         address = {"street": record.street}
@@ -346,7 +349,7 @@ def load_registry(path: str | Path | None = None) -> AgencyRegistry:
     try:
         stat = target.stat()
     except OSError as exc:
-        raise RegistryError([RegistryProblem(str(target), 1, f"cannot read the agency registry: {exc.strerror}")]) from None
+        raise RegistryError([RegistryProblem(str(target), 1, say("không đọc được danh mục cơ quan: {reason}", reason=exc.strerror))]) from None
     return _load(str(target), (stat.st_mtime_ns, stat.st_size))
 
 
@@ -413,32 +416,32 @@ def lint_performers(spec: Any, registry: AgencyRegistry) -> list[tuple[tuple[Any
         for code in rule.by_agency:
             if code not in offices:
                 out.append((("fees", i, "by_agency", code), "error",
-                             f"{code} does not perform this procedure: `by_agency` names performers only"
-                             f"{did_you_mean(code, sorted(offices))}"))
+                             say("{code} không thực hiện thủ tục này: `by_agency` chỉ nêu các cơ quan thực hiện{hint}",
+                                 code=code, hint=did_you_mean(code, sorted(offices)))))
     if spec.performed_by is None:
         assert spec.agency is not None
-        where = f" (registry {registry.version})"
+        where = say(" (danh mục {version})", version=registry.version)
         if spec.agency.code in registry:
-            out.append((("agency",), "warning", f"`agency` is the old key: write `performed_by: {spec.agency.code}`"))
+            out.append((("agency",), "warning", say("`agency` là khóa cũ: hãy viết `performed_by: {code}`", code=spec.agency.code)))
         else:
-            out.append((("agency", "code"), "warning", f"`agency` is the old key and {spec.agency.code} is not in the agency "
-                        f"registry{where}: the office is taken from the spec; write `performed_by` with registry codes"))
+            out.append((("agency", "code"), "warning", say("`agency` là khóa cũ và {code} không có trong danh mục cơ quan{where}: cơ quan được lấy từ đặc tả; "
+                            "hãy viết `performed_by` với các mã trong danh mục", code=spec.agency.code, where=where)))
         return out
     rule = spec.performed_by
     if rule.tier is not None:
         if not registry.of(rule.tier, rule.kind):
             kinds = sorted({a.kind for a in registry.of(rule.tier)})
-            what = f"tier {rule.tier}" + (f", kind {rule.kind}" if rule.kind else "")
+            what = say("cấp {tier}", tier=rule.tier) + (say(", loại {kind}", kind=rule.kind) if rule.kind else "")
             hint = did_you_mean(rule.kind, kinds) if rule.kind else ""
             out.append((("performed_by", "kind" if rule.kind else "tier"), "error",
-                        f"no office of {what} in the agency registry{hint} (kinds of that tier: {', '.join(kinds) or 'none'})"))
+                        say("danh mục cơ quan không có cơ quan nào thuộc {what}{hint} (các loại của cấp này: {kinds})", what=what, hint=hint, kinds=', '.join(kinds) or say("không có"))))
         return out
     seen: set[str] = set()
     for i, code in enumerate(rule.agencies or []):
         if code in seen:
-            out.append((("performed_by", "agencies", i), "error", f"{code} is listed twice"))
+            out.append((("performed_by", "agencies", i), "error", say("{code} được liệt kê hai lần", code=code)))
         seen.add(code)
         if code not in registry:
             out.append((("performed_by", "agencies", i), "error",
-                        f"unknown agency code {code} (not in the agency registry){did_you_mean(code, registry.codes())}"))
+                        say("mã cơ quan {code} không tồn tại (không có trong danh mục cơ quan){hint}", code=code, hint=did_you_mean(code, registry.codes()))))
     return out

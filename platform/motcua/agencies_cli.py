@@ -20,6 +20,9 @@ import yaml
 
 from motcua import units
 from motcua.agencies import DEFAULT_REGISTRY, RegistryError, load_registry, parse_registry, registry_path
+from motcua.i18n import t
+from motcua.spec.cli import lang_option
+from motcua.spec.words import speaking
 
 TEMPLATE = Path(__file__).parent / "data" / "agency_template.yaml"
 #: The level-2 block (Y1Y2) of the first 99 communes' People's Committees; the next 99 take the next.
@@ -195,13 +198,15 @@ def generate(province_code: str, suffix: str | None, output: Path, renumber: boo
 
 @agencies_group.command("check")
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-def check(path: Path | None) -> None:
+@lang_option
+def check(path: Path | None, lang: str) -> None:
     """Load a registry (default: AGENCY_REGISTRY / the shipped one) and print its problems."""
     target = path or registry_path()
     try:
-        registry = load_registry(target)
+        with speaking(lang):  # a registry refused is read again each time (only a good one is kept)
+            registry = load_registry(target)
     except RegistryError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         sys.exit(1)
-    click.echo(f"{target}: {len(registry)} agencies, version {registry.version}")
+    click.echo(t("{path}: {count} cơ quan, phiên bản {version}", lang, path=target, count=len(registry), version=registry.version))

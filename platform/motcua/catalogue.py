@@ -38,7 +38,9 @@ from typing import Iterator
 
 from motcua.agencies import Agency, AgencyRegistry, load_registry, performers
 from motcua.search import Index
+from motcua.i18n import catalogue_path
 from motcua.spec.lint import lint_file, step_classes
+from motcua.spec.words import lint_lang, say
 from motcua.spec.loader import Finding, read_spec
 from motcua.spec.model import ProcedureSpec
 from motcua.store.base import Store
@@ -72,6 +74,10 @@ def _linter_fingerprint(steps: dict[str, type] | None) -> str:
     digest = hashlib.sha256()
     spec_dir = Path(motcua.spec.__file__).parent
     files = sorted(spec_dir.glob("*.py")) + [Path(motcua.formats.__file__), spec_dir.parent / "data" / "life_events.yaml"]
+    lang = lint_lang()  # findings are worded in it (motcua.spec.words), with its catalogue
+    digest.update(f"lang={lang};".encode())
+    if lang != "vi":
+        files.append(catalogue_path(lang))
     for name, cls in sorted((steps or {}).items()):
         digest.update(f"{name}={cls.__module__}.{cls.__qualname__};".encode())
         source = getattr(sys.modules.get(cls.__module__), "__file__", None)
@@ -240,7 +246,7 @@ class Catalogue:
                 log.error("spec left out: %s", "; ".join(str(f) for f in findings))
                 continue
             if spec.code in specs:
-                problems.append(Finding(str(path), 1, 1, "error", f"procedure code {spec.code} is already used by another spec"))
+                problems.append(Finding(str(path), 1, 1, "error", say("mã thủ tục {code} đã được dùng ở một đặc tả khác", code=spec.code)))
                 log.error("spec left out: %s duplicates procedure code %s", path, spec.code)
                 continue
             specs[spec.code] = spec
@@ -370,11 +376,10 @@ def content_hash(spec: ProcedureSpec) -> str:
 
 
 def changed_message(spec: ProcedureSpec) -> str:
-    return (
-        f"procedure {spec.code} version `{spec.version}` was already published with other content "
-        "(dossiers were filed under it and keep that content); this spec's content changed but "
-        "its `version` did not: bump the version (e.g. `version: \"" + _next_version(spec.version) + "\"`)"
-    )
+    return say(
+        "thủ tục {code} phiên bản `{version}` đã được công bố với nội dung khác (đã có hồ sơ nộp theo phiên bản đó "
+        "và giữ nguyên nội dung ấy); nội dung đặc tả này đã thay đổi nhưng `version` thì không: hãy tăng phiên bản "
+        "(ví dụ `version: \"{next}\"`)", code=spec.code, version=spec.version, next=_next_version(spec.version))
 
 
 def _next_version(version: str) -> str:

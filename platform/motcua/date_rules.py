@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
+from motcua.spec.words import say
+
 BOUND = re.compile(r"^\s*(today|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*((?:[+-]\s*[0-9]{1,4}\s*[ymd]\s*)*)$")
 SHIFT = re.compile(r"([+-])\s*([0-9]{1,4})\s*([ymd])")
 KEYS = ("min", "max", "message")
@@ -60,8 +62,8 @@ def parse_bound(text: Any) -> Bound:
     """`today-18y` -> Bound("today", years=-18); ValueError with a plain sentence otherwise."""
     match = BOUND.match(text) if isinstance(text, str) else None
     if not match:
-        raise ValueError(
-            f"`{text}` is not a date bound: write `today` or a field path, optionally shifted, e.g. `today-18y`, `child.birth_date+60d`")
+        raise ValueError(say("`{text}` không phải giới hạn ngày: hãy viết `today` hoặc đường dẫn một trường, có thể cộng trừ thêm, "
+                             "ví dụ `today-18y`, `child.birth_date+60d`", text=text))
     amounts = {"y": 0, "m": 0, "d": 0}
     for sign, n, unit in SHIFT.findall(match.group(2)):
         amounts[unit] += int(n) * (-1 if sign == "-" else 1)
@@ -71,13 +73,13 @@ def parse_bound(text: Any) -> Bound:
 def parse_rule(rule: Any) -> dict[str, Bound]:
     """The bounds of an `x-date` value; ValueError naming what is wrong."""
     if not isinstance(rule, Mapping) or not rule:
-        raise ValueError("`x-date` takes `min` and/or `max` (and an optional `message: {vi, en}`)")
+        raise ValueError(say("`x-date` nhận `min` và/hoặc `max` (và có thể thêm `message: {{vi, en}}`)"))
     unknown = set(rule) - set(KEYS)
     if unknown:
-        raise ValueError(f"`x-date` does not know {', '.join(sorted(map(str, unknown)))}: use min, max, message")
+        raise ValueError(say("`x-date` không có khóa {keys}: hãy dùng min, max, message", keys=', '.join(sorted(map(str, unknown)))))
     bounds = {k: parse_bound(rule[k]) for k in ("min", "max") if k in rule}
     if not bounds:
-        raise ValueError("`x-date` needs `min` or `max`")
+        raise ValueError(say("`x-date` cần `min` hoặc `max`"))
     return bounds
 
 

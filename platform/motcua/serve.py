@@ -19,6 +19,8 @@ from typing import Any
 
 import click
 
+from motcua.spec.cli import lang_option
+
 
 @click.command()
 @click.option("--specs", "specs_dir", default="procedure_specs", show_default=True, type=click.Path(file_okay=False))
@@ -40,12 +42,15 @@ import click
 @click.option("--public-url", envvar="MOTCUA_PUBLIC_URL", default=None,
               help="The address citizens reach the site at (callbacks, receipts and links are built on it); "
                    "only requests for its host are served.  [default: http://HOST:PORT]")
+@lang_option
 def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port: int, threads: int,
-          connection_limit: int, channel_timeout: int, demo: bool, public_url: str | None) -> None:
+          connection_limit: int, channel_timeout: int, demo: bool, public_url: str | None, lang: str) -> None:
     """Serve the portal with the specs in SPECS and the store in DATA."""
     import waitress
 
     from motcua.app import create_app
+    from motcua.i18n import t
+    from motcua.spec.words import speaking
     from motcua.public_url import check
 
     if not public_url:
@@ -62,8 +67,9 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
 
     gc.disable()  # until the app's objects are frozen below: a first pass would walk them all
     try:
-        app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "STORE": store_url, "DEMO": demo,
-                          "PUBLIC_URL": public_url})
+        with speaking(lang):  # the specs' findings (and those left out) are worded in `--lang`
+            app = create_app({"SPECS_DIR": specs_dir, "DATA_DIR": data_dir, "STORE": store_url, "DEMO": demo,
+                              "PUBLIC_URL": public_url})
     except StoreError as error:  # a damaged store marker or session key: say which file and what to do
         raise click.ClickException(f"cannot start: {error}") from None
     except SigningConfigError as error:  # the agency's signing key: which setting, what is wrong
@@ -75,8 +81,9 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
 
     where = f"store {safe_url(store_url)}, files in {data_dir}" if store_url else f"data in {data_dir}"
     click.echo(f"Motcua: {len(catalogue)} procedures from {specs_dir}, {where}")
+    left_out = t("bị loại: ", lang)
     for problem in catalogue.problems:
-        click.echo(f"  {'left out: ' if problem.severity == 'error' else ''}{problem}", err=True)
+        click.echo(f"  {left_out if problem.severity == 'error' else ''}{problem}", err=True)
     if demo:
         from motcua.workflow.demo import start_simulators
 

@@ -40,12 +40,14 @@ from pathlib import Path
 from typing import Any, Iterable, Literal
 
 import yaml
+from flask import has_request_context
 
 from motcua.catalogue import SpecChanged, content_hash, pinned_hash
-from motcua.i18n import _, local
+from motcua.i18n import _, current_lang, local
 from motcua.spec.lint import lint_file, step_classes
 from motcua.spec.loader import Finding
 from motcua.spec.model import CODE_PATTERN, ProcedureSpec
+from motcua.spec.words import lint_lang
 from motcua.spec.national_import import RecordRefused, read_record, to_yaml
 from motcua.store.base import Store
 
@@ -123,19 +125,23 @@ class Linted:
         return self.spec is not None and not any(f.severity == "error" for f in self.findings)
 
 
-def lint_text(text: str, name: str = "spec.yaml", agencies: Any = None) -> Linted:
+def lint_text(text: str, name: str = "spec.yaml", agencies: Any = None, lang: str | None = None) -> Linted:
     """Run the full linter (`motcua lint`) on a text, as if it were a file named `name`.
 
     The linter reads files (positions, size limit, encoding); the text is written to a
     private temporary folder so the findings are exactly the command line's. `agencies` (the
-    deployment's motcua.agencies registry) checks who performs the spec, as at start."""
+    deployment's motcua.agencies registry) checks who performs the spec, as at start.
+    Findings are worded in `lang`, by default the reader's (the studio's UI language), or
+    outside a request the enclosing lint call's (motcua.spec.words)."""
+    lang = lang or (current_lang() if has_request_context() else lint_lang())
     if len(text) > MAX_TEXT:
-        return Linted(None, [Finding(name, 1, 1, "error", f"the text is longer than {MAX_TEXT} characters; a spec is a few kilobytes")])
-    steps, _ = step_classes()
+        return Linted(None, [Finding(name, 1, 1, "error", _("Văn bản dài hơn {limit} ký tự; một đặc tả chỉ vài kilobyte.",
+                                                            lang=lang, limit=MAX_TEXT))])
+    steps, _why = step_classes()
     with tempfile.TemporaryDirectory(prefix="motcua-studio-") as folder:
         path = Path(folder) / name
         path.write_text(text, encoding="utf-8")
-        loaded = lint_file(path, steps, load_steps=False, agencies=agencies)
+        loaded = lint_file(path, steps, load_steps=False, agencies=agencies, lang=lang)
     findings = [Finding(name, f.line, f.col, f.severity, f.message) for f in loaded.findings]
     findings += todo_findings(text, name)
     findings.sort(key=lambda f: (f.line, f.col))

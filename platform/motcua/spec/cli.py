@@ -9,11 +9,17 @@ from typing import Any
 
 import click
 
+from motcua.i18n import LANGS
 from motcua.spec.lint import lint_paths, step_classes
 from motcua.spec.model import ProcedureSpec
+from motcua.spec.words import say, speaking
 
 SCHEMA_ID = "urn:motcua:procedure-spec"
 SCHEMA_FILE = Path("procedure_specs") / "schema.json"
+
+#: The language findings and notes are worded in: Vietnamese unless `--lang en` or MOTCUA_LANG=en.
+lang_option = click.option("--lang", type=click.Choice(LANGS), envvar="MOTCUA_LANG", default="vi", show_default=True,
+                           help="Language of the messages (vi, en; or MOTCUA_LANG).")
 
 
 def editor_schema() -> dict[str, Any]:
@@ -50,14 +56,20 @@ def editor_schema_text() -> str:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: one `path:line:col: severity: message` line per finding; json: an array for tools.")
-def lint(paths: tuple[Path, ...], output: str) -> None:
+@lang_option
+def lint(paths: tuple[Path, ...], output: str, lang: str) -> None:
     """Check procedure specs (files or folders; default procedure_specs/).
 
     Exits 0 when every spec is valid (warnings allowed), 1 when any has an error.
     """
+    with speaking(lang):
+        _lint(paths, output)
+
+
+def _lint(paths: tuple[Path, ...], output: str) -> None:
     steps, why = step_classes()
     if steps is None:
-        click.echo(f"note: step names and step configs were not checked: {why}", err=True)
+        click.echo(say("lưu ý: tên bước và cấu hình bước chưa được kiểm tra: {why}", why=why), err=True)
     from motcua.agencies import RegistryError, load_registry, registry_path
 
     try:  # codes are checked against the deployment's registry (MOTCUA_AGENCY_REGISTRY)
@@ -76,9 +88,9 @@ def lint(paths: tuple[Path, ...], output: str) -> None:
         for finding in findings:
             click.echo(str(finding))
     if not results:
-        click.echo("no spec files found (looked for .yaml, .yml and .json files)", err=True)
+        click.echo(say("không tìm thấy tệp đặc tả nào (đã tìm các tệp .yaml, .yml và .json)"), err=True)
         sys.exit(1)
-    click.echo(f"{len(results)} file(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
+    click.echo(say("đã kiểm tra {files} tệp: {errors} lỗi, {warnings} cảnh báo", files=len(results), errors=errors, warnings=warnings), err=True)
     sys.exit(1 if errors else 0)
 
 
@@ -107,7 +119,7 @@ def spec_group() -> None:
 @spec_group.command("import")
 @click.argument("source", type=click.File("rb"))
 @click.option("--version", "version", default=None, help="The draft's `version` (default: this year's first, e.g. 2026.1).")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of the notes.")
+@lang_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the YAML to this file instead of printing it.")
 def import_command(source: Any, version: str | None, lang: str, output: Path | None) -> None:

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from motcua.i18n import N_
+from motcua.spec.words import say, word
+
 Loc = tuple[Any, ...]
 
 TYPES = ["object", "array", "string", "integer", "number", "boolean", "null"]
@@ -96,43 +99,47 @@ SUPPORTED: dict[str, dict[str, Any]] = {
     },
 }
 
-_ONLY_PROPERTIES = "the form shows only the fields listed under `properties`: list each field there by name"
-_ONE_ITEM = "the items of a repeated group all have one schema: write `items: {type: object, properties: {...}}`"
-_IF_SHAPE = (
-    "the browser shows and hides fields only on a condition of the shape "
-    "`if: {properties: {field: {const: value}}}` (or `{enum: [values]}`; several fields must all match), "
-    "on fields of this same object"
+_ONLY_PROPERTIES = N_("biểu mẫu chỉ hiển thị các trường liệt kê dưới `properties`: hãy liệt kê từng trường ở đó theo tên")
+_ONE_ITEM = N_("các phần tử của một nhóm lặp có chung một lược đồ: hãy viết `items: {type: object, properties: {...}}`")
+_IF_SHAPE = N_(
+    "trình duyệt chỉ ẩn/hiện trường theo điều kiện dạng `if: {properties: {field: {const: value}}}` "
+    "(hoặc `{enum: [values]}`; nếu nhiều trường thì tất cả phải khớp), trên các trường của chính đối tượng này"
 )
-#: Keywords of JSON Schema 2020-12 the form cannot show, with what to write instead.
+_NO_REFS = N_("biểu mẫu không theo được tham chiếu: hãy viết lược đồ của trường ngay tại chỗ")
+_NO_DEFS = N_("`$defs` và `definitions` chỉ phục vụ `$ref`, mà biểu mẫu không theo được: hãy viết lược đồ của từng trường ngay tại chỗ (anchor YAML `&name` / `*name` lặp lại một khối)")
+_COUNT_ITEMS = N_("các phần tử của một nhóm lặp có chung một lược đồ: hãy viết `items: {type: object, properties: {...}}`; đếm số phần tử bằng `minItems`/`maxItems`")
+_NO_FILES = N_("tệp không phải là trường của biểu mẫu: hãy khai báo giấy tờ dưới `attachments` (kèm `accept`)")
+#: Keywords of JSON Schema 2020-12 the form cannot show, with what to write instead (Vietnamese
+#: msgids, translated where shown: `word(UNSUPPORTED[keyword])`).
 UNSUPPORTED: dict[str, str] = {
-    "$ref": "the form cannot follow `$ref` (the field would be one text box nobody can fill in): write the field's schema in place; to repeat a block, put a YAML anchor on the first (`mother: &person {...}`) and `father: *person` on the next",
-    "$defs": "`$defs` only serve `$ref`, which the form cannot follow: write each field's schema in place (YAML anchors `&name` / `*name` repeat a block)",
-    "definitions": "`definitions` only serve `$ref`, which the form cannot follow: write each field's schema in place (YAML anchors `&name` / `*name` repeat a block)",
-    "$id": "a form has no `$id`: remove it",
-    "$anchor": "the form cannot follow references: write the field's schema in place",
-    "$dynamicRef": "the form cannot follow references: write the field's schema in place",
-    "$dynamicAnchor": "the form cannot follow references: write the field's schema in place",
-    "$vocabulary": "a form has no `$vocabulary`: remove it",
-    "anyOf": "the form draws one set of fields, not a choice of schemas: for a choice of values use `enum` (labels under `ui.<path>.enum_labels`); for fields that depend on an answer use `if: {properties: {answer: {const: value}}}` with `then: {required: [field]}`",
-    "oneOf": "the form draws one set of fields, not a choice of schemas: for a choice of values use `enum` or `oneOf` of `{const: value}` only; for fields that depend on an answer use `if: {properties: {answer: {const: value}}}` with `then: {required: [field]}`",
-    "not": "the browser cannot evaluate `not`: list the allowed values with `enum`, or write the rule as `if`/`then`/`else`",
-    "dependentRequired": "write it as `if: {properties: {field: {const: value}}}` with `then: {required: [other]}`",
-    "dependentSchemas": "write it as `if: {properties: {field: {const: value}}}` with `then: {...}`",
+    "$ref": N_("biểu mẫu không theo được `$ref` (trường sẽ thành một ô văn bản không ai điền được): hãy viết lược đồ của trường ngay tại chỗ; để lặp lại một khối, đặt anchor YAML ở khối đầu (`mother: &person {...}`) và `father: *person` ở khối sau"),
+    "$defs": _NO_DEFS,
+    "definitions": _NO_DEFS,
+    "$id": N_("biểu mẫu không có `$id`: hãy bỏ khóa này"),
+    "$anchor": _NO_REFS,
+    "$dynamicRef": _NO_REFS,
+    "$dynamicAnchor": _NO_REFS,
+    "$vocabulary": N_("biểu mẫu không có `$vocabulary`: hãy bỏ khóa này"),
+    "anyOf": N_("biểu mẫu vẽ một bộ trường, không phải một lựa chọn giữa các lược đồ: để chọn giá trị, dùng `enum` (nhãn đặt dưới `ui.<path>.enum_labels`); với các trường phụ thuộc vào một câu trả lời, dùng `if: {properties: {answer: {const: value}}}` với `then: {required: [field]}`"),
+    "oneOf": N_("biểu mẫu vẽ một bộ trường, không phải một lựa chọn giữa các lược đồ: để chọn giá trị, chỉ dùng `enum` hoặc `oneOf` gồm các `{const: value}`; với các trường phụ thuộc vào một câu trả lời, dùng `if: {properties: {answer: {const: value}}}` với `then: {required: [field]}`"),
+    "not": N_("trình duyệt không đánh giá được `not`: hãy liệt kê các giá trị được phép bằng `enum`, hoặc viết quy tắc dưới dạng `if`/`then`/`else`"),
+    "dependentRequired": N_("hãy viết thành `if: {properties: {field: {const: value}}}` với `then: {required: [other]}`"),
+    "dependentSchemas": N_("hãy viết thành `if: {properties: {field: {const: value}}}` với `then: {...}`"),
     "patternProperties": _ONLY_PROPERTIES,
     "propertyNames": _ONLY_PROPERTIES,
-    "unevaluatedProperties": _ONLY_PROPERTIES + " (`additionalProperties: false` closes an object)",
-    "minProperties": _ONLY_PROPERTIES + "; make the ones needed `required`",
+    "unevaluatedProperties": N_("biểu mẫu chỉ hiển thị các trường liệt kê dưới `properties`: hãy liệt kê từng trường ở đó theo tên (`additionalProperties: false` đóng một đối tượng)"),
+    "minProperties": N_("biểu mẫu chỉ hiển thị các trường liệt kê dưới `properties`: hãy liệt kê từng trường ở đó theo tên; đặt các trường cần thiết vào `required`"),
     "maxProperties": _ONLY_PROPERTIES,
     "prefixItems": _ONE_ITEM,
-    "contains": _ONE_ITEM + "; count items with `minItems`/`maxItems`",
-    "minContains": _ONE_ITEM + "; count items with `minItems`/`maxItems`",
-    "maxContains": _ONE_ITEM + "; count items with `minItems`/`maxItems`",
+    "contains": _COUNT_ITEMS,
+    "minContains": _COUNT_ITEMS,
+    "maxContains": _COUNT_ITEMS,
     "unevaluatedItems": _ONE_ITEM,
-    "contentEncoding": "files are not form fields: declare the document under `attachments` (with `accept`)",
-    "contentMediaType": "files are not form fields: declare the document under `attachments` (with `accept`)",
-    "contentSchema": "files are not form fields: declare the document under `attachments` (with `accept`)",
-    "readOnly": "the form has no read-only fields: remove it (a value the citizen must not change is not a form field)",
-    "writeOnly": "the form has no write-only fields: remove it",
+    "contentEncoding": _NO_FILES,
+    "contentMediaType": _NO_FILES,
+    "contentSchema": _NO_FILES,
+    "readOnly": N_("biểu mẫu không có trường chỉ đọc: hãy bỏ khóa này (giá trị mà công dân không được sửa thì không phải trường của biểu mẫu)"),
+    "writeOnly": N_("biểu mẫu không có trường chỉ ghi: hãy bỏ khóa này"),
 }
 
 
@@ -182,13 +189,13 @@ def _walk(node: Any, loc: Loc, branch_of: dict[str, Any] | None = None) -> Itera
     for keyword, value in node.items():
         here = loc + (keyword,)
         if keyword in UNSUPPORTED and not (keyword == "oneOf" and _choice_list(value)):
-            yield here, f"`{keyword}` cannot be shown in the form: {UNSUPPORTED[keyword]}"
+            yield here, say("`{keyword}` không hiển thị được trên biểu mẫu: {reason}", keyword=keyword, reason=word(UNSUPPORTED[keyword]))
         elif keyword == "additionalProperties" and value is not False:
-            yield here, f"`additionalProperties` may only be `false` in a form: {_ONLY_PROPERTIES}"
+            yield here, say("trong biểu mẫu, `additionalProperties` chỉ được là `false`: {reason}", reason=word(_ONLY_PROPERTIES))
         elif keyword == "items" and not isinstance(value, dict):
-            yield here, f"`items` should be one schema: {_ONE_ITEM}"
+            yield here, say("`items` phải là một lược đồ duy nhất: {reason}", reason=word(_ONE_ITEM))
         elif keyword == "type" and isinstance(value, list) and len([t for t in value if t != "null"]) > 1:
-            yield here, "a form field has one type (`[string, \"null\"]` is fine): make one field per kind of answer, or use `enum` for a choice"
+            yield here, say("mỗi trường của biểu mẫu chỉ có một kiểu (`[string, \"null\"]` thì được): hãy tạo một trường cho mỗi loại câu trả lời, hoặc dùng `enum` cho lựa chọn")
     for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
         yield from _walk(sub, loc + ("properties", name))
     if isinstance(node.get("items"), dict):
@@ -200,12 +207,12 @@ def _walk(node: Any, loc: Loc, branch_of: dict[str, Any] | None = None) -> Itera
             continue
         extra = sorted(set(entry) - {"if", "then", "else", "$comment"})
         if extra or "if" not in entry:
-            what = f"`{extra[0]}`" if extra else "a rule without `if`"
-            yield loc + ("allOf", index) + ((extra[0],) if extra else ()), f"`allOf` in a form holds only `if`/`then`/`else` rules, not {what}: put fields under `properties` and what they need under `required`"
+            what = f"`{extra[0]}`" if extra else say("một quy tắc không có `if`")
+            yield loc + ("allOf", index) + ((extra[0],) if extra else ()), say("trong biểu mẫu, `allOf` chỉ chứa các quy tắc `if`/`then`/`else`, không chứa {what}: đặt các trường dưới `properties` và những gì chúng cần dưới `required`", what=what)
         rules.append((loc + ("allOf", index), entry))
     for where, rule in rules:
         if "if" in rule and if_condition(rule["if"], "") is None:
-            yield where + ("if",), f"this `if` cannot be evaluated in the browser: {_IF_SHAPE}"
+            yield where + ("if",), say("trình duyệt không đánh giá được `if` này: {shape}", shape=word(_IF_SHAPE))
         for key in ("then", "else"):
             sub = rule.get(key)
             if not isinstance(sub, dict):
@@ -213,7 +220,7 @@ def _walk(node: Any, loc: Loc, branch_of: dict[str, Any] | None = None) -> Itera
             declared = base.get("properties") if isinstance(base.get("properties"), dict) else {}
             for name in (sub.get("properties") or {}) if isinstance(sub.get("properties"), dict) else ():
                 if name not in declared:
-                    yield where + (key, "properties", name), f"`{name}` is declared only under `{key}`, so the form never draws it: declare it under this object's `properties` and list it in `{key}.required`"
+                    yield where + (key, "properties", name), say("`{name}` chỉ được khai báo dưới `{key}` nên biểu mẫu không bao giờ vẽ nó: hãy khai báo nó trong `properties` của đối tượng này và liệt kê trong `{key}.required`", name=name, key=key)
             yield from _walk_branch(sub, where + (key,), declared)
 
 
@@ -221,9 +228,9 @@ def _walk_branch(node: dict[str, Any], loc: Loc, declared: dict[str, Any]) -> It
     """A `then`/`else`: its keywords must be supported; its properties refine declared fields."""
     for keyword, value in node.items():
         if keyword in UNSUPPORTED and not (keyword == "oneOf" and _choice_list(value)):
-            yield loc + (keyword,), f"`{keyword}` cannot be shown in the form: {UNSUPPORTED[keyword]}"
+            yield loc + (keyword,), say("`{keyword}` không hiển thị được trên biểu mẫu: {reason}", keyword=keyword, reason=word(UNSUPPORTED[keyword]))
         elif keyword in ("if", "allOf"):
-            yield loc + (keyword,), f"a condition inside `then`/`else` cannot be evaluated in the browser: {_IF_SHAPE}; write each rule on the object itself (several under `allOf`)"
+            yield loc + (keyword,), say("trình duyệt không đánh giá được điều kiện nằm trong `then`/`else`: {shape}; hãy viết từng quy tắc trên chính đối tượng (nhiều quy tắc thì đặt dưới `allOf`)", shape=word(_IF_SHAPE))
     for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
         if name in declared and isinstance(sub, dict):
             yield from _walk(sub, loc + ("properties", name), branch_of=declared[name] if isinstance(declared[name], dict) else None)

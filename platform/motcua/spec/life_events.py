@@ -39,11 +39,12 @@ def label(slug: str, lang: str = "vi") -> str:
 def check(checker: Checker) -> None:
     """Lint rule: a warning for each life event that is not in the vocabulary."""
     from motcua.spec.loader import did_you_mean
+    from motcua.spec.words import say
 
     known = vocabulary()
     for index, slug in enumerate(checker.spec.life_events):
         if slug not in known:
-            hint = did_you_mean(slug, known) or f" (known: {', '.join(known)})"
+            hint = did_you_mean(slug, known) or say(" (các sự kiện đã biết: {known})", known=', '.join(known))
             checker.warning(("life_events", index),
-                            f"unknown life event `{slug}`: not in platform/motcua/data/life_events.yaml, so citizens "
-                            f"see it as bare words{hint}")
+                            say("sự kiện cuộc sống `{slug}` không có trong platform/motcua/data/life_events.yaml, nên công dân "
+                                "chỉ thấy nó dưới dạng chữ thô{hint}", slug=slug, hint=hint))

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel, ValidationError
 
 from motcua.formats import CUSTOM_FORMATS
+from motcua.i18n import N_
 from motcua.integrations import WIDGETS
 from motcua.spec.loader import (
     Finding,
@@ -38,6 +39,7 @@ from motcua.spec.model import Condition, Level, ProcedureSpec
 from motcua.spec.conditions import STEP_FIELDS, computed_cycle, fee_implies, is_legacy
 from motcua.spec.redos import backtracking_problem
 from motcua.spec.redos import explain as explain_backtracking
+from motcua.spec.words import lint_lang, say, speaking
 
 #: Formats of JSON Schema 2020-12 (section 7.3) that jsonschema knows, checked or not.
 STANDARD_FORMATS = (
@@ -61,9 +63,11 @@ SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "depen
 SCHEMA_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains",
               "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema")
 SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a text", "integer": "a whole number",
-              "number": "a number", "boolean": "yes/no", "null": "null"}
+TYPE_WORDS = {"object": N_("một ánh xạ"), "array": N_("một danh sách"), "string": N_("một đoạn văn bản"),
+              "integer": N_("một số nguyên"), "number": N_("một số"), "boolean": N_("có/không"), "null": "null"}
 ONLINE_PAYMENT_MODES = ("online", "gateway")
+LEVEL_NAMES = {1: N_("mức độ 1 (chỉ cung cấp thông tin)"), 2: N_("mức độ 2 (tải biểu mẫu)"),
+               3: N_("mức độ 3 (trực tuyến một phần)"), 4: N_("mức độ 4 (trực tuyến toàn trình)")}
 
 
 # --- the step registry (FLOW's) -------------------------------------------------------------
@@ -74,13 +78,13 @@ def step_classes() -> tuple[dict[str, type] | None, str]:
     try:
         from motcua.workflow.registry import step_registry
     except ImportError as exc:
-        return None, f"the step registry is not available ({exc})"
+        return None, say("không có sổ đăng ký bước ({exc})", exc=exc)
     try:
         found = dict(step_registry())
     except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the linter
-        return None, f"loading the step plugins failed: {type(exc).__name__}: {exc}"
+        return None, say("nạp các plugin bước bị lỗi: {kind}: {exc}", kind=type(exc).__name__, exc=exc)
     if not found:  # the built-in steps always register: nothing means a broken install
-        return None, "no steps are registered in the `motcua.steps` entry-point group (reinstall with `pip install -e .`)"
+        return None, say("không có bước nào được đăng ký trong nhóm entry-point `motcua.steps` (cài đặt lại bằng `pip install -e .`)")
     return found, ""
 
 
@@ -191,11 +195,11 @@ def field_hint(path: str, paths: Iterable[str]) -> str:
     rest = path[len(head) + 1 :] if head else path
     scored = sorted((OSA.distance(rest.lower(), p[len(head) + 1 :].lower() if head else p.lower()), p) for p in siblings)
     if scored and scored[0][0] <= max(1, len(rest) // 3):
-        return f"; did you mean `{scored[0][1]}`?"
+        return say("; ý bạn là `{name}`?", name=scored[0][1])
     if head:
         children = [p[len(head) + 1 :] for p in known if p.startswith(head + ".") and "." not in p[len(head) + 1 :]]
         if children:
-            return f"; `{head}` has the fields {', '.join(f'`{c}`' for c in children)}"
+            return say("; `{head}` có các trường {fields}", head=head, fields=', '.join(f'`{c}`' for c in children))
     return ""
 
 
@@ -230,13 +234,14 @@ def _meta_validator() -> Draft202012Validator:
 
 
 @lru_cache(maxsize=512)
-def schema_problems(schema_json: str) -> tuple[tuple[Loc, str], ...]:
+def schema_problems(schema_json: str, lang: str = "vi") -> tuple[tuple[Loc, str], ...]:
     """Where a form schema breaks JSON Schema 2020-12, in words (cached: the metaschema is
-    slow to apply and the catalogue checks the same forms at every start)."""
+    slow to apply and the catalogue checks the same forms at every start); worded in `lang`."""
     found: dict[tuple[Loc, str], None] = {}
     for err in _meta_validator().iter_errors(json.loads(schema_json)):
         path = tuple(err.absolute_path)
-        found[(path, Checker.schema_error(path, err))] = None
+        with speaking(lang):
+            found[(path, Checker.schema_error(path, err))] = None
     return tuple(found)
 
 
@@ -279,13 +284,13 @@ class Checker:
     def check_form_schema(self) -> None:
         if self.schema is None:
             return
-        problems = schema_problems(json.dumps(self.schema, sort_keys=True, default=str))
+        problems = schema_problems(json.dumps(self.schema, sort_keys=True, default=str), lint_lang())
         for path, message in problems:
             self.error(self.FIELDS + path, message)
         if problems:
             return
         if self.schema.get("type") != "object" or not isinstance(self.schema.get("properties"), dict) or not self.schema["properties"]:
-            self.error(self.FIELDS, "`form.fields` should be an object schema: `type: object` with `properties:` listing the form's fields")
+            self.error(self.FIELDS, say("`form.fields` phải là một lược đồ đối tượng: `type: object` với `properties:` liệt kê các trường của biểu mẫu"))
             return
         self.schema_ok = True
         for loc, message in unrenderable(self.schema):
@@ -293,7 +298,7 @@ class Checker:
         for loc, sub in subschemas(self.schema):
             for keyword in sub:
                 if keyword not in SCHEMA_KEYWORDS and not str(keyword).startswith("x-"):
-                    self.warning(self.FIELDS + loc + (keyword,), f"`{keyword}` is not a JSON Schema keyword, so it has no effect{did_you_mean(keyword, SCHEMA_KEYWORDS)}", key=True)
+                    self.warning(self.FIELDS + loc + (keyword,), say("`{keyword}` không phải từ khóa JSON Schema nên không có tác dụng{hint}", keyword=keyword, hint=did_you_mean(keyword, SCHEMA_KEYWORDS)), key=True)
             self._check_backtracking(loc, sub)
             if "x-date" in sub:
                 self._check_date_rule(loc, sub)
@@ -301,9 +306,9 @@ class Checker:
             if isinstance(fmt, str) and fmt in WIDGETS.all():
                 pass  # a field type a plugin provides (`motcua.widgets`)
             elif isinstance(fmt, str) and fmt not in KNOWN_FORMATS:
-                self.warning(self.FIELDS + loc + ("format",), f"unknown format `{fmt}`: it will not be checked{did_you_mean(fmt, KNOWN_FORMATS)} (known: {', '.join(sorted(KNOWN_FORMATS))})")
+                self.warning(self.FIELDS + loc + ("format",), say("định dạng `{fmt}` không được hỗ trợ: giá trị sẽ không được kiểm tra{hint} (các định dạng hỗ trợ: {known})", fmt=fmt, hint=did_you_mean(fmt, KNOWN_FORMATS), known=', '.join(sorted(KNOWN_FORMATS))))
             elif isinstance(fmt, str) and fmt not in FormatChecker.checkers and fmt not in CUSTOM_FORMATS:
-                self.warning(self.FIELDS + loc + ("format",), f"format `{fmt}` is not checked on this server (the library that checks it is not installed)")
+                self.warning(self.FIELDS + loc + ("format",), say("định dạng `{fmt}` không được kiểm tra trên máy chủ này (chưa cài thư viện kiểm tra nó)", fmt=fmt))
         self._check_required(self.schema, (), [self.schema])
 
     def _check_date_rule(self, loc: Loc, sub: dict[str, Any]) -> None:
@@ -314,7 +319,7 @@ class Checker:
 
         where = self.FIELDS + loc + ("x-date",)
         if sub.get("format") != "date":
-            self.error(where, "`x-date` applies to a date field: add `format: date` (or remove `x-date`)")
+            self.error(where, say("`x-date` chỉ dùng cho trường ngày: thêm `format: date` (hoặc bỏ `x-date`)"))
             return
         try:
             bounds = parse_rule(sub["x-date"])
@@ -323,12 +328,11 @@ class Checker:
             return
         message = sub["x-date"].get("message")
         if message is not None and not (isinstance(message, dict) and isinstance(message.get("vi"), str)):
-            self.error(where + ("message",), "`message` is {vi: ..., en: ...} (`{date}` is replaced by the limit)")
+            self.error(where + ("message",), say("`message` có dạng {{vi: ..., en: ...}} (`{{date}}` được thay bằng ngày giới hạn)"))
         dates = {path for path, node in structural(self.schema) if node.get("format") == "date" and "*" not in path}
         for key, bound in bounds.items():
             if not bound.on_today and bound.base not in dates:
-                self.error(where + (key,), f"`{bound.base}` is not a date field of the form (outside repeating groups)"
-                           f"{did_you_mean(bound.base, dates)}")
+                self.error(where + (key,), say("`{base}` không phải trường ngày của biểu mẫu (ngoài các nhóm lặp){hint}", base=bound.base, hint=did_you_mean(bound.base, dates)))
 
     def _check_backtracking(self, loc: Loc, sub: dict[str, Any]) -> None:
         """Citizens' answers (and object keys) are matched against these on every submit:
@@ -336,8 +340,8 @@ class Checker:
         pattern = sub.get("pattern")
         if isinstance(pattern, str) and not backtracking_problem(pattern) and re.search(r"(?<!\\)\\[wWbB]", pattern):
             self.warning(self.FIELDS + loc + ("pattern",),
-                         "`\\w` and `\\b` match ASCII letters only in JSON Schema (ECMA-262), so not Vietnamese ones: "
-                         "write the letters, e.g. `[A-Za-zÀ-ỹĐđ]`")
+                         say("trong JSON Schema (ECMA-262), `\\w` và `\\b` chỉ khớp chữ cái ASCII, không khớp chữ tiếng Việt: "
+                             "hãy viết rõ các chữ cái, ví dụ `[A-Za-zÀ-ỹĐđ]`"))
         if isinstance(pattern, str):
             problem = backtracking_problem(pattern)
             if problem:
@@ -348,7 +352,7 @@ class Checker:
             problem = backtracking_problem(key)
             if problem:
                 where = "form.fields." + dotted(loc + ("patternProperties",))
-                self.error(self.FIELDS + loc + ("patternProperties", key), f"`{where}` key `{key}`: {explain_backtracking(problem)}", key=True)
+                self.error(self.FIELDS + loc + ("patternProperties", key), say("`{where}`, khóa `{key}`: {problem}", where=where, key=key, problem=explain_backtracking(problem)), key=True)
 
     def _check_required(self, node: Any, loc: Loc, context: list[Any]) -> None:
         """`required` names must be properties of the object.
@@ -364,7 +368,7 @@ class Checker:
         required = node.get("required")
         for index, name in enumerate(required if isinstance(required, list) else []):
             if name not in props:
-                self.error(self.FIELDS + loc + ("required", index), f"`required` lists `{name}`, which is not one of this object's properties{did_you_mean(name, props)}")
+                self.error(self.FIELDS + loc + ("required", index), say("`required` liệt kê `{name}`, nhưng đó không phải thuộc tính của đối tượng này{hint}", name=name, hint=did_you_mean(name, props)))
         for key in ("if", "then", "else", "not"):
             self._check_required(node.get(key), loc + (key,), context + [node.get(key)])
         for key in ("allOf", "anyOf", "oneOf"):
@@ -391,29 +395,29 @@ class Checker:
         keyword = path[-1] if path else None
         if keyword == "type" or (len(path) >= 2 and path[-2] == "type"):
             bad = err.instance if not isinstance(err.instance, list) else next((t for t in err.instance if t not in TYPE_WORDS), err.instance)
-            return (f"`{where}`: `{bad}` is not a JSON Schema type; use one of "
-                    f"{', '.join(TYPE_WORDS)}{did_you_mean(bad, TYPE_WORDS)}")
+            return say("`{where}`: `{bad}` không phải kiểu JSON Schema; hãy dùng một trong các kiểu {types}{hint}",
+                       where=where, bad=bad, types=', '.join(TYPE_WORDS), hint=did_you_mean(bad, TYPE_WORDS))
         if err.validator == "type":
             wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-            words = " or ".join(TYPE_WORDS.get(w, w) for w in wanted if w != "boolean" or len(wanted) == 1)
+            words = say(" hoặc ").join(say(TYPE_WORDS[w]) if w in TYPE_WORDS else w for w in wanted if w != "boolean" or len(wanted) == 1)
             if not path:
-                return f"`form.fields` should be a JSON Schema (a mapping with `type: object` and `properties:`), but it is {describe_value(err.instance)}"
-            return f"`{where}` is not valid JSON Schema: `{keyword}` should be {words}, but it is {describe_value(err.instance)}"
+                return say("`form.fields` phải là một JSON Schema (ánh xạ có `type: object` và `properties:`), nhưng giá trị là {value}", value=describe_value(err.instance))
+            return say("`{where}` không phải JSON Schema hợp lệ: `{keyword}` phải là {words}, nhưng giá trị là {value}", where=where, keyword=keyword, words=words, value=describe_value(err.instance))
         if err.validator == "format" and err.validator_value == "regex":
-            return f"`{where}` is not a valid regular expression"
-        return f"`{where}` is not valid JSON Schema: {err.message}"
+            return say("`{where}` không phải biểu thức chính quy hợp lệ", where=where)
+        return say("`{where}` không phải JSON Schema hợp lệ: {detail}", where=where, detail=err.message)
 
     def _field_ref(self, loc: Loc, path: str, what: str, *, key: bool = False) -> Any:
         """The schema of a field a spec refers to, or an error at `loc` when it does not exist."""
         if self.schema is None:
-            self.error(loc, f"{what} refers to the field `{path}`, but this procedure has no `form`", key=key)
+            self.error(loc, say("{what} dẫn chiếu trường `{path}`, nhưng thủ tục này không có `form`", what=what, path=path), key=key)
             return None
         if not self.schema_ok:
             return None
         found = field_at(self.schema, path)
         if found is None:
             hint = field_hint(path, all_field_paths(self.schema))
-            self.error(loc, f"{what} refers to the field `{path}`, which is not in `form.fields`{hint}", key=key)
+            self.error(loc, say("{what} dẫn chiếu trường `{path}`, trường này không có trong `form.fields`{hint}", what=what, path=path, hint=hint), key=key)
         return found
 
     def check_form_references(self) -> None:
@@ -426,7 +430,7 @@ class Checker:
                 enum = [str(v) for v in found.get("enum") or items.get("enum") or []]
                 for value in ui.enum_labels:
                     if value not in enum:
-                        self.warning(("form", "ui", path, "enum_labels", value), f"`form.ui.{path}` has a label for `{value}`, which is not one of the field's values ({', '.join(enum) or 'it has no enum'})", key=True)
+                        self.warning(("form", "ui", path, "enum_labels", value), say("`form.ui.{path}` có nhãn cho `{value}`, nhưng đó không phải một giá trị của trường ({values})", path=path, value=value, values=', '.join(enum) or say("trường không có `enum`")), key=True)
         for role, path in form.contact.model_dump(exclude_none=True).items():
             self._field_ref(("form", "contact", role), path, f"`form.contact.{role}`")
         self.check_prefill()
@@ -436,10 +440,10 @@ class Checker:
             for f_index, name in enumerate(page.fields):
                 loc = ("form", "pages", p_index, "fields", f_index)
                 if name not in top:
-                    hint = did_you_mean(name, top) or (" (pages list top-level fields; the page shows the whole group)" if "." in name else "")
-                    self.error(loc, f"page `{page.id}` lists the field `{name}`, which is not a top-level field in `form.fields`{hint}")
+                    hint = did_you_mean(name, top) or (say(" (trang liệt kê các trường cấp cao nhất; trang hiển thị cả nhóm)") if "." in name else "")
+                    self.error(loc, say("trang `{page}` liệt kê trường `{name}`, nhưng đó không phải trường cấp cao nhất trong `form.fields`{hint}", page=page.id, name=name, hint=hint))
                 elif name in placed:
-                    self.error(loc, f"the field `{name}` is on two pages: `{placed[name]}` and `{page.id}`")
+                    self.error(loc, say("trường `{name}` nằm trên hai trang: `{first}` và `{second}`", name=name, first=placed[name], second=page.id))
                 else:
                     placed[name] = page.id
         if form.pages:
@@ -447,9 +451,9 @@ class Checker:
             for name in top:
                 if name not in placed:
                     if name in required:
-                        self.error(("form", "pages"), f"the required field `{name}` is on no page, so the form could never be sent; add it to a page")
+                        self.error(("form", "pages"), say("trường bắt buộc `{name}` không nằm trên trang nào nên biểu mẫu không bao giờ gửi được; hãy thêm nó vào một trang", name=name))
                     else:
-                        self.warning(("form", "pages"), f"the field `{name}` is on no page, so citizens never see it")
+                        self.warning(("form", "pages"), say("trường `{name}` không nằm trên trang nào nên công dân không bao giờ thấy nó", name=name))
 
     def check_prefill(self) -> None:
         """`form.prefill`: each key a field of the form, each claim one the identity layer knows."""
@@ -462,7 +466,7 @@ class Checker:
             if rule.claim not in CLAIMS:
                 hint = did_you_mean(rule.claim, list(CLAIMS))
                 loc: Loc = ("form", "prefill", path) + (("claim",) if isinstance(self._raw_prefill(path), dict) else ())
-                self.error(loc, f"`form.prefill.{path}` names the claim `{rule.claim}`, which no identity provider gives{hint}; known claims: {', '.join(CLAIMS)}")
+                self.error(loc, say("`form.prefill.{path}` dùng thông tin định danh `{claim}`, nhưng không nhà cung cấp định danh nào trả về thông tin này{hint}; các thông tin có sẵn: {known}", path=path, claim=rule.claim, hint=hint, known=', '.join(CLAIMS)))
 
     def _raw_prefill(self, path: str) -> Any:
         try:
@@ -487,7 +491,7 @@ class Checker:
                 values += list(condition.in_ or [])
                 for value in values:
                     if value not in enum:
-                        self.warning(loc + ("field",), f"{what} compares `{condition.field}` with `{value}`, which the field never takes (its values: {', '.join(map(str, enum))})")
+                        self.warning(loc + ("field",), say("{what} so sánh `{field}` với `{value}`, giá trị mà trường không bao giờ nhận (các giá trị của trường: {values})", what=what, field=condition.field, value=value, values=', '.join(map(str, enum))))
         for key, alias in (("all", "all"), ("any", "any")):
             for index, sub in enumerate(getattr(condition, key) or []):
                 self._condition(sub, loc + (alias, index), what, item=item, extra=extra)
@@ -500,13 +504,13 @@ class Checker:
         if not is_item_path(path):
             return self._field_ref(loc, path, what)
         if item is None:
-            self.error(loc, f"{what} reads `{path}`, but `{ITEM}.` names the same item of a repeating group and this condition is not inside one (`items`); read the answers' path instead")
+            self.error(loc, say("{what} đọc `{path}`, nhưng `{item}.` chỉ phần tử hiện tại của một nhóm lặp mà điều kiện này không nằm trong nhóm lặp nào (`items`); hãy đọc theo đường dẫn của câu trả lời", what=what, path=path, item=ITEM))
             return None
         rest = path[len(ITEM) + 1:]
         found = field_at(item, rest) if rest else item
         if found is None and self.schema_ok:
             hint = field_hint(path, [f"{ITEM}.{p}" for p in all_field_paths(item)])
-            self.error(loc, f"{what} reads `{path}`, which is not a field of the repeating group's item{hint}")
+            self.error(loc, say("{what} đọc `{path}`, nhưng đó không phải trường của phần tử nhóm lặp{hint}", what=what, path=path, hint=hint))
         return found
 
     def _logic(self, logic: Any, loc: Loc, what: str, *, item: Any = None, extra: tuple[str, ...] = ()) -> None:
@@ -521,7 +525,7 @@ class Checker:
                 Condition.model_validate(logic)
             except ValueError as exc:
                 first = exc.errors()[0] if hasattr(exc, "errors") else {"msg": str(exc)}
-                self.error(loc, f"{what} is neither JSON Logic nor the older `{{field, equals}}` shape: {first['msg']}")
+                self.error(loc, say("{what} không phải JSON Logic, cũng không theo dạng cũ `{{field, equals}}`: {detail}", what=what, detail=first['msg']))
                 return
         if is_legacy(logic):  # the older shape written in a field's `x-show-when`
             self._condition(Condition.model_validate(logic), loc, what, item=item, extra=extra)
@@ -531,8 +535,8 @@ class Checker:
                 # `=>` / `=<` are `>=` / `<=` written backwards: the transposition wins ties
                 close = sorted((OSA.distance(op, known), known != op[::-1], known) for known in OPERATORS)
                 close = [(d, k) for d, _, k in close]
-                hint = f"; did you mean `{close[0][1]}`?" if close and close[0][0] <= max(1, len(op) // 3) else ""
-                self.error(loc, f"{what} uses `{op}`, which is not a JSON Logic operator{hint} (jsonlogic.com/operations.html; a condition is one operator and its list of arguments: `{{\">\": [{{var: days_since_birth}}, 60]}}`)")
+                hint = say("; ý bạn là `{name}`?", name=close[0][1]) if close and close[0][0] <= max(1, len(op) // 3) else ""
+                self.error(loc, say("{what} dùng `{op}`, đây không phải toán tử JSON Logic{hint} (jsonlogic.com/operations.html; một điều kiện gồm một toán tử và danh sách đối số của nó: `{example}`)", what=what, op=op, hint=hint, example='{">": [{var: days_since_birth}, 60]}'))
                 return
         from motcua.spec.conditions import ITEM, is_item_path
 
@@ -550,8 +554,8 @@ class Checker:
                 continue
             hint = field_hint(path, known)
             if item is not None and not hint and field_at(item, path) is not None:
-                hint = f"; inside a repeating group the item's own fields are read as `{ITEM}.<name>`: did you mean `{ITEM}.{path}`?"
-            self.error(loc, f"{what} reads `{path}`, which is neither a field of `form.fields` nor a computed value{hint}")
+                hint = say("; trong nhóm lặp, các trường của chính phần tử được đọc là `{item}.<tên>`: ý bạn là `{item}.{path}`?", item=ITEM, path=path)
+            self.error(loc, say("{what} đọc `{path}`, nhưng đó không phải trường của `form.fields` cũng không phải giá trị tính toán{hint}", what=what, path=path, hint=hint))
 
     def check_computed(self) -> None:
         """Each computed value names a field of the right kind and no top-level field."""
@@ -559,24 +563,24 @@ class Checker:
         for name, definition in self.spec.computed.items():
             loc: Loc = ("computed", name)
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-                self.error(loc, f"computed value `{name}`: a name is lowercase letters, digits and `_`", key=True)
+                self.error(loc, say("giá trị tính toán `{name}`: tên chỉ gồm chữ thường, chữ số và `_`", name=name), key=True)
             if name in top:
-                self.error(loc, f"computed value `{name}` has the name of a field: conditions could not tell them apart; rename it", key=True)
-            for kind, want in (("age", "a date"), ("days_since", "a date"), ("count", "a list")):
+                self.error(loc, say("giá trị tính toán `{name}` trùng tên một trường: các điều kiện không phân biệt được hai thứ; hãy đổi tên", name=name), key=True)
+            for kind, want in (("age", "date"), ("days_since", "date"), ("count", "list")):
                 path = getattr(definition, kind)
                 if path is None:
                     continue
-                found = self._field_ref(loc + (kind,), path, f"computed value `{name}`")
+                found = self._field_ref(loc + (kind,), path, say("giá trị tính toán `{name}`", name=name))
                 if isinstance(found, dict):
-                    ok = found.get("format") == "date" if want == "a date" else "array" in field_types(self.schema, found)
+                    ok = found.get("format") == "date" if want == "date" else "array" in field_types(self.schema, found)
                     if not ok:
-                        self.error(loc + (kind,), f"computed value `{name}`: `{kind}` needs {want} field, but `{path}` is not one")
+                        self.error(loc + (kind,), (say("giá trị tính toán `{name}`: `{kind}` cần một trường ngày, nhưng `{path}` không phải trường ngày", name=name, kind=kind, path=path) if want == "date" else say("giá trị tính toán `{name}`: `{kind}` cần một trường danh sách, nhưng `{path}` không phải trường danh sách", name=name, kind=kind, path=path)))
             if definition.logic is not None:
-                self._logic(definition.logic, loc + ("logic",), f"computed value `{name}`")
+                self._logic(definition.logic, loc + ("logic",), say("giá trị tính toán `{name}`", name=name))
         cycle = computed_cycle(self.spec.computed)
         if cycle:
-            self.error(("computed", cycle[0]), f"computed value `{cycle[0]}` reads itself ({' -> '.join(cycle)}): "
-                       "a value cannot be worked out from itself; make one of them read the answers instead", key=True)
+            self.error(("computed", cycle[0]), say("giá trị tính toán `{name}` đọc chính nó ({cycle}): một giá trị không thể tính từ chính nó; hãy cho một trong số đó đọc câu trả lời",
+                           name=cycle[0], cycle=' -> '.join(cycle)), key=True)
 
     def check_field_conditions(self) -> None:
         """Each field's `x-show-when` (shown, and required when listed in `required`, only
@@ -585,7 +589,7 @@ class Checker:
             if not isinstance(node, dict):
                 return
             if "x-show-when" in node:
-                self._condition(node["x-show-when"], loc + ("x-show-when",), f"the `x-show-when` of field `{path}`", item=item)
+                self._condition(node["x-show-when"], loc + ("x-show-when",), say("`x-show-when` của trường `{path}`", path=path), item=item)
             for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
                 walk(sub, loc + ("properties", name), f"{path}.{name}" if path else name, item)
             if isinstance(node.get("items"), dict):
@@ -598,19 +602,19 @@ class Checker:
         self.check_computed()
         self.check_field_conditions()
         for index, attachment in enumerate(self.spec.attachments):
-            self._condition(attachment.required_when, ("attachments", index, "required_when"), f"the condition of attachment `{attachment.id}`")
+            self._condition(attachment.required_when, ("attachments", index, "required_when"), say("điều kiện của giấy tờ `{id}`", id=attachment.id))
         for index, step in enumerate(self.spec.steps):
-            self._condition(step.when, ("steps", index, "when"), f"the `when` of step `{step.name}`", extra=STEP_FIELDS)
+            self._condition(step.when, ("steps", index, "when"), say("`when` của bước `{name}`", name=step.name), extra=STEP_FIELDS)
         self.check_payment_condition()
         for index, fee in enumerate(self.spec.fees):
-            self._condition(fee.when, ("fees", index, "when"), f"the condition of fee `{fee.id}`")
-            self._condition(fee.exempt_when, ("fees", index, "exempt_when"), f"the exemption of fee `{fee.id}`")
+            self._condition(fee.when, ("fees", index, "when"), say("điều kiện của lệ phí `{id}`", id=fee.id))
+            self._condition(fee.exempt_when, ("fees", index, "exempt_when"), say("điều kiện miễn lệ phí `{id}`", id=fee.id))
             if fee.quantity_field:
-                found = self._field_ref(("fees", index, "quantity_field"), fee.quantity_field, f"`quantity_field` of fee `{fee.id}`")
+                found = self._field_ref(("fees", index, "quantity_field"), fee.quantity_field, say("`quantity_field` của lệ phí `{id}`", id=fee.id))
                 if found is not None and self.schema is not None and not field_types(self.schema, found) & {"integer", "number"}:
-                    self.error(("fees", index, "quantity_field"), f"`quantity_field` of fee `{fee.id}` should name a number field, but `{fee.quantity_field}` is not `type: integer`")
+                    self.error(("fees", index, "quantity_field"), say("`quantity_field` của lệ phí `{id}` phải là một trường số, nhưng `{field}` không có `type: integer`", id=fee.id, field=fee.quantity_field))
                 elif isinstance(found, dict) and not any("maximum" in branch for branch in _branches(self.schema, found)):
-                    self.warning(("fees", index, "quantity_field"), f"`quantity_field` of fee `{fee.id}` names `{fee.quantity_field}`, which has no `maximum`; give it one (the fee counts at most 10000 units without it)")
+                    self.warning(("fees", index, "quantity_field"), say("`quantity_field` của lệ phí `{id}` là `{field}`, trường này không có `maximum`; hãy đặt giới hạn (nếu không, lệ phí chỉ tính tối đa 10000 đơn vị)", id=fee.id, field=fee.quantity_field))
 
     def check_payment_condition(self) -> None:
         """A payment step's `when` may only skip it for dossiers that owe nothing: it must hold
@@ -623,13 +627,12 @@ class Checker:
                 continue
             logic = step.when if not is_legacy(step.when) else None
             if logic is None or not fee_implies(logic):
-                self.error(("steps", index, "when"), "the `when` of the `payment` step must hold whenever a fee is due, or a "
-                           "dossier could skip paying; write `{\">\": [{\"var\": \"_fee_total\"}, 0]}` (optionally "
-                           "`or` another condition)")
+                self.error(("steps", index, "when"), say("`when` của bước `payment` phải đúng mỗi khi có lệ phí phải nộp, nếu không hồ sơ có thể bỏ qua việc thanh toán; "
+                               "hãy viết `{example}` (có thể kết hợp `or` với điều kiện khác)", example='{">": [{"var": "_fee_total"}, 0]}'))
             elif "review" in names[index + 1:]:
-                self.warning(("steps", index, "when"), "the `payment` step has a `when` and comes before `review`: a dossier that "
-                             "owes nothing at filing skips it, and if a supplement raises the fee, payment is asked for only then; "
-                             "place the conditional `payment` step after `review`")
+                self.warning(("steps", index, "when"), say("bước `payment` có `when` và đứng trước `review`: hồ sơ không phải nộp gì lúc nộp sẽ bỏ qua bước này, "
+                                 "và nếu việc bổ sung hồ sơ làm tăng lệ phí thì chỉ khi đó mới yêu cầu thanh toán; "
+                                 "hãy đặt bước `payment` có điều kiện sau `review`"))
 
     def check_unique_ids(self) -> None:
         groups: list[tuple[str, Loc, list[str], str]] = [
@@ -644,12 +647,12 @@ class Checker:
             seen: set[str] = set()
             for index, value in enumerate(ids):
                 if value in seen:
-                    self.error(loc + (index, key), f"`{label}` has `{key}: {value}` twice; each must be different")
+                    self.error(loc + (index, key), say("`{label}` có `{key}: {value}` hai lần; mỗi giá trị phải khác nhau", label=label, key=key, value=value))
                 seen.add(value)
         for name, count in Counter(s.name for s in self.spec.steps).items():
             if count > 1:
                 index = [s.name for s in self.spec.steps].index(name, [s.name for s in self.spec.steps].index(name) + 1)
-                self.warning(("steps", index), f"the step `{name}` appears {count} times; it will run each time")
+                self.warning(("steps", index), say("bước `{name}` xuất hiện {count} lần; bước này sẽ chạy mỗi lần", name=name, count=count))
 
     def check_processing(self) -> None:
         """The processing chain (`processing`): possible to run, and no longer than the time limit."""
@@ -657,34 +660,34 @@ class Checker:
         if chain is None:
             return
         if self.spec.level == 1:
-            self.error(("processing",), "a level-1 (info) procedure takes no dossiers, so it has nothing to process; remove `processing`", key=True)
+            self.error(("processing",), say("thủ tục mức độ 1 (chỉ cung cấp thông tin) không nhận hồ sơ nên không có gì để xử lý; hãy bỏ `processing`"), key=True)
         for index, stage in enumerate(chain.stages):
             own = {self.spec.agency.code} if self.spec.agency is not None else set()
             own |= set(getattr(self.spec.performed_by, "agencies", None) or [])
             if stage.agency is not None and stage.agency in own:
-                self.error(("processing", "stages", index, "agency"), f"`agency: {stage.agency}` is an office performing this procedure itself; leave `agency` out (it names another agency, for inter-agency processing)")
+                self.error(("processing", "stages", index, "agency"), say("`agency: {agency}` là cơ quan tự thực hiện thủ tục này; hãy bỏ `agency` (khóa này chỉ cơ quan khác, dùng cho xử lý liên thông)", agency=stage.agency))
             if index and (stage.unit, stage.agency) == (chain.stages[index - 1].unit, chain.stages[index - 1].agency):
-                self.warning(("processing", "stages", index, "unit"), f"the stage `{stage.unit}` follows itself; the same unit would give two opinions in a row (merge the two stages)")
+                self.warning(("processing", "stages", index, "unit"), say("công đoạn `{unit}` lặp lại liền nhau; cùng một đơn vị sẽ cho ý kiến hai lần liên tiếp (hãy gộp hai công đoạn)", unit=stage.unit))
         days = [s.days for s in chain.stages] + [chain.approval.days]
         time = self.spec.info.processing_time
         limit = time.max_working_days if time.max_working_days is not None else time.working_days
         total = sum(d for d in days if d)
         if limit and total > limit:
-            self.warning(("processing",), f"the stages' `days` add up to {total} working days, longer than the procedure's limit ({limit}); each stage's due date is capped at the dossier's", key=True)
+            self.warning(("processing",), say("tổng `days` của các công đoạn là {total} ngày làm việc, dài hơn thời hạn của thủ tục ({limit}); hạn của mỗi công đoạn sẽ bị giới hạn theo hạn của hồ sơ", total=total, limit=limit), key=True)
 
     def check_info(self) -> None:
         info = self.spec.info
         if not info.legal_basis:
-            self.warning(("info",), "no `legal_basis`: citizens should see the legal texts this procedure rests on", key=True)
+            self.warning(("info",), say("thiếu `legal_basis`: công dân cần thấy các văn bản pháp luật làm căn cứ cho thủ tục này"), key=True)
         if not info.steps:
-            self.warning(("info",), "no `steps` (trình tự thực hiện): the information page will not say how the procedure goes", key=True)
+            self.warning(("info",), say("thiếu `steps` (trình tự thực hiện): trang thông tin sẽ không cho biết thủ tục diễn ra thế nào"), key=True)
         time = info.processing_time
         if time.max_working_days is not None and time.max_working_days < time.working_days:
-            self.error(("info", "processing_time", "max_working_days"), f"`max_working_days` ({time.max_working_days}) is shorter than `working_days` ({time.working_days}); the longest limit cannot be shorter than the normal one")
+            self.error(("info", "processing_time", "max_working_days"), say("`max_working_days` ({longest}) ngắn hơn `working_days` ({normal}); thời hạn dài nhất không thể ngắn hơn thời hạn thông thường", longest=time.max_working_days, normal=time.working_days))
         for index, channel in enumerate(self.spec.channels):
             limit = time.max_working_days if time.max_working_days is not None else time.working_days
             if channel.working_days is not None and channel.working_days > limit:
-                self.warning(("channels", index, "working_days"), f"the `{channel.kind}` channel takes {channel.working_days} working days, longer than the procedure's limit ({limit})")
+                self.warning(("channels", index, "working_days"), say("kênh `{kind}` mất {days} ngày làm việc, dài hơn thời hạn của thủ tục ({limit})", kind=channel.kind, days=channel.working_days, limit=limit))
 
     # the level
 
@@ -711,66 +714,66 @@ class Checker:
     def check_level(self) -> None:
         spec = self.spec
         level = spec.level
-        name = {1: "level 1 (information only)", 2: "level 2 (forms to download)", 3: "level 3 (partial online)", 4: "level 4 (full process online)"}[int(level)]
+        name = say(LEVEL_NAMES[int(level)])
         channels = {c.kind for c in spec.channels}
         deliveries = {d.kind for d in spec.delivery}
         step_names = {s.name for s in spec.steps}
         charged = any(f.amount > 0 or any(t.amount > 0 for t in f.tiers) for f in spec.fees)
         if level == Level.INFO and spec.form is not None:
-            self.error(("form",), f"a {name} procedure has no form; remove `form`, or raise `level` to 2 (printable form) or 3-4 (online form)", key=True)
+            self.error(("form",), say("thủ tục {name} không có biểu mẫu; hãy bỏ `form`, hoặc nâng `level` lên 2 (biểu mẫu để in) hoặc 3-4 (biểu mẫu trực tuyến)", name=name), key=True)
         if level <= Level.FORMS:
             if "online" in channels:
                 i = self._index(spec.channels, lambda c: c.kind == "online")
-                self.error(("channels", i, "kind"), f"a {name} procedure is filed in person or by post; the `online` channel needs level 3 or 4")
+                self.error(("channels", i, "kind"), say("thủ tục {name} được nộp trực tiếp hoặc qua bưu chính; kênh `online` cần mức độ 3 hoặc 4", name=name))
             if "electronic" in deliveries:
                 i = self._index(spec.delivery, lambda d: d.kind == "electronic")
-                self.error(("delivery", i, "kind"), f"a {name} procedure has no online dossier, so the result cannot be delivered electronically; electronic delivery needs level 4")
+                self.error(("delivery", i, "kind"), say("thủ tục {name} không có hồ sơ trực tuyến nên không thể trả kết quả điện tử; trả kết quả điện tử cần mức độ 4", name=name))
             if "postal" in step_names:
                 i = self._index(spec.steps, lambda s: s.name == "postal")
-                self.error(("steps", i), f"the `postal` step runs on dossiers filed online, which a {name} procedure has none of; publish postal return under `delivery` instead")
+                self.error(("steps", i), say("bước `postal` chạy trên hồ sơ nộp trực tuyến, mà thủ tục {name} không có; hãy công bố việc trả kết quả qua bưu chính trong `delivery`", name=name))
             if not spec.channels:
-                self.warning(("level",), f"no `channels`: say how a {name} procedure is filed (desk, postal)")
+                self.warning(("level",), say("thiếu `channels`: hãy nêu cách nộp hồ sơ của thủ tục {name} (trực tiếp, bưu chính)", name=name))
         if level == Level.FORMS and spec.form is None and not any(a.template for a in spec.attachments):
-            self.warning(("level",), f"a {name} procedure offers blank forms to download, but this one has no `form` and no attachment names a `template`")
+            self.warning(("level",), say("thủ tục {name} cung cấp mẫu đơn để tải về, nhưng thủ tục này không có `form` và không giấy tờ nào có `template`", name=name))
         if level >= Level.PARTIAL:
             if spec.form is None:
-                self.error(("level",), f"a {name} procedure is filed online, so it needs a `form`")
+                self.error(("level",), say("thủ tục {name} được nộp trực tuyến nên cần có `form`", name=name))
             if "online" not in channels:
-                self.error(("channels",) if spec.channels else ("level",), f"a {name} procedure needs the `online` channel (`channels: [{{kind: online}}, ...]`)", key=bool(spec.channels))
+                self.error(("channels",) if spec.channels else ("level",), say("thủ tục {name} cần có kênh `online` (`channels: [{{kind: online}}, ...]`)", name=name), key=bool(spec.channels))
             if "postal" in deliveries and "postal" not in step_names:
                 i = self._index(spec.delivery, lambda d: d.kind == "postal")
-                self.error(("delivery", i, "kind"), "postal delivery is offered but there is no `postal` step to send the result; add `- postal` to `steps`")
+                self.error(("delivery", i, "kind"), say("có trả kết quả qua bưu chính nhưng không có bước `postal` để gửi kết quả; hãy thêm `- postal` vào `steps`"))
             if "postal" in step_names and "postal" not in deliveries:
                 i = self._index(spec.steps, lambda s: s.name == "postal")
-                self.warning(("steps", i), "there is a `postal` step but `delivery` offers no `postal` option, so no citizen can choose it")
+                self.warning(("steps", i), say("có bước `postal` nhưng `delivery` không có lựa chọn `postal`, nên không công dân nào chọn được"))
         for i, channel in enumerate(spec.channels):
             if not channel.home_pickup:
                 continue
             if channel.kind != "postal":
-                self.error(("channels", i, "home_pickup"), f"`home_pickup` belongs to the `postal` channel (the post office collects the papers at home), not to `{channel.kind}`")
+                self.error(("channels", i, "home_pickup"), say("`home_pickup` thuộc kênh `postal` (bưu điện đến nhà nhận giấy tờ), không thuộc kênh `{kind}`", kind=channel.kind))
             elif level < Level.PARTIAL:
-                self.error(("channels", i, "home_pickup"), f"home pickup is chosen on the online form, which a {name} procedure has none of; raise `level` to 3 or 4, or remove `home_pickup`")
+                self.error(("channels", i, "home_pickup"), say("việc nhận hồ sơ tại nhà được chọn trên biểu mẫu trực tuyến, mà thủ tục {name} không có; hãy nâng `level` lên 3 hoặc 4, hoặc bỏ `home_pickup`", name=name))
             elif "postal" not in step_names:
-                self.error(("channels", i, "home_pickup"), "home pickup is offered but there is no `postal` step to book it with the carrier; add `- postal` to `steps`")
+                self.error(("channels", i, "home_pickup"), say("có nhận hồ sơ tại nhà nhưng không có bước `postal` để đặt lịch với đơn vị bưu chính; hãy thêm `- postal` vào `steps`"))
         online_payment = self._payment_online()
         if level >= Level.PARTIAL and charged and not online_payment and "postal" in deliveries:
             i = self._index(spec.delivery, lambda d: d.kind == "postal")
             if not spec.delivery[i].cash_on_delivery:
-                self.warning(("delivery", i, "cash_on_delivery"), "the fees are paid at the desk, but postal return is offered without `cash_on_delivery`: the result is posted only once the fee is paid, so the citizen would have to come to the desk anyway, which defeats postal return; set `cash_on_delivery: true` (the post office collects the fee on delivery) or take the fee online")
+                self.warning(("delivery", i, "cash_on_delivery"), say("lệ phí nộp tại quầy, nhưng trả kết quả qua bưu chính lại không có `cash_on_delivery`: kết quả chỉ được gửi khi đã nộp lệ phí, nên công dân vẫn phải đến quầy, mất ý nghĩa của việc trả qua bưu chính; hãy đặt `cash_on_delivery: true` (bưu điện thu lệ phí khi giao) hoặc thu lệ phí trực tuyến"))
         if level == Level.PARTIAL and online_payment:
             i = self._index(spec.steps, lambda s: s.name == "payment")
-            self.error(("steps", i, "config"), f"online payment makes a procedure full process; on a {name} procedure the fee is paid at the desk (set the payment mode to desk, or raise `level` to 4)", key=True)
+            self.error(("steps", i, "config"), say("thanh toán trực tuyến làm thủ tục thành toàn trình; ở thủ tục {name}, lệ phí được nộp tại quầy (đặt hình thức thanh toán là tại quầy, hoặc nâng `level` lên 4)", name=name), key=True)
         if level == Level.FULL:
             if charged and not online_payment:
                 if "payment" in step_names:
                     i = self._index(spec.steps, lambda s: s.name == "payment")
-                    self.error(("steps", i), f"a {name} procedure charges fees online, but the `payment` step does not take online payment (use `config: {{mode: online}}`)")
+                    self.error(("steps", i), say("thủ tục {name} thu lệ phí trực tuyến, nhưng bước `payment` không nhận thanh toán trực tuyến (dùng `config: {{mode: online}}`)", name=name))
                 else:
-                    self.error(("fees",), f"a {name} procedure charges fees but has no `payment` step, so citizens have no way to pay; add `- name: payment` with `config: {{mode: online}}` to `steps`", key=True)
+                    self.error(("fees",), say("thủ tục {name} có thu lệ phí nhưng không có bước `payment`, nên công dân không có cách nào để thanh toán; hãy thêm `- name: payment` với `config: {{mode: online}}` vào `steps`", name=name), key=True)
             if spec.info.presence_required:
-                self.error(("info", "presence_required"), f"the procedure requires the applicant in person, so it cannot be {name}; use level 3 (partial)")
+                self.error(("info", "presence_required"), say("thủ tục yêu cầu người nộp có mặt trực tiếp nên không thể là {name}; hãy dùng mức độ 3 (một phần)", name=name))
             if not deliveries & {"electronic", "postal"}:
-                self.error(("delivery",) if spec.delivery else ("level",), f"a {name} procedure returns the result electronically or by post; add an `electronic` or `postal` option to `delivery`", key=bool(spec.delivery))
+                self.error(("delivery",) if spec.delivery else ("level",), say("thủ tục {name} trả kết quả điện tử hoặc qua bưu chính; hãy thêm lựa chọn `electronic` hoặc `postal` vào `delivery`", name=name), key=bool(spec.delivery))
 
     # steps
 
@@ -780,8 +783,8 @@ class Checker:
         for index, step in enumerate(self.spec.steps):
             cls = self.steps.get(step.name)
             if cls is None:
-                hint = did_you_mean(step.name, self.steps) or f" (installed steps: {', '.join(sorted(self.steps)) or 'none'})"
-                self.error(("steps", index), f"unknown step `{step.name}`{hint}")
+                hint = did_you_mean(step.name, self.steps) or say(" (các bước đã cài: {steps})", steps=', '.join(sorted(self.steps)) or say("không có"))
+                self.error(("steps", index), say("không có bước `{name}`{hint}", name=step.name, hint=hint))
                 continue
             config_model = getattr(cls, "Config", None)
             if not (isinstance(config_model, type) and issubclass(config_model, BaseModel)):
@@ -791,8 +794,7 @@ class Checker:
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     loc, at_key, message = explain(err, root=config_model)
-                    message = message.replace("`the spec`", "the config")
-                    self.loaded.at(("steps", index, "config") + loc, "error", f"step `{step.name}`: {message}", key=at_key)
+                    self.loaded.at(("steps", index, "config") + loc, "error", say("bước `{name}`: {message}", name=step.name, message=message), key=at_key)
 
 
 # --- files and folders ----------------------------------------------------------------------
@@ -802,13 +804,21 @@ def _sorted(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(set(findings), key=lambda f: (f.path, f.line, f.col, f.severity, f.message))
 
 
-def lint_file(path: str | Path, steps: dict[str, type] | None = None, *, load_steps: bool = True, agencies: Any = None) -> Loaded:
+def lint_file(path: str | Path, steps: dict[str, type] | None = None, *, load_steps: bool = True, agencies: Any = None,
+              lang: str | None = None) -> Loaded:
     """Load and check one spec; never raises. `ok` is true when no error was found.
 
     `agencies` (a motcua.agencies.AgencyRegistry, passed in so this package stays below the
-    domain) checks who performs the spec: every code against the registry."""
+    domain) checks who performs the spec: every code against the registry. Findings are
+    worded in `lang` (vi, en), by default in the language of the enclosing lint call, else
+    Vietnamese."""
+    with speaking(lang or lint_lang()):
+        return _lint_file(path, steps, load_steps=load_steps, agencies=agencies)
+
+
+def _lint_file(path: str | Path, steps: dict[str, type] | None, *, load_steps: bool, agencies: Any) -> Loaded:
     if steps is None and load_steps:
-        steps, _ = step_classes()
+        steps, _why = step_classes()
     try:
         loaded = load_file(path)
         if loaded.spec is not None and loaded.ok:
@@ -819,7 +829,7 @@ def lint_file(path: str | Path, steps: dict[str, type] | None = None, *, load_st
                     loc = ("performed_by", *loc[2:])  # written as the shorthand list (or one code)
                 loaded.at(loc, severity, message)
     except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
-        loaded = Loaded(str(path), None, [Finding(str(path), 1, 1, "error", f"the linter could not check this file ({type(exc).__name__}: {exc}); please report this")])
+        loaded = Loaded(str(path), None, [Finding(str(path), 1, 1, "error", say("trình kiểm tra không kiểm tra được tệp này ({kind}: {exc}); vui lòng báo lỗi này", kind=type(exc).__name__, exc=exc))])
     loaded.findings = _sorted(loaded.findings)
     return loaded
 
@@ -835,10 +845,15 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def lint_paths(paths: Iterable[str | Path], steps: dict[str, type] | None = None, *, load_steps: bool = True,
-               agencies: Any = None) -> list[Loaded]:
+               agencies: Any = None, lang: str | None = None) -> list[Loaded]:
     """Lint files and folders, including what spans files: a procedure code used twice."""
+    with speaking(lang or lint_lang()):
+        return _lint_paths(paths, steps, load_steps=load_steps, agencies=agencies)
+
+
+def _lint_paths(paths: Iterable[str | Path], steps: dict[str, type] | None, *, load_steps: bool, agencies: Any) -> list[Loaded]:
     if steps is None and load_steps:
-        steps, _ = step_classes()
+        steps, _why = step_classes()
     results = [lint_file(path, steps, load_steps=False, agencies=agencies) for path in expand(paths)]
     first: dict[str, Loaded] = {}
     for loaded in results:
@@ -846,7 +861,7 @@ def lint_paths(paths: Iterable[str | Path], steps: dict[str, type] | None = None
             continue
         code = loaded.spec.code
         if code in first:
-            loaded.at(("code",), "error", f"procedure code {code} is already used by {first[code].path}; each procedure has one spec")
+            loaded.at(("code",), "error", say("mã thủ tục {code} đã được dùng ở {path}; mỗi thủ tục chỉ có một đặc tả", code=code, path=first[code].path))
             loaded.findings = _sorted(loaded.findings)
         else:
             first[code] = loaded

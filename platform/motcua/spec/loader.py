@@ -21,7 +21,9 @@ from typing import Any, Iterable, Literal, Union
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from motcua.i18n import N_
 from motcua.spec.model import ProcedureSpec, StepRef
+from motcua.spec.words import say
 
 MAX_SPEC_BYTES = 1_000_000
 
@@ -188,7 +190,7 @@ def explain_flow_commas(text: str, data: Any, source: SourceMap) -> list[tuple[i
         key, value_node, _ = runs[0]
         line, col = _mark(value_node.start_mark)
         where = dotted(loc + (key,))
-        found.append((line, col, f"the text of `{where}` contains a comma, which ends a value inside `{{...}}`, so YAML cut the text there; put the text in quotes: `{fixed}`"))
+        found.append((line, col, say("văn bản của `{where}` chứa dấu phẩy, mà dấu phẩy kết thúc một giá trị bên trong `{{...}}`, nên YAML đã cắt văn bản tại đó; hãy đặt văn bản trong dấu ngoặc kép: `{fixed}`", where=where, fixed=fixed)))
     return found
 
 
@@ -277,8 +279,8 @@ def _check_expansion(node: yaml.Node) -> None:
             break
         node = over
     raise ExpansionTooLarge(
-        problem=f"YAML aliases (`*name`) here expand into more than {MAX_EXPANDED_NODES:,} values; "
-        "a spec uses an anchor to repeat a small block, not to multiply one (write the values out instead)",
+        problem=say("các alias YAML (`*name`) ở đây mở rộng thành hơn {limit} giá trị; đặc tả dùng anchor để lặp lại một khối nhỏ, "
+                    "không phải để nhân bản nó (hãy viết các giá trị ra)", limit=format(MAX_EXPANDED_NODES, ",")),
         problem_mark=node.start_mark,
     )
 
@@ -323,38 +325,38 @@ def yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
     here = _line_text(text, line)
     if "'\\t'" in problem:
         if not here[: col - 1].strip():
-            return line, col, "a tab character is used for indentation; YAML indents with spaces only (replace the tab with spaces)"
-        return line, col, "a tab character is not allowed here; use spaces"
+            return line, col, say("ký tự tab được dùng để thụt lề; YAML chỉ thụt lề bằng dấu cách (hãy thay tab bằng dấu cách)")
+        return line, col, say("không được dùng ký tự tab ở đây; hãy dùng dấu cách")
     if "could not find expected ':'" in problem and exc.context_mark:
         line, col = _mark(exc.context_mark)
         start = _line_text(text, line)[col - 1 :].strip()
         word = start.split()[0] if start.split() else start
-        return line, col, f"missing `:` after `{word}`; write `key: value` (a colon and a space after the key)"
+        return line, col, say("thiếu `:` sau `{word}`; hãy viết `khóa: giá trị` (dấu hai chấm và một dấu cách sau khóa)", word=word)
     if "expected <block end>" in problem or "expected <block mapping start>" in problem:
-        return line, col, "this line's indentation does not match the lines above it (indent each level with the same number of spaces)"
+        return line, col, say("thụt lề của dòng này không khớp với các dòng phía trên (mỗi cấp hãy thụt lề cùng một số dấu cách)")
     if "mapping values are not allowed here" in problem:
         above = _line_above(text, line)
         indent, above_indent = len(here) - len(here.lstrip(" ")), len(above) - len(above.lstrip(" "))
         if above and indent > above_indent and re.match(r"^\s*[^\s#:][^:#]*:\s+[^\s#]", above) and ": " not in here[: indent]:
             return line, indent + 1, (
-                f"this line is indented more than the line above (`{above.strip()}`), which already has a value, "
-                f"so YAML reads it as more of that value; indent it by {above_indent} spaces like the line above"
+                say("dòng này thụt lề sâu hơn dòng trên (`{above}`), dòng trên đã có giá trị, nên YAML đọc dòng này là phần tiếp của "
+                    "giá trị đó; hãy thụt lề {indent} dấu cách như dòng trên", above=above.strip(), indent=above_indent)
             )
-        return line, col, "unexpected `:` here; if the value contains a colon, put the whole value in quotes"
+        return line, col, say("dấu `:` không hợp lệ ở đây; nếu giá trị có dấu hai chấm, hãy đặt cả giá trị trong dấu ngoặc kép")
     if "found unexpected end of stream" in problem and "quoted scalar" in context and exc.context_mark:
         line, col = _mark(exc.context_mark)
-        return line, col, "a quoted text starting here is never closed (add the closing quote)"
+        return line, col, say("văn bản trong ngoặc kép bắt đầu từ đây chưa được đóng (hãy thêm dấu ngoặc kép đóng)")
     if "found undefined alias" in problem:
-        return line, col, f"unknown alias: {problem.split('alias', 1)[1].strip()} has no matching `&anchor`"
+        return line, col, say("alias không xác định: {alias} không có `&anchor` tương ứng", alias=problem.split('alias', 1)[1].strip())
     if "expected a single document" in context + problem:
-        return line, col, "a spec file holds one document; remove the second `---`"
+        return line, col, say("mỗi tệp đặc tả chỉ chứa một tài liệu; hãy bỏ dấu `---` thứ hai")
     if "could not determine a constructor for the tag" in problem:
-        return line, col, f"unknown YAML tag {problem.rsplit(' ', 1)[-1]}; tags are not used in specs"
+        return line, col, say("thẻ YAML {tag} không được hỗ trợ; đặc tả không dùng thẻ", tag=problem.rsplit(' ', 1)[-1])
     where = ""
     if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-        where = f" (started at line {exc.context_mark.line + 1})"
+        where = say(" (bắt đầu ở dòng {line})", line=exc.context_mark.line + 1)
     detail = f"{context}: {problem}" if context else problem or str(exc)
-    return line, col, f"YAML syntax error, {detail}{where}"
+    return line, col, say("lỗi cú pháp YAML, {detail}{where}", detail=detail, where=where)
 
 
 def read_spec(path: str | Path) -> Loaded:
@@ -365,23 +367,23 @@ def read_spec(path: str | Path) -> Loaded:
     try:
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
-            loaded.at((), "error", f"the file is {size / 1_000_000:.1f} MB, over the {MAX_SPEC_BYTES // 1_000_000} MB limit; a spec is a few kilobytes of text (was a data file saved here by mistake?)")
+            loaded.at((), "error", say("tệp có dung lượng {size} MB, vượt giới hạn {limit} MB; một đặc tả chỉ là vài kilobyte văn bản (có phải một tệp dữ liệu bị lưu nhầm vào đây?)", size=format(size / 1_000_000, ".1f"), limit=MAX_SPEC_BYTES // 1_000_000))
             return loaded
         raw = path.read_bytes()
     except OSError as exc:
-        loaded.at((), "error", f"cannot read the file: {exc.strerror or exc}")
+        loaded.at((), "error", say("không đọc được tệp: {reason}", reason=exc.strerror or exc))
         return loaded
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        loaded.findings.append(Finding(name, line, 1, "error", "the file is not UTF-8 text; save it as UTF-8"))
+        loaded.findings.append(Finding(name, line, 1, "error", say("tệp không phải văn bản UTF-8; hãy lưu lại dưới dạng UTF-8")))
         return loaded
     if path.suffix == ".json":
         try:
             loaded.data = json.loads(text)
         except json.JSONDecodeError as exc:
-            loaded.findings.append(Finding(name, exc.lineno, exc.colno, "error", f"JSON syntax error: {exc.msg}"))
+            loaded.findings.append(Finding(name, exc.lineno, exc.colno, "error", say("lỗi cú pháp JSON: {detail}", detail=exc.msg)))
             return loaded
         try:  # JSON is YAML: compose it again just for the positions
             _, loaded.source, _ = parse_yaml(text)
@@ -395,25 +397,25 @@ def read_spec(path: str | Path) -> Loaded:
         loaded.findings.append(Finding(name, line, col, "error", message))
         return loaded
     except yaml.YAMLError as exc:
-        loaded.at((), "error", f"YAML syntax error: {exc}")
+        loaded.at((), "error", say("lỗi cú pháp YAML: {detail}", detail=exc))
         return loaded
     except RecursionError:
-        loaded.at((), "error", "the file nests lists or mappings hundreds of levels deep; a spec never needs that")
+        loaded.at((), "error", say("tệp lồng danh sách hoặc ánh xạ sâu hàng trăm cấp; đặc tả không bao giờ cần như vậy"))
         return loaded
     for line, col, message in explain_flow_commas(text, loaded.data, loaded.source):
         loaded.findings.append(Finding(name, line, col, "error", message))
     for loc, (line, col) in duplicates:
-        loaded.findings.append(Finding(name, line, col, "error", f"the key `{loc[-1]}` appears twice in {named(loc[:-1])}; only the last one would count"))
+        loaded.findings.append(Finding(name, line, col, "error", say("khóa `{key}` xuất hiện hai lần trong {where}; chỉ khóa cuối cùng được tính", key=loc[-1], where=named(loc[:-1]))))
     return loaded
 
 
 # --- model validation, in words -------------------------------------------------------------
 
 
-def named(loc: Iterable[Any], root: str = "the spec") -> str:
-    """A place as a message names it: `` `info.processing_time` ``, or plain "the spec" at the top."""
+def named(loc: Iterable[Any], root: str | None = None) -> str:
+    """A place as a message names it: `` `info.processing_time` ``, or plain "đặc tả" ("the spec") at the top."""
     path = dotted(loc)
-    return f"`{path}`" if path else root
+    return f"`{path}`" if path else root or say("đặc tả")
 
 
 def dotted(loc: Iterable[Any]) -> str:
@@ -485,25 +487,25 @@ def did_you_mean(word: Any, choices: Iterable[Any]) -> str:
     if not close:
         return ""
     original = next(c for c in choices if c.lower() == close[0])
-    return f"; did you mean `{original}`?"
+    return say("; ý bạn là `{name}`?", name=original)
 
 
 def describe_value(value: Any) -> str:
     """What the administrator wrote, in words."""
     if value is None:
-        return "empty (nothing after the colon)"
+        return say("để trống (không có gì sau dấu hai chấm)")
     if isinstance(value, bool):
-        return f"the yes/no value `{str(value).lower()}`"
+        return say("giá trị có/không `{value}`", value=str(value).lower())
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return say("số {value}", value=value)
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
-        return f'the text "{shown}"'
+        return say('văn bản "{text}"', text=shown)
     if isinstance(value, dict):
-        return "a mapping of keys"
+        return say("một ánh xạ các khóa")
     if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__}"
+        return say("một danh sách")
+    return say("một giá trị kiểu {kind}", kind=type(value).__name__)
 
 
 def _is_ltext(annotation: Any) -> bool:
@@ -511,9 +513,29 @@ def _is_ltext(annotation: Any) -> bool:
 
 
 PATTERN_HINTS = {
-    "code": "a procedure code like 1.001193 (from the national procedure database)",
-    "id": "lowercase letters, digits and `_`, starting with a letter, e.g. `giay_chung_sinh`",
-    "name": "lowercase letters, digits, `.`, `_` or `-`, e.g. `payment`",
+    "code": N_("mã thủ tục dạng 1.001193 (theo Cơ sở dữ liệu quốc gia về thủ tục hành chính)"),
+    "id": N_("chữ thường, chữ số và `_`, bắt đầu bằng chữ cái, ví dụ `giay_chung_sinh`"),
+    "name": N_("chữ thường, chữ số, `.`, `_` hoặc `-`, ví dụ `payment`"),
+}
+
+
+#: A pydantic bound's comparison, in words (translated where shown).
+BOUND_WORDS = {"greater_than_equal": N_("ít nhất"), "greater_than": N_("lớn hơn"), "less_than_equal": N_("nhiều nhất"),
+               "less_than": N_("nhỏ hơn")}
+#: What a pydantic error type wanted, in words (translated where shown).
+EXPECTED = {
+    "string_type": N_("một đoạn văn bản"),
+    "int_type": N_("một số nguyên"),
+    "int_parsing": N_("một số nguyên"),
+    "int_from_float": N_("một số nguyên (không có phần thập phân)"),
+    "float_type": N_("một số"),
+    "float_parsing": N_("một số"),
+    "bool_type": N_("có/không (true hoặc false)"),
+    "bool_parsing": N_("có/không (true hoặc false)"),
+    "dict_type": N_("một ánh xạ gồm các dòng `khóa: giá trị`"),
+    "model_type": N_("một ánh xạ gồm các dòng `khóa: giá trị`"),
+    "model_attributes_type": N_("một ánh xạ gồm các dòng `khóa: giá trị`"),
+    "list_type": N_("một danh sách (các dòng bắt đầu bằng `- `)"),
 }
 
 
@@ -521,29 +543,19 @@ def _expected(annotation: Any, error: dict[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if _is_ltext(annotation):
-        return "a text (or `vi:` and `en:` texts)"
+        return say("một đoạn văn bản (hoặc văn bản `vi:` và `en:`)")
     if annotation is StepRef:
-        return "a step name, or a mapping with `name:` and `config:`"
+        return say("tên một bước, hoặc một ánh xạ có `name:` và `config:`")
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return "one of " + ", ".join(str(m.value) for m in annotation) + " (or info, forms, partial, full; or mức độ 1 to 4)"
+        return say("một trong {choices} (hoặc info, forms, partial, full; hoặc mức độ 1 đến 4)", choices=", ".join(str(m.value) for m in annotation))
     if typing.get_origin(annotation) is Literal:
-        return "one of " + ", ".join(str(a) for a in typing.get_args(annotation))
-    return {
-        "string_type": "a text",
-        "int_type": "a whole number",
-        "int_parsing": "a whole number",
-        "int_from_float": "a whole number (no decimals)",
-        "float_type": "a number",
-        "float_parsing": "a number",
-        "bool_type": "yes/no (true or false)",
-        "bool_parsing": "yes/no (true or false)",
-        "dict_type": "a mapping of `key: value` lines",
-        "model_type": "a mapping of `key: value` lines",
-        "model_attributes_type": "a mapping of `key: value` lines",
-        "list_type": "a list (lines starting with `- `)",
-        "string_too_short": f"a text of at least {ctx.get('min_length')} characters",
-        "string_too_long": f"a text of at most {ctx.get('max_length')} characters",
-    }.get(kind, "")
+        return say("một trong {choices}", choices=", ".join(str(a) for a in typing.get_args(annotation)))
+    if kind == "string_too_short":
+        return say("một đoạn văn bản ít nhất {n} ký tự", n=ctx.get("min_length"))
+    if kind == "string_too_long":
+        return say("một đoạn văn bản nhiều nhất {n} ký tự", n=ctx.get("max_length"))
+    word = EXPECTED.get(kind)
+    return say(word) if word else ""
 
 
 def explain(error: dict[str, Any], root: type[BaseModel] = ProcedureSpec, top: str | None = None) -> tuple[Loc, bool, str]:
@@ -559,28 +571,29 @@ def explain(error: dict[str, Any], root: type[BaseModel] = ProcedureSpec, top: s
         parent = loc[:-2]
         choices = typing.get_args(annotation_at(loc[:-1] + ("[key]",), root) or Any)
         if _is_ltext(annotation_at(parent, root)):
-            return loc[:-1], True, f"`{dotted(parent)}` takes texts in `vi` and `en` only, not `{loc[-2]}`{did_you_mean(loc[-2], choices)}"
-        return loc[:-1], True, f"`{loc[-2]}` is not an allowed key in `{dotted(parent)}`" + (f" (allowed: {', '.join(map(str, choices))})" if choices else "")
-    top = top or ("the spec" if root is ProcedureSpec else "the config")
+            return loc[:-1], True, say("`{where}` chỉ nhận văn bản `vi` và `en`, không nhận `{key}`{hint}", where=dotted(parent), key=loc[-2], hint=did_you_mean(loc[-2], choices))
+        return loc[:-1], True, say("`{key}` không phải khóa được phép trong `{where}`", key=loc[-2], where=dotted(parent)) + (say(" (được phép: {keys})", keys=', '.join(map(str, choices))) if choices else "")
+    top = top or (say("đặc tả") if root is ProcedureSpec else say("cấu hình"))
     where = named(loc, top)
     annotation = annotation_at(loc, root)
     if kind == "missing":
-        return loc[:-1], True, f"{named(loc[:-1], top)} needs the key `{loc[-1]}`, which is missing"
+        return loc[:-1], True, say("{where} thiếu khóa bắt buộc `{key}`", where=named(loc[:-1], top), key=loc[-1])
     if kind == "extra_forbidden":
         choices = allowed_keys(annotation_at(loc[:-1], root))
-        hint = did_you_mean(loc[-1], choices) or (f"; the keys allowed here are: {', '.join(choices)}" if choices else "")
-        return loc, True, f"unknown key `{loc[-1]}` in {named(loc[:-1], top)}{hint}"
+        hint = did_you_mean(loc[-1], choices) or (say("; các khóa được phép ở đây: {keys}", keys=', '.join(choices)) if choices else "")
+        return loc, True, say("khóa `{key}` không hợp lệ trong {where}{hint}", key=loc[-1], where=named(loc[:-1], top), hint=hint)
     if kind == "string_pattern_mismatch":
-        hint = PATTERN_HINTS.get(str(loc[-1])) if loc[:1] != ("agency",) else "an agency code like 000.06.50.H15 (QCVN 102:2016)"
-        return loc, False, f"{where} should be {hint or 'text matching ' + ctx.get('pattern', '')}, but it is {describe_value(value)}"
+        hint = PATTERN_HINTS.get(str(loc[-1])) if loc[:1] != ("agency",) else N_("mã cơ quan dạng 000.06.50.H15 (QCVN 102:2016)")
+        wanted = say(hint) if hint else say("văn bản khớp mẫu {pattern}", pattern=ctx.get("pattern", ""))
+        return loc, False, say("{where} phải là {wanted}, nhưng giá trị là {value}", where=where, wanted=wanted, value=describe_value(value))
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        words = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most", "less_than": "less than"}[kind]
+        words = say(BOUND_WORDS[kind])
         bound = next(iter(ctx.values()), "")
-        return loc, False, f"{where} should be {words} {bound}, but it is {describe_value(value)}"
+        return loc, False, say("{where} phải {words} {bound}, nhưng giá trị là {value}", where=where, words=words, bound=bound, value=describe_value(value))
     if kind == "too_short":
-        return loc, False, f"{where} should have at least {ctx.get('min_length')} item(s), but it is empty"
+        return loc, False, say("{where} phải có ít nhất {n} mục, nhưng đang để trống", where=where, n=ctx.get('min_length'))
     if kind == "too_long":
-        return loc, False, f"{where} should have at most {ctx.get('max_length')} item(s)"
+        return loc, False, say("{where} chỉ được có nhiều nhất {n} mục", where=where, n=ctx.get('max_length'))
     if kind in ("value_error", "assertion_error"):
         message = str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
         return loc, False, f"{where}: {message}"
@@ -590,11 +603,11 @@ def explain(error: dict[str, Any], root: type[BaseModel] = ProcedureSpec, top: s
             choices = list(typing.get_args(annotation))
         elif isinstance(annotation, type) and issubclass(annotation, Enum):
             choices = ["info", "forms", "partial", "full"]
-        return loc, False, f"{where} should be {_expected(annotation, error)}, but it is {describe_value(value)}{did_you_mean(value, choices)}"
+        return loc, False, say("{where} phải là {wanted}, nhưng giá trị là {value}{hint}", where=where, wanted=_expected(annotation, error), value=describe_value(value), hint=did_you_mean(value, choices))
     expected = _expected(annotation, error)
     if expected:
-        return loc, False, f"{where} should be {expected}, but it is {describe_value(value)}"
-    return loc, False, f"{where}: {error['msg']} (found {describe_value(value)})"
+        return loc, False, say("{where} phải là {wanted}, nhưng giá trị là {value}", where=where, wanted=expected, value=describe_value(value))
+    return loc, False, say("{where}: {detail} (giá trị là {value})", where=where, detail=error['msg'], value=describe_value(value))
 
 
 def validation_findings(loaded: Loaded, exc: ValidationError, prefix: Loc = (), label: str = "", skip: Iterable[Loc] = ()) -> None:
@@ -618,8 +631,8 @@ def load_file(path: str | Path) -> Loaded:
     if any(f.severity == "error" for f in loaded.findings) or (loaded.data is None and loaded.findings):
         return loaded
     if not isinstance(loaded.data, dict):
-        holds = "nothing" if loaded.data is None else describe_value(loaded.data)
-        loaded.at((), "error", f"a spec is a mapping of keys (code:, name:, level: ...), but this file holds {holds}")
+        holds = say("không có gì") if loaded.data is None else describe_value(loaded.data)
+        loaded.at((), "error", say("đặc tả là một ánh xạ các khóa (`code:`, `name:`, `level:` ...), nhưng tệp này chứa {holds}", holds=holds))
         return loaded
     from motcua.spec.money import grouped_amounts  # it reads positions with this module's helpers
 

@@ -151,18 +151,18 @@ class Condition(Strict):
             for k in ("equals", "not_equals", "in_", "gt", "gte", "lt", "lte", "is_true")
             if k in self.model_fields_set
         ]
+        from motcua.spec.words import say  # below motcua.i18n, which imports this module
+
         if combos and (self.field or ops):
-            raise ValueError("a condition is either a test on one field or all/any/not, not both")
+            raise ValueError(say("một điều kiện hoặc là phép thử trên một trường, hoặc là all/any/not, không được cả hai"))
         if len(combos) > 1:
-            raise ValueError("use only one of all / any / not in one condition")
+            raise ValueError(say("mỗi điều kiện chỉ dùng một trong all / any / not"))
         if not combos:
             if not self.field:
-                raise ValueError("a condition needs `field` and one test (equals, in, gt, ...)")
+                raise ValueError(say("điều kiện cần `field` và một phép thử (equals, in, gt, ...)"))
             if len(ops) != 1:
-                raise ValueError(
-                    f"condition on `{self.field}` needs exactly one test "
-                    "(equals, not_equals, in, gt, gte, lt, lte, is_true)"
-                )
+                raise ValueError(say("điều kiện trên `{field}` cần đúng một phép thử (equals, not_equals, in, gt, gte, lt, lte, is_true)",
+                                     field=self.field))
         return self
 
     @model_serializer(mode="wrap")
@@ -217,10 +217,12 @@ class PerformedBy(Strict):
 
     @model_validator(mode="after")
     def _one_rule(self) -> PerformedBy:
+        from motcua.spec.words import say
+
         if (self.tier is None) == (self.agencies is None):
-            raise ValueError("give either `tier` (every office of that tier) or `agencies` (a list of codes), not both or neither")
+            raise ValueError(say("hãy cho `tier` (mọi cơ quan của cấp đó) hoặc `agencies` (danh sách mã), chỉ một trong hai"))
         if self.kind is not None and self.tier is None:
-            raise ValueError("`kind` narrows a `tier`: give the tier too")
+            raise ValueError(say("`kind` thu hẹp một `tier`: hãy cho cả cấp (`tier`)"))
         return self
 
 
@@ -504,7 +506,9 @@ class Computed(Strict):
         # counted by value, not by keys given: a stored snapshot writes every key (None)
         given = [k for k in ("age", "days_since", "count", "logic") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a computed value is exactly one of `age`, `days_since`, `count`, `logic`")
+            from motcua.spec.words import say
+
+            raise ValueError(say("một giá trị tính toán là đúng một trong `age`, `days_since`, `count`, `logic`"))
         return self
 
 
@@ -709,10 +713,12 @@ class ProcedureSpec(Strict):
 
     @model_validator(mode="after")
     def _who_performs(self) -> ProcedureSpec:
+        from motcua.spec.words import say
+
         if self.performed_by is None and self.agency is None:
-            raise ValueError("say who performs the procedure: `performed_by: {tier: commune}`, a list of agency codes, or one code")
+            raise ValueError(say("hãy nêu cơ quan thực hiện thủ tục: `performed_by: {{tier: commune}}`, một danh sách mã cơ quan, hoặc một mã"))
         if self.performed_by is not None and self.agency is not None:
-            raise ValueError("`agency` is the old key of `performed_by`: keep only `performed_by`")
+            raise ValueError(say("`agency` là khóa cũ của `performed_by`: chỉ giữ `performed_by`"))
         return self
 
     @property

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from motcua.i18n import N_, money
 from motcua.spec.loader import Loaded, Loc, annotation_at
+from motcua.spec.words import lint_lang, say, word
 from motcua.spec.model import Delivery, FeeRule, FeeTier
 
 #: The VND amounts of a spec: the fields, by the model that holds them.
@@ -23,6 +25,9 @@ MONEY_FIELDS: dict[type, frozenset[str]] = {
 }
 #: 1 to 3 digits, then groups of three after one same separator: 8.000, 1.200.000, 25,000.
 GROUPED = re.compile(r"[0-9]{1,3}(?P<sep>[.,])[0-9]{3}(?:(?P=sep)[0-9]{3})*")
+#: The separator a grouped amount was written with (one or several), in words.
+SEPARATORS = {(".", False): N_("dấu chấm"), (".", True): N_("các dấu chấm"),
+              (",", False): N_("dấu phẩy"), (",", True): N_("các dấu phẩy")}
 
 
 def grouped_amounts(loaded: Loaded) -> list[Loc]:
@@ -36,11 +41,13 @@ def grouped_amounts(loaded: Loaded) -> list[Loc]:
         if loc[-1] not in MONEY_FIELDS.get(owner, frozenset()):  # type: ignore[call-overload]
             continue
         meant = int(re.sub(r"[.,]", "", text))
-        sep = "dot" if match.group("sep") == "." else "comma"
-        sep += "s" if text.count(match.group("sep")) > 1 else ""
+        several = text.count(match.group("sep")) > 1
+        sep = word(SEPARATORS[(match.group("sep"), several)])
         value = _value_at(loaded.data, loc)
-        read = f"{value:g} VND" if isinstance(value, float) else "a text, not an amount"
-        loaded.at(loc, "error", f'"{text}" is read as {read}; write {meant} (without the {sep}) for {in_words(meant)} dong')
+        read = say("{amount} đồng", amount=format(value, "g")) if isinstance(value, float) else say("một đoạn văn bản, không phải số tiền")
+        amount = money(meant, "vi") if lint_lang() == "vi" else f"{in_words(meant)} dong"
+        loaded.at(loc, "error", say('"{text}" được đọc là {read}; hãy viết {meant} (không có {sep}) để được {amount}',
+                                    text=text, read=read, meant=meant, sep=sep, amount=amount))
         found.append(loc)
     return found
 

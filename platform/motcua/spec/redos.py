@@ -332,16 +332,19 @@ def backtracking_problem(pattern: str) -> Problem | None:
 
 
 def explain(problem: Problem) -> str:
-    """One sentence an administrator can act on (English, like every linter message)."""
-    where = f" at character {problem.position + 1}" if problem.position is not None else ""
+    """One sentence an administrator can act on, in the lint language (motcua.spec.words)."""
+    from motcua.spec.words import say
+
+    where = say(" ở ký tự {n}", n=problem.position + 1) if problem.position is not None else ""
     if problem.kind == "empty":
-        why = "repeats a part that can also match nothing"
+        why = say("lặp lại một phần có thể không khớp ký tự nào")
     else:
-        why = "repeats a part that can match the same text in more than one way (a repetition inside a repetition, or alternatives that overlap)"
-    return (f"the part `{problem.snippet}`{where} {why}: a long wrong answer would make the server try "
-            f"every way of splitting it and hang for minutes (catastrophic backtracking). Rewrite it so each "
-            f"character can be matched only one way, e.g. `[a-z]+` instead of `([a-z]+)+`, `([0-9]+-)*[0-9]+` "
-            f"instead of `([0-9]+-?)+`, and limit lengths with `maxLength`")
+        why = say("lặp lại một phần có thể khớp cùng một đoạn văn bản theo nhiều cách (phép lặp lồng trong phép lặp, "
+                  "hoặc các lựa chọn chồng lấn nhau)")
+    return say("phần `{snippet}`{where} {why}: một câu trả lời sai đủ dài sẽ khiến máy chủ thử mọi cách chia nó và treo "
+               "nhiều phút (quay lui thảm họa). Hãy viết lại để mỗi ký tự chỉ khớp được một cách, ví dụ `[a-z]+` thay cho "
+               "`([a-z]+)+`, `([0-9]+-)*[0-9]+` thay cho `([0-9]+-?)+`, và giới hạn độ dài bằng `maxLength`",
+               snippet=problem.snippet, where=where, why=why)
 
 
 def unbounded_repeats(pattern: str, flags: int = 0) -> list[str]:

@@ -28,7 +28,7 @@ from markupsafe import Markup
 from motcua import drafts, studio
 from motcua.accounts import StaffUser, current_staff, staff_required
 from motcua.catalogue import Catalogue
-from motcua.i18n import LANGS, N_, _, local, money
+from motcua.i18n import LANGS, N_, _, current_lang, local, money
 from motcua.services import services
 from motcua.spec.cli import editor_schema
 from motcua.spec.model import ProcedureSpec
@@ -285,13 +285,16 @@ def preview(code: str) -> Any:
     ready = linted.ok and not studio.todo_notes(text)  # the editor then clears a refused submission's notice
     if not linted.ok or linted.spec is None:
         return jsonify({"ok": False, "ready": ready, "findings": findings,
-                        "notice": {lang: _preview_notice(linted, lang) for lang in LANGS}})
+                        "notice": {lang: _preview_notice(linted, lang, text) for lang in LANGS}})
     return jsonify({"ok": True, "ready": ready, "findings": findings,
                     **{lang: preview_html(linted.spec, answers, lang) for lang in LANGS}})
 
 
-def _preview_notice(linted: studio.Linted, lang: str) -> str:
-    """Why a column of the preview is empty, in that column's language: the draft's errors."""
+def _preview_notice(linted: studio.Linted, lang: str, text: str) -> str:
+    """Why a column of the preview is empty, in that column's language: the draft's errors
+    (linted again in that language when it is not the reader's)."""
+    if lang != current_lang():
+        linted = studio.lint_text(text, agencies=services().catalogue.agencies, lang=lang)
     with _language(lang):
         errors = [f for f in linted.findings if f.severity == "error"][:5]
         where = [_("dòng {line}: {message}", line=f.line, message=f.message) for f in errors]
@@ -317,7 +320,7 @@ def edit(code: str) -> Any:
         code=code,
         spec=served,
         name=_name(code, served, draft) if served or draft else code,
-        preview_notice=None if ok else {lang: _preview_notice(linted, lang) for lang in LANGS},
+        preview_notice=None if ok else {lang: _preview_notice(linted, lang, text or "") for lang in LANGS},
         headings={lang: _headings(lang) for lang in LANGS},
         rec=rec,
         draft=draft,
