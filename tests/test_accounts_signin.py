@@ -238,3 +238,16 @@ def test_simulator_discovery_and_jwks(idp):
     assert meta["issuer"] == idp.url and meta["code_challenge_methods_supported"] == ["S256"]
     keys = requests.get(meta["jwks_uri"], timeout=5).json()["keys"]
     assert len(keys) == 2 and all(k["kty"] == "RSA" and k["kid"] and "d" not in k for k in keys)
+
+
+def test_sign_in_gives_the_session_a_new_csrf_secret(oidc_app, oidc_client):
+    """A CSRF secret known before sign-in (a session cookie planted in this browser) must not
+    sign the forms of the signed-in citizen: sign-in replaces it, as it replaces the session id."""
+    csrf(text(oidc_client.get("/thu-tuc/1.001193/nop")))  # an anonymous visit: the session gets its CSRF secret
+    field = oidc_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    with oidc_client.session_transaction() as before:
+        planted = before[field]
+    sign_in(oidc_client, "demo-citizen-an")
+    csrf(text(oidc_client.get("/thu-tuc/1.001193/nop")))
+    with oidc_client.session_transaction() as after:
+        assert after.get(field) and after[field] != planted

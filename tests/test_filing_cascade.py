@@ -84,3 +84,25 @@ def test_several_jobs_deferred_in_one_write_all_run(app) -> None:
         assert sorted(ran) == ["a", "b"]
     finally:
         queue.close()
+
+
+def test_a_message_its_step_cannot_write_fails_at_once_and_shows_its_error(app) -> None:
+    """A message asked for with `render` data that nothing can write any more (its step
+    plugin uninstalled, data it cannot read) is `failed` with the error at its first try, so
+    staff see it among the failed messages, instead of pending for ever with no attempt."""
+    from motcua.jobs import GiveUp
+
+    services = app.extensions["motcua"]
+    code = file_dossier(app, make_spec(STEPS), start=False)
+    outbox = outbox_for(services, app.config)
+    services.engine.on_filed(code, services.store.dossiers.get(code))
+    waiting = outbox.messages(code)
+    key = waiting[0]["key"]
+    outbox.records.update(code, lambda current: {**current, "messages": {
+        **current["messages"], key: {**current["messages"][key], "render": {"step": "uninstalled-step"}}}})
+    with pytest.raises(GiveUp):
+        outbox.send_one(code, key)
+    failed = next(m for m in outbox.messages(code) if m["key"] == key)
+    assert failed["status"] == "failed" and failed["attempts"] == 1
+    assert "uninstalled-step" in failed["error"]
+    assert outbox.send_one(code, key) == "done"  # given up: not tried again by a job run twice

@@ -98,3 +98,42 @@ def test_demo_accounts_are_disabled_on_a_normal_start(tmp_path):
     accounts.ensure_demo_accounts(store, app.extensions["motcua"].catalogue)  # a demo start again
     assert accounts.get_account(store, "admin").active
     store.close()
+
+
+def test_head_requests_change_no_draft(app):
+    """HEAD runs a GET view without a body and without a CSRF check (flask-wtf checks POSTs):
+    a link checker following a resume link with HEAD must neither wipe a step's saved answers
+    nor make a draft per request."""
+    store = app.extensions["motcua"].store
+    records = store.records("drafts")
+    spec = app.extensions["motcua"].catalogue.get(BIRTH_CODE)
+    client = app.test_client()
+    assert client.head(f"/thu-tuc/{BIRTH_CODE}/nop").status_code == 200
+    assert list(records.all()) == []
+    with app.app_context():
+        token, draft = drafts.new(records, spec)
+        draft["values"] = {"requester": {"full_name": "Nguyễn Thị Lan"}}
+        drafts.save(records, token, draft)
+    saved = records.get(token)
+    for step in drafts.steps(spec):
+        assert client.head(f"/thu-tuc/{BIRTH_CODE}/nop/{token}/{step.id}").status_code in (200, 302)
+    assert records.get(token) == saved
+    assert [key for key, _ in records.all()] == [token]
+
+
+def test_the_sync_table_keeps_registered_functions_not_per_request_closures(app):
+    """`_App.ensure_sync` keeps its answers for the views and hooks registered at start; a
+    closure made per request (`after_this_request`) must not grow the table for ever."""
+    from flask import after_this_request
+
+    @app.route("/_per_request_closure")
+    def per_request_closure():
+        @after_this_request
+        def touch(response):
+            return response
+        return "ok"
+
+    client = app.test_client()
+    for _ in range(app._SYNC_KEPT + 100):
+        assert client.get("/_per_request_closure").status_code == 200
+    assert len(app.__dict__.get("_sync", {})) <= app._SYNC_KEPT

@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 from flask import Flask, g, request
@@ -39,13 +40,22 @@ BLUEPRINTS = [
 class _App(Flask):
     """Flask, answering `ensure_sync` from a table: Flask asks it of every hook and view on
     every request (nine a page here), and each answer walked `inspect.iscoroutinefunction`
-    (~4 % of a kept page's CPU, docs/performance.md). A function's kind never changes."""
+    (~4 % of a kept page's CPU, docs/performance.md). A function's kind never changes. Only
+    plain functions are kept, and at most `_SYNC_KEPT` of them: the views and hooks registered
+    at start are a few dozen, while a bound method or a closure made per request (class-based
+    views, `after_this_request`) would otherwise grow the table for ever."""
+
+    _SYNC_KEPT = 512
 
     def ensure_sync(self, func: Any) -> Any:
+        if type(func) is not FunctionType:
+            return super().ensure_sync(func)
         table = self.__dict__.setdefault("_sync", {})
         made = table.get(func)
         if made is None:
-            made = table[func] = super().ensure_sync(func)
+            made = super().ensure_sync(func)
+            if len(table) < self._SYNC_KEPT:
+                table[func] = made
         return made
 
 

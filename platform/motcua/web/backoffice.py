@@ -245,7 +245,7 @@ def _context() -> dict[str, Any]:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     next_url = safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if current_staff():
             return redirect(next_url)
         first_run = next(iter(services().store.records(accounts.ACCOUNTS).all()), None) is None

@@ -487,7 +487,7 @@ def fill_start(code: str):
     refused = _sign_in_gate(spec)
     if refused is not None:
         return refused
-    if request.method == "GET":  # no answers yet: the same page for every visitor but the CSRF token
+    if request.method in ("GET", "HEAD"):  # no answers yet: the same page for every visitor but the CSRF token
         return page_cache.page(code, lambda: _render_step(spec, None, {"values": {}}, drafts.steps(spec)[0], {}))
     first = drafts.steps(spec)[0]
     account = current_account()
@@ -551,7 +551,7 @@ def fill_step(code: str, token: str, step_id: str):
     _, step = _step(spec, step_id)
     if draft.get("filed_code"):
         return _already_filed(spec, draft["filed_code"])
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         errors = _all_errors(spec, draft) if step.kind == "check" else {}
         return _render_step(spec, token, draft, step, errors)
     if step.kind == "check":

@@ -118,6 +118,9 @@ def callback(provider_id: str):
     store = services().store
     account = citizens.sign_in(store, who)
     citizens.end_session(store, session.get(SESSION_KEY))
+    # a new CSRF secret with the new session: a value known before sign-in (a cookie planted
+    # in this browser) must not sign forms of the signed-in citizen
+    session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     session[SESSION_KEY] = citizens.open_session(store, account)
     g.pop("citizen_account", None)
     return redirect(_safe_next(session.pop(NEXT_KEY, None)) or url_for("signin.my_dossiers"))

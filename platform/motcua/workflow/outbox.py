@@ -261,7 +261,11 @@ class Outbox:
         dossier = self.store.dossiers.get(code) if not stored.get("verified", True) else None
         # a body its step writes now (outside the lock); kept with the claim, so the record
         # shows what was sent
-        text = rendered(stored, self.config)
+        try:
+            text = rendered(stored, self.config)
+        except Exception as exc:  # its step gone, or render data it cannot read: never sendable
+            self._unrenderable(code, key, exc)
+            raise GiveUp(f"message {key} cannot be written: {str(exc)[:200]}") from None
         text = {"body": text["body"], "subject": text.get("subject")} if text is not stored else {}
         token = secrets.token_hex(8)
         taken: dict[str, Any] = {}
@@ -307,6 +311,23 @@ class Outbox:
         self._save(code, key, token, {"attempts": message["attempts"] + 1, "status": "sent", "claim": None,
                                       "sent_at": self.clock().isoformat(), "error": None})
         return "sent"
+
+    def _unrenderable(self, code: str, key: str, exc: Exception) -> None:
+        """A message whose text its step cannot write is `failed` at once, with the error, so
+        staff see it among the failed messages instead of a message pending for ever."""
+        log.error("outbox: message %s of %s cannot be written: %s", key, code, exc)
+
+        def change(current: dict[str, Any] | None) -> dict[str, Any]:
+            current = current or {"code": code, "messages": {}}
+            messages = dict(current.get("messages", {}))
+            m = messages.get(key)
+            if m is None or m["status"] not in DUE:
+                return current
+            messages[key] = {**m, "status": "failed", "attempts": int(m.get("attempts", 0)) + 1,
+                             "error": f"cannot be written: {exc}"[:200], "claim": None}
+            return {**current, "messages": messages}
+
+        self.records.update(code, change)
 
     def _save(self, code: str, key: str, token: str, outcome: dict[str, Any]) -> None:
         """Save an attempt's outcome, unless the claim was taken over meanwhile (a sender so
