@@ -6,7 +6,9 @@ only, yet Jinja redrew them for every request (the bulk of their cost, see
 docs/performance.md). They are kept here, per catalogue (a new catalogue, e.g. after a
 restart with changed specs, starts empty), in bounded LRUs (query strings are the visitor's
 to choose, so memory stays bounded; searches have their own, so many different queries
-never push the procedure and form pages out), encoded and cut at their holes.
+never push the procedure and form pages out), encoded and cut at their holes. A page that
+differs per address in one part only (the catalogue: its results and query) keeps its
+frame apart (`frame`, `fill`), so that a new address draws that part alone.
 
 What differs per request is never kept: the CSRF token is taken out of a kept page and the
 visitor's own put back in on every use, and so is the Content-Security-Policy nonce of
@@ -63,10 +65,9 @@ HOLES["nonce"] = (_nonce_rendered, _nonce_fresh)
 _MARKS = {name: f"\x1emotcua-{name}-{secrets.token_hex(8)}\x1e" for name in HOLES}
 
 #: Kept pages (a page per address: the query string is the visitor's), search results (apart,
-#: so that many different queries never push the procedure and form pages out) and
-#: fragments (a catalogue's result entries in two languages).
-#: page frames (`frame`: a page without its per-request parts, e.g. the catalogue's base
-#: layout and filter panel, kept once per language and filters for every new search).
+#: so that many different queries never push the procedure and form pages out), fragments (a
+#: catalogue's result entries in two languages) and frames (`frame`: a page without its
+#: per-request parts, the catalogue's per language and filters, whatever the query).
 SIZES = {"page": 512, "search": 512, "fragment": 8192, "frame": 256}
 
 
