@@ -174,7 +174,8 @@ def _catalogue_page(f: Filters) -> Markup:
     args = request.args.to_dict()
     return page_cache.fill(framed, {
         "query": str(escape(f.q)),
-        **{f"lang_{lang}": str(escape(urlencode({**args, "lang": lang}))) for lang in LANGS},
+        # the language link the frame has (the other language's): one address to encode
+        **{f"lang_{lang}": str(escape(urlencode({**args, "lang": lang}))) for lang in LANGS if f"lang_{lang}" in framed[1]},
         "results": _catalogue_results(f),
     })
 
