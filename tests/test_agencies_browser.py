@@ -76,3 +76,24 @@ def test_a_citizen_picks_a_commune_by_typing_without_diacritics_and_only_its_sta
     # That commune's staff see it in their queue; another commune's do not.
     assert code in _queue_codes(browser, base, "hoavang")
     assert code not in _queue_codes(browser, base, "haichau")
+
+
+def test_the_catalogue_filters_by_a_commune_office_chosen_after_its_tier(live_server, page):
+    """The catalogue's panel lists no office until a tier is chosen (the page stays small),
+    then that tier's offices with the same filter box as the procedure page."""
+    page.goto(f"{live_server.url}/?q=khai+sinh")
+    assert page.locator("#f-agency").count() == 0
+    assert page.locator("[data-office-hint]").is_visible()
+    page.select_option("#f-tier", "commune")
+    page.get_by_role("button", name="Áp dụng bộ lọc").click()
+    select = page.locator("#f-agency")
+    every = select.locator("option").count()
+    assert every > 50
+    page.fill("#f-agency-filter", "uy ban hai chau")
+    assert select.locator("option").count() == 2  # "Tất cả" and the ward's people's committee
+    assert select.input_value() == HAI_CHAU
+    page.get_by_role("button", name="Áp dụng bộ lọc").click()
+    assert f"agency={HAI_CHAU}" in page.url and "q=khai+sinh" in page.url
+    assert page.locator("#q").input_value() == "khai sinh"
+    assert page.locator("#f-agency").input_value() == HAI_CHAU
+    assert page.locator("ul.results a[href='/thu-tuc/1.001193']").count() == 1

@@ -321,6 +321,14 @@ def _options(specs: list[ProcedureSpec], lang: str, index: Index) -> Facets:
     )
 
 
+def shown_offices(agencies: list[tuple[str, list[tuple[str, str]]]], f: Filters) -> list[tuple[str, str]]:
+    """The offices the filter panel lists: those of the chosen tier, and the chosen office's
+    own. All 207 were half of every catalogue page's bytes (docs/performance.md), so without a
+    tier the panel asks for one first; that also works without JavaScript (two steps)."""
+    return [item for tier, items in agencies for item in items
+            if (f.tier and tier == f.tier) or (f.agency and any(code == f.agency for code, _ in items))]
+
+
 def level_counts(found_any_level: Iterable[ProcedureSpec]) -> dict[int, int]:
     """How many of the results (found with every filter but the level) each level has."""
     counts = {lv.value: 0 for lv in Level}

@@ -6,7 +6,9 @@ only, yet Jinja redrew them for every request (the bulk of their cost, see
 docs/performance.md). They are kept here, per catalogue (a new catalogue, e.g. after a
 restart with changed specs, starts empty), in bounded LRUs (query strings are the visitor's
 to choose, so memory stays bounded; searches have their own, so many different queries
-never push the procedure and form pages out), encoded and cut at their holes.
+never push the procedure and form pages out), encoded and cut at their holes. A page that
+differs per address in one part only (the catalogue: its results and query) keeps its
+frame apart (`frame`, `fill`), so that a new address draws that part alone.
 
 What differs per request is never kept: the CSRF token is taken out of a kept page and the
 visitor's own put back in on every use, and so is the Content-Security-Policy nonce of
@@ -63,9 +65,10 @@ HOLES["nonce"] = (_nonce_rendered, _nonce_fresh)
 _MARKS = {name: f"\x1emotcua-{name}-{secrets.token_hex(8)}\x1e" for name in HOLES}
 
 #: Kept pages (a page per address: the query string is the visitor's), search results (apart,
-#: so that many different queries never push the procedure and form pages out) and
-#: fragments (a catalogue's result entries in two languages, filter panels).
-SIZES = {"page": 512, "search": 512, "fragment": 8192}
+#: so that many different queries never push the procedure and form pages out), fragments (a
+#: catalogue's result entries in two languages) and frames (`frame`: a page without its
+#: per-request parts, the catalogue's per language and filters, whatever the query).
+SIZES = {"page": 512, "search": 512, "fragment": 8192, "frame": 256}
 
 
 class _LRU:
@@ -102,6 +105,13 @@ def _cache(kind: str) -> _LRU:
         return caches[kind]
 
 
+def shareable() -> bool:
+    """Whether this request's page is the one every visitor gets: not when it holds a message
+    for this visitor only, nor a signed-in citizen's page (their name in the header, their
+    identity prefilled in a form); those are drawn afresh and never kept."""
+    return not ("_flashes" in session or session.get(SIGNED_IN))
+
+
 def page(key: Hashable, render: Callable[[], str], kind: str = "page") -> str | bytes:
     """The page `render` draws for this address and language, drawn once and kept.
 
@@ -109,9 +119,7 @@ def page(key: Hashable, render: Callable[[], str], kind: str = "page") -> str | 
     `kind` the LRU it is kept in (`SIZES`). A kept page is kept encoded, cut at its holes,
     and answered as bytes: encoding a 30 KB page to UTF-8 was a tenth of a kept page's
     cost (docs/performance.md)."""
-    if "_flashes" in session or session.get(SIGNED_IN):
-        # a message for this visitor only, or a signed-in citizen's page (their name in the
-        # header, their identity prefilled in a form): drawn afresh, never kept
+    if not shareable():
         return render()
     full_key = (request.path, request.query_string, current_lang(), key)
     cache = _cache(kind)
@@ -160,3 +168,39 @@ def kept(kind: str, key: Hashable, make: Callable[[], Any]) -> Any:
         value = make()
         cache.put(key, value)
     return value
+
+
+def frame(key: Hashable, render: Callable[[], str], marks: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The page `render` draws with a mark (from `marks`: name -> text that escaping leaves as
+    it is) where each per-request part goes, kept per language and `key`, cut at the marks:
+    its text between the marks and the name of each, for `fill`.
+
+    A search for a query never asked before drew the whole page, base layout and filter panel
+    included (~60 % of its cost, docs/performance.md); with its frame kept only the results
+    and the query are drawn. Kept only when the page is the same for every visitor
+    (`shareable`) and holds none of this request's own values (`HOLES`)."""
+    def cut() -> tuple[tuple[str, ...], tuple[str, ...]]:
+        html = str(render())
+        names = {mark: name for name, mark in marks.items()}
+        parts = re.split("(" + "|".join(map(re.escape, names)) + ")", html)
+        return tuple(parts[0::2]), tuple(names[m] for m in parts[1::2])
+
+    if not shareable():
+        return cut()
+    cache = _cache("frame")
+    full_key = (current_lang(), key)
+    kept = cache.get(full_key)
+    if kept is None:
+        kept = cut()
+        if not any((value := rendered()) and any(value in piece for piece in kept[0]) for rendered, _ in HOLES.values()):
+            cache.put(full_key, kept)
+    return kept
+
+
+def fill(framed: tuple[tuple[str, ...], tuple[str, ...]], values: dict[str, str]) -> Markup:
+    """A `frame` with each mark replaced by its value (already escaped for where it goes)."""
+    pieces, names = framed
+    out = [pieces[0]]
+    for name, piece in zip(names, pieces[1:]):
+        out += (values[name], piece)
+    return Markup("".join(out))

@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import hmac
 import json
+import secrets
 import time
 from datetime import timedelta
 from typing import Any
@@ -30,16 +31,16 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from motcua import citizens, drafts, my_documents, prefill, submission
 from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
-from motcua.i18n import _, current_lang, format_date, local, money, ngettext
+from motcua.i18n import LANGS, _, current_lang, format_date, local, money, ngettext
 from motcua.public_url import external_url
-from motcua.search import Filters, facets, page_links, page_number, paginate, search
+from motcua.search import Filters, facets, level_counts, page_links, page_number, paginate, search, shown_offices
 from motcua.services import services
 from motcua.store import transaction
 from motcua.spec.model import Level, ProcedureSpec, localize
@@ -152,6 +153,12 @@ def _sign_in_gate(spec: ProcedureSpec):
 # --- find and read ---------------------------------------------------------------------------
 
 
+#: Where the catalogue's kept frame takes this request's parts (page_cache.frame): the query as
+#: shown in the search box, the language link's arguments (this address's, the query's among
+#: them) and the results.
+_CATALOGUE_MARKS = {name: f"motcua{name}{secrets.token_hex(8)}" for name in ("query", "results", *(f"lang_{lang}" for lang in LANGS))}
+
+
 @bp.get("/")
 def catalogue() -> str | bytes:
     f = Filters.from_args(request.args)
@@ -160,7 +167,34 @@ def catalogue() -> str | bytes:
     return page_cache.page("catalogue", lambda: _catalogue_page(f), kind="search" if f.q else "page")
 
 
-def _catalogue_page(f: Filters) -> str:
+def _catalogue_page(f: Filters) -> Markup:
+    """The catalogue page: its frame (base layout, search box, filter panel) is kept per
+    language and filters, so a new search or page of results draws only the results."""
+    framed = page_cache.frame(("catalogue", dataclasses.replace(f, q="")), lambda: _catalogue_frame(f), _CATALOGUE_MARKS)
+    args = request.args.to_dict()
+    return page_cache.fill(framed, {
+        "query": str(escape(f.q)),
+        # the language link the frame has (the other language's): one address to encode
+        **{f"lang_{lang}": str(escape(urlencode({**args, "lang": lang}))) for lang in LANGS if f"lang_{lang}" in framed[1]},
+        "results": _catalogue_results(f),
+    })
+
+
+def _catalogue_frame(f: Filters) -> str:
+    specs = services().catalogue
+    here = request.path
+    options = facets(specs, f, found_any_level=[])  # the panel's options only: no search
+    return render_template(
+        "portal/catalogue.html",
+        query=_CATALOGUE_MARKS["query"],
+        filters_panel=Markup(render_template(
+            "portal/catalogue_filters.html", filters=f, facets=options, offices=shown_offices(options.agencies, f))),
+        results=Markup(_CATALOGUE_MARKS["results"]),
+        lang_url=lambda lang: f"{here}?{_CATALOGUE_MARKS['lang_' + lang]}",
+    )
+
+
+def _catalogue_results(f: Filters) -> str:
     specs = services().catalogue
     any_level = search(specs, f.without_level())
     found = any_level if f.level is None else [s for s in any_level if int(s.level) == f.level]
@@ -171,24 +205,18 @@ def _catalogue_page(f: Filters) -> str:
     # the argument each link sets goes last, as {**args, name: value} put a new one
     paged = f"{urlencode(args)}&" if args else ""
     levelled = f"{urlencode({k: v for k, v in args.items() if k != 'level'})}&" if set(args) - {"level"} else ""
-    options = facets(specs, f, found_any_level=any_level)
-    # the filter panel and each result are the same for every visitor: drawn once (page_cache)
-    # (the panel shows the choices, not the query: a new search finds it drawn already)
-    panel = page_cache.fragment(("filters", dataclasses.replace(f, q="")), lambda: render_template(
-        "portal/catalogue_filters.html", filters=f, facets=options))
+    # each result is the same for every visitor: drawn once (page_cache)
     entries = [page_cache.fragment(("entry", s.code), lambda s=s: render_template("portal/catalogue_item.html", spec=s))
                for s in page.items]
     return render_template(
-        "portal/catalogue.html",
+        "portal/catalogue_results.html",
         filters=f,
-        filters_panel=panel,
         entries=entries,
         found_count=page.total,
         page=page,
         page_links=page_links(page),
         page_url=lambda n: f"{here}?{paged}page={n}",
-        facets=options,
-        total_count=len(specs),
+        level_counts=level_counts(any_level),
         level_url=lambda lv: f"{here}?{levelled}level={lv}",
     )
 
