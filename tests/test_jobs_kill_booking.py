@@ -13,17 +13,16 @@ same idempotency key, gets the same parcel back, and the dossier shows it, booke
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import SPECS, LiveServer
+from conftest import LiveServer
+from fixtures.worker_process import start_worker, stop_worker
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, kinds, make_spec, propose, wait_for
 from motcua.jobs import dead_jobs
 from motcua.workflow.engine import STEP_JOBS
@@ -43,23 +42,10 @@ def _held(carrier: LiveServer) -> int:
 
 
 def _worker(data: Path, store_target: str, carrier: LiveServer, portal: LiveServer) -> subprocess.Popen:
-    environment = {**os.environ, "MOTCUA_STORE": store_target, "MOTCUA_PUBLIC_URL": portal.url,
-                   "MOTCUA_POSTAL_API_URL": carrier.url + "/api/v1", "MOTCUA_POSTAL_API_KEY": "K",
-                   "MOTCUA_POSTAL_CALLBACK_SECRET": "CB", "MOTCUA_JOBS_STALLED_SECONDS": "3",
-                   "MOTCUA_CATCH_UP_GRACE_SECONDS": "1", "MOTCUA_STEP_JOB_BACKOFF_SECONDS": "0.2"}
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "motcua"), "worker", "--specs", str(SPECS), "--data", str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
-
-
-def _stop(process: subprocess.Popen) -> str:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        return process.communicate(timeout=30)[1]
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.communicate()[1]
+    return start_worker(data, {"MOTCUA_STORE": store_target, "MOTCUA_PUBLIC_URL": portal.url,
+                               "MOTCUA_POSTAL_API_URL": carrier.url + "/api/v1", "MOTCUA_POSTAL_API_KEY": "K",
+                               "MOTCUA_POSTAL_CALLBACK_SECRET": "CB", "MOTCUA_JOBS_STALLED_SECONDS": "3",
+                               "MOTCUA_CATCH_UP_GRACE_SECONDS": "1", "MOTCUA_STEP_JOB_BACKOFF_SECONDS": "0.2"})
 
 
 def _finish(app, code: str) -> None:
@@ -113,7 +99,7 @@ def test_a_worker_killed_mid_booking_leaves_one_parcel_booked_by_the_next(app, d
         try:
             wait_for(lambda: _delivery(app, code)["status"] == "booked", timeout=90)
         finally:
-            err = _stop(second)
+            err = stop_worker(second)
             _post(carrier.url + "/sim/release", {"count": 10})
     d = store.dossiers.get(code)
     assert _delivery(app, code)["item_number"] == booked_by_carrier, err

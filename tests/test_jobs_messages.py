@@ -13,10 +13,8 @@ process is deferred again by the catch-up job.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from datetime import datetime, timezone
@@ -24,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SPECS, LiveServer, free_port
+from conftest import LiveServer
+from fixtures.worker_process import start_worker, stop_worker
 from fixtures.workflow_kit import AGENCY, file_dossier, make_spec, wait_for
 from motcua import accounts
 from motcua.jobs import dead_jobs, queue_for
@@ -235,21 +234,8 @@ def test_embedded_catch_up_defers_again_a_message_whose_job_was_lost(app, gatewa
 
 
 def _worker(data: Path, pg_url: str, gateway_url: str, **env: str) -> subprocess.Popen:
-    environment = {**os.environ, "MOTCUA_STORE": pg_url, "MOTCUA_NOTIFY_URL": gateway_url, "MOTCUA_NOTIFY_API_KEY": "K",
-                   "MOTCUA_NOTIFY_BACKOFF_SECONDS": "0.1", "MOTCUA_PUBLIC_URL": "http://127.0.0.1:9", **env}
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "motcua"), "worker", "--specs", str(SPECS), "--data", str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
-
-
-def _stop(process: subprocess.Popen) -> str:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        return process.communicate(timeout=30)[1]
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.communicate()[1]
+    return start_worker(data, {"MOTCUA_STORE": pg_url, "MOTCUA_NOTIFY_URL": gateway_url, "MOTCUA_NOTIFY_API_KEY": "K",
+                               "MOTCUA_NOTIFY_BACKOFF_SECONDS": "0.1", "MOTCUA_PUBLIC_URL": "http://127.0.0.1:9", **env})
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -262,7 +248,7 @@ def test_two_workers_send_each_message_once(app, data_dir, store_target, gateway
     try:
         wait_for(lambda: all(m["status"] == "sent" for c in codes for m in messages(app, c).values()), timeout=60)
     finally:
-        errors = [_stop(w) for w in workers]
+        errors = [stop_worker(w) for w in workers]
     keys = [k for c in codes for k in messages(app, c)]
     assert len(keys) == 8 and all(delivered(sim, k) == 1 for k in keys), errors
     assert sum(1 for r in sim.extensions["messaging_sim_requests"] if r["status"] == 503) == 4
@@ -297,7 +283,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_loses_nothing(app, data_dir, sto
     try:
         wait_for(lambda: messages(app, code)[key]["status"] == "sent", timeout=60)
     finally:
-        err = _stop(second)
+        err = stop_worker(second)
     assert delivered(sim, key) == 1, err  # the held request never got through; the new one did, once
     assert "of a dead worker queued again" in err
 
