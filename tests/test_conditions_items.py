@@ -187,7 +187,8 @@ def test_items_added_with_the_button_show_their_field_on_their_own_answers(app, 
     assert first.is_hidden() and second.is_hidden()
     page.check("#f-children-1-in_school")
     assert second.is_visible() and first.is_hidden()  # only the child at school
-    page.click(".actions button[value=continue]")
+    with page.expect_navigation():  # the server's answer replaces the page: read that one
+        page.click(".actions button[value=continue]")
     # the server says the same, at that item
     assert page.locator("#f-children-1-school-error").is_visible()
     assert "Nhập tên trường" in page.locator("#f-children-1-school-error").inner_text()
