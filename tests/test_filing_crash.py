@@ -12,7 +12,6 @@ Nothing waits for a duration: each kill waits for a number of answers.
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
@@ -30,7 +29,8 @@ import pytest
 from motcua.store import open_store
 from motcua.store.check import check_store
 from tests.conftest import free_port
-from tests.portal_helpers import BIRTH_CODE, OFFICE, birth_spec, small_pdf, write_spec
+from tests.portal_helpers import BIRTH_CODE, birth_spec, write_spec
+from tests.test_api_portal import body
 
 ROUNDS = 3
 ACKS_BEFORE_KILL = 30
@@ -39,21 +39,7 @@ DEADLINE = 300
 
 
 def _body() -> bytes:
-    return json.dumps({
-        "agency": OFFICE,
-        "answers": {
-            "requester": {"full_name": "Lê Thị Hoa", "cccd": "079190012345", "phone": "0987654321", "relation": "me"},
-            "child": {"full_name": "Lê Gia Bảo", "birth_date": "2025-05-20", "sex": "nam", "ethnicity": "Kinh",
-                      "nationality": "Việt Nam", "birth_place": "Bệnh viện Từ Dũ"},
-            "mother": {"full_name": "Lê Thị Hoa", "birth_year": 1992},
-            "has_father": False,
-            "birth_proof": "giay_chung_sinh",
-            "extract_copies": 1,
-        },
-        "delivery": {"kind": "desk"},
-        "attachments": [{"component": "giay_chung_sinh", "filename": "cs.pdf",
-                         "content_base64": base64.b64encode(small_pdf()).decode()}],
-    }, ensure_ascii=False).encode()
+    return json.dumps(body(), ensure_ascii=False).encode()  # the API tests' birth registration
 
 
 def _serve(specs: Path, data: Path) -> tuple[subprocess.Popen, str]:

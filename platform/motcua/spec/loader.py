@@ -237,6 +237,15 @@ class ExpansionTooLarge(yaml.MarkedYAMLError):
     """Aliases expand the document past MAX_EXPANDED_NODES; the mark is where."""
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """A mapping's keys and values, a sequence's items, a scalar's nothing."""
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def _expanded_sizes(node: yaml.Node, sizes: dict[int, int], stack: frozenset[int]) -> int:
     """How many nodes `node` stands for once aliases are expanded, each shared node counted
     once per use but computed once (so the check itself stays linear in the text)."""
@@ -246,12 +255,7 @@ def _expanded_sizes(node: yaml.Node, sizes: dict[int, int], stack: frozenset[int
     if key in stack:  # a recursive alias: _map_nodes stops there too
         return 1
     stack = stack | {key}
-    if isinstance(node, yaml.MappingNode):
-        children = [child for pair in node.value for child in pair]
-    elif isinstance(node, yaml.SequenceNode):
-        children = list(node.value)
-    else:
-        children = []
+    children = _children(node)
     total = 1
     for child in children:
         total += _expanded_sizes(child, sizes, stack)
@@ -268,13 +272,7 @@ def _check_expansion(node: yaml.Node) -> None:
     if _expanded_sizes(node, sizes, frozenset()) <= MAX_EXPANDED_NODES:
         return
     while True:
-        if isinstance(node, yaml.MappingNode):
-            children = [child for pair in node.value for child in pair]
-        elif isinstance(node, yaml.SequenceNode):
-            children = list(node.value)
-        else:
-            children = []
-        over = next((c for c in children if sizes.get(id(c), 0) > MAX_EXPANDED_NODES), None)
+        over = next((c for c in _children(node) if sizes.get(id(c), 0) > MAX_EXPANDED_NODES), None)
         if over is None or over is node:
             break
         node = over
