@@ -538,7 +538,7 @@ def _surplus_refunds(ctx: StepContext, dossier: Any, requested_by: str) -> list[
         raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả.")
     wishes: list[dict[str, Any]] = []
     for item in items:
-        wishes += _refund_wishes(ctx, dossier, item, REFUNDED_SURPLUS, reason=f"{dossier.code}: overpayment",
+        wishes += _refund_wishes(ctx, item, REFUNDED_SURPLUS, reason=f"{dossier.code}: overpayment",
                                  requested_by=requested_by)
     return wishes
 
@@ -591,7 +591,7 @@ def _refundable(ctx: StepContext, dossier: Any) -> list[dict[str, Any]]:
     return items
 
 
-def _refund_wishes(ctx: StepContext, dossier: Any, item: dict[str, Any], text: dict[str, str], *, reason: str,
+def _refund_wishes(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, reason: str,
                    requested_by: str = "system", **values: Any) -> list[dict[str, Any]]:
     """One refund through the item's gateway, and what to record of it: `payment_refunded`
     (the citizen sees it) or, when the gateway says no or cannot refund at all, the
@@ -612,16 +612,15 @@ def _refund_wishes(ctx: StepContext, dossier: Any, item: dict[str, Any], text: d
         return [{"actor": actor, "kind": "payment_refunded", "note": message(text, **common, **values, txn=result.transaction),
                  "data": {**data, "refund_transaction": result.transaction, "refund_ref": payments.refund_ref(item)},
                  "once": "refund_ref"}]  # asked twice: the gateway pays once, the timeline says it once
-    if any(e.kind == "payment_refund_refused" and (e.data or {}).get("txn_ref") == item["txn_ref"] for e in dossier.events):
-        return []
     return [{"actor": actor, "kind": "payment_refund_refused", "note": message(REFUND_REFUSED, **common, code=result.reason_code or "?"),
-             "data": {**data, "reason_code": result.reason_code, "message": result.message}}]
+             "data": {**data, "reason_code": result.reason_code, "message": result.message},
+             "once": "txn_ref"}]  # once per order: the engine checks it under the dossier's lock
 
 
 def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, reason: str, requested_by: str = "system",
             **values: Any) -> None:
     """`_refund_wishes` recorded by the step (a reaction to `refused` / `withdrawn`)."""
-    for wish in _refund_wishes(ctx, ctx.dossier, item, text, reason=reason, requested_by=requested_by, **values):
+    for wish in _refund_wishes(ctx, item, text, reason=reason, requested_by=requested_by, **values):
         ctx.record(wish["kind"], actor=wish["actor"], note=wish["note"],
                    data={k: v for k, v in wish["data"].items() if k != "step"}, once=wish.get("once"))
 

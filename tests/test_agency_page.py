@@ -90,3 +90,19 @@ def test_kept_like_other_public_pages_for_a_time_slot(app):
     assert figure(kept, "received") == "0"  # the kept page, drawn once in this slot
     time.sleep(2.1)
     assert figure(client.get(f"/co-quan/{code}").get_data(as_text=True), "received") == "3"
+
+
+def test_the_figures_are_counted_once_per_office_and_slot_whatever_the_language_or_query(app, monkeypatch):
+    """The page is kept per language and query string, its figures (a pass over the store) per
+    office and time slot only: a new `?x=` or the other language must not count them again."""
+    from motcua.web import agency_page
+
+    passes: list[str] = []
+    real = agency_page.build_report
+    monkeypatch.setattr(agency_page, "build_report", lambda *a, **k: passes.append("pass") or real(*a, **k))
+    app.config["AGENCY_PAGE_FIGURES_SECONDS"] = 3600
+    code = birth_office(app)
+    client = app.test_client()
+    for url in (f"/co-quan/{code}", f"/co-quan/{code}?lang=en", f"/co-quan/{code}?x=1", f"/co-quan/{code}?x=2"):
+        assert client.get(url).status_code == 200
+    assert len(passes) == 1

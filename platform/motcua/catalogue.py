@@ -311,10 +311,6 @@ class Catalogue:
         offices = self.performers(spec)
         return spec.performers_rule.tier or (offices[0].tier if offices else "")
 
-    def performed_by(self, code: str) -> list[ProcedureSpec]:
-        """The specs an office performs, by procedure code."""
-        return [s for s in self._sorted if self.performer(s, code) is not None]
-
     def with_studio(self, store: Store) -> Catalogue:
         """A new catalogue: this one's folder specs with the authoring studio's publications
         and retirements applied (motcua.studio: the latest publication wins). A new object,

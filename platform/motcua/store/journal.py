@@ -319,17 +319,6 @@ class Journal:
 
     # -- reading ------------------------------------------------------------------------
 
-    def changes(self, gens: list[int]) -> list[dict[str, Any]]:
-        """Every checked change of these generations, in order."""
-        found: list[dict[str, Any]] = []
-        for gen in gens:
-            try:
-                raw = self.path(gen).read_bytes()
-            except FileNotFoundError:
-                continue
-            found.extend(decode_lines(raw)[0])
-        return found
-
     def latest(self, gens: list[int]) -> list[dict[str, Any]]:
         """What a fold writes from these sealed generations: the last change of each dossier
         and record, in the order each was first changed (as a dict of them, filled in journal

@@ -49,10 +49,11 @@ def agency_page(code: str) -> Any:
     office = offices(catalogue).get(code)
     if office is None:
         abort(404)
-    return page_cache.page(("agency", code, _figures_slot()), lambda: _render(code))
+    slot = _figures_slot()
+    return page_cache.page(("agency", code, slot), lambda: _render(code, slot))
 
 
-def _render(code: str) -> str:
+def _render(code: str, slot: int) -> str:
     svc = services()
     office = offices(svc.catalogue)[code]
     lang = current_lang()
@@ -62,8 +63,10 @@ def _render(code: str) -> str:
         for level in sorted(Level, reverse=True)
     ]
     period = periods.year(periods.vn_today().year)
-    report = build_report(svc.store, svc.catalogue, period=period, agencies=[code], online_target=_target(),
-                          calendar=svc.engine.calendar)
+    # the figures depend on neither the language nor the query string the page is kept by:
+    # one pass over the store per office and time slot
+    report = page_cache.kept("fragment", ("agency-figures", code, slot), lambda: build_report(
+        svc.store, svc.catalogue, period=period, agencies=[code], online_target=_target(), calendar=svc.engine.calendar))
     return render_template(
         "portal/agency.html",
         office=office,

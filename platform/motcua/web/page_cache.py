@@ -132,10 +132,7 @@ def page(key: Hashable, render: Callable[[], str], kind: str = "page") -> str | 
     if not holes:
         return pieces[0]
     values = {name: HOLES[name][1]().encode() for name in set(holes)}  # one token, one nonce per response
-    out = [pieces[0]]
-    for name, piece in zip(holes, pieces[1:]):
-        out += (values[name], piece)
-    return b"".join(out)
+    return _join(pieces, holes, values, b"")
 
 
 def _cut(html: str) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
@@ -149,8 +146,22 @@ def _cut(html: str) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
             names[_MARKS[name]] = name
     if not names:
         return (html.encode(),), ()
+    pieces, order = _split(html, names)
+    return tuple(p.encode() for p in pieces), order
+
+
+def _split(html: str, names: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`html` cut at each mark (`names`: mark -> name): the text between, the names in order."""
     parts = re.split("(" + "|".join(map(re.escape, names)) + ")", html)
-    return tuple(p.encode() for p in parts[0::2]), tuple(names[m] for m in parts[1::2])
+    return tuple(parts[0::2]), tuple(names[m] for m in parts[1::2])
+
+
+def _join(pieces: tuple[Any, ...], names: tuple[str, ...], values: dict[str, Any], empty: Any) -> Any:
+    """The pieces with each named value put back between them (str or bytes alike)."""
+    out = [pieces[0]]
+    for name, piece in zip(names, pieces[1:]):
+        out += (values[name], piece)
+    return empty.join(out)
 
 
 def fragment(key: Hashable, render: Callable[[], str]) -> Markup:
@@ -180,10 +191,7 @@ def frame(key: Hashable, render: Callable[[], str], marks: dict[str, str]) -> tu
     and the query are drawn. Kept only when the page is the same for every visitor
     (`shareable`) and holds none of this request's own values (`HOLES`)."""
     def cut() -> tuple[tuple[str, ...], tuple[str, ...]]:
-        html = str(render())
-        names = {mark: name for name, mark in marks.items()}
-        parts = re.split("(" + "|".join(map(re.escape, names)) + ")", html)
-        return tuple(parts[0::2]), tuple(names[m] for m in parts[1::2])
+        return _split(str(render()), {mark: name for name, mark in marks.items()})
 
     if not shareable():
         return cut()
@@ -200,7 +208,4 @@ def frame(key: Hashable, render: Callable[[], str], marks: dict[str, str]) -> tu
 def fill(framed: tuple[tuple[str, ...], tuple[str, ...]], values: dict[str, str]) -> Markup:
     """A `frame` with each mark replaced by its value (already escaped for where it goes)."""
     pieces, names = framed
-    out = [pieces[0]]
-    for name, piece in zip(names, pieces[1:]):
-        out += (values[name], piece)
-    return Markup("".join(out))
+    return Markup(_join(pieces, names, values, ""))

@@ -20,7 +20,7 @@ import json
 import logging
 from dataclasses import dataclass, field as dataclass_field
 from datetime import date, datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ValidationError
@@ -109,6 +109,11 @@ TRANSFERRED = {"vi": "Chuyển hồ sơ từ {from_office} ({from_code}) sang {t
                "en": "Sent from {from_office} ({from_code}) to {to_office} ({to_code}). Reason: {reason}"}
 TRANSFERRED_FEE = {"vi": " Phí, lệ phí theo mức của cơ quan nhận: {new_fee} (trước đây {old_fee}).",
                    "en": " Fees at the receiving office's rate: {new_fee} (was {old_fee})."}
+
+
+def _already_recorded(d: Dossier, kind: str, data: Mapping[str, Any], once: str | None) -> bool:
+    """An event asked for `once` per value of `data[once]` that the dossier already holds."""
+    return bool(once) and any(e.kind == kind and (e.data or {}).get(once) == data.get(once) for e in d.events)
 
 
 def _move(d: Dossier, action: str, *, actor: str, calendar: Calendar, note: NoteLike, data: dict[str, Any] | None) -> None:
@@ -595,10 +600,8 @@ class Engine:
                 _move(d, args["action"], actor=args["actor"], calendar=self.calendar,
                       note=args["note"], data={**args["data"], "step": ctx.step_name})
             else:
-                once = args.get("once")
-                if once and any(e.kind == args["kind"] and (e.data or {}).get(once) == args["data"].get(once)
-                                for e in d.events):
-                    continue  # already recorded (a concurrent action committed it first)
+                if _already_recorded(d, args["kind"], args["data"], args.get("once")):
+                    continue  # a concurrent action committed it first
                 lifecycle.apply(d, _event(actor=args["actor"], kind=args["kind"], note=args["note"],
                                           data={**args["data"], "step": ctx.step_name}), self.calendar)
         if ctx.state_changed:
@@ -920,9 +923,8 @@ class Engine:
                 if wish.get("move"):
                     _move(d, wish["move"], actor=wish["actor"], calendar=self.calendar, note=wish.get("note"), data=data)
                     continue
-                once = wish.get("once")
                 kind = wish.get("kind") or "note"
-                if once and any(e.kind == kind and (e.data or {}).get(once) == data.get(once) for e in d.events):
+                if _already_recorded(d, kind, data, wish.get("once")):
                     continue
                 lifecycle.apply(d, _event(actor=wish["actor"], kind=kind, note=wish.get("note"), data=data), self.calendar)
 
