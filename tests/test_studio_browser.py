@@ -93,7 +93,8 @@ def test_author_edits_reviewer_publishes_citizen_files_new_version_old_dossier_k
             assert page.locator(f"tr[data-code='{CODE}']").inner_text().count("Đã công bố") == 1
             page.get_by_role("link", name=CODE).click()
             page.wait_for_selector("#studio[data-editor=ready] .cm-editor")
-            assert page.locator(".cm-editor .tok-propertyName, .cm-editor span").count() > 10  # highlighted
+            # highlighted: CodeMirror parses and paints tokens after the editor is ready, in idle time
+            page.wait_for_function("document.querySelectorAll('.cm-editor .cm-line span').length > 10")
 
             # completion from the spec JSON Schema: a top-level key
             select(page, 'version: "2026.1"')
