@@ -68,6 +68,17 @@ def test_put_read_by_content_id(files):
         files.read("../../etc/passwd")
 
 
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "A" * 64, "0" * 63, "0" * 65, "g" * 64, "0" * 62 + "/x", ""])
+def test_an_id_that_is_not_a_sha256_hex_is_refused_alike(files, bad):
+    """Both stores refuse the same ids (one check, motcua.store.base.is_file_id), before a
+    path or a query is built from them."""
+    files.put(b"kept")
+    assert not files.exists(bad) and files.stored_at(bad) is None and files.delete(bad) is False
+    with pytest.raises(KeyError):
+        files.read(bad)
+    assert len(list(files.ids())) == 1
+
+
 def test_ids_are_every_file_sorted(files):
     ids = [files.put(f"tệp {i}".encode()) for i in range(5)]
     assert list(files.ids()) == sorted(ids)

@@ -162,8 +162,15 @@ class Put(NamedTuple):
     version: int
 
 
+def is_file_id(file_id: object) -> bool:
+    """Whether `file_id` is a file store's id: the lower-case sha256 hex of the bytes. Every
+    file store checks it before it builds a path or a query from the id, so a name sent by
+    a citizen never reaches either; one check, so both stores refuse the same ids."""
+    return isinstance(file_id, str) and len(file_id) == 64 and all(c in "0123456789abcdef" for c in file_id)
+
+
 class FileStore(Protocol):
-    """Uploaded files by content id; a citizen's file name is never a path."""
+    """Uploaded files by content id (`is_file_id`); a citizen's file name is never a path."""
 
     def put(self, data: bytes) -> str:
         """Store the bytes durably and return their id (sha256 hex)."""

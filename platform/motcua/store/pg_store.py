@@ -37,7 +37,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, TypeVar
 from urllib.parse import urlsplit
 
 from motcua.dossier import Dossier, Status
-from motcua.store.base import Damage, EventsRewritten, Put, StoreDamaged, StoreError
+from motcua.store.base import Damage, EventsRewritten, Put, StoreDamaged, StoreError, is_file_id
 from motcua.store.summary import ROW_FORMAT, VIETNAM, DossierSummary, from_row, row_closed_on, summary_row
 
 T = TypeVar("T")
@@ -547,10 +547,6 @@ class PgFiles:
     def __init__(self, db: _Db) -> None:
         self._db = db
 
-    @staticmethod
-    def _valid(file_id: str) -> bool:
-        return isinstance(file_id, str) and len(file_id) == 64 and all(c in "0123456789abcdef" for c in file_id)
-
     def put(self, data: bytes) -> str:
         return self.add(data).file_id
 
@@ -568,7 +564,7 @@ class PgFiles:
         return Put(file_id, bool(created), int(version))
 
     def read(self, file_id: str) -> bytes:
-        if not self._valid(file_id):
+        if not is_file_id(file_id):
             raise KeyError(file_id)
         with self._db.connection() as conn:
             row = conn.execute("SELECT data FROM files WHERE file_id = %s", (file_id,)).fetchone()
@@ -583,20 +579,20 @@ class PgFiles:
         return data
 
     def exists(self, file_id: str) -> bool:
-        if not self._valid(file_id):
+        if not is_file_id(file_id):
             return False
         with self._db.connection() as conn:
             return conn.execute("SELECT 1 FROM files WHERE file_id = %s", (file_id,)).fetchone() is not None
 
     def stored_at(self, file_id: str) -> datetime | None:
-        if not self._valid(file_id):
+        if not is_file_id(file_id):
             return None
         with self._db.connection() as conn:
             row = conn.execute("SELECT stored_at FROM files WHERE file_id = %s", (file_id,)).fetchone()
         return row[0] if row else None
 
     def delete(self, file_id: str, *, older_than: datetime | None = None, version: int | None = None) -> bool:
-        if not self._valid(file_id):
+        if not is_file_id(file_id):
             return False
         with self._db.connection() as conn:
             row = conn.execute(

@@ -37,7 +37,7 @@ from tinydb import Query, TinyDB
 from motcua.dossier import Dossier, Status
 from pydantic import ValidationError
 
-from motcua.store.base import Damage, EventsRewritten, OnDamage, Put, StoreDamaged, StoreError
+from motcua.store.base import Damage, EventsRewritten, OnDamage, Put, StoreDamaged, StoreError, is_file_id
 from motcua.store.durable import (
     AtomicJSONStorage,
     atomic_write,
@@ -816,7 +816,7 @@ class TinyFiles:
         ensure_dir(folder)
 
     def _path(self, file_id: str) -> Path:
-        if len(file_id) != 64 or any(c not in "0123456789abcdef" for c in file_id):
+        if not is_file_id(file_id):
             raise KeyError(file_id)
         return self._folder / file_id[:2] / file_id
 
