@@ -33,12 +33,13 @@ from motcua.dossier import Status
 from motcua import i18n
 from motcua.integrations import GATEWAYS
 from motcua import payments
-from motcua.integrations.gateways import GatewayUnavailable, RefundResult
+from motcua.integrations.gateways import GatewayUnavailable
 from motcua.payments import ONLINE_DUE, STAFF_NOTE, amount_due, check_payment_token, may_pay_online, payment_token  # noqa: F401 (re-exported)
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.lifecycle import allowed
 from motcua.workflow.notes import message, money, words
 from motcua.workflow.step import EventKind, Step, StepContext
+from motcua_plugins import payment_refunds as refunds
 
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -193,7 +194,11 @@ class PaymentStep(Step):
         "payment_due_at_desk": EventKind(label={"vi": "Chờ nộp phí, lệ phí", "en": "Fees due"}),
         "payment_failed": EventKind(label={"vi": "Thanh toán không thành công", "en": "Payment failed"}),
         ONLINE_DUE: EventKind(label={"vi": "Chờ nộp phí, lệ phí trước khi gửi kết quả", "en": "Fees due before the result is posted"}),
+        payments.REFUND_REQUESTED: EventKind(label={"vi": "Đề nghị hoàn trả phí, lệ phí", "en": "Refund requested"}),
         "payment_refunded": EventKind(label={"vi": "Đã hoàn trả phí, lệ phí", "en": "Fees refunded"}),
+        # the refund job gave up (gateway unreachable): an administrator runs it again
+        refunds.FAILED: EventKind(label={"vi": "Chưa hoàn trả được qua cổng thanh toán", "en": "Refund through the gateway failed"},
+                                  internal=True),
         # the gateway said no: staff refund by hand (the citizen is told once it is done)
         "payment_refund_refused": EventKind(label={"vi": "Cổng thanh toán từ chối hoàn tiền, cần cán bộ xử lý",
                                                    "en": "The gateway refused the refund; staff must act"}, internal=True),
@@ -265,8 +270,27 @@ class PaymentStep(Step):
             _request_rest(ctx)
         elif event.kind == "office_transferred" and "fee_total" in (event.data or {}):
             _after_transfer(ctx, event)
-        elif event.kind in ctx.config.refund_on and event.kind in ("refused", "withdrawn"):
-            _refund_all(ctx, event.kind)
+        elif event.kind in ("refused", "withdrawn"):
+            refunds.redefer_failed(ctx)  # closing drops the dossier's dead jobs
+            if event.kind in ctx.config.refund_on:
+                _refund_all(ctx, event.kind)
+        elif event.kind == payments.REFUND_REQUESTED:
+            refunds.defer(ctx, event.data)
+
+    def run_job(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> Any:
+        """Ask the gateway for a refund (motcua_plugins.payment_refunds), in the worker."""
+        if job != refunds.JOB:
+            raise NotImplementedError(job)
+        return refunds.run(ctx, key, arguments)
+
+    def job_done(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any], result: Any) -> None:
+        refunds.done(ctx, key, arguments, result)
+
+    def job_failed(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any], error: str) -> None:
+        refunds.failed(ctx, key, error)
+
+    def job_retried(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> bool:
+        return refunds.retried(ctx, key)
 
     def actions(self, ctx: StepContext, user: Any) -> list[Action]:
         offered: list[Action] = []
@@ -320,10 +344,7 @@ class PaymentStep(Step):
             return
         if action == "refund_surplus":
             by = getattr(user, "username", "staff")
-            try:
-                ctx.engine.decide(ctx.dossier.code, lambda d: _surplus_refunds(ctx, d, by))
-            except GatewayUnavailable as exc:
-                raise ActionNotAllowed("Không kết nối được cổng thanh toán; vui lòng thử lại sau.") from exc
+            ctx.engine.decide(ctx.dossier.code, lambda d: _surplus_refunds(ctx, d, by))
             return
         if action not in ("record_payment", "refuse_unpaid") or not _owes(ctx):
             raise ActionNotAllowed("Hồ sơ không còn khoản phí nào phải nộp.")
@@ -367,6 +388,7 @@ class PaymentStep(Step):
                                       pay_online=payment_mode(ctx) == "online" and may_pay_online(ctx.dossier),
                                       gateway_ready=online_gateway(chosen, ctx.app_config) is not None,
                                       failure=_last_failure(ctx), gateway_id=chosen, refunded=_refunded(ctx),
+                                      refunding=sum(r["amount"] for r in refunds.pending(ctx.dossier)),
                                       gateway_title=(getattr(cls, "title", None) or {"vi": chosen})))
 
     def staff_panel(self, ctx: StepContext) -> Markup | None:
@@ -374,7 +396,8 @@ class PaymentStep(Step):
 
         if ctx.dossier.fee_total <= 0:
             return None
-        return Markup(render_template("payment/staff.html", ctx=ctx, dossier=ctx.dossier, paid=_paid(ctx), config=_shown(ctx)))
+        return Markup(render_template("payment/staff.html", ctx=ctx, dossier=ctx.dossier, paid=_paid(ctx), config=_shown(ctx),
+                                      refund_failed=any(r["failed"] for r in refunds.pending(ctx.dossier))))
 
 
 def _request_rest(ctx: StepContext) -> None:
@@ -529,18 +552,16 @@ def _cash_refund(dossier: Any, voucher: str, actor: str, step: str) -> list[dict
 
 
 def _surplus_refunds(ctx: StepContext, dossier: Any, requested_by: str) -> list[dict[str, Any]]:
-    """The overpayments given back through their gateways, decided under the dossier's lock
+    """The overpayments to give back through their gateways, decided under the dossier's lock
     (Engine.decide): what may be given back is `payments.surpluses` of the dossier as it is
-    then (capped by the bill), and the gateway is asked while the lock is held, so a transfer
-    or a second clerk waits for the refund and sees it."""
+    then (capped by the bill, less what is already on its way back), so a transfer or a
+    second clerk committed meanwhile is seen. Only the request is recorded here; a job asks
+    the gateway (motcua_plugins.payment_refunds), so nobody waits on the bank."""
     items = _refundable(ctx, dossier)
     if not items:
         raise ActionNotAllowed("Hồ sơ không có khoản nộp thừa nào chờ hoàn trả.")
-    wishes: list[dict[str, Any]] = []
-    for item in items:
-        wishes += _refund_wishes(ctx, item, REFUNDED_SURPLUS, reason=f"{dossier.code}: overpayment",
-                                 requested_by=requested_by)
-    return wishes
+    return [refunds.request(ctx, item, actor=ctx.actor, reason=f"{dossier.code}: overpayment", requested_by=requested_by)
+            for item in items]
 
 
 #: what staff read after "check payment status", per outcome of motcua.payments.reconcile
@@ -569,17 +590,6 @@ def _check(ctx: StepContext) -> None:
     ctx.record("payment_checked", note=message(text, ref=order.ref), data={"txn_ref": order.ref, "outcome": outcome})
 
 
-REFUNDED = {"vi": "Đã hoàn trả {amount} qua {gateway} (giao dịch gốc {ref}, mã hoàn tiền {txn}) do hồ sơ {why}.",
-            "en": "{amount} refunded through {gateway} (payment {ref}, refund {txn}) as the dossier was {why}."}
-REFUND_REFUSED = {"vi": "Cổng {gateway} từ chối hoàn {amount} của giao dịch {ref} (mã {code}): cán bộ cần hoàn tiền thủ công.",
-                  "en": "{gateway} refused to refund {amount} of payment {ref} (code {code}): staff must refund by hand."}
-WHY = {"refused": {"vi": "bị từ chối tiếp nhận", "en": "refused"}, "withdrawn": {"vi": "được công dân rút", "en": "withdrawn"}}
-
-
-REFUNDED_SURPLUS = {"vi": "Đã hoàn trả {amount} nộp thừa qua {gateway} (giao dịch gốc {ref}, mã hoàn tiền {txn}).",
-                    "en": "{amount} overpaid refunded through {gateway} (payment {ref}, refund {txn})."}
-
-
 def _refundable(ctx: StepContext, dossier: Any) -> list[dict[str, Any]]:
     """Overpayments still to give back (capped by the bill: motcua.payments.surpluses) whose
     gateway can refund them."""
@@ -591,49 +601,16 @@ def _refundable(ctx: StepContext, dossier: Any) -> list[dict[str, Any]]:
     return items
 
 
-def _refund_wishes(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, reason: str,
-                   requested_by: str = "system", **values: Any) -> list[dict[str, Any]]:
-    """One refund through the item's gateway, and what to record of it: `payment_refunded`
-    (the citizen sees it) or, when the gateway says no or cannot refund at all, the
-    staff-only `payment_refund_refused` (once per order). `values` fill `text` besides
-    amount, gateway, ref and txn."""
-    chosen = payments.gateway_for(ctx.app_config, item["gateway"] or "")
-    if chosen is not None and chosen.offers("refund"):
-        result = payments.refund_payment(ctx.services.store, ctx.app_config, item, requested_by=requested_by, reason=reason)
-    else:  # uninstalled, disabled, or a gateway without refunds: a person has to do it
-        result = RefundResult(ok=False, reason_code="no_refund_api", message="the gateway offers no refund here")
-    cls = GATEWAYS.get(item["gateway"] or "")
-    amount = item["amount"] - item["refunded"]
-    common = {"amount": money(amount), "ref": item["txn_ref"],
-              "gateway": words(getattr(cls, "title", None) or {"vi": item["gateway"], "en": item["gateway"]})}
-    data = {"txn_ref": item["txn_ref"], "method": item["gateway"], "amount": amount, "step": ctx.step_name}
-    actor = f"gateway:{item['gateway']}"
-    if result.ok:
-        return [{"actor": actor, "kind": "payment_refunded", "note": message(text, **common, **values, txn=result.transaction),
-                 "data": {**data, "refund_transaction": result.transaction, "refund_ref": payments.refund_ref(item)},
-                 "once": "refund_ref"}]  # asked twice: the gateway pays once, the timeline says it once
-    return [{"actor": actor, "kind": "payment_refund_refused", "note": message(REFUND_REFUSED, **common, code=result.reason_code or "?"),
-             "data": {**data, "reason_code": result.reason_code, "message": result.message},
-             "once": "txn_ref"}]  # once per order: the engine checks it under the dossier's lock
-
-
-def _refund(ctx: StepContext, item: dict[str, Any], text: dict[str, str], *, reason: str, requested_by: str = "system",
-            **values: Any) -> None:
-    """`_refund_wishes` recorded by the step (a reaction to `refused` / `withdrawn`)."""
-    for wish in _refund_wishes(ctx, item, text, reason=reason, requested_by=requested_by, **values):
-        ctx.record(wish["kind"], actor=wish["actor"], note=wish["note"],
-                   data={k: v for k, v in wish["data"].items() if k != "step"}, once=wish.get("once"))
-
-
 def _refund_all(ctx: StepContext, why: str) -> None:
-    """Give back every online payment of the dossier (the spec says its fees are refundable
-    when it is refused / withdrawn). Safe to run twice: the refund id is the order's, and a
-    payment already given back is no longer listed. An unreachable gateway raises, so the
-    engine records `step_failed` and tries again."""
+    """Ask for every online payment of the dossier back (the spec says its fees are
+    refundable when it is refused / withdrawn): one `payment_refund_requested` each, whose
+    job asks the gateway. Safe to run twice: the refund id is the order's, and a payment
+    already given back, or on its way back, is no longer listed."""
     for item in payments.online_payments(ctx.dossier):
         if item["gateway"] in (None, "desk", "cod"):
             continue
-        _refund(ctx, item, REFUNDED, reason=f"{ctx.dossier.code}: {why}", why=words(WHY[why]))
+        refunds.record(ctx, refunds.request(ctx, item, actor=ctx.actor, reason=f"{ctx.dossier.code}: {why}",
+                                            requested_by="system", why=why))
 
 
 def record_paid(ctx: StepContext, *, amount: int, method: str, note: Any, data: dict[str, Any] | None = None,

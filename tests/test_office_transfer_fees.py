@@ -95,6 +95,9 @@ def test_sent_to_an_office_charging_less_the_overpayment_is_refunded_through_the
         svc.engine.perform(code, "refund_surplus", desk(WRONG))
     assert "refund_surplus" in [a.name for a in svc.engine.actions(d, desk(CHEAP))]
     d = svc.engine.perform(code, "refund_surplus", desk(CHEAP))
+    assert payments.net_paid(d) == 10000 and payments.surpluses(d) == []  # on its way back: counted as given
+    svc.engine.flush()  # the job asks the gateway
+    d = svc.store.dossiers.get(code)
     [refund] = [e for e in d.events if e.kind == "payment_refunded"]
     assert refund.data["amount"] == 6000
     assert [r["amount"] for r in get(vnpay_gw.url + "/sim/refunds")] == [600000]  # VNPay counts in VND x 100

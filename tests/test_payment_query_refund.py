@@ -7,6 +7,7 @@ so, and a forged or foreign answer from the "gateway" records nothing."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 import pytest
@@ -140,15 +141,26 @@ def test_a_paid_dossier_refused_is_refunded_once_through_its_gateway(app, vnpay_
 
     wait_for(lambda: dossier(app, code).status == Status.NEW)
     d = engine.perform(code, "refuse", DESK, reason="Hồ sơ không thuộc thẩm quyền.")
-    assert d.status == Status.REFUSED and kinds(d).count("payment_refunded") == 1
+    # the refusal only asks for the refund: a job asks the gateway, after the change is saved
+    assert d.status == Status.REFUSED and "payment_refunded" not in kinds(d)
+    [asked] = [e for e in d.events if e.kind == "payment_refund_requested"]
+    assert asked.data["amount"] == 16000 and "bị từ chối tiếp nhận" in asked.note
+    assert get(server.url + "/sim/refunds") == [] and payments.online_payments(d) == []  # on its way: counted
+    engine.flush()
+    d = dossier(app, code)
+    assert kinds(d).count("payment_refunded") == 1
     refunded = next(e for e in d.events if e.kind == "payment_refunded")
+    assert refunded.data["refund_ref"] == asked.data["refund_ref"]
     assert refunded.data["amount"] == 16000 and refunded.data["refund_transaction"]
     assert "16.000" in refunded.note and "bị từ chối tiếp nhận" in refunded.note
     assert [r["amount"] for r in get(server.url + "/sim/refunds")] == [16000 if gateway == "momo" else 1600000]
     assert payments.online_payments(d) == []
-    # the engine running the same events again (a retry) refunds nothing more
+    # the engine running the same events again (a retry), or the job run again, refunds nothing more
     engine.retry_failed(code)
-    assert len(get(server.url + "/sim/refunds")) == 1
+    job = {"index": 0, "step": "payment", "job": "refund", "key": refunded.data["refund_ref"]}
+    assert engine.run_step_job(code, **job, arguments={"item": asked.data["item"]}) is True
+    engine.flush()
+    assert len(get(server.url + "/sim/refunds")) == 1 and kinds(dossier(app, code)).count("payment_refunded") == 1
 
 
 def test_withdrawn_is_refunded_only_when_the_spec_says_so(app, vnpay_gw) -> None:
@@ -161,7 +173,9 @@ def test_withdrawn_is_refunded_only_when_the_spec_says_so(app, vnpay_gw) -> None
         from fixtures.workflow_kit import wait_for
 
         wait_for(lambda: dossier(app, code).status == Status.NEW)
-        d = engine.citizen_withdraw(code, "Tôi nộp nhầm thủ tục.")
+        engine.citizen_withdraw(code, "Tôi nộp nhầm thủ tục.")
+        engine.flush()
+        d = dossier(app, code)
         assert d.status == Status.WITHDRAWN and kinds(d).count("payment_refunded") == expected, version
     assert len(get(vnpay_gw.url + "/sim/refunds")) == 1
 
@@ -175,11 +189,16 @@ def test_a_refund_the_gateway_refuses_is_left_to_staff_and_an_unreachable_one_is
 
     wait_for(lambda: dossier(app, code).status == Status.NEW)
     good = app.config["VNPAY_API_URL"]
-    app.config["VNPAY_API_URL"] = "http://127.0.0.1:9/merchant_webapi/api/transaction"  # nobody listens
+    app.config.update(VNPAY_API_URL="http://127.0.0.1:9/merchant_webapi/api/transaction",  # nobody listens
+                      STEP_JOB_BACKOFF_SECONDS=0.2)
     d = engine.perform(code, "refuse", DESK, reason="Sai thẩm quyền.")
-    assert d.status == Status.REFUSED and "payment_refunded" not in kinds(d) and "step_failed" in kinds(d)
+    assert d.status == Status.REFUSED and "payment_refund_requested" in kinds(d)
+    engine.flush()  # the job cannot reach the gateway: it backs off, the refusal stands
+    d = dossier(app, code)
+    assert "payment_refunded" not in kinds(d) and "step_failed" not in kinds(d)
     app.config["VNPAY_API_URL"] = good
-    engine.retry_failed(code)
+    time.sleep(0.5)  # the backoff passes
+    engine.flush()
     d = dossier(app, code)
     assert kinds(d).count("payment_refunded") == 1 and len(get(vnpay_gw.url + "/sim/refunds")) == 1
 
@@ -194,10 +213,13 @@ def test_a_refund_the_gateway_refuses_is_left_to_staff_and_an_unreachable_one_is
     by_hand = VNPayGateway(app.config).refund(Refund(ref="BYHAND1", order=order, transaction=item["transaction"],
                                                       amount=16000, reason="by hand"))
     assert by_hand.ok
-    d = engine.perform(code, "refuse", DESK, reason="Sai thẩm quyền.")
+    engine.perform(code, "refuse", DESK, reason="Sai thẩm quyền.")
+    engine.flush()
+    d = dossier(app, code)
     assert "payment_refunded" not in kinds(d) and kinds(d).count("payment_refund_refused") == 1
     refused = next(e for e in d.events if e.kind == "payment_refund_refused")
     assert refused.data["reason_code"] == "03"
+    assert [i["amount"] for i in payments.online_payments(d)] == [16000]  # refused: not counted as given back
     assert "payment_refund_refused" not in kinds_of(citizen_events(d.events))  # staff only
 
 
@@ -271,13 +293,19 @@ def test_the_citizen_sees_the_refund_on_the_tracking_page(app, vnpay_gw) -> None
 
     wait_for(lambda: dossier(app, code).status == Status.NEW)
     engine.citizen_withdraw(code, "Nộp nhầm.")
-    for lang, text in (("vi", "Đã hoàn trả 16.000"), ("en", "of fees refunded through the payment gateway")):
+
+    def panel(lang: str) -> str:
         with app.test_request_context(f"/?lang={lang}"):
             from flask import g
 
             g.lang = lang
-            panel = "".join(engine.citizen_panels(dossier(app, code)))
-        assert text in panel, (lang, panel)
+            return "".join(engine.citizen_panels(dossier(app, code)))
+
+    for lang, text in (("vi", "Đang hoàn trả 16.000"), ("en", "Refunding VND 16,000")):
+        assert text in panel(lang), (lang, panel(lang))
+    engine.flush()
+    for lang, text in (("vi", "Đã hoàn trả 16.000"), ("en", "of fees refunded through the payment gateway")):
+        assert text in panel(lang) and "data-refunding" not in panel(lang), (lang, panel(lang))
 
 
 @pytest.mark.parametrize("gateway", ["vnpay", "momo"])
@@ -298,6 +326,11 @@ def test_staff_refund_money_taken_twice(app, vnpay_gw, momo_gw, gateway) -> None
     assert "refund_surplus" in [a.name for a in engine.actions(dossier(app, code), DESK)]
 
     d = engine.perform(code, "refund_surplus", DESK)
+    assert "refund_surplus" not in [a.name for a in engine.actions(d, DESK)]  # on its way: not offered twice
+    [asked] = [e for e in d.events if e.kind == "payment_refund_requested"]
+    assert asked.actor == "staff:desk" and "nộp thừa" in asked.note and get(server.url + "/sim/refunds") == []
+    engine.flush()
+    d = dossier(app, code)
     refunded = [e for e in d.events if e.kind == "payment_refunded"]
     assert len(refunded) == 1 and refunded[0].data["amount"] == 16000 and "nộp thừa" in refunded[0].note
     assert len(get(server.url + "/sim/refunds")) == 1
@@ -316,17 +349,17 @@ def test_a_gateway_that_cannot_refund_leaves_it_to_staff(app, vnpay_gw) -> None:
     app.config["VNPAY_API_URL"] = ""  # this deployment has no access to VNPay's merchant API
     d = engine.perform(code, "refuse", DESK, reason="Sai thẩm quyền.")
     assert "payment_refunded" not in kinds(d) and "step_failed" not in kinds(d)
+    assert "payment_refund_requested" not in kinds(d)  # nothing to ask: staff are told at once
     refused = [e for e in d.events if e.kind == "payment_refund_refused"]
     assert len(refused) == 1 and refused[0].data["reason_code"] == "no_refund_api"
     assert get(vnpay_gw.url + "/sim/refunds") == []
 
 
-def test_two_staff_refunding_the_surplus_at_once_record_one_refund(app, vnpay_gw, monkeypatch) -> None:
-    """Two clicks on "refund the surplus" at the same moment: both run on a snapshot where it
-    is not refunded yet and both ask the gateway (slowed here so they overlap); the gateway
-    pays once (same refund id) and the timeline says it once."""
+def test_two_staff_refunding_the_surplus_at_once_record_one_refund(app, vnpay_gw) -> None:
+    """Two clicks on "refund the surplus" at the same moment: the request is decided under
+    the dossier's lock, so the second clerk sees the first's refund on its way and is told
+    nothing is left to give back; one job, one refund at the gateway, one line on the timeline."""
     import threading
-    import time
 
     from fixtures.workflow_kit import wait_for
 
@@ -337,18 +370,12 @@ def test_two_staff_refunding_the_surplus_at_once_record_one_refund(app, vnpay_gw
     wait_for(lambda: dossier(app, code).status == Status.NEW)
     citizen_chooses(first, "pay")
     wait_for(lambda: "payment_surplus" in kinds(dossier(app, code)))
-
-    real_refund = VNPayGateway.refund
-
-    def slow_refund(self, refund):
-        time.sleep(0.5)  # the bank takes its time: the other click reads the dossier meanwhile
-        return real_refund(self, refund)
-
-    monkeypatch.setattr(VNPayGateway, "refund", slow_refund)
     errors: list[Exception] = []
+    barrier = threading.Barrier(2)
 
     def click() -> None:
         with app.app_context():
+            barrier.wait()
             try:
                 engine.perform(code, "refund_surplus", DESK)
             except Exception as exc:  # noqa: BLE001 - reported below
@@ -359,9 +386,9 @@ def test_two_staff_refunding_the_surplus_at_once_record_one_refund(app, vnpay_gw
         thread.start()
     for thread in threads:
         thread.join(30)
-    # the refund is decided under the dossier's lock: the second clerk waits, then is told
-    # nothing is left to give back (or no longer offered it)
     assert len(errors) <= 1 and all(isinstance(e, ActionNotAllowed) for e in errors), errors
+    assert kinds(dossier(app, code)).count("payment_refund_requested") == 1
+    engine.flush()
     d = dossier(app, code)
     assert len([e for e in d.events if e.kind == "payment_refunded"]) == 1
     assert len(get(vnpay_gw.url + "/sim/refunds")) == 1

@@ -59,12 +59,27 @@ def net_paid(dossier: Any) -> int | None:
                 return None
             paid += amount
             refs.add((event.data or {}).get("txn_ref"))
-    for event in dossier.events:
-        data = event.data or {}
-        if (event.kind == "payment_refunded" and str(data.get("refund_ref", "")).startswith("RS")
-                and data.get("txn_ref") in refs and isinstance(data.get("amount"), int)):
+    for data in refunds(dossier):
+        if (str(data.get("refund_ref", "")).startswith("RS") and data.get("txn_ref") in refs
+                and isinstance(data.get("amount"), int)):
             paid -= data["amount"]
     return paid
+
+
+#: A refund asked of a gateway and not answered yet: a job asks the gateway, outside the
+#: dossier's lock, and records `payment_refunded` or `payment_refund_refused` (same `refund_ref`).
+REFUND_REQUESTED = "payment_refund_requested"
+REFUND_ANSWERS = ("payment_refunded", "payment_refund_refused")
+
+
+def refunds(dossier: Any) -> list[dict[str, Any]]:
+    """The data of every refund to count as given back: each `payment_refunded`, and each
+    `payment_refund_requested` the gateway has not answered yet (no answer with its
+    `refund_ref`). Money on its way back is counted as gone, so neither a second clerk, a
+    transfer nor a withdrawal asks for it again meanwhile; a refusal puts it back."""
+    answered = {(e.data or {}).get("refund_ref") for e in dossier.events if e.kind in REFUND_ANSWERS}
+    return [e.data or {} for e in dossier.events
+            if e.kind == "payment_refunded" or (e.kind == REFUND_REQUESTED and (e.data or {}).get("refund_ref") not in answered)]
 
 
 def overpaid(dossier: Any) -> int:
@@ -357,7 +372,7 @@ def reconcile(services: Any, config: Any, code: str) -> tuple[str, PaymentOrder 
 def online_payments(dossier: Any) -> list[dict[str, Any]]:
     """The money a gateway took for this dossier and not yet given back: one item per order
     (`txn_ref`, `gateway`, `amount`, `transaction`), from its `paid` and `payment_surplus`
-    events, less what `payment_refunded` events gave back."""
+    events, less what was given back or is on its way back (`refunds`)."""
     taken: dict[str, dict[str, Any]] = {}
     for event in dossier.events:
         data = event.data or {}
@@ -366,9 +381,8 @@ def online_payments(dossier: Any) -> list[dict[str, Any]]:
             # a superseded order's surplus repeats its own `paid` when part of it was owed
             taken.setdefault(ref, {"txn_ref": ref, "gateway": data.get("method"), "amount": data["amount"],
                                    "transaction": str(data.get("transaction_no") or ""), "refunded": 0})
-    for event in dossier.events:
-        data = event.data or {}
-        if event.kind == "payment_refunded" and data.get("txn_ref") in taken and isinstance(data.get("amount"), int):
+    for data in refunds(dossier):
+        if data.get("txn_ref") in taken and isinstance(data.get("amount"), int):
             taken[data["txn_ref"]]["refunded"] += data["amount"]
     return [item for item in taken.values() if item["amount"] > item["refunded"]]
 
@@ -426,9 +440,8 @@ def recorded_surpluses(dossier: Any) -> list[dict[str, Any]]:
     """The overpayments as recorded (`payment_surplus`, `refund_due`, the latest record per
     order) less what was given back, before `surpluses` caps them by the bill."""
     refunded: dict[str, int] = {}
-    for event in dossier.events:
-        data = event.data or {}
-        if event.kind == "payment_refunded" and isinstance(data.get("amount"), int):
+    for data in refunds(dossier):
+        if isinstance(data.get("amount"), int):
             refunded[data.get("txn_ref")] = refunded.get(data.get("txn_ref"), 0) + data["amount"]
     latest: dict[str, dict[str, Any]] = {}  # per payment, its last overpayment record: each says the whole so far
     for event in dossier.events:

@@ -11,7 +11,9 @@ checksums both ways): `querydr` answers an order's status (`vnp_TransactionStatu
 a paid order's money back, full (`02`) or partial (`03`), never more than was paid; the same
 `vnp_RequestId` asked again gets its first answer back, so a retry never refunds twice.
 `POST /sim/ipn {"lost": true}` makes later payments send no IPN (the lost notification
-reconciliation is for); `GET /sim/refunds` lists the refunds.
+reconciliation is for); `GET /sim/refunds` lists the refunds. `/sim/hold` makes the next
+refunds slow (motcua_plugins.simulators.hold): the money is given back at once, the answer
+waits, so a test can kill the worker after the refund and before the portal heard of it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from flask import Flask, abort, jsonify, redirect, render_template_string, reque
 
 from motcua_plugins.gateways import vnpay
 from motcua_plugins.simulators import deliver_with_retries, http
+from motcua_plugins.simulators.hold import Holds, add_hold_routes
 
 OUTCOMES = {"pay": ("00", "00"), "cancel": ("24", "02"), "fail": ("51", "02")}
 
@@ -51,6 +54,8 @@ def create_app(tmn_code: str = "MOTCUA01", secret: str = "SIMSECRET", ipn_url: s
     refunds: list[dict] = []
     answered: dict[str, dict] = {}  # vnp_RequestId -> the answer given (a retry gets it again)
     lock = threading.Lock()
+    holds = Holds()
+    add_hold_routes(app, holds)
     app.extensions["vnpay_sim"] = transactions
     app.config.setdefault("LOSE_IPN", False)
 
@@ -152,6 +157,8 @@ def create_app(tmn_code: str = "MOTCUA01", secret: str = "SIMSECRET", ipn_url: s
                 return jsonify(first)
             result = querydr(body) if command == "querydr" else refund(body)
             answered[str(body.get("vnp_RequestId"))] = result
+        if command == "refund":
+            holds.wait()  # refunded; a slow bank answers late (or, held for good, after the limit)
         return jsonify(result)
 
     def querydr(body: dict) -> dict:
