@@ -30,7 +30,9 @@ and `return_result` is no longer held back); a failed home pickup no longer hold
 back: the citizen may bring the papers, and once the desk receives them the pickup is
 dropped (`postal_pickup_dropped`). A booking is only ever made for a dossier still open and
 a parcel still wanted (`_wanted`): a dossier withdrawn or refused cancels the parcels not yet
-booked (`postal_booking_cancelled`), and running their job again then books nothing.
+booked (`postal_booking_cancelled`), and running their job again then books nothing. A parcel
+already booked and not yet collected is called off with the carrier (motcua_plugins.postal_cancel:
+a `cancel_parcel` job, like a booking; "already picked up" is recorded for staff).
 The carrier is a `motcua.carriers` plugin: the spec's `config.carrier`, else the
 deployment's POSTAL_CARRIER, else `vnpost`; its settings come from the app config (VNPost:
 POSTAL_API_URL, POSTAL_API_KEY, POSTAL_CALLBACK_SECRET), and PUBLIC_URL says where the
@@ -52,6 +54,7 @@ from motcua.spec.model import localize
 from motcua.workflow.actions import Action, ActionField, ActionNotAllowed, params_text
 from motcua.workflow.notes import message, money, words
 from motcua.workflow.step import EventKind, Step, StepContext
+from motcua_plugins import postal_cancel
 from motcua_plugins.payment import TEMPLATES, amount_due, entered_by_staff, known_plugin
 
 DEFAULT_CARRIER = "vnpost"
@@ -180,6 +183,7 @@ class PostalStep(Step):
                                             internal=True),
         "postal_booking_cancelled": EventKind(label={"vi": "Hủy yêu cầu dịch vụ bưu chính", "en": "Postal service request cancelled"}),
         "postal_pickup_dropped": EventKind(label={"vi": "Bỏ thu gom hồ sơ tại nhà", "en": "Collection at home dropped"}),
+        **postal_cancel.EVENTS,
     }
 
     def _send_result(self, ctx: StepContext) -> None:
@@ -246,7 +250,10 @@ class PostalStep(Step):
 
     def run_job(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any]) -> Any:
         """Book the parcel with the carrier under `key` (its idempotency key: a job run twice,
-        or a worker killed after the carrier answered, books one parcel)."""
+        or a worker killed after the carrier answered, books one parcel); or call a booked
+        one off (`cancel_parcel`, motcua_plugins.postal_cancel)."""
+        if job == postal_cancel.JOB:
+            return postal_cancel.run(ctx, key, arguments, carrier_id(ctx))
         if job != "book_parcel":
             raise NotImplementedError(job)
         kind = arguments["kind"]
@@ -286,6 +293,9 @@ class PostalStep(Step):
 
     def job_done(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any], result: Any) -> None:
         """Keep the booked parcel against the dossier, once (the current booking only)."""
+        if job == postal_cancel.JOB:
+            postal_cancel.done(ctx, key, arguments, result)
+            return
         kind = arguments["kind"]
         shipment = (ctx.state.get("shipments") or {}).get(kind) or {}
         if not result or shipment.get("key") != key or shipment.get("item_number"):
@@ -313,6 +323,9 @@ class PostalStep(Step):
         """Every run of the booking failed: the parcel says so ("booking_failed", "Đặt lịch
         thất bại") on both panels, staff see why on the timeline; an administrator runs the
         job again from the failed jobs page (`job_retried`)."""
+        if job == postal_cancel.JOB:
+            postal_cancel.failed(ctx, key, arguments, error)
+            return
         kind = arguments.get("kind")
         shipment = (ctx.state.get("shipments") or {}).get(kind) or {}
         if shipment.get("key") != key or shipment.get("item_number"):
@@ -330,6 +343,8 @@ class PostalStep(Step):
         """The failed booking is "booking" again, and its job queued, only while it is still
         wanted (`_wanted`): not for a withdrawn dossier, a parcel the desk booked again or
         gave up for collection at the desk."""
+        if job == postal_cancel.JOB:
+            return postal_cancel.retried(ctx, key, arguments)
         kind = str(arguments.get("kind"))
         if not _wanted(ctx, kind, key, status="booking_failed"):
             return False
@@ -338,9 +353,12 @@ class PostalStep(Step):
 
     def _let_go(self, ctx: StepContext, why: str) -> None:
         """The dossier closed (`why`: "withdrawn", "refused"): every parcel not booked yet is
-        cancelled, so no job, rerun or desk action books it any more."""
+        cancelled, so no job, rerun or desk action books it any more; one booked and not yet
+        collected is called off with the carrier (a job: motcua_plugins.postal_cancel)."""
         for kind, shipment in (ctx.state.get("shipments") or {}).items():
-            if shipment.get("status") in NOT_BOOKED and not shipment.get("item_number"):
+            if shipment.get("status") == "booked" and shipment.get("item_number"):
+                postal_cancel.ask(ctx, kind, shipment, words(CLOSED_WHY[why]), words(WHAT[kind]))
+            elif shipment.get("status") in NOT_BOOKED and not shipment.get("item_number"):
                 ctx.state["shipments"][kind] = {**shipment, "status": "cancelled"}
                 ctx.record("postal_booking_cancelled",
                            note=message({"vi": "Hồ sơ đã {why}: hủy yêu cầu {what} chưa đặt được với bưu điện.",
@@ -393,6 +411,8 @@ class PostalStep(Step):
             if ((shipment.get("item_number") or shipment.get("status") == "booking")
                     and event.data.get("item_number") != shipment.get("item_number")):
                 return  # a parcel replaced by a rebooking: on the timeline, not the current one
+            if shipment.get("status") in postal_cancel.CALLED_OFF:
+                return  # the cancel job (or its answer) says where it stands; the callback is on the timeline
             shipment["status"] = status
             if kind == "delivery" and status == "delivered" and ctx.status == Status.FINISHED:
                 self._delivered(ctx, event)
@@ -496,7 +516,9 @@ class PostalStep(Step):
                                       waiting_for_fee=waiting, postage=_postage(ctx),
                                       returned_parcels=ctx.state.get("returned_parcels") or [],
                                       at_desk=bool(ctx.state.get("switched_to_desk")),
-                                      pickup_failed=((shipments.get("pickup") or {}).get("status") == "booking_failed")))
+                                      pickup_failed=((shipments.get("pickup") or {}).get("status") == "booking_failed"),
+                                      cancel_trouble=any(x.get("status") == "cancel_failed" or x.get("cancel_refused")
+                                                         for x in shipments.values())))
 
     def citizen_panel(self, ctx: StepContext) -> Markup | None:
         return self._panel(ctx, "postal/citizen.html")

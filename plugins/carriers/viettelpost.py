@@ -12,6 +12,10 @@
   MONEY_COLLECTION, ...}, "TOKEN": <the secret token the partner set>}`. The token is the
   proof (no HMAC in this API): compared in constant time. There is no event id: a callback
   is named by item, status and status time.
+- Cancelling: `POST {api}/v2/order/UpdateOrder` with the same `Token` header and
+  `{"TYPE": 4, "ORDER_NUMBER": <tracking number>, "NOTE": ...}` (TYPE 4 = cancel the order);
+  `error: false` once cancelled (again for an order already cancelled, status 107); after
+  pickup `error: true` with the order's `ORDER_STATUS` in `data`.
 - Status codes (ORDER_STATUS), mapped to the common vocabulary in `STATUS_MAP`.
 Provinces and communes travel as the Decision 124/2004 codes and names; a live contract
 maps them to Viettel Post's own location ids (`RECEIVER_PROVINCE`, `RECEIVER_WARDS`).
@@ -26,7 +30,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from motcua.integrations.carriers import CallbackRefused, Carrier, CarrierError, CarrierUpdate
+from motcua.integrations.carriers import CallbackRefused, CancelRefused, Carrier, CarrierError, CarrierUpdate, rank
 
 #: Viettel Post ORDER_STATUS -> the common vocabulary (codes not listed change nothing)
 STATUS_MAP: dict[int, str] = {
@@ -72,23 +76,41 @@ class ViettelPostCarrier(Carrier):
     id = "viettelpost"
     title = {"vi": "Viettel Post", "en": "Viettel Post"}
 
-    def book(self, booking: dict[str, Any], idempotency_key: str) -> str:
+    def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One call of the partner API with the partner's token: its JSON answer."""
         url, token = self.config.get("VIETTELPOST_API_URL"), self.config.get("VIETTELPOST_TOKEN")
         if not url or not token:
             raise RuntimeError("VIETTELPOST_API_URL / VIETTELPOST_TOKEN are not configured")
-        request = urllib.request.Request(url.rstrip("/") + "/v2/order/createOrder", method="POST",
-                                         data=json.dumps(order_body(booking, idempotency_key), ensure_ascii=False).encode(),
+        request = urllib.request.Request(url.rstrip("/") + path, method="POST",
+                                         data=json.dumps(body, ensure_ascii=False).encode(),
                                          headers={"Content-Type": "application/json", "Token": token})
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                answer = json.loads(response.read())
+                return json.loads(response.read())
         except urllib.error.HTTPError as exc:
             raise CarrierError(f"Viettel Post answered {exc.code}: {exc.read()[:200].decode(errors='replace')}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise CarrierError(f"Viettel Post unreachable: {exc}") from None
+
+    def book(self, booking: dict[str, Any], idempotency_key: str) -> str:
+        answer = self._call("/v2/order/createOrder", order_body(booking, idempotency_key))
         if answer.get("error") or not (answer.get("data") or {}).get("ORDER_NUMBER"):
             raise CarrierError(f"Viettel Post refused the order: {answer.get('message')}")
         return str(answer["data"]["ORDER_NUMBER"])
+
+    def cancel(self, item_number: str, idempotency_key: str) -> None:
+        """TYPE 4 of UpdateOrder; the order's own state makes a repeat harmless (no key in this API)."""
+        answer = self._call("/v2/order/UpdateOrder", {"TYPE": 4, "ORDER_NUMBER": item_number,
+                                                      "NOTE": "Hồ sơ đã được rút hoặc bị từ chối"})
+        if not answer.get("error"):
+            return
+        try:
+            status = STATUS_MAP.get(int((answer.get("data") or {}).get("ORDER_STATUS")), "")
+        except (TypeError, ValueError):
+            status = ""
+        if rank(status) >= rank("picked_up"):
+            raise CancelRefused(status, f"Viettel Post: {answer.get('message')}")
+        raise CarrierError(f"Viettel Post did not cancel the order: {answer.get('message')}")
 
     def read_callback(self, request: Any) -> CarrierUpdate:
         secret = self.config.get("VIETTELPOST_WEBHOOK_TOKEN")

@@ -9,6 +9,10 @@ code), the COD amount (`cod_amount`: the fee the postman collects for the agency
 pays the postage (`postage_payer`: `receiver` = cước thu người nhận, collected on delivery;
 `sender`) with the amount the citizen was quoted (`postage_amount`), and the callback URL.
 Reply 201 `{"item_number": "EB123456785VN"}`.
+Cancelling: `POST {api}/shipments/<item>/cancel` with the same headers (`X-Api-Key`,
+`Idempotency-Key`) and a JSON body `{reason}`: 200 `{"item_number", "status": "cancelled"}`,
+also for an item already cancelled; 409 `{"error", "status"}` once the postman has collected
+it (`status` says where it is).
 Status callbacks: `POST callback_url`, JSON `{event_id, item_number, reference, kind,
 status, at}`, plus on `delivered` what the postman collected: `cod_collected` (VND, paid
 over to the agency) and `postage_collected`; header `X-Signature: sha256=<hex
@@ -21,6 +25,7 @@ import hashlib
 import hmac
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -60,20 +65,45 @@ class CarrierError(Exception):
     """The carrier refused or could not be reached; the step fails and is retried."""
 
 
-def book(api_url: str, api_key: str, payload: dict[str, Any], idempotency_key: str, timeout: float = 10) -> dict[str, Any]:
+class TooLate(CarrierError):
+    """The carrier will not cancel: the item has left `booked` (`status`, where it is now)."""
+
+    def __init__(self, status: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+def _post(url: str, api_key: str, payload: dict[str, Any], idempotency_key: str, timeout: float) -> dict[str, Any]:
+    """One call of the API: JSON both ways, the key and idempotency headers of every call."""
     request = urllib.request.Request(
-        api_url.rstrip("/") + "/shipments",
-        data=json.dumps(payload, ensure_ascii=False).encode(),
-        method="POST",
+        url, data=json.dumps(payload, ensure_ascii=False).encode(), method="POST",
         headers={"Content-Type": "application/json", "X-Api-Key": api_key, "Idempotency-Key": idempotency_key},
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        raise CarrierError(f"carrier answered {exc.code}: {exc.read()[:200].decode(errors='replace')}") from None
+        body = exc.read()[:200].decode(errors="replace")
+        if exc.code == 409:
+            try:
+                status = str(json.loads(body).get("status", ""))
+            except (ValueError, AttributeError):
+                status = ""
+            raise TooLate(status, f"carrier answered 409: {body}") from None
+        raise CarrierError(f"carrier answered {exc.code}: {body}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise CarrierError(f"carrier unreachable: {exc}") from None
+
+
+def book(api_url: str, api_key: str, payload: dict[str, Any], idempotency_key: str, timeout: float = 10) -> dict[str, Any]:
+    return _post(api_url.rstrip("/") + "/shipments", api_key, payload, idempotency_key, timeout)
+
+
+def cancel(api_url: str, api_key: str, item_number: str, idempotency_key: str, reason: str = "",
+           timeout: float = 10) -> dict[str, Any]:
+    """Call a booked item off; raises TooLate once it was collected (see the module)."""
+    return _post(f"{api_url.rstrip('/')}/shipments/{urllib.parse.quote(item_number, safe='')}/cancel", api_key,
+                 {"reason": reason}, idempotency_key, timeout)
 
 
 def collected(message: dict[str, Any], key: str = "cod_collected") -> int | None:
@@ -89,7 +119,7 @@ def collected(message: dict[str, Any], key: str = "cod_collected") -> int | None
 
 # --- the plugin (`motcua.carriers` entry point `vnpost`) -------------------------------------
 
-from motcua.integrations.carriers import CallbackRefused, Carrier, CarrierUpdate  # noqa: E402
+from motcua.integrations.carriers import CallbackRefused, CancelRefused, Carrier, CarrierUpdate  # noqa: E402
 
 
 class VNPostCarrier(Carrier):
@@ -105,6 +135,15 @@ class VNPostCarrier(Carrier):
             raise RuntimeError("POSTAL_API_URL is not configured")
         answer = book(self.config["POSTAL_API_URL"], self.config.get("POSTAL_API_KEY", ""), booking, idempotency_key)
         return str(answer["item_number"])
+
+    def cancel(self, item_number: str, idempotency_key: str) -> None:
+        if not self.config.get("POSTAL_API_URL"):
+            raise RuntimeError("POSTAL_API_URL is not configured")
+        try:
+            cancel(self.config["POSTAL_API_URL"], self.config.get("POSTAL_API_KEY", ""), item_number, idempotency_key,
+                   reason="Hồ sơ đã được rút hoặc bị từ chối")
+        except TooLate as exc:
+            raise CancelRefused(exc.status if exc.status in STATUSES else "picked_up", str(exc)) from None
 
     def read_callback(self, request: Any) -> CarrierUpdate:
         secret = self.config.get("POSTAL_CALLBACK_SECRET")

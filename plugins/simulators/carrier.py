@@ -7,6 +7,11 @@ also JSON), which sends the signed status callback, retried until the portal ans
 `delivered` reports the COD collected (the booked amount, or JSON `cod_collected`) and the
 postage collected from the receiver.
 
+`POST /api/v1/shipments/<item>/cancel` (same headers) calls a booked item off: 200 with
+status `cancelled`, again 200 for an item already cancelled (one cancellation, logged in
+`carrier_sim_cancels` with whether it was a repeat); 409 with the item's status once it has
+left `booked`; an item cancelled can no longer be advanced.
+
 `/sim/hold` makes the next bookings slow (motcua_plugins.simulators.hold): the parcel is booked
 at once, its answer waits, so a test can kill the worker after the carrier booked and before
 the portal heard of it. Every booking request is logged (`carrier_sim_requests`: its
@@ -64,6 +69,8 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
     add_hold_routes(app, holds)
     app.extensions["carrier_sim"] = items
     app.extensions["carrier_sim_requests"] = requests
+    cancels: list[dict] = []
+    app.extensions["carrier_sim_cancels"] = cancels
 
     def authorised() -> bool:
         return secrets.compare_digest(request.headers.get("X-Api-Key", ""), app.config["API_KEY"])
@@ -109,6 +116,22 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
         holds.wait()  # booked; a slow carrier answers late (or, held for good, after the limit)
         return jsonify(items[number]["public"]), 201
 
+    @app.post("/api/v1/shipments/<number>/cancel")
+    def cancel(number: str):
+        if not authorised():
+            return jsonify(error="invalid api key"), 401
+        with lock:
+            item = items.get(number)
+            if item is None:
+                return jsonify(error="unknown item"), 404
+            repeat = item["status"] == "cancelled"
+            cancels.append({"key": request.headers.get("Idempotency-Key"), "item_number": number, "repeat": repeat,
+                            "refused": item["status"] not in ("booked", "cancelled")})
+            if item["status"] not in ("booked", "cancelled"):
+                return jsonify(error="already picked up", status=item["status"]), 409
+            item["status"] = item["public"]["status"] = "cancelled"
+        return jsonify(item["public"]), 200
+
     @app.get("/api/v1/shipments/<number>")
     def show(number: str):
         if not authorised():
@@ -144,6 +167,8 @@ def create_app(api_key: str = "SIMKEY", callback_secret: str = "SIMCALLBACK") ->
         status = form.get("status")
         if item is None or status not in vnpost.STATUSES:
             return jsonify(error="unknown item or status"), 404
+        if item["status"] == "cancelled":
+            return jsonify(error="cancelled"), 409
         # a test may play a postman who collected another amount than booked (JSON `cod_collected`)
         cod_collected = form.get("cod_collected") if request.is_json else None
         with lock:

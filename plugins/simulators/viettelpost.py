@@ -4,7 +4,10 @@
 `ORDER_NUMBER` booked again answers the same order (the portal's booking is idempotent by
 it). `POST /sim/orders/<number>/status` with JSON `{"status": 501, "money_collection": n}`
 sets an order's status and posts the webhook to the partner's configured URL, retried until
-it answers 2xx. `GET /sim/orders` lists the orders (for tests).
+it answers 2xx. `POST /v2/order/UpdateOrder` with `{"TYPE": 4, "ORDER_NUMBER"}` cancels an
+order not yet picked up (status 107; again: the same answer, one cancellation, counted in the
+order's `cancels`); after pickup it answers `error: true` with the order's status.
+`GET /sim/orders` lists the orders (for tests).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from flask import Flask, jsonify, request
 from motcua.workdays import VN_TZ
 from motcua_plugins.simulators import deliver_with_retries, http
 
+#: statuses an order may be cancelled in (created, waiting for pickup) and the cancelled status
+CANCELLABLE = frozenset({-100, -108, 100, 102, 103, 104, 107})
+CANCELLED = 107
 REQUIRED = ("ORDER_NUMBER", "RECEIVER_FULLNAME", "RECEIVER_ADDRESS", "RECEIVER_PHONE", "SENDER_FULLNAME", "ORDER_PAYMENT",
             "ORDER_SERVICE")
 
@@ -52,6 +58,22 @@ def create_app(token: str = "SIMTOKEN", webhook_token: str = "SIMWEBHOOK", webho
         order = orders[number]
         return jsonify(status=200, error=False, message="OK", data={
             "ORDER_NUMBER": number, "MONEY_COLLECTION": order["body"].get("MONEY_COLLECTION", 0), "MONEY_TOTAL": 22000})
+
+    @app.post("/v2/order/UpdateOrder")
+    def update():
+        if not secrets.compare_digest(request.headers.get("Token", ""), token):
+            return jsonify(status=401, error=True, message="Token invalid"), 401
+        body = request.get_json(silent=True) or {}
+        order = orders.get(str(body.get("ORDER_NUMBER", "")))
+        if order is None or body.get("TYPE") != 4:
+            return jsonify(status=400, error=True, message="Đơn hàng không tồn tại hoặc thao tác không hỗ trợ"), 400
+        with lock:
+            order.setdefault("cancels", []).append(order["status"])
+            if order["status"] not in CANCELLABLE:
+                return jsonify(status=200, error=True, message="Đơn hàng đã được lấy, không thể hủy",
+                               data={"ORDER_NUMBER": order["number"], "ORDER_STATUS": order["status"]})
+            order["status"] = CANCELLED
+        return jsonify(status=200, error=False, message="OK", data={"ORDER_NUMBER": order["number"], "ORDER_STATUS": CANCELLED})
 
     @app.post("/sim/orders/<number>/status")
     def set_status(number: str):

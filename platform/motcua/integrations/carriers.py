@@ -5,7 +5,10 @@ dossier, the generic callback route (`/plugins/carriers/<id>/callback`), de-dupl
 carrier's event id, the order of statuses, and the timeline. A carrier knows its API:
 
 - `book(booking, idempotency_key)` -> its item number (a retried booking returns the same);
-- `cancel(item_number)`, `track(item_number)`: optional;
+- `cancel(item_number, idempotency_key)`: call off a booked parcel the postman has not
+  collected yet (the dossier was withdrawn or refused); cancelling again is no second
+  cancellation; `CancelRefused` when the carrier says it is too late (already picked up),
+  `CarrierError` (or any other exception) to be tried again. Optional, like `track(item_number)`;
 - `read_callback(request)`: a verified status callback -> `CarrierUpdate` in the common
   vocabulary `STATUSES` (the carrier maps its own codes), or `CallbackRefused`;
 - `callback_reply(ok, ...)`: what its protocol expects back.
@@ -32,7 +35,9 @@ TERMINAL = frozenset({"delivered", "returned_to_sender"})
 STATUS_LABELS = {
     "booking": {"vi": "Đang đặt dịch vụ", "en": "Booking in progress"},
     "booking_failed": {"vi": "Đặt lịch thất bại", "en": "Booking failed"},  # the booking job gave up (motcua.jobs)
-    "cancelled": {"vi": "Đã hủy", "en": "Cancelled"},  # not booked, no longer wanted (dossier closed, papers brought)
+    "cancelled": {"vi": "Đã hủy", "en": "Cancelled"},  # no longer wanted (dossier closed, papers brought): not booked, or called off
+    "cancelling": {"vi": "Đang hủy với bưu điện", "en": "Cancelling with the carrier"},  # the cancel job is under way
+    "cancel_failed": {"vi": "Hủy với bưu điện thất bại", "en": "Cancellation failed"},  # the cancel job gave up
     "booked": {"vi": "Đã đặt dịch vụ", "en": "Booked"},
     "picked_up": {"vi": "Bưu điện đã nhận", "en": "Picked up"},
     "in_transit": {"vi": "Đang vận chuyển", "en": "In transit"},
@@ -68,13 +73,25 @@ class CarrierError(Exception):
     """The carrier refused or could not be reached; the step fails and is retried."""
 
 
+class CancelRefused(Exception):
+    """The carrier will not call the parcel off: `status` (common vocabulary, e.g.
+    `picked_up`) is where the parcel is; asking again would not change its answer."""
+
+    def __init__(self, status: str, detail: str = "") -> None:
+        super().__init__(detail or status)
+        self.status = status
+        self.detail = detail
+
+
 class Carrier(Plugin):
     """A postal carrier. Instantiated with the app's config."""
 
     def book(self, booking: dict[str, Any], idempotency_key: str) -> str:
         raise NotImplementedError
 
-    def cancel(self, item_number: str) -> None:
+    def cancel(self, item_number: str, idempotency_key: str) -> None:
+        """Call the booked parcel off (see the module); NotImplementedError: this carrier
+        cannot, staff call it off by hand."""
         raise NotImplementedError
 
     def track(self, item_number: str) -> str | None:
