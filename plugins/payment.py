@@ -18,7 +18,9 @@ When a gateway's notification never comes (the payer paid, the IPN was lost), st
 "Kiểm tra trạng thái thanh toán": the gateway is asked (`Gateway.query`) and its answer is
 recorded exactly as the webhook's would be (motcua.payments.reconcile). A spec that says the
 fees are refundable when the dossier is refused or withdrawn (`config.refund_on`) has the
-money taken online given back through the gateway (`Gateway.refund`) when that happens.
+money taken online given back through the gateway (`Gateway.refund`) when that happens:
+asked for in the change, given back by a job (motcua_plugins.payment_refunds), never while
+the citizen's request or the dossier's lock waits on the bank.
 """
 
 from __future__ import annotations
