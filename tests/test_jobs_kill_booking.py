@@ -13,7 +13,6 @@ same idempotency key, gets the same parcel back, and the dossier shows it, booke
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 import urllib.request
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LiveServer
-from fixtures.worker_process import start_worker, stop_worker
+from fixtures.worker_process import kill_worker, start_worker, stop_worker
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, kinds, make_spec, propose, wait_for
 from motcua.jobs import dead_jobs
 from motcua.workflow.engine import STEP_JOBS
@@ -82,12 +81,8 @@ def test_a_worker_killed_mid_booking_leaves_one_parcel_booked_by_the_next(app, d
             wait_for(lambda: _held(carrier) == 1, timeout=60)
             [booked_by_carrier] = list(sim.extensions["carrier_sim"])  # the carrier booked ...
             assert _delivery(app, code)["item_number"] is None  # ... the portal does not know yet
-            first.send_signal(signal.SIGKILL)  # mid-call
-            first.communicate(timeout=30)
         finally:
-            if first.poll() is None:
-                first.kill()
-        assert first.returncode == -signal.SIGKILL
+            kill_worker(first)  # mid-call
         if backend == "postgresql":
             with store.connection() as conn:  # the job is a row held by a dead worker
                 assert conn.execute("SELECT status::text FROM procrastinate_jobs WHERE task_name = 'motcua:step_job'"

@@ -10,14 +10,13 @@ points where nothing listens), a real `motcua worker` process killed with SIGKIL
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import LiveServer, free_port
-from fixtures.worker_process import start_worker, stop_worker
+from conftest import free_port
+from fixtures.worker_process import kill_worker, start_worker, stop_worker
 from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for
 from motcua import payments
 from motcua.dossier import Status
@@ -147,12 +146,8 @@ def test_a_worker_killed_after_the_gateway_refunded_leaves_one_refund(app, data_
         wait_for(lambda: get(vnpay_gw.url + "/sim/held")["waiting"] == 1, timeout=60)
         assert len(get(vnpay_gw.url + "/sim/refunds")) == 1  # the bank gave the money back ...
         assert "payment_refunded" not in kinds(dossier(app, code))  # ... the portal does not know yet
-        first.send_signal(signal.SIGKILL)
-        first.communicate(timeout=30)
     finally:
-        if first.poll() is None:
-            first.kill()
-    assert first.returncode == -signal.SIGKILL
+        kill_worker(first)  # mid-call
     if backend == "postgresql":
         time.sleep(3.5)  # the dead worker's heartbeat is stale: its job is queued again
     second = start_worker(data_dir, settings)

@@ -36,6 +36,15 @@ def _carrier_at(app, live_server, url: str) -> None:
                       PUBLIC_URL=live_server.url, STEP_JOB_BACKOFF_SECONDS=0.2)
 
 
+@pytest.fixture
+def carrier(app, live_server):
+    """The VNPost-shaped simulator on 127.0.0.1, the app pointed at it: (server, simulator app)."""
+    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
+    with LiveServer(sim) as server:
+        _carrier_at(app, live_server, server.url)
+        yield server, sim
+
+
 def _pickup(app, code: str) -> dict:
     return app.extensions["motcua"].store.dossiers.get(code).steps["postal"]["shipments"]["pickup"]
 
@@ -67,23 +76,21 @@ def _citizen_kinds(app, code: str) -> list[str]:
     return [e.kind for e in citizen_events(app.extensions["motcua"].store.dossiers.get(code).events)]
 
 
-def test_a_withdrawn_dossier_has_its_booked_pickup_called_off_once(app, live_server) -> None:
-    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
-    with LiveServer(sim) as carrier:
-        _carrier_at(app, live_server, carrier.url)
-        services = app.extensions["motcua"]
-        code = _booked_pickup(app)
-        item = _pickup(app, code)["item_number"]
-        services.engine.citizen_withdraw(code, "Tôi nộp nhầm.")
-        # the withdrawal only asks: the carrier hears of it from the job
-        assert _pickup(app, code)["status"] == "cancelling" and sim.extensions["carrier_sim_cancels"] == []
-        [asked] = [e for e in services.store.dossiers.get(code).events if e.kind == "postal_cancel_requested"]
-        assert "được công dân rút" in asked.note and item in asked.note
-        assert "withdrawn by the citizen" in render(asked.message, "en") and "postal_cancel_requested" in _citizen_kinds(app, code)
-        # a worker killed after the carrier cancelled, before the portal heard: the next run asks again, same key
-        VNPostCarrier(app.config).cancel(item, asked.data["key"])
-        services.engine.flush()
-        services.engine.flush()
+def test_a_withdrawn_dossier_has_its_booked_pickup_called_off_once(app, carrier) -> None:
+    _, sim = carrier
+    services = app.extensions["motcua"]
+    code = _booked_pickup(app)
+    item = _pickup(app, code)["item_number"]
+    services.engine.citizen_withdraw(code, "Tôi nộp nhầm.")
+    # the withdrawal only asks: the carrier hears of it from the job
+    assert _pickup(app, code)["status"] == "cancelling" and sim.extensions["carrier_sim_cancels"] == []
+    [asked] = [e for e in services.store.dossiers.get(code).events if e.kind == "postal_cancel_requested"]
+    assert "được công dân rút" in asked.note and item in asked.note
+    assert "withdrawn by the citizen" in render(asked.message, "en") and "postal_cancel_requested" in _citizen_kinds(app, code)
+    # a worker killed after the carrier cancelled, before the portal heard: the next run asks again, same key
+    VNPostCarrier(app.config).cancel(item, asked.data["key"])
+    services.engine.flush()
+    services.engine.flush()
     d = services.store.dossiers.get(code)
     assert d.status == Status.WITHDRAWN and _pickup(app, code)["status"] == "cancelled"
     assert kinds(d).count("postal_parcel_cancelled") == 1 and sim.extensions["carrier_sim"][item]["status"] == "cancelled"
@@ -94,20 +101,18 @@ def test_a_withdrawn_dossier_has_its_booked_pickup_called_off_once(app, live_ser
         assert "Đã hủy" in "".join(services.engine.citizen_panels(d))
 
 
-def test_a_pickup_already_collected_is_left_to_staff_and_not_retried(app, live_server) -> None:
-    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
-    with LiveServer(sim) as carrier:
-        _carrier_at(app, live_server, carrier.url)
-        services = app.extensions["motcua"]
-        code = _booked_pickup(app)
-        item = _pickup(app, code)["item_number"]
-        d = services.engine.perform(code, "refuse", DESK, reason="Không thuộc thẩm quyền")
-        assert d.status == Status.REFUSED and _pickup(app, code)["status"] == "cancelling"
-        assert _advance(carrier, item, "picked_up") == 200  # the postman was quicker than the job
-        assert _pickup(app, code)["status"] == "cancelling"  # the callback is on the timeline; the job decides
-        services.engine.flush()
-        time.sleep(0.5)
-        services.engine.flush()
+def test_a_pickup_already_collected_is_left_to_staff_and_not_retried(app, carrier) -> None:
+    server, sim = carrier
+    services = app.extensions["motcua"]
+    code = _booked_pickup(app)
+    item = _pickup(app, code)["item_number"]
+    d = services.engine.perform(code, "refuse", DESK, reason="Không thuộc thẩm quyền")
+    assert d.status == Status.REFUSED and _pickup(app, code)["status"] == "cancelling"
+    assert _advance(server, item, "picked_up") == 200  # the postman was quicker than the job
+    assert _pickup(app, code)["status"] == "cancelling"  # the callback is on the timeline; the job decides
+    services.engine.flush()
+    time.sleep(0.5)
+    services.engine.flush()
     d = services.store.dossiers.get(code)
     assert _pickup(app, code)["status"] == "picked_up" and "postal_parcel_cancelled" not in kinds(d)
     [refused] = [e for e in d.events if e.kind == "postal_cancel_refused"]
@@ -118,13 +123,11 @@ def test_a_pickup_already_collected_is_left_to_staff_and_not_retried(app, live_s
     assert dead_jobs(services.store) == [] and services.store.records(STEP_JOBS).get(f"{code}|{code}:pickup:cancel") is None
 
 
-def test_a_carrier_down_through_every_retry_is_shown_to_staff_and_an_admin_runs_it_again(app, live_server) -> None:
-    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
-    with LiveServer(sim) as carrier:
-        _carrier_at(app, live_server, carrier.url)
-        services = app.extensions["motcua"]
-        code = _booked_pickup(app)
-        item = _pickup(app, code)["item_number"]
+def test_a_carrier_down_through_every_retry_is_shown_to_staff_and_an_admin_runs_it_again(app, carrier) -> None:
+    _, sim = carrier
+    services = app.extensions["motcua"]
+    code = _booked_pickup(app)
+    item = _pickup(app, code)["item_number"]
     port = free_port()  # the carrier's API moves where nothing listens: down
     app.config.update(POSTAL_API_URL=f"http://127.0.0.1:{port}/api/v1", STEP_JOB_ATTEMPTS=2)
     services.engine.citizen_withdraw(code)
@@ -149,14 +152,12 @@ def test_a_carrier_down_through_every_retry_is_shown_to_staff_and_an_admin_runs_
     assert "data-postal-cancel-trouble" not in _staff_panel(app, code) and dead_jobs(services.store) == []
 
 
-def test_a_pickup_not_booked_yet_is_only_dropped_and_nothing_is_asked_of_the_carrier(app, live_server) -> None:
-    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
-    with LiveServer(sim) as carrier:
-        _carrier_at(app, live_server, carrier.url)
-        services = app.extensions["motcua"]
-        code = file_dossier(app, make_spec(STEPS), delivery="postal", channel="postal", fee=0)
-        services.engine.citizen_withdraw(code)  # before the booking job ran
-        services.engine.flush()
+def test_a_pickup_not_booked_yet_is_only_dropped_and_nothing_is_asked_of_the_carrier(app, carrier) -> None:
+    _, sim = carrier
+    services = app.extensions["motcua"]
+    code = file_dossier(app, make_spec(STEPS), delivery="postal", channel="postal", fee=0)
+    services.engine.citizen_withdraw(code)  # before the booking job ran
+    services.engine.flush()
     d = services.store.dossiers.get(code)
     assert _pickup(app, code)["status"] == "cancelled" and "postal_booking_cancelled" in kinds(d)
     assert "postal_cancel_requested" not in kinds(d) and sim.extensions["carrier_sim"] == {}
