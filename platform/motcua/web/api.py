@@ -821,7 +821,7 @@ def openapi_document() -> dict[str, Any]:
         "404": _json(Errors, "Unknown code or wrong factor (not told apart)"),
         "429": _json(Errors, "Too many wrong factors for this code or from this client; try again within the hour"),
     }
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "Motcua API", "version": "1.0.0",
                  "description": "Online public services: find procedures, file dossiers, track them, supply what the agency asks for."},
@@ -901,6 +901,21 @@ def openapi_document() -> dict[str, Any]:
             "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
             "description": "An access token the configured identity provider (OpenID Connect) issued to this portal's client"}}},
     }
+    _document_bad_text(document["paths"])
+    return document
+
+
+def _document_bad_text(paths: dict[str, Any]) -> None:
+    """Every operation may meet motcua.web.text_guard, which runs before any view: NUL or a
+    lone surrogate in the path or the query is a 400, in a JSON body a 422 naming where.
+    Listed on each operation so a client built from the document expects them."""
+    bad = "NUL or a broken Unicode character (lone surrogate) in the path, the query or the body"
+    for item in paths.values():
+        for operation in item.values():
+            responses = operation["responses"]
+            responses.setdefault("400", _json(Errors, bad))
+            if "requestBody" in operation:
+                responses.setdefault("422", _json(Errors, bad + ": the body's pointer names where"))
 
 
 @bp.get("/openapi.json")
