@@ -21,7 +21,7 @@ from motcua.dossier import STATUS_LABELS
 from motcua.filing import add_dossier
 from motcua.i18n import current_lang, iso_in_vietnam, t
 from motcua.public_url import external_url
-from motcua.search import PER_PAGE, Filters, level_counts, page_number, paginate, search
+from motcua.search import PER_PAGE, Filters, level_counts, paginate, search
 from motcua.services import services
 from motcua.spec.model import ProcedureSpec, localize
 from motcua.web import labels, page_cache
@@ -391,15 +391,30 @@ def _throttled():
 # --- routes ----------------------------------------------------------------------------------
 
 
+def _page_asked() -> int | None:
+    """`?page=` as the document types it (an integer, at least 1), or None when it is not one:
+    the catalogue's HTML page shows its first page for anything else, the API refuses it."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    digits = raw.lstrip("0") if raw.isascii() and raw.isdigit() else ""
+    if not digits:
+        return None
+    return int(digits) if len(digits) < 7 else 10**6  # past the last page: the last
+
+
 @bp.get("/procedures")
 def procedures():
     lang = _lang()
+    number = _page_asked()
+    if number is None:
+        return _errors([("", t("Số trang phải là một số nguyên từ 1 trở lên", lang))], 400)
 
     def body() -> bytes:
         f = Filters.from_args(request.args)
         any_level = search(services().catalogue, f.without_level())
         found = any_level if f.level is None else [s for s in any_level if int(s.level) == f.level]
-        page = paginate(found, page_number(request.args.get("page")))
+        page = paginate(found, number)
         counts = {str(lv): n for lv, n in level_counts(any_level).items()}
         listed = ProcedureList(procedures=[ProcedureSummary(**_summary(s, lang)) for s in page.items], level_counts=counts,
                                total=page.total, page=page.number, pages=page.count, per_page=PER_PAGE).model_dump()
@@ -770,7 +785,8 @@ def communes(province: str):
     (Vietnamese without it), never the reader's cookie."""
     from motcua import units
 
-    found = units.province(province) if units.unit_code(province, 2) else None
+    # the two digits the document's pattern asks for ("1" or " 01" is not a code of this URL)
+    found = units.province(province) if province.isascii() and len(province) == 2 and province.isdigit() else None
     if found is None:
         return _not_found()
     lang = "en" if request.args.get("lang") == "en" else "vi"
@@ -815,7 +831,7 @@ def openapi_document() -> dict[str, Any]:
                            ("filer", "citizen | business"), ("life_event", "Life event slug"),
                            ("lang", "vi | en"))
     ] + [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1},
-          "description": f"Page of results, {PER_PAGE} per page (past the last page: the last)"}]
+          "description": f"Page of results, {PER_PAGE} per page (past the last page: the last; not a whole number from 1: 400)"}]
     dossier_responses = {
         "200": _json(DossierStatus, "The dossier"),
         "404": _json(Errors, "Unknown code or wrong factor (not told apart)"),
@@ -828,7 +844,9 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "paths": {
             "/procedures": {"get": {"operationId": "listProcedures", "summary": "Procedures, with the catalogue's filters",
-                                    "parameters": filters, "responses": {"200": _json(ProcedureList, "Matching procedures")}}},
+                                    "parameters": filters, "responses": {"200": _json(ProcedureList, "Matching procedures"),
+                                                                         "400": _json(Errors, "`page` is not a whole number from 1, or NUL or a broken "
+                                                                                              "Unicode character in the query")}}},
             "/procedures/{code}": {"get": {"operationId": "getProcedure", "summary": "A procedure and the JSON Schema of its answers",
                                            "parameters": [code], "responses": {"200": _json(ProcedureDetail, "The procedure"),
                                                                                "404": _json(Errors, "Unknown procedure")}}},
@@ -869,8 +887,8 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "listCommunes", "summary": "Communes (xã, phường, đặc khu) of a province since 1 July 2025",
                 "parameters": [{"name": "province", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{2}$"},
                                 "description": "Province code, e.g. 01"},
-                               {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["vi", "en"]},
-                                "description": "Language of the prompt and the province's name (vi when absent; the reader's cookie is not used, so the response can be cached per URL)"}],
+                               {"name": "lang", "in": "query", "required": False, "schema": {"type": "string"},
+                                "description": "Language of the prompt and the province's name: en, else vi (vi when absent; the reader's cookie is not used, so the response can be cached per URL)"}],
                 "responses": {"200": _json(CommuneList, "The communes, by code"), "404": _json(Errors, "Unknown province")}}},
             "/dossiers/{code}": {
                 "get": {
