@@ -131,23 +131,44 @@ def carrier_callback(carrier_id: str):
     seen = f"{carrier_id}:{update.event_id}"
     if not store.records(POSTAL_EVENTS).insert_new(seen, {"item": update.item_number, "status": update.status}):
         return chosen.callback_reply(True, duplicate=True)
-    current = shipment.get("status", "booked")
-    if current in TERMINAL or rank(update.status) <= rank(current):
-        return chosen.callback_reply(True, ignored="out of order")
+    wish = {"actor": f"carrier:{carrier_id}", "kind": "postal_status",
+            "note": notes.message({"vi": "Bưu gửi {item}: {status}.", "en": "Postal item {item}: {status}."},
+                                  item=update.item_number, status=notes.words(STATUS_LABELS[update.status])),
+            "data": {"item_number": update.item_number, "kind": shipment["kind"], "status": update.status,
+                     "carrier_at": update.at, **({"cod_collected": update.cod_collected} if update.status == "delivered" else {})}}
+    recorded: list[bool] = []
+
+    def decide(dossier: Any) -> list[dict[str, Any]]:
+        # judged under the dossier's lock against the item's latest status on its timeline:
+        # callbacks of one item under several event ids, at once, record a status once
+        current = _item_status(dossier, update.item_number, shipment.get("status", "booked"))
+        recorded[:] = [not (current in TERMINAL or rank(update.status) <= rank(current))]
+        return [wish] if recorded[0] else []
+
     try:
-        services().engine.signal(
-            shipment["code"], actor=f"carrier:{carrier_id}", kind="postal_status",
-            note=notes.message({"vi": "Bưu gửi {item}: {status}.", "en": "Postal item {item}: {status}."},
-                               item=update.item_number, status=notes.words(STATUS_LABELS[update.status])),
-            data={"item_number": update.item_number, "kind": shipment["kind"], "status": update.status,
-                  "carrier_at": update.at, **({"cod_collected": update.cod_collected} if update.status == "delivered" else {})},
-        )
+        services().engine.decide(shipment["code"], decide)
     except Exception:
         log.exception("carrier %s callback %s: could not record", carrier_id, update.event_id)
         store.records(POSTAL_EVENTS).delete(seen)
         return chosen.callback_reply(False, error="try again"), 503
-    store.records(SHIPMENTS).put(update.item_number, {**shipment, "status": update.status})
+    if not recorded[0]:
+        return chosen.callback_reply(True, ignored="out of order")
+    store.records(SHIPMENTS).update(
+        update.item_number, lambda kept: {**(kept or shipment), "status": _later(update.status, (kept or shipment).get("status"))})
     return chosen.callback_reply(True)
+
+
+def _item_status(dossier: Any, item_number: str, fallback: str) -> str:
+    """The furthest status the dossier's timeline records for the carrier's item."""
+    status = fallback
+    for event in dossier.events:
+        if event.kind == "postal_status" and (event.data or {}).get("item_number") == item_number:
+            status = _later(event.data.get("status"), status)
+    return status
+
+
+def _later(one: str | None, other: str | None) -> str:
+    return max((s for s in (one, other) if s), key=rank, default="booked")
 
 
 #: kind -> generic endpoint name -> (view, the URL variable naming the plugin)
