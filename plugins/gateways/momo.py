@@ -194,6 +194,8 @@ class MoMoGateway(Gateway):
         code, amount = _int(body.get("resultCode")), _int(body.get("amount"))
         if code is None:
             raise WebhookRefused("not_ours", "resultCode is not a number")
+        if code in PENDING:  # not final, as `query` reads it too: recorded, it would refuse the final IPN as a duplicate
+            raise WebhookRefused("ok", f"resultCode {code} is not final: nothing recorded")
         return Notification(ref=str(body.get("orderId", "")), amount=-1 if amount is None else amount, ok=code == SUCCESS,
                             transaction=str(body.get("transId") or ""), reason_code=str(code),
                             details={"ipn": body, "pay_type": body.get("payType")})

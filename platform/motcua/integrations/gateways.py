@@ -105,7 +105,8 @@ class GatewayUnavailable(Exception):
 
 class WebhookRefused(Exception):
     """A webhook call refused before any order is looked at (bad signature, not our merchant,
-    malformed): `outcome` chooses the reply."""
+    malformed): `outcome` chooses the reply. `ok` acknowledges a notice that is not final
+    (the payer has not finished): nothing is recorded, so the final one still counts."""
 
     def __init__(self, outcome: Outcome, detail: str = "") -> None:
         super().__init__(detail or outcome)
