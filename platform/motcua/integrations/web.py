@@ -131,6 +131,8 @@ def carrier_callback(carrier_id: str):
     seen = f"{carrier_id}:{update.event_id}"
     if not store.records(POSTAL_EVENTS).insert_new(seen, {"item": update.item_number, "status": update.status}):
         return chosen.callback_reply(True, duplicate=True)
+    if _behind(update.status, shipment.get("status", "booked")):  # plainly late: no write at all
+        return chosen.callback_reply(True, ignored="out of order")
     wish = {"actor": f"carrier:{carrier_id}", "kind": "postal_status",
             "note": notes.message({"vi": "Bưu gửi {item}: {status}.", "en": "Postal item {item}: {status}."},
                                   item=update.item_number, status=notes.words(STATUS_LABELS[update.status])),
@@ -141,8 +143,7 @@ def carrier_callback(carrier_id: str):
     def decide(dossier: Any) -> list[dict[str, Any]]:
         # judged under the dossier's lock against the item's latest status on its timeline:
         # callbacks of one item under several event ids, at once, record a status once
-        current = _item_status(dossier, update.item_number, shipment.get("status", "booked"))
-        recorded[:] = [not (current in TERMINAL or rank(update.status) <= rank(current))]
+        recorded[:] = [not _behind(update.status, _item_status(dossier, update.item_number, shipment.get("status", "booked")))]
         return [wish] if recorded[0] else []
 
     try:
@@ -156,6 +157,11 @@ def carrier_callback(carrier_id: str):
     store.records(SHIPMENTS).update(
         update.item_number, lambda kept: {**(kept or shipment), "status": _later(update.status, (kept or shipment).get("status"))})
     return chosen.callback_reply(True)
+
+
+def _behind(status: str, current: str) -> bool:
+    """A carrier's status that says nothing new: the item is delivered or returned, or already further."""
+    return current in TERMINAL or rank(status) <= rank(current)
 
 
 def _item_status(dossier: Any, item_number: str, fallback: str) -> str:
