@@ -6,14 +6,19 @@ Layout of a data folder (docs/store.md explains the choices):
     dossiers/2025-05/00000.json    TinyDB files of at most `chunk_size` dossiers, by filing
                                    month (Vietnam time) and then in filing order
     dossiers/2025-05/00000.summary one summary row per dossier of that chunk, same write
-    dossiers/index/3f.json         code -> partition, one of 256 buckets by hash of the code
-    records/<name>/3f.json         TinyDB files of {key, value}, 256 buckets by hash of key
+    dossiers/index/2025-05/000.06.50.H15-250517-00.json
+                                   code -> partition, for codes 0000-0099 of that office and
+                                   day (layout.py); other codes in dossiers/index/3f.json, one
+                                   of 256 buckets by hash of the code
+    records/<name>/2025-05/000.06.50.H15-250517-00.json
+    records/<name>/3f.json         TinyDB files of {key, value}: a key that is a dossier code
+                                   (or a code sequence) in its day's group, others by hash
     files/ab/<sha256>              uploaded files by content id
     tmp/, locks/                   temp files of writes in progress, lock files
     <any file>.bak                 the previous version of that file
 
 Every file is written whole to tmp/, fsynced and renamed into place (durable.py), under a
-lock of its own partition (locks.py). Adding a dossier rewrites one index bucket and one
+lock of its own partition (locks.py). Adding a dossier rewrites one index group and one
 chunk, both small whatever the number of dossiers.
 """
 
@@ -49,6 +54,7 @@ from motcua.store.durable import (
     read_json,
 )
 from motcua.store.journal import Journal, journal_of
+from motcua.store.layout import VERSION, bucket, part_files, part_of, upgrade_folder
 from motcua.store.locks import locked
 from motcua.store.summary import ROW_FORMAT, DossierSummary, from_row, summary_row
 
@@ -56,7 +62,6 @@ T = TypeVar("T")
 
 FORMAT = "motcua-tinydb"
 STORE_CONTENT = ("files", "dossiers", "records")  # what only an existing store's folder holds
-VERSION = 1
 DEFAULT_CHUNK_SIZE = 100
 #: Fold the journal into the chunk files once it holds this many bytes (~1,000 filings' changes).
 DEFAULT_FOLD_BYTES = 4 * 1024 * 1024
@@ -77,10 +82,6 @@ def filing_month(at: datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
     return at.astimezone(VIETNAM).strftime("%Y-%m")
-
-
-def bucket(key: str) -> str:
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:2]
 
 
 def _aware(at: datetime) -> datetime:
@@ -197,8 +198,8 @@ class TinyRecords:
         self._dir = folders.root / "records" / name
         self._store = store
 
-    def _path(self, b: str) -> Path:
-        return self._dir / f"{b}.json"
+    def _path(self, part: str) -> Path:
+        return self._dir / f"{part}.json"
 
     def _lock(self, b: str):
         return self._f.lock("records", self._name, b)
@@ -208,7 +209,7 @@ class TinyRecords:
         there, value = self._store.journal.view().record(self._name, key)
         if there:
             return value
-        doc = self._f.db(self._path(bucket(key))).get(Query().key == key)
+        doc = self._f.db(self._path(part_of(key))).get(Query().key == key)
         return doc["value"] if doc else None
 
     def _write(self, key: str, value: dict[str, Any] | None, wait: bool = True) -> None:
@@ -247,9 +248,7 @@ class TinyRecords:
         """Every record; a bucket that does not read raises StoreDamaged, or with `on_damage`
         is reported to it and skipped."""
         self._store.fold()
-        if not self._dir.is_dir():
-            return
-        for path in sorted(p for p in self._dir.iterdir() if _BUCKET.match(p.name)):
+        for _, path in part_files(self._dir):
             try:
                 docs = self._f.db(path).all()
             except StoreDamaged as exc:
@@ -262,37 +261,38 @@ class TinyRecords:
 
     def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """Bulk path (import): each bucket written once; keys must be new."""
-        by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_part: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key, value in items:
-            by_bucket[bucket(key)].append({"key": key, "value": value})
+            by_part[part_of(key)].append({"key": key, "value": value})
         dirty: set[Path] = set()
         # Under the fold lock, like every writer of bucket files (see TinyStore.fold).
         with self._store.fold_lock():
             self._store.fold()
-            for b in sorted(by_bucket):
-                db = self._f.db(self._path(b), dirty)
+            for part in sorted(by_part):
+                db = self._f.db(self._path(part), dirty)
                 Q = Query()
-                for doc in by_bucket[b]:
+                for doc in by_part[part]:
                     if db.contains(Q.key == doc["key"]):
                         raise StoreError(f"record {self._name}/{doc['key']} already exists")
-                db.insert_multiple(by_bucket[b])
+                db.insert_multiple(by_part[part])
             for folder in dirty:
                 fsync_dir(folder)
 
     def fold(self, values: dict[str, dict[str, Any] | None], dirty: set[Path]) -> None:
-        """Write the journal's last value of each key into its bucket (None: delete);
-        each bucket once. Idempotent: a fold done again writes the same buckets. Call under
-        the fold lock, which every writer of bucket files holds: no bucket lock is taken, as
-        a writer holding one may be waiting for this fold (TinyStore.fold)."""
-        by_bucket: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
+        """Write the journal's last value of each key into its file (None: delete); each
+        file once: the day groups of the codes changed (layout.py), so what a fold writes
+        does not grow with the store. Idempotent: a fold done again writes the same files.
+        Call under the fold lock, which every writer of records files holds: no bucket lock
+        is taken, as a writer holding one may be waiting for this fold (TinyStore.fold)."""
+        by_part: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
         for key, value in values.items():
-            by_bucket[bucket(key)][key] = value
-        for b in sorted(by_bucket):
-            storage = AtomicJSONStorage(self._path(b), self._f.tmp, dirty)
+            by_part[part_of(key)][key] = value
+        for part in sorted(by_part):
+            storage = AtomicJSONStorage(self._path(part), self._f.tmp, dirty)
             data = storage.read() or {}
             table = data.setdefault("_default", {})
             ids = {doc.get("key"): doc_id for doc_id, doc in table.items()}
-            for key, value in by_bucket[b].items():
+            for key, value in by_part[part].items():
                 doc_id = ids.get(key)
                 if value is None:
                     if doc_id is not None:
@@ -325,11 +325,11 @@ class TinyDossiers:
     def _chunk_lock(self, month: str, n: int):
         return self._f.lock("dossiers", month, f"{n:05d}")
 
-    def _index_path(self, b: str) -> Path:
-        return self._index_dir / f"{b}.json"
+    def _index_path(self, part: str) -> Path:
+        return self._index_dir / f"{part}.json"
 
-    def _read_index(self, b: str) -> dict[str, str]:
-        path = self._index_path(b)
+    def _read_index(self, part: str) -> dict[str, str]:
+        path = self._index_path(part)
         try:
             index = read_json(path)
         except StoreError:
@@ -349,19 +349,20 @@ class TinyDossiers:
             "`motcua import` into a new folder",
         )
 
-    def _write_index(self, b: str, index: dict[str, str], dirty: set[Path] | None = None) -> None:
-        ensure_dir(self._index_dir)
+    def _write_index(self, part: str, index: dict[str, str], dirty: set[Path] | None = None) -> None:
+        path = self._index_path(part)
+        ensure_dir(path.parent)
         # No .bak: a damaged index is rebuilt from the chunks (export, then import).
-        atomic_write(self._index_path(b), dump_json(index), self._f.tmp, keep_bak=False, dirty=dirty)
+        atomic_write(path, dump_json(index), self._f.tmp, keep_bak=False, dirty=dirty)
 
     def _where(self, code: str) -> tuple[str, int] | None:
-        b = bucket(code)
-        part = self._read_index(b).get(code)
+        file = part_of(code)
+        part = self._read_index(file).get(code)
         if part is None:
             return None
         month, _, n = str(part).partition("/")
         if not (_MONTH.match(month) and n.isdigit()):
-            raise self._damaged_index(self._index_path(b), f"bad partition {part!r} for {code}")
+            raise self._damaged_index(self._index_path(file), f"bad partition {part!r} for {code}")
         return month, int(n)
 
     def _months(self) -> list[str]:
@@ -459,7 +460,7 @@ class TinyDossiers:
         entries: dict[str, dict[str, str]] = defaultdict(dict)
         for chunk_n, chunk_docs in plan:
             for doc in chunk_docs:
-                entries[bucket(doc["code"])][doc["code"]] = f"{month}/{chunk_n:05d}"
+                entries[part_of(doc["code"])][doc["code"]] = f"{month}/{chunk_n:05d}"
         for b in sorted(entries):
             index = self._read_index(b)
             for code in entries[b]:
@@ -527,7 +528,7 @@ class TinyDossiers:
             plan: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
             fresh: list[tuple[str, dict[str, Any]]] = []
             for code, doc in by_month[month]:
-                part = index(bucket(code)).get(code)
+                part = index(part_of(code)).get(code)
                 m, _, n = str(part or "").partition("/")
                 if part and m == month and n.isdigit():
                     plan[int(n)][code] = doc
@@ -545,7 +546,7 @@ class TinyDossiers:
                     if code not in there:
                         room -= 1
                     plan[n][code] = doc
-                    new_entries[bucket(code)][code] = f"{month}/{n:05d}"
+                    new_entries[part_of(code)][code] = f"{month}/{n:05d}"
                 if fresh:
                     n += 1
             index_dirty: set[Path] = set()
@@ -633,16 +634,15 @@ class TinyDossiers:
         found: list[Damage] = []
         parts: dict[str, int] = defaultdict(int)
         entries = 0
-        if self._index_dir.is_dir():
-            for path in sorted(p for p in self._index_dir.iterdir() if _BUCKET.match(p.name)):
-                try:
-                    index = self._read_index(path.name[:2])
-                except StoreDamaged as exc:
-                    found.append(exc.damage)
-                    continue
-                entries += len(index)
-                for part in index.values():
-                    parts[str(part)] += 1
+        for file, _ in part_files(self._index_dir):
+            try:
+                index = self._read_index(file)
+            except StoreDamaged as exc:
+                found.append(exc.damage)
+                continue
+            entries += len(index)
+            for part in index.values():
+                parts[str(part)] += 1
         months = set(self._months())
         for month in sorted(months):
             numbers = set(self._chunks(month))
@@ -991,12 +991,24 @@ class TinyStore:
             )
         if not isinstance(layout, dict) or layout.get("format") != FORMAT:
             raise damaged(path, "not a Motcua store marker")
+        if layout.get("version") == 1:
+            layout = self._upgrade()
         if layout.get("version") != VERSION:
             raise StoreError(
                 f"{path}: store format version {layout.get('version')} is not {VERSION}; "
                 "export it with the Motcua version that wrote it and import it here."
             )
         return layout
+
+    def _upgrade(self) -> dict[str, Any]:
+        """Move a folder of the first layout to this one (layout.py), once, whichever process
+        opens it first: under the fold lock, which every writer of the files holds, and with
+        the marker read again under it. Nothing is folded before the move is done."""
+        with self.fold_lock():
+            layout = read_json(self._folder / "store.json")
+            if isinstance(layout, dict) and layout.get("version") == 1:
+                layout = upgrade_folder(self._folder, self._f.tmp, layout)
+            return layout
 
     def records(self, name: str) -> TinyRecords:
         if not name.isidentifier():
@@ -1014,7 +1026,7 @@ class TinyStore:
         return sorted(
             p.name
             for p in folder.iterdir()
-            if p.is_dir() and p.name.isidentifier() and any(_BUCKET.match(q.name) for q in p.iterdir())
+            if p.is_dir() and p.name.isidentifier() and next(part_files(p), None) is not None
         )
 
     def quick_check(self) -> list[Damage]:
