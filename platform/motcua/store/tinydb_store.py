@@ -292,6 +292,7 @@ class TinyRecords:
             data = storage.read() or {}
             table = data.setdefault("_default", {})
             ids = {doc.get("key"): doc_id for doc_id, doc in table.items()}
+            top = max((int(i) for i in table), default=0)
             for key, value in by_part[part].items():
                 doc_id = ids.get(key)
                 if value is None:
@@ -300,7 +301,8 @@ class TinyRecords:
                 elif doc_id is not None:
                     table[doc_id] = {"key": key, "value": value}
                 else:
-                    table[str(max((int(i) for i in table), default=0) + 1)] = {"key": key, "value": value}
+                    top += 1
+                    table[str(top)] = {"key": key, "value": value}
             storage.write(data)
 
 
