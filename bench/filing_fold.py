@@ -34,7 +34,27 @@ BIRTH = "1.001193"
 WARM_UP = 30
 
 
-def child(filings: int, batch: int) -> dict[str, object]:
+def seed(store, like: str, n: int) -> None:
+    """`n` dossiers and their outbox records filed in the year before, copies of the dossier
+    `like` under codes of their own day (300 a day), through the bulk paths (import's)."""
+    from datetime import timedelta
+
+    from motcua.dossier import Dossier
+
+    model = store.dossiers.get(like)
+    outbox = store.records("outbox").get(like) or {}
+    office, start = model.agency_code, model.filed_at - timedelta(days=400)
+    dossiers, records = [], []
+    for i in range(n):
+        at = start + timedelta(days=i // 300)
+        code = f"{office}-{at.strftime('%y%m%d')}-{i % 300 + 1:04d}"
+        dossiers.append(Dossier.model_validate({**model.model_dump(mode="json"), "code": code, "filed_at": at.isoformat()}))
+        records.append((code, {**json.loads(json.dumps(outbox).replace(like, code))}))
+    store.dossiers.add_many(dossiers)
+    store.records("outbox").put_many(records)
+
+
+def child(filings: int, batch: int, seeded: int) -> dict[str, object]:
     sys.path.insert(0, str(REPO / "bench"))
     from portal import filing_body
 
@@ -69,6 +89,11 @@ def child(filings: int, batch: int) -> dict[str, object]:
 
         for _ in range(WARM_UP):
             file_one()
+        if seeded:
+            seed(store, json.loads(client.post(url, data=body, content_type="application/json",
+                                               base_url="http://127.0.0.1").get_data())["code"], seeded)
+            store.fold()
+        folds.clear()  # the warm-up's and the seeding's
         batches: list[float] = []
         start = time.process_time()
         for done in range(filings):
@@ -88,9 +113,10 @@ def child(filings: int, batch: int) -> dict[str, object]:
             "folds": [f[0] for f in folds], "fold_walls": [f[1] for f in folds], "journal_left": journal_left}
 
 
-def run_tree(tree: Path, filings: int, batch: int) -> dict[str, object]:
+def run_tree(tree: Path, filings: int, batch: int, seeded: int) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(tree / "platform")}
-    out = subprocess.run([sys.executable, __file__, "--child", "--filings", str(filings), "--batch", str(batch)],
+    out = subprocess.run([sys.executable, __file__, "--child", "--filings", str(filings), "--batch", str(batch),
+                          "--seed", str(seeded)],
                          cwd=REPO, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{tree}: {out.stderr[-2000:]}")
@@ -103,20 +129,21 @@ def main() -> None:
     parser.add_argument("--filings", type=int, default=1800)
     parser.add_argument("--batch", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0, help="dossiers (and outbox records) stored before, in the year before")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.filings, args.batch)))
+        print(json.dumps(child(args.filings, args.batch, args.seed)))
         return
     trees = [(name, Path(path).resolve()) for name, _, path in (t.partition("=") for t in args.tree or ["this=."])]
     if not any(name for name, _ in trees):
         raise SystemExit("--tree NAME=DIR")
-    print(f"{args.filings} filings per run, batches of {args.batch}, {args.rounds} round(s), load average "
+    print(f"{args.filings} filings per run, {args.seed} stored before, batches of {args.batch}, {args.rounds} round(s), load average "
           f"{os.getloadavg()[0]:.1f}", flush=True)
     results: dict[str, list[dict[str, object]]] = {name: [] for name, _ in trees}
     for r in range(args.rounds):
         for name, tree in trees:
-            result = run_tree(tree, args.filings, args.batch)
+            result = run_tree(tree, args.filings, args.batch, args.seed)
             results[name].append(result)
             folds = ", ".join(f"{f:.3f}" for f in result["folds"])  # type: ignore[union-attr]
             batches = ", ".join(f"{b:.2f}" for b in result["batches"])  # type: ignore[union-attr]
