@@ -2,21 +2,23 @@
 
 What it checks, file by file (docs/store.md, "Checking and repairing"):
 
-- `store.json` reads and is a store marker;
+- `store.json` reads and is a store marker (a folder of layout 1 is moved to layout 2 first,
+  as the portal's first open does: store/layout.py);
 - every dossier chunk reads, the chunks of a month are numbered without a gap, every
   dossier in them validates, is in its filing month and in one chunk only;
 - every dossier in a chunk has an index entry pointing at that chunk, and every index entry
   points at a chunk that holds the dossier;
 - each chunk's summary file says what the chunk says;
 - the code sequences are ahead of every code handed out;
-- every records bucket reads; every uploaded file still matches its sha256 and every file a
+- every index and records file reads and holds only keys that live in it (layout.py);
+  every uploaded file still matches its sha256 and every file a
   dossier names is there; the portal's `secret_key` is usable.
 
 A finding has a code (`chunk-missing` ...), the file, and a plain sentence. `serious` ones
 (something cannot be read, found or trusted) make the command exit non-zero; the others are
 harmless leftovers (an index entry of a filing that was interrupted, a summary to rebuild).
 
-Repair only uses what the folder itself holds: a chunk or records bucket comes back from its
+Repair only uses what the folder itself holds: a chunk or records file comes back from its
 `.bak` (the version before its last write: that last write is lost, and the report names
 the dossiers the index or the summary file knew that the `.bak` lacks); the index, the
 summaries and the sequences are derived from the chunks and are rewritten from them; a

@@ -70,7 +70,6 @@ VIETNAM = timezone(timedelta(hours=7))
 
 _MONTH = re.compile(r"^[0-9]{4}-[0-9]{2}$")
 _CHUNK = re.compile(r"^([0-9]{5})\.json$")
-_BUCKET = re.compile(r"^[0-9a-f]{2}\.json$")
 SUMMARY_SUFFIX = ".summary"
 SUMMARY_FORMAT = ROW_FORMAT  # the row layout of motcua.store.summary; another one is rebuilt
 WRITE_KEY = "_write"
@@ -189,7 +188,8 @@ class ChunkStorage(AtomicJSONStorage):
 
 
 class TinyRecords:
-    """A records collection: TinyDB buckets of {key, value} documents by hash of the key,
+    """A records collection: TinyDB files of {key, value} documents, a key's file given by the
+    key (a dossier code's day group, else its hash bucket: layout.py),
     with the journal's newer changes over them (a write is one journal line)."""
 
     def __init__(self, folders: _Folders, name: str, store: "TinyStore") -> None:
@@ -205,7 +205,7 @@ class TinyRecords:
         return self._f.lock("records", self._name, b)
 
     def _current(self, key: str) -> dict[str, Any] | None:
-        """The value now: the journal's last change of it, else the bucket file's."""
+        """The value now: the journal's last change of it, else its file's."""
         there, value = self._store.journal.view().record(self._name, key)
         if there:
             return value
@@ -245,7 +245,7 @@ class TinyRecords:
                 self._write(key, None)
 
     def all(self, on_damage: OnDamage | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every record; a bucket that does not read raises StoreDamaged, or with `on_damage`
+        """Every record; a file that does not read raises StoreDamaged, or with `on_damage`
         is reported to it and skipped."""
         self._store.fold()
         for _, path in part_files(self._dir):
@@ -260,12 +260,12 @@ class TinyRecords:
                 yield doc["key"], doc["value"]
 
     def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        """Bulk path (import): each bucket written once; keys must be new."""
+        """Bulk path (import): each file written once; keys must be new."""
         by_part: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key, value in items:
             by_part[part_of(key)].append({"key": key, "value": value})
         dirty: set[Path] = set()
-        # Under the fold lock, like every writer of bucket files (see TinyStore.fold).
+        # Under the fold lock, like every writer of records files (see TinyStore.fold).
         with self._store.fold_lock():
             self._store.fold()
             for part in sorted(by_part):
@@ -307,7 +307,8 @@ class TinyRecords:
 
 
 class TinyDossiers:
-    """Dossiers in chunks by filing month, found by code through a hashed index."""
+    """Dossiers in chunks by filing month, found by code through an index (code -> chunk),
+    kept by the code's day group (layout.py)."""
 
     def __init__(self, folders: _Folders, sequences: TinyRecords, chunk_size: int, store: "TinyStore") -> None:
         self._store = store
@@ -628,9 +629,9 @@ class TinyDossiers:
 
     def quick_check(self) -> list[Damage]:
         """What a cheap look at the index finds (at server start; `motcua store check` does the
-        whole check): index buckets that do not read, index entries naming a chunk that is
+        whole check): index files that do not read, index entries naming a chunk that is
         gone, a month whose chunks have a gap, fewer index entries than dossiers (a lost
-        index bucket: those dossiers answer 404). Reads the index buckets, the chunk folders'
+        index file: those dossiers answer 404). Reads the index files, the chunk folders'
         names and each month's last chunk."""
         self._store.fold()
         found: list[Damage] = []
@@ -664,7 +665,7 @@ class TinyDossiers:
         else:
             if entries < stored:
                 found.append(Damage("index-entry-missing", str(self._index_dir), f"{stored - entries} dossier(s) have no "
-                                    "index entry (a lost or damaged index bucket?): they answer 404"))
+                                    "index entry (a lost or damaged index file?): they answer 404"))
         return found
 
     def find(
