@@ -9,6 +9,12 @@ Real folders in tmp; the first layout is written file by file as version 1 wrote
 from __future__ import annotations
 
 import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -199,3 +205,48 @@ def test_check_reads_the_day_groups_and_repairs_a_lost_index_file(tmp_path: Path
     outbox.write_text('{"_default": {"1": {"key": "not-its-file", "value": {}}}}')
     result = CliRunner().invoke(motcua, ["store", "check", "--data", str(root)])
     assert result.exit_code == 1 and "records-damaged" in result.output and "2025-05/000.06.50.H15-250510-00.json" in result.output
+
+
+MOVER = r'''
+import sys
+from motcua.store import open_store
+print("opening", flush=True)
+open_store(sys.argv[1]).close()
+print("opened", flush=True)
+'''
+
+
+def test_a_move_killed_with_sigkill_at_any_moment_loses_nothing(tmp_path: Path):
+    """A real process moving a layout 1 folder, killed at a random moment of its move (the
+    delays spread over what one whole move takes here, measured first); whatever the kill
+    left, the next open finishes the move and finds everything."""
+    source = tmp_path / "first"
+    store = open_store(_folder(source, chunk_size=50))
+    with store.synced_at_end():
+        codes = [_file(store, date(2025, 5, d), datetime(2025, 5, d, 3, tzinfo=UTC), messages=3)
+                 for d in range(1, 11) for _ in range(150)]
+    store.close()
+    everything = _everything(open_store(source))
+    _to_first_layout(source)
+
+    measured = tmp_path / "measured"
+    shutil.copytree(source, measured)
+    started = time.perf_counter()
+    open_store(measured).close()
+    whole = time.perf_counter() - started
+
+    rng = random.Random(17)
+    for attempt in range(6):
+        root = tmp_path / f"killed-{attempt}"
+        shutil.copytree(source, root)
+        mover = subprocess.Popen([sys.executable, "-c", MOVER, str(root)], stdout=subprocess.PIPE, text=True)
+        assert mover.stdout.readline().strip() == "opening"
+        time.sleep(rng.uniform(0, whole * 1.2))
+        mover.send_signal(signal.SIGKILL)
+        mover.wait(timeout=60)
+
+        store = open_store(root)
+        assert _everything(store) == everything, attempt
+        _in_layout_2(root)
+        assert store.dossiers.get(codes[rng.randrange(len(codes))]) is not None
+        store.close()
