@@ -250,3 +250,27 @@ def test_a_move_killed_with_sigkill_at_any_moment_loses_nothing(tmp_path: Path):
         _in_layout_2(root)
         assert store.dossiers.get(codes[rng.randrange(len(codes))]) is not None
         store.close()
+
+
+def test_a_damaged_bucket_stops_the_move_before_it_starts_and_check_repairs_it(tmp_path: Path):
+    root = _folder(tmp_path / "data")
+    store = open_store(root)
+    codes = [_file(store, date(2025, 5, 10), datetime(2025, 5, 10, 3, tzinfo=UTC)) for _ in range(30)]
+    store.close()
+    _to_first_layout(root)
+    first = _index_and_records(root)
+    damaged = root / "records" / "outbox" / f"{bucket(codes[0])}.json"
+    damaged.with_name(damaged.name + ".bak").write_bytes(damaged.read_bytes())  # its version before
+    damaged.write_text("{garbage")
+
+    result = CliRunner().invoke(motcua, ["store", "check", "--data", str(root)])
+    assert result.exit_code == 1 and "layout-not-upgraded" in result.output and "records-damaged" in result.output
+    assert "index-" not in result.output  # nothing was moved: the index is whole where layout 1 keeps it
+    assert {p: p.read_bytes() for p in first if p != damaged} == {p: raw for p, raw in first.items() if p != damaged}
+
+    result = CliRunner().invoke(motcua, ["store", "check", "--data", str(root), "--repair"])
+    assert result.exit_code == 0 and "restored from its .bak" in result.output, result.output
+    store = open_store(root)
+    _in_layout_2(root)
+    assert all(store.records("outbox").get(c)["code"] == c for c in codes)
+    assert CliRunner().invoke(motcua, ["store", "check", "--data", str(root)]).exit_code == 0

@@ -101,13 +101,17 @@ def upgrade(root: Path, tmp: Path) -> int:
     are rewritten without the moved keys (their `.bak` removed, so no repair can bring the
     old copies back), and the caller writes the marker last. Until then the store does not
     open, so the buckets stay the truth and a move killed part way is simply done again
-    (a key found in both places takes the bucket's value, which nothing changed since)."""
-    moved = 0
-    moved += _move(root / "dossiers" / "index", tmp, _IndexFiles())
+    (a key found in both places takes the bucket's value, which nothing changed since).
+    Every bucket is read once before anything is written: a damaged one stops the move
+    before it starts (StoreDamaged), so `store check` finds the folder whole in layout 1."""
     records = root / "records"
-    for folder in sorted(p for p in records.iterdir() if p.is_dir()) if records.is_dir() else []:
-        moved += _move(folder, tmp, _RecordsFiles())
-    return moved
+    folders = [(root / "dossiers" / "index", _IndexFiles())]
+    folders += [(f, _RecordsFiles()) for f in sorted(p for p in records.iterdir() if p.is_dir())] if records.is_dir() else []
+    for folder, files in folders:
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if BUCKET.match(path.name):
+                files.read(path)
+    return sum(_move(folder, tmp, files) for folder, files in folders)
 
 
 class _IndexFiles:
