@@ -63,7 +63,7 @@ T = TypeVar("T")
 FORMAT = "motcua-tinydb"
 STORE_CONTENT = ("files", "dossiers", "records")  # what only an existing store's folder holds
 DEFAULT_CHUNK_SIZE = 100
-#: Fold the journal into the chunk files once it holds this many bytes (~1,000 filings' changes).
+#: Fold the journal into the chunk files once it holds this many bytes (~700 filings' changes).
 DEFAULT_FOLD_BYTES = 4 * 1024 * 1024
 log = logging.getLogger(__name__)
 VIETNAM = timezone(timedelta(hours=7))
