@@ -20,7 +20,7 @@ from motcua.app import create_app
 from motcua.cli import main as motcua
 from motcua.dossier import AttachmentRef, Contact, Dossier, Event, Status
 from motcua.store import StoreError, open_store
-from motcua.store.tinydb_store import bucket
+from motcua.store.layout import bucket, part_of
 from tests.conftest import SPECS
 
 AGENCY = "000.00.01.H56"
@@ -115,9 +115,9 @@ def test_a_deleted_chunk_is_found_restored_from_its_bak_and_what_is_lost_named(d
 
 
 def test_a_deleted_index_bucket_is_found_and_rebuilt_from_the_chunks(data: Path, caplog) -> None:
-    b = bucket(code(7))
+    b = part_of(code(7))  # the index file of the office's day, codes 0000-0099 (store/layout.py)
     (data / "dossiers" / "index" / f"{b}.json").unlink()
-    lost = [code(n) for n in range(1, 36) if bucket(code(n)) == b]
+    lost = [code(n) for n in range(1, 36) if part_of(code(n)) == b]
     assert open_store(data).dossiers.get(code(7)) is None
 
     with caplog.at_level(logging.ERROR):

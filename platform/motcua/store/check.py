@@ -2,21 +2,23 @@
 
 What it checks, file by file (docs/store.md, "Checking and repairing"):
 
-- `store.json` reads and is a store marker;
+- `store.json` reads and is a store marker (a folder of layout 1 is moved to layout 2 first,
+  as the portal's first open does: store/layout.py);
 - every dossier chunk reads, the chunks of a month are numbered without a gap, every
   dossier in them validates, is in its filing month and in one chunk only;
 - every dossier in a chunk has an index entry pointing at that chunk, and every index entry
   points at a chunk that holds the dossier;
 - each chunk's summary file says what the chunk says;
 - the code sequences are ahead of every code handed out;
-- every records bucket reads; every uploaded file still matches its sha256 and every file a
+- every index and records file reads and holds only keys that live in it (layout.py);
+  every uploaded file still matches its sha256 and every file a
   dossier names is there; the portal's `secret_key` is usable.
 
 A finding has a code (`chunk-missing` ...), the file, and a plain sentence. `serious` ones
 (something cannot be read, found or trusted) make the command exit non-zero; the others are
 harmless leftovers (an index entry of a filing that was interrupted, a summary to rebuild).
 
-Repair only uses what the folder itself holds: a chunk or records bucket comes back from its
+Repair only uses what the folder itself holds: a chunk or records file comes back from its
 `.bak` (the version before its last write: that last write is lost, and the report names
 the dossiers the index or the summary file knew that the `.bak` lacks); the index, the
 summaries and the sequences are derived from the chunks and are rewritten from them; a
@@ -43,16 +45,14 @@ from motcua.store.base import Damage, StoreError
 from motcua.store.durable import BAK_SUFFIX, atomic_write, dump_json, ensure_dir, read_json
 from motcua.store.pg_store import MARKER_FORMAT
 from motcua.store.secret import problem_of
+from motcua.store.layout import VERSION, bak_only, bucket, is_bucket, part_files, part_of
 from motcua.store.summary import summary_row
 from motcua.store.tinydb_store import (
-    _BUCKET,
     _CHUNK,
     _MONTH,
     DEFAULT_CHUNK_SIZE,
     FORMAT,
-    VERSION,
     TinyStore,
-    bucket,
     decode_summary,
     encode_summary,
     filing_month,
@@ -161,7 +161,7 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
     if problem is None and layout is not None:
         if not isinstance(layout, dict) or layout.get("format") != FORMAT:
             problem = "not a Motcua store marker"
-        elif layout.get("version") != VERSION:
+        elif layout.get("version") not in (1, VERSION):
             report.add("store-version", marker, f"store format version {layout.get('version')} is not {VERSION}: "
                        "export it with the Motcua version that wrote it and import it here")
             return report
@@ -172,7 +172,16 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
     if problem is not None:
         report.add("store-marker-damaged", marker, f"{problem}; the portal will not start with it")
     elif chunk_size is not None:
-        _fold_journal(root, report)
+        _open(root, report)
+        layout, _ = _read(marker)
+    # Where keys belong (layout.py): this layout's day groups, or the first layout's hash
+    # buckets in a folder not moved to this one yet (its marker says version 1, or does not
+    # read and its index has no month folder).
+    if isinstance(layout, dict) and layout.get("format") == FORMAT and layout.get("version") in (1, VERSION):
+        first_layout = layout["version"] == 1
+    else:
+        first_layout = not any(not is_bucket(part) for part, _ in part_files(index_dir))
+    place = bucket if first_layout else part_of
 
     # -- chunks -----------------------------------------------------------------------------
     months = sorted(p.name for p in dossiers_dir.iterdir() if p.is_dir() and _MONTH.match(p.name)) if dossiers_dir.is_dir() else []
@@ -230,26 +239,23 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
                        f"{chunk_size - len(codes)}", serious=False)
 
     # -- the index --------------------------------------------------------------------------
-    index: dict[str, dict[str, str]] = {}
+    index: dict[str, dict[str, str]] = {}  # index file (a part: layout.py) -> its entries
     damaged_buckets: set[str] = set()
-    if index_dir.is_dir():
-        for path in sorted(index_dir.iterdir()):
-            if not _BUCKET.match(path.name):
-                continue
-            b = path.name[:2]
-            data, problem = _read(path)
-            if problem is None and not (isinstance(data, dict) and all(isinstance(v, str) for v in data.values())):
-                problem = "not an index of dossier codes"
-            if problem is not None:
-                damaged_buckets.add(b)
-                report.add("index-damaged", _rel(root, path), f"{problem}; the dossiers listed in it cannot be found")
-                continue
-            index[b] = data
+    for b, path in part_files(index_dir):
+        data, problem = _read(path)
+        if problem is None and not (isinstance(data, dict) and all(isinstance(v, str) for v in data.values())):
+            problem = "not an index of dossier codes"
+        if problem is not None:
+            damaged_buckets.add(b)
+            report.add("index-damaged", _rel(root, path), f"{problem}; the dossiers listed in it cannot be found")
+            continue
+        index[b] = data
     indexed: dict[str, str] = {}
     for b, entries in index.items():
         for code, part in entries.items():
-            if bucket(code) != b:
-                report.add("index-misplaced", _rel(root, index_dir / f"{b}.json"), f"entry {code} belongs in bucket {bucket(code)}")
+            if place(code) != b:
+                report.add("index-misplaced", _rel(root, index_dir / f"{b}.json"),
+                           f"entry {code} belongs in {place(code)}.json")
                 continue
             indexed[code] = part
     # chunks that are gone: what the index and the summary file knew was in them
@@ -263,14 +269,14 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
     by_bucket: dict[str, list[str]] = defaultdict(list)
     for code, part in located.items():
         if indexed.get(code) != part:
-            by_bucket[bucket(code)].append(code)
+            by_bucket[place(code)].append(code)
     for b, codes in sorted(by_bucket.items()):
         path = index_dir / f"{b}.json"
         what = "is missing" if b not in index and b not in damaged_buckets else "lacks them or points elsewhere"
         if b in damaged_buckets:
             continue  # said above
         report.add("index-entry-missing", _rel(root, path), f"{len(codes)} dossier(s) in the chunks "
-                   f"({_codes(codes)}) cannot be found by code (404): the index bucket {what}")
+                   f"({_codes(codes)}) cannot be found by code (404): the index file {what}")
     gone = {f"{m}/{n:05d}" for (m, n) in missing_chunks} | {f"{m}/{n:05d}" for (m, n) in unreadable}
     dangling = [c for c, part in indexed.items() if c not in located and part not in gone]
     if dangling:
@@ -304,7 +310,7 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
     seq_dir = root / "records" / "sequences"
     behind: dict[str, tuple[int, int]] = {}
     for prefix, top in highest.items():
-        data, problem = _read(seq_dir / f"{bucket(prefix)}.json")
+        data, problem = _read(seq_dir / f"{place(prefix)}.json")
         if problem is not None:
             continue  # the records check below reports the bucket
         docs = (data or {}).get("_default", {}) if isinstance(data, dict) else {}
@@ -312,30 +318,23 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
         if not isinstance(n, int) or n < top:
             behind[prefix] = (n if isinstance(n, int) else 0, top)
     for prefix, (n, top) in sorted(behind.items()):
-        report.add("sequence-behind", _rel(root, seq_dir / f"{bucket(prefix)}.json"), f"sequence {prefix} is at {n} but "
+        report.add("sequence-behind", _rel(root, seq_dir / f"{place(prefix)}.json"), f"sequence {prefix} is at {n} but "
                    f"code {prefix}-{top:04d} exists: the next filing would get a code already used and fail")
 
     # -- records ----------------------------------------------------------------------------
     bad_records: list[Path] = []
     records_dir = root / "records"
     for folder in sorted(p for p in records_dir.iterdir() if p.is_dir()) if records_dir.is_dir() else []:
-        names = {p.name for p in folder.iterdir()}
-        for name in sorted(names):
-            if _BUCKET.match(name):
-                path = folder / name
-            elif name.endswith(BAK_SUFFIX) and _BUCKET.match(name.removesuffix(BAK_SUFFIX)) and name.removesuffix(BAK_SUFFIX) not in names:
-                path = folder / name.removesuffix(BAK_SUFFIX)
-                report.add("records-missing", _rel(root, path), "the bucket is missing (its .bak is there): its records are lost")
-                bad_records.append(path)
-                continue
-            else:
-                continue
+        for part, path in bak_only(folder):
+            report.add("records-missing", _rel(root, path), "the file is missing (its .bak is there): its records are lost")
+            bad_records.append((part, path))
+        for part, path in part_files(folder):
             data, problem = _read(path)
-            if problem is None and not _records_ok(data, name[:2], bucket):
-                problem = "not a bucket of records"
+            if problem is None and not _records_ok(data, part, place):
+                problem = "not a file of records, or records that belong in another file"
             if problem is not None:
                 report.add("records-damaged", _rel(root, path), f"{problem}; its records cannot be read or written")
-                bad_records.append(path)
+                bad_records.append((part, path))
 
     # -- files --------------------------------------------------------------------------------
     files_dir = root / "files"
@@ -364,26 +363,32 @@ def check_store(root: Path, repair: bool = False, files: bool = True) -> Report:
 
     if repair:
         _repair(report, root, tmp, _Scan(chunk_size, in_chunk, located, missing_chunks, unreadable, lost_in, index,
-                                          indexed, damaged_buckets, bad_records, highest))
+                                          indexed, damaged_buckets, bad_records, highest, place))
     return report
 
 
-def _fold_journal(root: Path, report: Report) -> None:
-    """Write the journal's changes into the files first (as every scan of the store does),
-    so the files checked say everything. A torn last line is a change that was never
-    acknowledged (journal.py) and goes; a journal that cannot be folded (it names a damaged
-    chunk or bucket) stays and its changes are still read from it: the finding says so."""
-    folder = root / "journal"
-    if not folder.is_dir():
+def _open(root: Path, report: Report) -> None:
+    """Open the store as the portal would: a folder of the first layout is moved to this one
+    (layout.py), and the journal's changes are written into the files (as every scan of the
+    store does), so the files checked say everything. A torn last line is a change that was
+    never acknowledged (journal.py) and goes; a journal that cannot be folded (it names a
+    damaged chunk or bucket) stays and its changes are still read from it; a move that meets
+    a damaged file leaves the folder in the first layout, which the portal will not open
+    until it is repaired: the finding says which."""
+    try:
+        store = TinyStore(root)
+    except (StoreError, OSError) as exc:
+        report.add("layout-not-upgraded", root / "store.json", f"the folder could not be moved to the current layout "
+                   f"({exc}); the portal will not open it: repair the file named, then run the check again")
         return
     try:
-        TinyStore(root).fold()
+        store.fold()
     except (StoreError, OSError) as exc:
-        report.add("journal-not-folded", folder, f"its changes could not be written into the files ({exc}); they are "
-                   "kept in the journal, which the portal reads: repair the file named, then run the check again")
+        report.add("journal-not-folded", root / "journal", f"its changes could not be written into the files ({exc}); "
+                   "they are kept in the journal, which the portal reads: repair the file named, then run the check again")
 
 
-def _records_ok(data: Any, b: str, bucket: Any) -> bool:
+def _records_ok(data: Any, part: str, place: Any) -> bool:
     if data is None:
         return True
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
@@ -391,7 +396,7 @@ def _records_ok(data: Any, b: str, bucket: Any) -> bool:
     for doc in data.get("_default", {}).values():
         if not (isinstance(doc, dict) and isinstance(doc.get("key"), str) and "value" in doc):
             return False
-        if bucket(doc["key"]) != b:
+        if place(doc["key"]) != part:
             return False
     return True
 
@@ -429,8 +434,9 @@ class _Scan:
     index: dict[str, dict[str, str]]  # readable index buckets
     indexed: dict[str, str]  # code -> partition, from the index
     damaged_buckets: set[str]
-    bad_records: list[Path]
+    bad_records: list[tuple[str, Path]]  # (part, path) of records files to restore
     highest: dict[str, int]  # code prefix -> highest number in use
+    place: Any  # where a key belongs: layout.part_of, or the first layout's bucket
 
 
 def _repair(report: Report, root: Path, tmp: Path, found: _Scan) -> None:
@@ -439,7 +445,9 @@ def _repair(report: Report, root: Path, tmp: Path, found: _Scan) -> None:
     kinds = {f.code for f in report.findings}
     dossiers_dir = root / "dossiers"
     if "store-marker-damaged" in kinds:
-        atomic_write(root / "store.json", dump_json({"format": FORMAT, "version": VERSION, "chunk_size": found.chunk_size}),
+        # the layout the files are in: a folder of the first one is moved when next opened
+        version = VERSION if found.place is part_of else 1
+        atomic_write(root / "store.json", dump_json({"format": FORMAT, "version": version, "chunk_size": found.chunk_size}),
                      tmp, keep_bak=False)
         report.repaired.append(f"store.json: rewritten (chunk size {found.chunk_size}, from the chunks)")
 
@@ -476,17 +484,18 @@ def _repair(report: Report, root: Path, tmp: Path, found: _Scan) -> None:
     wanted: dict[str, dict[str, str]] = defaultdict(dict)
     for code, part in found.indexed.items():
         if part in still_gone:
-            wanted[bucket(code)][code] = part
+            wanted[found.place(code)][code] = part
     for code, part in located.items():
-        wanted[bucket(code)][code] = part
+        wanted[found.place(code)][code] = part
     rewritten = 0
     for b in sorted(set(wanted) | set(found.index) | found.damaged_buckets):
         if found.index.get(b) != wanted.get(b, {}) or b in found.damaged_buckets:
-            ensure_dir(index_dir)
-            atomic_write(index_dir / f"{b}.json", dump_json(wanted.get(b, {})), tmp, keep_bak=False)
+            path = index_dir / f"{b}.json"
+            ensure_dir(path.parent)
+            atomic_write(path, dump_json(wanted.get(b, {})), tmp, keep_bak=False)
             rewritten += 1
     if rewritten:
-        report.repaired.append(f"dossiers/index: {rewritten} bucket(s) rebuilt from the chunks")
+        report.repaired.append(f"dossiers/index: {rewritten} file(s) rebuilt from the chunks")
 
     # summaries, from the chunks
     rebuilt = 0
@@ -505,11 +514,11 @@ def _repair(report: Report, root: Path, tmp: Path, found: _Scan) -> None:
         report.repaired.append(f"dossiers: {rebuilt} summary file(s) rebuilt from their chunks")
 
     # records from their .bak (before sequences: the sequences bucket may be one of them)
-    for path in found.bad_records:
+    for part, path in found.bad_records:
         rel = _rel(root, path)
         bak = path.with_name(path.name + BAK_SUFFIX)
         data, problem = _read(bak)
-        if problem is not None or data is None or not _records_ok(data, path.name[:2], bucket):
+        if problem is not None or data is None or not _records_ok(data, part, found.place):
             report.not_repaired.append(f"{rel}: no readable .bak beside it; restore the records from the last export")
             continue
         atomic_write(path, bak.read_bytes(), tmp, keep_bak=False)

@@ -137,11 +137,12 @@ def damage_code(path: Path) -> str:
     parts = path.parts
     if path.name == "store.json":
         return "store-marker-damaged"
-    if "index" in parts[-2:-1] and "dossiers" in parts[-3:-2]:
+    # an index or records file is in a month's folder (a day's group) or not (a hash bucket)
+    if ("index" in parts[-2:-1] and "dossiers" in parts[-3:-2]) or ("index" in parts[-3:-2] and "dossiers" in parts[-4:-3]):
         return "index-damaged"
     if "dossiers" in parts[-3:-2]:
         return "chunk-damaged"
-    if "records" in parts[-3:-2]:
+    if "records" in parts[-3:-2] or "records" in parts[-4:-3]:
         return "records-damaged"
     if "files" in parts[-3:-2]:
         return "file-damaged"

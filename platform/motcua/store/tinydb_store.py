@@ -6,14 +6,19 @@ Layout of a data folder (docs/store.md explains the choices):
     dossiers/2025-05/00000.json    TinyDB files of at most `chunk_size` dossiers, by filing
                                    month (Vietnam time) and then in filing order
     dossiers/2025-05/00000.summary one summary row per dossier of that chunk, same write
-    dossiers/index/3f.json         code -> partition, one of 256 buckets by hash of the code
-    records/<name>/3f.json         TinyDB files of {key, value}, 256 buckets by hash of key
+    dossiers/index/2025-05/000.06.50.H15-250517-00.json
+                                   code -> partition, for codes 0000-0099 of that office and
+                                   day (layout.py); other codes in dossiers/index/3f.json, one
+                                   of 256 buckets by hash of the code
+    records/<name>/2025-05/000.06.50.H15-250517-00.json
+    records/<name>/3f.json         TinyDB files of {key, value}: a key that is a dossier code
+                                   (or a code sequence) in its day's group, others by hash
     files/ab/<sha256>              uploaded files by content id
     tmp/, locks/                   temp files of writes in progress, lock files
     <any file>.bak                 the previous version of that file
 
 Every file is written whole to tmp/, fsynced and renamed into place (durable.py), under a
-lock of its own partition (locks.py). Adding a dossier rewrites one index bucket and one
+lock of its own partition (locks.py). Adding a dossier rewrites one index group and one
 chunk, both small whatever the number of dossiers.
 """
 
@@ -49,6 +54,7 @@ from motcua.store.durable import (
     read_json,
 )
 from motcua.store.journal import Journal, journal_of
+from motcua.store.layout import VERSION, bucket, part_files, part_of, upgrade_folder
 from motcua.store.locks import locked
 from motcua.store.summary import ROW_FORMAT, DossierSummary, from_row, summary_row
 
@@ -56,16 +62,14 @@ T = TypeVar("T")
 
 FORMAT = "motcua-tinydb"
 STORE_CONTENT = ("files", "dossiers", "records")  # what only an existing store's folder holds
-VERSION = 1
 DEFAULT_CHUNK_SIZE = 100
-#: Fold the journal into the chunk files once it holds this many bytes (~1,000 filings' changes).
+#: Fold the journal into the chunk files once it holds this many bytes (~700 filings' changes).
 DEFAULT_FOLD_BYTES = 4 * 1024 * 1024
 log = logging.getLogger(__name__)
 VIETNAM = timezone(timedelta(hours=7))
 
 _MONTH = re.compile(r"^[0-9]{4}-[0-9]{2}$")
 _CHUNK = re.compile(r"^([0-9]{5})\.json$")
-_BUCKET = re.compile(r"^[0-9a-f]{2}\.json$")
 SUMMARY_SUFFIX = ".summary"
 SUMMARY_FORMAT = ROW_FORMAT  # the row layout of motcua.store.summary; another one is rebuilt
 WRITE_KEY = "_write"
@@ -77,10 +81,6 @@ def filing_month(at: datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
     return at.astimezone(VIETNAM).strftime("%Y-%m")
-
-
-def bucket(key: str) -> str:
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:2]
 
 
 def _aware(at: datetime) -> datetime:
@@ -188,7 +188,8 @@ class ChunkStorage(AtomicJSONStorage):
 
 
 class TinyRecords:
-    """A records collection: TinyDB buckets of {key, value} documents by hash of the key,
+    """A records collection: TinyDB files of {key, value} documents, a key's file given by the
+    key (a dossier code's day group, else its hash bucket: layout.py),
     with the journal's newer changes over them (a write is one journal line)."""
 
     def __init__(self, folders: _Folders, name: str, store: "TinyStore") -> None:
@@ -197,18 +198,18 @@ class TinyRecords:
         self._dir = folders.root / "records" / name
         self._store = store
 
-    def _path(self, b: str) -> Path:
-        return self._dir / f"{b}.json"
+    def _path(self, part: str) -> Path:
+        return self._dir / f"{part}.json"
 
     def _lock(self, b: str):
         return self._f.lock("records", self._name, b)
 
     def _current(self, key: str) -> dict[str, Any] | None:
-        """The value now: the journal's last change of it, else the bucket file's."""
+        """The value now: the journal's last change of it, else its file's."""
         there, value = self._store.journal.view().record(self._name, key)
         if there:
             return value
-        doc = self._f.db(self._path(bucket(key))).get(Query().key == key)
+        doc = self._f.db(self._path(part_of(key))).get(Query().key == key)
         return doc["value"] if doc else None
 
     def _write(self, key: str, value: dict[str, Any] | None, wait: bool = True) -> None:
@@ -244,12 +245,10 @@ class TinyRecords:
                 self._write(key, None)
 
     def all(self, on_damage: OnDamage | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every record; a bucket that does not read raises StoreDamaged, or with `on_damage`
+        """Every record; a file that does not read raises StoreDamaged, or with `on_damage`
         is reported to it and skipped."""
         self._store.fold()
-        if not self._dir.is_dir():
-            return
-        for path in sorted(p for p in self._dir.iterdir() if _BUCKET.match(p.name)):
+        for _, path in part_files(self._dir):
             try:
                 docs = self._f.db(path).all()
             except StoreDamaged as exc:
@@ -261,38 +260,40 @@ class TinyRecords:
                 yield doc["key"], doc["value"]
 
     def put_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        """Bulk path (import): each bucket written once; keys must be new."""
-        by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        """Bulk path (import): each file written once; keys must be new."""
+        by_part: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key, value in items:
-            by_bucket[bucket(key)].append({"key": key, "value": value})
+            by_part[part_of(key)].append({"key": key, "value": value})
         dirty: set[Path] = set()
-        # Under the fold lock, like every writer of bucket files (see TinyStore.fold).
+        # Under the fold lock, like every writer of records files (see TinyStore.fold).
         with self._store.fold_lock():
             self._store.fold()
-            for b in sorted(by_bucket):
-                db = self._f.db(self._path(b), dirty)
+            for part in sorted(by_part):
+                db = self._f.db(self._path(part), dirty)
                 Q = Query()
-                for doc in by_bucket[b]:
+                for doc in by_part[part]:
                     if db.contains(Q.key == doc["key"]):
                         raise StoreError(f"record {self._name}/{doc['key']} already exists")
-                db.insert_multiple(by_bucket[b])
+                db.insert_multiple(by_part[part])
             for folder in dirty:
                 fsync_dir(folder)
 
     def fold(self, values: dict[str, dict[str, Any] | None], dirty: set[Path]) -> None:
-        """Write the journal's last value of each key into its bucket (None: delete);
-        each bucket once. Idempotent: a fold done again writes the same buckets. Call under
-        the fold lock, which every writer of bucket files holds: no bucket lock is taken, as
-        a writer holding one may be waiting for this fold (TinyStore.fold)."""
-        by_bucket: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
+        """Write the journal's last value of each key into its file (None: delete); each
+        file once: the day groups of the codes changed (layout.py), so what a fold writes
+        does not grow with the store. Idempotent: a fold done again writes the same files.
+        Call under the fold lock, which every writer of records files holds: no bucket lock
+        is taken, as a writer holding one may be waiting for this fold (TinyStore.fold)."""
+        by_part: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
         for key, value in values.items():
-            by_bucket[bucket(key)][key] = value
-        for b in sorted(by_bucket):
-            storage = AtomicJSONStorage(self._path(b), self._f.tmp, dirty)
+            by_part[part_of(key)][key] = value
+        for part in sorted(by_part):
+            storage = AtomicJSONStorage(self._path(part), self._f.tmp, dirty)
             data = storage.read() or {}
             table = data.setdefault("_default", {})
             ids = {doc.get("key"): doc_id for doc_id, doc in table.items()}
-            for key, value in by_bucket[b].items():
+            top = max((int(i) for i in table), default=0)
+            for key, value in by_part[part].items():
                 doc_id = ids.get(key)
                 if value is None:
                     if doc_id is not None:
@@ -300,12 +301,14 @@ class TinyRecords:
                 elif doc_id is not None:
                     table[doc_id] = {"key": key, "value": value}
                 else:
-                    table[str(max((int(i) for i in table), default=0) + 1)] = {"key": key, "value": value}
+                    top += 1
+                    table[str(top)] = {"key": key, "value": value}
             storage.write(data)
 
 
 class TinyDossiers:
-    """Dossiers in chunks by filing month, found by code through a hashed index."""
+    """Dossiers in chunks by filing month, found by code through an index (code -> chunk),
+    kept by the code's day group (layout.py)."""
 
     def __init__(self, folders: _Folders, sequences: TinyRecords, chunk_size: int, store: "TinyStore") -> None:
         self._store = store
@@ -325,11 +328,11 @@ class TinyDossiers:
     def _chunk_lock(self, month: str, n: int):
         return self._f.lock("dossiers", month, f"{n:05d}")
 
-    def _index_path(self, b: str) -> Path:
-        return self._index_dir / f"{b}.json"
+    def _index_path(self, part: str) -> Path:
+        return self._index_dir / f"{part}.json"
 
-    def _read_index(self, b: str) -> dict[str, str]:
-        path = self._index_path(b)
+    def _read_index(self, part: str) -> dict[str, str]:
+        path = self._index_path(part)
         try:
             index = read_json(path)
         except StoreError:
@@ -349,19 +352,20 @@ class TinyDossiers:
             "`motcua import` into a new folder",
         )
 
-    def _write_index(self, b: str, index: dict[str, str], dirty: set[Path] | None = None) -> None:
-        ensure_dir(self._index_dir)
+    def _write_index(self, part: str, index: dict[str, str], dirty: set[Path] | None = None) -> None:
+        path = self._index_path(part)
+        ensure_dir(path.parent)
         # No .bak: a damaged index is rebuilt from the chunks (export, then import).
-        atomic_write(self._index_path(b), dump_json(index), self._f.tmp, keep_bak=False, dirty=dirty)
+        atomic_write(path, dump_json(index), self._f.tmp, keep_bak=False, dirty=dirty)
 
     def _where(self, code: str) -> tuple[str, int] | None:
-        b = bucket(code)
-        part = self._read_index(b).get(code)
+        file = part_of(code)
+        part = self._read_index(file).get(code)
         if part is None:
             return None
         month, _, n = str(part).partition("/")
         if not (_MONTH.match(month) and n.isdigit()):
-            raise self._damaged_index(self._index_path(b), f"bad partition {part!r} for {code}")
+            raise self._damaged_index(self._index_path(file), f"bad partition {part!r} for {code}")
         return month, int(n)
 
     def _months(self) -> list[str]:
@@ -459,7 +463,7 @@ class TinyDossiers:
         entries: dict[str, dict[str, str]] = defaultdict(dict)
         for chunk_n, chunk_docs in plan:
             for doc in chunk_docs:
-                entries[bucket(doc["code"])][doc["code"]] = f"{month}/{chunk_n:05d}"
+                entries[part_of(doc["code"])][doc["code"]] = f"{month}/{chunk_n:05d}"
         for b in sorted(entries):
             index = self._read_index(b)
             for code in entries[b]:
@@ -527,7 +531,7 @@ class TinyDossiers:
             plan: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
             fresh: list[tuple[str, dict[str, Any]]] = []
             for code, doc in by_month[month]:
-                part = index(bucket(code)).get(code)
+                part = index(part_of(code)).get(code)
                 m, _, n = str(part or "").partition("/")
                 if part and m == month and n.isdigit():
                     plan[int(n)][code] = doc
@@ -545,7 +549,7 @@ class TinyDossiers:
                     if code not in there:
                         room -= 1
                     plan[n][code] = doc
-                    new_entries[bucket(code)][code] = f"{month}/{n:05d}"
+                    new_entries[part_of(code)][code] = f"{month}/{n:05d}"
                 if fresh:
                     n += 1
             index_dirty: set[Path] = set()
@@ -625,24 +629,23 @@ class TinyDossiers:
 
     def quick_check(self) -> list[Damage]:
         """What a cheap look at the index finds (at server start; `motcua store check` does the
-        whole check): index buckets that do not read, index entries naming a chunk that is
+        whole check): index files that do not read, index entries naming a chunk that is
         gone, a month whose chunks have a gap, fewer index entries than dossiers (a lost
-        index bucket: those dossiers answer 404). Reads the index buckets, the chunk folders'
+        index file: those dossiers answer 404). Reads the index files, the chunk folders'
         names and each month's last chunk."""
         self._store.fold()
         found: list[Damage] = []
         parts: dict[str, int] = defaultdict(int)
         entries = 0
-        if self._index_dir.is_dir():
-            for path in sorted(p for p in self._index_dir.iterdir() if _BUCKET.match(p.name)):
-                try:
-                    index = self._read_index(path.name[:2])
-                except StoreDamaged as exc:
-                    found.append(exc.damage)
-                    continue
-                entries += len(index)
-                for part in index.values():
-                    parts[str(part)] += 1
+        for file, _ in part_files(self._index_dir):
+            try:
+                index = self._read_index(file)
+            except StoreDamaged as exc:
+                found.append(exc.damage)
+                continue
+            entries += len(index)
+            for part in index.values():
+                parts[str(part)] += 1
         months = set(self._months())
         for month in sorted(months):
             numbers = set(self._chunks(month))
@@ -662,7 +665,7 @@ class TinyDossiers:
         else:
             if entries < stored:
                 found.append(Damage("index-entry-missing", str(self._index_dir), f"{stored - entries} dossier(s) have no "
-                                    "index entry (a lost or damaged index bucket?): they answer 404"))
+                                    "index entry (a lost or damaged index file?): they answer 404"))
         return found
 
     def find(
@@ -991,12 +994,24 @@ class TinyStore:
             )
         if not isinstance(layout, dict) or layout.get("format") != FORMAT:
             raise damaged(path, "not a Motcua store marker")
+        if layout.get("version") == 1:
+            layout = self._upgrade()
         if layout.get("version") != VERSION:
             raise StoreError(
                 f"{path}: store format version {layout.get('version')} is not {VERSION}; "
                 "export it with the Motcua version that wrote it and import it here."
             )
         return layout
+
+    def _upgrade(self) -> dict[str, Any]:
+        """Move a folder of the first layout to this one (layout.py), once, whichever process
+        opens it first: under the fold lock, which every writer of the files holds, and with
+        the marker read again under it. Nothing is folded before the move is done."""
+        with self.fold_lock():
+            layout = read_json(self._folder / "store.json")
+            if isinstance(layout, dict) and layout.get("version") == 1:
+                layout = upgrade_folder(self._folder, self._f.tmp, layout)
+            return layout
 
     def records(self, name: str) -> TinyRecords:
         if not name.isidentifier():
@@ -1014,7 +1029,7 @@ class TinyStore:
         return sorted(
             p.name
             for p in folder.iterdir()
-            if p.is_dir() and p.name.isidentifier() and any(_BUCKET.match(q.name) for q in p.iterdir())
+            if p.is_dir() and p.name.isidentifier() and next(part_files(p), None) is not None
         )
 
     def quick_check(self) -> list[Damage]:
