@@ -98,11 +98,15 @@ def file_dossier(
     account: str | None = None,
     agency: str | None = None,
     pickup_address: dict[str, str] | None = None,
+    visible: Mapping[str, Any] | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, with its workflow started: the engine runs its steps'
-    first reactions before the dossier's one write (`Engine.file`). Returns it as saved."""
+    first reactions before the dossier's one write (`Engine.file`). Returns it as saved.
+    `visible`: the visible answers the caller's validation judged (`submission.checked`,
+    online, today), kept instead of working them out again."""
     return services().engine.file(
-        lambda: _new_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency, pickup_address),
+        lambda: _new_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency,
+                             pickup_address, visible),
         spec)
 
 
@@ -146,12 +150,15 @@ def _new_dossier(
     account: str | None = None,
     agency: str | None = None,
     pickup_address: dict[str, str] | None = None,
+    visible: Mapping[str, Any] | None = None,
 ) -> Dossier:
     """A new dossier with its code taken (inside the caller's store transaction), not stored."""
     svc = services()
     office = chosen_office(spec, agency)
     received = at or now()
-    answers = visible_answers(spec, answers, channel, received.astimezone(VN_TZ).date())
+    if visible is None or channel != "online" or at is not None:
+        visible = visible_answers(spec, answers, channel, received.astimezone(VN_TZ).date())
+    answers = visible
     lines = compute_fees(spec, answers, channel, office.code)
     # What cannot be stored (text that is not UTF-8) fails before a number is taken from
     # the day's sequence: callers validate first (submission.text_errors), this is the guard.

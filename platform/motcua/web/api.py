@@ -520,7 +520,8 @@ def create_dossier(code: str):
 
     # the office first: missing (several performers), unknown, or not a performer
     problems: list[tuple[str, str]] = [("/agency", m) for m in offices.errors(spec, body.agency, lang).values()]
-    problems += [(_pointer(p), m) for p, m in submission.validate(spec, answers, lang).items()]
+    errors, visible = submission.checked(spec, answers, lang)  # the visible answers filed below
+    problems += [(_pointer(p), m) for p, m in errors.items()]
     if account is not None:
         from motcua import prefill
 
@@ -559,8 +560,10 @@ def create_dossier(code: str):
     if problems:
         return _errors(problems)
     tidy = tidied(spec, answers)
-    if tidy != answers and not submission.validate(spec, tidy, lang):
-        answers = tidy
+    if tidy != answers:
+        tidy_errors, tidy_visible = submission.checked(spec, tidy, lang)
+        if not tidy_errors:
+            answers, visible = tidy, tidy_visible
 
     # The dossier is stored with its workflow started, in one write (its files are taken
     # back if that fails; a step that fails is the engine's to retry).
@@ -568,7 +571,7 @@ def create_dossier(code: str):
         dossier = file_dossier(spec, answers, refs, channel="online",
                                delivery=delivery, actor="citizen:api", lang=lang,
                                account=account.key if account is not None else None, agency=body.agency or None,
-                               pickup_address=pickup_address)
+                               pickup_address=pickup_address, visible=visible)
     created = DossierCreated(
         code=dossier.code,
         tracking_url=external_url("portal.dossier", code=dossier.code),
