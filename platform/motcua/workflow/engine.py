@@ -7,9 +7,10 @@ status moves, state, "done") are applied afterwards in one locked update. After 
 update, the events it appended are claimed (`dispatched` mark) and shown to every step.
 A step that raises is recorded (`step_failed`), kept in `workflow_retries` and retried by
 a `retry_steps` job (motcua.jobs; deferred with the change, backing off) or on the
-dossier's next change. A dossier stored but never started (the process died between
-storing it and `on_filed`) is started by `start_unstarted()`, which the `catch_up` job runs
-every minute. Messages the steps ask for are stored with the change and sent by
+dossier's next change. A filing through `file()` stores the new dossier with its steps'
+first reactions in one write; a dossier stored but never started (stored by `add_dossier`,
+then the process died before `on_filed`, or its start failed) is started by
+`start_unstarted()`, which the `catch_up` job runs every minute. Messages the steps ask for are stored with the change and sent by
 `send_message` jobs (motcua.workflow.outbox).
 """
 
