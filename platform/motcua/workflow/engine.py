@@ -10,8 +10,8 @@ a `retry_steps` job (motcua.jobs; deferred with the change, backing off) or on t
 dossier's next change. A filing through `file()` stores the new dossier with its steps'
 first reactions in one write; a dossier stored but never started (stored by `add_dossier`,
 then the process died before `on_filed`, or its start failed) is started by
-`start_unstarted()`, which the `catch_up` job runs every minute. Messages the steps ask for are stored with the change and sent by
-`send_message` jobs (motcua.workflow.outbox).
+`start_unstarted()`, which the `catch_up` job runs every minute. Messages the steps ask for
+are stored with the change and sent by `send_message` jobs (motcua.workflow.outbox).
 """
 
 from __future__ import annotations
@@ -456,7 +456,8 @@ class Engine:
             together = has_transactions(self.store)
             try:
                 with transaction(self.store):
-                    keys = self._save(code, run, retry, lambda: self.store.dossiers.update(code, lambda current: _replace(current, base, work)))
+                    keys = self._save(code, run, retry,
+                                      lambda: self.store.dossiers.update(code, lambda current: _replace(current, base, work)))
             except _Conflict:
                 continue
             if not together:
