@@ -245,7 +245,7 @@ def jobs_run_at_once(app, monkeypatch):
     action. The real queue runs the real jobs (engine.flush); tests of what the citizen and
     staff see while a booking is still a job (tests/test_postal_jobs.py) do not use it."""
     engine = app.extensions["motcua"].engine
-    for name in ("perform", "on_filed", "signal", "citizen_withdraw", "citizen_supplement"):
+    for name in ("perform", "file", "on_filed", "signal", "citizen_withdraw", "citizen_supplement"):
         real = getattr(engine, name)
 
         def at_once(*args, _real=real, **kwargs):

@@ -177,6 +177,38 @@ def test_days_since_matches_the_calendar_for_every_day_of_four_years():
         assert evaluate(logic, {"x": day.isoformat()}, today=TODAY) == (TODAY - day).days
 
 
+def _day_number_dates() -> list[date]:
+    """Every day around the year ends where the leap rule has its cases (÷4, ÷100 not ÷400,
+    ÷400), and every 29th day of eight centuries."""
+    days = [date(1600, 1, 1) + timedelta(days=n) for n in range(0, (date(2400, 12, 31) - date(1600, 1, 1)).days, 29)]
+    for year in (1700, 1899, 1900, 1999, 2000, 2023, 2024, 2100, 2399, 2400):
+        start = date(year, 12, 20)
+        days += [start + timedelta(days=n) for n in range(80)]
+    return days
+
+
+def _days_since(day: date) -> tuple[object, dict]:
+    return compile_logic({"var": "d"}, {"d": Computed(days_since="x")}), {"x": day.isoformat()}
+
+
+def test_days_since_is_exact_across_leap_rules_and_centuries():
+    for day in _day_number_dates():
+        logic, answers = _days_since(day)
+        assert evaluate(logic, answers, today=TODAY) == (TODAY - day).days, day
+
+
+@pytest.mark.browser
+def test_days_since_is_the_same_in_the_browser(page):
+    page.set_content("<!doctype html><meta charset=utf-8><p>x</p>")
+    page.add_script_tag(content=LIBRARY.read_text())
+    days = _day_number_dates()
+    logic = _days_since(days[0])[0]
+    browser = page.evaluate(
+        "([logic, days, today]) => days.map(d => jsonLogic.apply(logic, {x: d, _today: today}))",
+        [logic, [d.isoformat() for d in days], TODAY.isoformat()])
+    assert browser == [(TODAY - d).days for d in days]
+
+
 def test_late_birth_registration_is_charged_from_the_birth_date():
     spec = load_file(BIRTH).spec
     assert spec is not None and spec.version == "2026.3"

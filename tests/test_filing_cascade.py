@@ -37,6 +37,25 @@ def test_an_api_filing_reads_nothing_back_and_answers_what_was_saved(app, client
 
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_an_api_filing_writes_its_dossier_once_already_started(app, client, monkeypatch) -> None:
+    """Issue 17, third pass: the steps' first reactions run before the dossier's one write."""
+    dossiers = app.extensions["motcua"].store.dossiers
+    writes: list[tuple[str, int]] = []
+    real_add, real_update = dossiers.add, dossiers.update
+    monkeypatch.setattr(dossiers, "add", lambda d: writes.append(
+        ("add", lifecycle.engine_state(d).get("dispatched", 0))) or real_add(d))
+    monkeypatch.setattr(dossiers, "update", lambda code, change: writes.append(("update", 0)) or real_update(code, change))
+    response = client.post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json=body())
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert len(writes) == 1 and writes[0][0] == "add" and writes[0][1] > 0  # one write, the workflow in it
+    code = response.get_json()["code"]
+    saved = dossiers.get(code)
+    assert lifecycle.engine_state(saved)["dispatched"] == len(saved.events)
+    held = outbox_for(app.extensions["motcua"], app.config).messages(code)
+    assert held and {m["status"] for m in held} == {"pending"}  # its messages, held with it
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_the_cascade_catches_a_change_made_after_the_filing_stored_it(app) -> None:
     services = app.extensions["motcua"]
     code = file_dossier(app, make_spec(STEPS), start=False)

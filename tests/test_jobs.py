@@ -1,8 +1,9 @@
 """The job queue (motcua.jobs): procrastinate on PostgreSQL, Huey on the embedded store.
 
 Checked on a real database: a job deferred inside the store's transaction commits with the
-dossier's writes or not at all; one idempotency key, one waiting job; a real
-`motcua worker` process starts a dossier a crash left stored but unstarted; a failing step
+dossier's writes or not at all; one idempotency key, one waiting job; a filing killed inside
+its one transaction leaves nothing, not even a gap in the codes; a real `motcua worker`
+process starts a dossier stored but unstarted (the desk's two-write filing); a failing step
 call is retried by its job with backoff until it works (what cron ran `motcua workflow
 retry` for).
 """
@@ -27,8 +28,8 @@ from tests.portal_helpers import BIRTH_CODE
 
 
 def _crash_while_filing(tmp_path: Path, data: Path, pg_url: str) -> str:
-    """A process files through the API into PostgreSQL and is killed (SIGKILL) right after the
-    store acknowledged the dossier, before its workflow started."""
+    """A process files through the API into PostgreSQL and is killed (SIGKILL) as its jobs are
+    deferred: on PostgreSQL that is inside the filing's one transaction, before its commit."""
     import json
 
     script, payload = tmp_path / "filer.py", tmp_path / "body.json"
@@ -69,9 +70,38 @@ def test_a_job_commits_with_the_dossier_transaction_or_not_at_all(pg_url, data_d
         store.close()
 
 
-def test_motcua_worker_starts_a_dossier_a_crash_left_unstarted(tmp_path: Path, pg_url) -> None:
+def test_a_filing_killed_inside_its_transaction_leaves_nothing_and_no_gap(tmp_path: Path, pg_url) -> None:
+    from motcua.app import create_app
+    from motcua.workflow.outbox import OUTBOX
+
     data = tmp_path / "data"
     code = _crash_while_filing(tmp_path, data, pg_url)
+    store = open_store(pg_url, data)
+    try:
+        assert store.dossiers.get(code) is None  # never acknowledged: nothing of it committed
+        assert store.records(OUTBOX).get(code) is None
+        assert [task for task, _, _ in _jobs(store) if task != "motcua:catch_up"] == []
+        app = create_app({"DATA_DIR": str(data), "SPECS_DIR": str(SPECS), "TESTING": True, "STORE": pg_url})
+        try:
+            again = app.test_client().post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json=body())
+            assert again.status_code == 201, again.get_data(as_text=True)
+            assert again.get_json()["code"] == code  # its number was never taken
+        finally:
+            app.extensions["motcua"].store.close()
+    finally:
+        store.close()
+
+
+def test_motcua_worker_starts_a_dossier_stored_unstarted(tmp_path: Path, pg_url) -> None:
+    from fixtures.workflow_kit import file_dossier, make_spec
+    from motcua.app import create_app
+
+    data = tmp_path / "data"
+    app = create_app({"DATA_DIR": str(data), "SPECS_DIR": str(SPECS), "TESTING": True, "STORE": pg_url})
+    try:
+        code = file_dossier(app, make_spec(["review", "notify"]), start=False)  # on_filed never ran
+    finally:
+        app.extensions["motcua"].store.close()
     store = open_store(pg_url, data)
     try:
         assert "_engine" not in store.dossiers.get(code).steps  # acknowledged, never started

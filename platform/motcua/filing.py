@@ -97,10 +97,17 @@ def file_dossier(
     at: datetime | None = None,
     account: str | None = None,
     agency: str | None = None,
+    pickup_address: dict[str, str] | None = None,
+    visible: Mapping[str, Any] | None = None,
 ) -> Dossier:
-    """Store a new dossier, durably, then hand it to the workflow engine."""
-    dossier = add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency)
-    return services().engine.on_filed(dossier.code, dossier) or dossier
+    """Store a new dossier, durably, with its workflow started: the engine runs its steps'
+    first reactions before the dossier's one write (`Engine.file`). Returns it as saved.
+    `visible`: the visible answers the caller's validation judged (`submission.checked`,
+    online, today), kept instead of working them out again."""
+    return services().engine.file(
+        lambda: _new_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency,
+                             pickup_address, visible),
+        spec)
 
 
 def add_dossier(
@@ -117,17 +124,21 @@ def add_dossier(
     pickup_address: dict[str, str] | None = None,
 ) -> Dossier:
     """Store a new dossier, durably, without starting its workflow: for a caller that must
-    record the filing elsewhere under its own lock (the portal's draft) and then calls
-    `engine.on_filed` outside it. `pickup_address`: the citizen asked the post office to
-    collect the paper dossier there (the `postal` step books it once the workflow starts).
+    record the filing elsewhere under its own lock (the portal's draft) or put more on its
+    timeline first (the desk), and then calls `engine.on_filed` outside it (a second write).
+    `pickup_address`: the citizen asked the post office to collect the paper dossier there
+    (the `postal` step books it once the workflow starts).
 
     Its code, the spec snapshot and the dossier are one store transaction where the
     backend has them (PostgreSQL): a filing that fails leaves no gap in the office's codes."""
-    with transaction(services().store):
-        return _add_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency, pickup_address)
+    store = services().store
+    with transaction(store):
+        dossier = _new_dossier(spec, answers, attachments, channel, delivery, actor, lang, at, account, agency, pickup_address)
+        store.dossiers.add(dossier)
+        return dossier
 
 
-def _add_dossier(
+def _new_dossier(
     spec: ProcedureSpec,
     answers: Mapping[str, Any],
     attachments: list[AttachmentRef],
@@ -139,11 +150,15 @@ def _add_dossier(
     account: str | None = None,
     agency: str | None = None,
     pickup_address: dict[str, str] | None = None,
+    visible: Mapping[str, Any] | None = None,
 ) -> Dossier:
+    """A new dossier with its code taken (inside the caller's store transaction), not stored."""
     svc = services()
     office = chosen_office(spec, agency)
     received = at or now()
-    answers = visible_answers(spec, answers, channel, received.astimezone(VN_TZ).date())
+    if visible is None or channel != "online" or at is not None:
+        visible = visible_answers(spec, answers, channel, received.astimezone(VN_TZ).date())
+    answers = visible
     lines = compute_fees(spec, answers, channel, office.code)
     # What cannot be stored (text that is not UTF-8) fails before a number is taken from
     # the day's sequence: callers validate first (submission.text_errors), this is the guard.
@@ -175,5 +190,4 @@ def _add_dossier(
         status=Status.NEW,
     )
     dossier.record(Event(at=received, actor=actor, kind="filed", status=Status.NEW, data={"channel": channel}))
-    svc.store.dossiers.add(dossier)
     return dossier

@@ -338,9 +338,10 @@ def gateway_for(config: Any, gateway_id: str) -> Gateway | None:
     return cls(config) if cls is not None else None
 
 
-def open_pending_order(store: Any, code: str) -> PaymentOrder | None:
-    """The dossier's open order while nothing about it has been recorded yet."""
-    ref = (store.records(OPEN).get(code) or {}).get("ref")
+def open_pending_order(store: Any, code: str, current: dict[str, Any] | None = None) -> PaymentOrder | None:
+    """The dossier's open order while nothing about it has been recorded yet. `current`: its
+    `payment_open` record when the caller has just read it."""
+    ref = ((store.records(OPEN).get(code) if current is None else current) or {}).get("ref")
     found = get_order(store, ref) if ref else None
     if found is None or found[1].get("status", "pending") != "pending" or store.records(CONFIRMED).get(ref):
         return None
@@ -354,12 +355,13 @@ def can_reconcile(store: Any, config: Any, code: str) -> bool:
     return chosen is not None and chosen.offers("query")
 
 
-def reconcile(services: Any, config: Any, code: str) -> tuple[str, PaymentOrder | None]:
+def reconcile(services: Any, config: Any, code: str, order: PaymentOrder | None = None) -> tuple[str, PaymentOrder | None]:
     """Ask the gateway about the dossier's open order whose webhook never came, and record the
     answer exactly as a webhook's (`confirm`: known order, same amount, once): the outcome
     (`ok`, `duplicate`, `wrong_amount` ...), or `pending` while the gateway has no final word,
-    or `nothing` when there is no open order to ask about. Raises GatewayUnavailable."""
-    order = open_pending_order(services.store, code)
+    or `nothing` when there is no open order to ask about. Raises GatewayUnavailable.
+    `order`: the open order the caller just found (`open_pending_order`), not looked up again."""
+    order = order or open_pending_order(services.store, code)
     chosen = gateway_for(config, order.gateway) if order else None
     if order is None or chosen is None or not chosen.offers("query"):
         return "nothing", order
@@ -493,7 +495,7 @@ def reconcile_stale(services: Any, config: Any, older_than: timedelta = timedelt
     counts: dict[str, int] = {}
     cutoff = datetime.now(timezone.utc) - older_than
     for code, current in list(services.store.records(OPEN).all()):
-        order = open_pending_order(services.store, code)
+        order = open_pending_order(services.store, code, current)
         dossier = services.store.dossiers.get(code)
         if order is None or dossier is None or Status(dossier.status) != Status.PAYMENT_REQUESTED:
             continue
@@ -503,7 +505,7 @@ def reconcile_stale(services: Any, config: Any, older_than: timedelta = timedelt
         except ValueError:
             pass
         try:
-            outcome, _ = reconcile(services, config, code)
+            outcome, _ = reconcile(services, config, code, order)
         except GatewayUnavailable:
             log.warning("payment %s of %s: gateway %s unreachable while reconciling", order.ref, code, order.gateway)
             outcome = "unavailable"

@@ -16,7 +16,7 @@ import json
 import re
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -99,20 +99,34 @@ def _validator(schema_json: str) -> Draft202012Validator:
     return bounded_validator(json.loads(schema_json), format_checker=format_checker())
 
 
+def _kept(spec: ProcedureSpec, name: str, make: Callable[[], Any]) -> Any:
+    """What depends on the spec object alone, made once per object and kept (the object
+    held, so its id is never another's; the oldest dropped past 512 specs): a filing asks
+    for the same walks of the spec's fields up to five times."""
+    kept = _KEPT.get(id(spec))
+    if kept is None or kept[0] is not spec:
+        kept = (spec, {})
+        _KEPT[id(spec)] = kept
+        while len(_KEPT) > 512:
+            _KEPT.pop(next(iter(_KEPT)))
+    if name not in kept[1]:
+        kept[1][name] = make()
+    return kept[1][name]
+
+
+_KEPT: dict[int, tuple[ProcedureSpec, dict[str, Any]]] = {}
+
+
 def _schema_json(spec: ProcedureSpec) -> str:
     """The schema's text, the validators' cache key: two specs with the same code may differ
-    (tests, edits). Kept per spec object (held, so its id is never another's), as dumping a
-    large schema costs more than validating with the compiled check."""
-    kept = _SCHEMA_TEXTS.get(id(spec))
-    if kept is None or kept[0] is not spec:
-        kept = (spec, json.dumps(submission_schema(spec), sort_keys=True, ensure_ascii=False))
-        _SCHEMA_TEXTS[id(spec)] = kept
-        while len(_SCHEMA_TEXTS) > 512:
-            _SCHEMA_TEXTS.pop(next(iter(_SCHEMA_TEXTS)))
-    return kept[1]
+    (tests, edits). Kept per spec object, as dumping a large schema costs more than
+    validating with the compiled check."""
+    return _kept(spec, "schema_json", lambda: json.dumps(submission_schema(spec), sort_keys=True, ensure_ascii=False))
 
 
-_SCHEMA_TEXTS: dict[int, tuple[ProcedureSpec, str]] = {}
+def form_nodes(spec: ProcedureSpec) -> list[tuple[str, dict[str, Any]]]:
+    """`published_schema.structural` of the spec's form fields (path, node), kept per spec."""
+    return _kept(spec, "nodes", lambda: list(published_schema.structural(spec.form.fields if spec.form else None)))
 
 
 def _validator_for(spec: ProcedureSpec) -> Draft202012Validator:
@@ -248,17 +262,26 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", 
     citizen sees it on the form: it is validated again as an empty group. Addresses are
     also checked against the administrative units (the commune within its province).
     """
+    return checked(spec, answers, lang, today)[0]
+
+
+def checked(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi",
+            today: date | None = None) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """`validate`'s errors, and the answers it judged: `visible_answers` of the online
+    channel on `today`, for a caller that files them next (`filing.file_dossier(visible=)`)
+    without working them out again; None when it stopped before (text that cannot be stored,
+    too big, too many items)."""
     if spec.form is None:
-        return {}
+        return {}, dict(answers)
     unreadable = text_errors(answers, lang)
     if unreadable:
-        return unreadable  # nothing else is judged on text that cannot even be stored
+        return unreadable, None  # nothing else is judged on text that cannot even be stored
     too_big = size_errors(answers, lang)
     if too_big:
-        return too_big
+        return too_big, None
     oversized = too_many_items(spec, answers, lang)
     if oversized:
-        return oversized
+        return oversized, None
     answers = visible_answers(spec, answers, today=today)  # what is hidden is dropped, not judged
     errors = _schema_errors(spec, answers, lang)
     for path, message in date_errors(spec, answers, lang, today).items():
@@ -271,7 +294,7 @@ def validate(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi", 
         for part, message in address_errors(units.resolve_address(value), lang).items():
             if part in ("province", "commune"):
                 errors.setdefault(f"{path}.{part}", message)
-    return order_errors(spec, errors)
+    return order_errors(spec, errors), answers
 
 
 #: Stands for a "." inside one key of an error path (paths are dotted): web.api's pointers
@@ -352,7 +375,7 @@ def required_when_errors(
     errors: dict[str, str] = {}
     if spec.form is None:
         return errors
-    for path, node in published_schema.structural(spec.form.fields):
+    for path, node in form_nodes(spec):
         props = node.get("properties")
         required = set(node.get("required") or [])
         shown = [(name, sub) for name, sub in props.items()
@@ -385,9 +408,10 @@ def visible_answers(spec: ProcedureSpec, answers: Mapping[str, Any], channel: st
 
     if spec.form is None:
         return dict(answers)
-    fields = [(path, name, sub["x-show-when"]) for path, node in published_schema.structural(spec.form.fields)
-              if isinstance(props := node.get("properties"), dict)
-              for name, sub in props.items() if isinstance(sub, dict) and "x-show-when" in sub]
+    fields = _kept(spec, "shown_when", lambda: [
+        (path, name, sub["x-show-when"]) for path, node in form_nodes(spec)
+        if isinstance(props := node.get("properties"), dict)
+        for name, sub in props.items() if isinstance(sub, dict) and "x-show-when" in sub])
     if not fields:
         return dict(answers)
     data = copy.deepcopy(dict(answers))
@@ -411,7 +435,7 @@ def too_many_items(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = 
     errors: dict[str, str] = {}
     if spec.form is None:
         return errors
-    for path, node in published_schema.structural(spec.form.fields):
+    for path, node in form_nodes(spec):
         most = node.get("maxItems")
         if not isinstance(most, int) or isinstance(most, bool):
             continue
@@ -428,7 +452,7 @@ def date_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str = "vi
         return {}
     today = today or today_vn()
     errors: dict[str, str] = {}
-    for path, node in published_schema.structural(spec.form.fields):
+    for path, node in form_nodes(spec):
         if "x-date" not in node:
             continue
         for concrete, value in _values_at(answers, path.split(".") if path else []):

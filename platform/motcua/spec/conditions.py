@@ -124,17 +124,26 @@ def _floor_div(x: Logic, n: int) -> Logic:
     return {"/": [{"-": [x, {"%": [x, n]}]}, n]}
 
 
+#: Days of a common year before each month, three digits a month (index 1 = January).
+_DAYS_BEFORE_MONTH = "---000031059090120151181212243273304334"
+#: `_day_number`'s count for 1970-01-01, so that it is day 0.
+_EPOCH = 719528
+
+
 def _day_number(source: Logic) -> Logic:
-    """Days since 1970-01-01 of an ISO date (`YYYY-MM-DD`), by the civil-from-days formula
-    (Hinnant) in JSON Logic arithmetic; exact for the proleptic Gregorian calendar."""
+    """Days since 1970-01-01 of an ISO date (`YYYY-MM-DD`, a four-digit year), exact for the
+    proleptic Gregorian calendar: 365 a year, the leap days of the years before (÷4, less
+    the centuries read off the year's first two digits, plus those ÷400), the days before the
+    month (a table in a string), the day; a date in January or February of a leap year has
+    not had its year's leap day yet (a lazy `if`: the test runs for those two months only).
+    ~45 operations against ~230 for the general civil-from-days formula it replaced, which
+    the fee rule of a birth registration evaluated on every filing."""
     year, month, day = _int_part(source, 0, 4), _int_part(source, 5, 2), _int_part(source, 8, 2)
-    y = {"-": [year, {"if": [{"<=": [month, 2]}, 1, 0]}]}
-    era = _floor_div(y, 400)
-    yoe = {"-": [y, {"*": [era, 400]}]}
-    mp = {"if": [{">": [month, 2]}, {"-": [month, 3]}, {"+": [month, 9]}]}
-    doy = {"+": [_floor_div({"+": [{"*": [153, mp]}, 2]}, 5), {"-": [day, 1]}]}
-    doe = {"+": [{"*": [yoe, 365]}, _floor_div(yoe, 4), {"-": [doy, _floor_div(yoe, 100)]}]}
-    return {"-": [{"+": [{"*": [era, 146097]}, doe]}, 719468]}
+    centuries = _int_part(source, 0, 2)
+    leap = {"if": [{"%": [year, 4]}, 0, {"%": [year, 100]}, 1, {"%": [year, 400]}, 0, 1]}
+    before_month = {"+": [{"substr": [_DAYS_BEFORE_MONTH, {"*": [month, 3]}, 3]}]}
+    days = {"+": [{"*": [year, 365]}, _floor_div(year, 4), _floor_div(centuries, 4), before_month, day]}
+    return {"-": [days, {"+": [centuries, {"if": [{"<=": [month, 2]}, leap, 0]}, _EPOCH]}]}
 
 
 def _date_number(source: Logic) -> Logic:
@@ -384,7 +393,7 @@ def _compiled(condition: Any, computed: Mapping[str, Computed] | None, channel: 
     """`compile_logic` with `_channel` and `_today` written in and what depends on them
     alone computed once (`_fold`), per condition, spec, channel and day: a filing evaluates
     the same fee rules every time, and compiling cost more than evaluating; a computed date
-    difference is ~400 operations per date, half of them on `_today`. Keyed by identity; the
+    difference has a day number on each side, the one of `_today` folded. Keyed by identity; the
     entry keeps both objects alive, so an id is never reused while its entry is there. The
     evaluator does not change the rule it is given."""
     key = (id(condition), id(computed), channel, day)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from motcua import published_schema, submission, uploads
 from motcua.app import csrf
 from motcua.dossier import STATUS_LABELS
-from motcua.filing import add_dossier
+from motcua.filing import file_dossier
 from motcua.i18n import current_lang, iso_in_vietnam, t
 from motcua.public_url import external_url
 from motcua.search import PER_PAGE, Filters, level_counts, paginate, search
@@ -535,7 +535,8 @@ def create_dossier(code: str):
 
     # the office first: missing (several performers), unknown, or not a performer
     problems: list[tuple[str, str]] = [("/agency", m) for m in offices.errors(spec, body.agency, lang).values()]
-    problems += [(_pointer(p), m) for p, m in submission.validate(spec, answers, lang).items()]
+    errors, visible = submission.checked(spec, answers, lang)  # the visible answers filed below
+    problems += [(_pointer(p), m) for p, m in errors.items()]
     if account is not None:
         from motcua import prefill
 
@@ -574,20 +575,18 @@ def create_dossier(code: str):
     if problems:
         return _errors(problems)
     tidy = tidied(spec, answers)
-    if tidy != answers and not submission.validate(spec, tidy, lang):
-        answers = tidy
+    if tidy != answers:
+        tidy_errors, tidy_visible = submission.checked(spec, tidy, lang)
+        if not tidy_errors:
+            answers, visible = tidy, tidy_visible
 
-    # As the portal files a draft: the dossier is stored first (its files are taken back if
-    # that fails), then the workflow starts; a failure there is the engine's to retry.
+    # The dossier is stored with its workflow started, in one write (its files are taken
+    # back if that fails; a step that fails is the engine's to retry).
     with uploads.stored(services().store.files, checked.values(), lang) as refs:
-        dossier = add_dossier(spec, answers, refs, channel="online",
-                              delivery=delivery, actor="citizen:api", lang=lang,
-                              account=account.key if account is not None else None, agency=body.agency or None,
-                              pickup_address=pickup_address)
-    try:
-        dossier = services().engine.on_filed(dossier.code, dossier) or dossier
-    except Exception:
-        current_app.logger.exception("dossier %s filed; starting its workflow failed", dossier.code)
+        dossier = file_dossier(spec, answers, refs, channel="online",
+                               delivery=delivery, actor="citizen:api", lang=lang,
+                               account=account.key if account is not None else None, agency=body.agency or None,
+                               pickup_address=pickup_address, visible=visible)
     created = DossierCreated(
         code=dossier.code,
         tracking_url=external_url("portal.dossier", code=dossier.code),

@@ -7,10 +7,11 @@ status moves, state, "done") are applied afterwards in one locked update. After 
 update, the events it appended are claimed (`dispatched` mark) and shown to every step.
 A step that raises is recorded (`step_failed`), kept in `workflow_retries` and retried by
 a `retry_steps` job (motcua.jobs; deferred with the change, backing off) or on the
-dossier's next change. A dossier stored but never started (the process died between
-storing it and `on_filed`) is started by `start_unstarted()`, which the `catch_up` job runs
-every minute. Messages the steps ask for are stored with the change and sent by
-`send_message` jobs (motcua.workflow.outbox).
+dossier's next change. A filing through `file()` stores the new dossier with its steps'
+first reactions in one write; a dossier stored but never started (stored by `add_dossier`,
+then the process died before `on_filed`, or its start failed) is started by
+`start_unstarted()`, which the `catch_up` job runs every minute. Messages the steps ask for
+are stored with the change and sent by `send_message` jobs (motcua.workflow.outbox).
 """
 
 from __future__ import annotations
@@ -97,9 +98,11 @@ def _replace(current: Dossier, base: Dossier, work: Dossier) -> None:
     _assign(current, work)
 
 
-def _event(*, actor: str, kind: str, note: NoteLike, data: dict[str, Any]) -> Event:
-    """An event whose note may be a message (stored with its Vietnamese rendering)."""
-    text, msg = split(note)
+def _event(*, actor: str, kind: str, note: NoteLike, data: dict[str, Any],
+           rendered: tuple[str | None, dict[str, Any] | None] | None = None) -> Event:
+    """An event whose note may be a message (stored with its Vietnamese rendering);
+    `rendered`: `split(note)` as the step's context already made it."""
+    text, msg = rendered or split(note)
     return Event(actor=actor, kind=kind, note=text, message=msg, data=data)
 
 
@@ -116,7 +119,8 @@ def _already_recorded(d: Dossier, kind: str, data: Mapping[str, Any], once: str 
     return bool(once) and any(e.kind == kind and (e.data or {}).get(once) == data.get(once) for e in d.events)
 
 
-def _move(d: Dossier, action: str, *, actor: str, calendar: Calendar, note: NoteLike, data: dict[str, Any] | None) -> None:
+def _move(d: Dossier, action: str, *, actor: str, calendar: Calendar, note: NoteLike, data: dict[str, Any] | None,
+          rendered: tuple[str | None, dict[str, Any] | None] | None = None) -> None:
     """lifecycle.move with a note that may be a message. A `pay` move that leaves part of the
     bill unpaid (an order opened at an amount the bill no longer is, e.g. before a transfer to
     an office charging more) records the payment (`paid`) and keeps the dossier waiting for
@@ -126,9 +130,9 @@ def _move(d: Dossier, action: str, *, actor: str, calendar: Calendar, note: Note
     if action == "pay" and isinstance((data or {}).get("amount"), int):
         paid = net_paid(d)
         if paid is not None and paid + data["amount"] < d.fee_total:  # type: ignore[index]
-            lifecycle.apply(d, _event(actor=actor, kind="paid", note=note, data=dict(data or {})), calendar)
+            lifecycle.apply(d, _event(actor=actor, kind="paid", note=note, data=dict(data or {}), rendered=rendered), calendar)
             return
-    text, msg = split(note)
+    text, msg = rendered or split(note)
     appended = lifecycle.move(d, action, actor=actor, calendar=calendar, note=text, data=data)
     if msg is not None:
         appended[0].message = msg
@@ -446,33 +450,14 @@ class Engine:
             base, stored = (stored, None) if stored is not None else (self.store.dossiers.get(code), None)
             if base is None:
                 return 0, None
-            work = _fork(base)
-            run = _Run()
-            spec = self.spec_for(work)
-            self._plan(work, spec)
-            entries = self.entries(spec, work)
-            if retry:
-                self._retry_in(work, spec, entries, run)
-            self._react(work, spec, entries, run)
-            self._sync(work, run)
+            work, run = self._run(base, retry)
             if work == base:
                 return run.worked, base
-            outbox = outbox_for(self.services, self.config) if run.messages else None
-            keys = [m["key"] for m in run.messages]
             together = has_transactions(self.store)
             try:
-                # PostgreSQL: messages, the retry mark, the dossier and their jobs commit as
-                # one; the embedded store: messages first (checked against their event when
-                # sent), the dossier, then the jobs (the catch-up job covers a crash between)
                 with transaction(self.store):
-                    if outbox is not None:
-                        outbox.hold(code, run.messages, verified=together)
-                    if run.failed:
-                        self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
-                    self.store.dossiers.update(code, lambda current: _replace(current, base, work))
-                    self._keep_jobs(code, run.jobs)
-                    if together:
-                        self._defer(code, keys, run.failed and not retry, run.jobs)
+                    keys = self._save(code, run, retry,
+                                      lambda: self.store.dossiers.update(code, lambda current: _replace(current, base, work)))
             except _Conflict:
                 continue
             if not together:
@@ -482,6 +467,67 @@ class Engine:
             return run.worked, work
         log.error("dossier %s: changed %d times while its steps reacted; the next change catches up", code, SETTLE_ATTEMPTS)
         return 0, self.store.dossiers.get(code)
+
+    def _run(self, base: Dossier, retry: bool = False, spec: ProcedureSpec | None = None) -> tuple[Dossier, _Run]:
+        """The cascade in memory: `base` forked, planned, shown to its steps and synced."""
+        work = _fork(base)
+        run = _Run()
+        spec = spec or self.spec_for(work)
+        self._plan(work, spec)
+        entries = self.entries(spec, work)
+        if retry:
+            self._retry_in(work, spec, entries, run)
+        self._react(work, spec, entries, run)
+        self._sync(work, run)
+        return work, run
+
+    def _save(self, code: str, run: _Run, retry: bool, write: Callable[[], Any]) -> list[str]:
+        """Inside the caller's `transaction(store)`: what a cascade asked for, around `write`
+        (the dossier's own write). PostgreSQL: messages, the retry mark, the dossier and their
+        jobs commit as one; the embedded store: messages first (checked against their event
+        when sent), the dossier, then the jobs, which the caller defers after the block (the
+        catch-up job covers a crash between). Returns the messages' keys."""
+        together = has_transactions(self.store)
+        keys = [m["key"] for m in run.messages]
+        if run.messages:
+            outbox_for(self.services, self.config).hold(code, run.messages, verified=together)
+        if run.failed:
+            self.store.records(RETRIES).put(code, {"since": datetime.now(timezone.utc).isoformat()})
+        write()
+        self._keep_jobs(code, run.jobs)
+        if together:
+            self._defer(code, keys, run.failed and not retry, run.jobs)
+        return keys
+
+    def file(self, new: Callable[[], Dossier], spec: ProcedureSpec | None = None) -> Dossier:
+        """Store a new dossier with its workflow started, in ONE dossier write: `new()` makes
+        it (taking its code) inside the store's transaction, the steps react to its `filed`
+        event in memory, and the dossier goes to the store as they left it, with their
+        messages held before it and their jobs deferred after it (as a cascade saves). A crash
+        can no longer fall between storing the dossier and starting it; one after the write
+        and before the jobs leaves held messages and step jobs whose job is lost, which the
+        catch-up defers again (`motcua.workflow.tasks.catch_up`). Should the cascade itself
+        raise, the dossier is stored as filed, unstarted, for `start_unstarted` (the next
+        catch-up) to start: an acknowledged filing never depends on its steps.
+
+        On PostgreSQL the code, the dossier, its messages and jobs are one transaction, and
+        the steps' reactions to a filing (in memory: they call nothing outside) run inside it."""
+        together = has_transactions(self.store)
+        with transaction(self.store):
+            dossier = new()
+            try:
+                work, run = self._run(dossier, spec=spec)
+            except Exception:
+                log.exception("dossier %s: its workflow could not start with the filing; stored unstarted", dossier.code)
+                self.store.dossiers.add(dossier)
+                return dossier
+            keys = self._save(dossier.code, run, False, lambda: self.store.dossiers.add(work))
+        if not together:
+            try:
+                self._defer(dossier.code, keys, run.failed, run.jobs)
+            except Exception:  # the dossier is saved: the catch-up defers what is still undone
+                log.exception("dossier %s filed; deferring its jobs failed", dossier.code)
+        return work
 
     def _sync(self, work: Dossier, run: _Run) -> None:
         """Status changes not yet handed to the deployment's sync plugins (`SYNC`, e.g. the
@@ -598,12 +644,13 @@ class Engine:
         for kind, args in ctx.pending:
             if kind == "move":
                 _move(d, args["action"], actor=args["actor"], calendar=self.calendar,
-                      note=args["note"], data={**args["data"], "step": ctx.step_name})
+                      note=args["note"], data={**args["data"], "step": ctx.step_name}, rendered=args.get("rendered"))
             else:
                 if _already_recorded(d, args["kind"], args["data"], args.get("once")):
                     continue  # a concurrent action committed it first
                 lifecycle.apply(d, _event(actor=args["actor"], kind=args["kind"], note=args["note"],
-                                          data={**args["data"], "step": ctx.step_name}), self.calendar)
+                                          data={**args["data"], "step": ctx.step_name}, rendered=args.get("rendered")),
+                                self.calendar)
         if ctx.state_changed:
             d.steps[ctx.step_name] = ctx.state
         if ctx.finished:

@@ -215,15 +215,16 @@ class StepContext:
         outside the lock, so two staff clicking at once both see "not done yet": this keeps
         what an external call did once (a refund, a booking) from being recorded twice.
         """
-        notes.split(note)  # a malformed note fails here, in the step that wrote it
+        rendered = notes.split(note)  # a malformed note fails here, in the step that wrote it
         self.pending.append(("record", {"kind": kind, "note": note, "data": data or {}, "actor": actor or self.actor,
-                                        "once": once}))
+                                        "once": once, "rendered": rendered}))
 
     def move(self, action: str, *, note: NoteLike = None, data: dict[str, Any] | None = None, actor: str | None = None) -> None:
         """Change the status through the lifecycle table (`pay`, `deliver`, `request_payment` ...);
         `note` and `actor` as for `record`."""
-        notes.split(note)
-        self.pending.append(("move", {"action": action, "note": note, "data": data or {}, "actor": actor or self.actor}))
+        rendered = notes.split(note)  # kept: the engine applies it without rendering it again
+        self.pending.append(("move", {"action": action, "note": note, "data": data or {}, "actor": actor or self.actor,
+                                      "rendered": rendered}))
 
     def send_message(self, key: str, event: Event, *, channel: str, to: str, body: str | None = None,
                      subject: str | None = None, milestone: str = "", sender: str | None = None,
