@@ -961,7 +961,8 @@ class Engine:
         transfer between offices committed meanwhile would be missed. `decide(dossier)`
         returns wishes, each `{actor, move | kind, note, data, once}` as for `signal` (`once`:
         a key of `data`, recorded once per value); it may raise ActionNotAllowed (nothing is
-        written). It holds the dossier's lock while it runs: keep it short (one gateway call).
+        written). It holds the dossier's lock while it runs: no network call in it (a refund
+        is asked here and made by a job, plugins/payment_refunds.py).
         """
 
         def change(d: Dossier) -> None:
