@@ -28,6 +28,13 @@ def new_process() -> None:
     catalogue_module._HASHES.known.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process():
+    """Each test starts as a new process would: a folder this process linted before (another
+    test's) would otherwise come from memory and the file would not be written."""
+    new_process()
+
+
 def read_back(spec: ProcedureSpec) -> ProcedureSpec:
     """A spec as the cache keeps it (its JSON validated again: `10` in a float field reads back as `10.0`)."""
     return ProcedureSpec.model_validate_json(spec.model_dump_json(by_alias=True))
