@@ -309,9 +309,15 @@ def bench_validation(args: argparse.Namespace) -> None:
 def bench_app_factory(runs: int = 15) -> None:
     """`create_app` as the test suite calls it (the shipped specs, a new data folder each
     time, in one process: lint results are kept in it), against building the bare app.
-    Median CPU milliseconds in this process; the first app (imports, first lint) is left out."""
+    Median CPU milliseconds in this process; the first app (imports, first lint) is left out.
+    URL builders are kept per rule as tests/conftest.py keeps them (tests/route_builders.py)."""
     import bare_app
     from motcua.app import create_app
+
+    sys.path.insert(0, str(REPO))
+    from tests import route_builders
+
+    route_builders.install()
 
     def cpu_ms(build) -> float:
         samples = []
