@@ -177,3 +177,44 @@ def test_an_unchanged_file_is_known_by_its_stat(tmp_path, monkeypatch):
     assert cached.stats[resolved][1] == spec_cache.content_hash(path)
     Catalogue.from_folder(specs, data)
     assert catalogue_module._HASHES.lookup(resolved, spec_cache.stat_of(path)[0]) == cached.stats[resolved][1]
+
+
+def test_a_restarted_portal_serves_and_files_with_specs_read_on_first_use(tmp_path):
+    """A restart: every spec comes from the cache file, unread; the listing, the search, the
+    pages, the API and a filing (which snapshots the spec) work on them as on linted ones."""
+    import base64
+
+    from motcua.app import create_app
+    from tests.portal_helpers import small_pdf
+
+    config = {"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(SHIPPED), "TESTING": True}
+    create_app(config).extensions["motcua"].store.close()
+    new_process()
+    app = create_app(config)
+    catalogue = app.extensions["motcua"].catalogue
+    assert {type(spec) for spec in catalogue} == {spec_cache.LazySpec}
+    client = app.test_client()
+    assert client.get("/").status_code == 200 and client.get("/?q=khai+sinh").status_code == 200
+    assert {type(spec) for spec in catalogue} == {spec_cache.LazySpec}  # listing and search read summaries only
+    assert "Đăng ký khai sinh" in client.get(f"/thu-tuc/{BIRTH_CODE}").get_data(as_text=True)
+    assert client.get(f"/thu-tuc/{BIRTH_CODE}/nop").status_code == 200
+    assert client.get(f"/api/v1/procedures/{BIRTH_CODE}").json["submission_schema"]["type"] == "object"
+    body = {
+        "agency": "000.06.50.H15",
+        "answers": {
+            "requester": {"full_name": "Lê Thị Hoa", "cccd": "079190012345", "phone": "0987654321", "relation": "me"},
+            "child": {"full_name": "Lê Gia Bảo", "birth_date": "2025-05-20", "sex": "nam", "ethnicity": "Kinh",
+                      "nationality": "Việt Nam", "birth_place": "Bệnh viện Từ Dũ"},
+            "mother": {"full_name": "Lê Thị Hoa", "birth_year": 1992},
+            "has_father": False, "birth_proof": "giay_chung_sinh", "extract_copies": 1,
+        },
+        "delivery": {"kind": "desk"},
+        "attachments": [{"component": "giay_chung_sinh", "filename": "cs.pdf",
+                         "content_base64": base64.b64encode(small_pdf()).decode()}],
+    }
+    filed = client.post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json=body)
+    assert filed.status_code == 201, filed.json
+    store = app.extensions["motcua"].store
+    snapshot = store.records("spec_versions").get(catalogue.get(BIRTH_CODE).key)
+    assert snapshot == load_file(BIRTH).spec.model_dump(mode="json", by_alias=True)
+    store.close()
