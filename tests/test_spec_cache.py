@@ -218,3 +218,16 @@ def test_a_restarted_portal_serves_and_files_with_specs_read_on_first_use(tmp_pa
     snapshot = store.records("spec_versions").get(catalogue.get(BIRTH_CODE).key)
     assert snapshot == load_file(BIRTH).spec.model_dump(mode="json", by_alias=True)
     store.close()
+
+
+def test_a_broken_spec_is_reported_with_its_line_from_the_cache_too(tmp_path):
+    specs, data = tmp_path / "specs", tmp_path / "data"
+    write_spec(specs, "a", birth_spec())
+    broken = write_spec(specs, "b", birth_spec() | {"code": "9.000001", "bogus_key": 1})
+    first = Catalogue.from_folder(specs, data)
+    new_process()
+    again = Catalogue.from_folder(specs, data)
+    errors = [str(p) for p in again.problems if p.severity == "error"]
+    assert errors and errors == [str(p) for p in first.problems if p.severity == "error"]
+    assert all(e.startswith(f"{broken}:") and e.split(":")[1].isdigit() and int(e.split(":")[1]) > 1 for e in errors)
+    assert again.get("9.000001") is None and again.get(BIRTH_CODE) is not None
