@@ -105,8 +105,11 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None, agencies: A
         _LINTED_FINGERPRINT = fingerprint
     cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
     paths = [str(path.resolve()) for path in files]
-    stats = [spec_cache.stat_of(path) for path in files]
-    shas = [_HASHES.lookup(p, stat) if trusted else None for p, (stat, trusted) in zip(paths, stats)]
+    stats = [spec_cache.stat_of(path) for path in files]  # before hashing: a write after it changes the stat
+    # a file written in the last seconds is hashed (its stat may not tell); another by its stat,
+    # from this process's memory or else from the cache file's stats
+    shas = [_HASHES.lookup(p, stat) if trusted else spec_cache.content_hash(path)
+            for path, p, (stat, trusted) in zip(files, paths, stats)]
 
     def relint(key: spec_cache.Key) -> Callable[[], ProcedureSpec | None]:
         def again() -> ProcedureSpec | None:  # a cached spec that did not read back
@@ -118,13 +121,14 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None, agencies: A
         return again
 
     from_file = spec_cache.CacheFile({}, {})
-    # all in memory (another app of this process linted them): the file is left as it is
+    # all in memory (another app of this process linted them): the file is left as it is; read
+    # for a spec this process does not hold, or a stat it has not seen (a new process)
     use_file = cache_path is not None and any(sha is None or (p, sha) not in _LINTED for p, sha in zip(paths, shas))
     if use_file:
         from_file = spec_cache.read(cache_path, fingerprint, relint)  # type: ignore[arg-type]
     keys: list[tuple[str, str]] = []
     for path, p, (stat, trusted), sha in zip(files, paths, stats, shas):
-        if sha is None and trusted:
+        if sha is None:
             kept = from_file.stats.get(p)
             sha = kept[1] if kept is not None and kept[0] == stat else None
         if sha is None:
