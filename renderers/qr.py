@@ -9,12 +9,16 @@ from __future__ import annotations
 import base64
 import io
 
-import qrcode
 from markupsafe import escape
 
 
 def qr_matrix(data: str, border: int = 4) -> list[list[bool]]:
-    """Dark modules, quiet zone included; error correction M survives a crumpled slip."""
+    """Dark modules, quiet zone included; error correction M survives a crumpled slip.
+
+    qrcode (and the imaging library it loads) is imported here, by the first receipt: the
+    back office imports this module at every start (docs/performance.md)."""
+    import qrcode
+
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=border)
     code.add_data(data)
     code.make(fit=True)

@@ -3,7 +3,6 @@ content hash (issue 17; issue 10 finding 9: whole words, common abbreviations)."
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -152,30 +151,3 @@ def test_lint_results_kept_in_memory_are_bounded(tmp_path, monkeypatch):
     assert Catalogue.from_folder(tmp_path / "b").get(BIRTH_CODE) is not None
     kept = {Path(path).parent.name for path, _ in catalogue_module._LINTED}
     assert kept == {"b"}
-
-
-def test_the_lint_cache_is_json_read_back_through_the_model(tmp_path):
-    """The cache file is data, not code: it is JSON, and what comes back from it is the
-    same spec the linter made (compared field by field by the model's equality)."""
-    specs, data = tmp_path / "specs", tmp_path / "data"
-    write_spec(specs, "a", birth_spec())
-    linted = Catalogue.from_folder(specs, data).get(BIRTH_CODE)
-    document = json.loads((data / CACHE_FILE).read_text(encoding="utf-8"))
-    assert [entry["spec"]["code"] for entry in document["entries"]] == [BIRTH_CODE]
-    catalogue_module._LINTED.clear()
-    assert Catalogue.from_folder(specs, data).get(BIRTH_CODE) == linted
-
-
-def test_a_cache_entry_the_model_refuses_costs_a_full_lint_not_a_bad_spec(tmp_path, caplog):
-    specs, data = tmp_path / "specs", tmp_path / "data"
-    write_spec(specs, "a", birth_spec())
-    Catalogue.from_folder(specs, data)
-    cache = data / CACHE_FILE
-    document = json.loads(cache.read_text(encoding="utf-8"))
-    document["entries"][0]["spec"]["bogus_key"] = 1  # the model forbids unknown keys
-    cache.write_text(json.dumps(document), encoding="utf-8")
-    catalogue_module._LINTED.clear()
-    with caplog.at_level(logging.INFO, logger="motcua.catalogue"):
-        loaded = Catalogue.from_folder(specs, data).get(BIRTH_CODE)
-    assert loaded is not None and not hasattr(loaded, "bogus_key")
-    assert "unreadable" in caplog.text and "linted 1 of 1" in caplog.text

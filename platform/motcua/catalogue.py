@@ -9,10 +9,12 @@ whole linter), so a province's 2,000 specs would take minutes at every start and
 would re-lint the same ten files. What a file lints to depends only on its bytes and on the
 linter (its source and the registered steps), so results are kept by content hash: in this
 process (`_LINTED`, shared by every app the process builds) and, given a cache folder, in a
-file there (`spec_cache.json`) for the next start. A changed spec is linted again; a
-changed linter or step set makes the whole file cache stale. The file is JSON read back
-through the model's own validation, not a pickle: reading it never runs code named in it,
-so a cache someone else wrote can at worst cost a full lint.
+file there (`spec_cache.json`, motcua.spec_cache) for the next start. A changed spec is
+linted again; a changed linter or step set makes the whole file cache stale. The file is
+JSON read back through the model's own validation, not a pickle: reading it never runs code
+named in it, so a cache someone else wrote can at worst cost a full lint. What the start
+and the catalogue's listing read of each spec is validated at start, the rest of a spec
+when first used (motcua.spec_cache.LazySpec).
 
 A version is identified by its content as well as its name: `content_hash` is the hash of
 the spec as the model reads it. Once a dossier is filed under `code@version`, that pair is
@@ -28,14 +30,14 @@ import gc
 import hashlib
 import json
 import logging
-import os
 import sys
 import threading
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
+from motcua import spec_cache
 from motcua.agencies import Agency, AgencyRegistry, load_registry, performers
 from motcua.search import Index
 from motcua.i18n import catalogue_path
@@ -55,11 +57,11 @@ def spec_files(folder: Path) -> list[Path]:
 
 
 #: What a file lints to: (spec or None when it is left out, findings), by (path, sha256).
-Linted = tuple[ProcedureSpec | None, list[Finding]]
+Linted = spec_cache.Linted
 CACHE_FILE = "spec_cache.json"
-#: Written with the entries; another layout of the file is not read.
-CACHE_LAYOUT = 1
 _LINTED: dict[tuple[str, str], Linted] = {}
+#: Spec files' hashes by their stat, shared like `_LINTED` by every app of this process.
+_HASHES = spec_cache.FileHashes()
 MAX_LINTED = 5000
 _LINTED_FINGERPRINT = ""
 
@@ -89,99 +91,66 @@ def _linter_fingerprint(steps: dict[str, type] | None) -> str:
     return digest.hexdigest()
 
 
-def _encode(key: tuple[str, str], linted: Linted) -> dict[str, object]:
-    spec, findings = linted
-    return {
-        "path": key[0],
-        "sha256": key[1],
-        "spec": spec.model_dump(mode="json", by_alias=True) if spec is not None else None,
-        "findings": [finding.as_dict() for finding in findings],
-    }
-
-
-def _decode(entry: dict) -> tuple[tuple[str, str], Linted]:
-    """One entry back; the spec goes through the model's validation again, so a cache
-    entry can only ever be a spec the model accepts."""
-    spec = ProcedureSpec.model_validate(entry["spec"]) if entry["spec"] is not None else None
-    findings = [Finding(**finding) for finding in entry["findings"]]
-    return (str(entry["path"]), str(entry["sha256"])), (spec, findings)
-
-
-def _read_cache(path: Path, fingerprint: str) -> dict[tuple[str, str], Linted]:
-    """The file cache when it was written by this user for this linter; else nothing.
-
-    Reading JSON runs no code, but a file another user owns or may write is still not read:
-    its specs would be served as linted (the data folder itself is the owner's only, see
-    motcua.app)."""
-    try:
-        info = path.stat()
-        if info.st_uid != os.getuid() or info.st_mode & 0o022:
-            log.warning("spec cache %s ignored: not owned by this user or writable by others", path)
-            return {}
-        kept = json.loads(path.read_bytes())
-        if not isinstance(kept, dict) or kept.get("layout") != CACHE_LAYOUT or kept.get("fingerprint") != fingerprint:
-            return {}
-        return dict(_decode(entry) for entry in kept.get("entries", []))
-    except FileNotFoundError:
-        return {}
-    except Exception as exc:  # noqa: BLE001 - a broken cache only costs a full lint
-        log.warning("spec cache %s unreadable (%s): specs are linted again", path, exc)
-        return {}
-
-
-def _write_cache(path: Path, fingerprint: str, entries: dict[tuple[str, str], Linted]) -> None:
-    """Atomically (temp file, then rename): a start never reads half a cache."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        document = {
-            "layout": CACHE_LAYOUT,
-            "fingerprint": fingerprint,
-            "entries": [_encode(key, linted) for key, linted in entries.items()],
-        }
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, ensure_ascii=False, separators=(",", ":"))
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
-    except OSError as exc:  # a read-only data folder only costs the next start a full lint
-        log.warning("spec cache %s not written: %s", path, exc)
-        tmp.unlink(missing_ok=True)
-
-
 def lint_all(files: list[Path], cache_dir: str | Path | None = None, agencies: AgencyRegistry | None = None) -> list[Linted]:
     """What each file lints to, linting only the files not seen before (by content hash).
 
     Who performs a spec is checked against `agencies`, so the registry's codes are part of
-    the fingerprint: another registry lints every spec again."""
+    the fingerprint: another registry lints every spec again. A file whose stat is unchanged
+    since its hash was taken is not read again (motcua.spec_cache.FileHashes)."""
     global _LINTED_FINGERPRINT
     steps, _ = step_classes()
     fingerprint = _linter_fingerprint(steps) + (agencies.fingerprint() if agencies is not None else "-")
     if fingerprint != _LINTED_FINGERPRINT:
         _LINTED.clear()
         _LINTED_FINGERPRINT = fingerprint
-    keys = [(str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest()) for path in files]
     cache_path = Path(cache_dir) / CACHE_FILE if cache_dir is not None else None
-    from_file: dict[tuple[str, str], Linted] = {}
-    # all in memory (another app of this process linted them): the file is left as it is
-    use_file = cache_path is not None and any(key not in _LINTED for key in keys)
+    paths = [str(path.resolve()) for path in files]
+    stats = [spec_cache.stat_of(path) for path in files]  # before hashing: a write after it changes the stat
+    # a file written in the last seconds is hashed (its stat may not tell); another by its stat,
+    # from this process's memory or else from the cache file's stats
+    shas = [_HASHES.lookup(p, stat) if trusted else spec_cache.content_hash(path)
+            for path, p, (stat, trusted) in zip(files, paths, stats)]
+
+    def relint(key: spec_cache.Key) -> Callable[[], ProcedureSpec | None]:
+        def again() -> ProcedureSpec | None:  # a cached spec that did not read back
+            path = Path(key[0])
+            if spec_cache.content_hash(path) != key[1]:
+                return None
+            loaded = lint_file(path, steps, load_steps=False, agencies=agencies)
+            return loaded.spec if loaded.ok else None
+        return again
+
+    from_file = spec_cache.CacheFile({}, {})
+    # all in memory (another app of this process linted them): the file is left as it is; read
+    # for a spec this process does not hold, or a stat it has not seen (a new process)
+    use_file = cache_path is not None and any(sha is None or (p, sha) not in _LINTED for p, sha in zip(paths, shas))
     if use_file:
-        from_file = _read_cache(cache_path, fingerprint)
+        from_file = spec_cache.read(cache_path, fingerprint, relint)  # type: ignore[arg-type]
+    keys: list[tuple[str, str]] = []
+    for path, p, (stat, trusted), sha in zip(files, paths, stats, shas):
+        if sha is None:
+            kept = from_file.stats.get(p)
+            sha = kept[1] if kept is not None and kept[0] == stat else None
+        if sha is None:
+            sha = spec_cache.content_hash(path)
+        _HASHES.learn(p, stat, trusted, sha)
+        keys.append((p, sha))
     if len(_LINTED) + len(keys) > MAX_LINTED:  # a long test run's folders: keep this one's only
         for key in set(_LINTED) - set(keys):
             del _LINTED[key]
     out: list[Linted] = []
     fresh = 0
     for path, key in zip(files, keys):
-        linted = _LINTED.get(key) or from_file.get(key)
+        linted = _LINTED.get(key) or from_file.linted.get(key)
         if linted is None:
             loaded = lint_file(path, steps, load_steps=False, agencies=agencies)  # the full linter
             linted = (loaded.spec if loaded.ok else None, loaded.findings)
             fresh += 1
         _LINTED[key] = linted
         out.append(linted)
-    if use_file and (fresh or set(from_file) != set(keys)):
-        _write_cache(cache_path, fingerprint, dict(zip(keys, out)))  # type: ignore[arg-type]
+    kept_stats = {p: stat for p, (stat, trusted) in zip(paths, stats) if trusted}
+    if use_file and (fresh or set(from_file.linted) != set(keys) or kept_stats != {p: s for p, (s, _) in from_file.stats.items()}):
+        spec_cache.write(cache_path, fingerprint, dict(zip(keys, out)), kept_stats)  # type: ignore[arg-type]
     if fresh:
         log.info("linted %d of %d spec files (the others unchanged since last linted)", fresh, len(files))
     return out

@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any, Callable
 
-import email_validator
-from email_validator import EmailNotValidError, validate_email
 from jsonschema import FormatChecker
 
 MOBILE_PREFIXES = r"3[2-9]|5[25689]|7[06-9]|8[1-9]|9[0-9]"
@@ -113,17 +112,26 @@ def check_date(value: str) -> None:
         _fail(DATE_REAL)
 
 
-# Syntax is the rule, not where mail can go: email-validator's documented list of special-use
-# names (.arpa, .local, .onion, .test ...) would refuse RFC-valid addresses that any client's
-# JSON Schema `email` check accepts. Only `localhost`, never a citizen's mailbox, stays out.
-email_validator.SPECIAL_USE_DOMAIN_NAMES[:] = ["localhost"]
+@lru_cache(maxsize=1)
+def _email_validator() -> Any:
+    """email-validator, imported by the first address checked (its import compiles the RFCs'
+    patterns: a start that checks no address need not pay for it).
+
+    Syntax is the rule, not where mail can go: email-validator's documented list of special-use
+    names (.arpa, .local, .onion, .test ...) would refuse RFC-valid addresses that any client's
+    JSON Schema `email` check accepts. Only `localhost`, never a citizen's mailbox, stays out."""
+    import email_validator
+
+    email_validator.SPECIAL_USE_DOMAIN_NAMES[:] = ["localhost"]
+    return email_validator
 
 
 def _email(value: str, international: bool) -> None:
     if len(value) > 254 or value != value.strip():
         _fail(EMAIL_BAD)
+    checker = _email_validator()
     try:
-        validate_email(
+        checker.validate_email(
             value,
             check_deliverability=False,
             allow_smtputf8=international,
@@ -131,7 +139,7 @@ def _email(value: str, international: bool) -> None:
             allow_domain_literal=True,
             globally_deliverable=False,
         )
-    except EmailNotValidError:
+    except checker.EmailNotValidError:
         _fail(EMAIL_BAD)
     domain = value.rsplit("@", 1)[1]
     if not domain.startswith("[") and "." not in domain:

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version as package_version
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any, Mapping
 
 from motcua.i18n import N_, t
@@ -105,11 +107,23 @@ def _english(short: str) -> str:
     return english if english != short else unidecode(short)
 
 
+def _divisions_file() -> Path:
+    """vietnam_provinces' data file, found without importing the package: its import builds
+    enums of every ward code (~0.1 s), and a start reads only this file (the agency registry
+    checks its province codes)."""
+    found = find_spec("vietnam_provinces")
+    for folder in (found.submodule_search_locations or []) if found else []:
+        path = Path(folder) / "data" / "nested-divisions.json"
+        if path.exists():
+            return path
+    import vietnam_provinces  # another layout of the package: its own constant
+
+    return Path(vietnam_provinces.NESTED_DIVISIONS_JSON_PATH)
+
+
 @lru_cache(maxsize=1)
 def _table() -> _Table:
-    import vietnam_provinces
-
-    with open(vietnam_provinces.NESTED_DIVISIONS_JSON_PATH, encoding="utf-8") as handle:
+    with open(_divisions_file(), encoding="utf-8") as handle:
         data = json.load(handle)
     provinces = []
     communes = {}

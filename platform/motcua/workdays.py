@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,13 +32,13 @@ class Calendar:
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_FILE) -> Calendar:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        off: set[date] = set()
-        working: set[date] = set()
-        for year in data.values():
-            off.update(year.get("days_off") or [])
-            working.update(year.get("working_weekends") or [])
-        return cls(frozenset(off), frozenset(working), frozenset(int(y) for y in data))
+        """The calendar of a file, read once per version of it (by modification time and
+        size): each app reads it at start, and YAML is slow (a fifth of a test app's
+        `create_app` CPU once URL rules were kept, docs/performance.md). A calendar is
+        immutable, so every app of the process may share it."""
+        target = Path(path)
+        stat = target.stat()
+        return _read(cls, str(target), (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size))
 
     def is_working_day(self, day: date) -> bool:
         if day in self.working:
@@ -98,3 +99,14 @@ def limit_text(days: int, calendar_days: bool = False) -> dict[str, str]:
     if calendar_days:
         return {lang: ngettext("{n} ngày", "{n} ngày", days, lang=lang) for lang in LANGS}
     return {lang: ngettext("{n} ngày làm việc", "{n} ngày làm việc", days, lang=lang) for lang in LANGS}
+
+
+@lru_cache(maxsize=8)
+def _read(cls: type[Calendar], path: str, stamp: tuple[int, int, int]) -> Calendar:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    off: set[date] = set()
+    working: set[date] = set()
+    for year in data.values():
+        off.update(year.get("days_off") or [])
+        working.update(year.get("working_weekends") or [])
+    return cls(frozenset(off), frozenset(working), frozenset(int(y) for y in data))
