@@ -60,6 +60,25 @@ def examples(quick: int, deep: int) -> int:
     return deep if os.environ.get(DEEP_ENV, "") not in ("", "0") else quick
 
 
+#: Real scrypt with a lower work factor for every account a test makes or signs in with:
+#: at the shipped cost each hash is ~80 ms of CPU, and staff tests make and sign in several
+#: accounts each (~1 s of CPU per test in the back-office files, docs/performance.md).
+CHEAP_HASH = "scrypt:1024:8:1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_hashes() -> Iterator[str]:
+    """The whole run hashes at CHEAP_HASH; yields the shipped method, which
+    test_default_hash_is_full_strength_scrypt puts back to check it. Processes a test spawns
+    (`motcua serve`, the CLI in a subprocess) hash at the shipped cost."""
+    from motcua import accounts
+
+    shipped = accounts.HASH_METHOD
+    accounts.HASH_METHOD = CHEAP_HASH
+    yield shipped
+    accounts.HASH_METHOD = shipped
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

@@ -43,15 +43,6 @@ def two_agency_specs(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    """Real scrypt with a lower work factor, so each test does not spend seconds hashing.
-
-    The default strength is checked on its own (test_default_hash_is_full_strength_scrypt).
-    """
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
-
-
 @pytest.fixture
 def office(tmp_path: Path, two_agency_specs: Path, store_target: str):
     app = create_app(
@@ -150,8 +141,8 @@ def test_unknown_user_gets_the_same_message(office):
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in response.get_data(as_text=True)
 
 
-def test_default_hash_is_full_strength_scrypt(monkeypatch):
-    monkeypatch.undo()
+def test_default_hash_is_full_strength_scrypt(cheap_hashes, monkeypatch):
+    monkeypatch.setattr(accounts, "HASH_METHOD", cheap_hashes)  # the shipped method (the run hashes cheaper)
     hashed = accounts.hash_password(PASSWORD)
     assert hashed.startswith("scrypt:32768:8:1$")
     assert accounts.StaffUser(username="x", name="X", password_hash=hashed).check_password(PASSWORD)
