@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from conftest import BACKENDS
-import yaml
 from click.testing import CliRunner
 
 from motcua import accounts
 from motcua.app import create_app
 from motcua.cli import main as cli
 from motcua.dossier import Dossier, Status
+from tests.portal_helpers import dump_yaml, read_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BIRTH_SPEC = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
@@ -36,10 +36,10 @@ def two_agency_specs(tmp_path: Path) -> Path:
     folder = tmp_path / "specs"
     (folder / "ho-tich").mkdir(parents=True)
     shutil.copy(BIRTH_SPEC, folder / "ho-tich" / "dang-ky-khai-sinh.yaml")
-    other = yaml.safe_load(BIRTH_SPEC.read_text(encoding="utf-8"))
+    other = read_yaml(BIRTH_SPEC)
     other["code"] = "1.001193.B"
     other["performed_by"] = [AGENCY_B]
-    (folder / "ho-tich" / "khai-sinh-xa-b.yaml").write_text(yaml.safe_dump(other, allow_unicode=True), encoding="utf-8")
+    (folder / "ho-tich" / "khai-sinh-xa-b.yaml").write_text(dump_yaml(other, sort_keys=True), encoding="utf-8")
     return folder
 
 
