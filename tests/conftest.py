@@ -52,6 +52,25 @@ def pytest_configure(config: pytest.Config) -> None:
     # `tests.conftest`, a second module object beside the one pytest loaded
     if config.getoption("--deep"):
         os.environ[DEEP_ENV] = "1"
+    _temporary_folders_in_memory(config)
+
+
+#: Where tmp_path folders go when the machine has a memory file system (docs/performance.md,
+#: "Test suite"). The store fsyncs every acknowledged write (an app's start alone: 8 fsyncs;
+#: the suite: tens of thousands), and on a disk shared with other runs each waits ~1-18 ms; on
+#: tmpfs an fsync returns at once. What the crash tests check is unchanged: a SIGKILLed
+#: process leaves the kernel's page cache behind on either, so they test our ordering of
+#: writes, renames and acknowledgements, never the disk.
+MEMORY_TEMP_ROOT = Path("/dev/shm")
+
+
+def _temporary_folders_in_memory(config: pytest.Config) -> None:
+    """tmp_path under MEMORY_TEMP_ROOT unless the run names its own (--basetemp or pytest's
+    PYTEST_DEBUG_TEMPROOT); xdist's workers inherit it from the controller's environment."""
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    if MEMORY_TEMP_ROOT.is_dir() and os.access(MEMORY_TEMP_ROOT, os.W_OK | os.X_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY_TEMP_ROOT)
 
 
 def examples(quick: int, deep: int) -> int:
