@@ -52,12 +52,50 @@ def pytest_configure(config: pytest.Config) -> None:
     # `tests.conftest`, a second module object beside the one pytest loaded
     if config.getoption("--deep"):
         os.environ[DEEP_ENV] = "1"
+    _temporary_folders_in_memory(config)
+
+
+#: Where tmp_path folders go when the machine has a memory file system (docs/performance.md,
+#: "Test suite"). The store fsyncs every acknowledged write (an app's start alone: 8 fsyncs;
+#: the suite: tens of thousands), and on a disk shared with other runs each waits ~1-18 ms; on
+#: tmpfs an fsync returns at once. What the crash tests check is unchanged: a SIGKILLed
+#: process leaves the kernel's page cache behind on either, so they test our ordering of
+#: writes, renames and acknowledgements, never the disk.
+MEMORY_TEMP_ROOT = Path("/dev/shm")
+
+
+def _temporary_folders_in_memory(config: pytest.Config) -> None:
+    """tmp_path under MEMORY_TEMP_ROOT unless the run names its own (--basetemp or pytest's
+    PYTEST_DEBUG_TEMPROOT); xdist's workers inherit it from the controller's environment."""
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    if MEMORY_TEMP_ROOT.is_dir() and os.access(MEMORY_TEMP_ROOT, os.W_OK | os.X_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY_TEMP_ROOT)
 
 
 def examples(quick: int, deep: int) -> int:
     """How many examples a property-based test draws: `quick` in the default run, `deep` with
     `--deep`. Read when the test module is collected (after the options are parsed)."""
     return deep if os.environ.get(DEEP_ENV, "") not in ("", "0") else quick
+
+
+#: Real scrypt with a lower work factor for every account a test makes or signs in with:
+#: at the shipped cost each hash is ~80 ms of CPU, and staff tests make and sign in several
+#: accounts each (~1 s of CPU per test in the back-office files, docs/performance.md).
+CHEAP_HASH = "scrypt:1024:8:1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_hashes() -> Iterator[str]:
+    """The whole run hashes at CHEAP_HASH; yields the shipped method, which
+    test_default_hash_is_full_strength_scrypt puts back to check it. Processes a test spawns
+    (`motcua serve`, the CLI in a subprocess) hash at the shipped cost."""
+    from motcua import accounts
+
+    shipped = accounts.HASH_METHOD
+    accounts.HASH_METHOD = CHEAP_HASH
+    yield shipped
+    accounts.HASH_METHOD = shipped
 
 
 @pytest.fixture

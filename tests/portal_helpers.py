@@ -20,14 +20,29 @@ BIRTH_CODE = "1.001193"
 OFFICE = "000.06.50.H15"
 
 
+#: libyaml's safe loader and dumper (the same documents as yaml.safe_load / safe_dump): the
+#: pure-Python ones take ~23 ms to read the birth spec and ~12 ms to write it, libyaml ~3 ms,
+#: and hundreds of tests read and write a spec to arrange their app.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def read_yaml(path: Path) -> dict:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+
+
+def dump_yaml(data: object, *, sort_keys: bool = False) -> str:
+    return yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, sort_keys=sort_keys)
+
+
 def birth_spec() -> dict:
-    return yaml.safe_load(BIRTH.read_text(encoding="utf-8"))
+    return read_yaml(BIRTH)
 
 
 def write_spec(folder: Path, name: str, data: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(dump_yaml(data), encoding="utf-8")
     return path
 
 

@@ -18,11 +18,6 @@ PASSWORD = "mat-khau-thu-nghiem-dai"
 AGENCY = "000.06.50.H15"  # Phường Hải Châu (shipped registry)
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
-
-
 def staff_client(app, username: str, roles: list[str], agency: str = AGENCY):
     accounts.create_account(app.extensions["motcua"].store, username, "Nguyễn Thị Lan", roles, [agency], PASSWORD)
     client = app.test_client()

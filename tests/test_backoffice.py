@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from conftest import BACKENDS
-import yaml
 from click.testing import CliRunner
 
 from motcua import accounts
 from motcua.app import create_app
 from motcua.cli import main as cli
 from motcua.dossier import Dossier, Status
+from tests.portal_helpers import dump_yaml, read_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BIRTH_SPEC = REPO / "procedure_specs" / "ho-tich" / "dang-ky-khai-sinh.yaml"
@@ -36,20 +36,11 @@ def two_agency_specs(tmp_path: Path) -> Path:
     folder = tmp_path / "specs"
     (folder / "ho-tich").mkdir(parents=True)
     shutil.copy(BIRTH_SPEC, folder / "ho-tich" / "dang-ky-khai-sinh.yaml")
-    other = yaml.safe_load(BIRTH_SPEC.read_text(encoding="utf-8"))
+    other = read_yaml(BIRTH_SPEC)
     other["code"] = "1.001193.B"
     other["performed_by"] = [AGENCY_B]
-    (folder / "ho-tich" / "khai-sinh-xa-b.yaml").write_text(yaml.safe_dump(other, allow_unicode=True), encoding="utf-8")
+    (folder / "ho-tich" / "khai-sinh-xa-b.yaml").write_text(dump_yaml(other, sort_keys=True), encoding="utf-8")
     return folder
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    """Real scrypt with a lower work factor, so each test does not spend seconds hashing.
-
-    The default strength is checked on its own (test_default_hash_is_full_strength_scrypt).
-    """
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
 
 
 @pytest.fixture
@@ -150,8 +141,8 @@ def test_unknown_user_gets_the_same_message(office):
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in response.get_data(as_text=True)
 
 
-def test_default_hash_is_full_strength_scrypt(monkeypatch):
-    monkeypatch.undo()
+def test_default_hash_is_full_strength_scrypt(cheap_hashes, monkeypatch):
+    monkeypatch.setattr(accounts, "HASH_METHOD", cheap_hashes)  # the shipped method (the run hashes cheaper)
     hashed = accounts.hash_password(PASSWORD)
     assert hashed.startswith("scrypt:32768:8:1$")
     assert accounts.StaffUser(username="x", name="X", password_hash=hashed).check_password(PASSWORD)

@@ -16,14 +16,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import BACKENDS
 
 from motcua import accounts, processing
 from motcua.app import create_app
 from motcua.dossier import Contact, Dossier, Event, Status
 
-from portal_helpers import small_pdf
+from portal_helpers import dump_yaml, read_yaml, small_pdf
 from test_backoffice import AGENCY_A, BIRTH_SPEC, PASSWORD, csrf_of, file_online, logged_in, office, two_agency_specs  # noqa: F401
 
 AGENCY_C = "000.00.40.H12"  # the commune police: a liên thông stage's agency
@@ -47,7 +46,7 @@ def chain_app(tmp_path: Path, store_target: str):
     """The birth spec declaring two stages (the second of another agency) and its leader."""
     folder = tmp_path / "chain-specs" / "ho-tich"
     folder.mkdir(parents=True)
-    data = yaml.safe_load(BIRTH_SPEC.read_text(encoding="utf-8"))
+    data = read_yaml(BIRTH_SPEC)
     data["version"] = "chain.1"
     data["info"]["processing_time"].update(working_days=5, max_working_days=5)  # verification: 5 working days
     data["processing"] = {
@@ -58,7 +57,7 @@ def chain_app(tmp_path: Path, store_target: str):
         ],
         "approval": {"unit": "Chủ tịch UBND xã", "days": 1},
     }
-    (folder / "khai-sinh.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (folder / "khai-sinh.yaml").write_text(dump_yaml(data, sort_keys=True), encoding="utf-8")
     app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(folder.parent), "TESTING": True, "STORE": store_target})
     assert app.extensions["motcua"].catalogue.problems == []
     store = svc(app).store

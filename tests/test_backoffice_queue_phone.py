@@ -14,7 +14,6 @@ pytestmark = pytest.mark.browser
 def test_the_queue_at_375px_shows_every_column_of_every_dossier(app, live_server, page, monkeypatch):
     from motcua.filing import file_dossier
 
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     svc = app.extensions["motcua"]
     spec = svc.catalogue.get("1.001193")
     accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)
@@ -50,7 +49,6 @@ def test_the_queue_at_375px_shows_every_column_of_every_dossier(app, live_server
 def test_the_queue_at_desktop_width_is_still_a_table(app, live_server, page, monkeypatch):
     from motcua.filing import file_dossier
 
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     svc = app.extensions["motcua"]
     spec = svc.catalogue.get("1.001193")
     accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)

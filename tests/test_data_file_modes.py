@@ -35,7 +35,6 @@ def _loose(root: Path) -> list[str]:
 
 
 def test_nothing_in_the_data_folder_is_readable_by_others(tmp_path, loose_umask, monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     data = tmp_path / "data"
     app = create_app({"DATA_DIR": str(data), "SPECS_DIR": str(SPECS), "TESTING": True})
     client = app.test_client()

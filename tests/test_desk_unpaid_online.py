@@ -24,11 +24,6 @@ from fixtures.workflow_kit import AGENCY  # noqa: E402  (the office the kit file
 PASSWORD = "Mk-khong-doan-duoc-2026"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
-
-
 def staff(app, username: str, role: str):
     accounts.create_account(app.extensions["motcua"].store, username, f"Cán bộ {username}", [role], [AGENCY], PASSWORD)
     client = app.test_client()

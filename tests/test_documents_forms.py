@@ -23,11 +23,6 @@ from tests.test_accounts_results import staff_client
 BINH = {**AN, "requester.full_name": "Trần Thị Bình", "requester.cccd": "001185012346", "requester.phone": "0987654321"}
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
-
-
 def pdf_words(data: bytes) -> str:
     """The PDF's text as one line: words joined by single spaces (table cells wrap)."""
     assert data.startswith(b"%PDF-")

@@ -7,18 +7,12 @@ from __future__ import annotations
 import pytest
 
 from fixtures.workflow_kit import file_dossier, make_spec
-from motcua import accounts
 from tests.test_accounts_results import attach, staff_client
 from tests.test_documents_forms import pdf_cells, pdf_words
 from tests.test_postal import carrier, finish  # noqa: F401 - fixture
 from tests.portal_helpers import small_pdf
 
 pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
 
 
 def test_parcel_contents_list_for_a_result_by_post(app, carrier):

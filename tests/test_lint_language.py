@@ -16,7 +16,7 @@ from motcua.cli import main
 from motcua.spec.lint import lint_file, lint_paths
 from motcua.spec.words import lint_lang, speaking
 from tests.test_spec_lint import base, write
-from tests.test_studio import cheap_hashes, specs, studio_app  # noqa: F401 - fixtures
+from tests.test_studio import specs, studio_app  # noqa: F401 - fixtures
 
 #: English words no Vietnamese finding may hold outside backticks and quotes.
 ENGLISH = re.compile(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from motcua import accounts
 from tests.identity_helpers import idp, oidc_app, oidc_client, sign_in  # noqa: F401 - fixtures
 from tests.portal_helpers import GOOD_ANSWERS, OFFICE, csrf
 from tests.test_accounts_dossiers import AN, FORM, file_birth, text
@@ -44,7 +43,6 @@ def reuse_options(html: str) -> list[str]:
 
 
 def test_a_filed_document_is_attached_again_without_uploading(oidc_app, monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     store = oidc_app.extensions["motcua"].store
     an = oidc_app.test_client()
     sign_in(an, "demo-citizen-an")

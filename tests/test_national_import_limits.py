@@ -30,7 +30,7 @@ from motcua.spec.national_import import (MAX_LINE_CHARS, MAX_RECORD_CHARS, Impor
 from motcua.spec.redos import backtracking_problem, unbounded_repeats
 
 from test_backoffice import csrf_of
-from test_studio import cheap_hashes, client_of, specs, studio_app  # noqa: F401 (fixtures)
+from test_studio import client_of, specs, studio_app  # noqa: F401 (fixtures)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "national"
 BIRTH = (FIXTURES / "dang-ky-khai-sinh.txt").read_text(encoding="utf-8")

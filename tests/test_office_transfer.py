@@ -24,11 +24,6 @@ BIRTH = "1.001193"
 PASSWORD = "mat-khau-rat-dai-1"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
-
-
 @pytest.fixture
 def desks(app):
     """Two communes performing birth registration (FROM, TO) and an office that does not."""

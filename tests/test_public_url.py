@@ -73,7 +73,6 @@ def test_tracking_page_receipt_and_draft_link_ignore_a_forged_host(site):
 def test_staff_receipt_ignores_a_forged_host(site, monkeypatch):
     from pypdf import PdfReader
 
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     code = site.test_client().post(f"/api/v1/procedures/{BIRTH_CODE}/dossiers", json=body()).get_json()["code"]
     accounts.create_account(site.extensions["motcua"].store, "lan", "Nguyễn Thị Lan", ["desk"], ["000.06.50.H15"], "mat-khau-rat-dai-1")
     staff = site.test_client()

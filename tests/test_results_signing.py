@@ -25,11 +25,6 @@ from tests.test_accounts_dossiers import AN, file_birth
 from tests.test_accounts_results import attach, decided, staff_client
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
-
-
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory) -> dict[str, Path]:
     """The documented command makes the test CA and the agency's certificate."""

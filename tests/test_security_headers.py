@@ -61,19 +61,12 @@ def _walk(app) -> list[tuple[str, object]]:
     return seen
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
-
-
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory):
     app = create_app({"DATA_DIR": str(tmp_path_factory.mktemp("walk") / "data"), "SPECS_DIR": str(SPECS), "TESTING": True})
-    accounts.HASH_METHOD, before = "scrypt:1024:8:1", accounts.HASH_METHOD
     try:
         yield app, _walk(app)
     finally:
-        accounts.HASH_METHOD = before
         app.extensions["motcua"].store.close()
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from motcua.spec.lint import lint_paths
 from motcua.spec.loader import MAX_EXPANDED_NODES, read_spec
-from tests.test_studio import client_of, cheap_hashes, specs, studio_app, token  # noqa: F401 - fixtures
+from tests.test_studio import client_of, specs, studio_app, token  # noqa: F401 - fixtures
 
 #: The findings' English wording is what these tests hold (Vietnamese is the default).
 pytestmark = pytest.mark.usefixtures("english_findings")

@@ -14,11 +14,6 @@ from motcua.web.redirects import local_path
 from tests.test_backoffice import PASSWORD, csrf_of, login, logged_in, office, two_agency_specs  # noqa: F401
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
-
-
 def _from(app, address: str):
     """A browser at `address` (each with its own cookies)."""
     client = app.test_client()

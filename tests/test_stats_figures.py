@@ -195,7 +195,6 @@ def test_a_dossier_filed_then_refused_at_intake_changes_no_figure_but_its_own(ap
     from motcua.filing import file_dossier
     from motcua.stats.period import vn_today
 
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     svc = app.extensions["motcua"]
     today = vn_today()
     year = today.year

@@ -11,7 +11,6 @@ import json
 
 import jsonschema
 import pytest
-import yaml
 
 from fixtures.workflow_kit import DESK, LEADER, SAMPLE, file_dossier, kinds, make_spec, propose
 from motcua.catalogue import content_hash
@@ -21,6 +20,7 @@ from motcua.spec.cli import editor_schema
 from motcua.web.labels import citizen_events, event_label
 from motcua.workflow import ActionNotAllowed
 from motcua.workflow.notes import render
+from tests.portal_helpers import dump_yaml, read_yaml
 from tests.test_portal_supplement import valid_answers
 
 #: The findings' English wording is what these tests hold (Vietnamese is the default).
@@ -235,15 +235,15 @@ def test_a_spec_without_step_conditions_keeps_no_plan_and_its_hash(app):
 def _lint(tmp_path, steps) -> list[str]:
     from motcua.spec.lint import lint_file
 
-    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data = read_yaml(SAMPLE)
     data["steps"] = steps
     path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(dump_yaml(data), encoding="utf-8")
     return [f.message for f in lint_file(path).findings if f.severity == "error"]
 
 
 def _base_steps() -> list:
-    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data = read_yaml(SAMPLE)
     return copy.deepcopy(data["steps"])
 
 
@@ -278,10 +278,10 @@ def _payment_steps(when, first: bool = False) -> list:
 def _lint_all(tmp_path, steps) -> list[tuple[str, str]]:
     from motcua.spec.lint import lint_file
 
-    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data = read_yaml(SAMPLE)
     data["steps"] = steps
     path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(dump_yaml(data), encoding="utf-8")
     return [(f.severity, f.message) for f in lint_file(path).findings]
 
 
@@ -309,7 +309,7 @@ def test_a_step_condition_that_cannot_be_evaluated_runs_the_step(app, caplog):
     (it used to fail the workflow's start and give the desk a 500 for ever)."""
     import logging
 
-    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data = read_yaml(SAMPLE)
     data.update(version="loop", steps=[{"name": "notify", "when": {">": [{"var": "loop"}, 0]}}, REVIEW],
                 computed={**data.get("computed", {}), "loop": {"logic": {"+": [{"var": "loop"}, 1]}}})
     from motcua.spec.model import ProcedureSpec
@@ -327,10 +327,10 @@ def test_a_step_condition_that_cannot_be_evaluated_runs_the_step(app, caplog):
 def test_the_fee_total_is_a_step_condition_s_only(tmp_path):
     from motcua.spec.lint import lint_file
 
-    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data = read_yaml(SAMPLE)
     data["fees"][0]["when"] = HAS_FEE
     path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(dump_yaml(data), encoding="utf-8")
     assert any("reads `_fee_total`" in f.message for f in lint_file(path).findings if f.severity == "error")
 
 
@@ -338,7 +338,7 @@ def test_the_editor_schema_completes_a_step_condition():
     schema = editor_schema()
     step = schema["properties"]["steps"]["items"]["anyOf"][1]
     assert step["properties"]["when"]["anyOf"][0] == {"$ref": "#/$defs/Condition"}
-    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data = read_yaml(SAMPLE)
     validator = jsonschema.Draft202012Validator(schema)
     data["steps"] = ["review", {"name": "payment", "config": {"mode": "online"}, "when": HAS_FEE}]
     assert list(validator.iter_errors(json.loads(json.dumps(data, default=str)))) == []

@@ -86,7 +86,6 @@ def test_the_commands_given_only_data_use_the_store_motcua_store_names(tmp_path:
     `stats` then work on the database, as the portal does, never on an empty folder."""
     from motcua import accounts
 
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     data, env = tmp_path / "data-pg", {"MOTCUA_STORE": pg_url}
     data.mkdir()
     runner = CliRunner()

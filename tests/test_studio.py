@@ -23,11 +23,6 @@ FEE = """fees:
 """
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
-
-
 @pytest.fixture
 def specs(tmp_path: Path) -> Path:
     folder = tmp_path / "specs"

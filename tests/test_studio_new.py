@@ -15,7 +15,7 @@ from motcua.filing import file_dossier
 
 from test_backoffice import csrf_of
 from test_national_import import FORM
-from test_studio import cheap_hashes, client_of, specs, studio_app  # noqa: F401 (fixtures)
+from test_studio import client_of, specs, studio_app  # noqa: F401 (fixtures)
 
 RECORD = (Path(__file__).parent / "fixtures" / "national" / "dang-ky-ket-hon.txt").read_text(encoding="utf-8")
 CODE = "1.000894"

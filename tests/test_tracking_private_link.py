@@ -226,7 +226,6 @@ def test_the_desk_receipt_prints_the_private_link_and_saves_under_its_name(app, 
     from tests.test_backoffice import login
     from tests.test_receipt_download import disposition
 
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     _, code = filed_in_browser(app)
     accounts.create_account(app.extensions["motcua"].store, "lan", "Nguyễn Thị Lan", ["desk"], ["000.06.50.H15"], "mat-khau-rat-dai-1")
     staff = app.test_client()

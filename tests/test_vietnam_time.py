@@ -13,8 +13,6 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-
 from fixtures.workflow_kit import file_dossier, make_spec
 from motcua import accounts
 from motcua.dossier import Event
@@ -25,11 +23,6 @@ from tests.test_portal_tracking import lookup
 JUST_AFTER_MIDNIGHT = datetime(2026, 12, 4, 17, 40, tzinfo=timezone.utc)
 VN_DAY, UTC_DAY = "05/12/2026", "04/12/2026"
 from fixtures.workflow_kit import AGENCY  # noqa: E402  (the office the kit files with)
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
 
 
 def paid_just_after_midnight(app) -> str:

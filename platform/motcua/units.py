@@ -243,11 +243,20 @@ def communes_elsewhere(text: Any) -> list[Commune]:
 
 def commune(code: Any) -> Commune | None:
     """A commune by its 5-digit code, whatever its province."""
-    raw = str(code or "").strip()
-    if unit_code(raw, 5) is None:
-        return None
-    found = communes_elsewhere(raw)
-    return found[0] if found else None
+    found = unit_code(code, 5)
+    return _communes_by_code().get(found) if found is not None else None
+
+
+@lru_cache(maxsize=1)
+def _communes_by_code() -> dict[str, Commune]:
+    """Every commune by its code, the first of the table's order for a code: `commune()` runs
+    for each office's address (a registry's hundreds of offices per app), and scanning all
+    ~3,300 communes each time cost ~0.1 ms per call."""
+    found: dict[str, Commune] = {}
+    for p in provinces():
+        for c in communes(p.code):
+            found.setdefault(c.code, c)
+    return found
 
 
 # --- addresses ------------------------------------------------------------------------------
