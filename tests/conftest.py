@@ -62,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
 #: process leaves the kernel's page cache behind on either, so they test our ordering of
 #: writes, renames and acknowledgements, never the disk.
 MEMORY_TEMP_ROOT = Path("/dev/shm")
+MEMORY_TEMP_NEEDS = 2 * 1024**3
 
 
 def _temporary_folders_in_memory(config: pytest.Config) -> None:
@@ -69,7 +70,10 @@ def _temporary_folders_in_memory(config: pytest.Config) -> None:
     PYTEST_DEBUG_TEMPROOT); xdist's workers inherit it from the controller's environment."""
     if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
         return
-    if MEMORY_TEMP_ROOT.is_dir() and os.access(MEMORY_TEMP_ROOT, os.W_OK | os.X_OK):
+    if not (MEMORY_TEMP_ROOT.is_dir() and os.access(MEMORY_TEMP_ROOT, os.W_OK | os.X_OK)):
+        return
+    # a container's /dev/shm is often 64 MB: a run's folders (~150 MB, three runs kept) need room
+    if shutil.disk_usage(MEMORY_TEMP_ROOT).free >= MEMORY_TEMP_NEEDS:
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY_TEMP_ROOT)
 
 
