@@ -40,7 +40,7 @@ from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
 from motcua.i18n import LANGS, _, current_lang, format_date, local, money, ngettext
 from motcua.public_url import external_url
-from motcua.search import Filters, facets, level_counts, page_links, page_number, paginate, search, shown_offices
+from motcua.search import Filters, facets, page_links, page_number, results, shown_offices
 from motcua.services import services
 from motcua.store import transaction
 from motcua.spec.model import Level, ProcedureSpec, localize
@@ -195,30 +195,38 @@ def _catalogue_frame(f: Filters) -> str:
 
 
 def _catalogue_results(f: Filters) -> str:
-    specs = services().catalogue
-    any_level = search(specs, f.without_level())
-    found = any_level if f.level is None else [s for s in any_level if int(s.level) == f.level]
-    page = paginate(found, page_number(request.args.get("page")))
+    found = results(services().catalogue, f, page_number(request.args.get("page")))
+    page = found.page
     args = {k: v for k, v in request.args.to_dict().items() if k != "page"}
     here = url_for("portal.catalogue")  # links to other pages of results: this address, other arguments
     # encoded once, not once per link (a search page has ~10 links; urlencode was ~8 % of it);
     # the argument each link sets goes last, as {**args, name: value} put a new one
     paged = f"{urlencode(args)}&" if args else ""
     levelled = f"{urlencode({k: v for k, v in args.items() if k != 'level'})}&" if set(args) - {"level"} else ""
-    # each result is the same for every visitor: drawn once (page_cache)
-    entries = [page_cache.fragment(("entry", s.code), lambda s=s: render_template("portal/catalogue_item.html", spec=s))
-               for s in page.items]
     return render_template(
         "portal/catalogue_results.html",
         filters=f,
-        entries=entries,
+        entries=_entries(page.items),
         found_count=page.total,
         page=page,
         page_links=page_links(page),
         page_url=lambda n: f"{here}?{paged}page={n}",
-        level_counts=level_counts(any_level),
+        level_counts=found.level_counts,
         level_url=lambda lv: f"{here}?{levelled}level={lv}",
     )
+
+
+def _entries(specs: list[ProcedureSpec]) -> Markup:
+    """The results' entries, joined: each is the same for every visitor, so it is drawn once
+    per language and kept (one table per language and catalogue, not a look-up each)."""
+    kept: dict[str, Markup] = page_cache.kept("fragment", ("entries", current_lang()), dict)
+    out = []
+    for s in specs:
+        entry = kept.get(s.code)
+        if entry is None:
+            entry = kept[s.code] = Markup(render_template("portal/catalogue_item.html", spec=s))
+        out.append(entry)
+    return Markup("".join(out))
 
 
 def fee_descriptions(spec: ProcedureSpec) -> list[dict[str, Any]]:
