@@ -40,6 +40,9 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text.lower()).strip()
 
 
+_LEVELS = frozenset(str(lv.value) for lv in Level)
+
+
 @dataclass(frozen=True)
 class Filters:
     """What a citizen narrows the catalogue by; every field optional (GET parameters)."""
@@ -54,12 +57,16 @@ class Filters:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Filters:
+        # a plain dict first: werkzeug's MultiDict.get builds and drops a BadRequestKeyError
+        # for each name missing, six of seven on a search (~5 % of a search page's CPU)
+        to_dict = getattr(args, "to_dict", None)
+        args = to_dict() if callable(to_dict) else args
         level = args.get("level", "")
         return cls(
             q=(args.get("q") or "").strip()[:200],
             sector=(args.get("sector") or "").strip(),
             tier=(args.get("tier") or "").strip(),
-            level=int(level) if level in {str(lv.value) for lv in Level} else None,  # not isdigit(): "¹" is one
+            level=int(level) if level in _LEVELS else None,  # not isdigit(): "¹" is one
             filer=(args.get("filer") or "").strip(),
             life_event=(args.get("life_event") or "").strip(),
             agency=(args.get("agency") or "").strip()[:40],
