@@ -8,11 +8,13 @@ over the catalogue: the portal page and the API list share them.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 import sqlite3
 import threading
 import unicodedata
 from collections import Counter
+from itertools import compress
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -200,11 +202,14 @@ class Index:
                 (_fts_query(query_words),),
             )]
         padded, names = f" {phrase} ", self._names
-        exact = set(self._exact.get(phrase, ()))
-        first = [i for i in ranked if i in exact] if exact else []
-        then = [i for i in ranked if padded in names[i] and i not in exact]
-        rest = [i for i in ranked if padded not in names[i] and i not in exact]
-        return first + then + rest
+        exact = self._exact.get(phrase)
+        if exact:
+            first = [i for i in ranked if i in exact]
+            ranked = [i for i in ranked if i not in exact]
+        else:
+            first = []
+        in_name = [padded in names[i] for i in ranked]
+        return first + list(compress(ranked, in_name)) + list(compress(ranked, map(operator.not_, in_name)))
 
     def tiers(self, spec: ProcedureSpec) -> frozenset[str]:
         """The tiers of the offices that perform `spec`."""

@@ -126,7 +126,10 @@ def page(key: Hashable, render: Callable[[], str], kind: str = "page") -> str | 
     kept = cache.get(full_key)
     if kept is None:
         html = render()
-        cache.put(full_key, _cut(str(html)))
+        kept = _cut(str(html))
+        cache.put(full_key, kept)
+        if not kept[1]:
+            return kept[0][0]  # encoded once: Flask would encode the text again
         return html
     pieces, holes = kept
     if not holes:

@@ -225,7 +225,7 @@ def _catalogue_results(f: Filters, args: dict[str, str]) -> str:
     page = found.page
     words = _results_words()
     args = {k: v for k, v in args.items() if k != "page"}
-    here = url_for("portal.catalogue")  # links to other pages of results: this address, other arguments
+    here = request.script_root + request.path  # links to other pages of results: this address, other arguments
     # encoded once, not once per link; the argument each link sets goes last, as
     # {**args, name: value} put a new one
     paged = f"{here}?{urlencode(args)}&page=" if args else f"{here}?page="
