@@ -11,8 +11,9 @@ from pathlib import Path
 from motcua import catalogue as catalogue_module
 from motcua.app import create_app
 from motcua.catalogue import CACHE_FILE, Catalogue
-from motcua.search import PER_PAGE, Filters, page_links, paginate, search
+from motcua.search import PER_PAGE, Filters, level_counts, page_links, paginate, results, search, words
 from motcua.spec.loader import load_file
+from motcua.spec.model import Level
 from tests.portal_helpers import BIRTH, BIRTH_CODE, birth_spec, write_spec
 
 
@@ -59,6 +60,47 @@ def test_exact_name_first_then_the_name_as_a_phrase(client):
     assert found[0] == "Đăng ký khai sinh"
     assert found[1] == "Đăng ký khai sinh có yếu tố nước ngoài"  # the phrase in the name
     assert set(found) == {s.name["vi"] for s in cat}
+
+
+def test_the_phrase_in_the_name_is_what_an_fts5_phrase_query_on_the_names_finds(app):
+    # the ranking tests a name for the words as a phrase on the indexed text, in Python (one FTS5
+    # statement a search): it must split the results as FTS5's own phrase query on the name
+    # column does, for words side by side, apart, in either language and through abbreviations
+    cat = variants("Đăng ký lại khai sinh", "Khai sinh, đăng ký lại", "Cấp giấy phép lái xe", "Xác nhận của UBND xã",
+                   "Giấy xác nhận Ủy ban nhân dân", "Đăng ký khai sinh", keywords=["uy ban nhan dan"])
+    index = cat.search_index()
+    shipped = app.extensions["motcua"].catalogue.search_index()
+    queries = ["dang ky", "ky lai", "khai sinh dang ky", "lai xe", "giay phep", "ubnd", "uy ban nhan dan", "ubnd xa",
+               "procedure", "procedure 3", "xac nhan", "ky khai", "dang ky khai sinh"]
+    queries += [" ".join(s.name["vi"].split()[i:i + n]) for s in shipped.specs for n in (1, 2, 3) for i in (0, 1)]
+    for ix in (index, shipped):
+        for q in queries:
+            phrase = " ".join(words(q))
+            with ix._lock:
+                in_name = {i for (i,) in ix._db.execute(
+                    "SELECT rowid FROM procedures WHERE procedures MATCH ?", (f'name : "{phrase}"',))}
+            ranked = ix.ranked(q)
+            exact = set(ix._exact.get(phrase, ()))
+            groups = [0 if i in exact else 1 if i in in_name else 2 for i in ranked]
+            assert groups == sorted(groups), q  # exact names, then the phrase in the name, then the rest
+            assert {i for i in ranked if i in in_name} == in_name & set(ranked), q
+
+
+def test_a_page_of_results_and_the_level_counts_are_those_of_the_whole_search():
+    birth = load_file(BIRTH).spec
+    specs = [birth.model_copy(update={"code": f"9.{i:06d}", "name": {"vi": f"Đăng ký khai sinh số {i}", "en": f"Birth {i}"},
+                                      "level": Level(2 + i % 3 if i % 5 else 4)})  # levels 2, 3 and 4, unevenly
+             for i in range(60)]
+    cat = Catalogue({s.code: s for s in specs}, [])
+    for f, number in ((Filters(q="khai sinh"), 1), (Filters(q="khai sinh", level=4), 1), (Filters(q="so 1"), 1),
+                      (Filters(q="khai sinh", level=3), 2), (Filters(q="khai sinh"), 99), (Filters(), 3),
+                      (Filters(q="khong co"), 1)):
+        found = results(cat, f, number)
+        every_level = search(cat, f.without_level())
+        wanted = [s for s in every_level if f.level is None or int(s.level) == f.level]
+        assert found.page == paginate(wanted, number)
+        assert found.level_counts == level_counts(every_level)
+        assert list(found.level_counts) == [1, 2, 3, 4]
 
 
 def test_the_catalogue_shows_25_a_page_with_page_links(app):

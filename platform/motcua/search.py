@@ -7,10 +7,14 @@ over the catalogue: the portal page and the API list share them.
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import re
 import sqlite3
 import threading
 import unicodedata
+from collections import Counter
+from itertools import compress
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -38,6 +42,9 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text.lower()).strip()
 
 
+_LEVELS = frozenset(str(lv.value) for lv in Level)
+
+
 @dataclass(frozen=True)
 class Filters:
     """What a citizen narrows the catalogue by; every field optional (GET parameters)."""
@@ -52,12 +59,16 @@ class Filters:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Filters:
+        # a plain dict first: werkzeug's MultiDict.get builds and drops a BadRequestKeyError
+        # for each name missing, six of seven on a search (~5 % of a search page's CPU)
+        to_dict = getattr(args, "to_dict", None)
+        args = to_dict() if callable(to_dict) else args
         level = args.get("level", "")
         return cls(
             q=(args.get("q") or "").strip()[:200],
             sector=(args.get("sector") or "").strip(),
             tier=(args.get("tier") or "").strip(),
-            level=int(level) if level in {str(lv.value) for lv in Level} else None,  # not isdigit(): "¹" is one
+            level=int(level) if level in _LEVELS else None,  # not isdigit(): "¹" is one
             filer=(args.get("filer") or "").strip(),
             life_event=(args.get("life_event") or "").strip(),
             agency=(args.get("agency") or "").strip()[:40],
@@ -152,6 +163,10 @@ class Index:
             self._codes[s.key] = frozenset(a.code for a in offices)
             self._tiers[s.key] = frozenset(a.tier for a in offices) or frozenset([s.agency.tier] if s.agency else [])
         haystacks = [_haystacks(s, self.performers(s)) for s in self.specs]
+        #: Each procedure's indexed name between spaces (the phrase test of `ranked`) and its
+        #: level, by rowid.
+        self._names = [f" {name} " for name, _rest in haystacks]
+        self.levels = [int(s.level) for s in self.specs]
         self._exact: dict[str, list[int]] = {}  # each name, folded -> its procedures
         for i, s in enumerate(self.specs):
             for name in {" ".join(words(n)) for n in s.name.values()}:
@@ -164,28 +179,37 @@ class Index:
         self._facets: dict[str, Facets] = {}
 
     def query(self, q: str) -> list[ProcedureSpec]:
-        """Procedures with every word of `q`, best first: the exact name, then the words as a
-        phrase in the name, then by BM25, then by code. Every procedure when `q` is empty.
+        """Procedures with every word of `q`, best first (`ranked`); every procedure when `q`
+        is empty."""
+        return [self.specs[i] for i in self.ranked(q)]
 
-        Ranked by SQLite (BM25, then rowid) and an FTS5 phrase query on the names, so a broad
-        query over a province's catalogue costs no Python per matching procedure but a set
-        lookup."""
+    def ranked(self, q: str) -> list[int]:
+        """The positions in `specs` of the procedures with every word of `q`, best first: the
+        exact name, then the words as a phrase in the name, then by BM25, then by code.
+
+        One FTS5 statement ranks (BM25, then rowid), so a broad query over a province's
+        catalogue costs no Python per matching procedure but a substring test: a name is
+        indexed as its words joined by single spaces, one token each, so the words as a
+        phrase in the name are the phrase between spaces in that text (what a second FTS5
+        phrase query on the name column answered, at a third of a new search's cost)."""
         query_words = words(q)
         if not query_words:
-            return list(self.specs)
+            return list(range(len(self.specs)))
         phrase = " ".join(query_words)
         with self._lock:
             ranked = [i for (i,) in self._db.execute(
                 "SELECT rowid FROM procedures WHERE procedures MATCH ? ORDER BY bm25(procedures, 10.0, 1.0), rowid",
                 (_fts_query(query_words),),
             )]
-            in_name = {i for (i,) in self._db.execute(
-                "SELECT rowid FROM procedures WHERE procedures MATCH ?", (f'name : "{phrase}"',))}
-        exact = set(self._exact.get(phrase, ()))
-        first = [i for i in ranked if i in exact]
-        then = [i for i in ranked if i in in_name and i not in exact]
-        rest = [i for i in ranked if i not in in_name and i not in exact]
-        return [self.specs[i] for i in first + then + rest]
+        padded, names = f" {phrase} ", self._names
+        exact = self._exact.get(phrase)
+        if exact:
+            first = [i for i in ranked if i in exact]
+            ranked = [i for i in ranked if i not in exact]
+        else:
+            first = []
+        in_name = [padded in names[i] for i in ranked]
+        return first + list(compress(ranked, in_name)) + list(compress(ranked, map(operator.not_, in_name)))
 
     def tiers(self, spec: ProcedureSpec) -> frozenset[str]:
         """The tiers of the offices that perform `spec`."""
@@ -229,12 +253,17 @@ def matches(spec: ProcedureSpec, f: Filters, index: Index | None = None) -> bool
 
 
 def search(specs: Iterable[ProcedureSpec], f: Filters) -> list[ProcedureSpec]:
-    """Matching procedures, best first (see Index.query)."""
+    """Matching procedures, best first (see Index.ranked)."""
     index = index_of(specs)
-    found = index.query(f.q)
+    return [index.specs[i] for i in _found(index, f)]
+
+
+def _found(index: Index, f: Filters) -> list[int]:
+    found = index.ranked(f.q)
     if not (f.sector or f.tier or f.level is not None or f.filer or f.life_event or f.agency):
         return found
-    return [s for s in found if matches(s, f, index)]
+    specs = index.specs
+    return [i for i in found if matches(specs[i], f, index)]
 
 
 @dataclass(frozen=True)
@@ -247,14 +276,39 @@ class Page:
     total: int
 
 
+@dataclass(frozen=True)
+class Results:
+    """What the catalogue page and the API list show of a search: one page of it, and how
+    many results each service level has (found with every filter but the level)."""
+
+    page: Page
+    level_counts: dict[int, int]
+
+
+def results(specs: Iterable[ProcedureSpec], f: Filters, number: int) -> Results:
+    """The `number`th page of what `f` finds, and the level counts, from one search: worked
+    on positions in the index, so a query matching most of a province's catalogue builds
+    no list of its procedures but the page's."""
+    index = index_of(specs)
+    found = _found(index, f.without_level())
+    levels = index.levels
+    counts = {lv.value: 0 for lv in Level}
+    counts.update(Counter(map(levels.__getitem__, found)))
+    if f.level is not None:
+        found = [i for i in found if levels[i] == f.level]
+    page = paginate(found, number)
+    return Results(dataclasses.replace(page, items=[index.specs[i] for i in page.items]), counts)
+
+
 def page_number(raw: str | None) -> int:
     """The `page` GET parameter: a positive whole number, else the first page."""
     raw = (raw or "").strip()
     return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
-def paginate(found: list[ProcedureSpec], number: int, per_page: int = PER_PAGE) -> Page:
-    """The `number`th page of `found` (past the last one: the last one)."""
+def paginate(found: list[Any], number: int, per_page: int = PER_PAGE) -> Page:
+    """The `number`th page of `found` (past the last one: the last one): procedures, or
+    their positions in the index (`results`)."""
     count = max(1, -(-len(found) // per_page))
     number = min(number, count)
     start = (number - 1) * per_page

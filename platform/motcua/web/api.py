@@ -21,7 +21,7 @@ from motcua.dossier import STATUS_LABELS
 from motcua.filing import file_dossier
 from motcua.i18n import current_lang, iso_in_vietnam, t
 from motcua.public_url import external_url
-from motcua.search import PER_PAGE, Filters, level_counts, paginate, search
+from motcua.search import PER_PAGE, Filters, results
 from motcua.services import services
 from motcua.spec.model import ProcedureSpec, localize
 from motcua.web import labels, page_cache
@@ -412,10 +412,9 @@ def procedures():
 
     def body() -> bytes:
         f = Filters.from_args(request.args)
-        any_level = search(services().catalogue, f.without_level())
-        found = any_level if f.level is None else [s for s in any_level if int(s.level) == f.level]
-        page = paginate(found, number)
-        counts = {str(lv): n for lv, n in level_counts(any_level).items()}
+        found = results(services().catalogue, f, number)
+        page = found.page
+        counts = {str(lv): n for lv, n in found.level_counts.items()}
         listed = ProcedureList(procedures=[ProcedureSummary(**_summary(s, lang)) for s in page.items], level_counts=counts,
                                total=page.total, page=page.number, pages=page.count, per_page=PER_PAGE).model_dump()
         return current_app.json.response(listed).get_data()

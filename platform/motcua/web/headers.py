@@ -55,16 +55,20 @@ def form_targets(config: Any) -> list[str]:
     return sorted({o for o in map(_origin, urls) if o})
 
 
-def _form_targets() -> list[str]:
-    """`form_targets` of this app, worked out at its first page and kept: it builds every
-    enabled gateway plugin to ask its payer URLs, which a page per request should not pay."""
-    kept = current_app.extensions.get(_TARGETS)
+def _kept() -> tuple[str, str, str, bool]:
+    """What the headers of this app depend on besides the request, worked out at its first
+    page and kept: the Content-Security-Policy cut where the nonce goes (its `form-action`
+    builds every enabled gateway plugin to ask its payer URLs) and whether HSTS is sent."""
+    kept = current_app.extensions.get(_KEPT)
     if kept is None:
-        kept = current_app.extensions[_TARGETS] = form_targets(current_app.config)
+        config = current_app.config
+        head, middle, tail = content_security_policy(_NONCE, form_targets(config)).split(_NONCE)
+        kept = current_app.extensions[_KEPT] = (head, middle, tail, str(config.get("PUBLIC_URL") or "").startswith("https://"))
     return kept
 
 
-_TARGETS = "motcua.csp_form_targets"
+_KEPT = "motcua.kept_headers"
+_NONCE = "\x00nonce\x00"  # no nonce holds it (token_urlsafe)
 
 
 def content_security_policy(nonce: str, targets: list[str]) -> str:
@@ -95,9 +99,11 @@ def _secure(response: Response) -> Response:
     if request.view_args and "token" in request.view_args:
         headers["Referrer-Policy"] = "no-referrer"
         present.add("referrer-policy")
+    head, middle, tail, hsts = _kept()
     if response.mimetype == "text/html" and "content-security-policy" not in present:
-        headers.add("Content-Security-Policy", content_security_policy(csp_nonce(), _form_targets()))
-    if "strict-transport-security" not in present and str(current_app.config.get("PUBLIC_URL") or "").startswith("https://"):
+        nonce = csp_nonce()
+        headers.add("Content-Security-Policy", f"{head}{nonce}{middle}{nonce}{tail}")
+    if hsts and "strict-transport-security" not in present:
         headers.add("Strict-Transport-Security", HSTS)
     for name, value in DEFAULTS:
         if name.lower() not in present:

@@ -65,8 +65,9 @@ HOLES["nonce"] = (_nonce_rendered, _nonce_fresh)
 _MARKS = {name: f"\x1emotcua-{name}-{secrets.token_hex(8)}\x1e" for name in HOLES}
 
 #: Kept pages (a page per address: the query string is the visitor's), search results (apart,
-#: so that many different queries never push the procedure and form pages out), fragments (a
-#: catalogue's result entries in two languages) and frames (`frame`: a page without its
+#: so that many different queries never push the procedure and form pages out), fragments (per
+#: language, the catalogue's result entries and the words of its results; an office's figures
+#: per time slot) and frames (`frame`: a page without its
 #: per-request parts, the catalogue's per language and filters, whatever the query).
 SIZES = {"page": 512, "search": 512, "fragment": 8192, "frame": 256}
 
@@ -126,7 +127,10 @@ def page(key: Hashable, render: Callable[[], str], kind: str = "page") -> str | 
     kept = cache.get(full_key)
     if kept is None:
         html = render()
-        cache.put(full_key, _cut(str(html)))
+        kept = _cut(str(html))
+        cache.put(full_key, kept)
+        if not kept[1]:
+            return kept[0][0]  # encoded once: Flask would encode the text again
         return html
     pieces, holes = kept
     if not holes:
@@ -162,11 +166,6 @@ def _join(pieces: tuple[Any, ...], names: tuple[str, ...], values: dict[str, Any
     for name, piece in zip(names, pieces[1:]):
         out += (values[name], piece)
     return empty.join(out)
-
-
-def fragment(key: Hashable, render: Callable[[], str]) -> Markup:
-    """A piece of a page that holds no per-request value, kept by `key` and language."""
-    return kept("fragment", (current_lang(), key), lambda: Markup(render()))
 
 
 def kept(kind: str, key: Hashable, make: Callable[[], Any]) -> Any:

@@ -38,9 +38,9 @@ from motcua import citizens, drafts, my_documents, prefill, submission
 from motcua.dossier import Dossier, Status
 from motcua.fees import compute_fees, total
 from motcua.filing import add_dossier
-from motcua.i18n import LANGS, _, current_lang, format_date, local, money, ngettext
+from motcua.i18n import LANGS, N_, _, current_lang, format_date, local, money, ngettext
 from motcua.public_url import external_url
-from motcua.search import Filters, facets, level_counts, page_links, page_number, paginate, search, shown_offices
+from motcua.search import Filters, facets, page_links, page_number, results, shown_offices
 from motcua.services import services
 from motcua.store import transaction
 from motcua.spec.model import Level, ProcedureSpec, localize
@@ -161,22 +161,22 @@ _CATALOGUE_MARKS = {name: f"motcua{name}{secrets.token_hex(8)}" for name in ("qu
 
 @bp.get("/")
 def catalogue() -> str | bytes:
-    f = Filters.from_args(request.args)
+    args = request.args.to_dict()
+    f = Filters.from_args(args)
     # browsing (filters, pages) and searching: the same page for every visitor, drawn once per
     # address; searches are kept apart, so many different queries never push other pages out
-    return page_cache.page("catalogue", lambda: _catalogue_page(f), kind="search" if f.q else "page")
+    return page_cache.page("catalogue", lambda: _catalogue_page(f, args), kind="search" if f.q else "page")
 
 
-def _catalogue_page(f: Filters) -> Markup:
+def _catalogue_page(f: Filters, args: dict[str, str]) -> Markup:
     """The catalogue page: its frame (base layout, search box, filter panel) is kept per
     language and filters, so a new search or page of results draws only the results."""
     framed = page_cache.frame(("catalogue", dataclasses.replace(f, q="")), lambda: _catalogue_frame(f), _CATALOGUE_MARKS)
-    args = request.args.to_dict()
     return page_cache.fill(framed, {
         "query": str(escape(f.q)),
         # the language link the frame has (the other language's): one address to encode
         **{f"lang_{lang}": str(escape(urlencode({**args, "lang": lang}))) for lang in LANGS if f"lang_{lang}" in framed[1]},
-        "results": _catalogue_results(f),
+        "results": _catalogue_results(f, args),
     })
 
 
@@ -194,31 +194,70 @@ def _catalogue_frame(f: Filters) -> str:
     )
 
 
-def _catalogue_results(f: Filters) -> str:
-    specs = services().catalogue
-    any_level = search(specs, f.without_level())
-    found = any_level if f.level is None else [s for s in any_level if int(s.level) == f.level]
-    page = paginate(found, page_number(request.args.get("page")))
-    args = {k: v for k, v in request.args.to_dict().items() if k != "page"}
-    here = url_for("portal.catalogue")  # links to other pages of results: this address, other arguments
-    # encoded once, not once per link (a search page has ~10 links; urlencode was ~8 % of it);
-    # the argument each link sets goes last, as {**args, name: value} put a new one
-    paged = f"{urlencode(args)}&" if args else ""
-    levelled = f"{urlencode({k: v for k, v in args.items() if k != 'level'})}&" if set(args) - {"level"} else ""
-    # each result is the same for every visitor: drawn once (page_cache)
-    entries = [page_cache.fragment(("entry", s.code), lambda s=s: render_template("portal/catalogue_item.html", spec=s))
-               for s in page.items]
+#: The words of the results part, translated once per language (`_results_words`).
+_RESULTS_WORDS = {
+    "heading": N_("Kết quả"),
+    "levels": N_("Số thủ tục theo mức độ"),
+    "none": N_("Không có thủ tục nào phù hợp. Hãy thử từ khóa khác hoặc bỏ bớt bộ lọc."),
+    "pages": N_("Các trang kết quả"),
+    "prev": N_("‹ Trang trước"),
+    "next": N_("Trang sau ›"),
+    "page": N_("Trang {n}"),
+    "page_of": N_("trang {n}/{count}"),
+}
+
+
+def _results_words() -> dict[str, Any]:
+    """`_RESULTS_WORDS` and the level names in the reader's language, kept per language and
+    catalogue: a drawn search asked gettext for them ~25 times (a third of its template)."""
+    def make() -> dict[str, Any]:
+        return {**{key: _(text) for key, text in _RESULTS_WORDS.items()},
+                "level_names": {lv.value: labels.label(labels.LEVELS, lv.value) for lv in Level}}
+
+    return page_cache.kept("fragment", ("results-words", current_lang()), make)
+
+
+def _catalogue_results(f: Filters, args: dict[str, str]) -> str:
+    """The results part of the catalogue page for this request's arguments (`args`): what
+    only the language decides is kept (`_results_words`, the entries), the template gets the
+    links and labels made, so it draws without calls."""
+    found = results(services().catalogue, f, page_number(args.get("page")))
+    page = found.page
+    words = _results_words()
+    args = {k: v for k, v in args.items() if k != "page"}
+    here = request.script_root + request.path  # links to other pages of results: this address, other arguments
+    # encoded once, not once per link; the argument each link sets goes last, as
+    # {**args, name: value} put a new one
+    paged = f"{here}?{urlencode(args)}&page=" if args else f"{here}?page="
+    levelled = f"{here}?{urlencode({k: v for k, v in args.items() if k != 'level'})}&level=" if set(args) - {"level"} else f"{here}?level="
+    status = ngettext("Tìm thấy {n} thủ tục", "Tìm thấy {n} thủ tục", page.total)
+    if page.count > 1:
+        status += " · " + words["page_of"].format(n=page.number, count=page.count)
     return render_template(
         "portal/catalogue_results.html",
-        filters=f,
-        entries=entries,
-        found_count=page.total,
-        page=page,
-        page_links=page_links(page),
-        page_url=lambda n: f"{here}?{paged}page={n}",
-        level_counts=level_counts(any_level),
-        level_url=lambda lv: f"{here}?{levelled}level={lv}",
+        words=words,
+        status=status,
+        entries=_entries(page.items),
+        levels=[(f"{levelled}{lv}", lv == f.level, words["level_names"][lv], lv, n) for lv, n in found.level_counts.items()],
+        prev=f"{paged}{page.number - 1}" if page.number > 1 else None,
+        next=f"{paged}{page.number + 1}" if page.number < page.count else None,
+        # (number or None for an ellipsis, address, label, current)
+        links=[(n, f"{paged}{n}", words["page"].format(n=n), n == page.number) if n else (None, "", "", False)
+               for n in page_links(page)] if page.count > 1 else [],
     )
+
+
+def _entries(specs: list[ProcedureSpec]) -> Markup:
+    """The results' entries, joined: each is the same for every visitor, so it is drawn once
+    per language and kept (one table per language and catalogue, not a look-up each)."""
+    kept: dict[str, Markup] = page_cache.kept("fragment", ("entries", current_lang()), dict)
+    out = []
+    for s in specs:
+        entry = kept.get(s.code)
+        if entry is None:
+            entry = kept[s.code] = Markup(render_template("portal/catalogue_item.html", spec=s))
+        out.append(entry)
+    return Markup("".join(out))
 
 
 def fee_descriptions(spec: ProcedureSpec) -> list[dict[str, Any]]:
