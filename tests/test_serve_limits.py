@@ -37,7 +37,7 @@ def server(tmp_path_factory):
         yield port
     finally:
         process.terminate()
-        process.communicate(timeout=15)
+        process.communicate(timeout=60)
 
 
 def _connect(port: int) -> socket.socket:
@@ -66,10 +66,8 @@ def test_a_body_announced_over_the_limit_is_refused_before_it_is_sent(server):
     """Today's waitress default buffers up to 1 GB before the app's limit is even looked at."""
     with _connect(server) as sock:
         sock.sendall(_head(server, f"/api/v1/procedures/{BIRTH_CODE}/dossiers", 50 * LIMIT))
-        started = time.monotonic()
-        answer = _answer(sock)  # nothing of the body was sent
+        answer = _answer(sock)  # nothing of the body was sent: a server waiting for it never answers
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
-    assert time.monotonic() - started < 5
 
 
 def test_a_chunked_body_is_cut_at_the_limit(server):
@@ -115,6 +113,7 @@ def test_a_silent_connection_is_closed_after_the_channel_timeout(server):
     with _connect(server) as sock:
         sock.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{server}\r\n".encode())
         started = time.monotonic()
-        sock.settimeout(CHANNEL_TIMEOUT + 8)
+        sock.settimeout(CHANNEL_TIMEOUT + 60)  # a bound for a server that never closes it, not a timing
         assert sock.recv(1024) == b""  # closed by the server, not by our timeout
-    assert time.monotonic() - started < CHANNEL_TIMEOUT + 6
+    # not before the timeout (a lower bound: a loaded machine only makes it later)
+    assert time.monotonic() - started >= CHANNEL_TIMEOUT - 1
