@@ -221,7 +221,7 @@ def test_author_creates_a_procedure_from_national_record_text_and_another_admin_
             editor = page.locator(".cm-content").inner_text()
             assert "# TODO (dòng 24): thành phần hồ sơ theo trường hợp" in editor and "Luật Hôn nhân và gia đình" in editor
             page.wait_for_selector("#lint-list .lint-error:has-text('cần có `form`')")  # in the studio's language
-            assert page.locator("#lint-list .lint-warning:has-text('Chỗ cần viết (ghi chú # TODO)')").count() == 5
+            expect(page.locator("#lint-list .lint-warning:has-text('Chỗ cần viết (ghi chú # TODO)')")).to_have_count(5)
 
             # no preview yet, and each column says why in its own language
             expect(page.locator("#preview-vi-notice")).to_have_text(re.compile("^Bản thảo còn lỗi nên chưa xem trước được: dòng "))
