@@ -82,10 +82,11 @@ CONTINUE = ".actions button[value=continue]"
 
 def follow(page, target) -> None:
     """Browser tests: click `target` (a selector or a locator) and wait for the page the click
-    loads, its scripts run. A click returns once a navigation it started has committed, or at
-    once when the browser schedules the form's submission after the click's own events (a
-    loaded machine): what is read next, or a `goto` that cancels the submission, would then
-    be the old page's. Never for a click that stays on the page (it would time out)."""
+    loads, its scripts run. A click returns once a navigation it started has committed (the new
+    page still loading, its scripts not run), and may return before one the browser requested
+    only after the click's own events: what is read next, or a `goto` that cancels the
+    submission, would then be the old page's. Never for a click that stays on the page (it
+    would time out)."""
     with page.expect_navigation():
         (page.locator(target) if isinstance(target, str) else target).click()
 
