@@ -150,9 +150,21 @@ def client(app):
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, for a server bound after this returns. Drawn below the
+    kernel's ephemeral range (32768-60999): a port from bind(0) is one the kernel also gives
+    outgoing connections, which may take it in the seconds a spawned `motcua serve` needs to
+    bind it. A multiple of 8, so `serve --demo`'s simulators find the next ports free too; drawn
+    from the system's randomness, never from a `random` a test (or Hypothesis) has seeded."""
+    from random import SystemRandom
+
+    while True:
+        port = SystemRandom().randrange(20000, 32760, 8)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def wait_for_server(process, url: str, timeout: float = 90.0) -> str:
@@ -235,8 +247,10 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def browser(chromium_path: str):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # an `expect` waits as long as an action does (30 s), not 5 s: a loaded CI machine
+    expect.set_options(timeout=30_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium_path,

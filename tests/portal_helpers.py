@@ -95,6 +95,17 @@ GOOD_ANSWERS = {
 CONTINUE = ".actions button[value=continue]"
 
 
+def follow(page, target) -> None:
+    """Browser tests: click `target` (a selector or a locator) and wait for the page the click
+    loads, its scripts run. A click returns once a navigation it started has committed (the new
+    page still loading, its scripts not run), and may return before one the browser requested
+    only after the click's own events: what is read next, or a `goto` that cancels the
+    submission, would then be the old page's. Never for a click that stays on the page (it
+    would time out)."""
+    with page.expect_navigation():
+        (page.locator(target) if isinstance(target, str) else target).click()
+
+
 def fill_birth_steps(page, tmp_path=None, *, birth_date: str = RECENT_BIRTH,
                      birth_place: str = "Bệnh viện Phụ sản Hà Nội", father_birth_year: str = "1985",
                      copies: str = "1") -> None:
@@ -105,16 +116,16 @@ def fill_birth_steps(page, tmp_path=None, *, birth_date: str = RECENT_BIRTH,
     page.fill("#f-child-birth_date", birth_date)
     page.check("#f-child-sex")
     page.fill("#f-child-birth_place", birth_place)
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
     page.fill("#f-mother-full_name", "Trần Thị Bình")
     page.fill("#f-mother-birth_year", "1995")
     page.fill("#f-father-full_name", "Nguyễn Văn An")
     page.fill("#f-father-birth_year", father_birth_year)
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
     page.fill("#f-extract_copies", copies)
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
     if tmp_path is not None:
         pdf = tmp_path / "giay-chung-sinh.pdf"
         pdf.write_bytes(small_pdf())
         page.set_input_files("#f-attachment-giay_chung_sinh", str(pdf))
-        page.click(CONTINUE)
+        follow(page, CONTINUE)

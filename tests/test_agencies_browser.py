@@ -10,7 +10,7 @@ import pytest
 
 from motcua import accounts
 from motcua.agencies import load_registry
-from tests.portal_helpers import CONTINUE, fill_birth_steps
+from tests.portal_helpers import CONTINUE, fill_birth_steps, follow
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-rat-dai-1"
@@ -26,7 +26,7 @@ def _queue_codes(browser, base: str, username: str) -> str:
         page.goto(f"{base}/staff/")
         page.get_by_label("Tên đăng nhập").fill(username)
         page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        follow(page, page.get_by_role("button", name="Đăng nhập"))  # loaded whole: the queue is read next
         page.get_by_role("heading", name="Hồ sơ cần xử lý").wait_for()
         return page.content()
     finally:
@@ -51,7 +51,7 @@ def test_a_citizen_picks_a_commune_by_typing_without_diacritics_and_only_its_sta
     details = page.locator("[data-office-details]")
     assert details.is_visible() and "Xã Hòa Vang, Thành phố Đà Nẵng" in details.inner_text()
     assert "7:30" in details.inner_text()
-    page.get_by_role("button", name="Nộp hồ sơ trực tuyến").click()
+    follow(page, page.get_by_role("button", name="Nộp hồ sơ trực tuyến"))
 
     # The form starts with that office chosen.
     assert page.locator(".progress").inner_text() == "Bước 1/7"
@@ -60,15 +60,15 @@ def test_a_citizen_picks_a_commune_by_typing_without_diacritics_and_only_its_sta
     page.fill("#f-requester-cccd", "001090012345")
     page.fill("#f-requester-phone", "0912345678")
     page.select_option("#f-requester-relation", "cha")
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
     fill_birth_steps(page, tmp_path, birth_date="2025-06-01", birth_place="Bệnh viện Đà Nẵng", father_birth_year="1990")
     page.check("#f-delivery-kind")  # the first option: at the desk
-    page.click(CONTINUE)
+    follow(page, CONTINUE)  # the old page has an <h1> too: read the new one
 
     # Check your answers names the office; file.
     assert page.locator("h1").inner_text() == "Kiểm tra thông tin"
     assert "Ủy ban nhân dân xã Hòa Vang" in page.locator("[data-office-chosen]").inner_text()
-    page.click("button:has-text('Nộp hồ sơ')")
+    follow(page, "button:has-text('Nộp hồ sơ')")
     code = page.locator("#dossier-code").inner_text().strip()
     assert re.fullmatch(re.escape(HOA_VANG) + r"-\d{6}-0001", code)
     assert "Ủy ban nhân dân xã Hòa Vang" in page.content()
@@ -85,14 +85,14 @@ def test_the_catalogue_filters_by_a_commune_office_chosen_after_its_tier(live_se
     assert page.locator("#f-agency").count() == 0
     assert page.locator("[data-office-hint]").is_visible()
     page.select_option("#f-tier", "commune")
-    page.get_by_role("button", name="Áp dụng bộ lọc").click()
+    follow(page, page.get_by_role("button", name="Áp dụng bộ lọc"))  # the offices' list is the new page's
     select = page.locator("#f-agency")
     every = select.locator("option").count()
     assert every > 50
     page.fill("#f-agency-filter", "uy ban hai chau")
     assert select.locator("option").count() == 2  # "Tất cả" and the ward's people's committee
     assert select.input_value() == HAI_CHAU
-    page.get_by_role("button", name="Áp dụng bộ lọc").click()
+    follow(page, page.get_by_role("button", name="Áp dụng bộ lọc"))
     assert f"agency={HAI_CHAU}" in page.url and "q=khai+sinh" in page.url
     assert page.locator("#q").input_value() == "khai sinh"
     assert page.locator("#f-agency").input_value() == HAI_CHAU

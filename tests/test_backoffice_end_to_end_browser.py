@@ -17,7 +17,7 @@ from motcua.dossier import Status
 from motcua.tracking import private_link_path
 from motcua_renderers.form import field_id
 from tests.fixtures.staff_pages import staff_login, submit_opinion
-from tests.portal_helpers import small_pdf
+from tests.portal_helpers import follow, small_pdf
 from tests.test_backoffice import AGENCY_A, PASSWORD
 from tests.test_results_browser import app, certs  # noqa: F401  (fixtures: the app with the agency's key)
 from tests.test_results_signing import validate
@@ -44,8 +44,7 @@ def _enter_at_desk(page, base: str) -> str:
     page.fill("#f-father-birth_year", "1988")
     page.fill("#f-extract_copies", "0")
     page.check("#" + field_id("attachment.giay_chung_sinh"))  # the paper received at the counter
-    page.get_by_role("button", name="Tiếp nhận hồ sơ").last.click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Tiếp nhận hồ sơ").last)  # the intake's answer, not its form
     summary = page.locator("[data-error-summary]")
     assert summary.count() == 0, summary.inner_text()  # the intake refused it: say why
     notice = page.get_by_text("Đã tiếp nhận hồ sơ ")
@@ -99,7 +98,7 @@ def test_desk_intake_to_the_citizens_signed_result(app, live_server, browser, ce
 
         leader.goto(url)
         assert leader.get_by_text("lần trình thứ 2").count() == 1
-        leader.locator('form[data-action="approve"]').get_by_role("button", name="Phê duyệt kết quả").click()
+        follow(leader, leader.locator('form[data-action="approve"]').get_by_role("button", name="Phê duyệt kết quả"))
         leader.get_by_text("Đã thực hiện: Phê duyệt kết quả.").wait_for()
 
         # 3. The leader attaches the result and signs it with the agency's key.

@@ -10,7 +10,7 @@ from motcua import accounts
 from motcua.dossier import Status
 
 from fixtures.staff_pages import staff_login, submit_opinion
-from portal_helpers import small_pdf
+from portal_helpers import follow, small_pdf
 from test_backoffice import AGENCY_A, PASSWORD, answers
 
 
@@ -50,7 +50,7 @@ def test_specialist_opinion_leader_rework_second_opinion_approval(app, live_serv
         assert leader.get_by_text("Hồ sơ đủ điều kiện.").count() == 1
         rework = leader.locator('form[data-action="rework"]')
         rework.get_by_label("Lý do").fill("Ghi rõ quê quán của cháu.")
-        rework.get_by_role("button", name="Trả lại để xử lý lại").click()
+        follow(leader, rework.get_by_role("button", name="Trả lại để xử lý lại"))  # loaded whole: a form's absence
         leader.get_by_text("Đã thực hiện: Trả lại để xử lý lại.").wait_for()
         assert leader.locator('form[data-action="approve"]').count() == 0  # nothing to decide on now
 
@@ -64,7 +64,7 @@ def test_specialist_opinion_leader_rework_second_opinion_approval(app, live_serv
 
         leader.goto(url)
         assert leader.get_by_text("lần trình thứ 2").count() == 1
-        leader.locator('form[data-action="approve"]').get_by_role("button", name="Phê duyệt kết quả").click()
+        follow(leader, leader.locator('form[data-action="approve"]').get_by_role("button", name="Phê duyệt kết quả"))
         leader.get_by_text("Đã thực hiện: Phê duyệt kết quả.").wait_for()
         assert store.dossiers.get(code).status == Status.FINISHED
 

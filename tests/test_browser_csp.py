@@ -5,8 +5,10 @@ fail)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import watch_csp
+from tests.portal_helpers import follow
 
 pytestmark = pytest.mark.browser
 
@@ -17,15 +19,16 @@ def test_an_inline_script_without_the_nonce_is_blocked_and_reported(live_server,
         page = context.new_page()
         violations = watch_csp(page)
         page.goto(live_server.url + "/")
-        page.evaluate("""() => {
-            const s = document.createElement('script');
-            s.textContent = 'window.__ran = true';
-            document.body.appendChild(s);
-            const d = document.createElement('div');
-            d.setAttribute('style', 'color: red');
-            document.body.appendChild(d);
-        }""")
-        page.wait_for_timeout(300)
+        # the report is a console message sent after the refusal: wait for it, not for a time
+        with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
+            page.evaluate("""() => {
+                const s = document.createElement('script');
+                s.textContent = 'window.__ran = true';
+                document.body.appendChild(s);
+                const d = document.createElement('div');
+                d.setAttribute('style', 'color: red');
+                document.body.appendChild(d);
+            }""")
         assert page.evaluate("window.__ran === undefined")
         assert violations and all("Content Security Policy" in v for v in violations)
     finally:
@@ -35,11 +38,9 @@ def test_an_inline_script_without_the_nonce_is_blocked_and_reported(live_server,
 def test_the_site_scripts_run_under_the_policy(live_server, page):
     """The focus script (static file) still runs: an error summary gets the focus."""
     page.goto(live_server.url + "/thu-tuc/1.001193/nop")
-    page.click(".actions button[value=continue]")
-    page.wait_for_load_state("load")
-    # the script moves the focus once the page has loaded: wait for it (bounded), don't race it
-    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-error-summary')",
-                           timeout=5000)
+    follow(page, ".actions button[value=continue]")
+    # the script moves the focus as the page loads: wait for it, don't race it
+    expect(page.locator("[data-error-summary]")).to_be_focused()
 
 
 def test_paying_through_the_gateway_on_another_origin_works_under_the_policy(app, live_server, page):

@@ -15,17 +15,17 @@ from pypdf import PdfReader
 
 from motcua.i18n import format_date
 from motcua.workdays import VN_TZ, Calendar
+from tests.portal_helpers import CONTINUE, follow
 
 pytestmark = pytest.mark.browser
-CONTINUE = ".actions button[value=continue]"
 
 
 def test_citizen_reading_english_files_a_judicial_record_request(live_server, page):
     base = live_server.url
     page.goto(base + "/")
-    page.click(".lang-switch a:has-text('English')")
+    follow(page, ".lang-switch a:has-text('English')")
     assert page.locator("html").get_attribute("lang") == "en"
-    page.click("h3 a:has-text('Judicial record certificate')")
+    follow(page, "h3 a:has-text('Judicial record certificate')")
 
     # The info page: English labels, issuers, amounts and a limit in calendar days.
     info = page.locator("main").inner_text()
@@ -35,7 +35,7 @@ def test_citizen_reading_english_files_a_judicial_record_request(live_server, pa
         assert text in info, text
     for text in ("Quốc hội", "Bộ Tư pháp", "₫", "ngày", "working days", "Mẫu số"):
         assert text not in info, text
-    page.click("text=File online >> nth=0")
+    follow(page, "text=File online >> nth=0")
 
     # Step 1, with a mistake: the error is in English, next to the field, the values kept.
     assert page.locator(".progress").inner_text() == "Step 1 of 7"
@@ -49,7 +49,7 @@ def test_citizen_reading_english_files_a_judicial_record_request(live_server, pa
     page.fill("#f-applicant-permanent_residence", "5 Trang Tien, Ha Noi")
     page.fill("#f-parents-father_name", "Tran Van Hung")
     page.fill("#f-parents-mother_name", "Le Thi Hoa")
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
     summary = page.locator("[data-error-summary]")
     assert summary.is_visible()
     assert "Invalid mobile number" in summary.inner_text()
@@ -57,31 +57,31 @@ def test_citizen_reading_english_files_a_judicial_record_request(live_server, pa
     assert "không hợp lệ" not in page.locator("main").inner_text()
     assert page.input_value("#f-applicant-full_name") == "Tran Thi Mai"
     page.fill("#f-applicant-phone", "0912345678")
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
 
     # Step 2: where the applicant has lived.
     assert page.locator(".progress").inner_text() == "Step 2 of 7"
     page.fill("#f-residence_history-0-from_date", "2012-03-14")
     page.fill("#f-residence_history-0-place", "Ha Noi")
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
 
     # Step 3: the request; the defaults (certificate no. 1, one copy, standard fee) stand.
     assert page.locator(".progress").inner_text() == "Step 3 of 7"
     assert "Certificate no. 1" in page.locator("main").inner_text()
     page.fill("#f-purpose", "Job application")
-    page.click(CONTINUE)
-    page.click(CONTINUE)  # step 4: filing for myself (the default)
-    page.click(CONTINUE)  # step 5: no document is required in this case
+    follow(page, CONTINUE)
+    follow(page, CONTINUE)  # step 4: filing for myself (the default)
+    follow(page, CONTINUE)  # step 5: no document is required in this case
 
     # Step 6: the result as an electronic certificate.
     assert page.locator(".progress").inner_text() == "Step 6 of 7"
     page.check("input[name='delivery.kind'][value='electronic']")
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
 
     # Check your answers, in English, then file.
     check = page.locator("main").inner_text()
     assert "VND 200,000" in check and "₫" not in check
-    page.click("button:has-text('File the dossier')")
+    follow(page, "button:has-text('File the dossier')")
     filed_at = datetime.now(VN_TZ)
     assert page.locator("h1").inner_text() == "Dossier filed"
     code = page.locator("#dossier-code").inner_text().strip()
@@ -89,7 +89,7 @@ def test_citizen_reading_english_files_a_judicial_record_request(live_server, pa
     due = Calendar.load().due_date(filed_at, 10, calendar_days=True)  # the Friday case: test_l10n_english
 
     # The receipt, in English.
-    page.click("text=View the receipt")
+    follow(page, "text=View the receipt")
     receipt = page.locator("main").inner_text()
     assert page.locator("h1").inner_text() == "Receipt and appointment slip"
     for text in (code, "Time limit", "10 days", "Result due on", format_date(due, "en"), "VND 200,000"):

@@ -12,6 +12,7 @@ from motcua.dossier import Status
 from motcua.payments import amount_due
 from motcua.tracking import private_link_url
 from motcua_plugins.simulators import momo as momo_sim
+from portal_helpers import follow
 
 pytestmark = pytest.mark.browser
 
@@ -34,5 +35,5 @@ def test_citizen_pays_before_the_result_is_posted(app, live_server, page) -> Non
         assert "Thanh toán thành công" in page.locator("[role=status]").inner_text()
         d = store.dossiers.get(code)
         assert amount_due(d) == 0 and d.status == Status.NEW
-        page.get_by_role("link", name="Xem hồ sơ").click()
+        follow(page, page.get_by_role("link", name="Xem hồ sơ"))  # the return page's words are read otherwise
         assert "Đã thanh toán" in page.content() and "Thanh toán trực tuyến" not in page.content()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from motcua.dossier import Status
-from tests.portal_helpers import small_pdf
+from tests.portal_helpers import follow, small_pdf
 from tests.test_portal_supplement import PHONE, asked
 
 pytestmark = pytest.mark.browser
@@ -20,20 +20,20 @@ def test_citizen_uploads_the_requested_file(app, live_server, page, tmp_path):
     page.goto(live_server.url + "/tra-cuu")
     page.fill("#code", code)
     page.fill("#factor", PHONE)
-    page.click("button:has-text('Tra cứu')")
-    page.click("a.button:has-text('Gửi hồ sơ bổ sung')")
+    follow(page, "button:has-text('Tra cứu')")
+    follow(page, "a.button:has-text('Gửi hồ sơ bổ sung')")
 
     request = page.locator("[data-supplement-request]")
     assert "Bản chụp giấy chứng sinh bị mờ" in request.inner_text()
     assert page.locator("#f-attachment-van_ban_lam_chung").count() == 0  # only what was asked
     # sent without the file: refused, the note kept, the error beside the file input
     page.fill("#f-note", "Gửi lại bản chụp rõ hơn")
-    page.click("button[type=submit]:has-text('Gửi hồ sơ bổ sung')")
+    follow(page, "button[type=submit]:has-text('Gửi hồ sơ bổ sung')")  # the same page, the note kept: the new one
     assert "Hãy đính kèm" in page.locator("#f-attachment-giay_chung_sinh-error").inner_text()
     assert page.input_value("#f-note") == "Gửi lại bản chụp rõ hơn"
 
     page.set_input_files("#f-attachment-giay_chung_sinh", str(proof))
-    page.click("button[type=submit]:has-text('Gửi hồ sơ bổ sung')")
+    follow(page, "button[type=submit]:has-text('Gửi hồ sơ bổ sung')")
     assert "Đã gửi hồ sơ bổ sung" in page.locator(".notice").inner_text()
     assert page.url.endswith(f"/ho-so/{code}")
 
@@ -50,14 +50,13 @@ def test_asked_answers_under_a_condition_read_off_the_page_are_shown(app, live_s
     page.goto(live_server.url + "/tra-cuu")
     page.fill("#code", code)
     page.fill("#factor", PHONE)
-    page.click("button:has-text('Tra cứu')")
+    follow(page, "button:has-text('Tra cứu')")  # a goto at once could cancel the look-up that opens the dossier
     page.goto(live_server.url + f"/ho-so/{code}/bo-sung")
-    page.wait_for_load_state("load")
     # the asked answers show although `purpose` (their condition) is not on this page
     assert page.locator("#f-intended_spouse-birth_year").is_visible()
     assert page.input_value("#f-intended_spouse-birth_year") == "1992"
     page.fill("#f-intended_spouse-birth_year", "1993")
-    page.click("button[type=submit]:has-text('Gửi hồ sơ bổ sung')")
+    follow(page, "button[type=submit]:has-text('Gửi hồ sơ bổ sung')")
     assert "Đã gửi hồ sơ bổ sung" in page.locator(".notice").inner_text()
     dossier = app.extensions["motcua"].store.dossiers.get(code)
     assert dossier.data["intended_spouse"]["birth_year"] == 1993 and dossier.data["purpose"] == "ket_hon"

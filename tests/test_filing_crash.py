@@ -28,7 +28,7 @@ import pytest
 
 from motcua.store import open_store
 from motcua.store.check import check_store
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_server
 from tests.portal_helpers import BIRTH_CODE, birth_spec, write_spec
 from tests.test_api_portal import body
 
@@ -49,15 +49,8 @@ def _serve(specs: Path, data: Path) -> tuple[subprocess.Popen, str]:
          "--host", "127.0.0.1", "--port", str(port), "--threads", "8"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "MOTCUA_JOBS_IN_PROCESS": "false"})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        assert proc.poll() is None, "the server exited"
-        try:
-            with urllib.request.urlopen(url + "/", timeout=5):
-                return proc, url
-        except OSError:
-            assert time.monotonic() < deadline, "the server did not answer"
-            time.sleep(0.05)
+    wait_for_server(proc, url + "/", timeout=120)
+    return proc, url
 
 
 @pytest.mark.slow

@@ -143,7 +143,7 @@ def test_serve_demo_creates_the_demo_accounts_and_prints_the_logins(tmp_path):
     finally:
         process.terminate()
         taken.close()
-        out, err = process.communicate(timeout=10)
+        out, err = process.communicate(timeout=60)
     assert accounts.DEMO_PASSWORD in out, (out, err)
     for username, _name, _roles in accounts.DEMO_ACCOUNTS:
         assert re.search(rf"^\s+{username}\s", out, re.M), username

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import LiveServer
-from fixtures.worker_process import kill_worker, start_worker, stop_worker
+from fixtures.worker_process import kill_worker, start_worker, stop_worker, wait_until_stalled
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, kinds, make_spec, propose, wait_for
 from motcua.jobs import dead_jobs
 from motcua.workflow.engine import STEP_JOBS
@@ -78,7 +77,7 @@ def test_a_worker_killed_mid_booking_leaves_one_parcel_booked_by_the_next(app, d
         _post(carrier.url + "/sim/hold", {"count": 1})  # the first booking's answer is late
         first = _worker(data_dir, store_target, carrier, live_server)
         try:
-            wait_for(lambda: _held(carrier) == 1, timeout=60)
+            wait_for(lambda: _held(carrier) == 1, timeout=120)  # however long the worker's start takes
             [booked_by_carrier] = list(sim.extensions["carrier_sim"])  # the carrier booked ...
             assert _delivery(app, code)["item_number"] is None  # ... the portal does not know yet
         finally:
@@ -87,7 +86,7 @@ def test_a_worker_killed_mid_booking_leaves_one_parcel_booked_by_the_next(app, d
             with store.connection() as conn:  # the job is a row held by a dead worker
                 assert conn.execute("SELECT status::text FROM procrastinate_jobs WHERE task_name = 'motcua:step_job'"
                                     ).fetchone()[0] == "doing"
-            time.sleep(3.5)  # its heartbeat is stale now
+            wait_until_stalled(store, 3)  # its heartbeat is stale now (MOTCUA_JOBS_STALLED_SECONDS)
         else:  # Huey took the job off its table: only the store remembers it
             assert store.records(STEP_JOBS).get(f"{code}|{code}:delivery") is not None
         second = _worker(data_dir, store_target, carrier, live_server)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LiveServer
-from fixtures.worker_process import start_worker, stop_worker
+from fixtures.worker_process import start_worker, stop_worker, wait_until_stalled
 from fixtures.workflow_kit import AGENCY, file_dossier, make_spec, wait_for
 from motcua import accounts
 from motcua.jobs import dead_jobs, queue_for
@@ -246,7 +245,7 @@ def test_two_workers_send_each_message_once(app, data_dir, store_target, gateway
     codes = [file_dossier(app, make_spec(STEPS)) for _ in range(4)]  # an SMS and an e-mail each: 8 messages
     workers = [_worker(data_dir, store_target, server.url) for _ in range(2)]
     try:
-        wait_for(lambda: all(m["status"] == "sent" for c in codes for m in messages(app, c).values()), timeout=60)
+        wait_for(lambda: all(m["status"] == "sent" for c in codes for m in messages(app, c).values()), timeout=120)
     finally:
         errors = [stop_worker(w) for w in workers]
     keys = [k for c in codes for k in messages(app, c)]
@@ -268,7 +267,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_loses_nothing(app, data_dir, sto
     first = _worker(data_dir, store_target, server.url, **fast)
     try:
         wait_for(lambda: json.loads(urllib.request.urlopen(server.url + "/sim/held", timeout=5).read())["waiting"] == 1,
-                 timeout=60)
+                 timeout=120)  # however long the worker's start takes
         assert messages(app, code)[key]["status"] == "sending"
         first.send_signal(signal.SIGKILL)  # mid-send: the job is a row in `doing`, its worker gone
         first.communicate(timeout=30)
@@ -278,10 +277,10 @@ def test_a_worker_killed_in_the_middle_of_a_job_loses_nothing(app, data_dir, sto
     with app.extensions["motcua"].store.connection() as conn:
         assert conn.execute("SELECT status::text FROM procrastinate_jobs WHERE task_name = 'motcua:send_message'"
                             ).fetchone()[0] == "doing"
-    time.sleep(3.5)  # the dead worker's heartbeat is now stale
+    wait_until_stalled(app.extensions["motcua"].store, 3)  # the dead worker's heartbeat is stale now
     second = _worker(data_dir, store_target, server.url, **fast)
     try:
-        wait_for(lambda: messages(app, code)[key]["status"] == "sent", timeout=60)
+        wait_for(lambda: messages(app, code)[key]["status"] == "sent", timeout=120)
     finally:
         err = stop_worker(second)
     assert delivered(sim, key) == 1, err  # the held request never got through; the new one did, once

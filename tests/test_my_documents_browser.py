@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import watch_csp
-from tests.portal_helpers import CONTINUE, fill_birth_steps, small_pdf
+from tests.portal_helpers import CONTINUE, fill_birth_steps, follow, small_pdf
 from tests.test_accounts_browser import portal, sign_in_as  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
@@ -17,14 +17,14 @@ def fill_to_attachments(page, base: str) -> None:
     page.goto(base + "/thu-tuc/1.001193/nop")
     page.select_option("select[name=agency]", "000.06.50.H15")  # the commune office filed with
     page.select_option("#f-requester-relation", "cha")
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
     fill_birth_steps(page)
 
 
 def finish(page) -> str:
     page.check("input[name='delivery.kind'][value='desk']")
-    page.click(CONTINUE)
-    page.click("button:has-text('Nộp hồ sơ')")
+    follow(page, CONTINUE)
+    follow(page, "button:has-text('Nộp hồ sơ')")
     return page.locator("#dossier-code").inner_text().strip()
 
 
@@ -40,18 +40,18 @@ def test_choose_an_earlier_file_instead_of_uploading(portal, browser, tmp_path, 
     pdf = tmp_path / "ban-sao-cccd.pdf"
     pdf.write_bytes(small_pdf())
     page.set_input_files("#f-attachment-giay_chung_sinh", str(pdf))
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
     first = finish(page)
 
     page.goto(base + "/ho-so-cua-toi")
-    page.click("a[data-my-documents]")
+    follow(page, "a[data-my-documents]")
     row = page.locator("table.my-documents tbody tr")
     assert row.count() == 1 and "ban-sao-cccd.pdf" in row.inner_text() and first in row.inner_text()
 
     fill_to_attachments(page, base)
     choice = page.locator("select[name='reuse.attachment.giay_chung_sinh'] option", has_text="ban-sao-cccd.pdf")
     page.select_option("select[name='reuse.attachment.giay_chung_sinh']", choice.get_attribute("value"))
-    page.click(CONTINUE)
+    follow(page, CONTINUE)
     second = finish(page)
     assert second != first
     page.goto(base + "/giay-to-cua-toi")

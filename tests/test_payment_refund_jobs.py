@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port
-from fixtures.worker_process import kill_worker, start_worker, stop_worker
+from fixtures.worker_process import kill_worker, start_worker, stop_worker, wait_until_stalled
 from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for
 from motcua import payments
 from motcua.dossier import Status
@@ -143,16 +143,16 @@ def test_a_worker_killed_after_the_gateway_refunded_leaves_one_refund(app, data_
                 "MOTCUA_STEP_JOB_BACKOFF_SECONDS": "0.2"}
     first = start_worker(data_dir, settings)
     try:
-        wait_for(lambda: get(vnpay_gw.url + "/sim/held")["waiting"] == 1, timeout=60)
+        wait_for(lambda: get(vnpay_gw.url + "/sim/held")["waiting"] == 1, timeout=120)  # however long the start takes
         assert len(get(vnpay_gw.url + "/sim/refunds")) == 1  # the bank gave the money back ...
         assert "payment_refunded" not in kinds(dossier(app, code))  # ... the portal does not know yet
     finally:
         kill_worker(first)  # mid-call
     if backend == "postgresql":
-        time.sleep(3.5)  # the dead worker's heartbeat is stale: its job is queued again
+        wait_until_stalled(store, 3)  # the dead worker's heartbeat is stale: its job is queued again
     second = start_worker(data_dir, settings)
     try:
-        wait_for(lambda: "payment_refunded" in kinds(dossier(app, code)), timeout=90)
+        wait_for(lambda: "payment_refunded" in kinds(dossier(app, code)), timeout=120)
     finally:
         err = stop_worker(second)
         post(vnpay_gw.url + "/sim/release", {"count": 10})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from motcua.spec.loader import load_file
 from motcua.spec.model import ProcedureSpec
@@ -22,11 +23,11 @@ def test_father_block_follows_the_checkbox(page):
     fields = render_fields(spec, ["mother", "has_father", "father"], {}, {}, "vi")
     page.set_content(f"<!doctype html><meta charset=utf-8><form novalidate>{fields}</form><script>{SCRIPT}</script>")
     father = page.locator('[data-field="father"]')
-    assert father.is_visible()  # has_father defaults to true
+    expect(father).to_be_visible()  # has_father defaults to true
     page.get_by_label("Khai thông tin về cha").uncheck()
-    assert father.is_hidden()
+    expect(father).to_be_hidden()
     page.get_by_label("Khai thông tin về cha").check()
-    assert father.is_visible()
+    expect(father).to_be_visible()
     page.locator("#f-father-full_name").fill("Nguyễn Văn An")
 
 
@@ -62,8 +63,11 @@ def test_select_condition_and_else_branch(page):
     fields = render_fields(spec, None, {}, {}, "vi")
     page.set_content(f"<!doctype html><meta charset=utf-8><form novalidate>{fields}</form><script>{SCRIPT}</script>")
     cccd, tax = page.locator('[data-field="cccd"]'), page.locator('[data-field="tax"]')
-    assert cccd.is_hidden() and tax.is_visible()  # nothing chosen yet: not a person
+    expect(cccd).to_be_hidden()  # nothing chosen yet: not a person
+    expect(tax).to_be_visible()
     page.get_by_label("Người nộp là").select_option("person")
-    assert cccd.is_visible() and tax.is_hidden()
+    expect(cccd).to_be_visible()
+    expect(tax).to_be_hidden()
     page.get_by_label("Người nộp là").select_option("company")
-    assert cccd.is_hidden() and tax.is_visible()
+    expect(cccd).to_be_hidden()
+    expect(tax).to_be_visible()

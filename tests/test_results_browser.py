@@ -13,7 +13,7 @@ from motcua.app import create_app
 from motcua.signing import dev_certificate
 from motcua.tracking import private_link_path
 from tests.conftest import SPECS
-from tests.portal_helpers import small_pdf
+from tests.portal_helpers import follow, small_pdf
 from tests.test_accounts_dossiers import AN, file_birth
 from tests.test_accounts_results import PASSWORD, decided
 from tests.test_results_signing import validate
@@ -48,7 +48,7 @@ def test_officer_signs_the_result_and_the_citizen_downloads_it(app, live_server,
         page.goto(f"{live_server.url}/staff/ho-so/{code}")
         page.get_by_label("Tên đăng nhập").fill("lan")
         page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        follow(page, page.get_by_role("button", name="Đăng nhập"))
         page.get_by_label("Tệp kết quả (PDF)").set_input_files(str(result))
         assert page.get_by_label("Ký số bằng chứng thư số của cơ quan").is_checked()
         page.get_by_role("button", name="Đính kèm kết quả").click()

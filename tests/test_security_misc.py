@@ -90,7 +90,7 @@ def test_demo_accounts_are_disabled_on_a_normal_start(tmp_path):
         wait_for_server(process, f"http://127.0.0.1:{port}/")
     finally:
         process.terminate()
-        _out, err = process.communicate(timeout=10)
+        _out, err = process.communicate(timeout=60)
     assert "demo account admin (published password) disabled" in err
     app = create_app({"DATA_DIR": str(data), "SPECS_DIR": str(SPECS), "TESTING": True})
     store = app.extensions["motcua"].store

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -18,10 +19,10 @@ from tests.portal_helpers import BIRTH_CODE, birth_spec, write_spec
 
 LIMIT = 1024 * 1024  # the app's MAX_CONTENT_LENGTH in these tests
 CHANNEL_TIMEOUT = 3
+PATIENT_CHANNEL_TIMEOUT = 600
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def _serve(tmp_path_factory, channel_timeout: int) -> Iterator[int]:
     folder = tmp_path_factory.mktemp("serve")
     write_spec(folder / "specs", "khai-sinh", birth_spec())
     port = free_port()
@@ -29,7 +30,7 @@ def server(tmp_path_factory):
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "motcua"), "serve", "--specs", str(folder / "specs"), "--data",
          str(folder / "data"), "--host", "127.0.0.1", "--port", str(port), "--threads", "4",
-         "--channel-timeout", str(CHANNEL_TIMEOUT)],
+         "--channel-timeout", str(channel_timeout)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:
@@ -37,7 +38,19 @@ def server(tmp_path_factory):
         yield port
     finally:
         process.terminate()
-        process.communicate(timeout=15)
+        process.communicate(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[int]:
+    yield from _serve(tmp_path_factory, CHANNEL_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def patient_server(tmp_path_factory) -> Iterator[int]:
+    """Silent connections stay open for minutes: a request stalled behind them would wait that
+    long, so a test's bound on its answer is a hang's, not a timing the machine's load decides."""
+    yield from _serve(tmp_path_factory, PATIENT_CHANNEL_TIMEOUT)
 
 
 def _connect(port: int) -> socket.socket:
@@ -66,10 +79,8 @@ def test_a_body_announced_over_the_limit_is_refused_before_it_is_sent(server):
     """Today's waitress default buffers up to 1 GB before the app's limit is even looked at."""
     with _connect(server) as sock:
         sock.sendall(_head(server, f"/api/v1/procedures/{BIRTH_CODE}/dossiers", 50 * LIMIT))
-        started = time.monotonic()
-        answer = _answer(sock)  # nothing of the body was sent
+        answer = _answer(sock)  # nothing of the body was sent: a server waiting for it never answers
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
-    assert time.monotonic() - started < 5
 
 
 def test_a_chunked_body_is_cut_at_the_limit(server):
@@ -95,17 +106,18 @@ def test_a_body_within_the_limit_reaches_the_app(server):
     assert answer.startswith(b"HTTP/1.1 422") or answer.startswith(b"HTTP/1.1 400"), answer[:200]
 
 
-def test_many_slow_clients_do_not_stall_a_normal_request(server):
+def test_many_slow_clients_do_not_stall_a_normal_request(patient_server):
+    server = patient_server
     slow = []
     try:
         for _ in range(150):  # more than waitress's default connection limit (100)
             sock = _connect(server)
             sock.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{server}\r\nX-Slow: ".encode())  # and then nothing
             slow.append(sock)
-        started = time.monotonic()
-        with urllib.request.urlopen(f"http://127.0.0.1:{server}/thu-tuc/{BIRTH_CODE}", timeout=8) as response:
+        # stalled behind them, it would wait for their channel timeout (10 minutes): answered well
+        # before, however loaded the machine (an upper bound of 3 s here failed at 3.1 s under load)
+        with urllib.request.urlopen(f"http://127.0.0.1:{server}/thu-tuc/{BIRTH_CODE}", timeout=120) as response:
             assert response.status == 200
-        assert time.monotonic() - started < 3
     finally:
         for sock in slow:
             sock.close()
@@ -115,6 +127,7 @@ def test_a_silent_connection_is_closed_after_the_channel_timeout(server):
     with _connect(server) as sock:
         sock.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{server}\r\n".encode())
         started = time.monotonic()
-        sock.settimeout(CHANNEL_TIMEOUT + 8)
+        sock.settimeout(CHANNEL_TIMEOUT + 60)  # a bound for a server that never closes it, not a timing
         assert sock.recv(1024) == b""  # closed by the server, not by our timeout
-    assert time.monotonic() - started < CHANNEL_TIMEOUT + 6
+    # not before the timeout (a lower bound: a loaded machine only makes it later)
+    assert time.monotonic() - started >= CHANNEL_TIMEOUT - 1

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -89,9 +90,19 @@ def test_the_marker_keeps_where_the_files_are(tmp_path: Path, pg_url: str, monke
 
 
 def test_a_postgresql_store_refuses_an_embedded_stores_folder(tmp_path: Path, pg_url: str):
+    """Refused before its pool opens: a pool left behind by the refusal was closed later by the
+    garbage collector, once in one of its own threads woken by this test's database being
+    dropped ("cannot join current thread", reported in the next test)."""
+    from fixtures.workflow_kit import wait_for
+
     open_store(tmp_path / "data").close()
-    with pytest.raises(StoreError, match="holds an embedded store"):
+    before = set(threading.enumerate())
+    with pytest.raises(StoreError, match="holds an embedded store") as refused:
         open_store(pg_url, tmp_path / "data")
+    # the error's traceback keeps the refused store alive, as a caller holding it would: no pool in it
+    assert refused.value.__traceback__ is not None
+    assert [t.name for t in set(threading.enumerate()) - before if t.name.startswith("motcua")] == []
+    wait_for(lambda: _connections(pg_url) == 0, timeout=10, interval=0.1)
 
 
 @pytest.mark.parametrize("command", ["purge", "export", "stats"])

@@ -629,23 +629,27 @@ class PgStore:
                 migrate(conn)
         except psycopg.OperationalError as exc:
             raise StoreError(f"cannot reach the PostgreSQL store {safe_url(url)}: {exc}".strip()) from None
-        # autocommit: a single-statement call is one round trip (see _Db)
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, name="motcua",
-                                    kwargs={"autocommit": True})
-        self._db = _Db(self._pool)
-        self.dossiers = PgDossiers(self._db)
-        self.dossiers.refresh_summaries()
+        # The folder is checked and marked before the pool opens: a refused folder (another
+        # file store, an embedded store's) must leave no pool behind. One left to the garbage
+        # collector is closed in whichever thread it runs, maybe the pool's own: "cannot join
+        # current thread" (docs/store.md).
         self._folder = Path(data_dir)
         folders = _Folders(self._folder)
         ensure_dir(folders.tmp)
         ensure_dir(folders.locks)
         clean_tmp(folders.tmp)
+        files = file_backend(self._folder, files)
+        write_marker(self._folder, url, folders.tmp, files)
+        # autocommit: a single-statement call is one round trip (see _Db)
+        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, name="motcua",
+                                    kwargs={"autocommit": True})
+        self._db = _Db(self._pool)
+        self.dossiers = PgDossiers(self._db)
         try:
-            files = file_backend(self._folder, files)
-        except StoreError:
+            self.dossiers.refresh_summaries()
+        except BaseException:
             self._pool.close()
             raise
-        write_marker(self._folder, url, folders.tmp, files)
         self.file_backend = files
         self.files = PgFiles(self._db) if files == "database" else TinyFiles(self._folder / "files", folders.tmp, folders)
 
