@@ -314,9 +314,23 @@ def _step_errors(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) 
         return submission.validate_attachments(spec, values, drafts.uploaded(draft), lang)
     if step.kind == "delivery":
         wanted, address = drafts.pickup(spec, draft)
+        refused = {"pickup.wanted": _("Cơ quan đã chọn chưa nhận hồ sơ giấy qua bưu điện thu gom tại nhà; hãy lưu lại "
+                                      "bước nhận kết quả và mang hoặc gửi hồ sơ giấy đến cơ quan")
+                   } if wanted and _pickup_refused(spec, draft) else {}
         return {**submission.validate_delivery(spec, drafts.delivery(spec, draft), lang),
-                **submission.validate_pickup(spec, wanted, address, drafts.delivery(spec, draft), lang)}
+                **submission.validate_pickup(spec, wanted, address, drafts.delivery(spec, draft), lang), **refused}
     return _all_errors(spec, draft)
+
+
+def _pickup_refused(spec: ProcedureSpec, draft: dict[str, Any]) -> str | None:
+    """Why the office chosen in `draft` cannot have the papers collected at home (its carrier
+    needs a desk phone no one gave: motcua.workflow.registry.home_pickup_refusal), or None.
+    Staff find the same reason in `motcua lint` and the start-up log."""
+    from motcua.workflow.registry import home_pickup_refusal
+
+    code = draft.get(offices.FIELD)
+    office = services().catalogue.performer(spec, code) if code else None
+    return home_pickup_refusal(spec, office, current_app.config, current_lang())
 
 
 def _all_errors(spec: ProcedureSpec, draft: dict[str, Any]) -> dict[str, str]:
@@ -389,7 +403,8 @@ def _render_step(
         "delivery": chosen,
         "delivery_raw": draft.get("delivery") or {},
         "pickup_raw": draft.get("pickup") or {},
-        "pickup_offered": submission.home_pickup_offered(spec),
+        "pickup_offered": submission.home_pickup_offered(spec) and not _pickup_refused(spec, draft),
+        "pickup_refused": submission.home_pickup_offered(spec) and bool(_pickup_refused(spec, draft)),
         "pickup_at": drafts.pickup_at(spec, draft),
         "back_to_check": request.args.get("tu") == drafts.STEP_CHECK,
         "assets": form_assets(),

@@ -1,0 +1,92 @@
+"""Home pickup with a carrier that needs the office's phone (Viettel Post: the office is the
+receiver of the papers collected at home, the sender of a result): the phone comes from the
+postal step's `desk_phones` (per office), the registry's `phone`, or the step's `desk_phone`.
+An office with none is found before a citizen chooses: `motcua lint` and the start-up log warn,
+and the form offers no home pickup there. VNPost, which needs only the office's name, is
+offered everywhere. Real app, real simulators over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import LiveServer
+from motcua.app import create_app
+from motcua.spec.lint import lint_file
+from motcua.agencies import load_registry, registry_path
+from motcua.workflow.registry import start_warnings
+from motcua_plugins.simulators import carrier as carrier_sim
+from motcua_plugins.simulators import viettelpost as viettel_sim
+from tests.portal_helpers import OFFICE, birth_spec, write_spec
+from tests.test_portal_filing import fill_to_check, text
+
+pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
+
+PICKUP_OFFER = "Đề nghị bưu điện đến nhận hồ sơ giấy tại nhà"
+
+
+def spec_with(config: dict) -> dict:
+    data = birth_spec()
+    data["version"] = "office-phone-test"
+    for channel in data["channels"]:
+        if channel["kind"] == "postal":
+            channel["home_pickup"] = True
+    data["steps"] = [{"name": "postal", "config": config} if (s if isinstance(s, str) else s["name"]) == "postal" else s
+                     for s in data["steps"]]
+    return data
+
+
+def make_app(tmp_path, store_target, config: dict):
+    folder = tmp_path / "specs"
+    write_spec(folder / "ho-tich", "khai-sinh", spec_with(config))
+    return create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(folder), "TESTING": True,
+                       "STORE": store_target}), folder / "ho-tich" / "khai-sinh.yaml"
+
+
+def delivery_page(client) -> str:
+    base, _token = fill_to_check(client)
+    return text(client.get(f"{base}/nhan-ket-qua"))
+
+
+def test_no_phone_no_home_pickup_with_viettel_post_and_staff_are_told(tmp_path, store_target):
+    app, path = make_app(tmp_path, store_target, {"carrier": "viettelpost"})
+    try:
+        page = delivery_page(app.test_client())
+        assert PICKUP_OFFER not in page and "chưa nhận hồ sơ giấy qua bưu điện thu gom tại nhà" in page
+        with app.app_context():
+            warnings = start_warnings(app.extensions["motcua"].catalogue, app.config)
+        assert any("94 of the offices" in w and "Viettel Post" in w and "desk_phone" in w for w in warnings)
+    finally:
+        app.extensions["motcua"].store.close()
+    found = lint_file(path, agencies=load_registry(registry_path()))
+    assert found.ok  # a warning: the procedure still serves, without home pickup there
+    warned = [f for f in found.findings if f.severity == "warning" and "94/94" in f.message]
+    assert warned and "Viettel Post" in warned[0].message
+
+
+def test_a_desk_phone_lets_viettel_post_be_offered(tmp_path, store_target, live_server):
+    app, path = make_app(tmp_path, store_target, {"carrier": "viettelpost", "desk_phone": "0236 3822 111",
+                                                  "desk_phones": {OFFICE: "0236 3821 234"}})
+    sim = viettel_sim.create_app("T", "H", live_server.url + "/plugins/carriers/viettelpost/callback")
+    try:
+        with LiveServer(sim) as server:
+            app.config.update(VIETTELPOST_API_URL=server.url, VIETTELPOST_TOKEN="T", VIETTELPOST_WEBHOOK_TOKEN="H",
+                              PUBLIC_URL=live_server.url)
+            with app.app_context():
+                assert not [w for w in start_warnings(app.extensions["motcua"].catalogue, app.config) if "offices" in w]
+            assert PICKUP_OFFER in delivery_page(app.test_client())
+    finally:
+        app.extensions["motcua"].store.close()
+    assert not [f for f in lint_file(path, agencies=load_registry(registry_path())).findings if "/94" in f.message]
+
+
+def test_vnpost_needs_no_office_phone(tmp_path, store_target, live_server):
+    app, path = make_app(tmp_path, store_target, {"carrier": "vnpost"})
+    sim = carrier_sim.create_app(api_key="K", callback_secret="CB")
+    try:
+        with LiveServer(sim) as server:
+            app.config.update(POSTAL_API_URL=server.url + "/api/v1", POSTAL_API_KEY="K", POSTAL_CALLBACK_SECRET="CB",
+                              PUBLIC_URL=live_server.url)
+            assert PICKUP_OFFER in delivery_page(app.test_client())
+    finally:
+        app.extensions["motcua"].store.close()
+    assert not [f for f in lint_file(path, agencies=load_registry(registry_path())).findings if "/94" in f.message]
