@@ -151,14 +151,15 @@ def office_refusal(config: PostalConfig, app_config: Any, office: Any, code: str
     missing = missing_fields(carrier_cls, office_party(config, office, code))
     if not missing:
         return None
+    carrier = localize(carrier_cls.title, lang)
+    named = localize(office.name, lang) if office is not None else code
     if "phone" in missing:
-        return i18n.t("{carrier} cần số điện thoại của cơ quan nhận hồ sơ, mà {office} chưa có: hãy điền `phone` "
-                      "của cơ quan trong danh mục cơ quan, hoặc `desk_phones` (theo mã cơ quan) hay `desk_phone` "
-                      "trong cấu hình bước `postal`", lang, carrier=localize(carrier_cls.title, lang),
-                      office=f"{localize(office.name, lang) if office is not None else code} ({code})")
-    return i18n.t("{carrier} cần {fields} của cơ quan {office}, mà danh mục chưa có", lang,
-                  carrier=localize(carrier_cls.title, lang), fields=", ".join(missing), office=code)
-
+        return i18n.t("{carrier} cần số điện thoại của cơ quan (nơi nhận hồ sơ thu gom tại nhà, nơi gửi kết quả), "
+                      "mà {office} ({code}) chưa có: hãy điền `phone` của cơ quan trong danh mục cơ quan, hoặc "
+                      "`desk_phones` (theo mã cơ quan) hay `desk_phone` trong cấu hình bước `postal`", lang,
+                      carrier=carrier, office=named, code=code)
+    return i18n.t("{carrier} cần {fields} của {office} ({code}), mà danh mục cơ quan chưa có", lang,
+                  carrier=carrier, fields=", ".join(missing), office=named, code=code)
 
 def carrier_id(ctx: StepContext) -> str:
     return ctx.config.carrier or ctx.app_config.get("POSTAL_CARRIER") or DEFAULT_CARRIER

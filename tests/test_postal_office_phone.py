@@ -17,9 +17,8 @@ from motcua.workflow.registry import start_warnings
 from motcua_plugins.simulators import carrier as carrier_sim
 from motcua_plugins.simulators import viettelpost as viettel_sim
 from tests.portal_helpers import OFFICE, birth_spec, write_spec
-from tests.test_portal_filing import fill_to_check, text
-
-pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
+from tests.test_portal_filing import file_it, fill_to_check, summary_messages, text
+from tests.test_postal_home_pickup import HOME
 
 PICKUP_OFFER = "Đề nghị bưu điện đến nhận hồ sơ giấy tại nhà"
 
@@ -47,11 +46,26 @@ def delivery_page(client) -> str:
     return text(client.get(f"{base}/nhan-ket-qua"))
 
 
+def file_with_pickup(app) -> str:
+    """File online asking for home pickup, then run the jobs the filing deferred (the booking)."""
+    client = app.test_client()
+    base, token = fill_to_check(client, HOME)
+    code = file_it(client, base, token)
+    app.extensions["motcua"].engine.flush()
+    return code
+
+
 def test_no_phone_no_home_pickup_with_viettel_post_and_staff_are_told(tmp_path, store_target):
     app, path = make_app(tmp_path, store_target, {"carrier": "viettelpost"})
     try:
         page = delivery_page(app.test_client())
         assert PICKUP_OFFER not in page and "chưa nhận hồ sơ giấy qua bưu điện thu gom tại nhà" in page
+        # asked for anyway (a draft saved before, a forged post): refused on that step, nothing filed
+        client = app.test_client()
+        base, token = fill_to_check(client)
+        response = client.post(f"{base}/nhan-ket-qua", data={"csrf_token": token, **HOME})
+        assert response.status_code != 302
+        assert any("chưa nhận hồ sơ giấy qua bưu điện" in m for m in summary_messages(text(response)))
         with app.app_context():
             warnings = start_warnings(app.extensions["motcua"].catalogue, app.config)
         assert any("94 of the offices" in w and "Viettel Post" in w and "desk_phone" in w for w in warnings)
@@ -74,6 +88,13 @@ def test_a_desk_phone_lets_viettel_post_be_offered(tmp_path, store_target, live_
             with app.app_context():
                 assert not [w for w in start_warnings(app.extensions["motcua"].catalogue, app.config) if "offices" in w]
             assert PICKUP_OFFER in delivery_page(app.test_client())
+            code = file_with_pickup(app)
+            d = app.extensions["motcua"].store.dossiers.get(code)
+            booked = next(e for e in d.events if e.kind == "shipment_booked")
+            order = sim.extensions["viettelpost_sim"][booked.data["item_number"]]["body"]
+            # the office's own desk phone wins over the default; the papers go to its address
+            assert order["RECEIVER_PHONE"] == "0236 3821 234" and "Hải Châu" in order["RECEIVER_ADDRESS"]
+            assert order["RECEIVER_WARDS"] and order["ORDER_NUMBER"] == f"{code}:pickup"
     finally:
         app.extensions["motcua"].store.close()
     assert not [f for f in lint_file(path, agencies=load_registry(registry_path())).findings if "/94" in f.message]
@@ -87,6 +108,11 @@ def test_vnpost_needs_no_office_phone(tmp_path, store_target, live_server):
             app.config.update(POSTAL_API_URL=server.url + "/api/v1", POSTAL_API_KEY="K", POSTAL_CALLBACK_SECRET="CB",
                               PUBLIC_URL=live_server.url)
             assert PICKUP_OFFER in delivery_page(app.test_client())
+            code = file_with_pickup(app)
+            d = app.extensions["motcua"].store.dossiers.get(code)
+            item = next(e for e in d.events if e.kind == "shipment_booked").data["item_number"]
+            assert sim.extensions["carrier_sim"][item]["kind"] == "pickup"
     finally:
         app.extensions["motcua"].store.close()
     assert not [f for f in lint_file(path, agencies=load_registry(registry_path())).findings if "/94" in f.message]
+

@@ -117,3 +117,18 @@ def test_the_deployment_chooses_the_carrier_when_the_spec_does_not(app, viettel)
     finish(app, code)
     number = store.dossiers.get(code).steps["postal"]["shipments"]["delivery"]["item_number"]
     assert number in sim.extensions["viettelpost_sim"]
+
+
+def test_an_office_without_a_phone_is_not_booked_and_staff_see_why(app, viettel) -> None:
+    """Viettel Post refuses an order without the sender's phone, however often asked: the job
+    gives up at once (no call, no retries) and the timeline names the missing field."""
+    server, sim = viettel
+    store = app.extensions["motcua"].store
+    code = file_dossier(app, make_spec(["review", {"name": "postal", "config": {"carrier": "viettelpost"}}]),
+                        delivery="postal", fee=0)
+    finish(app, code)
+    d = store.dossiers.get(code)
+    assert d.steps["postal"]["shipments"]["delivery"]["status"] == "booking_failed"
+    failed = next(e for e in d.events if e.kind == "postal_booking_failed")
+    assert "sender (office) phone" in failed.data["error"]
+    assert sim.extensions["viettelpost_sim"] == {}  # nothing was sent to the carrier
