@@ -41,8 +41,11 @@ def make_app(tmp_path, store_target, config: dict):
                        "STORE": store_target}), folder / "ho-tich" / "khai-sinh.yaml"
 
 
-def delivery_page(client) -> str:
-    base, _token = fill_to_check(client)
+AT_DESK = {"delivery.kind": "desk"}
+
+
+def delivery_page(client, delivery: dict | None = None) -> str:
+    base, _token = fill_to_check(client, delivery)
     return text(client.get(f"{base}/nhan-ket-qua"))
 
 
@@ -58,14 +61,18 @@ def file_with_pickup(app) -> str:
 def test_no_phone_no_home_pickup_with_viettel_post_and_staff_are_told(tmp_path, store_target):
     app, path = make_app(tmp_path, store_target, {"carrier": "viettelpost"})
     try:
-        page = delivery_page(app.test_client())
-        assert PICKUP_OFFER not in page and "chưa nhận hồ sơ giấy qua bưu điện thu gom tại nhà" in page
+        page = delivery_page(app.test_client(), AT_DESK)
+        # neither the papers collected at home nor the result by post: the carrier cannot book this office
+        assert PICKUP_OFFER not in page and 'value="postal"' not in page and 'id="post-refused"' in page
+        assert 'value="desk"' in page
         # asked for anyway (a draft saved before, a forged post): refused on that step, nothing filed
         client = app.test_client()
-        base, token = fill_to_check(client)
+        base, token = fill_to_check(client, AT_DESK)
         response = client.post(f"{base}/nhan-ket-qua", data={"csrf_token": token, **HOME})
         assert response.status_code != 302
-        assert any("chưa nhận hồ sơ giấy qua bưu điện" in m for m in summary_messages(text(response)))
+        said = summary_messages(text(response))
+        assert any("chưa nhận hồ sơ giấy qua bưu điện" in m for m in said)
+        assert any("chưa gửi kết quả qua bưu chính" in m for m in said)
         with app.app_context():
             warnings = start_warnings(app.extensions["motcua"].catalogue, app.config)
         assert any("94 of the offices" in w and "Viettel Post" in w and "desk_phone" in w for w in warnings)
@@ -87,7 +94,8 @@ def test_a_desk_phone_lets_viettel_post_be_offered(tmp_path, store_target, live_
                               PUBLIC_URL=live_server.url)
             with app.app_context():
                 assert not [w for w in start_warnings(app.extensions["motcua"].catalogue, app.config) if "offices" in w]
-            assert PICKUP_OFFER in delivery_page(app.test_client())
+            page = delivery_page(app.test_client())
+            assert PICKUP_OFFER in page and 'value="postal"' in page and 'id="post-refused"' not in page
             code = file_with_pickup(app)
             d = app.extensions["motcua"].store.dossiers.get(code)
             booked = next(e for e in d.events if e.kind == "shipment_booked")

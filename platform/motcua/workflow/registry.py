@@ -130,9 +130,9 @@ def office_refusals(spec: Any, offices: Iterable[Any], app_config: Mapping[str, 
     return out
 
 
-def home_pickup_refusal(spec: Any, office: Any, app_config: Mapping[str, Any], lang: str) -> str | None:
-    """Why the papers cannot be collected at home for a dossier filed with `office` (None: they
-    can, or no office is chosen yet)."""
+def post_refusal(spec: Any, office: Any, app_config: Mapping[str, Any], lang: str) -> str | None:
+    """Why no parcel can be booked for a dossier filed with `office` — neither its papers
+    collected at home nor its result sent by post (None: they can, or no office is chosen yet)."""
     if office is None:
         return None
     found = office_refusals(spec, (office,), app_config, lang)
