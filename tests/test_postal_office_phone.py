@@ -124,3 +124,20 @@ def test_vnpost_needs_no_office_phone(tmp_path, store_target, live_server):
         app.extensions["motcua"].store.close()
     assert not [f for f in lint_file(path, agencies=load_registry(registry_path())).findings if "/94" in f.message]
 
+
+
+def test_motcua_lint_warns_for_the_deployments_carrier(tmp_path, monkeypatch):
+    """A spec naming no carrier books with the deployment's (MOTCUA_POSTAL_CARRIER): `motcua
+    lint` checks the offices against that one; the procedure stays valid (exit 0)."""
+    from click.testing import CliRunner
+
+    from motcua.cli import main
+
+    path = write_spec(tmp_path / "specs", "khai-sinh", spec_with({}))
+    monkeypatch.setenv("MOTCUA_POSTAL_CARRIER", "viettelpost")
+    result = CliRunner().invoke(main, ["lint", "--lang", "en", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "cannot serve 94/94 of the performing offices" in result.stdout and "desk_phones" in result.stdout
+    monkeypatch.setenv("MOTCUA_POSTAL_CARRIER", "vnpost")
+    result = CliRunner().invoke(main, ["lint", "--lang", "en", str(path)])
+    assert result.exit_code == 0 and "performing offices" not in result.stdout
