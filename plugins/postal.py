@@ -41,12 +41,15 @@ carrier sends callbacks (`/plugins/carriers/<id>/callback`).
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any
 
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from motcua import i18n, units
+from motcua.agencies import PHONE
 from motcua.dossier import Status
 from motcua.integrations import CARRIERS
 from motcua.integrations.carriers import STATUS_LABELS
@@ -77,18 +80,86 @@ def carrier_address(address: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _phone(value: str) -> str:
+    if not PHONE.match(value) or len(re.sub(r"\D", "", value)) not in (10, 11):
+        raise ValueError(f"{value!r} is not a phone number (10 or 11 digits from 0, e.g. 0236 3821 234)")
+    return value
+
+
 class PostalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     #: a `motcua.carriers` plugin; None: the deployment's POSTAL_CARRIER, else vnpost
     carrier: str | None = None
     pickup: bool = True
     service: str = "BCCI"
+    #: the phone of the desk the post office calls, per office code (the office receives the
+    #: papers collected at home and sends the results): before the registry's `phone`
+    desk_phones: dict[str, str] = {}
+    #: the same for every office with neither a `desk_phones` entry nor a registry phone
+    desk_phone: str | None = None
 
     @field_validator("carrier")
     @classmethod
     def _installed(cls, value: str | None) -> str | None:
         return known_plugin(CARRIERS, value)
 
+    @field_validator("desk_phone")
+    @classmethod
+    def _a_phone(cls, value: str | None) -> str | None:
+        return _phone(value) if value else value
+
+    @field_validator("desk_phones")
+    @classmethod
+    def _phones(cls, value: dict[str, str]) -> dict[str, str]:
+        return {code: _phone(phone) for code, phone in value.items()}
+
+
+def desk_phone(config: PostalConfig, office: Any, code: str) -> str:
+    """The phone the post office calls at the office `code`: the step's `desk_phones` entry,
+    else the registry's `phone`, else the step's `desk_phone`; "" when none is known."""
+    return config.desk_phones.get(code) or (getattr(office, "phone", "") or "") or (config.desk_phone or "")
+
+
+def office_party(config: PostalConfig, office: Any, code: str) -> dict[str, Any]:
+    """The office as a booking's party (receiver of a home pickup, sender of a result):
+    its name, code, desk phone and the address the registry builds from its unit codes."""
+    return {"name": localize(office.name) if office is not None else code, "code": code,
+            "phone": desk_phone(config, office, code),
+            "address": carrier_address(dict(office.address)) if office is not None else {}}
+
+
+def missing_fields(carrier_cls: Any, party: dict[str, Any]) -> list[str]:
+    """The fields the carrier requires of a party (`Carrier.party_fields`) that it lacks."""
+    return sorted(f for f in getattr(carrier_cls, "party_fields", ()) if not party.get(f))
+
+
+def _chosen_carrier(config: PostalConfig, app_config: Any) -> str:
+    """The carrier a spec's step books with; outside an app (`motcua lint`) the deployment's
+    MOTCUA_POSTAL_CARRIER stands for POSTAL_CARRIER."""
+    deployment = app_config.get("POSTAL_CARRIER") if app_config is not None else os.environ.get("MOTCUA_POSTAL_CARRIER")
+    return config.carrier or deployment or DEFAULT_CARRIER
+
+
+def office_refusal(config: PostalConfig, app_config: Any, office: Any, code: str, lang: str) -> str | None:
+    """Why the carrier cannot be booked for `office` (its desk phone missing ...), in `lang`;
+    None when it can. Every kind of parcel has the office as a party, so this holds for a
+    home pickup, a result and a rebooking alike."""
+    chosen = _chosen_carrier(config, app_config)
+    carrier_cls = CARRIERS.all().get(chosen)
+    if carrier_cls is None:
+        return None  # not installed: start_warnings and the linter say so
+    missing = missing_fields(carrier_cls, office_party(config, office, code))
+    if not missing:
+        return None
+    carrier = localize(carrier_cls.title, lang)
+    named = localize(office.name, lang) if office is not None else code
+    if "phone" in missing:
+        return i18n.t("{carrier} cần số điện thoại của cơ quan (nơi nhận hồ sơ thu gom tại nhà, nơi gửi kết quả), "
+                      "mà {office} ({code}) chưa có: hãy điền `phone` của cơ quan trong danh mục cơ quan, hoặc "
+                      "`desk_phones` (theo mã cơ quan) hay `desk_phone` trong cấu hình bước `postal`", lang,
+                      carrier=carrier, office=named, code=code)
+    return i18n.t("{carrier} cần {fields} của {office} ({code}), mà danh mục cơ quan chưa có", lang,
+                  carrier=carrier, fields=", ".join(missing), office=named, code=code)
 
 def carrier_id(ctx: StepContext) -> str:
     return ctx.config.carrier or ctx.app_config.get("POSTAL_CARRIER") or DEFAULT_CARRIER
@@ -186,6 +257,11 @@ class PostalStep(Step):
         **postal_cancel.EVENTS,
     }
 
+    @classmethod
+    def office_refusal(cls, config: Any, app_config: Any, office: Any, code: str, lang: str) -> str | None:
+        """The carrier cannot be booked with this office as a party (motcua_plugins.postal.office_refusal)."""
+        return office_refusal(config, app_config, office, code, lang)
+
     def _send_result(self, ctx: StepContext) -> None:
         """Book the delivery, unless the fee is unpaid and the post may not collect it."""
         if _unpaid(ctx) and not _cod_allowed(ctx):
@@ -270,9 +346,7 @@ class PostalStep(Step):
         cod = amount_due(ctx.dossier) if (kind == "delivery" and spec_delivery and spec_delivery.cash_on_delivery and _unpaid(ctx)) else 0
         citizen = {"name": ctx.dossier.contact.name, "phone": ctx.dossier.contact.phone,
                    "address": carrier_address(address)}
-        office = ctx.office
-        agency = {"name": localize(office.name) if office is not None else ctx.dossier.agency_code,
-                  "code": ctx.dossier.agency_code}
+        agency = office_party(ctx.config, ctx.office, ctx.dossier.agency_code)
         payload = {
             "reference": ctx.dossier.code,
             "kind": kind,
@@ -286,6 +360,13 @@ class PostalStep(Step):
             "callback_url": callback_url(ctx),
             "note": "Kết quả giải quyết thủ tục hành chính" if kind == "delivery" else "Hồ sơ thủ tục hành chính",
         }
+        lacking = {side: missing_fields(carrier_cls, payload[side]) for side in ("sender", "receiver")}
+        if any(lacking.values()):  # the carrier would refuse it, however often asked: dead at once
+            from motcua.jobs import GiveUp
+
+            raise GiveUp(f"{chosen} needs of the " + "; of the ".join(
+                f"{side} ({'office' if payload[side] is agency else 'citizen'}) {', '.join(fields)}"
+                for side, fields in lacking.items() if fields))
         item = carrier_cls(ctx.app_config).book(payload, key)
         ctx.services.store.records("shipments").put(item, {"code": ctx.dossier.code, "kind": kind, "status": "booked",
                                                           "carrier": chosen})

@@ -169,7 +169,7 @@ def test_viettel_post_cancels_an_order_with_update_order_and_refuses_once_collec
     token; asked again, the same answer and one cancelled order; once collected, CancelRefused."""
     sim = viettel_sim.create_app("TOKEN1", "HOOKTOKEN", live_server.url + "/plugins/carriers/viettelpost/callback")
     party = {"name": "Nguyễn Văn An", "phone": "0912345678", "address": {"province": "Thành phố Hà Nội", "commune": "Phường Ba Đình"}}
-    booking = {"reference": "X", "kind": "delivery", "sender": {"name": "UBND"}, "receiver": party, "cod_amount": 0,
+    booking = {"reference": "X", "kind": "delivery", "sender": {"name": "UBND", "phone": "0236 3821 234"}, "receiver": party, "cod_amount": 0,
                "postage_payer": "receiver", "postage_amount": 0, "note": "Kết quả"}
     with LiveServer(sim) as server:
         app.config.update(VIETTELPOST_API_URL=server.url, VIETTELPOST_TOKEN="TOKEN1")

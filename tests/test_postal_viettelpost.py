@@ -18,7 +18,9 @@ from motcua_plugins.simulators import viettelpost as viettel_sim
 
 pytestmark = pytest.mark.usefixtures("jobs_run_at_once")
 
-STEPS = ["review", {"name": "postal", "config": {"carrier": "viettelpost"}}]
+#: Viettel Post needs the office's phone (it is the sender of a result): the desk the post calls
+DESK_PHONE = "0236 3822 111"
+STEPS = ["review", {"name": "postal", "config": {"carrier": "viettelpost", "desk_phone": DESK_PHONE}}]
 
 
 @pytest.fixture
@@ -66,6 +68,7 @@ def test_result_by_viettel_post_with_cash_on_delivery(app, viettel) -> None:
     order = sim.extensions["viettelpost_sim"][number]
     assert order["body"]["ORDER_NUMBER"] == f"{code}:delivery" and order["body"]["MONEY_COLLECTION"] == 16000
     assert order["body"]["RECEIVER_WARDS"] == "11311" and order["body"]["ORDER_PAYMENT"] == 2
+    assert order["body"]["SENDER_PHONE"] == DESK_PHONE and "Hải Châu" in order["body"]["SENDER_ADDRESS"]
     set_status(server, number, 105)
     set_status(server, number, 500)
     set_status(server, number, 501)
@@ -109,7 +112,23 @@ def test_the_deployment_chooses_the_carrier_when_the_spec_does_not(app, viettel)
     server, sim = viettel
     app.config["POSTAL_CARRIER"] = "viettelpost"
     store = app.extensions["motcua"].store
-    code = file_dossier(app, make_spec(["review", "postal"]), delivery="postal", fee=0)
+    code = file_dossier(app, make_spec(["review", {"name": "postal", "config": {"desk_phone": DESK_PHONE}}]),
+                        delivery="postal", fee=0)
     finish(app, code)
     number = store.dossiers.get(code).steps["postal"]["shipments"]["delivery"]["item_number"]
     assert number in sim.extensions["viettelpost_sim"]
+
+
+def test_an_office_without_a_phone_is_not_booked_and_staff_see_why(app, viettel) -> None:
+    """Viettel Post refuses an order without the sender's phone, however often asked: the job
+    gives up at once (no call, no retries) and the timeline names the missing field."""
+    server, sim = viettel
+    store = app.extensions["motcua"].store
+    code = file_dossier(app, make_spec(["review", {"name": "postal", "config": {"carrier": "viettelpost"}}]),
+                        delivery="postal", fee=0)
+    finish(app, code)
+    d = store.dossiers.get(code)
+    assert d.steps["postal"]["shipments"]["delivery"]["status"] == "booking_failed"
+    failed = next(e for e in d.events if e.kind == "postal_booking_failed")
+    assert "sender (office) phone" in failed.data["error"]
+    assert sim.extensions["viettelpost_sim"] == {}  # nothing was sent to the carrier

@@ -215,12 +215,17 @@ class AgencyRegistry:
         """What is wrong with who performs `spec` (for motcua.spec.lint, which cannot import us)."""
         return lint_performers(spec, self)
 
+    def performers_of(self, spec: Any) -> tuple[Agency, ...]:
+        """The offices that perform `spec` (for motcua.spec.lint, which cannot import us)."""
+        return performers(spec, self)
+
     def fingerprint(self) -> str:
         """Changes when what lint checks against changes: an office added, removed, recoded,
-        or moved to another tier or kind (keys the catalogue's lint cache)."""
+        moved to another tier or kind, or given a phone (a carrier may need it: keys the
+        catalogue's lint cache)."""
         import hashlib
 
-        lines = sorted(f"{a.code} {a.tier} {a.kind}" for a in self.agencies.values())
+        lines = sorted(f"{a.code} {a.tier} {a.kind} {a.phone}" for a in self.agencies.values())
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 

@@ -16,6 +16,8 @@
   `{"TYPE": 4, "ORDER_NUMBER": <tracking number>, "NOTE": ...}` (TYPE 4 = cancel the order);
   `error: false` once cancelled (again for an order already cancelled, status 107); after
   pickup `error: true` with the order's `ORDER_STATUS` in `data`.
+- Required of both parties (the simulator refuses without them): `*_FULLNAME`, `*_PHONE`,
+  `*_ADDRESS` (`ViettelPostCarrier.party_fields`; the address falls back to the name).
 - Status codes (ORDER_STATUS), mapped to the common vocabulary in `STATUS_MAP`.
 Provinces and communes travel as the Decision 124/2004 codes and names; a live contract
 maps them to Viettel Post's own location ids (`RECEIVER_PROVINCE`, `RECEIVER_WARDS`).
@@ -75,6 +77,9 @@ def order_body(booking: dict[str, Any], reference: str) -> dict[str, Any]:
 class ViettelPostCarrier(Carrier):
     id = "viettelpost"
     title = {"vi": "Viettel Post", "en": "Viettel Post"}
+    #: createOrder refuses an order without SENDER_/RECEIVER_ FULLNAME and PHONE: the office
+    #: is the receiver of a home pickup and the sender of a result
+    party_fields = frozenset({"name", "phone"})
 
     def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """One call of the partner API with the partner's token: its JSON answer."""

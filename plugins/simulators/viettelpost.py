@@ -1,6 +1,7 @@
 """A Viettel Post partner-API stand-in (protocol in motcua_plugins.carriers.viettelpost).
 
-`POST /v2/order/createOrder` (header `Token`) books and answers a tracking number; the same
+`POST /v2/order/createOrder` (header `Token`) books and answers a tracking number (an order
+without the sender's or receiver's name, address or phone is refused, as the real API does); the same
 `ORDER_NUMBER` booked again answers the same order (the portal's booking is idempotent by
 it). `POST /sim/orders/<number>/status` with JSON `{"status": 501, "money_collection": n}`
 sets an order's status and posts the webhook to the partner's configured URL, retried until
@@ -26,8 +27,8 @@ from motcua_plugins.simulators import deliver_with_retries, http
 #: statuses an order may be cancelled in (created, waiting for pickup) and the cancelled status
 CANCELLABLE = frozenset({-100, -108, 100, 102, 103, 104, 107})
 CANCELLED = 107
-REQUIRED = ("ORDER_NUMBER", "RECEIVER_FULLNAME", "RECEIVER_ADDRESS", "RECEIVER_PHONE", "SENDER_FULLNAME", "ORDER_PAYMENT",
-            "ORDER_SERVICE")
+REQUIRED = ("ORDER_NUMBER", "RECEIVER_FULLNAME", "RECEIVER_ADDRESS", "RECEIVER_PHONE", "SENDER_FULLNAME", "SENDER_ADDRESS",
+            "SENDER_PHONE", "ORDER_PAYMENT", "ORDER_SERVICE")
 
 
 def create_app(token: str = "SIMTOKEN", webhook_token: str = "SIMWEBHOOK", webhook_url: str | None = None) -> Flask:

@@ -17,6 +17,12 @@ A booking is a dict: `reference` (dossier code), `kind` (`delivery` of a result,
 papers), `service`, `sender` / `receiver` (`name`, `phone`, `address` {province,
 province_code, commune, commune_code, street}), `cod_amount` (VND the postman collects for
 the agency), `postage_payer` (`sender` | `receiver`), `postage_amount`, `callback_url`, `note`.
+The office's party also carries its `code`; its `phone` is the desk the post office calls
+(motcua_plugins.postal: the step's `desk_phones`, the registry's `phone`, the step's `desk_phone`).
+
+`party_fields` says what the carrier's API refuses a booking without, of both parties and for
+every kind of parcel: the `postal` step checks an office against it before home pickup is
+offered there, and at `motcua lint` and start-up, rather than letting a booking job die.
 """
 
 from __future__ import annotations
@@ -85,6 +91,10 @@ class CancelRefused(Exception):
 
 class Carrier(Plugin):
     """A postal carrier. Instantiated with the app's config."""
+
+    #: the fields of a party (sender and receiver alike, every kind) without which the
+    #: carrier's API refuses the booking
+    party_fields: frozenset[str] = frozenset({"name"})
 
     def book(self, booking: dict[str, Any], idempotency_key: str) -> str:
         raise NotImplementedError

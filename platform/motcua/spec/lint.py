@@ -828,10 +828,36 @@ def _lint_file(path: str | Path, steps: dict[str, type] | None, *, load_steps: b
                 if loc[:2] == ("performed_by", "agencies") and not loaded.source.has(loc[:2]):
                     loc = ("performed_by", *loc[2:])  # written as the shorthand list (or one code)
                 loaded.at(loc, severity, message)
+            _lint_offices(loaded, steps, agencies)
     except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
         loaded = Loaded(str(path), None, [Finding(str(path), 1, 1, "error", say("trình kiểm tra không kiểm tra được tệp này ({kind}: {exc}); vui lòng báo lỗi này", kind=type(exc).__name__, exc=exc))])
     loaded.findings = _sorted(loaded.findings)
     return loaded
+
+
+def _lint_offices(loaded: Loaded, steps: dict[str, type] | None, agencies: Any) -> None:
+    """A step that cannot serve some of the spec's offices (`Step.office_refusal`: a carrier
+    needing a desk phone the registry and the step's config lack) is warned about here, before
+    a citizen of such an office asks for it; the form offers no home pickup there meanwhile."""
+    if steps is None or loaded.spec is None:
+        return
+    offices = agencies.performers_of(loaded.spec)
+    for index, ref in enumerate(loaded.spec.steps):
+        cls = steps.get(ref.name)
+        hook = getattr(cls, "office_refusal", None)
+        if hook is None:
+            continue
+        try:
+            config = cls.Config.model_validate(ref.config)
+        except (ValidationError, AttributeError):
+            continue  # reported by check_steps
+        refused = [(a.code, why) for a in offices if (why := hook(config, None, a, a.code, lint_lang()))]
+        if refused:
+            others = ", ".join(code for code, _ in refused[1:6]) + (" …" if len(refused) > 6 else "")
+            loaded.at(("steps", index), "warning",
+                      say("bước `{name}` không phục vụ được {n}/{total} cơ quan thực hiện (không nhận hồ sơ thu gom tại nhà, "
+                          "không gửi kết quả qua bưu chính ở đó): {why}", name=ref.name, n=len(refused), total=len(offices),
+                          why=refused[0][1]) + (say(" (cả {codes})", codes=others) if others else ""))
 
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:

@@ -353,9 +353,30 @@ def _step_errors(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) 
         return submission.validate_attachments(spec, values, drafts.uploaded(draft), lang)
     if step.kind == "delivery":
         wanted, address = drafts.pickup(spec, draft)
-        return {**submission.validate_delivery(spec, drafts.delivery(spec, draft), lang),
-                **submission.validate_pickup(spec, wanted, address, drafts.delivery(spec, draft), lang)}
+        chosen = drafts.delivery(spec, draft)
+        refused: dict[str, str] = {}
+        if (wanted or (chosen is not None and chosen.kind == "postal")) and _post_refused(spec, draft):
+            if wanted:
+                refused["pickup.wanted"] = _("Cơ quan đã chọn chưa nhận hồ sơ giấy qua bưu điện thu gom tại nhà; hãy lưu "
+                                             "lại bước nhận kết quả và mang hoặc gửi hồ sơ giấy đến cơ quan")
+            if chosen is not None and chosen.kind == "postal":
+                refused["delivery.kind"] = _("Cơ quan đã chọn chưa gửi kết quả qua bưu chính; hãy chọn hình thức nhận "
+                                             "kết quả khác")
+        return {**submission.validate_delivery(spec, chosen, lang),
+                **submission.validate_pickup(spec, wanted, address, chosen, lang), **refused}
     return _all_errors(spec, draft)
+
+
+def _post_refused(spec: ProcedureSpec, draft: dict[str, Any]) -> str | None:
+    """Why the office chosen in `draft` cannot have parcels booked with its carrier, neither
+    the papers collected at home nor the result sent (the carrier needs a desk phone no one
+    gave: motcua.workflow.registry.post_refusal), or None. Staff find the same reason
+    in `motcua lint` and the start-up log."""
+    from motcua.workflow.registry import post_refusal
+
+    code = draft.get(offices.FIELD)
+    office = services().catalogue.performer(spec, code) if code else None
+    return post_refusal(spec, office, current_app.config, current_lang())
 
 
 def _all_errors(spec: ProcedureSpec, draft: dict[str, Any]) -> dict[str, str]:
@@ -413,6 +434,7 @@ def _render_step(
     chosen = drafts.delivery(spec, draft)
     offered = offices.offices(spec)
     chosen_office = services().catalogue.performer(spec, draft.get(offices.FIELD)) if draft.get(offices.FIELD) else None
+    post_refused = _post_refused(spec, draft) if step.kind == "delivery" else None
     context = {
         "spec": spec,
         "token": token,
@@ -428,7 +450,10 @@ def _render_step(
         "delivery": chosen,
         "delivery_raw": draft.get("delivery") or {},
         "pickup_raw": draft.get("pickup") or {},
-        "pickup_offered": submission.home_pickup_offered(spec),
+        # an office its carrier cannot book (no desk phone ...): neither home pickup nor a result by post
+        "post_refused": bool(post_refused),
+        "pickup_offered": submission.home_pickup_offered(spec) and not post_refused,
+        "pickup_refused": submission.home_pickup_offered(spec) and bool(post_refused),
         "pickup_at": drafts.pickup_at(spec, draft),
         "back_to_check": request.args.get("tu") == drafts.STEP_CHECK,
         "assets": form_assets(),

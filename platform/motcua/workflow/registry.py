@@ -94,7 +94,49 @@ def start_warnings(specs: Iterable[Any], app_config: Mapping[str, Any]) -> list[
                 continue  # the linter reported it
             for warning in cls.start_warnings(config, app_config):
                 found.setdefault(warning, []).append(spec.key)
-    return [f"{', '.join(keys)}: {warning}" for warning, keys in found.items()]
+    out = [f"{', '.join(keys)}: {warning}" for warning, keys in found.items()]
+    performers = getattr(specs, "performers", None)  # a Catalogue knows who performs each spec
+    if performers is not None:
+        for spec in specs:
+            refused = office_refusals(spec, performers(spec), app_config, "en")
+            if refused:
+                out.append(f"{spec.key}: {len(refused)} of the offices performing it cannot be served by post "
+                           f"(no home pickup is offered there): {refused[0][1]}"
+                           + (f" (also {', '.join(c for c, _ in refused[1:6])}{' ...' if len(refused) > 6 else ''})"
+                              if len(refused) > 1 else ""))
+    return out
+
+
+def office_refusals(spec: Any, offices: Iterable[Any], app_config: Mapping[str, Any] | None,
+                    lang: str) -> list[tuple[str, str]]:
+    """(code, why) for each of `offices` a step of `spec` cannot serve (`Step.office_refusal`)."""
+    registry = step_registry()
+    out: list[tuple[str, str]] = []
+    steps = []
+    for ref in spec.steps:
+        cls = registry.get(ref.name)
+        if cls is None:
+            continue
+        try:
+            steps.append((cls, cls.Config.model_validate(ref.config)))
+        except ValidationError:
+            continue  # the linter reported it
+    for office in offices:
+        for cls, config in steps:
+            why = cls.office_refusal(config, app_config, office, office.code, lang)
+            if why:
+                out.append((office.code, why))
+                break
+    return out
+
+
+def post_refusal(spec: Any, office: Any, app_config: Mapping[str, Any], lang: str) -> str | None:
+    """Why no parcel can be booked for a dossier filed with `office` — neither its papers
+    collected at home nor its result sent by post (None: they can, or no office is chosen yet)."""
+    if office is None:
+        return None
+    found = office_refusals(spec, (office,), app_config, lang)
+    return found[0][1] if found else None
 
 
 def reload() -> dict[str, type]:

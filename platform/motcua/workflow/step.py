@@ -127,6 +127,16 @@ class Step:
         return []
 
     @classmethod
+    def office_refusal(cls, config: BaseModel, app_config: Mapping[str, Any] | None, office: Any, code: str,
+                       lang: str) -> str | None:
+        """Why this step cannot do its outside work for dossiers of the office `code` (`office`,
+        the registry's Agency or None), in `lang` — a carrier that needs the office's phone, which
+        no one gave — or None. Asked before the citizen chooses (the form then offers no home
+        pickup there), by `motcua lint` and at start (motcua.workflow.registry), so the gap is
+        found by staff, not by a job that dies. `app_config` is None outside an app (lint)."""
+        return None
+
+    @classmethod
     def render_message(cls, message: dict[str, Any], config: Any) -> dict[str, Any]:
         """The `body` (and `subject`) of a message this step asked for with `render=` instead
         of a body (`ctx.send_message`): called by the job that sends it, with the app's config,
