@@ -141,3 +141,31 @@ def test_motcua_lint_warns_for_the_deployments_carrier(tmp_path, monkeypatch):
     monkeypatch.setenv("MOTCUA_POSTAL_CARRIER", "vnpost")
     result = CliRunner().invoke(main, ["lint", "--lang", "en", str(path)])
     assert result.exit_code == 0 and "performing offices" not in result.stdout
+
+
+def test_the_api_refuses_what_the_form_does_not_offer_at_such_an_office(tmp_path, store_target):
+    """Through /api/v1 a postal result or a home pickup at an office whose carrier cannot book
+    it is a 422 with its pointer, as the form's delivery step refuses it; nothing is filed."""
+    import base64
+
+    from tests.portal_helpers import small_pdf
+    from tests.test_api_portal import ANSWERS
+
+    address = {"province": "01", "commune": "Phường Ba Đình", "street": "Số 9 Phan Đình Phùng"}
+    app, _path = make_app(tmp_path, store_target, {"carrier": "viettelpost"})
+    try:
+        client = app.test_client()
+        body = {"agency": OFFICE, "answers": ANSWERS,
+                "attachments": [{"component": "giay_chung_sinh", "filename": "gcs.pdf",
+                                 "content_base64": base64.b64encode(small_pdf()).decode()}]}
+        url = f"/api/v1/procedures/{birth_spec()['code']}/dossiers"
+        response = client.post(url, json={**body, "delivery": {"kind": "postal", "address": address}, "pickup": {}})
+        assert response.status_code == 422, response.get_json()
+        pointers = {e["pointer"]: e["message"] for e in response.get_json()["errors"]}
+        assert "/delivery/kind" in pointers and "/pickup" in pointers
+        assert "phone" in pointers["/delivery/kind"] or "điện thoại" in pointers["/delivery/kind"]
+        assert app.extensions["motcua"].store.dossiers.count() == 0
+        # at the desk the same office files as before
+        assert client.post(url, json={**body, "delivery": {"kind": "desk"}}).status_code == 201
+    finally:
+        app.extensions["motcua"].store.close()
