@@ -35,7 +35,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, St
 from markupsafe import Markup
 
 from motcua.dossier import Dossier, Event
-from motcua.fees import bill
+from motcua.fees import bill, line_amount_text
 from motcua.spec.model import Condition, ProcedureSpec, localize
 from motcua.units import address_text
 from motcua.i18n import FILTERS
@@ -386,11 +386,7 @@ def _fee_lines(dossier: Dossier, lang: str) -> Iterable[str]:
     for fee in dossier.fees:
         name = fee.get("name")
         name = localize(name, lang) if isinstance(name, dict) else str(name or fee.get("id", ""))
-        quantity = fee.get("quantity")
-        amount = int(fee.get("amount") or 0)
-        detail = t("miễn", lang) if fee.get("exempt") else money(amount, lang)
-        if quantity and quantity != 1:
-            detail += f" (× {quantity})"
+        detail = t("miễn", lang) if fee.get("exempt") else line_amount_text(fee, lang)
         yield f"{name}: {detail}"
 
 

@@ -280,6 +280,6 @@ def test_the_intake_shows_the_amount_to_collect_and_recomputes_it_without_filing
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     shown = page.split("data-fee-to-collect>", 1)[1].split("</ul>", 1)[0]
-    assert "16.000 ₫" in shown and "× 2" in shown
+    assert "2 × 8.000 ₫ = 16.000 ₫" in shown  # the count, the price of each, the line's total
     assert "error-summary" not in page and svc(office).store.dossiers.count() == before  # nothing filed
     assert "Hoàng Thị Mai" in page  # what was typed is kept

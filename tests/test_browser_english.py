@@ -52,8 +52,8 @@ def test_citizen_reading_english_files_a_judicial_record_request(live_server, pa
     follow(page, CONTINUE)
     summary = page.locator("[data-error-summary]")
     assert summary.is_visible()
-    assert "Invalid mobile number" in summary.inner_text()
-    assert "Invalid mobile number" in page.locator("#f-applicant-phone-error").inner_text()
+    assert "Invalid mobile phone number" in summary.inner_text()
+    assert "Invalid mobile phone number" in page.locator("#f-applicant-phone-error").inner_text()
     assert "không hợp lệ" not in page.locator("main").inner_text()
     assert page.input_value("#f-applicant-full_name") == "Tran Thi Mai"
     page.fill("#f-applicant-phone", "0912345678")

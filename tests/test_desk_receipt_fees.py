@@ -108,7 +108,7 @@ def test_receipt_fee_section_is_one_bill_with_one_total_saying_what_it_covers(bi
     text = flat(pdf_text(receipt_pdf(make_dossier(birth), birth, "https://dvc.example.vn/ho-so/x", "vi")))
     section = text[text.index("6. Phí, lệ phí:"):text.index("7. Đăng ký nhận kết quả")]
     assert section == (
-        "6. Phí, lệ phí: - Lệ phí đăng ký khai sinh: miễn - Phí cấp bản sao trích lục khai sinh: 16.000 ₫ (× 2) "
+        "6. Phí, lệ phí: - Lệ phí đăng ký khai sinh: miễn - Phí cấp bản sao trích lục khai sinh: 2 × 8.000 ₫ = 16.000 ₫ "
         "- Cước bưu chính (trả cho bưu điện khi nhận kết quả): 25.000 ₫ "
         "- Tổng cộng: 41.000 ₫ (16.000 ₫ phí, lệ phí nộp cho cơ quan giải quyết; 25.000 ₫ cước bưu chính trả cho bưu điện) "
     ), section

@@ -206,7 +206,7 @@ def test_receipt_is_form_01_with_everything_the_citizen_needs(birth):
         "Bản chính: 1, bản sao: 0",
         "4. Thời gian nhận hồ sơ: 14 giờ 45 phút, ngày 20/05/2025",
         "5. Thời gian trả kết quả giải quyết hồ sơ: ngày 21/05/2025",
-        "Phí cấp bản sao trích lục khai sinh: 16.000 ₫",
+        "Phí cấp bản sao trích lục khai sinh: 2 × 8.000 ₫ = 16.000 ₫",
         "Qua dịch vụ bưu chính công ích (12 Lê Lợi, Phường Bến Thành,",
         "NGƯỜI TIẾP NHẬN HỒ SƠ",
     ):

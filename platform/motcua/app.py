@@ -315,9 +315,10 @@ def _create_app(config: dict[str, Any] | None) -> Flask:
 
     app.jinja_env.globals.update(performers_name=catalogue.performers_name, spec_tier=catalogue.tier, office=catalogue.office,
                                  office_details=office_details, office_hours=office_hours)
-    from motcua.fees import bill
+    from motcua.fees import bill, line_amount_text
 
-    app.jinja_env.globals.update(bill=bill)  # fees and postal charge, with who is paid what
+    # fees and postal charge, with who is paid what; a line's amount as "2 × 8.000 ₫ = 16.000 ₫"
+    app.jinja_env.globals.update(bill=bill, fee_amount=line_amount_text)
     logging.getLogger("motcua").setLevel(logging.INFO)
     _jobs(app)
     return app

@@ -124,7 +124,7 @@ def rate(
     if not code:
         errors["code"] = _("Hãy nhập mã hồ sơ.")
     if not _clean(factor):
-        errors["factor"] = _("Hãy nhập số điện thoại hoặc số CCCD đã khai khi nộp hồ sơ.")
+        errors["factor"] = _("Hãy nhập số điện thoại hoặc số định danh cá nhân đã khai khi nộp hồ sơ.")
     dossier: Dossier | None = None
     if code and _clean(factor):
         try:

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel
 
-from motcua.i18n import N_, money, t
+from motcua.i18n import N_, current_lang, money, t
 from motcua.spec.conditions import holds, lookup
 from motcua.spec.lint import field_at
 from motcua.spec.model import FeeRule, ProcedureSpec
@@ -26,6 +26,9 @@ class FeeLine(BaseModel):
     quantity: int
     amount: int
     exempt: bool = False
+    #: What each unit costs when every counted unit costs the same (no free units, tier or cap
+    #: in play), so a line can say "2 × 8.000 ₫ = 16.000 ₫"; None when they do not.
+    unit_amount: int | None = None
 
 
 #: Units counted when the quantity field's schema sets no `maximum` (the linter warns then):
@@ -103,10 +106,30 @@ def compute_fees(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str =
         quantity = _quantity(rule, answers, max_quantity(spec, rule))
         exempt = rule.exempt_when is not None and holds(rule.exempt_when, answers, channel, spec.computed, today)
         amount = 0 if exempt else _line_amount(rule, quantity, agency)
-        lines.append(
-            FeeLine(id=rule.id, kind=rule.kind, name=dict(rule.name), quantity=quantity, amount=amount, exempt=exempt)
-        )
+        single = _line_amount(rule, 1, agency)
+        unit = single if not exempt and quantity > 1 and single * quantity == amount else None
+        lines.append(FeeLine(id=rule.id, kind=rule.kind, name=dict(rule.name), quantity=quantity, amount=amount,
+                             exempt=exempt, unit_amount=unit))
     return lines
+
+
+#: A line of several units whose units do not all cost the same: the amount is the line's total.
+TOTAL_OF_UNITS = N_("{amount} (tổng cho {quantity} đơn vị)")
+
+
+def line_amount_text(line: FeeLine | Mapping[str, Any], lang: str | None = None) -> str:
+    """A line's amount, unambiguous when it counts several units: "2 × 8.000 ₫ = 16.000 ₫".
+
+    "16.000 ₫ (× 2)" read as 16.000 ₫ a copy; the total is always the line's `amount`. A line
+    recorded before `unit_amount` existed (or with free units, tiers or a cap) says it is a total.
+    Exempt lines are the caller's to mark: their amount is 0."""
+    get = line.get if isinstance(line, Mapping) else lambda key: getattr(line, key, None)
+    amount, quantity, unit = int(get("amount") or 0), int(get("quantity") or 0), get("unit_amount")
+    if quantity <= 1 or get("exempt"):
+        return money(amount, lang)
+    if isinstance(unit, int) and unit * quantity == amount:
+        return f"{quantity} × {money(unit, lang)} = {money(amount, lang)}"
+    return t(TOTAL_OF_UNITS, lang or current_lang(), amount=money(amount, lang), quantity=quantity)
 
 
 def total(lines: list[FeeLine]) -> int:

@@ -165,15 +165,15 @@ FORMATS: dict[str, FieldFormat] = {
         FieldFormat(
             "cccd", check_cccd, {"pattern": CCCD_PATTERN, "minLength": 12, "maxLength": 12}, "001099012345",
             "Personal ID (CCCD / số định danh cá nhân): 12 ASCII digits, the first three the province code 001–096.",
-            {CCCD_LENGTH: "The personal ID number must have exactly 12 digits",
-             CCCD_PROVINCE: "Invalid personal ID number: its first three digits are the province of birth registration, 001 to 096"},
+            {CCCD_LENGTH: "The citizen identity number must have exactly 12 digits",
+             CCCD_PROVINCE: "Invalid citizen identity number: its first three digits are the province of birth registration, 001 to 096"},
         ),
         FieldFormat(
             "vn-mobile", check_mobile, {"pattern": MOBILE.pattern, "minLength": 10, "maxLength": 10}, "0912345678",
             "Vietnamese mobile number, 10 ASCII digits `0` + a mobile prefix (03x, 05x, 07x, 08x, 09x); "
             "the web form also takes `+84 912 345 678` and stores `0912345678`.",
-            {MOBILE_LENGTH: "Invalid mobile number: 10 digits needed, e.g. 0912345678",
-             MOBILE_PREFIX: "Invalid mobile number: it must start with a Vietnamese mobile prefix (03, 05, 07, 08, 09), e.g. 0912345678"},
+            {MOBILE_LENGTH: "Invalid mobile phone number: 10 digits needed, e.g. 0912345678",
+             MOBILE_PREFIX: "Invalid mobile phone number: it must start with a Vietnamese mobile prefix (03, 05, 07, 08, 09), e.g. 0912345678"},
         ),
         FieldFormat(
             "tax-code", check_tax_code,
@@ -181,7 +181,7 @@ FORMATS: dict[str, FieldFormat] = {
             "Tax code: 10 ASCII digits whose 10th is the check digit (10 − Σ(digit × 31, 29, 23, 19, 17, 13, 7, 5, 3) "
             "mod 11, mod 10), optionally `-` and 3 digits for a dependent unit; or a personal ID (format cccd). "
             "The check digit is the one rule the pattern cannot carry.",
-            {TAX_SHAPE: "Invalid tax code: 10 digits (or 10 digits, a hyphen and 3 digits), or a 12-digit personal ID",
+            {TAX_SHAPE: "Invalid tax code: 10 digits (or 10 digits, a hyphen and 3 digits), or a 12-digit citizen identity number",
              TAX_CHECK: "Invalid tax code: the check digit (the 10th digit) does not match; check each digit"},
         ),
         FieldFormat(

@@ -97,6 +97,7 @@ def _fee_rows(spec: ProcedureSpec, answers: dict[str, Any], agency: str | None =
             "quantity": line.quantity,
             "amount": line.amount,
             "exempt": line.exempt,
+            "unit_amount": line.unit_amount,
         }
         for line in lines
     ]

@@ -237,7 +237,7 @@ def preview_html(spec: ProcedureSpec, answers: dict[str, Any], lang: str) -> dic
     """The procedure page, the citizen form (with the errors these answers get) and the fee
     for these answers, drawn by the portal's own templates and renderers in `lang`."""
     from motcua import submission
-    from motcua.fees import compute_fees, total
+    from motcua.fees import compute_fees, line_amount_text, total
     from motcua.web import labels, offices
     from motcua.web.portal import fee_descriptions
     from motcua_renderers.form import render_fields
@@ -258,7 +258,7 @@ def preview_html(spec: ProcedureSpec, answers: dict[str, Any], lang: str) -> dic
             form = Markup("").join(parts)
         lines = compute_fees(spec, answers, "online")
         fee_rows = [{"kind": labels.label(labels.FEE_KINDS, line.kind), "name": local(line.name),
-                     "quantity": line.quantity, "amount": money(line.amount, lang), "exempt": line.exempt}
+                     "quantity": line.quantity, "amount": line_amount_text(line, lang), "exempt": line.exempt}
                     for line in lines]
         fees = render_template("studio/_fees.html", rows=fee_rows, total=money(total(lines), lang))
     return {"procedure": page, "form": str(form), "fees": fees}
