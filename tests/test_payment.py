@@ -256,3 +256,14 @@ def test_start_warnings_name_what_online_payment_lacks() -> None:
     assert "VNPAY_TMN_CODE" in warning and "VNPAY_PAY_URL" not in warning
     # a demo start configures the gateway with its simulator after create_app: nothing to warn of
     assert PaymentStep.start_warnings(PaymentConfig(mode="online"), {"DEMO": True}) == []
+
+
+def test_a_start_warning_for_many_procedures_names_ten_and_counts_the_rest():
+    """2,000 procedures missing one gateway setting make one readable line, not a 40 kB one."""
+    from motcua.workflow.registry import _some
+
+    keys = [f"8.{n:06d}@2026.2" for n in range(2000)]
+    line = _some(keys)
+    assert line.startswith("8.000000@2026.2, 8.000001@2026.2") and "8.000010@" not in line
+    assert line.endswith("and 1990 more (2000 procedures)")
+    assert _some(keys[:3]) == "8.000000@2026.2, 8.000001@2026.2, 8.000002@2026.2"

@@ -94,7 +94,7 @@ def start_warnings(specs: Iterable[Any], app_config: Mapping[str, Any]) -> list[
                 continue  # the linter reported it
             for warning in cls.start_warnings(config, app_config):
                 found.setdefault(warning, []).append(spec.key)
-    out = [f"{', '.join(keys)}: {warning}" for warning, keys in found.items()]
+    out = [f"{_some(keys)}: {warning}" for warning, keys in found.items()]
     performers = getattr(specs, "performers", None)  # a Catalogue knows who performs each spec
     if performers is not None:
         for spec in specs:
@@ -105,6 +105,14 @@ def start_warnings(specs: Iterable[Any], app_config: Mapping[str, Any]) -> list[
                            + (f" (also {', '.join(c for c, _ in refused[1:6])}{' ...' if len(refused) > 6 else ''})"
                               if len(refused) > 1 else ""))
     return out
+
+
+def _some(keys: list[str], shown: int = 10) -> str:
+    """The first `shown` spec keys and how many more: a province's 2,000 procedures missing one
+    setting make one readable log line, not a 40 kB one."""
+    if len(keys) <= shown:
+        return ", ".join(keys)
+    return f"{', '.join(keys[:shown])} and {len(keys) - shown} more ({len(keys)} procedures)"
 
 
 def office_refusals(spec: Any, offices: Iterable[Any], app_config: Mapping[str, Any] | None,
