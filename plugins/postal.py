@@ -162,7 +162,7 @@ def office_refusal(config: PostalConfig, app_config: Any, office: Any, code: str
                   carrier=carrier, fields=", ".join(missing), office=named, code=code)
 
 def carrier_id(ctx: StepContext) -> str:
-    return ctx.config.carrier or ctx.app_config.get("POSTAL_CARRIER") or DEFAULT_CARRIER
+    return _chosen_carrier(ctx.config, ctx.app_config)
 
 
 def _wants_postal(ctx: StepContext) -> bool:

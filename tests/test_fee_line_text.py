@@ -35,3 +35,14 @@ def test_units_of_different_prices_say_the_amount_is_the_total(birth):  # noqa: 
     # a line recorded before the unit price was kept says the same
     old = {k: v for k, v in copies_line(birth, 2).model_dump(mode="json").items() if k != "unit_amount"}
     assert line_amount_text(old, "vi") == "16.000 ₫ (tổng cho 2 đơn vị)"
+
+
+def test_tiers_that_happen_to_average_the_first_price_still_say_the_total(birth):  # noqa: F811
+    """8.000, then 4.000, then 12.000: three units come to 24.000 = 3 × 8.000 by chance, yet the
+    units do not cost 8.000 each, so the line must not say "3 × 8.000 ₫"."""
+    rule = next(r for r in birth.fees if r.id == "phi_ban_sao_trich_luc")
+    tiers = [FeeTier(from_unit=2, amount=4000), FeeTier(from_unit=3, amount=12000)]
+    tiered = birth.model_copy(update={"fees": [rule.model_copy(update={"tiers": tiers})]})
+    line = compute_fees(tiered, {**ANSWERS, "extract_copies": 3})[0]
+    assert (line.amount, line.unit_amount) == (24000, None)
+    assert line_amount_text(line, "vi") == "24.000 ₫ (tổng cho 3 đơn vị)"

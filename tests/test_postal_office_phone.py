@@ -7,7 +7,6 @@ offered everywhere. Real app, real simulators over HTTP."""
 
 from __future__ import annotations
 
-import pytest
 
 from conftest import LiveServer
 from motcua.app import create_app
@@ -167,5 +166,30 @@ def test_the_api_refuses_what_the_form_does_not_offer_at_such_an_office(tmp_path
         assert app.extensions["motcua"].store.dossiers.count() == 0
         # at the desk the same office files as before
         assert client.post(url, json={**body, "delivery": {"kind": "desk"}}).status_code == 201
+    finally:
+        app.extensions["motcua"].store.close()
+
+
+def test_a_procedure_of_one_office_is_judged_by_that_office(tmp_path, store_target):
+    """With one performer the form has no office to choose (and posts none): its delivery step
+    still offers no post where the carrier cannot book that office, as the API refuses it."""
+    from tests.portal_helpers import GOOD_ANSWERS, csrf
+    from tests.test_portal_filing import FORM
+
+    folder = tmp_path / "specs"
+    data = spec_with({"carrier": "viettelpost"})
+    data["performed_by"] = OFFICE
+    write_spec(folder / "ho-tich", "khai-sinh", data)
+    app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(folder), "TESTING": True,
+                      "STORE": store_target})
+    try:
+        client = app.test_client()
+        token = csrf(text(client.get(FORM)))
+        first = {k: v for k, v in GOOD_ANSWERS["requester"].items() if k != "agency"}
+        response = client.post(FORM, data={"csrf_token": token, **first})
+        assert response.status_code == 302, summary_messages(text(response))
+        base = response.headers["Location"].rsplit("/", 1)[0]
+        page = text(client.get(f"{base}/nhan-ket-qua"))
+        assert PICKUP_OFFER not in page and 'value="postal"' not in page and 'id="post-refused"' in page
     finally:
         app.extensions["motcua"].store.close()

@@ -106,8 +106,10 @@ def compute_fees(spec: ProcedureSpec, answers: Mapping[str, Any], channel: str =
         quantity = _quantity(rule, answers, max_quantity(spec, rule))
         exempt = rule.exempt_when is not None and holds(rule.exempt_when, answers, channel, spec.computed, today)
         amount = 0 if exempt else _line_amount(rule, quantity, agency)
-        single = _line_amount(rule, 1, agency)
-        unit = single if not exempt and quantity > 1 and single * quantity == amount else None
+        unit = None  # "2 × 8.000 ₫" only when every unit costs the same (no tiers, no free units, no cap hit)
+        if not exempt and quantity > 1 and not rule.tiers and not rule.free_units:
+            single = _line_amount(rule, 1, agency)
+            unit = single if single * quantity == amount else None
         lines.append(FeeLine(id=rule.id, kind=rule.kind, name=dict(rule.name), quantity=quantity, amount=amount,
                              exempt=exempt, unit_amount=unit))
     return lines

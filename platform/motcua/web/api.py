@@ -208,16 +208,6 @@ def _summary(spec: ProcedureSpec, lang: str) -> dict[str, Any]:
 
 
 
-def _post_refused(spec: ProcedureSpec, agency: str | None, lang: str) -> str | None:
-    """Why parcels cannot be booked for a dossier filed with this office (its carrier needs
-    a desk phone no one gave), as the portal's delivery step says it; None when they can."""
-    from motcua.web import offices
-    from motcua.workflow.registry import post_refusal
-
-    performers = offices.offices(spec)
-    office = services().catalogue.performer(spec, agency) if agency else (performers[0] if len(performers) == 1 else None)
-    return post_refusal(spec, office, current_app.config, lang)
-
 def _pointer(path: str, root: str = "/answers") -> str:
     if not path:
         return root
@@ -582,7 +572,7 @@ def create_dossier(code: str):
         for path, message in submission.validate_pickup(spec, True, typed, delivery, lang).items():
             problems.append((_pointer(path.removeprefix("pickup."), "/pickup") if path != "pickup.wanted" else "/pickup", message))
         pickup_address = submission.pickup_address(spec, True, typed, delivery)
-    refused = _post_refused(spec, body.agency, lang) if body.pickup is not None or (delivery and delivery.kind == "postal") else None
+    refused = offices.post_refused(spec, body.agency, lang) if body.pickup is not None or (delivery and delivery.kind == "postal") else None
     if refused:  # the office's carrier cannot book its parcels: what the portal does not offer
         if body.pickup is not None:
             problems.append(("/pickup", refused))

@@ -55,15 +55,15 @@ def form_targets(config: Any) -> list[str]:
     return sorted({o for o in map(_origin, urls) if o})
 
 
-def _kept() -> tuple[str, str, str, bool]:
+def _kept() -> tuple[tuple[str, ...], bool]:
     """What the headers of this app depend on besides the request, worked out at its first
     page and kept: the Content-Security-Policy cut where the nonce goes (its `form-action`
     builds every enabled gateway plugin to ask its payer URLs) and whether HSTS is sent."""
     kept = current_app.extensions.get(_KEPT)
     if kept is None:
         config = current_app.config
-        head, middle, tail = content_security_policy(_NONCE, form_targets(config)).split(_NONCE)
-        kept = current_app.extensions[_KEPT] = (head, middle, tail, str(config.get("PUBLIC_URL") or "").startswith("https://"))
+        parts = tuple(content_security_policy(_NONCE, form_targets(config)).split(_NONCE))
+        kept = current_app.extensions[_KEPT] = (parts, str(config.get("PUBLIC_URL") or "").startswith("https://"))
     return kept
 
 
@@ -99,10 +99,9 @@ def _secure(response: Response) -> Response:
     if request.view_args and "token" in request.view_args:
         headers["Referrer-Policy"] = "no-referrer"
         present.add("referrer-policy")
-    head, middle, tail, hsts = _kept()
+    csp, hsts = _kept()
     if response.mimetype == "text/html" and "content-security-policy" not in present:
-        nonce = csp_nonce()
-        headers.add("Content-Security-Policy", f"{head}{nonce}{middle}{nonce}{tail}")
+        headers.add("Content-Security-Policy", csp_nonce().join(csp))
     if hsts and "strict-transport-security" not in present:
         headers.add("Strict-Transport-Security", HSTS)
     for name, value in DEFAULTS:

@@ -101,3 +101,20 @@ def shared_hours(offices: Iterable[Agency], lang: str) -> str:
     procedure page's bytes)."""
     counts = Counter(details(office, lang)["hours"] for office in offices)
     return counts.most_common(1)[0][0] if counts else ""
+
+
+def post_refused(spec: ProcedureSpec, code: str | None, lang: str) -> str | None:
+    """Why no parcel can be booked for a dossier filed with the office `code` (with no code:
+    the procedure's only office) — its carrier needs a desk phone no one gave
+    (motcua.workflow.registry.post_refusal) — or None. The form's delivery step and the API
+    both ask here; staff find the same reason in `motcua lint` and the start-up log."""
+    from flask import current_app
+
+    from motcua.filing import OfficeChoiceError, chosen_office
+    from motcua.workflow.registry import post_refusal
+
+    try:
+        office = chosen_office(spec, code)
+    except OfficeChoiceError:
+        return None  # not chosen yet, or not a performer: the office's own error says so
+    return post_refusal(spec, office, current_app.config, lang)

@@ -369,15 +369,7 @@ def _step_errors(spec: ProcedureSpec, draft: dict[str, Any], step: drafts.Step) 
 
 
 def _post_refused(spec: ProcedureSpec, draft: dict[str, Any]) -> str | None:
-    """Why the office chosen in `draft` cannot have parcels booked with its carrier, neither
-    the papers collected at home nor the result sent (the carrier needs a desk phone no one
-    gave: motcua.workflow.registry.post_refusal), or None. Staff find the same reason
-    in `motcua lint` and the start-up log."""
-    from motcua.workflow.registry import post_refusal
-
-    code = draft.get(offices.FIELD)
-    office = services().catalogue.performer(spec, code) if code else None
-    return post_refusal(spec, office, current_app.config, current_lang())
+    return offices.post_refused(spec, draft.get(offices.FIELD), current_lang())
 
 
 def _all_errors(spec: ProcedureSpec, draft: dict[str, Any]) -> dict[str, str]:

@@ -97,13 +97,16 @@ def start_warnings(specs: Iterable[Any], app_config: Mapping[str, Any]) -> list[
     out = [f"{_some(keys)}: {warning}" for warning, keys in found.items()]
     performers = getattr(specs, "performers", None)  # a Catalogue knows who performs each spec
     if performers is not None:
+        refusals: dict[str, list[str]] = {}  # one line per reason, as above: 2,000 specs of the communes make one
         for spec in specs:
             refused = office_refusals(spec, performers(spec), app_config, "en")
             if refused:
-                out.append(f"{spec.key}: {len(refused)} of the offices performing it cannot be served by post "
-                           f"(no home pickup is offered there): {refused[0][1]}"
-                           + (f" (also {', '.join(c for c, _ in refused[1:6])}{' ...' if len(refused) > 6 else ''})"
-                              if len(refused) > 1 else ""))
+                why = (f"{len(refused)} of the offices performing it cannot be served by post "
+                       f"(no home pickup is offered there): {refused[0][1]}"
+                       + (f" (also {', '.join(c for c, _ in refused[1:6])}{' ...' if len(refused) > 6 else ''})"
+                          if len(refused) > 1 else ""))
+                refusals.setdefault(why, []).append(spec.key)
+        out += [f"{_some(keys)}: {why}" for why, keys in refusals.items()]
     return out
 
 
