@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import time
 import sys
 import threading
@@ -53,6 +54,24 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--deep"):
         os.environ[DEEP_ENV] = "1"
     _temporary_folders_in_memory(config)
+    _one_lint_cache(config)
+
+
+def _one_lint_cache(config: pytest.Config) -> None:
+    """Every app and every process the run starts (`motcua serve`, `motcua worker`, the CLI)
+    keeps its lint results in one folder (SPEC_CACHE_DIR, docs/deploy.md), as a deployment's
+    processes may: each starts on a fresh data folder, and linting the shipped specs there
+    cost ~0.4 s of CPU per process started. Made by the controller; xdist's workers and the
+    processes the tests start inherit it. Tests of the data folder's own cache unset it."""
+    if os.environ.get(SPEC_CACHE_ENV) or hasattr(config, "workerinput"):
+        return
+    folder = tempfile.mkdtemp(prefix="motcua-spec-cache-")
+    os.environ[SPEC_CACHE_ENV] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+#: The variable _one_lint_cache sets for the run.
+SPEC_CACHE_ENV = "MOTCUA_SPEC_CACHE_DIR"
 
 
 #: Where tmp_path folders go when the machine has a memory file system (docs/performance.md,

@@ -8,13 +8,22 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from motcua import catalogue as catalogue_module
 from motcua.app import create_app
 from motcua.catalogue import CACHE_FILE, Catalogue
 from motcua.search import PER_PAGE, Filters, level_counts, page_links, paginate, results, search, words
 from motcua.spec.loader import load_file
 from motcua.spec.model import Level
+from tests.conftest import SPEC_CACHE_ENV
 from tests.portal_helpers import BIRTH, BIRTH_CODE, birth_spec, write_spec
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_the_data_folder(monkeypatch):
+    """The lint cache tests here read the data folder's file: the run's shared one unset."""
+    monkeypatch.delenv(SPEC_CACHE_ENV, raising=False)
 
 
 def titles(html: str) -> list[str]:

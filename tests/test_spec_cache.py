@@ -17,6 +17,7 @@ from motcua import spec_cache
 from motcua.catalogue import CACHE_FILE, Catalogue
 from motcua.spec.loader import load_file
 from motcua.spec.model import ProcedureSpec
+from tests.conftest import SPEC_CACHE_ENV
 from tests.portal_helpers import BIRTH, BIRTH_CODE, REPO, birth_spec, write_spec
 
 SHIPPED = REPO / "procedure_specs"
@@ -29,10 +30,12 @@ def new_process() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process():
+def _fresh_process(monkeypatch):
     """Each test starts as a new process would: a folder this process linted before (another
-    test's) would otherwise come from memory and the file would not be written."""
+    test's) would otherwise come from memory and the file would not be written. The cache is
+    the data folder's (the run's shared SPEC_CACHE_DIR unset)."""
     new_process()
+    monkeypatch.delenv(SPEC_CACHE_ENV, raising=False)
 
 
 def read_back(spec: ProcedureSpec) -> ProcedureSpec:
@@ -231,3 +234,22 @@ def test_a_broken_spec_is_reported_with_its_line_from_the_cache_too(tmp_path):
     assert errors and errors == [str(p) for p in first.problems if p.severity == "error"]
     assert all(e.startswith(f"{broken}:") and e.split(":")[1].isdigit() and int(e.split(":")[1]) > 1 for e in errors)
     assert again.get("9.000001") is None and again.get(BIRTH_CODE) is not None
+
+
+def test_processes_sharing_a_spec_cache_dir_lint_once_whatever_their_data_folders(tmp_path, caplog):
+    """SPEC_CACHE_DIR (docs/deploy.md): the lint cache lives there, not in the data folder, and
+    a start on another data folder reads it instead of linting the specs again."""
+    from motcua.app import create_app
+
+    shared = tmp_path / "cache"
+    shared.mkdir(mode=0o700)
+    first = {"DATA_DIR": str(tmp_path / "a"), "SPECS_DIR": str(SHIPPED), "TESTING": True, "SPEC_CACHE_DIR": str(shared)}
+    create_app(first).extensions["motcua"].store.close()
+    assert (shared / CACHE_FILE).exists() and not (tmp_path / "a" / CACHE_FILE).exists()
+    new_process()
+    with caplog.at_level(logging.INFO, logger="motcua.catalogue"):
+        app = create_app({**first, "DATA_DIR": str(tmp_path / "b")})
+    app.extensions["motcua"].store.close()
+    assert {type(spec) for spec in app.extensions["motcua"].catalogue} == {spec_cache.LazySpec}  # all from the file
+    assert not (tmp_path / "b" / CACHE_FILE).exists()
+    assert not [r for r in caplog.records if r.getMessage().startswith("linted") and not r.getMessage().startswith("linted 0 ")]

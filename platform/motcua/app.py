@@ -247,8 +247,11 @@ def _create_app(config: dict[str, Any] | None) -> Flask:
     # AGENCY_REGISTRY (MOTCUA_AGENCY_REGISTRY): the offices of this deployment; a wrong file
     # stops the start with path:line errors (docs/agencies.md). Specs are linted against it.
     agencies = load_registry(registry_path(app.config))
-    # lint results kept in the data folder; pinned versions checked; studio publications applied
-    catalogue = published_catalogue(app.config["SPECS_DIR"], store, cache_dir=data_dir, agencies=agencies)
+    # lint results kept in the data folder, or in SPEC_CACHE_DIR (MOTCUA_SPEC_CACHE_DIR): one
+    # folder for every process started on the same specs (docs/deploy.md); pinned versions
+    # checked; studio publications applied
+    cache_dir = app.config.get("SPEC_CACHE_DIR") or data_dir
+    catalogue = published_catalogue(app.config["SPECS_DIR"], store, cache_dir=cache_dir, agencies=agencies)
     for problem in catalogue.problems:  # errors were logged as the spec was left out
         if problem.severity != "error":
             app.logger.warning("spec warning (the spec is served): %s", problem)
