@@ -111,7 +111,7 @@ def test_translations_ask_only_for_fields_the_code_gives():
 
 
 def test_no_yaml_catalogue_is_left():
-    """The YAML catalogues are retired; a branch that still adds one: tools/yaml_to_po.py."""
+    """The YAML catalogues are retired: English is written in the .po (docs/i18n.md)."""
     assert sorted(p.name for p in i18n.FOLDER.rglob("*.yaml")) == []
 
 
