@@ -24,8 +24,8 @@ serve: $(VENV)/.installed  ## install, then serve the portal at http://127.0.0.1
 demo: $(VENV)/.installed  ## install, then serve the portal with the simulators and demo accounts
 	$(BIN)/motcua serve --demo --specs procedure_specs --data data --host 127.0.0.1 --port 8000 $(ARGS)
 
-# One pytest worker per CPU (pytest-xdist), each test file on one worker (its module fixtures
-# made once); ARGS="-n 0" runs in one process, ARGS=--deep draws many more examples in the
+# Two pytest workers per CPU (pytest-xdist; tests/conftest.py says why), each test file on one
+# worker (its module fixtures made once); ARGS="-n 0" runs in one process, ARGS=--deep draws many more examples in the
 # property-based tests (docs/performance.md, "Test suite").
 test: $(VENV)/.installed  ## install, then run the whole test suite (browser tests need /usr/bin/chromium)
 	$(BIN)/python -m pytest -n auto --dist loadfile $(ARGS)

@@ -11,7 +11,7 @@ import pytest
 from motcua.app import create_app
 from motcua_plugins.simulators import identity as sim
 from tests.conftest import SPECS, LiveServer, free_port, watch_csp
-from tests.identity_helpers import CLIENT_ID, CLIENT_SECRET, provider_config
+from tests.identity_helpers import CLIENT_ID, CLIENT_SECRET, provider_config, provider_keys
 from tests.portal_helpers import CONTINUE, fill_birth_steps, follow
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,8 @@ def portal(tmp_path):
     """(portal URL, provider URL): the portal's callback registered at the provider."""
     app_port, idp_port = free_port(), free_port()
     idp_url, app_url = f"http://127.0.0.1:{idp_port}", f"http://127.0.0.1:{app_port}"
-    provider = sim.create_app(idp_url, {CLIENT_ID: {"secret": CLIENT_SECRET, "redirect_uris": [app_url + "/dang-nhap/vneid/ve"]}})
+    provider = sim.create_app(idp_url, {CLIENT_ID: {"secret": CLIENT_SECRET, "redirect_uris": [app_url + "/dang-nhap/vneid/ve"]}},
+                              keys=list(provider_keys()))
     app = create_app({"DATA_DIR": str(tmp_path / "data"), "SPECS_DIR": str(SPECS), "TESTING": True,
                       "IDENTITY_PROVIDERS": [provider_config(idp_url)]})
     with LiveServer(provider, port=idp_port), LiveServer(app, port=app_port):

@@ -110,7 +110,7 @@ PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>VNeID (mô
 </form></html>"""
 
 
-def _new_key() -> RSAKey:
+def new_key() -> RSAKey:
     """A new signing key, imported as the key object (a PEM round trip re-checked the key it had
     just made: ~30 ms of CPU on top of the ~35 ms the generation takes)."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -124,9 +124,10 @@ def _s256(verifier: str) -> str:
 class _State:
     """Keys, codes and identities of one simulator, behind one lock (waitress has threads)."""
 
-    def __init__(self, identities: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, identities: dict[str, dict[str, Any]], keys: list[RSAKey] | None = None) -> None:
         self.lock = threading.Lock()
-        self.keys: list[RSAKey] = [_new_key(), _new_key()]  # [current, previous]: both published
+        # [current, previous]: both published
+        self.keys: list[RSAKey] = list(keys) if keys else [new_key(), new_key()]
         self.identities = copy.deepcopy(identities)
         self.codes: dict[str, dict[str, Any]] = {}
         self.used_codes: set[str] = set()
@@ -142,7 +143,7 @@ class _State:
 
     def rotate(self) -> str:
         with self.lock:
-            self.keys = [_new_key(), self.keys[0]]
+            self.keys = [new_key(), self.keys[0]]
             return self.keys[0].kid or ""
 
 
@@ -150,12 +151,15 @@ def create_app(
     issuer: str,
     clients: dict[str, dict[str, Any]],
     identities: dict[str, dict[str, Any]] | None = None,
+    keys: list[RSAKey] | None = None,
 ) -> Flask:
     """The provider at `issuer` (its own base URL) for `clients`:
-    `{client_id: {"secret": ..., "redirect_uris": [...]}}`; redirect URIs match exactly."""
+    `{client_id: {"secret": ..., "redirect_uris": [...]}}`; redirect URIs match exactly.
+    `keys` ([current, previous]) lets a test run start every provider it makes from one pair
+    made once (an RSA key costs ~45 ms of CPU); without it, a new pair is made."""
     issuer = issuer.rstrip("/")
     app = Flask(__name__)
-    state = _State(identities if identities is not None else DEMO_IDENTITIES)
+    state = _State(identities if identities is not None else DEMO_IDENTITIES, keys)
     app.extensions["identity_sim"] = state
 
     def fail(error: str, description: str, status: int = 400):
@@ -273,7 +277,7 @@ def create_app(
         elif bad == "wrong_issuer":
             id_claims["iss"] = "https://forged.example"
         elif bad == "forged":
-            key = _new_key()  # a key the JWKS does not publish, under a kid it does
+            key = new_key()  # a key the JWKS does not publish, under a kid it does
             key = RSAKey.import_key(key.as_dict(private=True) | {"kid": state.keys[0].kid})
         with state.lock:
             state.log.append({"sub": grant["sub"], "client_id": client_id, "bad": bad})
