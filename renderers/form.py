@@ -48,9 +48,10 @@ import copy
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from markupsafe import Markup

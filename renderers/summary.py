@@ -7,8 +7,9 @@ and hidden widgets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator
 

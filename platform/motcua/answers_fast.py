@@ -19,8 +19,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from motcua.answer_limits import MAX_TEXT_CHARS, _schemas, capped, ecma_pattern
 

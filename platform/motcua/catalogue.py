@@ -33,9 +33,9 @@ import logging
 import sys
 import threading
 import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from motcua import spec_cache
 from motcua.agencies import Agency, AgencyRegistry, load_registry, performers

@@ -9,9 +9,10 @@ submit token, so a double-clicked "Nộp hồ sơ" files one dossier only.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from motcua.dossier import AttachmentRef, DeliveryChoice
 from motcua.spec.model import ProcedureSpec, localize

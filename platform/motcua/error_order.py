@@ -12,7 +12,8 @@ anything else as it came.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from motcua import units
 from motcua.spec.model import ProcedureSpec

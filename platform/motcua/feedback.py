@@ -17,8 +17,9 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 

@@ -6,8 +6,9 @@ on the dossier and the amount a payment callback is checked against all come fro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import BaseModel
 

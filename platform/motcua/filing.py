@@ -8,9 +8,10 @@ spec are made the same way whoever files it. Callers validate first (motcua.subm
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import current_app
 

@@ -14,10 +14,11 @@ other Unicode digit, so patterns here spell `[0-9]` and nothing calls `isdigit()
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from jsonschema import FormatChecker
 

@@ -8,7 +8,8 @@ so a browser that ignores `readonly` cannot file someone else's ID number.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from motcua.i18n import N_
 from motcua.spec.conditions import lookup as _lookup

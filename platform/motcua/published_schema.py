@@ -24,8 +24,9 @@ API publishes `required_if` per component and the request's `if`/`then`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from motcua import answer_limits, date_rules
 from motcua.formats import FORMATS
@@ -255,23 +256,33 @@ def _nest(parts: list[str], value: Any) -> dict[str, Any]:
 
 def with_defaults(fields: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:
     """The answers with each missing field that has a schema `default` set to it, inside the
-    objects (and items) that are there: how the server reads conditions on attachments."""
-    out = copy.deepcopy(dict(answers))
+    objects (and items) that are there: how the server reads conditions on attachments.
+    Only what gets a default is copied (the rest is shared with `answers`: read it, never
+    change it in place)."""
 
-    def fill(node: Any, value: Any) -> None:
+    def fill(node: Any, value: Any) -> Any:
         if not isinstance(node, Mapping):
-            return
+            return value
         if isinstance(value, dict):
+            out = None
             for name, sub in (node.get("properties") or {}).items():
                 if not isinstance(sub, Mapping):
                     continue
-                if name not in value and "default" in sub:
-                    value[name] = copy.deepcopy(sub["default"])
-                elif name in value:
-                    fill(sub, value[name])
-        elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
-            for item in value:
-                fill(node["items"], item)
+                if name not in value:
+                    if "default" not in sub:
+                        continue
+                    new = copy.deepcopy(sub["default"])
+                else:
+                    new = fill(sub, value[name])
+                    if new is value[name]:
+                        continue
+                if out is None:
+                    out = dict(value)
+                out[name] = new
+            return value if out is None else out
+        if isinstance(value, list) and isinstance(node.get("items"), Mapping):
+            items = [fill(node["items"], item) for item in value]
+            return value if all(new is old for new, old in zip(items, value)) else items
+        return value
 
-    fill(fields, out)
-    return out
+    return dict(fill(fields, dict(answers)))

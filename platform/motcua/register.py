@@ -13,8 +13,8 @@ store's summaries; only the rows' dossiers are read in full.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass, fields
-from typing import Callable, Iterable
 
 from motcua import csv_safe
 from motcua.agencies import office_name

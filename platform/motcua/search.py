@@ -14,9 +14,10 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from itertools import compress
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from unidecode import unidecode
 

@@ -14,9 +14,10 @@ import copy
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -515,6 +516,28 @@ def addresses(spec: ProcedureSpec, answers: Any) -> Iterator[tuple[str, Mapping[
                 yield from walk(node["items"], item, f"{path}.{i}", key)
 
     yield from walk(spec.form.fields, answers, "", "")
+
+
+def with_addresses(spec: ProcedureSpec, answers: Mapping[str, Any],
+                   change: Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+    """The answers with each address (`addresses`) replaced by `change(node, address)` (None:
+    left as it is). Only the objects and lists on the way to a replaced address are copied;
+    the rest is shared with `answers` (a deep copy of a filing's answers was ~0.15 ms of its
+    CPU, made twice), so neither is changed in place afterwards."""
+    out = dict(answers)
+    for path, node, value in list(addresses(spec, answers)):
+        new = change(node, value)
+        if new is None:
+            continue
+        parts = path.split(".")
+        target: Any = out
+        for part in parts[:-1]:
+            key: Any = int(part) if isinstance(target, list) else part
+            child = target[key]
+            target[key] = child = list(child) if isinstance(child, list) else dict(child)
+            target = child
+        target[int(parts[-1]) if isinstance(target, list) else parts[-1]] = new
+    return out
 
 
 def _schema_errors(spec: ProcedureSpec, answers: Mapping[str, Any], lang: str) -> dict[str, str]:

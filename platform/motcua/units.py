@@ -16,12 +16,13 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version as package_version
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from motcua.i18n import N_, t
 from motcua.search import fold

@@ -9,9 +9,9 @@ by a replaced or expired draft is `motcua purge`'s to remove.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from motcua import submission
 from motcua.dossier import AttachmentRef

@@ -34,8 +34,9 @@ import hmac
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from motcua.integrations.gateways import (
     Gateway,

@@ -25,8 +25,9 @@ and what is written on the dossier. A gateway knows only its protocol:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from motcua.integrations.base import Plugin
 

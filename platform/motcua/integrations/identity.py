@@ -3,7 +3,8 @@ accounts work fills it (sign in, the claims mapped to a Motcua person)."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from motcua.integrations.base import Plugin
 

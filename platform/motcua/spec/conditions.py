@@ -24,7 +24,8 @@ item, on both sides), everything else from the whole answers.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from json_logic import jsonLogic
 from json_logic.builtins import BUILTINS

@@ -13,7 +13,8 @@ linter refuses it instead (docs/specs.md, "What a form may use").
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from motcua.i18n import N_
 from motcua.spec.words import say, word

@@ -13,9 +13,10 @@ import re
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel, ValidationError

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 try:  # Python 3.11+
     from re import _constants as C  # type: ignore[attr-defined]

@@ -10,9 +10,9 @@ knows the reader, so the language is held in a context variable set for one lint
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
 
 from motcua.i18n import DEFAULT_LANG, LANGS, translations
 

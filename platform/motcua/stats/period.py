@@ -6,9 +6,9 @@ Days are calendar days in Vietnam's time, both ends included, as in the one-stop
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Mapping
 
 from motcua.i18n import format_date
 from motcua.workdays import VN_TZ

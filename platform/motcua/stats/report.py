@@ -10,11 +10,12 @@ figure counts is `stats.figures` (one `Figure` and one rule each); this module a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import partial
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from motcua.dossier import STATUS_LABELS, Dossier, Status
 from motcua.offices import TIER_LABELS, TIERS, Office, offices as offices_of, performers as spec_performers, tier_of

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 from motcua.catalogue import Catalogue, spec_of
 from motcua.offices import offices, performers

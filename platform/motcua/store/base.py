@@ -7,8 +7,9 @@ workflow or the statistics. Nothing above this package imports TinyDB.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date, datetime
-from typing import Any, Callable, Collection, Iterable, Iterator, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from motcua.dossier import Dossier, Status
 from motcua.store.summary import DossierSummary

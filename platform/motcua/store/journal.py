@@ -37,10 +37,11 @@ import os
 import re
 import threading
 import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any, ContextManager
 
 from motcua.store.durable import FILE_MODE, ensure_dir, fsync_dir
 

@@ -25,8 +25,9 @@ import logging
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from motcua.store.durable import BAK_SUFFIX, atomic_write, dump_json, ensure_dir, fsync_dir, read_json
 

@@ -29,11 +29,12 @@ import hashlib
 import itertools
 import re
 import threading
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable, Iterator, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from motcua.dossier import Dossier, Status

@@ -19,8 +19,9 @@ collector to track, and that cost a third of a dashboard.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from motcua.dossier import PAUSING, Dossier, Status
 

@@ -33,9 +33,10 @@ import threading
 import time
 import zlib
 from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Collection, ContextManager, Iterable, Iterator, TypeVar
+from typing import Any, ContextManager, TypeVar
 
 from tinydb import Query, TinyDB
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 from motcua.dossier import Dossier
 from motcua.store.base import Damage, Store, StoreDamaged, StoreError

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, request
@@ -258,10 +259,9 @@ def normalized_answers(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str
     text is left exactly as sent. Other values are left as sent, for validation to judge."""
     from motcua import units
 
-    out = copy.deepcopy(answers)
-    for _path, node, value in submission.addresses(spec, out):
+    def normalized(node: Mapping[str, Any], value: dict[str, Any]) -> dict[str, Any] | None:
         if any(not isinstance(v, str) for v in value.values()):
-            continue  # a part that is not text: validation refuses it as sent, nothing is converted
+            return None  # a part that is not text: validation refuses it as sent, nothing is converted
         # only the commune is resolved (its name and code); every other part stays exactly
         # as sent, so validation judges what was sent, not a cleaned copy
         found = units.resolve_address(value, province_as_posted=True)
@@ -271,9 +271,9 @@ def normalized_answers(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str
         for legacy in units.LEGACY_PARTS:  # published as accepted and ignored: no districts since 1/7/2025
             if legacy not in (node.get("properties") or {}):
                 resolved.pop(legacy, None)
-        value.clear()
-        value.update(resolved)
-    return out
+        return resolved
+
+    return submission.with_addresses(spec, answers, normalized)
 
 
 def tidied(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str, Any]:
@@ -281,12 +281,10 @@ def tidied(spec: ProcedureSpec, answers: dict[str, Any]) -> dict[str, Any]:
     only when this tidy copy is valid too (validation judged what was sent)."""
     from motcua import units
 
-    out = copy.deepcopy(answers)
-    for _path, _node, value in submission.addresses(spec, out):
-        for part in units.ADDRESS_PARTS:
-            if isinstance(value.get(part), str):
-                value[part] = units.clean(value[part])
-    return out
+    def tidy(_node: Mapping[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+        return {k: units.clean(v) if k in units.ADDRESS_PARTS and isinstance(v, str) else v for k, v in value.items()}
+
+    return submission.with_addresses(spec, answers, tidy)
 
 
 def _decoded(item: AttachmentUpload, index: int, lang: str) -> tuple[bytes | None, tuple[str, str] | None]:

@@ -12,9 +12,10 @@ import io
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from flask import (
     Blueprint,

@@ -9,7 +9,8 @@ the citizen types, diacritics ignored). docs/agencies.md.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from motcua.agencies import Agency
 from motcua.i18n import N_, current_lang, t

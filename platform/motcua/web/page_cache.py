@@ -24,7 +24,8 @@ import secrets
 import threading
 import weakref
 from collections import OrderedDict
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from flask import g, request, session
 from markupsafe import Markup

@@ -10,7 +10,8 @@ them, so no view, store or template meets them later.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from flask import render_template, request
 

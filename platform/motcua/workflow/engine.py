@@ -19,9 +19,10 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field as dataclass_field
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ValidationError

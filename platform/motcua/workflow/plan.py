@@ -21,7 +21,8 @@ fails closed: the step runs, and the error is logged.
 from __future__ import annotations
 
 import logging
-from typing import Any, Collection
+from collections.abc import Collection
+from typing import Any
 
 from motcua.dossier import Dossier
 from motcua.fees import filing_day

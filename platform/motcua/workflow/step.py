@@ -32,7 +32,8 @@ to run again (use idempotency keys for anything sent outside).
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field
