@@ -32,7 +32,9 @@ dropped (`postal_pickup_dropped`). A booking is only ever made for a dossier sti
 a parcel still wanted (`_wanted`): a dossier withdrawn or refused cancels the parcels not yet
 booked (`postal_booking_cancelled`), and running their job again then books nothing. A parcel
 already booked and not yet collected is called off with the carrier (motcua_plugins.postal_cancel:
-a `cancel_parcel` job, like a booking; "already picked up" is recorded for staff).
+a `cancel_parcel` job, like a booking; "already picked up" is recorded for staff). A booking
+the carrier made while the dossier was closing (the job had asked before the withdrawal) is
+recorded, then called off the same way (`_closed_while_booking`).
 The carrier is a `motcua.carriers` plugin: the spec's `config.carrier`, else the
 deployment's POSTAL_CARRIER, else `vnpost`; its settings come from the app config (VNPost:
 POSTAL_API_URL, POSTAL_API_KEY, POSTAL_CALLBACK_SECRET), and PUBLIC_URL says where the
@@ -232,6 +234,18 @@ def _wanted(ctx: StepContext, kind: str, key: str, status: str = "booking") -> b
     return kind != "delivery" or (_wants_postal(ctx) and not ctx.state.get("switched_to_desk"))
 
 
+def _closed_while_booking(ctx: StepContext, key: str, shipment: dict[str, Any]) -> str | None:
+    """Why the dossier closed ("withdrawn", "refused") when booking `key` was cancelled by its
+    closing (`_let_go`) while the booking job ran; None otherwise."""
+    if shipment.get("status") != "cancelled":
+        return None
+    for event in reversed(ctx.dossier.events):
+        data = event.data or {}
+        if event.kind == "postal_booking_cancelled" and data.get("key") == key and data.get("why") in CLOSED_WHY:
+            return str(data["why"])
+    return None
+
+
 class PostalStep(Step):
     name = "postal"
     title = {"vi": "Bưu chính công ích", "en": "Public postal service"}
@@ -383,13 +397,20 @@ class PostalStep(Step):
             return
         attempt = int(arguments.get("attempt") or 1)
         item = result["item_number"]
-        ctx.state["shipments"][kind] = {**shipment, "item_number": item, "status": "booked",
-                                        "cod_amount": result["cod_amount"], "carrier": result["carrier"]}
+        booked = {**shipment, "item_number": item, "status": "booked",
+                  "cod_amount": result["cod_amount"], "carrier": result["carrier"]}
+        ctx.state["shipments"][kind] = booked
         what = WHAT[kind]
         ctx.record("shipment_booked", note=message({"vi": "Đã đặt dịch vụ bưu chính công ích ({what}), số hiệu bưu gửi {item}.",
                                                     "en": "Public postal service booked ({what}), item number {item}."},
                                                    what=words(what), item=item),
                    data={"kind": kind, "item_number": item, "cod_amount": result["cod_amount"]})
+        why = _closed_while_booking(ctx, key, shipment)
+        if why is not None:
+            # the dossier closed while the carrier was booking it: the parcel exists at the
+            # carrier now, so it is called off like any booked one (never left booked)
+            postal_cancel.ask(ctx, kind, booked, words(CLOSED_WHY[why]), words(what))
+            return
         if attempt > 1:
             old = (ctx.state.get("returned_parcels") or [{}])[-1].get("item_number") or ""
             ctx.record("postal_rebooked",

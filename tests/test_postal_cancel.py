@@ -76,6 +76,32 @@ def _citizen_kinds(app, code: str) -> list[str]:
     return [e.kind for e in citizen_events(app.extensions["motcua"].store.dossiers.get(code).events)]
 
 
+def test_a_dossier_withdrawn_while_the_carrier_books_its_pickup_has_that_parcel_called_off(app, carrier, monkeypatch) -> None:
+    """The booking job asked the carrier; before its answer was recorded the citizen withdrew
+    (the withdrawal cancelled the pickup as not booked yet). The carrier booked it all the
+    same: the parcel is recorded and called off, never left booked for a closed dossier."""
+    _, sim = carrier
+    services = app.extensions["motcua"]
+    code = file_dossier(app, make_spec(STEPS), delivery="postal", channel="postal", fee=0)
+    booking = VNPostCarrier.book
+
+    def withdrawn_meanwhile(self, *args, **kwargs):
+        services.engine.citizen_withdraw(code, "Tôi nộp nhầm.")  # while the carrier is asked
+        return booking(self, *args, **kwargs)  # the real call to the simulator
+
+    monkeypatch.setattr(VNPostCarrier, "book", withdrawn_meanwhile)
+    services.engine.flush()  # the booking job (withdrawn in the middle), then the cancel job it deferred
+    monkeypatch.setattr(VNPostCarrier, "book", booking)
+    [item] = list(sim.extensions["carrier_sim"])
+    assert _pickup(app, code)["item_number"] == item
+    services.engine.flush()  # nothing more to run
+    d = services.store.dossiers.get(code)
+    assert d.status == Status.WITHDRAWN and _pickup(app, code)["status"] == "cancelled"
+    assert sim.extensions["carrier_sim"][item]["status"] == "cancelled"
+    assert [k for k in kinds(d) if k.startswith(("postal_", "shipment_"))] == [
+        "postal_booking_cancelled", "shipment_booked", "postal_cancel_requested", "postal_parcel_cancelled"]
+
+
 def test_a_withdrawn_dossier_has_its_booked_pickup_called_off_once(app, carrier) -> None:
     _, sim = carrier
     services = app.extensions["motcua"]

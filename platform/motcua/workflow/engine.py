@@ -394,12 +394,15 @@ class Engine:
     # --- writing: the change in one locked update, the steps' reactions in one more -----------
 
     def _commit(self, code: str, change: Callable[[Dossier], Any],
-                jobs: list[dict[str, Any]] | Callable[[Any], list[dict[str, Any]]] | None = None) -> Any:
+                jobs: list[dict[str, Any]] | Callable[[Any], list[dict[str, Any]]] | None = None,
+                done: str | None = None) -> Any:
         """Persist `change` (under the store's lock) with the step jobs it asks for (in one
         transaction on PostgreSQL; deferred right after on the embedded store, the catch-up
         covering a crash between), then let the steps react to it. `jobs` may be a function
         of what `change` returned (a job deferred only if the change re-armed it). A change
-        that closes the dossier (withdrawn, refused) takes its dead jobs away (`_closed`)."""
+        that closes the dossier (withdrawn, refused) takes its dead jobs away (`_closed`).
+        `done`: the STEP_JOBS record of the step job whose answer this change records,
+        deleted once it is stored (the catch-up no longer runs that job)."""
         together = has_transactions(self.store)
         before: dict[str, Status] = {}
 
@@ -415,6 +418,8 @@ class Engine:
                 self._defer(code, [], False, jobs)
         if jobs and not together:
             self._defer(code, [], False, jobs)
+        if done is not None:
+            self.store.records(STEP_JOBS).delete(done)
         if Status(stored.status) in CLOSED and before["status"] not in CLOSED:
             self._closed(code)
         self._settle(code)
@@ -804,14 +809,16 @@ class Engine:
 
     def _step_change(self, spec: ProcedureSpec | None, entry: Entry,
                      hook: Callable[[Step, StepContext], None]) -> Callable[[Dossier], None]:
-        """A change of the current dossier that calls `hook(step, ctx)` and applies what it asked."""
-        def change(d: Dossier) -> None:
+        """A change of the current dossier that calls `hook(step, ctx)` and applies what it
+        asked; it returns the step jobs the hook deferred (for `_commit` to defer with it)."""
+        def change(d: Dossier) -> list[dict[str, Any]]:
             ctx = self._context(d, spec, entry)
             hook(entry.step, ctx)  # type: ignore[arg-type]
             if ctx.pending or ctx.state_changed or ctx.finished:
                 trial = d.model_copy(deep=True)
                 self._apply_effects(trial, ctx)
                 _assign(d, trial)
+            return list(ctx.jobs)
         return change
 
     def run_step_job(self, code: str, index: int, step: str, job: str, key: str, arguments: dict[str, Any]) -> bool:
@@ -827,15 +834,10 @@ class Engine:
         spec, entry = found
         dossier = self.store.dossiers.get(code)
         result = entry.step.run_job(self._context(dossier.model_copy(deep=True), spec, entry), job, key, arguments)  # type: ignore[union-attr]
-        self.store.dossiers.update(code, self._step_change(
-            spec, entry, lambda s, ctx: s.job_done(ctx, job, key, arguments, result)))
-        self.store.records(STEP_JOBS).delete(f"{code}|{key}")
-        self._settle(code)
-        for listener in self.listeners:
-            try:
-                listener(code)
-            except Exception:
-                log.exception("dossier %s: listener %r failed after a step job", code, listener)
+        # a job `job_done` defers (a parcel booked after its dossier closed is called off) is
+        # deferred with the change, like any step's; then the steps react and listeners hear
+        self._commit(code, self._step_change(spec, entry, lambda s, ctx: s.job_done(ctx, job, key, arguments, result)),
+                     jobs=lambda asked: asked, done=f"{code}|{key}")
         return True
 
     def step_job_gave_up(self, code: str, index: int, step: str, job: str, key: str, arguments: dict[str, Any],

@@ -103,7 +103,9 @@ class Step:
 
     def job_done(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any], result: Any) -> None:
         """Record what `run_job` returned, on the current dossier under the store's lock
-        (ctx.record / ctx.state as in `on_event`); no outside calls here."""
+        (ctx.record / ctx.state as in `on_event`); no outside calls here. A job deferred here
+        (`ctx.defer_job`: the dossier changed while the job ran and its work must be undone)
+        is deferred with the change."""
 
     def job_failed(self, ctx: StepContext, job: str, key: str, arguments: dict[str, Any], error: str) -> None:
         """The queue gave the job up (`run_job` failed on every run; `error` is the last
