@@ -57,12 +57,16 @@ def pytest_configure(config: pytest.Config) -> None:
     _one_lint_cache(config)
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto` (make test) starts two workers per CPU, not one: much of a test's time is spent
     waiting on a process it started (`motcua serve`, a worker it kills), Chromium or
     PostgreSQL, and a second worker per CPU runs its tests meanwhile (docs/performance.md,
-    "Test suite": 268 s -> 190 s on two CPUs)."""
-    return 2 * len(os.sched_getaffinity(0))
+    "Test suite": 268 s -> 190 s on two CPUs). Capped at 16 (a big machine's CPUs may not
+    all be this run's); xdist's own answer when PYTEST_XDIST_AUTO_NUM_WORKERS or
+    `-n logical` says otherwise."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") or config.option.numprocesses == "logical":
+        return None  # type: ignore[return-value]
+    return min(2 * len(os.sched_getaffinity(0)), 16)
 
 
 def _one_lint_cache(config: pytest.Config) -> None:

@@ -82,11 +82,6 @@ def pg_database(empty: bool = False) -> Iterator[str]:
     template = "" if empty else f' TEMPLATE "{_migrated_template()}"'
     name = _new_name("test")
     with _admin() as admin:
-        if template and admin.info.server_version >= 150000:
-            # the copy of the template's files, not PostgreSQL 15's default of writing every
-            # block through the WAL: ~40 instead of ~180 ms of the server's CPU per database
-            # (docs/performance.md, "Test suite"), a few hundred databases a run
-            template += " STRATEGY FILE_COPY"
         admin.execute(f'CREATE DATABASE "{name}"{template}')
     try:
         yield url_of(name)

@@ -102,3 +102,29 @@ def test_an_unknown_commune_is_refused_with_its_pointer_and_the_text_as_typed(ap
     assert response.status_code == 422
     errors = {e["pointer"]: e["message"] for e in response.get_json()["errors"]}
     assert "Thành phố Hồ Chí Minh" in errors["/answers/requester/home/commune"]
+
+
+def test_addresses_under_any_property_name_are_tidied_and_the_answers_sent_stay_as_sent():
+    """Names holding a dot or empty, repeating groups, digit-string keys: each address is
+    replaced where it stands (found by its keys, not by a dotted path), and the answers given
+    are left unchanged (only what leads to an address is copied)."""
+    from motcua.spec.model import ProcedureSpec
+    from motcua.web.api import tidied
+
+    address = {"type": "object", "properties": {"province": {"type": "string"}, "commune": {"type": "string"},
+                                                "street": {"type": "string"}}}
+    spec = ProcedureSpec.model_validate({
+        "code": "1.000001", "version": "1", "name": {"vi": "Thử", "en": "Test"}, "sector": "Thử",
+        "agency": {"name": "Ủy ban", "tier": "commune"}, "filers": ["citizen"], "level": "full",
+        "info": {"result": "Kết quả", "processing_time": {"working_days": 3}},
+        "form": {"contact": {"name": "full_name"}, "fields": {"type": "object", "properties": {
+            "full_name": {"type": "string"}, "noi.o": address, "": address, "7": address,
+            "members": {"type": "array", "items": {"type": "object", "properties": {"address": address}}}}}}})
+    messy = {"province": "01", "commune": "  Ba   Đình ", "street": " Số 1 "}
+    answers = {"full_name": "An", "noi.o": dict(messy), "": dict(messy), "7": dict(messy),
+               "members": [{"address": dict(messy)}, {"address": dict(messy)}]}
+    sent = {**answers, "members": [dict(m) for m in answers["members"]]}
+    clean = {"province": "01", "commune": "Ba Đình", "street": "Số 1"}
+    assert tidied(spec, answers) == {"full_name": "An", "noi.o": clean, "": clean, "7": clean,
+                                     "members": [{"address": clean}, {"address": clean}]}
+    assert answers == sent

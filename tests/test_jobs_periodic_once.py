@@ -33,8 +33,11 @@ from motcua.jobs import embedded
 
 # A minute of the schedulers' clock lasts one second here: both processes read the same real
 # second, so they agree on the "minute" they claim, and the test waits seconds, not minutes.
-# Only the clock is changed; claim_minute and Huey's scheduler loop run as in production.
+# Only the clock is changed; claim_minute and Huey's scheduler loop run as in production. A
+# claim is kept 300 of these minutes (5 real minutes; 2 minutes in production): a process
+# stalled a few seconds on a loaded machine must not find an old minute's claim deleted.
 embedded._OncePerMinute.periodic_task_seconds = 1
+embedded.KEEP_MINUTES = 300
 _enqueue = embedded._OncePerMinute.enqueue_periodic_tasks
 def _fast_minutes(self, now=None):
     _enqueue(self, datetime(2030, 1, 1) + timedelta(minutes=int(time.time()) % 1_000_000))

@@ -491,6 +491,12 @@ def addresses(spec: ProcedureSpec, answers: Any) -> Iterator[tuple[str, Mapping[
     items of repeating groups included (`members.1.address`), so that validation and the
     API's normalization (web.api.normalized_answers) find the same addresses the form
     draws: an object with the UI widget "address", or one made only of address parts."""
+    for parts, node, value in _address_parts(spec, answers):
+        yield ".".join(str(p) for p in parts), node, value
+
+
+def _address_parts(spec: ProcedureSpec, answers: Any) -> Iterator[tuple[tuple[str | int, ...], Mapping[str, Any], dict[str, Any]]]:
+    """`addresses`, each with the keys and indexes that lead to it (a name may hold a dot)."""
     if spec.form is None:
         return
 
@@ -501,42 +507,44 @@ def addresses(spec: ProcedureSpec, answers: Any) -> Iterator[tuple[str, Mapping[
         props = node.get("properties") or {}
         return "province" in props and set(props) <= _ADDRESS_KEYS
 
-    def walk(node: Any, value: Any, path: str, key: str) -> Iterator[tuple[str, Mapping[str, Any], dict[str, Any]]]:
+    def walk(node: Any, value: Any, parts: tuple[str | int, ...], key: str) -> Iterator[tuple[tuple[str | int, ...], Mapping[str, Any], dict[str, Any]]]:
         if not isinstance(node, Mapping):
             return
         if isinstance(value, dict):
-            if path and is_address(node, key):
-                yield path, node, value
+            if parts and is_address(node, key):
+                yield parts, node, value
                 return
             props = node.get("properties") or {}
             for name, sub in value.items():
-                yield from walk(props.get(name), sub, f"{path}.{name}" if path else name, f"{key}.{name}" if key else name)
+                yield from walk(props.get(name), sub, (*parts, name), f"{key}.{name}" if key else name)
         elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
             for i, item in enumerate(value):
-                yield from walk(node["items"], item, f"{path}.{i}", key)
+                yield from walk(node["items"], item, (*parts, i), key)
 
-    yield from walk(spec.form.fields, answers, "", "")
+    yield from walk(spec.form.fields, answers, (), "")
 
 
 def with_addresses(spec: ProcedureSpec, answers: Mapping[str, Any],
                    change: Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
     """The answers with each address (`addresses`) replaced by `change(node, address)` (None:
-    left as it is). Only the objects and lists on the way to a replaced address are copied;
-    the rest is shared with `answers` (a deep copy of a filing's answers was ~0.15 ms of its
-    CPU, made twice), so neither is changed in place afterwards."""
+    left as it is). Only the objects and lists on the way to a replaced address are copied,
+    each once; the rest is shared with `answers` (a deep copy of a filing's answers was ~0.15
+    ms of its CPU, made twice), so neither is changed in place afterwards."""
     out = dict(answers)
-    for path, node, value in list(addresses(spec, answers)):
+    copies: dict[int, Any] = {id(answers): out}  # id of an original container -> its copy
+    for parts, node, value in list(_address_parts(spec, answers)):
         new = change(node, value)
         if new is None:
             continue
-        parts = path.split(".")
+        original: Any = answers
         target: Any = out
         for part in parts[:-1]:
-            key: Any = int(part) if isinstance(target, list) else part
-            child = target[key]
-            target[key] = child = list(child) if isinstance(child, list) else dict(child)
-            target = child
-        target[int(parts[-1]) if isinstance(target, list) else parts[-1]] = new
+            original = original[part]
+            if id(original) not in copies:
+                copies[id(original)] = list(original) if isinstance(original, list) else dict(original)
+                target[part] = copies[id(original)]
+            target = copies[id(original)]
+        target[parts[-1]] = new
     return out
 
 

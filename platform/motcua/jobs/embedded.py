@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 FILE = "jobs.sqlite3"
 #: Key prefix, in Huey's key-value table, of the minute a process deferred the periodic jobs of.
 PERIODIC_KEY = "motcua:periodic:"
+#: How many minutes back a claim is kept: a process that read the clock, then stalled for
+#: longer than this before claiming, could claim a minute another process already had.
+KEEP_MINUTES = 2
 
 
 def claim_minute(huey: Any, now: datetime) -> bool:
@@ -47,7 +50,7 @@ def claim_minute(huey: Any, now: datetime) -> bool:
     if not huey.storage.put_if_empty(PERIODIC_KEY + minute, str(os.getpid()).encode()):
         log.info("periodic jobs of %s: deferred by another process", minute)
         return False
-    huey.storage.delete_data(PERIODIC_KEY + (now - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M"))
+    huey.storage.delete_data(PERIODIC_KEY + (now - timedelta(minutes=KEEP_MINUTES)).strftime("%Y-%m-%dT%H:%M"))
     log.info("periodic jobs of %s: deferred by this process (%d)", minute, os.getpid())
     return True
 
