@@ -17,7 +17,7 @@ from motcua.app import create_app
 from motcua.spec.model import ProcedureSpec
 from motcua.submission import submission_schema, validate, visible_answers
 from motcua_renderers.form import render_fields
-from tests.portal_helpers import write_spec
+from tests.portal_helpers import follow, write_spec
 
 #: The findings' English wording is what these tests hold (Vietnamese is the default).
 pytestmark = pytest.mark.usefixtures("english_findings")
@@ -175,34 +175,42 @@ def test_the_api_points_at_the_item(app):
 
 @pytest.mark.browser
 def test_items_added_with_the_button_show_their_field_on_their_own_answers(app, live_server, page):
+    from playwright.sync_api import expect
+
     page.goto(f"{live_server.url}/thu-tuc/{CODE}/nop")
     page.fill("#f-full_name", "Lê Thị Hoa")
     page.fill("#f-phone", "0912345678")
     add = "button[name=_add][value=children]"
-    page.click(add)  # no JavaScript adds rows: the server draws the page again with one more item
+    follow(page, add)  # no JavaScript adds rows: the server draws the page again with one more item
     page.fill("#f-children-0-name", "An")
-    page.click(add)
+    follow(page, add)
     page.fill("#f-children-1-name", "Bình")
     first, second = page.locator('[data-field="children.0.school"]'), page.locator('[data-field="children.1.school"]')
-    assert first.is_hidden() and second.is_hidden()
+    # what the page's script shows and hides is read once it has run (expect waits for it)
+    expect(first).to_be_hidden()
+    expect(second).to_be_hidden()
     page.check("#f-children-1-in_school")
-    assert second.is_visible() and first.is_hidden()  # only the child at school
-    with page.expect_navigation():  # the server's answer replaces the page: read that one
-        page.click(".actions button[value=continue]")
+    expect(second).to_be_visible()
+    expect(first).to_be_hidden()  # only the child at school
+    follow(page, ".actions button[value=continue]")  # the server's answer replaces the page: read that one
     # the server says the same, at that item
-    assert page.locator("#f-children-1-school-error").is_visible()
+    expect(page.locator("#f-children-1-school-error")).to_be_visible()
     assert "Nhập tên trường" in page.locator("#f-children-1-school-error").inner_text()
     assert page.locator("#f-children-0-school-error").count() == 0
-    assert page.locator("#f-children-1-in_school").is_checked() and second.is_visible()
+    expect(page.locator("#f-children-1-in_school")).to_be_checked()
+    expect(second).to_be_visible()
     page.fill("#f-children-1-school", "Kim Đồng")
     page.uncheck("#f-children-1-in_school")
-    assert second.is_hidden()
+    expect(second).to_be_hidden()
     # hidden, its input is disabled, so the answer the citizen cannot see is not posted
-    assert page.locator("#f-children-1-school").is_disabled()
-    assert page.locator("#f-children-0-school").is_disabled() and page.locator("#f-children-0-name").is_enabled()
+    expect(page.locator("#f-children-1-school")).to_be_disabled()
+    expect(page.locator("#f-children-0-school")).to_be_disabled()
+    expect(page.locator("#f-children-0-name")).to_be_enabled()
     page.check("#f-children-1-in_school")
-    assert page.locator("#f-children-1-school").is_enabled() and page.input_value("#f-children-1-school") == "Kim Đồng"
+    expect(page.locator("#f-children-1-school")).to_be_enabled()
+    expect(page.locator("#f-children-1-school")).to_have_value("Kim Đồng")
     page.uncheck("#f-children-1-in_school")
+    expect(page.locator("#f-children-1-school")).to_be_disabled()
     with page.expect_request(lambda r: r.method == "POST") as posted:
         page.click(".actions button[value=continue]")
     body = posted.value.post_data or ""
