@@ -48,6 +48,9 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
                                                   "if": {"properties": {"a": {"const": True}}}, "then": {"properties": {"b": {"type": "string"}}}}}, "b", "declare it under this object's `properties`"),
     "allOf with fields": ({"extra": {"type": "object", "allOf": [{"properties": {"a": {"type": "string"}}}]}}, "properties", "only `if`/`then`/`else`"),
     "contentMediaType": ({"scan": {"type": "string", "contentMediaType": "image/png"}}, "contentMediaType", "`attachments`"),
+    # the form joins names with dots and reads `*` as every item: such a name had no place
+    "a name with a dot": ({"noi.o": {"type": "string"}}, "noi.o", "underscores"),
+    "a name with a star": ({"con*": {"type": "string"}}, "con*", "underscores"),
 }
 
 

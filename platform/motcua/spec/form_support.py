@@ -59,7 +59,8 @@ SUPPORTED: dict[str, dict[str, Any]] = {
     "description": TEXT,
     "$comment": {"type": "string"},
     "$schema": {"type": "string"},
-    "properties": {"type": "object", "additionalProperties": FIELD},
+    # a name the form can write as a field's place (`a.b`, `*` for every item): `unrenderable`
+    "properties": {"type": "object", "additionalProperties": FIELD, "propertyNames": {"pattern": "^[^.*]+$"}},
     "required": _NAMES,
     "enum": {"type": "array", "minItems": 1},
     "const": {},
@@ -198,6 +199,11 @@ def _walk(node: Any, loc: Loc, branch_of: dict[str, Any] | None = None) -> Itera
         elif keyword == "type" and isinstance(value, list) and len([t for t in value if t != "null"]) > 1:
             yield here, say("mỗi trường của biểu mẫu chỉ có một kiểu (`[string, \"null\"]` thì được): hãy tạo một trường cho mỗi loại câu trả lời, hoặc dùng `enum` cho lựa chọn")
     for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
+        if not name or "." in name or "*" in name:
+            yield loc + ("properties", name), say(
+                "tên trường `{name}` không dùng được trên biểu mẫu: biểu mẫu ghép tên các trường bằng dấu chấm "
+                "(`nguoi_yeu_cau.ho_ten`) và dùng `*` cho mọi mục của danh sách; hãy đặt tên gồm chữ, số và dấu gạch dưới (`noi_o`)",
+                name=name)
         yield from _walk(sub, loc + ("properties", name))
     if isinstance(node.get("items"), dict):
         yield from _walk(node["items"], loc + ("items",))
