@@ -128,3 +128,5 @@ def test_addresses_under_any_property_name_are_tidied_and_the_answers_sent_stay_
     assert tidied(spec, answers) == {"full_name": "An", "noi.o": clean, "": clean, "7": clean,
                                      "members": [{"address": clean}, {"address": clean}]}
     assert answers == sent
+    one = dict(messy)  # one object at two places (never from JSON, possible from Python callers)
+    assert tidied(spec, {"noi.o": one, "7": one}) == {"noi.o": clean, "7": clean}

@@ -120,3 +120,15 @@ def test_every_shipped_spec_validates_against_the_editor_schema_with_typed_field
     # and the typing is real: a typo in a field keyword is underlined
     data["form"]["fields"]["properties"][next(iter(data["form"]["fields"]["properties"]))]["titel"] = "x"
     assert any("titel" in e.message for e in Draft202012Validator(editor_schema()).iter_errors(data))
+
+
+def test_a_field_name_yaml_reads_as_a_number_is_refused_with_its_line(tmp_path: Path) -> None:
+    """`1:` under `properties` loads as the integer 1, not a name: refused like a name with a
+    dot, never a linter crash."""
+    path = tmp_path / "spec.yaml"
+    text = yaml.safe_dump(_spec_with({"placeholder": {"type": "string"}}), allow_unicode=True, sort_keys=False)
+    path.write_text(text.replace("placeholder:", "1:"), encoding="utf-8")
+    loaded = lint_file(path)
+    errors = [f for f in loaded.findings if f.severity == "error"]
+    assert len(errors) == 1 and "underscores" in errors[0].message, "\n".join(map(str, loaded.findings))
+    assert path.read_text(encoding="utf-8").splitlines()[errors[0].line - 1].strip().startswith("1:")

@@ -542,8 +542,7 @@ def with_addresses(spec: ProcedureSpec, answers: Mapping[str, Any],
             original = original[part]
             if id(original) not in copies:
                 copies[id(original)] = list(original) if isinstance(original, list) else dict(original)
-                target[part] = copies[id(original)]
-            target = copies[id(original)]
+            target[part] = target = copies[id(original)]  # one container met twice is one copy
         target[parts[-1]] = new
     return out
 

@@ -101,6 +101,9 @@ SUPPORTED: dict[str, dict[str, Any]] = {
     },
 }
 
+#: A field name the form cannot use (`motcua.spec.lint` says it of names YAML read as numbers too).
+BAD_NAME = N_("tên trường `{name}` không dùng được trên biểu mẫu: biểu mẫu ghép tên các trường bằng dấu chấm "
+              "(`nguoi_yeu_cau.ho_ten`) và dùng `*` cho mọi mục của danh sách; hãy đặt tên gồm chữ, số và dấu gạch dưới (`noi_o`)")
 _ONLY_PROPERTIES = N_("biểu mẫu chỉ hiển thị các trường liệt kê dưới `properties`: hãy liệt kê từng trường ở đó theo tên")
 _ONE_ITEM = N_("các phần tử của một nhóm lặp có chung một lược đồ: hãy viết `items: {type: object, properties: {...}}`")
 _IF_SHAPE = N_(
@@ -199,11 +202,8 @@ def _walk(node: Any, loc: Loc, branch_of: dict[str, Any] | None = None) -> Itera
         elif keyword == "type" and isinstance(value, list) and len([t for t in value if t != "null"]) > 1:
             yield here, say("mỗi trường của biểu mẫu chỉ có một kiểu (`[string, \"null\"]` thì được): hãy tạo một trường cho mỗi loại câu trả lời, hoặc dùng `enum` cho lựa chọn")
     for name, sub in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
-        if not name or "." in name or "*" in name:
-            yield loc + ("properties", name), say(
-                "tên trường `{name}` không dùng được trên biểu mẫu: biểu mẫu ghép tên các trường bằng dấu chấm "
-                "(`nguoi_yeu_cau.ho_ten`) và dùng `*` cho mọi mục của danh sách; hãy đặt tên gồm chữ, số và dấu gạch dưới (`noi_o`)",
-                name=name)
+        if not isinstance(name, str) or not name or "." in name or "*" in name:
+            yield loc + ("properties", name), say(BAD_NAME, name=name)
         yield from _walk(sub, loc + ("properties", name))
     if isinstance(node.get("items"), dict):
         yield from _walk(node["items"], loc + ("items",))

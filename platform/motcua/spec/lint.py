@@ -35,7 +35,7 @@ from motcua.spec.loader import (
     load_file,
 )
 from motcua.spec import life_events
-from motcua.spec.form_support import unrenderable
+from motcua.spec.form_support import BAD_NAME, unrenderable
 from motcua.spec.model import Condition, Level, ProcedureSpec
 from motcua.spec.conditions import STEP_FIELDS, computed_cycle, fee_implies, is_legacy
 from motcua.spec.redos import backtracking_problem
@@ -90,6 +90,19 @@ def step_classes() -> tuple[dict[str, type] | None, str]:
 
 
 # --- JSON Schema helpers --------------------------------------------------------------------
+
+
+def _keys_not_text(node: Any, loc: Loc) -> Iterator[Loc]:
+    """Where a mapping of the form's schema has a key YAML did not read as text."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                yield loc + (key,)
+            else:
+                yield from _keys_not_text(value, loc + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _keys_not_text(value, loc + (i,))
 
 
 def _deref(root: Any, node: Any, depth: int = 0) -> Any:
@@ -284,6 +297,11 @@ class Checker:
 
     def check_form_schema(self) -> None:
         if self.schema is None:
+            return
+        odd = list(_keys_not_text(self.schema, ()))
+        for loc in odd:  # YAML reads `1:` or `yes:` as a number or a boolean, never a name
+            self.error(self.FIELDS + loc, say(BAD_NAME, name=loc[-1]), key=True)
+        if odd:
             return
         problems = schema_problems(json.dumps(self.schema, sort_keys=True, default=str), lint_lang())
         for path, message in problems:

@@ -405,20 +405,29 @@ class Engine:
         deleted once it is stored (the catch-up no longer runs that job)."""
         together = has_transactions(self.store)
         before: dict[str, Status] = {}
+        asked: dict[str, list[dict[str, Any]]] = {}
 
         def tracked(d: Dossier) -> Any:
             before["status"] = Status(d.status)
-            return change(d)
+            result = change(d)
+            asked["jobs"] = (jobs(result) if callable(jobs) else jobs) or []
+            if not together:
+                # noted before the dossier is written (under its lock): a kill between the
+                # write and the note would leave a change whose job nobody runs; a note
+                # whose write then fails finds nothing to do when its job runs
+                self._keep_jobs(code, asked["jobs"])
+            return result
 
         with transaction(self.store):
             stored, result = self.store.dossiers.update(code, tracked)
-            jobs = jobs(result) if callable(jobs) else jobs
-            self._keep_jobs(code, jobs or [])
-            if together and jobs:
-                self._defer(code, [], False, jobs)
+            jobs = asked["jobs"]
+            if together:
+                self._keep_jobs(code, jobs)
+                if jobs:
+                    self._defer(code, [], False, jobs)
         if jobs and not together:
             self._defer(code, [], False, jobs)
-        if done is not None:
+        if done is not None and done not in {f"{code}|{job['key']}" for job in jobs}:
             self.store.records(STEP_JOBS).delete(done)
         if Status(stored.status) in CLOSED and before["status"] not in CLOSED:
             self._closed(code)
@@ -849,7 +858,7 @@ class Engine:
         self.store.records(STEP_JOBS).delete(f"{code}|{key}")
         if found is not None:
             self._commit(code, self._step_change(
-                *found, lambda s, ctx: s.job_failed(ctx, job, key, arguments, error)))
+                *found, lambda s, ctx: s.job_failed(ctx, job, key, arguments, error)), jobs=lambda asked: asked)
 
     def rerun_job(self, code: str, actor: str, task: str, key: str | None = None,
                   step_job: dict[str, Any] | None = None, reopen_failures: bool = False) -> bool:
