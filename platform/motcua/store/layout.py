@@ -63,31 +63,53 @@ def is_bucket(part: str) -> bool:
     return "/" not in part
 
 
-def part_files(folder: Path) -> Iterator[tuple[str, Path]]:
+def part_files(folder: Path, bak: bool = False) -> Iterator[tuple[str, Path]]:
     """(part, path) of every bucket and group file in a collection's or the index's folder,
-    in a fixed order (buckets and month folders by name, each month's files by name)."""
+    in a fixed order (buckets and month folders by name, each month's files by name). With
+    `bak`, those named by a `.bak` left there (the path is the file it backs up)."""
     if not folder.is_dir():
         return
+
+    def named(path: Path) -> str | None:
+        name = path.name
+        if bak:
+            plain = name.removesuffix(BAK_SUFFIX)
+            return plain if plain != name else None
+        return name
+
     for path in sorted(folder.iterdir()):
-        if BUCKET.match(path.name):
-            yield path.name.removesuffix(".json"), path
+        name = named(path)
+        if name is not None and BUCKET.match(name):
+            yield name.removesuffix(".json"), path.with_name(name)
         elif MONTH.match(path.name) and path.is_dir():
             for inner in sorted(path.iterdir()):
-                if _GROUP_FILE.match(inner.name):
-                    yield f"{path.name}/{inner.name.removesuffix('.json')}", inner
+                inner_name = named(inner)
+                if inner_name is not None and _GROUP_FILE.match(inner_name):
+                    yield f"{path.name}/{inner_name.removesuffix('.json')}", inner.with_name(inner_name)
 
 
 def bak_only(folder: Path) -> Iterator[tuple[str, Path]]:
     """(part, path) of files that are gone while their `.bak` is still there."""
-    if not folder.is_dir():
-        return
-    for sub in [folder, *sorted(p for p in folder.iterdir() if MONTH.match(p.name) and p.is_dir())]:
-        names = {p.name for p in sub.iterdir()}
-        for name in sorted(names):
-            plain = name.removesuffix(BAK_SUFFIX)
-            if name != plain and plain not in names and (BUCKET.match(plain) if sub is folder else _GROUP_FILE.match(plain)):
-                part = plain.removesuffix(".json") if sub is folder else f"{sub.name}/{plain.removesuffix('.json')}"
-                yield part, sub / plain
+    return ((part, path) for part, path in part_files(folder, bak=True) if not path.exists())
+
+
+def merge_records(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A records file's TinyDB table (`{"_default": {id: {"key", "value"}}}`) with `values`
+    written in by key (None: the key deleted); new keys take the next ids. Changes `data`."""
+    table = data.setdefault("_default", {})
+    ids = {doc.get("key"): doc_id for doc_id, doc in table.items()}
+    top = max((int(i) for i in table), default=0)
+    for key, value in values.items():
+        doc_id = ids.get(key)
+        if value is None:
+            if doc_id is not None:
+                del table[doc_id]
+        elif doc_id is not None:
+            table[doc_id] = {"key": key, "value": value}
+        else:
+            top += 1
+            table[str(top)] = {"key": key, "value": value}
+    return data
 
 
 # -- moving a version 1 folder ----------------------------------------------------------------
@@ -108,21 +130,19 @@ def upgrade(root: Path, tmp: Path) -> int:
     records = root / "records"
     folders = [(root / "dossiers" / "index", _IndexFiles())]
     folders += [(f, _RecordsFiles()) for f in sorted(p for p in records.iterdir() if p.is_dir())] if records.is_dir() else []
-    for folder, files in folders:
-        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-            if BUCKET.match(path.name):
-                files.read(path)
-    return sum(_move(folder, tmp, files) for folder, files in folders)
+    buckets = [{path: _read(path) for part, path in part_files(folder) if is_bucket(part)} for folder, _ in folders]
+    return sum(_move(folder, tmp, files, read) for (folder, files), read in zip(folders, buckets))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    data = read_json(path)
+    return data if isinstance(data, dict) else {}
 
 
 class _IndexFiles:
     """The index's files: {code: "month/chunk"}; no `.bak` (rebuilt from the chunks)."""
 
     keep_bak = False
-
-    def read(self, path: Path) -> dict[str, Any]:
-        data = read_json(path)
-        return data if isinstance(data, dict) else {}
 
     def split(self, data: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         moving: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -147,10 +167,6 @@ class _RecordsFiles:
 
     keep_bak = True
 
-    def read(self, path: Path) -> dict[str, Any]:
-        data = read_json(path)
-        return data if isinstance(data, dict) else {}
-
     def split(self, data: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         moving: dict[str, dict[str, Any]] = defaultdict(dict)
         kept: dict[str, Any] = {}
@@ -163,29 +179,18 @@ class _RecordsFiles:
         return moving, {**data, "_default": kept}
 
     def merge(self, data: dict[str, Any], entries: dict[str, Any]) -> dict[str, Any]:
-        table = data.setdefault("_default", {})
-        ids = {doc.get("key"): doc_id for doc_id, doc in table.items()}
-        top = max((int(i) for i in table), default=0)
-        for key, value in entries.items():
-            doc_id = ids.get(key)
-            if doc_id is None:
-                top += 1
-                doc_id = str(top)
-            table[doc_id] = {"key": key, "value": value}
-        return data
+        return merge_records(data, entries)
 
     def empty(self, data: dict[str, Any]) -> bool:
         return not data.get("_default")
 
 
-def _move(folder: Path, tmp: Path, files: Any) -> int:
-    if not folder.is_dir():
-        return 0
-    buckets = sorted(p for p in folder.iterdir() if BUCKET.match(p.name))
+def _move(folder: Path, tmp: Path, files: Any, buckets: dict[Path, dict[str, Any]]) -> int:
+    """Move the coded keys of `buckets` (each bucket file of `folder`, as read) to their files."""
     targets: dict[str, dict[str, Any]] = defaultdict(dict)
     rest: dict[Path, dict[str, Any]] = {}
-    for path in buckets:
-        moving, kept = files.split(files.read(path))
+    for path, data in buckets.items():
+        moving, kept = files.split(data)
         if moving:
             rest[path] = kept
             for part, entries in moving.items():
@@ -196,7 +201,7 @@ def _move(folder: Path, tmp: Path, files: Any) -> int:
     for part, entries in sorted(targets.items()):
         path = folder / f"{part}.json"
         ensure_dir(path.parent)
-        data = files.merge(files.read(path), entries)
+        data = files.merge(_read(path), entries)
         atomic_write(path, dump_json(data), tmp, keep_bak=files.keep_bak, dirty=dirty)
     for sub in dirty:
         fsync_dir(sub)
@@ -227,4 +232,5 @@ def upgrade_folder(root: Path, tmp: Path, layout: dict[str, Any]) -> dict[str, A
     return layout
 
 
-__all__ = ["GROUP", "VERSION", "bak_only", "bucket", "is_bucket", "part_files", "part_of", "upgrade", "upgrade_folder"]
+__all__ = ["GROUP", "VERSION", "bak_only", "bucket", "is_bucket", "merge_records", "part_files", "part_of", "upgrade",
+           "upgrade_folder"]

@@ -55,7 +55,7 @@ from motcua.store.durable import (
     read_json,
 )
 from motcua.store.journal import Journal, journal_of
-from motcua.store.layout import VERSION, bucket, part_files, part_of, upgrade_folder
+from motcua.store.layout import VERSION, bucket, merge_records, part_files, part_of, upgrade_folder
 from motcua.store.locks import locked
 from motcua.store.summary import ROW_FORMAT, DossierSummary, from_row, summary_row
 
@@ -290,21 +290,7 @@ class TinyRecords:
             by_part[part_of(key)][key] = value
         for part in sorted(by_part):
             storage = AtomicJSONStorage(self._path(part), self._f.tmp, dirty)
-            data = storage.read() or {}
-            table = data.setdefault("_default", {})
-            ids = {doc.get("key"): doc_id for doc_id, doc in table.items()}
-            top = max((int(i) for i in table), default=0)
-            for key, value in by_part[part].items():
-                doc_id = ids.get(key)
-                if value is None:
-                    if doc_id is not None:
-                        del table[doc_id]
-                elif doc_id is not None:
-                    table[doc_id] = {"key": key, "value": value}
-                else:
-                    top += 1
-                    table[str(top)] = {"key": key, "value": value}
-            storage.write(data)
+            storage.write(merge_records(storage.read() or {}, by_part[part]))
 
 
 class TinyDossiers:
