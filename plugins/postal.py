@@ -44,14 +44,13 @@ carrier sends callbacks (`/plugins/carriers/<id>/callback`).
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from motcua import i18n, units
-from motcua.agencies import PHONE
+from motcua.agencies import is_phone
 from motcua.dossier import Status
 from motcua.integrations import CARRIERS
 from motcua.integrations.carriers import STATUS_LABELS
@@ -83,7 +82,7 @@ def carrier_address(address: dict[str, str]) -> dict[str, str]:
 
 
 def _phone(value: str) -> str:
-    if not PHONE.match(value) or len(re.sub(r"\D", "", value)) not in (10, 11):
+    if not is_phone(value):
         raise ValueError(f"{value!r} is not a phone number (10 or 11 digits from 0, e.g. 0236 3821 234)")
     return value
 

@@ -48,6 +48,12 @@ QCVN_CODE = re.compile(r"^([0-9]{3})\.([0-9]{2})\.([0-9]{2})\.([A-Z][0-9]{2})$")
 PHONE = re.compile(r"^0[0-9 .\-]{8,16}$")
 
 
+def is_phone(value: str) -> bool:
+    """An office's phone as the registry and the carriers take it: 10 or 11 digits from 0,
+    spaces, dots or dashes between them (0236 3821 234)."""
+    return bool(PHONE.match(value)) and len(re.sub(r"\D", "", value)) in (10, 11)
+
+
 def qcvn_problem(code: str) -> str | None:
     """Why `code` is not a QCVN 102:2016 agency code, or None. Each level sits under the one
     to its right: a level-3 part (Z1Z2) needs a level-2 one (Y1Y2), a level-4 part (V1V2V3)
@@ -306,7 +312,7 @@ def parse_registry(text: str, path: str = "<registry>") -> AgencyRegistry:
         shape = qcvn_problem(record.code)
         if shape:
             problems.append(RegistryProblem(path, line, shape))
-        if record.phone and (not PHONE.match(record.phone) or len(re.sub(r"\D", "", record.phone)) not in (10, 11)):
+        if record.phone and not is_phone(record.phone):
             problems.append(RegistryProblem(path, source.value(("agencies", index_of[line], "phone"))[0],
                                             say("{code}: điện thoại {phone} không phải số điện thoại "
                                                 "(10 hoặc 11 chữ số, bắt đầu bằng 0, ví dụ 0236 3821 234)", code=record.code, phone=repr(record.phone))))

@@ -129,8 +129,7 @@ def lint_all(files: list[Path], cache_dir: str | Path | None = None, agencies: A
     keys: list[tuple[str, str]] = []
     for path, p, (stat, trusted), sha in zip(files, paths, stats, shas):
         if sha is None:
-            kept = from_file.stats.get(p)
-            sha = kept[1] if kept is not None and kept[0] == stat else None
+            sha = spec_cache.unchanged_hash(from_file.stats, p, stat)
         if sha is None:
             sha = spec_cache.content_hash(path)
         _HASHES.learn(p, stat, trusted, sha)

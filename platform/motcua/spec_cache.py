@@ -31,7 +31,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,12 @@ def content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def unchanged_hash(known: Mapping[str, tuple[Stat, str]], path: str, stat: Stat) -> str | None:
+    """The hash kept for `path` if its file still has the stat it had when hashed."""
+    kept = known.get(path)
+    return kept[1] if kept is not None and kept[0] == stat else None
+
+
 class FileHashes:
     """Content hashes of spec files by path, known from their stat when it is unchanged."""
 
@@ -80,8 +86,7 @@ class FileHashes:
         self.known: dict[str, tuple[Stat, str]] = {}
 
     def lookup(self, path: str, stat: Stat) -> str | None:
-        kept = self.known.get(path)
-        return kept[1] if kept is not None and kept[0] == stat else None
+        return unchanged_hash(self.known, path, stat)
 
     def learn(self, path: str, stat: Stat, trusted: bool, sha: str) -> None:
         if trusted:
