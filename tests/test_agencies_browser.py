@@ -34,8 +34,7 @@ def _queue_codes(browser, base: str, username: str) -> str:
 
 
 def test_a_citizen_picks_a_commune_by_typing_without_diacritics_and_only_its_staff_see_it(app, live_server, page, browser,
-                                                                                          tmp_path, monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+                                                                                          tmp_path):
     store = app.extensions["motcua"].store
     accounts.create_account(store, "hoavang", "Cán bộ xã Hòa Vang", ["desk"], [HOA_VANG], PASSWORD)
     accounts.create_account(store, "haichau", "Cán bộ phường Hải Châu", ["desk"], [HAI_CHAU], PASSWORD)

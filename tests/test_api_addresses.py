@@ -9,6 +9,7 @@ the postal delivery address.
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import re
 
@@ -123,7 +124,7 @@ def test_addresses_under_any_property_name_are_tidied_and_the_answers_sent_stay_
     messy = {"province": "01", "commune": "  Ba   Đình ", "street": " Số 1 "}
     answers = {"full_name": "An", "noi.o": dict(messy), "": dict(messy), "7": dict(messy),
                "members": [{"address": dict(messy)}, {"address": dict(messy)}]}
-    sent = {**answers, "members": [dict(m) for m in answers["members"]]}
+    sent = copy.deepcopy(answers)
     clean = {"province": "01", "commune": "Ba Đình", "street": "Số 1"}
     assert tidied(spec, answers) == {"full_name": "An", "noi.o": clean, "": clean, "7": clean,
                                      "members": [{"address": clean}, {"address": clean}]}

@@ -12,10 +12,9 @@ from test_backoffice import AGENCY_A, PASSWORD, answers
 
 
 @pytest.mark.browser
-def test_desk_officer_receives_a_dossier_without_javascript(app, live_server, browser, monkeypatch):
+def test_desk_officer_receives_a_dossier_without_javascript(app, live_server, browser):
     from motcua.filing import file_dossier
 
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     svc = app.extensions["motcua"]
     spec = svc.catalogue.get("1.001193")
     accounts.create_account(svc.store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)

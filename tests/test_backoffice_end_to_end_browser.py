@@ -53,8 +53,7 @@ def _enter_at_desk(page, base: str) -> str:
 
 
 @pytest.mark.browser
-def test_desk_intake_to_the_citizens_signed_result(app, live_server, browser, certs, tmp_path, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+def test_desk_intake_to_the_citizens_signed_result(app, live_server, browser, certs, tmp_path):  # noqa: F811
     store = app.extensions["motcua"].store
     accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk"], [AGENCY_A], PASSWORD)
     accounts.create_account(store, "minh", "Trần Văn Minh", ["specialist"], [AGENCY_A], PASSWORD)

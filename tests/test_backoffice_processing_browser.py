@@ -19,10 +19,9 @@ def _login(browser, base: str, username: str):
 
 
 @pytest.mark.browser
-def test_specialist_opinion_leader_rework_second_opinion_approval(app, live_server, browser, monkeypatch, tmp_path):
+def test_specialist_opinion_leader_rework_second_opinion_approval(app, live_server, browser, tmp_path):
     from motcua.filing import file_dossier
 
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
     svc = app.extensions["motcua"]
     spec = svc.catalogue.get("1.001193")
     store, engine = svc.store, svc.engine

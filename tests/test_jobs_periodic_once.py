@@ -102,6 +102,8 @@ def test_two_web_processes_defer_each_minutes_periodic_jobs_once(tmp_path: Path)
                  timeout=120, interval=0.2)
         assert other_process.poll() is None
         survivor = _settled(other_log)
+        # the claim is logged before its enqueue: settled, the survivor enqueued exactly what it claimed
+        assert len(ENQUEUED.findall(survivor)) == len(CLAIMED.findall(survivor)), survivor
         every = CLAIMED.findall(dead) + CLAIMED.findall(survivor)
         assert all(count == 1 for count in Counter(every).values()), (dead, survivor)
     finally:

@@ -33,8 +33,7 @@ def app(data_dir, certs):  # the conftest's app, with the agency's key
 
 
 @pytest.mark.browser
-def test_officer_signs_the_result_and_the_citizen_downloads_it(app, live_server, browser, certs, tmp_path, monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+def test_officer_signs_the_result_and_the_citizen_downloads_it(app, live_server, browser, certs, tmp_path):
     store = app.extensions["motcua"].store
     code = file_birth(app.test_client(), AN, copies="0")
     accounts.create_account(store, "lan", "Nguyễn Thị Lan", ["desk", "specialist", "leader"], ["000.06.50.H15"], PASSWORD)

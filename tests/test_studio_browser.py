@@ -30,8 +30,7 @@ FEE = "fees:\n  - {id: phi_xac_nhan, kind: fee, name: {vi: Phí xác nhận, en:
 
 
 @pytest.fixture
-def studio_app(tmp_path: Path, data_dir: Path, monkeypatch):
-    monkeypatch.setattr(accounts, "HASH_METHOD", "scrypt:1024:8:1")
+def studio_app(tmp_path: Path, data_dir: Path):
     specs = tmp_path / "specs"
     specs.mkdir()
     shutil.copy(FIXTURE, specs / "xac-nhan.yaml")

@@ -71,7 +71,10 @@ def _crash_while_filing(tmp_path: Path, data: Path) -> str:
 
 def _messages(data: Path, code: str) -> list[dict]:
     app = create_app({"DATA_DIR": str(data), "SPECS_DIR": str(SPECS), "TESTING": True})
-    return outbox_for(app.extensions["motcua"], app.config).messages(code)
+    try:
+        return outbox_for(app.extensions["motcua"], app.config).messages(code)
+    finally:
+        app.extensions["motcua"].store.close()
 
 
 def _sent(data: Path, code: str) -> int:
