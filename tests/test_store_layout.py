@@ -30,10 +30,18 @@ UTC = timezone.utc
 OFFICE = "000.06.50.H15"
 
 
-def _folder(root: Path, chunk_size: int = 10, version: int = 2) -> Path:
+def _folder(root: Path, chunk_size: int = 10) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    (root / "store.json").write_text(json.dumps({"format": "motcua-tinydb", "version": version, "chunk_size": chunk_size}))
+    (root / "store.json").write_text(json.dumps({"format": "motcua-tinydb", "version": 2, "chunk_size": chunk_size}))
     return root
+
+
+def _filed(root: Path, n: int) -> list[str]:
+    """The codes of `n` filings of one day in the store at `root`, closed again."""
+    store = open_store(root)
+    codes = [_file(store, date(2025, 5, 10), datetime(2025, 5, 10, 3, tzinfo=UTC)) for _ in range(n)]
+    store.close()
+    return codes
 
 
 def _file(store, day: date, at: datetime, messages: int = 1) -> str:
@@ -189,9 +197,7 @@ def test_a_move_killed_part_way_is_done_again(tmp_path: Path):
 
 def test_check_reads_the_day_groups_and_repairs_a_lost_index_file(tmp_path: Path):
     root = _folder(tmp_path / "data")
-    store = open_store(root)
-    codes = [_file(store, date(2025, 5, 10), datetime(2025, 5, 10, 3, tzinfo=UTC)) for _ in range(120)]
-    store.close()
+    codes = _filed(root, 120)
     lost = root / "dossiers" / "index" / f"{part_of(codes[105])}.json"
     lost.unlink()
     result = CliRunner().invoke(motcua, ["store", "check", "--data", str(root)])
@@ -254,9 +260,7 @@ def test_a_move_killed_with_sigkill_at_any_moment_loses_nothing(tmp_path: Path):
 
 def test_a_damaged_bucket_stops_the_move_before_it_starts_and_check_repairs_it(tmp_path: Path):
     root = _folder(tmp_path / "data")
-    store = open_store(root)
-    codes = [_file(store, date(2025, 5, 10), datetime(2025, 5, 10, 3, tzinfo=UTC)) for _ in range(30)]
-    store.close()
+    codes = _filed(root, 30)
     _to_first_layout(root)
     first = _index_and_records(root)
     damaged = root / "records" / "outbox" / f"{bucket(codes[0])}.json"
