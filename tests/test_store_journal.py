@@ -122,3 +122,36 @@ def test_a_fold_moves_everything_into_the_files_and_empties_the_journal(tmp_path
     assert again.dossiers.get("A-1").data["seen"] is True
     assert dict(again.records("drafts").all()) == {"j": {"v": 2}}
     assert again.dossiers.count() == 7
+
+
+def test_an_appender_whose_generation_was_sealed_and_folded_away_appends_to_the_current_one(tmp_path: Path):
+    """A process remembers the generation it appends to. Another process may seal it and
+    fold it away, and then seal and fold the next one too: the name after the remembered
+    one is free again, yet appending to the remembered (deleted) file would lose the change."""
+    store = open_store(tmp_path / "data")
+    folder = store._folder / "journal"
+    lock = lambda name: store._f.lock(name)  # noqa: E731 - the processes' shared locks
+    first, other = Journal(folder, lock), Journal(folder, lock)
+    first.append([{"r": "drafts", "k": "a", "v": {"n": 1}}])
+    for _ in range(2):  # the other process seals, appends to the new generation, folds the old
+        sealed = other.seal()
+        other.append([{"r": "drafts", "k": "b", "v": {"n": 2}}])
+        other.drop(sealed)
+    first.append([{"r": "drafts", "k": "c", "v": {"n": 3}}])
+    assert _fresh_reader(store).view().record("drafts", "c") == (True, {"n": 3})
+
+
+def test_a_torn_line_another_process_left_after_ours_is_cut_before_our_next_append(tmp_path: Path):
+    """A process skips re-reading the journal's tail when the file ends where its own last
+    line did; a line another process tore after that must still be cut."""
+    store = open_store(tmp_path / "data")
+    store.records("drafts").put("a", {"n": 1})
+    path = _log(store)
+    line = encode({"r": "drafts", "k": "x", "v": {"n": 9}})
+    with open(path, "ab") as f:
+        f.write(line[: len(line) // 2])  # another process, killed in the middle of its line
+    store.records("drafts").put("b", {"n": 2})
+    raw = path.read_bytes()
+    assert decode_lines(raw)[1] == len(raw)
+    reader = _fresh_reader(store).view()
+    assert reader.record("drafts", "b") == (True, {"n": 2}) and reader.record("drafts", "x") == (False, None)

@@ -122,6 +122,7 @@ class Journal:
         self._mutex = threading.Lock()  # this object's state below
         self._fds: dict[int, int] = {}  # generation -> fd open for appending
         self._written: dict[int, int] = {}  # generation -> end of what this process appended
+        self._whole_to: dict[int, int] = {}  # generation -> a size known to end a whole line
         self._synced: dict[int, int] = {}  # generation -> end known durable
         self._syncing = False
         self._sync_done = threading.Condition(self._mutex)
@@ -143,7 +144,16 @@ class Journal:
         return sorted(int(m.group(1)) for n in names if (m := _GEN.match(n)))
 
     def _current(self) -> int:
-        """The generation appends go to; call under the append lock."""
+        """The generation appends go to; call under the append lock. The last one this
+        process appended to stays current until a seal makes the next (seals hold the append
+        lock and number generations in turn) and a fold deletes only sealed ones, so checking
+        that its file is still linked and its successor's name is free replaces a read of
+        the folder (three per filing, each an open, two reads and a close)."""
+        if self._fds:
+            gen = max(self._fds)
+            # still there (a fold deletes a generation only once sealed) and not sealed
+            if os.fstat(self._fds[gen]).st_nlink and not os.path.exists(self.path(gen + 1)):
+                return gen
         gens = self.generations()
         if not gens:
             self._create(1)
@@ -167,21 +177,24 @@ class Journal:
             if good != size:
                 os.ftruncate(fd, good)
                 os.fsync(fd)
+            self._whole_to[gen] = good
         return fd
 
-    @staticmethod
-    def _cut_torn_tail(fd: int) -> None:
+    def _cut_torn_tail(self, gen: int, fd: int) -> int:
         """Cut the file back to its last whole, checked line (a writer killed mid-line or a
-        power loss left the rest, never acknowledged); call under the append lock."""
+        power loss left the rest, never acknowledged) and return its size; call under the
+        append lock. A size this process knows ends a whole line (it checked or wrote up to
+        there, and nobody appended since) needs no read."""
         size = os.fstat(fd).st_size
-        if size == 0:
-            return
+        if size == 0 or size == self._whole_to.get(gen):
+            return size
         if os.pread(fd, 1, size - 1) == b"\n":
-            return
+            return size
         raw = os.pread(fd, size, 0)
         _, good = decode_lines(raw)
         os.ftruncate(fd, good)
         os.fsync(fd)
+        return good
 
     # -- writing ------------------------------------------------------------------------
 
@@ -202,9 +215,14 @@ class Journal:
                     os.close(self._fds.pop(old))
                     self._synced[old] = 1 << 62
                 fd = self._fd(gen)
-                self._cut_torn_tail(fd)
-                os.write(fd, data)
-                end = os.fstat(fd).st_size
+                start = self._cut_torn_tail(gen, fd)
+                written = os.write(fd, data)
+                # O_APPEND under the append lock: the lines went at `start` (a short write,
+                # disk full, leaves a torn tail the next appender cuts, as a crash would)
+                end = start + written
+                if written != len(data):
+                    raise OSError(f"journal {self.path(gen)}: wrote {written} of {len(data)} bytes")
+                self._whole_to[gen] = end
                 self._written[gen] = max(self._written.get(gen, 0), end)
                 self._seen(gen, end - len(data), end, changes, lines)
         group = getattr(self._local, "group", None)
@@ -311,6 +329,7 @@ class Journal:
                 if fd is not None:
                     os.close(fd)
                 self._written.pop(gen, None)
+                self._whole_to.pop(gen, None)
                 self._synced.pop(gen, None)
                 try:
                     self.path(gen).unlink()
