@@ -323,3 +323,83 @@ def test_lock_files_stay_open_between_holds_up_to_a_bound_and_still_exclude_othe
     with store._f.lock("test", "9"):
         assert other_process_sees() == "held"
     assert other_process_sees() == "free"
+
+
+def test_transaction_blocks_take_turns_and_their_fsyncs_are_still_shared(tmp_path: Path, monkeypatch):
+    """The bodies of the process's `transaction` blocks run one at a time, while the fsync
+    that ends each one is waited for outside its turn, so blocks that appended meanwhile
+    share the next one (a slow disk: 5 ms a flush)."""
+    from motcua.store import journal as journal_module
+    from motcua.store import transaction
+
+    store = open_store(_folder(tmp_path))
+    records = store.records("drafts")
+    syncs: list[int] = []
+    real = os.fdatasync
+
+    def slow_fdatasync(fd: int) -> None:
+        syncs.append(fd)
+        time.sleep(0.005)
+        real(fd)
+
+    monkeypatch.setattr(journal_module.os, "fdatasync", slow_fdatasync)
+    inside, most = [0], [0]
+    guard = threading.Lock()
+
+    def block(t: int, i: int) -> None:
+        with transaction(store):
+            with guard:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            records.put(f"t{t}-{i}", {"n": i})
+            store.dossiers.add(dossier(f"T{t}-{i}"))
+            time.sleep(0.001)  # a thread switch inside the body: another block would start here
+            with guard:
+                inside[0] -= 1
+
+    def writer(t: int) -> None:
+        for i in range(6):
+            block(t, i)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLINE)
+    assert most[0] == 1, "two transaction blocks ran at once"
+    assert all(records.get(f"t{t}-{i}") == {"n": i} and store.dossiers.get(f"T{t}-{i}") for t in range(8) for i in range(6))
+    assert len(syncs) < 48 * 2 / 3, f"{len(syncs)} fsyncs for 48 blocks: the blocks' fsyncs are not shared"
+
+
+def test_a_transaction_inside_an_update_callback_does_not_wait_for_its_turn(tmp_path: Path):
+    """A block whose turn it is waits for a partition lock; the thread holding that lock opens
+    a block of its own (the portal's draft filing a dossier inside its update). Waiting for
+    its turn there would deadlock: it enters at once."""
+    from motcua.store import transaction
+
+    store = open_store(_folder(tmp_path))
+    drafts = store.records("drafts")
+    b_holds_lock, a_in_block = threading.Event(), threading.Event()
+
+    def a() -> None:
+        with transaction(store):
+            a_in_block.set()
+            assert b_holds_lock.wait(DEADLINE)
+            drafts.put("k", {"by": "a"})  # the bucket B holds: waits for B
+
+    def b() -> None:
+        def inside(current):
+            b_holds_lock.set()
+            assert a_in_block.wait(DEADLINE)
+            with transaction(store):  # A's turn: must not wait for it
+                store.records("other").put("x", {"by": "b"})
+            return {"by": "b"}
+
+        drafts.update("k", inside)
+
+    thread = threading.Thread(target=a, daemon=True)
+    thread.start()
+    _finishes(b, deadline=20)
+    thread.join(20)
+    assert not thread.is_alive(), "deadlock: the block whose turn it was never got its lock"
+    assert drafts.get("k") == {"by": "a"} and store.records("other").get("x") == {"by": "b"}

@@ -30,6 +30,7 @@ from typing import Any
 from json_logic import jsonLogic
 from json_logic.builtins import BUILTINS
 
+from motcua.spec.logic_closures import Evaluator, closure
 from motcua.spec.model import Computed, Condition
 
 _MISSING = object()
@@ -384,15 +385,23 @@ def holds(
     if condition is None:
         return True
     day = today_iso(today)
-    return truthy(evaluate(bind_item(_compiled(condition, computed, channel, day), item), answers, channel, today))
+    if item:
+        return truthy(evaluate(bind_item(_compiled(condition, computed, channel, day)[0], item), answers, channel, today))
+    run = _compiled(condition, computed, channel, day)[1]  # a rule that cannot compile raises
+    data = {**answers, "_channel": channel, "_today": day}
+    try:
+        return truthy(run(data))
+    except (TypeError, ValueError, ArithmeticError, ReferenceError):
+        return False  # as `evaluate`: an answer of the wrong kind gives None
 
 
-_COMPILED: dict[tuple[int, int, str, str], tuple[Any, Any, Logic]] = {}
+_COMPILED: dict[tuple[int, int, str, str], tuple[Any, Any, tuple[Logic, Evaluator]]] = {}
 
 
-def _compiled(condition: Any, computed: Mapping[str, Computed] | None, channel: str, day: str) -> Logic:
+def _compiled(condition: Any, computed: Mapping[str, Computed] | None, channel: str, day: str) -> tuple[Logic, Evaluator]:
     """`compile_logic` with `_channel` and `_today` written in and what depends on them
-    alone computed once (`_fold`), per condition, spec, channel and day: a filing evaluates
+    alone computed once (`_fold`), per condition, spec, channel and day, with the closures
+    that evaluate it (`logic_closures`): a filing evaluates
     the same fee rules every time, and compiling cost more than evaluating; a computed date
     difference has a day number on each side, the one of `_today` folded. Keyed by identity; the
     entry keeps both objects alive, so an id is never reused while its entry is there. The
@@ -404,8 +413,8 @@ def _compiled(condition: Any, computed: Mapping[str, Computed] | None, channel: 
     logic = _fold(_fix(compile_logic(condition, computed), {"_today": day, "_channel": channel}))
     if len(_COMPILED) >= 4096:  # specs reloaded many times (tests, the studio), or a new day
         _COMPILED.clear()
-    _COMPILED[key] = (condition, computed, logic)
-    return logic
+    _COMPILED[key] = (condition, computed, (logic, closure(logic)))
+    return _COMPILED[key][2]
 
 
 def _fold(logic: Logic) -> Logic:

@@ -61,7 +61,15 @@ KEEP_OPEN = 64
 _open_files: dict[str, _PartitionLock] = {}
 
 
-def _lock_of(lock_path: Path) -> _PartitionLock:
+_held = threading.local()  # how many partition locks this thread holds (`holds_a_lock`)
+
+
+def holds_a_lock() -> bool:
+    """Whether this thread holds a partition lock now."""
+    return getattr(_held, "n", 0) > 0
+
+
+def _lock_of(lock_path: str | Path) -> _PartitionLock:
     key = str(lock_path)  # a real path (the store resolves its lock folder once)
     lock = _registry.get(key)
     if lock is None:
@@ -101,7 +109,7 @@ def _keep_open(lock: _PartitionLock) -> None:
 
 
 @contextmanager
-def locked(lock_path: Path) -> Iterator[None]:
+def locked(lock_path: str | Path) -> Iterator[None]:
     lock = _lock_of(lock_path)
     with lock.thread_lock:
         if lock.depth == 0:
@@ -114,9 +122,11 @@ def locked(lock_path: Path) -> Iterator[None]:
                 os.close(fd)
                 raise
         lock.depth += 1
+        _held.n = getattr(_held, "n", 0) + 1
         try:
             yield
         finally:
+            _held.n -= 1
             lock.depth -= 1
             if lock.depth == 0 and lock.fd >= 0:  # -1: a forked child's copy, closed at the fork
                 fcntl.flock(lock.fd, fcntl.LOCK_UN)

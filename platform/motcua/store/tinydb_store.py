@@ -104,7 +104,7 @@ class _Folders:
         return TinyDB(path, self.tmp, dirty, storage=ChunkStorage)
 
     def lock(self, *parts: str):
-        return locked(self.locks / ("-".join(parts) + ".lock"))
+        return locked(f"{self.locks}{os.sep}{'-'.join(parts)}.lock")  # a string: no Path built per lock
 
 
 def summary_path(chunk: Path) -> Path:
@@ -188,6 +188,20 @@ class ChunkStorage(AtomicJSONStorage):
         self.write_id = write_id
 
 
+def _doc_where(storage: AtomicJSONStorage, field: str, value: str) -> dict[str, Any] | None:
+    """The document of the file's default table whose `field` is `value`, as TinyDB's
+    `get(Query().field == value)` finds it (the storage refuses a damaged file alike), without
+    building a query and a Document for each document: a write looks one up in a bucket
+    under its lock, three times a filing."""
+    data = storage.read()
+    for doc in ((data or {}).get(TinyDB.default_table_name) or {}).values():
+        if not isinstance(doc, dict):
+            raise damaged(storage._path, "a document is not an object")
+        if doc.get(field) == value:
+            return doc
+    return None
+
+
 class TinyRecords:
     """A records collection: TinyDB files of {key, value} documents, a key's file given by the
     key (a dossier code's day group, else its hash bucket: layout.py),
@@ -210,7 +224,7 @@ class TinyRecords:
         there, value = self._store.journal.view().record(self._name, key)
         if there:
             return value
-        doc = self._f.db(self._path(part_of(key))).get(Query().key == key)
+        doc = _doc_where(AtomicJSONStorage(self._path(part_of(key)), self._f.tmp), "key", key)
         return doc["value"] if doc else None
 
     def _write(self, key: str, value: dict[str, Any] | None, wait: bool = True) -> None:
@@ -380,7 +394,7 @@ class TinyDossiers:
             self._heads[month] = n
 
     def _doc_in(self, month: str, n: int, code: str) -> dict[str, Any] | None:
-        return self._f.chunk_db(self._chunk_path(month, n)).get(Query().code == code)
+        return _doc_where(ChunkStorage(self._chunk_path(month, n), self._f.tmp), "code", code)
 
     # -- the interface ---------------------------------------------------------------
 
