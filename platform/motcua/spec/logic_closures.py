@@ -43,10 +43,8 @@ def closure(logic: Any) -> Evaluator:
     parts = [closure(arg) for arg in args]
     if op in ("if", "?:"):
         return _if(parts)
-    if op == "and":
-        return _and(parts)
-    if op == "or":
-        return _or(parts)
+    if op in ("and", "or"):
+        return _until(parts, not_ if op == "and" else to_bool)
     operation = BUILTINS[op]
     if len(parts) == 1:
         only = parts[0]
@@ -71,24 +69,15 @@ def _if(parts: list[Evaluator]) -> Evaluator:
     return run
 
 
-def _and(parts: list[Evaluator]) -> Evaluator:
+def _until(parts: list[Evaluator], stops: Callable[[Any], bool]) -> Evaluator:
+    """`and` (`stops` = not_: the first false value) or `or` (to_bool: the first true one):
+    that value, else the last one, None when there is none."""
+
     def run(data: Any) -> Any:
         current = None
         for part in parts:
             current = part(data)
-            if not_(current):
-                return current
-        return current
-
-    return run
-
-
-def _or(parts: list[Evaluator]) -> Evaluator:
-    def run(data: Any) -> Any:
-        current = None
-        for part in parts:
-            current = part(data)
-            if to_bool(current):
+            if stops(current):
                 return current
         return current
 
