@@ -56,6 +56,21 @@ def test_nul_in_a_json_body_is_a_422_with_its_pointer(quiet, client, backend):
         assert "NUL" in error["message"] and error["pointer"] == pointer
 
 
+def test_bad_text_is_found_however_the_json_body_spells_it(quiet, client, backend):
+    """The hook skips walking a body whose bytes cannot hold bad text: every other spelling
+    the JSON parser reads must still be caught (an upper-case escape, a surrogate as its raw
+    UTF-8 bytes, which the parser decodes with surrogatepass, UTF-16 and UTF-32 bodies), and
+    a surrogate pair (a whole character) is not bad text."""
+    url = "/api/v1/dossiers/H56-250510-0001"
+    for raw in (b'{"factor": "09\\u00001"}', b'{"factor": "\\uDBFF"}', b'{"factor": "\xed\xa0\x80"}',
+                json.dumps({"factor": "a\x00"}).encode("utf-16"), json.dumps({"factor": "\ud800"}).encode("utf-32")):
+        response = client.post(url, data=raw, content_type="application/json")
+        assert response.status_code == 422, raw
+        assert response.get_json()["errors"][0]["pointer"] == "/factor"
+    whole = client.post(url, data=json.dumps({"factor": "\U0001F600"}), content_type="application/json")
+    assert whole.status_code != 422
+
+
 def test_the_postgresql_store_refuses_nul_with_a_store_error(backend, tmp_path, pg_url):
     """(TinyDB's JSON files hold NUL as an escape; PostgreSQL's text and JSONB do not.)"""
     store = open_store(pg_url, tmp_path / "data")

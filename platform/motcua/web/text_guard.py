@@ -18,6 +18,12 @@ from flask import render_template, request
 from motcua.i18n import _
 
 _BAD = re.compile("[\x00\ud800-\udfff]")
+#: How a JSON body in UTF-8 can carry NUL or a lone surrogate: as an escape, or a surrogate
+#: as its three UTF-8 bytes (the parser decodes with "surrogatepass"); a raw control
+#: character does not parse. A body with none of these and no NUL byte (UTF-16 and UTF-32,
+#: which the parser also reads, have them) holds neither, and its strings need no walk (a
+#: filing's 5 kB attachment was most of this hook's time).
+_MAYBE_BAD = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
 _MAX_DEPTH = 64  # deeper JSON is refused by the API itself (api.MAX_JSON_DEPTH)
 
 
@@ -77,6 +83,9 @@ def _incoming() -> Iterable[Any]:
             yield key
             yield upload.filename
     elif request.is_json:
+        raw = request.get_data(cache=True)
+        if b"\x00" not in raw and _MAYBE_BAD.search(raw) is None:
+            return
         try:
             body = request.get_json(silent=True)
         except RecursionError:  # the API answers that one itself
