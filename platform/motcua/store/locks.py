@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import resource
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,11 +54,14 @@ class _PartitionLock:
 _registry: dict[str, _PartitionLock] = {}
 _registry_lock = threading.Lock()
 #: Lock files open in this process, most recently released last; a file stays open between
-#: holds (released with LOCK_UN), up to this many. A filing takes about
-#: seven locks; opening and closing each file every time was two of its three system calls,
-#: and with many threads each call is a hand-over of the interpreter lock (issue 17). The
-#: bound keeps a long-running process's descriptors few: a store has a lock per day group.
-KEEP_OPEN = 64
+#: holds (released with LOCK_UN), up to this many. A filing takes about seven locks, and
+#: opening and closing each file was two of its three system calls; with many threads each
+#: call is a hand-over of the interpreter lock (issue 17). A filing's locks fall in three
+#: hash-bucketed sets of 256 (index, records, files), so the bound keeps them all where the
+#: process may open enough files, and stays an eighth of its limit (a store has a lock per
+#: day group too, and the process needs descriptors for its sockets).
+_FILES = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+KEEP_OPEN = 1024 if _FILES == resource.RLIM_INFINITY else max(64, min(1024, _FILES // 8))
 _open_files: dict[str, _PartitionLock] = {}
 
 
