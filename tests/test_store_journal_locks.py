@@ -286,45 +286,6 @@ def test_a_forked_child_neither_inherits_a_held_lock_nor_keeps_the_parents(tmp_p
     assert records.get("k") == {"n": 1} and records.get("child") == {"n": 1}
 
 
-def _lock_files_open(folder: Path) -> int:
-    """How many descriptors of this process are open on lock files of `folder`."""
-    found = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            found += os.readlink(f"/proc/self/fd/{fd}").startswith(str(folder.resolve()))
-        except OSError:
-            pass
-    return found
-
-
-def test_lock_files_stay_open_between_holds_up_to_a_bound_and_still_exclude_other_processes(tmp_path: Path, monkeypatch):
-    """A lock's file is kept open after a release (a filing takes about seven locks), at most
-    KEEP_OPEN of them; a lock taken again through its kept descriptor still keeps another
-    process out, and a released one lets it in."""
-    from motcua.store import locks
-
-    monkeypatch.setattr(locks, "KEEP_OPEN", 3)
-    store = open_store(_folder(tmp_path))
-    folder = store._f.locks
-    for i in range(10):
-        with store._f.lock("test", str(i)):
-            pass
-    assert 1 <= _lock_files_open(folder) <= 3
-    probe = (
-        "import fcntl, os, sys\n"
-        "fd = os.open(sys.argv[1], os.O_RDWR)\n"
-        "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n    print('held')\n"
-        "else:\n    print('free')\n")
-    path = str(folder / "test-9.lock")  # the last released: its descriptor was kept
-
-    def other_process_sees() -> str:
-        return subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True, timeout=60).stdout.strip()
-
-    with store._f.lock("test", "9"):
-        assert other_process_sees() == "held"
-    assert other_process_sees() == "free"
-
-
 def test_transaction_blocks_take_turns_and_their_fsyncs_are_still_shared(tmp_path: Path, monkeypatch):
     """The bodies of the process's `transaction` blocks run one at a time, while the fsync
     that ends each one is waited for outside its turn, so blocks that appended meanwhile

@@ -413,8 +413,9 @@ def _compiled(condition: Any, computed: Mapping[str, Computed] | None, channel: 
     logic = _fold(_fix(compile_logic(condition, computed), {"_today": day, "_channel": channel}))
     if len(_COMPILED) >= 4096:  # specs reloaded many times (tests, the studio), or a new day
         _COMPILED.clear()
-    _COMPILED[key] = (condition, computed, (logic, closure(logic)))
-    return _COMPILED[key][2]
+    made = (logic, closure(logic))
+    _COMPILED[key] = (condition, computed, made)
+    return made
 
 
 def _fold(logic: Logic) -> Logic:

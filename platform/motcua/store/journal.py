@@ -155,12 +155,17 @@ class Journal:
         """The generation appends go to; call under the append lock. The last one this
         process appended to stays current until a seal makes the next (seals hold the append
         lock and number generations in turn) and a fold deletes only sealed ones, so checking
-        that its file is still linked and its successor's name is free replaces a read of
+        that its name is still its file and its successor's name is free replaces a read of
         the folder (three per filing, each an open, two reads and a close)."""
         if self._fds:
             gen = max(self._fds)
-            # still there (a fold deletes a generation only once sealed) and not sealed
-            if os.fstat(self._fds[gen]).st_nlink and not os.path.exists(self._file(gen + 1)):
+            # still there (a fold deletes a generation only once sealed; by inode, not link
+            # count: NFS keeps a deleted file that is open as .nfsXXXX) and not sealed
+            try:
+                here = os.stat(self._file(gen)).st_ino == os.fstat(self._fds[gen]).st_ino
+            except FileNotFoundError:
+                here = False
+            if here and not os.path.exists(self._file(gen + 1)):
                 return gen
         gens = self.generations()
         if not gens:
@@ -272,10 +277,10 @@ class Journal:
         if getattr(self._local, "group", None) is not None:
             yield
             return
-        self._local.group = group = {}
         turn = None if holds_a_lock() else self._turn
         if turn is not None:
             turn.acquire()
+        self._local.group = group = {}  # after the wait: an interrupted wait leaves no group
         try:
             yield
         finally:

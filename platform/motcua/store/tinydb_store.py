@@ -195,9 +195,7 @@ def _doc_where(storage: AtomicJSONStorage, field: str, value: str) -> dict[str, 
     under its lock, three times a filing."""
     data = storage.read()
     for doc in ((data or {}).get(TinyDB.default_table_name) or {}).values():
-        if not isinstance(doc, dict):
-            raise damaged(storage._path, "a document is not an object")
-        if doc.get(field) == value:
+        if isinstance(doc, dict) and doc.get(field) == value:  # TinyDB's query skips the rest
             return doc
     return None
 
