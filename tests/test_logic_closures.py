@@ -62,7 +62,7 @@ def test_the_branching_forms_judge_truth_as_the_library(op: str) -> None:
                     assert _outcome(lambda: closure(rule)(values)) == _outcome(lambda: jsonLogic(rule, values)), (rule, values)
 
 
-@settings(max_examples=examples(800, 20_000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300, 20_000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules, data)
 def test_a_rule_gives_what_the_library_gives(rule: Any, values: Any) -> None:
     expected = _outcome(lambda: jsonLogic(rule, values))
