@@ -198,6 +198,28 @@ def free_port() -> int:
             return port
 
 
+#: Ports `refused_port` holds: port -> its bound, never listening socket.
+_REFUSING: dict[int, socket.socket] = {}
+
+
+def refused_port() -> int:
+    """A port where a connection is refused (an outside service that is down) and that no
+    other server can take meanwhile: bound here, never listening. A port merely free when
+    drawn (`free_port`) may be bound by another worker's server a moment later, which then
+    answers in the down service's place. `LiveServer(app, port=port)` lets it go just before
+    binding it (the service is back)."""
+    while True:
+        port = free_port()
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.close()
+            continue
+        _REFUSING[port] = sock
+        return port
+
+
 def wait_for_server(process, url: str, timeout: float = 90.0) -> str:
     """The body of `url` once the spawned server answers it. A start-up wait, not a timing:
     under the suite's parallel workers a `motcua serve` may take many seconds to start, so
@@ -220,6 +242,9 @@ class LiveServer:
         from waitress.server import create_server
 
         self.port = port or free_port()
+        held = _REFUSING.pop(self.port, None)
+        if held is not None:  # a `refused_port`: the service comes back on it
+            held.close()
         self.server = create_server(wsgi_app, host="127.0.0.1", port=self.port, threads=4)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self._closing = False

@@ -14,7 +14,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from conftest import LiveServer, free_port
+from conftest import LiveServer, refused_port
 from fixtures.workflow_kit import AGENCY, DESK, LEADER, file_dossier, kinds, make_spec, propose
 from motcua import accounts
 from motcua.cli import main
@@ -28,7 +28,7 @@ PASSWORD = "mat-khau-rat-dai-1"
 
 def _dead_booking(app, live_server) -> tuple[str, int]:
     """A dossier whose delivery booking job died (the carrier down on both of its runs)."""
-    port = free_port()  # nothing listens there: the carrier is down
+    port = refused_port()  # the carrier is down
     app.config.update(POSTAL_API_URL=f"http://127.0.0.1:{port}/api/v1", POSTAL_API_KEY="K",
                       POSTAL_CALLBACK_SECRET="CB", PUBLIC_URL=live_server.url, STEP_JOB_BACKOFF_SECONDS=0.2,
                       STEP_JOB_ATTEMPTS=2)

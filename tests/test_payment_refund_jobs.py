@@ -5,7 +5,7 @@ administrator, deferred again when the dossier closes, nor when a worker is kill
 gateway gave the money back and before the portal heard of it.
 
 The real app and queue, the VNPay-shaped simulator over real HTTP (down: its API address
-points where nothing listens), a real `motcua worker` process killed with SIGKILL.
+points that refuse connections), a real `motcua worker` process killed with SIGKILL.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import refused_port
 from fixtures.worker_process import kill_worker, start_worker, stop_worker, wait_until_stalled
 from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec, wait_for
 from motcua import payments
@@ -47,7 +47,7 @@ def _paid_twice(app, version: str) -> str:
 
 def _gateway_down(app) -> str:
     good = app.config["VNPAY_API_URL"]
-    app.config.update(VNPAY_API_URL=f"http://127.0.0.1:{free_port()}/merchant_webapi/api/transaction",
+    app.config.update(VNPAY_API_URL=f"http://127.0.0.1:{refused_port()}/merchant_webapi/api/transaction",
                       STEP_JOB_BACKOFF_SECONDS=0.2, STEP_JOB_ATTEMPTS=2)
     return good
 

@@ -4,7 +4,7 @@ often it is asked, "already picked up" recorded for staff and not retried, a car
 stays down shown to staff and run again by an administrator.
 
 The real app and queue (engine.flush, as a worker), the VNPost- and Viettel Post-shaped
-simulators on 127.0.0.1 over real HTTP; the carrier down is a port where nothing listens.
+simulators on 127.0.0.1 over real HTTP; the carrier down is a port that refuses connections (`refused_port`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import LiveServer, free_port
+from conftest import LiveServer, refused_port
 from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec
 from motcua.dossier import Status
 from motcua.integrations.carriers import CancelRefused
@@ -154,7 +154,7 @@ def test_a_carrier_down_through_every_retry_is_shown_to_staff_and_an_admin_runs_
     services = app.extensions["motcua"]
     code = _booked_pickup(app)
     item = _pickup(app, code)["item_number"]
-    port = free_port()  # the carrier's API moves where nothing listens: down
+    port = refused_port()  # the carrier's API moves where connections are refused: down
     app.config.update(POSTAL_API_URL=f"http://127.0.0.1:{port}/api/v1", STEP_JOB_ATTEMPTS=2)
     services.engine.citizen_withdraw(code)
     services.engine.flush()

@@ -9,7 +9,7 @@ books a parcel for a dossier that is closed.
   pickup is cancelled, the dossier's dead jobs leave the admin list, and neither a job still
   retrying nor an administrator's re-run books anything.
 
-Real app and queue, the carrier simulator over real HTTP (down: nothing listens on its port).
+Real app and queue, the carrier simulator over real HTTP (down: its port refuses connections).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import LiveServer, free_port
+from conftest import LiveServer, refused_port
 from fixtures.workflow_kit import DESK, file_dossier, kinds, make_spec
 from motcua.dossier import Status
 from motcua.jobs import dead_jobs, rerun_dead
@@ -41,7 +41,7 @@ def _staff_panel(app, code: str) -> str:
 
 
 def _carrier_down(app, live_server, attempts: int = 2) -> int:
-    port = free_port()
+    port = refused_port()
     app.config.update(POSTAL_API_URL=f"http://127.0.0.1:{port}/api/v1", POSTAL_API_KEY="K",
                       POSTAL_CALLBACK_SECRET="CB", PUBLIC_URL=live_server.url, STEP_JOB_BACKOFF_SECONDS=0.2,
                       STEP_JOB_ATTEMPTS=attempts)

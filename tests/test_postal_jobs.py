@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import LiveServer, free_port
+from conftest import LiveServer, refused_port
 from fixtures.workflow_kit import DESK, LEADER, file_dossier, kinds, make_spec, propose
 from motcua.jobs import dead_jobs
 from motcua.workflow.engine import STEP_JOBS
@@ -41,7 +41,7 @@ def _panel(app, code: str) -> str:
 
 
 def test_carrier_down_the_action_succeeds_the_job_retries_and_books_once(app, live_server) -> None:
-    port = free_port()  # nothing listens there yet: the carrier is down
+    port = refused_port()  # the carrier is down
     _carrier_at(app, live_server, port)
     services = app.extensions["motcua"]
     store, engine = services.store, services.engine
@@ -72,7 +72,7 @@ def test_carrier_down_the_action_succeeds_the_job_retries_and_books_once(app, li
 
 
 def test_a_booking_that_keeps_failing_is_a_dead_job_admins_see(app, live_server) -> None:
-    _carrier_at(app, live_server, free_port())
+    _carrier_at(app, live_server, refused_port())
     app.config.update(STEP_JOB_ATTEMPTS=2)
     services = app.extensions["motcua"]
     code = file_dossier(app, make_spec(STEPS), delivery="postal", fee=0)
