@@ -14,7 +14,7 @@ import requests
 
 from motcua import citizens
 from motcua.app import create_app
-from tests.conftest import SPECS, free_port
+from tests.conftest import SPECS, refused_port
 from tests.identity_helpers import (  # noqa: F401 - fixtures
     CLIENT_ID,
     idp,
@@ -169,7 +169,7 @@ def test_key_rotation_is_followed(oidc_app, oidc_client, idp):
 
 
 def test_provider_down_gives_a_clear_page_and_anonymous_paths_work(data_dir):
-    dead = f"http://127.0.0.1:{free_port()}"
+    dead = f"http://127.0.0.1:{refused_port()}"
     app = create_app({"DATA_DIR": str(data_dir), "SPECS_DIR": str(SPECS), "TESTING": True,
                       "IDENTITY_PROVIDERS": [provider_config(dead)]})
     try:
