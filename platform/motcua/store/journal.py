@@ -124,7 +124,6 @@ class Journal:
         self._mutex = threading.Lock()  # this object's state below
         self._fds: dict[int, int] = {}  # generation -> fd open for appending
         self._written: dict[int, int] = {}  # generation -> end of what this process appended
-        self._whole_to: dict[int, int] = {}  # generation -> a size known to end a whole line
         self._synced: dict[int, int] = {}  # generation -> end known durable
         self._syncing = False
         self._sync_done = threading.Condition(self._mutex)
@@ -190,16 +189,15 @@ class Journal:
             if good != size:
                 os.ftruncate(fd, good)
                 os.fsync(fd)
-            self._whole_to[gen] = good
         return fd
 
     def _cut_torn_tail(self, gen: int, fd: int) -> int:
         """Cut the file back to its last whole, checked line (a writer killed mid-line or a
         power loss left the rest, never acknowledged) and return its size; call under the
-        append lock. A size this process knows ends a whole line (it checked or wrote up to
-        there, and nobody appended since) needs no read."""
+        append lock. A file ending where this process's last line did (nobody appended
+        since) needs no read."""
         size = os.fstat(fd).st_size
-        if size == 0 or size == self._whole_to.get(gen):
+        if size == 0 or size == self._written.get(gen):
             return size
         if os.pread(fd, 1, size - 1) == b"\n":
             return size
@@ -235,8 +233,7 @@ class Journal:
                 end = start + written
                 if written != len(data):
                     raise OSError(f"journal {self.path(gen)}: wrote {written} of {len(data)} bytes")
-                self._whole_to[gen] = end
-                self._written[gen] = max(self._written.get(gen, 0), end)
+                self._written[gen] = end  # appends only grow it; a cut never goes below a whole line
                 self._seen(gen, end - len(data), end, changes, lines)
         group = getattr(self._local, "group", None)
         if group is not None:  # inside `synced_at_end`: the block's end waits for it
@@ -355,7 +352,6 @@ class Journal:
                 if fd is not None:
                     os.close(fd)
                 self._written.pop(gen, None)
-                self._whole_to.pop(gen, None)
                 self._synced.pop(gen, None)
                 try:
                     self.path(gen).unlink()

@@ -37,7 +37,6 @@ from motcua.catalogue import spec_of
 from motcua.dossier import CLOSED, Dossier, Event, Status
 from motcua.i18n import _, current_lang, local
 from motcua.processing import liaison_agency, may_open, plan_of as processing_plan_of, waiting_for as processing_waiting_for
-from motcua.public_url import external_url
 from motcua.results import attachable, may_attach, may_sign, results_of
 from motcua.search import fold
 from motcua_renderers.documents import FORM_TITLES, issued_forms
