@@ -27,7 +27,7 @@ demo: $(VENV)/.installed  ## install, then serve the portal with the simulators 
 # Two pytest workers per CPU (pytest-xdist; tests/conftest.py says why), each test file on one
 # worker (its module fixtures made once); ARGS="-n 0" runs in one process, ARGS=--deep draws many more examples in the
 # property-based tests (docs/performance.md, "Test suite").
-test: $(VENV)/.installed  ## install, then run the whole test suite (browser tests need /usr/bin/chromium)
+test: $(VENV)/.installed  ## install, then run the whole test suite (browser tests need Debian's chromium-headless-shell or chromium)
 	$(BIN)/python -m pytest -n auto --dist loadfile $(ARGS)
 
 lint: $(VENV)/.installed
