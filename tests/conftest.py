@@ -244,13 +244,14 @@ class LiveServer:
     """A real waitress server on 127.0.0.1 in a background thread."""
 
     def __init__(self, wsgi_app, port: int | None = None) -> None:
-        from waitress.server import create_server
+        from motcua.wsgi_server import make_server
 
         self.port = port or free_port()
         held = _REFUSING.pop(self.port, None)
         if held is not None:  # a `refused_port`: the service comes back on it
             held.close()
-        self.server = create_server(wsgi_app, host="127.0.0.1", port=self.port, threads=4)
+        # the server `motcua serve` runs (QuietChannel): every live-server test sends through it
+        self.server = make_server(wsgi_app, host="127.0.0.1", port=self.port, threads=4)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self._closing = False
 

@@ -46,12 +46,11 @@ from motcua.spec.cli import lang_option
 def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port: int, threads: int,
           connection_limit: int, channel_timeout: int, demo: bool, public_url: str | None, lang: str) -> None:
     """Serve the portal with the specs in SPECS and the store in DATA."""
-    import waitress
-
     from motcua.app import create_app
     from motcua.i18n import t
     from motcua.spec.words import speaking
     from motcua.public_url import check
+    from motcua.wsgi_server import make_server
 
     if not public_url:
         if host in ("0.0.0.0", "::", ""):
@@ -107,7 +106,9 @@ def serve(specs_dir: str, data_dir: str, store_url: str | None, host: str, port:
         signal.signal(signal.SIGTERM, _exit)
     click.echo(f"Serving on http://{host}:{port}/ as {public_url}/")
     try:
-        waitress.serve(app, host=host, port=port, **waitress_settings(app.config, threads, connection_limit, channel_timeout))
+        server = make_server(app, host=host, port=port, **waitress_settings(app.config, threads, connection_limit, channel_timeout))
+        server.print_listen("Serving on http://{}:{}")  # what waitress.serve logs
+        server.run()
     finally:
         queue.close()  # a job running finishes first
         click.echo("  job queue stopped")
