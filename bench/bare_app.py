@@ -1,6 +1,6 @@
 """The benches' baseline: a bare Flask app on waitress with the same thread count, as issue 17
 defines it: waitress as shipped (`motcua serve` runs it with `motcua.wsgi_server`'s quieter
-connection class; docs/performance.md, "The server's loop", gives the ratios against a bare
+connection class; docs/performance.md, "Every line, and the server's loop", gives the ratios against a bare
 app on that server too).
 
     python bench/bare_app.py --port 8001 [--threads 8]

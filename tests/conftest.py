@@ -243,7 +243,7 @@ def wait_for_server(process, url: str, timeout: float = 90.0) -> str:
 class LiveServer:
     """A real waitress server on 127.0.0.1 in a background thread."""
 
-    def __init__(self, wsgi_app, port: int | None = None) -> None:
+    def __init__(self, wsgi_app, port: int | None = None, **settings) -> None:
         from motcua.wsgi_server import make_server
 
         self.port = port or free_port()
@@ -251,7 +251,7 @@ class LiveServer:
         if held is not None:  # a `refused_port`: the service comes back on it
             held.close()
         # the server `motcua serve` runs (QuietChannel): every live-server test sends through it
-        self.server = make_server(wsgi_app, host="127.0.0.1", port=self.port, threads=4)
+        self.server = make_server(wsgi_app, host="127.0.0.1", port=self.port, **{"threads": 4, **settings})
         self.thread = threading.Thread(target=self._run, daemon=True)
         self._closing = False
 

@@ -25,8 +25,20 @@ def body(name: str) -> bytes:
     return (hashlib.sha256(name.encode()).hexdigest().encode() * (size // 64 + 1))[:size]
 
 
+#: Set by a test's client once it has read the first part of `/pause`.
+READ_FIRST_PART = threading.Event()
+
+
 def wsgi(environ, start_response):
     path = environ["PATH_INFO"].strip("/")
+    if path == "pause":  # a part bigger than the socket takes at once, then the app's own wait
+        def parts():
+            yield body("huge")
+            READ_FIRST_PART.wait(30)
+            yield b"END"
+
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return parts()
     if path == "work":  # a page's worth of interpreter work, then a page: what a portal request does
         sum(i * i for i in range(20_000))
         data = body("page")
@@ -61,7 +73,7 @@ def test_a_connection_is_not_polled_for_writing_while_a_worker_thread_sends_its_
         thread.start()
         assert taken.wait(10)
         assert stock.writable()  # waitress's own: "write me", and the loop finds the lock taken
-        assert not channel.writable()  # ours: the worker sends it, or pulls the trigger
+        assert not channel.writable()  # ours: the worker sends it, and wakes the loop as it lets go
         done.set()
         thread.join(10)
         assert channel.writable()  # the lock given back with bytes left: the loop sends them
@@ -137,6 +149,39 @@ def test_every_answer_arrives_whole_and_the_loop_never_wakes_to_find_the_answer_
             received = received[length:]
         assert answers == [body(n) for n in names] and received == b""
 
+def test_bytes_a_worker_leaves_are_sent_at_once_though_the_loop_found_it_holding_the_lock() -> None:
+    """Waitress's worker pulls the loop's trigger while it still holds the buffer's lock, so
+    the woken loop may find the lock taken and go back to sleep with bytes unsent; the worker
+    must wake it again once it lets go. Here each worker is held 20 ms after each pull (as a
+    busy interpreter may hold it: that is when the race is lost), and the loop's own timeout
+    is a minute, so bytes that waited for it fail the client's 20-second deadline."""
+    with LiveServer(wsgi, threads=2, asyncore_loop_timeout=60) as live:
+        pull = live.server.pull_trigger
+
+        def pull_then_be_held() -> None:
+            pull()
+            if threading.current_thread().name.startswith("waitress-"):
+                time.sleep(0.02)
+
+        live.server.pull_trigger = pull_then_be_held
+        for _ in range(3):
+            READ_FIRST_PART.clear()
+            with socket.create_connection(("127.0.0.1", live.port), timeout=20) as raw:
+                raw.sendall(b"GET /pause HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                received = bytearray()
+                while b"\r\n\r\n" not in received:
+                    received += raw.recv(65536)
+                data = bytearray(bytes(received).partition(b"\r\n\r\n")[2])
+                while body("huge") not in data:  # chunked: the part is whole once it is all in
+                    chunk = raw.recv(1 << 20)  # socket.timeout after 20 s: a lost wake-up
+                    assert chunk, "closed before the first part arrived"
+                    data += chunk
+                READ_FIRST_PART.set()
+                while chunk := raw.recv(65536):
+                    data += chunk
+                assert data.endswith(b"END\r\n0\r\n\r\n")
+
+
 def test_a_slow_reader_gets_a_big_answer_whole() -> None:
     """The reader takes its time: the socket's buffer fills, the worker leaves bytes behind and
     the loop sends them as room comes, every time it is woken."""
@@ -160,12 +205,13 @@ def test_a_slow_reader_gets_a_big_answer_whole() -> None:
             assert bytes(data) == body("huge")
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
-def test_every_listening_socket_makes_quiet_connections(host: str) -> None:
-    server = make_server(wsgi, host=host, port=0, threads=1)
+@pytest.mark.parametrize("where", [{"host": "127.0.0.1", "port": 0}, {"listen": "127.0.0.1:0 127.0.0.2:0"}])
+def test_every_listening_socket_makes_quiet_connections(where: dict) -> None:
+    server = make_server(wsgi, threads=1, **where)
     try:
         dispatchers = [server, *getattr(server, "map", {}).values()]
-        listening = [d for d in dispatchers if hasattr(d, "channel_class")]
-        assert listening and all(d.channel_class is QuietChannel for d in listening)
+        listening = {id(d): d for d in dispatchers if hasattr(d, "channel_class")}
+        assert len(listening) == len(where.get("listen", "one").split())
+        assert all(d.channel_class is QuietChannel for d in listening.values())
     finally:
         server.close()
