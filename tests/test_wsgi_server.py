@@ -31,6 +31,9 @@ READ_FIRST_PART = threading.Event()
 
 def wsgi(environ, start_response):
     path = environ["PATH_INFO"].strip("/")
+    if path == "flood":  # parts faster than the reader takes them: past the high watermark
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return (body("big") for _ in range(40))
     if path == "pause":  # a part bigger than the socket takes at once, then the app's own wait
         def parts():
             yield body("huge")
@@ -156,14 +159,7 @@ def test_bytes_a_worker_leaves_are_sent_at_once_though_the_loop_found_it_holding
     busy interpreter may hold it: that is when the race is lost), and the loop's own timeout
     is a minute, so bytes that waited for it fail the client's 20-second deadline."""
     with LiveServer(wsgi, threads=2, asyncore_loop_timeout=60) as live:
-        pull = live.server.pull_trigger
-
-        def pull_then_be_held() -> None:
-            pull()
-            if threading.current_thread().name.startswith("waitress-"):
-                time.sleep(0.02)
-
-        live.server.pull_trigger = pull_then_be_held
+        _hold_workers_after_each_pull(live.server)
         for _ in range(3):
             READ_FIRST_PART.clear()
             with socket.create_connection(("127.0.0.1", live.port), timeout=20) as raw:
@@ -180,6 +176,37 @@ def test_bytes_a_worker_leaves_are_sent_at_once_though_the_loop_found_it_holding
                 while chunk := raw.recv(65536):
                     data += chunk
                 assert data.endswith(b"END\r\n0\r\n\r\n")
+
+
+def _hold_workers_after_each_pull(server) -> None:
+    """Each worker thread is held 20 ms right after it pulls the loop's trigger (as a busy
+    interpreter may hold it): the moment a loop woken by that pull finds the lock taken."""
+    pull = server.pull_trigger
+
+    def pull_then_be_held() -> None:
+        pull()
+        if threading.current_thread().name.startswith("waitress-"):
+            time.sleep(0.02)
+
+    server.pull_trigger = pull_then_be_held
+
+
+def test_a_worker_waiting_for_the_loop_to_drain_its_buffer_is_not_left_waiting() -> None:
+    """Past waitress's high watermark the worker pulls the trigger, still holding the lock,
+    and waits for the loop to send: the channel must then answer as waitress's does (write
+    me), or worker and loop wait for each other until the loop's own timeout (a minute here)."""
+    with LiveServer(wsgi, threads=2, asyncore_loop_timeout=60, outbuf_high_watermark=100_000) as live:
+        _hold_workers_after_each_pull(live.server)
+        with socket.create_connection(("127.0.0.1", live.port), timeout=20) as raw:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16_384)
+            raw.sendall(b"GET /flood HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            time.sleep(0.5)  # not reading yet: the sockets fill (12 MB is more than they take) and
+            # the worker's buffer passes the watermark, so it waits for the loop
+            data = bytearray()
+            while chunk := raw.recv(1 << 16):  # socket.timeout after 20 s: a stall
+                data += chunk
+                time.sleep(0.001)
+        assert data.count(body("big")) == 40 and data.endswith(b"\r\n0\r\n\r\n")
 
 
 def test_a_slow_reader_gets_a_big_answer_whole() -> None:

@@ -15,9 +15,11 @@ page cost 21 ms of the process's CPU instead of 3.
 wakes the loop once it lets go: waitress's worker pulls the loop's trigger while still
 holding the lock when it leaves bytes unsent, so a loop woken by that pull may find the lock
 still taken; the loop notes that it asked (`_asked`), and the worker, its write done and the
-lock given back, pulls the trigger again when it sees the note and bytes are left. Past
-waitress's high watermark (a worker waiting for the loop to drain its buffer) the channel
-answers as waitress's does.
+lock given back, pulls the trigger again when it sees the note and bytes are left (the note
+is set before the lock is tried and read after it is given back: under the interpreter lock
+one of the two threads sees the other's step; a free-threaded Python would need a lock here).
+Past waitress's high watermark (a worker waiting for the loop to drain its buffer) the
+channel answers as waitress's does.
 """
 
 from __future__ import annotations
