@@ -62,6 +62,22 @@ def test_common_abbreviations_match_the_words_written_out(client):
     assert "Xác nhận của UBND xã" in names(search(cat, Filters(q="uy ban nhan dan xa")))
 
 
+def test_either_spelling_finds_the_other_where_only_the_name_has_it():
+    """No other text of these specs names the People's Committee (their performer is the
+    Department of Justice, no keywords): the name alone must carry both spellings."""
+    birth = load_file(BIRTH).spec
+    elsewhere = birth.performed_by.model_copy(update={"name": {"vi": "Sở Tư pháp", "en": "Department of Justice"}})
+    cat = Catalogue({s.code: s for s in (
+        birth.model_copy(update={"code": f"9.00000{i}", "name": {"vi": name, "en": f"Procedure {i}"}, "keywords": [],
+                                 "performed_by": elsewhere})
+        for i, name in enumerate(["Xác nhận của UBND xã", "Giấy xác nhận của Ủy ban nhân dân phường", "Đăng ký khai sinh"]))}, [])
+    both = {"Xác nhận của UBND xã", "Giấy xác nhận của Ủy ban nhân dân phường"}
+    for q in ("uy ban nhan dan", "UBND", "Ủy ban nhân dân", "ubnd xac nhan"):
+        assert set(names(search(cat, Filters(q=q)))) == both, q
+    assert names(search(cat, Filters(q="uy ban nhan dan xa"))) == ["Xác nhận của UBND xã"]
+    assert names(search(cat, Filters(q="giay phep lai xe"))) == names(search(cat, Filters(q="gplx"))) == []
+
+
 def test_exact_name_first_then_the_name_as_a_phrase(client):
     cat = variants("Đăng ký lại khai sinh", "Khai sinh cho trẻ em bị bỏ rơi, đăng ký", "Đăng ký khai sinh",
                    "Đăng ký khai sinh có yếu tố nước ngoài")

@@ -113,11 +113,15 @@ def words(text: str) -> list[str]:
 
 
 def _indexed(text: str) -> str:
-    """A text as indexed: its words, plus the abbreviation of any written-out phrase."""
-    found = words(text)
-    joined = f" {' '.join(found)} "
-    found += [abbr for phrase, abbr in _EXPANSIONS.items() if f" {phrase} " in joined]
-    return " ".join(found)
+    """A text as indexed: its words, plus the abbreviation of any written-out phrase and the
+    words of any abbreviation, so that either spelling finds either (`UBND xã` is found by
+    "uy ban nhan dan xa", `Ủy ban nhân dân` by "ubnd") with a query of plain words: an OR of
+    the two spellings in every query cost a third of a broad search (docs/performance.md)."""
+    written = words(text)
+    joined = f" {' '.join(written)} "
+    shortened = [abbr for phrase, abbr in _EXPANSIONS.items() if f" {phrase} " in joined]
+    spelled_out = [w for abbr in dict.fromkeys(w for w in written if w in ABBREVIATIONS) for w in ABBREVIATIONS[abbr].split()]
+    return " ".join(written + shortened + spelled_out)
 
 
 def _haystacks(spec: ProcedureSpec, offices: tuple[Any, ...] = ()) -> tuple[str, str]:
@@ -137,12 +141,8 @@ def _haystacks(spec: ProcedureSpec, offices: tuple[Any, ...] = ()) -> tuple[str,
 
 def _fts_query(query_words: list[str]) -> str:
     """Every word, whole (an FTS5 string each: no operator a citizen types is interpreted);
-    an abbreviation matches its written-out phrase too."""
-    terms = []
-    for w in query_words:
-        expansion = ABBREVIATIONS.get(w)
-        terms.append(f'("{w}" OR "{expansion}")' if expansion else f'"{w}"')
-    return " AND ".join(terms)
+    abbreviations need nothing more, the index holds both spellings (`_indexed`)."""
+    return " AND ".join(f'"{w}"' for w in query_words)
 
 
 class Index:
