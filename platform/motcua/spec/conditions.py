@@ -354,9 +354,15 @@ def today_iso(today: _dt.date | None = None) -> str:
 def evaluate(logic: Logic, answers: Mapping[str, Any], channel: str = "online", today: _dt.date | None = None) -> Any:
     """The value of compiled JSON Logic for these answers; an answer of the wrong kind
     (text where a date is read) gives None rather than an error."""
-    data = {**answers, "_channel": channel, "_today": today_iso(today)}
+    return _value(lambda data: jsonLogic(logic, data), answers, channel, today_iso(today))
+
+
+def _value(run: Evaluator, answers: Mapping[str, Any], channel: str, day: str) -> Any:
+    """`run` (the library's interpreter or a rule's closures) over the answers with
+    `_channel` and `_today`; None for an answer of the wrong kind (see `evaluate`)."""
+    data = {**answers, "_channel": channel, "_today": day}
     try:
-        return jsonLogic(logic, data)
+        return run(data)
     except (TypeError, ValueError, ArithmeticError, ReferenceError):
         return None
 
@@ -385,14 +391,11 @@ def holds(
     if condition is None:
         return True
     day = today_iso(today)
-    if item:
-        return truthy(evaluate(bind_item(_compiled(condition, computed, channel, day)[0], item), answers, channel, today))
-    run = _compiled(condition, computed, channel, day)[1]  # a rule that cannot compile raises
-    data = {**answers, "_channel": channel, "_today": day}
-    try:
-        return truthy(run(data))
-    except (TypeError, ValueError, ArithmeticError, ReferenceError):
-        return False  # as `evaluate`: an answer of the wrong kind gives None
+    logic, run = _compiled(condition, computed, channel, day)  # a rule that cannot compile raises
+    if item:  # bound to one item of a repeating group: interpreted (a new tree per item)
+        bound = bind_item(logic, item)
+        run = lambda data: jsonLogic(bound, data)  # noqa: E731
+    return truthy(_value(run, answers, channel, day))
 
 
 _COMPILED: dict[tuple[int, int, str, str], tuple[Any, Any, tuple[Logic, Evaluator]]] = {}
